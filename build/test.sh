@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need, builds, runs the unit tests, the integration tests as root,
+# and the integration tests again as an unprivileged user (the rootless pass). Ends with one summary line:
+#   tests: N passed, N failed, N skipped
+# Run it as root on Debian 12 or Ubuntu 22.04+ (it installs packages with apt-get).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "build/test.sh: run as root (sudo build/test.sh): it installs packages and tests namespaces, mounts and cgroups" >&2
+  exit 2
+fi
+
+packages=(gcc libc6-dev tar gzip zstd pigz busybox-static umoci skopeo uidmap docker-registry iproute2 util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v dotnet >/dev/null; then
+  echo "build/test.sh: the .NET 10 SDK is missing: install the package dotnet-sdk-10.0 (https://dot.net)" >&2
+  exit 2
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet restore Containers.sln
+dotnet build Containers.sln -c Release --no-restore
+
+results=$(mktemp -d /tmp/containers-test-results.XXXXXX)
+chmod 755 "$results"
+status=0
+
+run_pass() { # name, directory, executable, [user]
+  local name=$1 dir=$2 exe=$3 user=${4:-}
+  echo "== $name"
+  if [ -z "$user" ]; then
+    (cd "$dir" && timeout 1500 "./$exe" -noColor -xml "$results/$name.xml") || status=1
+  else
+    (cd "$dir" && timeout 1500 runuser -u "$user" -- env HOME="$results/home" XDG_RUNTIME_DIR="$results/home/run" \
+        XDG_DATA_HOME="$results/home/data" "./$exe" -noColor -xml "$results/$name.xml") || status=1
+  fi
+}
+
+bin=bin/Release/net10.0
+run_pass unit tests/Containers.Tests/$bin Containers.Tests
+run_pass integration-root tests/Containers.IntegrationTests/$bin Containers.IntegrationTests
+
+# The rootless pass: an unprivileged user with subordinate id ranges, running a copy of the integration tests.
+user=containers-test
+id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+grep -q "^$user:" /etc/subuid || echo "$user:1000000:65536" >>/etc/subuid
+grep -q "^$user:" /etc/subgid || echo "$user:1000000:65536" >>/etc/subgid
+rootless=$results/rootless
+cp -r tests/Containers.IntegrationTests/$bin "$rootless"
+mkdir -p "$results/home/run" "$results/home/data"
+chmod 700 "$results/home/run"
+chown -R "$user:" "$rootless" "$results/home"
+chmod 777 "$results"
+run_pass integration-rootless "$rootless" Containers.IntegrationTests "$user"
+
+passed=0 failed=0 skipped=0
+for f in "$results"/*.xml; do
+  [ -f "$f" ] || continue
+  a=$(grep -o '<assembly [^>]*>' "$f" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$a"); passed=$((passed + ${p:-0}))
+  x=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$a"); failed=$((failed + ${x:-0}))
+  e=$(sed -n 's/.* errors="\([0-9]*\)".*/\1/p' <<<"$a"); failed=$((failed + ${e:-0}))
+  s=$(sed -n 's/.* skipped="\([0-9]*\)".*/\1/p' <<<"$a"); skipped=$((skipped + ${s:-0}))
+done
+[ "$(ls "$results"/*.xml 2>/dev/null | wc -l)" -eq 3 ] || { echo "a test pass produced no results" >&2; status=1; }
+[ "$failed" -eq 0 ] || status=1
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $status
