@@ -1,10 +1,27 @@
+using System.CommandLine;
+using Containers.Cli.Commands;
+
 namespace Containers.Cli;
 
+/// <summary>
+/// The <c>containers</c> command line: a thin shell over the library. Every command lives in its own file under
+/// <c>Commands/</c> and is registered here. Errors print one line on stderr and exit with <see cref="Cli.ErrorExitCode"/>.
+/// </summary>
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("containers: no commands yet");
-        return args.Length == 0 ? 125 : 125;
+        var root = new RootCommand("containers: run Linux processes in containers and manage OCI images");
+        foreach (var command in Commands())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return await Cli.InvokeAsync(root, args).ConfigureAwait(false);
+    }
+
+    private static IEnumerable<Command> Commands()
+    {
+        yield return VersionCommand.Create();
     }
 }
