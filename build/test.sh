@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 2
 fi
 
-packages=(gcc libc6-dev tar gzip zstd pigz busybox-static umoci skopeo uidmap docker-registry iproute2 util-linux)
+packages=(gcc libc6-dev tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -29,8 +29,11 @@ if ! command -v dotnet >/dev/null; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet restore Containers.sln
-dotnet build Containers.sln -c Release --no-restore
+if ! { dotnet restore Containers.sln && dotnet build Containers.sln -c Release --no-restore; }; then
+  echo "build failed"
+  echo "tests: 0 passed, 1 failed, 0 skipped"
+  exit 1
+fi
 
 results=$(mktemp -d /tmp/containers-test-results.XXXXXX)
 chmod 755 "$results"
