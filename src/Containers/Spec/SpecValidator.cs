@@ -1,0 +1,237 @@
+using System.Globalization;
+
+namespace Containers.Spec;
+
+/// <summary>The rules behind <see cref="ContainerSpec.Validate"/>, one method per section of <c>config.json</c>.</summary>
+internal static class SpecValidator
+{
+    private const uint MaxUmask = 0b111_111_111; // 0777
+
+    public static IReadOnlyList<SpecError> Validate(ContainerSpec spec)
+    {
+        var errors = new List<SpecError>();
+        if (string.IsNullOrEmpty(spec.OciVersion))
+        {
+            errors.Add(new("ociVersion", $"must not be empty: use \"{ContainerSpec.CurrentOciVersion}\""));
+        }
+
+        if (spec.Process is null)
+        {
+            errors.Add(new("process", "must be set: give the program to run"));
+        }
+        else
+        {
+            ValidateProcess(spec.Process, errors);
+        }
+
+        if (spec.Root is { } root)
+        {
+            RequireAbsolute(root.Path, "root.path", errors);
+        }
+
+        if (!string.IsNullOrEmpty(spec.Hostname) && spec.Linux?.FindNamespace(NamespaceType.Uts) is not { Path: null })
+        {
+            errors.Add(new("hostname", "needs a new uts namespace: add {\"type\": \"uts\"} without a path to linux.namespaces"));
+        }
+
+        for (int i = 0; i < spec.Mounts.Length; i++)
+        {
+            ValidateMount(spec.Mounts[i], $"mounts[{i}]", errors);
+        }
+
+        if (spec.Linux is { } linux)
+        {
+            ValidateLinux(linux, errors);
+        }
+
+        return errors;
+    }
+
+    private static void ValidateProcess(ProcessSpec process, List<SpecError> errors)
+    {
+        if (process.Args.IsEmpty)
+        {
+            errors.Add(new("process.args", "must not be empty: give the program to run"));
+        }
+        else if (string.IsNullOrEmpty(process.Args[0]))
+        {
+            errors.Add(new("process.args[0]", "must not be empty: give the program's absolute path or a name found in PATH"));
+        }
+
+        for (int i = 0; i < process.Env.Length; i++)
+        {
+            string entry = process.Env[i] ?? "";
+            if (entry.IndexOf('=', StringComparison.Ordinal) <= 0)
+            {
+                errors.Add(new($"process.env[{i}]", $"must be KEY=VALUE with a non-empty KEY, got '{entry}'"));
+            }
+        }
+
+        RequireAbsolute(process.Cwd, "process.cwd", errors);
+        if (process.ConsoleSize is not null && !process.Terminal)
+        {
+            errors.Add(new("process.consoleSize", "needs process.terminal to be true: a console size applies only to a terminal"));
+        }
+
+        if (process.User.Umask is > MaxUmask)
+        {
+            errors.Add(new("process.user.umask", $"must be at most 0777 (511), got {process.User.Umask}"));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < process.Rlimits.Length; i++)
+        {
+            var limit = process.Rlimits[i];
+            string path = $"process.rlimits[{i}]";
+            if (!PosixRlimit.KnownTypes.Contains(limit.Type, StringComparer.Ordinal))
+            {
+                errors.Add(new($"{path}.type", $"unknown resource limit '{limit.Type}': use an RLIMIT_* name from setrlimit(2), such as RLIMIT_NOFILE"));
+            }
+            else if (!seen.Add(limit.Type))
+            {
+                errors.Add(new($"{path}.type", $"{limit.Type} is set more than once: keep one entry"));
+            }
+
+            if (limit.Soft > limit.Hard)
+            {
+                errors.Add(new($"{path}.soft", $"must not exceed hard ({limit.Hard}), got {limit.Soft}"));
+            }
+        }
+    }
+
+    private static void ValidateMount(MountSpec mount, string path, List<SpecError> errors)
+    {
+        if (RequireAbsolute(mount.Destination, $"{path}.destination", errors)
+            && mount.Destination.Split('/').Contains(".."))
+        {
+            errors.Add(new($"{path}.destination", $"must not contain '..' components, got '{mount.Destination}'"));
+        }
+
+        if (string.IsNullOrEmpty(mount.Type))
+        {
+            errors.Add(new($"{path}.type", "must not be empty: use a filesystem type such as bind, tmpfs or proc"));
+        }
+        else if (mount.Type == "tmpfs")
+        {
+            foreach (string option in mount.Options)
+            {
+                if (option.StartsWith("size=", StringComparison.Ordinal) && !IsTmpfsSize(option["size=".Length..]))
+                {
+                    errors.Add(new($"{path}.options", $"'{option}' is not a tmpfs size: use bytes with an optional k, m or g suffix, or a percentage such as 50%"));
+                }
+            }
+        }
+    }
+
+    private static void ValidateLinux(LinuxSpec linux, List<SpecError> errors)
+    {
+        var seen = new HashSet<NamespaceType>();
+        for (int i = 0; i < linux.Namespaces.Length; i++)
+        {
+            var ns = linux.Namespaces[i];
+            string path = $"linux.namespaces[{i}]";
+            if (!Enum.IsDefined(ns.Type))
+            {
+                errors.Add(new($"{path}.type", $"unknown namespace type {(int)ns.Type}: use one of {string.Join(", ", NamespaceTypeNames.All)}"));
+            }
+            else if (!seen.Add(ns.Type))
+            {
+                errors.Add(new($"{path}.type", $"the {ns.Type.ToOciName()} namespace is listed more than once: keep one entry"));
+            }
+
+            if (ns.Path is not null)
+            {
+                RequireAbsolute(ns.Path, $"{path}.path", errors);
+            }
+        }
+
+        ValidateMappings(linux, linux.UidMappings, "linux.uidMappings", errors);
+        ValidateMappings(linux, linux.GidMappings, "linux.gidMappings", errors);
+        for (int i = 0; i < linux.MaskedPaths.Length; i++)
+        {
+            RequireAbsolute(linux.MaskedPaths[i], $"linux.maskedPaths[{i}]", errors);
+        }
+
+        for (int i = 0; i < linux.ReadonlyPaths.Length; i++)
+        {
+            RequireAbsolute(linux.ReadonlyPaths[i], $"linux.readonlyPaths[{i}]", errors);
+        }
+    }
+
+    private static void ValidateMappings(
+        LinuxSpec linux, System.Collections.Immutable.ImmutableArray<LinuxIdMapping> mappings, string path, List<SpecError> errors)
+    {
+        if (mappings.IsEmpty)
+        {
+            return;
+        }
+
+        if (linux.FindNamespace(NamespaceType.User) is not { Path: null })
+        {
+            errors.Add(new(path, "needs a new user namespace: add {\"type\": \"user\"} without a path to linux.namespaces"));
+        }
+
+        for (int i = 0; i < mappings.Length; i++)
+        {
+            var mapping = mappings[i];
+            if (mapping.Size == 0)
+            {
+                errors.Add(new($"{path}[{i}].size", "must be at least 1"));
+                continue;
+            }
+
+            for (int j = 0; j < i; j++)
+            {
+                var other = mappings[j];
+                if (other.Size == 0)
+                {
+                    continue;
+                }
+
+                if (Overlap(mapping.ContainerId, other.ContainerId, mapping.Size, other.Size))
+                {
+                    errors.Add(new($"{path}[{i}]", $"its containerID range overlaps {path}[{j}]: each container id may be mapped once"));
+                }
+
+                if (Overlap(mapping.HostId, other.HostId, mapping.Size, other.Size))
+                {
+                    errors.Add(new($"{path}[{i}]", $"its hostID range overlaps {path}[{j}]: each host id may be mapped once"));
+                }
+            }
+        }
+    }
+
+    private static bool Overlap(ulong start, ulong otherStart, ulong size, ulong otherSize) =>
+        start < otherStart + otherSize && otherStart < start + size;
+
+    private static bool RequireAbsolute(string? value, string path, List<SpecError> errors)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            errors.Add(new(path, "must not be empty: give an absolute path"));
+            return false;
+        }
+
+        if (value[0] != '/')
+        {
+            errors.Add(new(path, $"must be an absolute path (starting with '/'), got '{value}'"));
+            return false;
+        }
+
+        return true;
+    }
+
+    // tmpfs(5): size=N with an optional k/m/g/t/p/e suffix, or N% of RAM.
+    private static bool IsTmpfsSize(string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        char last = char.ToLowerInvariant(value[^1]);
+        string digits = last is 'k' or 'm' or 'g' or 't' or 'p' or 'e' or '%' ? value[..^1] : value;
+        return digits.Length > 0 && digits.All(char.IsAsciiDigit)
+            && ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+    }
+}
