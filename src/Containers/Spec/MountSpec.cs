@@ -29,6 +29,10 @@ public sealed record MountSpec
     /// </summary>
     public ImmutableArray<string> Options { get; init => field = Structural.OrEmpty(value); } = [];
 
+    /// <summary>Whether this is a bind mount: type <c>bind</c>, or a <c>bind</c> or <c>rbind</c> option (as runc reads it).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsBind => Type == "bind" || Options.Contains("bind") || Options.Contains("rbind");
+
     /// <summary>A recursive bind mount of the host path <paramref name="source"/> at <paramref name="destination"/>.</summary>
     /// <param name="source">The absolute host path to bind.</param>
     /// <param name="destination">The absolute path inside the container.</param>

@@ -26,6 +26,9 @@ public sealed record ProcessSpec
     /// <summary>The absolute working directory inside the container (<c>cwd</c>).</summary>
     public string Cwd { get; init; } = "/";
 
+    /// <summary>The capability sets (<c>capabilities</c>); null leaves the choice to the runtime.</summary>
+    public LinuxCapabilities? Capabilities { get; init; }
+
     /// <summary>Resource limits (<c>rlimits</c>), at most one per type.</summary>
     public ImmutableArray<PosixRlimit> Rlimits { get; init => field = Structural.OrEmpty(value); } = [];
 
@@ -36,10 +39,12 @@ public sealed record ProcessSpec
     public bool Equals(ProcessSpec? other) =>
         other is not null && Terminal == other.Terminal && ConsoleSize == other.ConsoleSize && User == other.User
         && Structural.Equal(Args, other.Args) && Structural.Equal(Env, other.Env)
-        && string.Equals(Cwd, other.Cwd, StringComparison.Ordinal) && Structural.Equal(Rlimits, other.Rlimits)
+        && string.Equals(Cwd, other.Cwd, StringComparison.Ordinal) && Capabilities == other.Capabilities
+        && Structural.Equal(Rlimits, other.Rlimits)
         && NoNewPrivileges == other.NoNewPrivileges;
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(
-        Terminal, ConsoleSize, User, Structural.Hash(Args), Structural.Hash(Env), Cwd, Structural.Hash(Rlimits), NoNewPrivileges);
+        HashCode.Combine(Terminal, ConsoleSize, User, Structural.Hash(Args), Structural.Hash(Env)),
+        Cwd, Capabilities, Structural.Hash(Rlimits), NoNewPrivileges);
 }

@@ -24,7 +24,12 @@ internal static class SpecValidator
             ValidateProcess(spec.Process, errors);
         }
 
-        if (spec.Root is { } root)
+        if (spec.Root?.Path is { Length: > 0 } rootPath && rootPath[0] != '/')
+        {
+            errors.Add(new("root.path", $"must be an absolute path (starting with '/'), got '{rootPath}': "
+                + "for a bundle's config.json, resolve it with ResolveBundlePaths(bundleDirectory)"));
+        }
+        else if (spec.Root is { } root)
         {
             RequireAbsolute(root.Path, "root.path", errors);
         }
@@ -147,6 +152,11 @@ internal static class SpecValidator
 
         ValidateMappings(linux, linux.UidMappings, "linux.uidMappings", errors);
         ValidateMappings(linux, linux.GidMappings, "linux.gidMappings", errors);
+        if (linux.Resources is { } resources)
+        {
+            ValidateResources(resources, errors);
+        }
+
         for (int i = 0; i < linux.MaskedPaths.Length; i++)
         {
             RequireAbsolute(linux.MaskedPaths[i], $"linux.maskedPaths[{i}]", errors);
@@ -155,6 +165,71 @@ internal static class SpecValidator
         for (int i = 0; i < linux.ReadonlyPaths.Length; i++)
         {
             RequireAbsolute(linux.ReadonlyPaths[i], $"linux.readonlyPaths[{i}]", errors);
+        }
+    }
+
+    private static void ValidateResources(LinuxResources resources, List<SpecError> errors)
+    {
+        const string path = "linux.resources";
+        if (resources.Memory is { } memory)
+        {
+            RequireLimit(memory.Limit, $"{path}.memory.limit", "bytes", errors);
+            RequireLimit(memory.Reservation, $"{path}.memory.reservation", "bytes", errors);
+            RequireLimit(memory.Swap, $"{path}.memory.swap", "bytes", errors);
+            if (memory is { Limit: > 0, Swap: > 0 } && memory.Swap < memory.Limit)
+            {
+                errors.Add(new($"{path}.memory.swap", $"must be at least memory.limit ({memory.Limit}): it limits memory plus swap, got {memory.Swap}"));
+            }
+        }
+
+        if (resources.Cpu is { } cpu)
+        {
+            RequireLimit(cpu.Quota, $"{path}.cpu.quota", "microseconds", errors);
+            if (cpu.Period is < 1_000 or > 1_000_000)
+            {
+                errors.Add(new($"{path}.cpu.period", $"must be between 1000 and 1000000 microseconds, got {cpu.Period}"));
+            }
+
+            if (cpu.Shares is < 2)
+            {
+                errors.Add(new($"{path}.cpu.shares", $"must be at least 2, got {cpu.Shares}"));
+            }
+
+            RequireCpuList(cpu.Cpus, $"{path}.cpu.cpus", errors);
+            RequireCpuList(cpu.Mems, $"{path}.cpu.mems", errors);
+        }
+
+        if (resources.Pids is { } pids)
+        {
+            RequireLimit(pids.Limit, $"{path}.pids.limit", "tasks", errors);
+        }
+    }
+
+    private static void RequireLimit(long? value, string path, string unit, List<SpecError> errors)
+    {
+        if (value is <= 0 and not -1)
+        {
+            errors.Add(new(path, $"must be a positive number of {unit}, or -1 for unlimited, got {value}"));
+        }
+    }
+
+    // A cpuset list as cpuset(7) writes it: "0-3,5,7-8".
+    private static void RequireCpuList(string? value, string path, List<SpecError> errors)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        foreach (string range in value.Split(','))
+        {
+            string[] bounds = range.Split('-');
+            var numbers = bounds.Select(b => uint.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out uint n) ? n : (uint?)null).ToArray();
+            if (bounds.Length > 2 || numbers.Any(n => n is null) || (numbers.Length == 2 && numbers[0] > numbers[1]))
+            {
+                errors.Add(new(path, $"must be a list such as '0-3,5', got '{value}'"));
+                return;
+            }
         }
     }
 

@@ -193,4 +193,57 @@ public class ContainerSpecBuilderTests
         Assert.Equal(["A=1"], spec.Process!.Env);
         Assert.Equal([new LinuxNamespace(NamespaceType.Pid)], spec.Linux!.Namespaces);
     }
+
+    [Fact]
+    public void Resource_limits_fill_linux_resources()
+    {
+        var spec = ContainerSpec.For("/bin/true").WithMemoryLimit(64 << 20).WithPidsLimit(32).WithCpuLimit(1.5);
+
+        var resources = spec.Linux!.Resources!;
+        Assert.Equal(64L << 20, resources.Memory!.Limit);
+        Assert.Equal(new LinuxPids(32), resources.Pids);
+        Assert.Equal(150_000, resources.Cpu!.Quota);
+        Assert.Equal(100_000ul, resources.Cpu.Period);
+    }
+
+    [Fact]
+    public void WithCpuLimit_rejects_a_non_positive_count()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => ContainerSpec.For("/bin/true").WithCpuLimit(0));
+    }
+
+    [Fact]
+    public void ResolveBundlePaths_makes_the_root_and_relative_bind_sources_absolute()
+    {
+        var spec = new ContainerSpec
+        {
+            Root = new RootSpec("rootfs"),
+            Mounts =
+            [
+                new MountSpec { Destination = "/data", Type = "none", Source = "data", Options = ["rbind"] },
+                new MountSpec { Destination = "/abs", Type = "bind", Source = "/srv/abs" },
+                new MountSpec { Destination = "/proc", Type = "proc", Source = "proc" },
+            ],
+        };
+
+        var resolved = spec.ResolveBundlePaths("/srv/bundle");
+
+        Assert.Equal("/srv/bundle/rootfs", resolved.Root!.Path);
+        Assert.Equal(["/srv/bundle/data", "/srv/abs", "proc"], resolved.Mounts.Select(m => m.Source));
+        Assert.Null(ContainerSpec.For("/bin/true").ResolveBundlePaths("/srv/bundle").Root);
+    }
+
+    [Fact]
+    public void NamespaceTypeNames_round_trip_every_type_and_reject_others()
+    {
+        foreach (var type in Enum.GetValues<NamespaceType>())
+        {
+            Assert.True(NamespaceTypeNames.TryParse(type.ToOciName(), out var parsed));
+            Assert.Equal(type, parsed);
+        }
+
+        Assert.False(NamespaceTypeNames.TryParse("Network", out _));
+        Assert.False(NamespaceTypeNames.TryParse("net", out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ((NamespaceType)99).ToOciName());
+    }
 }

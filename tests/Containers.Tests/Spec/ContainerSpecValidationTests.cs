@@ -42,6 +42,17 @@ public class ContainerSpecValidationTests
         { "console size without terminal", Valid with { Process = Valid.Process! with { ConsoleSize = new(24, 80) } }, "process.consoleSize", "needs process.terminal" },
         { "relative masked path", Valid with { Linux = Valid.Linux! with { MaskedPaths = ["proc/kcore"] } }, "linux.maskedPaths[0]", "absolute" },
         { "relative readonly path", Valid with { Linux = Valid.Linux! with { ReadonlyPaths = ["/proc/sys", "sys"] } }, "linux.readonlyPaths[1]", "absolute" },
+        { "zero memory limit", Valid.WithMemoryLimit(0), "linux.resources.memory.limit", "must be a positive number of bytes, or -1 for unlimited, got 0" },
+        { "negative memory reservation", WithResources(new() { Memory = new() { Reservation = -2 } }), "linux.resources.memory.reservation", "or -1 for unlimited" },
+        { "swap below memory limit", WithResources(new() { Memory = new() { Limit = 100, Swap = 50 } }), "linux.resources.memory.swap", "must be at least memory.limit (100)" },
+        { "zero pids limit", Valid.WithPidsLimit(0), "linux.resources.pids.limit", "positive number of tasks" },
+        { "zero cpu quota", WithResources(new() { Cpu = new() { Quota = 0 } }), "linux.resources.cpu.quota", "positive number of microseconds" },
+        { "cpu period too short", WithResources(new() { Cpu = new() { Period = 999 } }), "linux.resources.cpu.period", "between 1000 and 1000000" },
+        { "cpu period too long", WithResources(new() { Cpu = new() { Period = 1_000_001 } }), "linux.resources.cpu.period", "between 1000 and 1000000" },
+        { "cpu shares below 2", WithResources(new() { Cpu = new() { Shares = 1 } }), "linux.resources.cpu.shares", "at least 2" },
+        { "malformed cpu list", WithResources(new() { Cpu = new() { Cpus = "0-" } }), "linux.resources.cpu.cpus", "must be a list such as '0-3,5', got '0-'" },
+        { "backwards cpu range", WithResources(new() { Cpu = new() { Cpus = "3-1" } }), "linux.resources.cpu.cpus", "got '3-1'" },
+        { "malformed mems list", WithResources(new() { Cpu = new() { Mems = "a" } }), "linux.resources.cpu.mems", "got 'a'" },
     };
 
     public static TheoryData<string, ContainerSpec> ValidSpecs => new()
@@ -62,6 +73,10 @@ public class ContainerSpecValidationTests
         { "umask 0777", Valid.WithUmask(511) },
         { "terminal with console size", Valid.WithTerminal() with { Process = Valid.WithTerminal().Process! with { ConsoleSize = new(24, 80) } } },
         { "a dot-dot inside a name", Valid.WithTmpfs("/data/..hidden") },
+        { "unlimited resources", WithResources(new() { Memory = new() { Limit = -1, Reservation = -1, Swap = -1 }, Cpu = new() { Quota = -1 }, Pids = new(-1) }) },
+        { "swap unlimited with a memory limit", WithResources(new() { Memory = new() { Limit = 1 << 20, Swap = -1 } }) },
+        { "builder limits", Valid.WithMemoryLimit(64 << 20).WithPidsLimit(32).WithCpuLimit(0.5) },
+        { "cpu lists", WithResources(new() { Cpu = new() { Cpus = "0-3,5,7-8", Mems = "0", Shares = 2, Period = 1000 } }) },
     };
 
     [Theory]
@@ -101,7 +116,8 @@ public class ContainerSpecValidationTests
         Assert.Equal(spec.Validate(), e.Errors);
         Assert.Equal(
             "invalid container spec (2 problems): process.args: must not be empty: give the program to run; "
-            + "root.path: must be an absolute path (starting with '/'), got 'rootfs'",
+            + "root.path: must be an absolute path (starting with '/'), got 'rootfs': "
+            + "for a bundle's config.json, resolve it with ResolveBundlePaths(bundleDirectory)",
             e.Message);
     }
 
@@ -118,7 +134,10 @@ public class ContainerSpecValidationTests
         var spec = ContainerSpec.FromJson(ContainerSpecJsonTests.RuncConfig);
 
         Assert.Equal(["root.path"], spec.Validate().Select(e => e.JsonPath));
+        Assert.Empty(spec.ResolveBundlePaths("/srv/bundle").Validate());
     }
+
+    private static ContainerSpec WithResources(LinuxResources resources) => Valid with { Linux = Valid.Linux! with { Resources = resources } };
 
     private static ContainerSpec WithNamespaces(ContainerSpec spec, params LinuxNamespace[] namespaces) =>
         spec with { Linux = spec.Linux! with { Namespaces = [.. namespaces] } };
