@@ -78,7 +78,7 @@ public sealed partial record ContainerSpec
         string prefix = key + "=";
         return WithProcess(p =>
         {
-            int index = Structural.FindIndex(p.Env, e => e.StartsWith(prefix, StringComparison.Ordinal));
+            int index = Structural.FindIndex(p.Env, e => e is not null && e.StartsWith(prefix, StringComparison.Ordinal));
             string entry = prefix + value;
             return p with { Env = index >= 0 ? p.Env.SetItem(index, entry) : p.Env.Add(entry) };
         });
@@ -113,7 +113,7 @@ public sealed partial record ContainerSpec
         var limit = new PosixRlimit(type, hard, soft);
         return WithProcess(p => p with
         {
-            Rlimits = p.Rlimits.RemoveAll(r => string.Equals(r.Type, type, StringComparison.Ordinal)).Add(limit),
+            Rlimits = p.Rlimits.RemoveAll(r => string.Equals(r?.Type, type, StringComparison.Ordinal)).Add(limit),
         });
     }
 
@@ -122,7 +122,7 @@ public sealed partial record ContainerSpec
     public ContainerSpec WithMount(MountSpec mount)
     {
         ArgumentNullException.ThrowIfNull(mount);
-        int index = Structural.FindIndex(Mounts, m => string.Equals(m.Destination, mount.Destination, StringComparison.Ordinal));
+        int index = Structural.FindIndex(Mounts, m => string.Equals(m?.Destination, mount.Destination, StringComparison.Ordinal));
         return this with { Mounts = index >= 0 ? Mounts.SetItem(index, mount) : Mounts.Add(mount) };
     }
 
@@ -150,7 +150,7 @@ public sealed partial record ContainerSpec
     /// <summary>Shares the host's namespace of <paramref name="type"/> with the container.</summary>
     [Pure]
     public ContainerSpec WithoutNamespace(NamespaceType type) =>
-        WithLinux(l => l with { Namespaces = l.Namespaces.RemoveAll(n => n.Type == type) });
+        WithLinux(l => l with { Namespaces = l.Namespaces.RemoveAll(n => n?.Type == type) });
 
     /// <summary>
     /// Maps container uids <c>[containerId, containerId + size)</c> to host uids from <paramref name="hostId"/>, and
@@ -224,7 +224,7 @@ public sealed partial record ContainerSpec
         return this with
         {
             Root = Root is { Path: { Length: > 0 } rootPath } && !System.IO.Path.IsPathRooted(rootPath) ? Root with { Path = Resolve(rootPath) } : Root,
-            Mounts = Mounts.Select(m => m.IsBind && m.Source is { Length: > 0 } source && !System.IO.Path.IsPathRooted(source)
+            Mounts = Mounts.Select(m => m is { IsBind: true } && m.Source is { Length: > 0 } source && !System.IO.Path.IsPathRooted(source)
                 ? m with { Source = Resolve(source) }
                 : m).ToImmutableArray(),
         };
@@ -242,7 +242,7 @@ public sealed partial record ContainerSpec
 
     private ContainerSpec SetNamespace(LinuxNamespace ns) => WithLinux(l =>
     {
-        int index = Structural.FindIndex(l.Namespaces, n => n.Type == ns.Type);
+        int index = Structural.FindIndex(l.Namespaces, n => n?.Type == ns.Type);
         return l with { Namespaces = index >= 0 ? l.Namespaces.SetItem(index, ns) : l.Namespaces.Add(ns) };
     });
 }

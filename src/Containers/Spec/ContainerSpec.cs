@@ -19,7 +19,7 @@ public sealed partial record ContainerSpec
     public const string CurrentOciVersion = "1.2.1";
 
     /// <summary>The version of the OCI runtime spec the config follows (<c>ociVersion</c>).</summary>
-    public string OciVersion { get; init; } = CurrentOciVersion;
+    public string OciVersion { get; init => field = value ?? ""; } = CurrentOciVersion;
 
     /// <summary>The program to run (<c>process</c>); a container cannot start without one.</summary>
     public ProcessSpec? Process { get; init; }

@@ -38,7 +38,7 @@ public sealed record LinuxSpec
     {
         foreach (var ns in Namespaces)
         {
-            if (ns.Type == type)
+            if (ns is not null && ns.Type == type)
             {
                 return ns;
             }

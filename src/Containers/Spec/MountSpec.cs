@@ -15,10 +15,10 @@ namespace Containers.Spec;
 public sealed record MountSpec
 {
     /// <summary>The absolute path inside the container (<c>destination</c>).</summary>
-    public string Destination { get; init; } = "";
+    public string Destination { get; init => field = value ?? ""; } = "";
 
     /// <summary>The filesystem type as <c>mount(2)</c> takes it (<c>type</c>): <c>bind</c>, <c>tmpfs</c>, <c>proc</c>, ….</summary>
-    public string Type { get; init; } = "";
+    public string Type { get; init => field = value ?? ""; } = "";
 
     /// <summary>The device, directory or pseudo name to mount (<c>source</c>); for a bind, the host path.</summary>
     public string? Source { get; init; }

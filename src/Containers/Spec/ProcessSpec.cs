@@ -12,7 +12,7 @@ public sealed record ProcessSpec
     public ConsoleSize? ConsoleSize { get; init; }
 
     /// <summary>The identity the process runs as (<c>user</c>).</summary>
-    public UserSpec User { get; init; } = new();
+    public UserSpec User { get; init => field = value ?? new(); } = new();
 
     /// <summary>
     /// The program and its arguments (<c>args</c>), as <c>execve(2)</c> receives them. <c>Args[0]</c> is an absolute
@@ -24,7 +24,7 @@ public sealed record ProcessSpec
     public ImmutableArray<string> Env { get; init => field = Structural.OrEmpty(value); } = [];
 
     /// <summary>The absolute working directory inside the container (<c>cwd</c>).</summary>
-    public string Cwd { get; init; } = "/";
+    public string Cwd { get; init => field = value ?? ""; } = "/";
 
     /// <summary>The capability sets (<c>capabilities</c>); null leaves the choice to the runtime.</summary>
     public LinuxCapabilities? Capabilities { get; init; }

@@ -270,4 +270,17 @@ public class ContainerSpecJsonTests
         Assert.Equal(new ProcessSpec { Args = default }, new ProcessSpec { Args = [] });
         Assert.Equal(ImmutableArray<string>.Empty, new MountSpec { Options = default }.Options);
     }
+
+    [Fact]
+    public void Missing_fields_read_as_empty_so_validation_reports_the_required_ones()
+    {
+        var spec = ContainerSpec.FromJson("""{ "process": { "args": ["x"] }, "mounts": [ {} ] }""");
+
+        Assert.Equal(new UserSpec(), spec.Process!.User);
+        Assert.Empty(spec.Process.Env);
+        Assert.Empty(spec.Mounts[0].Options);
+        Assert.Equal(
+            ["ociVersion", "process.cwd", "mounts[0].destination", "mounts[0].type"],
+            spec.Validate().Select(e => e.JsonPath));
+    }
 }

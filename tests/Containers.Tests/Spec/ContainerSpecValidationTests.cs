@@ -42,6 +42,10 @@ public class ContainerSpecValidationTests
         { "console size without terminal", Valid with { Process = Valid.Process! with { ConsoleSize = new(24, 80) } }, "process.consoleSize", "needs process.terminal" },
         { "relative masked path", Valid with { Linux = Valid.Linux! with { MaskedPaths = ["proc/kcore"] } }, "linux.maskedPaths[0]", "absolute" },
         { "relative readonly path", Valid with { Linux = Valid.Linux! with { ReadonlyPaths = ["/proc/sys", "sys"] } }, "linux.readonlyPaths[1]", "absolute" },
+        { "bind mount without source", Valid.WithMount(new MountSpec { Destination = "/x", Type = "none", Options = ["rbind"] }), "mounts[5].source", "must not be empty for a bind mount" },
+        { "capability without CAP_ prefix", WithCapabilities(new() { Bounding = ["CAP_KILL", "NET_ADMIN"] }), "process.capabilities.bounding[1]", "got 'NET_ADMIN'" },
+        { "lowercase capability", WithCapabilities(new() { Ambient = ["cap_kill"] }), "process.capabilities.ambient[0]", "capability name" },
+        { "bare CAP_", WithCapabilities(new() { Effective = ["CAP_"] }), "process.capabilities.effective[0]", "capability name" },
         { "zero memory limit", Valid.WithMemoryLimit(0), "linux.resources.memory.limit", "must be a positive number of bytes, or -1 for unlimited, got 0" },
         { "negative memory reservation", WithResources(new() { Memory = new() { Reservation = -2 } }), "linux.resources.memory.reservation", "or -1 for unlimited" },
         { "swap below memory limit", WithResources(new() { Memory = new() { Limit = 100, Swap = 50 } }), "linux.resources.memory.swap", "must be at least memory.limit (100)" },
@@ -73,6 +77,8 @@ public class ContainerSpecValidationTests
         { "umask 0777", Valid.WithUmask(511) },
         { "terminal with console size", Valid.WithTerminal() with { Process = Valid.WithTerminal().Process! with { ConsoleSize = new(24, 80) } } },
         { "a dot-dot inside a name", Valid.WithTmpfs("/data/..hidden") },
+        { "capabilities", WithCapabilities(new() { Bounding = ["CAP_KILL", "CAP_NET_BIND_SERVICE"], Ambient = ["CAP_NET_BIND_SERVICE"] }) },
+        { "a bind by type with a source", Valid.WithBindMount("/srv", "/srv") },
         { "unlimited resources", WithResources(new() { Memory = new() { Limit = -1, Reservation = -1, Swap = -1 }, Cpu = new() { Quota = -1 }, Pids = new(-1) }) },
         { "swap unlimited with a memory limit", WithResources(new() { Memory = new() { Limit = 1 << 20, Swap = -1 } }) },
         { "builder limits", Valid.WithMemoryLimit(64 << 20).WithPidsLimit(32).WithCpuLimit(0.5) },
@@ -137,8 +143,39 @@ public class ContainerSpecValidationTests
         Assert.Empty(spec.ResolveBundlePaths("/srv/bundle").Validate());
     }
 
+    private static ContainerSpec WithCapabilities(LinuxCapabilities capabilities) =>
+        Valid with { Process = Valid.Process! with { Capabilities = capabilities } };
+
     private static ContainerSpec WithResources(LinuxResources resources) => Valid with { Linux = Valid.Linux! with { Resources = resources } };
 
     private static ContainerSpec WithNamespaces(ContainerSpec spec, params LinuxNamespace[] namespaces) =>
         spec with { Linux = spec.Linux! with { Namespaces = [.. namespaces] } };
+
+    [Fact]
+    public void Null_list_entries_read_from_json_are_reported_instead_of_crashing()
+    {
+        const string json = """
+            {
+              "ociVersion": "1.2.1",
+              "process": { "args": ["sh", null], "env": [null], "cwd": "/", "rlimits": [null] },
+              "mounts": [null, { "destination": "/t", "type": "tmpfs", "options": [null] }],
+              "linux": {
+                "namespaces": [null, { "type": "user" }],
+                "uidMappings": [null, { "containerID": 0, "hostID": 0, "size": 1 }],
+                "maskedPaths": [null]
+              }
+            }
+            """;
+        var spec = ContainerSpec.FromJson(json);
+
+        var errors = spec.Validate();
+
+        Assert.Equal(
+            [
+                "process.args[1]", "process.env[0]", "process.rlimits[0]", "mounts[0]", "mounts[1].options[0]",
+                "linux.namespaces[0]", "linux.uidMappings[0]", "linux.maskedPaths[0]",
+            ],
+            errors.Select(e => e.JsonPath));
+        Assert.Equal(spec, spec.ResolveBundlePaths("/srv/bundle"));
+    }
 }
