@@ -1,0 +1,132 @@
+using System.Text.Json;
+
+namespace Containers.Spec;
+
+public sealed partial record ContainerSpec
+{
+    /// <summary>
+    /// Reads a spec from <c>config.json</c> text. Fields this model does not know (for example <c>linux.resources</c>)
+    /// are ignored; parsing does not validate, so call <see cref="Validate"/> or <see cref="ThrowIfInvalid"/> next.
+    /// </summary>
+    /// <exception cref="InvalidSpecException">The text is not JSON, or a field has the wrong type or an unknown
+    /// value (such as a namespace type); the error names the field's JSON path.</exception>
+    /// <example>
+    /// <code>
+    /// var spec = ContainerSpec.FromJson(File.ReadAllText("bundle/config.json"));
+    /// spec.ThrowIfInvalid();
+    /// </code>
+    /// </example>
+    public static ContainerSpec FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return JsonSerializer.Deserialize(json, SpecJsonContext.Spec) ?? throw NullDocument();
+        }
+        catch (JsonException e)
+        {
+            throw FromJsonException(e);
+        }
+    }
+
+    /// <summary>Reads a spec from a stream of <c>config.json</c> (UTF-8), as <see cref="FromJson(string)"/> does.</summary>
+    /// <exception cref="InvalidSpecException">The content is not a well-typed spec; the error names the JSON path.</exception>
+    public static ContainerSpec FromJson(Stream utf8Json)
+    {
+        ArgumentNullException.ThrowIfNull(utf8Json);
+        try
+        {
+            return JsonSerializer.Deserialize(utf8Json, SpecJsonContext.Spec) ?? throw NullDocument();
+        }
+        catch (JsonException e)
+        {
+            throw FromJsonException(e);
+        }
+    }
+
+    /// <summary>Reads <c>config.json</c> from <paramref name="path"/>, as <see cref="FromJson(string)"/> does.</summary>
+    /// <exception cref="InvalidSpecException">The file is not a well-typed spec; the error names the JSON path.</exception>
+    /// <example>
+    /// <code>
+    /// var spec = await ContainerSpec.LoadAsync("bundle/config.json", cancellationToken);
+    /// </code>
+    /// </example>
+    public static async Task<ContainerSpec> LoadAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.Asynchronous);
+        await using (stream.ConfigureAwait(false))
+        {
+            try
+            {
+                return await JsonSerializer.DeserializeAsync(stream, SpecJsonContext.Spec, cancellationToken).ConfigureAwait(false)
+                    ?? throw NullDocument();
+            }
+            catch (JsonException e)
+            {
+                throw FromJsonException(e);
+            }
+        }
+    }
+
+    /// <summary>The spec as indented <c>config.json</c> text, leaving out null fields and empty lists.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, SpecJsonContext.Spec);
+
+    /// <summary>
+    /// Writes the spec as <c>config.json</c> to <paramref name="path"/> atomically: into a temporary file in the same
+    /// directory, flushed to disk, then renamed over the target, so readers never see a partial file.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// await ContainerSpec.For("/bin/true").SaveAsync("bundle/config.json", cancellationToken);
+    /// </code>
+    /// </example>
+    public async Task SaveAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string target = System.IO.Path.GetFullPath(path);
+        string temp = System.IO.Path.Combine(
+            System.IO.Path.GetDirectoryName(target) ?? "/", $".{System.IO.Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
+            {
+                await JsonSerializer.SerializeAsync(stream, this, SpecJsonContext.Spec, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, target, overwrite: true);
+        }
+        catch
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+
+            throw;
+        }
+    }
+
+    private static InvalidSpecException NullDocument() =>
+        new([new SpecError("$", "must be a JSON object with the spec's fields, got null")]);
+
+    private static InvalidSpecException FromJsonException(JsonException e)
+    {
+        string path = e.Path is null or "$" ? "$" : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
+        string message = e.Message;
+        int pathInfo = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        if (pathInfo >= 0)
+        {
+            message = message[..pathInfo];
+        }
+
+        if (e.LineNumber is { } line)
+        {
+            message += $" (line {line + 1}, byte {e.BytePositionInLine + 1})";
+        }
+
+        return new InvalidSpecException([new SpecError(path, message)], e);
+    }
+}

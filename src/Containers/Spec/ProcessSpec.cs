@@ -1,0 +1,50 @@
+using System.Collections.Immutable;
+
+namespace Containers.Spec;
+
+/// <summary>The program the container runs and how (<c>process</c>).</summary>
+public sealed record ProcessSpec
+{
+    /// <summary>Whether the process gets a pseudo-terminal as its stdio (<c>terminal</c>).</summary>
+    public bool Terminal { get; init; }
+
+    /// <summary>The terminal's size (<c>consoleSize</c>); only allowed with <see cref="Terminal"/>.</summary>
+    public ConsoleSize? ConsoleSize { get; init; }
+
+    /// <summary>The identity the process runs as (<c>user</c>).</summary>
+    public UserSpec User { get; init => field = value ?? new(); } = new();
+
+    /// <summary>
+    /// The program and its arguments (<c>args</c>), as <c>execve(2)</c> receives them. <c>Args[0]</c> is an absolute
+    /// path or a name looked up in the container's <c>PATH</c>.
+    /// </summary>
+    public ImmutableArray<string> Args { get; init => field = Structural.OrEmpty(value); } = [];
+
+    /// <summary>The environment as <c>KEY=VALUE</c> entries (<c>env</c>).</summary>
+    public ImmutableArray<string> Env { get; init => field = Structural.OrEmpty(value); } = [];
+
+    /// <summary>The absolute working directory inside the container (<c>cwd</c>).</summary>
+    public string Cwd { get; init => field = value ?? ""; } = "/";
+
+    /// <summary>The capability sets (<c>capabilities</c>); null leaves the choice to the runtime.</summary>
+    public LinuxCapabilities? Capabilities { get; init; }
+
+    /// <summary>Resource limits (<c>rlimits</c>), at most one per type.</summary>
+    public ImmutableArray<PosixRlimit> Rlimits { get; init => field = Structural.OrEmpty(value); } = [];
+
+    /// <summary>Whether <c>PR_SET_NO_NEW_PRIVS</c> is set, so setuid binaries cannot gain privileges (<c>noNewPrivileges</c>).</summary>
+    public bool NoNewPrivileges { get; init; }
+
+    /// <summary>Whether both processes have the same settings, comparing collections by content and order.</summary>
+    public bool Equals(ProcessSpec? other) =>
+        other is not null && Terminal == other.Terminal && ConsoleSize == other.ConsoleSize && User == other.User
+        && Structural.Equal(Args, other.Args) && Structural.Equal(Env, other.Env)
+        && string.Equals(Cwd, other.Cwd, StringComparison.Ordinal) && Capabilities == other.Capabilities
+        && Structural.Equal(Rlimits, other.Rlimits)
+        && NoNewPrivileges == other.NoNewPrivileges;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(
+        HashCode.Combine(Terminal, ConsoleSize, User, Structural.Hash(Args), Structural.Hash(Env)),
+        Cwd, Capabilities, Structural.Hash(Rlimits), NoNewPrivileges);
+}

@@ -1,0 +1,40 @@
+using System.Collections;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Containers.Spec;
+
+/// <summary>
+/// Source-generated (reflection-free, trimming-safe) JSON metadata for <c>config.json</c>: camelCase names as in the
+/// OCI spec, nulls and empty lists left out, required constructor values and non-null fields enforced on read.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true,
+    WriteIndented = true,
+    IndentSize = 2)]
+[JsonSerializable(typeof(ContainerSpec))]
+internal sealed partial class SpecJsonContext : JsonSerializerContext
+{
+    /// <summary>The metadata every read and write of a spec uses: the generated one, leaving out empty collections.</summary>
+    // A static property of this class would be initialised before the generated Default, so it is built on first use.
+    public static JsonTypeInfo<ContainerSpec> Spec => field ??= (JsonTypeInfo<ContainerSpec>)new JsonSerializerOptions(Default.Options)
+    {
+        TypeInfoResolver = Default.WithAddedModifier(OmitEmptyCollections),
+    }.GetTypeInfo(typeof(ContainerSpec));
+
+    // runc and the spec's examples omit empty lists and maps; writing them would only add noise.
+    private static void OmitEmptyCollections(JsonTypeInfo typeInfo)
+    {
+        foreach (var property in typeInfo.Properties)
+        {
+            if (property.PropertyType != typeof(string) && typeof(ICollection).IsAssignableFrom(property.PropertyType))
+            {
+                property.ShouldSerialize = static (_, value) => value is not ICollection { Count: 0 };
+            }
+        }
+    }
+}

@@ -1,0 +1,380 @@
+using System.Globalization;
+
+namespace Containers.Spec;
+
+/// <summary>The rules behind <see cref="ContainerSpec.Validate"/>, one method per section of <c>config.json</c>.</summary>
+internal static class SpecValidator
+{
+    private const uint MaxUmask = 0b111_111_111; // 0777
+
+    public static IReadOnlyList<SpecError> Validate(ContainerSpec spec)
+    {
+        var errors = new List<SpecError>();
+        if (string.IsNullOrEmpty(spec.OciVersion))
+        {
+            errors.Add(new("ociVersion", $"must not be empty: use \"{ContainerSpec.CurrentOciVersion}\""));
+        }
+
+        if (spec.Process is null)
+        {
+            errors.Add(new("process", "must be set: give the program to run"));
+        }
+        else
+        {
+            ValidateProcess(spec.Process, errors);
+        }
+
+        if (spec.Root?.Path is { Length: > 0 } rootPath && rootPath[0] != '/')
+        {
+            errors.Add(new("root.path", $"must be an absolute path (starting with '/'), got '{rootPath}': "
+                + "for a bundle's config.json, resolve it with ResolveBundlePaths(bundleDirectory)"));
+        }
+        else if (spec.Root is { } root)
+        {
+            RequireAbsolute(root.Path, "root.path", errors);
+        }
+
+        if (!string.IsNullOrEmpty(spec.Hostname) && spec.Linux?.FindNamespace(NamespaceType.Uts) is not { Path: null })
+        {
+            errors.Add(new("hostname", "needs a new uts namespace: add {\"type\": \"uts\"} without a path to linux.namespaces"));
+        }
+
+        for (int i = 0; i < spec.Mounts.Length; i++)
+        {
+            if (NotNull(spec.Mounts[i], $"mounts[{i}]", errors) is { } mount)
+            {
+                ValidateMount(mount, $"mounts[{i}]", errors);
+            }
+        }
+
+        if (spec.Linux is { } linux)
+        {
+            ValidateLinux(linux, errors);
+        }
+
+        return errors;
+    }
+
+    private static void ValidateProcess(ProcessSpec process, List<SpecError> errors)
+    {
+        if (process.Args.IsEmpty)
+        {
+            errors.Add(new("process.args", "must not be empty: give the program to run"));
+        }
+        else if (string.IsNullOrEmpty(process.Args[0]))
+        {
+            errors.Add(new("process.args[0]", "must not be empty: give the program's absolute path or a name found in PATH"));
+        }
+
+        for (int i = 1; i < process.Args.Length; i++)
+        {
+            NotNull(process.Args[i], $"process.args[{i}]", errors);
+        }
+
+        for (int i = 0; i < process.Env.Length; i++)
+        {
+            string entry = process.Env[i] ?? "";
+            if (entry.IndexOf('=', StringComparison.Ordinal) <= 0)
+            {
+                errors.Add(new($"process.env[{i}]", $"must be KEY=VALUE with a non-empty KEY, got '{entry}'"));
+            }
+        }
+
+        RequireAbsolute(process.Cwd, "process.cwd", errors);
+        if (process.Capabilities is { } capabilities)
+        {
+            ValidateCapabilities(capabilities, errors);
+        }
+
+        if (process.ConsoleSize is not null && !process.Terminal)
+        {
+            errors.Add(new("process.consoleSize", "needs process.terminal to be true: a console size applies only to a terminal"));
+        }
+
+        if (process.User.Umask is > MaxUmask)
+        {
+            errors.Add(new("process.user.umask", $"must be at most 0777 (511), got {process.User.Umask}"));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < process.Rlimits.Length; i++)
+        {
+            string path = $"process.rlimits[{i}]";
+            if (NotNull(process.Rlimits[i], path, errors) is not { } limit)
+            {
+                continue;
+            }
+
+            if (!PosixRlimit.KnownTypes.Contains(limit.Type, StringComparer.Ordinal))
+            {
+                errors.Add(new($"{path}.type", $"unknown resource limit '{limit.Type}': use an RLIMIT_* name from setrlimit(2), such as RLIMIT_NOFILE"));
+            }
+            else if (!seen.Add(limit.Type))
+            {
+                errors.Add(new($"{path}.type", $"{limit.Type} is set more than once: keep one entry"));
+            }
+
+            if (limit.Soft > limit.Hard)
+            {
+                errors.Add(new($"{path}.soft", $"must not exceed hard ({limit.Hard}), got {limit.Soft}"));
+            }
+        }
+    }
+
+    private static void ValidateMount(MountSpec mount, string path, List<SpecError> errors)
+    {
+        if (RequireAbsolute(mount.Destination, $"{path}.destination", errors)
+            && mount.Destination.Split('/').Contains(".."))
+        {
+            errors.Add(new($"{path}.destination", $"must not contain '..' components, got '{mount.Destination}'"));
+        }
+
+        if (mount.IsBind && string.IsNullOrEmpty(mount.Source))
+        {
+            errors.Add(new($"{path}.source", "must not be empty for a bind mount: give the host path to bind"));
+        }
+
+        for (int i = 0; i < mount.Options.Length; i++)
+        {
+            NotNull(mount.Options[i], $"{path}.options[{i}]", errors);
+        }
+
+        if (string.IsNullOrEmpty(mount.Type))
+        {
+            errors.Add(new($"{path}.type", "must not be empty: use a filesystem type such as bind, tmpfs or proc"));
+        }
+        else if (mount.Type == "tmpfs")
+        {
+            foreach (string? option in mount.Options)
+            {
+                if (option is not null && option.StartsWith("size=", StringComparison.Ordinal) && !IsTmpfsSize(option["size=".Length..]))
+                {
+                    errors.Add(new($"{path}.options", $"'{option}' is not a tmpfs size: use bytes with an optional k, m or g suffix, or a percentage such as 50%"));
+                }
+            }
+        }
+    }
+
+    private static void ValidateLinux(LinuxSpec linux, List<SpecError> errors)
+    {
+        var seen = new HashSet<NamespaceType>();
+        for (int i = 0; i < linux.Namespaces.Length; i++)
+        {
+            string path = $"linux.namespaces[{i}]";
+            if (NotNull(linux.Namespaces[i], path, errors) is not { } ns)
+            {
+                continue;
+            }
+
+            if (!Enum.IsDefined(ns.Type))
+            {
+                errors.Add(new($"{path}.type", $"unknown namespace type {(int)ns.Type}: use one of {string.Join(", ", NamespaceTypeNames.All)}"));
+            }
+            else if (!seen.Add(ns.Type))
+            {
+                errors.Add(new($"{path}.type", $"the {ns.Type.ToOciName()} namespace is listed more than once: keep one entry"));
+            }
+
+            if (ns.Path is not null)
+            {
+                RequireAbsolute(ns.Path, $"{path}.path", errors);
+            }
+        }
+
+        ValidateMappings(linux, linux.UidMappings, "linux.uidMappings", errors);
+        ValidateMappings(linux, linux.GidMappings, "linux.gidMappings", errors);
+        if (linux.Resources is { } resources)
+        {
+            ValidateResources(resources, errors);
+        }
+
+        for (int i = 0; i < linux.MaskedPaths.Length; i++)
+        {
+            RequireAbsolute(linux.MaskedPaths[i], $"linux.maskedPaths[{i}]", errors);
+        }
+
+        for (int i = 0; i < linux.ReadonlyPaths.Length; i++)
+        {
+            RequireAbsolute(linux.ReadonlyPaths[i], $"linux.readonlyPaths[{i}]", errors);
+        }
+    }
+
+    private static void ValidateResources(LinuxResources resources, List<SpecError> errors)
+    {
+        const string path = "linux.resources";
+        if (resources.Memory is { } memory)
+        {
+            RequireLimit(memory.Limit, $"{path}.memory.limit", "bytes", errors);
+            RequireLimit(memory.Reservation, $"{path}.memory.reservation", "bytes", errors);
+            RequireLimit(memory.Swap, $"{path}.memory.swap", "bytes", errors);
+            if (memory is { Limit: > 0, Swap: > 0 } && memory.Swap < memory.Limit)
+            {
+                errors.Add(new($"{path}.memory.swap", $"must be at least memory.limit ({memory.Limit}): it limits memory plus swap, got {memory.Swap}"));
+            }
+        }
+
+        if (resources.Cpu is { } cpu)
+        {
+            RequireLimit(cpu.Quota, $"{path}.cpu.quota", "microseconds", errors);
+            if (cpu.Period is < 1_000 or > 1_000_000)
+            {
+                errors.Add(new($"{path}.cpu.period", $"must be between 1000 and 1000000 microseconds, got {cpu.Period}"));
+            }
+
+            if (cpu.Shares is < 2)
+            {
+                errors.Add(new($"{path}.cpu.shares", $"must be at least 2, got {cpu.Shares}"));
+            }
+
+            RequireCpuList(cpu.Cpus, $"{path}.cpu.cpus", errors);
+            RequireCpuList(cpu.Mems, $"{path}.cpu.mems", errors);
+        }
+
+        if (resources.Pids is { } pids)
+        {
+            RequireLimit(pids.Limit, $"{path}.pids.limit", "tasks", errors);
+        }
+    }
+
+    private static void RequireLimit(long? value, string path, string unit, List<SpecError> errors)
+    {
+        if (value is <= 0 and not -1)
+        {
+            errors.Add(new(path, $"must be a positive number of {unit}, or -1 for unlimited, got {value}"));
+        }
+    }
+
+    // A cpuset list as cpuset(7) writes it: "0-3,5,7-8".
+    private static void RequireCpuList(string? value, string path, List<SpecError> errors)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        foreach (string range in value.Split(','))
+        {
+            string[] bounds = range.Split('-');
+            var numbers = bounds.Select(b => uint.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out uint n) ? n : (uint?)null).ToArray();
+            if (bounds.Length > 2 || numbers.Any(n => n is null) || (numbers.Length == 2 && numbers[0] > numbers[1]))
+            {
+                errors.Add(new(path, $"must be a list such as '0-3,5', got '{value}'"));
+                return;
+            }
+        }
+    }
+
+    private static void ValidateMappings(
+        LinuxSpec linux, System.Collections.Immutable.ImmutableArray<LinuxIdMapping> mappings, string path, List<SpecError> errors)
+    {
+        if (mappings.IsEmpty)
+        {
+            return;
+        }
+
+        if (linux.FindNamespace(NamespaceType.User) is not { Path: null })
+        {
+            errors.Add(new(path, "needs a new user namespace: add {\"type\": \"user\"} without a path to linux.namespaces"));
+        }
+
+        for (int i = 0; i < mappings.Length; i++)
+        {
+            if (NotNull(mappings[i], $"{path}[{i}]", errors) is not { } mapping)
+            {
+                continue;
+            }
+
+            if (mapping.Size == 0)
+            {
+                errors.Add(new($"{path}[{i}].size", "must be at least 1"));
+                continue;
+            }
+
+            for (int j = 0; j < i; j++)
+            {
+                var other = mappings[j];
+                if (other is null || other.Size == 0)
+                {
+                    continue;
+                }
+
+                if (Overlap(mapping.ContainerId, other.ContainerId, mapping.Size, other.Size))
+                {
+                    errors.Add(new($"{path}[{i}]", $"its containerID range overlaps {path}[{j}]: each container id may be mapped once"));
+                }
+
+                if (Overlap(mapping.HostId, other.HostId, mapping.Size, other.Size))
+                {
+                    errors.Add(new($"{path}[{i}]", $"its hostID range overlaps {path}[{j}]: each host id may be mapped once"));
+                }
+            }
+        }
+    }
+
+    private static void ValidateCapabilities(LinuxCapabilities capabilities, List<SpecError> errors)
+    {
+        (string Name, System.Collections.Immutable.ImmutableArray<string> Set)[] sets =
+        [
+            ("bounding", capabilities.Bounding), ("effective", capabilities.Effective), ("inheritable", capabilities.Inheritable),
+            ("permitted", capabilities.Permitted), ("ambient", capabilities.Ambient),
+        ];
+        foreach (var (name, set) in sets)
+        {
+            for (int i = 0; i < set.Length; i++)
+            {
+                string? capability = set[i];
+                if (capability is null || !capability.StartsWith("CAP_", StringComparison.Ordinal) || capability.Length == 4
+                    || !capability.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c == '_'))
+                {
+                    errors.Add(new($"process.capabilities.{name}[{i}]", $"must be a capability name such as CAP_NET_BIND_SERVICE (capabilities(7)), got '{capability}'"));
+                }
+            }
+        }
+    }
+
+    // A list entry read from JSON "null": reported here so no later rule dereferences it.
+    private static T? NotNull<T>(T? item, string path, List<SpecError> errors)
+        where T : class
+    {
+        if (item is null)
+        {
+            errors.Add(new(path, "must not be null"));
+        }
+
+        return item;
+    }
+
+    private static bool Overlap(ulong start, ulong otherStart, ulong size, ulong otherSize) =>
+        start < otherStart + otherSize && otherStart < start + size;
+
+    private static bool RequireAbsolute(string? value, string path, List<SpecError> errors)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            errors.Add(new(path, "must not be empty: give an absolute path"));
+            return false;
+        }
+
+        if (value[0] != '/')
+        {
+            errors.Add(new(path, $"must be an absolute path (starting with '/'), got '{value}'"));
+            return false;
+        }
+
+        return true;
+    }
+
+    // tmpfs(5): size=N with an optional k/m/g/t/p/e suffix, or N% of RAM.
+    private static bool IsTmpfsSize(string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        char last = char.ToLowerInvariant(value[^1]);
+        string digits = last is 'k' or 'm' or 'g' or 't' or 'p' or 'e' or '%' ? value[..^1] : value;
+        return digits.Length > 0 && digits.All(char.IsAsciiDigit)
+            && ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+    }
+}

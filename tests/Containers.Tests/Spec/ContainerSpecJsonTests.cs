@@ -1,0 +1,286 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using Containers.Spec;
+
+namespace Containers.Tests.Spec;
+
+public class ContainerSpecJsonTests
+{
+    // Shaped like `runc spec --rootless` output, plus a joined namespace, sysctls, limits and annotations; it also
+    // carries fields this model leaves out (resources.devices, apparmorProfile) which reading must ignore.
+    internal const string RuncConfig = """
+        {
+          "ociVersion": "1.2.0",
+          "process": {
+            "terminal": true,
+            "consoleSize": { "height": 24, "width": 80 },
+            "user": { "uid": 1000, "gid": 1000, "umask": 18, "additionalGids": [5, 100] },
+            "args": ["sh"],
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {
+              "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+              "effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+              "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+              "ambient": ["CAP_NET_BIND_SERVICE"]
+            },
+            "apparmorProfile": "unconfined",
+            "rlimits": [{ "type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024 }],
+            "noNewPrivileges": true
+          },
+          "root": { "path": "rootfs", "readonly": true },
+          "hostname": "runc",
+          "mounts": [
+            { "destination": "/proc", "type": "proc", "source": "proc" },
+            { "destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+            { "destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
+            { "destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+            { "destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"] },
+            { "destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"] }
+          ],
+          "linux": {
+            "uidMappings": [{ "containerID": 0, "hostID": 1000, "size": 1 }],
+            "gidMappings": [{ "containerID": 0, "hostID": 1000, "size": 1 }],
+            "sysctl": { "net.ipv4.ip_forward": "1" },
+            "resources": {
+              "devices": [{ "allow": false, "access": "rwm" }],
+              "memory": { "limit": 536870912, "reservation": 268435456, "swap": 1073741824 },
+              "cpu": { "shares": 512, "quota": 50000, "period": 100000, "cpus": "0-1", "mems": "0" },
+              "pids": { "limit": 64 }
+            },
+            "cgroupsPath": "/containers/runc",
+            "namespaces": [
+              { "type": "pid" },
+              { "type": "ipc" },
+              { "type": "uts" },
+              { "type": "mount" },
+              { "type": "user" },
+              { "type": "network", "path": "/proc/1234/ns/net" }
+            ],
+            "maskedPaths": ["/proc/acpi", "/proc/kcore", "/sys/firmware"],
+            "readonlyPaths": ["/proc/bus", "/proc/sys"]
+          },
+          "annotations": { "org.opencontainers.image.title": "demo" }
+        }
+        """;
+
+    [Fact]
+    public void A_runc_style_config_reads_into_every_field()
+    {
+        var spec = ContainerSpec.FromJson(RuncConfig);
+
+        Assert.Equal("1.2.0", spec.OciVersion);
+        var process = Assert.IsType<ProcessSpec>(spec.Process);
+        Assert.True(process.Terminal);
+        Assert.Equal(new ConsoleSize(24, 80), process.ConsoleSize);
+        Assert.Equal(1000u, process.User.Uid);
+        Assert.Equal(1000u, process.User.Gid);
+        Assert.Equal(18u, process.User.Umask);
+        Assert.Equal([5u, 100u], process.User.AdditionalGids);
+        Assert.Equal(["sh"], process.Args);
+        Assert.Equal("TERM=xterm", process.Env[1]);
+        Assert.Equal("/", process.Cwd);
+        Assert.Equal([new PosixRlimit("RLIMIT_NOFILE", 1024, 1024)], process.Rlimits);
+        Assert.True(process.NoNewPrivileges);
+        var capabilities = Assert.IsType<LinuxCapabilities>(process.Capabilities);
+        Assert.Equal(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"], capabilities.Bounding);
+        Assert.Equal(capabilities.Bounding, capabilities.Permitted);
+        Assert.Empty(capabilities.Inheritable);
+        Assert.Equal(["CAP_NET_BIND_SERVICE"], capabilities.Ambient);
+        Assert.Equal(new RootSpec("rootfs", Readonly: true), spec.Root);
+        Assert.Equal("runc", spec.Hostname);
+        Assert.Equal(6, spec.Mounts.Length);
+        Assert.Equal(["rbind", "nosuid", "noexec", "nodev", "ro"], spec.Mounts[5].Options);
+        Assert.Equal("/sys", spec.Mounts[5].Source);
+        Assert.Empty(spec.Mounts[0].Options);
+        var linux = Assert.IsType<LinuxSpec>(spec.Linux);
+        Assert.Equal([new LinuxIdMapping(0, 1000, 1)], linux.UidMappings);
+        Assert.Equal([new LinuxIdMapping(0, 1000, 1)], linux.GidMappings);
+        Assert.Equal("1", linux.Sysctl["net.ipv4.ip_forward"]);
+        Assert.Equal("/containers/runc", linux.CgroupsPath);
+        Assert.Equal(new LinuxMemory { Limit = 512L << 20, Reservation = 256L << 20, Swap = 1L << 30 }, linux.Resources!.Memory);
+        Assert.Equal(new LinuxCpu { Shares = 512, Quota = 50_000, Period = 100_000, Cpus = "0-1", Mems = "0" }, linux.Resources.Cpu);
+        Assert.Equal(new LinuxPids(64), linux.Resources.Pids);
+        Assert.Equal(
+            [NamespaceType.Pid, NamespaceType.Ipc, NamespaceType.Uts, NamespaceType.Mount, NamespaceType.User, NamespaceType.Network],
+            linux.Namespaces.Select(n => n.Type));
+        Assert.Equal(new LinuxNamespace(NamespaceType.Network, "/proc/1234/ns/net"), linux.FindNamespace(NamespaceType.Network));
+        Assert.Null(linux.FindNamespace(NamespaceType.Cgroup));
+        Assert.Equal(["/proc/acpi", "/proc/kcore", "/sys/firmware"], linux.MaskedPaths);
+        Assert.Equal(["/proc/bus", "/proc/sys"], linux.ReadonlyPaths);
+        Assert.Equal("demo", spec.Annotations["org.opencontainers.image.title"]);
+    }
+
+    [Fact]
+    public void Writing_and_reading_back_gives_an_equal_spec()
+    {
+        var spec = ContainerSpec.FromJson(RuncConfig);
+
+        var again = ContainerSpec.FromJson(spec.ToJson());
+
+        Assert.Equal(spec, again);
+        Assert.Equal(spec.GetHashCode(), again.GetHashCode());
+        Assert.Equal(spec.ToJson(), again.ToJson());
+    }
+
+    [Fact]
+    public void Written_json_keeps_the_oci_field_names_and_values_of_the_known_fields()
+    {
+        var written = JsonNode.Parse(ContainerSpec.FromJson(RuncConfig).ToJson())!.AsObject();
+        var original = JsonNode.Parse(RuncConfig)!.AsObject();
+
+        // Remove what the model does not carry, then the documents must be equal node for node.
+        original["process"]!.AsObject().Remove("apparmorProfile");
+        original["linux"]!["resources"]!.AsObject().Remove("devices");
+        Assert.True(JsonNode.DeepEquals(original, written), written.ToJsonString());
+    }
+
+    [Fact]
+    public void Null_fields_and_empty_lists_are_left_out_of_the_json()
+    {
+        string json = new ContainerSpec { Process = new ProcessSpec { Args = ["/bin/true"] } }.ToJson();
+
+        var root = JsonNode.Parse(json)!.AsObject();
+        Assert.Equal(["ociVersion", "process"], root.Select(p => p.Key));
+        var process = root["process"]!.AsObject();
+        Assert.DoesNotContain("env", process.Select(p => p.Key));
+        Assert.DoesNotContain("consoleSize", process.Select(p => p.Key));
+        Assert.DoesNotContain("additionalGids", process["user"]!.AsObject().Select(p => p.Key));
+    }
+
+    [Fact]
+    public void Every_namespace_type_is_written_with_its_oci_name()
+    {
+        var linux = new LinuxSpec { Namespaces = [.. Enum.GetValues<NamespaceType>().Select(t => new LinuxNamespace(t))] };
+        string json = new ContainerSpec { Linux = linux }.ToJson();
+
+        var names = JsonNode.Parse(json)!["linux"]!["namespaces"]!.AsArray().Select(n => (string)n!["type"]!);
+
+        Assert.Equal(["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"], names);
+        Assert.Equal(linux, ContainerSpec.FromJson(json).Linux);
+    }
+
+    [Fact]
+    public void An_unknown_namespace_type_is_an_error_at_its_json_path()
+    {
+        const string json = """{ "linux": { "namespaces": [ { "type": "pid" }, { "type": "netwrk" } ] } }""";
+
+        var e = Assert.Throws<InvalidSpecException>(() => ContainerSpec.FromJson(json));
+
+        var error = Assert.Single(e.Errors);
+        Assert.Equal("linux.namespaces[1].type", error.JsonPath);
+        Assert.Contains("unknown namespace type 'netwrk'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("network", error.Message, StringComparison.Ordinal);
+        Assert.Contains("linux.namespaces[1].type", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{ "process": { "args": "sh" } }""", "process.args")]
+    [InlineData("""{ "process": { "user": { "uid": -1 } } }""", "process.user.uid")]
+    [InlineData("""{ "process": { "cwd": null } }""", "process.cwd")]
+    [InlineData("""{ "root": { "readonly": true } }""", "root")]
+    [InlineData("""{ "linux": { "uidMappings": [ { "containerID": 0, "size": 1 } ] } }""", "linux.uidMappings[0]")]
+    [InlineData("""{ "linux": { "namespaces": [ { "type": 3 } ] } }""", "linux.namespaces[0].type")]
+    [InlineData("""{ "mounts": [ { "destination": "/x" """, "mounts[0]")]
+    [InlineData("null", "$")]
+    public void Badly_typed_json_is_an_error_naming_the_field(string json, string path)
+    {
+        var e = Assert.Throws<InvalidSpecException>(() => ContainerSpec.FromJson(json));
+
+        Assert.Equal(path, Assert.Single(e.Errors).JsonPath);
+    }
+
+    [Fact]
+    public void A_stream_reads_like_a_string()
+    {
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(RuncConfig));
+
+        Assert.Equal(ContainerSpec.FromJson(RuncConfig), ContainerSpec.FromJson(stream));
+    }
+
+    [Fact]
+    public async Task Save_then_load_round_trips_through_a_file_and_leaves_no_temporary_file()
+    {
+        string dir = Directory.CreateTempSubdirectory("spec-test-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "config.json");
+            await File.WriteAllTextAsync(path, "old content", TestContext.Current.CancellationToken);
+            var spec = ContainerSpec.For("/bin/echo", "hi").WithHostname("box");
+
+            await spec.SaveAsync(path, TestContext.Current.CancellationToken);
+            var loaded = await ContainerSpec.LoadAsync(path, TestContext.Current.CancellationToken);
+
+            Assert.Equal(spec, loaded);
+            Assert.Equal(["config.json"], Directory.GetFiles(dir).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Saving_into_a_missing_directory_fails_without_leaving_files()
+    {
+        string dir = Directory.CreateTempSubdirectory("spec-test-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "missing", "config.json");
+
+            await Assert.ThrowsAsync<DirectoryNotFoundException>(
+                () => ContainerSpec.For("/bin/true").SaveAsync(path, TestContext.Current.CancellationToken));
+
+            Assert.Empty(Directory.GetFileSystemEntries(dir));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Loading_an_invalid_file_names_the_field()
+    {
+        string dir = Directory.CreateTempSubdirectory("spec-test-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "config.json");
+            await File.WriteAllTextAsync(path, """{ "hostname": 7 }""", TestContext.Current.CancellationToken);
+
+            var e = await Assert.ThrowsAsync<InvalidSpecException>(() => ContainerSpec.LoadAsync(path, TestContext.Current.CancellationToken));
+
+            Assert.Equal("hostname", Assert.Single(e.Errors).JsonPath);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Specs_with_equal_content_are_equal_even_when_built_separately()
+    {
+        var a = ContainerSpec.For("/bin/sh").WithEnv("A", "1").WithUidMapping(0, 1000, 1);
+        var b = ContainerSpec.For("/bin/sh").WithEnv("A", "1").WithUidMapping(0, 1000, 1);
+
+        Assert.Equal(a, b);
+        Assert.Equal(a.GetHashCode(), b.GetHashCode());
+        Assert.NotEqual(a, b.WithEnv("A", "2"));
+        Assert.Equal(new ProcessSpec { Args = default }, new ProcessSpec { Args = [] });
+        Assert.Equal(ImmutableArray<string>.Empty, new MountSpec { Options = default }.Options);
+    }
+
+    [Fact]
+    public void Missing_fields_read_as_empty_so_validation_reports_the_required_ones()
+    {
+        var spec = ContainerSpec.FromJson("""{ "process": { "args": ["x"] }, "mounts": [ {} ] }""");
+
+        Assert.Equal(new UserSpec(), spec.Process!.User);
+        Assert.Empty(spec.Process.Env);
+        Assert.Empty(spec.Mounts[0].Options);
+        Assert.Equal(
+            ["ociVersion", "process.cwd", "mounts[0].destination", "mounts[0].type"],
+            spec.Validate().Select(e => e.JsonPath));
+    }
+}
