@@ -43,6 +43,9 @@ public sealed partial record ContainerSpec
     public ImmutableSortedDictionary<string, string> Annotations { get; init => field = Structural.OrEmpty(value); } =
         ImmutableSortedDictionary<string, string>.Empty;
 
+    /// <summary>The spec as one-line <c>config.json</c>, which shows every list's content (unlike a record's default).</summary>
+    public override string ToString() => System.Text.Json.JsonSerializer.Serialize(this, SpecJsonContext.CompactSpec);
+
     /// <summary>Whether both specs have the same content, comparing lists by content and order.</summary>
     public bool Equals(ContainerSpec? other) =>
         other is not null && string.Equals(OciVersion, other.OciVersion, StringComparison.Ordinal)

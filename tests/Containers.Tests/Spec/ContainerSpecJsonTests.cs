@@ -283,4 +283,27 @@ public class ContainerSpecJsonTests
             ["ociVersion", "process.cwd", "mounts[0].destination", "mounts[0].type"],
             spec.Validate().Select(e => e.JsonPath));
     }
+
+    [Fact]
+    public void Malformed_json_is_an_error_with_its_line()
+    {
+        var e = Assert.Throws<InvalidSpecException>(() => ContainerSpec.FromJson("{\n  \"hostname\": \"a\",\n  oops\n}"));
+
+        var error = Assert.Single(e.Errors);
+        Assert.Contains("(line 3,", error.Message, StringComparison.Ordinal);
+        Assert.Equal($"invalid container spec (1 problem): {error}", e.Message);
+        Assert.Equal($"{error.JsonPath}: {error.Message}", error.ToString());
+    }
+
+    [Fact]
+    public void ToString_is_the_spec_as_one_line_json()
+    {
+        var spec = ContainerSpec.For("/bin/echo", "hi");
+
+        string text = spec.ToString();
+
+        Assert.DoesNotContain('\n', text);
+        Assert.Contains("\"args\":[\"/bin/echo\",\"hi\"]", text, StringComparison.Ordinal);
+        Assert.Equal(spec, ContainerSpec.FromJson(text));
+    }
 }
