@@ -1,5 +1,6 @@
 using Containers.Images.Archives;
 using Containers.Images.Model;
+using Containers.Images.Snapshots;
 using Containers.Images.Store;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -27,6 +28,7 @@ public sealed class ImageStore : IAsyncDisposable
     private const int MinimumPrefixLength = 4;
 
     private readonly ContentStore _content;
+    private readonly SnapshotStore _snapshots;
     private readonly ILogger _logger;
     private readonly ImageStoreOptions _options;
     private readonly string _indexLockPath;
@@ -39,6 +41,7 @@ public sealed class ImageStore : IAsyncDisposable
         _options = options;
         _content = new ContentStore(root);
         _logger = options.LoggerFactory?.CreateLogger<ImageStore>() ?? NullLogger<ImageStore>.Instance;
+        _snapshots = new SnapshotStore(Path.Combine(root, "snapshots"), new SnapshotStoreOptions { Rootless = rootless }, options.LoggerFactory?.CreateLogger<SnapshotStore>());
         _indexLockPath = Path.Combine(root, "lock");
         _ingestLockPath = Path.Combine(root, "ingest.lock");
     }
@@ -289,6 +292,41 @@ public sealed class ImageStore : IAsyncDisposable
         return swept with { RemovedImages = removed };
     }
 
+    /// <summary>
+    /// The snapshot directories of an image, top layer first: the <c>lowerdir</c> list of an overlay mount. A snapshot
+    /// that is missing (removed, or never applied) is applied from its blob first.
+    /// </summary>
+    /// <param name="reference">A name, a digest or a unique digest prefix.</param>
+    /// <param name="cancellationToken">Cancels the operation; a partial snapshot never becomes visible.</param>
+    /// <returns>Absolute directory paths, top layer first; empty for an image without layers.</returns>
+    /// <example>
+    /// <code>
+    /// var lowerDirs = await store.GetSnapshotChainAsync("busybox", ct);
+    /// string mountData = "lowerdir=" + string.Join(':', lowerDirs);
+    /// </code>
+    /// </example>
+    public async Task<IReadOnlyList<string>> GetSnapshotChainAsync(string reference, CancellationToken cancellationToken)
+    {
+        using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: false, cancellationToken).ConfigureAwait(false);
+        var image = await ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
+        var chain = await ApplyLayersAsync(image.Manifest, image.Config, _content.BlobPath, progress: null, cancellationToken).ConfigureAwait(false);
+        return chain.AsEnumerable().Reverse().ToList();
+    }
+
+    /// <summary>The chain ids of an image's layers, base first.</summary>
+    internal static IReadOnlyList<Digest> ChainIds(ImageConfig config)
+    {
+        var chain = new List<Digest>(config.RootFS.DiffIds.Count);
+        Digest? parent = null;
+        foreach (var diffId in config.RootFS.DiffIds)
+        {
+            parent = SnapshotStore.ChainId(parent, diffId);
+            chain.Add(parent.Value);
+        }
+
+        return chain;
+    }
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
@@ -313,6 +351,8 @@ public sealed class ImageStore : IAsyncDisposable
         {
             CleanIngest();
         }
+
+        _snapshots.CleanupIncomplete();
     }
 
     /// <summary>Deletes what interrupted imports and exports left; only called while no other process ingests.</summary>
@@ -364,7 +404,7 @@ public sealed class ImageStore : IAsyncDisposable
             {
                 var (bytes, file, size, verified) = blobs[digest];
                 string what = $"blob {digest}";
-                var blobProgress = progress is null ? null : new Progress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Verifying, digest.ToString(), done, size)));
+                var blobProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Verifying, digest.ToString(), done, size)));
                 if (bytes is not null)
                 {
                     staged.Add((await _content.StageAsync(new MemoryStream(bytes, writable: false), digest, size, what, null, cancellationToken).ConfigureAwait(false), digest));
@@ -388,6 +428,12 @@ public sealed class ImageStore : IAsyncDisposable
                 }
             }
 
+            var files = staged.ToDictionary(s => s.Digest, s => s.Path);
+            foreach (var plan in plans)
+            {
+                await ApplyLayersAsync(plan.Manifest, plan.Config, d => files.TryGetValue(d, out var path) ? path : _content.BlobPath(d), progress, cancellationToken).ConfigureAwait(false);
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             _content.Publish(staged);
             staged.Clear();
@@ -404,6 +450,29 @@ public sealed class ImageStore : IAsyncDisposable
                 held.Dispose();
             }
         }
+    }
+
+    /// <summary>Ensures the snapshot of every layer, base first; returns their directories in that order.</summary>
+    private async Task<List<string>> ApplyLayersAsync(ImageManifest manifest, ImageConfig config, Func<Digest, string> blobFile, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
+    {
+        var chainIds = ChainIds(config);
+        var directories = new List<string>(chainIds.Count);
+        for (int i = 0; i < chainIds.Count; i++)
+        {
+            var layer = manifest.Layers[i];
+            string file = blobFile(layer.Digest);
+            var compression = MediaTypes.LayerCompressionOf(layer.MediaType) ?? throw new InvalidImageException($"layer {layer.Digest} has the unsupported media type '{layer.MediaType}'");
+            var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Applying, layer.Digest.ToString(), done, layer.Size)));
+            directories.Add(await _snapshots.EnsureAsync(
+                chainIds[i],
+                config.RootFS.DiffIds[i],
+                _ => Task.FromResult<Stream>(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan)),
+                compression,
+                layerProgress,
+                cancellationToken).ConfigureAwait(false));
+        }
+
+        return directories;
     }
 
     private Task UpdateIndexAsync(Func<ImageIndex, List<Descriptor>> change, CancellationToken cancellationToken) =>
@@ -489,9 +558,17 @@ public sealed class ImageStore : IAsyncDisposable
         }
 
         var marked = new HashSet<Digest>();
+        var chains = new HashSet<Digest>();
         foreach (var (digest, mediaType) in roots)
         {
-            await MarkAsync(digest, mediaType, marked, depth: 0, cancellationToken).ConfigureAwait(false);
+            await MarkAsync(digest, mediaType, marked, chains, depth: 0, cancellationToken).ConfigureAwait(false);
+        }
+
+        int snapshots = 0;
+        foreach (var snapshot in _snapshots.List().Where(s => !chains.Contains(s)).ToList())
+        {
+            await _snapshots.RemoveAsync(snapshot, cancellationToken).ConfigureAwait(false);
+            snapshots++;
         }
 
         int blobs = 0;
@@ -503,11 +580,11 @@ public sealed class ImageStore : IAsyncDisposable
             blobs++;
         }
 
-        _logger.LogInformation("garbage collection removed {Blobs} blobs ({Bytes} bytes)", blobs, bytes);
-        return new PruneResult([], blobs, 0, bytes);
+        _logger.LogInformation("garbage collection removed {Blobs} blobs ({Bytes} bytes) and {Snapshots} snapshots", blobs, bytes, snapshots);
+        return new PruneResult([], blobs, snapshots, bytes);
     }
 
-    private async Task MarkAsync(Digest digest, string? mediaType, HashSet<Digest> marked, int depth, CancellationToken cancellationToken)
+    private async Task MarkAsync(Digest digest, string? mediaType, HashSet<Digest> marked, HashSet<Digest> chains, int depth, CancellationToken cancellationToken)
     {
         if (depth > 4 || !marked.Add(digest) || !_content.Exists(digest))
         {
@@ -521,7 +598,7 @@ public sealed class ImageStore : IAsyncDisposable
         {
             foreach (var child in ImageDocuments.ReadIndex(content, kind, what).Manifests)
             {
-                await MarkAsync(child.Digest, child.MediaType, marked, depth + 1, cancellationToken).ConfigureAwait(false);
+                await MarkAsync(child.Digest, child.MediaType, marked, chains, depth + 1, cancellationToken).ConfigureAwait(false);
             }
         }
         else if (MediaTypes.IsManifest(kind))
@@ -529,6 +606,12 @@ public sealed class ImageStore : IAsyncDisposable
             var manifest = ImageDocuments.ReadManifest(content, kind, what);
             marked.Add(manifest.Config.Digest);
             marked.UnionWith(manifest.Layers.Select(l => l.Digest));
+            if (_content.Exists(manifest.Config.Digest))
+            {
+                string configWhat = $"config {manifest.Config.Digest}";
+                var config = ImageDocuments.ReadConfig(await _content.ReadDocumentAsync(manifest.Config.Digest, manifest.Config.Size, configWhat, cancellationToken).ConfigureAwait(false), manifest, configWhat);
+                chains.UnionWith(ChainIds(config));
+            }
         }
     }
 }

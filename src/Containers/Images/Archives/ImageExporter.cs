@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using Containers.Images.Model;
+using Containers.Images.Snapshots;
 using Containers.Images.Store;
 
 namespace Containers.Images.Archives;
@@ -168,11 +169,11 @@ internal static class ImageExporter
                 var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
                 await using (output.ConfigureAwait(false))
                 {
-                    var compression = MediaTypes.LayerCompressionOf(layer.MediaType) ?? LayerCompressionKind.None;
+                    var compression = MediaTypes.LayerCompressionOf(layer.MediaType) ?? LayerCompression.None;
                     var input = ImportPlanner.Decompress(content.OpenRead(layer.Digest), compression);
                     await using (input.ConfigureAwait(false))
                     {
-                        var layerProgress = progress is null ? null : new Progress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Writing, layer.Digest.ToString(), done, 0)));
+                        var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Writing, layer.Digest.ToString(), done, 0)));
                         var (actual, _) = await ContentStore.HashCopyAsync(input, output, diffId.Algorithm, long.MaxValue - 1, layerProgress, cancellationToken).ConfigureAwait(false);
                         if (actual != diffId)
                         {

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Containers.Images.Model;
+using Containers.Images.Snapshots;
 using Containers.Images.Store;
 
 namespace Containers.Images.Archives;
@@ -136,19 +137,19 @@ internal static class ImportPlanner
                 var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
                 await using (stream.ConfigureAwait(false))
                 {
-                    var layerProgress = progress is null ? null : new Progress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Verifying, entry.Layers[i], done, size)));
+                    var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Verifying, entry.Layers[i], done, size)));
                     (digest, _) = await ContentStore.HashCopyAsync(stream, null, "sha256", size, layerProgress, cancellationToken).ConfigureAwait(false);
                 }
 
                 CheckNamedDigest(entry.Layers[i], digest, what);
-                if (compression == LayerCompressionKind.None && digest != config.RootFS.DiffIds[i])
+                if (compression == LayerCompression.None && digest != config.RootFS.DiffIds[i])
                 {
                     throw new DigestMismatchException($"{what} (diff id {i} of the config)", config.RootFS.DiffIds[i], digest);
                 }
 
                 layers.Add(new Descriptor
                 {
-                    MediaType = compression switch { LayerCompressionKind.Gzip => MediaTypes.OciLayerGzip, LayerCompressionKind.Zstd => MediaTypes.OciLayerZstd, _ => MediaTypes.OciLayer },
+                    MediaType = compression switch { LayerCompression.Gzip => MediaTypes.OciLayerGzip, LayerCompression.Zstd => MediaTypes.OciLayerZstd, _ => MediaTypes.OciLayer },
                     Digest = digest,
                     Size = size,
                 });
@@ -220,23 +221,23 @@ internal static class ImportPlanner
         }
     }
 
-    private static async Task<LayerCompressionKind> DetectCompressionAsync(string file, CancellationToken cancellationToken)
+    private static async Task<LayerCompression> DetectCompressionAsync(string file, CancellationToken cancellationToken)
     {
         var magic = new byte[4];
         var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous);
         await using (stream.ConfigureAwait(false))
         {
             int read = await stream.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            return read >= 2 && magic[0] == 0x1f && magic[1] == 0x8b ? LayerCompressionKind.Gzip
-                : read == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd ? LayerCompressionKind.Zstd
-                : LayerCompressionKind.None;
+            return read >= 2 && magic[0] == 0x1f && magic[1] == 0x8b ? LayerCompression.Gzip
+                : read == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd ? LayerCompression.Zstd
+                : LayerCompression.None;
         }
     }
 
-    internal static Stream Decompress(Stream stream, LayerCompressionKind compression) => compression switch
+    internal static Stream Decompress(Stream stream, LayerCompression compression) => compression switch
     {
-        LayerCompressionKind.Gzip => new GZipStream(stream, CompressionMode.Decompress, leaveOpen: false),
-        LayerCompressionKind.Zstd => new ZstdSharp.DecompressionStream(stream, leaveOpen: false),
+        LayerCompression.Gzip => new GZipStream(stream, CompressionMode.Decompress, leaveOpen: false),
+        LayerCompression.Zstd => new ZstdSharp.DecompressionStream(stream, leaveOpen: false),
         _ => stream,
     };
 }

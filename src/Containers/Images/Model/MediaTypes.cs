@@ -1,3 +1,5 @@
+using Containers.Images.Snapshots;
+
 namespace Containers.Images.Model;
 
 /// <summary>The media types of OCI and Docker schema2 image documents and layers.</summary>
@@ -61,11 +63,11 @@ public static class MediaTypes
     /// The compression of a layer media type, or null when <paramref name="mediaType"/> is not a layer type this
     /// library can apply.
     /// </summary>
-    internal static LayerCompressionKind? LayerCompressionOf(string? mediaType) => mediaType switch
+    public static LayerCompression? LayerCompressionOf(string? mediaType) => mediaType switch
     {
-        OciLayer or OciNondistributableLayer or DockerLayer => LayerCompressionKind.None,
-        OciLayerGzip or OciNondistributableLayerGzip or DockerLayerGzip or DockerForeignLayerGzip => LayerCompressionKind.Gzip,
-        OciLayerZstd or OciNondistributableLayerZstd => LayerCompressionKind.Zstd,
+        OciLayer or OciNondistributableLayer or DockerLayer => LayerCompression.None,
+        OciLayerGzip or OciNondistributableLayerGzip or DockerLayerGzip or DockerForeignLayerGzip => LayerCompression.Gzip,
+        OciLayerZstd or OciNondistributableLayerZstd => LayerCompression.Zstd,
         _ => null,
     };
 }
