@@ -57,6 +57,48 @@ internal static class ImageFixtures
         return file;
     }
 
+    /// <summary>
+    /// A docker-archive made with <c>tar</c>: one uncompressed layer holding <paramref name="megabytes"/> MiB of random
+    /// data, named <paramref name="name"/>. Big enough that an import takes a noticeable time.
+    /// </summary>
+    public static async Task<string> RandomDockerArchiveAsync(string directory, int megabytes, string name)
+    {
+        string stage = Path.Combine(directory, "stage");
+        string content = Path.Combine(directory, "content");
+        Directory.CreateDirectory(Path.Combine(content, "data"));
+        Directory.CreateDirectory(stage);
+        await using (var random = File.Create(Path.Combine(content, "data", "random.bin")))
+        {
+            var buffer = new byte[1 << 20];
+            for (int i = 0; i < megabytes; i++)
+            {
+                Random.Shared.NextBytes(buffer);
+                await random.WriteAsync(buffer);
+            }
+        }
+
+        string layer = Path.Combine(stage, "layer.tar");
+        await RunAsync("tar", "--numeric-owner", "-cf", layer, "-C", content, "data");
+        string diffId;
+        await using (var stream = File.OpenRead(layer))
+        {
+            diffId = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream));
+        }
+
+        Directory.CreateDirectory(Path.Combine(stage, diffId));
+        File.Move(layer, Path.Combine(stage, diffId, "layer.tar"));
+        string config = """{"architecture":"amd64","os":"linux","created":"2024-01-01T00:00:00Z","config":{"Cmd":["/data"]},"rootfs":{"type":"layers","diff_ids":["sha256:"""
+            + diffId + "\"]}}";
+        string configHex = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(config)));
+        await File.WriteAllTextAsync(Path.Combine(stage, configHex + ".json"), config);
+        await File.WriteAllTextAsync(Path.Combine(stage, "manifest.json"), $$"""[{"Config":"{{configHex}}.json","RepoTags":["{{name}}"],"Layers":["{{diffId}}/layer.tar"]}]""");
+        string archive = Path.Combine(directory, "random.tar");
+        await RunAsync("tar", "-cf", archive, "-C", stage, ".");
+        Directory.Delete(stage, recursive: true);
+        Directory.Delete(content, recursive: true);
+        return archive;
+    }
+
     /// <summary>Runs a tool, failing the test with its stderr when it exits non-zero; returns its stdout.</summary>
     public static async Task<string> RunAsync(string tool, params string[] arguments)
     {

@@ -147,6 +147,11 @@ internal sealed class ImageSource : IDisposable
                         break;
                     }
 
+                    if (entry.EntryType == TarEntryType.Directory && entry.Name.Split('/').All(part => part is "" or "."))
+                    {
+                        continue;
+                    }
+
                     string name = Normalize(entry.Name) ?? throw new InvalidImageException($"{archive}: the entry name '{entry.Name}' is not a relative path inside the archive");
                     switch (entry.EntryType)
                     {
