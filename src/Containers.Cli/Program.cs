@@ -23,5 +23,12 @@ internal static class Program
     private static IEnumerable<Command> Commands()
     {
         yield return VersionCommand.Create();
+        yield return ImportCommand.Create();
+        yield return ImagesCommand.Create();
+        yield return ImageCommand.Create();
+        yield return TagCommand.Create();
+        yield return ExportCommand.Create();
+        yield return RmiCommand.Create();
+        yield return PruneCommand.Create();
     }
 }

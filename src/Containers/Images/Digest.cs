@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using System.Text.Json.Serialization;
+using Containers.Images.Model;
 
 namespace Containers.Images;
 
@@ -14,6 +16,7 @@ namespace Containers.Images;
 /// string blobPath = Path.Combine(root, "blobs", digest.Algorithm, digest.Hex);
 /// </code>
 /// </example>
+[JsonConverter(typeof(DigestJsonConverter))]
 public readonly record struct Digest
 {
     private Digest(string algorithm, string hex)

@@ -1,0 +1,234 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using Containers.Images.Model;
+
+namespace Containers.Images.Archives;
+
+/// <summary>
+/// The files of an image to import. A layout directory is read where it is. An archive is unpacked into a staging
+/// directory under the store's <c>ingest/</c>, each regular file under a generated flat name: names from the archive
+/// are only keys in a table (links are resolved through the table, never through the file system), so no archive
+/// entry can create or reach a path outside the staging directory.
+/// </summary>
+internal sealed class ImageSource : IDisposable
+{
+    private const int MaxLinkDepth = 16;
+
+    private readonly string? _directory;
+    private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _links = new(StringComparer.Ordinal);
+    private readonly string? _staging;
+
+    private ImageSource(ImageArchiveFormat format, string? directory, string? staging)
+    {
+        Format = format;
+        _directory = directory;
+        _staging = staging;
+    }
+
+    public ImageArchiveFormat Format { get; private set; }
+
+    /// <summary>True when the files are private copies that may be moved into the store.</summary>
+    public bool IsStaged => _staging is not null;
+
+    public static async Task<ImageSource> OpenAsync(string path, string stagingRoot, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(path))
+        {
+            if (!File.Exists(Path.Combine(path, OciLayoutFile.FileName)))
+            {
+                throw new InvalidImageException($"{path} is a directory but not an OCI image layout (it has no 'oci-layout' file)");
+            }
+
+            return new ImageSource(ImageArchiveFormat.OciLayout, path, null);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new InvalidImageException($"{path} does not exist: pass an OCI layout directory, an oci-archive or a docker-archive tar");
+        }
+
+        string staging = Path.Combine(stagingRoot, $"import-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        var source = new ImageSource(ImageArchiveFormat.OciArchive, null, staging);
+        try
+        {
+            await source.UnpackAsync(path, progress, cancellationToken).ConfigureAwait(false);
+            if (source.TryGetFile(OciLayoutFile.FileName, out _))
+            {
+                source.Format = ImageArchiveFormat.OciArchive;
+            }
+            else if (source.TryGetFile("manifest.json", out _))
+            {
+                source.Format = ImageArchiveFormat.DockerArchive;
+            }
+            else
+            {
+                throw new InvalidImageException($"{path} is a tar but neither an oci-archive (no 'oci-layout') nor a docker-archive (no 'manifest.json')");
+            }
+
+            return source;
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Looks up a file by its name inside the image (for example <c>blobs/sha256/…</c>).</summary>
+    public bool TryGetFile(string name, out string path)
+    {
+        if (_directory is not null)
+        {
+            path = Path.Combine(_directory, name);
+            return File.Exists(path);
+        }
+
+        string? key = Normalize(name);
+        for (int depth = 0; key is not null && depth < MaxLinkDepth; depth++)
+        {
+            if (_files.TryGetValue(key, out path!))
+            {
+                return true;
+            }
+
+            key = _links.TryGetValue(key, out var target) ? target : null;
+        }
+
+        path = string.Empty;
+        return false;
+    }
+
+    public string GetFile(string name, string what) =>
+        TryGetFile(name, out var path) ? path : throw new InvalidImageException($"{what}: '{name}' is missing from the image source");
+
+    public void Dispose()
+    {
+        if (_staging is not null && Directory.Exists(_staging))
+        {
+            Directory.Delete(_staging, recursive: true);
+        }
+    }
+
+    private async Task UnpackAsync(string archive, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
+    {
+        var file = new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (file.ConfigureAwait(false))
+        {
+            long total = file.Length;
+            Stream input = file;
+            var magic = new byte[2];
+            int got = await file.ReadAtLeastAsync(magic, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            file.Position = 0;
+            if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+            {
+                input = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true);
+            }
+
+            await using (input.ConfigureAwait(false))
+            {
+                await using var reader = new TarReader(input, leaveOpen: true);
+                int counter = 0;
+                while (true)
+                {
+                    TarEntry? entry;
+                    try
+                    {
+                        entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
+                    {
+                        throw new InvalidImageException($"{archive}: not a valid tar archive: {e.Message}", e);
+                    }
+
+                    if (entry is null)
+                    {
+                        break;
+                    }
+
+                    if (entry.EntryType == TarEntryType.Directory && entry.Name.Split('/').All(part => part is "" or "."))
+                    {
+                        continue;
+                    }
+
+                    string name = Normalize(entry.Name) ?? throw new InvalidImageException($"{archive}: the entry name '{entry.Name}' is not a relative path inside the archive");
+                    switch (entry.EntryType)
+                    {
+                        case TarEntryType.Directory:
+                            break;
+                        case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                            string staged = Path.Combine(_staging!, $"f{counter++}");
+                            var output = new FileStream(staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+                            await using (output.ConfigureAwait(false))
+                            {
+                                if (entry.DataStream is { } data)
+                                {
+                                    try
+                                    {
+                                        await data.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
+                                    }
+                                    catch (EndOfStreamException e)
+                                    {
+                                        throw new InvalidImageException($"{archive}: the archive is truncated inside '{name}'", e);
+                                    }
+                                }
+                            }
+
+                            _files[name] = staged;
+                            _links.Remove(name);
+                            progress?.Report(new ImageProgress(ImageProgressPhase.Reading, Path.GetFileName(archive), file.Position, total));
+                            break;
+                        case TarEntryType.SymbolicLink:
+                            string directory = name.Contains('/', StringComparison.Ordinal) ? name[..name.LastIndexOf('/')] + "/" : string.Empty;
+                            _links[name] = Normalize(entry.LinkName.StartsWith('/') ? entry.LinkName : directory + entry.LinkName)
+                                ?? throw new InvalidImageException($"{archive}: the link '{name}' points outside the archive ('{entry.LinkName}')");
+                            break;
+                        case TarEntryType.HardLink:
+                            _links[name] = Normalize(entry.LinkName) ?? throw new InvalidImageException($"{archive}: the hard link '{name}' points outside the archive ('{entry.LinkName}')");
+                            break;
+                        case TarEntryType.GlobalExtendedAttributes:
+                            break;
+                        default:
+                            throw new InvalidImageException($"{archive}: the entry '{name}' has type {entry.EntryType}, which an image archive does not contain");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The canonical name of an archive path (<c>./a//b/../c</c> → <c>a/c</c>), or null when it is empty or climbs
+    /// above the archive root. A leading '/' is the archive root, as in symlink targets of archives.
+    /// </summary>
+    internal static string? Normalize(string name)
+    {
+        var parts = new List<string>();
+        foreach (var part in name.Split('/'))
+        {
+            switch (part)
+            {
+                case "" or ".":
+                    continue;
+                case "..":
+                    if (parts.Count == 0)
+                    {
+                        return null;
+                    }
+
+                    parts.RemoveAt(parts.Count - 1);
+                    continue;
+                default:
+                    if (part.Contains('\0', StringComparison.Ordinal))
+                    {
+                        return null;
+                    }
+
+                    parts.Add(part);
+                    continue;
+            }
+        }
+
+        return parts.Count == 0 ? null : string.Join('/', parts);
+    }
+}

@@ -1,0 +1,190 @@
+using System.Text.Json;
+
+namespace Containers.Images.Model;
+
+/// <summary>
+/// Reads image documents strictly: bounded in size, well-formed, unambiguous (an index is never also a manifest) and
+/// consistent with the media type that pointed to them. Every failure is an <see cref="InvalidImageException"/>.
+/// </summary>
+public static class ImageDocuments
+{
+    /// <summary>The largest index, manifest or config this library reads (4 MiB, as registries enforce).</summary>
+    public const int MaxDocumentSize = 4 * 1024 * 1024;
+
+    /// <summary>Which kind of document a JSON blob is: an index, a manifest, or neither.</summary>
+    /// <param name="content">The document.</param>
+    /// <param name="what">Where the document came from, for error messages.</param>
+    /// <returns>The media type the document declares or implies.</returns>
+    public static string DetectKind(ReadOnlySpan<byte> content, string what)
+    {
+        using var document = ParseDocument(content, what);
+        return Classify(document.RootElement, declaredBy: null, what);
+    }
+
+    /// <summary>Reads an image index or Docker manifest list.</summary>
+    /// <param name="content">The JSON document.</param>
+    /// <param name="declaredMediaType">The media type the descriptor pointing here gave, if any.</param>
+    /// <param name="what">Where the document came from, for error messages.</param>
+    public static ImageIndex ReadIndex(ReadOnlySpan<byte> content, string? declaredMediaType, string what)
+    {
+        using (var document = ParseDocument(content, what))
+        {
+            string kind = Classify(document.RootElement, declaredMediaType, what);
+            if (!MediaTypes.IsIndex(kind))
+            {
+                throw new InvalidImageException($"{what}: expected an image index but the document is {Describe(kind)}");
+            }
+        }
+
+        var index = Deserialize(content, ImageJsonContext.Default.ImageIndex, what);
+        CheckSchemaVersion(index.SchemaVersion, what);
+        return index;
+    }
+
+    /// <summary>Reads an OCI or Docker schema2 image manifest.</summary>
+    /// <param name="content">The JSON document.</param>
+    /// <param name="declaredMediaType">The media type the descriptor pointing here gave, if any.</param>
+    /// <param name="what">Where the document came from, for error messages.</param>
+    public static ImageManifest ReadManifest(ReadOnlySpan<byte> content, string? declaredMediaType, string what)
+    {
+        using (var document = ParseDocument(content, what))
+        {
+            string kind = Classify(document.RootElement, declaredMediaType, what);
+            if (!MediaTypes.IsManifest(kind))
+            {
+                throw new InvalidImageException($"{what}: expected an image manifest but the document is {Describe(kind)}");
+            }
+        }
+
+        var manifest = Deserialize(content, ImageJsonContext.Default.ImageManifest, what);
+        CheckSchemaVersion(manifest.SchemaVersion, what);
+        if (!MediaTypes.IsConfig(manifest.Config.MediaType))
+        {
+            throw new InvalidImageException($"{what}: the config has media type '{manifest.Config.MediaType}', which is not an image config (this is not a container image)");
+        }
+
+        foreach (var layer in manifest.Layers)
+        {
+            if (MediaTypes.LayerCompressionOf(layer.MediaType) is null)
+            {
+                throw new InvalidImageException($"{what}: layer {layer.Digest} has the unsupported media type '{layer.MediaType}'");
+            }
+        }
+
+        return manifest;
+    }
+
+    /// <summary>Reads an image config and checks it has a diff id per layer of <paramref name="manifest"/>.</summary>
+    /// <param name="content">The JSON document.</param>
+    /// <param name="manifest">The manifest that names this config, or null to skip the layer count check.</param>
+    /// <param name="what">Where the document came from, for error messages.</param>
+    public static ImageConfig ReadConfig(ReadOnlySpan<byte> content, ImageManifest? manifest, string what)
+    {
+        using (ParseDocument(content, what))
+        {
+        }
+
+        var config = Deserialize(content, ImageJsonContext.Default.ImageConfig, what);
+        if (config.RootFS.Type != "layers")
+        {
+            throw new InvalidImageException($"{what}: rootfs.type is '{config.RootFS.Type}', expected 'layers'");
+        }
+
+        if (manifest is not null && manifest.Layers.Count != config.RootFS.DiffIds.Count)
+        {
+            throw new InvalidImageException($"{what}: the manifest has {manifest.Layers.Count} layers but the config lists {config.RootFS.DiffIds.Count} diff ids");
+        }
+
+        return config;
+    }
+
+    /// <summary>Checks that a document fits the size bound before anyone reads it.</summary>
+    internal static void CheckSize(long size, string what)
+    {
+        if (size > MaxDocumentSize)
+        {
+            throw new InvalidImageException($"{what}: the document is {size} bytes, more than the {MaxDocumentSize} bytes an image document may have");
+        }
+    }
+
+    internal static byte[] Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+
+    internal static T Deserialize<T>(ReadOnlySpan<byte> content, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, string what)
+    {
+        CheckSize(content.Length, what);
+        try
+        {
+            return JsonSerializer.Deserialize(content, typeInfo) ?? throw new InvalidImageException($"{what}: the document is null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidImageException($"{what}: {e.Message}", e);
+        }
+    }
+
+    private static JsonDocument ParseDocument(ReadOnlySpan<byte> content, string what)
+    {
+        CheckSize(content.Length, what);
+        try
+        {
+            var document = JsonDocument.Parse(content.ToArray(), new JsonDocumentOptions { MaxDepth = 32, AllowDuplicateProperties = false });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document.Dispose();
+                throw new InvalidImageException($"{what}: an image document must be a JSON object");
+            }
+
+            return document;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidImageException($"{what}: not valid JSON: {e.Message}", e);
+        }
+    }
+
+    private static string Classify(JsonElement root, string? declaredBy, string what)
+    {
+        bool hasManifests = root.TryGetProperty("manifests", out _);
+        bool hasManifestFields = root.TryGetProperty("config", out _) || root.TryGetProperty("layers", out _);
+        if (hasManifests && hasManifestFields)
+        {
+            throw new InvalidImageException($"{what}: the document has both index fields ('manifests') and manifest fields ('config'/'layers'); it is ambiguous and rejected");
+        }
+
+        string? declared = root.TryGetProperty("mediaType", out var mediaType) && mediaType.ValueKind == JsonValueKind.String ? mediaType.GetString() : null;
+        if (declared is not null && declaredBy is not null && declared != declaredBy)
+        {
+            throw new InvalidImageException($"{what}: the descriptor says '{declaredBy}' but the document says '{declared}'");
+        }
+
+        declared ??= declaredBy;
+        if (MediaTypes.IsIndex(declared) && hasManifestFields)
+        {
+            throw new InvalidImageException($"{what}: the media type '{declared}' names an index but the document has manifest fields");
+        }
+
+        if (MediaTypes.IsManifest(declared) && hasManifests)
+        {
+            throw new InvalidImageException($"{what}: the media type '{declared}' names a manifest but the document has index fields");
+        }
+
+        if (declared is not null && !MediaTypes.IsIndex(declared) && !MediaTypes.IsManifest(declared))
+        {
+            throw new InvalidImageException($"{what}: unsupported document media type '{declared}'");
+        }
+
+        return declared ?? (hasManifests ? MediaTypes.OciIndex : hasManifestFields ? MediaTypes.OciManifest : "unknown");
+    }
+
+    private static void CheckSchemaVersion(int version, string what)
+    {
+        if (version != 2)
+        {
+            throw new InvalidImageException($"{what}: schemaVersion is {version}; only schema version 2 is supported (Docker schema1 images must be converted)");
+        }
+    }
+
+    private static string Describe(string kind) =>
+        MediaTypes.IsIndex(kind) ? "an index" : MediaTypes.IsManifest(kind) ? "a manifest" : "neither an index nor a manifest";
+}

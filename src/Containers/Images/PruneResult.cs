@@ -1,0 +1,8 @@
+namespace Containers.Images;
+
+/// <summary>What <see cref="ImageStore.PruneAsync"/> or <see cref="ImageStore.RemoveAsync"/> removed.</summary>
+/// <param name="RemovedImages">The manifest digests of images that left the index.</param>
+/// <param name="RemovedBlobs">How many blobs were deleted.</param>
+/// <param name="RemovedSnapshots">How many snapshots were deleted.</param>
+/// <param name="ReclaimedBytes">The bytes of deleted blobs.</param>
+public sealed record PruneResult(IReadOnlyList<Digest> RemovedImages, int RemovedBlobs, int RemovedSnapshots, long ReclaimedBytes);

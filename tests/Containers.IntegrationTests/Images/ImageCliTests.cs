@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Containers.Images;
+using Containers.IntegrationTests.Support;
+
+namespace Containers.IntegrationTests.Images;
+
+/// <summary>The image commands of the <c>containers</c> CLI, run as separate processes against a temp store.</summary>
+public sealed class ImageCliTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    private CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string Store => _temp.Combine("store");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task The_image_commands_import_list_inspect_tag_export_and_remove()
+    {
+        string layout = await ImageFixtures.BusyboxLayoutAsync();
+
+        var import = await CliAsync("import", layout, "--tag", "busybox:cli");
+        string digest = import.Stdout.Trim();
+        var images = await CliAsync("images");
+        var inspect = await CliAsync("image", "inspect", "busybox:cli");
+        var tag = await CliAsync("tag", digest[7..19], "example.com/bb:2");
+        var export = await CliAsync("export", "example.com/bb:2", _temp.Combine("bb.tar"), "--format", "docker-archive");
+        var rmi = await CliAsync("rmi", "busybox:cli");
+        var afterRmi = await CliAsync("images");
+
+        Assert.True(Digest.TryParse(digest, out _), $"import prints the digest, got '{import.Stdout}'");
+        Assert.Matches(@"^REFERENCE\s+DIGEST\s+CREATED\s+SIZE\n", images.Stdout);
+        Assert.Matches($@"\nbusybox:cli\s+{digest[7..19]}\s+.+ago\s+1\.\d+MB\n", images.Stdout);
+        var document = JsonDocument.Parse(inspect.Stdout).RootElement;
+        Assert.Equal(digest, document.GetProperty("Digest").GetString());
+        Assert.Equal("sh", document.GetProperty("Config").GetProperty("config").GetProperty("Cmd")[0].GetString());
+        Assert.Equal(0, tag.Exit);
+        Assert.Equal(0, export.Exit);
+        Assert.Contains("example.com/bb:2", await ImageFixtures.RunAsync("tar", "-xOf", _temp.Combine("bb.tar"), "manifest.json"), StringComparison.Ordinal);
+        Assert.Equal("Untagged: busybox:cli", rmi.Stdout.Trim());
+        Assert.DoesNotContain("busybox:cli", afterRmi.Stdout, StringComparison.Ordinal);
+        Assert.Contains("example.com/bb:2", afterRmi.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Errors_print_one_line_and_exit_125()
+    {
+        var missing = await CliAsync(expectSuccess: false, "image", "inspect", "nope:1");
+        var badTag = await CliAsync(expectSuccess: false, "import", _temp.Path, "--tag", "Upper/Case");
+        var notAnImage = await CliAsync(expectSuccess: false, "import", _temp.Path);
+
+        Assert.Equal(125, missing.Exit);
+        Assert.Equal("containers: image 'nope:1' not found in the store: list images with 'containers images' or import it first", missing.Stderr.Trim());
+        Assert.Equal(125, badTag.Exit);
+        Assert.Contains("lowercase", badTag.Stderr, StringComparison.Ordinal);
+        Assert.Equal(125, notAnImage.Exit);
+        Assert.Contains("not an OCI image layout", notAnImage.Stderr, StringComparison.Ordinal);
+        Assert.All(new[] { missing, badTag, notAnImage }, r => Assert.Single(r.Stderr.Trim().Split('\n')));
+    }
+
+    [Fact]
+    public async Task Two_processes_importing_one_image_at_once_both_succeed_and_store_it_once()
+    {
+        string layout = await ImageFixtures.BusyboxLayoutAsync();
+        string archive = await ImageFixtures.ToDockerArchiveAsync(layout, _temp.Combine("bb.tar"), "busybox:twice");
+        await CliAsync("images");
+
+        var results = await Task.WhenAll(CliAsync("import", archive), CliAsync("import", archive), CliAsync("import", layout, "--tag", "busybox:layout"));
+
+        Assert.Equal(results[0].Stdout, results[1].Stdout);
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Store }, Ct);
+        var images = await store.ListAsync(Ct);
+        Assert.Equal(2, images.Count);
+        Assert.Equal(results[0].Stdout.Trim(), Assert.Single(images, i => i.References.Any(r => r.Tag == "twice")).Digest.ToString());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Store, "ingest")));
+        await ImageFixtures.RunAsync(Requires.Tool("skopeo"), "inspect", $"oci:{Store}:docker.io/library/busybox:twice");
+        foreach (var image in images)
+        {
+            var chain = await store.GetSnapshotChainAsync(image.Digest.ToString(), Ct);
+            Assert.True(File.Exists(Path.Combine(chain[0], "etc", "hello")));
+        }
+    }
+
+    [Fact]
+    public async Task A_process_killed_mid_import_leaves_a_store_that_reopens_clean()
+    {
+        string archive = await ImageFixtures.RandomDockerArchiveAsync(_temp.Path, 48, "random:killed");
+        await CliAsync("images");
+        string indexBefore = await File.ReadAllTextAsync(Path.Combine(Store, "index.json"), Ct);
+        int killedWithLeftovers = 0;
+        foreach (int delay in new[] { 0, 40, 150 })
+        {
+            using var process = Start("import", archive);
+            string ingest = Path.Combine(Store, "ingest");
+            while (!process.HasExited && !Directory.EnumerateFileSystemEntries(ingest).Any(e => !e.EndsWith(".lock", StringComparison.Ordinal)))
+            {
+                await Task.Delay(1, Ct);
+            }
+
+            await Task.Delay(delay, Ct);
+            if (!process.HasExited)
+            {
+                process.Kill();
+                killedWithLeftovers++;
+            }
+
+            await process.WaitForExitAsync(Ct);
+            await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Store }, Ct);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(ingest));
+            Assert.DoesNotContain(Directory.EnumerateDirectories(Path.Combine(Store, "snapshots")), d => Path.GetFileName(d).StartsWith("tmp", StringComparison.Ordinal));
+            foreach (var image in await store.ListAsync(Ct))
+            {
+                Assert.All(await store.GetSnapshotChainAsync(image.Digest.ToString(), Ct), d => Assert.True(File.Exists(Path.Combine(d, "data", "random.bin"))));
+            }
+
+            if (!(await store.ListAsync(Ct)).Any())
+            {
+                Assert.Equal(indexBefore, await File.ReadAllTextAsync(Path.Combine(Store, "index.json"), Ct));
+            }
+
+            await store.PruneAsync(Ct);
+        }
+
+        Assert.True(killedWithLeftovers > 0, "at least one import was killed while ingesting");
+        var import = await CliAsync("import", archive);
+        Assert.True(Digest.TryParse(import.Stdout.Trim(), out _));
+    }
+
+    private Process Start(params string[] arguments)
+    {
+        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Containers.Cli"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.ArgumentList.Add("--root");
+        info.ArgumentList.Add(Store);
+        return Process.Start(info)!;
+    }
+
+    private Task<(int Exit, string Stdout, string Stderr)> CliAsync(params string[] arguments) => CliAsync(true, arguments);
+
+    private async Task<(int Exit, string Stdout, string Stderr)> CliAsync(bool expectSuccess, params string[] arguments)
+    {
+        using var process = Start(arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        var result = (process.ExitCode, await stdout, await stderr);
+        if (expectSuccess)
+        {
+            Assert.True(result.ExitCode == 0, $"containers {string.Join(' ', arguments)} exited {result.ExitCode}: {result.Item3}");
+        }
+
+        return result;
+    }
+}
