@@ -39,7 +39,7 @@ internal static class LayerUnpacker
         {
             LayerCompression.None => counting,
             LayerCompression.Gzip => new GZipStream(counting, CompressionMode.Decompress, leaveOpen: true),
-            LayerCompression.Zstd => new ZstdSharp.DecompressionStream(counting, leaveOpen: true),
+            LayerCompression.Zstd => NativeZstdStream.Open(counting),
             _ => throw new ArgumentOutOfRangeException(nameof(compression), compression, "unknown layer compression"),
         };
 
