@@ -74,6 +74,12 @@ internal sealed unsafe partial class NativeZstdStream : Stream
                     _innerEnded = _inputLength == 0;
                 }
 
+                if (_inputPosition == _inputLength && _innerEnded && _lastResult == 0)
+                {
+                    // End of input between frames: the stream is complete.
+                    return 0;
+                }
+
                 var inBuffer = new ZstdBuffer { Data = input, Size = (nuint)_inputLength, Position = (nuint)_inputPosition };
                 var outBuffer = new ZstdBuffer { Data = output, Size = (nuint)buffer.Length, Position = 0 };
                 _lastResult = Check(ZSTD_decompressStream(_stream, &outBuffer, &inBuffer));

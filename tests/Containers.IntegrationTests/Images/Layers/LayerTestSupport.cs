@@ -93,7 +93,7 @@ internal static class LayerTestSupport
     /// Every entry of a tree as GNU tar (sorted, with xattrs) reports it: type, mode, owner, content hash, link
     /// target and, for hard links, the path of the first name of the same inode. The root itself is left out.
     /// </summary>
-    public static SortedDictionary<string, string> Listing(Stream tar)
+    public static SortedDictionary<string, string> Listing(Stream tar, bool withTimes = false)
     {
         var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
         using var reader = new TarReader(tar);
@@ -113,14 +113,14 @@ internal static class LayerTestSupport
                 ? $"{posix.DeviceMajor}:{posix.DeviceMinor}"
                 : string.Empty;
             entries[name.StartsWith("./", StringComparison.Ordinal) ? name[2..] : name] =
-                $"{entry.EntryType} mode={Convert.ToString((int)entry.Mode, 8)} owner={entry.Uid}:{entry.Gid} content={content} link={entry.LinkName.TrimStart('.', '/')} dev={device} xattrs={xattrs}";
+                $"{entry.EntryType} mode={Convert.ToString((int)entry.Mode, 8)} owner={entry.Uid}:{entry.Gid} content={content} link={entry.LinkName.TrimStart('.', '/')} dev={device} xattrs={xattrs}" + (withTimes ? $" mtime={entry.ModificationTime.ToUnixTimeMilliseconds()}" : string.Empty);
         }
 
         return entries;
     }
 
-    public static SortedDictionary<string, string> ListDirectory(string dir) =>
-        Listing(new MemoryStream(Run("tar", "--sort=name", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", dir, "-cf", "-", ".")));
+    public static SortedDictionary<string, string> ListDirectory(string dir, bool withTimes = false) =>
+        Listing(new MemoryStream(Run("tar", "--sort=name", "--format=pax", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", dir, "-cf", "-", ".")), withTimes);
 
     /// <summary>Mounts the snapshots as a read-only overlay in a private mount namespace and lists the merged tree.</summary>
     public static SortedDictionary<string, string> ListOverlay(IReadOnlyList<string> lowerBottomFirst, string mountPoint, bool userxattr = false)
