@@ -93,7 +93,7 @@ internal static class LayerTestSupport
     /// Every entry of a tree as GNU tar (sorted, with xattrs) reports it: type, mode, owner, content hash, link
     /// target and, for hard links, the path of the first name of the same inode. The root itself is left out.
     /// </summary>
-    public static SortedDictionary<string, string> Listing(Stream tar)
+    public static SortedDictionary<string, string> Listing(Stream tar, bool withTimes = false)
     {
         var entries = new SortedDictionary<string, string>(StringComparer.Ordinal);
         using var reader = new TarReader(tar);
@@ -113,25 +113,30 @@ internal static class LayerTestSupport
                 ? $"{posix.DeviceMajor}:{posix.DeviceMinor}"
                 : string.Empty;
             entries[name.StartsWith("./", StringComparison.Ordinal) ? name[2..] : name] =
-                $"{entry.EntryType} mode={Convert.ToString((int)entry.Mode, 8)} owner={entry.Uid}:{entry.Gid} content={content} link={entry.LinkName.TrimStart('.', '/')} dev={device} xattrs={xattrs}";
+                $"{entry.EntryType} mode={Convert.ToString((int)entry.Mode, 8)} owner={entry.Uid}:{entry.Gid} content={content} link={entry.LinkName.TrimStart('.', '/')} dev={device} xattrs={xattrs}" + (withTimes ? $" mtime={entry.ModificationTime.ToUnixTimeMilliseconds()}" : string.Empty);
         }
 
         return entries;
     }
 
-    public static SortedDictionary<string, string> ListDirectory(string dir) =>
-        Listing(new MemoryStream(Run("tar", "--sort=name", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", dir, "-cf", "-", ".")));
+    public static SortedDictionary<string, string> ListDirectory(string dir, bool withTimes = false) =>
+        Listing(new MemoryStream(Run("tar", "--sort=name", "--format=pax", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", dir, "-cf", "-", ".")), withTimes);
 
     /// <summary>Mounts the snapshots as a read-only overlay in a private mount namespace and lists the merged tree.</summary>
-    public static SortedDictionary<string, string> ListOverlay(IReadOnlyList<string> lowerBottomFirst, string mountPoint, bool userxattr = false)
+    /// <remarks>Rootless: the namespace is a user namespace mapping the caller to root and overlay uses userxattr.</remarks>
+    public static SortedDictionary<string, string> ListOverlay(IReadOnlyList<string> lowerBottomFirst, string mountPoint, bool rootless = false)
     {
         Directory.CreateDirectory(mountPoint);
         string lower = string.Join(":", lowerBottomFirst.Reverse());
-        string options = $"lowerdir={lower}" + (userxattr ? ",userxattr" : string.Empty);
-        byte[] tar = Run("unshare", "-m", "--propagation", "private", "sh", "-ec",
+        string options = $"lowerdir={lower}" + (rootless ? ",userxattr" : string.Empty);
+        byte[] tar = Run("unshare", rootless ? "-Urm" : "-m", "--propagation", "private", "sh", "-ec",
             $"mount -t overlay overlay -o '{options}' '{mountPoint}' && tar --sort=name --xattrs --xattrs-include='*' --numeric-owner -C '{mountPoint}' -cf - .");
         return Listing(new MemoryStream(tar));
     }
+
+    /// <summary>Lists a directory from a user namespace mapping the caller to root (owners read as 0 like the overlay's).</summary>
+    public static SortedDictionary<string, string> ListDirectoryAsMappedRoot(string dir) =>
+        Listing(new MemoryStream(Run("unshare", "-Ur", "tar", "--sort=name", "--format=pax", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", dir, "-cf", "-", ".")));
 
     public static void AssertSameTree(SortedDictionary<string, string> expected, SortedDictionary<string, string> actual)
     {

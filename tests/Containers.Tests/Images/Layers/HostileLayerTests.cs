@@ -36,7 +36,17 @@ public sealed class HostileLayerTests
         System.IO.File.SetUnixFileMode(Path.Combine(victim, "hello"), (UnixFileMode)0x100);
         byte[] tar = hostile.Tar(fixture.Directory);
         var diffId = hostile.DiffId ?? DiffId(tar);
-        byte[] blob = hostile.Compression == LayerCompression.Gzip ? Gzip(tar) : tar;
+        byte[] blob = hostile.Compression switch
+        {
+            LayerCompression.Gzip => Gzip(tar),
+            LayerCompression.Zstd => Zstd(tar),
+            _ => tar,
+        };
+        if (hostile.TruncateBlob)
+        {
+            blob = blob[..(blob.Length / 2)];
+        }
+
         if (hostile.CorruptBlob)
         {
             blob[blob.Length / 2] ^= 0xFF;
@@ -76,6 +86,8 @@ public sealed class HostileLayerTests
         public Digest? DiffId { get; init; }
 
         public bool CorruptBlob { get; init; }
+
+        public bool TruncateBlob { get; init; }
 
         public SnapshotStoreOptions? Options { get; init; }
     }
@@ -192,6 +204,16 @@ public sealed class HostileLayerTests
         {
             Compression = LayerCompression.Gzip,
             CorruptBlob = true,
+        };
+        yield return new HostileCase("ZstdTruncated", _ => Tar(w => w.WriteEntry(File("f", string.Concat(Enumerable.Range(0, 20000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))))), "truncated")
+        {
+            Compression = LayerCompression.Zstd,
+            TruncateBlob = true,
+        };
+        yield return new HostileCase("GzipTruncated", _ => Tar(w => w.WriteEntry(File("f", string.Concat(Enumerable.Range(0, 20000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))))), "truncated")
+        {
+            Compression = LayerCompression.Gzip,
+            TruncateBlob = true,
         };
         yield return new HostileCase("DecompressionBomb", _ => Tar(w => w.WriteEntry(File("zeros", new string('\0', 4 << 20)))), "decompression bomb")
         {
