@@ -45,6 +45,12 @@ internal sealed class LayerFixture : IDisposable
         return buffer.ToArray();
     }
 
+    public static byte[] Zstd(byte[] tar)
+    {
+        using var compressor = new ZstdSharp.Compressor(3);
+        return compressor.Wrap(tar).ToArray();
+    }
+
     public static Digest DiffId(byte[] tar) => Digest.FromSha256Hash(SHA256.HashData(tar));
 
     /// <summary>Applies an uncompressed tar as a first layer and returns its snapshot directory.</summary>
