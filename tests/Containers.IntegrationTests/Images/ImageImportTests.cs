@@ -151,7 +151,7 @@ public sealed class ImageImportTests : IDisposable
                 manifest with { Platform = Platform.Host },
             ],
         };
-        byte[] nestedBytes = ImageDocuments.Serialize(nested, ImageJsonContext.Default.ImageIndex);
+        byte[] nestedBytes = ImageDocuments.Serialize(nested);
         var nestedDigest = Digest.Sha256(nestedBytes);
         await File.WriteAllBytesAsync(Path.Combine(layout, "blobs", "sha256", nestedDigest.Hex), nestedBytes, Ct);
         await File.WriteAllTextAsync(Path.Combine(layout, "index.json"), $$"""{"schemaVersion":2,"manifests":[{"mediaType":"{{MediaTypes.OciIndex}}","digest":"{{nestedDigest}}","size":{{nestedBytes.Length}}}]}""", Ct);

@@ -163,7 +163,7 @@ internal static class ImportPlanner
                 Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = configDigest, Size = configBytes.Length },
                 Layers = layers,
             };
-            byte[] manifestBytes = ImageDocuments.Serialize(manifest, ImageJsonContext.Default.ImageManifest);
+            byte[] manifestBytes = ImageDocuments.Serialize(manifest);
             var names = new List<ImageReference>();
             foreach (var tag in entry.RepoTags ?? [])
             {
