@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using System.IO.Compression;
 using Containers.Images.Model;
 using Containers.Images.Snapshots;
 using Containers.Images.Store;
@@ -169,7 +170,7 @@ internal static class ImageExporter
                 await using (output.ConfigureAwait(false))
                 {
                     var compression = MediaTypes.LayerCompressionOf(layer.MediaType) ?? LayerCompression.None;
-                    var input = ImportPlanner.Decompress(content.OpenRead(layer.Digest), compression);
+                    var input = Decompress(content.OpenRead(layer.Digest), compression);
                     await using (input.ConfigureAwait(false))
                     {
                         var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Writing, layer.Digest.ToString(), done, 0)));
@@ -216,4 +217,11 @@ internal static class ImageExporter
         var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { Mode = FileMode644, ModificationTime = DateTimeOffset.UnixEpoch, DataStream = data };
         await writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
     }
+
+    private static Stream Decompress(Stream stream, LayerCompression compression) => compression switch
+    {
+        LayerCompression.Gzip => new GZipStream(stream, CompressionMode.Decompress, leaveOpen: false),
+        LayerCompression.Zstd => new ZstdSharp.DecompressionStream(stream, leaveOpen: false),
+        _ => stream,
+    };
 }

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Containers.Images.Model;
 using Containers.Images.Snapshots;
 using Containers.Images.Store;
@@ -233,11 +232,4 @@ internal static class ImportPlanner
                 : LayerCompression.None;
         }
     }
-
-    internal static Stream Decompress(Stream stream, LayerCompression compression) => compression switch
-    {
-        LayerCompression.Gzip => new GZipStream(stream, CompressionMode.Decompress, leaveOpen: false),
-        LayerCompression.Zstd => new ZstdSharp.DecompressionStream(stream, leaveOpen: false),
-        _ => stream,
-    };
 }
