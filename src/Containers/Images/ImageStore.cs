@@ -66,6 +66,15 @@ public sealed class ImageStore : IAsyncDisposable
         options ??= new ImageStoreOptions();
         string root = Path.GetFullPath(options.Root ?? ImageStoreOptions.DefaultRoot);
         bool rootless = options.Rootless ?? !Environment.IsPrivilegedProcess;
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("the image store needs Linux");
+        }
+
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | (rootless ? 0 : UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        Directory.CreateDirectory(root, mode);
+        Directory.CreateDirectory(Path.Combine(root, "ingest"), mode);
+        Directory.CreateDirectory(Path.Combine(root, "blobs", "sha256"), mode);
         var store = new ImageStore(root, rootless, options);
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         return store;
@@ -332,15 +341,6 @@ public sealed class ImageStore : IAsyncDisposable
 
     private async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            throw new PlatformNotSupportedException("the image store needs Linux");
-        }
-
-        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | (Rootless ? 0 : UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        Directory.CreateDirectory(Root, mode);
-        Directory.CreateDirectory(_content.IngestDirectory, mode);
-        Directory.CreateDirectory(Path.Combine(_content.BlobsDirectory, "sha256"), mode);
         using (await FileLock.AcquireAsync(_indexLockPath, exclusive: true, cancellationToken).ConfigureAwait(false))
         {
             await LayoutIndex.InitializeAsync(Root, cancellationToken).ConfigureAwait(false);

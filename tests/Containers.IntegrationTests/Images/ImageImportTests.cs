@@ -151,7 +151,7 @@ public sealed class ImageImportTests : IDisposable
                 manifest with { Platform = Platform.Host },
             ],
         };
-        byte[] nestedBytes = ImageDocuments.Serialize(nested, ImageJsonContext.Default.ImageIndex);
+        byte[] nestedBytes = ImageDocuments.Serialize(nested);
         var nestedDigest = Digest.Sha256(nestedBytes);
         await File.WriteAllBytesAsync(Path.Combine(layout, "blobs", "sha256", nestedDigest.Hex), nestedBytes, Ct);
         await File.WriteAllTextAsync(Path.Combine(layout, "index.json"), $$"""{"schemaVersion":2,"manifests":[{"mediaType":"{{MediaTypes.OciIndex}}","digest":"{{nestedDigest}}","size":{{nestedBytes.Length}}}]}""", Ct);
@@ -166,12 +166,41 @@ public sealed class ImageImportTests : IDisposable
         Assert.Contains("no manifest for linux/s390x", none.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(ImageProgressPhase.Verifying)]
+    [InlineData(ImageProgressPhase.Applying)]
+    public async Task A_cancelled_import_leaves_the_store_as_it_was(ImageProgressPhase cancelAt)
+    {
+        string layout = await ImageFixtures.BusyboxLayoutAsync();
+        string archive = await ImageFixtures.ToDockerArchiveAsync(layout, _temp.Combine("bb.tar"), "busybox:cancel");
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        var before = Snapshot(store.Root);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.ImportAsync(archive, tag: null, new CancelAt(cancelAt, cts), cts.Token));
+
+        Assert.Equal(before, Snapshot(store.Root));
+        var image = Assert.Single(await store.ImportAsync(archive, tag: null, progress: null, Ct));
+        Assert.Equal(2, (await store.GetSnapshotChainAsync(image.Digest.ToString(), Ct)).Count);
+    }
+
     /// <summary>Every path and file size under a directory, to compare a tree before and after.</summary>
     internal static string Snapshot(string root) =>
         string.Join('\n', Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories)
             .Where(p => !p.EndsWith(".lock", StringComparison.Ordinal) && !p.EndsWith("/lock", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)
             .Select(p => $"{Path.GetRelativePath(root, p)} {(File.Exists(p) ? new FileInfo(p).Length : -1)} {(File.Exists(p) ? File.ReadAllText(p).GetHashCode(StringComparison.Ordinal) : 0)}"));
+
+    private sealed class CancelAt(ImageProgressPhase phase, CancellationTokenSource cts) : IProgress<ImageProgress>
+    {
+        public void Report(ImageProgress value)
+        {
+            if (value.Phase == phase)
+            {
+                cts.Cancel();
+            }
+        }
+    }
 
     private sealed class Recorder(List<ImageProgress> reports) : IProgress<ImageProgress>
     {

@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using System.IO.Compression;
 using Containers.Images.Model;
 using Containers.Images.Snapshots;
 using Containers.Images.Store;
@@ -68,10 +69,9 @@ internal static class ImageExporter
     }
 
     private static (byte[] Layout, byte[] Index) LayoutFiles(Image image, ImageReference? name) =>
-        (ImageDocuments.Serialize(new OciLayoutFile { ImageLayoutVersion = OciLayoutFile.CurrentVersion }, ImageJsonContext.Default.OciLayoutFile),
+        (ImageDocuments.Serialize(new OciLayoutFile { ImageLayoutVersion = OciLayoutFile.CurrentVersion }),
          ImageDocuments.Serialize(
-             LayoutIndex.Empty with { Manifests = [LayoutIndex.Entry(image.Descriptor, name, image.Config.Platform)] },
-             ImageJsonContext.Default.ImageIndex));
+             LayoutIndex.Empty with { Manifests = [LayoutIndex.Entry(image.Descriptor, name, image.Config.Platform)] }));
 
     private static IEnumerable<Digest> Blobs(Image image) =>
         new[] { image.Digest, image.Manifest.Config.Digest }.Concat(image.Manifest.Layers.Select(l => l.Digest)).Distinct();
@@ -170,7 +170,7 @@ internal static class ImageExporter
                 await using (output.ConfigureAwait(false))
                 {
                     var compression = MediaTypes.LayerCompressionOf(layer.MediaType) ?? LayerCompression.None;
-                    var input = ImportPlanner.Decompress(content.OpenRead(layer.Digest), compression);
+                    var input = Decompress(content.OpenRead(layer.Digest), compression);
                     await using (input.ConfigureAwait(false))
                     {
                         var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Writing, layer.Digest.ToString(), done, 0)));
@@ -194,7 +194,7 @@ internal static class ImageExporter
 
         var repoTags = name is { Tag: not null } ? new List<string> { name.FamiliarName } : [];
         var manifest = new List<DockerArchiveEntry> { new() { Config = configName, RepoTags = repoTags, Layers = layerNames } };
-        await WriteBytesAsync(writer, "manifest.json", ImageDocuments.Serialize<IReadOnlyList<DockerArchiveEntry>>(manifest, ImageJsonContext.Default.IReadOnlyListDockerArchiveEntry), cancellationToken).ConfigureAwait(false);
+        await WriteBytesAsync(writer, "manifest.json", ImageDocuments.Serialize<IReadOnlyList<DockerArchiveEntry>>(manifest), cancellationToken).ConfigureAwait(false);
         var repositories = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
         if (name is { Tag: { } tag } && image.Config.RootFS.DiffIds.Count > 0)
         {
@@ -203,7 +203,7 @@ internal static class ImageExporter
             repositories[repository] = new Dictionary<string, string>(StringComparer.Ordinal) { [tag] = image.Config.RootFS.DiffIds[^1].Hex };
         }
 
-        await WriteBytesAsync(writer, "repositories", ImageDocuments.Serialize(repositories, ImageJsonContext.Default.DictionaryStringDictionaryStringString), cancellationToken).ConfigureAwait(false);
+        await WriteBytesAsync(writer, "repositories", ImageDocuments.Serialize(repositories), cancellationToken).ConfigureAwait(false);
     }
 
     private static Task WriteDirectoryAsync(TarWriter writer, string name, CancellationToken cancellationToken) =>
@@ -217,4 +217,11 @@ internal static class ImageExporter
         var entry = new PaxTarEntry(TarEntryType.RegularFile, name) { Mode = FileMode644, ModificationTime = DateTimeOffset.UnixEpoch, DataStream = data };
         await writer.WriteEntryAsync(entry, cancellationToken).ConfigureAwait(false);
     }
+
+    private static Stream Decompress(Stream stream, LayerCompression compression) => compression switch
+    {
+        LayerCompression.Gzip => new GZipStream(stream, CompressionMode.Decompress, leaveOpen: false),
+        LayerCompression.Zstd => new ZstdSharp.DecompressionStream(stream, leaveOpen: false),
+        _ => stream,
+    };
 }

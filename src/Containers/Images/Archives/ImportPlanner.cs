@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Containers.Images.Model;
 using Containers.Images.Snapshots;
 using Containers.Images.Store;
@@ -163,7 +162,7 @@ internal static class ImportPlanner
                 Config = new Descriptor { MediaType = MediaTypes.OciConfig, Digest = configDigest, Size = configBytes.Length },
                 Layers = layers,
             };
-            byte[] manifestBytes = ImageDocuments.Serialize(manifest, ImageJsonContext.Default.ImageManifest);
+            byte[] manifestBytes = ImageDocuments.Serialize(manifest);
             var names = new List<ImageReference>();
             foreach (var tag in entry.RepoTags ?? [])
             {
@@ -233,11 +232,4 @@ internal static class ImportPlanner
                 : LayerCompression.None;
         }
     }
-
-    internal static Stream Decompress(Stream stream, LayerCompression compression) => compression switch
-    {
-        LayerCompression.Gzip => new GZipStream(stream, CompressionMode.Decompress, leaveOpen: false),
-        LayerCompression.Zstd => new ZstdSharp.DecompressionStream(stream, leaveOpen: false),
-        _ => stream,
-    };
 }

@@ -107,8 +107,17 @@ public static class ImageDocuments
         }
     }
 
-    internal static byte[] Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
-        JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+    /// <summary>
+    /// Writes a document as compact JSON without escaping '+' and other HTML-sensitive characters, the way other image
+    /// tools write them (<c>application/vnd.oci.image.manifest.v1+json</c>, not <c>…v1\u002Bjson</c>).
+    /// </summary>
+    internal static byte[] Serialize<T>(T value) =>
+        JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)WritingContext.GetTypeInfo(typeof(T))!);
+
+    private static readonly ImageJsonContext WritingContext = new(new JsonSerializerOptions(ImageJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     internal static T Deserialize<T>(ReadOnlySpan<byte> content, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, string what)
     {

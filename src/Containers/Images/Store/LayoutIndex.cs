@@ -18,7 +18,7 @@ internal static class LayoutIndex
         string layout = Path.Combine(root, OciLayoutFile.FileName);
         if (!File.Exists(layout))
         {
-            await WriteAtomicallyAsync(layout, ImageDocuments.Serialize(new OciLayoutFile { ImageLayoutVersion = OciLayoutFile.CurrentVersion }, ImageJsonContext.Default.OciLayoutFile), cancellationToken).ConfigureAwait(false);
+            await WriteAtomicallyAsync(layout, ImageDocuments.Serialize(new OciLayoutFile { ImageLayoutVersion = OciLayoutFile.CurrentVersion }), cancellationToken).ConfigureAwait(false);
         }
 
         if (!File.Exists(Path.Combine(root, FileName)))
@@ -35,7 +35,7 @@ internal static class LayoutIndex
     }
 
     public static Task WriteAsync(string root, ImageIndex index, CancellationToken cancellationToken) =>
-        WriteAtomicallyAsync(Path.Combine(root, FileName), ImageDocuments.Serialize(index, ImageJsonContext.Default.ImageIndex), cancellationToken);
+        WriteAtomicallyAsync(Path.Combine(root, FileName), ImageDocuments.Serialize(index), cancellationToken);
 
     /// <summary>The reference an index entry is tagged with, or null for an untagged entry.</summary>
     public static ImageReference? NameOf(Descriptor entry) =>
