@@ -145,6 +145,9 @@ internal static unsafe partial class FileSystemCalls
     [LibraryImport(LibC, EntryPoint = "fsetxattr", SetLastError = true)]
     public static partial int Fsetxattr(SafeFileHandle fd, byte* name, byte* value, nuint size, int flags);
 
+    [LibraryImport(LibC, EntryPoint = "fremovexattr", SetLastError = true)]
+    public static partial int Fremovexattr(SafeFileHandle fd, byte* name);
+
     [LibraryImport(LibC, EntryPoint = "lsetxattr", SetLastError = true)]
     public static partial int Lsetxattr(byte* path, byte* name, byte* value, nuint size, int flags);
 

@@ -16,6 +16,7 @@ internal static class FileSystemErrno
     public const int ENOSYS = 38;
     public const int ENOTEMPTY = 39;
     public const int ELOOP = 40;
+    public const int ENODATA = 61;
 
     /// <summary>The symbolic name of <paramref name="errno"/> (for example <c>ENOENT</c>), or its number.</summary>
     public static string Name(int errno) => errno switch
