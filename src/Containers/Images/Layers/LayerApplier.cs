@@ -205,7 +205,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
     {
         var entry = _entry!;
         using var root = OpenBeneath("."u8, ORdOnly | ODirectory);
-        SetOwner(root, entry);
+        SetOwner(root, entry, existing: true);
         SetXattrs(root, entry);
         _directories[string.Empty] = DirectoryMetadata.From(entry);
     }
@@ -252,6 +252,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
     {
         var entry = _entry!;
         bool opaque = false;
+        bool created = true;
         if (Mkdirat(parent, name, 0x1C0) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -261,7 +262,8 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             }
 
             var existing = RemoveExisting(parent, name, newIsDirectory: true);
-            if (existing != ExistingEntry.Directory)
+            created = existing != ExistingEntry.Directory;
+            if (created)
             {
                 // A directory re-created where this layer whited out its lower namesake hides the lower content.
                 opaque = existing == ExistingEntry.Whiteout;
@@ -278,7 +280,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             throw Failed("open directory", Marshal.GetLastPInvokeError());
         }
 
-        SetOwner(dir, entry);
+        SetOwner(dir, entry, existing: !created);
         SetXattrs(dir, entry);
         if (opaque)
         {
@@ -505,8 +507,11 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
         }
     }
 
-    /// <summary>Sets the owner through <paramref name="fd"/>; returns whether a chown happened.</summary>
-    private bool SetOwner(SafeFileHandle fd, TarEntry entry)
+    /// <summary>
+    /// Sets the owner through <paramref name="fd"/>; returns whether a chown happened. A new object already belongs
+    /// to us, an <paramref name="existing"/> one (a directory listed twice, the root) may carry an earlier owner.
+    /// </summary>
+    private bool SetOwner(SafeFileHandle fd, TarEntry entry, bool existing = false)
     {
         if (_options.Rootless)
         {
@@ -514,17 +519,34 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             {
                 SetXattr(fd, RootlessOwnership.XattrName, value);
             }
+            else if (existing)
+            {
+                RemoveRootlessOwner(fd);
+            }
 
             return false;
         }
 
-        if (entry.Uid == _euid && entry.Gid == _egid)
+        if (entry.Uid == _euid && entry.Gid == _egid && !existing)
         {
             return false;
         }
 
         Check(Fchown(fd, (uint)entry.Uid, (uint)entry.Gid), "chown");
         return true;
+    }
+
+    private void RemoveRootlessOwner(SafeFileHandle fd)
+    {
+        byte[] name = DirectoryTree.NulTerminated(RootlessOwnership.XattrName);
+        fixed (byte* n = name)
+        {
+            // ENODATA: the directory never had a recorded owner.
+            if (Fremovexattr(fd, n) != 0 && Marshal.GetLastPInvokeError() != FileSystemErrno.ENODATA)
+            {
+                throw Failed($"remove xattr {RootlessOwnership.XattrName} from", Marshal.GetLastPInvokeError());
+            }
+        }
     }
 
     private void SetXattrs(SafeFileHandle fd, TarEntry entry)

@@ -36,6 +36,26 @@ public sealed class LayerApplyTests
         Assert.Equal([LayerFixture.DiffId(tar)], fixture.Store.List());
     }
 
+    [Fact]
+    public async Task A_directory_listed_twice_takes_the_metadata_of_its_last_entry()
+    {
+        using var fixture = new LayerFixture(rootless: true);
+        byte[] tar = LayerFixture.Tar(w =>
+        {
+            var first = LayerFixture.Dir("d/", (UnixFileMode)0x1FF);
+            first.Uid = 1000;
+            w.WriteEntry(first);
+            w.WriteEntry(LayerFixture.File("d/f", "x"));
+            w.WriteEntry(LayerFixture.Dir("d/", (UnixFileMode)0x1E8));
+        });
+
+        string snapshot = await fixture.ApplyAsync(tar);
+
+        Assert.Equal((UnixFileMode)0x1E8, File.GetUnixFileMode(Path.Combine(snapshot, "d")));
+        Assert.Null(Xattr(Path.Combine(snapshot, "d"), "user.rootlesscontainers"));
+        Assert.True(File.Exists(Path.Combine(snapshot, "d/f")));
+    }
+
     [Theory]
     [InlineData(LayerCompression.Gzip)]
     [InlineData(LayerCompression.Zstd)]
