@@ -17,11 +17,13 @@ namespace Containers.Images.Layers;
 /// </summary>
 internal static class LayerUnpacker
 {
-    private const int ChunkSize = 1 << 20;
     private const int ChunkCount = 8;
 
     /// <summary>A tar header may straddle two chunks: the unparsed tail (under 512 bytes) is copied in front.</summary>
     private const int Headroom = 512;
+
+    /// <summary>Headroom plus data fill exactly 1 MiB, the array pool's bucket size.</summary>
+    private const int ChunkSize = (1 << 20) - Headroom;
 
     /// <summary>Applies <paramref name="blob"/> into <paramref name="root"/> and returns what was measured.</summary>
     public static async Task<LayerUnpackResult> ApplyAsync(

@@ -42,9 +42,6 @@ internal sealed class TarStreamParser
         End,
     }
 
-    /// <summary>Whether the end-of-archive marker was seen.</summary>
-    public bool ReachedEnd => _state == State.End;
-
     /// <summary>
     /// Decodes as much of <paramref name="buffer"/> as possible and returns how far it consumed. With
     /// <paramref name="isFinal"/> the stream has ended: anything but a clean end is a truncated archive.

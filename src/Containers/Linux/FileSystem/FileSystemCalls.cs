@@ -44,8 +44,6 @@ internal static unsafe partial class FileSystemCalls
     public const uint SIfChr = 0x2000;
     public const uint SIfDir = 0x4000;
     public const uint SIfBlk = 0x6000;
-    public const uint SIfReg = 0x8000;
-    public const uint SIfLnk = 0xA000;
 
     public const int LockSh = 1;
     public const int LockEx = 2;
@@ -53,8 +51,6 @@ internal static unsafe partial class FileSystemCalls
 
     public const uint StatxType = 0x1;
     public const uint StatxMode = 0x2;
-
-    public const byte DtDir = 4;
 
     private const long SysOpenat2 = 437;
     private const long SysFchmodat2 = 452;

@@ -6,8 +6,6 @@ internal static class FileSystemErrno
     public const int EPERM = 1;
     public const int ENOENT = 2;
     public const int EINTR = 4;
-    public const int EAGAIN = 11;
-    public const int EACCES = 13;
     public const int EEXIST = 17;
     public const int EXDEV = 18;
     public const int ENOTDIR = 20;
@@ -18,8 +16,6 @@ internal static class FileSystemErrno
     public const int ENOSYS = 38;
     public const int ENOTEMPTY = 39;
     public const int ELOOP = 40;
-    public const int ENODATA = 61;
-    public const int EOPNOTSUPP = 95;
 
     /// <summary>The symbolic name of <paramref name="errno"/> (for example <c>ENOENT</c>), or its number.</summary>
     public static string Name(int errno) => errno switch

@@ -6,20 +6,8 @@ namespace Containers.Linux;
 [StructLayout(LayoutKind.Explicit, Size = 256)]
 internal struct StatxBuffer
 {
-    [FieldOffset(0)]
-    public uint Mask;
-
-    [FieldOffset(20)]
-    public uint Uid;
-
-    [FieldOffset(24)]
-    public uint Gid;
-
     [FieldOffset(28)]
     public ushort Mode;
-
-    [FieldOffset(32)]
-    public ulong Inode;
 
     [FieldOffset(128)]
     public uint RdevMajor;

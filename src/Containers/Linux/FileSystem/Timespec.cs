@@ -6,9 +6,6 @@ namespace Containers.Linux;
 [StructLayout(LayoutKind.Sequential)]
 internal struct Timespec
 {
-    /// <summary>tv_nsec value that leaves the timestamp unchanged.</summary>
-    public const long UtimeOmit = (1L << 30) - 2;
-
     public long Seconds;
     public long Nanoseconds;
 }

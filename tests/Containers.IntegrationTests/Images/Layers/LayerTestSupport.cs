@@ -123,15 +123,20 @@ internal static class LayerTestSupport
         Listing(new MemoryStream(Run("tar", "--sort=name", "--format=pax", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", dir, "-cf", "-", ".")), withTimes);
 
     /// <summary>Mounts the snapshots as a read-only overlay in a private mount namespace and lists the merged tree.</summary>
-    public static SortedDictionary<string, string> ListOverlay(IReadOnlyList<string> lowerBottomFirst, string mountPoint, bool userxattr = false)
+    /// <remarks>Rootless: the namespace is a user namespace mapping the caller to root and overlay uses userxattr.</remarks>
+    public static SortedDictionary<string, string> ListOverlay(IReadOnlyList<string> lowerBottomFirst, string mountPoint, bool rootless = false)
     {
         Directory.CreateDirectory(mountPoint);
         string lower = string.Join(":", lowerBottomFirst.Reverse());
-        string options = $"lowerdir={lower}" + (userxattr ? ",userxattr" : string.Empty);
-        byte[] tar = Run("unshare", "-m", "--propagation", "private", "sh", "-ec",
+        string options = $"lowerdir={lower}" + (rootless ? ",userxattr" : string.Empty);
+        byte[] tar = Run("unshare", rootless ? "-Urm" : "-m", "--propagation", "private", "sh", "-ec",
             $"mount -t overlay overlay -o '{options}' '{mountPoint}' && tar --sort=name --xattrs --xattrs-include='*' --numeric-owner -C '{mountPoint}' -cf - .");
         return Listing(new MemoryStream(tar));
     }
+
+    /// <summary>Lists a directory from a user namespace mapping the caller to root (owners read as 0 like the overlay's).</summary>
+    public static SortedDictionary<string, string> ListDirectoryAsMappedRoot(string dir) =>
+        Listing(new MemoryStream(Run("unshare", "-Ur", "tar", "--sort=name", "--format=pax", "--xattrs", "--xattrs-include=*", "--numeric-owner", "-C", dir, "-cf", "-", ".")));
 
     public static void AssertSameTree(SortedDictionary<string, string> expected, SortedDictionary<string, string> actual)
     {

@@ -38,14 +38,18 @@ public sealed class SnapshotProcessTests
             using var child = StartChild(nameof(A_killed_apply_leaves_nothing_visible_and_the_next_open_cleans_up), "hang", storeRoot, blob);
             string ready = Path.Combine(storeRoot, "..", "child-blocked");
             var deadline = Stopwatch.StartNew();
-            while (!File.Exists(ready) && !child.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60))
+            bool Applying() =>
+                File.Exists(ready)
+                && Directory.Exists(storeRoot)
+                && Directory.GetDirectories(storeRoot, "tmp-*") is [string temporary]
+                && Directory.EnumerateFileSystemEntries(temporary, "*", SearchOption.AllDirectories).Any();
+            while (!Applying() && !child.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(60))
             {
                 await Task.Delay(50, TestContext.Current.CancellationToken);
             }
 
-            Assert.True(File.Exists(ready), "the child never reached the middle of its apply");
-            string temporary = Assert.Single(Directory.GetDirectories(storeRoot, "tmp-*"));
-            Assert.NotEmpty(Directory.EnumerateFileSystemEntries(temporary, "*", SearchOption.AllDirectories));
+            Assert.True(Applying(), "the child never reached the middle of its apply (blocked download, entries being written)");
+            Assert.False(child.HasExited);
 
             child.Kill();
             await child.WaitForExitAsync(TestContext.Current.CancellationToken);
