@@ -336,7 +336,11 @@ public sealed class ImageStore : IAsyncDisposable
         return chain;
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Ends the use of the store. Every operation opens and closes its own files and locks, so nothing is held
+    /// between calls and disposing never waits.
+    /// </summary>
+    /// <returns>A completed task.</returns>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private async Task InitializeAsync(CancellationToken cancellationToken)

@@ -1,9 +1,18 @@
 namespace Containers.IntegrationTests.Images;
 
-/// <summary>A fresh directory under the system temp dir, deleted with everything in it on dispose.</summary>
+/// <summary>A fresh directory (under the system temp dir by default), deleted with everything in it on dispose.</summary>
 internal sealed class TempDirectory : IDisposable
 {
-    public TempDirectory(string prefix = "containers-test-") => Path = Directory.CreateTempSubdirectory(prefix).FullName;
+    public TempDirectory()
+        : this(System.IO.Path.GetTempPath())
+    {
+    }
+
+    public TempDirectory(string parent)
+    {
+        Path = System.IO.Path.Combine(parent, "containers-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Path);
+    }
 
     public string Path { get; }
 

@@ -30,6 +30,7 @@ internal static class ImageFixtures
             if (s_busybox is null)
             {
                 string root = Directory.CreateTempSubdirectory("containers-fixture-").FullName;
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(root, recursive: true);
                 s_busybox = await BuildBusyboxAsync(root);
             }
 

@@ -21,7 +21,7 @@ public sealed class PlatformTests
     [InlineData("linux//v7")]
     [InlineData("linux/am d64")]
     public void A_malformed_platform_is_rejected(string value) =>
-        Assert.Throws<ArgumentException>(() => Platform.Parse(value));
+        Assert.Throws<FormatException>(() => Platform.Parse(value));
 
     [Fact]
     public void The_host_platform_is_linux_with_a_known_architecture()

@@ -36,14 +36,14 @@ public sealed record Platform
     public static Platform Host { get; } = CreateHost();
 
     /// <summary>Parses <c>os/arch[/variant]</c>, for example <c>linux/amd64</c> or <c>linux/arm/v7</c>.</summary>
-    /// <exception cref="ArgumentException">The text is not of that form.</exception>
+    /// <exception cref="FormatException">The text is not of that form.</exception>
     public static Platform Parse(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
         var parts = value.Split('/');
         if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0 || !p.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
         {
-            throw new ArgumentException($"'{value}' is not a platform: expected os/arch[/variant], for example linux/amd64", nameof(value));
+            throw new FormatException($"'{value}' is not a platform: expected os/arch[/variant], for example linux/amd64");
         }
 
         return new Platform { OS = parts[0].ToLowerInvariant(), Architecture = parts[1].ToLowerInvariant(), Variant = parts.Length == 3 ? parts[2].ToLowerInvariant() : null };
