@@ -1,0 +1,1120 @@
+/*
+ * The start path of a container: validate a plan (plan.h), clone, and interpret the plan in the child with raw
+ * system calls until execve. The child may share the parent's memory (CLONE_VM), so it never touches libc state
+ * (errno, locks, TLS): every call below in the child goes through ct_sys, which returns -errno.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "plan.h"
+
+#define CT_EXPORT __attribute__((visibility("default")))
+#define CT_STACK_SIZE (256 * 1024)
+#define CT_MAX_SLOTS 256
+#define CT_PATH_MAX 4096
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef MNT_DETACH
+#define MNT_DETACH 2 /* <sys/mount.h> clashes with <linux/mount.h> */
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* ---- raw system calls (no errno) ---- */
+
+#if defined(__x86_64__)
+static inline long ct_sys(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+/* clone3 onto a new stack: the child calls fn(arg) there and exits with its result. */
+static long ct_clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *arg)
+{
+    register void *r12 __asm__("r12") = (void *)fn;
+    register void *r13 __asm__("r13") = arg;
+    long ret;
+    __asm__ volatile("syscall\n\t"
+                     "test %%rax, %%rax\n\t"
+                     "jnz 1f\n\t"
+                     "xor %%ebp, %%ebp\n\t"
+                     "mov %%r13, %%rdi\n\t"
+                     "call *%%r12\n\t"
+                     "mov %%eax, %%edi\n\t"
+                     "mov $231, %%eax\n\t"
+                     "syscall\n\t"
+                     "hlt\n\t"
+                     "1:\n\t"
+                     : "=a"(ret)
+                     : "a"((long)SYS_clone3), "D"(args), "S"(sizeof(*args)), "r"(r12), "r"(r13)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+#elif defined(__aarch64__)
+static inline long ct_sys(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long x8 __asm__("x8") = n;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    register long x4 __asm__("x4") = e;
+    register long x5 __asm__("x5") = f;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
+    return x0;
+}
+
+static long ct_clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *arg)
+{
+    register long x8 __asm__("x8") = SYS_clone3;
+    register long x0 __asm__("x0") = (long)args;
+    register long x1 __asm__("x1") = sizeof(*args);
+    register void *x19 __asm__("x19") = (void *)fn;
+    register void *x20 __asm__("x20") = arg;
+    __asm__ volatile("svc 0\n\t"
+                     "cbnz x0, 1f\n\t"
+                     "mov x29, xzr\n\t"
+                     "mov x30, xzr\n\t"
+                     "mov x0, x20\n\t"
+                     "blr x19\n\t"
+                     "mov x8, #94\n\t"
+                     "svc 0\n\t"
+                     "1:\n\t"
+                     : "+r"(x0)
+                     : "r"(x8), "r"(x1), "r"(x19), "r"(x20)
+                     : "x30", "memory");
+    return x0;
+}
+#else
+#error "unsupported architecture"
+#endif
+
+#define SYS0(n) ct_sys((n), 0, 0, 0, 0, 0, 0)
+#define SYS1(n, a) ct_sys((n), (long)(a), 0, 0, 0, 0, 0)
+#define SYS2(n, a, b) ct_sys((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define SYS3(n, a, b, c) ct_sys((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define SYS4(n, a, b, c, d) ct_sys((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define SYS5(n, a, b, c, d, e) ct_sys((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/* ---- launch state, shared with the child ---- */
+
+struct ct_launch {
+    size_t map_size;
+    const uint8_t *plan;
+    const struct ct_plan_header *header;
+    const struct ct_op *ops;
+    char **exec_vectors; /* per op: argv then envp, NULL-terminated, for EXEC ops */
+    uint32_t exec_vector_count;
+    int fds[CT_MAX_SLOTS];
+    uint32_t nfds;
+    int keep[CT_MAX_SLOTS + 1]; /* slot fds and the error pipe, ascending: the only fds above 2 the child keeps */
+    uint32_t nkeep;
+    int error_fd;
+    int root_fd;
+    int parent_pid;
+};
+
+/* Small string helpers: the child must not call into libc. */
+static size_t ct_strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+static void ct_memcpy(void *dst, const void *src, size_t n)
+{
+    volatile char *d = dst;
+    const char *s = src;
+    while (n--)
+        *d++ = *s++;
+}
+
+static const char *ct_str(const struct ct_launch *l, uint32_t off)
+{
+    return off ? (const char *)(l->plan + off) : NULL;
+}
+
+static const uint32_t *ct_list(const struct ct_launch *l, uint32_t off, uint32_t *count)
+{
+    const uint32_t *p = (const uint32_t *)(l->plan + off);
+    *count = p[0];
+    return p + 1;
+}
+
+static void ct_fd_path(char *buf, int fd)
+{
+    static const char prefix[] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0;
+    ct_memcpy(buf, prefix, sizeof(prefix) - 1);
+    do {
+        digits[n++] = (char)('0' + fd % 10);
+        fd /= 10;
+    } while (fd);
+    char *p = buf + sizeof(prefix) - 1;
+    while (n)
+        *p++ = digits[--n];
+    *p = 0;
+}
+
+/* Opens path beneath the current root without following links out of it (O_PATH unless flags say otherwise). */
+static long ct_open_in_root(const struct ct_launch *l, const char *path, uint64_t flags)
+{
+    if (l->root_fd < 0)
+        return SYS4(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
+    struct open_how how = {
+        .flags = flags | O_CLOEXEC,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    return SYS4(SYS_openat2, l->root_fd, path, &how, sizeof(how));
+}
+
+/* Splits path into a parent directory (opened beneath the root) and its last component (in buf). */
+static long ct_open_parent(const struct ct_launch *l, const char *path, char *buf, const char **base)
+{
+    size_t len = ct_strlen(path);
+    if (len == 0 || len >= CT_PATH_MAX)
+        return -ENAMETOOLONG;
+    ct_memcpy(buf, path, len + 1);
+    while (len > 1 && buf[len - 1] == '/')
+        buf[--len] = 0;
+    size_t slash = len;
+    while (slash > 0 && buf[slash - 1] != '/')
+        slash--;
+    *base = buf + slash;
+    if (slash == 0)
+        return ct_open_in_root(l, ".", O_PATH | O_DIRECTORY);
+    if (slash == 1)
+        return ct_open_in_root(l, "/", O_PATH | O_DIRECTORY);
+    buf[slash - 1] = 0;
+    return ct_open_in_root(l, buf, O_PATH | O_DIRECTORY);
+}
+
+enum ct_make { CT_MAKE_DIR, CT_MAKE_NODE, CT_MAKE_LINK };
+
+static long ct_make(const struct ct_launch *l, enum ct_make kind, const char *path, uint64_t mode, uint64_t dev,
+                    const char *link_target)
+{
+    char buf[CT_PATH_MAX];
+    const char *base;
+    long pfd = ct_open_parent(l, path, buf, &base);
+    if (pfd < 0)
+        return pfd;
+    long r;
+    if (kind == CT_MAKE_DIR)
+        r = SYS3(SYS_mkdirat, pfd, base, mode);
+    else if (kind == CT_MAKE_NODE)
+        r = SYS4(SYS_mknodat, pfd, base, mode, dev);
+    else
+        r = SYS3(SYS_symlinkat, link_target, pfd, base);
+    SYS1(SYS_close, pfd);
+    return r;
+}
+
+static long ct_mkdir_parents(const struct ct_launch *l, const char *path, uint64_t mode)
+{
+    char buf[CT_PATH_MAX];
+    size_t len = ct_strlen(path);
+    if (len >= CT_PATH_MAX)
+        return -ENAMETOOLONG;
+    ct_memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != 0)
+            continue;
+        char saved = buf[i];
+        buf[i] = 0;
+        long r = ct_make(l, CT_MAKE_DIR, buf, mode, 0, NULL);
+        buf[i] = saved;
+        if (r < 0 && r != -EEXIST)
+            return r;
+    }
+    return 0;
+}
+
+static long ct_report(const struct ct_launch *l, int kind, int op, int value)
+{
+    struct ct_report r = {.kind = kind, .op = op, .value = value, .reserved = 0};
+    return SYS3(SYS_write, l->error_fd, &r, sizeof(r));
+}
+
+static long ct_mount(const struct ct_launch *l, const struct ct_op *op)
+{
+    const char *target = ct_str(l, op->s[1]);
+    if (l->root_fd < 0)
+        return SYS5(SYS_mount, ct_str(l, op->s[0]), target, ct_str(l, op->s[2]), op->n[0], ct_str(l, op->s[3]));
+    long fd = ct_open_in_root(l, target, O_PATH);
+    if (fd < 0)
+        return fd;
+    char path[32];
+    ct_fd_path(path, (int)fd);
+    long r = SYS5(SYS_mount, ct_str(l, op->s[0]), path, ct_str(l, op->s[2]), op->n[0], ct_str(l, op->s[3]));
+    SYS1(SYS_close, fd);
+    return r;
+}
+
+static long ct_bind(const struct ct_launch *l, const struct ct_op *op)
+{
+    unsigned recursive = (op->flags & CT_F_RECURSIVE) ? AT_RECURSIVE : 0;
+    long tree;
+    if ((op->flags & CT_F_SOURCE_IN_ROOT) && l->root_fd >= 0) {
+        long sfd = ct_open_in_root(l, ct_str(l, op->s[0]), O_PATH);
+        if (sfd < 0)
+            return sfd;
+        tree = SYS3(SYS_open_tree, sfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | recursive);
+        SYS1(SYS_close, sfd);
+    } else {
+        tree = SYS3(SYS_open_tree, AT_FDCWD, ct_str(l, op->s[0]), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recursive);
+    }
+    if (tree < 0)
+        return tree;
+    long r = 0;
+    if (op->n[0]) {
+        struct mount_attr attr = {.attr_set = op->n[0]};
+        r = SYS5(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | recursive, &attr, sizeof(attr));
+    }
+    if (r == 0) {
+        long target = ct_open_in_root(l, ct_str(l, op->s[1]), O_PATH);
+        if (target < 0) {
+            r = target;
+        } else {
+            r = SYS5(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+            SYS1(SYS_close, target);
+        }
+    }
+    SYS1(SYS_close, tree);
+    return r;
+}
+
+static long ct_mount_setattr(const struct ct_launch *l, const struct ct_op *op)
+{
+    long fd = ct_open_in_root(l, ct_str(l, op->s[0]), O_PATH);
+    if (fd < 0)
+        return fd;
+    struct mount_attr attr = {.attr_set = op->n[0], .attr_clr = op->n[1]};
+    unsigned recursive = (op->flags & CT_F_RECURSIVE) ? AT_RECURSIVE : 0;
+    long r = SYS5(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | recursive, &attr, sizeof(attr));
+    SYS1(SYS_close, fd);
+    return r;
+}
+
+static long ct_umount_detach(const struct ct_launch *l, const struct ct_op *op)
+{
+    if (l->root_fd < 0)
+        return SYS2(SYS_umount2, ct_str(l, op->s[0]), MNT_DETACH);
+    long fd = ct_open_in_root(l, ct_str(l, op->s[0]), O_PATH);
+    if (fd < 0)
+        return fd;
+    char path[32];
+    ct_fd_path(path, (int)fd);
+    long r = SYS2(SYS_umount2, path, MNT_DETACH);
+    SYS1(SYS_close, fd);
+    return r;
+}
+
+static long ct_pivot_root(struct ct_launch *l)
+{
+    if (l->root_fd < 0)
+        return -EINVAL;
+    long r = SYS1(SYS_fchdir, l->root_fd);
+    if (r == 0)
+        r = SYS2(SYS_pivot_root, ".", ".");
+    if (r == 0)
+        r = SYS2(SYS_umount2, ".", MNT_DETACH);
+    if (r == 0)
+        r = SYS1(SYS_chdir, "/");
+    if (r < 0)
+        return r;
+    SYS1(SYS_close, l->root_fd);
+    l->root_fd = -1;
+    r = SYS4(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (r < 0)
+        return r;
+    l->root_fd = (int)r;
+    return 0;
+}
+
+static long ct_write_file(const struct ct_launch *l, const struct ct_op *op)
+{
+    char buf[CT_PATH_MAX];
+    const char *base;
+    long pfd = ct_open_parent(l, ct_str(l, op->s[0]), buf, &base);
+    if (pfd < 0)
+        return pfd;
+    long fd = SYS4(SYS_openat, pfd, base, op->n[1] | O_CLOEXEC | O_NOFOLLOW, op->n[2]);
+    SYS1(SYS_close, pfd);
+    if (fd < 0)
+        return fd;
+    const char *data = op->s[1] ? (const char *)(l->plan + op->s[1]) : "";
+    uint64_t left = op->n[0];
+    long r = 0;
+    while (left > 0) {
+        r = SYS3(SYS_write, fd, data, left);
+        if (r == -EINTR)
+            continue;
+        if (r <= 0) {
+            r = r == 0 ? -EIO : r;
+            break;
+        }
+        data += r;
+        left -= (uint64_t)r;
+        r = 0;
+    }
+    SYS1(SYS_close, fd);
+    return r;
+}
+
+static long ct_dup2(const struct ct_launch *l, const struct ct_op *op)
+{
+    int src = l->fds[op->n[0]];
+    int dst = (int)op->n[1];
+    if (src == dst)
+        return SYS3(SYS_fcntl, dst, F_SETFD, 0);
+    long r = SYS3(SYS_dup3, src, dst, 0);
+    return r < 0 ? r : 0;
+}
+
+static long ct_close_range(const struct ct_launch *l, const struct ct_op *op)
+{
+    uint32_t count;
+    const uint32_t *keep = ct_list(l, op->s[0], &count);
+    unsigned lo = 3;
+    for (uint32_t i = 0; i < count; i++) {
+        if (keep[i] < lo)
+            continue;
+        if (keep[i] > lo) {
+            long r = SYS3(SYS_close_range, lo, keep[i] - 1, CLOSE_RANGE_CLOEXEC);
+            if (r < 0)
+                return r;
+        }
+        long r = SYS3(SYS_fcntl, keep[i], F_SETFD, 0);
+        if (r < 0)
+            return r;
+        lo = keep[i] + 1;
+    }
+    return SYS3(SYS_close_range, lo, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
+{
+    long master = ct_open_in_root(l, ct_str(l, op->s[0]), O_RDWR | O_NOCTTY);
+    if (master < 0)
+        return master;
+    int unlock = 0;
+    long r = SYS3(SYS_ioctl, master, TIOCSPTLCK, &unlock);
+    long slave = r < 0 ? r : SYS3(SYS_ioctl, master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+    if (slave < 0) {
+        SYS1(SYS_close, master);
+        return slave;
+    }
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    char byte = 'p';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    int master_fd = (int)master;
+    ct_memcpy(CMSG_DATA(cmsg), &master_fd, sizeof(int));
+    r = SYS3(SYS_sendmsg, l->fds[op->n[0]], &msg, MSG_NOSIGNAL);
+    SYS1(SYS_close, master);
+    for (int fd = 0; r >= 0 && fd < 3; fd++)
+        r = SYS3(SYS_dup3, slave, fd, 0);
+    SYS1(SYS_close, slave);
+    return r < 0 ? r : 0;
+}
+
+static long ct_wait_fd(const struct ct_launch *l, const struct ct_op *op)
+{
+    char byte;
+    for (;;) {
+        long r = SYS3(SYS_read, l->fds[op->n[0]], &byte, 1);
+        if (r == 1)
+            return 0;
+        if (r == 0)
+            return -ECANCELED;
+        if (r != -EINTR)
+            return r;
+    }
+}
+
+static long ct_capset(const struct ct_op *op)
+{
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    for (int i = 0; i < 2; i++) {
+        data[i].effective = (uint32_t)(op->n[0] >> (32 * i));
+        data[i].permitted = (uint32_t)(op->n[1] >> (32 * i));
+        data[i].inheritable = (uint32_t)(op->n[2] >> (32 * i));
+    }
+    return SYS2(SYS_capset, &header, data);
+}
+
+static long ct_seccomp(const struct ct_launch *l, const struct ct_op *op)
+{
+    struct sock_fprog prog = {.len = (unsigned short)op->n[0],
+                              .filter = (struct sock_filter *)(l->plan + op->s[0])};
+    return SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, op->n[1], &prog);
+}
+
+static void ct_reset_signals(void)
+{
+    /* All-zero kernel sigaction is SIG_DFL with no flags and an empty mask on every architecture. */
+    uint64_t action[4] = {0, 0, 0, 0};
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP)
+            SYS4(SYS_rt_sigaction, sig, action, 0, 8);
+    }
+    uint64_t empty = 0;
+    SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
+}
+
+static long ct_exec(const struct ct_launch *l, uint32_t index, const struct ct_op *op)
+{
+    char **argv = l->exec_vectors + l->ops[index].reserved;
+    uint32_t argc;
+    ct_list(l, op->s[1], &argc);
+    char **envp = argv + argc + 1;
+    const char *file = ct_str(l, op->s[0]);
+    ct_reset_signals();
+    for (const char *c = file; *c; c++) {
+        if (*c == '/')
+            return SYS3(SYS_execve, file, argv, envp);
+    }
+    const char *path = op->s[3] ? ct_str(l, op->s[3]) : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    size_t flen = ct_strlen(file);
+    long result = -ENOENT;
+    char buf[CT_PATH_MAX];
+    for (const char *dir = path;;) {
+        const char *end = dir;
+        while (*end && *end != ':')
+            end++;
+        size_t dlen = (size_t)(end - dir);
+        if (dlen == 0) {
+            dir = ".";
+            dlen = 1;
+        }
+        if (dlen + 1 + flen + 1 <= sizeof(buf)) {
+            ct_memcpy(buf, dir, dlen);
+            buf[dlen] = '/';
+            ct_memcpy(buf + dlen + 1, file, flen + 1);
+            long r = SYS3(SYS_execve, buf, argv, envp);
+            if (r == -EACCES)
+                result = r;
+            else if (r != -ENOENT && r != -ENOTDIR)
+                return r;
+        }
+        if (!*end)
+            break;
+        dir = end + 1;
+    }
+    return result;
+}
+
+static long ct_fork(struct ct_launch *l, uint32_t index, const struct ct_op *op)
+{
+    struct clone_args args = {.flags = CLONE_PARENT | op->n[0], .exit_signal = 0};
+    long pid = SYS2(SYS_clone3, &args, sizeof(args));
+    if (pid < 0)
+        return pid;
+    if (pid == 0) {
+        if (!(l->header->flags & CT_PLAN_NO_PDEATHSIG))
+            SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+        SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
+        return 0;
+    }
+    ct_report(l, CT_REPORT_PID, (int)index, (int)pid);
+    SYS1(SYS_exit_group, 0);
+    return 0;
+}
+
+static long ct_run_op(struct ct_launch *l, uint32_t index)
+{
+    const struct ct_op *op = &l->ops[index];
+    switch (op->code) {
+    case CT_OP_MOUNT:
+        return ct_mount(l, op);
+    case CT_OP_BIND:
+        return ct_bind(l, op);
+    case CT_OP_MKDIR:
+        if (op->flags & CT_F_PARENTS)
+            return ct_mkdir_parents(l, ct_str(l, op->s[0]), op->n[0]);
+        return ct_make(l, CT_MAKE_DIR, ct_str(l, op->s[0]), op->n[0], 0, NULL);
+    case CT_OP_MKNOD:
+        return ct_make(l, CT_MAKE_NODE, ct_str(l, op->s[0]), op->n[0],
+                       ((op->n[1] & 0xfffff000ULL) << 32) | ((op->n[1] & 0xfffULL) << 8) |
+                           ((op->n[2] & 0xffffff00ULL) << 12) | (op->n[2] & 0xffULL),
+                       NULL);
+    case CT_OP_SYMLINK:
+        return ct_make(l, CT_MAKE_LINK, ct_str(l, op->s[1]), 0, 0, ct_str(l, op->s[0]));
+    case CT_OP_PIVOT_ROOT:
+        return ct_pivot_root(l);
+    case CT_OP_UMOUNT_DETACH:
+        return ct_umount_detach(l, op);
+    case CT_OP_MAKE_PRIVATE:
+        return SYS5(SYS_mount, NULL, op->s[0] ? ct_str(l, op->s[0]) : "/", NULL, op->n[0], NULL);
+    case CT_OP_SETHOSTNAME: {
+        const char *name = ct_str(l, op->s[0]);
+        return SYS2(SYS_sethostname, name, ct_strlen(name));
+    }
+    case CT_OP_SETRLIMIT: {
+        uint64_t limit[2] = {op->n[1], op->n[2]};
+        return SYS4(SYS_prlimit64, 0, op->n[0], limit, NULL);
+    }
+    case CT_OP_SETGROUPS: {
+        uint32_t count;
+        const uint32_t *gids = ct_list(l, op->s[0], &count);
+        return SYS2(SYS_setgroups, count, gids);
+    }
+    case CT_OP_SETRESGID:
+        return SYS3(SYS_setresgid, op->n[0], op->n[1], op->n[2]);
+    case CT_OP_SETRESUID:
+        return SYS3(SYS_setresuid, op->n[0], op->n[1], op->n[2]);
+    case CT_OP_UMASK:
+        SYS1(SYS_umask, op->n[0]);
+        return 0;
+    case CT_OP_PRCTL:
+        return ct_sys(SYS_prctl, (long)op->n[0], (long)op->n[1], (long)op->n[2], (long)op->n[3], 0, 0);
+    case CT_OP_WRITE_FILE:
+        return ct_write_file(l, op);
+    case CT_OP_DUP2:
+        return ct_dup2(l, op);
+    case CT_OP_CLOSE_RANGE:
+        return ct_close_range(l, op);
+    case CT_OP_SETSID: {
+        long r = SYS0(SYS_setsid);
+        return r < 0 ? r : 0;
+    }
+    case CT_OP_SETCTTY:
+        return SYS3(SYS_ioctl, op->n[0], TIOCSCTTY, 0);
+    case CT_OP_OPEN_PTY:
+        return ct_open_pty(l, op);
+    case CT_OP_WAIT_FD:
+        return ct_wait_fd(l, op);
+    case CT_OP_CHDIR:
+        return SYS1(SYS_chdir, ct_str(l, op->s[0]));
+    case CT_OP_SETNS:
+        return SYS2(SYS_setns, l->fds[op->n[0]], op->n[1]);
+    case CT_OP_EXEC:
+        return ct_exec(l, index, op);
+    case CT_OP_ROOT: {
+        long fd = SYS4(SYS_openat, AT_FDCWD, ct_str(l, op->s[0]), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        if (fd < 0)
+            return fd;
+        if (l->root_fd >= 0)
+            SYS1(SYS_close, l->root_fd);
+        l->root_fd = (int)fd;
+        return 0;
+    }
+    case CT_OP_FORK:
+        return ct_fork(l, index, op);
+    case CT_OP_MOUNT_SETATTR:
+        return ct_mount_setattr(l, op);
+    case CT_OP_SECCOMP:
+        return ct_seccomp(l, op);
+    case CT_OP_CAPSET:
+        return ct_capset(op);
+    default:
+        return -EINVAL;
+    }
+}
+
+/* Closes every inherited fd above 2 that is not in the slot table: other launches' pipes, the runtime's files. */
+static long ct_close_inherited(const struct ct_launch *l)
+{
+    unsigned lo = 3;
+    for (uint32_t i = 0; i < l->nkeep; i++) {
+        unsigned fd = (unsigned)l->keep[i];
+        if (fd < lo)
+            continue;
+        if (fd > lo) {
+            long r = SYS3(SYS_close_range, lo, fd - 1, 0);
+            if (r < 0)
+                return r;
+        }
+        lo = fd + 1;
+    }
+    return SYS3(SYS_close_range, lo, ~0U, 0);
+}
+
+static int ct_child(void *arg)
+{
+    struct ct_launch *l = arg;
+    long closed = ct_close_inherited(l);
+    if (closed < 0) {
+        ct_report(l, CT_REPORT_ERROR, -1, (int)-closed);
+        SYS1(SYS_exit_group, 127);
+    }
+    if (!(l->header->flags & CT_PLAN_NO_PDEATHSIG)) {
+        SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+        /* The parent may have died before the prctl; outside a new pid namespace that shows as a new parent. */
+        if (!(l->header->clone_flags & CLONE_NEWPID) && SYS0(SYS_getppid) != l->parent_pid)
+            SYS1(SYS_exit_group, 127);
+    }
+    SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
+    for (uint32_t i = 0; i < l->header->op_count; i++) {
+        long r = ct_run_op(l, i);
+        if (r == -EEXIST && (l->ops[i].flags & CT_F_EXIST_OK))
+            r = 0;
+        if (r < 0 && !(l->ops[i].flags & CT_F_OPTIONAL)) {
+            ct_report(l, CT_REPORT_ERROR, (int)i, (int)-r);
+            SYS1(SYS_exit_group, 127);
+        }
+    }
+    /* A plan without EXEC ends here: the process exits successfully once its ops ran. */
+    SYS1(SYS_exit_group, 0);
+    return 0;
+}
+
+/* ---- validation (parent side, before anything is created) ---- */
+
+enum ct_arg { A_NONE, A_STR, A_OPT_STR, A_STR_LIST, A_U32_LIST, A_BYTES, A_FILTER };
+
+struct ct_shape {
+    uint8_t s[4];
+    int8_t slot; /* index into n[] holding an fd slot, or -1 */
+};
+
+static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
+    [CT_OP_MOUNT] = {{A_OPT_STR, A_STR, A_OPT_STR, A_OPT_STR}, -1},
+    [CT_OP_BIND] = {{A_STR, A_STR, A_NONE, A_NONE}, -1},
+    [CT_OP_MKDIR] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_MKNOD] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SYMLINK] = {{A_STR, A_STR, A_NONE, A_NONE}, -1},
+    [CT_OP_PIVOT_ROOT] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_UMOUNT_DETACH] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_MAKE_PRIVATE] = {{A_OPT_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SETHOSTNAME] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SETRLIMIT] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SETGROUPS] = {{A_U32_LIST, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SETRESGID] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SETRESUID] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_UMASK] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_PRCTL] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_WRITE_FILE] = {{A_STR, A_BYTES, A_NONE, A_NONE}, -1},
+    [CT_OP_DUP2] = {{A_NONE, A_NONE, A_NONE, A_NONE}, 0},
+    [CT_OP_CLOSE_RANGE] = {{A_U32_LIST, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SETSID] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SETCTTY] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_OPEN_PTY] = {{A_STR, A_NONE, A_NONE, A_NONE}, 0},
+    [CT_OP_WAIT_FD] = {{A_NONE, A_NONE, A_NONE, A_NONE}, 0},
+    [CT_OP_CHDIR] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SETNS] = {{A_NONE, A_NONE, A_NONE, A_NONE}, 0},
+    [CT_OP_EXEC] = {{A_STR, A_STR_LIST, A_STR_LIST, A_OPT_STR}, -1},
+    [CT_OP_ROOT] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_FORK] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_MOUNT_SETATTR] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_CAPSET] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+};
+
+static int ct_check_str(const uint8_t *plan, uint32_t size, uint32_t data_start, uint32_t off)
+{
+    if (off < data_start || off >= size)
+        return 0;
+    return memchr(plan + off, 0, size - off) != NULL;
+}
+
+static int ct_check_list(const uint8_t *plan, uint32_t size, uint32_t data_start, uint32_t off, uint32_t *count)
+{
+    if (off < data_start || off % 4 || off > size - 4)
+        return 0;
+    uint32_t n;
+    memcpy(&n, plan + off, 4);
+    if (n > (size - off - 4) / 4)
+        return 0;
+    *count = n;
+    return 1;
+}
+
+/* Returns the op index that fails, -2 for a bad header, or -1 when the plan is valid. */
+static int ct_validate(const uint8_t *plan, uint32_t size, uint32_t nfds, uint32_t *vector_count)
+{
+    const struct ct_plan_header *h = (const void *)plan;
+    if (size < sizeof(*h) || h->magic != CT_PLAN_MAGIC || h->version != CT_PLAN_VERSION || h->size != size ||
+        h->header_size != sizeof(*h) || h->op_size != sizeof(struct ct_op) ||
+        h->op_count > (size - sizeof(*h)) / sizeof(struct ct_op) ||
+        (h->cgroup_slot >= 0 && (uint32_t)h->cgroup_slot >= nfds))
+        return -2;
+    uint32_t data_start = (uint32_t)(sizeof(*h) + h->op_count * sizeof(struct ct_op));
+    const struct ct_op *ops = (const void *)(plan + sizeof(*h));
+    *vector_count = 0;
+    for (uint32_t i = 0; i < h->op_count; i++) {
+        const struct ct_op *op = &ops[i];
+        if (op->code == 0 || op->code > CT_OP_MAX)
+            return (int)i;
+        if (op->stage && !ct_check_str(plan, size, data_start, op->stage))
+            return (int)i;
+        const struct ct_shape *shape = &ct_shapes[op->code];
+        for (int k = 0; k < 4; k++) {
+            uint32_t off = op->s[k], count;
+            switch (shape->s[k]) {
+            case A_NONE:
+                if (off)
+                    return (int)i;
+                break;
+            case A_STR:
+                if (!ct_check_str(plan, size, data_start, off))
+                    return (int)i;
+                break;
+            case A_OPT_STR:
+                if (off && !ct_check_str(plan, size, data_start, off))
+                    return (int)i;
+                break;
+            case A_STR_LIST:
+                if (!ct_check_list(plan, size, data_start, off, &count))
+                    return (int)i;
+                for (uint32_t j = 0; j < count; j++) {
+                    uint32_t item;
+                    memcpy(&item, plan + off + 4 + 4 * j, 4);
+                    if (!ct_check_str(plan, size, data_start, item))
+                        return (int)i;
+                }
+                *vector_count += count + 1;
+                break;
+            case A_U32_LIST:
+                if (!ct_check_list(plan, size, data_start, off, &count))
+                    return (int)i;
+                break;
+            case A_BYTES:
+                if (op->n[0] && (off < data_start || off > size || op->n[0] > size - off))
+                    return (int)i;
+                break;
+            case A_FILTER:
+                if (off < data_start || off % 4 || off > size || op->n[0] == 0 || op->n[0] > 4096 ||
+                    op->n[0] * sizeof(struct sock_filter) > size - off)
+                    return (int)i;
+                break;
+            }
+        }
+        if (shape->slot >= 0 && op->n[(int)shape->slot] >= nfds)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* ---- exported API ---- */
+
+/*
+ * Clones a child that runs the plan. fds is the slot table (plan.h). On success returns 0 and fills res; the
+ * caller reads ct_report records from res->error_fd until EOF, then calls ct_launch_free(res->handle).
+ * Returns -errno on failure; -EINVAL with res->failed_op set when the plan is malformed.
+ */
+CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uint32_t nfds,
+                        struct ct_launch_result *res)
+{
+    res->pid = -1;
+    res->pidfd = -1;
+    res->error_fd = -1;
+    res->failed_op = -1;
+    res->handle = 0;
+    if (nfds > CT_MAX_SLOTS)
+        return -EINVAL;
+    uint32_t vector_count;
+    int bad = ct_validate(plan, size, nfds, &vector_count);
+    if (bad != -1) {
+        res->failed_op = bad;
+        return -EINVAL;
+    }
+
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t need = CT_STACK_SIZE + sizeof(struct ct_launch) + vector_count * sizeof(char *) + size + 16;
+    size_t map_size = (need + page - 1) & ~(page - 1);
+    uint8_t *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED)
+        return -errno;
+    mprotect(map, page, PROT_NONE); /* stack guard */
+    struct ct_launch *l = (struct ct_launch *)(map + CT_STACK_SIZE);
+    l->map_size = map_size;
+    l->exec_vectors = (char **)(l + 1);
+    l->exec_vector_count = vector_count;
+    uint8_t *copy = (uint8_t *)(l->exec_vectors + vector_count);
+    memcpy(copy, plan, size);
+    l->plan = copy;
+    l->header = (const struct ct_plan_header *)copy;
+    l->ops = (const struct ct_op *)(copy + sizeof(struct ct_plan_header));
+    l->nfds = nfds;
+    for (uint32_t i = 0; i < nfds; i++)
+        l->fds[i] = fds[i];
+    l->root_fd = -1;
+    l->parent_pid = getpid();
+
+    /* Lay out argv/envp pointer vectors; an EXEC op finds its vector at exec_vectors[op.reserved]. */
+    uint32_t next = 0;
+    struct ct_op *ops = (struct ct_op *)l->ops;
+    for (uint32_t i = 0; i < l->header->op_count; i++) {
+        if (ops[i].code != CT_OP_EXEC)
+            continue;
+        ops[i].reserved = next;
+        for (int k = 1; k <= 2; k++) {
+            uint32_t count;
+            const uint32_t *items = ct_list(l, ops[i].s[k], &count);
+            for (uint32_t j = 0; j < count; j++)
+                l->exec_vectors[next++] = (char *)(copy + items[j]);
+            l->exec_vectors[next++] = NULL;
+        }
+    }
+
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        int e = errno;
+        munmap(map, map_size);
+        return -e;
+    }
+    l->error_fd = pipefd[1];
+    l->nkeep = 0;
+    for (uint32_t i = 0; i < nfds; i++) {
+        if (fds[i] >= 0)
+            l->keep[l->nkeep++] = fds[i];
+    }
+    l->keep[l->nkeep++] = pipefd[1];
+    for (uint32_t i = 1; i < l->nkeep; i++) {
+        for (uint32_t j = i; j > 0 && l->keep[j - 1] > l->keep[j]; j--) {
+            int t = l->keep[j];
+            l->keep[j] = l->keep[j - 1];
+            l->keep[j - 1] = t;
+        }
+    }
+
+    int pidfd = -1;
+    struct clone_args args = {
+        .flags = CLONE_PIDFD | l->header->clone_flags,
+        .pidfd = (uint64_t)(uintptr_t)&pidfd,
+        .exit_signal = 0,
+        .stack = (uint64_t)(uintptr_t)map,
+        .stack_size = CT_STACK_SIZE,
+    };
+    if (!(l->header->flags & CT_PLAN_FORK_LIKE))
+        args.flags |= CLONE_VM;
+    if (l->header->cgroup_slot >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)l->fds[l->header->cgroup_slot];
+    }
+
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    long pid = ct_clone3_on_stack(&args, ct_child, l);
+    if (pid == -ENOSYS && !(args.flags & (CLONE_INTO_CGROUP | CLONE_NEWTIME))) {
+        /* Kernels before 5.3: clone(2) takes the exit signal in the low byte of the flags (0 here). */
+        pid = clone(ct_child, map + CT_STACK_SIZE, (int)(args.flags & ~0xffULL), l, &pidfd);
+        if (pid < 0)
+            pid = -errno;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(pipefd[1]);
+
+    if (pid < 0) {
+        close(pipefd[0]);
+        munmap(map, map_size);
+        return (int)pid;
+    }
+    res->pid = (int)pid;
+    res->pidfd = pidfd;
+    res->error_fd = pipefd[0];
+    if (args.flags & CLONE_VM) {
+        res->handle = (uint64_t)(uintptr_t)map;
+    } else {
+        munmap(map, map_size);
+    }
+    return 0;
+}
+
+/* Frees a launch once its child has exec'd or exited (EOF on the error pipe). */
+CT_EXPORT void ct_launch_free(uint64_t handle)
+{
+    if (handle == 0)
+        return;
+    uint8_t *map = (uint8_t *)(uintptr_t)handle;
+    struct ct_launch *l = (struct ct_launch *)(map + CT_STACK_SIZE);
+    munmap(map, l->map_size);
+}
+
+/* Waits for (WNOHANG: polls) the exit of a child by pidfd; code/status are si_code and si_status. */
+CT_EXPORT int ct_waitid_pidfd(int pidfd, int options, int32_t *pid, int32_t *code, int32_t *status)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL | options) < 0)
+        return -errno;
+    *pid = info.si_pid;
+    *code = info.si_code;
+    *status = info.si_status;
+    return 0;
+}
+
+CT_EXPORT int ct_pidfd_send_signal(int pidfd, int sig)
+{
+    return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+CT_EXPORT int ct_pidfd_open(int pid)
+{
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+/* Receives one fd sent with SCM_RIGHTS (OPEN_PTY sends the pty master this way). */
+CT_EXPORT int ct_recv_fd(int sock)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (n == 0 || cmsg == NULL || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+        return -EBADMSG;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    return fd;
+}
+
+/* epoll_event is packed on x86_64 only; these keep its layout out of the managed code. */
+CT_EXPORT int ct_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data)
+{
+    struct epoll_event ev = {.events = events, .data.u64 = data};
+    return epoll_ctl(epfd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+CT_EXPORT int ct_epoll_wait(int epfd, uint64_t *data, int max, int timeout)
+{
+    struct epoll_event events[64];
+    if (max > 64)
+        max = 64;
+    int n = epoll_wait(epfd, events, max, timeout);
+    if (n < 0)
+        return -errno;
+    for (int i = 0; i < n; i++)
+        data[i] = events[i].data.u64;
+    return n;
+}
+
+/* The plan layout as "name=value" lines, so the C# encoder can be checked against this header. */
+CT_EXPORT int ct_plan_layout(char *buf, int len)
+{
+#define L(name, value) "%s=%lu\n", name, (unsigned long)(value)
+    int n = 0;
+    struct {
+        const char *name;
+        unsigned long value;
+    } items[] = {
+        {"magic", CT_PLAN_MAGIC},
+        {"version", CT_PLAN_VERSION},
+        {"header.size", sizeof(struct ct_plan_header)},
+        {"header.magic", offsetof(struct ct_plan_header, magic)},
+        {"header.version", offsetof(struct ct_plan_header, version)},
+        {"header.plan_size", offsetof(struct ct_plan_header, size)},
+        {"header.header_size", offsetof(struct ct_plan_header, header_size)},
+        {"header.op_size", offsetof(struct ct_plan_header, op_size)},
+        {"header.op_count", offsetof(struct ct_plan_header, op_count)},
+        {"header.flags", offsetof(struct ct_plan_header, flags)},
+        {"header.cgroup_slot", offsetof(struct ct_plan_header, cgroup_slot)},
+        {"header.clone_flags", offsetof(struct ct_plan_header, clone_flags)},
+        {"op.size", sizeof(struct ct_op)},
+        {"op.code", offsetof(struct ct_op, code)},
+        {"op.flags", offsetof(struct ct_op, flags)},
+        {"op.stage", offsetof(struct ct_op, stage)},
+        {"op.s", offsetof(struct ct_op, s)},
+        {"op.n", offsetof(struct ct_op, n)},
+        {"report.size", sizeof(struct ct_report)},
+        {"result.size", sizeof(struct ct_launch_result)},
+        {"result.handle", offsetof(struct ct_launch_result, handle)},
+        {"flag.fork_like", CT_PLAN_FORK_LIKE},
+        {"flag.no_pdeathsig", CT_PLAN_NO_PDEATHSIG},
+        {"f.recursive", CT_F_RECURSIVE},
+        {"f.source_in_root", CT_F_SOURCE_IN_ROOT},
+        {"f.parents", CT_F_PARENTS},
+        {"f.optional", CT_F_OPTIONAL},
+        {"f.exist_ok", CT_F_EXIST_OK},
+        {"report.error", CT_REPORT_ERROR},
+        {"report.pid", CT_REPORT_PID},
+        {"op.MOUNT", CT_OP_MOUNT},
+        {"op.BIND", CT_OP_BIND},
+        {"op.MKDIR", CT_OP_MKDIR},
+        {"op.MKNOD", CT_OP_MKNOD},
+        {"op.SYMLINK", CT_OP_SYMLINK},
+        {"op.PIVOT_ROOT", CT_OP_PIVOT_ROOT},
+        {"op.UMOUNT_DETACH", CT_OP_UMOUNT_DETACH},
+        {"op.MAKE_PRIVATE", CT_OP_MAKE_PRIVATE},
+        {"op.SETHOSTNAME", CT_OP_SETHOSTNAME},
+        {"op.SETRLIMIT", CT_OP_SETRLIMIT},
+        {"op.SETGROUPS", CT_OP_SETGROUPS},
+        {"op.SETRESGID", CT_OP_SETRESGID},
+        {"op.SETRESUID", CT_OP_SETRESUID},
+        {"op.UMASK", CT_OP_UMASK},
+        {"op.PRCTL", CT_OP_PRCTL},
+        {"op.WRITE_FILE", CT_OP_WRITE_FILE},
+        {"op.DUP2", CT_OP_DUP2},
+        {"op.CLOSE_RANGE", CT_OP_CLOSE_RANGE},
+        {"op.SETSID", CT_OP_SETSID},
+        {"op.SETCTTY", CT_OP_SETCTTY},
+        {"op.OPEN_PTY", CT_OP_OPEN_PTY},
+        {"op.WAIT_FD", CT_OP_WAIT_FD},
+        {"op.CHDIR", CT_OP_CHDIR},
+        {"op.SETNS", CT_OP_SETNS},
+        {"op.EXEC", CT_OP_EXEC},
+        {"op.ROOT", CT_OP_ROOT},
+        {"op.FORK", CT_OP_FORK},
+        {"op.MOUNT_SETATTR", CT_OP_MOUNT_SETATTR},
+        {"op.SECCOMP", CT_OP_SECCOMP},
+        {"op.CAPSET", CT_OP_CAPSET},
+    };
+    for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+        int w = snprintf(buf + n, n < len ? (size_t)(len - n) : 0, L(items[i].name, items[i].value));
+        if (w < 0)
+            return -EINVAL;
+        n += w;
+    }
+#undef L
+    return n < len ? n : -ENOSPC;
+}

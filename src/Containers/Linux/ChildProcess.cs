@@ -1,0 +1,359 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.Linux;
+
+/// <summary>
+/// A process started from a <see cref="Plan"/> by the shim: holds its pidfd, the error pipe that reports setup
+/// failures, and the sync pipe that releases WAIT_FD ops. Waiting and signalling go through the pidfd, so there is
+/// no pid-reuse race, and the child is a "clone child" (exit signal 0) that only <c>__WALL</c> waits see, so a
+/// host running as pid 1 that reaps every child does not steal its status. Disposing kills and reaps it.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var child = ChildProcess.Launch(plan, [stdoutWrite]);
+/// child.Continue();                      // releases a WaitForParent() op, e.g. after writing uid_map
+/// await child.WaitForExecAsync(ct);      // throws ContainerStartException naming the failed stage
+/// ChildExitStatus status = await child.WaitAsync(ct);
+/// </code>
+/// </example>
+internal sealed class ChildProcess : IAsyncDisposable
+{
+    private const int SIGKILL = 9;
+    private const int CLD_EXITED = 1;
+    private const int CLD_DUMPED = 3;
+
+    private readonly Plan _plan;
+    private readonly SafeFileHandle _errorPipe;
+    private readonly ulong _launchHandle;
+    private readonly TaskCompletionSource _pidResolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private readonly Task<ContainerStartException?> _reports;
+    private SafeFileHandle? _sync;
+    private SafeFileHandle _pidfd;
+    private Task<ChildExitStatus>? _exit;
+    private bool _disposed;
+
+    private ChildProcess(Plan plan, int pid, SafeFileHandle pidfd, SafeFileHandle errorPipe, ulong launchHandle, SafeFileHandle? sync)
+    {
+        _plan = plan;
+        Pid = pid;
+        _pidfd = pidfd;
+        _errorPipe = errorPipe;
+        _launchHandle = launchHandle;
+        _sync = sync;
+        if (!plan.HasFork)
+        {
+            _pidResolved.SetResult();
+        }
+
+        _reports = ReadReportsAsync();
+    }
+
+    /// <summary>The child's pid in the launcher's pid namespace (after a FORK op: the process that went on).</summary>
+    public int Pid { get; private set; }
+
+    /// <summary>The child's pidfd (after a FORK op: of the process that went on).</summary>
+    public SafeFileHandle PidFd => _pidfd;
+
+    /// <summary>
+    /// Clones a child that runs <paramref name="plan"/>. <paramref name="fds"/> fills the plan's imported slots in
+    /// order (see <see cref="PlanBuilder.ImportFd"/>); the child gets its own copies, the caller keeps its handles.
+    /// Returns once the child exists; setup failures surface from <see cref="WaitForExecAsync"/>.
+    /// </summary>
+    /// <exception cref="ContainerStartException">The child could not be created (<c>Stage = "clone"</c>).</exception>
+    public static unsafe ChildProcess Launch(Plan plan, IReadOnlyList<SafeFileHandle>? fds = null)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        fds ??= [];
+        if (fds.Count != plan.ImportedFdCount)
+        {
+            throw new ArgumentException($"the plan imports {plan.ImportedFdCount} fds but {fds.Count} were given", nameof(fds));
+        }
+
+        SafeFileHandle? syncRead = null, syncWrite = null;
+        if (plan.UsesSync)
+        {
+            (syncRead, syncWrite) = LibC.Pipe();
+        }
+
+        var handles = new List<SafeFileHandle>(fds.Count + 1);
+        var table = new int[fds.Count + 1];
+        try
+        {
+            table[0] = -1;
+            if (syncRead is not null)
+            {
+                table[0] = AddRef(syncRead, handles);
+            }
+
+            for (var i = 0; i < fds.Count; i++)
+            {
+                table[i + 1] = AddRef(fds[i], handles);
+            }
+
+            var (rc, result) = LaunchThread.Run(() =>
+            {
+                Shim.LaunchResult res;
+                fixed (byte* p = plan.Bytes.Span)
+                fixed (int* t = table)
+                {
+                    var r = Shim.Launch(p, (uint)plan.Bytes.Length, t, (uint)table.Length, &res);
+                    return (r, res);
+                }
+            });
+
+            if (rc < 0)
+            {
+                syncWrite?.Dispose();
+                if (result.FailedOp >= 0)
+                {
+                    throw new ContainersException($"the shim rejected op {result.FailedOp} ('{plan.Stages[result.FailedOp]}') of the plan as malformed");
+                }
+
+                if (result.FailedOp == -2)
+                {
+                    throw new ContainersException("the shim rejected the plan header: the library and libcontainers-shim.so do not match");
+                }
+
+                throw StartFailure.Create(plan, null, "clone", -rc);
+            }
+
+            return new ChildProcess(plan, result.Pid, new SafeFileHandle(result.PidFd, ownsHandle: true),
+                new SafeFileHandle(result.ErrorFd, ownsHandle: true), result.Handle, syncWrite);
+        }
+        finally
+        {
+            foreach (var h in handles)
+            {
+                h.DangerousRelease();
+            }
+
+            syncRead?.Dispose();
+        }
+    }
+
+    /// <summary>Receives an fd the child sent over <paramref name="socket"/> (the pty master of an OPEN_PTY op).</summary>
+    public static async Task<SafeFileHandle> ReceiveFdAsync(SafeFileHandle socket, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        await FdPoller.WaitReadableAsync(socket, cancellationToken).ConfigureAwait(false);
+        var fd = Shim.ReceiveFd((int)socket.DangerousGetHandle());
+        if (fd < 0)
+        {
+            throw new ContainersException($"receiving an fd from the container failed: {Errno.Name(-fd)}");
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>Releases the next WAIT_FD op of the child (one byte on the sync pipe).</summary>
+    public unsafe void Continue()
+    {
+        var sync = _sync ?? throw new InvalidOperationException("the plan has no WaitForParent op, or the sync pipe was released");
+        byte b = 1;
+        var added = false;
+        sync.DangerousAddRef(ref added);
+        try
+        {
+            if (LibC.write((int)sync.DangerousGetHandle(), &b, 1) != 1)
+            {
+                throw new ContainersException($"writing the sync pipe failed: {Errno.Name(Marshal.GetLastPInvokeError())}");
+            }
+        }
+        finally
+        {
+            sync.DangerousRelease();
+        }
+    }
+
+    /// <summary>Closes the sync pipe: a child waiting in WAIT_FD gives up (its start fails with ECANCELED).</summary>
+    public void ReleaseSync()
+    {
+        Interlocked.Exchange(ref _sync, null)?.Dispose();
+    }
+
+    /// <summary>
+    /// Completes when the child has exec'd (EOF on the error pipe); throws <see cref="ContainerStartException"/>
+    /// with the failed stage when an op failed.
+    /// </summary>
+    public async Task WaitForExecAsync(CancellationToken cancellationToken)
+    {
+        var failure = await _reports.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            throw new ContainerStartException(failure.Stage, failure.Errno, failure.ErrnoName, failure.Message);
+        }
+    }
+
+    /// <summary>Waits for the child to end and reaps it (once; later calls return the same status).</summary>
+    public Task<ChildExitStatus> WaitAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _exit ??= WaitForExitAsync();
+        }
+
+        return _exit.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Sends <paramref name="signal"/> through the pidfd; false when the process has already ended.</summary>
+    public bool Signal(int signal)
+    {
+        lock (_gate)
+        {
+            if (_exit is { IsCompleted: true })
+            {
+                return false;
+            }
+
+            var r = Shim.PidFdSendSignal((int)_pidfd.DangerousGetHandle(), signal);
+            if (r == -Errno.ESRCH)
+            {
+                return false;
+            }
+
+            if (r < 0)
+            {
+                throw new ContainersException($"pidfd_send_signal({signal}) to pid {Pid} failed: {Errno.Name(-r)}");
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Kills the child if it still runs, reaps it and releases every fd and the launch memory.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        ReleaseSync();
+        Signal(SIGKILL);
+        await _reports.ConfigureAwait(false);
+
+        // A FORK op may have handed over to a new process after the kill above.
+        Signal(SIGKILL);
+        await WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        _pidfd.Dispose();
+    }
+
+    private static int AddRef(SafeFileHandle handle, List<SafeFileHandle> handles)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        handles.Add(handle);
+        return (int)handle.DangerousGetHandle();
+    }
+
+    private static unsafe nint Read(SafeFileHandle fd, byte[] buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            return LibC.read((int)fd.DangerousGetHandle(), p, buffer.Length);
+        }
+    }
+
+    private static ChildExitStatus Reap(SafeFileHandle pidfd)
+    {
+        var r = Shim.WaitIdPidFd((int)pidfd.DangerousGetHandle(), 0, out _, out var code, out var status);
+        if (r < 0)
+        {
+            throw new ContainersException($"waitid(P_PIDFD) failed: {Errno.Name(-r)}");
+        }
+
+        return code == CLD_EXITED ? new ChildExitStatus(status, null, false) : new ChildExitStatus(null, status, code == CLD_DUMPED);
+    }
+
+    private async Task<ChildExitStatus> WaitForExitAsync()
+    {
+        await _pidResolved.Task.ConfigureAwait(false);
+        await FdPoller.WaitReadableAsync(_pidfd, CancellationToken.None).ConfigureAwait(false);
+        return Reap(_pidfd);
+    }
+
+    private async Task<ContainerStartException?> ReadReportsAsync()
+    {
+        ContainerStartException? failure = null;
+        var buffer = new byte[PlanLayout.ReportSize];
+        try
+        {
+            while (true)
+            {
+                await FdPoller.WaitReadableAsync(_errorPipe, CancellationToken.None).ConfigureAwait(false);
+                while (true)
+                {
+                    var n = Read(_errorPipe, buffer);
+
+                    if (n == 0)
+                    {
+                        return failure;
+                    }
+
+                    if (n < 0)
+                    {
+                        var errno = Marshal.GetLastPInvokeError();
+                        if (errno == Errno.EAGAIN)
+                        {
+                            break;
+                        }
+
+                        if (errno != Errno.EINTR)
+                        {
+                            throw new ContainersException($"reading the error pipe failed: {Errno.Name(errno)}");
+                        }
+
+                        continue;
+                    }
+
+                    failure ??= await HandleReportAsync(buffer).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _errorPipe.Dispose();
+            Shim.LaunchFree(_launchHandle);
+            _pidResolved.TrySetResult();
+        }
+    }
+
+    private async Task<ContainerStartException?> HandleReportAsync(byte[] report)
+    {
+        var kind = BitConverter.ToInt32(report, 0);
+        var op = BitConverter.ToInt32(report, 4);
+        var value = BitConverter.ToInt32(report, 8);
+        if (kind == PlanLayout.ReportError)
+        {
+            var known = op >= 0 && op < _plan.Stages.Count;
+            return StartFailure.Create(_plan, known ? _plan.Codes[op] : null, known ? _plan.Stages[op] : $"op {op}", value);
+        }
+
+        if (kind == PlanLayout.ReportPid)
+        {
+            // The new process is our child (CLONE_PARENT) and not reaped, so its pid cannot be reused yet.
+            var fd = Shim.PidFdOpen(value);
+            if (fd < 0)
+            {
+                return StartFailure.Create(_plan, PlanOpCode.Fork, _plan.Stages[op], -fd);
+            }
+
+            var first = _pidfd;
+            await FdPoller.WaitReadableAsync(first, CancellationToken.None).ConfigureAwait(false);
+            Reap(first);
+            lock (_gate)
+            {
+                _pidfd = new SafeFileHandle(fd, ownsHandle: true);
+                Pid = value;
+            }
+
+            first.Dispose();
+            _pidResolved.TrySetResult();
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.Linux;
+
+/// <summary>The few libc calls the launcher needs beyond the shim; each sets the last P/Invoke error.</summary>
+internal static unsafe partial class LibC
+{
+    public const int O_CLOEXEC = 0x80000;
+    public const int O_NONBLOCK = 0x800;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x1;
+    public const uint EPOLLONESHOT = 1u << 30;
+    public const int AF_UNIX = 1;
+    public const int SOCK_STREAM = 1;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int WNOHANG = 1;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socketpair(int domain, int type, int protocol, int* fds);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc")]
+    public static partial uint geteuid();
+
+    [LibraryImport("libc")]
+    public static partial uint getegid();
+
+    /// <summary>Creates a pipe whose ends are close-on-exec.</summary>
+    public static (SafeFileHandle Read, SafeFileHandle Write) Pipe(int extraFlags = 0)
+    {
+        int* fds = stackalloc int[2];
+        if (pipe2(fds, O_CLOEXEC | extraFlags) != 0)
+        {
+            throw new ContainersException($"pipe2 failed: {Errno.Name(Marshal.GetLastPInvokeError())}");
+        }
+
+        return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
+    }
+
+    /// <summary>Creates a connected pair of close-on-exec Unix stream sockets (used to pass a pty master).</summary>
+    public static (SafeFileHandle Parent, SafeFileHandle Child) SocketPair()
+    {
+        int* fds = stackalloc int[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+        {
+            throw new ContainersException($"socketpair failed: {Errno.Name(Marshal.GetLastPInvokeError())}");
+        }
+
+        return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
+    }
+}

@@ -1,0 +1,371 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Containers.Linux;
+
+/// <summary>
+/// Builds a <see cref="Plan"/>: the header (namespaces, cgroup, flags) and a flat list of operations the child
+/// runs in order between clone and exec. Each op gets a stage name, which is what a failure is reported as.
+/// Paths called "in root" are resolved beneath the root set by <see cref="Root"/> (or <c>/</c> after
+/// <see cref="PivotRoot"/>) without following links out of it.
+/// </summary>
+/// <example>
+/// <code>
+/// var plan = new PlanBuilder(CloneFlags.NewPid | CloneFlags.NewNs | CloneFlags.NewUts)
+///     .MakePrivate()
+///     .SetHostname("box")
+///     .Exec("/bin/sh", ["sh", "-c", "echo $$"], ["PATH=/bin"])
+///     .Build();
+/// await using var child = ChildProcess.Launch(plan);
+/// var status = await child.WaitAsync(ct);
+/// </code>
+/// </example>
+internal sealed class PlanBuilder
+{
+    private const int O_WRONLY = 0x1;
+    private const int O_CREAT = 0x40;
+    private const int O_TRUNC = 0x200;
+
+    private readonly List<Op> _ops = [];
+    private readonly List<byte> _data = [];
+    private readonly Dictionary<string, int> _strings = new(StringComparer.Ordinal);
+    private CloneFlags _cloneFlags;
+    private PlanFlags _flags;
+    private int _cgroupSlot = -1;
+    private int _importedFds;
+    private bool _usesSync;
+    private bool _hasFork;
+    private string? _program;
+
+    /// <summary>Starts a plan whose child is cloned into the given new namespaces.</summary>
+    public PlanBuilder(CloneFlags cloneFlags = CloneFlags.None)
+    {
+        _cloneFlags = cloneFlags;
+    }
+
+    /// <summary>Adds namespaces the child is cloned into.</summary>
+    public PlanBuilder WithCloneFlags(CloneFlags flags)
+    {
+        _cloneFlags |= flags;
+        return this;
+    }
+
+    /// <summary>Clones without <c>CLONE_VM</c> (needed to join a user namespace with SETNS).</summary>
+    public PlanBuilder ForkLike()
+    {
+        _flags |= PlanFlags.ForkLike;
+        return this;
+    }
+
+    /// <summary>Lets the child outlive the launching thread (no <c>PR_SET_PDEATHSIG</c>).</summary>
+    public PlanBuilder WithoutParentDeathSignal()
+    {
+        _flags |= PlanFlags.NoParentDeathSignal;
+        return this;
+    }
+
+    /// <summary>Declares an fd the launch supplies; returns its slot for use in ops.</summary>
+    public PlanFd ImportFd() => new(++_importedFds);
+
+    /// <summary>Starts the child in the cgroup whose directory fd is in <paramref name="cgroupDir"/> (cgroup v2).</summary>
+    public PlanBuilder IntoCgroup(PlanFd cgroupDir)
+    {
+        _cgroupSlot = cgroupDir.Slot;
+        return this;
+    }
+
+    /// <summary>mount(2) of a filesystem onto a target in root.</summary>
+    public PlanBuilder Mount(string? source, string target, string? fsType, MountFlags flags = MountFlags.None,
+        string? data = null, string? stage = null, bool optional = false) =>
+        Add(PlanOpCode.Mount, stage ?? $"mount {target}", Optional(optional), [Str(source), Str(target), Str(fsType), Str(data)],
+            [(ulong)flags]);
+
+    /// <summary>Bind mount (open_tree + move_mount) of <paramref name="source"/> onto a target in root.</summary>
+    public PlanBuilder Bind(string source, string target, bool recursive = true, bool readOnly = false,
+        MountAttributes attributes = MountAttributes.None, bool sourceInRoot = false, string? stage = null,
+        bool optional = false)
+    {
+        var flags = Optional(optional) | (recursive ? PlanOpFlags.Recursive : 0) | (sourceInRoot ? PlanOpFlags.SourceInRoot : 0);
+        var attrs = attributes | (readOnly ? MountAttributes.ReadOnly : 0);
+        return Add(PlanOpCode.Bind, stage ?? $"bind {source} on {target}", flags, [Str(source), Str(target)], [(ulong)attrs]);
+    }
+
+    /// <summary>mkdir in root; <paramref name="parents"/> creates missing parents and accepts an existing path.</summary>
+    public PlanBuilder MakeDirectory(string path, uint mode = 0x1ed, bool parents = false, bool existOk = false,
+        string? stage = null) =>
+        Add(PlanOpCode.MakeDirectory, stage ?? $"mkdir {path}",
+            (parents ? PlanOpFlags.Parents : 0) | (existOk || parents ? PlanOpFlags.ExistOk : 0), [Str(path)], [mode]);
+
+    /// <summary>mknod in root: <paramref name="mode"/> includes the file type (<c>S_IFCHR</c> = 0x2000).</summary>
+    public PlanBuilder MakeNode(string path, uint mode, uint major, uint minor, bool existOk = false, string? stage = null) =>
+        Add(PlanOpCode.MakeNode, stage ?? $"mknod {path}", existOk ? PlanOpFlags.ExistOk : 0, [Str(path)], [mode, major, minor]);
+
+    /// <summary>Creates the symbolic link <paramref name="path"/> (in root) pointing to <paramref name="target"/>.</summary>
+    public PlanBuilder Symlink(string target, string path, bool existOk = false, string? stage = null) =>
+        Add(PlanOpCode.Symlink, stage ?? $"symlink {path}", existOk ? PlanOpFlags.ExistOk : 0, [Str(target), Str(path)], []);
+
+    /// <summary>Makes the current root the new <c>/</c> (pivot_root(".", ".")) and detaches the old root.</summary>
+    public PlanBuilder PivotRoot(string? stage = null) => Add(PlanOpCode.PivotRoot, stage ?? "pivot_root", 0, [], []);
+
+    /// <summary>umount2(MNT_DETACH) of a path in root.</summary>
+    public PlanBuilder UnmountDetach(string path, string? stage = null) =>
+        Add(PlanOpCode.UnmountDetach, stage ?? $"umount {path}", 0, [Str(path)], []);
+
+    /// <summary>Sets mount propagation of <paramref name="path"/> (default: <c>mount --make-rprivate /</c>).</summary>
+    public PlanBuilder MakePrivate(string path = "/", MountFlags propagation = MountFlags.Private | MountFlags.Recursive,
+        string? stage = null) =>
+        Add(PlanOpCode.MakePrivate, stage ?? $"make {path} private", 0, [Str(path)], [(ulong)propagation]);
+
+    /// <summary>sethostname (needs a new UTS namespace).</summary>
+    public PlanBuilder SetHostname(string hostname, string? stage = null) =>
+        Add(PlanOpCode.SetHostname, stage ?? "sethostname", 0, [Str(hostname)], []);
+
+    /// <summary>prlimit64 on the child itself; <see cref="ulong.MaxValue"/> is RLIM_INFINITY.</summary>
+    public PlanBuilder SetRlimit(int resource, ulong soft, ulong hard, string? stage = null) =>
+        Add(PlanOpCode.SetRlimit, stage ?? $"setrlimit {resource}", 0, [], [(ulong)resource, soft, hard]);
+
+    /// <summary>setgroups (supplementary groups).</summary>
+    public PlanBuilder SetGroups(IEnumerable<uint> gids, string? stage = null) =>
+        Add(PlanOpCode.SetGroups, stage ?? "setgroups", 0, [U32List(gids)], []);
+
+    /// <summary>setresgid with all three ids equal.</summary>
+    public PlanBuilder SetResGid(uint gid, string? stage = null) =>
+        Add(PlanOpCode.SetResGid, stage ?? "setresgid", 0, [], [gid, gid, gid]);
+
+    /// <summary>setresuid with all three ids equal.</summary>
+    public PlanBuilder SetResUid(uint uid, string? stage = null) =>
+        Add(PlanOpCode.SetResUid, stage ?? "setresuid", 0, [], [uid, uid, uid]);
+
+    /// <summary>umask.</summary>
+    public PlanBuilder Umask(uint mask) => Add(PlanOpCode.Umask, "umask", 0, [], [mask]);
+
+    /// <summary>prctl(option, arg2, arg3, arg4, 0).</summary>
+    public PlanBuilder Prctl(int option, ulong arg2 = 0, ulong arg3 = 0, ulong arg4 = 0, string? stage = null) =>
+        Add(PlanOpCode.Prctl, stage ?? $"prctl {option}", 0, [], [(ulong)option, arg2, arg3, arg4]);
+
+    /// <summary>Writes <paramref name="content"/> to a file in root (created or truncated; no link followed at the end).</summary>
+    public PlanBuilder WriteFile(string path, ReadOnlySpan<byte> content, uint mode = 0x1a4, string? stage = null) =>
+        Add(PlanOpCode.WriteFile, stage ?? $"write {path}", 0, [Str(path), content.Length == 0 ? -1 : Bytes(content)],
+            [(ulong)content.Length, O_WRONLY | O_CREAT | O_TRUNC, mode]);
+
+    /// <summary>Writes a UTF-8 string to a file in root.</summary>
+    public PlanBuilder WriteFile(string path, string content, uint mode = 0x1a4, string? stage = null) =>
+        WriteFile(path, Encoding.UTF8.GetBytes(content), mode, stage);
+
+    /// <summary>dup2 of an imported fd onto <paramref name="target"/> (which then survives exec).</summary>
+    public PlanBuilder Dup2(PlanFd source, int target, string? stage = null) =>
+        Add(PlanOpCode.Dup2, stage ?? $"dup2 to fd {target}", 0, [], [(ulong)source.Slot, (ulong)target]);
+
+    /// <summary>Marks every fd above 2 close-on-exec except <paramref name="keep"/>: only 0-2 and these survive exec.</summary>
+    public PlanBuilder CloseOtherFds(IEnumerable<int> keep, string? stage = null) =>
+        Add(PlanOpCode.CloseRange, stage ?? "close_range", 0, [U32List(keep.Select(k => (uint)k).Order().Distinct())], []);
+
+    /// <summary>setsid: a new session without a controlling terminal.</summary>
+    public PlanBuilder SetSid() => Add(PlanOpCode.SetSid, "setsid", 0, [], []);
+
+    /// <summary>Makes <paramref name="fd"/> (a terminal) the controlling terminal (TIOCSCTTY).</summary>
+    public PlanBuilder SetControllingTerminal(int fd = 0) => Add(PlanOpCode.SetCtty, "ioctl TIOCSCTTY", 0, [], [(ulong)fd]);
+
+    /// <summary>
+    /// Opens <paramref name="ptmxPath"/> (in root, the container's devpts), unlocks it, sends the master over the
+    /// socket <paramref name="socket"/> (receive it with <see cref="ChildProcess.ReceiveFdAsync"/>) and makes the slave
+    /// fds 0-2. Follow with <see cref="SetSid"/> and <see cref="SetControllingTerminal"/>.
+    /// </summary>
+    public PlanBuilder OpenPty(string ptmxPath, PlanFd socket, string? stage = null) =>
+        Add(PlanOpCode.OpenPty, stage ?? $"open pty {ptmxPath}", 0, [Str(ptmxPath)], [(ulong)socket.Slot]);
+
+    /// <summary>Blocks until the parent calls <see cref="ChildProcess.Continue"/> once more.</summary>
+    public PlanBuilder WaitForParent(string stage = "wait for parent")
+    {
+        _usesSync = true;
+        return Add(PlanOpCode.WaitFd, stage, 0, [], [(ulong)PlanFd.Sync.Slot]);
+    }
+
+    /// <summary>chdir (after <see cref="PivotRoot"/> this is a path in the container).</summary>
+    public PlanBuilder ChangeDirectory(string path, string? stage = null) =>
+        Add(PlanOpCode.ChangeDirectory, stage ?? $"chdir {path}", 0, [Str(path)], []);
+
+    /// <summary>setns on an imported fd: a pidfd (several namespaces at once) or a <c>/proc/PID/ns/*</c> fd.</summary>
+    public PlanBuilder SetNs(PlanFd fd, CloneFlags namespaces, string? stage = null) =>
+        Add(PlanOpCode.SetNs, stage ?? "setns", 0, [], [(ulong)fd.Slot, (ulong)namespaces]);
+
+    /// <summary>
+    /// Clones again with <c>CLONE_PARENT</c>: the new process (a child of the launcher) runs the remaining ops,
+    /// the current one exits. Needed after joining a pid namespace, which only applies to new children.
+    /// </summary>
+    public PlanBuilder Fork(string? stage = null)
+    {
+        _hasFork = true;
+        return Add(PlanOpCode.Fork, stage ?? "clone into the pid namespace", 0, [], [0]);
+    }
+
+    /// <summary>
+    /// execve. A <paramref name="file"/> without '/' is searched in <paramref name="searchPath"/> (default
+    /// /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin), inside the current root.
+    /// </summary>
+    public PlanBuilder Exec(string file, IReadOnlyList<string> argv, IReadOnlyList<string> env, string? searchPath = null,
+        string? stage = null)
+    {
+        _program ??= file;
+        return Add(PlanOpCode.Exec, stage ?? $"exec {file}", 0, [Str(file), StrList(argv), StrList(env), Str(searchPath)], []);
+    }
+
+    /// <summary>Sets the root that later "in root" paths resolve beneath (a host path, normally the rootfs mount).</summary>
+    public PlanBuilder Root(string path, string? stage = null) => Add(PlanOpCode.Root, stage ?? $"open root {path}", 0, [Str(path)], []);
+
+    /// <summary>mount_setattr on a mount in root (for example a read-only <c>/</c> after pivot_root).</summary>
+    public PlanBuilder MountSetAttributes(string path, MountAttributes set, MountAttributes clear = MountAttributes.None,
+        bool recursive = false, string? stage = null) =>
+        Add(PlanOpCode.MountSetAttr, stage ?? $"mount_setattr {path}", recursive ? PlanOpFlags.Recursive : 0, [Str(path)],
+            [(ulong)set, (ulong)clear]);
+
+    /// <summary>Loads a classic BPF seccomp filter (8-byte <c>sock_filter</c> instructions).</summary>
+    public PlanBuilder Seccomp(ReadOnlySpan<byte> filter, uint flags = 0, string? stage = null)
+    {
+        if (filter.Length == 0 || filter.Length % 8 != 0)
+        {
+            throw new ArgumentException("a seccomp filter is a non-empty array of 8-byte instructions", nameof(filter));
+        }
+
+        return Add(PlanOpCode.Seccomp, stage ?? "seccomp", 0, [Bytes(filter)], [(ulong)(filter.Length / 8), flags]);
+    }
+
+    /// <summary>capset with 64-bit capability masks.</summary>
+    public PlanBuilder CapSet(ulong effective, ulong permitted, ulong inheritable, string? stage = null) =>
+        Add(PlanOpCode.CapSet, stage ?? "capset", 0, [], [effective, permitted, inheritable]);
+
+    /// <summary>Encodes the plan.</summary>
+    public Plan Build()
+    {
+        var dataStart = PlanLayout.HeaderSize + (_ops.Count * PlanLayout.OpSize);
+        var size = dataStart + _data.Count;
+        var bytes = new byte[size];
+        var span = bytes.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(span[PlanLayout.HeaderMagic..], PlanLayout.Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[PlanLayout.HeaderVersion..], PlanLayout.Version);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[PlanLayout.HeaderPlanSize..], (uint)size);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[PlanLayout.HeaderHeaderSize..], PlanLayout.HeaderSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[PlanLayout.HeaderOpSize..], PlanLayout.OpSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[PlanLayout.HeaderOpCount..], (uint)_ops.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[PlanLayout.HeaderFlags..], (uint)_flags);
+        BinaryPrimitives.WriteInt32LittleEndian(span[PlanLayout.HeaderCgroupSlot..], _cgroupSlot);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[PlanLayout.HeaderCloneFlags..], (ulong)_cloneFlags);
+
+        uint Offset(int relative) => relative < 0 ? 0 : (uint)(dataStart + relative);
+
+        var stages = new string[_ops.Count];
+        var codes = new PlanOpCode[_ops.Count];
+        for (var i = 0; i < _ops.Count; i++)
+        {
+            var op = _ops[i];
+            var o = span.Slice(PlanLayout.HeaderSize + (i * PlanLayout.OpSize), PlanLayout.OpSize);
+            BinaryPrimitives.WriteUInt32LittleEndian(o[PlanLayout.OpCode..], (uint)op.Code);
+            BinaryPrimitives.WriteUInt32LittleEndian(o[PlanLayout.OpFlags..], (uint)op.Flags);
+            BinaryPrimitives.WriteUInt32LittleEndian(o[PlanLayout.OpStage..], Offset(op.Stage));
+            for (var k = 0; k < op.Strings.Length; k++)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(o[(PlanLayout.OpStrings + (4 * k))..], Offset(op.Strings[k]));
+            }
+
+            for (var k = 0; k < op.Numbers.Length; k++)
+            {
+                BinaryPrimitives.WriteUInt64LittleEndian(o[(PlanLayout.OpNumbers + (8 * k))..], op.Numbers[k]);
+            }
+
+            stages[i] = op.StageName;
+            codes[i] = op.Code;
+        }
+
+        // Lists hold offsets relative to the data start; make them absolute.
+        _data.CopyTo(span[dataStart..]);
+        foreach (var op in _ops)
+        {
+            foreach (var list in op.StringLists)
+            {
+                var count = BinaryPrimitives.ReadUInt32LittleEndian(span[(dataStart + list)..]);
+                for (var j = 0; j < count; j++)
+                {
+                    var at = span[(dataStart + list + 4 + (4 * j))..];
+                    BinaryPrimitives.WriteUInt32LittleEndian(at, Offset((int)BinaryPrimitives.ReadUInt32LittleEndian(at)));
+                }
+            }
+        }
+
+        return new Plan(bytes, stages, codes, _importedFds, _usesSync, _cloneFlags, _hasFork, _program);
+    }
+
+    private static PlanOpFlags Optional(bool optional) => optional ? PlanOpFlags.Optional : PlanOpFlags.None;
+
+    private PlanBuilder Add(PlanOpCode code, string stage, PlanOpFlags flags, int[] strings, ulong[] numbers)
+    {
+        var lists = code == PlanOpCode.Exec ? new[] { strings[1], strings[2] } : [];
+        _ops.Add(new Op(code, flags, stage, Str(stage), strings, numbers, lists));
+        return this;
+    }
+
+    private int Str(string? value)
+    {
+        if (value is null)
+        {
+            return -1;
+        }
+
+        if (value.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"a plan string cannot contain NUL: '{value.Replace("\0", "\\0", StringComparison.Ordinal)}'");
+        }
+
+        if (_strings.TryGetValue(value, out var existing))
+        {
+            return existing;
+        }
+
+        var offset = _data.Count;
+        _data.AddRange(Encoding.UTF8.GetBytes(value));
+        _data.Add(0);
+        _strings[value] = offset;
+        return offset;
+    }
+
+    private int Bytes(ReadOnlySpan<byte> value)
+    {
+        Align();
+        var offset = _data.Count;
+        _data.AddRange(value);
+        return offset;
+    }
+
+    private int StrList(IReadOnlyList<string> values)
+    {
+        var items = values.Select(Str).ToArray();
+        return U32List(items.Select(i => (uint)i));
+    }
+
+    private int U32List(IEnumerable<uint> values)
+    {
+        var items = values.ToArray();
+        Align();
+        var offset = _data.Count;
+        Span<byte> word = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(word, (uint)items.Length);
+        _data.AddRange(word);
+        foreach (var item in items)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(word, item);
+            _data.AddRange(word);
+        }
+
+        return offset;
+    }
+
+    private void Align()
+    {
+        while (_data.Count % 4 != 0)
+        {
+            _data.Add(0);
+        }
+    }
+
+    private sealed record Op(PlanOpCode Code, PlanOpFlags Flags, string StageName, int Stage, int[] Strings,
+        ulong[] Numbers, int[] StringLists);
+}

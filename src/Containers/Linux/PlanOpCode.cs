@@ -1,0 +1,36 @@
+namespace Containers.Linux;
+
+/// <summary>Operation codes of a plan; mirrors <c>CT_OP_*</c> in src/Containers.Native/plan.h.</summary>
+internal enum PlanOpCode : uint
+{
+    Mount = 1,
+    Bind = 2,
+    MakeDirectory = 3,
+    MakeNode = 4,
+    Symlink = 5,
+    PivotRoot = 6,
+    UnmountDetach = 7,
+    MakePrivate = 8,
+    SetHostname = 9,
+    SetRlimit = 10,
+    SetGroups = 11,
+    SetResGid = 12,
+    SetResUid = 13,
+    Umask = 14,
+    Prctl = 15,
+    WriteFile = 16,
+    Dup2 = 17,
+    CloseRange = 18,
+    SetSid = 19,
+    SetCtty = 20,
+    OpenPty = 21,
+    WaitFd = 22,
+    ChangeDirectory = 23,
+    SetNs = 24,
+    Exec = 25,
+    Root = 26,
+    Fork = 27,
+    MountSetAttr = 28,
+    Seccomp = 29,
+    CapSet = 30,
+}

@@ -1,0 +1,23 @@
+namespace Containers.Linux;
+
+/// <summary>Per-operation flags; mirrors <c>CT_F_*</c> in plan.h.</summary>
+[Flags]
+internal enum PlanOpFlags : uint
+{
+    None = 0,
+
+    /// <summary>BIND, MOUNT_SETATTR: the whole subtree.</summary>
+    Recursive = 0x1,
+
+    /// <summary>BIND: resolve the source beneath the root as well.</summary>
+    SourceInRoot = 0x2,
+
+    /// <summary>MKDIR: create missing parents.</summary>
+    Parents = 0x4,
+
+    /// <summary>A failure of this op is ignored.</summary>
+    Optional = 0x8,
+
+    /// <summary>MKDIR, MKNOD, SYMLINK: an existing entry is not an error.</summary>
+    ExistOk = 0x10,
+}

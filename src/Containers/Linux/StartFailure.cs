@@ -1,0 +1,44 @@
+namespace Containers.Linux;
+
+/// <summary>Turns a failed stage and errno into a <see cref="ContainerStartException"/> with a remedy where one is known.</summary>
+internal static class StartFailure
+{
+    public static ContainerStartException Create(Plan plan, PlanOpCode? code, string stage, int errno)
+    {
+        var name = Errno.Name(errno);
+        var message = $"container start failed at '{stage}': {name} ({Errno.Describe(errno)})";
+        var remedy = Remedy(plan, code, errno);
+        return new ContainerStartException(stage, errno, name, remedy is null ? message : $"{message}: {remedy}");
+    }
+
+    private static string? Remedy(Plan plan, PlanOpCode? code, int errno)
+    {
+        var rootless = LibC.geteuid() != 0;
+        var userNs = plan.CloneFlags.HasFlag(CloneFlags.NewUser);
+        return (code, errno) switch
+        {
+            (null, Errno.EPERM or Errno.ENOSPC or Errno.EINVAL or Errno.EACCES) when userNs =>
+                "user namespaces are disabled or exhausted on this host: check the sysctls user.max_user_namespaces (> 0), " +
+                "kernel.unprivileged_userns_clone (= 1, Debian/Ubuntu) and kernel.apparmor_restrict_unprivileged_userns (= 0, Ubuntu)",
+            (null, Errno.EPERM) when rootless =>
+                "creating namespaces needs root or a new user namespace: run as root, or create the container rootless (with a user namespace)",
+            (null, Errno.ENOSPC) =>
+                "a namespace limit is reached: raise the matching /proc/sys/user/max_*_namespaces",
+            (PlanOpCode.Exec, Errno.ENOENT) =>
+                $"'{plan.Program}' was not found in the container's root filesystem (a program without '/' is searched in PATH inside the container)",
+            (PlanOpCode.Exec, Errno.EACCES) =>
+                $"'{plan.Program}' is not executable, or its filesystem is mounted noexec",
+            (PlanOpCode.Mount or PlanOpCode.Bind, Errno.EPERM) when userNs =>
+                "the kernel refuses this mount in a user namespace (only some filesystems can be mounted there, and /proc and /sys only while a fully visible one is in the mount namespace)",
+            (PlanOpCode.Mount or PlanOpCode.Bind or PlanOpCode.Root or PlanOpCode.MakeDirectory, Errno.ENOENT) =>
+                "a source or target path does not exist: create it first or fix the path",
+            (PlanOpCode.PivotRoot, Errno.EINVAL) =>
+                "the new root must be a mount point and / must not be shared: bind the rootfs onto itself and make / private first",
+            (PlanOpCode.SetHostname, Errno.EPERM) =>
+                "setting a hostname needs a new UTS namespace",
+            (PlanOpCode.WaitFd, Errno.ECANCELED) =>
+                "the launcher abandoned the start before releasing the process",
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,168 @@
+using Containers.IntegrationTests.Support;
+using Containers.Linux;
+
+namespace Containers.IntegrationTests.Linux;
+
+public sealed class ChildProcessTests : IDisposable
+{
+    private const CloneFlags Isolated = CloneFlags.NewPid | CloneFlags.NewNs | CloneFlags.NewUts | CloneFlags.NewIpc;
+
+    private readonly string _dir = PlanFixtures.TempDir();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task A_child_in_new_namespaces_is_pid_1_with_its_own_hostname_and_process_table()
+    {
+        Requires.Root();
+        var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+        PlanFixtures.BusyboxRoot(plan, _dir)
+            .SetHostname("box")
+            .Exec("/bin/sh", ["sh", "-c", "echo pid=$$; hostname; echo /proc/[0-9]*"],
+                PlanFixtures.Env);
+
+        await using var child = CapturedChild.Launch(plan.Build());
+        await child.Child.WaitForExecAsync(TestContext.Current.CancellationToken);
+        var (status, output) = await child.RunAsync();
+
+        Assert.Equal(0, status.ExitCode);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["pid=1", "box", "/proc/1"], lines); // no host process is visible
+    }
+
+    [Fact]
+    public async Task Only_fds_0_to_2_and_the_requested_ones_survive_exec()
+    {
+        var (extraRead, extraWrite) = LibC.Pipe();
+        using var _ = extraRead;
+        using var __ = extraWrite;
+        var plan = PlanFixtures.Output(new PlanBuilder());
+        var extra = plan.ImportFd();
+        plan.Dup2(extra, 5)
+            .CloseOtherFds([5])
+            .Exec("/bin/sleep", ["sleep", "100"], PlanFixtures.Env);
+
+        await using var child = CapturedChild.Launch(plan.Build(), extraWrite);
+        await child.Child.WaitForExecAsync(TestContext.Current.CancellationToken);
+        var fds = Directory.GetFileSystemEntries($"/proc/{child.Child.Pid}/fd").Select(f => Path.GetFileName(f)!).Order().ToArray();
+
+        Assert.Equal(["0", "1", "2", "5"], fds);
+    }
+
+    [Fact]
+    public async Task A_failing_op_reports_its_stage_and_errno()
+    {
+        Requires.Root();
+        var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+        PlanFixtures.BusyboxRoot(plan, _dir, pivot: false)
+            .MakeDirectory("/mnt")
+            .Bind("/nonexistent-source", "/mnt")
+            .Exec("/bin/sh", ["sh", "-c", "exit 0"], PlanFixtures.Env);
+
+        await using var child = CapturedChild.Launch(plan.Build());
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => child.Child.WaitForExecAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal("bind /nonexistent-source on /mnt", error.Stage);
+        Assert.Equal("ENOENT", error.ErrnoName);
+        Assert.Equal(2, error.Errno);
+        Assert.Contains("'bind /nonexistent-source on /mnt': ENOENT", error.Message, StringComparison.Ordinal);
+        Assert.Equal(127, (await child.RunAsync()).Status.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_missing_program_is_searched_in_the_containers_root_and_reported()
+    {
+        Requires.Root();
+        var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+        PlanFixtures.BusyboxRoot(plan, _dir)
+            .Exec("dotnet", ["dotnet"], PlanFixtures.Env, searchPath: "/bin:/usr/bin");
+
+        await using var child = CapturedChild.Launch(plan.Build());
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => child.Child.WaitForExecAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal("exec dotnet", error.Stage);
+        Assert.Equal("ENOENT", error.ErrnoName);
+        Assert.Contains("not found in the container's root filesystem", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_program_is_found_through_PATH_inside_the_root()
+    {
+        Requires.Root();
+        var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+        PlanFixtures.BusyboxRoot(plan, _dir)
+            .Exec("sh", ["sh", "-c", "echo found"], PlanFixtures.Env, searchPath: "/nowhere:/bin");
+
+        await using var child = CapturedChild.Launch(plan.Build());
+        var (status, output) = await child.RunAsync();
+
+        Assert.Equal(0, status.ExitCode);
+        Assert.Equal("found\n", output);
+    }
+
+    [Fact]
+    public async Task Exit_codes_and_terminating_signals_are_reported()
+    {
+        var exits = PlanFixtures.Output(new PlanBuilder()).Exec("/bin/sh", ["sh", "-c", "exit 42"], PlanFixtures.Env).Build();
+        await using (var child = CapturedChild.Launch(exits))
+        {
+            Assert.Equal(new ChildExitStatus(42, null, false), (await child.RunAsync()).Status);
+        }
+
+        var killsItself = PlanFixtures.Output(new PlanBuilder()).Exec("/bin/sh", ["sh", "-c", "kill -9 $$"], PlanFixtures.Env).Build();
+        await using (var child = CapturedChild.Launch(killsItself))
+        {
+            var status = (await child.RunAsync()).Status;
+            Assert.Equal(9, status.Signal);
+            Assert.Equal(137, status.ShellExitCode);
+        }
+    }
+
+    [Fact]
+    public async Task Signal_goes_through_the_pidfd_and_dispose_kills()
+    {
+        var plan = PlanFixtures.Output(new PlanBuilder()).Exec("/bin/sleep", ["sleep", "100"], PlanFixtures.Env).Build();
+        await using var child = CapturedChild.Launch(plan);
+        await child.Child.WaitForExecAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(child.Child.Signal(15));
+        var status = (await child.RunAsync()).Status;
+
+        Assert.Equal(15, status.Signal);
+        Assert.False(child.Child.Signal(15));
+    }
+
+    [Fact]
+    public async Task The_child_waits_for_the_parent_before_running_later_ops()
+    {
+        var marker = Path.Combine(_dir, "marker");
+        var plan = PlanFixtures.Output(new PlanBuilder())
+            .WaitForParent()
+            .Exec("/bin/sh", ["sh", "-c", $"cat {marker}"], PlanFixtures.Env)
+            .Build();
+        await using var child = CapturedChild.Launch(plan);
+
+        await File.WriteAllTextAsync(marker, "written before continue", TestContext.Current.CancellationToken);
+        child.Child.Continue();
+        var (status, output) = await child.RunAsync();
+
+        Assert.Equal(0, status.ExitCode);
+        Assert.Equal("written before continue", output);
+    }
+
+    [Fact]
+    public async Task Releasing_the_sync_pipe_without_continuing_cancels_the_start()
+    {
+        var plan = PlanFixtures.Output(new PlanBuilder())
+            .WaitForParent("wait for uid_map")
+            .Exec("/bin/true", ["true"], PlanFixtures.Env)
+            .Build();
+        await using var child = CapturedChild.Launch(plan);
+
+        child.Child.ReleaseSync();
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => child.Child.WaitForExecAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal("wait for uid_map", error.Stage);
+        Assert.Equal("ECANCELED", error.ErrnoName);
+    }
+}
