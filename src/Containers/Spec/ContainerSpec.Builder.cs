@@ -78,7 +78,7 @@ public sealed partial record ContainerSpec
         string prefix = key + "=";
         return WithProcess(p =>
         {
-            int index = Structural.FindIndex(p.Env, e => e.StartsWith(prefix, StringComparison.Ordinal));
+            int index = Structural.FindIndex(p.Env, e => e is not null && e.StartsWith(prefix, StringComparison.Ordinal));
             string entry = prefix + value;
             return p with { Env = index >= 0 ? p.Env.SetItem(index, entry) : p.Env.Add(entry) };
         });
@@ -113,7 +113,7 @@ public sealed partial record ContainerSpec
         var limit = new PosixRlimit(type, hard, soft);
         return WithProcess(p => p with
         {
-            Rlimits = p.Rlimits.RemoveAll(r => string.Equals(r.Type, type, StringComparison.Ordinal)).Add(limit),
+            Rlimits = p.Rlimits.RemoveAll(r => string.Equals(r?.Type, type, StringComparison.Ordinal)).Add(limit),
         });
     }
 
@@ -122,7 +122,7 @@ public sealed partial record ContainerSpec
     public ContainerSpec WithMount(MountSpec mount)
     {
         ArgumentNullException.ThrowIfNull(mount);
-        int index = Structural.FindIndex(Mounts, m => string.Equals(m.Destination, mount.Destination, StringComparison.Ordinal));
+        int index = Structural.FindIndex(Mounts, m => string.Equals(m?.Destination, mount.Destination, StringComparison.Ordinal));
         return this with { Mounts = index >= 0 ? Mounts.SetItem(index, mount) : Mounts.Add(mount) };
     }
 
@@ -150,7 +150,7 @@ public sealed partial record ContainerSpec
     /// <summary>Shares the host's namespace of <paramref name="type"/> with the container.</summary>
     [Pure]
     public ContainerSpec WithoutNamespace(NamespaceType type) =>
-        WithLinux(l => l with { Namespaces = l.Namespaces.RemoveAll(n => n.Type == type) });
+        WithLinux(l => l with { Namespaces = l.Namespaces.RemoveAll(n => n?.Type == type) });
 
     /// <summary>
     /// Maps container uids <c>[containerId, containerId + size)</c> to host uids from <paramref name="hostId"/>, and
@@ -180,20 +180,69 @@ public sealed partial record ContainerSpec
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "use NetworkMode.None or NetworkMode.Host"),
     };
 
+    /// <summary>Limits the container's memory to <paramref name="bytes"/> (<c>linux.resources.memory.limit</c>); -1 is unlimited.</summary>
+    [Pure]
+    public ContainerSpec WithMemoryLimit(long bytes) => WithResources(r => r with { Memory = (r.Memory ?? new LinuxMemory()) with { Limit = bytes } });
+
+    /// <summary>Limits how many tasks the container may hold (<c>linux.resources.pids.limit</c>); -1 is unlimited.</summary>
+    [Pure]
+    public ContainerSpec WithPidsLimit(long limit) => WithResources(r => r with { Pids = new LinuxPids(limit) });
+
+    /// <summary>
+    /// Limits the container to <paramref name="cpus"/> CPUs' worth of time (for example 0.5), as a quota per
+    /// 100 ms period (<c>linux.resources.cpu.quota</c> and <c>period</c>).
+    /// </summary>
+    [Pure]
+    public ContainerSpec WithCpuLimit(double cpus)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cpus);
+        const ulong period = 100_000;
+        long quota = (long)Math.Round(cpus * period);
+        return WithResources(r => r with { Cpu = (r.Cpu ?? new LinuxCpu()) with { Quota = quota, Period = period } });
+    }
+
     /// <summary>Sets the annotation <paramref name="key"/> to <paramref name="value"/>.</summary>
     [Pure]
     public ContainerSpec WithAnnotation(string key, string value) => this with { Annotations = Annotations.SetItem(key, value) };
 
+    /// <summary>
+    /// Resolves the paths OCI lets a bundle's <c>config.json</c> give relative to the bundle directory — <c>root.path</c>
+    /// and the sources of bind mounts — against <paramref name="bundleDirectory"/>, so the spec passes
+    /// <see cref="Validate"/>'s absolute-path rules. Absolute paths are left as they are.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var spec = (await ContainerSpec.LoadAsync("/srv/bundle/config.json", ct)).ResolveBundlePaths("/srv/bundle");
+    /// </code>
+    /// </example>
+    [Pure]
+    public ContainerSpec ResolveBundlePaths(string bundleDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(bundleDirectory);
+        string bundle = System.IO.Path.GetFullPath(bundleDirectory);
+        string Resolve(string path) => System.IO.Path.GetFullPath(path, bundle);
+        return this with
+        {
+            Root = Root is { Path: { Length: > 0 } rootPath } && !System.IO.Path.IsPathRooted(rootPath) ? Root with { Path = Resolve(rootPath) } : Root,
+            Mounts = Mounts.Select(m => m is { IsBind: true } && m.Source is { Length: > 0 } source && !System.IO.Path.IsPathRooted(source)
+                ? m with { Source = Resolve(source) }
+                : m).ToImmutableArray(),
+        };
+    }
+
     private ContainerSpec WithProcess(Func<ProcessSpec, ProcessSpec> change) => this with { Process = change(Process ?? new ProcessSpec()) };
 
     private ContainerSpec WithLinux(Func<LinuxSpec, LinuxSpec> change) => this with { Linux = change(Linux ?? new LinuxSpec()) };
+
+    private ContainerSpec WithResources(Func<LinuxResources, LinuxResources> change) =>
+        WithLinux(l => l with { Resources = change(l.Resources ?? new LinuxResources()) });
 
     private ContainerSpec WithUserNamespace() =>
         Linux?.FindNamespace(NamespaceType.User) is null ? WithNamespace(NamespaceType.User) : this;
 
     private ContainerSpec SetNamespace(LinuxNamespace ns) => WithLinux(l =>
     {
-        int index = Structural.FindIndex(l.Namespaces, n => n.Type == ns.Type);
+        int index = Structural.FindIndex(l.Namespaces, n => n?.Type == ns.Type);
         return l with { Namespaces = index >= 0 ? l.Namespaces.SetItem(index, ns) : l.Namespaces.Add(ns) };
     });
 }

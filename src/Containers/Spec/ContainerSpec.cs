@@ -19,7 +19,7 @@ public sealed partial record ContainerSpec
     public const string CurrentOciVersion = "1.2.1";
 
     /// <summary>The version of the OCI runtime spec the config follows (<c>ociVersion</c>).</summary>
-    public string OciVersion { get; init; } = CurrentOciVersion;
+    public string OciVersion { get; init => field = value ?? ""; } = CurrentOciVersion;
 
     /// <summary>The program to run (<c>process</c>); a container cannot start without one.</summary>
     public ProcessSpec? Process { get; init; }
@@ -42,6 +42,9 @@ public sealed partial record ContainerSpec
     /// <summary>Free-form metadata (<c>annotations</c>), by convention keyed with reverse domain names.</summary>
     public ImmutableSortedDictionary<string, string> Annotations { get; init => field = Structural.OrEmpty(value); } =
         ImmutableSortedDictionary<string, string>.Empty;
+
+    /// <summary>The spec as one-line <c>config.json</c>, which shows every list's content (unlike a record's default).</summary>
+    public override string ToString() => System.Text.Json.JsonSerializer.Serialize(this, SpecJsonContext.CompactSpec);
 
     /// <summary>Whether both specs have the same content, comparing lists by content and order.</summary>
     public bool Equals(ContainerSpec? other) =>

@@ -27,6 +27,9 @@ public sealed record LinuxSpec
     public ImmutableSortedDictionary<string, string> Sysctl { get; init => field = Structural.OrEmpty(value); } =
         ImmutableSortedDictionary<string, string>.Empty;
 
+    /// <summary>Cgroup limits (<c>resources</c>); null sets none.</summary>
+    public LinuxResources? Resources { get; init; }
+
     /// <summary>The cgroup to place the container in (<c>cgroupsPath</c>), or null to let the runtime choose.</summary>
     public string? CgroupsPath { get; init; }
 
@@ -35,7 +38,7 @@ public sealed record LinuxSpec
     {
         foreach (var ns in Namespaces)
         {
-            if (ns.Type == type)
+            if (ns is not null && ns.Type == type)
             {
                 return ns;
             }
@@ -49,10 +52,10 @@ public sealed record LinuxSpec
         other is not null && Structural.Equal(Namespaces, other.Namespaces)
         && Structural.Equal(UidMappings, other.UidMappings) && Structural.Equal(GidMappings, other.GidMappings)
         && Structural.Equal(MaskedPaths, other.MaskedPaths) && Structural.Equal(ReadonlyPaths, other.ReadonlyPaths)
-        && Structural.Equal(Sysctl, other.Sysctl) && string.Equals(CgroupsPath, other.CgroupsPath, StringComparison.Ordinal);
+        && Structural.Equal(Sysctl, other.Sysctl) && Resources == other.Resources && string.Equals(CgroupsPath, other.CgroupsPath, StringComparison.Ordinal);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(
         Structural.Hash(Namespaces), Structural.Hash(UidMappings), Structural.Hash(GidMappings),
-        Structural.Hash(MaskedPaths), Structural.Hash(ReadonlyPaths), Structural.Hash(Sysctl), CgroupsPath);
+        Structural.Hash(MaskedPaths), Structural.Hash(ReadonlyPaths), Structural.Hash(Sysctl), HashCode.Combine(Resources, CgroupsPath));
 }

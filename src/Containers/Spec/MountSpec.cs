@@ -15,10 +15,10 @@ namespace Containers.Spec;
 public sealed record MountSpec
 {
     /// <summary>The absolute path inside the container (<c>destination</c>).</summary>
-    public string Destination { get; init; } = "";
+    public string Destination { get; init => field = value ?? ""; } = "";
 
     /// <summary>The filesystem type as <c>mount(2)</c> takes it (<c>type</c>): <c>bind</c>, <c>tmpfs</c>, <c>proc</c>, ….</summary>
-    public string Type { get; init; } = "";
+    public string Type { get; init => field = value ?? ""; } = "";
 
     /// <summary>The device, directory or pseudo name to mount (<c>source</c>); for a bind, the host path.</summary>
     public string? Source { get; init; }
@@ -28,6 +28,10 @@ public sealed record MountSpec
     /// <c>rbind</c>, <c>size=65536k</c>, ….
     /// </summary>
     public ImmutableArray<string> Options { get; init => field = Structural.OrEmpty(value); } = [];
+
+    /// <summary>Whether this is a bind mount: type <c>bind</c>, or a <c>bind</c> or <c>rbind</c> option (as runc reads it).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsBind => Type == "bind" || Options.Contains("bind") || Options.Contains("rbind");
 
     /// <summary>A recursive bind mount of the host path <paramref name="source"/> at <paramref name="destination"/>.</summary>
     /// <param name="source">The absolute host path to bind.</param>

@@ -12,7 +12,7 @@ public sealed record ProcessSpec
     public ConsoleSize? ConsoleSize { get; init; }
 
     /// <summary>The identity the process runs as (<c>user</c>).</summary>
-    public UserSpec User { get; init; } = new();
+    public UserSpec User { get; init => field = value ?? new(); } = new();
 
     /// <summary>
     /// The program and its arguments (<c>args</c>), as <c>execve(2)</c> receives them. <c>Args[0]</c> is an absolute
@@ -24,7 +24,10 @@ public sealed record ProcessSpec
     public ImmutableArray<string> Env { get; init => field = Structural.OrEmpty(value); } = [];
 
     /// <summary>The absolute working directory inside the container (<c>cwd</c>).</summary>
-    public string Cwd { get; init; } = "/";
+    public string Cwd { get; init => field = value ?? ""; } = "/";
+
+    /// <summary>The capability sets (<c>capabilities</c>); null leaves the choice to the runtime.</summary>
+    public LinuxCapabilities? Capabilities { get; init; }
 
     /// <summary>Resource limits (<c>rlimits</c>), at most one per type.</summary>
     public ImmutableArray<PosixRlimit> Rlimits { get; init => field = Structural.OrEmpty(value); } = [];
@@ -36,10 +39,12 @@ public sealed record ProcessSpec
     public bool Equals(ProcessSpec? other) =>
         other is not null && Terminal == other.Terminal && ConsoleSize == other.ConsoleSize && User == other.User
         && Structural.Equal(Args, other.Args) && Structural.Equal(Env, other.Env)
-        && string.Equals(Cwd, other.Cwd, StringComparison.Ordinal) && Structural.Equal(Rlimits, other.Rlimits)
+        && string.Equals(Cwd, other.Cwd, StringComparison.Ordinal) && Capabilities == other.Capabilities
+        && Structural.Equal(Rlimits, other.Rlimits)
         && NoNewPrivileges == other.NoNewPrivileges;
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(
-        Terminal, ConsoleSize, User, Structural.Hash(Args), Structural.Hash(Env), Cwd, Structural.Hash(Rlimits), NoNewPrivileges);
+        HashCode.Combine(Terminal, ConsoleSize, User, Structural.Hash(Args), Structural.Hash(Env)),
+        Cwd, Capabilities, Structural.Hash(Rlimits), NoNewPrivileges);
 }

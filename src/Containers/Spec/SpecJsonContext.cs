@@ -21,10 +21,17 @@ internal sealed partial class SpecJsonContext : JsonSerializerContext
 {
     /// <summary>The metadata every read and write of a spec uses: the generated one, leaving out empty collections.</summary>
     // A static property of this class would be initialised before the generated Default, so it is built on first use.
-    public static JsonTypeInfo<ContainerSpec> Spec => field ??= (JsonTypeInfo<ContainerSpec>)new JsonSerializerOptions(Default.Options)
-    {
-        TypeInfoResolver = Default.WithAddedModifier(OmitEmptyCollections),
-    }.GetTypeInfo(typeof(ContainerSpec));
+    public static JsonTypeInfo<ContainerSpec> Spec => field ??= Create(writeIndented: true);
+
+    /// <summary>As <see cref="Spec"/>, written on one line.</summary>
+    public static JsonTypeInfo<ContainerSpec> CompactSpec => field ??= Create(writeIndented: false);
+
+    private static JsonTypeInfo<ContainerSpec> Create(bool writeIndented) =>
+        (JsonTypeInfo<ContainerSpec>)new JsonSerializerOptions(Default.Options)
+        {
+            TypeInfoResolver = Default.WithAddedModifier(OmitEmptyCollections),
+            WriteIndented = writeIndented,
+        }.GetTypeInfo(typeof(ContainerSpec));
 
     // runc and the spec's examples omit empty lists and maps; writing them would only add noise.
     private static void OmitEmptyCollections(JsonTypeInfo typeInfo)

@@ -24,7 +24,12 @@ internal static class SpecValidator
             ValidateProcess(spec.Process, errors);
         }
 
-        if (spec.Root is { } root)
+        if (spec.Root?.Path is { Length: > 0 } rootPath && rootPath[0] != '/')
+        {
+            errors.Add(new("root.path", $"must be an absolute path (starting with '/'), got '{rootPath}': "
+                + "for a bundle's config.json, resolve it with ResolveBundlePaths(bundleDirectory)"));
+        }
+        else if (spec.Root is { } root)
         {
             RequireAbsolute(root.Path, "root.path", errors);
         }
@@ -36,7 +41,10 @@ internal static class SpecValidator
 
         for (int i = 0; i < spec.Mounts.Length; i++)
         {
-            ValidateMount(spec.Mounts[i], $"mounts[{i}]", errors);
+            if (NotNull(spec.Mounts[i], $"mounts[{i}]", errors) is { } mount)
+            {
+                ValidateMount(mount, $"mounts[{i}]", errors);
+            }
         }
 
         if (spec.Linux is { } linux)
@@ -58,6 +66,11 @@ internal static class SpecValidator
             errors.Add(new("process.args[0]", "must not be empty: give the program's absolute path or a name found in PATH"));
         }
 
+        for (int i = 1; i < process.Args.Length; i++)
+        {
+            NotNull(process.Args[i], $"process.args[{i}]", errors);
+        }
+
         for (int i = 0; i < process.Env.Length; i++)
         {
             string entry = process.Env[i] ?? "";
@@ -68,6 +81,11 @@ internal static class SpecValidator
         }
 
         RequireAbsolute(process.Cwd, "process.cwd", errors);
+        if (process.Capabilities is { } capabilities)
+        {
+            ValidateCapabilities(capabilities, errors);
+        }
+
         if (process.ConsoleSize is not null && !process.Terminal)
         {
             errors.Add(new("process.consoleSize", "needs process.terminal to be true: a console size applies only to a terminal"));
@@ -81,8 +99,12 @@ internal static class SpecValidator
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < process.Rlimits.Length; i++)
         {
-            var limit = process.Rlimits[i];
             string path = $"process.rlimits[{i}]";
+            if (NotNull(process.Rlimits[i], path, errors) is not { } limit)
+            {
+                continue;
+            }
+
             if (!PosixRlimit.KnownTypes.Contains(limit.Type, StringComparer.Ordinal))
             {
                 errors.Add(new($"{path}.type", $"unknown resource limit '{limit.Type}': use an RLIMIT_* name from setrlimit(2), such as RLIMIT_NOFILE"));
@@ -107,15 +129,25 @@ internal static class SpecValidator
             errors.Add(new($"{path}.destination", $"must not contain '..' components, got '{mount.Destination}'"));
         }
 
+        if (mount.IsBind && string.IsNullOrEmpty(mount.Source))
+        {
+            errors.Add(new($"{path}.source", "must not be empty for a bind mount: give the host path to bind"));
+        }
+
+        for (int i = 0; i < mount.Options.Length; i++)
+        {
+            NotNull(mount.Options[i], $"{path}.options[{i}]", errors);
+        }
+
         if (string.IsNullOrEmpty(mount.Type))
         {
             errors.Add(new($"{path}.type", "must not be empty: use a filesystem type such as bind, tmpfs or proc"));
         }
         else if (mount.Type == "tmpfs")
         {
-            foreach (string option in mount.Options)
+            foreach (string? option in mount.Options)
             {
-                if (option.StartsWith("size=", StringComparison.Ordinal) && !IsTmpfsSize(option["size=".Length..]))
+                if (option is not null && option.StartsWith("size=", StringComparison.Ordinal) && !IsTmpfsSize(option["size=".Length..]))
                 {
                     errors.Add(new($"{path}.options", $"'{option}' is not a tmpfs size: use bytes with an optional k, m or g suffix, or a percentage such as 50%"));
                 }
@@ -128,8 +160,12 @@ internal static class SpecValidator
         var seen = new HashSet<NamespaceType>();
         for (int i = 0; i < linux.Namespaces.Length; i++)
         {
-            var ns = linux.Namespaces[i];
             string path = $"linux.namespaces[{i}]";
+            if (NotNull(linux.Namespaces[i], path, errors) is not { } ns)
+            {
+                continue;
+            }
+
             if (!Enum.IsDefined(ns.Type))
             {
                 errors.Add(new($"{path}.type", $"unknown namespace type {(int)ns.Type}: use one of {string.Join(", ", NamespaceTypeNames.All)}"));
@@ -147,6 +183,11 @@ internal static class SpecValidator
 
         ValidateMappings(linux, linux.UidMappings, "linux.uidMappings", errors);
         ValidateMappings(linux, linux.GidMappings, "linux.gidMappings", errors);
+        if (linux.Resources is { } resources)
+        {
+            ValidateResources(resources, errors);
+        }
+
         for (int i = 0; i < linux.MaskedPaths.Length; i++)
         {
             RequireAbsolute(linux.MaskedPaths[i], $"linux.maskedPaths[{i}]", errors);
@@ -155,6 +196,71 @@ internal static class SpecValidator
         for (int i = 0; i < linux.ReadonlyPaths.Length; i++)
         {
             RequireAbsolute(linux.ReadonlyPaths[i], $"linux.readonlyPaths[{i}]", errors);
+        }
+    }
+
+    private static void ValidateResources(LinuxResources resources, List<SpecError> errors)
+    {
+        const string path = "linux.resources";
+        if (resources.Memory is { } memory)
+        {
+            RequireLimit(memory.Limit, $"{path}.memory.limit", "bytes", errors);
+            RequireLimit(memory.Reservation, $"{path}.memory.reservation", "bytes", errors);
+            RequireLimit(memory.Swap, $"{path}.memory.swap", "bytes", errors);
+            if (memory is { Limit: > 0, Swap: > 0 } && memory.Swap < memory.Limit)
+            {
+                errors.Add(new($"{path}.memory.swap", $"must be at least memory.limit ({memory.Limit}): it limits memory plus swap, got {memory.Swap}"));
+            }
+        }
+
+        if (resources.Cpu is { } cpu)
+        {
+            RequireLimit(cpu.Quota, $"{path}.cpu.quota", "microseconds", errors);
+            if (cpu.Period is < 1_000 or > 1_000_000)
+            {
+                errors.Add(new($"{path}.cpu.period", $"must be between 1000 and 1000000 microseconds, got {cpu.Period}"));
+            }
+
+            if (cpu.Shares is < 2)
+            {
+                errors.Add(new($"{path}.cpu.shares", $"must be at least 2, got {cpu.Shares}"));
+            }
+
+            RequireCpuList(cpu.Cpus, $"{path}.cpu.cpus", errors);
+            RequireCpuList(cpu.Mems, $"{path}.cpu.mems", errors);
+        }
+
+        if (resources.Pids is { } pids)
+        {
+            RequireLimit(pids.Limit, $"{path}.pids.limit", "tasks", errors);
+        }
+    }
+
+    private static void RequireLimit(long? value, string path, string unit, List<SpecError> errors)
+    {
+        if (value is <= 0 and not -1)
+        {
+            errors.Add(new(path, $"must be a positive number of {unit}, or -1 for unlimited, got {value}"));
+        }
+    }
+
+    // A cpuset list as cpuset(7) writes it: "0-3,5,7-8".
+    private static void RequireCpuList(string? value, string path, List<SpecError> errors)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        foreach (string range in value.Split(','))
+        {
+            string[] bounds = range.Split('-');
+            var numbers = bounds.Select(b => uint.TryParse(b, NumberStyles.None, CultureInfo.InvariantCulture, out uint n) ? n : (uint?)null).ToArray();
+            if (bounds.Length > 2 || numbers.Any(n => n is null) || (numbers.Length == 2 && numbers[0] > numbers[1]))
+            {
+                errors.Add(new(path, $"must be a list such as '0-3,5', got '{value}'"));
+                return;
+            }
         }
     }
 
@@ -173,7 +279,11 @@ internal static class SpecValidator
 
         for (int i = 0; i < mappings.Length; i++)
         {
-            var mapping = mappings[i];
+            if (NotNull(mappings[i], $"{path}[{i}]", errors) is not { } mapping)
+            {
+                continue;
+            }
+
             if (mapping.Size == 0)
             {
                 errors.Add(new($"{path}[{i}].size", "must be at least 1"));
@@ -183,7 +293,7 @@ internal static class SpecValidator
             for (int j = 0; j < i; j++)
             {
                 var other = mappings[j];
-                if (other.Size == 0)
+                if (other is null || other.Size == 0)
                 {
                     continue;
                 }
@@ -199,6 +309,39 @@ internal static class SpecValidator
                 }
             }
         }
+    }
+
+    private static void ValidateCapabilities(LinuxCapabilities capabilities, List<SpecError> errors)
+    {
+        (string Name, System.Collections.Immutable.ImmutableArray<string> Set)[] sets =
+        [
+            ("bounding", capabilities.Bounding), ("effective", capabilities.Effective), ("inheritable", capabilities.Inheritable),
+            ("permitted", capabilities.Permitted), ("ambient", capabilities.Ambient),
+        ];
+        foreach (var (name, set) in sets)
+        {
+            for (int i = 0; i < set.Length; i++)
+            {
+                string? capability = set[i];
+                if (capability is null || !capability.StartsWith("CAP_", StringComparison.Ordinal) || capability.Length == 4
+                    || !capability.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c == '_'))
+                {
+                    errors.Add(new($"process.capabilities.{name}[{i}]", $"must be a capability name such as CAP_NET_BIND_SERVICE (capabilities(7)), got '{capability}'"));
+                }
+            }
+        }
+    }
+
+    // A list entry read from JSON "null": reported here so no later rule dereferences it.
+    private static T? NotNull<T>(T? item, string path, List<SpecError> errors)
+        where T : class
+    {
+        if (item is null)
+        {
+            errors.Add(new(path, "must not be null"));
+        }
+
+        return item;
     }
 
     private static bool Overlap(ulong start, ulong otherStart, ulong size, ulong otherSize) =>

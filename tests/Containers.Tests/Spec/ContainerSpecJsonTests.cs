@@ -6,8 +6,8 @@ namespace Containers.Tests.Spec;
 
 public class ContainerSpecJsonTests
 {
-    // Shaped like `runc spec --rootless` output, plus a joined namespace, sysctls and annotations; it also carries
-    // fields this model leaves out (capabilities, resources, seccomp) which reading must ignore.
+    // Shaped like `runc spec --rootless` output, plus a joined namespace, sysctls, limits and annotations; it also
+    // carries fields this model leaves out (resources.devices, apparmorProfile) which reading must ignore.
     internal const string RuncConfig = """
         {
           "ociVersion": "1.2.0",
@@ -18,7 +18,13 @@ public class ContainerSpecJsonTests
             "args": ["sh"],
             "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
             "cwd": "/",
-            "capabilities": { "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"] },
+            "capabilities": {
+              "bounding": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+              "effective": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+              "permitted": ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
+              "ambient": ["CAP_NET_BIND_SERVICE"]
+            },
+            "apparmorProfile": "unconfined",
             "rlimits": [{ "type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024 }],
             "noNewPrivileges": true
           },
@@ -36,7 +42,12 @@ public class ContainerSpecJsonTests
             "uidMappings": [{ "containerID": 0, "hostID": 1000, "size": 1 }],
             "gidMappings": [{ "containerID": 0, "hostID": 1000, "size": 1 }],
             "sysctl": { "net.ipv4.ip_forward": "1" },
-            "resources": { "devices": [{ "allow": false, "access": "rwm" }] },
+            "resources": {
+              "devices": [{ "allow": false, "access": "rwm" }],
+              "memory": { "limit": 536870912, "reservation": 268435456, "swap": 1073741824 },
+              "cpu": { "shares": 512, "quota": 50000, "period": 100000, "cpus": "0-1", "mems": "0" },
+              "pids": { "limit": 64 }
+            },
             "cgroupsPath": "/containers/runc",
             "namespaces": [
               { "type": "pid" },
@@ -71,6 +82,11 @@ public class ContainerSpecJsonTests
         Assert.Equal("/", process.Cwd);
         Assert.Equal([new PosixRlimit("RLIMIT_NOFILE", 1024, 1024)], process.Rlimits);
         Assert.True(process.NoNewPrivileges);
+        var capabilities = Assert.IsType<LinuxCapabilities>(process.Capabilities);
+        Assert.Equal(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"], capabilities.Bounding);
+        Assert.Equal(capabilities.Bounding, capabilities.Permitted);
+        Assert.Empty(capabilities.Inheritable);
+        Assert.Equal(["CAP_NET_BIND_SERVICE"], capabilities.Ambient);
         Assert.Equal(new RootSpec("rootfs", Readonly: true), spec.Root);
         Assert.Equal("runc", spec.Hostname);
         Assert.Equal(6, spec.Mounts.Length);
@@ -82,6 +98,9 @@ public class ContainerSpecJsonTests
         Assert.Equal([new LinuxIdMapping(0, 1000, 1)], linux.GidMappings);
         Assert.Equal("1", linux.Sysctl["net.ipv4.ip_forward"]);
         Assert.Equal("/containers/runc", linux.CgroupsPath);
+        Assert.Equal(new LinuxMemory { Limit = 512L << 20, Reservation = 256L << 20, Swap = 1L << 30 }, linux.Resources!.Memory);
+        Assert.Equal(new LinuxCpu { Shares = 512, Quota = 50_000, Period = 100_000, Cpus = "0-1", Mems = "0" }, linux.Resources.Cpu);
+        Assert.Equal(new LinuxPids(64), linux.Resources.Pids);
         Assert.Equal(
             [NamespaceType.Pid, NamespaceType.Ipc, NamespaceType.Uts, NamespaceType.Mount, NamespaceType.User, NamespaceType.Network],
             linux.Namespaces.Select(n => n.Type));
@@ -111,8 +130,8 @@ public class ContainerSpecJsonTests
         var original = JsonNode.Parse(RuncConfig)!.AsObject();
 
         // Remove what the model does not carry, then the documents must be equal node for node.
-        original["process"]!.AsObject().Remove("capabilities");
-        original["linux"]!.AsObject().Remove("resources");
+        original["process"]!.AsObject().Remove("apparmorProfile");
+        original["linux"]!["resources"]!.AsObject().Remove("devices");
         Assert.True(JsonNode.DeepEquals(original, written), written.ToJsonString());
     }
 
@@ -250,5 +269,41 @@ public class ContainerSpecJsonTests
         Assert.NotEqual(a, b.WithEnv("A", "2"));
         Assert.Equal(new ProcessSpec { Args = default }, new ProcessSpec { Args = [] });
         Assert.Equal(ImmutableArray<string>.Empty, new MountSpec { Options = default }.Options);
+    }
+
+    [Fact]
+    public void Missing_fields_read_as_empty_so_validation_reports_the_required_ones()
+    {
+        var spec = ContainerSpec.FromJson("""{ "process": { "args": ["x"] }, "mounts": [ {} ] }""");
+
+        Assert.Equal(new UserSpec(), spec.Process!.User);
+        Assert.Empty(spec.Process.Env);
+        Assert.Empty(spec.Mounts[0].Options);
+        Assert.Equal(
+            ["ociVersion", "process.cwd", "mounts[0].destination", "mounts[0].type"],
+            spec.Validate().Select(e => e.JsonPath));
+    }
+
+    [Fact]
+    public void Malformed_json_is_an_error_with_its_line()
+    {
+        var e = Assert.Throws<InvalidSpecException>(() => ContainerSpec.FromJson("{\n  \"hostname\": \"a\",\n  oops\n}"));
+
+        var error = Assert.Single(e.Errors);
+        Assert.Contains("(line 3,", error.Message, StringComparison.Ordinal);
+        Assert.Equal($"invalid container spec (1 problem): {error}", e.Message);
+        Assert.Equal($"{error.JsonPath}: {error.Message}", error.ToString());
+    }
+
+    [Fact]
+    public void ToString_is_the_spec_as_one_line_json()
+    {
+        var spec = ContainerSpec.For("/bin/echo", "hi");
+
+        string text = spec.ToString();
+
+        Assert.DoesNotContain('\n', text);
+        Assert.Contains("\"args\":[\"/bin/echo\",\"hi\"]", text, StringComparison.Ordinal);
+        Assert.Equal(spec, ContainerSpec.FromJson(text));
     }
 }

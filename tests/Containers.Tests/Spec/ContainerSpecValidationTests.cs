@@ -1,0 +1,181 @@
+using Containers.Spec;
+
+namespace Containers.Tests.Spec;
+
+public class ContainerSpecValidationTests
+{
+    private static readonly ContainerSpec Valid = ContainerSpec.For("/bin/true");
+
+    public static TheoryData<string, ContainerSpec, string, string> InvalidSpecs => new()
+    {
+        { "no process", Valid with { Process = null }, "process", "must be set" },
+        { "empty oci version", Valid with { OciVersion = "" }, "ociVersion", "must not be empty" },
+        { "empty args", ContainerSpec.For(), "process.args", "must not be empty: give the program to run" },
+        { "empty program", ContainerSpec.For("", "x"), "process.args[0]", "must not be empty" },
+        { "relative cwd", Valid.WithWorkingDirectory("work"), "process.cwd", "must be an absolute path" },
+        { "empty cwd", Valid.WithWorkingDirectory(""), "process.cwd", "must not be empty" },
+        { "relative root", Valid.WithRootfs("rootfs"), "root.path", "must be an absolute path (starting with '/'), got 'rootfs'" },
+        { "empty root", Valid.WithRootfs(""), "root.path", "must not be empty" },
+        { "relative mount destination", Valid.WithTmpfs("tmp"), "mounts[5].destination", "must be an absolute path" },
+        { "dot-dot in mount destination", Valid.WithTmpfs("/tmp/../etc"), "mounts[5].destination", "'..'" },
+        { "dot-dot at the end of a mount destination", Valid.WithTmpfs("/tmp/.."), "mounts[5].destination", "'..'" },
+        { "empty mount type", Valid.WithMount(new MountSpec { Destination = "/x" }), "mounts[5].type", "must not be empty" },
+        { "bad tmpfs size", Valid.WithMount(MountSpec.Tmpfs("/t") with { Options = ["size=lots"] }), "mounts[5].options", "'size=lots' is not a tmpfs size" },
+        { "empty tmpfs size", Valid.WithMount(MountSpec.Tmpfs("/t") with { Options = ["size="] }), "mounts[5].options", "not a tmpfs size" },
+        { "tmpfs size with a bad suffix", Valid.WithMount(MountSpec.Tmpfs("/t") with { Options = ["size=10x"] }), "mounts[5].options", "not a tmpfs size" },
+        { "undefined namespace type", Valid.WithNamespace((NamespaceType)42), "linux.namespaces[5].type", "unknown namespace type 42" },
+        { "duplicate namespace", WithNamespaces(Valid, new(NamespaceType.Pid), new(NamespaceType.Pid, "/proc/1/ns/pid")), "linux.namespaces[1].type", "listed more than once" },
+        { "relative namespace path", Valid.WithNamespacePath(NamespaceType.Network, "proc/1/ns/net"), "linux.namespaces[1].path", "must be an absolute path" },
+        { "hostname without uts", Valid.WithHostname("box").WithoutNamespace(NamespaceType.Uts), "hostname", "needs a new uts namespace" },
+        { "hostname with a joined uts", Valid.WithHostname("box").WithNamespacePath(NamespaceType.Uts, "/proc/1/ns/uts"), "hostname", "needs a new uts namespace" },
+        { "uid mapping without user namespace", Valid.WithUidMapping(0, 1000, 1).WithoutNamespace(NamespaceType.User), "linux.uidMappings", "needs a new user namespace" },
+        { "gid mapping into a joined user namespace", Valid.WithGidMapping(0, 1000, 1).WithNamespacePath(NamespaceType.User, "/proc/1/ns/user"), "linux.gidMappings", "needs a new user namespace" },
+        { "zero-size mapping", Valid.WithUidMapping(0, 1000, 0), "linux.uidMappings[0].size", "must be at least 1" },
+        { "overlapping container ids", Valid.WithUidMapping(0, 1000, 10).WithUidMapping(9, 5000, 1), "linux.uidMappings[1]", "containerID range overlaps linux.uidMappings[0]" },
+        { "overlapping host ids", Valid.WithGidMapping(0, 1000, 10).WithGidMapping(100, 1005, 10), "linux.gidMappings[1]", "hostID range overlaps linux.gidMappings[0]" },
+        { "env without =", Valid.WithEnv("A", "1") with { Process = Valid.Process! with { Env = ["PATH=/bin", "NOVALUE"] } }, "process.env[1]", "must be KEY=VALUE with a non-empty KEY, got 'NOVALUE'" },
+        { "env with empty key", Valid.WithEnv("", "x"), "process.env[1]", "non-empty KEY" },
+        { "unknown rlimit", Valid.WithRlimit("RLIMIT_FILES", 1, 1), "process.rlimits[0].type", "unknown resource limit 'RLIMIT_FILES'" },
+        { "duplicate rlimit", Valid with { Process = Valid.Process! with { Rlimits = [new("RLIMIT_NOFILE", 2, 2), new("RLIMIT_NOFILE", 3, 3)] } }, "process.rlimits[1].type", "more than once" },
+        { "soft above hard", Valid.WithRlimit("RLIMIT_NOFILE", soft: 2048, hard: 1024), "process.rlimits[0].soft", "must not exceed hard (1024), got 2048" },
+        { "umask above 0777", Valid.WithUmask(512), "process.user.umask", "at most 0777" },
+        { "console size without terminal", Valid with { Process = Valid.Process! with { ConsoleSize = new(24, 80) } }, "process.consoleSize", "needs process.terminal" },
+        { "relative masked path", Valid with { Linux = Valid.Linux! with { MaskedPaths = ["proc/kcore"] } }, "linux.maskedPaths[0]", "absolute" },
+        { "relative readonly path", Valid with { Linux = Valid.Linux! with { ReadonlyPaths = ["/proc/sys", "sys"] } }, "linux.readonlyPaths[1]", "absolute" },
+        { "bind mount without source", Valid.WithMount(new MountSpec { Destination = "/x", Type = "none", Options = ["rbind"] }), "mounts[5].source", "must not be empty for a bind mount" },
+        { "capability without CAP_ prefix", WithCapabilities(new() { Bounding = ["CAP_KILL", "NET_ADMIN"] }), "process.capabilities.bounding[1]", "got 'NET_ADMIN'" },
+        { "lowercase capability", WithCapabilities(new() { Ambient = ["cap_kill"] }), "process.capabilities.ambient[0]", "capability name" },
+        { "bare CAP_", WithCapabilities(new() { Effective = ["CAP_"] }), "process.capabilities.effective[0]", "capability name" },
+        { "zero memory limit", Valid.WithMemoryLimit(0), "linux.resources.memory.limit", "must be a positive number of bytes, or -1 for unlimited, got 0" },
+        { "negative memory reservation", WithResources(new() { Memory = new() { Reservation = -2 } }), "linux.resources.memory.reservation", "or -1 for unlimited" },
+        { "swap below memory limit", WithResources(new() { Memory = new() { Limit = 100, Swap = 50 } }), "linux.resources.memory.swap", "must be at least memory.limit (100)" },
+        { "zero pids limit", Valid.WithPidsLimit(0), "linux.resources.pids.limit", "positive number of tasks" },
+        { "zero cpu quota", WithResources(new() { Cpu = new() { Quota = 0 } }), "linux.resources.cpu.quota", "positive number of microseconds" },
+        { "cpu period too short", WithResources(new() { Cpu = new() { Period = 999 } }), "linux.resources.cpu.period", "between 1000 and 1000000" },
+        { "cpu period too long", WithResources(new() { Cpu = new() { Period = 1_000_001 } }), "linux.resources.cpu.period", "between 1000 and 1000000" },
+        { "cpu shares below 2", WithResources(new() { Cpu = new() { Shares = 1 } }), "linux.resources.cpu.shares", "at least 2" },
+        { "malformed cpu list", WithResources(new() { Cpu = new() { Cpus = "0-" } }), "linux.resources.cpu.cpus", "must be a list such as '0-3,5', got '0-'" },
+        { "backwards cpu range", WithResources(new() { Cpu = new() { Cpus = "3-1" } }), "linux.resources.cpu.cpus", "got '3-1'" },
+        { "malformed mems list", WithResources(new() { Cpu = new() { Mems = "a" } }), "linux.resources.cpu.mems", "got 'a'" },
+    };
+
+    public static TheoryData<string, ContainerSpec> ValidSpecs => new()
+    {
+        { "defaults", Valid },
+        { "a program name found in PATH", ContainerSpec.For("sh", "-c", "true") },
+        { "absolute root", Valid.WithRootfs("/srv/rootfs", readOnly: true) },
+        { "no hostname without uts", Valid.WithoutNamespace(NamespaceType.Uts) },
+        { "no linux section", Valid with { Linux = null, Mounts = [] } },
+        { "joined namespaces", Valid.WithNamespacePath(NamespaceType.Network, "/proc/1/ns/net").WithNamespacePath(NamespaceType.Ipc, "/proc/1/ns/ipc") },
+        { "every tmpfs size form", Valid.WithMount(MountSpec.Tmpfs("/t") with { Options = ["size=1024", "size=64k", "size=2M", "size=1g", "size=50%"] }) },
+        { "size options on other filesystems are theirs to judge", Valid.WithMount(new MountSpec { Destination = "/x", Type = "ext4", Options = ["size=whatever"] }) },
+        { "adjacent id ranges", Valid.WithUidMapping(0, 1000, 1).WithUidMapping(1, 100000, 65536).WithGidMapping(0, 1000, 1).WithGidMapping(1, 1001, 10) },
+        { "env value containing =", Valid.WithEnv("OPTS", "a=b") },
+        { "env with empty value", Valid.WithEnv("EMPTY", "") },
+        { "every known rlimit", PosixRlimit.KnownTypes.Aggregate(Valid, (s, t) => s.WithRlimit(t, 1, 2)) },
+        { "soft equal to hard", Valid.WithRlimit("RLIMIT_CORE", 0, 0) },
+        { "umask 0777", Valid.WithUmask(511) },
+        { "terminal with console size", Valid.WithTerminal() with { Process = Valid.WithTerminal().Process! with { ConsoleSize = new(24, 80) } } },
+        { "a dot-dot inside a name", Valid.WithTmpfs("/data/..hidden") },
+        { "capabilities", WithCapabilities(new() { Bounding = ["CAP_KILL", "CAP_NET_BIND_SERVICE"], Ambient = ["CAP_NET_BIND_SERVICE"] }) },
+        { "a bind by type with a source", Valid.WithBindMount("/srv", "/srv") },
+        { "unlimited resources", WithResources(new() { Memory = new() { Limit = -1, Reservation = -1, Swap = -1 }, Cpu = new() { Quota = -1 }, Pids = new(-1) }) },
+        { "swap unlimited with a memory limit", WithResources(new() { Memory = new() { Limit = 1 << 20, Swap = -1 } }) },
+        { "builder limits", Valid.WithMemoryLimit(64 << 20).WithPidsLimit(32).WithCpuLimit(0.5) },
+        { "cpu lists", WithResources(new() { Cpu = new() { Cpus = "0-3,5,7-8", Mems = "0", Shares = 2, Period = 1000 } }) },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidSpecs))]
+    public void An_invalid_spec_reports_the_problem_at_its_json_path(string rule, ContainerSpec spec, string path, string message)
+    {
+        var errors = spec.Validate();
+
+        var error = Assert.Single(errors);
+        Assert.True(error.JsonPath == path, $"{rule}: expected path {path}, got {error}");
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(ValidSpecs))]
+    public void A_valid_spec_has_no_errors(string rule, ContainerSpec spec)
+    {
+        Assert.True(spec.Validate().Count == 0, $"{rule}: {string.Join("; ", spec.Validate())}");
+    }
+
+    [Fact]
+    public void Validate_reports_every_problem_at_once_in_field_order()
+    {
+        var spec = ContainerSpec.For().WithWorkingDirectory("work").WithRootfs("rootfs").WithTmpfs("tmp");
+
+        Assert.Equal(["process.args", "process.cwd", "root.path", "mounts[5].destination"], spec.Validate().Select(e => e.JsonPath));
+    }
+
+    [Fact]
+    public void ThrowIfInvalid_throws_a_containers_exception_listing_every_error()
+    {
+        var spec = ContainerSpec.For().WithRootfs("rootfs");
+
+        var e = Assert.Throws<InvalidSpecException>(spec.ThrowIfInvalid);
+
+        Assert.IsAssignableFrom<ContainersException>(e);
+        Assert.Equal(spec.Validate(), e.Errors);
+        Assert.Equal(
+            "invalid container spec (2 problems): process.args: must not be empty: give the program to run; "
+            + "root.path: must be an absolute path (starting with '/'), got 'rootfs': "
+            + "for a bundle's config.json, resolve it with ResolveBundlePaths(bundleDirectory)",
+            e.Message);
+    }
+
+    [Fact]
+    public void ThrowIfInvalid_does_nothing_for_a_valid_spec()
+    {
+        Valid.ThrowIfInvalid();
+        Assert.Empty(Valid.Validate());
+    }
+
+    [Fact]
+    public void A_config_read_from_json_is_validated_like_a_built_one()
+    {
+        var spec = ContainerSpec.FromJson(ContainerSpecJsonTests.RuncConfig);
+
+        Assert.Equal(["root.path"], spec.Validate().Select(e => e.JsonPath));
+        Assert.Empty(spec.ResolveBundlePaths("/srv/bundle").Validate());
+    }
+
+    private static ContainerSpec WithCapabilities(LinuxCapabilities capabilities) =>
+        Valid with { Process = Valid.Process! with { Capabilities = capabilities } };
+
+    private static ContainerSpec WithResources(LinuxResources resources) => Valid with { Linux = Valid.Linux! with { Resources = resources } };
+
+    private static ContainerSpec WithNamespaces(ContainerSpec spec, params LinuxNamespace[] namespaces) =>
+        spec with { Linux = spec.Linux! with { Namespaces = [.. namespaces] } };
+
+    [Fact]
+    public void Null_list_entries_read_from_json_are_reported_instead_of_crashing()
+    {
+        const string json = """
+            {
+              "ociVersion": "1.2.1",
+              "process": { "args": ["sh", null], "env": [null], "cwd": "/", "rlimits": [null] },
+              "mounts": [null, { "destination": "/t", "type": "tmpfs", "options": [null] }],
+              "linux": {
+                "namespaces": [null, { "type": "user" }],
+                "uidMappings": [null, { "containerID": 0, "hostID": 0, "size": 1 }],
+                "maskedPaths": [null]
+              }
+            }
+            """;
+        var spec = ContainerSpec.FromJson(json);
+
+        var errors = spec.Validate();
+
+        Assert.Equal(
+            [
+                "process.args[1]", "process.env[0]", "process.rlimits[0]", "mounts[0]", "mounts[1].options[0]",
+                "linux.namespaces[0]", "linux.uidMappings[0]", "linux.maskedPaths[0]",
+            ],
+            errors.Select(e => e.JsonPath));
+        Assert.Equal(spec, spec.ResolveBundlePaths("/srv/bundle"));
+    }
+}
