@@ -15,6 +15,7 @@ public sealed partial class ContainerTerminal : IAsyncDisposable
 
     private readonly SafeFileHandle _master;
     private readonly FileStream _writer;
+    private readonly FileStream _reader;
     private readonly Pipe _output = new();
     private readonly Task _pump;
 
@@ -22,6 +23,7 @@ public sealed partial class ContainerTerminal : IAsyncDisposable
     {
         _master = master;
         _writer = new FileStream(master, FileAccess.Write, bufferSize: 0);
+        _reader = new FileStream(master, FileAccess.Read, bufferSize: 0);
         Input = PipeWriter.Create(_writer, new StreamPipeWriterOptions(leaveOpen: true));
         _pump = Task.Run(PumpOutputAsync);
     }
@@ -51,6 +53,7 @@ public sealed partial class ContainerTerminal : IAsyncDisposable
         _master.Dispose();
         await _pump.ConfigureAwait(false);
         await _writer.DisposeAsync().ConfigureAwait(false);
+        await _reader.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task PumpOutputAsync()
@@ -64,7 +67,7 @@ public sealed partial class ContainerTerminal : IAsyncDisposable
                 int read;
                 try
                 {
-                    read = await RandomAccess.ReadAsync(_master, memory, fileOffset: 0).ConfigureAwait(false);
+                    read = await _reader.ReadAsync(memory).ConfigureAwait(false);
                 }
                 catch (IOException)
                 {
