@@ -23,5 +23,12 @@ internal static class Program
     private static IEnumerable<Command> Commands()
     {
         yield return VersionCommand.Create();
+        yield return RunCommand.Create();
+        yield return PsCommand.Create();
+        yield return ExecCommand.Create();
+        yield return LogsCommand.Create();
+        yield return KillCommand.Create();
+        yield return RmCommand.Create();
+        yield return MonitorCommand.Create();
     }
 }

@@ -30,6 +30,7 @@ public sealed class Container : IAsyncDisposable
     private readonly StdioPipes? _stdio;
     private readonly bool _owner;
     private readonly Task<ContainerExit> _exit;
+    private Task _logged = Task.CompletedTask;
     private readonly Lock _gate = new();
     private ContainerState _state;
     private bool _deleted;
@@ -124,7 +125,13 @@ public sealed class Container : IAsyncDisposable
 
     /// <summary>Waits until the container's process has exited and returns how it ended.</summary>
     /// <param name="cancellationToken">Stops waiting (the container keeps running).</param>
-    public Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default) => _exit.WaitAsync(cancellationToken);
+    /// <remarks>With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until all output is in the log.</remarks>
+    public async Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default)
+    {
+        var exit = await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _logged.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return exit;
+    }
 
     /// <summary>Sends <paramref name="signal"/> (a signal number, e.g. 15 for SIGTERM) to the container's first process.</summary>
     /// <param name="signal">The signal number.</param>
@@ -210,6 +217,46 @@ public sealed class Container : IAsyncDisposable
         {
             await ReleaseAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Copies stdout and stderr, line by line, into the JSON-lines log at <paramref name="path"/>.</summary>
+    internal void KeepLog(string path)
+    {
+        var log = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        var gate = new SemaphoreSlim(1, 1);
+        async ValueTask Append(OutputStream stream, string text, bool newline)
+        {
+            await gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await ContainerLog.AppendAsync(log, ContainerLog.Record(stream, newline ? text + "\n" : text), CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        async Task PumpAsync()
+        {
+            try
+            {
+                await Task.WhenAll(
+                    OutputReader.ForEachLineAsync(Stdout, (text, newline) => Append(OutputStream.Stdout, text, newline), CancellationToken.None),
+                    OutputReader.ForEachLineAsync(Stderr, (text, newline) => Append(OutputStream.Stderr, text, newline), CancellationToken.None)).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                // The pipes were released (the container was deleted) while output was still coming.
+            }
+            finally
+            {
+                await log.DisposeAsync().ConfigureAwait(false);
+                gate.Dispose();
+            }
+        }
+
+        _logged = Task.Run(PumpAsync);
     }
 
     internal void Update(Func<ContainerState, ContainerState> change)

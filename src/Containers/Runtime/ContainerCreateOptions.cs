@@ -12,6 +12,13 @@ public sealed record ContainerCreateOptions
     public ContainerStdio Stdio { get; init; } = ContainerStdio.Pipes;
 
     /// <summary>
+    /// Whether the runtime writes the container's output to a JSON-lines log in its state folder
+    /// (<see cref="ContainerState.LogPath"/>, read it with <see cref="ContainerLog.ReadAsync"/>) instead of exposing
+    /// the output pipes. The log stays until the container is deleted. Needs <see cref="ContainerStdio.Pipes"/>.
+    /// </summary>
+    public bool KeepLog { get; init; }
+
+    /// <summary>
     /// Whether a small init runs as pid 1 that reaps zombies and forwards signals to the user's process, for
     /// programs that start children and do not wait for them.
     /// </summary>

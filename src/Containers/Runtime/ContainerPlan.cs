@@ -260,18 +260,14 @@ internal sealed class ContainerPlan
         }
 
         plan.PivotRoot();
-        if (hostRootfs ? spec.Root?.Readonly ?? IsReadOnlyHostRootfs(spec) : spec.Root!.Readonly)
+        var readOnly = hostRootfs
+            ? spec.Annotations.TryGetValue(ContainerAnnotations.ReadOnlyHostRootfs, out var value) && value == "true"
+            : spec.Root!.Readonly;
+        if (readOnly)
         {
             plan.MountSetAttributes("/", MountAttributes.ReadOnly, stage: "make the root read-only");
         }
     }
-
-    /// <summary>The host rootfs is read-only when the spec says so through the annotation the builder and the CLI set.</summary>
-    private static bool IsReadOnlyHostRootfs(ContainerSpec spec) =>
-        spec.Annotations.TryGetValue(ReadOnlyRootAnnotation, out var value) && value == "true";
-
-    /// <summary>Annotation that makes the host rootfs (a null <see cref="ContainerSpec.Root"/>) read-only.</summary>
-    public const string ReadOnlyRootAnnotation = "net.containers.rootfs.readonly";
 
     private static void AddMount(PlanBuilder plan, ContainerSpec spec, MountSpec mount, bool inUserNamespace, CloneFlags flags)
     {

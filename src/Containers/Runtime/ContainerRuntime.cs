@@ -65,6 +65,11 @@ public sealed class ContainerRuntime
         id ??= NewId();
         Runtime.StateDirectory.ValidateId(id);
         spec.ThrowIfInvalid();
+        if (options.KeepLog && (options.Stdio != ContainerStdio.Pipes || spec.Process?.Terminal == true))
+        {
+            throw new ContainersException("a kept log needs pipes for stdio and no terminal: set ContainerCreateOptions.Stdio = Pipes and process.terminal = false");
+        }
+
         var folder = _states.FolderOf(id);
         var plan = ContainerPlan.Compile(spec, options, folder);
         cancellationToken.ThrowIfCancellationRequested();
@@ -79,6 +84,7 @@ public sealed class ContainerRuntime
             OwnerPid = owner.Pid,
             OwnerStartTime = owner.StartTime,
             Command = [.. spec.Process!.Args],
+            LogPath = options.KeepLog ? Path.Combine(folder, "container.log") : null,
         };
         _states.Claim(state);
         try
@@ -88,7 +94,13 @@ public sealed class ContainerRuntime
             state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
             _states.Write(state);
             _logger.LogDebug("container {Id} created: pid {Pid}", id, process.Pid);
-            return new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>());
+            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>());
+            if (state.LogPath is { } log)
+            {
+                container.KeepLog(log);
+            }
+
+            return container;
         }
         catch
         {
