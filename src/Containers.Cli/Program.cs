@@ -30,5 +30,12 @@ internal static class Program
         yield return ExportCommand.Create();
         yield return RmiCommand.Create();
         yield return PruneCommand.Create();
+        yield return RunCommand.Create();
+        yield return PsCommand.Create();
+        yield return ExecCommand.Create();
+        yield return LogsCommand.Create();
+        yield return KillCommand.Create();
+        yield return RmCommand.Create();
+        yield return MonitorCommand.Create();
     }
 }

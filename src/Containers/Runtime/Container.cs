@@ -1,0 +1,366 @@
+using System.IO.Pipelines;
+using Containers.Spec;
+using Microsoft.Extensions.Logging;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// A container: its process, stdio and persisted state. Created by <see cref="ContainerRuntime.CreateAsync(string?, ContainerSpec, ContainerCreateOptions?, CancellationToken)"/>
+/// in the OCI <c>created</c> state (set up, user code not yet running), or found by
+/// <see cref="ContainerRuntime.GetAsync"/>. Disposing it kills and deletes it.
+/// </summary>
+/// <example>
+/// <code>
+/// var runtime = new ContainerRuntime();
+/// await using var container = await runtime.CreateAsync(null, ContainerSpec.For("/bin/sh", "-c", "read x; echo $x"));
+/// await container.StartAsync();
+/// await container.Stdin.WriteAsync("hello\n"u8.ToArray());
+/// await container.Stdin.CompleteAsync();
+/// await foreach (var line in container.ReadOutputLinesAsync()) Console.WriteLine(line.Text);
+/// var exit = await container.WaitAsync();
+/// </code>
+/// </example>
+public sealed class Container : IAsyncDisposable
+{
+    private const int SigKill = 9;
+
+    private readonly StateDirectory _states;
+    private readonly ILogger _logger;
+    private readonly ContainerProcess? _process;
+    private readonly StdioPipes? _stdio;
+    private readonly bool _owner;
+    private readonly Task<ContainerExit> _exit;
+    private Task _logged = Task.CompletedTask;
+    private readonly Lock _gate = new();
+    private ContainerState _state;
+    private bool _deleted;
+    private bool _released;
+
+    internal Container(
+        ContainerSpec spec, ContainerState state, ContainerProcess? process, StdioPipes? stdio, ContainerTerminal? terminal,
+        bool owner, StateDirectory states, ILogger logger)
+    {
+        Spec = spec;
+        _state = state;
+        _process = process;
+        _stdio = stdio;
+        Terminal = terminal;
+        _owner = owner;
+        _states = states;
+        _logger = logger;
+        _exit = TrackExitAsync();
+    }
+
+    /// <summary>The container's id, unique within its runtime's state directory.</summary>
+    public string Id => _state.Id;
+
+    /// <summary>The spec the container was created from.</summary>
+    public ContainerSpec Spec { get; }
+
+    /// <summary>The host pid of the container's first process (pid 1 inside its pid namespace).</summary>
+    public int Pid => _state.Pid;
+
+    /// <summary>The current lifecycle state.</summary>
+    public ContainerStatus Status
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _exit.IsCompleted ? ContainerStatus.Stopped : _state.Status;
+            }
+        }
+    }
+
+    /// <summary>The persisted state as last written.</summary>
+    public ContainerState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>The process's standard input; complete it to send end-of-file.</summary>
+    /// <exception cref="InvalidOperationException">The container was not created with <see cref="ContainerStdio.Pipes"/>.</exception>
+    public PipeWriter Stdin => _stdio?.Stdin ?? throw NoPipes();
+
+    /// <summary>The process's standard output.</summary>
+    /// <exception cref="InvalidOperationException">The container was not created with <see cref="ContainerStdio.Pipes"/>.</exception>
+    public PipeReader Stdout => _stdio?.Stdout ?? throw NoPipes();
+
+    /// <summary>The process's standard error.</summary>
+    /// <exception cref="InvalidOperationException">The container was not created with <see cref="ContainerStdio.Pipes"/>.</exception>
+    public PipeReader Stderr => _stdio?.Stderr ?? throw NoPipes();
+
+    /// <summary>The pseudo-terminal when the spec asks for one (<c>process.terminal</c>), otherwise null.</summary>
+    public ContainerTerminal? Terminal { get; }
+
+    /// <summary>
+    /// Reads standard output and standard error line by line, both at once, until the process closes them. It
+    /// consumes <see cref="Stdout"/> and <see cref="Stderr"/>: use either this or the pipes themselves.
+    /// </summary>
+    /// <param name="cancellationToken">Stops reading.</param>
+    public IAsyncEnumerable<OutputLine> ReadOutputLinesAsync(CancellationToken cancellationToken = default) =>
+        OutputReader.ReadLinesAsync(Stdout, Stderr, cancellationToken);
+
+    /// <summary>Lets the created container run its user process (OCI <c>start</c>); returns once it has been executed.</summary>
+    /// <param name="cancellationToken">Cancels waiting for the exec.</param>
+    /// <exception cref="ContainerStatusException">The container is not in the <c>created</c> state.</exception>
+    /// <exception cref="ContainerStartException">The exec failed (for example the program is not executable).</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        var status = Status;
+        if (!status.CanStart() || _process is null || !_owner)
+        {
+            throw new ContainerStatusException(Id, "start", status, "only a container created by this runtime and not yet started can start");
+        }
+
+        await _process.StartAsync(cancellationToken).ConfigureAwait(false);
+        Update(s => s.Status == ContainerStatus.Created ? s with { Status = ContainerStatus.Running } : s);
+    }
+
+    /// <summary>Waits until the container's process has exited and returns how it ended.</summary>
+    /// <param name="cancellationToken">Stops waiting (the container keeps running).</param>
+    /// <remarks>With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until all output is in the log.</remarks>
+    public async Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default)
+    {
+        var exit = await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _logged.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return exit;
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (a signal number, e.g. 15 for SIGTERM) to the container's first process.</summary>
+    /// <param name="signal">The signal number.</param>
+    /// <param name="cancellationToken">Not used beyond an early check; sending a signal does not block.</param>
+    /// <exception cref="ContainerStatusException">The container has stopped.</exception>
+    public Task SignalAsync(int signal, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var status = Status;
+        if (!status.CanKill() || _process is null)
+        {
+            throw new ContainerStatusException(Id, "signal", status, "its process has exited");
+        }
+
+        _process.Signal(signal);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Kills the container's process with SIGKILL (a stopped container is left as it is) and waits for it to end.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public async Task<ContainerExit> KillAsync(CancellationToken cancellationToken = default)
+    {
+        if (Status.CanKill() && _process is not null)
+        {
+            _process.Signal(SigKill);
+        }
+
+        return await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Removes the stopped container's state and releases its pipes (OCI <c>delete</c>); deleting twice is harmless.</summary>
+    /// <param name="cancellationToken">Not used beyond an early check.</param>
+    /// <exception cref="ContainerStatusException">The container still runs: kill it first, or dispose it.</exception>
+    public async Task DeleteAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var status = Status;
+        if (!status.CanDelete())
+        {
+            throw new ContainerStatusException(Id, "delete", status, "kill it first (KillAsync), or dispose it");
+        }
+
+        await ReleaseAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs another process inside the running container: it joins all of the container's namespaces and its root,
+    /// with the user, cwd and environment of <paramref name="process"/>.
+    /// </summary>
+    /// <param name="process">What to run; relative program names are looked up in its <c>PATH</c> inside the container.</param>
+    /// <param name="stdio">Where the new process's stdio goes.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="ContainerStatusException">The container is not running.</exception>
+    public async Task<ContainerExec> ExecAsync(ProcessSpec process, ContainerStdio stdio = ContainerStdio.Pipes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        var status = Status;
+        if (status != ContainerStatus.Running || _process is null)
+        {
+            throw new ContainerStatusException(Id, "exec in", status, "start it first; exec needs a running container");
+        }
+
+        return await ContainerExec.StartAsync(this, _process, process, stdio, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// For a container this runtime created: kills it if it runs, waits for it, and deletes it. For one found with
+    /// <see cref="ContainerRuntime.GetAsync"/>: only releases this handle (the container and its state stay).
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_owner)
+        {
+            await ReleaseHandlesAsync().ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await KillAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await ReleaseAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Copies stdout and stderr, line by line, into the JSON-lines log at <paramref name="path"/>.</summary>
+    internal void KeepLog(string path)
+    {
+        var log = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        var gate = new SemaphoreSlim(1, 1);
+        async ValueTask Append(OutputStream stream, string text, bool newline)
+        {
+            await gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                await ContainerLog.AppendAsync(log, ContainerLog.Record(stream, newline ? text + "\n" : text), CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        async Task PumpAsync()
+        {
+            try
+            {
+                await Task.WhenAll(
+                    OutputReader.ForEachLineAsync(Stdout, (text, newline) => Append(OutputStream.Stdout, text, newline), CancellationToken.None),
+                    OutputReader.ForEachLineAsync(Stderr, (text, newline) => Append(OutputStream.Stderr, text, newline), CancellationToken.None)).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                // The pipes were released (the container was deleted) while output was still coming.
+            }
+            finally
+            {
+                await log.DisposeAsync().ConfigureAwait(false);
+                gate.Dispose();
+            }
+        }
+
+        _logged = Task.Run(PumpAsync);
+    }
+
+    internal void Update(Func<ContainerState, ContainerState> change)
+    {
+        lock (_gate)
+        {
+            var next = change(_state);
+            if (ReferenceEquals(next, _state))
+            {
+                return;
+            }
+
+            _state = next;
+            if (!_deleted && _owner)
+            {
+                try
+                {
+                    _states.Write(next);
+                }
+                catch (DirectoryNotFoundException)
+                {
+                    // Removed from outside (for example 'containers rm -f'): nothing left to update.
+                    _deleted = true;
+                }
+            }
+        }
+    }
+
+    private async Task<ContainerExit> TrackExitAsync()
+    {
+        if (_process is null)
+        {
+            return new ContainerExit(_state.ExitCode, _state.Signal);
+        }
+
+        var exit = await _process.Exited.ConfigureAwait(false);
+        if (_owner)
+        {
+            Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal });
+            _logger.LogDebug("container {Id} stopped: {Exit}", Id, exit);
+            return exit;
+        }
+
+        // Another process owns it and records the exit status; give it a moment to write it.
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var state = _states.TryRead(Id);
+            if (state is null || state.Status == ContainerStatus.Stopped)
+            {
+                lock (_gate)
+                {
+                    _state = state ?? _state with { Status = ContainerStatus.Stopped };
+                    return new ContainerExit(_state.ExitCode, _state.Signal);
+                }
+            }
+
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+
+        return exit;
+    }
+
+    private async ValueTask ReleaseAsync()
+    {
+        lock (_gate)
+        {
+            if (!_deleted)
+            {
+                _deleted = true;
+                _states.Remove(Id);
+            }
+        }
+
+        await ReleaseHandlesAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask ReleaseHandlesAsync()
+    {
+        lock (_gate)
+        {
+            if (_released)
+            {
+                return;
+            }
+
+            _released = true;
+        }
+
+        if (_stdio is not null)
+        {
+            await _stdio.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Terminal is not null)
+        {
+            await Terminal.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_process is not null)
+        {
+            await _process.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static InvalidOperationException NoPipes() =>
+        new("this container's stdio is not pipes: create it with ContainerCreateOptions.Stdio = ContainerStdio.Pipes and without a terminal");
+}

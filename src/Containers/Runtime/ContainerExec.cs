@@ -1,0 +1,96 @@
+using System.IO.Pipelines;
+using Containers.Spec;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// A process started inside a running container by <see cref="Container.ExecAsync"/>. Disposing it kills it if
+/// it still runs.
+/// </summary>
+public sealed class ContainerExec : IAsyncDisposable
+{
+    private const int SigKill = 9;
+
+    private readonly ContainerProcess _process;
+    private readonly StdioPipes? _stdio;
+
+    private ContainerExec(ContainerProcess process, StdioPipes? stdio, ContainerTerminal? terminal)
+    {
+        _process = process;
+        _stdio = stdio;
+        Terminal = terminal;
+    }
+
+    /// <summary>The process's host pid.</summary>
+    public int Pid => _process.Pid;
+
+    /// <summary>The process's standard input.</summary>
+    /// <exception cref="InvalidOperationException">The exec's stdio is not pipes.</exception>
+    public PipeWriter Stdin => _stdio?.Stdin ?? throw NoPipes();
+
+    /// <summary>The process's standard output.</summary>
+    /// <exception cref="InvalidOperationException">The exec's stdio is not pipes.</exception>
+    public PipeReader Stdout => _stdio?.Stdout ?? throw NoPipes();
+
+    /// <summary>The process's standard error.</summary>
+    /// <exception cref="InvalidOperationException">The exec's stdio is not pipes.</exception>
+    public PipeReader Stderr => _stdio?.Stderr ?? throw NoPipes();
+
+    /// <summary>The pseudo-terminal when the process spec asks for one, otherwise null.</summary>
+    public ContainerTerminal? Terminal { get; }
+
+    /// <summary>Waits for the process to end.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default) => _process.Exited.WaitAsync(cancellationToken);
+
+    /// <summary>Sends <paramref name="signal"/> to the process.</summary>
+    /// <param name="signal">The signal number.</param>
+    public void Signal(int signal) => _process.Signal(signal);
+
+    /// <summary>Reads the process's stdout and stderr to the end and waits for it: the one-call form of an exec.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public async Task<ContainerResult> CollectAsync(CancellationToken cancellationToken = default)
+    {
+        var stdout = OutputReader.ReadToEndAsync(Stdout, cancellationToken);
+        var stderr = OutputReader.ReadToEndAsync(Stderr, cancellationToken);
+        var exit = await WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new ContainerResult { Exit = exit, Stdout = await stdout.ConfigureAwait(false), Stderr = await stderr.ConfigureAwait(false) };
+    }
+
+    /// <summary>Kills the process if it still runs and releases its pipes.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _process.Signal(SigKill);
+        await _process.DisposeAsync().ConfigureAwait(false);
+        if (_stdio is not null)
+        {
+            await _stdio.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Terminal is not null)
+        {
+            await Terminal.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    internal static async Task<ContainerExec> StartAsync(
+        Container container, ContainerProcess target, ProcessSpec process, ContainerStdio stdio, CancellationToken cancellationToken)
+    {
+        var plan = ContainerPlan.CompileExec(container.Spec, process, stdio);
+        var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, target.PidFd, cancellationToken).ConfigureAwait(false);
+        var exec = new ContainerExec(launched, pipes, terminal);
+        try
+        {
+            await launched.WaitForExecAsync(cancellationToken).ConfigureAwait(false);
+            return exec;
+        }
+        catch
+        {
+            await exec.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static InvalidOperationException NoPipes() =>
+        new("this exec's stdio is not pipes: pass ContainerStdio.Pipes and a process spec without a terminal");
+}

@@ -1,0 +1,223 @@
+using Containers.Linux;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// The process behind a container: either one this process launched (a <see cref="ChildProcess"/> it can wait
+/// for and reap), or one found in the state directory, attached by a pidfd (signals and exit notification only).
+/// </summary>
+internal sealed class ContainerProcess : IAsyncDisposable
+{
+    private readonly ChildProcess? _child;
+    private readonly SafeFileHandle? _attached;
+
+    private ContainerProcess(ChildProcess child, ProcessIdentity identity)
+    {
+        _child = child;
+        Pid = identity.Pid;
+        StartTime = identity.StartTime;
+        Exited = WaitChildAsync(child);
+    }
+
+    private ContainerProcess(SafeFileHandle pidfd, ProcessIdentity identity)
+    {
+        _attached = pidfd;
+        Pid = identity.Pid;
+        StartTime = identity.StartTime;
+        Exited = WaitAttachedAsync(pidfd);
+    }
+
+    public int Pid { get; }
+
+    public ulong StartTime { get; }
+
+    /// <summary>Completes when the process has ended; for an attached process the status is unknown (both null).</summary>
+    public Task<ContainerExit> Exited { get; }
+
+    public SafeFileHandle PidFd => _child?.PidFd ?? _attached!;
+
+    /// <summary>
+    /// Launches <paramref name="plan"/>: supplies its fds, writes the user namespace maps while the child waits,
+    /// and receives the terminal's master. Everything opened is closed again when this fails.
+    /// </summary>
+    public static async Task<(ContainerProcess Process, StdioPipes? Stdio, ContainerTerminal? Terminal)> LaunchAsync(
+        ContainerPlan plan, SafeFileHandle? containerPidFd, CancellationToken cancellationToken)
+    {
+        StdioPipes? stdio = null;
+        SafeFileHandle? terminalSocket = null;
+        ChildProcess? child = null;
+        var opened = new List<SafeFileHandle>();
+        try
+        {
+            var fds = new List<SafeFileHandle>(plan.Fds.Count);
+            foreach (var source in plan.Fds)
+            {
+                switch (source.Kind)
+                {
+                    case FdKind.Stdin:
+                        stdio ??= StdioPipes.Create();
+                        fds.Add(stdio.ChildStdin);
+                        break;
+                    case FdKind.Stdout:
+                        fds.Add(stdio!.ChildStdout);
+                        break;
+                    case FdKind.Stderr:
+                        fds.Add(stdio!.ChildStderr);
+                        break;
+                    case FdKind.DevNull:
+                        opened.Add(File.OpenHandle("/dev/null", FileMode.Open, FileAccess.ReadWrite));
+                        fds.Add(opened[^1]);
+                        break;
+                    case FdKind.TerminalSocket:
+                        var (parent, childEnd) = LibC.SocketPair();
+                        terminalSocket = parent;
+                        opened.Add(childEnd);
+                        fds.Add(childEnd);
+                        break;
+                    case FdKind.Namespace:
+                        opened.Add(File.OpenHandle(source.Path!, FileMode.Open, FileAccess.Read));
+                        fds.Add(opened[^1]);
+                        break;
+                    case FdKind.ContainerPidFd:
+                        fds.Add(containerPidFd ?? throw new InvalidOperationException("an exec plan needs the container's pidfd"));
+                        break;
+                }
+            }
+
+            child = ChildProcess.Launch(plan.Plan, fds);
+
+            // The child has its own copies now: closing ours lets end-of-file reach each side when the other closes.
+            stdio?.CloseChildEnds();
+            foreach (var handle in opened)
+            {
+                handle.Dispose();
+            }
+
+            opened.Clear();
+            if (plan.Mapping is { } mapping)
+            {
+                mapping.Apply(child.Pid);
+                child.Continue();
+            }
+
+            ContainerTerminal? terminal = null;
+            if (terminalSocket is not null)
+            {
+                var receive = ChildProcess.ReceiveFdAsync(terminalSocket, cancellationToken);
+                var setupFailed = child.WaitForExecAsync(cancellationToken);
+                if (await Task.WhenAny(receive, setupFailed).ConfigureAwait(false) == setupFailed)
+                {
+                    await setupFailed.ConfigureAwait(false);
+                }
+
+                terminal = new ContainerTerminal(await receive.ConfigureAwait(false));
+            }
+
+            var identity = ProcessIdentity.Of(child.Pid) ?? new ProcessIdentity(child.Pid, 0);
+            return (new ContainerProcess(child, identity), stdio, terminal);
+        }
+        catch
+        {
+            foreach (var handle in opened)
+            {
+                handle.Dispose();
+            }
+
+            if (child is not null)
+            {
+                await child.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (stdio is not null)
+            {
+                await stdio.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+        finally
+        {
+            terminalSocket?.Dispose();
+        }
+    }
+
+    /// <summary>Opens a pidfd for a process another runtime launched, if it is still that process.</summary>
+    public static ContainerProcess? Attach(ProcessIdentity identity)
+    {
+        var fd = Shim.PidFdOpen(identity.Pid);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        var pidfd = new SafeFileHandle(fd, ownsHandle: true);
+
+        // Checked after opening: the pidfd now pins this pid, so a match means the pidfd is the right process.
+        if (!identity.IsAlive)
+        {
+            pidfd.Dispose();
+            return null;
+        }
+
+        return new ContainerProcess(pidfd, identity);
+    }
+
+    /// <summary>Releases the child's final wait and returns once it has exec'd the user's program.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _child!.Continue();
+        }
+        catch (ContainersException)
+        {
+            // The child is gone (EPIPE): its report says why, which is the error worth raising.
+            await _child!.WaitForExecAsync(cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        await _child.WaitForExecAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Returns once the process has exec'd its program (for a plan that does not wait for a start).</summary>
+    public Task WaitForExecAsync(CancellationToken cancellationToken) => _child!.WaitForExecAsync(cancellationToken);
+
+    /// <summary>Sends a signal; a process that has already ended is left alone.</summary>
+    public void Signal(int signal)
+    {
+        if (_child is not null)
+        {
+            _child.Signal(signal);
+            return;
+        }
+
+        var r = Shim.PidFdSendSignal((int)_attached!.DangerousGetHandle(), signal);
+        if (r < 0 && r != -Errno.ESRCH)
+        {
+            throw new ContainersException($"sending signal {signal} to pid {Pid} failed: {Errno.Name(-r)}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_child is not null)
+        {
+            await _child.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _attached?.Dispose();
+    }
+
+    private static async Task<ContainerExit> WaitChildAsync(ChildProcess child)
+    {
+        var status = await child.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        return new ContainerExit(status.ExitCode, status.Signal);
+    }
+
+    private static async Task<ContainerExit> WaitAttachedAsync(SafeFileHandle pidfd)
+    {
+        await FdPoller.WaitReadableAsync(pidfd, CancellationToken.None).ConfigureAwait(false);
+        return new ContainerExit(null, null);
+    }
+}

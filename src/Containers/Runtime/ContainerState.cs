@@ -1,0 +1,47 @@
+namespace Containers.Runtime;
+
+/// <summary>
+/// The persisted state of one container (<c>state.json</c> in its folder under the runtime's state directory),
+/// shaped like the OCI runtime specification's state plus what another process needs to find and signal it safely.
+/// </summary>
+public sealed record ContainerState
+{
+    /// <summary>The version of the OCI runtime specification this state follows.</summary>
+    public string OciVersion { get; init; } = "1.2.0";
+
+    /// <summary>The container's unique id within its state directory.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The lifecycle state when this record was written; <see cref="ContainerRuntime"/> corrects it when the process has gone.</summary>
+    public required ContainerStatus Status { get; init; }
+
+    /// <summary>The container's init process id on the host, or 0 when it has none yet.</summary>
+    public int Pid { get; init; }
+
+    /// <summary>The start time of <see cref="Pid"/> in clock ticks after boot (<c>/proc/PID/stat</c> field 22), which tells a reused pid apart.</summary>
+    public ulong PidStartTime { get; init; }
+
+    /// <summary>The folder that holds this state and the container's <c>config.json</c>.</summary>
+    public required string Bundle { get; init; }
+
+    /// <summary>When the container was created.</summary>
+    public required DateTimeOffset Created { get; init; }
+
+    /// <summary>The process that owns the container (holds its stdio and waits for it); it dies with this process.</summary>
+    public required int OwnerPid { get; init; }
+
+    /// <summary>The start time of <see cref="OwnerPid"/>, which tells a reused pid apart.</summary>
+    public required ulong OwnerStartTime { get; init; }
+
+    /// <summary>The command line of the container's process.</summary>
+    public IReadOnlyList<string> Command { get; init; } = [];
+
+    /// <summary>The exit code once the process has exited normally.</summary>
+    public int? ExitCode { get; init; }
+
+    /// <summary>The number of the signal that terminated the process, when one did.</summary>
+    public int? Signal { get; init; }
+
+    /// <summary>The JSON-lines output log of a detached container, when it has one.</summary>
+    public string? LogPath { get; init; }
+}

@@ -1,0 +1,112 @@
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// The pseudo-terminal of a container process: the master side of a pty allocated from the container's own
+/// devpts. What the process writes arrives on <see cref="Output"/>; what is written to <see cref="Input"/> is
+/// what the process reads, with the terminal's line discipline in between (echo, Ctrl+C to SIGINT, …).
+/// </summary>
+public sealed partial class ContainerTerminal : IAsyncDisposable
+{
+    private const uint TIOCSWINSZ = 0x5414;
+
+    private readonly SafeFileHandle _master;
+    private readonly FileStream _writer;
+    private readonly FileStream _reader;
+    private readonly Pipe _output = new();
+    private readonly Task _pump;
+
+    internal ContainerTerminal(SafeFileHandle master)
+    {
+        _master = master;
+        _writer = new FileStream(master, FileAccess.Write, bufferSize: 0);
+        _reader = new FileStream(master, FileAccess.Read, bufferSize: 0);
+        Input = PipeWriter.Create(_writer, new StreamPipeWriterOptions(leaveOpen: true));
+        _pump = Task.Run(PumpOutputAsync);
+    }
+
+    /// <summary>What the process writes to its terminal; completes when the last process holding the terminal is gone.</summary>
+    public PipeReader Output => _output.Reader;
+
+    /// <summary>Keyboard input for the process.</summary>
+    public PipeWriter Input { get; }
+
+    /// <summary>Sets the terminal's size (TIOCSWINSZ); the process gets SIGWINCH.</summary>
+    /// <param name="columns">Width in characters.</param>
+    /// <param name="rows">Height in characters.</param>
+    public void Resize(ushort columns, ushort rows)
+    {
+        var size = new WinSize { Rows = rows, Columns = columns };
+        if (ioctl((int)_master.DangerousGetHandle(), TIOCSWINSZ, ref size) != 0)
+        {
+            throw new ContainersException($"resizing the terminal failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Closes the master: the process's terminal hangs up.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Input.CompleteAsync().ConfigureAwait(false);
+        _master.Dispose();
+        await _pump.ConfigureAwait(false);
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        await _reader.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task PumpOutputAsync()
+    {
+        var writer = _output.Writer;
+        try
+        {
+            while (true)
+            {
+                var memory = writer.GetMemory(16 * 1024);
+                int read;
+                try
+                {
+                    read = await _reader.ReadAsync(memory).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // EIO: the slave side has no holder left, which for a pty master is end-of-file.
+                    break;
+                }
+                catch (ObjectDisposedException)
+                {
+                    break;
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                writer.Advance(read);
+                var flushed = await writer.FlushAsync().ConfigureAwait(false);
+                if (flushed.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await writer.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int ioctl(int fd, uint request, ref WinSize size);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct WinSize
+    {
+        public ushort Rows;
+        public ushort Columns;
+        public ushort XPixels;
+        public ushort YPixels;
+    }
+}

@@ -1,0 +1,31 @@
+namespace Containers.Runtime;
+
+/// <summary>What the launcher supplies in one imported fd slot of a container's plan.</summary>
+/// <param name="Kind">The kind of fd.</param>
+/// <param name="Path">For <see cref="FdKind.Namespace"/>: the namespace file to open.</param>
+internal readonly record struct FdSource(FdKind Kind, string? Path = null);
+
+/// <summary>The kinds of fds a container's plan imports.</summary>
+internal enum FdKind
+{
+    /// <summary>The read end of the stdin pipe.</summary>
+    Stdin,
+
+    /// <summary>The write end of the stdout pipe.</summary>
+    Stdout,
+
+    /// <summary>The write end of the stderr pipe.</summary>
+    Stderr,
+
+    /// <summary><c>/dev/null</c>, for all three stdio fds.</summary>
+    DevNull,
+
+    /// <summary>The child's end of the socket the terminal's master comes back over.</summary>
+    TerminalSocket,
+
+    /// <summary>A namespace file to join (<c>/proc/PID/ns/*</c>).</summary>
+    Namespace,
+
+    /// <summary>The pidfd of a running container, whose namespaces an exec joins.</summary>
+    ContainerPidFd,
+}

@@ -1,0 +1,48 @@
+using System.Globalization;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// A process named by its pid and its start time (<c>/proc/PID/stat</c> field 22): a pid alone can be reused by an
+/// unrelated process after the original exits; the pair cannot.
+/// </summary>
+internal readonly record struct ProcessIdentity(int Pid, ulong StartTime)
+{
+    /// <summary>The calling process.</summary>
+    public static ProcessIdentity Current { get; } = Of(Environment.ProcessId)
+        ?? throw new InvalidOperationException("/proc is not mounted: the runtime needs /proc/self/stat");
+
+    /// <summary>The identity of a live process, or null when no process has that pid.</summary>
+    public static ProcessIdentity? Of(int pid)
+    {
+        var startTime = ReadStartTime(pid);
+        return startTime is null ? null : new ProcessIdentity(pid, startTime.Value);
+    }
+
+    /// <summary>Whether this very process (not a later one with the same pid) still exists, including as a zombie.</summary>
+    public bool IsAlive => Pid > 0 && ReadStartTime(Pid) == StartTime;
+
+    private static ulong? ReadStartTime(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return null;
+        }
+
+        // The command name (field 2) is in parentheses and may itself contain spaces and ')': fields after it are
+        // counted from the last ')'. Field 3 (state) is the first after it, so starttime (22) is the 20th.
+        var rest = stat.AsSpan(stat.LastIndexOf(')') + 2);
+        for (var field = 3; field < 22; field++)
+        {
+            rest = rest[(rest.IndexOf(' ') + 1)..];
+        }
+
+        var end = rest.IndexOf(' ');
+        return ulong.Parse(end < 0 ? rest : rest[..end], NumberStyles.None, CultureInfo.InvariantCulture);
+    }
+}

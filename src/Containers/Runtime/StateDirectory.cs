@@ -1,0 +1,189 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// The runtime's state directory: one folder per container holding <c>state.json</c>, written atomically (a
+/// temporary file renamed over the old one) so a reader in another process never sees half a record.
+/// </summary>
+internal sealed partial class StateDirectory
+{
+    private const string StateFile = "state.json";
+
+    public StateDirectory(string root)
+    {
+        Root = Path.GetFullPath(root);
+        CreatePrivateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    /// <summary>The default: <c>/run/containers-net</c> as root, <c>$XDG_RUNTIME_DIR/containers-net</c> otherwise.</summary>
+    public static string DefaultRoot()
+    {
+        if (Environment.IsPrivilegedProcess)
+        {
+            return "/run/containers-net";
+        }
+
+        var runtimeDir = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        return string.IsNullOrEmpty(runtimeDir)
+            ? Path.Combine(Path.GetTempPath(), "containers-net-" + Environment.UserName)
+            : Path.Combine(runtimeDir, "containers-net");
+    }
+
+    public static void ValidateId(string id)
+    {
+        if (!IdPattern().IsMatch(id))
+        {
+            throw new InvalidContainerIdException(id);
+        }
+    }
+
+    public string FolderOf(string id) => Path.Combine(Root, id);
+
+    /// <summary>Claims <paramref name="initial"/>'s id: creating <c>state.json</c> exclusively makes two creators of one id race safely.</summary>
+    public void Claim(ContainerState initial)
+    {
+        var folder = FolderOf(initial.Id);
+        CreatePrivateDirectory(folder);
+        try
+        {
+            using var stream = new FileStream(Path.Combine(folder, StateFile), PrivateFile(FileMode.CreateNew));
+            JsonSerializer.Serialize(stream, initial, RuntimeJsonContext.Default.ContainerState);
+        }
+        catch (IOException) when (File.Exists(Path.Combine(folder, StateFile)))
+        {
+            throw new ContainerAlreadyExistsException(initial.Id);
+        }
+    }
+
+    public void Write(ContainerState state)
+    {
+        var folder = FolderOf(state.Id);
+        var temp = Path.Combine(folder, $".{StateFile}.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        try
+        {
+            using (var stream = new FileStream(temp, PrivateFile(FileMode.CreateNew)))
+            {
+                JsonSerializer.Serialize(stream, state, RuntimeJsonContext.Default.ContainerState);
+            }
+
+            File.Move(temp, Path.Combine(folder, StateFile), overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    public ContainerState? TryRead(string id)
+    {
+        try
+        {
+            using var stream = File.OpenRead(Path.Combine(FolderOf(id), StateFile));
+            return JsonSerializer.Deserialize(stream, RuntimeJsonContext.Default.ContainerState);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    public ContainerState Read(string id) =>
+        TryRead(id) ?? throw new ContainerNotFoundException(id, Root);
+
+    public IReadOnlyList<ContainerState> List()
+    {
+        var states = new List<ContainerState>();
+        foreach (var folder in Directory.EnumerateDirectories(Root))
+        {
+            if (TryRead(Path.GetFileName(folder)) is { } state)
+            {
+                states.Add(state);
+            }
+        }
+
+        states.Sort((a, b) => a.Created.CompareTo(b.Created));
+        return states;
+    }
+
+    public void Remove(string id)
+    {
+        try
+        {
+            Directory.Delete(FolderOf(id), recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already removed by another process (a concurrent rm, or the owner's own cleanup).
+        }
+    }
+
+    /// <summary>
+    /// Removes entries whose owner and container process are both gone (a host that died without cleaning up).
+    /// An entry whose owner lives is someone's container; one whose process lives can still be listed and killed.
+    /// </summary>
+    public int RemoveStale(ILogger logger)
+    {
+        var removed = 0;
+        foreach (var folder in Directory.EnumerateDirectories(Root))
+        {
+            var id = Path.GetFileName(folder);
+            var state = TryRead(id);
+            if (state is null)
+            {
+                // A folder without a readable state: a crash between mkdir and the first write. Old ones only, so a
+                // creator in another process that is between those two steps keeps its folder.
+                if (Directory.GetCreationTimeUtc(folder) < DateTime.UtcNow.AddMinutes(-1))
+                {
+                    Remove(id);
+                    removed++;
+                }
+
+                continue;
+            }
+
+            var ownerAlive = new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive;
+            var processAlive = state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive;
+            var keep = ownerAlive || processAlive || (state.Status == ContainerStatus.Stopped && state.LogPath is not null);
+            if (!keep)
+            {
+                logger.LogInformation("removing stale container {Id} (owner {Owner} and process {Pid} are gone)", id, state.OwnerPid, state.Pid);
+                Remove(id);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    private static FileStreamOptions PrivateFile(FileMode mode)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("containers run on Linux only");
+        }
+
+        return new FileStreamOptions { Mode = mode, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("containers run on Linux only");
+        }
+
+        // Only the owner may list or read state; others may pass through (0711), because a container's root in a user
+        // namespace is another host user and must reach the container's folder, the mount point of its root.
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")]
+    private static partial Regex IdPattern();
+}

@@ -1,0 +1,89 @@
+using System.IO.Pipelines;
+using System.IO.Pipes;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// Three pipes for a container's stdio. The child's ends are handed to the plan (duplicated onto 0, 1 and 2 in the
+/// child) and closed here once the child has them, so end-of-file reaches each side when the other closes.
+/// </summary>
+internal sealed class StdioPipes : IAsyncDisposable
+{
+    private readonly AnonymousPipeServerStream _stdin;
+    private readonly AnonymousPipeServerStream _stdout;
+    private readonly AnonymousPipeServerStream _stderr;
+
+    private StdioPipes(AnonymousPipeServerStream stdin, AnonymousPipeServerStream stdout, AnonymousPipeServerStream stderr)
+    {
+        _stdin = stdin;
+        _stdout = stdout;
+        _stderr = stderr;
+        ChildStdin = TakeClientEnd(stdin);
+        ChildStdout = TakeClientEnd(stdout);
+        ChildStderr = TakeClientEnd(stderr);
+        Stdin = PipeWriter.Create(stdin, new StreamPipeWriterOptions(leaveOpen: false));
+        Stdout = PipeReader.Create(stdout, new StreamPipeReaderOptions(leaveOpen: true));
+        Stderr = PipeReader.Create(stderr, new StreamPipeReaderOptions(leaveOpen: true));
+    }
+
+    public SafeFileHandle ChildStdin { get; }
+
+    public SafeFileHandle ChildStdout { get; }
+
+    public SafeFileHandle ChildStderr { get; }
+
+    public PipeWriter Stdin { get; }
+
+    public PipeReader Stdout { get; }
+
+    public PipeReader Stderr { get; }
+
+    public static StdioPipes Create()
+    {
+        // HandleInheritability.None: close-on-exec on both ends, so a Process.Start elsewhere in this process
+        // cannot inherit them and hold a pipe open; the plan's dup2 onto 0-2 clears the flag in the child.
+        AnonymousPipeServerStream? stdin = null, stdout = null;
+        try
+        {
+            stdin = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.None);
+            stdout = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.None);
+            var stderr = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.None);
+            return new StdioPipes(stdin, stdout, stderr);
+        }
+        catch
+        {
+            stdin?.Dispose();
+            stdout?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Closes this process's copies of the child's ends, once the child holds its own.</summary>
+    public void CloseChildEnds()
+    {
+        ChildStdin.Dispose();
+        ChildStdout.Dispose();
+        ChildStderr.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        CloseChildEnds();
+        await Stdin.CompleteAsync().ConfigureAwait(false);
+        await Stdout.CompleteAsync().ConfigureAwait(false);
+        await Stderr.CompleteAsync().ConfigureAwait(false);
+        await _stdin.DisposeAsync().ConfigureAwait(false);
+        await _stdout.DisposeAsync().ConfigureAwait(false);
+        await _stderr.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static SafeFileHandle TakeClientEnd(AnonymousPipeServerStream server)
+    {
+        // Ownership moves from the pipe handle to a SafeFileHandle, the one handle type for fds in this library.
+        var client = server.ClientSafePipeHandle;
+        var handle = new SafeFileHandle(client.DangerousGetHandle(), ownsHandle: true);
+        client.SetHandleAsInvalid();
+        return handle;
+    }
+}

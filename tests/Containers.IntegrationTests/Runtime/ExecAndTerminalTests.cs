@@ -1,0 +1,66 @@
+using System.Text;
+using Containers.Runtime;
+using Containers.Spec;
+
+namespace Containers.IntegrationTests.Runtime;
+
+public sealed class ExecAndTerminalTests
+{
+    [Fact]
+    public async Task Exec_runs_a_process_inside_a_running_container_with_its_namespaces_and_root()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(
+            ContainerSpec.For("/bin/sh", "-c", "echo inside > /dev/shm/mark; sleep 30").WithHostname("exec-target"),
+            TestContext.Current.CancellationToken);
+        await container.StartAsync(TestContext.Current.CancellationToken);
+
+        var probe = new ProcessSpec
+        {
+            Args = ["/bin/sh", "-c", "while [ ! -e /dev/shm/mark ]; do sleep 0.05; done; hostname; cat /dev/shm/mark; cat /proc/1/cmdline | tr '\\0' ' '"],
+            Env = ["PATH=" + ContainerSpec.DefaultPath],
+        };
+        await using var exec = await container.ExecAsync(probe, ContainerStdio.Pipes, TestContext.Current.CancellationToken);
+        await exec.Stdin.CompleteAsync();
+        var result = await exec.CollectAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = result.Stdout.Split('\n');
+        Assert.Equal("exec-target", lines[0]);
+        Assert.Equal("inside", lines[1]);
+        Assert.StartsWith("/bin/sh -c echo inside", lines[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_container_with_a_terminal_gets_a_pty_that_can_be_resized()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(
+            ContainerSpec.For("/bin/sh", "-c", "read x; tty; stty size").WithTerminal(), TestContext.Current.CancellationToken);
+        Assert.NotNull(container.Terminal);
+        container.Terminal.Resize(columns: 123, rows: 45);
+        await container.StartAsync(TestContext.Current.CancellationToken);
+
+        await container.Terminal.Input.WriteAsync(Encoding.UTF8.GetBytes("go\n"), TestContext.Current.CancellationToken);
+        var output = new StringBuilder();
+        while (true)
+        {
+            var read = await container.Terminal.Output.ReadAsync(TestContext.Current.CancellationToken);
+            foreach (var segment in read.Buffer)
+            {
+                output.Append(Encoding.UTF8.GetString(segment.Span));
+            }
+
+            container.Terminal.Output.AdvanceTo(read.Buffer.End);
+            if (read.IsCompleted)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(0, (await container.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
+        var text = output.ToString();
+        Assert.Contains("/dev/pts/0", text, StringComparison.Ordinal);
+        Assert.Contains("45 123", text, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,28 @@
+using Containers.Runtime;
+
+namespace Containers.IntegrationTests.Runtime;
+
+/// <summary>A runtime with a state directory of its own, removed afterwards, so tests never see each other's containers.</summary>
+internal sealed class RuntimeFixture : IDisposable
+{
+    public RuntimeFixture()
+    {
+        StateDirectory = Directory.CreateTempSubdirectory("containers-state-").FullName;
+
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("containers need Linux");
+        }
+
+        // As the runtime's own default directory is: a container's root in a user namespace must pass through it.
+        File.SetUnixFileMode(StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        Runtime = new ContainerRuntime(new ContainerRuntimeOptions { StateDirectory = StateDirectory });
+    }
+
+    public string StateDirectory { get; }
+
+    public ContainerRuntime Runtime { get; }
+
+    public void Dispose() => Directory.Delete(StateDirectory, recursive: true);
+}
