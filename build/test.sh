@@ -5,28 +5,13 @@
 # Run it as root on Debian 12 or Ubuntu 22.04+ (it installs packages with apt-get).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "build/test.sh: run as root (sudo build/test.sh): it installs packages and tests namespaces, mounts and cgroups" >&2
   exit 2
 fi
 
-packages=(gcc libc6-dev tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-if ! command -v dotnet >/dev/null; then
-  echo "build/test.sh: the .NET 10 SDK is missing: install the package dotnet-sdk-10.0 (https://dot.net)" >&2
-  exit 2
-fi
+build/prereqs.sh --tests
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if ! { dotnet restore Containers.sln && dotnet build Containers.sln -c Release --no-restore; }; then

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building and testing need on Debian 12 / Ubuntu 22.04+ (as root): a C compiler for the native shim
+# and the real tools the tests make their fixtures with. Usage: build/prereqs.sh [--tests]
+set -euo pipefail
+
+packages=(gcc libc6-dev)
+if [ "${1:-}" = "--tests" ]; then
+  packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null; then
+  echo "the .NET 10 SDK is missing: install the package dotnet-sdk-10.0 (https://dot.net/install)" >&2
+  exit 2
+fi
