@@ -22,7 +22,11 @@
  *   | 1    | validate plan; pipe2(error, CLOEXEC|NONBLOCK)    |                                                   |
  *   | 2    | block all signals; clone3(PIDFD, ns flags,       | starts with all signals blocked; closes every     |
  *   |      | exit_signal 0); restore mask; close error w-end  | fd > 2 that is neither a slot nor the error pipe; |
- *   |      |                                                  | PR_SET_PDEATHSIG(SIGKILL), PR_SET_DUMPABLE(0)     |
+ *   |      |                                                  | PR_SET_PDEATHSIG(SIGKILL); fork-like only:        |
+ *   |      |                                                  | PR_SET_DUMPABLE(0) (with CLONE_NEWUSER after the  |
+ *   |      |                                                  | first WAIT_FD, so an unprivileged parent can      |
+ *   |      |                                                  | write uid_map; a CLONE_VM child shares the        |
+ *   |      |                                                  | parent's mm and must not change its dumpability)  |
  *   | 3    | may write uid_map/gid_map, join cgroups, ...      | WAIT_FD: reads 1 byte from slot 0 (EOF: abort)    |
  *   | 4    | writes 1 byte to the sync pipe ("continue")      | runs the next ops                                 |
  *   | 5    | reads ct_report records from the error pipe       | on failure: writes {ERROR, op, errno}, exits 127  |

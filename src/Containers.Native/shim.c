@@ -691,9 +691,21 @@ static int ct_child(void *arg)
         if (!(l->header->clone_flags & CLONE_NEWPID) && SYS0(SYS_getppid) != l->parent_pid)
             SYS1(SYS_exit_group, 127);
     }
-    SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
+    /* Dumpability belongs to the address space: a CLONE_VM child shares the parent's, so it stays as dumpable as
+     * the parent until execve gives it its own. A fork-like child turns non-dumpable, but with a new user namespace
+     * only after its first WAIT_FD: a non-dumpable child's /proc files belong to root, and an unprivileged parent
+     * must write its uid_map meanwhile. */
+    int dumpable = (l->header->flags & CT_PLAN_FORK_LIKE) != 0;
+    if (dumpable && !(l->header->clone_flags & CLONE_NEWUSER)) {
+        SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
+        dumpable = 0;
+    }
     for (uint32_t i = 0; i < l->header->op_count; i++) {
         long r = ct_run_op(l, i);
+        if (dumpable && l->ops[i].code == CT_OP_WAIT_FD) {
+            SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
+            dumpable = 0;
+        }
         if (r == -EEXIST && (l->ops[i].flags & CT_F_EXIST_OK))
             r = 0;
         if (r < 0 && !(l->ops[i].flags & CT_F_OPTIONAL)) {

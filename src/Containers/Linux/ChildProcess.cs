@@ -6,8 +6,9 @@ namespace Containers.Linux;
 /// <summary>
 /// A process started from a <see cref="Plan"/> by the shim: holds its pidfd, the error pipe that reports setup
 /// failures, and the sync pipe that releases WAIT_FD ops. Waiting and signalling go through the pidfd, so there is
-/// no pid-reuse race, and the child is a "clone child" (exit signal 0) that only <c>__WALL</c> waits see, so a
-/// host running as pid 1 that reaps every child does not steal its status. Disposing kills and reaps it.
+/// no pid-reuse race. The child is cloned with exit signal 0, so until it execs only <c>__WALL</c> waits see it;
+/// execve resets the exit signal to SIGCHLD, after which a host that reaps every child (the .NET runtime as pid 1)
+/// can take its status. Disposing kills and reaps it.
 /// </summary>
 /// <example>
 /// <code>
@@ -260,6 +261,13 @@ internal sealed class ChildProcess : IAsyncDisposable
     private static ChildExitStatus Reap(SafeFileHandle pidfd)
     {
         var r = Shim.WaitIdPidFd((int)pidfd.DangerousGetHandle(), 0, out _, out var code, out var status);
+        if (r == -Errno.ECHILD)
+        {
+            // execve resets the exit signal to SIGCHLD, so a wait(-1) elsewhere in this process (the .NET runtime
+            // does one when it runs as pid 1) can reap the child first and take its status.
+            throw new ContainersException("the child's exit status was collected by another wait in this process (a .NET host running as pid 1 reaps every child): run the host under an init such as tini or docker --init");
+        }
+
         if (r < 0)
         {
             throw new ContainersException($"waitid(P_PIDFD) failed: {Errno.Name(-r)}");
