@@ -13,7 +13,6 @@ internal sealed class ContainerPlan
     private const uint DirectoryMode = 0x1ed; // 0755
     private const uint CharDevice = 0x2000;   // S_IFCHR
     private const int PrSetNoNewPrivs = 38;
-    private const int PrSetDumpable = 4;
     private const uint DefaultUmask = 0x12; // 022
 
     private static readonly string[] HostRootfsDirectories = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
@@ -101,11 +100,7 @@ internal sealed class ContainerPlan
 
         if (mapping is not null)
         {
-            // /proc/PID of a non-dumpable process belongs to root: its owner (and newuidmap on its behalf) could not
-            // write the maps. Dumpable only while waiting for them.
-            plan.Prctl(PrSetDumpable, 1, stage: "prctl PR_SET_DUMPABLE 1");
             plan.WaitForParent("wait for the uid and gid maps");
-            plan.Prctl(PrSetDumpable, 0, stage: "prctl PR_SET_DUMPABLE 0");
 
             // Until it changes ids the child keeps its host ids, which the new namespace may not map (root's 0 when
             // root maps a range elsewhere): files it created would get no owner (EOVERFLOW). Become its root first.

@@ -42,7 +42,15 @@ public sealed class LeakTests
         Assert.Equal(before, after);
     }
 
-    private static (int Fds, int Mounts, int Children, int States) Snapshot(RuntimeFixture fixture) => (
+    private static (int Fds, int Mounts, int Children, int States) Snapshot(RuntimeFixture fixture)
+    {
+        // Handles other tests dropped without disposing are closed by finalizers at unpredictable times: settle them.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        return Count(fixture);
+    }
+
+    private static (int Fds, int Mounts, int Children, int States) Count(RuntimeFixture fixture) => (
         Directory.GetFiles("/proc/self/fd").Length,
         File.ReadAllLines("/proc/self/mountinfo").Length,
         Directory.GetDirectories("/proc/self/task").Sum(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length),
