@@ -294,6 +294,10 @@ internal sealed class ContainerPlan
                 // sysfs can only be mounted by the owner of the network namespace: show the host's, read-only.
                 plan.Bind("/sys", target, recursive: true, readOnly: true, stage: $"bind /sys on {target}");
                 break;
+            case "proc" when inUserNamespace && !flags.HasFlag(CloneFlags.NewPid):
+                // A new procfs needs the pid namespace's owner: with the host's pids, show the host's /proc.
+                plan.Bind("/proc", target, recursive: true, stage: $"bind /proc on {target}");
+                break;
             case "devpts" when inUserNamespace:
                 // gid=5 (tty) may not be mapped in a user namespace; the kernel then refuses the mount.
                 plan.Mount(mount.Source ?? "devpts", target, "devpts", options.Flags, WithoutOption(options.Data, "gid="));
