@@ -130,6 +130,11 @@ internal sealed class ContainerPlan
             throw new InvalidSpecException([new SpecError("root", "a root filesystem needs a new mount namespace: add {\"type\": \"mount\"} to linux.namespaces")]);
         }
 
+        if (flags.HasFlag(CloneFlags.NewNet))
+        {
+            plan.LoopbackUp();
+        }
+
         if (spec.Hostname is { } hostname && flags.HasFlag(CloneFlags.NewUts))
         {
             plan.SetHostname(hostname);
