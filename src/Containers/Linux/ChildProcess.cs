@@ -29,7 +29,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly ulong _launchHandle;
     private readonly TaskCompletionSource _pidResolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
-    private readonly Task<ContainerStartException?> _reports;
+    private Task<ContainerStartException?>? _reports;
     private SafeFileHandle? _sync;
     private SafeFileHandle _pidfd;
     private Task<ChildExitStatus>? _exit;
@@ -43,12 +43,30 @@ internal sealed class ChildProcess : IAsyncDisposable
         _errorPipe = errorPipe;
         _launchHandle = launchHandle;
         _sync = sync;
-        if (!plan.HasFork)
+        if (plan.HasFork)
+        {
+            // The process that goes on is announced on the error pipe: read it from the start.
+            _ = Reports;
+        }
+        else
         {
             _pidResolved.SetResult();
         }
+    }
 
-        _reports = ReadReportsAsync();
+    /// <summary>
+    /// Reads the error pipe to EOF. Started on first use: a caller that only waits for the exit reads it once the
+    /// child is gone, without a wake-up per start.
+    /// </summary>
+    private Task<ContainerStartException?> Reports
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _reports ??= ReadReportsAsync();
+            }
+        }
     }
 
     /// <summary>The child's pid in the launcher's pid namespace (after a FORK op: the process that went on).</summary>
@@ -180,7 +198,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// </summary>
     public async Task WaitForExecAsync(CancellationToken cancellationToken)
     {
-        var failure = await _reports.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var failure = await Reports.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (failure is not null)
         {
             throw new ContainerStartException(failure.Stage, failure.Errno, failure.ErrnoName, failure.Message);
@@ -234,7 +252,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         _disposed = true;
         ReleaseSync();
         Signal(SIGKILL);
-        await _reports.ConfigureAwait(false);
+        await Reports.ConfigureAwait(false);
 
         // A FORK op may have handed over to a new process after the kill above.
         Signal(SIGKILL);
@@ -291,34 +309,30 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             while (true)
             {
-                await FdPoller.WaitReadableAsync(_errorPipe, CancellationToken.None).ConfigureAwait(false);
-                while (true)
+                var n = Read(_errorPipe, buffer);
+                if (n == 0)
                 {
-                    var n = Read(_errorPipe, buffer);
+                    return failure;
+                }
 
-                    if (n == 0)
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errno.EAGAIN)
                     {
-                        return failure;
-                    }
-
-                    if (n < 0)
-                    {
-                        var errno = Marshal.GetLastPInvokeError();
-                        if (errno == Errno.EAGAIN)
-                        {
-                            break;
-                        }
-
-                        if (errno != Errno.EINTR)
-                        {
-                            throw new ContainersException($"reading the error pipe failed: {Errno.Name(errno)}");
-                        }
-
+                        await FdPoller.WaitReadableAsync(_errorPipe, CancellationToken.None).ConfigureAwait(false);
                         continue;
                     }
 
-                    failure ??= await HandleReportAsync(buffer).ConfigureAwait(false);
+                    if (errno != Errno.EINTR)
+                    {
+                        throw new ContainersException($"reading the error pipe failed: {Errno.Name(errno)}");
+                    }
+
+                    continue;
                 }
+
+                failure ??= await HandleReportAsync(buffer).ConfigureAwait(false);
             }
         }
         finally

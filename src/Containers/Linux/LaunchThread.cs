@@ -17,8 +17,8 @@ internal static class LaunchThread
         _ = Thread.Value;
         var item = new WorkItem(() => work());
         Queue.Add(item);
+        // Not disposed: Set() on the launch thread may still be running when Wait() returns.
         item.Done.Wait();
-        item.Done.Dispose();
         if (item.Error is not null)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(item.Error);
