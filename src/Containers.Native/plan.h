@@ -107,7 +107,8 @@ struct ct_op {
 #define CT_OP_MOUNT_SETATTR 28 /* path(root)                                              attr set, attr clear  */
 #define CT_OP_SECCOMP 29       /* filter (struct sock_filter[n[0]])                        count, flags          */
 #define CT_OP_CAPSET 30        /*                                                         effective, permitted, inheritable */
-#define CT_OP_MAX 30
+#define CT_OP_LOOPBACK_UP 31   /* (sets IFF_UP on "lo" of the current network namespace)                        */
+#define CT_OP_MAX 31
 
 /* ct_op.flags */
 #define CT_F_RECURSIVE 0x1u      /* BIND, MOUNT_SETATTR: the whole subtree */

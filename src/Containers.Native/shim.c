@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -568,6 +569,27 @@ static long ct_fork(struct ct_launch *l, uint32_t index, const struct ct_op *op)
     return 0;
 }
 
+/* A new network namespace has "lo" down; SIOCSIFFLAGS on any socket of the namespace brings it up. */
+static long ct_loopback_up(void)
+{
+    long fd = SYS3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return fd;
+    struct ifreq ifr;
+    volatile char *bytes = (volatile char *)&ifr; /* volatile: no memset call into libc */
+    for (size_t i = 0; i < sizeof(ifr); i++)
+        bytes[i] = 0;
+    ifr.ifr_name[0] = 'l';
+    ifr.ifr_name[1] = 'o';
+    long r = SYS3(SYS_ioctl, fd, SIOCGIFFLAGS, &ifr);
+    if (r >= 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        r = SYS3(SYS_ioctl, fd, SIOCSIFFLAGS, &ifr);
+    }
+    SYS1(SYS_close, fd);
+    return r < 0 ? r : 0;
+}
+
 static long ct_run_op(struct ct_launch *l, uint32_t index)
 {
     const struct ct_op *op = &l->ops[index];
@@ -654,6 +676,8 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         return ct_seccomp(l, op);
     case CT_OP_CAPSET:
         return ct_capset(op);
+    case CT_OP_LOOPBACK_UP:
+        return ct_loopback_up();
     default:
         return -EINVAL;
     }
@@ -758,6 +782,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_MOUNT_SETATTR] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_CAPSET] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
 };
 
 static int ct_check_str(const uint8_t *plan, uint32_t size, uint32_t data_start, uint32_t off)
@@ -1120,6 +1145,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.MOUNT_SETATTR", CT_OP_MOUNT_SETATTR},
         {"op.SECCOMP", CT_OP_SECCOMP},
         {"op.CAPSET", CT_OP_CAPSET},
+        {"op.LOOPBACK_UP", CT_OP_LOOPBACK_UP},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
         int w = snprintf(buf + n, n < len ? (size_t)(len - n) : 0, L(items[i].name, items[i].value));

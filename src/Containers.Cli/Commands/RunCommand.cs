@@ -169,6 +169,12 @@ internal static class RunCommand
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (Path.GetFileName(start.FileName) == "dotnet")
+        {
+            // Started as 'dotnet Containers.Cli.dll': the monitor needs the assembly too.
+            start.ArgumentList.Add(typeof(RunCommand).Assembly.Location);
+        }
+
         start.ArgumentList.Add(MonitorCommand.Name);
         start.ArgumentList.Add(specFile);
         if (id is not null)

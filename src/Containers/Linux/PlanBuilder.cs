@@ -234,6 +234,9 @@ internal sealed class PlanBuilder
     public PlanBuilder CapSet(ulong effective, ulong permitted, ulong inheritable, string? stage = null) =>
         Add(PlanOpCode.CapSet, stage ?? "capset", 0, [], [effective, permitted, inheritable]);
 
+    /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
+    public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);
+
     /// <summary>Encodes the plan.</summary>
     public Plan Build()
     {

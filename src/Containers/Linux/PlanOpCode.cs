@@ -33,4 +33,7 @@ internal enum PlanOpCode : uint
     MountSetAttr = 28,
     Seccomp = 29,
     CapSet = 30,
+
+    /// <summary>CT_OP_LOOPBACK_UP: sets IFF_UP on <c>lo</c> of the current network namespace.</summary>
+    LoopbackUp = 31,
 }

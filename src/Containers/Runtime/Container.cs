@@ -35,6 +35,7 @@ public sealed class Container : IAsyncDisposable
     private ContainerState _state;
     private bool _deleted;
     private bool _released;
+    private int _started;
 
     internal Container(
         ContainerSpec spec, ContainerState state, ContainerProcess? process, StdioPipes? stdio, ContainerTerminal? terminal,
@@ -113,10 +114,10 @@ public sealed class Container : IAsyncDisposable
     /// <exception cref="ContainerStartException">The exec failed (for example the program is not executable).</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        var status = Status;
-        if (!status.CanStart() || _process is null || !_owner)
+        // A child whose setup failed has stopped already: starting it then raises that failure, not a status error.
+        if (_process is null || !_owner || Interlocked.Exchange(ref _started, 1) == 1)
         {
-            throw new ContainerStatusException(Id, "start", status, "only a container created by this runtime and not yet started can start");
+            throw new ContainerStatusException(Id, "start", Status, "only a container created by this runtime and not yet started can start");
         }
 
         await _process.StartAsync(cancellationToken).ConfigureAwait(false);

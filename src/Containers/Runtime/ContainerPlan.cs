@@ -13,7 +13,6 @@ internal sealed class ContainerPlan
     private const uint DirectoryMode = 0x1ed; // 0755
     private const uint CharDevice = 0x2000;   // S_IFCHR
     private const int PrSetNoNewPrivs = 38;
-    private const int PrSetDumpable = 4;
     private const uint DefaultUmask = 0x12; // 022
 
     private static readonly string[] HostRootfsDirectories = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
@@ -101,11 +100,7 @@ internal sealed class ContainerPlan
 
         if (mapping is not null)
         {
-            // /proc/PID of a non-dumpable process belongs to root: its owner (and newuidmap on its behalf) could not
-            // write the maps. Dumpable only while waiting for them.
-            plan.Prctl(PrSetDumpable, 1, stage: "prctl PR_SET_DUMPABLE 1");
             plan.WaitForParent("wait for the uid and gid maps");
-            plan.Prctl(PrSetDumpable, 0, stage: "prctl PR_SET_DUMPABLE 0");
 
             // Until it changes ids the child keeps its host ids, which the new namespace may not map (root's 0 when
             // root maps a range elsewhere): files it created would get no owner (EOVERFLOW). Become its root first.
@@ -133,6 +128,11 @@ internal sealed class ContainerPlan
         else if (spec.Root is not null)
         {
             throw new InvalidSpecException([new SpecError("root", "a root filesystem needs a new mount namespace: add {\"type\": \"mount\"} to linux.namespaces")]);
+        }
+
+        if (flags.HasFlag(CloneFlags.NewNet))
+        {
+            plan.LoopbackUp();
         }
 
         if (spec.Hostname is { } hostname && flags.HasFlag(CloneFlags.NewUts))
@@ -298,6 +298,10 @@ internal sealed class ContainerPlan
             case "sysfs" when inUserNamespace && !flags.HasFlag(CloneFlags.NewNet):
                 // sysfs can only be mounted by the owner of the network namespace: show the host's, read-only.
                 plan.Bind("/sys", target, recursive: true, readOnly: true, stage: $"bind /sys on {target}");
+                break;
+            case "proc" when inUserNamespace && !flags.HasFlag(CloneFlags.NewPid):
+                // A new procfs needs the pid namespace's owner: with the host's pids, show the host's /proc.
+                plan.Bind("/proc", target, recursive: true, stage: $"bind /proc on {target}");
                 break;
             case "devpts" when inUserNamespace:
                 // gid=5 (tty) may not be mapped in a user namespace; the kernel then refuses the mount.

@@ -168,9 +168,19 @@ public sealed class ContainerRuntime
             await container.Stdin.CompleteAsync().ConfigureAwait(false);
             var stdout = OutputReader.ReadToEndAsync(container.Stdout, cancellationToken);
             var stderr = OutputReader.ReadToEndAsync(container.Stderr, cancellationToken);
-            await container.StartAsync(cancellationToken).ConfigureAwait(false);
-            var exit = await container.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return new ContainerResult { Exit = exit, Stdout = await stdout.ConfigureAwait(false), Stderr = await stderr.ConfigureAwait(false) };
+            try
+            {
+                await container.StartAsync(cancellationToken).ConfigureAwait(false);
+                var exit = await container.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return new ContainerResult { Exit = exit, Stdout = await stdout.ConfigureAwait(false), Stderr = await stderr.ConfigureAwait(false) };
+            }
+            catch
+            {
+                // The readers end when the container's pipes close; their own errors add nothing to this one.
+                await container.KillAsync(CancellationToken.None).ConfigureAwait(false);
+                await ((Task)Task.WhenAll(stdout, stderr)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                throw;
+            }
         }
     }
 

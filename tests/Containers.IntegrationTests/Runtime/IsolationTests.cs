@@ -52,6 +52,18 @@ public sealed class IsolationTests
     }
 
     [Fact]
+    public async Task The_loopback_interface_of_a_new_network_namespace_is_up()
+    {
+        using var fixture = new RuntimeFixture();
+        var result = await fixture.Runtime.RunAsync(
+            ContainerSpec.For("/bin/cat", "/sys/class/net/lo/flags"), TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, result.ExitCode);
+        var flags = Convert.ToInt32(result.Stdout.Trim(), 16);
+        Assert.Equal(1, flags & 1); // IFF_UP
+    }
+
+    [Fact]
     public async Task A_mount_made_inside_a_container_does_not_appear_on_the_host()
     {
         using var fixture = new RuntimeFixture();

@@ -70,6 +70,7 @@ public sealed class PlanLayoutTests
             [PlanOpCode.OpenPty] = "OPEN_PTY", [PlanOpCode.WaitFd] = "WAIT_FD", [PlanOpCode.ChangeDirectory] = "CHDIR",
             [PlanOpCode.SetNs] = "SETNS", [PlanOpCode.Exec] = "EXEC", [PlanOpCode.Root] = "ROOT", [PlanOpCode.Fork] = "FORK",
             [PlanOpCode.MountSetAttr] = "MOUNT_SETATTR", [PlanOpCode.Seccomp] = "SECCOMP", [PlanOpCode.CapSet] = "CAPSET",
+            [PlanOpCode.LoopbackUp] = "LOOPBACK_UP",
         };
 
         Assert.Equal(Enum.GetValues<PlanOpCode>().Length, names.Count);

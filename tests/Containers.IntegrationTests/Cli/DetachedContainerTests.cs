@@ -1,0 +1,54 @@
+namespace Containers.IntegrationTests.Cli;
+
+public sealed class DetachedContainerTests
+{
+    [Fact]
+    public async Task A_detached_container_can_be_listed_exec_into_logged_killed_and_removed()
+    {
+        var name = "cli-detached-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--", "/bin/sh", "-c", "echo to-out; echo to-err >&2; exec sleep 60");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            Assert.Equal(name + "\n", run.Stdout);
+
+            var ps = await CliRunner.RunAsync("ps");
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.StartsWith(name, StringComparison.Ordinal) && l.Contains("running", StringComparison.Ordinal));
+
+            var exec = await CliRunner.RunAsync("exec", name, "--", "/bin/sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; exit 4");
+            Assert.Equal(4, exec.ExitCode);
+            Assert.Equal("sleep 60 ", exec.Stdout);
+
+            var logs = await WaitForLogsAsync(name);
+            Assert.Equal("to-out\n", logs.Stdout);
+            Assert.Equal("to-err\n", logs.Stderr);
+
+            var rm = await CliRunner.RunAsync("rm", name);
+            Assert.Equal(125, rm.ExitCode);
+
+            Assert.Equal(0, (await CliRunner.RunAsync("kill", name, "KILL")).ExitCode);
+            Assert.Equal(0, (await CliRunner.RunAsync("logs", "-f", name)).ExitCode);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+
+        var after = await CliRunner.RunAsync("ps");
+        Assert.DoesNotContain(after.Stdout.Split('\n'), l => l.StartsWith(name, StringComparison.Ordinal));
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> WaitForLogsAsync(string name)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var logs = await CliRunner.RunAsync("logs", name);
+            if ((logs.Stdout.Length > 0 && logs.Stderr.Length > 0) || attempt == 100)
+            {
+                return logs;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Containers.IntegrationTests.Cli;
+
+public sealed class RunCommandTests
+{
+    [Fact]
+    public async Task Run_streams_output_and_exits_with_the_containers_exit_code()
+    {
+        var (exitCode, stdout, _) = await CliRunner.RunAsync("run", "--hostname", "cli-box", "-e", "GREETING=hello", "--", "/bin/sh", "-c", "echo $GREETING $(hostname) $$; exit 7");
+
+        Assert.Equal(7, exitCode);
+        Assert.Equal("hello cli-box 1\n", stdout);
+    }
+
+    [Fact]
+    public async Task Run_exits_with_128_plus_the_signal_when_the_container_is_killed()
+    {
+        var name = "cli-killed-" + Guid.NewGuid().ToString("N")[..8];
+        using var run = Process.Start(CliRunner.StartInfo("run", "--name", name, "--", "/bin/sleep", "60"))!;
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            if ((await CliRunner.RunAsync("ps")).Stdout.Split('\n').Any(l => l.StartsWith(name + " ", StringComparison.Ordinal) && l.Contains("running", StringComparison.Ordinal)))
+            {
+                break;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(0, (await CliRunner.RunAsync("kill", name, "SIGKILL")).ExitCode);
+        await run.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(128 + 9, run.ExitCode);
+    }
+
+    [Fact]
+    public async Task Run_mounts_volumes_and_tmpfs_and_honours_read_only()
+    {
+        var dir = Directory.CreateTempSubdirectory("containers-cli-volume-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "file"), "from-host", TestContext.Current.CancellationToken);
+            var (exitCode, stdout, stderr) = await CliRunner.RunAsync(
+                "run", "--read-only", "-v", dir + ":/data:ro", "--tmpfs", "/scratch:size=1m", "-w", "/data", "--",
+                "/bin/sh", "-c", "cat file; echo; touch /scratch/ok && echo tmpfs-ok; touch /data/no 2>/dev/null || echo data-ro; touch /no 2>/dev/null || echo root-ro");
+
+            Assert.True(exitCode == 0, stderr);
+            Assert.Equal("from-host\ntmpfs-ok\ndata-ro\nroot-ro\n", stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_bad_command_prints_one_error_line_and_exits_125()
+    {
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--", "/no/such/program");
+
+        Assert.Equal(125, exitCode);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("containers: ", line, StringComparison.Ordinal);
+        Assert.Contains("/no/such/program", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_container_dies_when_the_process_running_it_is_killed_with_SIGKILL()
+    {
+        var marker = Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
+        using var cli = Process.Start(CliRunner.StartInfo("run", "--", "/bin/sleep", marker))!;
+        var sleeper = await FindProcessAsync("/bin/sleep\0" + marker);
+        Assert.True(sleeper > 0, "the container's process was found");
+
+        cli.Kill();
+        await cli.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Directory.Exists("/proc/" + sleeper) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        Assert.False(Directory.Exists("/proc/" + sleeper), $"container process {sleeper} outlived the killed host process");
+    }
+
+    private static async Task<int> FindProcessAsync(string cmdline)
+    {
+        for (var attempt = 0; attempt < 500; attempt++)
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var pid))
+                {
+                    try
+                    {
+                        if (File.ReadAllText(Path.Combine(dir, "cmdline")).TrimEnd('\0') == cmdline)
+                        {
+                            return pid;
+                        }
+                    }
+                    catch (IOException)
+                    {
+                    }
+                    catch (UnauthorizedAccessException)
+                    {
+                    }
+                }
+            }
+
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,77 @@
+using Containers.Runtime;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Containers.Tests.Runtime;
+
+public sealed class StateDirectoryTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("containers-state-unit-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void A_written_state_reads_back_with_the_OCI_status_name()
+    {
+        var states = new StateDirectory(_root);
+        var state = NewState("alpha", ProcessIdentity.Current);
+        states.Claim(state);
+        states.Write(state with { Status = ContainerStatus.Running, Pid = 42, ExitCode = null });
+
+        Assert.Equal(ContainerStatus.Running, states.Read("alpha").Status);
+        Assert.Contains("\"status\":\"running\"", File.ReadAllText(Path.Combine(_root, "alpha", "state.json")), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "alpha"), ".state.json.*"));
+    }
+
+    [Fact]
+    public void Claiming_a_taken_id_fails_and_keeps_the_first_state()
+    {
+        var states = new StateDirectory(_root);
+        states.Claim(NewState("taken", ProcessIdentity.Current));
+
+        Assert.Throws<ContainerAlreadyExistsException>(() => states.Claim(NewState("taken", ProcessIdentity.Current) with { Command = ["other"] }));
+        Assert.Equal(["/bin/true"], states.Read("taken").Command);
+    }
+
+    [Fact]
+    public void Stale_entries_whose_owner_and_process_are_gone_are_removed_and_live_ones_kept()
+    {
+        var states = new StateDirectory(_root);
+        var dead = new ProcessIdentity(int.MaxValue - 1, 1);
+        states.Claim(NewState("stale", dead));
+        states.Claim(NewState("live", ProcessIdentity.Current));
+        states.Claim(NewState("kept-log", dead) with { Status = ContainerStatus.Stopped, LogPath = "/x/container.log" });
+
+        var removed = states.RemoveStale(NullLogger.Instance);
+
+        Assert.Equal(1, removed);
+        Assert.Equal(["kept-log", "live"], states.List().Select(s => s.Id).Order());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("../up")]
+    [InlineData("-dash")]
+    [InlineData("has space")]
+    public void Ids_that_are_not_plain_names_are_rejected(string id) =>
+        Assert.Throws<InvalidContainerIdException>(() => StateDirectory.ValidateId(id));
+
+    [Fact]
+    public void The_start_time_tells_a_reused_pid_apart()
+    {
+        var self = ProcessIdentity.Current;
+
+        Assert.True(self.IsAlive);
+        Assert.False((self with { StartTime = self.StartTime + 1 }).IsAlive);
+    }
+
+    private static ContainerState NewState(string id, ProcessIdentity owner) => new()
+    {
+        Id = id,
+        Status = ContainerStatus.Creating,
+        Bundle = "/nonexistent/" + id,
+        Created = DateTimeOffset.UtcNow,
+        OwnerPid = owner.Pid,
+        OwnerStartTime = owner.StartTime,
+        Command = ["/bin/true"],
+    };
+}
