@@ -32,14 +32,14 @@ internal static unsafe class DirectoryTree
         string? parentPath = Path.GetDirectoryName(full);
         if (parentPath is null)
         {
-            return FileSystemErrno.EINVAL;
+            return Errno.EINVAL;
         }
 
         using var parent = OpenDirectory(parentPath);
         if (parent.IsInvalid)
         {
             int errno = Marshal.GetLastPInvokeError();
-            return errno == FileSystemErrno.ENOENT ? 0 : errno;
+            return errno == Errno.ENOENT ? 0 : errno;
         }
 
         return Remove(parent, Encoding.UTF8.GetBytes(Path.GetFileName(full)));
@@ -77,12 +77,12 @@ internal static unsafe class DirectoryTree
         }
 
         int errno = Marshal.GetLastPInvokeError();
-        if (errno == FileSystemErrno.ENOENT)
+        if (errno == Errno.ENOENT)
         {
             return 0;
         }
 
-        if (errno != FileSystemErrno.EISDIR)
+        if (errno != Errno.EISDIR)
         {
             return errno;
         }
