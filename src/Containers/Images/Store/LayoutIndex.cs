@@ -1,4 +1,5 @@
 using Containers.Images.Model;
+using Containers.Linux;
 
 namespace Containers.Images.Store;
 
