@@ -26,8 +26,8 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
     private readonly SafeFileHandle _root;
     private readonly LayerApplyOptions _options;
     private readonly ILogger _logger;
-    private readonly uint _euid = Geteuid();
-    private readonly uint _egid = Getegid();
+    private readonly uint _euid = LibC.geteuid();
+    private readonly uint _egid = LibC.getegid();
     private readonly uint _umask = ProcessUmask();
     private readonly Dictionary<string, DirectoryMetadata> _directories = new(StringComparer.Ordinal);
     private readonly byte[] _scratch = new byte[4097];

@@ -21,7 +21,7 @@ internal static unsafe class DirectoryTree
         z[^1] = 0;
         fixed (byte* p = z)
         {
-            return RemoveEntry(parent, p, Geteuid() != 0);
+            return RemoveEntry(parent, p, LibC.geteuid() != 0);
         }
     }
 
@@ -66,8 +66,6 @@ internal static unsafe class DirectoryTree
         Encoding.UTF8.GetBytes(s, bytes);
         return bytes;
     }
-
-    private static uint Geteuid() => FileSystemCalls.Geteuid();
 
     private static int RemoveEntry(SafeFileHandle parent, byte* name, bool unprivileged)
     {
