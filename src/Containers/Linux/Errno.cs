@@ -12,10 +12,17 @@ internal static class Errno
     public const int EACCES = 13;
     public const int EBUSY = 16;
     public const int EEXIST = 17;
+    public const int EXDEV = 18;
     public const int ENOTDIR = 20;
+    public const int EISDIR = 21;
     public const int EINVAL = 22;
     public const int ENOSPC = 28;
+    public const int EMLINK = 31;
+    public const int ENAMETOOLONG = 36;
     public const int ENOSYS = 38;
+    public const int ENOTEMPTY = 39;
+    public const int ELOOP = 40;
+    public const int ENODATA = 61;
     public const int ECANCELED = 125;
 
     private static readonly string[] Names =

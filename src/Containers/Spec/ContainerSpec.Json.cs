@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Containers.Linux;
 
 namespace Containers.Spec;
 
@@ -74,7 +75,8 @@ public sealed partial record ContainerSpec
 
     /// <summary>
     /// Writes the spec as <c>config.json</c> to <paramref name="path"/> atomically: into a temporary file in the same
-    /// directory, flushed to disk, then renamed over the target, so readers never see a partial file.
+    /// directory, flushed to disk, then renamed over the target (and the directory synced), so readers never see a
+    /// partial file and the new content survives a crash.
     /// </summary>
     /// <example>
     /// <code>
@@ -84,29 +86,8 @@ public sealed partial record ContainerSpec
     public async Task SaveAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string target = System.IO.Path.GetFullPath(path);
-        string temp = System.IO.Path.Combine(
-            System.IO.Path.GetDirectoryName(target) ?? "/", $".{System.IO.Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous);
-            await using (stream.ConfigureAwait(false))
-            {
-                await JsonSerializer.SerializeAsync(stream, this, SpecJsonContext.Spec, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, target, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-
-            throw;
-        }
+        await AtomicFile.WriteAsync(path, JsonSerializer.SerializeToUtf8Bytes(this, SpecJsonContext.Spec), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     private static InvalidSpecException NullDocument() =>

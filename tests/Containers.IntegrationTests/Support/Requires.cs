@@ -5,7 +5,7 @@ namespace Containers.IntegrationTests.Support;
 /// </summary>
 internal static class Requires
 {
-    public static bool IsRoot => Environment.UserName == "root" || geteuid() == 0;
+    public static bool IsRoot => Environment.IsPrivilegedProcess;
 
     /// <summary>Skips unless the test process runs as root.</summary>
     public static void Root() => Assert.SkipUnless(IsRoot, "needs root (run the suite as root; CI does)");
@@ -28,7 +28,4 @@ internal static class Requires
         Assert.Skip($"needs '{tool}' on PATH (the README's test command installs it)");
         return tool;
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
-    private static extern uint geteuid();
 }

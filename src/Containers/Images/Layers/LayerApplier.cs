@@ -26,8 +26,8 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
     private readonly SafeFileHandle _root;
     private readonly LayerApplyOptions _options;
     private readonly ILogger _logger;
-    private readonly uint _euid = Geteuid();
-    private readonly uint _egid = Getegid();
+    private readonly uint _euid = LibC.geteuid();
+    private readonly uint _egid = LibC.getegid();
     private readonly uint _umask = ProcessUmask();
     private readonly Dictionary<string, DirectoryMetadata> _directories = new(StringComparer.Ordinal);
     private readonly byte[] _scratch = new byte[4097];
@@ -121,7 +121,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
                 if (written < 0)
                 {
                     int errno = Marshal.GetLastPInvokeError();
-                    if (errno == FileSystemErrno.EINTR)
+                    if (errno == Errno.EINTR)
                     {
                         continue;
                     }
@@ -216,7 +216,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
         uint mode = _options.Rootless ? 0x180 : _entry!.Mode & 0x1FF;
         int flags = OWrOnly | OCreat | OExcl | ONoFollow | OCloExec | ONoCtty;
         var file = Openat(parent, name, flags, mode);
-        if (file.IsInvalid && Marshal.GetLastPInvokeError() == FileSystemErrno.EEXIST)
+        if (file.IsInvalid && Marshal.GetLastPInvokeError() == Errno.EEXIST)
         {
             file.Dispose();
             RemoveExisting(parent, name, newIsDirectory: false);
@@ -256,7 +256,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
         if (Mkdirat(parent, name, 0x1C0) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno != FileSystemErrno.EEXIST)
+            if (errno != Errno.EEXIST)
             {
                 throw Failed("mkdir", errno);
             }
@@ -305,7 +305,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             if (Symlinkat(t, parent, name) != 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno != FileSystemErrno.EEXIST)
+                if (errno != Errno.EEXIST)
                 {
                     throw Failed("symlink", errno);
                 }
@@ -358,7 +358,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             }
 
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == FileSystemErrno.EEXIST)
+            if (errno == Errno.EEXIST)
             {
                 RemoveExisting(parent, name, newIsDirectory: false);
                 if (Linkat(targetParent, targetName, parent, name, 0) == 0)
@@ -372,9 +372,9 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             string display = Encoding.UTF8.GetString(entry.LinkName);
             throw errno switch
             {
-                FileSystemErrno.ENOENT => Invalid($"hard link target '{display}' does not exist earlier in this layer"),
-                FileSystemErrno.EPERM => Invalid($"hard link target '{display}' is a directory"),
-                FileSystemErrno.EMLINK => Invalid($"hard link target '{display}' has too many links"),
+                Errno.ENOENT => Invalid($"hard link target '{display}' does not exist earlier in this layer"),
+                Errno.EPERM => Invalid($"hard link target '{display}' is a directory"),
+                Errno.EMLINK => Invalid($"hard link target '{display}' has too many links"),
                 _ => Failed("link", errno),
             };
         }
@@ -408,7 +408,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
         if (Mknodat(parent, name, mode, device) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno != FileSystemErrno.EEXIST)
+            if (errno != Errno.EEXIST)
             {
                 throw Failed("mknod", errno);
             }
@@ -443,7 +443,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
         if ((entry.Mode & ~_umask & 0x1FF) != entry.Mode || chowned)
         {
             int result = Fchmodat2(node, &empty, entry.Mode, AtEmptyPath);
-            if (result != 0 && Marshal.GetLastPInvokeError() == FileSystemErrno.ENOSYS)
+            if (result != 0 && Marshal.GetLastPInvokeError() == Errno.ENOSYS)
             {
                 result = Fchmodat(parent, name, entry.Mode, 0);
             }
@@ -487,9 +487,9 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             {
                 int errno = Marshal.GetLastPInvokeError();
                 // Content of this layer with the same name stays: a whiteout only hides lower layers.
-                if (errno != FileSystemErrno.EEXIST)
+                if (errno != Errno.EEXIST)
                 {
-                    throw errno == FileSystemErrno.EPERM
+                    throw errno == Errno.EPERM
                         ? new SnapshotException(
                             $"creating the overlay whiteout for '{_entry!.DisplayName}' failed: EPERM (an unprivileged user needs Linux ≥ 5.8 to create whiteouts)")
                         : Failed("create whiteout", errno);
@@ -542,7 +542,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
         fixed (byte* n = name)
         {
             // ENODATA: the directory never had a recorded owner.
-            if (Fremovexattr(fd, n) != 0 && Marshal.GetLastPInvokeError() != FileSystemErrno.ENODATA)
+            if (Fremovexattr(fd, n) != 0 && Marshal.GetLastPInvokeError() != Errno.ENODATA)
             {
                 throw Failed($"remove xattr {RootlessOwnership.XattrName} from", Marshal.GetLastPInvokeError());
             }
@@ -647,7 +647,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
         if (Statx(parent, name, AtSymlinkNoFollow, StatxType | StatxMode, &stat) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            return errno == FileSystemErrno.ENOENT ? ExistingEntry.None : throw Failed("stat", errno);
+            return errno == Errno.ENOENT ? ExistingEntry.None : throw Failed("stat", errno);
         }
 
         uint type = stat.Mode & SIfMt;
@@ -701,7 +701,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
 
         int errno = Marshal.GetLastPInvokeError();
         fd.Dispose();
-        if (errno == FileSystemErrno.ENOENT && create)
+        if (errno == Errno.ENOENT && create)
         {
             return CreateDirectories(relative, flags);
         }
@@ -726,11 +726,11 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
                 fixed (byte* p = _scratch)
                 {
                     next = Openat2(current, p, openFlags, Resolve);
-                    if (next.IsInvalid && Marshal.GetLastPInvokeError() == FileSystemErrno.ENOENT)
+                    if (next.IsInvalid && Marshal.GetLastPInvokeError() == Errno.ENOENT)
                     {
                         next.Dispose();
                         if (Mkdirat(current, p, ImplicitDirectoryMode) != 0
-                            && Marshal.GetLastPInvokeError() != FileSystemErrno.EEXIST)
+                            && Marshal.GetLastPInvokeError() != Errno.EEXIST)
                         {
                             throw Failed("mkdir", Marshal.GetLastPInvokeError());
                         }
@@ -764,11 +764,11 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
         string parent = Encoding.UTF8.GetString(relative);
         return errno switch
         {
-            FileSystemErrno.ELOOP => Invalid($"'{parent}' passes through a symbolic link; entries are never written through symbolic links"),
-            FileSystemErrno.ENOTDIR => Invalid($"'{parent}' is not a directory"),
-            FileSystemErrno.EXDEV => Invalid($"'{parent}' resolves outside the snapshot"),
-            FileSystemErrno.ENOENT => Invalid($"'{parent}' does not exist earlier in this layer"),
-            FileSystemErrno.ENAMETOOLONG => Invalid($"'{parent}' is too long"),
+            Errno.ELOOP => Invalid($"'{parent}' passes through a symbolic link; entries are never written through symbolic links"),
+            Errno.ENOTDIR => Invalid($"'{parent}' is not a directory"),
+            Errno.EXDEV => Invalid($"'{parent}' resolves outside the snapshot"),
+            Errno.ENOENT => Invalid($"'{parent}' does not exist earlier in this layer"),
+            Errno.ENAMETOOLONG => Invalid($"'{parent}' is too long"),
             _ => Failed($"open '{parent}' for", errno),
         };
     }
@@ -789,7 +789,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
     private InvalidLayerException Invalid(string reason) => new(_entry?.DisplayName, reason);
 
     private SnapshotException Failed(string operation, int errno, string? path = null) =>
-        new($"applying layer entry '{path ?? _entry?.DisplayName}': {operation} failed with {FileSystemErrno.Name(errno)}");
+        new($"applying layer entry '{path ?? _entry?.DisplayName}': {operation} failed with {Errno.Name(errno)}");
 
     private static uint ProcessUmask()
     {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Containers.Linux;
 
 namespace Containers.Images.Layers;
 
@@ -7,12 +8,9 @@ namespace Containers.Images.Layers;
 /// faster than the managed port, which made it the slowest stage of a zstd layer apply; the managed port remains
 /// the fallback where libzstd.so.1 is missing.
 /// </summary>
-internal sealed unsafe partial class NativeZstdStream : Stream
+internal sealed unsafe class NativeZstdStream : Stream
 {
-    private const string Library = "libzstd.so.1";
     private const int InputSize = 128 * 1024;
-
-    private static readonly Lazy<bool> Available = new(() => NativeLibrary.TryLoad(Library, out _));
 
     private readonly Stream _inner;
     private readonly byte[] _input = GC.AllocateUninitializedArray<byte>(InputSize, pinned: true);
@@ -25,18 +23,18 @@ internal sealed unsafe partial class NativeZstdStream : Stream
     private NativeZstdStream(Stream inner)
     {
         _inner = inner;
-        _stream = ZSTD_createDStream();
+        _stream = LibZstd.CreateDStream();
         if (_stream == 0)
         {
             throw new OutOfMemoryException("ZSTD_createDStream failed");
         }
 
-        Check(ZSTD_initDStream(_stream));
+        Check(LibZstd.InitDStream(_stream));
     }
 
     /// <summary>A decompressing stream: native when libzstd is present, else ZstdSharp.</summary>
     public static Stream Open(Stream inner) =>
-        Available.Value ? new NativeZstdStream(inner) : new ZstdSharp.DecompressionStream(inner, leaveOpen: true);
+        LibZstd.Available ? new NativeZstdStream(inner) : new ZstdSharp.DecompressionStream(inner, leaveOpen: true);
 
     public override bool CanRead => true;
 
@@ -80,9 +78,9 @@ internal sealed unsafe partial class NativeZstdStream : Stream
                     return 0;
                 }
 
-                var inBuffer = new ZstdBuffer { Data = input, Size = (nuint)_inputLength, Position = (nuint)_inputPosition };
-                var outBuffer = new ZstdBuffer { Data = output, Size = (nuint)buffer.Length, Position = 0 };
-                _lastResult = Check(ZSTD_decompressStream(_stream, &outBuffer, &inBuffer));
+                var inBuffer = new LibZstd.Buffer { Data = input, Size = (nuint)_inputLength, Position = (nuint)_inputPosition };
+                var outBuffer = new LibZstd.Buffer { Data = output, Size = (nuint)buffer.Length, Position = 0 };
+                _lastResult = Check(LibZstd.DecompressStream(_stream, &outBuffer, &inBuffer));
                 _inputPosition = (int)inBuffer.Position;
                 if (outBuffer.Position > 0)
                 {
@@ -112,7 +110,7 @@ internal sealed unsafe partial class NativeZstdStream : Stream
     {
         if (_stream != 0)
         {
-            ZSTD_freeDStream(_stream);
+            LibZstd.FreeDStream(_stream);
             _stream = 0;
         }
 
@@ -120,33 +118,7 @@ internal sealed unsafe partial class NativeZstdStream : Stream
     }
 
     private static nuint Check(nuint result) =>
-        ZSTD_isError(result) != 0
-            ? throw new InvalidDataException($"zstd: {Marshal.PtrToStringUTF8(ZSTD_getErrorName(result))}")
+        LibZstd.IsError(result) != 0
+            ? throw new InvalidDataException($"zstd: {Marshal.PtrToStringUTF8(LibZstd.GetErrorName(result))}")
             : result;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct ZstdBuffer
-    {
-        public byte* Data;
-        public nuint Size;
-        public nuint Position;
-    }
-
-    [LibraryImport(Library)]
-    private static partial nint ZSTD_createDStream();
-
-    [LibraryImport(Library)]
-    private static partial nuint ZSTD_freeDStream(nint stream);
-
-    [LibraryImport(Library)]
-    private static partial nuint ZSTD_initDStream(nint stream);
-
-    [LibraryImport(Library)]
-    private static partial nuint ZSTD_decompressStream(nint stream, ZstdBuffer* output, ZstdBuffer* input);
-
-    [LibraryImport(Library)]
-    private static partial uint ZSTD_isError(nuint code);
-
-    [LibraryImport(Library)]
-    private static partial nint ZSTD_getErrorName(nuint code);
 }

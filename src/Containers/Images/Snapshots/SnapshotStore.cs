@@ -203,7 +203,7 @@ public sealed class SnapshotStore
                     if (Renameat2(algorithmDir, f, rootDir, t, RenameNoReplace) != 0)
                     {
                         int errno = Marshal.GetLastPInvokeError();
-                        return errno == FileSystemErrno.ENOENT
+                        return errno == Errno.ENOENT
                             ? Task.CompletedTask
                             : throw Failed($"move snapshot {chainId} out of place", errno);
                     }
@@ -217,7 +217,7 @@ public sealed class SnapshotStore
             _logger.LogWarning(
                 "Snapshot {ChainId} was unlisted but removing its files failed with {Errno}; the next store open retries",
                 chainId,
-                FileSystemErrno.Name(removed));
+                Errno.Name(removed));
         }
 
         return Task.CompletedTask;
@@ -245,7 +245,7 @@ public sealed class SnapshotStore
             int result = DirectoryTree.Remove(rootDir, Encoding.UTF8.GetBytes(name));
             if (result != 0)
             {
-                _logger.LogWarning("Removing the incomplete snapshot {Path} failed with {Errno}", path, FileSystemErrno.Name(result));
+                _logger.LogWarning("Removing the incomplete snapshot {Path} failed with {Errno}", path, Errno.Name(result));
             }
         }
     }
@@ -301,7 +301,7 @@ public sealed class SnapshotStore
                 if (Renameat2(rootDir, f, algorithmDir, t, RenameNoReplace) != 0)
                 {
                     int errno = Marshal.GetLastPInvokeError();
-                    if (errno is FileSystemErrno.EEXIST or FileSystemErrno.ENOTEMPTY)
+                    if (errno is Errno.EEXIST or Errno.ENOTEMPTY)
                     {
                         // Another process published the same snapshot first; its copy is as good as ours.
                         return false;
@@ -360,12 +360,12 @@ public sealed class SnapshotStore
         int result = DirectoryTree.Remove(rootDir, Encoding.UTF8.GetBytes(name));
         if (result != 0)
         {
-            _logger.LogWarning("Removing {Name} in {Root} failed with {Errno}; the next store open retries", name, Root, FileSystemErrno.Name(result));
+            _logger.LogWarning("Removing {Name} in {Root} failed with {Errno}; the next store open retries", name, Root, Errno.Name(result));
         }
     }
 
     private static string RandomSuffix() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
     private static SnapshotException Failed(string operation, int errno) =>
-        new($"snapshot store: {operation} failed with {FileSystemErrno.Name(errno)}");
+        new($"snapshot store: {operation} failed with {Errno.Name(errno)}");
 }

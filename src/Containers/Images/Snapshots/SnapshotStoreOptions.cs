@@ -9,7 +9,7 @@ public sealed record SnapshotStoreOptions
     /// become empty files, and opaque directories use <c>user.overlay.opaque</c> (mount the overlay with
     /// <c>userxattr</c>).
     /// </summary>
-    public bool Rootless { get; init; } = Linux.FileSystemCalls.Geteuid() != 0;
+    public bool Rootless { get; init; } = Linux.LibC.geteuid() != 0;
 
     /// <summary>The largest uncompressed layer accepted, in bytes (default 64 GiB).</summary>
     public long MaxLayerSize { get; init; } = 64L << 30;

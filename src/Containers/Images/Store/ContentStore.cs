@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Containers.Images.Model;
+using Containers.Linux;
 
 namespace Containers.Images.Store;
 

@@ -1,4 +1,5 @@
 using Containers.Images.Model;
+using Containers.Linux;
 
 namespace Containers.Images.Store;
 
@@ -18,7 +19,7 @@ internal static class LayoutIndex
         string layout = Path.Combine(root, OciLayoutFile.FileName);
         if (!File.Exists(layout))
         {
-            await WriteAtomicallyAsync(layout, ImageDocuments.Serialize(new OciLayoutFile { ImageLayoutVersion = OciLayoutFile.CurrentVersion }), cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAsync(layout, ImageDocuments.Serialize(new OciLayoutFile { ImageLayoutVersion = OciLayoutFile.CurrentVersion }), cancellationToken).ConfigureAwait(false);
         }
 
         if (!File.Exists(Path.Combine(root, FileName)))
@@ -35,7 +36,7 @@ internal static class LayoutIndex
     }
 
     public static Task WriteAsync(string root, ImageIndex index, CancellationToken cancellationToken) =>
-        WriteAtomicallyAsync(Path.Combine(root, FileName), ImageDocuments.Serialize(index), cancellationToken);
+        AtomicFile.WriteAsync(Path.Combine(root, FileName), ImageDocuments.Serialize(index), cancellationToken);
 
     /// <summary>The reference an index entry is tagged with, or null for an untagged entry.</summary>
     public static ImageReference? NameOf(Descriptor entry) =>
@@ -56,28 +57,4 @@ internal static class LayoutIndex
             [AnnotationKeys.ContainerdImageName] = name.ToString(),
         },
     };
-
-    public static async Task WriteAtomicallyAsync(string path, byte[] content, CancellationToken cancellationToken)
-    {
-        string directory = Path.GetDirectoryName(path)!;
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
-            await using (stream.ConfigureAwait(false))
-            {
-                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-
-        DirectorySync.Sync(directory);
-    }
 }

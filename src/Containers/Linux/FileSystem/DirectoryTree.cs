@@ -21,7 +21,7 @@ internal static unsafe class DirectoryTree
         z[^1] = 0;
         fixed (byte* p = z)
         {
-            return RemoveEntry(parent, p, Geteuid() != 0);
+            return RemoveEntry(parent, p, LibC.geteuid() != 0);
         }
     }
 
@@ -32,14 +32,14 @@ internal static unsafe class DirectoryTree
         string? parentPath = Path.GetDirectoryName(full);
         if (parentPath is null)
         {
-            return FileSystemErrno.EINVAL;
+            return Errno.EINVAL;
         }
 
         using var parent = OpenDirectory(parentPath);
         if (parent.IsInvalid)
         {
             int errno = Marshal.GetLastPInvokeError();
-            return errno == FileSystemErrno.ENOENT ? 0 : errno;
+            return errno == Errno.ENOENT ? 0 : errno;
         }
 
         return Remove(parent, Encoding.UTF8.GetBytes(Path.GetFileName(full)));
@@ -67,8 +67,6 @@ internal static unsafe class DirectoryTree
         return bytes;
     }
 
-    private static uint Geteuid() => FileSystemCalls.Geteuid();
-
     private static int RemoveEntry(SafeFileHandle parent, byte* name, bool unprivileged)
     {
         if (FileSystemCalls.Unlinkat(parent, name, 0) == 0)
@@ -77,12 +75,12 @@ internal static unsafe class DirectoryTree
         }
 
         int errno = Marshal.GetLastPInvokeError();
-        if (errno == FileSystemErrno.ENOENT)
+        if (errno == Errno.ENOENT)
         {
             return 0;
         }
 
-        if (errno != FileSystemErrno.EISDIR)
+        if (errno != Errno.EISDIR)
         {
             return errno;
         }

@@ -172,12 +172,6 @@ internal static unsafe partial class FileSystemCalls
     [LibraryImport(LibC, EntryPoint = "getdents64", SetLastError = true)]
     public static partial nint Getdents64(SafeFileHandle fd, byte* buffer, nuint count);
 
-    [LibraryImport(LibC, EntryPoint = "geteuid")]
-    public static partial uint Geteuid();
-
-    [LibraryImport(LibC, EntryPoint = "getegid")]
-    public static partial uint Getegid();
-
     /// <summary>glibc's makedev(3): the 64-bit dev_t encoding of a major/minor pair.</summary>
     public static ulong MakeDev(uint major, uint minor) =>
         (minor & 0xffUL) | ((major & 0xfffUL) << 8) | ((minor & ~0xffUL) << 12) | ((major & ~0xfffUL) << 32);
