@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using Containers.Linux;
+using Containers.Runtime;
+using Containers.Spec;
 
 namespace Containers.Benchmarks;
 
@@ -18,6 +20,8 @@ public class StartupBenchmarks
     private Plan _container = null!;
     private Plan _containerWithNetwork = null!;
     private Plan _containerForkLike = null!;
+    private ContainerRuntime _runtime = null!;
+    private ContainerSpec _spec = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -42,10 +46,17 @@ public class StartupBenchmarks
         _container = Plan(Isolated, forkLike: false);
         _containerWithNetwork = Plan(Isolated | CloneFlags.NewNet, forkLike: false);
         _containerForkLike = Plan(Isolated, forkLike: true);
+
+        _runtime = new ContainerRuntime(new ContainerRuntimeOptions { StateDirectory = _rootfs + "-state" });
+        _spec = ContainerSpec.For("/bin/true").WithoutNamespace(NamespaceType.Network);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => Directory.Delete(_rootfs, recursive: true);
+    public void Cleanup()
+    {
+        Directory.Delete(_rootfs, recursive: true);
+        Directory.Delete(_rootfs + "-state", recursive: true);
+    }
 
     [Benchmark(Baseline = true)]
     public async Task ProcessStart()
@@ -63,6 +74,21 @@ public class StartupBenchmarks
     /// <summary>The same as <see cref="ContainerStart"/> cloned without CLONE_VM (page tables copied).</summary>
     [Benchmark]
     public Task ContainerStartForkLike() => Run(_containerForkLike);
+
+    /// <summary>
+    /// The whole public path on the default host rootfs (tmpfs root, read-only binds of /usr, /bin, /lib*, /etc):
+    /// spec validation, plan compilation, state entry, the default /dev, /sys and masked
+    /// paths, stdio pipes collected to the end, then delete — what <see cref="ContainerRuntime.RunAsync"/> users pay.
+    /// </summary>
+    [Benchmark]
+    public async Task RuntimeRun()
+    {
+        var result = await _runtime.RunAsync(_spec, CancellationToken.None);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"the container exited with {result.Exit}");
+        }
+    }
 
     private static async Task Run(Plan plan)
     {

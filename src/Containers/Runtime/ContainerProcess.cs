@@ -97,7 +97,7 @@ internal sealed class ContainerProcess : IAsyncDisposable
             opened.Clear();
             if (plan.Mapping is { } mapping)
             {
-                mapping.Apply(child.Pid);
+                await mapping.ApplyAsync(child.Pid, cancellationToken).ConfigureAwait(false);
                 child.Continue();
             }
 
