@@ -24,6 +24,37 @@ public sealed class IsolationTests
         Assert.DoesNotContain(Environment.ProcessId, pids.Where(p => p > 10));
     }
 
+    [Theory]
+    [InlineData(NamespaceType.Time, "time")]
+    [InlineData(NamespaceType.Cgroup, "cgroup")]
+    [InlineData(NamespaceType.Ipc, "ipc")]
+    [InlineData(NamespaceType.Uts, "uts")]
+    [InlineData(NamespaceType.Mount, "mnt")]
+    [InlineData(NamespaceType.Pid, "pid")]
+    [InlineData(NamespaceType.Network, "net")]
+    public async Task A_namespace_the_spec_lists_is_new_and_one_it_leaves_out_is_the_hosts(NamespaceType type, string name)
+    {
+        using var fixture = new RuntimeFixture();
+        var host = NamespaceId("/proc/self/ns/" + name);
+        var ct = TestContext.Current.CancellationToken;
+
+        var isolated = await fixture.Runtime.RunAsync(
+            ContainerSpec.For("/bin/readlink", "/proc/self/ns/" + name).WithNamespace(type), ct);
+        Assert.Equal(0, isolated.ExitCode);
+        Assert.NotEqual(host, isolated.Stdout.Trim());
+
+        // Leaving out the mount or pid namespace is a different container: only check the ones that stay optional.
+        if (type is NamespaceType.Time or NamespaceType.Cgroup or NamespaceType.Ipc or NamespaceType.Network)
+        {
+            var shared = await fixture.Runtime.RunAsync(
+                ContainerSpec.For("/bin/readlink", "/proc/self/ns/" + name).WithoutNamespace(type), ct);
+            Assert.Equal(0, shared.ExitCode);
+            Assert.Equal(host, shared.Stdout.Trim());
+        }
+    }
+
+    private static string NamespaceId(string path) => new FileInfo(path).LinkTarget!;
+
     [Fact]
     public async Task A_container_has_its_own_hostname()
     {
