@@ -237,6 +237,26 @@ internal sealed class PlanBuilder
     /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
     public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);
 
+    /// <summary>
+    /// Forks an init (plan.h, "Init"): the new child runs the remaining ops, the original reaps every child and
+    /// sends each signal in <paramref name="forwardSignals"/> on to it, then exits with its exit code (128 + signal
+    /// for a signal death). <paramref name="foreground"/> puts the child in its own process group and makes that the
+    /// foreground of the terminal on fd 0. The init needs its own memory, so this makes the plan fork-like.
+    /// </summary>
+    public PlanBuilder Init(IEnumerable<int> forwardSignals, bool foreground, string? stage = null)
+    {
+        var mask = 0UL;
+        foreach (var signal in forwardSignals)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(signal, 1, nameof(forwardSignals));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64, nameof(forwardSignals));
+            mask |= 1UL << (signal - 1);
+        }
+
+        ForkLike();
+        return Add(PlanOpCode.Init, stage ?? "fork the init", foreground ? PlanOpFlags.Foreground : 0, [], [mask]);
+    }
+
     /// <summary>Encodes the plan.</summary>
     public Plan Build()
     {

@@ -20,4 +20,7 @@ internal enum PlanOpFlags : uint
 
     /// <summary>MKDIR, MKNOD, SYMLINK: an existing entry is not an error.</summary>
     ExistOk = 0x10,
+
+    /// <summary>INIT: the program gets its own process group, made the terminal's foreground.</summary>
+    Foreground = 0x20,
 }
