@@ -107,6 +107,42 @@ public sealed class InitTests
         }
     }
 
+    [Fact]
+    public async Task With_a_terminal_the_program_leads_the_foreground_process_group()
+    {
+        using var fixture = new RuntimeFixture();
+
+        // /proc/PID/stat after the command name: state ppid pgrp session tty_nr tpgid.
+        const string Script = """
+            set -- $(sed 's/.*) //' /proc/$$/stat)
+            [ "$3" = "$$" ] && [ "$6" = "$$" ] && [ "$4" = "1" ] && echo foreground-ok
+            """;
+        var container = await fixture.Runtime.CreateAsync(null, ContainerSpec.For("/bin/sh", "-c", Script).WithTerminal(), WithInit, TestContext.Current.CancellationToken);
+        await using (container)
+        {
+            Assert.NotNull(container.Terminal);
+            await container.StartAsync(TestContext.Current.CancellationToken);
+            var output = new System.Text.StringBuilder();
+            while (true)
+            {
+                var read = await container.Terminal.Output.ReadAsync(TestContext.Current.CancellationToken);
+                foreach (var segment in read.Buffer)
+                {
+                    output.Append(System.Text.Encoding.UTF8.GetString(segment.Span));
+                }
+
+                container.Terminal.Output.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal(0, (await container.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
+            Assert.Contains("foreground-ok", output.ToString(), StringComparison.Ordinal);
+        }
+    }
+
     private static async Task<(ContainerExit Exit, string Stdout)> RunAsync(RuntimeFixture fixture, ContainerSpec spec)
     {
         var container = await fixture.Runtime.CreateAsync(null, spec, WithInit, TestContext.Current.CancellationToken);
