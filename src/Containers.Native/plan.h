@@ -28,6 +28,7 @@
  *   |      |                                                  | write uid_map; a CLONE_VM child shares the        |
  *   |      |                                                  | parent's mm and must not change its dumpability)  |
  *   | 3    | may write uid_map/gid_map, join cgroups, ...      | WAIT_FD: reads 1 byte from slot 0 (EOF: abort)    |
+ *   |      |                                                  | (CT_F_ANNOUNCE: first writes {READY, op, 0})      |
  *   | 4    | writes 1 byte to the sync pipe ("continue")      | runs the next ops                                 |
  *   | 5    | reads ct_report records from the error pipe       | on failure: writes {ERROR, op, errno}, exits 127  |
  *   |      |                                                  | FORK: writes {PID, op, pid of the new child}       |
@@ -119,6 +120,7 @@ struct ct_op {
 #define CT_F_OPTIONAL 0x8u       /* the op's failure is ignored */
 #define CT_F_EXIST_OK 0x10u      /* MKDIR, MKNOD, SYMLINK: an existing entry is fine */
 #define CT_F_FOREGROUND 0x20u    /* INIT: the program gets its own process group, the terminal's foreground */
+#define CT_F_ANNOUNCE 0x40u      /* WAIT_FD: report READY before blocking (setup up to here succeeded) */
 
 /*
  * Init (CT_OP_INIT, fork-like plans only): the process running the plan forks. The new child goes on with the
@@ -133,6 +135,7 @@ struct ct_op {
 /* Child -> parent records on the error pipe. */
 #define CT_REPORT_ERROR 1 /* op failed: value = errno */
 #define CT_REPORT_PID 2   /* FORK: value = pid (in the caller's pid namespace) of the process that goes on */
+#define CT_REPORT_READY 3 /* WAIT_FD with CT_F_ANNOUNCE reached: every op before it succeeded; value = 0 */
 
 struct ct_report {
     int32_t kind;

@@ -465,9 +465,14 @@ static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
     return r < 0 ? r : 0;
 }
 
-static long ct_wait_fd(const struct ct_launch *l, const struct ct_op *op)
+static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct ct_op *op)
 {
     char byte;
+    if (op->flags & CT_F_ANNOUNCE) {
+        long w = ct_report(l, CT_REPORT_READY, (int)index, 0);
+        if (w < 0)
+            return w;
+    }
     for (;;) {
         long r = SYS3(SYS_read, l->fds[op->n[0]], &byte, 1);
         if (r == 1)
@@ -716,7 +721,7 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
     case CT_OP_OPEN_PTY:
         return ct_open_pty(l, op);
     case CT_OP_WAIT_FD:
-        return ct_wait_fd(l, op);
+        return ct_wait_fd(l, index, op);
     case CT_OP_CHDIR:
         return SYS1(SYS_chdir, ct_str(l, op->s[0]));
     case CT_OP_SETNS:
@@ -1184,8 +1189,10 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"f.optional", CT_F_OPTIONAL},
         {"f.exist_ok", CT_F_EXIST_OK},
         {"f.foreground", CT_F_FOREGROUND},
+        {"f.announce", CT_F_ANNOUNCE},
         {"report.error", CT_REPORT_ERROR},
         {"report.pid", CT_REPORT_PID},
+        {"report.ready", CT_REPORT_READY},
         {"op.MOUNT", CT_OP_MOUNT},
         {"op.BIND", CT_OP_BIND},
         {"op.MKDIR", CT_OP_MKDIR},

@@ -174,11 +174,14 @@ internal sealed class PlanBuilder
     public PlanBuilder OpenPty(string ptmxPath, PlanFd socket, string? stage = null) =>
         Add(PlanOpCode.OpenPty, stage ?? $"open pty {ptmxPath}", 0, [Str(ptmxPath)], [(ulong)socket.Slot]);
 
-    /// <summary>Blocks until the parent calls <see cref="ChildProcess.Continue"/> once more.</summary>
-    public PlanBuilder WaitForParent(string stage = "wait for parent")
+    /// <summary>
+    /// Blocks until the parent calls <see cref="ChildProcess.Continue"/> once more. With <paramref name="announce"/>
+    /// the child first reports that it got here, which completes <see cref="ChildProcess.WaitForSetupAsync"/>.
+    /// </summary>
+    public PlanBuilder WaitForParent(string stage = "wait for parent", bool announce = false)
     {
         _usesSync = true;
-        return Add(PlanOpCode.WaitFd, stage, 0, [], [(ulong)PlanFd.Sync.Slot]);
+        return Add(PlanOpCode.WaitFd, stage, announce ? PlanOpFlags.Announce : 0, [], [(ulong)PlanFd.Sync.Slot]);
     }
 
     /// <summary>chdir (after <see cref="PivotRoot"/> this is a path in the container).</summary>

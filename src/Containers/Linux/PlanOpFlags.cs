@@ -23,4 +23,7 @@ internal enum PlanOpFlags : uint
 
     /// <summary>INIT: the program gets its own process group, made the terminal's foreground.</summary>
     Foreground = 0x20,
+
+    /// <summary>WAIT_FD: report READY on the error pipe before blocking.</summary>
+    Announce = 0x40,
 }

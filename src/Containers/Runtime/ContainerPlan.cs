@@ -157,7 +157,7 @@ internal sealed class ContainerPlan
         }
 
         plan.CloseOtherFds([]);
-        plan.WaitForParent("wait for start");
+        plan.WaitForParent("wait for start", announce: true);
         if (options.Init)
         {
             // Last before exec: the init stays in the state every earlier op set up (root, ids, rlimits), and

@@ -33,6 +33,7 @@ public sealed class PlanLayoutTests
             ["report.size"] = PlanLayout.ReportSize,
             ["report.error"] = PlanLayout.ReportError,
             ["report.pid"] = PlanLayout.ReportPid,
+            ["report.ready"] = PlanLayout.ReportReady,
             ["result.size"] = PlanLayout.LaunchResultSize,
             ["result.handle"] = PlanLayout.LaunchResultHandle,
             ["flag.fork_like"] = (ulong)PlanFlags.ForkLike,
@@ -43,6 +44,7 @@ public sealed class PlanLayoutTests
             ["f.optional"] = (ulong)PlanOpFlags.Optional,
             ["f.exist_ok"] = (ulong)PlanOpFlags.ExistOk,
             ["f.foreground"] = (ulong)PlanOpFlags.Foreground,
+            ["f.announce"] = (ulong)PlanOpFlags.Announce,
         };
 
         foreach (var (name, value) in expected)
