@@ -583,6 +583,8 @@ static long ct_fork(struct ct_launch *l, uint32_t index, const struct ct_op *op)
 static void ct_init_loop(long program, uint64_t forward)
 {
     SYS3(SYS_close_range, 0, ~0U, 0);
+    /* It never execs: without a name of its own ps would show it as the launcher. */
+    SYS2(SYS_prctl, PR_SET_NAME, "init");
     /* Inherited handlers stay out of the way (all signals are blocked), but SIG_IGN on SIGCHLD would let the
      * kernel reap children itself and take the program's status with them. */
     ct_default_handlers();

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using Containers.IntegrationTests.Support;
 using Containers.Runtime;
 using Containers.Spec;
 
@@ -140,6 +141,32 @@ public sealed class InitTests
 
             Assert.Equal(0, (await container.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
             Assert.Contains("foreground-ok", output.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Exec_joins_a_container_whose_pid_1_is_the_init()
+    {
+        // The init never execs and stays non-dumpable (its memory is a copy of the runtime's), so only a caller with
+        // CAP_SYS_PTRACE may setns through its pidfd.
+        Requires.Root();
+        using var fixture = new RuntimeFixture();
+        var container = await fixture.Runtime.CreateAsync(
+            null, ContainerSpec.For("/bin/sh", "-c", "echo inside > /dev/shm/mark; sleep 30"), WithInit, TestContext.Current.CancellationToken);
+        await using (container)
+        {
+            await container.StartAsync(TestContext.Current.CancellationToken);
+            var probe = new ProcessSpec
+            {
+                Args = ["/bin/sh", "-c", "while [ ! -e /dev/shm/mark ]; do sleep 0.05; done; cat /dev/shm/mark /proc/1/comm"],
+                Env = ["PATH=" + ContainerSpec.DefaultPath],
+            };
+            await using var exec = await container.ExecAsync(probe, ContainerStdio.Pipes, TestContext.Current.CancellationToken);
+            await exec.Stdin.CompleteAsync();
+            var result = await exec.CollectAsync(TestContext.Current.CancellationToken);
+
+            Assert.Equal(0, result.ExitCode);
+            Assert.Equal("inside\ninit\n", result.Stdout);
         }
     }
 
