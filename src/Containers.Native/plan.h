@@ -28,9 +28,11 @@
  *   |      |                                                  | write uid_map; a CLONE_VM child shares the        |
  *   |      |                                                  | parent's mm and must not change its dumpability)  |
  *   | 3    | may write uid_map/gid_map, join cgroups, ...      | WAIT_FD: reads 1 byte from slot 0 (EOF: abort)    |
+ *   |      |                                                  | (CT_F_ANNOUNCE: first writes {READY, op, 0})      |
  *   | 4    | writes 1 byte to the sync pipe ("continue")      | runs the next ops                                 |
  *   | 5    | reads ct_report records from the error pipe       | on failure: writes {ERROR, op, errno}, exits 127  |
  *   |      |                                                  | FORK: writes {PID, op, pid of the new child}       |
+ *   |      |                                                  | INIT: forks; the original becomes the init         |
  *   | 6    | EOF on the error pipe: exec succeeded or child    | EXEC: handlers to SIG_DFL, mask cleared, execve;  |
  *   |      | died; then frees the launch (stack, plan copy)    | O_CLOEXEC closes the error pipe                   |
  *   | 7    | waits on the pidfd, waitid(P_PIDFD, __WALL)      |                                                   |
@@ -108,7 +110,8 @@ struct ct_op {
 #define CT_OP_SECCOMP 29       /* filter (struct sock_filter[n[0]])                        count, flags          */
 #define CT_OP_CAPSET 30        /*                                                         effective, permitted, inheritable */
 #define CT_OP_LOOPBACK_UP 31   /* (sets IFF_UP on "lo" of the current network namespace)                        */
-#define CT_OP_MAX 31
+#define CT_OP_INIT 32          /* (fork; see "Init" below)                                 signals to forward     */
+#define CT_OP_MAX 32
 
 /* ct_op.flags */
 #define CT_F_RECURSIVE 0x1u      /* BIND, MOUNT_SETATTR: the whole subtree */
@@ -116,10 +119,23 @@ struct ct_op {
 #define CT_F_PARENTS 0x4u        /* MKDIR: create missing parents (mkdir -p) */
 #define CT_F_OPTIONAL 0x8u       /* the op's failure is ignored */
 #define CT_F_EXIST_OK 0x10u      /* MKDIR, MKNOD, SYMLINK: an existing entry is fine */
+#define CT_F_FOREGROUND 0x20u    /* INIT: the program gets its own process group, the terminal's foreground */
+#define CT_F_ANNOUNCE 0x40u      /* WAIT_FD: report READY before blocking (setup up to here succeeded) */
+
+/*
+ * Init (CT_OP_INIT, fork-like plans only): the process running the plan forks. The new child goes on with the
+ * remaining ops and becomes the user's program; the original stays behind as the container's init (pid 1 in a new
+ * pid namespace, a child subreaper otherwise). The init closes every fd (so EOF on the error pipe still means the
+ * program exec'd), keeps every signal blocked and takes them with rt_sigtimedwait: a signal whose bit (sig - 1)
+ * is set in n[0] goes on to the program's process, SIGCHLD reaps every exited child (wait4(-1)). Once the program
+ * has been reaped the init exits with its exit code, or 128 + the signal that killed it (as tini does). The
+ * program gets PR_SET_PDEATHSIG(SIGKILL), so it does not outlive a killed init without a pid namespace either.
+ */
 
 /* Child -> parent records on the error pipe. */
 #define CT_REPORT_ERROR 1 /* op failed: value = errno */
 #define CT_REPORT_PID 2   /* FORK: value = pid (in the caller's pid namespace) of the process that goes on */
+#define CT_REPORT_READY 3 /* WAIT_FD with CT_F_ANNOUNCE reached: every op before it succeeded; value = 0 */
 
 struct ct_report {
     int32_t kind;

@@ -465,9 +465,14 @@ static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
     return r < 0 ? r : 0;
 }
 
-static long ct_wait_fd(const struct ct_launch *l, const struct ct_op *op)
+static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct ct_op *op)
 {
     char byte;
+    if (op->flags & CT_F_ANNOUNCE) {
+        long w = ct_report(l, CT_REPORT_READY, (int)index, 0);
+        if (w < 0)
+            return w;
+    }
     for (;;) {
         long r = SYS3(SYS_read, l->fds[op->n[0]], &byte, 1);
         if (r == 1)
@@ -498,7 +503,7 @@ static long ct_seccomp(const struct ct_launch *l, const struct ct_op *op)
     return SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, op->n[1], &prog);
 }
 
-static void ct_reset_signals(void)
+static void ct_default_handlers(void)
 {
     /* All-zero kernel sigaction is SIG_DFL with no flags and an empty mask on every architecture. */
     uint64_t action[4] = {0, 0, 0, 0};
@@ -506,6 +511,11 @@ static void ct_reset_signals(void)
         if (sig != SIGKILL && sig != SIGSTOP)
             SYS4(SYS_rt_sigaction, sig, action, 0, 8);
     }
+}
+
+static void ct_reset_signals(void)
+{
+    ct_default_handlers();
     uint64_t empty = 0;
     SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
 }
@@ -566,6 +576,67 @@ static long ct_fork(struct ct_launch *l, uint32_t index, const struct ct_op *op)
     }
     ct_report(l, CT_REPORT_PID, (int)index, (int)pid);
     SYS1(SYS_exit_group, 0);
+    return 0;
+}
+
+/* The init's whole life (plan.h, "Init"); it never returns. */
+static void ct_init_loop(long program, uint64_t forward)
+{
+    SYS3(SYS_close_range, 0, ~0U, 0);
+    /* It never execs: without a name of its own ps would show it as the launcher. */
+    SYS2(SYS_prctl, PR_SET_NAME, "init");
+    /* Inherited handlers stay out of the way (all signals are blocked), but SIG_IGN on SIGCHLD would let the
+     * kernel reap children itself and take the program's status with them. */
+    ct_default_handlers();
+    uint64_t all = ~0ULL;
+    int exit_code = -1;
+    for (;;) {
+        siginfo_t info;
+        long sig = SYS4(SYS_rt_sigtimedwait, &all, &info, NULL, 8);
+        if (sig <= 0)
+            continue;
+        if (sig != SIGCHLD) {
+            if (sig <= 64 && (forward & (1ULL << (sig - 1))))
+                SYS2(SYS_kill, program, sig);
+            continue;
+        }
+        for (;;) {
+            int status = 0;
+            long pid = SYS4(SYS_wait4, -1, &status, WNOHANG | __WALL, NULL);
+            if (pid <= 0)
+                break;
+            if (pid == program)
+                exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        if (exit_code >= 0)
+            SYS1(SYS_exit_group, exit_code);
+    }
+}
+
+static long ct_init(const struct ct_op *op)
+{
+    /* Outside a new pid namespace orphans would go to the host's init: adopt them here. Not inherited by fork. */
+    long r = SYS2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
+    if (r < 0)
+        return r;
+    long init = SYS0(SYS_getpid);
+    struct clone_args args = {.flags = 0, .exit_signal = SIGCHLD};
+    long pid = SYS2(SYS_clone3, &args, sizeof(args));
+    if (pid < 0)
+        return pid;
+    if (pid > 0)
+        ct_init_loop(pid, op->n[0]);
+    SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+    if (SYS0(SYS_getppid) != init)
+        SYS1(SYS_exit_group, 127);
+    if (op->flags & CT_F_FOREGROUND) {
+        /* TIOCSPGRP from a background group raises SIGTTOU, which stays blocked until exec. */
+        int self = (int)SYS0(SYS_getpid);
+        r = SYS2(SYS_setpgid, 0, 0);
+        if (r == 0)
+            r = SYS3(SYS_ioctl, 0, TIOCSPGRP, &self);
+        return r;
+    }
     return 0;
 }
 
@@ -652,7 +723,7 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
     case CT_OP_OPEN_PTY:
         return ct_open_pty(l, op);
     case CT_OP_WAIT_FD:
-        return ct_wait_fd(l, op);
+        return ct_wait_fd(l, index, op);
     case CT_OP_CHDIR:
         return SYS1(SYS_chdir, ct_str(l, op->s[0]));
     case CT_OP_SETNS:
@@ -678,6 +749,8 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         return ct_capset(op);
     case CT_OP_LOOPBACK_UP:
         return ct_loopback_up();
+    case CT_OP_INIT:
+        return ct_init(op);
     default:
         return -EINVAL;
     }
@@ -783,6 +856,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_CAPSET] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_INIT] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
 };
 
 static int ct_check_str(const uint8_t *plan, uint32_t size, uint32_t data_start, uint32_t off)
@@ -819,6 +893,9 @@ static int ct_validate(const uint8_t *plan, uint32_t size, uint32_t nfds, uint32
     for (uint32_t i = 0; i < h->op_count; i++) {
         const struct ct_op *op = &ops[i];
         if (op->code == 0 || op->code > CT_OP_MAX)
+            return (int)i;
+        /* A CLONE_VM child that forked would leave the init running on the launcher's stack, which is freed. */
+        if (op->code == CT_OP_INIT && !(h->flags & CT_PLAN_FORK_LIKE))
             return (int)i;
         if (op->stage && !ct_check_str(plan, size, data_start, op->stage))
             return (int)i;
@@ -1113,8 +1190,11 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"f.parents", CT_F_PARENTS},
         {"f.optional", CT_F_OPTIONAL},
         {"f.exist_ok", CT_F_EXIST_OK},
+        {"f.foreground", CT_F_FOREGROUND},
+        {"f.announce", CT_F_ANNOUNCE},
         {"report.error", CT_REPORT_ERROR},
         {"report.pid", CT_REPORT_PID},
+        {"report.ready", CT_REPORT_READY},
         {"op.MOUNT", CT_OP_MOUNT},
         {"op.BIND", CT_OP_BIND},
         {"op.MKDIR", CT_OP_MKDIR},
@@ -1146,6 +1226,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.SECCOMP", CT_OP_SECCOMP},
         {"op.CAPSET", CT_OP_CAPSET},
         {"op.LOOPBACK_UP", CT_OP_LOOPBACK_UP},
+        {"op.INIT", CT_OP_INIT},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
         int w = snprintf(buf + n, n < len ? (size_t)(len - n) : 0, L(items[i].name, items[i].value));

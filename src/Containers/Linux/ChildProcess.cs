@@ -28,6 +28,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly SafeFileHandle _errorPipe;
     private readonly ulong _launchHandle;
     private readonly TaskCompletionSource _pidResolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private Task<ContainerStartException?>? _reports;
     private SafeFileHandle? _sync;
@@ -205,6 +206,20 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Completes when the child has reached a WAIT_FD op that announces itself (every op before it succeeded), or
+    /// has exec'd or ended; throws <see cref="ContainerStartException"/> with the failed stage when an op failed.
+    /// </summary>
+    public async Task WaitForSetupAsync(CancellationToken cancellationToken)
+    {
+        var reports = Reports;
+        await Task.WhenAny(_ready.Task, reports).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (reports.IsCompleted)
+        {
+            await WaitForExecAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Waits for the child to end and reaps it (once; later calls return the same status).</summary>
     public Task<ChildExitStatus> WaitAsync(CancellationToken cancellationToken)
     {
@@ -340,6 +355,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             _errorPipe.Dispose();
             Shim.LaunchFree(_launchHandle);
             _pidResolved.TrySetResult();
+            _ready.TrySetResult();
         }
     }
 
@@ -352,6 +368,12 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             var known = op >= 0 && op < _plan.Stages.Count;
             return StartFailure.Create(_plan, known ? _plan.Codes[op] : null, known ? _plan.Stages[op] : $"op {op}", value);
+        }
+
+        if (kind == PlanLayout.ReportReady)
+        {
+            _ready.TrySetResult();
+            return null;
         }
 
         if (kind == PlanLayout.ReportPid)

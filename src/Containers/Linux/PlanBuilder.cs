@@ -174,11 +174,14 @@ internal sealed class PlanBuilder
     public PlanBuilder OpenPty(string ptmxPath, PlanFd socket, string? stage = null) =>
         Add(PlanOpCode.OpenPty, stage ?? $"open pty {ptmxPath}", 0, [Str(ptmxPath)], [(ulong)socket.Slot]);
 
-    /// <summary>Blocks until the parent calls <see cref="ChildProcess.Continue"/> once more.</summary>
-    public PlanBuilder WaitForParent(string stage = "wait for parent")
+    /// <summary>
+    /// Blocks until the parent calls <see cref="ChildProcess.Continue"/> once more. With <paramref name="announce"/>
+    /// the child first reports that it got here, which completes <see cref="ChildProcess.WaitForSetupAsync"/>.
+    /// </summary>
+    public PlanBuilder WaitForParent(string stage = "wait for parent", bool announce = false)
     {
         _usesSync = true;
-        return Add(PlanOpCode.WaitFd, stage, 0, [], [(ulong)PlanFd.Sync.Slot]);
+        return Add(PlanOpCode.WaitFd, stage, announce ? PlanOpFlags.Announce : 0, [], [(ulong)PlanFd.Sync.Slot]);
     }
 
     /// <summary>chdir (after <see cref="PivotRoot"/> this is a path in the container).</summary>
@@ -236,6 +239,26 @@ internal sealed class PlanBuilder
 
     /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
     public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);
+
+    /// <summary>
+    /// Forks an init (plan.h, "Init"): the new child runs the remaining ops, the original reaps every child and
+    /// sends each signal in <paramref name="forwardSignals"/> on to it, then exits with its exit code (128 + signal
+    /// for a signal death). <paramref name="foreground"/> puts the child in its own process group and makes that the
+    /// foreground of the terminal on fd 0. The init needs its own memory, so this makes the plan fork-like.
+    /// </summary>
+    public PlanBuilder Init(IEnumerable<int> forwardSignals, bool foreground, string? stage = null)
+    {
+        var mask = 0UL;
+        foreach (var signal in forwardSignals)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(signal, 1, nameof(forwardSignals));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64, nameof(forwardSignals));
+            mask |= 1UL << (signal - 1);
+        }
+
+        ForkLike();
+        return Add(PlanOpCode.Init, stage ?? "fork the init", foreground ? PlanOpFlags.Foreground : 0, [], [mask]);
+    }
 
     /// <summary>Encodes the plan.</summary>
     public Plan Build()

@@ -30,6 +30,7 @@ internal static class PlanLayout
     public const int ReportSize = 16;
     public const int ReportError = 1;
     public const int ReportPid = 2;
+    public const int ReportReady = 3;
 
     public const int LaunchResultSize = 24;
     public const int LaunchResultHandle = 16;

@@ -20,4 +20,10 @@ internal enum PlanOpFlags : uint
 
     /// <summary>MKDIR, MKNOD, SYMLINK: an existing entry is not an error.</summary>
     ExistOk = 0x10,
+
+    /// <summary>INIT: the program gets its own process group, made the terminal's foreground.</summary>
+    Foreground = 0x20,
+
+    /// <summary>WAIT_FD: report READY on the error pipe before blocking.</summary>
+    Announce = 0x40,
 }

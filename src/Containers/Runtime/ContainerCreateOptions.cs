@@ -22,5 +22,13 @@ public sealed record ContainerCreateOptions
     /// Whether a small init runs as pid 1 that reaps zombies and forwards signals to the user's process, for
     /// programs that start children and do not wait for them.
     /// </summary>
+    /// <remarks>
+    /// The user's process is the init's child (its parent pid is 1). Signals sent to the container go on to it (all
+    /// but SIGKILL, SIGSTOP, SIGCHLD, SIGTTIN and SIGTTOU), so it also gets those it has no handler for, which pid 1
+    /// would ignore.
+    /// The container ends when the user's process does: its exit code is that process's, or 128 plus the signal
+    /// that killed it (<see cref="ContainerExit.Signal"/> is then null, as the init itself exited normally).
+    /// With a terminal the user's process leads the terminal's foreground process group.
+    /// </remarks>
     public bool Init { get; init; }
 }

@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.IO.Pipelines;
+using Containers.Linux;
+using Microsoft.Win32.SafeHandles;
 using Containers.Spec;
 
 namespace Containers.Runtime;
@@ -77,7 +80,8 @@ public sealed class ContainerExec : IAsyncDisposable
         Container container, ContainerProcess target, ProcessSpec process, ContainerStdio stdio, CancellationToken cancellationToken)
     {
         var plan = ContainerPlan.CompileExec(container.Spec, process, stdio);
-        var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, target.PidFd, cancellationToken).ConfigureAwait(false);
+        using var program = container.State.Init ? OpenInitChild(target.Pid) : null;
+        var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, program ?? target.PidFd, cancellationToken).ConfigureAwait(false);
         var exec = new ContainerExec(launched, pipes, terminal);
         try
         {
@@ -89,6 +93,36 @@ public sealed class ContainerExec : IAsyncDisposable
             await exec.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A pidfd for the user's program under an init. The init never execs and stays non-dumpable, so without
+    /// CAP_SYS_PTRACE setns through its pidfd fails; the program shares all its namespaces.
+    /// </summary>
+    private static SafeFileHandle OpenInitChild(int init)
+    {
+        var children = File.ReadAllText($"/proc/{init}/task/{init}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (children.Length == 0 || !int.TryParse(children[0], CultureInfo.InvariantCulture, out var pid))
+        {
+            throw new ContainersException($"the container's init (pid {init}) has no child: its program has exited");
+        }
+
+        var fd = Shim.PidFdOpen(pid);
+        if (fd < 0)
+        {
+            throw new ContainersException($"pidfd_open({pid}) for the container's program failed: {Errno.Name(-fd)}");
+        }
+
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+
+        // Checked after opening: the pidfd pins the pid, so a process still the init's child is the program.
+        if (!File.ReadAllText($"/proc/{init}/task/{init}/children").Split(' ').Contains(children[0]))
+        {
+            handle.Dispose();
+            throw new ContainersException($"the container's init (pid {init}) has no child: its program has exited");
+        }
+
+        return handle;
     }
 
     private static InvalidOperationException NoPipes() =>

@@ -17,6 +17,13 @@ internal sealed class ContainerPlan
 
     private static readonly string[] HostRootfsDirectories = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
 
+    /// <summary>
+    /// What the init passes on to the program: every signal but those it cannot receive (SIGKILL, SIGSTOP), the one
+    /// it acts on itself (SIGCHLD) and those only its own terminal I/O would raise (SIGTTIN, SIGTTOU).
+    /// </summary>
+    private static readonly int[] InitForwardedSignals =
+        [.. Enumerable.Range(1, 64).Where(s => s is not (9 or 19 or 17 or 21 or 22))];
+
     private static readonly (string Name, uint Major, uint Minor)[] Devices =
         [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)];
 
@@ -53,11 +60,6 @@ internal sealed class ContainerPlan
     {
         var process = spec.Process!;
         var linux = spec.Linux ?? new LinuxSpec();
-        if (options.Init)
-        {
-            throw new ContainersException("an init process (ContainerCreateOptions.Init, --init) is not supported yet: run without it; the user's program is pid 1");
-        }
-
         var executable = ResolveExecutable(spec);
         var fds = new List<FdSource>();
         var flags = CloneFlags.None;
@@ -155,7 +157,14 @@ internal sealed class ContainerPlan
         }
 
         plan.CloseOtherFds([]);
-        plan.WaitForParent("wait for start");
+        plan.WaitForParent("wait for start", announce: true);
+        if (options.Init)
+        {
+            // Last before exec: the init stays in the state every earlier op set up (root, ids, rlimits), and
+            // nothing the program asks for (a seccomp filter, say) should apply to the init's few system calls.
+            plan.Init(InitForwardedSignals, foreground: terminal, stage: "fork the init");
+        }
+
         plan.Exec(executable, process.Args, process.Env, EnvPath(process));
         return new ContainerPlan(plan.Build(), fds, mapping, terminal, waitsForStart: true);
     }

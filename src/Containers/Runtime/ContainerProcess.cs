@@ -114,6 +114,12 @@ internal sealed class ContainerProcess : IAsyncDisposable
                 terminal = new ContainerTerminal(await receive.ConfigureAwait(false));
             }
 
+            if (plan.WaitsForStart)
+            {
+                // The created state means set up: a failed step surfaces here, before the container exists.
+                await child.WaitForSetupAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var identity = ProcessIdentity.Of(child.Pid) ?? new ProcessIdentity(child.Pid, 0);
             return (new ContainerProcess(child, identity), stdio, terminal);
         }

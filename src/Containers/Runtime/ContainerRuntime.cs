@@ -85,6 +85,7 @@ public sealed class ContainerRuntime
             OwnerStartTime = owner.StartTime,
             Command = [.. spec.Process!.Args],
             LogPath = options.KeepLog ? Path.Combine(folder, "container.log") : null,
+            Init = options.Init,
         };
         _states.Claim(state);
         try

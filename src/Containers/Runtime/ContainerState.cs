@@ -39,6 +39,9 @@ public sealed record ContainerState
     /// <summary>The exit code once the process has exited normally.</summary>
     public int? ExitCode { get; init; }
 
+    /// <summary>Whether <see cref="Pid"/> is an init whose one child runs the user's program (<see cref="ContainerCreateOptions.Init"/>).</summary>
+    public bool Init { get; init; }
+
     /// <summary>The number of the signal that terminated the process, when one did.</summary>
     public int? Signal { get; init; }
 

@@ -15,6 +15,17 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_with_init_makes_the_program_a_child_of_pid_1()
+    {
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--init", "--host-rootfs", "--", "sh", "-c", "echo $$ $PPID; exit 5");
+
+        Assert.True(exitCode == 5, stderr);
+        var pids = stdout.Trim().Split(' ');
+        Assert.NotEqual("1", pids[0]);
+        Assert.Equal("1", pids[1]);
+    }
+
+    [Fact]
     public async Task Run_exits_with_128_plus_the_signal_when_the_container_is_killed()
     {
         var name = "cli-killed-" + Guid.NewGuid().ToString("N")[..8];

@@ -82,13 +82,12 @@ public sealed class BadSpecTests
     {
         using var fixture = new RuntimeFixture();
         var missing = "/nonexistent-" + Guid.NewGuid().ToString("N");
-        await using var container = await fixture.Runtime.CreateAsync(
-            ContainerSpec.For("/bin/true").WithMount(new MountSpec { Destination = "/data", Type = "bind", Source = missing, Options = ["rbind"] }),
-            TestContext.Current.CancellationToken);
+        var spec = ContainerSpec.For("/bin/true").WithMount(new MountSpec { Destination = "/data", Type = "bind", Source = missing, Options = ["rbind"] });
 
-        var error = await Assert.ThrowsAsync<ContainerStartException>(() => container.StartAsync(TestContext.Current.CancellationToken));
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => fixture.Runtime.CreateAsync(spec, TestContext.Current.CancellationToken));
 
         Assert.Contains(missing, error.Stage, StringComparison.Ordinal);
         Assert.Equal("ENOENT", error.ErrnoName);
+        Assert.Empty(await fixture.Runtime.ListAsync(TestContext.Current.CancellationToken));
     }
 }

@@ -33,6 +33,7 @@ public sealed class PlanLayoutTests
             ["report.size"] = PlanLayout.ReportSize,
             ["report.error"] = PlanLayout.ReportError,
             ["report.pid"] = PlanLayout.ReportPid,
+            ["report.ready"] = PlanLayout.ReportReady,
             ["result.size"] = PlanLayout.LaunchResultSize,
             ["result.handle"] = PlanLayout.LaunchResultHandle,
             ["flag.fork_like"] = (ulong)PlanFlags.ForkLike,
@@ -42,6 +43,8 @@ public sealed class PlanLayoutTests
             ["f.parents"] = (ulong)PlanOpFlags.Parents,
             ["f.optional"] = (ulong)PlanOpFlags.Optional,
             ["f.exist_ok"] = (ulong)PlanOpFlags.ExistOk,
+            ["f.foreground"] = (ulong)PlanOpFlags.Foreground,
+            ["f.announce"] = (ulong)PlanOpFlags.Announce,
         };
 
         foreach (var (name, value) in expected)
@@ -70,7 +73,7 @@ public sealed class PlanLayoutTests
             [PlanOpCode.OpenPty] = "OPEN_PTY", [PlanOpCode.WaitFd] = "WAIT_FD", [PlanOpCode.ChangeDirectory] = "CHDIR",
             [PlanOpCode.SetNs] = "SETNS", [PlanOpCode.Exec] = "EXEC", [PlanOpCode.Root] = "ROOT", [PlanOpCode.Fork] = "FORK",
             [PlanOpCode.MountSetAttr] = "MOUNT_SETATTR", [PlanOpCode.Seccomp] = "SECCOMP", [PlanOpCode.CapSet] = "CAPSET",
-            [PlanOpCode.LoopbackUp] = "LOOPBACK_UP",
+            [PlanOpCode.LoopbackUp] = "LOOPBACK_UP", [PlanOpCode.Init] = "INIT",
         };
 
         Assert.Equal(Enum.GetValues<PlanOpCode>().Length, names.Count);
