@@ -347,6 +347,11 @@ public sealed class ImageStore : IAsyncDisposable
     {
         using (await FileLock.AcquireAsync(_indexLockPath, exclusive: true, cancellationToken).ConfigureAwait(false))
         {
+            foreach (var temporary in Directory.EnumerateFiles(Root, ".*.tmp"))
+            {
+                File.Delete(temporary);
+            }
+
             await LayoutIndex.InitializeAsync(Root, cancellationToken).ConfigureAwait(false);
         }
 
@@ -359,7 +364,7 @@ public sealed class ImageStore : IAsyncDisposable
         _snapshots.CleanupIncomplete();
     }
 
-    /// <summary>Deletes what interrupted imports and exports left; only called while no other process ingests.</summary>
+    /// <summary>Deletes what interrupted imports and exports left in <c>ingest/</c>; only called while no other process ingests.</summary>
     private void CleanIngest()
     {
         foreach (var entry in new DirectoryInfo(_content.IngestDirectory).EnumerateFileSystemInfos())
@@ -373,11 +378,6 @@ public sealed class ImageStore : IAsyncDisposable
             {
                 entry.Delete();
             }
-        }
-
-        foreach (var temporary in Directory.EnumerateFiles(Root, ".*.tmp"))
-        {
-            File.Delete(temporary);
         }
     }
 
