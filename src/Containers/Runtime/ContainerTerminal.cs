@@ -1,5 +1,5 @@
 using System.IO.Pipelines;
-using System.Runtime.InteropServices;
+using Containers.Linux;
 using Microsoft.Win32.SafeHandles;
 
 namespace Containers.Runtime;
@@ -9,10 +9,8 @@ namespace Containers.Runtime;
 /// devpts. What the process writes arrives on <see cref="Output"/>; what is written to <see cref="Input"/> is
 /// what the process reads, with the terminal's line discipline in between (echo, Ctrl+C to SIGINT, …).
 /// </summary>
-public sealed partial class ContainerTerminal : IAsyncDisposable
+public sealed class ContainerTerminal : IAsyncDisposable
 {
-    private const uint TIOCSWINSZ = 0x5414;
-
     private readonly SafeFileHandle _master;
     private readonly FileStream _writer;
     private readonly FileStream _reader;
@@ -39,11 +37,7 @@ public sealed partial class ContainerTerminal : IAsyncDisposable
     /// <param name="rows">Height in characters.</param>
     public void Resize(ushort columns, ushort rows)
     {
-        var size = new WinSize { Rows = rows, Columns = columns };
-        if (ioctl((int)_master.DangerousGetHandle(), TIOCSWINSZ, ref size) != 0)
-        {
-            throw new ContainersException($"resizing the terminal failed: errno {Marshal.GetLastPInvokeError()}");
-        }
+        TerminalWindowSize.Set(_master, columns, rows);
     }
 
     /// <summary>Closes the master: the process's terminal hangs up.</summary>
@@ -96,17 +90,5 @@ public sealed partial class ContainerTerminal : IAsyncDisposable
         {
             await writer.CompleteAsync().ConfigureAwait(false);
         }
-    }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int ioctl(int fd, uint request, ref WinSize size);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct WinSize
-    {
-        public ushort Rows;
-        public ushort Columns;
-        public ushort XPixels;
-        public ushort YPixels;
     }
 }
