@@ -60,6 +60,8 @@ internal sealed partial class StateDirectory
         }
     }
 
+    // Temp + rename so readers never see half a state file. No fsync (unlike Linux.AtomicFile): the state describes
+    // live processes, which a crash of the machine ends too, and this runs on every start.
     public void Write(ContainerState state)
     {
         var folder = FolderOf(state.Id);
