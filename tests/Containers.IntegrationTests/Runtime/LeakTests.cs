@@ -10,7 +10,7 @@ public sealed class SerialRuntimeCollection;
 [Collection(typeof(SerialRuntimeCollection))]
 public sealed class LeakTests
 {
-    [Fact]
+    [Fact(Timeout = 300_000)]
     public async Task A_thousand_sequential_start_stop_cycles_leak_no_fd_mount_process_or_state_entry()
     {
         using var fixture = new RuntimeFixture();
