@@ -11,12 +11,12 @@ trap 'rm -rf "$out"' EXIT
 
 publish() { # name, extra properties
   local name=$1; shift
-  dotnet publish benchmarks/FirstCall -c Release -r linux-x64 --self-contained false -o "$out/$name" "$@" >"$out/$name.log" \
+  dotnet publish benchmarks/FirstCall -c Release -r linux-x64 -o "$out/$name" "$@" >"$out/$name.log" \
     || { cat "$out/$name.log" >&2; exit 1; }
 }
-publish jit
-publish r2r -p:PublishReadyToRun=true
-publish aot -p:PublishAot=true -p:SelfContained=true
+publish jit --self-contained false
+publish r2r --self-contained false -p:PublishReadyToRun=true
+publish aot -p:PublishAot=true
 
 for ((i = 0; i < runs; i++)); do
   for variant in jit r2r aot; do
