@@ -103,7 +103,9 @@ internal static class UserNamespaceMaps
 
         using (process)
         {
-            var error = await process.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            // Process.Dispose leaves a redirected stream the caller has touched open (only its finalizer closes it).
+            using var stderr = process.StandardError;
+            var error = await stderr.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             if (process.ExitCode != 0)
             {
