@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Pipelines;
 using Containers.Linux;
+using Containers.Runtime.Plan;
 using Microsoft.Win32.SafeHandles;
 using Containers.Spec;
 
@@ -79,7 +80,7 @@ public sealed class ContainerExec : IAsyncDisposable
     internal static async Task<ContainerExec> StartAsync(
         Container container, ContainerProcess target, ProcessSpec process, ContainerStdio stdio, CancellationToken cancellationToken)
     {
-        var plan = ContainerPlan.CompileExec(container.Spec, process, stdio);
+        var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, target.Pid, HostView.Current);
         using var program = container.State.Init ? OpenInitChild(target.Pid) : null;
         var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, program ?? target.PidFd, cancellationToken).ConfigureAwait(false);
         var exec = new ContainerExec(launched, pipes, terminal);
