@@ -20,7 +20,7 @@ internal static class EnterRootStep
 
         var plan = context.Plan;
         var cwd = context.Process.Cwd;
-        if (cwd.TrimEnd('/').Length > 0 && context.Files.Find(context.Host, cwd) is null)
+        if (cwd.TrimEnd('/').Length > 0 && context.Files?.Find(context.Host, cwd) is null)
         {
             plan.MakeDirectory(cwd, DirectoryMode, parents: true, stage: $"create the working directory {cwd}");
         }

@@ -8,17 +8,24 @@ namespace Containers.Runtime.Plan;
 /// </summary>
 internal static class ExecutableLookup
 {
-    /// <summary>The path to exec: the name as given when it holds a '/', otherwise the first match in <c>PATH</c>.</summary>
+    /// <summary>
+    /// The path to exec: the name as given when it holds a '/', otherwise the first match in <c>PATH</c>; the name
+    /// as given when the container's files cannot be seen (the child's execvp then searches).
+    /// </summary>
     /// <exception cref="ExecutableNotFoundException">Nothing is at the path, or no <c>PATH</c> entry holds the name.</exception>
     /// <exception cref="NotExecutableException">What is there is a directory or has no execute permission (and, for a <c>PATH</c> search, nothing later is executable).</exception>
     public static string Resolve(PlanContext context)
     {
         var process = context.Process;
         var program = process.Args[0];
+        if (context.Files is not { } files)
+        {
+            return program;
+        }
         if (program.Contains('/', StringComparison.Ordinal))
         {
             var absolute = program.StartsWith('/') ? program : process.Cwd.TrimEnd('/') + "/" + program;
-            return context.Files.Find(context.Host, absolute) switch
+            return files.Find(context.Host, absolute) switch
             {
                 null => throw new ExecutableNotFoundException(program, absolute),
                 { IsExecutable: true } => program,
@@ -31,7 +38,7 @@ internal static class ExecutableLookup
         foreach (var directory in searchPath.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = directory.TrimEnd('/') + "/" + program;
-            switch (context.Files.Find(context.Host, candidate))
+            switch (files.Find(context.Host, candidate))
             {
                 case { IsExecutable: true }:
                     return candidate;

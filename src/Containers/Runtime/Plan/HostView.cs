@@ -35,18 +35,26 @@ internal sealed class HostView : IHostView
             throw new PlatformNotSupportedException("containers run on Linux only");
         }
 
-        var info = new FileInfo(path);
-        if (info.LinkTarget is { } target)
+        try
         {
-            return HostFile.Link(target);
-        }
+            var info = new FileInfo(path);
+            if (info.LinkTarget is { } target)
+            {
+                return HostFile.Link(target);
+            }
 
-        if (Directory.Exists(path))
+            if (Directory.Exists(path))
+            {
+                return HostFile.Directory;
+            }
+
+            return info.Exists ? HostFile.File(info.UnixFileMode) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return HostFile.Directory;
+            // What this process may not look at, it cannot tell apart from nothing.
+            return null;
         }
-
-        return info.Exists ? HostFile.File(info.UnixFileMode) : null;
     }
 
     private static SubordinateIds? ReadSubordinateIds(string user, uint uid)

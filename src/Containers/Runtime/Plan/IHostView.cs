@@ -22,6 +22,6 @@ internal interface IHostView
     /// </summary>
     SubordinateIds? SubordinateIds { get; }
 
-    /// <summary>What is at the host path <paramref name="path"/>, without following a symbolic link at its end (lstat), or null when nothing is.</summary>
+    /// <summary>What is at the host path <paramref name="path"/>, without following a symbolic link at its end (lstat), or null when nothing is (or it cannot be looked at).</summary>
     HostFile? Inspect(string path);
 }

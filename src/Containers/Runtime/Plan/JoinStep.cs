@@ -26,10 +26,10 @@ internal static class JoinStep
 
         context.InUserNamespace = namespaces.HasFlag(CloneFlags.NewUser);
         context.SetGroupsAllowed = !context.InUserNamespace || NamespacesStep.Mapping(context).SetGroupsAllowed;
-        if (context.Settings.ContainerPid is { } pid)
-        {
-            context.Files = ContainerFiles.OfProcess(pid);
-        }
+        context.Files = context.Settings.ContainerPid is { } pid && ContainerFiles.OfProcess(pid) is var files
+            && context.Host.Inspect(files.Root + "/") is { Kind: HostFileKind.Directory }
+            ? files
+            : null;
 
         context.Fds.Add(new FdSource(FdKind.ContainerPidFd));
         if (context.InUserNamespace)

@@ -61,7 +61,7 @@ internal static class MountsStep
         var isBind = options.Bind || mount.Type == "bind";
         if (isBind && mount.Source is { } source && IsFile(context.Host, source))
         {
-            if (context.Files.Find(context.Host, target) is null)
+            if (context.Files is { } files && files.Find(context.Host, target) is null)
             {
                 plan.MakeDirectory(Path.GetDirectoryName(target)!, DirectoryMode, parents: true);
                 plan.WriteFile(target, ReadOnlySpan<byte>.Empty, FileMode, $"create the mount point {target}");
@@ -72,7 +72,7 @@ internal static class MountsStep
             plan.MakeDirectory(target, DirectoryMode, parents: true, stage: $"create the mount point {target}");
         }
 
-        context.Files = context.Files.WithMount(target, isBind ? mount.Source : null);
+        context.Files = context.Files?.WithMount(target, isBind ? mount.Source : null);
         if (isBind)
         {
             plan.Bind(mount.Source!, target, options.Recursive, options.ReadOnly, options.Attributes & ~MountAttributes.ReadOnly, stage: $"bind {mount.Source} on {target}");

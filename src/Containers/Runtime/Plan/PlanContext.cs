@@ -53,8 +53,11 @@ internal sealed class PlanContext
     /// <summary>Whether the process may call setgroups (false in a user namespace whose gid map an unprivileged caller wrote itself).</summary>
     public bool SetGroupsAllowed { get; set; } = true;
 
-    /// <summary>Where the container's files are on the host, for looking the program up (set by the root filesystem and mount steps).</summary>
-    public ContainerFiles Files { get; set; } = ContainerFiles.Empty;
+    /// <summary>
+    /// Where the container's files are on the host, for looking the program up (set by the root filesystem and mount
+    /// steps, or the join step); null when they cannot be seen from here, and the child's execve reports instead.
+    /// </summary>
+    public ContainerFiles? Files { get; set; } = ContainerFiles.Empty;
 
     /// <summary>Whether the steps assemble a root of the container's own (a new mount namespace): only then do they create or mount anything.</summary>
     public bool OwnsRoot => NewNamespaces.HasFlag(CloneFlags.NewNs);

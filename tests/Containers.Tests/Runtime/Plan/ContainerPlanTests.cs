@@ -55,4 +55,14 @@ public sealed class ContainerPlanTests
         Assert.StartsWith("Exec /usr/bin/true ", plan.Lines[^1], StringComparison.Ordinal);
         Assert.Equal(["SetNs slot1 NewNs|NewUts|NewIpc|NewPid|NewNet", "Fork"], plan.Lines.Take(2));
     }
+
+    [Fact]
+    public void An_exec_into_a_container_whose_files_cannot_be_seen_leaves_the_lookup_to_the_child()
+    {
+        var spec = ContainerSpec.For("/bin/true");
+
+        var plan = PlanDecoder.Decode(ContainerPlan.CompileExec(spec, spec.Process! with { Args = ["tool"] }, ContainerStdio.Pipes, 99, Host()).Plan);
+
+        Assert.Equal($"Exec tool [tool] [PATH={ContainerSpec.DefaultPath}] {ContainerSpec.DefaultPath}", plan.Lines[^1]);
+    }
 }

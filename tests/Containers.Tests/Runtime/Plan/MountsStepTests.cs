@@ -95,8 +95,8 @@ public sealed class MountsStepTests
         StepRunner.Run(context, MountsStep.Apply);
 
         // The tmpfs at /opt comes last and hides both the rootfs's /opt and the bind below it.
-        Assert.Null(context.Files.Find(host, "/opt/old"));
-        Assert.Null(context.Files.Find(host, "/opt/tools/run"));
+        Assert.Null(context.Files!.Find(host, "/opt/old"));
+        Assert.Null(context.Files!.Find(host, "/opt/tools/run"));
     }
 
     [Fact]

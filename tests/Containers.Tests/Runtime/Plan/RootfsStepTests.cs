@@ -60,9 +60,9 @@ public sealed class RootfsStepTests
 
         StepRunner.Run(context, RootfsStep.Apply);
 
-        Assert.NotNull(context.Files.Find(host, "/bin/sh"));
-        Assert.Null(context.Files.Find(host, "/opt/tool"));
-        Assert.Null(context.Files.Find(host, "/tmp"));
+        Assert.NotNull(context.Files!.Find(host, "/bin/sh"));
+        Assert.Null(context.Files!.Find(host, "/opt/tool"));
+        Assert.Null(context.Files!.Find(host, "/tmp"));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class RootfsStepTests
         var plan = StepRunner.Run(context, RootfsStep.Apply);
 
         Assert.Equal(["MakePrivate / Recursive|Private", "Bind /srv/rootfs /srv/rootfs None [Recursive]", "Root /srv/rootfs"], plan.Lines);
-        Assert.Equal("/srv/rootfs", context.Files.Root);
+        Assert.Equal("/srv/rootfs", context.Files!.Root);
     }
 
     [Theory]
@@ -98,7 +98,7 @@ public sealed class RootfsStepTests
         var plan = StepRunner.Run(shared, RootfsStep.Apply);
 
         Assert.Empty(plan.Ops);
-        Assert.NotNull(shared.Files.Find(host, "/opt/tool"));
+        Assert.NotNull(shared.Files!.Find(host, "/opt/tool"));
         var refused = StepRunner.Context(ContainerSpec.For("/bin/true").WithRootfs("/srv/rootfs"), host);
         Assert.Throws<InvalidSpecException>(() => RootfsStep.Apply(refused));
     }
