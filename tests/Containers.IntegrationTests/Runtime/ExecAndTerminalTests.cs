@@ -6,7 +6,7 @@ namespace Containers.IntegrationTests.Runtime;
 
 public sealed class ExecAndTerminalTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Exec_runs_a_process_inside_a_running_container_with_its_namespaces_and_root()
     {
         using var fixture = new RuntimeFixture();
@@ -31,7 +31,7 @@ public sealed class ExecAndTerminalTests
         Assert.StartsWith("/bin/sh -c echo inside", lines[2], StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_container_with_a_terminal_gets_a_pty_that_can_be_resized()
     {
         using var fixture = new RuntimeFixture();
