@@ -18,8 +18,8 @@ internal sealed class ContainerPlan
     private static readonly string[] HostRootfsDirectories = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
 
     /// <summary>
-    /// What the init passes on to the program: every signal but those it cannot receive (SIGKILL, SIGSTOP), the one
-    /// it acts on itself (SIGCHLD) and those only its own terminal I/O would raise (SIGTTIN, SIGTTOU).
+    /// What an init or keeper passes on to the program: every signal but those it cannot receive (SIGKILL, SIGSTOP),
+    /// the one it acts on itself (SIGCHLD) and those only its own terminal I/O would raise (SIGTTIN, SIGTTOU).
     /// </summary>
     private static readonly int[] InitForwardedSignals =
         [.. Enumerable.Range(1, 64).Where(s => s is not (9 or 19 or 17 or 21 or 22))];
@@ -158,14 +158,7 @@ internal sealed class ContainerPlan
 
         plan.CloseOtherFds([]);
         plan.WaitForParent("wait for start", announce: true);
-        if (options.Init)
-        {
-            // Last before exec: the init stays in the state every earlier op set up (root, ids, rlimits), and
-            // nothing the program asks for (a seccomp filter, say) should apply to the init's few system calls.
-            plan.Init(InitForwardedSignals, foreground: terminal, stage: "fork the init");
-        }
-
-        plan.Exec(executable, process.Args, process.Env, EnvPath(process));
+        ExecProgram(plan, executable, process, options.Init);
         return new ContainerPlan(plan.Build(), fds, mapping, terminal, waitsForStart: true);
     }
 
@@ -209,8 +202,21 @@ internal sealed class ContainerPlan
         }
 
         plan.CloseOtherFds([]);
-        plan.Exec(process.Args[0], process.Args, process.Env, EnvPath(process));
+        ExecProgram(plan, process.Args[0], process, init: false);
         return new ContainerPlan(plan.Build(), fds, mapping: null, process.Terminal, waitsForStart: false);
+    }
+
+    /// <summary>
+    /// The last op: exec the program through containers-init, which stays as its init when one was asked for, and as
+    /// its keeper when this host would take the program's exit status (<see cref="HostReaping"/>). The init stays in
+    /// the state every earlier op set up (root, ids, rlimits).
+    /// </summary>
+    private static void ExecProgram(PlanBuilder plan, string file, ProcessSpec process, bool init)
+    {
+        var role = init ? InitRole.Init : HostReaping.ReapsEveryChild() ? InitRole.Keeper : InitRole.ExecOnly;
+        var stays = role != InitRole.ExecOnly;
+        plan.ExecThroughInit(file, process.Args, process.Env, EnvPath(process), role,
+            stays ? InitForwardedSignals : null, foreground: stays && process.Terminal);
     }
 
     private static void BuildRoot(PlanBuilder plan, ContainerSpec spec, string bundle, bool inUserNamespace, CloneFlags flags)
