@@ -148,7 +148,7 @@ struct ct_op {
  * close-on-exec on the error pipe (and the status pipe), keeps every signal blocked and runs
  *
  *   execveat(slot CT_SLOT_INIT, "", argv, the program's envp, AT_EMPTY_PATH)
- *   argv = { "init", control, file, PATH (empty: the default), the program's argv... }
+ *   argv = { "init", control, file, PATH (empty: the default), the program's argv... } (else: exit 127)
  *   control = "<the EXEC op's CT_F_* flags>,<op index>,<error pipe fd>,<status pipe fd or -1>,<signal mask>" (decimal)
  *
  * so that no process that goes on to exec the user's program has the host's binary as /proc/self/exe (the

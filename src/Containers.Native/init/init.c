@@ -57,38 +57,44 @@ static int ct_exit_code(int status)
     return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
 }
 
+/* Reaps every exited child; once the program is among them, reports its status and exits. */
+static void ct_reap(long program, int status_fd, int init_status)
+{
+    for (;;) {
+        int status = 0;
+        long pid = SYS4(SYS_wait4, -1, &status, WNOHANG | __WALL, 0);
+        if (pid <= 0)
+            return;
+        if (pid != program)
+            continue;
+        int code = ct_exit_code(status);
+        ct_report(status_fd, CT_REPORT_STATUS, -1, init_status ? code << 8 : status);
+        ct_exit(code);
+    }
+}
+
 /* The keeper's whole life once the program runs: it never returns. */
 static void ct_keep(long program, uint64_t forward, int status_fd, int init_status)
 {
     SYS3(SYS_close_range, 0, status_fd - 1, 0);
     SYS3(SYS_close_range, status_fd + 1, ~0U, 0);
-    /* SIG_IGN on SIGCHLD would let the kernel reap the program itself and take its status with it. */
-    uint64_t dfl[4] = {0, 0, 0, 0};
-    SYS4(SYS_rt_sigaction, SIGCHLD, dfl, 0, 8);
     SYS2(SYS_prctl, PR_SET_NAME, "init");
+    /* A SIGCHLD from before this point is pending and would wake the loop, but a first pass costs one call. */
+    ct_reap(program, status_fd, init_status);
     uint64_t all = ~0ULL;
     for (;;) {
         uint64_t info[16];
         long sig = SYS4(SYS_rt_sigtimedwait, &all, info, 0, 8);
-        if (sig <= 0)
-            continue;
-        if (sig != SIGCHLD) {
-            if (sig <= 64 && (forward & (1ULL << (sig - 1))))
-                SYS2(SYS_kill, program, sig);
-            continue;
-        }
-        for (;;) {
-            int status = 0;
-            long pid = SYS4(SYS_wait4, -1, &status, WNOHANG | __WALL, 0);
-            if (pid <= 0)
-                break;
-            if (pid != program)
-                continue;
-            int code = ct_exit_code(status);
-            ct_report(status_fd, CT_REPORT_STATUS, -1, init_status ? code << 8 : status);
-            ct_exit(code);
-        }
+        if (sig == SIGCHLD)
+            ct_reap(program, status_fd, init_status);
+        else if (sig > 0 && sig <= 64 && (forward & (1ULL << (sig - 1))))
+            SYS2(SYS_kill, program, sig);
     }
+}
+
+static int ct_is_init(const char *arg0)
+{
+    return arg0[0] == 'i' && arg0[1] == 'n' && arg0[2] == 'i' && arg0[3] == 't' && arg0[4] == 0;
 }
 
 __attribute__((used)) void ct_start(long *sp)
@@ -96,8 +102,12 @@ __attribute__((used)) void ct_start(long *sp)
     long argc = sp[0];
     char **argv = (char **)(sp + 1);
     char **envp = argv + argc + 1;
-    if (argc < 4)
+    if (argc < 4 || !ct_is_init(argv[0])) {
+        /* Someone exec'd this memfd another way, e.g. a program that re-execs /proc/self/exe of its parent. */
+        static const char refusal[] = "containers-init: runs only as the last step of a container's start\n";
+        SYS3(SYS_write, 2, refusal, sizeof(refusal) - 1);
         ct_exit(127);
+    }
     const char *control = argv[1];
     long flags = ct_field(&control);
     int op = (int)ct_field(&control);
@@ -111,6 +121,10 @@ __attribute__((used)) void ct_start(long *sp)
      * (SIGCHLD from being discarded) before rt_sigtimedwait takes it, whoever started this. */
     uint64_t all = ~0ULL;
     SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
+    /* SIG_IGN on SIGCHLD would let the kernel reap the program itself and take its status with it. Set before
+     * the fork: setting SIG_DFL discards a pending SIGCHLD (its default action is to ignore it), blocked or not. */
+    uint64_t dfl[4] = {0, 0, 0, 0};
+    SYS4(SYS_rt_sigaction, SIGCHLD, dfl, 0, 8);
     /* Outside a new pid namespace orphans would go to the host's init: adopt them here. */
     long r = SYS2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
     if (r == 0)
