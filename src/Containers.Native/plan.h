@@ -37,7 +37,8 @@
  *   |      |                                                  | (CT_F_ANNOUNCE: first writes {READY, op, 0})      |
  *   | 4    | writes 1 byte to the sync pipe ("continue")      | runs the next ops                                 |
  *   | 5    | reads ct_report records from the error pipe       | on failure: writes {ERROR, op, errno}, exits 127  |
- *   |      |                                                  | FORK: writes {PID, op, pid of the new child}       |
+ *   |      | PID: opens a pidfd for the new child, writes 1    | FORK: writes {PID, op, pid of the new child}, the  |
+ *   |      | byte to the sync pipe                            | new child waits for that byte, then goes on        |
  *   | 6    |                                                  | EXEC: handlers to SIG_DFL, then either execve of  |
  *   |      |                                                  | the program (mask cleared; O_CLOEXEC closes the   |
  *   |      |                                                  | error pipe) or, with CT_F_VIA_INIT, execveat of   |
@@ -49,8 +50,8 @@
  *   |      | waitid(P_PIDFD, __WALL); with one: the pidfd,     | -1, wait status} to the status pipe, then exits   |
  *   |      | then the STATUS record (a reap-all cannot take it)|                                                   |
  *
- * Each sync pipe byte releases exactly one WAIT_FD op, so one pipe serves the user-namespace sync and the
- * "created" state start fd. Reports are fixed-size (struct ct_report); a pipe write of that size is atomic.
+ * Each sync pipe byte releases exactly one WAIT_FD or FORK op, so one pipe serves the user-namespace sync, the
+ * pidfd of a FORK's new child and the "created" state start fd. Reports are fixed-size (struct ct_report); a pipe write of that size is atomic.
  */
 #ifndef CONTAINERS_PLAN_H
 #define CONTAINERS_PLAN_H
@@ -123,7 +124,9 @@ struct ct_op {
 #define CT_OP_SETNS 24         /*                                                         slot, nstype          */
 #define CT_OP_EXEC 25          /* file          argv list     envp list     PATH          signals to forward (KEEP) */
 #define CT_OP_ROOT 26          /* path                                                                          */
-#define CT_OP_FORK 27          /* (clone with CLONE_PARENT; the new child goes on, this one reports it, exits)  */
+#define CT_OP_FORK 27          /* (clone with CLONE_PARENT; this one reports the new child and exits; the new  */
+                               /*  child takes a byte from the sync pipe, sent once the parent has its pidfd,   */
+                               /*  and goes on)                                                                 */
 #define CT_OP_MOUNT_SETATTR 28 /* path(root)                                              attr set, attr clear  */
 #define CT_OP_SECCOMP 29       /* filter (struct sock_filter[n[0]])                        count, flags          */
 #define CT_OP_CAPSET 30        /*                                                         effective, permitted, inheritable */

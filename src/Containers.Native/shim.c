@@ -415,16 +415,12 @@ static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
     return r < 0 ? r : 0;
 }
 
-static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct ct_op *op)
+/* Takes one byte from the sync pipe; EOF means the parent gave up on this launch. */
+static long ct_read_sync(const struct ct_launch *l)
 {
     char byte;
-    if (op->flags & CT_F_ANNOUNCE) {
-        long w = ct_report(l, CT_REPORT_READY, (int)index, 0);
-        if (w < 0)
-            return w;
-    }
     for (;;) {
-        long r = SYS3(SYS_read, l->fds[op->n[0]], &byte, 1);
+        long r = SYS3(SYS_read, l->fds[CT_SLOT_SYNC], &byte, 1);
         if (r == 1)
             return 0;
         if (r == 0)
@@ -432,6 +428,16 @@ static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct c
         if (r != -EINTR)
             return r;
     }
+}
+
+static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct ct_op *op)
+{
+    if (op->flags & CT_F_ANNOUNCE) {
+        long w = ct_report(l, CT_REPORT_READY, (int)index, 0);
+        if (w < 0)
+            return w;
+    }
+    return ct_read_sync(l);
 }
 
 static long ct_capset(const struct ct_op *op)
@@ -505,7 +511,9 @@ static long ct_fork(struct ct_launch *l, uint32_t index, const struct ct_op *op)
         if (!(l->header->flags & CT_PLAN_NO_PDEATHSIG))
             SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
         SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
-        return 0;
+        /* Go on only once the parent holds a pidfd for this process: it opens one by pid, and a host that reaps
+         * every child could reap a process that had already exec'd and ended, freeing the pid. */
+        return ct_read_sync(l);
     }
     ct_report(l, CT_REPORT_PID, (int)index, (int)pid);
     SYS1(SYS_exit_group, 0);
@@ -777,6 +785,8 @@ static int ct_validate(const uint8_t *plan, uint32_t size, const int32_t *fds, u
     for (uint32_t i = 0; i < h->op_count; i++) {
         const struct ct_op *op = &ops[i];
         if (op->code == 0 || op->code > CT_OP_MAX)
+            return (int)i;
+        if (op->code == CT_OP_FORK && (nfds <= CT_SLOT_SYNC || fds[CT_SLOT_SYNC] < 0))
             return (int)i;
         if (op->code == CT_OP_EXEC) {
             if (!ct_check_exec(op, fds, nfds))

@@ -201,6 +201,21 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Continue"/>, unless the sync pipe is gone: released by a dispose under way, or closed by a child
+    /// that died (its report or exit says why).
+    /// </summary>
+    private void ContinueIfOpen()
+    {
+        try
+        {
+            Continue();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or ContainersException)
+        {
+        }
+    }
+
     /// <summary>Closes the sync pipe: a child waiting in WAIT_FD gives up (its start fails with ECANCELED).</summary>
     public void ReleaseSync()
     {
@@ -432,12 +447,16 @@ internal sealed class ChildProcess : IAsyncDisposable
 
         if (kind == PlanLayout.ReportPid)
         {
-            // The new process is our child (CLONE_PARENT) and not reaped, so its pid cannot be reused yet.
+            // The new process is our child (CLONE_PARENT), waiting for the byte below, so its pid cannot be reused yet.
             var fd = Shim.PidFdOpen(value);
             if (fd < 0)
             {
                 return StartFailure.Create(_plan, PlanOpCode.Fork, _plan.Stages[op], -fd);
             }
+
+            // The new process waits for this byte before it goes on: until then it cannot end and be reaped by a
+            // wait elsewhere in this process, so the pid opened above was still its own.
+            ContinueIfOpen();
 
             var first = _pidfd;
             await FdPoller.WaitReadableAsync(first, CancellationToken.None).ConfigureAwait(false);

@@ -196,11 +196,13 @@ internal sealed class PlanBuilder
 
     /// <summary>
     /// Clones again with <c>CLONE_PARENT</c>: the new process (a child of the launcher) runs the remaining ops,
-    /// the current one exits. Needed after joining a pid namespace, which only applies to new children.
+    /// the current one exits. Needed after joining a pid namespace, which only applies to new children. The new
+    /// process waits on the sync pipe until <see cref="ChildProcess"/> holds its pidfd.
     /// </summary>
     public PlanBuilder Fork(string? stage = null)
     {
         _hasFork = true;
+        _usesSync = true;
         return Add(PlanOpCode.Fork, stage ?? "clone into the pid namespace", 0, [], [0]);
     }
 
