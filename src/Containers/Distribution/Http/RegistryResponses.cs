@@ -25,10 +25,15 @@ internal static class RegistryResponses
         string detail = errors.Count > 0 ? string.Join("; ", errors) : response.ReasonPhrase ?? string.Empty;
         string registry = response.RequestMessage?.RequestUri is { } uri ? RegistryHosts.Authority(uri) : "the registry";
         int code = (int)response.StatusCode;
+        string? sent = response.RequestMessage?.Headers.Authorization?.Scheme;
         return response.StatusCode switch
         {
+            HttpStatusCode.Unauthorized when sent is not null => new RegistryAuthenticationException(
+                $"{what}: {registry} rejected the credentials ({code} {detail}); check the user name and password, then log in again with 'containers login {registry}'",
+                response.StatusCode,
+                errors),
             HttpStatusCode.Unauthorized => new RegistryAuthenticationException(
-                $"{what}: {registry} refused access ({code} {detail}); log in with 'containers login {registry}' or check the user name and password",
+                $"{what}: {registry} needs authentication ({code} {detail}); log in with 'containers login {registry}'",
                 response.StatusCode,
                 errors),
             HttpStatusCode.Forbidden => new RegistryAuthenticationException(
