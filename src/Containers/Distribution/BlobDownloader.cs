@@ -36,6 +36,9 @@ internal static class BlobDownloader
                 long written = 0;
                 for (int attempt = 1; ; attempt++)
                 {
+                    // The file holds exactly the bytes hashed so far (written before hashed); a failed attempt
+                    // leaves it at the point to resume from.
+                    written = file.Position;
                     try
                     {
                         long from = written;
@@ -127,8 +130,8 @@ internal static class BlobDownloader
                     throw new InvalidImageException($"{what}: the registry sent more than the descriptor's {size} bytes; the blob is corrupt or hostile");
                 }
 
-                hash.AppendData(buffer, 0, read);
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                hash.AppendData(buffer, 0, read);
                 written += read;
                 progress?.Invoke(written);
             }
