@@ -221,15 +221,19 @@ internal sealed class ImagePusher(RegistryTransport transport, RegistryClientOpt
         return body;
     }
 
-    /// <summary>The upload location a response names, resolved against the request (registries often send a relative path).</summary>
-    private static Uri Location(HttpResponseMessage response, string what)
+    /// <summary>
+    /// The upload location a response names, resolved against the request (registries often send a relative path). A
+    /// location on another origin is used without credentials (see <see cref="Auth.Authenticator"/>), and never one
+    /// that downgrades to plain HTTP.
+    /// </summary>
+    private Uri Location(HttpResponseMessage response, string what)
     {
         var location = response.Headers.Location ?? throw new RegistryException($"{what}: the registry opened an upload without a Location header");
-        var resolved = location.IsAbsoluteUri ? location : new Uri(response.RequestMessage!.RequestUri!, location);
         var origin = response.RequestMessage!.RequestUri!;
-        if (!RedirectPolicy.SameOrigin(origin, resolved))
+        var resolved = location.IsAbsoluteUri ? location : new Uri(origin, location);
+        if (RedirectPolicy.Refusal(origin, resolved, transport.IsInsecure) is { } refusal)
         {
-            throw new RegistryException($"{what}: the registry sent an upload location on another host ({resolved.GetLeftPart(UriPartial.Authority)}); refused, since it would receive the credentials");
+            throw new RegistryException($"{what}: upload location: {refusal}");
         }
 
         return resolved;

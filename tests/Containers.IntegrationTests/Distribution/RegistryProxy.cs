@@ -125,6 +125,8 @@ internal sealed class RegistryProxy : IAsyncDisposable
             }
         }
 
+        // Keep the client's Host, as a reverse proxy does, so the registry's absolute upload locations point back here.
+        forward.Headers.Host = request.Headers["Host"];
         if (UpstreamAuthorization is { } authorization)
         {
             forward.Headers.Remove("Authorization");

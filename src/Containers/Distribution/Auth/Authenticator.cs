@@ -25,8 +25,9 @@ internal sealed class Authenticator(IRegistryCredentialProvider credentials, Fun
     public async Task AuthorizeAsync(RegistryEndpoint endpoint, HttpRequestMessage request, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {
         var challenge = endpoint.Challenge;
-        if (challenge is null)
+        if (challenge is null || request.RequestUri is not { } uri || !RedirectPolicy.SameOrigin(endpoint.BaseUri, uri))
         {
+            // Credentials go only to the registry's own origin, never to a blob store or upload host elsewhere.
             return;
         }
 
