@@ -103,6 +103,28 @@ public sealed class RegistryPullPushTests : IAsyncLifetime
         Assert.Equal(first.Digest, (await client.ResolveAsync(v1, null, Ct)).Descriptor.Digest);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Two_pulls_of_one_image_into_one_store_download_each_blob_once()
+    {
+        string directory = _temp.Combine("random");
+        Directory.CreateDirectory(directory);
+        string archive = await ImageFixtures.RandomDockerArchiveAsync(directory, 16, "random:1");
+        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"docker-archive:{archive}", $"docker://{_registry.Host}/shared:1");
+        await using var proxy = new RegistryProxy(_registry.Host);
+        string name = $"{proxy.Host}/shared:1";
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        await using var sameStore = await ImageStore.OpenAsync(new ImageStoreOptions { Root = store.Root }, Ct);
+        using var first = new RegistryClient();
+        using var second = new RegistryClient();
+
+        var images = await Task.WhenAll(first.PullAsync(store, name, null, Ct), second.PullAsync(sameStore, name, null, Ct));
+
+        Assert.Equal(images[0].Digest, images[1].Digest);
+        var layer = Assert.Single(images[0].Manifest.Layers);
+        Assert.Single(proxy.Requests, r => r.Method == "GET" && r.Path.EndsWith($"/blobs/{layer.Digest}", StringComparison.Ordinal));
+        Assert.Single(await store.ListAsync(Ct));
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task A_missing_tag_is_a_not_found_error_and_nothing_is_tagged()
     {
