@@ -69,10 +69,10 @@ public sealed class LeakTests
     private static string Fds() =>
         string.Join(' ', Directory.GetFiles("/proc/self/fd").Select(fd => $"{Path.GetFileName(fd)}={new FileInfo(fd).LinkTarget}"));
 
-    /// <summary>A container that runs until disposed (killed): the other way a container ends, and a target for exec.</summary>
+    /// <summary>A container that runs until disposed (killed; its sleep outlasts any test timeout): the other way a container ends, and a target for exec.</summary>
     private static async Task<Container> StartTargetAsync(RuntimeFixture fixture)
     {
-        var container = await fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/sleep", "60"), TestContext.Current.CancellationToken);
+        var container = await fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/sleep", "3600"), TestContext.Current.CancellationToken);
         await container.StartAsync(TestContext.Current.CancellationToken);
         return container;
     }
