@@ -19,21 +19,20 @@ public sealed class LeakTests
     {
         using var fixture = new RuntimeFixture();
 
-        // Handles that tests which ran before dropped without disposing are closed by finalizers at unpredictable
-        // times: settle them once, before anything is counted. After this point no GC is forced: a handle that
-        // only a finalizer frees is a leak, and must show. Twice: what a finalizer released is collected only by
-        // the next collection, and may hold finalizable handles of its own.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-
         // Warm-up of every path: the first starts create the launch thread, the poller and their fds, which stay.
         await using (var target = await StartTargetAsync(fixture))
         {
             await CycleEveryPathAsync(fixture, target);
         }
 
+        // Handles that earlier tests and the warm-up dropped without disposing are closed by finalizers at
+        // unpredictable times: settle them once, before counting. Twice: what a finalizer released is collected only
+        // by the next collection, and may hold finalizable handles of its own. No GC is forced after this: the last
+        // round is counted inside a no-GC region, so a handle that only a finalizer frees shows as a leak.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var before = Count(fixture);
         string fdsBefore = Fds();
 
