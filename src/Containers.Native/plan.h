@@ -121,6 +121,7 @@ struct ct_op {
 #define CT_F_EXIST_OK 0x10u      /* MKDIR, MKNOD, SYMLINK: an existing entry is fine */
 #define CT_F_FOREGROUND 0x20u    /* INIT: the program gets its own process group, the terminal's foreground */
 #define CT_F_ANNOUNCE 0x40u      /* WAIT_FD: report READY before blocking (setup up to here succeeded) */
+#define CT_F_MISSING_OK 0x80u    /* MOUNT, BIND: a path that does not exist (ENOENT) needs nothing; other errors fail */
 
 /*
  * Init (CT_OP_INIT, fork-like plans only): the process running the plan forks. The new child goes on with the

@@ -26,4 +26,7 @@ internal enum PlanOpFlags : uint
 
     /// <summary>WAIT_FD: report READY on the error pipe before blocking.</summary>
     Announce = 0x40,
+
+    /// <summary>MOUNT, BIND: a path that does not exist (ENOENT) is skipped; any other failure still fails the op.</summary>
+    MissingOk = 0x80,
 }

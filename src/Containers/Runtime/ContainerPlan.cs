@@ -250,22 +250,24 @@ internal sealed class ContainerPlan
             AddMount(plan, spec, mount, inUserNamespace, flags);
         }
 
+        // A path that does not exist needs no mask (kernels differ in what /proc has); one that exists but cannot be
+        // masked or made read-only fails the start, so a container never runs with less isolation than asked for.
         var linux = spec.Linux ?? new LinuxSpec();
         foreach (var path in linux.MaskedPaths)
         {
             if (Directory.Exists(path))
             {
-                plan.Mount("tmpfs", path, "tmpfs", MountFlags.ReadOnly, stage: $"mask {path}", optional: true);
+                plan.Mount("tmpfs", path, "tmpfs", MountFlags.ReadOnly, stage: $"mask {path}", missingOk: true);
             }
             else
             {
-                plan.Bind("/dev/null", path, recursive: false, stage: $"mask {path}", optional: true);
+                plan.Bind("/dev/null", path, recursive: false, stage: $"mask {path}", missingOk: true);
             }
         }
 
         foreach (var path in linux.ReadonlyPaths)
         {
-            plan.Bind(path, path, recursive: true, readOnly: true, sourceInRoot: true, stage: $"make {path} read-only", optional: true);
+            plan.Bind(path, path, recursive: true, readOnly: true, sourceInRoot: true, stage: $"make {path} read-only", missingOk: true);
         }
 
         plan.PivotRoot();

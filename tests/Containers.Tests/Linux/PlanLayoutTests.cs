@@ -45,6 +45,7 @@ public sealed class PlanLayoutTests
             ["f.exist_ok"] = (ulong)PlanOpFlags.ExistOk,
             ["f.foreground"] = (ulong)PlanOpFlags.Foreground,
             ["f.announce"] = (ulong)PlanOpFlags.Announce,
+            ["f.missing_ok"] = (ulong)PlanOpFlags.MissingOk,
         };
 
         foreach (var (name, value) in expected)
