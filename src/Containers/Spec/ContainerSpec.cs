@@ -35,7 +35,7 @@ public sealed partial record ContainerSpec
     /// <summary>The hostname inside the container (<c>hostname</c>); needs a new <see cref="NamespaceType.Uts"/> namespace.</summary>
     public string? Hostname { get; init; }
 
-    /// <summary>The NIS domain name inside the container (<c>domainname</c>).</summary>
+    /// <summary>The NIS domain name inside the container (<c>domainname</c>); not set yet, so <see cref="Validate"/> refuses it.</summary>
     public string? Domainname { get; init; }
 
     /// <summary>Filesystems mounted into the container, in order (<c>mounts</c>).</summary>
@@ -44,7 +44,7 @@ public sealed partial record ContainerSpec
     /// <summary>Linux settings: namespaces, id mappings, masked paths (<c>linux</c>); null shares every namespace with the host.</summary>
     public LinuxSpec? Linux { get; init; }
 
-    /// <summary>Programs run at points of the container's lifecycle (<c>hooks</c>).</summary>
+    /// <summary>Programs run at points of the container's lifecycle (<c>hooks</c>); not run yet, so <see cref="Validate"/> refuses them.</summary>
     public Hooks? Hooks { get; init; }
 
     /// <summary>The section for Solaris containers (<c>solaris</c>), kept as JSON: this runtime runs Linux containers.</summary>

@@ -3,7 +3,11 @@ using System.Text.Json.Serialization;
 
 namespace Containers.Spec;
 
-/// <summary>The program the container runs and how (<c>process</c>).</summary>
+/// <summary>
+/// The program the container runs and how (<c>process</c>). <see cref="ContainerSpec.Validate"/> refuses the fields
+/// the runtime does not apply yet (capabilities, console size, AppArmor and SELinux labels, OOM score, scheduler,
+/// I/O priority, CPU affinity, and the Windows-only ones).
+/// </summary>
 public sealed record ProcessSpec
 {
     /// <summary>Whether the process gets a pseudo-terminal as its stdio (<c>terminal</c>).</summary>
@@ -27,7 +31,7 @@ public sealed record ProcessSpec
     /// <summary>The absolute working directory inside the container (<c>cwd</c>).</summary>
     public string Cwd { get; init => field = value ?? ""; } = "/";
 
-    /// <summary>The capability sets (<c>capabilities</c>); null leaves the choice to the runtime.</summary>
+    /// <summary>The capability sets (<c>capabilities</c>); not applied yet, so only null passes <see cref="ContainerSpec.Validate"/>.</summary>
     public LinuxCapabilities? Capabilities { get; init; }
 
     /// <summary>Resource limits (<c>rlimits</c>), at most one per type.</summary>

@@ -1,4 +1,4 @@
-using System.Collections.Immutable;
+using System.Collections.Frozen;
 using System.Text.Json;
 
 namespace Containers.Spec;
@@ -85,6 +85,28 @@ internal static partial class SpecValidator
         Reject(linux.MemoryPolicy, "linux.memoryPolicy", "NUMA memory policies are not set by this runtime", errors);
         Reject(linux.Personality, "linux.personality", "the execution domain is not set by this runtime", errors);
         Reject(linux.TimeOffsets, "linux.timeOffsets", "time namespace offsets are not set by this runtime", errors);
+    }
+
+    // What a bind mount applies: the bind itself, the per-mount attributes, and the defaults that ask for nothing.
+    // Anything else would be filesystem data, which a bind has no filesystem to pass to.
+    private static readonly FrozenSet<string> BindOptions = FrozenSet.Create(
+        StringComparer.Ordinal,
+        "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "strictatime", "atime", "async",
+        "private", "rprivate");
+
+    private static readonly FrozenSet<string> PropagationOptions = FrozenSet.Create(
+        StringComparer.Ordinal, "shared", "rshared", "slave", "rslave", "unbindable", "runbindable");
+
+    private static void RejectUnsupportedMountOption(MountSpec mount, string option, string path, List<SpecError> errors)
+    {
+        if (PropagationOptions.Contains(option))
+        {
+            Reject(option, path, $"'{option}' propagation is not set by this runtime; every mount in the container is private", errors);
+        }
+        else if (mount.IsBind && !BindOptions.Contains(option))
+        {
+            Reject(option, path, $"'{option}' is not applied to a bind mount by this runtime", errors);
+        }
     }
 
     private const string OtherPlatform = "it configures another platform; this runtime runs Linux containers";

@@ -169,7 +169,10 @@ internal static partial class SpecValidator
 
         for (int i = 0; i < mount.Options.Length; i++)
         {
-            NotNull(mount.Options[i], $"{path}.options[{i}]", errors);
+            if (NotNull(mount.Options[i], $"{path}.options[{i}]", errors) is { } option)
+            {
+                RejectUnsupportedMountOption(mount, option, $"{path}.options[{i}]", errors);
+            }
         }
 
         if (string.IsNullOrEmpty(mount.Type))

@@ -82,6 +82,7 @@ public class ContainerSpecValidationTests
         { "umask 0777", Valid.WithUmask(511) },
         { "a dot-dot inside a name", Valid.WithTmpfs("/data/..hidden") },
         { "a bind by type with a source", Valid.WithBindMount("/srv", "/srv") },
+        { "every option a bind applies", Valid.WithMount(MountSpec.Bind("/srv", "/srv") with { Options = ["rbind", "ro", "nosuid", "nodev", "noexec", "noatime", "rprivate"] }) },
         { "no mounts and no masks without a mount namespace", (Valid with { Mounts = [], Linux = Valid.Linux! with { MaskedPaths = [], ReadonlyPaths = [] } }).WithoutNamespace(NamespaceType.Mount) },
         { "empty sections of unsupported settings set nothing", Valid with { Linux = Valid.Linux! with { Sysctl = ImmutableSortedDictionary<string, string>.Empty, Devices = [] }, Domainname = "" } },
     };
@@ -101,6 +102,9 @@ public class ContainerSpecValidationTests
         { "an oom score", Valid with { Process = Valid.Process! with { OomScoreAdj = 500 } }, "process.oomScoreAdj" },
         { "a hook", Valid with { Hooks = new() { Poststop = [new Hook { Path = "/bin/true" }] } }, "hooks" },
         { "an id-mapped mount", Valid.WithMount(MountSpec.Bind("/srv", "/srv") with { UidMappings = [new(0, 1000, 1)] }), "mounts[5].uidMappings" },
+        { "shared propagation", Valid.WithMount(MountSpec.Tmpfs("/t") with { Options = ["rshared"] }), "mounts[5].options[0]" },
+        { "filesystem data on a bind", Valid.WithMount(MountSpec.Bind("/srv", "/srv") with { Options = ["rbind", "size=1m"] }), "mounts[5].options[1]" },
+        { "relatime on a bind", Valid.WithMount(MountSpec.Bind("/srv", "/srv") with { Options = ["rbind", "relatime"] }), "mounts[5].options[1]" },
     };
 
     [Theory]
