@@ -10,13 +10,13 @@ namespace Containers.Spec;
 /// </summary>
 internal static partial class SpecValidator
 {
-    /// <summary>Checks the process of an exec into a running container: the rules of <c>process</c>, and what exec does not apply.</summary>
+    /// <summary>Checks the process of an exec into a running container: the rules of <c>process</c>, and what the runtime does not apply.</summary>
     /// <exception cref="InvalidSpecException">The process has at least one problem.</exception>
     public static void ThrowIfInvalidForExec(ProcessSpec process)
     {
         var errors = new List<SpecError>();
         ValidateProcess(process, errors);
-        RejectUnsupported(process, exec: true, errors);
+        RejectUnsupported(process, errors);
         if (errors.Count > 0)
         {
             throw new InvalidSpecException(errors);
@@ -34,7 +34,7 @@ internal static partial class SpecValidator
         Reject(spec.FreeBsd, "freebsd", OtherPlatform, errors);
         if (spec.Process is { } process)
         {
-            RejectUnsupported(process, exec: false, errors);
+            RejectUnsupported(process, errors);
         }
 
         for (int i = 0; i < spec.Mounts.Length; i++)
@@ -52,8 +52,8 @@ internal static partial class SpecValidator
         }
     }
 
-    /// <summary>The process fields no runtime path applies yet; <paramref name="exec"/> adds those only a container's first process gets.</summary>
-    private static void RejectUnsupported(ProcessSpec process, bool exec, List<SpecError> errors)
+    /// <summary>The process fields neither a container's first process nor an exec applies yet.</summary>
+    private static void RejectUnsupported(ProcessSpec process, List<SpecError> errors)
     {
         Reject(process.ConsoleSize, "process.consoleSize", "the terminal is not sized from the spec; call Container.Terminal.Resize after create", errors);
         Reject(process.User.Username, "process.user.username", "it is a Windows setting; give process.user.uid and gid", errors);
@@ -65,10 +65,6 @@ internal static partial class SpecValidator
         Reject(process.SelinuxLabel, "process.selinuxLabel", "SELinux labels are not applied by this runtime", errors);
         Reject(process.IoPriority, "process.ioPriority", "I/O priorities are not set by this runtime", errors);
         Reject(process.ExecCpuAffinity, "process.execCPUAffinity", "CPU affinity is not set by this runtime", errors);
-        if (exec)
-        {
-            Reject(process.Rlimits, "process.rlimits", "rlimits are applied to a container's first process only", errors);
-        }
     }
 
     private static void RejectUnsupported(LinuxSpec linux, List<SpecError> errors)

@@ -67,16 +67,16 @@ public sealed class MaskedPathTests
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task An_exec_that_sets_what_exec_does_not_apply_is_refused()
+    public async Task An_exec_that_sets_what_the_runtime_does_not_apply_is_refused()
     {
         using var fixture = new RuntimeFixture();
         var ct = TestContext.Current.CancellationToken;
         await using var container = await fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/sleep", "30"), ct);
         await container.StartAsync(ct);
-        var process = container.Spec.Process! with { Args = ["/bin/true"], Rlimits = [new PosixRlimit("RLIMIT_NOFILE", 64, 64)] };
+        var process = container.Spec.Process! with { Args = ["/bin/true"], Capabilities = new LinuxCapabilities { Bounding = ["CAP_KILL"] } };
 
         var error = await Assert.ThrowsAsync<InvalidSpecException>(() => container.ExecAsync(process, cancellationToken: ct));
 
-        Assert.Equal(["process.rlimits"], error.Errors.Select(e => e.JsonPath));
+        Assert.Equal(["process.capabilities"], error.Errors.Select(e => e.JsonPath));
     }
 }

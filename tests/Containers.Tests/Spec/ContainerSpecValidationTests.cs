@@ -138,14 +138,14 @@ public class ContainerSpecValidationTests
     }
 
     [Fact]
-    public void An_exec_is_refused_what_exec_does_not_apply()
+    public void An_exec_is_checked_and_refused_what_the_runtime_does_not_apply()
     {
-        var process = Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).Process! with { OomScoreAdj = 1 };
+        var process = Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).WithWorkingDirectory("work").Process! with { OomScoreAdj = 1 };
 
         var error = Assert.Throws<InvalidSpecException>(() => SpecValidator.ThrowIfInvalidForExec(process));
 
-        Assert.Equal(["process.oomScoreAdj", "process.rlimits"], error.Errors.Select(e => e.JsonPath));
-        SpecValidator.ThrowIfInvalidForExec(Valid.Process!);
+        Assert.Equal(["process.cwd", "process.oomScoreAdj"], error.Errors.Select(e => e.JsonPath));
+        SpecValidator.ThrowIfInvalidForExec(Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).Process!);
     }
 
     [Fact]
