@@ -23,7 +23,7 @@ internal sealed record TestLayer(byte[] Tar, bool Gzip)
 
     public Digest ClaimedDiffId => DiffId ?? TestImage.Sha256(Tar);
 
-    public string MediaType => Gzip ? MediaTypes.OciLayerGzip : MediaTypes.OciLayer;
+    public string MediaType => Gzip ? TestImage.OciLayerGzip : TestImage.OciLayer;
 }
 
 /// <summary>
@@ -34,6 +34,13 @@ internal sealed record TestLayer(byte[] Tar, bool Gzip)
 /// </summary>
 internal static class TestImage
 {
+    public const string OciIndex = "application/vnd.oci.image.index.v1+json";
+    public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
+    public const string OciConfig = "application/vnd.oci.image.config.v1+json";
+    public const string OciLayer = "application/vnd.oci.image.layer.v1.tar";
+    public const string OciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+    public const string OciLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+
     public static readonly DateTimeOffset Epoch = new(2024, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
     /// <summary>A small layer: a directory, two files and a symlink, with <paramref name="salt"/> in one file.</summary>
@@ -127,20 +134,20 @@ internal static class TestImage
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = MediaTypes.OciManifest,
-            ["config"] = new JsonObject { ["mediaType"] = MediaTypes.OciConfig, ["digest"] = Sha256(configBytes).ToString(), ["size"] = configBytes.Length },
+            ["mediaType"] = TestImage.OciManifest,
+            ["config"] = new JsonObject { ["mediaType"] = TestImage.OciConfig, ["digest"] = Sha256(configBytes).ToString(), ["size"] = configBytes.Length },
             ["layers"] = layerDescriptors,
         };
         editManifest?.Invoke(manifest);
         byte[] manifestBytes = Json(manifest);
         Add(manifestBytes);
-        var entry = new JsonObject { ["mediaType"] = MediaTypes.OciManifest, ["digest"] = Sha256(manifestBytes).ToString(), ["size"] = manifestBytes.Length };
+        var entry = new JsonObject { ["mediaType"] = TestImage.OciManifest, ["digest"] = Sha256(manifestBytes).ToString(), ["size"] = manifestBytes.Length };
         if (name is not null)
         {
             entry["annotations"] = new JsonObject { ["org.opencontainers.image.ref.name"] = name };
         }
 
-        var index = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = MediaTypes.OciIndex, ["manifests"] = new JsonArray(entry) };
+        var index = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = TestImage.OciIndex, ["manifests"] = new JsonArray(entry) };
         editIndex?.Invoke(index);
         var files = new List<KeyValuePair<string, byte[]>>
         {
