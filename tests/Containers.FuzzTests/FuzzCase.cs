@@ -23,6 +23,9 @@ internal sealed class FuzzCase
     /// <summary>Absolute paths a hostile input aims at; none may exist after any case.</summary>
     public static readonly string[] EscapeTargets = ["/tmp/containers-fuzz-escape", "/dev/shm/containers-fuzz-escape"];
 
+    /// <summary>The layers of the image every case's store holds before the case runs.</summary>
+    public static readonly TestLayer[] BaselineLayers = [new(TestImage.LayerTar("base-a"), Gzip: true), new(TestImage.LayerTar("base-b"), Gzip: false)];
+
     private readonly List<KeyValuePair<string, byte[]>> _files;
     private readonly List<(string Name, string Operation)> _fileSystemEdits = [];
     private byte[]? _archive;
@@ -59,6 +62,21 @@ internal sealed class FuzzCase
             bool keepDiffId = random.Next(20) != 0;
             layers[which] = new TestLayer(tar, layers[which].Gzip) { DiffId = keepDiffId ? null : TestImage.Sha256(Encoding.ASCII.GetBytes("stale")) };
             steps.Add($"layer {which} replaced{(keepDiffId ? string.Empty : ", diff id stale")}");
+        }
+
+        if (random.Next(8) == 0)
+        {
+            // A layer the store already has a snapshot of (the baseline's), claimed by a blob with other content.
+            var known = BaselineLayers[random.Next(BaselineLayers.Length)];
+            byte[] impostor = random.Next(3) switch
+            {
+                0 => ByteMutator.Mutate(known.BlobBytes, random, out _),
+                1 => TestImage.GzipBytes(TestImage.LayerTar("impostor")),
+                _ => known.Gzip ? known.Tar : TestImage.GzipBytes(known.Tar),
+            };
+            int which = random.Next(layers.Count);
+            layers[which] = known with { Blob = impostor };
+            steps.Add($"layer {which} claims the baseline's diff id {known.ClaimedDiffId.Hex[..12]} with other content");
         }
 
         switch (random.Next(40))

@@ -20,7 +20,7 @@ internal static class ImportOracle
     private static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(60);
 
     private static readonly Lazy<List<KeyValuePair<string, byte[]>>> Baseline = new(() =>
-        TestImage.Layout([new(TestImage.LayerTar("base-a"), Gzip: true), new(TestImage.LayerTar("base-b"), Gzip: false)], BaselineName));
+        TestImage.Layout(FuzzCase.BaselineLayers, BaselineName));
 
     /// <summary>Runs the case in <paramref name="directory"/>; returns what happened, and what went wrong (null when nothing did).</summary>
     public static async Task<(string Outcome, string? Failure)> RunAsync(FuzzCase fuzzCase, string directory, CancellationToken cancellationToken)
