@@ -44,6 +44,7 @@ internal static class ImportOracle
         string source = fuzzCase.Materialize(directory);
         string outsideBefore = Fingerprint(directory, root);
         string storeBefore = StoreState(root);
+        int snapshotsBefore = Snapshots(root);
 
         var problems = new List<string>();
         string outcome;
@@ -88,6 +89,13 @@ internal static class ImportOracle
                 foreach (var image in imported!)
                 {
                     problems.AddRange(await CheckImportedAsync(store, root, image, cancellationToken));
+                }
+
+                // One snapshot per distinct layer at most: a layer listed many times is applied once.
+                int distinct = imported.SelectMany(i => i.Config.RootFS.DiffIds).Distinct().Count();
+                if (Snapshots(root) - snapshotsBefore > distinct)
+                {
+                    problems.Add($"the import added {Snapshots(root) - snapshotsBefore} snapshots for {distinct} distinct layers");
                 }
             }
 
@@ -203,6 +211,9 @@ internal static class ImportOracle
 
     private static Digest Hash(string algorithm, byte[] content) =>
         algorithm == "sha512" ? Digest.Parse("sha512:" + Convert.ToHexStringLower(SHA512.HashData(content))) : TestImage.Sha256(content);
+
+    private static int Snapshots(string root) =>
+        Directory.Exists(Path.Combine(root, "snapshots", "sha256")) ? Directory.GetDirectories(Path.Combine(root, "snapshots", "sha256")).Length : 0;
 
     /// <summary>The index and the set of blobs: what a failed import must not change.</summary>
     private static string StoreState(string root) =>

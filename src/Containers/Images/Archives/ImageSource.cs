@@ -190,7 +190,7 @@ internal sealed class ImageSource : IDisposable
 
                             _files[name] = staged;
                             _links.Remove(name);
-                            progress?.Report(new ImageProgress(ImageProgressPhase.Reading, Path.GetFileName(archive), file.Position, total));
+                            progress?.Report(new ImageProgress(ImageProgressPhase.Reading, Printable.Escape(Path.GetFileName(archive)), file.Position, total));
                             break;
                         case TarEntryType.SymbolicLink:
                             string directory = name.Contains('/', StringComparison.Ordinal) ? name[..name.LastIndexOf('/')] + "/" : string.Empty;

@@ -138,7 +138,7 @@ internal static class ImportPlanner
                 var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
                 await using (stream.ConfigureAwait(false))
                 {
-                    var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Verifying, entry.Layers[i], done, size)));
+                    var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Verifying, Printable.Escape(entry.Layers[i]), done, size)));
                     (digest, _) = await ContentStore.HashCopyAsync(stream, null, "sha256", size, layerProgress, cancellationToken).ConfigureAwait(false);
                 }
 
