@@ -64,6 +64,24 @@ public sealed class MalformedImageTests
     }
 
     [Fact]
+    public async Task A_json_string_that_is_not_utf8_is_refused_as_invalid_json()
+    {
+        await using var fixture = await StoreFixture.CreateAsync();
+        await ImportGoodAsync(fixture);
+        string before = fixture.State();
+        string source = Layout(fixture.PathOf("utf8"));
+        string index = Path.Combine(source, "index.json");
+        byte[] content = File.ReadAllBytes(index);
+        int quote = Array.IndexOf(content, (byte)'a', Encoding.ASCII.GetString(content).IndexOf("\"application/", StringComparison.Ordinal));
+        content[quote] = 0xAF;
+        File.WriteAllBytes(index, content);
+
+        var error = await Assert.ThrowsAsync<InvalidImageException>(() => fixture.Store.ImportAsync(source, new ImportOptions(), null, Ct));
+        Assert.Contains("not valid JSON", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, fixture.State());
+    }
+
+    [Fact]
     public async Task An_index_entry_the_store_cannot_read_hides_no_other_image_and_prune_removes_it()
     {
         await using var fixture = await StoreFixture.CreateAsync();

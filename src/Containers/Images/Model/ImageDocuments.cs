@@ -17,8 +17,7 @@ public static class ImageDocuments
     /// <returns>The media type the document declares or implies.</returns>
     public static string DetectKind(ReadOnlySpan<byte> content, string what)
     {
-        using var document = ParseDocument(content, what);
-        return Classify(document.RootElement, declaredBy: null, what);
+        return ClassifyDocument(content, declaredBy: null, what);
     }
 
     /// <summary>Reads an image index or Docker manifest list.</summary>
@@ -27,13 +26,10 @@ public static class ImageDocuments
     /// <param name="what">Where the document came from, for error messages.</param>
     public static ImageIndex ReadIndex(ReadOnlySpan<byte> content, string? declaredMediaType, string what)
     {
-        using (var document = ParseDocument(content, what))
+        string kind = ClassifyDocument(content, declaredMediaType, what);
+        if (!MediaTypes.IsIndex(kind))
         {
-            string kind = Classify(document.RootElement, declaredMediaType, what);
-            if (!MediaTypes.IsIndex(kind))
-            {
-                throw new InvalidImageException($"{what}: expected an image index but the document is {Describe(kind)}");
-            }
+            throw new InvalidImageException($"{what}: expected an image index but the document is {Describe(kind)}");
         }
 
         var index = Deserialize(content, ImageJsonContext.Default.ImageIndex, what);
@@ -47,13 +43,10 @@ public static class ImageDocuments
     /// <param name="what">Where the document came from, for error messages.</param>
     public static ImageManifest ReadManifest(ReadOnlySpan<byte> content, string? declaredMediaType, string what)
     {
-        using (var document = ParseDocument(content, what))
+        string kind = ClassifyDocument(content, declaredMediaType, what);
+        if (!MediaTypes.IsManifest(kind))
         {
-            string kind = Classify(document.RootElement, declaredMediaType, what);
-            if (!MediaTypes.IsManifest(kind))
-            {
-                throw new InvalidImageException($"{what}: expected an image manifest but the document is {Describe(kind)}");
-            }
+            throw new InvalidImageException($"{what}: expected an image manifest but the document is {Describe(kind)}");
         }
 
         var manifest = Deserialize(content, ImageJsonContext.Default.ImageManifest, what);
@@ -236,6 +229,20 @@ public static class ImageDocuments
             return document;
         }
         catch (JsonException e)
+        {
+            throw new InvalidImageException($"{what}: not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Parses and classifies a document; a string that is not valid UTF-8 is refused like any other bad JSON.</summary>
+    private static string ClassifyDocument(ReadOnlySpan<byte> content, string? declaredBy, string what)
+    {
+        using var document = ParseDocument(content, what);
+        try
+        {
+            return Classify(document.RootElement, declaredBy, what);
+        }
+        catch (InvalidOperationException e)
         {
             throw new InvalidImageException($"{what}: not valid JSON: {e.Message}", e);
         }

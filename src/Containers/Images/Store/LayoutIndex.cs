@@ -43,6 +43,19 @@ internal static class LayoutIndex
     /// <summary>Parses an <c>index.json</c> entry by entry.</summary>
     internal static StoreIndex Parse(byte[] content, string what)
     {
+        try
+        {
+            return ParseEntries(content, what);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json reports a string that is not valid UTF-8 only when it is read.
+            throw Damaged(what, $"not valid JSON: {e.Message}", e);
+        }
+    }
+
+    private static StoreIndex ParseEntries(byte[] content, string what)
+    {
         JsonNode? root;
         try
         {

@@ -12,6 +12,9 @@ namespace Containers.Linux;
 /// </summary>
 internal static unsafe class UntrustedFile
 {
+    /// <summary>S_IFREG.</summary>
+    public const uint SIfReg = 0x8000;
+
     /// <summary>O_NONBLOCK: 04000 on x86 and the asm-generic architectures alike.</summary>
     private const int ONonBlock = 0x800;
 
@@ -59,9 +62,6 @@ internal static unsafe class UntrustedFile
 
         return handle;
     }
-
-    /// <summary>S_IFREG.</summary>
-    public const uint SIfReg = 0x8000;
 
     /// <summary>A word for a non-regular <c>S_IFMT</c> type, for error messages.</summary>
     public static string Describe(uint fileType) => fileType switch
