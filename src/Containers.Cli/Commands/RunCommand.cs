@@ -30,14 +30,31 @@ internal static class RunCommand
         var init = new Option<bool>("--init") { Description = "Run an init as pid 1 that reaps zombies and forwards signals" };
         var detach = new Option<bool>("--detach", "-d") { Description = "Run in the background; see 'containers logs'" };
         var name = new Option<string?>("--name") { Description = "The container's name" };
+        // Docker's limit flags are recognised so that they fail loudly: the runtime does not apply cgroup limits yet.
+        Option<string?>[] limits =
+        [
+            new("--memory", "-m") { Description = "Not supported yet (memory limit)" },
+            new("--cpus") { Description = "Not supported yet (CPU limit)" },
+            new("--pids-limit") { Description = "Not supported yet (process count limit)" },
+        ];
         var command = new Argument<string[]>("command") { Description = "The program and its arguments", Arity = ArgumentArity.OneOrMore };
 
         var run = new Command("run", "Run a command in a new container")
         {
             rootfs, hostRootfs, readOnly, hostname, env, user, workdir, network, volume, tmpfs, tty, interactive, init, detach, name, command,
         };
+        foreach (var limit in limits)
+        {
+            run.Options.Add(limit);
+        }
+
         run.SetAction(async (parse, cancellationToken) =>
         {
+            if (limits.FirstOrDefault(l => parse.GetResult(l) is not null) is { } limit)
+            {
+                throw new ContainersException($"{limit.Name} is not supported yet: this runtime does not apply cgroup limits, and would run the container without it");
+            }
+
             if (parse.GetValue(rootfs) is not null && parse.GetValue(hostRootfs))
             {
                 throw new ContainersException("--rootfs and --host-rootfs exclude each other: choose one");
