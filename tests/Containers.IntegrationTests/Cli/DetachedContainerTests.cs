@@ -26,7 +26,7 @@ public sealed class DetachedContainerTests
             var rm = await CliRunner.RunAsync("rm", name);
             Assert.Equal(125, rm.ExitCode);
 
-            Assert.Equal(0, (await CliRunner.RunAsync("kill", name, "KILL")).ExitCode);
+            Assert.Equal(0, (await CliRunner.RunAsync("kill", "-s", "KILL", name)).ExitCode);
             Assert.Equal(0, (await CliRunner.RunAsync("logs", "-f", name)).ExitCode);
         }
         finally

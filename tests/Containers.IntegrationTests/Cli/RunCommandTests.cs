@@ -40,7 +40,7 @@ public sealed class RunCommandTests
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
 
-        Assert.Equal(0, (await CliRunner.RunAsync("kill", name, "SIGKILL")).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("kill", "-s", "SIGKILL", name)).ExitCode);
         await run.WaitForExitAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(128 + 9, run.ExitCode);
