@@ -4,7 +4,8 @@ namespace Containers.Cli.CommandLine;
 /// Docker's command-line conventions, so muscle memory works: <c>--name value</c>, <c>--name=value</c>, one-letter
 /// options bundled (<c>-dit</c>, <c>-e=A=1</c>, <c>-eA=1</c>), yes/no flags that never take the next word
 /// (<c>--rm true</c> is the flag and the argument <c>true</c>; <c>--rm=false</c> turns it off), <c>--</c> ends the
-/// options, and an unknown option or command is an error that names it.
+/// options, and an unknown option or command is an error that names it. For run and exec, options end at the first
+/// argument; a <c>--</c> right after it (<c>exec web -- ps</c>) is dropped.
 /// </summary>
 internal static class Parser
 {
@@ -64,7 +65,17 @@ internal static class Parser
             if (optionsEnded || token == "-" || !token.StartsWith('-'))
             {
                 arguments.Add(token);
-                optionsEnded |= command.OptionsEndAtFirstArgument;
+                if (command.OptionsEndAtFirstArgument && !optionsEnded)
+                {
+                    optionsEnded = true;
+
+                    // "exec web -- ps": a "--" right after the first argument still only separates.
+                    if (index + 1 < args.Count && args[index + 1] == "--")
+                    {
+                        index++;
+                    }
+                }
+
                 continue;
             }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Containers.Cli.CommandLine;
 using Containers.Runtime;
 using Containers.Spec;
@@ -17,7 +16,7 @@ internal static class ExecCommand
             OptionSpec.Value("env", 'e', "list", "Set an environment variable (NAME=VALUE, or NAME to pass the host's value)"),
             OptionSpec.Flag("interactive", 'i', "Attach stdin"),
             OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal (not supported for exec yet)"),
-            OptionSpec.Value("user", 'u', "string", "Run as UID[:GID] (numbers)"),
+            OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
             OptionSpec.Value("workdir", 'w', "string", "Working directory inside the container"),
         ],
         Action = RunAsync,
@@ -54,17 +53,9 @@ internal static class ExecCommand
             }
 
             process = process with { Env = [.. env] };
-            if (exec.Value("user") is { } ids)
+            if (exec.Value("user") is { } user)
             {
-                var parts = ids.Split(':');
-                if (parts.Length > 2 || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var uid)
-                    || (parts.Length == 2 && !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-                {
-                    throw new UsageException($"-u '{ids}': use UID or UID:GID (numbers; user names are not supported)", exec.Path);
-                }
-
-                var gid = parts.Length == 2 ? uint.Parse(parts[1], CultureInfo.InvariantCulture) : uid;
-                process = process with { User = process.User with { Uid = uid, Gid = gid } };
+                process = process with { User = ContainerUser.Resolve(container.Spec.Root?.Path ?? "/", user) };
             }
 
             if (exec.Value("workdir") is { } cwd)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Containers.Cli.CommandLine;
 using Containers.Images.Model;
@@ -76,7 +77,7 @@ internal static class ImagesCommand
     private static string Json(string repository, string tag, string digest, string created, string size)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("Repository", repository);

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Containers.Cli.CommandLine;
 using Containers.Runtime;
@@ -24,7 +25,7 @@ internal static class InspectCommand
 
         var runtime = new ContainerRuntime();
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartArray();
             foreach (var id in inspect.Arguments)
@@ -92,7 +93,11 @@ internal static class InspectCommand
         }
 
         json.WritePropertyName("Config");
-        json.WriteRawValue(config);
+        using (var document = JsonDocument.Parse(config))
+        {
+            document.WriteTo(json);
+        }
+
         json.WriteEndObject();
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Containers.Cli.CommandLine;
 using Containers.Runtime;
@@ -74,7 +75,7 @@ internal static class PsCommand
     private static string Json(ContainerRow row, DateTimeOffset now)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("ID", row.State.Id);

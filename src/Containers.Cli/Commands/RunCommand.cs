@@ -33,7 +33,7 @@ internal static class RunCommand
             OptionSpec.Value("rootfs", null, "string", "Use this directory as the root filesystem"),
             OptionSpec.Value("tmpfs", null, "list", "Mount a tmpfs at DST[:size=N]"),
             OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
-            OptionSpec.Value("user", 'u', "string", "Run as UID[:GID] (numbers)"),
+            OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
             OptionSpec.Value("volume", 'v', "list", "Bind mount SRC:DST[:ro]"),
             OptionSpec.Value("workdir", 'w', "string", "Working directory inside the container"),
         ],
@@ -142,16 +142,10 @@ internal static class RunCommand
             }
         }
 
-        if (run.Value("user") is { } ids)
+        if (run.Value("user") is { } user)
         {
-            var parts = ids.Split(':');
-            if (parts.Length > 2 || !uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var uid)
-                || (parts.Length == 2 && !uint.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-            {
-                throw new UsageException($"-u '{ids}': use UID or UID:GID (numbers; user names are not supported)", run.Path);
-            }
-
-            spec = spec.WithUser(uid, parts.Length == 2 ? uint.Parse(parts[1], CultureInfo.InvariantCulture) : uid);
+            // Names come from the container's own /etc/passwd: its rootfs, or the host's /etc that it sees.
+            spec = spec with { Process = spec.Process! with { User = ContainerUser.Resolve(spec.Root?.Path ?? "/", user) } };
         }
 
         if (run.Value("workdir") is { } cwd)

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Containers.Cli.CommandLine;
 
@@ -36,7 +37,7 @@ internal static class VersionCommand
             case "json":
                 using (var buffer = new MemoryStream())
                 {
-                    using (var json = new Utf8JsonWriter(buffer))
+                    using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
                     {
                         json.WriteStartObject();
                         json.WriteString("Version", number);
