@@ -25,8 +25,8 @@ for rid in "${rids[@]}"; do
   out=artifacts/bin/$rid
   extra=()
   if [ "$rid" = linux-arm64 ] && [ "$host" != aarch64 ]; then
-    # clang links for the target with the cross gcc's sysroot.
-    extra=(-p:LinkerFlavor=bfd "-p:SysRoot=/usr/aarch64-linux-gnu" -p:ObjCopyName=aarch64-linux-gnu-objcopy)
+    # clang links with --target=aarch64-linux-gnu, which finds Debian's cross gcc, libc and ld by themselves.
+    extra=(-p:ObjCopyName=aarch64-linux-gnu-objcopy)
   fi
   echo "== publish $rid"
   dotnet publish src/Containers.Cli -c Release -r "$rid" -p:PublishAot=true "${extra[@]}" -o "artifacts/publish/$rid"

@@ -69,16 +69,16 @@ internal static class RunCommand
             using var terminate = Forward(PosixSignal.SIGTERM, 15, container);
             using var hangup = Forward(PosixSignal.SIGHUP, 1, container);
             Task pumps = Task.CompletedTask;
+            using var raw = container.Terminal is not null && run.Has("interactive") ? HostTerminal.EnterRawMode() : null;
+            using var resize = container.Terminal is { } attached
+                ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => Resize(attached))
+                : null;
             if (container.Terminal is { } terminal)
             {
-                if (!Console.IsOutputRedirected)
-                {
-                    terminal.Resize((ushort)Console.WindowWidth, (ushort)Console.WindowHeight);
-                }
-
+                Resize(terminal);
                 pumps = Task.WhenAll(
-                    terminal.Output.CopyToAsync(Console.OpenStandardOutput(), cancellationToken),
-                    run.Has("interactive") ? Console.OpenStandardInput().CopyToAsync(terminal.Input.AsStream(), cancellationToken) : Task.CompletedTask);
+                    terminal.Output.CopyToAsync(HostTerminal.Open(1, FileAccess.Write), cancellationToken),
+                    run.Has("interactive") ? HostTerminal.Open(0, FileAccess.Read).CopyToAsync(terminal.Input.AsStream(), cancellationToken) : Task.CompletedTask);
             }
 
             await container.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -89,6 +89,15 @@ internal static class RunCommand
             }
 
             return exit.ShellStatus;
+        }
+    }
+
+    /// <summary>Gives the container's terminal the size of the one this command runs in.</summary>
+    private static void Resize(ContainerTerminal terminal)
+    {
+        if (HostTerminal.WindowSize(1) is { } size)
+        {
+            terminal.Resize(size.Columns, size.Rows);
         }
     }
 
