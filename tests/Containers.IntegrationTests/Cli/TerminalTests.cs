@@ -16,7 +16,7 @@ public sealed class TerminalTests
         try
         {
             await RunAsync(tmux, "-S", socket, "new-session", "-d", "-s", session, "-x", "80", "-y", "24", "sh");
-            await TypeAsync($"stty -g > {dir}/before; echo host-ready");
+            await TypeAsync($"PS1='host$ '; stty -g > {dir}/before; echo host-ready");
             await ScreenAsync("host-ready");
 
             await TypeAsync(CommandLine("run", "-it", "--host-rootfs", "--", "sh"));
@@ -36,7 +36,9 @@ public sealed class TerminalTests
             await TypeAsync("echo interrupted-$?-in-$$");
             await ScreenAsync("interrupted-130-in-1");
 
+            // Typed only once the command has exited: until then every key goes to the container.
             await TypeAsync("exit 5");
+            await ScreenAsync("host$");
             await TypeAsync($"echo cli-exited-$?; stty -g > {dir}/after");
             await ScreenAsync("cli-exited-5");
             await WaitForFileAsync(Path.Combine(dir, "after"));
@@ -60,7 +62,7 @@ public sealed class TerminalTests
             {
                 screen = await RunAsync(tmux, "-S", socket, "capture-pane", "-p", "-t", session);
                 // Output lines, alone or after a prompt the shell printed first (never the typed command's echo).
-                if (screen.Split('\n').Any(l => l.TrimEnd() == expected || l.TrimEnd() == "# " + expected))
+                if (screen.Split('\n').Any(l => l.TrimEnd() == expected || l.TrimEnd() == "# " + expected || l.TrimEnd() == "host$ " + expected))
                 {
                     return;
                 }
