@@ -125,7 +125,7 @@ internal static class RunCommand
         }
         else if (run.Has("read-only"))
         {
-            spec = spec.WithAnnotation(ContainerAnnotations.ReadOnlyHostRootfs, "true");
+            spec = spec.WithHostRootfs(readOnly: true);
         }
 
         if (run.Value("hostname") is { } host)

@@ -15,7 +15,7 @@ namespace Containers.IntegrationTests.Images.Layers;
 [SupportedOSPlatform("linux")]
 public sealed class TarRoundTripTests
 {
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData("gnu", LayerCompression.Gzip)]
     [InlineData("pax", LayerCompression.Zstd)]
     [InlineData("pax", LayerCompression.None)]
