@@ -70,7 +70,7 @@ internal static class RunCommand
             using var hangup = Forward(PosixSignal.SIGHUP, 1, container);
             Task pumps = Task.CompletedTask;
             using var raw = container.Terminal is not null && run.Has("interactive") ? HostTerminal.EnterRawMode() : null;
-            using var resize = container.Terminal is { } attached
+            using var resize = container.Terminal is { } attached && OperatingSystem.IsLinux()
                 ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => Resize(attached))
                 : null;
             if (container.Terminal is { } terminal)
