@@ -14,7 +14,8 @@ if [ "$(uname -m)" = x86_64 ]; then
 fi
 for option in "$@"; do
   case "$option" in
-    --tests) packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux tmux "${publish[@]}") ;;
+    --tests) packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux docker-registry apache2-utils openssl
+                        tmux "${publish[@]}") ;;
     --publish) packages+=("${publish[@]}") ;;
     --bench) packages+=(hyperfine bubblewrap) ;;
     *) echo "build/prereqs.sh: unknown option '$option' (use --tests, --publish, --bench)" >&2; exit 2 ;;

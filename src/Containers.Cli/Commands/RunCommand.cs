@@ -26,6 +26,9 @@ internal static class RunCommand
             OptionSpec.Flag("host-rootfs", null, "Use the host's /usr, /bin, /lib* and /etc read-only (the default)"),
             OptionSpec.Flag("init", null, "Run an init as pid 1 that reaps zombies and forwards signals"),
             OptionSpec.Flag("interactive", 'i', "Attach stdin"),
+            OptionSpec.Value("memory", 'm', "bytes", "Not supported yet (memory limit)"),
+            OptionSpec.Value("cpus", null, "decimal", "Not supported yet (CPU limit)"),
+            OptionSpec.Value("pids-limit", null, "int", "Not supported yet (process count limit)"),
             OptionSpec.Value("name", null, "string", "The container's name"),
             OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),
             OptionSpec.Flag("read-only", null, "Make the root filesystem read-only"),
@@ -42,6 +45,15 @@ internal static class RunCommand
 
     private static async Task<int> RunAsync(Invocation run, CancellationToken cancellationToken)
     {
+        // Docker's limit flags are recognised so that they fail loudly: the runtime does not apply cgroup limits yet.
+        foreach (var limit in LimitOptions)
+        {
+            if (run.Value(limit) is not null)
+            {
+                throw new ContainersException($"--{limit} is not supported yet: this runtime does not apply cgroup limits, and would run the container without it");
+            }
+        }
+
         var spec = BuildSpec(run);
         var options = new ContainerCreateOptions { Init = run.Has("init") };
         if (run.Has("detach"))
@@ -100,6 +112,8 @@ internal static class RunCommand
             terminal.Resize(size.Columns, size.Rows);
         }
     }
+
+    private static readonly string[] LimitOptions = ["memory", "cpus", "pids-limit"];
 
     private static PosixSignalRegistration Forward(PosixSignal signal, int number, Container container) =>
         PosixSignalRegistration.Create(signal, context =>

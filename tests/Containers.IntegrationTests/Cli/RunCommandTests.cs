@@ -78,6 +78,21 @@ public sealed class RunCommandTests
         Assert.Contains("/no/such/program", line, StringComparison.Ordinal);
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData("--memory", "32m")]
+    [InlineData("-m", "32m")]
+    [InlineData("--cpus", "0.5")]
+    [InlineData("--pids-limit", "16")]
+    public async Task A_limit_the_runtime_does_not_apply_yet_is_refused_not_dropped(string flag, string value)
+    {
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", flag, value, "--", "/bin/echo", "ran");
+
+        Assert.Equal(125, exitCode);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("is not supported yet", line, StringComparison.Ordinal);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task The_container_dies_when_the_process_running_it_is_killed_with_SIGKILL()
     {
