@@ -40,11 +40,13 @@ run_pass() { # name, directory, executable, [user], [extra runner arguments...]
 bin=bin/Release/net10.0
 run_pass unit tests/Containers.Tests/$bin Containers.Tests
 run_pass integration-root tests/Containers.IntegrationTests/$bin Containers.IntegrationTests
+# The seeded import fuzzer, cases 0-299 (build/fuzz.sh runs more): one test per case, counted like the others.
+run_pass fuzz tests/Containers.FuzzTests/$bin Containers.FuzzTests
 
 # The command-line tests again, against the Native AOT binary (AOT-only failures are real ones).
-passes=3
+passes=4
 if build/publish.sh linux-x64; then
-  passes=4
+  passes=5
   install -m 755 artifacts/bin/linux-x64/containers "$results/containers"
   export CONTAINERS_CLI="$results/containers"
   run_pass integration-cli-native tests/Containers.IntegrationTests/$bin Containers.IntegrationTests "" \
