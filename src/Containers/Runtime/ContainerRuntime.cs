@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Containers.Runtime.Plan;
 using Containers.Spec;
 using Microsoft.Extensions.Logging;
@@ -234,5 +233,7 @@ public sealed class ContainerRuntime
             ? state with { Status = ContainerStatus.Stopped }
             : state;
 
-    private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+    // 48 random bits from a Guid: its bytes come from the kernel's CSPRNG, as RandomNumberGenerator's do, without
+    // loading OpenSSL, which costs a command-line run more than the rest of its start.
+    private static string NewId() => Guid.NewGuid().ToString("N")[..12];
 }
