@@ -14,7 +14,9 @@ internal static class ExecCommand
         var exec = new Command("exec", "Run a command in a running container") { name, command };
         exec.SetAction(async (parse, cancellationToken) =>
         {
-            var container = await new ContainerRuntime().GetAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var runtimeScope = runtime.ConfigureAwait(false);
+            var container = await runtime.GetAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
             await using (container.ConfigureAwait(false))
             {
                 var main = container.Spec.Process ?? new ProcessSpec();

@@ -19,7 +19,9 @@ internal static class KillCommand
         kill.SetAction(async (parse, cancellationToken) =>
         {
             var number = Parse(parse.GetValue(signal) ?? "KILL");
-            var container = await new ContainerRuntime().GetAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var runtimeScope = runtime.ConfigureAwait(false);
+            var container = await runtime.GetAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
             await using (container.ConfigureAwait(false))
             {
                 await container.SignalAsync(number, cancellationToken).ConfigureAwait(false);

@@ -13,16 +13,21 @@ internal static class LogsCommand
         var logs = new Command("logs", "Print a detached container's output") { follow, name };
         logs.SetAction(async (parse, cancellationToken) =>
         {
-            var container = await new ContainerRuntime().GetAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var runtimeScope = runtime.ConfigureAwait(false);
+            var container = await runtime.GetAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
             await using (container.ConfigureAwait(false))
             {
-                var path = container.State.LogPath
-                    ?? throw new ContainersException($"container '{container.Id}' keeps no log: only detached containers (run -d) do");
+                if (!container.Info.HasLog)
+                {
+                    throw new ContainersException($"container '{container.Id}' keeps no log: only detached containers (run -d) do");
+                }
+
                 var stdout = Console.Out;
                 var stderr = Console.Error;
-                await foreach (var record in ContainerLog.ReadAsync(path, parse.GetValue(follow), container.WaitAsync(cancellationToken), cancellationToken).ConfigureAwait(false))
+                await foreach (var entry in container.ReadLogAsync(parse.GetValue(follow), cancellationToken).ConfigureAwait(false))
                 {
-                    await (record.Stream == "stderr" ? stderr : stdout).WriteAsync(record.Log).ConfigureAwait(false);
+                    await (entry.Stream == OutputStream.Stderr ? stderr : stdout).WriteAsync(entry.Text).ConfigureAwait(false);
                 }
 
                 await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);

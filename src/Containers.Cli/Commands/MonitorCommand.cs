@@ -37,7 +37,7 @@ internal static class MonitorCommand
                 var path = parse.GetValue(specFile)!;
                 var spec = await ContainerSpec.LoadAsync(path, cancellationToken).ConfigureAwait(false);
                 File.Delete(path);
-                var runtime = new ContainerRuntime();
+                var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 container = await runtime.CreateAsync(
                     parse.GetValue(name), spec, new ContainerCreateOptions { KeepLog = true, Init = parse.GetValue(init) }, cancellationToken).ConfigureAwait(false);
                 await container.Stdin.CompleteAsync().ConfigureAwait(false);
@@ -59,7 +59,7 @@ internal static class MonitorCommand
             Console.SetOut(TextWriter.Null);
             Console.SetError(TextWriter.Null);
 
-            // Not disposed: the container and its state (with the exit status and the log) stay until 'containers rm'.
+            // Neither it nor the runtime is disposed: the container and its state (with the exit status and the log) stay until 'containers rm'.
             var exit = await container.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             return exit.ShellStatus;
         });

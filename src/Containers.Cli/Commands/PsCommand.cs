@@ -12,19 +12,21 @@ internal static class PsCommand
         var command = new Command("ps", "List containers");
         command.SetAction(async (_, cancellationToken) =>
         {
-            var states = await new ContainerRuntime().ListAsync(cancellationToken).ConfigureAwait(false);
+            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var runtimeScope = runtime.ConfigureAwait(false);
+            var containers = await runtime.ListAsync(cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"{"CONTAINER ID",-20} {"STATUS",-20} {"PID",-8} {"CREATED",-20} COMMAND");
-            foreach (var state in states)
+            foreach (var info in containers)
             {
-                var status = state.Status.ToOciString();
-                if (state.Status == ContainerStatus.Stopped && (state.ExitCode ?? state.Signal) is not null)
+                var status = info.Status.ToOciString();
+                if (info.Status == ContainerStatus.Stopped && (info.ExitCode ?? info.Signal) is not null)
                 {
-                    status += state.ExitCode is { } code ? $" ({code})" : $" (signal {state.Signal})";
+                    status += info.ExitCode is { } code ? $" ({code})" : $" (signal {info.Signal})";
                 }
 
-                var pid = state.Status.CanKill() ? state.Pid.ToString(CultureInfo.InvariantCulture) : "-";
-                var created = state.Created.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-                Console.WriteLine($"{state.Id,-20} {status,-20} {pid,-8} {created,-20} {string.Join(' ', state.Command)}");
+                var pid = info.Pid is { } p ? p.ToString(CultureInfo.InvariantCulture) : "-";
+                var created = info.Created.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+                Console.WriteLine($"{info.Id,-20} {status,-20} {pid,-8} {created,-20} {string.Join(' ', info.Command)}");
             }
 
             return 0;

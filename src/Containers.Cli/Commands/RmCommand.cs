@@ -13,7 +13,8 @@ internal static class RmCommand
         var rm = new Command("rm", "Remove containers") { force, names };
         rm.SetAction(async (parse, cancellationToken) =>
         {
-            var runtime = new ContainerRuntime();
+            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var runtimeScope = runtime.ConfigureAwait(false);
             foreach (var name in parse.GetValue(names)!)
             {
                 var container = await runtime.GetAsync(name, cancellationToken).ConfigureAwait(false);

@@ -126,7 +126,8 @@ internal static class RunCommand
                 return await DetachAsync(spec, id, options, cancellationToken).ConfigureAwait(false);
             }
 
-            var runtime = new ContainerRuntime();
+            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var runtimeScope = runtime.ConfigureAwait(false);
             var container = await runtime.CreateAsync(
                 id, spec, options with { Stdio = ContainerStdio.Inherit }, cancellationToken).ConfigureAwait(false);
             await using (container.ConfigureAwait(false))
