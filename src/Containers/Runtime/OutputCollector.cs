@@ -29,21 +29,13 @@ internal sealed class OutputCollector
     /// <summary>Whether output beyond the cap was discarded.</summary>
     public bool Truncated { get; private set; }
 
-    /// <summary>The text kept so far (all of it once <see cref="ReadToEndAsync(PipeReader, CancellationToken)"/> has completed).</summary>
+    /// <summary>The text kept so far: all of it once <see cref="ReadToEndAsync(PipeReader, CancellationToken)"/> has ended, by end of file or early.</summary>
     public string Text
     {
         get
         {
             lock (_gate)
             {
-                if (!_flushed)
-                {
-                    // A sequence cut by the end of the stream, the cap or an early stop decodes as U+FFFD.
-                    _flushed = true;
-                    _decoder.Convert([], _chars, flush: true, out _, out var last, out _);
-                    _text.Append(_chars, 0, last);
-                }
-
                 return _text.ToString();
             }
         }
@@ -59,32 +51,48 @@ internal sealed class OutputCollector
     /// <summary>Reads <paramref name="reader"/> until end of file (or until cancelled: what was read is kept).</summary>
     public async Task ReadToEndAsync(PipeReader reader, CancellationToken cancellationToken)
     {
-        while (true)
+        try
         {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            lock (_gate)
+            while (true)
             {
-                foreach (var segment in result.Buffer)
+                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                lock (_gate)
                 {
-                    Append(segment.Span);
+                    foreach (var segment in result.Buffer)
+                    {
+                        Append(segment.Span);
+                    }
+                }
+
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
                 }
             }
+        }
+        finally
+        {
+            Flush();
+        }
+    }
 
-            reader.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
+    /// <summary>Ends the text: a sequence cut by the end of the stream, the cap or an early stop decodes as U+FFFD.</summary>
+    private void Flush()
+    {
+        lock (_gate)
+        {
+            if (!_flushed)
             {
-                return;
+                _flushed = true;
+                _decoder.Convert([], _chars, flush: true, out _, out var last, out _);
+                _text.Append(_chars, 0, last);
             }
         }
     }
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
-        if (_flushed)
-        {
-            return;
-        }
-
         var room = _maxBytes - _kept;
         if (bytes.Length > room)
         {
