@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need, builds, runs the unit tests, the integration tests as root,
-# and the integration tests again as an unprivileged user (the rootless pass). Ends with one summary line:
+# and the integration tests again as an unprivileged user (the rootless pass). A skipped test fails the run unless
+# build/expected-skips declares its skip. Ends with one summary line:
 #   tests: N passed, N failed, N skipped
 # Run it as root on Debian 12 or Ubuntu 22.04+ (it installs packages with apt-get).
 set -euo pipefail
@@ -63,5 +64,47 @@ for f in "$results"/*.xml; do
 done
 [ "$(ls "$results"/*.xml 2>/dev/null | wc -l)" -eq 3 ] || { echo "a test pass produced no results" >&2; status=1; }
 [ "$failed" -eq 0 ] || status=1
+
+# A skip is a failure unless build/expected-skips declares it: a missing tool must not turn CI quietly green.
+rules=()
+while IFS= read -r line; do
+  [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue
+  rules+=("$line")
+done <build/expected-skips
+unexpected=0
+for f in "$results"/*.xml; do
+  [ -f "$f" ] || continue
+  pass=$(basename "$f" .xml)
+  # One line per skipped test: full name, a tab, the reason (XML entities decoded, line breaks flattened).
+  while IFS=$'\t' read -r name reason; do
+    expected=0
+    for rule in "${rules[@]}"; do
+      rule_pass=$(sed 's/ *|.*//' <<<"$rule")
+      match=$(awk -F ' [|] ' '{ gsub(/^ +| +$/, "", $2); print $2 }' <<<"$rule")
+      [ "$rule_pass" = "*" ] || [ "$rule_pass" = "$pass" ] || continue
+      case "$match" in
+        reason=*) [[ "$reason" == "${match#reason=}"* ]] && expected=1 ;;
+        test=*) [[ "$name" == ${match#test=} ]] && expected=1 ;;
+      esac
+      [ "$expected" -eq 1 ] && break
+    done
+    if [ "$expected" -eq 0 ]; then
+      echo "undeclared skip in $pass: $name: $reason" >&2
+      unexpected=$((unexpected + 1))
+    fi
+  done < <(perl -0777 -ne '
+    while (/<test\b([^>]*?)(?:\/>|>(.*?)<\/test>)/gs) {
+      my ($attributes, $body) = ($1, $2 // "");
+      next unless $attributes =~ /\bresult="Skip"/;
+      my ($name) = $attributes =~ /\bname="([^"]*)"/;
+      my ($reason) = $body =~ /<reason><!\[CDATA\[(.*?)\]\]><\/reason>/s;
+      for ($name, $reason) { $_ //= ""; s/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&apos;/\x27/g; s/&amp;/&/g; s/[\t\r\n]+/ /g; }
+      print "$name\t$reason\n";
+    }' "$f")
+done
+if [ "$unexpected" -gt 0 ]; then
+  echo "$unexpected test(s) skipped for a reason build/expected-skips does not declare: install what they need or declare the skip with its reason" >&2
+  status=1
+fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -50,7 +50,7 @@ internal static class RunCommand
             }
             else if (parse.GetValue(readOnly))
             {
-                spec = spec.WithAnnotation(ContainerAnnotations.ReadOnlyHostRootfs, "true");
+                spec = spec.WithHostRootfs(readOnly: true);
             }
 
             if (parse.GetValue(hostname) is { } host)

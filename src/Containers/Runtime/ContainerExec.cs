@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Pipelines;
 using Containers.Linux;
+using Containers.Runtime.Plan;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using Containers.Spec;
@@ -78,8 +79,11 @@ public sealed class ContainerExec : IAsyncDisposable
     {
         try
         {
-            var plan = ContainerPlan.CompileExec(container.Spec, process, stdio);
-            using var program = container.State.Init ? OpenInitChild(target.Pid) : null;
+            var (programPid, program) = container.State.Init ? OpenInitChild(target.Pid) : (target.Pid, null);
+            using var programPidFd = program;
+
+            // The program's own root: an init's is out of an unprivileged caller's reach (it never execs).
+            var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current);
             var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, program ?? target.PidFd, cancellationToken).ConfigureAwait(false);
             var exec = new ContainerExec(launched, pipes, terminal);
             try
@@ -115,7 +119,7 @@ public sealed class ContainerExec : IAsyncDisposable
     /// A pidfd for the user's program under an init. The init never execs and stays non-dumpable, so without
     /// CAP_SYS_PTRACE setns through its pidfd fails; the program shares all its namespaces.
     /// </summary>
-    private static SafeFileHandle OpenInitChild(int init)
+    private static (int Pid, SafeFileHandle PidFd) OpenInitChild(int init)
     {
         var children = ReadChildren(init);
         if (children.Length == 0 || !int.TryParse(children[0], CultureInfo.InvariantCulture, out var pid))
@@ -138,7 +142,7 @@ public sealed class ContainerExec : IAsyncDisposable
             throw new ContainersException($"the container's init (pid {init}) has no child: its program has exited");
         }
 
-        return handle;
+        return (pid, handle);
     }
 
     private static string[] ReadChildren(int init)

@@ -1,4 +1,5 @@
 using Containers.Linux;
+using Containers.Runtime.Plan;
 using Microsoft.Win32.SafeHandles;
 
 namespace Containers.Runtime;

@@ -1,6 +1,11 @@
 namespace Containers.Runtime;
 
-/// <summary>How <see cref="ContainerRuntime.RunAsync(Containers.Spec.ContainerSpec, ContainerRunOptions?, CancellationToken)"/> runs a container: its input, a timeout and an output cap.</summary>
+/// <summary>
+/// How <see cref="ContainerRuntime.RunAsync(Containers.Spec.ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
+/// and <see cref="PreparedContainer.RunAsync(ContainerRunOptions?, CancellationToken)"/> run a container: its input,
+/// a timeout and an output cap. (Stdio and an init are the container's own settings: <see cref="ContainerCreateOptions"/>
+/// through <see cref="ContainerRuntime.Prepare"/>.)
+/// </summary>
 /// <example>
 /// <code>
 /// var result = await runtime.RunAsync(ContainerSpec.For("python3", "/code/main.py"), new ContainerRunOptions
@@ -40,9 +45,6 @@ public sealed record ContainerRunOptions
     /// <see cref="ContainerResult.StderrTruncated"/>).
     /// </summary>
     public long MaxOutputBytes { get; init; } = 16 << 20;
-
-    /// <summary>Whether a small init runs as pid 1 and the program as its child (<see cref="ContainerCreateOptions.Init"/>).</summary>
-    public bool Init { get; init; }
 
     internal void Validate()
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Containers.Runtime.Plan;
 using Containers.Spec;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -80,37 +81,77 @@ public sealed class ContainerRuntime : IAsyncDisposable
     /// <param name="options">Stdio and init; null for <see cref="ContainerCreateOptions.Default"/>.</param>
     /// <param name="cancellationToken">Cancels the creation; nothing is left behind.</param>
     /// <exception cref="InvalidSpecException">The spec has problems; all of them are listed.</exception>
+    /// <exception cref="RootfsNotFoundException">The root filesystem directory does not exist.</exception>
     /// <exception cref="ExecutableNotFoundException">The program does not exist in the root filesystem.</exception>
+    /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
     /// <exception cref="InvalidContainerIdException">The id is not a valid name.</exception>
     /// <exception cref="ContainerAlreadyExistsException">A container with this id exists.</exception>
     /// <exception cref="ContainerStartException">A setup step failed in the child; it names the step and errno.</exception>
     public async Task<Container> CreateAsync(
         string? id, ContainerSpec spec, ContainerCreateOptions? options = null, CancellationToken cancellationToken = default)
     {
+        if (id is not null)
+        {
+            Runtime.StateDirectory.ValidateId(id);
+        }
+
+        return await Prepare(spec, options).CreateAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="spec"/> once into a <see cref="PreparedContainer"/> that starts any number of
+    /// identical containers: validation, the program's lookup and the start plan are done here, not per start.
+    /// </summary>
+    /// <param name="spec">What to run and how to isolate it.</param>
+    /// <param name="options">Stdio and init; null for <see cref="ContainerCreateOptions.Default"/>.</param>
+    /// <exception cref="InvalidSpecException">The spec has problems; all of them are listed.</exception>
+    /// <exception cref="RootfsNotFoundException">The root filesystem directory does not exist.</exception>
+    /// <exception cref="ExecutableNotFoundException">The program does not exist in the root filesystem.</exception>
+    /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
+    /// <example>
+    /// <code>
+    /// var sandbox = runtime.Prepare(ContainerSpec.For("/usr/bin/python3", "-c", "print(6 * 7)"));
+    /// for (var i = 0; i &lt; 1000; i++)
+    /// {
+    ///     var result = await sandbox.RunAsync();
+    /// }
+    /// </code>
+    /// </example>
+    public PreparedContainer Prepare(ContainerSpec spec, ContainerCreateOptions? options = null)
+    {
         ArgumentNullException.ThrowIfNull(spec);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         options ??= ContainerCreateOptions.Default;
-        id ??= NewId();
-        Runtime.StateDirectory.ValidateId(id);
         spec.ThrowIfInvalid();
         if (options.KeepLog && (options.Stdio != ContainerStdio.Pipes || spec.Process?.Terminal == true))
         {
             throw new ContainersException("a kept log needs pipes for stdio and no terminal: set ContainerCreateOptions.Stdio = Pipes and process.terminal = false");
         }
 
-        RuntimeLog.ContainerCreating(_logger, id, spec.Process!.Args);
-        var folder = _states.FolderOf(id);
+        // The host rootfs's tmpfs goes on the state directory itself, in the child's mount namespace: a path every
+        // start of this runtime shares, so the plan holds nothing per container.
         ContainerPlan plan;
         try
         {
-            plan = ContainerPlan.Compile(spec, options, folder);
+            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
-            throw ContainersIOException.From(e, $"planning container '{id}'");
+            throw ContainersIOException.From(e, $"planning a container of {spec.Process!.Args[0]}");
         }
 
+        return new PreparedContainer(this, spec, options, plan);
+    }
+
+    internal async Task<Container> CreatePreparedAsync(string? id, PreparedContainer prepared, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        id ??= NewId();
+        Runtime.StateDirectory.ValidateId(id);
         cancellationToken.ThrowIfCancellationRequested();
+        var (spec, options, plan) = (prepared.Spec, prepared.Options, prepared.Plan);
+        var folder = _states.FolderOf(id);
+        RuntimeLog.ContainerCreating(_logger, id, spec.Process!.Args);
 
         var owner = ProcessIdentity.Current;
         var state = new ContainerState
@@ -245,9 +286,13 @@ public sealed class ContainerRuntime : IAsyncDisposable
     public async Task<ContainerResult> RunAsync(ContainerSpec spec, ContainerRunOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ContainerRunOptions.Default;
+        return await RunPreparedAsync(Prepare(spec), options, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal async Task<ContainerResult> RunPreparedAsync(PreparedContainer prepared, ContainerRunOptions options, CancellationToken cancellationToken)
+    {
         options.Validate();
-        var create = new ContainerCreateOptions { Init = options.Init };
-        var container = await CreateAsync(options.Id, spec, create, cancellationToken).ConfigureAwait(false);
+        var container = await CreatePreparedAsync(options.Id, prepared, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             return await new ContainerRun(container, options, _logger).RunAsync(cancellationToken).ConfigureAwait(false);

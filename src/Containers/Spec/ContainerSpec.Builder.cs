@@ -65,9 +65,19 @@ public sealed partial record ContainerSpec
     [Pure]
     public ContainerSpec WithRootfs(string path, bool readOnly = false) => this with { Root = new RootSpec(path, readOnly) };
 
-    /// <summary>Uses the host rootfs: read-only binds of the host's <c>/usr</c>, <c>/bin</c>, <c>/lib*</c>, <c>/etc</c> on a tmpfs.</summary>
+    /// <summary>
+    /// Uses the host rootfs: read-only binds of the host's <c>/usr</c>, <c>/bin</c>, <c>/lib*</c>, <c>/etc</c> on a
+    /// tmpfs, with a tmpfs <c>/tmp</c> (64 MiB; mount your own at <c>/tmp</c> with <see cref="WithTmpfs"/> to size it)
+    /// and empty <c>/run</c>, <c>/var/tmp</c> and <c>/home</c>. With <paramref name="readOnly"/> nothing but
+    /// <c>/tmp</c> and the spec's own mounts can be written.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var spec = ContainerSpec.For("/bin/sh", "-c", "echo hi &gt; /tmp/x").WithHostRootfs(readOnly: true).WithTmpfs("/tmp", 1 &lt;&lt; 20);
+    /// </code>
+    /// </example>
     [Pure]
-    public ContainerSpec WithHostRootfs() => this with { Root = null };
+    public ContainerSpec WithHostRootfs(bool readOnly = false) => this with { Root = readOnly ? new RootSpec(null, Readonly: true) : null };
 
     /// <summary>Sets the environment variable <paramref name="key"/>, replacing an earlier value of it.</summary>
     [Pure]

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Containers.Linux;
 
 namespace Containers.Spec;
 
@@ -75,8 +74,8 @@ public sealed partial record ContainerSpec
 
     /// <summary>
     /// Writes the spec as <c>config.json</c> to <paramref name="path"/> atomically: into a temporary file in the same
-    /// directory, flushed to disk, then renamed over the target (and the directory synced), so readers never see a
-    /// partial file and the new content survives a crash.
+    /// directory, flushed to disk, then renamed over the target, so readers see the old or the new content, never a
+    /// partial file.
     /// </summary>
     /// <example>
     /// <code>
@@ -86,8 +85,29 @@ public sealed partial record ContainerSpec
     public async Task SaveAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        await AtomicFile.WriteAsync(path, JsonSerializer.SerializeToUtf8Bytes(this, SpecJsonContext.Spec), cancellationToken)
-            .ConfigureAwait(false);
+        string target = System.IO.Path.GetFullPath(path);
+        string temporary = System.IO.Path.Combine(
+            System.IO.Path.GetDirectoryName(target) ?? "/", $".{System.IO.Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+            await using (stream.ConfigureAwait(false))
+            {
+                await JsonSerializer.SerializeAsync(stream, this, SpecJsonContext.Spec, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, target, overwrite: true);
+        }
+        catch
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+
+            throw;
+        }
     }
 
     private static InvalidSpecException NullDocument() =>

@@ -25,8 +25,9 @@ public sealed partial record ContainerSpec
     public ProcessSpec? Process { get; init; }
 
     /// <summary>
-    /// The root filesystem (<c>root</c>), or null for the host rootfs: a tmpfs root with read-only binds of the host's
-    /// <c>/usr</c>, <c>/bin</c>, <c>/lib*</c> and <c>/etc</c> (this library's default; OCI requires a root).
+    /// The root filesystem (<c>root</c>), or null (or a root without a path) for the host rootfs: a tmpfs root with
+    /// read-only binds of the host's <c>/usr</c>, <c>/bin</c>, <c>/lib*</c> and <c>/etc</c> (this library's default;
+    /// OCI requires a root).
     /// </summary>
     public RootSpec? Root { get; init; }
 

@@ -29,7 +29,7 @@ internal static class SpecValidator
             errors.Add(new("root.path", $"must be an absolute path (starting with '/'), got '{rootPath}': "
                 + "for a bundle's config.json, resolve it with ResolveBundlePaths(bundleDirectory)"));
         }
-        else if (spec.Root is { } root)
+        else if (spec.Root is { Path: not null } root)
         {
             RequireAbsolute(root.Path, "root.path", errors);
         }

@@ -2,7 +2,7 @@ namespace Containers.IntegrationTests.Cli;
 
 public sealed class DetachedContainerTests
 {
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task A_detached_container_can_be_listed_exec_into_logged_killed_and_removed()
     {
         var name = "cli-detached-" + Guid.NewGuid().ToString("N")[..8];

@@ -5,7 +5,7 @@ namespace Containers.IntegrationTests.Cli;
 
 public sealed class RunCommandTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Run_streams_output_and_exits_with_the_containers_exit_code()
     {
         var (exitCode, stdout, _) = await CliRunner.RunAsync("run", "--hostname", "cli-box", "-e", "GREETING=hello", "--", "/bin/sh", "-c", "echo $GREETING $(hostname) $$; exit 7");
@@ -14,7 +14,7 @@ public sealed class RunCommandTests
         Assert.Equal("hello cli-box 1\n", stdout);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Run_with_init_makes_the_program_a_child_of_pid_1()
     {
         var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--init", "--host-rootfs", "--", "sh", "-c", "echo $$ $PPID; exit 5");
@@ -25,7 +25,7 @@ public sealed class RunCommandTests
         Assert.Equal("1", pids[1]);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Run_exits_with_128_plus_the_signal_when_the_container_is_killed()
     {
         var name = "cli-killed-" + Guid.NewGuid().ToString("N")[..8];
@@ -46,7 +46,7 @@ public sealed class RunCommandTests
         Assert.Equal(128 + 9, run.ExitCode);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Run_mounts_volumes_and_tmpfs_and_honours_read_only()
     {
         var dir = Directory.CreateTempSubdirectory("containers-cli-volume-").FullName;
@@ -66,7 +66,7 @@ public sealed class RunCommandTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_bad_command_prints_one_error_line_and_exits_125()
     {
         var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--", "/no/such/program");
@@ -78,7 +78,7 @@ public sealed class RunCommandTests
         Assert.Contains("/no/such/program", line, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_container_dies_when_the_process_running_it_is_killed_with_SIGKILL()
     {
         var marker = Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);

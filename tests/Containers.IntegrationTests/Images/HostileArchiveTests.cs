@@ -13,7 +13,7 @@ public sealed class HostileArchiveTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_archive_entry_that_climbs_out_is_rejected_and_nothing_is_written_outside()
     {
         string archive = _temp.Combine("inner", "evil.tar");
@@ -29,7 +29,7 @@ public sealed class HostileArchiveTests : IDisposable
         Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Path.Combine(store.Root, "ingest")), e => !e.EndsWith(".lock", StringComparison.Ordinal));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_blob_that_is_a_symlink_to_a_host_file_is_never_read()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -48,7 +48,7 @@ public sealed class HostileArchiveTests : IDisposable
         Assert.Contains("missing from the image source", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_gzip_compressed_docker_archive_imports()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();

@@ -16,7 +16,7 @@ public sealed class ImageCliTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task The_image_commands_import_list_inspect_tag_export_and_remove()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -44,7 +44,7 @@ public sealed class ImageCliTests : IDisposable
         Assert.Contains("example.com/bb:2", afterRmi.Stdout, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task Errors_print_one_line_and_exit_125()
     {
         var missing = await CliAsync(expectSuccess: false, "image", "inspect", "nope:1");
@@ -60,7 +60,7 @@ public sealed class ImageCliTests : IDisposable
         Assert.All(new[] { missing, badTag, notAnImage }, r => Assert.Single(r.Stderr.Trim().Split('\n')));
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task Two_processes_importing_one_image_at_once_both_succeed_and_store_it_once()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -83,7 +83,7 @@ public sealed class ImageCliTests : IDisposable
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task A_process_killed_mid_import_leaves_a_store_that_reopens_clean()
     {
         string archive = await ImageFixtures.RandomDockerArchiveAsync(_temp.Path, 48, "random:killed");

@@ -12,7 +12,7 @@ public sealed class ImageExportTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_store_itself_is_an_oci_layout_that_skopeo_and_umoci_read()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -26,7 +26,7 @@ public sealed class ImageExportTests : IDisposable
         Assert.Contains("docker.io/library/busybox:skopeo", tags, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData(ImageArchiveFormat.OciLayout)]
     [InlineData(ImageArchiveFormat.OciArchive)]
     [InlineData(ImageArchiveFormat.DockerArchive)]
@@ -63,7 +63,7 @@ public sealed class ImageExportTests : IDisposable
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_oci_export_unpacks_with_umoci_to_the_same_files()
     {
         string umoci = Requires.Tool("umoci");
@@ -81,7 +81,7 @@ public sealed class ImageExportTests : IDisposable
         Assert.False(File.Exists(Path.Combine(bundle, "rootfs", "bin", "sh")), "layer 2's whiteout removed /bin/sh");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Exporting_over_an_existing_file_is_refused_and_leaves_it_alone()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -96,7 +96,7 @@ public sealed class ImageExportTests : IDisposable
         Assert.Single(Directory.EnumerateFileSystemEntries(_temp.Path).Where(p => p.EndsWith(".tmp", StringComparison.Ordinal)).Append(target));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_cancelled_export_leaves_nothing_behind()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();

@@ -12,7 +12,7 @@ public sealed class ImageImportTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task I_can_import_an_oci_layout_and_get_its_snapshot_chain_top_first()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -33,7 +33,7 @@ public sealed class ImageImportTests : IDisposable
         Assert.StartsWith(Path.Combine(store.Root, "snapshots"), chain[0], StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task I_can_import_an_oci_archive_made_by_skopeo_with_its_own_name()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -47,7 +47,7 @@ public sealed class ImageImportTests : IDisposable
         Assert.Equal(fromLayout.Digest, image.Digest);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task I_can_import_a_docker_archive_and_its_layers_match_the_config_diff_ids()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -62,7 +62,7 @@ public sealed class ImageImportTests : IDisposable
         Assert.True(File.Exists(Path.Combine(chain[0], "etc", "hello")));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Importing_reports_progress_for_every_phase()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -77,7 +77,7 @@ public sealed class ImageImportTests : IDisposable
         Assert.Contains(reports, r => r.Phase == ImageProgressPhase.Applying && r.Completed > 0);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_blob_that_does_not_match_its_digest_is_rejected_and_the_store_is_unchanged()
     {
         string layout = ImageFixtures.CopyDirectory(await ImageFixtures.BusyboxLayoutAsync(), _temp.Combine("corrupt"));
@@ -100,7 +100,7 @@ public sealed class ImageImportTests : IDisposable
         Assert.Empty(await store.ListAsync(Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_manifest_over_the_size_limit_is_refused_before_it_is_parsed()
     {
         string layout = ImageFixtures.CopyDirectory(await ImageFixtures.BusyboxLayoutAsync(), _temp.Combine("huge"));
@@ -118,7 +118,7 @@ public sealed class ImageImportTests : IDisposable
         Assert.Contains("more than the", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_layout_without_a_name_is_imported_untagged_and_pruned_unless_tagged()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -135,7 +135,7 @@ public sealed class ImageImportTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(store.Root, "blobs", "sha256")));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_platform_is_chosen_from_an_index_and_a_missing_platform_is_a_clear_error()
     {
         string layout = ImageFixtures.CopyDirectory(await ImageFixtures.BusyboxLayoutAsync(), _temp.Combine("multi"));
@@ -166,7 +166,7 @@ public sealed class ImageImportTests : IDisposable
         Assert.Contains("no manifest for linux/s390x", none.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData(ImageProgressPhase.Verifying)]
     [InlineData(ImageProgressPhase.Applying)]
     public async Task A_cancelled_import_leaves_the_store_as_it_was(ImageProgressPhase cancelAt)

@@ -12,7 +12,7 @@ public sealed class ImageTagTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task I_can_tag_resolve_and_remove_names_and_the_last_name_takes_the_content_with_it()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -40,7 +40,7 @@ public sealed class ImageTagTests : IDisposable
         Assert.Empty(await store.ListAsync(Ct));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Content_of_images_in_use_survives_removal_and_prune()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -63,7 +63,7 @@ public sealed class ImageTagTests : IDisposable
         Assert.All(chain, directory => Assert.False(Directory.Exists(directory)));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_snapshot_removed_behind_the_stores_back_is_applied_again_on_demand()
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
@@ -78,7 +78,7 @@ public sealed class ImageTagTests : IDisposable
         Assert.True(File.Exists(Path.Combine(again[0], "etc", "hello")));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Unknown_and_ambiguous_references_are_typed_errors()
     {
         await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);

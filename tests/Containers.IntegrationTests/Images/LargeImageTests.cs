@@ -17,7 +17,7 @@ public sealed class LargeImageTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [Fact(Timeout = 300_000)]
     public async Task A_200_MB_image_of_20000_small_files_imports_and_its_snapshot_holds_every_file()
     {
         Requires.Tool("pigz");

@@ -11,7 +11,7 @@ public sealed class RootlessImageTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_unprivileged_user_imports_into_a_private_store_with_files_owned_by_that_user()
     {
         Requires.NotRoot();
@@ -30,8 +30,8 @@ public sealed class RootlessImageTests : IDisposable
         Assert.Equal(await File.ReadAllBytesAsync("/bin/busybox", Ct), await File.ReadAllBytesAsync(Path.Combine(chain[^1], "bin", "busybox"), Ct));
     }
 
-    [Fact]
-    public void The_default_root_of_an_unprivileged_user_is_under_XDG_DATA_HOME()
+    [Fact(Timeout = 60_000)]
+    public Task The_default_root_of_an_unprivileged_user_is_under_XDG_DATA_HOME()
     {
         Requires.NotRoot();
         string? data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
@@ -40,13 +40,15 @@ public sealed class RootlessImageTests : IDisposable
             : Path.Combine(data, "containers-net");
 
         Assert.Equal(expected, ImageStoreOptions.DefaultRoot);
+        return Task.CompletedTask;
     }
 
-    [Fact]
-    public void The_default_root_of_root_is_var_lib_containers_net()
+    [Fact(Timeout = 60_000)]
+    public Task The_default_root_of_root_is_var_lib_containers_net()
     {
         Requires.Root();
 
         Assert.Equal("/var/lib/containers-net", ImageStoreOptions.DefaultRoot);
+        return Task.CompletedTask;
     }
 }

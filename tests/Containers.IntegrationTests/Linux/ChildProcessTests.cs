@@ -11,7 +11,7 @@ public sealed class ChildProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_child_in_new_namespaces_is_pid_1_with_its_own_hostname_and_process_table()
     {
         Requires.Root();
@@ -30,7 +30,7 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Equal(["pid=1", "box", "/proc/1"], lines); // no host process is visible
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Only_fds_0_to_2_and_the_requested_ones_survive_exec()
     {
         var (extraRead, extraWrite) = LibC.Pipe();
@@ -49,7 +49,7 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Equal(["0", "1", "2", "5"], fds);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_failing_op_reports_its_stage_and_errno()
     {
         Requires.Root();
@@ -69,7 +69,7 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Equal(127, (await child.RunAsync()).Status.ExitCode);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_missing_program_is_searched_in_the_containers_root_and_reported()
     {
         Requires.Root();
@@ -85,7 +85,7 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Contains("not found in the container's root filesystem", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_program_is_found_through_PATH_inside_the_root()
     {
         Requires.Root();
@@ -100,7 +100,7 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Equal("found\n", output);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Exit_codes_and_terminating_signals_are_reported()
     {
         var exits = PlanFixtures.Output(new PlanBuilder()).Exec("/bin/sh", ["sh", "-c", "exit 42"], PlanFixtures.Env).Build();
@@ -118,7 +118,7 @@ public sealed class ChildProcessTests : IDisposable
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Signal_goes_through_the_pidfd_and_dispose_kills()
     {
         var plan = PlanFixtures.Output(new PlanBuilder()).Exec("/bin/sleep", ["sleep", "100"], PlanFixtures.Env).Build();
@@ -132,7 +132,7 @@ public sealed class ChildProcessTests : IDisposable
         Assert.False(child.Child.Signal(15));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_child_waits_for_the_parent_before_running_later_ops()
     {
         var marker = Path.Combine(_dir, "marker");
@@ -150,7 +150,7 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Equal("written before continue", output);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Releasing_the_sync_pipe_without_continuing_cancels_the_start()
     {
         var plan = PlanFixtures.Output(new PlanBuilder())

@@ -5,7 +5,7 @@ namespace Containers.IntegrationTests.Linux;
 
 public sealed class LifetimeTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_child_dies_when_its_launcher_process_is_SIGKILLed()
     {
         using var helper = HelperProcess.Start("launch-and-hang");

@@ -11,7 +11,7 @@ public sealed class MountOpTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_symlink_in_the_root_cannot_redirect_a_mount_to_the_host()
     {
         Requires.Root();
@@ -30,7 +30,7 @@ public sealed class MountOpTests : IDisposable
         Assert.Equal("1\n", output); // /escape -> /tmp resolved to the root's own /tmp, which got the tmpfs
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Device_nodes_limits_umask_and_read_only_binds_apply_inside()
     {
         Requires.Root();

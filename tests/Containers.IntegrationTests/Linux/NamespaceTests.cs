@@ -12,7 +12,7 @@ public sealed class NamespaceTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_process_joins_a_running_container_through_its_pidfd()
     {
         Requires.Root();
@@ -42,7 +42,7 @@ public sealed class NamespaceTests : IDisposable
         Assert.True(container.Child.Signal(9));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_pty_from_the_containers_own_devpts_becomes_the_controlling_terminal()
     {
         Requires.Root();
@@ -73,7 +73,7 @@ public sealed class NamespaceTests : IDisposable
         Assert.Equal("/dev/pts/0\r\nsid=1\r\n", output);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Root_maps_a_range_of_ids_into_a_new_user_namespace()
     {
         Requires.Root();
@@ -96,7 +96,7 @@ public sealed class NamespaceTests : IDisposable
         Assert.Equal(["0", "0", "0 100000 65536", "0 100000 65536"], lines);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_unprivileged_caller_becomes_root_of_its_own_container()
     {
         Requires.NotRoot();
@@ -117,7 +117,7 @@ public sealed class NamespaceTests : IDisposable
         Assert.Equal(["pid=1", "0", "rootless", $"0 {LibC.geteuid()} 1"], lines);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_unprivileged_caller_maps_its_subordinate_range_with_newuidmap()
     {
         Requires.NotRoot();

@@ -5,7 +5,7 @@ namespace Containers.IntegrationTests.Runtime;
 
 public sealed class BadSpecTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Empty_args_are_rejected_before_anything_is_created()
     {
         using var fixture = new RuntimeFixture();
@@ -15,7 +15,7 @@ public sealed class BadSpecTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_relative_root_path_is_rejected()
     {
         using var fixture = new RuntimeFixture();
@@ -26,7 +26,7 @@ public sealed class BadSpecTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_unknown_namespace_in_config_json_is_rejected()
     {
         var error = Assert.Throws<InvalidSpecException>(() => ContainerSpec.FromJson(
@@ -36,7 +36,7 @@ public sealed class BadSpecTests
         await Task.CompletedTask;
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_missing_executable_is_rejected_before_anything_is_created()
     {
         using var fixture = new RuntimeFixture();
@@ -47,7 +47,7 @@ public sealed class BadSpecTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_program_name_is_looked_up_in_the_containers_PATH()
     {
         using var fixture = new RuntimeFixture();
@@ -58,7 +58,7 @@ public sealed class BadSpecTests
         Assert.Equal(0, result.ExitCode);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_invalid_container_name_is_rejected()
     {
         using var fixture = new RuntimeFixture();
@@ -66,7 +66,7 @@ public sealed class BadSpecTests
             () => fixture.Runtime.CreateAsync("../escape", ContainerSpec.For("/bin/true"), null, TestContext.Current.CancellationToken));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_taken_container_name_is_rejected_and_the_first_container_keeps_it()
     {
         using var fixture = new RuntimeFixture();
@@ -77,7 +77,7 @@ public sealed class BadSpecTests
         Assert.Equal("twice", Assert.Single(await fixture.Runtime.ListAsync(TestContext.Current.CancellationToken)).Id);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_failing_setup_step_names_the_stage_and_errno()
     {
         using var fixture = new RuntimeFixture();

@@ -6,7 +6,7 @@ namespace Containers.IntegrationTests.Runtime;
 
 public sealed class ExecAndTerminalTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Exec_runs_a_process_inside_a_running_container_with_its_namespaces_and_root()
     {
         using var fixture = new RuntimeFixture();
@@ -31,7 +31,7 @@ public sealed class ExecAndTerminalTests
         Assert.StartsWith("/bin/sh -c echo inside", lines[2], StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_container_with_a_terminal_gets_a_pty_that_can_be_resized()
     {
         using var fixture = new RuntimeFixture();
@@ -62,5 +62,48 @@ public sealed class ExecAndTerminalTests
         var text = output.ToString();
         Assert.Contains("/dev/pts/0", text, StringComparison.Ordinal);
         Assert.Contains("45 123", text, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Exec_finds_a_program_the_container_wrote_and_applies_the_process_rlimits()
+    {
+        using var fixture = new RuntimeFixture();
+        var ct = TestContext.Current.CancellationToken;
+        await using var container = await fixture.Runtime.CreateAsync(
+            ContainerSpec.For("/bin/sh", "-c", "printf '#!/bin/sh\\nulimit -n\\n' > /tmp/limit.sh; chmod +x /tmp/limit.sh; echo ready; exec sleep 30"), ct);
+        await container.Stdin.CompleteAsync();
+        await container.StartAsync(ct);
+        await foreach (var line in container.ReadOutputLinesAsync(ct))
+        {
+            if (line.Text == "ready")
+            {
+                break;
+            }
+        }
+
+        var process = new ProcessSpec { Args = ["/tmp/limit.sh"], Rlimits = [new PosixRlimit("RLIMIT_NOFILE", 64, 64)] };
+        await using var exec = await container.ExecAsync(process, ContainerStdio.Pipes, ct);
+        await exec.Stdin.CompleteAsync();
+        var result = await exec.CollectAsync(ct);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("64\n", result.Stdout);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Exec_of_a_missing_program_is_a_typed_error_before_anything_starts()
+    {
+        using var fixture = new RuntimeFixture();
+        var ct = TestContext.Current.CancellationToken;
+        await using var container = await fixture.Runtime.CreateAsync(null, ContainerSpec.For("/bin/sleep", "30"), new ContainerCreateOptions { Stdio = ContainerStdio.Null }, ct);
+        await container.StartAsync(ct);
+
+        var error = await Assert.ThrowsAsync<ExecutableNotFoundException>(
+            () => container.ExecAsync(new ProcessSpec { Args = ["/usr/bin/no-such-program"] }, ContainerStdio.Pipes, ct));
+        var notExecutable = await Assert.ThrowsAsync<NotExecutableException>(
+            () => container.ExecAsync(new ProcessSpec { Args = ["/etc/passwd"] }, ContainerStdio.Pipes, ct));
+
+        Assert.Equal("/usr/bin/no-such-program", error.Executable);
+        Assert.Equal("/etc/passwd", notExecutable.Path);
     }
 }

@@ -9,7 +9,7 @@ public sealed class InitTests
 {
     private static readonly ContainerCreateOptions WithInit = new() { Init = true };
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task With_an_init_the_program_is_its_child_and_not_pid_1()
     {
         using var fixture = new RuntimeFixture();
@@ -21,16 +21,17 @@ public sealed class InitTests
         Assert.Equal("1", pids[1]);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_init_reaps_an_orphaned_zombie()
     {
         using var fixture = new RuntimeFixture();
 
         // The inner sh exits at once and orphans its background child; once that child exits, nobody but the
-        // init waits for it. Afterwards no process in the container may be a zombie (state Z in /proc/PID/stat).
+        // init waits for it: its /proc entry goes only when it is reaped (a zombie keeps it), so the script waits
+        // for that (the test's timeout fails an init that never reaps). Afterwards no process may be a zombie.
         const string Script = """
-            sh -c 'sleep 0.1 & exit 0'
-            sleep 0.6
+            orphan=$(sh -c 'sleep 0.1 >/dev/null & echo $!')
+            while [ -e /proc/$orphan ]; do sleep 0.01; done
             for stat in /proc/[0-9]*/stat; do read -r line < "$stat" && echo "${line#*) }" | cut -c1; done | sort | uniq -c | tr -s ' ' | tr '\n' ';'
             """;
         var (exit, stdout) = await RunAsync(fixture, ContainerSpec.For("/bin/sh", "-c", Script));
@@ -40,7 +41,7 @@ public sealed class InitTests
         Assert.Contains(" R", stdout, StringComparison.Ordinal); // the loop itself ran and saw processes
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_signal_to_the_container_reaches_the_program_and_its_exit_code_comes_back()
     {
         using var fixture = new RuntimeFixture();
@@ -61,7 +62,7 @@ public sealed class InitTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_program_killed_by_a_signal_makes_the_init_exit_with_128_plus_the_signal()
     {
         using var fixture = new RuntimeFixture();
@@ -79,7 +80,7 @@ public sealed class InitTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_exec_failure_behind_the_init_is_still_reported_by_start()
     {
         using var fixture = new RuntimeFixture();
@@ -107,7 +108,7 @@ public sealed class InitTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task With_a_terminal_the_program_leads_the_foreground_process_group()
     {
         using var fixture = new RuntimeFixture();
@@ -143,7 +144,7 @@ public sealed class InitTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Exec_joins_a_container_whose_pid_1_is_the_init()
     {
         using var fixture = new RuntimeFixture();

@@ -5,7 +5,7 @@ namespace Containers.IntegrationTests.Runtime;
 
 public sealed class IsolationTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_container_process_is_pid_1_and_sees_no_host_process()
     {
         using var fixture = new RuntimeFixture();
@@ -24,7 +24,7 @@ public sealed class IsolationTests
         Assert.DoesNotContain(Environment.ProcessId, pids.Where(p => p > 10));
     }
 
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData(NamespaceType.Time, "time")]
     [InlineData(NamespaceType.Cgroup, "cgroup")]
     [InlineData(NamespaceType.Ipc, "ipc")]
@@ -55,7 +55,7 @@ public sealed class IsolationTests
 
     private static string NamespaceId(string path) => new FileInfo(path).LinkTarget!;
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_container_has_its_own_hostname()
     {
         using var fixture = new RuntimeFixture();
@@ -67,7 +67,7 @@ public sealed class IsolationTests
         Assert.NotEqual("box-under-test", Environment.MachineName);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_container_sees_no_host_network_interface_only_loopback()
     {
         using var fixture = new RuntimeFixture();
@@ -82,7 +82,7 @@ public sealed class IsolationTests
         Assert.True(host.Length > 1, "the host has more interfaces than loopback, so the check above means something");
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_loopback_interface_of_a_new_network_namespace_is_up()
     {
         using var fixture = new RuntimeFixture();
@@ -94,7 +94,7 @@ public sealed class IsolationTests
         Assert.Equal(1, flags & 1); // IFF_UP
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_mount_made_inside_a_container_does_not_appear_on_the_host()
     {
         using var fixture = new RuntimeFixture();
@@ -110,7 +110,7 @@ public sealed class IsolationTests
         Assert.DoesNotContain(" /scratch ", hostMounts, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Only_fds_0_1_and_2_are_open_inside_a_container()
     {
         using var fixture = new RuntimeFixture();
@@ -123,7 +123,7 @@ public sealed class IsolationTests
         Assert.Equal(["0", "1", "2"], result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task As_root_a_user_namespace_maps_container_root_to_the_configured_host_uid()
     {
         Requires.Root();
@@ -139,7 +139,7 @@ public sealed class IsolationTests
         Assert.Equal(["0", "100000", "65536"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Rootless_the_caller_is_root_inside_and_itself_outside()
     {
         Requires.NotRoot();

@@ -7,7 +7,7 @@ namespace Containers.IntegrationTests.Runtime;
 
 public sealed class LifecycleTests
 {
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_exit_code_of_the_process_is_returned()
     {
         using var fixture = new RuntimeFixture();
@@ -17,7 +17,7 @@ public sealed class LifecycleTests
         Assert.Null(result.Signal);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_process_killed_by_a_signal_reports_the_signal_and_not_an_exit_code()
     {
         using var fixture = new RuntimeFixture();
@@ -35,7 +35,7 @@ public sealed class LifecycleTests
         Assert.Equal(ContainerStatus.Stopped, container.Status);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_signal_reaches_a_pid_1_that_handles_it()
     {
         using var fixture = new RuntimeFixture();
@@ -52,7 +52,7 @@ public sealed class LifecycleTests
         await lines.DisposeAsync();
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Kill_stops_a_running_container_with_SIGKILL()
     {
         using var fixture = new RuntimeFixture();
@@ -66,7 +66,7 @@ public sealed class LifecycleTests
         Assert.Equal(ContainerStatus.Stopped, container.Status);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Stdin_stdout_and_stderr_round_trip()
     {
         using var fixture = new RuntimeFixture();
@@ -88,7 +88,7 @@ public sealed class LifecycleTests
         Assert.Equal(["err:one", "err:two"], lines.Where(l => l.Stream == OutputStream.Stderr).Select(l => l.Text));
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_hundred_megabytes_of_output_on_both_streams_do_not_deadlock()
     {
         using var fixture = new RuntimeFixture();
@@ -107,7 +107,7 @@ public sealed class LifecycleTests
         Assert.Equal([size, size], counts);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task Run_collects_stdout_and_stderr_separately()
     {
         using var fixture = new RuntimeFixture();
@@ -119,7 +119,7 @@ public sealed class LifecycleTests
         Assert.Equal("to-err\n", result.Stderr);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_created_container_runs_nothing_until_started()
     {
         using var fixture = new RuntimeFixture();
@@ -142,7 +142,7 @@ public sealed class LifecycleTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_running_container_cannot_be_deleted_without_killing_it()
     {
         using var fixture = new RuntimeFixture();

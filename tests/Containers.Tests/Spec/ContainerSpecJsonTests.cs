@@ -178,7 +178,7 @@ public class ContainerSpecJsonTests
     [InlineData("""{ "process": { "args": "sh" } }""", "process.args")]
     [InlineData("""{ "process": { "user": { "uid": -1 } } }""", "process.user.uid")]
     [InlineData("""{ "process": { "cwd": null } }""", "process.cwd")]
-    [InlineData("""{ "root": { "readonly": true } }""", "root")]
+    [InlineData("""{ "root": { "path": 5 } }""", "root.path")]
     [InlineData("""{ "linux": { "uidMappings": [ { "containerID": 0, "size": 1 } ] } }""", "linux.uidMappings[0]")]
     [InlineData("""{ "linux": { "namespaces": [ { "type": 3 } ] } }""", "linux.namespaces[0].type")]
     [InlineData("""{ "mounts": [ { "destination": "/x" """, "mounts[0]")]

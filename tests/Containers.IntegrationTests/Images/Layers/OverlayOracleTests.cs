@@ -14,7 +14,7 @@ namespace Containers.IntegrationTests.Images.Layers;
 [SupportedOSPlatform("linux")]
 public sealed class OverlayOracleTests
 {
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task Snapshots_stacked_as_an_overlay_match_umoci_unpack_entry_by_entry()
     {
         Requires.Root();

@@ -15,7 +15,7 @@ namespace Containers.IntegrationTests.Images.Layers;
 [SupportedOSPlatform("linux")]
 public sealed class RootlessOracleTests
 {
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task A_rootless_store_stacks_like_umoci_rootless_unpack()
     {
         Requires.NotRoot();

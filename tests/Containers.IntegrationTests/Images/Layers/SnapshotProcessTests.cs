@@ -21,7 +21,7 @@ public sealed class SnapshotProcessTests
     private const string StoreVariable = "CONTAINERS_LAYER_TEST_STORE";
     private const string BlobVariable = "CONTAINERS_LAYER_TEST_BLOB";
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task A_killed_apply_leaves_nothing_visible_and_the_next_open_cleans_up()
     {
         if (Environment.GetEnvironmentVariable(RoleVariable) == "hang")
@@ -69,7 +69,7 @@ public sealed class SnapshotProcessTests
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 120_000)]
     public async Task Two_processes_applying_the_same_layer_publish_one_complete_snapshot()
     {
         if (Environment.GetEnvironmentVariable(RoleVariable) == "apply")

@@ -15,7 +15,7 @@ namespace Containers.IntegrationTests.Images.Layers;
 [SupportedOSPlatform("linux")]
 public sealed class TarRoundTripTests
 {
-    [Theory]
+    [Theory(Timeout = 60_000)]
     [InlineData("gnu", nameof(LayerCompression.Gzip))]
     [InlineData("pax", nameof(LayerCompression.Zstd))]
     [InlineData("pax", nameof(LayerCompression.None))]

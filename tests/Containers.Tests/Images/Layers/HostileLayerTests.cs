@@ -16,20 +16,25 @@ namespace Containers.Tests.Images.Layers;
 /// (TestUntarInvalidFilenames, TestUntarInvalidHardlink, TestUntarInvalidSymlink), plus the malformed-archive
 /// cases. Every case is either refused with <see cref="InvalidLayerException"/> (no snapshot, no temp dir left) or
 /// applied with everything staying inside the snapshot. A victim directory beside the store must never change.
+/// Each case runs against a rootless store and, as root, a root store: only there are devices made with mknodat,
+/// owners set with fchown/fchownat, trusted.* xattrs written and modes the chown cleared set again with fchmodat.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class HostileLayerTests
 {
     private static readonly Dictionary<string, HostileCase> Cases = BuildCases().ToDictionary(c => c.Name);
 
-    public static TheoryData<string> CaseNames => new(Cases.Keys.Order(StringComparer.Ordinal));
+    public static TheoryData<string, bool> CaseNames =>
+        new(Cases.Keys.Order(StringComparer.Ordinal).SelectMany(name => new[] { (name, true), (name, false) }));
 
     [Theory]
     [MemberData(nameof(CaseNames))]
-    public async Task A_hostile_layer_is_refused_or_contained(string name)
+    public async Task A_hostile_layer_is_refused_or_contained(string name, bool rootless)
     {
-        var hostile = Cases[name];
-        using var fixture = new LayerFixture();
+        Assert.SkipWhen(!rootless && !Environment.IsPrivilegedProcess, "a root store needs root (the test suite's unit pass runs as root)");
+        // Built afresh: a case's entries carry data streams, which one apply reads to the end.
+        var hostile = BuildCases().Single(c => c.Name == name);
+        using var fixture = new LayerFixture(rootless);
         string victim = Path.Combine(fixture.Directory, "victim");
         Directory.CreateDirectory(victim);
         System.IO.File.WriteAllText(Path.Combine(victim, "hello"), "untouched");
@@ -55,7 +60,7 @@ public sealed class HostileLayerTests
 
         var store = hostile.Options is null
             ? fixture.Store
-            : new SnapshotStore(fixture.Store.Root, hostile.Options);
+            : new SnapshotStore(fixture.Store.Root, hostile.Options with { Rootless = rootless });
 
         Task<string> Apply() => store.EnsureAsync(
             SnapshotStore.ChainId(null, diffId), diffId, _ => Task.FromResult<Stream>(new MemoryStream(blob)),
@@ -71,12 +76,15 @@ public sealed class HostileLayerTests
         else
         {
             string snapshot = await Apply();
-            hostile.Validate!(snapshot);
+            hostile.Validate?.Invoke(snapshot);
+            hostile.ValidateInMode?.Invoke(snapshot, rootless);
         }
 
         Assert.Equal(["hello"], Directory.EnumerateFileSystemEntries(victim).Select(Path.GetFileName));
         Assert.Equal("untouched", System.IO.File.ReadAllText(Path.Combine(victim, "hello")));
         Assert.Equal((UnixFileMode)0x100, System.IO.File.GetUnixFileMode(Path.Combine(victim, "hello")));
+        Assert.Equal($"{Environment.UserName}", Stat("%U", Path.Combine(victim, "hello")));
+        Assert.Null(LayerApplyTests.Xattr(Path.Combine(victim, "hello"), "trusted.mark"));
     }
 
     private sealed record HostileCase(string Name, Func<string, byte[]> Tar, string? Refusal, Action<string>? Validate = null)
@@ -90,6 +98,9 @@ public sealed class HostileLayerTests
         public bool TruncateBlob { get; init; }
 
         public SnapshotStoreOptions? Options { get; init; }
+
+        /// <summary>A check that depends on the store: a rootless one keeps no devices, owners or trusted.* xattrs.</summary>
+        public Action<string, bool>? ValidateInMode { get; init; }
     }
 
     private static HostileCase Refused(string name, string reason, params TarEntry[] entries) =>
@@ -187,6 +198,43 @@ public sealed class HostileLayerTests
         yield return Refused("UserOverlayXattr", "overlayfs metadata", Xattr(File("f", "x"), "user.overlay.redirect", "/etc"));
         yield return Refused("RootlessOwnerXattr", "rootless stores", Xattr(File("f", "x"), "user.rootlesscontainers", "\u0008\u0001"));
 
+        // Devices, owners and trusted.* xattrs: written as such only by a root store.
+        yield return Refused("DeviceThroughASymlink", Symlinked, Dir("dev"), Symlink("localdev", "/dev"), Device("localdev/evil", 1, 3));
+        yield return new HostileCase("DeviceOwnedByAnotherUserWithSetuid", _ => Tar(w => w.WriteEntry(Owned(Device("dev/node", 5, 0, (UnixFileMode)0x9ED), 1234))), null)
+        {
+            // chown clears set-uid; the mode is set again afterwards (fchmodat2 on the O_PATH node).
+            ValidateInMode = (root, rootless) => Assert.Equal(
+                rootless ? $"regular empty file 0:0 {Euid} 4755" : "character special file 5:0 1234 4755",
+                Stat("%F %t:%T %u %a", Path.Combine(root, "dev/node"))),
+        };
+        yield return new HostileCase("FifoOwnedByAnotherUser", _ => Tar(w => w.WriteEntry(Owned(new PaxTarEntry(TarEntryType.Fifo, "fifo") { Mode = (UnixFileMode)0x1B6 }, 1234))), null)
+        {
+            ValidateInMode = (root, rootless) => Assert.Equal(
+                rootless ? $"fifo {Euid} 666" : "fifo 1234 666", Stat("%F %u %a", Path.Combine(root, "fifo"))),
+        };
+        yield return new HostileCase("SymlinkOwnedByAnotherUserPointingOutside", dir =>
+            Tar(w => w.WriteEntry(Owned(Symlink("link", Path.Combine(dir, "victim", "hello")), 1234))), null)
+        {
+            // fchownat with AT_SYMLINK_NOFOLLOW: the link changes owner, the victim it points to does not.
+            ValidateInMode = (root, rootless) => Assert.Equal(
+                rootless ? $"symbolic link {Euid}" : "symbolic link 1234", Stat("%F %u", Path.Combine(root, "link"))),
+        };
+        yield return new HostileCase("TrustedXattrsOnAFileADeviceAndASymlinkToTheVictim", dir => Tar(w =>
+        {
+            w.WriteEntry(Xattr(File("file", "x"), "trusted.mark", "1"));
+            w.WriteEntry(Xattr(Device("device", 1, 3), "trusted.mark", "1"));
+            w.WriteEntry(Xattr(Symlink("link", Path.Combine(dir, "victim", "hello")), "trusted.mark", "1"));
+        }), null)
+        {
+            ValidateInMode = (root, rootless) =>
+            {
+                foreach (var name in new[] { "file", "device", "link" })
+                {
+                    Assert.Equal(rootless ? null : "1"u8.ToArray(), LayerApplyTests.Xattr(Path.Combine(root, name), "trusted.mark"));
+                }
+            },
+        };
+
         // Malformed archives.
         yield return new HostileCase("DeviceMajorOutOfRange", _ => new RawTar().Entry("dev/big", '3', devMajor: "0010000").End(), "out of range");
         yield return new HostileCase("DeviceMinorOutOfRange", _ => new RawTar().Entry("dev/big", '4', devMinor: "7777777").End(), "out of range");
@@ -230,12 +278,44 @@ public sealed class HostileLayerTests
     {
         var records = new Dictionary<string, string>(entry.ExtendedAttributes) { ["SCHILY.xattr." + name] = value };
         var copy = new PaxTarEntry(entry.EntryType, entry.Name, records) { Mode = entry.Mode };
+        if (entry.EntryType is TarEntryType.SymbolicLink or TarEntryType.HardLink)
+        {
+            copy.LinkName = entry.LinkName;
+        }
+
+        if (entry.EntryType is TarEntryType.CharacterDevice or TarEntryType.BlockDevice)
+        {
+            copy.DeviceMajor = entry.DeviceMajor;
+            copy.DeviceMinor = entry.DeviceMinor;
+        }
+
         if (entry.DataStream is not null)
         {
             copy.DataStream = entry.DataStream;
         }
 
         return copy;
+    }
+
+    private static uint Euid => Containers.Linux.LibC.geteuid();
+
+    private static PaxTarEntry Device(string name, int major, int minor, UnixFileMode mode = (UnixFileMode)0x1B6) =>
+        new(TarEntryType.CharacterDevice, name) { DeviceMajor = major, DeviceMinor = minor, Mode = mode };
+
+    private static PaxTarEntry Owned(PaxTarEntry entry, int id)
+    {
+        entry.Uid = id;
+        entry.Gid = id;
+        return entry;
+    }
+
+    private static string Stat(string format, string path)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", format, path]) { RedirectStandardOutput = true })!;
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        return output;
     }
 
     private static void AssertSameFile(string root, string a, string b)

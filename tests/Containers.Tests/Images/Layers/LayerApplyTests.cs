@@ -117,7 +117,7 @@ public sealed class LayerApplyTests
         Assert.Equal("c 0:0", StatType(Path.Combine(snapshot, "removed")));
     }
 
-    private static byte[]? Xattr(string path, string name)
+    internal static byte[]? Xattr(string path, string name)
     {
         byte[] buffer = new byte[256];
         nint length = lgetxattr(path, name, buffer, (nuint)buffer.Length);

@@ -1,4 +1,4 @@
-namespace Containers.Runtime;
+namespace Containers.Runtime.Plan;
 
 /// <summary>What the launcher supplies in one imported fd slot of a container's plan.</summary>
 /// <param name="Kind">The kind of fd.</param>

@@ -1,6 +1,6 @@
-using Containers.Runtime;
+using Containers.Runtime.Plan;
 
-namespace Containers.Tests.Runtime;
+namespace Containers.Tests.Runtime.Plan;
 
 public sealed class RootfsPathTests : IDisposable
 {
@@ -16,7 +16,7 @@ public sealed class RootfsPathTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "bin"));
         File.CreateSymbolicLink(Path.Combine(_root, "bin/tool"), "/usr/bin/tool");
 
-        Assert.Equal(Path.Combine(_root, "usr/bin/tool"), RootfsPath.Resolve(_root, "/bin/tool"));
+        Assert.Equal(Path.Combine(_root, "usr/bin/tool"), RootfsPath.Resolve(HostView.Current, _root, "/bin/tool"));
     }
 
     [Fact]
@@ -24,7 +24,7 @@ public sealed class RootfsPathTests : IDisposable
     {
         File.CreateSymbolicLink(Path.Combine(_root, "escape"), "../../../../etc/passwd");
 
-        Assert.Null(RootfsPath.Resolve(_root, "/escape"));
-        Assert.Null(RootfsPath.Resolve(_root, "/../../etc/passwd"));
+        Assert.Null(RootfsPath.Resolve(HostView.Current, _root, "/escape"));
+        Assert.Null(RootfsPath.Resolve(HostView.Current, _root, "/../../etc/passwd"));
     }
 }

@@ -1,7 +1,7 @@
 using Containers.Linux;
-using Containers.Runtime;
+using Containers.Runtime.Plan;
 
-namespace Containers.Tests.Runtime;
+namespace Containers.Tests.Runtime.Plan;
 
 public sealed class MountOptionsTests
 {

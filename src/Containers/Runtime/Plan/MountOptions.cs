@@ -1,6 +1,6 @@
 using Containers.Linux;
 
-namespace Containers.Runtime;
+namespace Containers.Runtime.Plan;
 
 /// <summary>
 /// A mount's <c>options</c> (as <c>mount(8)</c> spells them) split into what <c>mount(2)</c> takes as flags, what a

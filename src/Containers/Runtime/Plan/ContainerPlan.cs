@@ -1,0 +1,92 @@
+using Containers.Spec;
+
+namespace Containers.Runtime.Plan;
+
+/// <summary>
+/// A compiled container start: the plan the child runs between clone and exec, plus what the launcher supplies
+/// (fds, the user namespace's maps). <see cref="Compile"/> and <see cref="CompileExec"/> run the steps of
+/// <see cref="CreateSteps"/> and <see cref="ExecSteps"/>: each step turns one concern of the spec into ops, in order,
+/// reading the host only through <see cref="IHostView"/>. To add a concern (cgroups, capabilities, seccomp), write
+/// a step and put it in the list where its ops must run; docs/start-path.md lists the steps and their order.
+/// </summary>
+internal sealed class ContainerPlan
+{
+    /// <summary>The steps of a container's first process, in the order their ops run.</summary>
+    internal static readonly IReadOnlyList<PlanStep> CreateSteps =
+    [
+        NamespacesStep.Apply,  // clone flags, user namespace maps, joined namespaces, loopback, hostname
+        RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, or a directory bound onto itself
+        MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
+        EnterRootStep.Apply,   // the working directory, pivot_root, a read-only root
+        ProcessStep.Apply,     // rlimits, stdio, ids, working directory, no_new_privs
+        ExecStep.Apply,        // the program looked up, fds closed, the start wait, the init, execve
+    ];
+
+    /// <summary>The steps of a process started in a running container: join it, then the same process steps.</summary>
+    internal static readonly IReadOnlyList<PlanStep> ExecSteps =
+    [
+        JoinStep.Apply,
+        ProcessStep.Apply,
+        ExecStep.Apply,
+    ];
+
+    internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart)
+    {
+        Plan = plan;
+        Fds = fds;
+        Mapping = mapping;
+        Terminal = terminal;
+        WaitsForStart = waitsForStart;
+    }
+
+    public Linux.Plan Plan { get; }
+
+    /// <summary>What to supply in each imported slot, in slot order (slot 1 first).</summary>
+    public IReadOnlyList<FdSource> Fds { get; }
+
+    /// <summary>The maps to write for a new user namespace while the child waits, or null without one.</summary>
+    public UserNamespaceMapping? Mapping { get; }
+
+    /// <summary>Whether the process gets a pseudo-terminal whose master comes back over a socket.</summary>
+    public bool Terminal { get; }
+
+    /// <summary>Whether the child waits for a start byte before exec (the OCI created state).</summary>
+    public bool WaitsForStart { get; }
+
+    /// <summary>
+    /// Compiles a container's first process from <paramref name="spec"/> (already validated). The host rootfs's
+    /// tmpfs goes on <paramref name="rootMountPoint"/>, an empty directory the same for every start, so the plan can
+    /// be launched any number of times.
+    /// </summary>
+    /// <exception cref="RootfsNotFoundException">The root filesystem directory does not exist.</exception>
+    /// <exception cref="ExecutableNotFoundException">The program is not in the root filesystem.</exception>
+    /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
+    public static ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host) =>
+        Run(CreateSteps, new PlanContext(spec, spec.Process!, host,
+            new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint)));
+
+    /// <summary>
+    /// Compiles <paramref name="process"/> started in the running container <paramref name="container"/> whose
+    /// first process is <paramref name="containerPid"/>: join its namespaces, then run the process there.
+    /// </summary>
+    /// <exception cref="ExecutableNotFoundException">The program is not in the container.</exception>
+    /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
+    public static ContainerPlan CompileExec(ContainerSpec container, ProcessSpec process, ContainerStdio stdio, int containerPid, IHostView host) =>
+        Run(ExecSteps, new PlanContext(container, process, host,
+            new PlanSettings(stdio, Init: false, WaitsForStart: false, RootMountPoint: "", ContainerPid: containerPid)));
+
+    /// <summary>Runs <paramref name="steps"/> in order on <paramref name="context"/> and builds the result.</summary>
+    internal static ContainerPlan Run(IEnumerable<PlanStep> steps, PlanContext context)
+    {
+        foreach (var step in steps)
+        {
+            step(context);
+        }
+
+        return context.Build();
+    }
+}
+
+/// <summary>One concern of a container start: reads the spec, the host's facts and what earlier steps decided, and appends ops.</summary>
+/// <param name="context">The compilation in progress.</param>
+internal delegate void PlanStep(PlanContext context);

@@ -1,0 +1,37 @@
+namespace Containers.Runtime.Plan;
+
+/// <summary>
+/// The last step: looks the program up in the container's files (so a missing or non-executable program is a
+/// typed error before anything starts), leaves only fds 0-2 open across exec, waits for the start (a container's
+/// first process), forks the init when one is asked for, and execs. The one place a plan's process is started.
+/// </summary>
+internal static class ExecStep
+{
+    /// <summary>
+    /// What the init passes on to the program: every signal but those it cannot receive (SIGKILL, SIGSTOP), the one
+    /// it acts on itself (SIGCHLD) and those only its own terminal I/O would raise (SIGTTIN, SIGTTOU).
+    /// </summary>
+    private static readonly int[] InitForwardedSignals =
+        [.. Enumerable.Range(1, 64).Where(s => s is not (9 or 19 or 17 or 21 or 22))];
+
+    public static void Apply(PlanContext context)
+    {
+        var plan = context.Plan;
+        var process = context.Process;
+        var executable = ExecutableLookup.Resolve(context);
+        plan.CloseOtherFds([]);
+        if (context.Settings.WaitsForStart)
+        {
+            plan.WaitForParent("wait for start", announce: true);
+        }
+
+        if (context.Settings.Init)
+        {
+            // Last before exec: the init stays in the state every earlier op set up (root, ids, rlimits), and
+            // nothing the program asks for (a seccomp filter, say) should apply to the init's few system calls.
+            plan.Init(InitForwardedSignals, foreground: context.Terminal, stage: "fork the init");
+        }
+
+        plan.Exec(executable, process.Args, process.Env, ExecutableLookup.EnvPath(process));
+    }
+}

@@ -1,0 +1,72 @@
+using Containers.Linux;
+
+namespace Containers.Runtime.Plan;
+
+/// <summary>
+/// The machine's own facts for the plan steps: the one place compiling a plan reads the host. The ids and the
+/// subordinate ranges are read once; files are inspected when a step asks.
+/// </summary>
+internal sealed class HostView : IHostView
+{
+    private readonly Lazy<SubordinateIds?> _subordinateIds;
+
+    private HostView()
+    {
+        Uid = LibC.geteuid();
+        Gid = LibC.getegid();
+        _subordinateIds = new(() => ReadSubordinateIds(Environment.UserName, Uid));
+    }
+
+    /// <summary>The host this process runs on.</summary>
+    public static HostView Current { get; } = new();
+
+    public bool IsPrivileged => Uid == 0;
+
+    public uint Uid { get; }
+
+    public uint Gid { get; }
+
+    public SubordinateIds? SubordinateIds => _subordinateIds.Value;
+
+    public HostFile? Inspect(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("containers run on Linux only");
+        }
+
+        try
+        {
+            var info = new FileInfo(path);
+            if (info.LinkTarget is { } target)
+            {
+                return HostFile.Link(target);
+            }
+
+            if (Directory.Exists(path))
+            {
+                return HostFile.Directory;
+            }
+
+            return info.Exists ? HostFile.File(info.UnixFileMode) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // What this process may not look at, it cannot tell apart from nothing.
+            return null;
+        }
+    }
+
+    private static SubordinateIds? ReadSubordinateIds(string user, uint uid)
+    {
+        if (!File.Exists("/usr/bin/newuidmap") || !File.Exists("/usr/bin/newgidmap"))
+        {
+            return null;
+        }
+
+        return UserNamespaceMaps.FindSubordinateRange("/etc/subuid", user, uid) is { } u
+            && UserNamespaceMaps.FindSubordinateRange("/etc/subgid", user, uid) is { } g
+            ? new SubordinateIds(u.Start, u.Count, g.Start, g.Count)
+            : null;
+    }
+}

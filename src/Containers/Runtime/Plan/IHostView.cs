@@ -1,0 +1,27 @@
+namespace Containers.Runtime.Plan;
+
+/// <summary>
+/// The facts about the host the plan steps decide by: who we are, which subordinate ids we may map, and what the
+/// files a container will see are. <see cref="HostView"/> reads them from the machine; unit tests give the steps a
+/// fake, so a step is tested by the ops it emits for given facts, with no I/O.
+/// </summary>
+internal interface IHostView
+{
+    /// <summary>Whether the runtime runs with root's privileges (effective uid 0).</summary>
+    bool IsPrivileged { get; }
+
+    /// <summary>The runtime's effective uid.</summary>
+    uint Uid { get; }
+
+    /// <summary>The runtime's effective gid.</summary>
+    uint Gid { get; }
+
+    /// <summary>
+    /// The subordinate id ranges <c>/etc/subuid</c> and <c>/etc/subgid</c> grant the runtime's user, or null when
+    /// there are none or the setuid helpers that map them (<c>newuidmap</c>, <c>newgidmap</c>) are not installed.
+    /// </summary>
+    SubordinateIds? SubordinateIds { get; }
+
+    /// <summary>What is at the host path <paramref name="path"/>, without following a symbolic link at its end (lstat), or null when nothing is (or it cannot be looked at).</summary>
+    HostFile? Inspect(string path);
+}

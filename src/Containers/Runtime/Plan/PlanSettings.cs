@@ -1,0 +1,12 @@
+namespace Containers.Runtime.Plan;
+
+/// <summary>How a start is wired beyond what the spec says.</summary>
+/// <param name="Stdio">Where stdio goes when the process has no terminal.</param>
+/// <param name="Init">Whether an init runs as pid 1 with the program as its child.</param>
+/// <param name="WaitsForStart">Whether the child waits for a start byte before exec (the OCI created state).</param>
+/// <param name="RootMountPoint">
+/// An empty host directory the host rootfs's tmpfs is mounted on in the child's mount namespace (where it hides
+/// nothing a mount of the spec might bind from the host).
+/// </param>
+/// <param name="ContainerPid">For an exec: the host pid of the running container's first process.</param>
+internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null);

@@ -1,0 +1,92 @@
+using Containers.Spec;
+
+namespace Containers.Runtime.Plan;
+
+/// <summary>
+/// Process and stdio, the same for a container's first process and an exec: rlimits, stdio (pipes, /dev/null or
+/// a pseudo-terminal), umask, groups and ids, the working directory and <c>no_new_privs</c>.
+/// </summary>
+internal static class ProcessStep
+{
+    private const int PrSetNoNewPrivs = 38;
+    private const uint DefaultUmask = 0x12; // 022
+
+    public static void Apply(PlanContext context)
+    {
+        var plan = context.Plan;
+        var process = context.Process;
+        foreach (var limit in process.Rlimits)
+        {
+            plan.SetRlimit(RlimitNumber(limit.Type), limit.Soft, limit.Hard, $"setrlimit {limit.Type}");
+        }
+
+        AddStdio(context);
+        plan.Umask(process.User.Umask ?? DefaultUmask);
+        if (context.SetGroupsAllowed || process.User.AdditionalGids.Length > 0)
+        {
+            plan.SetGroups(process.User.AdditionalGids);
+        }
+
+        plan.SetResGid(process.User.Gid);
+        plan.SetResUid(process.User.Uid);
+        plan.ChangeDirectory(process.Cwd);
+        if (process.NoNewPrivileges)
+        {
+            plan.Prctl(PrSetNoNewPrivs, 1, stage: "prctl PR_SET_NO_NEW_PRIVS");
+        }
+    }
+
+    private static void AddStdio(PlanContext context)
+    {
+        var plan = context.Plan;
+        var fds = context.Fds;
+        if (context.Terminal)
+        {
+            fds.Add(new FdSource(FdKind.TerminalSocket));
+            plan.OpenPty("/dev/ptmx", plan.ImportFd());
+            plan.SetSid();
+            plan.SetControllingTerminal();
+            return;
+        }
+
+        switch (context.Settings.Stdio)
+        {
+            case ContainerStdio.Pipes:
+                fds.Add(new FdSource(FdKind.Stdin));
+                plan.Dup2(plan.ImportFd(), 0, "dup2 stdin");
+                fds.Add(new FdSource(FdKind.Stdout));
+                plan.Dup2(plan.ImportFd(), 1, "dup2 stdout");
+                fds.Add(new FdSource(FdKind.Stderr));
+                plan.Dup2(plan.ImportFd(), 2, "dup2 stderr");
+                break;
+            case ContainerStdio.Null:
+                fds.Add(new FdSource(FdKind.DevNull));
+                var devNull = plan.ImportFd();
+                plan.Dup2(devNull, 0, "dup2 /dev/null to stdin");
+                plan.Dup2(devNull, 1, "dup2 /dev/null to stdout");
+                plan.Dup2(devNull, 2, "dup2 /dev/null to stderr");
+                break;
+        }
+    }
+
+    private static int RlimitNumber(string type) => type switch
+    {
+        "RLIMIT_CPU" => 0,
+        "RLIMIT_FSIZE" => 1,
+        "RLIMIT_DATA" => 2,
+        "RLIMIT_STACK" => 3,
+        "RLIMIT_CORE" => 4,
+        "RLIMIT_RSS" => 5,
+        "RLIMIT_NPROC" => 6,
+        "RLIMIT_NOFILE" => 7,
+        "RLIMIT_MEMLOCK" => 8,
+        "RLIMIT_AS" => 9,
+        "RLIMIT_LOCKS" => 10,
+        "RLIMIT_SIGPENDING" => 11,
+        "RLIMIT_MSGQUEUE" => 12,
+        "RLIMIT_NICE" => 13,
+        "RLIMIT_RTPRIO" => 14,
+        "RLIMIT_RTTIME" => 15,
+        _ => throw new InvalidSpecException([new SpecError("process.rlimits", $"unknown rlimit type '{type}'")]),
+    };
+}

@@ -1,0 +1,65 @@
+using Containers.Runtime.Plan;
+using Containers.Spec;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// A spec compiled once by <see cref="ContainerRuntime.Prepare"/>: every <see cref="CreateAsync"/> or
+/// <see cref="RunAsync(ContainerRunOptions?, CancellationToken)"/> starts a new, identical container from the same start plan, skipping validation, the
+/// program's lookup and compilation. What a harness that starts many identical sandboxes wants.
+/// </summary>
+/// <remarks>
+/// The host's files are looked at when the container is prepared (is the program there, which folders does the
+/// host rootfs bind): prepare again after changing them. Starts may run concurrently.
+/// </remarks>
+/// <example>
+/// <code>
+/// await using var runtime = await ContainerRuntime.OpenAsync();
+/// var prepared = runtime.Prepare(ContainerSpec.For("/bin/sh", "-c", "echo $$"));
+/// var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => prepared.RunAsync()));
+/// </code>
+/// </example>
+public sealed class PreparedContainer
+{
+    private readonly ContainerRuntime _runtime;
+
+    internal PreparedContainer(ContainerRuntime runtime, ContainerSpec spec, ContainerCreateOptions options, ContainerPlan plan)
+    {
+        _runtime = runtime;
+        Spec = spec;
+        Options = options;
+        Plan = plan;
+    }
+
+    /// <summary>The spec every container starts from.</summary>
+    public ContainerSpec Spec { get; }
+
+    /// <summary>The stdio and init every container gets.</summary>
+    public ContainerCreateOptions Options { get; }
+
+    internal ContainerPlan Plan { get; }
+
+    /// <summary>Creates a container in the OCI <c>created</c> state, as <see cref="ContainerRuntime.CreateAsync(string?, ContainerSpec, ContainerCreateOptions?, CancellationToken)"/> does.</summary>
+    /// <param name="id">The container's id (a name), or null for a random one.</param>
+    /// <param name="cancellationToken">Cancels the creation; nothing is left behind.</param>
+    /// <exception cref="InvalidContainerIdException">The id is not a valid name.</exception>
+    /// <exception cref="ContainerAlreadyExistsException">A container with this id exists.</exception>
+    /// <exception cref="ContainerStartException">A setup step failed in the child; it names the step and errno.</exception>
+    public Task<Container> CreateAsync(string? id = null, CancellationToken cancellationToken = default) =>
+        _runtime.CreatePreparedAsync(id, this, cancellationToken);
+
+    /// <summary>
+    /// Runs a container to completion, as <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
+    /// does: input, timeout and output cap from <paramref name="options"/>.
+    /// </summary>
+    /// <param name="options">Input, timeout and output cap; null for <see cref="ContainerRunOptions.Default"/>.</param>
+    /// <param name="cancellationToken">Kills the container at once and throws <see cref="ContainerRunCanceledException"/>, which carries the output until then.</param>
+    /// <exception cref="ContainerStartException">A setup step failed in the child; it names the step and errno.</exception>
+    public Task<ContainerResult> RunAsync(ContainerRunOptions? options = null, CancellationToken cancellationToken = default) =>
+        _runtime.RunPreparedAsync(this, options ?? ContainerRunOptions.Default, cancellationToken);
+
+    /// <summary>Runs a container to completion with <see cref="ContainerRunOptions.Default"/>.</summary>
+    /// <param name="cancellationToken">Kills the container at once and throws <see cref="ContainerRunCanceledException"/>.</param>
+    public Task<ContainerResult> RunAsync(CancellationToken cancellationToken) =>
+        _runtime.RunPreparedAsync(this, ContainerRunOptions.Default, cancellationToken);
+}

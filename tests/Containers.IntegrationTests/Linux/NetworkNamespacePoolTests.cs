@@ -1,0 +1,110 @@
+using Containers.IntegrationTests.Support;
+using Containers.Linux;
+using Containers.IntegrationTests.Runtime;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.IntegrationTests.Linux;
+
+/// <summary>Runs alone: one test counts the process's network namespace fds, which parallel starts would change.</summary>
+[Collection(typeof(SerialRuntimeCollection))]
+public sealed class NetworkNamespacePoolTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_pooled_namespace_is_a_new_one_with_only_loopback_and_loopback_up_and_a_child_can_join_it()
+    {
+        Requires.Root();
+        string ip = Requires.Tool("ip");
+        await using var pool = new NetworkNamespacePool(capacity: 2);
+        pool.Start();
+        using var netns = await pool.TakeAsync(Ct);
+
+        var plan = PlanFixtures.Output(new PlanBuilder());
+        var slot = plan.ImportFd();
+        plan.SetNs(slot, CloneFlags.NewNet, "join the pooled network namespace")
+            .Exec("/bin/sh", ["sh", "-c", $"readlink /proc/self/ns/net; {ip} -o link"], PlanFixtures.Env);
+        await using var child = CapturedChild.Launch(plan.Build(), netns);
+        await child.Child.WaitForExecAsync(Ct);
+        var (status, output) = await child.RunAsync();
+
+        Assert.Equal(0, status.ExitCode);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(NamespaceOf(netns), lines[0]);
+        Assert.NotEqual(HostNamespace, lines[0]);
+        var link = Assert.Single(lines[1..]);
+        Assert.Contains(": lo: <LOOPBACK,UP,LOWER_UP>", link, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Every_take_is_a_different_namespace_and_the_pool_refills_past_its_capacity()
+    {
+        Requires.Root();
+        await using var pool = new NetworkNamespacePool(capacity: 2);
+        pool.Start();
+
+        var taken = new List<SafeFileHandle>();
+        try
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                taken.Add(await pool.TakeAsync(Ct));
+                Assert.InRange(pool.Count, 0, pool.Capacity);
+            }
+
+            var namespaces = taken.Select(NamespaceOf).ToList();
+            Assert.Equal(6, namespaces.Distinct().Count());
+            Assert.DoesNotContain(HostNamespace, namespaces);
+            Assert.Null(pool.Failure);
+        }
+        finally
+        {
+            taken.ForEach(fd => fd.Dispose());
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Disposing_the_pool_closes_the_namespaces_nobody_took_and_ends_its_thread()
+    {
+        Requires.Root();
+        int before = NamespaceFds();
+        var pool = new NetworkNamespacePool(capacity: 3);
+        pool.Start();
+        using (await pool.TakeAsync(Ct))
+        {
+        }
+
+        // Waits for the refill to reach capacity: the pool then holds namespaces that only it can close.
+        Assert.True(SpinWait.SpinUntil(() => pool.Count == pool.Capacity, TimeSpan.FromSeconds(30)), "the pool filled up");
+        Assert.Equal(before + pool.Capacity, NamespaceFds());
+
+        await pool.DisposeAsync();
+
+        Assert.Equal(before, NamespaceFds());
+        Assert.Null(pool.TryTake());
+        Assert.DoesNotContain(Directory.GetDirectories("/proc/self/task"), task => File.ReadAllText(Path.Combine(task, "comm")).StartsWith("containers-netn", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Without_privileges_the_pool_stops_and_says_why_and_hands_out_nothing()
+    {
+        Requires.NotRoot();
+        await using var pool = new NetworkNamespacePool(capacity: 2);
+        pool.Start();
+
+        var error = await Assert.ThrowsAsync<ContainersException>(() => pool.TakeAsync(Ct));
+
+        var clone = Assert.IsType<ContainerStartException>(error.InnerException);
+        Assert.Equal("clone", clone.Stage);
+        Assert.Equal("EPERM", clone.ErrnoName);
+        Assert.Same(clone, pool.Failure);
+        Assert.Null(pool.TryTake());
+    }
+
+    private static string HostNamespace => new FileInfo("/proc/self/ns/net").LinkTarget!;
+
+    private static string NamespaceOf(SafeFileHandle fd) => new FileInfo($"/proc/self/fd/{fd.DangerousGetHandle()}").LinkTarget!;
+
+    private static int NamespaceFds() =>
+        Directory.GetFiles("/proc/self/fd").Count(fd => new FileInfo(fd).LinkTarget?.StartsWith("net:[", StringComparison.Ordinal) == true);
+}

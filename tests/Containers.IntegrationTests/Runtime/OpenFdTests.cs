@@ -1,0 +1,118 @@
+using System.Text;
+using Containers.Runtime;
+using Containers.Spec;
+
+namespace Containers.IntegrationTests.Runtime;
+
+/// <summary>
+/// No host fd may reach a container's processes, whatever path started them: a leaked fd is a way out of the
+/// container (an fd of a host directory is a whole host filesystem). Each probe lists its shell's own fds
+/// (<c>/proc/$$/fd</c>) from the <c>ls</c> the shell runs and waits for, so ls's directory fd is not counted.
+/// </summary>
+public sealed class OpenFdTests
+{
+    private const string ListOwnFds = "ls /proc/$$/fd; true";
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_exec_process_has_only_fds_0_1_and_2()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/sleep", "30"), TestContext.Current.CancellationToken);
+        await container.StartAsync(TestContext.Current.CancellationToken);
+
+        await using var exec = await container.ExecAsync(Probe(ListOwnFds), ContainerStdio.Pipes, TestContext.Current.CancellationToken);
+        await exec.Stdin.CompleteAsync();
+        var result = await exec.CollectAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(["0", "1", "2"], Lines(result.Stdout));
+    }
+
+    // The init is a fork of the host that never execs: its /proc entries keep the host's owner, which only a host
+    // root can read (a rootless container's root is an unprivileged user on the host).
+    private static string ListInitFds => Support.Requires.IsRoot ? "ls /proc/1/fd && " : string.Empty;
+
+    [Fact(Timeout = 60_000)]
+    public async Task With_an_init_both_the_init_and_the_program_have_only_fds_0_1_and_2()
+    {
+        using var fixture = new RuntimeFixture();
+        var container = await fixture.Runtime.CreateAsync(
+            null, ContainerSpec.For("/bin/sh", "-c", ListInitFds + "echo - && " + ListOwnFds), new ContainerCreateOptions { Init = true },
+            TestContext.Current.CancellationToken);
+        await using (container)
+        {
+            await container.StartAsync(TestContext.Current.CancellationToken);
+            var stdout = new List<string>();
+            await foreach (var line in container.ReadOutputLinesAsync(TestContext.Current.CancellationToken))
+            {
+                stdout.Add($"{line.Stream} {line.Text}");
+            }
+
+            Assert.Equal(0, (await container.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
+            int separator = stdout.IndexOf("Stdout -");
+            Assert.True(separator >= 0, "the init's fds were listed: " + string.Join(" | ", stdout));
+
+            // The init needs no stdio at all (it closes everything); the program gets exactly 0, 1 and 2.
+            Assert.All(stdout[..separator], fd => Assert.Contains(fd, (string[])["Stdout 0", "Stdout 1", "Stdout 2"]));
+            Assert.Equal(["Stdout 0", "Stdout 1", "Stdout 2"], stdout[(separator + 1)..]);
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_container_process_on_a_terminal_has_only_fds_0_1_and_2()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(
+            ContainerSpec.For("/bin/sh", "-c", ListOwnFds).WithTerminal(), TestContext.Current.CancellationToken);
+        Assert.NotNull(container.Terminal);
+        await container.StartAsync(TestContext.Current.CancellationToken);
+
+        var output = await ReadToEndAsync(container.Terminal);
+
+        Assert.Equal(0, (await container.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
+        Assert.Equal(["0", "1", "2"], Lines(output));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_exec_process_on_a_terminal_has_only_fds_0_1_and_2()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/sleep", "30"), TestContext.Current.CancellationToken);
+        await container.StartAsync(TestContext.Current.CancellationToken);
+
+        await using var exec = await container.ExecAsync(Probe(ListOwnFds) with { Terminal = true }, ContainerStdio.Pipes, TestContext.Current.CancellationToken);
+        Assert.NotNull(exec.Terminal);
+        var output = await ReadToEndAsync(exec.Terminal);
+
+        Assert.Equal(0, (await exec.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
+        Assert.Equal(["0", "1", "2"], Lines(output));
+    }
+
+    private static ProcessSpec Probe(string script) => new()
+    {
+        Args = ["/bin/sh", "-c", script],
+        Env = ["PATH=" + ContainerSpec.DefaultPath],
+    };
+
+    private static string[] Lines(string text) =>
+        text.Split(['\n', '\r', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+
+    private static async Task<string> ReadToEndAsync(ContainerTerminal terminal)
+    {
+        var output = new StringBuilder();
+        while (true)
+        {
+            var read = await terminal.Output.ReadAsync(TestContext.Current.CancellationToken);
+            foreach (var segment in read.Buffer)
+            {
+                output.Append(Encoding.UTF8.GetString(segment.Span));
+            }
+
+            terminal.Output.AdvanceTo(read.Buffer.End);
+            if (read.IsCompleted)
+            {
+                return output.ToString();
+            }
+        }
+    }
+}
