@@ -136,6 +136,18 @@ public sealed class RunOptionsTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_prepared_container_runs_with_the_same_options_each_time()
+    {
+        using var fixture = new RuntimeFixture();
+        var prepared = fixture.Runtime.Prepare(ContainerSpec.For("/bin/sh", "-c", "cat; sleep 60"));
+        var options = new ContainerRunOptions { Stdin = "fed\n"u8.ToArray(), Timeout = TimeSpan.FromSeconds(2), StopGracePeriod = TimeSpan.Zero };
+
+        var results = await Task.WhenAll(prepared.RunAsync(options, Ct), prepared.RunAsync(options, Ct));
+
+        Assert.All(results, r => Assert.Equal((true, "fed\n", (int?)9), (r.TimedOut, r.Stdout, r.Signal)));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Options_that_make_no_sense_are_refused_before_anything_is_created()
     {
         using var fixture = new RuntimeFixture();
