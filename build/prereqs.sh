@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(gcc libc6-dev)
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux)
+  packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux docker-registry apache2-utils openssl)
 fi
 
 missing=()

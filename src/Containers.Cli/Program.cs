@@ -37,5 +37,9 @@ internal static class Program
         yield return KillCommand.Create();
         yield return RmCommand.Create();
         yield return MonitorCommand.Create();
+        yield return PullCommand.Create();
+        yield return PushCommand.Create();
+        yield return LoginCommand.Create();
+        yield return LogoutCommand.Create();
     }
 }

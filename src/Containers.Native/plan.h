@@ -12,8 +12,14 @@
  * u32 items) must fit inside it, every fd slot must exist. A plan that fails a check never starts a process.
  *
  * File descriptors are not stored in the plan (it is reusable across launches): ops name "slots", indexes into
- * the fd table given to ct_launch. Slot 0 is the launcher's sync pipe (read end) or -1 when the plan has no
- * WAIT_FD op; the caller's fds follow from slot 1.
+ * the fd table given to ct_launch. Three slots are fixed, each -1 when the plan does not use it:
+ *
+ *   slot 0  CT_SLOT_SYNC    the launcher's sync pipe (read end), read by WAIT_FD
+ *   slot 1  CT_SLOT_INIT    the containers-init binary (a sealed memfd, ct_init_binary), exec'd by EXEC with
+ *                           CT_F_VIA_INIT
+ *   slot 2  CT_SLOT_STATUS  the status pipe (write end), kept by containers-init with CT_F_KEEP
+ *
+ * The caller's fds follow from slot 3 (CT_SLOT_FIRST_IMPORT).
  *
  * Parent/child protocol (one launch):
  *
@@ -31,14 +37,21 @@
  *   |      |                                                  | (CT_F_ANNOUNCE: first writes {READY, op, 0})      |
  *   | 4    | writes 1 byte to the sync pipe ("continue")      | runs the next ops                                 |
  *   | 5    | reads ct_report records from the error pipe       | on failure: writes {ERROR, op, errno}, exits 127  |
- *   |      |                                                  | FORK: writes {PID, op, pid of the new child}       |
- *   |      |                                                  | INIT: forks; the original becomes the init         |
- *   | 6    | EOF on the error pipe: exec succeeded or child    | EXEC: handlers to SIG_DFL, mask cleared, execve;  |
- *   |      | died; then frees the launch (stack, plan copy)    | O_CLOEXEC closes the error pipe                   |
- *   | 7    | waits on the pidfd, waitid(P_PIDFD, __WALL)      |                                                   |
+ *   |      | PID: opens a pidfd for the new child, writes 1    | FORK: writes {PID, op, pid of the new child}, the  |
+ *   |      | byte to the sync pipe                            | new child waits for that byte, then goes on        |
+ *   | 6    |                                                  | EXEC: handlers to SIG_DFL, then either execve of  |
+ *   |      |                                                  | the program (mask cleared; O_CLOEXEC closes the   |
+ *   |      |                                                  | error pipe) or, with CT_F_VIA_INIT, execveat of   |
+ *   |      |                                                  | containers-init (mask kept, error pipe kept open; |
+ *   |      |                                                  | see "containers-init" below), which execs it      |
+ *   | 7    | EOF on the error pipe: the program exec'd or      |                                                   |
+ *   |      | everything died; then frees the launch            |                                                   |
+ *   | 8    | without a keeper: waits on the pidfd,             | with CT_F_KEEP: containers-init writes {STATUS,   |
+ *   |      | waitid(P_PIDFD, __WALL); with one: the pidfd,     | -1, wait status} to the status pipe, then exits   |
+ *   |      | then the STATUS record (a reap-all cannot take it)|                                                   |
  *
- * Each sync pipe byte releases exactly one WAIT_FD op, so one pipe serves the user-namespace sync and the
- * "created" state start fd. Reports are fixed-size (struct ct_report); a pipe write of that size is atomic.
+ * Each sync pipe byte releases exactly one WAIT_FD or FORK op, so one pipe serves the user-namespace sync, the
+ * pidfd of a FORK's new child and the "created" state start fd. Reports are fixed-size (struct ct_report); a pipe write of that size is atomic.
  */
 #ifndef CONTAINERS_PLAN_H
 #define CONTAINERS_PLAN_H
@@ -46,7 +59,13 @@
 #include <stdint.h>
 
 #define CT_PLAN_MAGIC 0x4e4c5043u /* "CPLN" little-endian */
-#define CT_PLAN_VERSION 1u
+#define CT_PLAN_VERSION 2u
+
+/* fixed slots (see above) */
+#define CT_SLOT_SYNC 0
+#define CT_SLOT_INIT 1
+#define CT_SLOT_STATUS 2
+#define CT_SLOT_FIRST_IMPORT 3
 
 /* ct_plan_header.flags */
 #define CT_PLAN_FORK_LIKE 0x1u   /* clone without CLONE_VM (copy the address space) */
@@ -103,15 +122,16 @@ struct ct_op {
 #define CT_OP_WAIT_FD 22       /*                                                         slot                  */
 #define CT_OP_CHDIR 23         /* path                                                                          */
 #define CT_OP_SETNS 24         /*                                                         slot, nstype          */
-#define CT_OP_EXEC 25          /* file          argv list     envp list     PATH                                */
+#define CT_OP_EXEC 25          /* file          argv list     envp list     PATH          signals to forward (KEEP) */
 #define CT_OP_ROOT 26          /* path                                                                          */
-#define CT_OP_FORK 27          /* (clone with CLONE_PARENT; the new child goes on, this one reports it, exits)  */
+#define CT_OP_FORK 27          /* (clone with CLONE_PARENT; this one reports the new child and exits; the new  */
+                               /*  child takes a byte from the sync pipe, sent once the parent has its pidfd,   */
+                               /*  and goes on)                                                                 */
 #define CT_OP_MOUNT_SETATTR 28 /* path(root)                                              attr set, attr clear  */
 #define CT_OP_SECCOMP 29       /* filter (struct sock_filter[n[0]])                        count, flags          */
 #define CT_OP_CAPSET 30        /*                                                         effective, permitted, inheritable */
 #define CT_OP_LOOPBACK_UP 31   /* (sets IFF_UP on "lo" of the current network namespace)                        */
-#define CT_OP_INIT 32          /* (fork; see "Init" below)                                 signals to forward     */
-#define CT_OP_MAX 32
+#define CT_OP_MAX 31
 
 /* ct_op.flags */
 #define CT_F_RECURSIVE 0x1u      /* BIND, MOUNT_SETATTR: the whole subtree */
@@ -119,23 +139,42 @@ struct ct_op {
 #define CT_F_PARENTS 0x4u        /* MKDIR: create missing parents (mkdir -p) */
 #define CT_F_OPTIONAL 0x8u       /* the op's failure is ignored */
 #define CT_F_EXIST_OK 0x10u      /* MKDIR, MKNOD, SYMLINK: an existing entry is fine */
-#define CT_F_FOREGROUND 0x20u    /* INIT: the program gets its own process group, the terminal's foreground */
+#define CT_F_FOREGROUND 0x20u    /* EXEC with KEEP: the program gets its own process group, the terminal's foreground */
 #define CT_F_ANNOUNCE 0x40u      /* WAIT_FD: report READY before blocking (setup up to here succeeded) */
+#define CT_F_VIA_INIT 0x80u      /* EXEC: exec containers-init (slot CT_SLOT_INIT), which execs the program */
+#define CT_F_KEEP 0x100u         /* EXEC with VIA_INIT: containers-init stays as the program's keeper */
+#define CT_F_INIT_STATUS 0x200u  /* EXEC with KEEP: report and exit as an init does (128 + signal) */
 
 /*
- * Init (CT_OP_INIT, fork-like plans only): the process running the plan forks. The new child goes on with the
- * remaining ops and becomes the user's program; the original stays behind as the container's init (pid 1 in a new
- * pid namespace, a child subreaper otherwise). The init closes every fd (so EOF on the error pipe still means the
- * program exec'd), keeps every signal blocked and takes them with rt_sigtimedwait: a signal whose bit (sig - 1)
- * is set in n[0] goes on to the program's process, SIGCHLD reaps every exited child (wait4(-1)). Once the program
- * has been reaped the init exits with its exit code, or 128 + the signal that killed it (as tini does). The
- * program gets PR_SET_PDEATHSIG(SIGKILL), so it does not outlive a killed init without a pid namespace either.
+ * containers-init (src/Containers.Native/init/init.c): a static binary without libc that the shim embeds and
+ * ct_init_binary() loads into a sealed memfd. An EXEC op with CT_F_VIA_INIT resets signal handlers, clears
+ * close-on-exec on the error pipe (and the status pipe), keeps every signal blocked and runs
+ *
+ *   execveat(slot CT_SLOT_INIT, "", argv, the program's envp, AT_EMPTY_PATH)
+ *   argv = { "init", control, file, PATH (empty: the default), the program's argv... } (else: exit 127)
+ *   control = "<the EXEC op's CT_F_* flags>,<op index>,<error pipe fd>,<status pipe fd or -1>,<signal mask>" (decimal)
+ *
+ * so that no process that goes on to exec the user's program has the host's binary as /proc/self/exe (the
+ * CVE-2019-5736 class: a program that re-execs /proc/self/exe finds a sealed memfd, not a writable host file).
+ *
+ * Without CT_F_KEEP it makes the error pipe close-on-exec again, clears the signal mask and execs the program in
+ * place (PATH search as execvp); on failure it writes {ERROR, op index, errno} and exits 127.
+ *
+ * With CT_F_KEEP it stays as the program's keeper: it becomes a child subreaper, forks, and the child (the
+ * program: PR_SET_PDEATHSIG(SIGKILL), with CT_F_FOREGROUND its own process group made the foreground of the
+ * terminal on fd 0) execs as above. The keeper closes every fd but the status pipe (so EOF on the error pipe
+ * still means the program exec'd), names itself "init", keeps every signal blocked and takes them with
+ * rt_sigtimedwait: a signal whose bit (sig - 1) is set in the mask goes on to the program, SIGCHLD reaps every
+ * exited child (wait4(-1, __WALL)). Once the program has been reaped it writes {STATUS, -1, wait status} to the
+ * status pipe and exits with the program's exit code, or 128 + the signal that killed it. With CT_F_INIT_STATUS
+ * the reported wait status is that exit, as an init such as tini reports it; without, it is the program's own.
  */
 
 /* Child -> parent records on the error pipe. */
 #define CT_REPORT_ERROR 1 /* op failed: value = errno */
 #define CT_REPORT_PID 2   /* FORK: value = pid (in the caller's pid namespace) of the process that goes on */
 #define CT_REPORT_READY 3 /* WAIT_FD with CT_F_ANNOUNCE reached: every op before it succeeded; value = 0 */
+#define CT_REPORT_STATUS 4 /* status pipe, from containers-init: value = the program's wait status, op = -1 */
 
 struct ct_report {
     int32_t kind;

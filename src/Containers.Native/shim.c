@@ -31,11 +31,13 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "raw.h"
 
 #define CT_EXPORT __attribute__((visibility("default")))
 #define CT_STACK_SIZE (256 * 1024)
 #define CT_MAX_SLOTS 256
-#define CT_PATH_MAX 4096
+#define CT_INIT_ARGS 4     /* containers-init's own arguments before the program's argv (plan.h) */
+#define CT_CONTROL_SIZE 96 /* one control argument: five decimal fields */
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -47,22 +49,9 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* ---- raw system calls (no errno) ---- */
+/* ---- clone onto a stack of our own ---- */
 
 #if defined(__x86_64__)
-static inline long ct_sys(long n, long a, long b, long c, long d, long e, long f)
-{
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-
 /* clone3 onto a new stack: the child calls fn(arg) there and exits with its result. */
 static long ct_clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *arg)
 {
@@ -86,19 +75,6 @@ static long ct_clone3_on_stack(struct clone_args *args, int (*fn)(void *), void 
     return ret;
 }
 #elif defined(__aarch64__)
-static inline long ct_sys(long n, long a, long b, long c, long d, long e, long f)
-{
-    register long x8 __asm__("x8") = n;
-    register long x0 __asm__("x0") = a;
-    register long x1 __asm__("x1") = b;
-    register long x2 __asm__("x2") = c;
-    register long x3 __asm__("x3") = d;
-    register long x4 __asm__("x4") = e;
-    register long x5 __asm__("x5") = f;
-    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
-    return x0;
-}
-
 static long ct_clone3_on_stack(struct clone_args *args, int (*fn)(void *), void *arg)
 {
     register long x8 __asm__("x8") = SYS_clone3;
@@ -120,16 +96,7 @@ static long ct_clone3_on_stack(struct clone_args *args, int (*fn)(void *), void 
                      : "x30", "memory");
     return x0;
 }
-#else
-#error "unsupported architecture"
 #endif
-
-#define SYS0(n) ct_sys((n), 0, 0, 0, 0, 0, 0)
-#define SYS1(n, a) ct_sys((n), (long)(a), 0, 0, 0, 0, 0)
-#define SYS2(n, a, b) ct_sys((n), (long)(a), (long)(b), 0, 0, 0, 0)
-#define SYS3(n, a, b, c) ct_sys((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define SYS4(n, a, b, c, d) ct_sys((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define SYS5(n, a, b, c, d, e) ct_sys((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
 /* ---- launch state, shared with the child ---- */
 
@@ -148,23 +115,6 @@ struct ct_launch {
     int root_fd;
     int parent_pid;
 };
-
-/* Small string helpers: the child must not call into libc. */
-static size_t ct_strlen(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-static void ct_memcpy(void *dst, const void *src, size_t n)
-{
-    volatile char *d = dst;
-    const char *s = src;
-    while (n--)
-        *d++ = *s++;
-}
 
 static const char *ct_str(const struct ct_launch *l, uint32_t off)
 {
@@ -465,16 +415,12 @@ static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
     return r < 0 ? r : 0;
 }
 
-static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct ct_op *op)
+/* Takes one byte from the sync pipe; EOF means the parent gave up on this launch. */
+static long ct_read_sync(const struct ct_launch *l)
 {
     char byte;
-    if (op->flags & CT_F_ANNOUNCE) {
-        long w = ct_report(l, CT_REPORT_READY, (int)index, 0);
-        if (w < 0)
-            return w;
-    }
     for (;;) {
-        long r = SYS3(SYS_read, l->fds[op->n[0]], &byte, 1);
+        long r = SYS3(SYS_read, l->fds[CT_SLOT_SYNC], &byte, 1);
         if (r == 1)
             return 0;
         if (r == 0)
@@ -482,6 +428,16 @@ static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct c
         if (r != -EINTR)
             return r;
     }
+}
+
+static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct ct_op *op)
+{
+    if (op->flags & CT_F_ANNOUNCE) {
+        long w = ct_report(l, CT_REPORT_READY, (int)index, 0);
+        if (w < 0)
+            return w;
+    }
+    return ct_read_sync(l);
 }
 
 static long ct_capset(const struct ct_op *op)
@@ -523,43 +479,26 @@ static void ct_reset_signals(void)
 static long ct_exec(const struct ct_launch *l, uint32_t index, const struct ct_op *op)
 {
     char **argv = l->exec_vectors + l->ops[index].reserved;
+    if (op->flags & CT_F_VIA_INIT) {
+        /* argv starts with containers-init's own four arguments (laid out by ct_launch). Signals stay blocked:
+         * containers-init decides when they may act. The error pipe (and the status pipe) must outlive this exec:
+         * containers-init reports the program's exec failure on it. */
+        uint32_t argc;
+        ct_list(l, op->s[1], &argc);
+        char **envp = argv + CT_INIT_ARGS + argc + 1;
+        ct_default_handlers();
+        long r = SYS3(SYS_fcntl, l->error_fd, F_SETFD, 0);
+        if (r == 0 && (op->flags & CT_F_KEEP))
+            r = SYS3(SYS_fcntl, l->fds[CT_SLOT_STATUS], F_SETFD, 0);
+        if (r == 0)
+            r = SYS5(SYS_execveat, l->fds[CT_SLOT_INIT], "", argv, envp, AT_EMPTY_PATH);
+        return r;
+    }
     uint32_t argc;
     ct_list(l, op->s[1], &argc);
     char **envp = argv + argc + 1;
-    const char *file = ct_str(l, op->s[0]);
     ct_reset_signals();
-    for (const char *c = file; *c; c++) {
-        if (*c == '/')
-            return SYS3(SYS_execve, file, argv, envp);
-    }
-    const char *path = op->s[3] ? ct_str(l, op->s[3]) : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    size_t flen = ct_strlen(file);
-    long result = -ENOENT;
-    char buf[CT_PATH_MAX];
-    for (const char *dir = path;;) {
-        const char *end = dir;
-        while (*end && *end != ':')
-            end++;
-        size_t dlen = (size_t)(end - dir);
-        if (dlen == 0) {
-            dir = ".";
-            dlen = 1;
-        }
-        if (dlen + 1 + flen + 1 <= sizeof(buf)) {
-            ct_memcpy(buf, dir, dlen);
-            buf[dlen] = '/';
-            ct_memcpy(buf + dlen + 1, file, flen + 1);
-            long r = SYS3(SYS_execve, buf, argv, envp);
-            if (r == -EACCES)
-                result = r;
-            else if (r != -ENOENT && r != -ENOTDIR)
-                return r;
-        }
-        if (!*end)
-            break;
-        dir = end + 1;
-    }
-    return result;
+    return ct_execvpe(ct_str(l, op->s[0]), argv, envp, op->s[3] ? ct_str(l, op->s[3]) : NULL);
 }
 
 static long ct_fork(struct ct_launch *l, uint32_t index, const struct ct_op *op)
@@ -572,71 +511,12 @@ static long ct_fork(struct ct_launch *l, uint32_t index, const struct ct_op *op)
         if (!(l->header->flags & CT_PLAN_NO_PDEATHSIG))
             SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
         SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
-        return 0;
+        /* Go on only once the parent holds a pidfd for this process: it opens one by pid, and a host that reaps
+         * every child could reap a process that had already exec'd and ended, freeing the pid. */
+        return ct_read_sync(l);
     }
     ct_report(l, CT_REPORT_PID, (int)index, (int)pid);
     SYS1(SYS_exit_group, 0);
-    return 0;
-}
-
-/* The init's whole life (plan.h, "Init"); it never returns. */
-static void ct_init_loop(long program, uint64_t forward)
-{
-    SYS3(SYS_close_range, 0, ~0U, 0);
-    /* It never execs: without a name of its own ps would show it as the launcher. */
-    SYS2(SYS_prctl, PR_SET_NAME, "init");
-    /* Inherited handlers stay out of the way (all signals are blocked), but SIG_IGN on SIGCHLD would let the
-     * kernel reap children itself and take the program's status with them. */
-    ct_default_handlers();
-    uint64_t all = ~0ULL;
-    int exit_code = -1;
-    for (;;) {
-        siginfo_t info;
-        long sig = SYS4(SYS_rt_sigtimedwait, &all, &info, NULL, 8);
-        if (sig <= 0)
-            continue;
-        if (sig != SIGCHLD) {
-            if (sig <= 64 && (forward & (1ULL << (sig - 1))))
-                SYS2(SYS_kill, program, sig);
-            continue;
-        }
-        for (;;) {
-            int status = 0;
-            long pid = SYS4(SYS_wait4, -1, &status, WNOHANG | __WALL, NULL);
-            if (pid <= 0)
-                break;
-            if (pid == program)
-                exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        if (exit_code >= 0)
-            SYS1(SYS_exit_group, exit_code);
-    }
-}
-
-static long ct_init(const struct ct_op *op)
-{
-    /* Outside a new pid namespace orphans would go to the host's init: adopt them here. Not inherited by fork. */
-    long r = SYS2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
-    if (r < 0)
-        return r;
-    long init = SYS0(SYS_getpid);
-    struct clone_args args = {.flags = 0, .exit_signal = SIGCHLD};
-    long pid = SYS2(SYS_clone3, &args, sizeof(args));
-    if (pid < 0)
-        return pid;
-    if (pid > 0)
-        ct_init_loop(pid, op->n[0]);
-    SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
-    if (SYS0(SYS_getppid) != init)
-        SYS1(SYS_exit_group, 127);
-    if (op->flags & CT_F_FOREGROUND) {
-        /* TIOCSPGRP from a background group raises SIGTTOU, which stays blocked until exec. */
-        int self = (int)SYS0(SYS_getpid);
-        r = SYS2(SYS_setpgid, 0, 0);
-        if (r == 0)
-            r = SYS3(SYS_ioctl, 0, TIOCSPGRP, &self);
-        return r;
-    }
     return 0;
 }
 
@@ -749,8 +629,6 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         return ct_capset(op);
     case CT_OP_LOOPBACK_UP:
         return ct_loopback_up();
-    case CT_OP_INIT:
-        return ct_init(op);
     default:
         return -EINVAL;
     }
@@ -856,7 +734,6 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_CAPSET] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
-    [CT_OP_INIT] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
 };
 
 static int ct_check_str(const uint8_t *plan, uint32_t size, uint32_t data_start, uint32_t off)
@@ -878,8 +755,22 @@ static int ct_check_list(const uint8_t *plan, uint32_t size, uint32_t data_start
     return 1;
 }
 
+/* An EXEC's flags must name slots the launch filled: containers-init, and the status pipe to keep the program. */
+static int ct_check_exec(const struct ct_op *op, const int32_t *fds, uint32_t nfds)
+{
+    uint32_t via_init = op->flags & CT_F_VIA_INIT, keep = op->flags & CT_F_KEEP;
+    if ((keep && !via_init) || ((op->flags & (CT_F_INIT_STATUS | CT_F_FOREGROUND)) && !keep))
+        return 0;
+    if (via_init && (nfds <= CT_SLOT_INIT || fds[CT_SLOT_INIT] < 0))
+        return 0;
+    if (keep && (nfds <= CT_SLOT_STATUS || fds[CT_SLOT_STATUS] < 0))
+        return 0;
+    return keep || op->n[0] == 0;
+}
+
 /* Returns the op index that fails, -2 for a bad header, or -1 when the plan is valid. */
-static int ct_validate(const uint8_t *plan, uint32_t size, uint32_t nfds, uint32_t *vector_count)
+static int ct_validate(const uint8_t *plan, uint32_t size, const int32_t *fds, uint32_t nfds, uint32_t *vector_count,
+                       uint32_t *exec_count)
 {
     const struct ct_plan_header *h = (const void *)plan;
     if (size < sizeof(*h) || h->magic != CT_PLAN_MAGIC || h->version != CT_PLAN_VERSION || h->size != size ||
@@ -890,13 +781,20 @@ static int ct_validate(const uint8_t *plan, uint32_t size, uint32_t nfds, uint32
     uint32_t data_start = (uint32_t)(sizeof(*h) + h->op_count * sizeof(struct ct_op));
     const struct ct_op *ops = (const void *)(plan + sizeof(*h));
     *vector_count = 0;
+    *exec_count = 0;
     for (uint32_t i = 0; i < h->op_count; i++) {
         const struct ct_op *op = &ops[i];
         if (op->code == 0 || op->code > CT_OP_MAX)
             return (int)i;
-        /* A CLONE_VM child that forked would leave the init running on the launcher's stack, which is freed. */
-        if (op->code == CT_OP_INIT && !(h->flags & CT_PLAN_FORK_LIKE))
+        if (op->code == CT_OP_FORK && (nfds <= CT_SLOT_SYNC || fds[CT_SLOT_SYNC] < 0))
             return (int)i;
+        if (op->code == CT_OP_EXEC) {
+            if (!ct_check_exec(op, fds, nfds))
+                return (int)i;
+            if (op->flags & CT_F_VIA_INIT)
+                *vector_count += CT_INIT_ARGS;
+            (*exec_count)++;
+        }
         if (op->stage && !ct_check_str(plan, size, data_start, op->stage))
             return (int)i;
         const struct ct_shape *shape = &ct_shapes[op->code];
@@ -964,15 +862,16 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
     res->handle = 0;
     if (nfds > CT_MAX_SLOTS)
         return -EINVAL;
-    uint32_t vector_count;
-    int bad = ct_validate(plan, size, nfds, &vector_count);
+    uint32_t vector_count, exec_count;
+    int bad = ct_validate(plan, size, fds, nfds, &vector_count, &exec_count);
     if (bad != -1) {
         res->failed_op = bad;
         return -EINVAL;
     }
 
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size_t need = CT_STACK_SIZE + sizeof(struct ct_launch) + vector_count * sizeof(char *) + size + 16;
+    size_t need = CT_STACK_SIZE + sizeof(struct ct_launch) + vector_count * sizeof(char *) +
+                  exec_count * CT_CONTROL_SIZE + size + 16;
     size_t map_size = (need + page - 1) & ~(page - 1);
     uint8_t *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (map == MAP_FAILED)
@@ -982,7 +881,8 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
     l->map_size = map_size;
     l->exec_vectors = (char **)(l + 1);
     l->exec_vector_count = vector_count;
-    uint8_t *copy = (uint8_t *)(l->exec_vectors + vector_count);
+    char *controls = (char *)(l->exec_vectors + vector_count);
+    uint8_t *copy = (uint8_t *)(controls + exec_count * CT_CONTROL_SIZE);
     memcpy(copy, plan, size);
     l->plan = copy;
     l->header = (const struct ct_plan_header *)copy;
@@ -993,13 +893,32 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
     l->root_fd = -1;
     l->parent_pid = getpid();
 
-    /* Lay out argv/envp pointer vectors; an EXEC op finds its vector at exec_vectors[op.reserved]. */
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        int e = errno;
+        munmap(map, map_size);
+        return -e;
+    }
+    l->error_fd = pipefd[1];
+
+    /* Lay out argv/envp pointer vectors; an EXEC op finds its vector at exec_vectors[op.reserved]. One through
+     * containers-init gets its arguments first (plan.h), the control one written here, where libc is allowed. */
     uint32_t next = 0;
     struct ct_op *ops = (struct ct_op *)l->ops;
     for (uint32_t i = 0; i < l->header->op_count; i++) {
         if (ops[i].code != CT_OP_EXEC)
             continue;
         ops[i].reserved = next;
+        if (ops[i].flags & CT_F_VIA_INIT) {
+            int status_fd = (ops[i].flags & CT_F_KEEP) ? fds[CT_SLOT_STATUS] : -1;
+            snprintf(controls, CT_CONTROL_SIZE, "%u,%u,%d,%d,%llu", ops[i].flags, i, pipefd[1], status_fd,
+                     (unsigned long long)ops[i].n[0]);
+            l->exec_vectors[next++] = (char *)"init";
+            l->exec_vectors[next++] = controls;
+            l->exec_vectors[next++] = (char *)(copy + ops[i].s[0]);
+            l->exec_vectors[next++] = ops[i].s[3] ? (char *)(copy + ops[i].s[3]) : (char *)"";
+            controls += CT_CONTROL_SIZE;
+        }
         for (int k = 1; k <= 2; k++) {
             uint32_t count;
             const uint32_t *items = ct_list(l, ops[i].s[k], &count);
@@ -1008,14 +927,6 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
             l->exec_vectors[next++] = NULL;
         }
     }
-
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
-        int e = errno;
-        munmap(map, map_size);
-        return -e;
-    }
-    l->error_fd = pipefd[1];
     l->nkeep = 0;
     for (uint32_t i = 0; i < nfds; i++) {
         if (fds[i] >= 0)
@@ -1153,6 +1064,65 @@ CT_EXPORT int ct_epoll_wait(int epfd, uint64_t *data, int max, int timeout)
     return n;
 }
 
+/* containers-init (init/init.c), built before this file and embedded whole; CT_INIT_BINARY is its path. */
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        "ct_init_image:\n"
+        ".incbin \"" CT_INIT_BINARY "\"\n"
+        "ct_init_image_end:\n"
+        ".previous\n");
+extern const uint8_t ct_init_image[] __attribute__((visibility("hidden")));
+extern const uint8_t ct_init_image_end[] __attribute__((visibility("hidden")));
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x10U
+#endif
+
+/*
+ * Loads containers-init into a memfd that nobody can change (sealed against write, grow, shrink and further
+ * seals) and returns its fd (close-on-exec), or -errno. EXEC ops with CT_F_VIA_INIT exec it from slot
+ * CT_SLOT_INIT. MFD_EXEC keeps it executable where vm.memfd_noexec would seal new memfds non-executable.
+ */
+CT_EXPORT int ct_init_binary(void)
+{
+    int fd = memfd_create("containers-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL)
+        fd = memfd_create("containers-init", MFD_CLOEXEC | MFD_ALLOW_SEALING); /* before Linux 6.3 */
+    if (fd < 0)
+        return -errno;
+    const uint8_t *p = ct_init_image;
+    size_t left = (size_t)(ct_init_image_end - ct_init_image);
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            close(fd);
+            return -e;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* The current disposition of sig: its handler (SIG_DFL 0, SIG_IGN 1, or an address) and its SA_* flags. */
+CT_EXPORT int ct_signal_disposition(int sig, uint64_t *handler, uint64_t *flags)
+{
+    struct sigaction old;
+    if (sigaction(sig, NULL, &old) < 0)
+        return -errno;
+    *handler = (uint64_t)(uintptr_t)old.sa_handler;
+    *flags = (uint64_t)(unsigned)old.sa_flags;
+    return 0;
+}
+
 /* The plan layout as "name=value" lines, so the C# encoder can be checked against this header. */
 CT_EXPORT int ct_plan_layout(char *buf, int len)
 {
@@ -1195,6 +1165,14 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"report.error", CT_REPORT_ERROR},
         {"report.pid", CT_REPORT_PID},
         {"report.ready", CT_REPORT_READY},
+        {"report.status", CT_REPORT_STATUS},
+        {"slot.sync", CT_SLOT_SYNC},
+        {"slot.init", CT_SLOT_INIT},
+        {"slot.status", CT_SLOT_STATUS},
+        {"slot.first_import", CT_SLOT_FIRST_IMPORT},
+        {"f.via_init", CT_F_VIA_INIT},
+        {"f.keep", CT_F_KEEP},
+        {"f.init_status", CT_F_INIT_STATUS},
         {"op.MOUNT", CT_OP_MOUNT},
         {"op.BIND", CT_OP_BIND},
         {"op.MKDIR", CT_OP_MKDIR},
@@ -1226,7 +1204,6 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.SECCOMP", CT_OP_SECCOMP},
         {"op.CAPSET", CT_OP_CAPSET},
         {"op.LOOPBACK_UP", CT_OP_LOOPBACK_UP},
-        {"op.INIT", CT_OP_INIT},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
         int w = snprintf(buf + n, n < len ? (size_t)(len - n) : 0, L(items[i].name, items[i].value));

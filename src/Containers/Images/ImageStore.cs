@@ -23,7 +23,7 @@ namespace Containers.Images;
 /// await store.ExportAsync("busybox:1.36", "out.tar", ImageArchiveFormat.DockerArchive, ct);
 /// </code>
 /// </example>
-public sealed class ImageStore : IAsyncDisposable
+public sealed partial class ImageStore : IAsyncDisposable
 {
     private const int MinimumPrefixLength = 4;
 

@@ -8,7 +8,8 @@ namespace Containers.Linux;
 /// failures, and the sync pipe that releases WAIT_FD ops. Waiting and signalling go through the pidfd, so there is
 /// no pid-reuse race. The child is cloned with exit signal 0, so until it execs only <c>__WALL</c> waits see it;
 /// execve resets the exit signal to SIGCHLD, after which a host that reaps every child (the .NET runtime as pid 1)
-/// can take its status. Disposing kills and reaps it.
+/// can take its status. A plan whose containers-init keeps the program (<see cref="InitRole.Keeper"/>) reports the
+/// status over a pipe of its own instead, which no reaping can take. Disposing kills and reaps it.
 /// </summary>
 /// <example>
 /// <code>
@@ -27,6 +28,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly Plan _plan;
     private readonly SafeFileHandle _errorPipe;
     private readonly ulong _launchHandle;
+    private readonly SafeFileHandle? _statusPipe;
     private readonly TaskCompletionSource _pidResolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
@@ -36,9 +38,11 @@ internal sealed class ChildProcess : IAsyncDisposable
     private Task<ChildExitStatus>? _exit;
     private bool _disposed;
 
-    private ChildProcess(Plan plan, int pid, SafeFileHandle pidfd, SafeFileHandle errorPipe, ulong launchHandle, SafeFileHandle? sync)
+    private ChildProcess(Plan plan, int pid, SafeFileHandle pidfd, SafeFileHandle errorPipe, ulong launchHandle, SafeFileHandle? sync,
+        SafeFileHandle? statusPipe)
     {
         _plan = plan;
+        _statusPipe = statusPipe;
         Pid = pid;
         _pidfd = pidfd;
         _errorPipe = errorPipe;
@@ -91,25 +95,29 @@ internal sealed class ChildProcess : IAsyncDisposable
             throw new ArgumentException($"the plan imports {plan.ImportedFdCount} fds but {fds.Count} were given", nameof(fds));
         }
 
-        SafeFileHandle? syncRead = null, syncWrite = null;
-        if (plan.UsesSync)
-        {
-            (syncRead, syncWrite) = LibC.Pipe();
-        }
-
-        var handles = new List<SafeFileHandle>(fds.Count + 1);
-        var table = new int[fds.Count + 1];
+        SafeFileHandle? syncRead = null, syncWrite = null, statusRead = null, statusWrite = null;
+        var handles = new List<SafeFileHandle>(fds.Count + PlanLayout.SlotFirstImport);
+        var table = new int[fds.Count + PlanLayout.SlotFirstImport];
         try
         {
-            table[0] = -1;
-            if (syncRead is not null)
+            if (plan.UsesSync)
             {
-                table[0] = AddRef(syncRead, handles);
+                (syncRead, syncWrite) = LibC.Pipe();
             }
 
+            if (plan.KeepsProgram)
+            {
+                // Non-blocking: the status is read once the keeper is gone, and a keeper killed before it could
+                // write one leaves the pipe empty.
+                (statusRead, statusWrite) = LibC.Pipe(LibC.O_NONBLOCK);
+            }
+
+            table[PlanLayout.SlotSync] = syncRead is null ? -1 : AddRef(syncRead, handles);
+            table[PlanLayout.SlotInit] = plan.UsesInitBinary ? AddRef(InitBinary.Fd, handles) : -1;
+            table[PlanLayout.SlotStatus] = statusWrite is null ? -1 : AddRef(statusWrite, handles);
             for (var i = 0; i < fds.Count; i++)
             {
-                table[i + 1] = AddRef(fds[i], handles);
+                table[PlanLayout.SlotFirstImport + i] = AddRef(fds[i], handles);
             }
 
             var (rc, result) = LaunchThread.Run(() =>
@@ -125,7 +133,6 @@ internal sealed class ChildProcess : IAsyncDisposable
 
             if (rc < 0)
             {
-                syncWrite?.Dispose();
                 if (result.FailedOp >= 0)
                 {
                     throw new ContainersException($"the shim rejected op {result.FailedOp} ('{plan.Stages[result.FailedOp]}') of the plan as malformed");
@@ -140,7 +147,13 @@ internal sealed class ChildProcess : IAsyncDisposable
             }
 
             return new ChildProcess(plan, result.Pid, new SafeFileHandle(result.PidFd, ownsHandle: true),
-                new SafeFileHandle(result.ErrorFd, ownsHandle: true), result.Handle, syncWrite);
+                new SafeFileHandle(result.ErrorFd, ownsHandle: true), result.Handle, syncWrite, statusRead);
+        }
+        catch
+        {
+            syncWrite?.Dispose();
+            statusRead?.Dispose();
+            throw;
         }
         finally
         {
@@ -150,6 +163,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             }
 
             syncRead?.Dispose();
+            statusWrite?.Dispose();
         }
     }
 
@@ -184,6 +198,21 @@ internal sealed class ChildProcess : IAsyncDisposable
         finally
         {
             sync.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Continue"/>, unless the sync pipe is gone: released by a dispose under way, or closed by a child
+    /// that died (its report or exit says why).
+    /// </summary>
+    private void ContinueIfOpen()
+    {
+        try
+        {
+            Continue();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or ContainersException)
+        {
         }
     }
 
@@ -291,14 +320,20 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    private static ChildExitStatus Reap(SafeFileHandle pidfd)
+    private static ChildExitStatus Reap(SafeFileHandle pidfd) =>
+        TryReap(pidfd) ?? throw new ContainersException(
+            "the child's exit status was collected by another wait in this process (a host that reaps every child, such as " +
+            "a .NET host started with SIGCHLD ignored): create the container with an init (ContainerCreateOptions.Init), whose status reaches the runtime over a pipe");
+
+    /// <summary>Reaps through the pidfd; null when another wait in this process took the status first.</summary>
+    private static ChildExitStatus? TryReap(SafeFileHandle pidfd)
     {
         var r = Shim.WaitIdPidFd((int)pidfd.DangerousGetHandle(), 0, out _, out var code, out var status);
         if (r == -Errno.ECHILD)
         {
             // execve resets the exit signal to SIGCHLD, so a wait(-1) elsewhere in this process (the .NET runtime
             // does one when it runs as pid 1) can reap the child first and take its status.
-            throw new ContainersException("the child's exit status was collected by another wait in this process (a .NET host running as pid 1 reaps every child): run the host under an init such as tini or docker --init");
+            return null;
         }
 
         if (r < 0)
@@ -309,11 +344,45 @@ internal sealed class ChildProcess : IAsyncDisposable
         return code == CLD_EXITED ? new ChildExitStatus(status, null, false) : new ChildExitStatus(null, status, code == CLD_DUMPED);
     }
 
+    /// <summary>The STATUS record containers-init wrote before it exited, or null when it wrote none.</summary>
+    private static ChildExitStatus? ReadStatus(SafeFileHandle statusPipe)
+    {
+        var buffer = new byte[PlanLayout.ReportSize];
+        nint n;
+        do
+        {
+            n = Read(statusPipe, buffer);
+        }
+        while (n < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+
+        if (n != PlanLayout.ReportSize || BitConverter.ToInt32(buffer, 0) != PlanLayout.ReportStatus)
+        {
+            return null;
+        }
+
+        var status = BitConverter.ToInt32(buffer, 8);
+        var signal = status & 0x7f;
+        return signal == 0 ? new ChildExitStatus((status >> 8) & 0xff, null, false) : new ChildExitStatus(null, signal, (status & 0x80) != 0);
+    }
+
     private async Task<ChildExitStatus> WaitForExitAsync()
     {
         await _pidResolved.Task.ConfigureAwait(false);
         await FdPoller.WaitReadableAsync(_pidfd, CancellationToken.None).ConfigureAwait(false);
-        return Reap(_pidfd);
+        if (_statusPipe is null)
+        {
+            return Reap(_pidfd);
+        }
+
+        // The keeper writes the status before it exits, so once the pidfd is readable the record is in the pipe.
+        // Its own exit is reaped too where nothing took it first, but only the record tells how the program ended.
+        var reaped = TryReap(_pidfd);
+        var reported = ReadStatus(_statusPipe);
+        _statusPipe.Dispose();
+
+        // containers-init keeps every signal blocked and reports before it exits: without a record it was killed by
+        // the one signal it cannot block (or failed to start the program, which the error pipe reports).
+        return reported ?? reaped ?? new ChildExitStatus(null, SIGKILL, false);
     }
 
     private async Task<ContainerStartException?> ReadReportsAsync()
@@ -378,12 +447,16 @@ internal sealed class ChildProcess : IAsyncDisposable
 
         if (kind == PlanLayout.ReportPid)
         {
-            // The new process is our child (CLONE_PARENT) and not reaped, so its pid cannot be reused yet.
+            // The new process is our child (CLONE_PARENT), waiting for the byte below, so its pid cannot be reused yet.
             var fd = Shim.PidFdOpen(value);
             if (fd < 0)
             {
                 return StartFailure.Create(_plan, PlanOpCode.Fork, _plan.Stages[op], -fd);
             }
+
+            // The new process waits for this byte before it goes on: until then it cannot end and be reaped by a
+            // wait elsewhere in this process, so the pid opened above was still its own.
+            ContinueIfOpen();
 
             var first = _pidfd;
             await FdPoller.WaitReadableAsync(first, CancellationToken.None).ConfigureAwait(false);

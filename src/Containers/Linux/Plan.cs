@@ -8,7 +8,7 @@ namespace Containers.Linux;
 internal sealed class Plan
 {
     internal Plan(byte[] bytes, string[] stages, PlanOpCode[] codes, int importedFdCount, bool usesSync,
-        CloneFlags cloneFlags, bool hasFork, string? program)
+        CloneFlags cloneFlags, bool hasFork, string? program, bool usesInitBinary, bool keepsProgram)
     {
         Bytes = bytes;
         Stages = stages;
@@ -18,6 +18,8 @@ internal sealed class Plan
         CloneFlags = cloneFlags;
         HasFork = hasFork;
         Program = program;
+        UsesInitBinary = usesInitBinary;
+        KeepsProgram = keepsProgram;
     }
 
     /// <summary>The wire bytes.</summary>
@@ -43,4 +45,10 @@ internal sealed class Plan
 
     /// <summary>The program of the EXEC op, if any (for messages).</summary>
     public string? Program { get; }
+
+    /// <summary>Whether an EXEC goes through containers-init (the launch supplies its memfd).</summary>
+    public bool UsesInitBinary { get; }
+
+    /// <summary>Whether containers-init stays as the program's keeper (the launch creates the status pipe).</summary>
+    public bool KeepsProgram { get; }
 }

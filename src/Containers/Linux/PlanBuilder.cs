@@ -35,6 +35,8 @@ internal sealed class PlanBuilder
     private int _importedFds;
     private bool _usesSync;
     private bool _hasFork;
+    private bool _usesInitBinary;
+    private bool _keepsProgram;
     private string? _program;
 
     /// <summary>Starts a plan whose child is cloned into the given new namespaces.</summary>
@@ -65,7 +67,7 @@ internal sealed class PlanBuilder
     }
 
     /// <summary>Declares an fd the launch supplies; returns its slot for use in ops.</summary>
-    public PlanFd ImportFd() => new(++_importedFds);
+    public PlanFd ImportFd() => new(PlanLayout.SlotFirstImport + _importedFds++);
 
     /// <summary>Starts the child in the cgroup whose directory fd is in <paramref name="cgroupDir"/> (cgroup v2).</summary>
     public PlanBuilder IntoCgroup(PlanFd cgroupDir)
@@ -194,16 +196,19 @@ internal sealed class PlanBuilder
 
     /// <summary>
     /// Clones again with <c>CLONE_PARENT</c>: the new process (a child of the launcher) runs the remaining ops,
-    /// the current one exits. Needed after joining a pid namespace, which only applies to new children.
+    /// the current one exits. Needed after joining a pid namespace, which only applies to new children. The new
+    /// process waits on the sync pipe until <see cref="ChildProcess"/> holds its pidfd.
     /// </summary>
     public PlanBuilder Fork(string? stage = null)
     {
         _hasFork = true;
+        _usesSync = true;
         return Add(PlanOpCode.Fork, stage ?? "clone into the pid namespace", 0, [], [0]);
     }
 
     /// <summary>
-    /// execve. A <paramref name="file"/> without '/' is searched in <paramref name="searchPath"/> (default
+    /// execve of the program by the process that ran the plan (its <c>/proc/self/exe</c> is the host's binary until
+    /// then). A <paramref name="file"/> without '/' is searched in <paramref name="searchPath"/> (default
     /// /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin), inside the current root.
     /// </summary>
     public PlanBuilder Exec(string file, IReadOnlyList<string> argv, IReadOnlyList<string> env, string? searchPath = null,
@@ -211,6 +216,45 @@ internal sealed class PlanBuilder
     {
         _program ??= file;
         return Add(PlanOpCode.Exec, stage ?? $"exec {file}", 0, [Str(file), StrList(argv), StrList(env), Str(searchPath)], []);
+    }
+
+    /// <summary>
+    /// Execs containers-init (plan.h), which execs the program (searched as <see cref="Exec"/> does): no process
+    /// that execs into the container has the host's binary as <c>/proc/self/exe</c>. With
+    /// <paramref name="role"/> other than <see cref="InitRole.ExecOnly"/> it stays as the program's parent: reaps
+    /// every child, sends each signal of <paramref name="forwardSignals"/> on to the program, and reports its
+    /// status over a pipe that <see cref="ChildProcess.WaitAsync"/> reads, so a host that reaps every child cannot
+    /// take it. <paramref name="foreground"/> (not with <see cref="InitRole.ExecOnly"/>) puts the program in its own
+    /// process group and makes that the foreground of the terminal on fd 0.
+    /// </summary>
+    public PlanBuilder ExecThroughInit(string file, IReadOnlyList<string> argv, IReadOnlyList<string> env, string? searchPath,
+        InitRole role, IEnumerable<int>? forwardSignals = null, bool foreground = false, string? stage = null)
+    {
+        var mask = 0UL;
+        foreach (var signal in forwardSignals ?? [])
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(signal, 1, nameof(forwardSignals));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64, nameof(forwardSignals));
+            mask |= 1UL << (signal - 1);
+        }
+
+        var flags = PlanOpFlags.ViaInit;
+        if (role == InitRole.ExecOnly)
+        {
+            if (mask != 0 || foreground)
+            {
+                throw new ArgumentException("only a containers-init that stays can forward signals or set the terminal's foreground", nameof(role));
+            }
+        }
+        else
+        {
+            flags |= PlanOpFlags.Keep | (role == InitRole.Init ? PlanOpFlags.InitStatus : 0) | (foreground ? PlanOpFlags.Foreground : 0);
+            _keepsProgram = true;
+        }
+
+        _usesInitBinary = true;
+        _program ??= file;
+        return Add(PlanOpCode.Exec, stage ?? $"exec {file}", flags, [Str(file), StrList(argv), StrList(env), Str(searchPath)], [mask]);
     }
 
     /// <summary>Sets the root that later "in root" paths resolve beneath (a host path, normally the rootfs mount).</summary>
@@ -239,26 +283,6 @@ internal sealed class PlanBuilder
 
     /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
     public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);
-
-    /// <summary>
-    /// Forks an init (plan.h, "Init"): the new child runs the remaining ops, the original reaps every child and
-    /// sends each signal in <paramref name="forwardSignals"/> on to it, then exits with its exit code (128 + signal
-    /// for a signal death). <paramref name="foreground"/> puts the child in its own process group and makes that the
-    /// foreground of the terminal on fd 0. The init needs its own memory, so this makes the plan fork-like.
-    /// </summary>
-    public PlanBuilder Init(IEnumerable<int> forwardSignals, bool foreground, string? stage = null)
-    {
-        var mask = 0UL;
-        foreach (var signal in forwardSignals)
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(signal, 1, nameof(forwardSignals));
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(signal, 64, nameof(forwardSignals));
-            mask |= 1UL << (signal - 1);
-        }
-
-        ForkLike();
-        return Add(PlanOpCode.Init, stage ?? "fork the init", foreground ? PlanOpFlags.Foreground : 0, [], [mask]);
-    }
 
     /// <summary>Encodes the plan.</summary>
     public Plan Build()
@@ -317,7 +341,7 @@ internal sealed class PlanBuilder
             }
         }
 
-        return new Plan(bytes, stages, codes, _importedFds, _usesSync, _cloneFlags, _hasFork, _program);
+        return new Plan(bytes, stages, codes, _importedFds, _usesSync, _cloneFlags, _hasFork, _program, _usesInitBinary, _keepsProgram);
     }
 
     private static PlanOpFlags Optional(bool optional) => optional ? PlanOpFlags.Optional : PlanOpFlags.None;

@@ -7,7 +7,7 @@ namespace Containers.Linux;
 internal static class PlanLayout
 {
     public const uint Magic = 0x4e4c5043;
-    public const uint Version = 1;
+    public const uint Version = 2;
 
     public const int HeaderSize = 40;
     public const int HeaderMagic = 0;
@@ -31,6 +31,12 @@ internal static class PlanLayout
     public const int ReportError = 1;
     public const int ReportPid = 2;
     public const int ReportReady = 3;
+    public const int ReportStatus = 4;
+
+    public const int SlotSync = 0;
+    public const int SlotInit = 1;
+    public const int SlotStatus = 2;
+    public const int SlotFirstImport = 3;
 
     public const int LaunchResultSize = 24;
     public const int LaunchResultHandle = 16;

@@ -36,7 +36,4 @@ internal enum PlanOpCode : uint
 
     /// <summary>CT_OP_LOOPBACK_UP: sets IFF_UP on <c>lo</c> of the current network namespace.</summary>
     LoopbackUp = 31,
-
-    /// <summary>CT_OP_INIT: forks; the new child runs the remaining ops, the original stays as the init that reaps and forwards signals.</summary>
-    Init = 32,
 }

@@ -21,9 +21,18 @@ internal enum PlanOpFlags : uint
     /// <summary>MKDIR, MKNOD, SYMLINK: an existing entry is not an error.</summary>
     ExistOk = 0x10,
 
-    /// <summary>INIT: the program gets its own process group, made the terminal's foreground.</summary>
+    /// <summary>EXEC with <see cref="Keep"/>: the program gets its own process group, made the terminal's foreground.</summary>
     Foreground = 0x20,
 
     /// <summary>WAIT_FD: report READY on the error pipe before blocking.</summary>
     Announce = 0x40,
+
+    /// <summary>EXEC: exec containers-init (slot <see cref="PlanFd.Init"/>), which execs the program.</summary>
+    ViaInit = 0x80,
+
+    /// <summary>EXEC with <see cref="ViaInit"/>: containers-init stays, forks the program and reports its status.</summary>
+    Keep = 0x100,
+
+    /// <summary>EXEC with <see cref="Keep"/>: report and exit as an init does (exit code, or 128 + signal).</summary>
+    InitStatus = 0x200,
 }

@@ -45,6 +45,12 @@ internal static unsafe partial class Shim
     [LibraryImport(Library, EntryPoint = "ct_epoll_wait")]
     public static partial int EpollWait(int epfd, ulong* data, int max, int timeout);
 
+    [LibraryImport(Library, EntryPoint = "ct_init_binary")]
+    public static partial int InitBinary();
+
+    [LibraryImport(Library, EntryPoint = "ct_signal_disposition")]
+    public static partial int SignalDisposition(int signal, out ulong handler, out ulong flags);
+
     [LibraryImport(Library, EntryPoint = "ct_plan_layout")]
     public static partial int PlanLayout(byte* buffer, int length);
 

@@ -29,6 +29,8 @@ public sealed record ContainerCreateOptions
     /// The container ends when the user's process does: its exit code is that process's, or 128 plus the signal
     /// that killed it (<see cref="ContainerExit.Signal"/> is then null, as the init itself exited normally).
     /// With a terminal the user's process leads the terminal's foreground process group.
+    /// Without an init the user's process is pid 1, except in a host that reaps every child (pid 1 of its own pid
+    /// namespace, or SIGCHLD ignored): there the same init keeps it (as pid 2) and reports its own exit status.
     /// </remarks>
     public bool Init { get; init; }
 }

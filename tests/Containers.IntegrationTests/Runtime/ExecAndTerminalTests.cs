@@ -15,9 +15,11 @@ public sealed class ExecAndTerminalTests
             TestContext.Current.CancellationToken);
         await container.StartAsync(TestContext.Current.CancellationToken);
 
+        // The last line finds the container's program among the processes: pid 1, or pid 2 behind containers-init
+        // when this host reaps every child (Pid1HostTests).
         var probe = new ProcessSpec
         {
-            Args = ["/bin/sh", "-c", "while [ ! -e /dev/shm/mark ]; do sleep 0.05; done; hostname; cat /dev/shm/mark; cat /proc/1/cmdline | tr '\\0' ' '"],
+            Args = ["/bin/sh", "-c", "while [ ! -e /dev/shm/mark ]; do sleep 0.05; done; hostname; cat /dev/shm/mark; for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done | grep '^/bin/sh -c echo inside'"],
             Env = ["PATH=" + ContainerSpec.DefaultPath],
         };
         await using var exec = await container.ExecAsync(probe, ContainerStdio.Pipes, TestContext.Current.CancellationToken);

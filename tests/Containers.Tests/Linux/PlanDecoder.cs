@@ -90,11 +90,11 @@ internal static class PlanDecoder
         PlanOpCode.OpenPty => [Str(plan, s[0]), $"slot{n[0]}"],
         PlanOpCode.WaitFd => [$"slot{n[0]}"],
         PlanOpCode.SetNs => [$"slot{n[0]}", DecodedOp.FlagText((CloneFlags)n[1])],
+        PlanOpCode.Exec when n[0] != 0 => [Str(plan, s[0]), $"[{string.Join(',', StrList(plan, s[1]))}]", $"[{string.Join(',', StrList(plan, s[2]))}]", Str(plan, s[3]), Hex(n[0])],
         PlanOpCode.Exec => [Str(plan, s[0]), $"[{string.Join(',', StrList(plan, s[1]))}]", $"[{string.Join(',', StrList(plan, s[2]))}]", Str(plan, s[3])],
         PlanOpCode.MountSetAttr => [Str(plan, s[0]), DecodedOp.FlagText((MountAttributes)n[0]), DecodedOp.FlagText((MountAttributes)n[1])],
         PlanOpCode.Seccomp => [$"{n[0]} instructions", Num(n[1])],
         PlanOpCode.CapSet => [Hex(n[0]), Hex(n[1]), Hex(n[2])],
-        PlanOpCode.Init => [Hex(n[0])],
         _ => [],
     };
 

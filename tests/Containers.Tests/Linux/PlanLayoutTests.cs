@@ -34,6 +34,11 @@ public sealed class PlanLayoutTests
             ["report.error"] = PlanLayout.ReportError,
             ["report.pid"] = PlanLayout.ReportPid,
             ["report.ready"] = PlanLayout.ReportReady,
+            ["report.status"] = PlanLayout.ReportStatus,
+            ["slot.sync"] = (ulong)PlanFd.Sync.Slot,
+            ["slot.init"] = (ulong)PlanFd.Init.Slot,
+            ["slot.status"] = (ulong)PlanFd.Status.Slot,
+            ["slot.first_import"] = PlanLayout.SlotFirstImport,
             ["result.size"] = PlanLayout.LaunchResultSize,
             ["result.handle"] = PlanLayout.LaunchResultHandle,
             ["flag.fork_like"] = (ulong)PlanFlags.ForkLike,
@@ -45,6 +50,9 @@ public sealed class PlanLayoutTests
             ["f.exist_ok"] = (ulong)PlanOpFlags.ExistOk,
             ["f.foreground"] = (ulong)PlanOpFlags.Foreground,
             ["f.announce"] = (ulong)PlanOpFlags.Announce,
+            ["f.via_init"] = (ulong)PlanOpFlags.ViaInit,
+            ["f.keep"] = (ulong)PlanOpFlags.Keep,
+            ["f.init_status"] = (ulong)PlanOpFlags.InitStatus,
         };
 
         foreach (var (name, value) in expected)
@@ -73,7 +81,7 @@ public sealed class PlanLayoutTests
             [PlanOpCode.OpenPty] = "OPEN_PTY", [PlanOpCode.WaitFd] = "WAIT_FD", [PlanOpCode.ChangeDirectory] = "CHDIR",
             [PlanOpCode.SetNs] = "SETNS", [PlanOpCode.Exec] = "EXEC", [PlanOpCode.Root] = "ROOT", [PlanOpCode.Fork] = "FORK",
             [PlanOpCode.MountSetAttr] = "MOUNT_SETATTR", [PlanOpCode.Seccomp] = "SECCOMP", [PlanOpCode.CapSet] = "CAPSET",
-            [PlanOpCode.LoopbackUp] = "LOOPBACK_UP", [PlanOpCode.Init] = "INIT",
+            [PlanOpCode.LoopbackUp] = "LOOPBACK_UP",
         };
 
         Assert.Equal(Enum.GetValues<PlanOpCode>().Length, names.Count);
@@ -109,6 +117,34 @@ public sealed class PlanLayoutTests
         Assert.Equal(3u, BinaryPrimitives.ReadUInt32LittleEndian(bytes[argv..]));
         Assert.Equal("-c", ReadString(bytes, BinaryPrimitives.ReadUInt32LittleEndian(bytes[(argv + 8)..])));
         Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(exec[(PlanLayout.OpStrings + 12)..])); // no PATH given
+    }
+
+    [Fact]
+    public void The_first_imported_fd_takes_the_slot_after_the_launchers_own()
+    {
+        var builder = new PlanBuilder();
+        Assert.Equal(PlanLayout.SlotFirstImport, builder.ImportFd().Slot);
+        Assert.Equal(PlanLayout.SlotFirstImport + 1, builder.ImportFd().Slot);
+    }
+
+    [Fact]
+    public void An_exec_through_containers_init_carries_its_role_and_the_signals_to_forward()
+    {
+        var keeper = new PlanBuilder()
+            .ExecThroughInit("sh", ["sh"], [], null, InitRole.Init, [15, 2], foreground: true)
+            .Build();
+        var exec = keeper.Bytes.Span.Slice(PlanLayout.HeaderSize, PlanLayout.OpSize);
+
+        Assert.True(keeper.UsesInitBinary);
+        Assert.True(keeper.KeepsProgram);
+        Assert.Equal((uint)(PlanOpFlags.ViaInit | PlanOpFlags.Keep | PlanOpFlags.InitStatus | PlanOpFlags.Foreground),
+            BinaryPrimitives.ReadUInt32LittleEndian(exec[PlanLayout.OpFlags..]));
+        Assert.Equal((1UL << 14) | (1UL << 1), BinaryPrimitives.ReadUInt64LittleEndian(exec[PlanLayout.OpNumbers..]));
+
+        var inPlace = new PlanBuilder().ExecThroughInit("sh", ["sh"], [], null, InitRole.ExecOnly).Build();
+        Assert.True(inPlace.UsesInitBinary);
+        Assert.False(inPlace.KeepsProgram);
+        Assert.Throws<ArgumentException>(() => new PlanBuilder().ExecThroughInit("sh", ["sh"], [], null, InitRole.ExecOnly, [15]));
     }
 
     [Fact]

@@ -1,14 +1,18 @@
+using Containers.Linux;
+
 namespace Containers.Runtime.Plan;
 
 /// <summary>
 /// The last step: looks the program up in the container's files (so a missing or non-executable program is a
 /// typed error before anything starts), leaves only fds 0-2 open across exec, waits for the start (a container's
-/// first process), forks the init when one is asked for, and execs. The one place a plan's process is started.
+/// first process), and execs the program through containers-init, which stays as its init when one is asked for,
+/// and as its keeper when this host would take the program's exit status (<see cref="IHostView.ReapsEveryChild"/>).
+/// The one place a plan's process is started.
 /// </summary>
 internal static class ExecStep
 {
     /// <summary>
-    /// What the init passes on to the program: every signal but those it cannot receive (SIGKILL, SIGSTOP), the one
+    /// What an init or keeper passes on to the program: every signal but those it cannot receive (SIGKILL, SIGSTOP), the one
     /// it acts on itself (SIGCHLD) and those only its own terminal I/O would raise (SIGTTIN, SIGTTOU).
     /// </summary>
     private static readonly int[] InitForwardedSignals =
@@ -25,13 +29,10 @@ internal static class ExecStep
             plan.WaitForParent("wait for start", announce: true);
         }
 
-        if (context.Settings.Init)
-        {
-            // Last before exec: the init stays in the state every earlier op set up (root, ids, rlimits), and
-            // nothing the program asks for (a seccomp filter, say) should apply to the init's few system calls.
-            plan.Init(InitForwardedSignals, foreground: context.Terminal, stage: "fork the init");
-        }
-
-        plan.Exec(executable, process.Args, process.Env, ExecutableLookup.EnvPath(process));
+        // Last: an init stays in the state every earlier op set up (root, ids, rlimits).
+        var role = context.Settings.Init ? InitRole.Init : context.Host.ReapsEveryChild ? InitRole.Keeper : InitRole.ExecOnly;
+        var stays = role != InitRole.ExecOnly;
+        plan.ExecThroughInit(executable, process.Args, process.Env, ExecutableLookup.EnvPath(process), role,
+            stays ? InitForwardedSignals : null, foreground: stays && context.Terminal);
     }
 }

@@ -28,6 +28,9 @@ internal sealed class HostView : IHostView
 
     public SubordinateIds? SubordinateIds => _subordinateIds.Value;
 
+    /// <summary>Read on every compile: the SIGCHLD disposition can change while the process runs.</summary>
+    public bool ReapsEveryChild => HostReaping.ReapsEveryChild();
+
     public HostFile? Inspect(string path)
     {
         if (OperatingSystem.IsWindows())

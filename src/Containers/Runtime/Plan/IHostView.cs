@@ -22,6 +22,12 @@ internal interface IHostView
     /// </summary>
     SubordinateIds? SubordinateIds { get; }
 
+    /// <summary>
+    /// Whether this process takes the exit status of children it did not wait for (pid 1 of its pid namespace, or
+    /// SIGCHLD ignored; see <see cref="Linux.HostReaping"/>): then containers-init keeps every program.
+    /// </summary>
+    bool ReapsEveryChild { get; }
+
     /// <summary>What is at the host path <paramref name="path"/>, without following a symbolic link at its end (lstat), or null when nothing is (or it cannot be looked at).</summary>
     HostFile? Inspect(string path);
 }

@@ -53,7 +53,7 @@ public sealed class ContainerPlanTests
 
         Assert.Equal("/usr/bin/not-here", error.Executable);
         Assert.StartsWith("Exec /usr/bin/true ", plan.Lines[^1], StringComparison.Ordinal);
-        Assert.Equal(["SetNs slot1 NewNs|NewUts|NewIpc|NewPid|NewNet", "Fork"], plan.Lines.Take(2));
+        Assert.Equal(["SetNs slot3 NewNs|NewUts|NewIpc|NewPid|NewNet", "Fork"], plan.Lines.Take(2));
     }
 
     [Fact]
@@ -63,6 +63,6 @@ public sealed class ContainerPlanTests
 
         var plan = PlanDecoder.Decode(ContainerPlan.CompileExec(spec, spec.Process! with { Args = ["tool"] }, ContainerStdio.Pipes, 99, Host()).Plan);
 
-        Assert.Equal($"Exec tool [tool] [PATH={ContainerSpec.DefaultPath}] {ContainerSpec.DefaultPath}", plan.Lines[^1]);
+        Assert.Equal($"Exec tool [tool] [PATH={ContainerSpec.DefaultPath}] {ContainerSpec.DefaultPath} [ViaInit]", plan.Lines[^1]);
     }
 }

@@ -23,11 +23,11 @@ public sealed class ExecStepTests
         .WithFile("/srv/rootfs/work/script.sh", (UnixFileMode)0x1a4).WithDirectory("/srv/rootfs/usr/lib");
 
     [Fact]
-    public void A_first_process_closes_other_fds_waits_for_start_and_execs_the_program_found_in_PATH()
+    public void A_first_process_closes_other_fds_waits_for_start_and_execs_the_program_found_in_PATH_through_containers_init()
     {
         var plan = StepRunner.Run(Context(ContainerSpec.For("true"), Rootfs()), ExecStep.Apply);
 
-        Assert.Equal(["CloseRange []", "WaitFd slot0 [Announce]", $"Exec /usr/bin/true [true] {DefaultEnv}"], plan.Lines);
+        Assert.Equal(["CloseRange []", "WaitFd slot0 [Announce]", $"Exec /usr/bin/true [true] {DefaultEnv} [ViaInit]"], plan.Lines);
     }
 
     [Fact]
@@ -35,15 +35,25 @@ public sealed class ExecStepTests
     {
         var plan = StepRunner.Run(Context(ContainerSpec.For("/bin/true"), Rootfs(), waitsForStart: false), ExecStep.Apply);
 
-        Assert.Equal(["CloseRange []", $"Exec /bin/true [/bin/true] {DefaultEnv}"], plan.Lines);
+        Assert.Equal(["CloseRange []", $"Exec /bin/true [/bin/true] {DefaultEnv} [ViaInit]"], plan.Lines);
     }
 
     [Fact]
-    public void An_init_is_forked_right_before_exec_and_forwards_all_but_the_signals_it_cannot_or_must_not()
+    public void An_init_stays_reports_as_an_init_and_forwards_all_but_the_signals_it_cannot_or_must_not()
     {
         var plan = StepRunner.Run(Context(ContainerSpec.For("/bin/true"), Rootfs(), init: true), ExecStep.Apply);
 
-        Assert.Equal(["CloseRange []", "WaitFd slot0 [Announce]", "Init 0xffffffffffcafeff", $"Exec /bin/true [/bin/true] {DefaultEnv}"], plan.Lines);
+        Assert.Equal(["CloseRange []", "WaitFd slot0 [Announce]", $"Exec /bin/true [/bin/true] {DefaultEnv} 0xffffffffffcafeff [ViaInit|Keep|InitStatus]"], plan.Lines);
+    }
+
+    [Fact]
+    public void On_a_host_that_reaps_every_child_containers_init_keeps_the_program_and_reports_its_own_status()
+    {
+        var reaping = new FakeHost { ReapsEveryChild = true }
+            .WithFile("/srv/rootfs/usr/bin/true").WithLink("/srv/rootfs/bin", "/usr/bin");
+        var plan = StepRunner.Run(Context(ContainerSpec.For("/bin/true").WithTerminal(), reaping), ExecStep.Apply);
+
+        Assert.Equal($"Exec /bin/true [/bin/true] {DefaultEnv} 0xffffffffffcafeff [Foreground|ViaInit|Keep]", plan.Lines[^1]);
     }
 
     [Fact]

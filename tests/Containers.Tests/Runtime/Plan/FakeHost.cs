@@ -15,6 +15,8 @@ internal sealed class FakeHost : IHostView
 
     public SubordinateIds? SubordinateIds { get; init; }
 
+    public bool ReapsEveryChild { get; init; }
+
     /// <summary>A Debian host with merged /usr: /bin, /sbin, /lib and /lib64 link into /usr; /bin/sh and /usr/bin/true exist.</summary>
     public static FakeHost Debian(uint uid = 0) => new FakeHost { Uid = uid, Gid = uid }
         .WithDirectory("/usr/bin").WithDirectory("/usr/sbin").WithDirectory("/usr/lib").WithDirectory("/usr/lib64")

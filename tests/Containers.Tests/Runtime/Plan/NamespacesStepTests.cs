@@ -76,7 +76,7 @@ public sealed class NamespacesStepTests
 
         Assert.Equal(PlanFlags.ForkLike, plan.Flags);
         Assert.Equal(CloneFlags.NewIpc | CloneFlags.NewUts | CloneFlags.NewNs, plan.CloneFlags);
-        Assert.Equal(["SetNs slot1 NewUser", "SetNs slot2 NewPid", "SetNs slot3 NewNet", "Fork", "Umask 0"], plan.Lines);
+        Assert.Equal(["SetNs slot3 NewUser", "SetNs slot4 NewPid", "SetNs slot5 NewNet", "Fork", "Umask 0"], plan.Lines);
         Assert.Equal(["/proc/7/ns/user", "/proc/7/ns/pid", "/proc/7/ns/net"], context.Fds.Select(f => f.Path));
         Assert.True(context.InUserNamespace);
         Assert.Null(context.Mapping);

@@ -17,9 +17,9 @@ public sealed class ProcessStepTests
         Assert.Equal(
         [
             "SetRlimit 7 64 128",
-            "Dup2 slot1 0",
-            "Dup2 slot2 1",
-            "Dup2 slot3 2",
+            "Dup2 slot3 0",
+            "Dup2 slot4 1",
+            "Dup2 slot5 2",
             "Umask 077",
             "SetGroups [27]",
             "SetResGid 1000 1000 1000",
@@ -48,7 +48,7 @@ public sealed class ProcessStepTests
 
         var plan = StepRunner.Run(context, ProcessStep.Apply);
 
-        Assert.Equal(["OpenPty /dev/ptmx slot1", "SetSid", "SetCtty 0"], plan.Lines.Take(3));
+        Assert.Equal(["OpenPty /dev/ptmx slot3", "SetSid", "SetCtty 0"], plan.Lines.Take(3));
         Assert.Equal([FdKind.TerminalSocket], context.Fds.Select(f => f.Kind));
     }
 
@@ -59,7 +59,7 @@ public sealed class ProcessStepTests
 
         var plan = StepRunner.Run(context, ProcessStep.Apply);
 
-        Assert.Equal(["Dup2 slot1 0", "Dup2 slot1 1", "Dup2 slot1 2"], plan.Lines.Take(3));
+        Assert.Equal(["Dup2 slot3 0", "Dup2 slot3 1", "Dup2 slot3 2"], plan.Lines.Take(3));
         Assert.Equal([FdKind.DevNull], context.Fds.Select(f => f.Kind));
     }
 

@@ -27,4 +27,20 @@ public sealed class RootfsPathTests : IDisposable
         Assert.Null(RootfsPath.Resolve(HostView.Current, _root, "/escape"));
         Assert.Null(RootfsPath.Resolve(HostView.Current, _root, "/../../etc/passwd"));
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void The_host_view_tells_directories_links_and_files_with_their_mode_apart_without_following_the_last_link()
+    {
+        var script = Path.Combine(_root, "script");
+        File.WriteAllText(script, "");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.CreateSymbolicLink(Path.Combine(_root, "link"), "script");
+
+        Assert.Equal(HostFileKind.Directory, HostView.Current.Inspect(_root)?.Kind);
+        Assert.Equal(HostFile.Link("script"), HostView.Current.Inspect(Path.Combine(_root, "link")));
+        Assert.Equal(HostFile.File(UnixFileMode.UserRead | UnixFileMode.UserWrite), HostView.Current.Inspect(script));
+        Assert.False(HostView.Current.Inspect(script)!.IsExecutable);
+        Assert.Null(HostView.Current.Inspect(Path.Combine(_root, "missing")));
+    }
 }

@@ -1,0 +1,75 @@
+using Containers.Distribution;
+using Containers.Images;
+using Containers.IntegrationTests.Images;
+using Containers.IntegrationTests.Support;
+
+namespace Containers.IntegrationTests.Distribution;
+
+/// <summary>A registry behind TLS with a certificate from a test CA made by openssl.</summary>
+public sealed class RegistryTlsTests : IAsyncLifetime
+{
+    private readonly TempDirectory _temp = new();
+    private RegistryServer _registry = null!;
+    private string _caFile = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        Requires.Tool("openssl");
+        string dir = _temp.Path;
+        _caFile = Path.Combine(dir, "ca.pem");
+        await ImageFixtures.RunAsync("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", Path.Combine(dir, "ca.key"), "-out", _caFile, "-days", "2", "-subj", "/CN=containers test CA");
+        await ImageFixtures.RunAsync("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", Path.Combine(dir, "server.key"), "-out", Path.Combine(dir, "server.csr"), "-subj", "/CN=127.0.0.1");
+        await File.WriteAllTextAsync(Path.Combine(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
+        await ImageFixtures.RunAsync("openssl", "x509", "-req", "-in", Path.Combine(dir, "server.csr"), "-CA", _caFile, "-CAkey", Path.Combine(dir, "ca.key"), "-CAcreateserial", "-out", Path.Combine(dir, "server.pem"), "-days", "2", "-extfile", Path.Combine(dir, "ext.cnf"));
+        _registry = await RegistryServer.StartAsync(tls: (Path.Combine(dir, "server.pem"), Path.Combine(dir, "server.key")));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task With_the_CA_file_push_and_pull_go_over_verified_TLS()
+    {
+        string name = $"{_registry.Host}/secure/busybox:1";
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        var imported = Assert.Single(await store.ImportAsync(await ImageFixtures.BusyboxLayoutAsync(), name, null, Ct));
+        using var client = new RegistryClient(new RegistryClientOptions { CaCertificateFile = _caFile });
+
+        await client.PushAsync(store, name, null, null, Ct);
+        await using var other = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("other") }, Ct);
+        var pulled = await client.PullAsync(other, name, null, Ct);
+
+        Assert.Equal(imported.Digest, pulled.Digest);
+        string certDir = _temp.Combine("skopeo-certs");
+        Directory.CreateDirectory(certDir);
+        File.Copy(_caFile, Path.Combine(certDir, "ca.crt"));
+        string inspect = await ImageFixtures.RunAsync("skopeo", "inspect", "--cert-dir", certDir, $"docker://{name}");
+        Assert.Contains(imported.Digest.ToString(), inspect, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Without_the_CA_an_untrusted_certificate_is_refused_and_plain_HTTP_is_not_tried()
+    {
+        using var client = new RegistryClient();
+
+        var error = await Assert.ThrowsAsync<RegistryException>(() => client.ResolveAsync($"{_registry.Host}/secure/busybox:1", null, Ct));
+
+        Assert.Contains("TLS", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CA certificate", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_registry_marked_insecure_is_reached_without_verifying_its_certificate()
+    {
+        using var client = new RegistryClient(new RegistryClientOptions { InsecureRegistries = new HashSet<string> { _registry.Host } });
+
+        var error = await Assert.ThrowsAsync<RegistryNotFoundException>(() => client.ResolveAsync($"{_registry.Host}/secure/none:1", null, Ct));
+
+        Assert.Contains("none", error.Message, StringComparison.Ordinal);
+    }
+}
