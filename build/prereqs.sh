@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on Debian 12 / Ubuntu 22.04+ (as root): a C compiler for the native shim
-# and the real tools the tests make their fixtures with. Usage: build/prereqs.sh [--tests]
+# and the real tools the tests make their fixtures with.
+# Usage: build/prereqs.sh [--tests] [--publish] [--bench]
+#   --publish  what a Native AOT publish of the command line needs (clang, zlib1g-dev; the arm64 cross toolchain)
+#   --tests    the test fixtures' tools, tmux for the terminal tests, and --publish (CI tests the native binary too)
+#   --bench    hyperfine and bubblewrap for benchmarks/cli-startup.sh
 set -euo pipefail
 
 packages=(gcc libc6-dev)
-if [ "${1:-}" = "--tests" ]; then
-  packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux docker-registry apache2-utils openssl)
+publish=(clang zlib1g-dev)
+if [ "$(uname -m)" = x86_64 ]; then
+  publish+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu)
 fi
+for option in "$@"; do
+  case "$option" in
+    --tests) packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux docker-registry apache2-utils openssl
+                        tmux "${publish[@]}") ;;
+    --publish) packages+=("${publish[@]}") ;;
+    --bench) packages+=(hyperfine bubblewrap) ;;
+    *) echo "build/prereqs.sh: unknown option '$option' (use --tests, --publish, --bench)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

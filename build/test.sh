@@ -25,11 +25,12 @@ results=$(mktemp -d /tmp/containers-test-results.XXXXXX)
 chmod 755 "$results"
 status=0
 
-run_pass() { # name, directory, executable, [user]
+run_pass() { # name, directory, executable, [user], [extra runner arguments...]
   local name=$1 dir=$2 exe=$3 user=${4:-}
+  shift $(($# < 4 ? $# : 4))
   echo "== $name"
   if [ -z "$user" ]; then
-    (cd "$dir" && timeout 1500 "./$exe" -noColor -xml "$results/$name.xml") || status=1
+    (cd "$dir" && timeout 1500 "./$exe" -noColor -xml "$results/$name.xml" "$@") || status=1
   else
     (cd "$dir" && timeout 1500 runuser -u "$user" -- env HOME="$results/home" XDG_RUNTIME_DIR="$results/home/run" \
         XDG_DATA_HOME="$results/home/data" "./$exe" -noColor -xml "$results/$name.xml") || status=1
@@ -39,6 +40,22 @@ run_pass() { # name, directory, executable, [user]
 bin=bin/Release/net10.0
 run_pass unit tests/Containers.Tests/$bin Containers.Tests
 run_pass integration-root tests/Containers.IntegrationTests/$bin Containers.IntegrationTests
+# The seeded import fuzzer, cases 0-299 (build/fuzz.sh runs more): one test per case, counted like the others.
+run_pass fuzz tests/Containers.FuzzTests/$bin Containers.FuzzTests
+
+# The command-line tests again, against the Native AOT binary (AOT-only failures are real ones).
+passes=4
+if build/publish.sh linux-x64; then
+  passes=5
+  install -m 755 artifacts/bin/linux-x64/containers "$results/containers"
+  export CONTAINERS_CLI="$results/containers"
+  run_pass integration-cli-native tests/Containers.IntegrationTests/$bin Containers.IntegrationTests "" \
+    -namespace Containers.IntegrationTests.Cli
+  unset CONTAINERS_CLI
+else
+  echo "native publish failed" >&2
+  status=1
+fi
 
 # The rootless pass: an unprivileged user with subordinate id ranges, running a copy of the integration tests.
 user=containers-test
@@ -62,7 +79,7 @@ for f in "$results"/*.xml; do
   e=$(sed -n 's/.* errors="\([0-9]*\)".*/\1/p' <<<"$a"); failed=$((failed + ${e:-0}))
   s=$(sed -n 's/.* skipped="\([0-9]*\)".*/\1/p' <<<"$a"); skipped=$((skipped + ${s:-0}))
 done
-[ "$(ls "$results"/*.xml 2>/dev/null | wc -l)" -eq 3 ] || { echo "a test pass produced no results" >&2; status=1; }
+[ "$(ls "$results"/*.xml 2>/dev/null | wc -l)" -eq "$passes" ] || { echo "a test pass produced no results" >&2; status=1; }
 [ "$failed" -eq 0 ] || status=1
 
 # A skip is a failure unless build/expected-skips declares it: a missing tool must not turn CI quietly green.

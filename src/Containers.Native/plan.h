@@ -144,6 +144,7 @@ struct ct_op {
 #define CT_F_VIA_INIT 0x80u      /* EXEC: exec containers-init (slot CT_SLOT_INIT), which execs the program */
 #define CT_F_KEEP 0x100u         /* EXEC with VIA_INIT: containers-init stays as the program's keeper */
 #define CT_F_INIT_STATUS 0x200u  /* EXEC with KEEP: report and exit as an init does (128 + signal) */
+#define CT_F_MISSING_OK 0x400u   /* MOUNT, BIND: a path that does not exist (ENOENT) needs nothing; other errors fail */
 
 /*
  * containers-init (src/Containers.Native/init/init.c): a static binary without libc that the shim embeds and

@@ -683,6 +683,8 @@ static int ct_child(void *arg)
         }
         if (r == -EEXIST && (l->ops[i].flags & CT_F_EXIST_OK))
             r = 0;
+        if (r == -ENOENT && (l->ops[i].flags & CT_F_MISSING_OK))
+            r = 0;
         if (r < 0 && !(l->ops[i].flags & CT_F_OPTIONAL)) {
             ct_report(l, CT_REPORT_ERROR, (int)i, (int)-r);
             SYS1(SYS_exit_group, 127);
@@ -1162,6 +1164,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"f.exist_ok", CT_F_EXIST_OK},
         {"f.foreground", CT_F_FOREGROUND},
         {"f.announce", CT_F_ANNOUNCE},
+        {"f.missing_ok", CT_F_MISSING_OK},
         {"report.error", CT_REPORT_ERROR},
         {"report.pid", CT_REPORT_PID},
         {"report.ready", CT_REPORT_READY},

@@ -1,33 +1,78 @@
-using System.CommandLine;
+using Containers.Cli.CommandLine;
 using Containers.Runtime;
 using Containers.Spec;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers exec NAME -- COMMAND [ARG]...</c>: runs a command in a running container and exits with its status.</summary>
+/// <summary><c>containers exec [OPTIONS] CONTAINER COMMAND [ARG...]</c>: runs a command in a running container and exits with its status.</summary>
 internal static class ExecCommand
 {
-    public static Command Create()
+    public static CommandSpec Create() => new("exec", "[OPTIONS] CONTAINER COMMAND [ARG...]", "Run a command in a running container")
     {
-        var name = new Argument<string>("name") { Description = "The container" };
-        var command = new Argument<string[]>("command") { Description = "The program and its arguments", Arity = ArgumentArity.OneOrMore };
-        var exec = new Command("exec", "Run a command in a running container") { name, command };
-        exec.SetAction(async (parse, cancellationToken) =>
+        MinArguments = 2,
+        OptionsEndAtFirstArgument = true,
+        Options =
+        [
+            OptionSpec.Value("env", 'e', "list", "Set an environment variable (NAME=VALUE, or NAME to pass the host's value)"),
+            OptionSpec.Flag("interactive", 'i', "Attach stdin"),
+            OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal (not supported for exec yet)"),
+            OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
+            OptionSpec.Value("workdir", 'w', "string", "Working directory inside the container"),
+        ],
+        Action = RunAsync,
+    };
+
+    private static async Task<int> RunAsync(Invocation exec, CancellationToken cancellationToken)
+    {
+        if (exec.Has("tty"))
         {
-            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await using var runtimeScope = runtime.ConfigureAwait(false);
-            var container = await runtime.GetAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
-            await using (container.ConfigureAwait(false))
+            throw new UsageException("exec -t is not supported yet: run the command without a terminal", exec.Path);
+        }
+
+        var container = await (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).GetAsync(exec.Arguments[0], cancellationToken).ConfigureAwait(false);
+        await using (container.ConfigureAwait(false))
+        {
+            var main = container.Spec.Process ?? new ProcessSpec();
+            var process = main with { Args = [.. exec.Arguments.Skip(1)], Terminal = false, ConsoleSize = null };
+            var env = new List<string>(process.Env);
+            foreach (var variable in exec.Values("env"))
             {
-                var main = container.Spec.Process ?? new ProcessSpec();
-                var process = main with { Args = [.. parse.GetValue(command)!], Terminal = false, ConsoleSize = null };
-                var running = await container.ExecAsync(process, ContainerStdio.Inherit, cancellationToken).ConfigureAwait(false);
-                await using (running.ConfigureAwait(false))
+                var eq = variable.IndexOf('=', StringComparison.Ordinal);
+                var name = eq < 0 ? variable : variable[..eq];
+                if (name.Length == 0)
                 {
-                    return (await running.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
+                    throw new UsageException($"-e '{variable}': use NAME=VALUE, or NAME to pass the host's value", exec.Path);
+                }
+
+                var value = eq < 0 ? Environment.GetEnvironmentVariable(name) : variable[(eq + 1)..];
+                env.RemoveAll(e => e.StartsWith(name + "=", StringComparison.Ordinal));
+                if (value is not null)
+                {
+                    env.Add(name + "=" + value);
                 }
             }
-        });
-        return exec;
+
+            process = process with { Env = [.. env] };
+            if (exec.Value("user") is { } user)
+            {
+                process = process with { User = ContainerUser.Resolve(container.Spec.Root?.Path ?? "/", user) };
+            }
+
+            if (exec.Value("workdir") is { } cwd)
+            {
+                process = process with { Cwd = cwd };
+            }
+
+            if (!exec.Has("interactive"))
+            {
+                Stdin.DetachFromContainer();
+            }
+
+            var running = await container.ExecAsync(process, ContainerStdio.Inherit, cancellationToken).ConfigureAwait(false);
+            await using (running.ConfigureAwait(false))
+            {
+                return (await running.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
+            }
+        }
     }
 }

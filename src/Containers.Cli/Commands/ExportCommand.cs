@@ -1,35 +1,36 @@
-using System.CommandLine;
+using Containers.Cli.CommandLine;
 using Containers.Images;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers export IMAGE PATH [--format oci|oci-archive|docker-archive]</c>.</summary>
+/// <summary><c>containers export IMAGE PATH [--format FORMAT]</c>: writes an image as an OCI layout, oci-archive or docker-archive.</summary>
 internal static class ExportCommand
 {
-    public static Command Create()
+    public static CommandSpec Create() => new("export", "[OPTIONS] IMAGE PATH", "Write an image as an OCI layout, oci-archive or docker-archive")
     {
-        var image = new Argument<string>("IMAGE") { Description = "A name, a digest or a unique digest prefix" };
-        var path = new Argument<string>("PATH") { Description = "The output directory (oci) or file (oci-archive, docker-archive)" };
-        var format = new Option<string>("--format", "-f") { Description = "oci, oci-archive or docker-archive", DefaultValueFactory = _ => "oci-archive" };
-        format.AcceptOnlyFromAmong("oci", "oci-archive", "docker-archive");
-        var root = ImageStoreOption.Create();
-        var command = new Command("export", "Write an image as an OCI layout, oci-archive or docker-archive") { image, path, format, root };
-        command.SetAction(async (parse, ct) =>
+        MinArguments = 2,
+        MaxArguments = 2,
+        Options =
+        [
+            OptionSpec.Value("format", 'f', "string", "oci, oci-archive (the default) or docker-archive"),
+            ImageStoreOption.Create(),
+        ],
+        Action = async (export, ct) =>
         {
-            var chosen = parse.GetValue(format) switch
+            var chosen = export.Value("format") switch
             {
                 "oci" => ImageArchiveFormat.OciLayout,
                 "docker-archive" => ImageArchiveFormat.DockerArchive,
-                _ => ImageArchiveFormat.OciArchive,
+                null or "oci-archive" => ImageArchiveFormat.OciArchive,
+                var other => throw new UsageException($"--format '{other}' is not supported: use oci, oci-archive or docker-archive", export.Path),
             };
-            await using var store = await ImageStoreOption.OpenAsync(parse, root, ct).ConfigureAwait(false);
+            await using var store = await ImageStoreOption.OpenAsync(export, ct).ConfigureAwait(false);
             await ProgressDisplay.RunAsync(async progress =>
             {
-                await store.ExportAsync(parse.GetValue(image)!, parse.GetValue(path)!, chosen, progress, ct).ConfigureAwait(false);
+                await store.ExportAsync(export.Arguments[0], export.Arguments[1], chosen, progress, ct).ConfigureAwait(false);
                 return 0;
             }).ConfigureAwait(false);
             return 0;
-        });
-        return command;
-    }
+        },
+    };
 }

@@ -1,4 +1,4 @@
-using System.CommandLine;
+using Containers.Cli.CommandLine;
 using Containers.Images;
 
 namespace Containers.Cli.Commands;
@@ -8,14 +8,12 @@ internal static class ImageStoreOption
 {
     public const string EnvironmentVariable = "CONTAINERS_ROOT";
 
-    public static Option<string?> Create() => new("--root")
-    {
-        Description = $"Image store root (default: ${EnvironmentVariable}, else {ImageStoreOptions.DefaultRoot})",
-    };
+    public static OptionSpec Create() =>
+        OptionSpec.Value("root", null, "string", $"Image store root (default: ${EnvironmentVariable}, else {ImageStoreOptions.DefaultRoot})");
 
-    public static Task<ImageStore> OpenAsync(ParseResult parse, Option<string?> root, CancellationToken cancellationToken)
+    public static Task<ImageStore> OpenAsync(Invocation invocation, CancellationToken cancellationToken)
     {
-        string? path = parse.GetValue(root);
+        string? path = invocation.Value("root");
         if (string.IsNullOrEmpty(path))
         {
             path = Environment.GetEnvironmentVariable(EnvironmentVariable);

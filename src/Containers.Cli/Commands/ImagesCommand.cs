@@ -1,61 +1,100 @@
-using System.CommandLine;
 using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Containers.Cli.CommandLine;
+using Containers.Images.Model;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers images</c>: a table of the store's images, one row per name.</summary>
+/// <summary><c>containers images [-q] [--format json]</c>: the store's images with Docker's columns, one row per name.</summary>
 internal static class ImagesCommand
 {
-    public static Command Create()
+    public static CommandSpec Create() => new("images", "[OPTIONS]", "List images")
     {
-        var root = ImageStoreOption.Create();
-        var command = new Command("images", "List images: reference, digest, created, size") { root };
-        command.SetAction(async (parse, ct) =>
+        MaxArguments = 0,
+        Options =
+        [
+            OptionSpec.Value("format", null, "string", "table (the default) or json (one object per line)"),
+            OptionSpec.Flag("quiet", 'q', "Only show image IDs"),
+            ImageStoreOption.Create(),
+        ],
+        Action = RunAsync,
+    };
+
+    private static async Task<int> RunAsync(Invocation images, CancellationToken ct)
+    {
+        var json = images.Value("format") switch
         {
-            await using var store = await ImageStoreOption.OpenAsync(parse, root, ct).ConfigureAwait(false);
-            var rows = new List<string[]> { new[] { "REFERENCE", "DIGEST", "CREATED", "SIZE" } };
-            foreach (var image in await store.ListAsync(ct).ConfigureAwait(false))
+            null or "table" => false,
+            "json" => true,
+            var other => throw new UsageException($"--format '{other}' is not supported: use table or json", images.Path),
+        };
+        await using var store = await ImageStoreOption.OpenAsync(images, ct).ConfigureAwait(false);
+        var now = DateTimeOffset.UtcNow;
+        var table = new TextTable("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+        foreach (var image in await store.ListAsync(ct).ConfigureAwait(false))
+        {
+            var id = image.Digest.Hex[..12];
+            if (images.Has("quiet"))
             {
-                var names = image.References.Count == 0 ? ["<none>"] : image.References.Select(r => r.FamiliarName);
-                foreach (var name in names)
+                Console.WriteLine(id);
+                continue;
+            }
+
+            var names = image.References.Count == 0
+                ? [("<none>", "<none>")]
+                : image.References.Select(r => (Repository(r), r.Tag ?? "<none>"));
+            var created = image.Config.Created is { } when ? HumanTime.Ago(when, now) : "N/A";
+            foreach (var (repository, tag) in names)
+            {
+                if (json)
                 {
-                    rows.Add([name, image.Digest.Hex[..12], Ago(image.Config.Created), Size(image.Size)]);
+                    Console.WriteLine(Json(repository, tag, image.Digest.ToString(), created, Size(image.Size)));
+                }
+                else
+                {
+                    table.Add(repository, tag, id, created, Size(image.Size));
                 }
             }
-
-            int[] widths = Enumerable.Range(0, 4).Select(c => rows.Max(r => r[c].Length)).ToArray();
-            foreach (var row in rows)
-            {
-                Console.WriteLine(string.Join("   ", row.Select((cell, c) => c == 3 ? cell : cell.PadRight(widths[c]))).TrimEnd());
-            }
-
-            return 0;
-        });
-        return command;
-    }
-
-    internal static string Ago(DateTimeOffset? created)
-    {
-        if (created is not { } when)
-        {
-            return "unknown";
         }
 
-        var age = DateTimeOffset.UtcNow - when;
-        return age.TotalSeconds < 60 ? "less than a minute ago"
-            : age.TotalMinutes < 60 ? Plural((int)age.TotalMinutes, "minute")
-            : age.TotalHours < 48 ? Plural((int)age.TotalHours, "hour")
-            : age.TotalDays < 14 ? Plural((int)age.TotalDays, "day")
-            : age.TotalDays < 60 ? Plural((int)(age.TotalDays / 7), "week")
-            : age.TotalDays < 730 ? Plural((int)(age.TotalDays / 30), "month")
-            : Plural((int)(age.TotalDays / 365), "year");
+        if (!json && !images.Has("quiet"))
+        {
+            table.WriteTo(Console.Out);
+        }
+
+        return 0;
     }
 
+    /// <summary>The familiar name without its tag and digest (<c>busybox</c>, <c>registry.example:5000/tools/busybox</c>).</summary>
+    private static string Repository(ImageReference reference)
+    {
+        var name = reference.FamiliarName.Split('@')[0];
+        return reference.Tag is { } tag ? name[..^(tag.Length + 1)] : name;
+    }
+
+    private static string Json(string repository, string tag, string digest, string created, string size)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteString("Repository", repository);
+            json.WriteString("Tag", tag);
+            json.WriteString("ID", digest);
+            json.WriteString("CreatedSince", created);
+            json.WriteString("Size", size);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>A size in Docker's decimal units (<c>4.26MB</c>).</summary>
     internal static string Size(long bytes) =>
         bytes < 1000 ? $"{bytes}B"
         : bytes < 1000 * 1000 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1000.0:0.#}kB")
         : bytes < 1000L * 1000 * 1000 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.#}MB")
         : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e9:0.##}GB");
-
-    private static string Plural(int n, string unit) => $"{n} {unit}{(n == 1 ? string.Empty : "s")} ago";
 }

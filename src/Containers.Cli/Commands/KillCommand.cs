@@ -1,34 +1,38 @@
-using System.CommandLine;
 using System.Globalization;
+using Containers.Cli.CommandLine;
 using Containers.Runtime;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers kill NAME [SIGNAL]</c>: sends a signal (default SIGKILL) to a container's first process.</summary>
+/// <summary><c>containers kill [-s SIGNAL] CONTAINER...</c>: sends a signal (SIGKILL by default) to each container's first process.</summary>
 internal static class KillCommand
 {
     private static readonly string[] Names =
         ["", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM",
          "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"];
 
-    public static Command Create()
+    public static CommandSpec Create() => new("kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Send a signal to one or more running containers")
     {
-        var name = new Argument<string>("name") { Description = "The container" };
-        var signal = new Argument<string?>("signal") { Description = "A signal name (TERM, SIGTERM) or number; KILL by default", Arity = ArgumentArity.ZeroOrOne };
-        var kill = new Command("kill", "Send a signal to a container") { name, signal };
-        kill.SetAction(async (parse, cancellationToken) =>
+        MinArguments = 1,
+        Options = [OptionSpec.Value("signal", 's', "string", "Signal to send: a name (TERM, SIGTERM) or a number (default KILL)")],
+        Action = RunAsync,
+    };
+
+    private static async Task<int> RunAsync(Invocation kill, CancellationToken cancellationToken)
+    {
+        var number = Parse(kill.Value("signal") ?? "KILL");
+        var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+        foreach (var name in kill.Arguments)
         {
-            var number = Parse(parse.GetValue(signal) ?? "KILL");
-            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await using var runtimeScope = runtime.ConfigureAwait(false);
-            var container = await runtime.GetAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            var container = await runtime.GetAsync(name, cancellationToken).ConfigureAwait(false);
             await using (container.ConfigureAwait(false))
             {
                 await container.SignalAsync(number, cancellationToken).ConfigureAwait(false);
-                return 0;
+                Console.WriteLine(name);
             }
-        });
-        return kill;
+        }
+
+        return 0;
     }
 
     internal static int Parse(string signal)

@@ -1,39 +1,108 @@
-using System.CommandLine;
+using System.Globalization;
+using Containers.Cli.CommandLine;
 using Containers.Runtime;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers logs [-f] NAME</c>: prints a detached container's output, each line to the stream it was written to.</summary>
+/// <summary>
+/// <c>containers logs [-f] [--tail N] [-t] [--since WHEN] CONTAINER</c>: prints a detached container's output, each
+/// line to the stream it was written to.
+/// </summary>
 internal static class LogsCommand
 {
-    public static Command Create()
+    public static CommandSpec Create() => new("logs", "[OPTIONS] CONTAINER", "Print a detached container's output")
     {
-        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new output until the container stops" };
-        var name = new Argument<string>("name") { Description = "The container" };
-        var logs = new Command("logs", "Print a detached container's output") { follow, name };
-        logs.SetAction(async (parse, cancellationToken) =>
+        MinArguments = 1,
+        MaxArguments = 1,
+        Options =
+        [
+            OptionSpec.Flag("follow", 'f', "Keep printing new output until the container stops"),
+            OptionSpec.Value("since", null, "string", "Only output since a time (RFC 3339) or for a duration back (10s, 5m, 2h)"),
+            OptionSpec.Value("tail", 'n', "string", "Number of lines to show from the end (default all)"),
+            OptionSpec.Flag("timestamps", 't', "Show when each line was read"),
+        ],
+        Action = RunAsync,
+    };
+
+    private static async Task<int> RunAsync(Invocation logs, CancellationToken cancellationToken)
+    {
+        var tail = logs.Value("tail") switch
         {
-            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await using var runtimeScope = runtime.ConfigureAwait(false);
-            var container = await runtime.GetAsync(parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
-            await using (container.ConfigureAwait(false))
+            null or "all" => -1,
+            var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) => n,
+            var text => throw new UsageException($"--tail '{text}': use a number of lines or 'all'", logs.Path),
+        };
+        var since = logs.Value("since") is { } when ? ParseSince(when, logs.Path) : DateTimeOffset.MinValue;
+        var timestamps = logs.Has("timestamps");
+        var follow = logs.Has("follow");
+
+        var container = await (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).GetAsync(logs.Arguments[0], cancellationToken).ConfigureAwait(false);
+        await using (container.ConfigureAwait(false))
+        {
+            if (!container.Info.HasLog)
             {
-                if (!container.Info.HasLog)
-                {
-                    throw new ContainersException($"container '{container.Id}' keeps no log: only detached containers (run -d) do");
-                }
-
-                var stdout = Console.Out;
-                var stderr = Console.Error;
-                await foreach (var entry in container.ReadLogAsync(parse.GetValue(follow), cancellationToken).ConfigureAwait(false))
-                {
-                    await (entry.Stream == OutputStream.Stderr ? stderr : stdout).WriteAsync(entry.Text).ConfigureAwait(false);
-                }
-
-                await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-                return 0;
+                throw new ContainersException($"container '{container.Id}' keeps no log: only detached containers (run -d) do");
             }
-        });
-        return logs;
+
+            var stdout = Console.Out;
+            var stderr = Console.Error;
+            var skip = 0;
+            if (tail >= 0)
+            {
+                // A first pass counts what is logged so far, so the second (which may follow) knows where the tail starts.
+                await foreach (var record in container.ReadLogAsync(false, cancellationToken).ConfigureAwait(false))
+                {
+                    skip += record.Time < since ? 0 : 1;
+                }
+
+                skip = Math.Max(0, skip - tail);
+            }
+
+            await foreach (var record in container.ReadLogAsync(follow, cancellationToken).ConfigureAwait(false))
+            {
+                if (record.Time < since)
+                {
+                    continue;
+                }
+
+                if (skip > 0)
+                {
+                    skip--;
+                    continue;
+                }
+
+                var line = timestamps ? record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z' ", CultureInfo.InvariantCulture) + record.Text : record.Text;
+                await (record.Stream == OutputStream.Stderr ? stderr : stdout).WriteAsync(line).ConfigureAwait(false);
+            }
+
+            await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        }
+    }
+
+    private static DateTimeOffset ParseSince(string text, string path)
+    {
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return time;
+        }
+
+        var unit = text.Length > 0 ? text[^1] : ' ';
+        if (long.TryParse(text.AsSpan(0, Math.Max(0, text.Length - 1)), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
+        {
+            TimeSpan? back = unit switch
+            {
+                's' => TimeSpan.FromSeconds(amount),
+                'm' => TimeSpan.FromMinutes(amount),
+                'h' => TimeSpan.FromHours(amount),
+                _ => null,
+            };
+            if (back is { } span)
+            {
+                return DateTimeOffset.UtcNow - span;
+            }
+        }
+
+        throw new UsageException($"--since '{text}': use a time (2024-05-01T10:00:00Z) or a duration back (10s, 5m, 2h)", path);
     }
 }

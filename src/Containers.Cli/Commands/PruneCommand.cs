@@ -1,17 +1,17 @@
-using System.CommandLine;
+using Containers.Cli.CommandLine;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers prune</c>: removes untagged images and unreachable blobs and snapshots.</summary>
+/// <summary><c>containers prune</c>: removes untagged images and every blob and snapshot no tagged image uses.</summary>
 internal static class PruneCommand
 {
-    public static Command Create()
+    public static CommandSpec Create() => new("prune", "[OPTIONS]", "Remove untagged images and every blob and snapshot no tagged image uses")
     {
-        var root = ImageStoreOption.Create();
-        var command = new Command("prune", "Remove untagged images and every blob and snapshot no tagged image uses") { root };
-        command.SetAction(async (parse, ct) =>
+        MaxArguments = 0,
+        Options = [ImageStoreOption.Create()],
+        Action = async (prune, ct) =>
         {
-            await using var store = await ImageStoreOption.OpenAsync(parse, root, ct).ConfigureAwait(false);
+            await using var store = await ImageStoreOption.OpenAsync(prune, ct).ConfigureAwait(false);
             var result = await store.PruneAsync(ct).ConfigureAwait(false);
             foreach (var image in result.RemovedImages)
             {
@@ -20,7 +20,6 @@ internal static class PruneCommand
 
             Console.WriteLine($"Removed {result.RemovedBlobs} blobs and {result.RemovedSnapshots} snapshots, reclaimed {ImagesCommand.Size(result.ReclaimedBytes)}");
             return 0;
-        });
-        return command;
-    }
+        },
+    };
 }

@@ -1,36 +1,94 @@
-using System.CommandLine;
-using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Containers.Cli.CommandLine;
 using Containers.Runtime;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers ps</c>: lists the containers in the state directory.</summary>
+/// <summary><c>containers ps [-a] [-q] [--format json]</c>: lists containers with Docker's columns, running ones unless <c>-a</c>.</summary>
 internal static class PsCommand
 {
-    public static Command Create()
+    public static CommandSpec Create() => new("ps", "[OPTIONS]", "List containers")
     {
-        var command = new Command("ps", "List containers");
-        command.SetAction(async (_, cancellationToken) =>
-        {
-            var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await using var runtimeScope = runtime.ConfigureAwait(false);
-            var containers = await runtime.ListAsync(cancellationToken).ConfigureAwait(false);
-            Console.WriteLine($"{"CONTAINER ID",-20} {"STATUS",-20} {"PID",-8} {"CREATED",-20} COMMAND");
-            foreach (var info in containers)
-            {
-                var status = info.Status.ToOciString();
-                if (info.Status == ContainerStatus.Stopped && (info.ExitCode ?? info.Signal) is not null)
-                {
-                    status += info.ExitCode is { } code ? $" ({code})" : $" (signal {info.Signal})";
-                }
+        MaxArguments = 0,
+        Options =
+        [
+            OptionSpec.Flag("all", 'a', "Show all containers (default shows just running)"),
+            OptionSpec.Value("format", null, "string", "table (the default) or json (one object per line)"),
+            OptionSpec.Flag("quiet", 'q', "Only display container IDs"),
+        ],
+        Action = RunAsync,
+    };
 
-                var pid = info.Pid is { } p ? p.ToString(CultureInfo.InvariantCulture) : "-";
-                var created = info.Created.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-                Console.WriteLine($"{info.Id,-20} {status,-20} {pid,-8} {created,-20} {string.Join(' ', info.Command)}");
+    private static async Task<int> RunAsync(Invocation ps, CancellationToken cancellationToken)
+    {
+        var json = ps.Value("format") switch
+        {
+            null or "table" => false,
+            "json" => true,
+            var other => throw new UsageException($"--format '{other}' is not supported: use table or json", ps.Path),
+        };
+        var rows = new List<ContainerRow>();
+        foreach (var state in await (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (ps.Has("all") || state.Status == ContainerStatus.Running)
+            {
+                rows.Add(await ContainerRow.OfAsync(state, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        // Newest first, as Docker lists them.
+        rows.Reverse();
+        var now = DateTimeOffset.UtcNow;
+        var output = Console.Out;
+        if (ps.Has("quiet"))
+        {
+            foreach (var row in rows)
+            {
+                output.WriteLine(row.ShortId);
+            }
+        }
+        else if (json)
+        {
+            foreach (var row in rows)
+            {
+                output.WriteLine(Json(row, now));
+            }
+        }
+        else
+        {
+            var table = new TextTable("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES");
+            foreach (var row in rows)
+            {
+                table.Add(row.ShortId, row.Image, Quote(row.Command), row.Created(now), row.Status(now), row.State.Id);
             }
 
-            return 0;
-        });
-        return command;
+            table.WriteTo(output);
+        }
+
+        return 0;
+    }
+
+    /// <summary>The command as Docker's table shows it: quoted, cut to 20 characters with an ellipsis.</summary>
+    private static string Quote(string command) => "\"" + (command.Length > 20 ? command[..19] + "…" : command) + "\"";
+
+    private static string Json(ContainerRow row, DateTimeOffset now)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteString("ID", row.State.Id);
+            json.WriteString("Image", row.Image);
+            json.WriteString("Command", row.Command);
+            json.WriteString("CreatedAt", row.State.Created);
+            json.WriteString("RunningFor", HumanTime.Ago(row.State.Created, now));
+            json.WriteString("State", row.State.Status.ToOciString());
+            json.WriteString("Status", row.Status(now));
+            json.WriteString("Names", row.State.Id);
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 }

@@ -1,33 +1,34 @@
-using System.CommandLine;
+using Containers.Cli.CommandLine;
 using Containers.Images.Model;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers push IMAGE [REF] [--insecure]</c>: pushes a stored image to a registry; prints its digest.</summary>
+/// <summary><c>containers push IMAGE [REF]</c>: pushes a stored image to a registry; prints the manifest digest.</summary>
 internal static class PushCommand
 {
-    public static Command Create()
+    public static CommandSpec Create() => new("push", "[OPTIONS] IMAGE [REGISTRY/REPOSITORY[:TAG]]", "Push an image to a registry; prints the manifest digest")
     {
-        var image = new Argument<string>("IMAGE") { Description = "The stored image: a name, a digest or a unique digest prefix" };
-        var destination = new Argument<string?>("REF") { Description = "Where to push, registry/repository:tag (default: IMAGE's name)", Arity = ArgumentArity.ZeroOrOne };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "Show no progress; print only the manifest digest" };
-        var registry = new RegistryOptions();
-        var root = ImageStoreOption.Create();
-        var command = new Command("push", "Push an image to a registry; prints the manifest digest") { image, destination, quiet, root };
-        registry.AddTo(command);
-        command.SetAction(async (parse, ct) =>
+        MinArguments = 1,
+        MaxArguments = 2,
+        Options =
+        [
+            RegistryOptions.CaFile,
+            RegistryOptions.Insecure,
+            OptionSpec.Flag("quiet", 'q', "Show no progress; print only the manifest digest"),
+            ImageStoreOption.Create(),
+        ],
+        Action = async (push, ct) =>
         {
-            string source = parse.GetValue(image)!;
-            string target = parse.GetValue(destination) ?? source;
-            var targetName = ImageReference.Parse(target);
-            using var client = registry.CreateClient(parse, targetName.Registry);
-            await using var store = await ImageStoreOption.OpenAsync(parse, root, ct).ConfigureAwait(false);
+            string source = push.Arguments[0];
+            string? destination = push.Arguments.Count > 1 ? push.Arguments[1] : null;
+            var targetName = ImageReference.Parse(destination ?? source);
+            using var client = RegistryOptions.CreateClient(push, targetName.Registry);
+            await using var store = await ImageStoreOption.OpenAsync(push, ct).ConfigureAwait(false);
             var digest = await TransferProgressDisplay.RunAsync(
-                parse.GetValue(quiet),
-                progress => client.PushAsync(store, source, parse.GetValue(destination), progress, ct)).ConfigureAwait(false);
+                push.Has("quiet"),
+                progress => client.PushAsync(store, source, destination, progress, ct)).ConfigureAwait(false);
             Console.WriteLine(digest);
             return 0;
-        });
-        return command;
-    }
+        },
+    };
 }

@@ -1,22 +1,24 @@
-using System.CommandLine;
+using Containers.Cli.CommandLine;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers rmi IMAGE</c>: removes a name (or, by digest, an image) and the content nothing else uses.</summary>
+/// <summary><c>containers rmi IMAGE...</c>: removes image names, or images by digest or short id.</summary>
 internal static class RmiCommand
 {
-    public static Command Create()
+    public static CommandSpec Create() => new("rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more image names, or images by digest or ID")
     {
-        var image = new Argument<string>("IMAGE") { Description = "A name, a digest or a unique digest prefix" };
-        var root = ImageStoreOption.Create();
-        var command = new Command("rmi", "Remove an image name, or an image by digest") { image, root };
-        command.SetAction(async (parse, ct) =>
+        MinArguments = 1,
+        Options = [ImageStoreOption.Create()],
+        Action = async (rmi, ct) =>
         {
-            await using var store = await ImageStoreOption.OpenAsync(parse, root, ct).ConfigureAwait(false);
-            var result = await store.RemoveAsync(parse.GetValue(image)!, ct).ConfigureAwait(false);
-            Console.WriteLine(result.RemovedImages.Count > 0 ? $"Deleted: {result.RemovedImages[0]}" : $"Untagged: {parse.GetValue(image)}");
+            await using var store = await ImageStoreOption.OpenAsync(rmi, ct).ConfigureAwait(false);
+            foreach (var image in rmi.Arguments)
+            {
+                var result = await store.RemoveAsync(image, ct).ConfigureAwait(false);
+                Console.WriteLine(result.RemovedImages.Count > 0 ? $"Deleted: {result.RemovedImages[0]}" : $"Untagged: {image}");
+            }
+
             return 0;
-        });
-        return command;
-    }
+        },
+    };
 }

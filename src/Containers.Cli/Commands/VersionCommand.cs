@@ -1,20 +1,59 @@
-using System.CommandLine;
 using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Containers.Cli.CommandLine;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers version</c>: prints the library version.</summary>
+/// <summary><c>containers version [--format json]</c>: the version of containers, the .NET runtime and the platform.</summary>
 internal static class VersionCommand
 {
-    public static Command Create()
+    public static CommandSpec Create() => new("version", "[OPTIONS]", "Show the containers version information")
     {
-        var command = new Command("version", "Print the version of containers");
-        command.SetAction(_ =>
+        MaxArguments = 0,
+        Options = [OptionSpec.Value("format", 'f', "string", "table (the default) or json")],
+        Action = (version, _) => Task.FromResult(Print(version)),
+    };
+
+    private static int Print(Invocation version)
+    {
+        var number = typeof(ContainersException).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        var runtime = RuntimeInformation.FrameworkDescription;
+        var platform = "linux/" + RuntimeInformation.ProcessArchitecture switch
         {
-            var version = typeof(ContainersException).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>();
-            Console.WriteLine(version?.InformationalVersion ?? "unknown");
-            return 0;
-        });
-        return command;
+            Architecture.X64 => "amd64",
+            var other => other.ToString().ToLowerInvariant(),
+        };
+        // Native AOT is the one build without a JIT.
+        var native = RuntimeFeature.IsDynamicCodeSupported ? "no" : "yes";
+        switch (version.Value("format"))
+        {
+            case null or "table":
+                Console.Out.Write($"Version:     {number}\n.NET:        {runtime}\nNative AOT:  {native}\nOS/Arch:     {platform}\n");
+                return 0;
+            case "json":
+                using (var buffer = new MemoryStream())
+                {
+                    using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+                    {
+                        json.WriteStartObject();
+                        json.WriteString("Version", number);
+                        json.WriteString("Runtime", runtime);
+                        json.WriteBoolean("NativeAot", native == "yes");
+                        json.WriteString("Os", platform.Split('/')[0]);
+                        json.WriteString("Arch", platform.Split('/')[1]);
+                        json.WriteEndObject();
+                    }
+
+                    Console.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+                }
+
+                return 0;
+            default:
+                throw new UsageException($"--format '{version.Value("format")}' is not supported: use table or json", version.Path);
+        }
     }
 }

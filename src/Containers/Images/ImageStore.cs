@@ -112,7 +112,7 @@ public sealed partial class ImageStore : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: false, cancellationToken).ConfigureAwait(false);
         using var source = await ImageSource.OpenAsync(Path.GetFullPath(path), _content.IngestDirectory, progress, cancellationToken).ConfigureAwait(false);
-        var plans = await ImportPlanner.PlanAsync(source, options, progress, cancellationToken).ConfigureAwait(false);
+        var plans = await ImportPlanner.PlanAsync(source, options, _options.MaxLayers, progress, cancellationToken).ConfigureAwait(false);
         _logger.LogDebug("importing {Count} image(s) from {Path} ({Format})", plans.Count, path, source.Format);
         await StoreBlobsAsync(plans, source, progress, cancellationToken).ConfigureAwait(false);
         await UpdateIndexAsync(
@@ -188,7 +188,15 @@ public sealed partial class ImageStore : IAsyncDisposable
         var result = new List<Image>();
         foreach (var entry in index.Manifests.Where(e => MediaTypes.IsManifest(e.MediaType)).DistinctBy(e => e.Digest))
         {
-            result.Add(await LoadAsync(index, entry, cancellationToken).ConfigureAwait(false));
+            if (await TryLoadAsync(index, entry, cancellationToken).ConfigureAwait(false) is { } image)
+            {
+                result.Add(image);
+            }
+        }
+
+        foreach (var entry in index.Unreadable)
+        {
+            _logger.LogWarning("skipping an index entry this store cannot read ({Reason}); 'prune' removes it", entry.Reason);
         }
 
         return result;
@@ -268,7 +276,7 @@ public sealed partial class ImageStore : IAsyncDisposable
             ? index.Manifests.Where(e => LayoutIndex.NameOf(e) != name).ToList()
             : index.Manifests.Where(e => e.Digest != image.Digest).ToList();
         bool gone = !kept.Any(e => e.Digest == image.Digest);
-        await LayoutIndex.WriteAsync(Root, index with { Manifests = kept }, CancellationToken.None).ConfigureAwait(false);
+        await LayoutIndex.WriteAsync(Root, index.WithManifests(kept), CancellationToken.None).ConfigureAwait(false);
         var swept = await SweepAsync(kept, cancellationToken).ConfigureAwait(false);
         return swept with { RemovedImages = gone ? [image.Digest] : [] };
     }
@@ -290,15 +298,28 @@ public sealed partial class ImageStore : IAsyncDisposable
         using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: true, cancellationToken).ConfigureAwait(false);
         using var indexLock = await FileLock.AcquireAsync(_indexLockPath, exclusive: true, cancellationToken).ConfigureAwait(false);
         var index = await LayoutIndex.ReadAsync(Root, cancellationToken).ConfigureAwait(false);
-        var kept = index.Manifests.Where(e => LayoutIndex.NameOf(e) is not null).ToList();
-        var removed = index.Manifests.Select(e => e.Digest).Except(kept.Select(e => e.Digest)).ToList();
-        if (removed.Count > 0)
+        var kept = new List<Descriptor>();
+        foreach (var entry in index.Manifests.Where(e => LayoutIndex.NameOf(e) is not null))
         {
-            await LayoutIndex.WriteAsync(Root, index with { Manifests = kept }, CancellationToken.None).ConfigureAwait(false);
+            if (await TryLoadAsync(index, entry, cancellationToken).ConfigureAwait(false) is not null || !MediaTypes.IsManifest(entry.MediaType))
+            {
+                kept.Add(entry);
+            }
+        }
+
+        var removed = index.Manifests.Select(e => e.Digest).Except(kept.Select(e => e.Digest)).ToList();
+        foreach (var entry in index.Unreadable)
+        {
+            _logger.LogWarning("prune removes the unreadable index entry {Entry}: {Reason}", entry.Json, entry.Reason);
+        }
+
+        if (removed.Count > 0 || index.Unreadable.Count > 0 || kept.Count != index.Manifests.Count)
+        {
+            await LayoutIndex.WriteAsync(Root, new StoreIndex(index.Index with { Manifests = kept }, []), CancellationToken.None).ConfigureAwait(false);
         }
 
         var swept = await SweepAsync(kept, cancellationToken).ConfigureAwait(false);
-        return swept with { RemovedImages = removed };
+        return swept with { RemovedImages = removed, RemovedDamagedEntries = index.Unreadable.Count + index.Manifests.Count(e => LayoutIndex.NameOf(e) is not null && !kept.Contains(e)) };
     }
 
     /// <summary>
@@ -318,7 +339,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     {
         using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: false, cancellationToken).ConfigureAwait(false);
         var image = await ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
-        var chain = await ApplyLayersAsync(image.Manifest, image.Config, _content.BlobPath, progress: null, cancellationToken).ConfigureAwait(false);
+        var (chain, _) = await ApplyLayersAsync(image.Manifest, image.Config, _content.BlobPath, progress: null, cancellationToken).ConfigureAwait(false);
         return chain.AsEnumerable().Reverse().ToList();
     }
 
@@ -424,7 +445,7 @@ public sealed partial class ImageStore : IAsyncDisposable
                 }
                 else
                 {
-                    var input = new FileStream(file!, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    var input = ContentStore.OpenUntrusted(file!, what, bufferSize: 1);
                     await using (input.ConfigureAwait(false))
                     {
                         staged.Add((await _content.StageAsync(input, digest, size, what, blobProgress, cancellationToken).ConfigureAwait(false), digest));
@@ -433,9 +454,29 @@ public sealed partial class ImageStore : IAsyncDisposable
             }
 
             var files = staged.ToDictionary(s => s.Digest, s => s.Path);
+            var proven = new HashSet<(Digest Blob, Digest DiffId)>();
             foreach (var plan in plans)
             {
-                await ApplyLayersAsync(plan.Manifest, plan.Config, d => files.TryGetValue(d, out var path) ? path : _content.BlobPath(d), progress, cancellationToken).ConfigureAwait(false);
+                proven.UnionWith((await ApplyLayersAsync(plan.Manifest, plan.Config, d => files.TryGetValue(d, out var path) ? path : _content.BlobPath(d), progress, cancellationToken).ConfigureAwait(false)).Verified);
+            }
+
+            // A new layer blob that no apply read (its snapshot existed, or a copy higher up was applied instead) is
+            // still proven against its diff id before it is stored: a stored blob is what export and push publish.
+            foreach (var plan in plans)
+            {
+                for (int i = 0; i < plan.Manifest.Layers.Count; i++)
+                {
+                    var layer = plan.Manifest.Layers[i];
+                    var diffId = plan.Config.RootFS.DiffIds[i];
+                    if (files.TryGetValue(layer.Digest, out var file) && proven.Add((layer.Digest, diffId)))
+                    {
+                        var blob = ContentStore.OpenUntrusted(file, $"layer {layer.Digest}", bufferSize: 1 << 16);
+                        await using (blob.ConfigureAwait(false))
+                        {
+                            await _snapshots.VerifyDiffIdAsync(diffId, blob, MediaTypes.LayerCompressionOf(layer.MediaType)!.Value, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                }
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -456,41 +497,69 @@ public sealed partial class ImageStore : IAsyncDisposable
         }
     }
 
-    /// <summary>Ensures the snapshot of every layer, base first; returns their directories in that order.</summary>
-    private async Task<List<string>> ApplyLayersAsync(ImageManifest manifest, ImageConfig config, Func<Digest, string> blobFile, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ensures the snapshots an overlay mount of the image needs and returns their directories, base first. A layer
+    /// that appears again higher up the stack is skipped: its upper copy hides everything the lower one holds (a path
+    /// the layer names is taken from the upper copy; a path it does not name is not in the lower copy either), so one
+    /// layer is applied once per image, however often the image lists it.
+    /// </summary>
+    /// <returns>The directories, and the (blob, diff id) pairs this call decompressed and verified.</returns>
+    private async Task<(List<string> Directories, HashSet<(Digest Blob, Digest DiffId)> Verified)> ApplyLayersAsync(ImageManifest manifest, ImageConfig config, Func<Digest, string> blobFile, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
     {
+        CheckLayerCount(manifest.Layers.Count, $"image with config {manifest.Config.Digest}");
         var chainIds = ChainIds(config);
         var directories = new List<string>(chainIds.Count);
+        var verified = new HashSet<(Digest, Digest)>();
+        var diffIds = config.RootFS.DiffIds;
         for (int i = 0; i < chainIds.Count; i++)
         {
+            if (diffIds.Skip(i + 1).Contains(diffIds[i]))
+            {
+                continue;
+            }
+
             var layer = manifest.Layers[i];
             string file = blobFile(layer.Digest);
             var compression = MediaTypes.LayerCompressionOf(layer.MediaType) ?? throw new InvalidImageException($"layer {layer.Digest} has the unsupported media type '{layer.MediaType}'");
             var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Applying, layer.Digest.ToString(), done, layer.Size)));
-            directories.Add(await _snapshots.EnsureAsync(
+            var (directory, applied) = await _snapshots.EnsureAppliedAsync(
                 chainIds[i],
-                config.RootFS.DiffIds[i],
-                _ => Task.FromResult<Stream>(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan)),
+                diffIds[i],
+                _ => Task.FromResult<Stream>(ContentStore.OpenUntrusted(file, $"layer {layer.Digest}", bufferSize: 1 << 16)),
                 compression,
                 layerProgress,
-                cancellationToken).ConfigureAwait(false));
+                cancellationToken).ConfigureAwait(false);
+            directories.Add(directory);
+            if (applied)
+            {
+                verified.Add((layer.Digest, diffIds[i]));
+            }
         }
 
-        return directories;
+        return (directories, verified);
     }
 
-    private Task UpdateIndexAsync(Func<ImageIndex, List<Descriptor>> change, CancellationToken cancellationToken) =>
+    /// <summary>Refuses an image with more layers than <see cref="ImageStoreOptions.MaxLayers"/>.</summary>
+    private void CheckLayerCount(int layers, string what)
+    {
+        if (layers > _options.MaxLayers)
+        {
+            throw new InvalidImageException($"{what} has {layers} layers, more than the {_options.MaxLayers} this store accepts (ImageStoreOptions.MaxLayers)");
+        }
+    }
+
+    private Task UpdateIndexAsync(Func<StoreIndex, List<Descriptor>> change, CancellationToken cancellationToken) =>
         UpdateIndexAsync((index, _) => Task.FromResult(change(index)), cancellationToken);
 
-    private async Task UpdateIndexAsync(Func<ImageIndex, CancellationToken, Task<List<Descriptor>>> change, CancellationToken cancellationToken)
+    private async Task UpdateIndexAsync(Func<StoreIndex, CancellationToken, Task<List<Descriptor>>> change, CancellationToken cancellationToken)
     {
         using var indexLock = await FileLock.AcquireAsync(_indexLockPath, exclusive: true, cancellationToken).ConfigureAwait(false);
         var index = await LayoutIndex.ReadAsync(Root, cancellationToken).ConfigureAwait(false);
         var entries = await change(index, cancellationToken).ConfigureAwait(false);
-        await LayoutIndex.WriteAsync(Root, index with { Manifests = entries }, CancellationToken.None).ConfigureAwait(false);
+        await LayoutIndex.WriteAsync(Root, index.WithManifests(entries), CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async Task<(Image Image, ImageReference? Name)> FindAsync(ImageIndex index, string reference, CancellationToken cancellationToken)
+    private async Task<(Image Image, ImageReference? Name)> FindAsync(StoreIndex index, string reference, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reference);
         Descriptor? entry = null;
@@ -536,7 +605,7 @@ public sealed partial class ImageStore : IAsyncDisposable
         return (await LoadAsync(index, entry, cancellationToken).ConfigureAwait(false), matchedName);
     }
 
-    private async Task<Image> LoadAsync(ImageIndex index, Descriptor entry, CancellationToken cancellationToken)
+    private async Task<Image> LoadAsync(StoreIndex index, Descriptor entry, CancellationToken cancellationToken)
     {
         string what = $"manifest {entry.Digest}";
         var manifest = ImageDocuments.ReadManifest(await _content.ReadDocumentAsync(entry.Digest, entry.Size, what, cancellationToken).ConfigureAwait(false), entry.MediaType, what);
@@ -550,6 +619,20 @@ public sealed partial class ImageStore : IAsyncDisposable
             Config = config,
             References = names,
         };
+    }
+
+    /// <summary>Loads an index entry's image, or logs why it cannot and returns null (a damaged entry hides no other).</summary>
+    private async Task<Image?> TryLoadAsync(StoreIndex index, Descriptor entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LoadAsync(index, entry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidImageException e)
+        {
+            _logger.LogWarning("skipping the damaged image {Digest}: {Reason}; 'prune' removes its names", entry.Digest, e.Message);
+            return null;
+        }
     }
 
     /// <summary>Deletes every blob that neither <paramref name="entries"/> nor the in-use images reach.</summary>
@@ -595,6 +678,19 @@ public sealed partial class ImageStore : IAsyncDisposable
             return;
         }
 
+        try
+        {
+            await MarkDocumentAsync(digest, mediaType, marked, chains, depth, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidImageException e)
+        {
+            // A damaged document keeps what it names unmarked, never the rest of the store.
+            _logger.LogWarning("garbage collection cannot read {Digest}: {Reason}", digest, e.Message);
+        }
+    }
+
+    private async Task MarkDocumentAsync(Digest digest, string? mediaType, HashSet<Digest> marked, HashSet<Digest> chains, int depth, CancellationToken cancellationToken)
+    {
         string what = $"blob {digest}";
         byte[] content = await _content.ReadDocumentAsync(digest, null, what, cancellationToken).ConfigureAwait(false);
         string kind = mediaType ?? ImageDocuments.DetectKind(content, what);

@@ -26,6 +26,15 @@ public sealed record ImageStoreOptions
     /// </summary>
     public Func<CancellationToken, ValueTask<IEnumerable<Digest>>>? InUseImages { get; init; }
 
+    /// <summary>
+    /// The most layers an image may have (default 500, overlayfs's limit on stacked lower directories). An import
+    /// of an image with more is refused before anything is stored.
+    /// </summary>
+    public int MaxLayers { get; init; } = DefaultMaxLayers;
+
+    /// <summary>The default of <see cref="MaxLayers"/>.</summary>
+    public const int DefaultMaxLayers = 500;
+
     /// <summary>The default root for the current process: privileged or not.</summary>
     public static string DefaultRoot
     {

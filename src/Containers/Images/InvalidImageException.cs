@@ -8,13 +8,13 @@ public class InvalidImageException : ContainersException
 {
     /// <summary>Creates an error whose message says what is wrong with the image and where.</summary>
     public InvalidImageException(string message)
-        : base(message)
+        : base(Printable.Escape(message))
     {
     }
 
     /// <summary>Creates an error with a message and the error that caused it.</summary>
     public InvalidImageException(string message, Exception? innerException)
-        : base(message, innerException)
+        : base(Printable.Escape(message), innerException)
     {
     }
 }

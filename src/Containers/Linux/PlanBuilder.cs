@@ -76,18 +76,22 @@ internal sealed class PlanBuilder
         return this;
     }
 
-    /// <summary>mount(2) of a filesystem onto a target in root.</summary>
+    /// <summary>mount(2) of a filesystem onto a target in root; <paramref name="missingOk"/> skips a target that does not exist.</summary>
     public PlanBuilder Mount(string? source, string target, string? fsType, MountFlags flags = MountFlags.None,
-        string? data = null, string? stage = null, bool optional = false) =>
-        Add(PlanOpCode.Mount, stage ?? $"mount {target}", Optional(optional), [Str(source), Str(target), Str(fsType), Str(data)],
-            [(ulong)flags]);
+        string? data = null, string? stage = null, bool optional = false, bool missingOk = false) =>
+        Add(PlanOpCode.Mount, stage ?? $"mount {target}", Optional(optional) | MissingOk(missingOk),
+            [Str(source), Str(target), Str(fsType), Str(data)], [(ulong)flags]);
 
-    /// <summary>Bind mount (open_tree + move_mount) of <paramref name="source"/> onto a target in root.</summary>
+    /// <summary>
+    /// Bind mount (open_tree + move_mount) of <paramref name="source"/> onto a target in root;
+    /// <paramref name="missingOk"/> skips a source or target that does not exist.
+    /// </summary>
     public PlanBuilder Bind(string source, string target, bool recursive = true, bool readOnly = false,
         MountAttributes attributes = MountAttributes.None, bool sourceInRoot = false, string? stage = null,
-        bool optional = false)
+        bool optional = false, bool missingOk = false)
     {
-        var flags = Optional(optional) | (recursive ? PlanOpFlags.Recursive : 0) | (sourceInRoot ? PlanOpFlags.SourceInRoot : 0);
+        var flags = Optional(optional) | MissingOk(missingOk) | (recursive ? PlanOpFlags.Recursive : 0)
+            | (sourceInRoot ? PlanOpFlags.SourceInRoot : 0);
         var attrs = attributes | (readOnly ? MountAttributes.ReadOnly : 0);
         return Add(PlanOpCode.Bind, stage ?? $"bind {source} on {target}", flags, [Str(source), Str(target)], [(ulong)attrs]);
     }
@@ -345,6 +349,8 @@ internal sealed class PlanBuilder
     }
 
     private static PlanOpFlags Optional(bool optional) => optional ? PlanOpFlags.Optional : PlanOpFlags.None;
+
+    private static PlanOpFlags MissingOk(bool missingOk) => missingOk ? PlanOpFlags.MissingOk : PlanOpFlags.None;
 
     private PlanBuilder Add(PlanOpCode code, string stage, PlanOpFlags flags, int[] strings, ulong[] numbers)
     {

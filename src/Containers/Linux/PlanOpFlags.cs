@@ -35,4 +35,7 @@ internal enum PlanOpFlags : uint
 
     /// <summary>EXEC with <see cref="Keep"/>: report and exit as an init does (exit code, or 128 + signal).</summary>
     InitStatus = 0x200,
+
+    /// <summary>MOUNT, BIND: a path that does not exist (ENOENT) is skipped; any other failure still fails the op.</summary>
+    MissingOk = 0x400,
 }

@@ -103,7 +103,13 @@ internal static class UserNamespaceMaps
 
         using (process)
         {
-            var error = await process.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            // Process.Dispose leaves its redirected streams open (to the finalizer): close the pipe here.
+            string error;
+            using (var stderr = process.StandardError)
+            {
+                error = await stderr.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
             if (process.ExitCode != 0)
             {

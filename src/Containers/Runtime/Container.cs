@@ -303,10 +303,13 @@ public sealed class Container : IAsyncDisposable
     /// <param name="process">What to run; relative program names are looked up in its <c>PATH</c> inside the container.</param>
     /// <param name="stdio">Where the new process's stdio goes.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="InvalidSpecException"><paramref name="process"/> has a problem, or sets what the runtime does
+    /// not apply yet (such as capabilities); each error names its field.</exception>
     /// <exception cref="ContainerStatusException">The container is not running.</exception>
     public async Task<ContainerExec> ExecAsync(ProcessSpec process, ContainerStdio stdio = ContainerStdio.Pipes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(process);
+        SpecValidator.ThrowIfInvalidForExec(process);
         var status = Status;
         if (status != ContainerStatus.Running || _process is null)
         {

@@ -22,6 +22,9 @@ public sealed record ContainerInfo
     /// <summary>The host pid of the container's first process while it can run, otherwise null.</summary>
     public int? Pid { get; init; }
 
+    /// <summary>The start time of <see cref="Pid"/>'s process in clock ticks after boot (<c>/proc/PID/stat</c> field 22), or 0 when it has none.</summary>
+    public ulong ProcessStartTime { get; init; }
+
     /// <summary>When the container was created.</summary>
     public required DateTimeOffset Created { get; init; }
 
@@ -51,6 +54,7 @@ public sealed record ContainerInfo
         Id = state.Id,
         Status = state.Status,
         Pid = state.Status.CanKill() && state.Pid > 0 ? state.Pid : null,
+        ProcessStartTime = state.Pid > 0 ? state.PidStartTime : 0,
         Created = state.Created,
         Command = state.Command,
         ExitCode = state.ExitCode,

@@ -9,11 +9,19 @@ public sealed partial record ContainerSpec
     public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /// <summary>
-    /// A spec that runs <paramref name="args"/> with safe defaults: the host rootfs (<see cref="Root"/> null), new
+    /// A spec that runs <paramref name="args"/> isolated by namespaces: the host rootfs (<see cref="Root"/> null), new
     /// pid, mount, uts, ipc and network namespaces (network: loopback only), user 0 in cwd <c>/</c> with
     /// <c>PATH</c> set, <c>noNewPrivileges</c>, <c>/proc</c>, a small <c>/dev</c> with <c>/dev/pts</c> and
-    /// <c>/dev/shm</c>, a read-only <c>/sys</c>, and the usual masked and read-only <c>/proc</c> paths.
+    /// <c>/dev/shm</c>, a read-only <c>/sys</c>, and the usual masked and read-only <c>/proc</c> and <c>/sys</c> paths.
     /// </summary>
+    /// <remarks>
+    /// These defaults are not a sandbox for untrusted code. Without a user namespace, user 0 in the container is
+    /// root on the host and keeps every capability (a root caller's container can, for example, load kernel
+    /// modules or reach host devices). No seccomp filter is installed and no cgroup limits apply, so the process can
+    /// use all memory, CPU and pids it is allowed outside. The host's <c>/usr</c>, <c>/bin</c>, <c>/lib*</c> and
+    /// <c>/etc</c> are visible read-only. For code you do not trust, at least run it as a non-zero
+    /// <see cref="WithUser"/> or in a user namespace (<see cref="WithUidMapping"/>).
+    /// </remarks>
     /// <param name="args">The program (an absolute path or a name found in <c>PATH</c>) and its arguments.</param>
     /// <example>
     /// <code>
@@ -190,27 +198,6 @@ public sealed partial record ContainerSpec
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "use NetworkMode.None or NetworkMode.Host"),
     };
 
-    /// <summary>Limits the container's memory to <paramref name="bytes"/> (<c>linux.resources.memory.limit</c>); -1 is unlimited.</summary>
-    [Pure]
-    public ContainerSpec WithMemoryLimit(long bytes) => WithResources(r => r with { Memory = (r.Memory ?? new LinuxMemory()) with { Limit = bytes } });
-
-    /// <summary>Limits how many tasks the container may hold (<c>linux.resources.pids.limit</c>); -1 is unlimited.</summary>
-    [Pure]
-    public ContainerSpec WithPidsLimit(long limit) => WithResources(r => r with { Pids = new LinuxPids(limit) });
-
-    /// <summary>
-    /// Limits the container to <paramref name="cpus"/> CPUs' worth of time (for example 0.5), as a quota per
-    /// 100 ms period (<c>linux.resources.cpu.quota</c> and <c>period</c>).
-    /// </summary>
-    [Pure]
-    public ContainerSpec WithCpuLimit(double cpus)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cpus);
-        const ulong period = 100_000;
-        long quota = (long)Math.Round(cpus * period);
-        return WithResources(r => r with { Cpu = (r.Cpu ?? new LinuxCpu()) with { Quota = quota, Period = period } });
-    }
-
     /// <summary>Sets the annotation <paramref name="key"/> to <paramref name="value"/>.</summary>
     [Pure]
     public ContainerSpec WithAnnotation(string key, string value) => this with { Annotations = Annotations.SetItem(key, value) };
@@ -243,9 +230,6 @@ public sealed partial record ContainerSpec
     private ContainerSpec WithProcess(Func<ProcessSpec, ProcessSpec> change) => this with { Process = change(Process ?? new ProcessSpec()) };
 
     private ContainerSpec WithLinux(Func<LinuxSpec, LinuxSpec> change) => this with { Linux = change(Linux ?? new LinuxSpec()) };
-
-    private ContainerSpec WithResources(Func<LinuxResources, LinuxResources> change) =>
-        WithLinux(l => l with { Resources = change(l.Resources ?? new LinuxResources()) });
 
     private ContainerSpec WithUserNamespace() =>
         Linux?.FindNamespace(NamespaceType.User) is null ? WithNamespace(NamespaceType.User) : this;

@@ -5,8 +5,9 @@ namespace Containers.Spec;
 public sealed partial record ContainerSpec
 {
     /// <summary>
-    /// Reads a spec from <c>config.json</c> text. Fields this model does not know (for example <c>linux.resources</c>)
-    /// are ignored; parsing does not validate, so call <see cref="Validate"/> or <see cref="ThrowIfInvalid"/> next.
+    /// Reads a spec from <c>config.json</c> text. Fields the OCI runtime spec does not define are ignored, as it
+    /// requires; parsing does not validate, so call <see cref="Validate"/> or <see cref="ThrowIfInvalid"/> next (it
+    /// also refuses the defined fields this runtime does not apply yet).
     /// </summary>
     /// <exception cref="InvalidSpecException">The text is not JSON, or a field has the wrong type or an unknown
     /// value (such as a namespace type); the error names the field's JSON path.</exception>

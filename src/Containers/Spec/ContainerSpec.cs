@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Containers.Spec;
 
@@ -34,11 +36,33 @@ public sealed partial record ContainerSpec
     /// <summary>The hostname inside the container (<c>hostname</c>); needs a new <see cref="NamespaceType.Uts"/> namespace.</summary>
     public string? Hostname { get; init; }
 
+    /// <summary>The NIS domain name inside the container (<c>domainname</c>); not set yet, so <see cref="Validate"/> refuses it.</summary>
+    public string? Domainname { get; init; }
+
     /// <summary>Filesystems mounted into the container, in order (<c>mounts</c>).</summary>
     public ImmutableArray<MountSpec> Mounts { get; init => field = Structural.OrEmpty(value); } = [];
 
     /// <summary>Linux settings: namespaces, id mappings, masked paths (<c>linux</c>); null shares every namespace with the host.</summary>
     public LinuxSpec? Linux { get; init; }
+
+    /// <summary>Programs run at points of the container's lifecycle (<c>hooks</c>); not run yet, so <see cref="Validate"/> refuses them.</summary>
+    public Hooks? Hooks { get; init; }
+
+    /// <summary>The section for Solaris containers (<c>solaris</c>), kept as JSON: this runtime runs Linux containers.</summary>
+    public JsonElement? Solaris { get; init; }
+
+    /// <summary>The section for Windows containers (<c>windows</c>), kept as JSON: this runtime runs Linux containers.</summary>
+    public JsonElement? Windows { get; init; }
+
+    /// <summary>The section for containers in virtual machines (<c>vm</c>), kept as JSON: this runtime runs Linux containers.</summary>
+    public JsonElement? Vm { get; init; }
+
+    /// <summary>The section for z/OS containers (<c>zos</c>), kept as JSON: this runtime runs Linux containers.</summary>
+    public JsonElement? Zos { get; init; }
+
+    /// <summary>The section for FreeBSD containers (<c>freebsd</c>), kept as JSON: this runtime runs Linux containers.</summary>
+    [JsonPropertyName("freebsd")]
+    public JsonElement? FreeBsd { get; init; }
 
     /// <summary>Free-form metadata (<c>annotations</c>), by convention keyed with reverse domain names.</summary>
     public ImmutableSortedDictionary<string, string> Annotations { get; init => field = Structural.OrEmpty(value); } =
@@ -51,9 +75,12 @@ public sealed partial record ContainerSpec
     public bool Equals(ContainerSpec? other) =>
         other is not null && string.Equals(OciVersion, other.OciVersion, StringComparison.Ordinal)
         && Process == other.Process && Root == other.Root && string.Equals(Hostname, other.Hostname, StringComparison.Ordinal)
-        && Structural.Equal(Mounts, other.Mounts) && Linux == other.Linux && Structural.Equal(Annotations, other.Annotations);
+        && Structural.Equal(Mounts, other.Mounts) && Linux == other.Linux && Structural.Equal(Annotations, other.Annotations)
+        && string.Equals(Domainname, other.Domainname, StringComparison.Ordinal) && Hooks == other.Hooks
+        && Structural.Equal(Solaris, other.Solaris) && Structural.Equal(Windows, other.Windows) && Structural.Equal(Vm, other.Vm)
+        && Structural.Equal(Zos, other.Zos) && Structural.Equal(FreeBsd, other.FreeBsd);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(
-        OciVersion, Process, Root, Hostname, Structural.Hash(Mounts), Linux, Structural.Hash(Annotations));
+        OciVersion, Process, Root, Hostname, Structural.Hash(Mounts), Linux, Structural.Hash(Annotations), HashCode.Combine(Domainname, Hooks));
 }

@@ -29,6 +29,12 @@ public sealed record MountSpec
     /// </summary>
     public ImmutableArray<string> Options { get; init => field = Structural.OrEmpty(value); } = [];
 
+    /// <summary>User id mappings for an id-mapped mount (<c>uidMappings</c>): file owners seen through the mount are shifted.</summary>
+    public ImmutableArray<LinuxIdMapping> UidMappings { get; init => field = Structural.OrEmpty(value); } = [];
+
+    /// <summary>Group id mappings for an id-mapped mount (<c>gidMappings</c>).</summary>
+    public ImmutableArray<LinuxIdMapping> GidMappings { get; init => field = Structural.OrEmpty(value); } = [];
+
     /// <summary>Whether this is a bind mount: type <c>bind</c>, or a <c>bind</c> or <c>rbind</c> option (as runc reads it).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsBind => Type == "bind" || Options.Contains("bind") || Options.Contains("rbind");
@@ -58,12 +64,14 @@ public sealed record MountSpec
             : ["nosuid", "nodev", "mode=1777"],
     };
 
-    /// <summary>Whether both mounts have the same destination, type, source and options (in order).</summary>
+    /// <summary>Whether both mounts have the same destination, type, source, options and id mappings (in order).</summary>
     public bool Equals(MountSpec? other) =>
         other is not null && string.Equals(Destination, other.Destination, StringComparison.Ordinal)
         && string.Equals(Type, other.Type, StringComparison.Ordinal) && string.Equals(Source, other.Source, StringComparison.Ordinal)
-        && Structural.Equal(Options, other.Options);
+        && Structural.Equal(Options, other.Options) && Structural.Equal(UidMappings, other.UidMappings)
+        && Structural.Equal(GidMappings, other.GidMappings);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Destination, Type, Source, Structural.Hash(Options));
+    public override int GetHashCode() =>
+        HashCode.Combine(Destination, Type, Source, Structural.Hash(Options), Structural.Hash(UidMappings), Structural.Hash(GidMappings));
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Containers.Spec;
 
 /// <summary>The rules behind <see cref="ContainerSpec.Validate"/>, one method per section of <c>config.json</c>.</summary>
-internal static class SpecValidator
+internal static partial class SpecValidator
 {
     private const uint MaxUmask = 0b111_111_111; // 0777
 
@@ -52,7 +52,40 @@ internal static class SpecValidator
             ValidateLinux(linux, errors);
         }
 
+        RequireMountNamespace(spec, errors);
+        RejectUnsupported(spec, errors);
         return errors;
+    }
+
+    // Mounts, masks and a root of its own are made in the container's mount namespace: without a new one there is
+    // nowhere to make them, and running without them would drop them silently.
+    private static void RequireMountNamespace(ContainerSpec spec, List<SpecError> errors)
+    {
+        if (spec.Linux?.FindNamespace(NamespaceType.Mount) is { Path: null })
+        {
+            return;
+        }
+
+        const string Remedy = "needs a new mount namespace: add {\"type\": \"mount\"} without a path to linux.namespaces";
+        if (spec.Root is not null)
+        {
+            errors.Add(new("root", Remedy));
+        }
+
+        if (!spec.Mounts.IsEmpty)
+        {
+            errors.Add(new("mounts", Remedy));
+        }
+
+        if (spec.Linux is { MaskedPaths.IsEmpty: false })
+        {
+            errors.Add(new("linux.maskedPaths", Remedy));
+        }
+
+        if (spec.Linux is { ReadonlyPaths.IsEmpty: false })
+        {
+            errors.Add(new("linux.readonlyPaths", Remedy));
+        }
     }
 
     private static void ValidateProcess(ProcessSpec process, List<SpecError> errors)
@@ -136,7 +169,10 @@ internal static class SpecValidator
 
         for (int i = 0; i < mount.Options.Length; i++)
         {
-            NotNull(mount.Options[i], $"{path}.options[{i}]", errors);
+            if (NotNull(mount.Options[i], $"{path}.options[{i}]", errors) is { } option)
+            {
+                RejectUnsupportedMountOption(mount, option, $"{path}.options[{i}]", errors);
+            }
         }
 
         if (string.IsNullOrEmpty(mount.Type))

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json;
 
 namespace Containers.Spec;
 
@@ -10,8 +11,8 @@ internal static class Structural
 {
     public static ImmutableArray<T> OrEmpty<T>(ImmutableArray<T> value) => value.IsDefault ? [] : value;
 
-    public static ImmutableSortedDictionary<string, string> OrEmpty(ImmutableSortedDictionary<string, string>? value) =>
-        value ?? ImmutableSortedDictionary<string, string>.Empty;
+    public static ImmutableSortedDictionary<string, TValue> OrEmpty<TValue>(ImmutableSortedDictionary<string, TValue>? value) =>
+        value ?? ImmutableSortedDictionary<string, TValue>.Empty;
 
     public static int FindIndex<T>(ImmutableArray<T> items, Func<T, bool> match)
     {
@@ -29,9 +30,13 @@ internal static class Structural
     public static bool Equal<T>(ImmutableArray<T> left, ImmutableArray<T> right) =>
         OrEmpty(left).AsSpan().SequenceEqual(OrEmpty(right).AsSpan());
 
-    public static bool Equal(ImmutableSortedDictionary<string, string> left, ImmutableSortedDictionary<string, string> right) =>
+    public static bool Equal<TValue>(ImmutableSortedDictionary<string, TValue> left, ImmutableSortedDictionary<string, TValue> right) =>
         ReferenceEquals(left, right) || (left.Count == right.Count && left.All(
-            entry => right.TryGetValue(entry.Key, out var value) && string.Equals(entry.Value, value, StringComparison.Ordinal)));
+            entry => right.TryGetValue(entry.Key, out var value) && EqualityComparer<TValue>.Default.Equals(entry.Value, value)));
+
+    /// <summary>Content equality for a section this model keeps as raw JSON (another platform's).</summary>
+    public static bool Equal(JsonElement? left, JsonElement? right) =>
+        left is { } l ? right is { } r && JsonElement.DeepEquals(l, r) : right is null;
 
     public static int Hash<T>(ImmutableArray<T> items)
     {
@@ -44,7 +49,7 @@ internal static class Structural
         return hash.ToHashCode();
     }
 
-    public static int Hash(ImmutableSortedDictionary<string, string> items)
+    public static int Hash<TValue>(ImmutableSortedDictionary<string, TValue> items)
     {
         var hash = new HashCode();
         foreach (var (key, value) in items)

@@ -17,11 +17,14 @@ public sealed record UserSpec
     /// <summary>Supplementary group ids (<c>additionalGids</c>), set with <c>setgroups(2)</c>.</summary>
     public ImmutableArray<uint> AdditionalGids { get; init => field = Structural.OrEmpty(value); } = [];
 
+    /// <summary>The user name (<c>username</c>); OCI defines it for Windows only.</summary>
+    public string? Username { get; init; }
+
     /// <summary>Whether both users have the same ids, umask and supplementary groups (in order).</summary>
     public bool Equals(UserSpec? other) =>
         other is not null && Uid == other.Uid && Gid == other.Gid && Umask == other.Umask
-        && Structural.Equal(AdditionalGids, other.AdditionalGids);
+        && Structural.Equal(AdditionalGids, other.AdditionalGids) && string.Equals(Username, other.Username, StringComparison.Ordinal);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Uid, Gid, Umask, Structural.Hash(AdditionalGids));
+    public override int GetHashCode() => HashCode.Combine(Uid, Gid, Umask, Structural.Hash(AdditionalGids), Username);
 }

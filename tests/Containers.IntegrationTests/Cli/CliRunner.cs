@@ -2,21 +2,35 @@ using System.Diagnostics;
 
 namespace Containers.IntegrationTests.Cli;
 
-/// <summary>Runs the built <c>containers</c> command line (its assembly is copied next to the tests).</summary>
+/// <summary>
+/// Runs the <c>containers</c> command line: the native binary named by <c>CONTAINERS_CLI</c> when it is set (CI runs
+/// the CLI tests against the Native AOT build too: AOT-only failures are real), otherwise the JIT build
+/// (<c>Containers.Cli.dll</c>, copied next to the tests).
+/// </summary>
 internal static class CliRunner
 {
+    /// <summary>The variable that names a published <c>containers</c> binary to test instead of the JIT build.</summary>
+    public const string BinaryVariable = "CONTAINERS_CLI";
+
     public static string Assembly => Path.Combine(AppContext.BaseDirectory, "Containers.Cli.dll");
+
+    public static string? NativeBinary => Environment.GetEnvironmentVariable(BinaryVariable) is { Length: > 0 } path ? path : null;
 
     public static ProcessStartInfo StartInfo(params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet")
+        var native = NativeBinary;
+        var start = new ProcessStartInfo(native ?? (Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet"))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Assembly);
+        if (native is null)
+        {
+            start.ArgumentList.Add(Assembly);
+        }
+
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -25,12 +39,27 @@ internal static class CliRunner
         return start;
     }
 
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunAsync(StartInfo(args), stdin: null);
+
+    /// <summary>Runs the command line with <paramref name="stdin"/> written to its standard input, then closed.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(ProcessStartInfo start, string? stdin)
     {
-        using var process = Process.Start(StartInfo(args))!;
-        process.StandardInput.Close();
+        using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            try
+            {
+                await process.StandardInput.WriteAsync(stdin);
+            }
+            catch (IOException)
+            {
+                // The command did not read its input (without -i it must not): that is for the test to judge.
+            }
+        }
+
+        process.StandardInput.Close();
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         return (process.ExitCode, await stdout, await stderr);
     }

@@ -13,7 +13,7 @@ public sealed class DetachedContainerTests
             Assert.Equal(name + "\n", run.Stdout);
 
             var ps = await CliRunner.RunAsync("ps");
-            Assert.Contains(ps.Stdout.Split('\n'), l => l.StartsWith(name, StringComparison.Ordinal) && l.Contains("running", StringComparison.Ordinal));
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
 
             var exec = await CliRunner.RunAsync("exec", name, "--", "/bin/sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; exit 4");
             Assert.Equal(4, exec.ExitCode);
@@ -26,7 +26,7 @@ public sealed class DetachedContainerTests
             var rm = await CliRunner.RunAsync("rm", name);
             Assert.Equal(125, rm.ExitCode);
 
-            Assert.Equal(0, (await CliRunner.RunAsync("kill", name, "KILL")).ExitCode);
+            Assert.Equal(0, (await CliRunner.RunAsync("kill", "-s", "KILL", name)).ExitCode);
             Assert.Equal(0, (await CliRunner.RunAsync("logs", "-f", name)).ExitCode);
         }
         finally
@@ -35,7 +35,7 @@ public sealed class DetachedContainerTests
         }
 
         var after = await CliRunner.RunAsync("ps");
-        Assert.DoesNotContain(after.Stdout.Split('\n'), l => l.StartsWith(name, StringComparison.Ordinal));
+        Assert.DoesNotContain(after.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal));
     }
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> WaitForLogsAsync(string name)

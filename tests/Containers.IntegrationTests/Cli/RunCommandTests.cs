@@ -32,7 +32,7 @@ public sealed class RunCommandTests
         using var run = Process.Start(CliRunner.StartInfo("run", "--name", name, "--", "/bin/sleep", "60"))!;
         for (var attempt = 0; attempt < 200; attempt++)
         {
-            if ((await CliRunner.RunAsync("ps")).Stdout.Split('\n').Any(l => l.StartsWith(name + " ", StringComparison.Ordinal) && l.Contains("running", StringComparison.Ordinal)))
+            if ((await CliRunner.RunAsync("ps")).Stdout.Split('\n').Any(l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal)))
             {
                 break;
             }
@@ -40,7 +40,7 @@ public sealed class RunCommandTests
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
 
-        Assert.Equal(0, (await CliRunner.RunAsync("kill", name, "SIGKILL")).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("kill", "-s", "SIGKILL", name)).ExitCode);
         await run.WaitForExitAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(128 + 9, run.ExitCode);
@@ -67,15 +67,30 @@ public sealed class RunCommandTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task A_bad_command_prints_one_error_line_and_exits_125()
+    public async Task A_missing_program_prints_one_error_line_and_exits_127()
     {
         var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--", "/no/such/program");
 
-        Assert.Equal(125, exitCode);
+        Assert.Equal(127, exitCode);
         Assert.Equal("", stdout);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("containers: ", line, StringComparison.Ordinal);
         Assert.Contains("/no/such/program", line, StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("--memory", "32m")]
+    [InlineData("-m", "32m")]
+    [InlineData("--cpus", "0.5")]
+    [InlineData("--pids-limit", "16")]
+    public async Task A_limit_the_runtime_does_not_apply_yet_is_refused_not_dropped(string flag, string value)
+    {
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", flag, value, "--", "/bin/echo", "ran");
+
+        Assert.Equal(125, exitCode);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("is not supported yet", line, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 60_000)]

@@ -26,7 +26,7 @@ public sealed class ContainersInitTests : IDisposable
         File.SetUnixFileMode(script, (UnixFileMode)0x1ed);
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task A_program_that_re_execs_proc_self_exe_finds_containers_init_and_not_the_host_binary()
     {
         var result = await _fixture.Runtime.RunAsync(ReexecSpec(), TestContext.Current.CancellationToken);
@@ -35,7 +35,7 @@ public sealed class ContainersInitTests : IDisposable
         Assert.Equal(Refusal, result.Stderr.Trim());
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task With_an_init_a_program_that_re_execs_proc_self_exe_finds_containers_init_too()
     {
         var container = await _fixture.Runtime.CreateAsync(null, ReexecSpec(), new ContainerCreateOptions { Init = true }, TestContext.Current.CancellationToken);
@@ -53,7 +53,7 @@ public sealed class ContainersInitTests : IDisposable
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task An_exec_that_re_execs_proc_self_exe_finds_containers_init_too()
     {
         var container = await _fixture.Runtime.CreateAsync(
@@ -72,7 +72,7 @@ public sealed class ContainersInitTests : IDisposable
         }
     }
 
-    [Fact]
+    [Fact(Timeout = 60_000)]
     public async Task The_init_shows_nothing_of_the_host_in_its_command_line_environment_or_executable()
     {
         const string Script = """

@@ -53,6 +53,7 @@ public sealed class PlanLayoutTests
             ["f.via_init"] = (ulong)PlanOpFlags.ViaInit,
             ["f.keep"] = (ulong)PlanOpFlags.Keep,
             ["f.init_status"] = (ulong)PlanOpFlags.InitStatus,
+            ["f.missing_ok"] = (ulong)PlanOpFlags.MissingOk,
         };
 
         foreach (var (name, value) in expected)

@@ -195,24 +195,6 @@ public class ContainerSpecBuilderTests
     }
 
     [Fact]
-    public void Resource_limits_fill_linux_resources()
-    {
-        var spec = ContainerSpec.For("/bin/true").WithMemoryLimit(64 << 20).WithPidsLimit(32).WithCpuLimit(1.5);
-
-        var resources = spec.Linux!.Resources!;
-        Assert.Equal(64L << 20, resources.Memory!.Limit);
-        Assert.Equal(new LinuxPids(32), resources.Pids);
-        Assert.Equal(150_000, resources.Cpu!.Quota);
-        Assert.Equal(100_000ul, resources.Cpu.Period);
-    }
-
-    [Fact]
-    public void WithCpuLimit_rejects_a_non_positive_count()
-    {
-        Assert.Throws<ArgumentOutOfRangeException>(() => ContainerSpec.For("/bin/true").WithCpuLimit(0));
-    }
-
-    [Fact]
     public void ResolveBundlePaths_makes_the_root_and_relative_bind_sources_absolute()
     {
         var spec = new ContainerSpec

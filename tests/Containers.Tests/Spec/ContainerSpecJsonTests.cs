@@ -6,8 +6,7 @@ namespace Containers.Tests.Spec;
 
 public class ContainerSpecJsonTests
 {
-    // Shaped like `runc spec --rootless` output, plus a joined namespace, sysctls, limits and annotations; it also
-    // carries fields this model leaves out (resources.devices, apparmorProfile) which reading must ignore.
+    // Shaped like `runc spec --rootless` output, plus a joined namespace, sysctls, limits, an AppArmor profile and annotations.
     internal const string RuncConfig = """
         {
           "ociVersion": "1.2.0",
@@ -129,10 +128,113 @@ public class ContainerSpecJsonTests
         var written = JsonNode.Parse(ContainerSpec.FromJson(RuncConfig).ToJson())!.AsObject();
         var original = JsonNode.Parse(RuncConfig)!.AsObject();
 
-        // Remove what the model does not carry, then the documents must be equal node for node.
-        original["process"]!.AsObject().Remove("apparmorProfile");
-        original["linux"]!["resources"]!.AsObject().Remove("devices");
         Assert.True(JsonNode.DeepEquals(original, written), written.ToJsonString());
+    }
+
+    // Every field the OCI runtime spec defines for Linux, plus the other platforms' sections, each with a value.
+    private const string EveryFieldConfig = """
+        {
+          "ociVersion": "1.3.0",
+          "process": {
+            "terminal": true,
+            "consoleSize": { "height": 24, "width": 80 },
+            "user": { "uid": 1, "gid": 2, "umask": 18, "additionalGids": [3], "username": "u" },
+            "args": ["sh"],
+            "commandLine": "sh",
+            "env": ["A=1"],
+            "cwd": "/",
+            "capabilities": { "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "inheritable": ["CAP_KILL"], "permitted": ["CAP_KILL"], "ambient": ["CAP_KILL"] },
+            "rlimits": [{ "type": "RLIMIT_NOFILE", "hard": 2, "soft": 1 }],
+            "noNewPrivileges": true,
+            "apparmorProfile": "p",
+            "oomScoreAdj": -5,
+            "scheduler": { "policy": "SCHED_DEADLINE", "nice": 1, "priority": 2, "flags": ["SCHED_FLAG_RECLAIM"], "runtime": 3, "deadline": 4, "period": 5 },
+            "selinuxLabel": "l",
+            "ioPriority": { "class": "IOPRIO_CLASS_BE", "priority": 4 },
+            "execCPUAffinity": { "initial": "0", "final": "1" }
+          },
+          "root": { "path": "/r", "readonly": true },
+          "hostname": "h",
+          "domainname": "d",
+          "mounts": [{ "destination": "/m", "type": "bind", "source": "/s", "options": ["rbind"],
+                       "uidMappings": [{ "containerID": 0, "hostID": 1, "size": 2 }], "gidMappings": [{ "containerID": 3, "hostID": 4, "size": 5 }] }],
+          "hooks": {
+            "prestart": [{ "path": "/a", "args": ["a"], "env": ["E=1"], "timeout": 1 }],
+            "createRuntime": [{ "path": "/b" }], "createContainer": [{ "path": "/c" }], "startContainer": [{ "path": "/d" }],
+            "poststart": [{ "path": "/e" }], "poststop": [{ "path": "/f" }]
+          },
+          "annotations": { "k": "v" },
+          "linux": {
+            "uidMappings": [{ "containerID": 0, "hostID": 1, "size": 2 }],
+            "gidMappings": [{ "containerID": 0, "hostID": 1, "size": 2 }],
+            "sysctl": { "kernel.msgmax": "1" },
+            "resources": {
+              "devices": [{ "allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm" }],
+              "memory": { "limit": 1, "reservation": 2, "swap": 3, "kernel": 4, "kernelTCP": 5, "swappiness": 6, "disableOOMKiller": true, "useHierarchy": false, "checkBeforeUpdate": true },
+              "cpu": { "shares": 1, "quota": 2, "burst": 3, "period": 4, "realtimeRuntime": 5, "realtimePeriod": 6, "cpus": "0", "mems": "0", "idle": 1 },
+              "pids": { "limit": 1 },
+              "blockIO": {
+                "weight": 10, "leafWeight": 11,
+                "weightDevice": [{ "major": 8, "minor": 0, "weight": 12, "leafWeight": 13 }],
+                "throttleReadBpsDevice": [{ "major": 8, "minor": 0, "rate": 1 }],
+                "throttleWriteBpsDevice": [{ "major": 8, "minor": 0, "rate": 2 }],
+                "throttleReadIOPSDevice": [{ "major": 8, "minor": 0, "rate": 3 }],
+                "throttleWriteIOPSDevice": [{ "major": 8, "minor": 0, "rate": 4 }]
+              },
+              "hugepageLimits": [{ "pageSize": "2MB", "limit": 1 }],
+              "network": { "classID": 1, "priorities": [{ "name": "eth0", "priority": 2 }] },
+              "rdma": { "mlx5_1": { "hcaHandles": 1, "hcaObjects": 2 } },
+              "unified": { "memory.high": "1" }
+            },
+            "cgroupsPath": "/c",
+            "namespaces": [{ "type": "mount" }, { "type": "time" }],
+            "devices": [{ "path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438, "uid": 0, "gid": 0 }],
+            "netDevices": { "eth1": { "name": "eth0" } },
+            "seccomp": {
+              "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86_64"], "flags": ["SECCOMP_FILTER_FLAG_LOG"],
+              "listenerPath": "/l", "listenerMetadata": "m",
+              "syscalls": [{ "names": ["read"], "action": "SCMP_ACT_ALLOW", "errnoRet": 2, "args": [{ "index": 0, "value": 1, "valueTwo": 2, "op": "SCMP_CMP_EQ" }] }]
+            },
+            "rootfsPropagation": "rprivate",
+            "maskedPaths": ["/proc/kcore"],
+            "readonlyPaths": ["/proc/sys"],
+            "mountLabel": "m",
+            "intelRdt": { "closID": "c", "schemata": ["L3:0=f"], "l3CacheSchema": "L3:0=f", "memBwSchema": "MB:0=20", "enableMonitoring": true },
+            "memoryPolicy": { "mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"] },
+            "personality": { "domain": "LINUX32", "flags": ["F"] },
+            "timeOffsets": { "monotonic": { "secs": 1, "nanosecs": 2 } }
+          },
+          "solaris": { "milestone": "m" },
+          "windows": { "layerFolders": ["C:\\l"] },
+          "vm": { "kernel": { "path": "/k" } },
+          "zos": { "namespaces": [{ "type": "pid" }] },
+          "freebsd": { "jail": { "host": "new" } }
+        }
+        """;
+
+    [Fact]
+    public void Every_oci_field_is_read_and_written_back_with_its_name_and_value()
+    {
+        var spec = ContainerSpec.FromJson(EveryFieldConfig);
+
+        var written = JsonNode.Parse(spec.ToJson());
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(EveryFieldConfig), written), written!.ToJsonString());
+        Assert.Equal(spec, ContainerSpec.FromJson(spec.ToJson()));
+        Assert.Equal(spec.GetHashCode(), ContainerSpec.FromJson(spec.ToJson()).GetHashCode());
+        Assert.NotEqual(spec, spec with { Linux = spec.Linux! with { Seccomp = spec.Linux.Seccomp! with { ListenerPath = "/other" } } });
+        Assert.NotEqual(spec, ContainerSpec.FromJson(EveryFieldConfig.Replace("\"host\": \"new\"", "\"host\": \"inherit\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Fields_the_oci_spec_does_not_define_are_ignored()
+    {
+        var spec = ContainerSpec.FromJson("""
+            { "ociVersion": "1.2.1", "x-vendor": { "a": 1 }, "process": { "args": ["/bin/true"], "cwd": "/", "future": true },
+              "linux": { "namespaces": [{ "type": "mount" }], "somethingNew": [1, 2] } }
+            """);
+
+        Assert.Empty(spec.Validate());
+        Assert.DoesNotContain("x-vendor", spec.ToJson(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -280,7 +382,7 @@ public class ContainerSpecJsonTests
         Assert.Empty(spec.Process.Env);
         Assert.Empty(spec.Mounts[0].Options);
         Assert.Equal(
-            ["ociVersion", "process.cwd", "mounts[0].destination", "mounts[0].type"],
+            ["ociVersion", "process.cwd", "mounts[0].destination", "mounts[0].type", "mounts"],
             spec.Validate().Select(e => e.JsonPath));
     }
 

@@ -14,6 +14,11 @@ internal sealed class ImageSource : IDisposable
 {
     private const int MaxLinkDepth = 16;
 
+    /// <summary>The expansion a gzip'd archive may have once it has produced <see cref="MinBombCheck"/> bytes (as for layers).</summary>
+    private const long MaxExpansion = 1000;
+
+    private const long MinBombCheck = 64L << 20;
+
     private readonly string? _directory;
     private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _links = new(StringComparer.Ordinal);
@@ -111,9 +116,25 @@ internal sealed class ImageSource : IDisposable
         }
     }
 
+    /// <summary>
+    /// Unpacks the archive. Every way a tar or gzip reader can fail on bad bytes (a truncated or corrupt stream, an
+    /// entry type or header field it does not support, a size it refuses) is an <see cref="InvalidImageException"/>.
+    /// </summary>
     private async Task UnpackAsync(string archive, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
     {
-        var file = new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        try
+        {
+            await UnpackEntriesAsync(archive, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or NotSupportedException or InvalidOperationException or OverflowException or ArgumentException)
+        {
+            throw new InvalidImageException($"{archive}: not a valid tar archive: {e.Message}", e);
+        }
+    }
+
+    private async Task UnpackEntriesAsync(string archive, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
+    {
+        var file = Store.ContentStore.OpenUntrusted(archive, "image archive", followSymlink: true, bufferSize: 1 << 16);
         await using (file.ConfigureAwait(false))
         {
             long total = file.Length;
@@ -130,18 +151,10 @@ internal sealed class ImageSource : IDisposable
             {
                 await using var reader = new TarReader(input, leaveOpen: true);
                 int counter = 0;
+                long unpacked = 0;
                 while (true)
                 {
-                    TarEntry? entry;
-                    try
-                    {
-                        entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
-                    {
-                        throw new InvalidImageException($"{archive}: not a valid tar archive: {e.Message}", e);
-                    }
-
+                    TarEntry? entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
                     if (entry is null)
                     {
                         break;
@@ -166,7 +179,7 @@ internal sealed class ImageSource : IDisposable
                                 {
                                     try
                                     {
-                                        await data.CopyToAsync(output, 1 << 20, cancellationToken).ConfigureAwait(false);
+                                        unpacked = await CopyBoundedAsync(data, output, unpacked, input == file ? long.MaxValue : Math.Max(MinBombCheck, MaxExpansion * file.Length), archive, cancellationToken).ConfigureAwait(false);
                                     }
                                     catch (EndOfStreamException e)
                                     {
@@ -177,7 +190,7 @@ internal sealed class ImageSource : IDisposable
 
                             _files[name] = staged;
                             _links.Remove(name);
-                            progress?.Report(new ImageProgress(ImageProgressPhase.Reading, Path.GetFileName(archive), file.Position, total));
+                            progress?.Report(new ImageProgress(ImageProgressPhase.Reading, Printable.Escape(Path.GetFileName(archive)), file.Position, total));
                             break;
                         case TarEntryType.SymbolicLink:
                             string directory = name.Contains('/', StringComparison.Ordinal) ? name[..name.LastIndexOf('/')] + "/" : string.Empty;
@@ -194,6 +207,32 @@ internal sealed class ImageSource : IDisposable
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Copies one member, failing once the archive as a whole has unpacked more than <paramref name="limit"/> bytes.</summary>
+    private static async Task<long> CopyBoundedAsync(Stream data, Stream output, long unpacked, long limit, string archive, CancellationToken cancellationToken)
+    {
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            int read;
+            while ((read = await data.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                unpacked += read;
+                if (unpacked > limit)
+                {
+                    throw new InvalidImageException($"{archive}: the compressed archive expands to more than {limit} bytes, over {MaxExpansion} times its size (a decompression bomb?)");
+                }
+
+                await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+
+            return unpacked;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -13,11 +13,11 @@ internal static class ImportPlanner
 {
     private const int MaxIndexDepth = 4;
 
-    public static async Task<IReadOnlyList<PlannedImage>> PlanAsync(ImageSource source, ImportOptions options, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<PlannedImage>> PlanAsync(ImageSource source, ImportOptions options, int maxLayers, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
     {
         var images = source.Format == ImageArchiveFormat.DockerArchive
-            ? await PlanDockerArchiveAsync(source, progress, cancellationToken).ConfigureAwait(false)
-            : await PlanLayoutAsync(source, options.Platform, cancellationToken).ConfigureAwait(false);
+            ? await PlanDockerArchiveAsync(source, maxLayers, progress, cancellationToken).ConfigureAwait(false)
+            : await PlanLayoutAsync(source, options.Platform, maxLayers, cancellationToken).ConfigureAwait(false);
         if (images.Count == 0)
         {
             throw new InvalidImageException("the source contains no image");
@@ -36,7 +36,7 @@ internal static class ImportPlanner
         return images;
     }
 
-    private static async Task<List<PlannedImage>> PlanLayoutAsync(ImageSource source, Platform? platform, CancellationToken cancellationToken)
+    private static async Task<List<PlannedImage>> PlanLayoutAsync(ImageSource source, Platform? platform, int maxLayers, CancellationToken cancellationToken)
     {
         string indexFile = source.GetFile(LayoutIndex.FileName, "OCI layout");
         var index = ImageDocuments.ReadIndex(await ContentStore.ReadBoundedAsync(indexFile, "index.json", cancellationToken).ConfigureAwait(false), null, "index.json");
@@ -51,6 +51,7 @@ internal static class ImportPlanner
                 continue;
             }
 
+            CheckLayerCount(manifest.Layers.Count, maxLayers, $"manifest {descriptor.Digest}");
             string what = $"config {manifest.Config.Digest}";
             byte[] configBytes = await ContentStore.ReadVerifiedDocumentAsync(BlobFile(source, manifest.Config.Digest, what), manifest.Config.Digest, manifest.Config.Size, what, cancellationToken).ConfigureAwait(false);
             var config = ImageDocuments.ReadConfig(configBytes, manifest, what);
@@ -107,7 +108,7 @@ internal static class ImportPlanner
         return await ResolveManifestAsync(source, exact, platform, depth + 1, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<List<PlannedImage>> PlanDockerArchiveAsync(ImageSource source, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<List<PlannedImage>> PlanDockerArchiveAsync(ImageSource source, int maxLayers, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
     {
         string manifestFile = source.GetFile("manifest.json", "docker-archive");
         var entries = ImageDocuments.Deserialize(await ContentStore.ReadBoundedAsync(manifestFile, "manifest.json", cancellationToken).ConfigureAwait(false), ImageJsonContext.Default.IReadOnlyListDockerArchiveEntry, "docker-archive manifest.json");
@@ -115,6 +116,7 @@ internal static class ImportPlanner
         foreach (var entry in entries)
         {
             string configWhat = $"docker-archive config '{entry.Config}'";
+            CheckLayerCount(entry.Layers.Count, maxLayers, configWhat);
             byte[] configBytes = await ContentStore.ReadBoundedAsync(source.GetFile(entry.Config, configWhat), configWhat, cancellationToken).ConfigureAwait(false);
             var configDigest = Digest.Sha256(configBytes);
             CheckNamedDigest(entry.Config, configDigest, configWhat);
@@ -136,7 +138,7 @@ internal static class ImportPlanner
                 var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
                 await using (stream.ConfigureAwait(false))
                 {
-                    var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Verifying, entry.Layers[i], done, size)));
+                    var layerProgress = progress is null ? null : new SynchronousProgress<long>(done => progress.Report(new ImageProgress(ImageProgressPhase.Verifying, Printable.Escape(entry.Layers[i]), done, size)));
                     (digest, _) = await ContentStore.HashCopyAsync(stream, null, "sha256", size, layerProgress, cancellationToken).ConfigureAwait(false);
                 }
 
@@ -205,6 +207,14 @@ internal static class ImportPlanner
         return annotations.TryGetValue(AnnotationKeys.RefName, out var refName)
             && refName.IndexOfAny([':', '/', '@']) >= 0
             && ImageReference.TryParse(refName, out var name) ? name : null;
+    }
+
+    private static void CheckLayerCount(int layers, int maxLayers, string what)
+    {
+        if (layers > maxLayers)
+        {
+            throw new InvalidImageException($"{what}: the image has {layers} layers, more than the {maxLayers} the store accepts (ImageStoreOptions.MaxLayers)");
+        }
     }
 
     private static string BlobFile(ImageSource source, Digest digest, string what) =>

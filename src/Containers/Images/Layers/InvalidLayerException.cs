@@ -10,7 +10,7 @@ public sealed class InvalidLayerException : ContainersException
 {
     /// <summary>Creates the error for <paramref name="entryName"/> (null when it concerns the whole layer).</summary>
     public InvalidLayerException(string? entryName, string reason)
-        : base(entryName is null ? $"invalid layer: {reason}" : $"invalid layer entry '{entryName}': {reason}")
+        : base(Printable.Escape(entryName is null ? $"invalid layer: {reason}" : $"invalid layer entry '{entryName}': {reason}"))
     {
         EntryName = entryName;
         Reason = reason;
@@ -18,7 +18,7 @@ public sealed class InvalidLayerException : ContainersException
 
     /// <summary>Creates the error with the error that caused it (for example a corrupt compressed stream).</summary>
     public InvalidLayerException(string? entryName, string reason, Exception? innerException)
-        : base(entryName is null ? $"invalid layer: {reason}" : $"invalid layer entry '{entryName}': {reason}", innerException)
+        : base(Printable.Escape(entryName is null ? $"invalid layer: {reason}" : $"invalid layer entry '{entryName}': {reason}"), innerException)
     {
         EntryName = entryName;
         Reason = reason;

@@ -89,6 +89,51 @@ internal static class LayerUnpacker
         }
     }
 
+    /// <summary>
+    /// The diff id of a layer blob: the sha256 of its decompressed stream, read under the same size and ratio limits as
+    /// an apply, so a decompression bomb is refused here too.
+    /// </summary>
+    public static async Task<Digest> DiffIdAsync(Stream blob, LayerCompression compression, SnapshotStoreOptions limits, CancellationToken cancellationToken)
+    {
+        var counting = new CountingStream(blob, progress: null);
+        Stream tar = compression switch
+        {
+            LayerCompression.None => counting,
+            LayerCompression.Gzip => new GZipStream(counting, CompressionMode.Decompress, leaveOpen: true),
+            LayerCompression.Zstd => NativeZstdStream.Open(counting),
+            _ => throw new ArgumentOutOfRangeException(nameof(compression), compression, "unknown layer compression"),
+        };
+
+        await using (tar.ConfigureAwait(false))
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+            try
+            {
+                long total = 0;
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int read = Read(tar, buffer, compression);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    total += read;
+                    CheckQuota(total, counting.BytesRead, limits);
+                    hash.AppendData(buffer, 0, read);
+                }
+
+                return Digest.FromSha256Hash(hash.GetHashAndReset());
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
     private static Task Start(Action work, CancellationTokenSource stop) =>
         Task.Factory.StartNew(
             () =>

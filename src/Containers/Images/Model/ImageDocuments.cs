@@ -17,8 +17,7 @@ internal static class ImageDocuments
     /// <returns>The media type the document declares or implies.</returns>
     public static string DetectKind(ReadOnlySpan<byte> content, string what)
     {
-        using var document = ParseDocument(content, what);
-        return Classify(document.RootElement, declaredBy: null, what);
+        return ClassifyDocument(content, declaredBy: null, what);
     }
 
     /// <summary>Reads an image index or Docker manifest list.</summary>
@@ -27,13 +26,10 @@ internal static class ImageDocuments
     /// <param name="what">Where the document came from, for error messages.</param>
     public static ImageIndex ReadIndex(ReadOnlySpan<byte> content, string? declaredMediaType, string what)
     {
-        using (var document = ParseDocument(content, what))
+        string kind = ClassifyDocument(content, declaredMediaType, what);
+        if (!MediaTypes.IsIndex(kind))
         {
-            string kind = Classify(document.RootElement, declaredMediaType, what);
-            if (!MediaTypes.IsIndex(kind))
-            {
-                throw new InvalidImageException($"{what}: expected an image index but the document is {Describe(kind)}");
-            }
+            throw new InvalidImageException($"{what}: expected an image index but the document is {Describe(kind)}");
         }
 
         var index = Deserialize(content, ImageJsonContext.Default.ImageIndex, what);
@@ -47,13 +43,10 @@ internal static class ImageDocuments
     /// <param name="what">Where the document came from, for error messages.</param>
     public static ImageManifest ReadManifest(ReadOnlySpan<byte> content, string? declaredMediaType, string what)
     {
-        using (var document = ParseDocument(content, what))
+        string kind = ClassifyDocument(content, declaredMediaType, what);
+        if (!MediaTypes.IsManifest(kind))
         {
-            string kind = Classify(document.RootElement, declaredMediaType, what);
-            if (!MediaTypes.IsManifest(kind))
-            {
-                throw new InvalidImageException($"{what}: expected an image manifest but the document is {Describe(kind)}");
-            }
+            throw new InvalidImageException($"{what}: expected an image manifest but the document is {Describe(kind)}");
         }
 
         var manifest = Deserialize(content, ImageJsonContext.Default.ImageManifest, what);
@@ -119,16 +112,105 @@ internal static class ImageDocuments
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     });
 
+    /// <summary>
+    /// Deserializes a document. A <c>null</c> where the model has no null (a required field, an array element, an
+    /// annotation value) is refused here, so no reader further on meets one.
+    /// </summary>
     internal static T Deserialize<T>(ReadOnlySpan<byte> content, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo, string what)
     {
         CheckSize(content.Length, what);
+        RejectNullArrayElements(content, what);
+        T value;
         try
         {
-            return JsonSerializer.Deserialize(content, typeInfo) ?? throw new InvalidImageException($"{what}: the document is null");
+            value = JsonSerializer.Deserialize(content, typeInfo) ?? throw new InvalidImageException($"{what}: the document is null");
         }
         catch (JsonException e)
         {
             throw new InvalidImageException($"{what}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
+        {
+            throw new InvalidImageException($"{what}: the document cannot be read: {e.Message}", e);
+        }
+
+        RejectNullValues(value, what);
+        return value;
+    }
+
+    /// <summary>No image document has an array that may hold <c>null</c> (<c>"manifests": [null]</c>, <c>"Layers": [null]</c>).</summary>
+    private static void RejectNullArrayElements(ReadOnlySpan<byte> content, string what)
+    {
+        var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = 64 });
+        var inArray = new Stack<bool>();
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartArray:
+                        inArray.Push(true);
+                        break;
+                    case JsonTokenType.StartObject:
+                        inArray.Push(false);
+                        break;
+                    case JsonTokenType.EndArray or JsonTokenType.EndObject:
+                        inArray.Pop();
+                        break;
+                    case JsonTokenType.Null when inArray.Count > 0 && inArray.Peek():
+                        throw new InvalidImageException($"{what}: an array holds null at byte {reader.TokenStartIndex}; image documents have no null list entries");
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidImageException($"{what}: not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>String maps (annotations, labels) and the lists nested in a config must not hold null values.</summary>
+    private static void RejectNullValues<T>(T value, string what)
+    {
+        switch (value)
+        {
+            case ImageIndex index:
+                CheckMap(index.Annotations, "annotations", what);
+                foreach (var entry in index.Manifests)
+                {
+                    CheckDescriptor(entry, "manifests[]", what);
+                }
+
+                break;
+            case ImageManifest manifest:
+                CheckMap(manifest.Annotations, "annotations", what);
+                CheckDescriptor(manifest.Config, "config", what);
+                foreach (var layer in manifest.Layers)
+                {
+                    CheckDescriptor(layer, "layers[]", what);
+                }
+
+                break;
+            case Descriptor descriptor:
+                CheckDescriptor(descriptor, "descriptor", what);
+                break;
+            case IndexHeader header:
+                CheckMap(header.Annotations, "annotations", what);
+                break;
+            case ImageConfig config:
+                CheckMap(config.Config?.Labels, "config.Labels", what);
+                break;
+        }
+    }
+
+    private static void CheckDescriptor(Descriptor descriptor, string field, string what) =>
+        CheckMap(descriptor.Annotations, field + ".annotations", what);
+
+    private static void CheckMap(IReadOnlyDictionary<string, string>? map, string field, string what)
+    {
+        if (map is not null && map.Values.Any(v => v is null))
+        {
+            throw new InvalidImageException($"{what}: {field} has a null value; values must be strings");
         }
     }
 
@@ -147,6 +229,20 @@ internal static class ImageDocuments
             return document;
         }
         catch (JsonException e)
+        {
+            throw new InvalidImageException($"{what}: not valid JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Parses and classifies a document; a string that is not valid UTF-8 is refused like any other bad JSON.</summary>
+    private static string ClassifyDocument(ReadOnlySpan<byte> content, string? declaredBy, string what)
+    {
+        using var document = ParseDocument(content, what);
+        try
+        {
+            return Classify(document.RootElement, declaredBy, what);
+        }
+        catch (InvalidOperationException e)
         {
             throw new InvalidImageException($"{what}: not valid JSON: {e.Message}", e);
         }

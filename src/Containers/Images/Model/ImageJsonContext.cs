@@ -5,8 +5,12 @@ namespace Containers.Images.Model;
 /// <summary>Source-generated JSON for every image document.</summary>
 [JsonSourceGenerationOptions(
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    AllowDuplicateProperties = false)]
+    AllowDuplicateProperties = false,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(ImageIndex))]
+[JsonSerializable(typeof(Descriptor))]
+[JsonSerializable(typeof(IndexHeader))]
 [JsonSerializable(typeof(ImageManifest))]
 [JsonSerializable(typeof(ImageConfig))]
 [JsonSerializable(typeof(OciLayoutFile))]

@@ -5,7 +5,7 @@ public sealed class InvalidReferenceException : ContainersException
 {
     /// <summary>Creates an error for <paramref name="reference"/> saying why it is invalid.</summary>
     public InvalidReferenceException(string reference, string reason)
-        : base($"invalid image reference '{reference}': {reason}")
+        : base(Printable.Escape($"invalid image reference '{reference}': {reason}"))
     {
         Reference = reference;
     }

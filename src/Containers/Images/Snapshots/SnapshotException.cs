@@ -8,13 +8,13 @@ public sealed class SnapshotException : ContainersException
 {
     /// <summary>Creates the error with a message that says what failed and what to do.</summary>
     public SnapshotException(string message)
-        : base(message)
+        : base(Printable.Escape(message))
     {
     }
 
     /// <summary>Creates the error with a message and the error that caused it.</summary>
     public SnapshotException(string message, Exception? innerException)
-        : base(message, innerException)
+        : base(Printable.Escape(message), innerException)
     {
     }
 }

@@ -114,13 +114,40 @@ internal sealed class SnapshotStore
         Func<CancellationToken, Task<Stream>> openBlob,
         LayerCompression compression,
         IProgress<long>? progress,
+        CancellationToken cancellationToken) =>
+        (await EnsureAppliedAsync(chainId, diffId, openBlob, compression, progress, cancellationToken).ConfigureAwait(false)).Path;
+
+    /// <summary>
+    /// Decompresses a layer blob and checks that it hashes to <paramref name="diffId"/>, without applying it: how a
+    /// new blob for a layer whose snapshot already exists is proven before it is stored.
+    /// </summary>
+    /// <exception cref="InvalidLayerException">The stream is corrupt, exceeds the size limits, or has another diff id.</exception>
+    internal async Task VerifyDiffIdAsync(Digest diffId, Stream blob, LayerCompression compression, CancellationToken cancellationToken)
+    {
+        var actual = await LayerUnpacker.DiffIdAsync(blob, compression, _options, cancellationToken).ConfigureAwait(false);
+        if (actual != diffId)
+        {
+            throw new InvalidLayerException(null, $"diff id mismatch: the uncompressed layer is {actual}, the image expects {diffId}");
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="EnsureAsync"/>; <c>Applied</c> is true when this call read the blob and verified its diff id,
+    /// false when the snapshot was already there and the blob was not opened.
+    /// </summary>
+    internal async Task<(string Path, bool Applied)> EnsureAppliedAsync(
+        Digest chainId,
+        Digest diffId,
+        Func<CancellationToken, Task<Stream>> openBlob,
+        LayerCompression compression,
+        IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(openBlob);
         string target = PathOf(chainId);
         if (Directory.Exists(target))
         {
-            return target;
+            return (target, false);
         }
 
         using var rootDir = OpenRoot();
@@ -175,7 +202,7 @@ internal sealed class SnapshotStore
             }
         }
 
-        return target;
+        return (target, true);
     }
 
     /// <summary>Removes the snapshot of <paramref name="chainId"/>; a missing snapshot is not an error.</summary>

@@ -71,23 +71,32 @@ internal sealed class ContentStore
         return content;
     }
 
+    /// <summary>
+    /// Opens a file of an image source (or of the store) for reading: never blocking on a FIFO or device, refusing a
+    /// symlink in the last component unless <paramref name="followSymlink"/>, and refusing anything but a regular file.
+    /// </summary>
+    /// <exception cref="InvalidImageException">The file is missing, unreadable, a symlink, or not a regular file.</exception>
+    public static FileStream OpenUntrusted(string path, string what, bool followSymlink = false, int bufferSize = 4096)
+    {
+        var handle = UntrustedFile.OpenRegular(path, followSymlink, out int errno, out uint fileType);
+        if (!handle.IsInvalid)
+        {
+            return new FileStream(handle, FileAccess.Read, bufferSize, isAsync: false);
+        }
+
+        throw errno switch
+        {
+            0 => new InvalidImageException($"{what}: {path} is {UntrustedFile.Describe(fileType)}, not a regular file"),
+            Errno.ENOENT or Errno.ENOTDIR => new InvalidImageException($"{what}: {path} does not exist"),
+            Errno.ELOOP => new InvalidImageException($"{what}: {path} is a symbolic link; image files must be regular files"),
+            _ => new InvalidImageException($"{what}: cannot open {path}: {Errno.Name(errno)} ({Errno.Describe(errno)})"),
+        };
+    }
+
     /// <summary>Reads a JSON file that has no digest (index.json, manifest.json) with the document size bound.</summary>
     public static async Task<byte[]> ReadBoundedAsync(string path, string what, CancellationToken cancellationToken)
     {
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.Asynchronous);
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new InvalidImageException($"{what}: {path} does not exist", e);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new InvalidImageException($"{what}: {path} does not exist", e);
-        }
-
+        var stream = OpenUntrusted(path, what);
         await using (stream.ConfigureAwait(false))
         {
             ImageDocuments.CheckSize(stream.Length, what);
@@ -127,7 +136,7 @@ internal sealed class ContentStore
     /// <summary>Hashes a file in place and checks it against <paramref name="expected"/>.</summary>
     public static async Task VerifyFileAsync(string path, Digest expected, long? expectedSize, string what, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        var input = OpenUntrusted(path, what, bufferSize: 1);
         await using (input.ConfigureAwait(false))
         {
             long limit = expectedSize ?? input.Length;

@@ -36,6 +36,7 @@ internal static unsafe partial class FileSystemCalls
     public const ulong ResolveNoMagicLinks = 0x02;
     public const ulong ResolveNoSymlinks = 0x04;
     public const ulong ResolveBeneath = 0x08;
+    public const ulong ResolveInRoot = 0x10;
 
     public const uint RenameNoReplace = 1;
 

@@ -34,22 +34,24 @@ internal static class MountsStep
             AddMount(context, mount);
         }
 
+        // A path that does not exist needs no mask (kernels differ in what /proc has); one that exists but cannot be
+        // masked or made read-only fails the start, so a container never runs with less isolation than asked for.
         var plan = context.Plan;
         foreach (var path in context.Linux.MaskedPaths)
         {
             if (context.Host.Inspect(path) is { Kind: HostFileKind.Directory })
             {
-                plan.Mount("tmpfs", path, "tmpfs", MountFlags.ReadOnly, stage: $"mask {path}", optional: true);
+                plan.Mount("tmpfs", path, "tmpfs", MountFlags.ReadOnly, stage: $"mask {path}", missingOk: true);
             }
             else
             {
-                plan.Bind("/dev/null", path, recursive: false, stage: $"mask {path}", optional: true);
+                plan.Bind("/dev/null", path, recursive: false, stage: $"mask {path}", missingOk: true);
             }
         }
 
         foreach (var path in context.Linux.ReadonlyPaths)
         {
-            plan.Bind(path, path, recursive: true, readOnly: true, sourceInRoot: true, stage: $"make {path} read-only", optional: true);
+            plan.Bind(path, path, recursive: true, readOnly: true, sourceInRoot: true, stage: $"make {path} read-only", missingOk: true);
         }
     }
 

@@ -79,9 +79,9 @@ public sealed class MountsStepTests
 
         Assert.Equal(
         [
-            "Mount tmpfs /proc/acpi tmpfs - ReadOnly [Optional]",
-            "Bind /dev/null /proc/kcore None [Optional]",
-            "Bind /proc/sys /proc/sys ReadOnly [Recursive|SourceInRoot|Optional]",
+            "Mount tmpfs /proc/acpi tmpfs - ReadOnly [MissingOk]",
+            "Bind /dev/null /proc/kcore None [MissingOk]",
+            "Bind /proc/sys /proc/sys ReadOnly [Recursive|SourceInRoot|MissingOk]",
         ], plan.Lines);
     }
 

@@ -1,0 +1,74 @@
+using System.Globalization;
+using Containers.Runtime;
+using Containers.Spec;
+
+namespace Containers.Cli.Commands;
+
+/// <summary>
+/// What <c>ps</c> and <c>inspect</c> show of one container: Docker's columns computed from its state. The start
+/// time is the process's own (<c>/proc/PID/stat</c> start time after boot), the finish time the last write of its
+/// state, which the owner makes when it records the exit.
+/// </summary>
+internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started, DateTimeOffset? Finished)
+{
+    public static async Task<ContainerRow> OfAsync(ContainerInfo state, CancellationToken cancellationToken)
+    {
+        var config = Path.Combine(state.Bundle, "config.json");
+        var image = "host";
+        if (File.Exists(config))
+        {
+            var spec = await ContainerSpec.LoadAsync(config, cancellationToken).ConfigureAwait(false);
+            image = spec.Root?.Path ?? image;
+        }
+
+        DateTimeOffset? started = state.ProcessStartTime > 0 ? BootTime.Value?.AddSeconds(state.ProcessStartTime / (double)ClockTicksPerSecond) : null;
+        DateTimeOffset? finished = null;
+        if (state.Status == ContainerStatus.Stopped)
+        {
+            var file = new FileInfo(Path.Combine(state.Bundle, "state.json"));
+            finished = file.Exists ? file.LastWriteTimeUtc : null;
+        }
+
+        return new ContainerRow(state, started, finished) { Image = image };
+    }
+
+    /// <summary>The short id Docker shows (its first 12 characters).</summary>
+    public string ShortId => State.Id.Length > 12 ? State.Id[..12] : State.Id;
+
+    /// <summary>The root filesystem the container runs on: an image, a directory or the host's.</summary>
+    public string Image { get; init; } = "host";
+
+    /// <summary>The command line.</summary>
+    public string Command => string.Join(' ', State.Command);
+
+    public string Created(DateTimeOffset now) => HumanTime.Ago(State.Created, now);
+
+    /// <summary>"Up 2 minutes", "Exited (3) 4 seconds ago", "Created".</summary>
+    public string Status(DateTimeOffset now) => State.Status switch
+    {
+        ContainerStatus.Running => "Up " + HumanTime.Duration(now - (Started ?? State.Created)),
+        ContainerStatus.Stopped => $"Exited ({ExitStatus.ToString(CultureInfo.InvariantCulture)})" + (Finished is { } f ? " " + HumanTime.Ago(f, now) : string.Empty),
+        ContainerStatus.Created or ContainerStatus.Creating => "Created",
+        _ => State.Status.ToOciString(),
+    };
+
+    /// <summary>The exit code, or 128 + signal, of a stopped container (Docker's "Exited (137)").</summary>
+    public int ExitStatus => State.ExitCode ?? (State.Signal is { } s ? 128 + s : 0);
+
+    // USER_HZ: the unit of /proc/PID/stat times, fixed at 100 by the kernel's ABI on every architecture we build for.
+    private const int ClockTicksPerSecond = 100;
+
+    private static readonly Lazy<DateTimeOffset?> BootTime = new(() =>
+    {
+        foreach (var line in File.ReadLines("/proc/stat"))
+        {
+            if (line.StartsWith("btime ", StringComparison.Ordinal)
+                && long.TryParse(line.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return DateTimeOffset.FromUnixTimeSeconds(seconds);
+            }
+        }
+
+        return null;
+    });
+}

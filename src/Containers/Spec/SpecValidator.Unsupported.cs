@@ -1,0 +1,125 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+
+namespace Containers.Spec;
+
+/// <summary>
+/// The settings OCI defines that this runtime does not apply yet. Accepting one and running without it would be
+/// worse than refusing: a caller who asks for a seccomp filter or a memory limit must not get a container without
+/// it. Each rule names the field's JSON path; a feature that starts applying a field removes its rule here.
+/// </summary>
+internal static partial class SpecValidator
+{
+    /// <summary>Checks the process of an exec into a running container: the rules of <c>process</c>, and what the runtime does not apply.</summary>
+    /// <exception cref="InvalidSpecException">The process has at least one problem.</exception>
+    public static void ThrowIfInvalidForExec(ProcessSpec process)
+    {
+        var errors = new List<SpecError>();
+        ValidateProcess(process, errors);
+        RejectUnsupported(process, errors);
+        if (errors.Count > 0)
+        {
+            throw new InvalidSpecException(errors);
+        }
+    }
+
+    private static void RejectUnsupported(ContainerSpec spec, List<SpecError> errors)
+    {
+        Reject(spec.Domainname, "domainname", "the NIS domain name is not set by this runtime", errors);
+        Reject(spec.Hooks, "hooks", "lifecycle hooks are not run by this runtime", errors);
+        Reject(spec.Solaris, "solaris", OtherPlatform, errors);
+        Reject(spec.Windows, "windows", OtherPlatform, errors);
+        Reject(spec.Vm, "vm", OtherPlatform, errors);
+        Reject(spec.Zos, "zos", OtherPlatform, errors);
+        Reject(spec.FreeBsd, "freebsd", OtherPlatform, errors);
+        if (spec.Process is { } process)
+        {
+            RejectUnsupported(process, errors);
+        }
+
+        for (int i = 0; i < spec.Mounts.Length; i++)
+        {
+            if (spec.Mounts[i] is { } mount)
+            {
+                Reject(mount.UidMappings, $"mounts[{i}].uidMappings", "id-mapped mounts are not made by this runtime", errors);
+                Reject(mount.GidMappings, $"mounts[{i}].gidMappings", "id-mapped mounts are not made by this runtime", errors);
+            }
+        }
+
+        if (spec.Linux is { } linux)
+        {
+            RejectUnsupported(linux, errors);
+        }
+    }
+
+    /// <summary>The process fields neither a container's first process nor an exec applies yet.</summary>
+    private static void RejectUnsupported(ProcessSpec process, List<SpecError> errors)
+    {
+        Reject(process.ConsoleSize, "process.consoleSize", "the terminal is not sized from the spec; call Container.Terminal.Resize after create", errors);
+        Reject(process.User.Username, "process.user.username", "it is a Windows setting; give process.user.uid and gid", errors);
+        Reject(process.CommandLine, "process.commandLine", "it is a Windows setting; give process.args", errors);
+        Reject(process.Capabilities, "process.capabilities", "capability sets are not applied by this runtime; the process keeps every capability its user has", errors);
+        Reject(process.ApparmorProfile, "process.apparmorProfile", "AppArmor profiles are not applied by this runtime", errors);
+        Reject(process.OomScoreAdj, "process.oomScoreAdj", "oom_score_adj is not set by this runtime", errors);
+        Reject(process.Scheduler, "process.scheduler", "scheduling policies are not set by this runtime", errors);
+        Reject(process.SelinuxLabel, "process.selinuxLabel", "SELinux labels are not applied by this runtime", errors);
+        Reject(process.IoPriority, "process.ioPriority", "I/O priorities are not set by this runtime", errors);
+        Reject(process.ExecCpuAffinity, "process.execCPUAffinity", "CPU affinity is not set by this runtime", errors);
+    }
+
+    private static void RejectUnsupported(LinuxSpec linux, List<SpecError> errors)
+    {
+        Reject(linux.Sysctl, "linux.sysctl", "sysctls are not set by this runtime", errors);
+        Reject(linux.Resources, "linux.resources", "cgroup limits are not applied by this runtime; the container would run without them", errors);
+        Reject(linux.CgroupsPath, "linux.cgroupsPath", "this runtime does not place containers in cgroups", errors);
+        Reject(linux.Devices, "linux.devices", "device nodes beyond the default /dev are not created by this runtime", errors);
+        Reject(linux.NetDevices, "linux.netDevices", "network devices are not moved into containers by this runtime", errors);
+        Reject(linux.Seccomp, "linux.seccomp", "seccomp filters are not installed by this runtime; the process would run unfiltered", errors);
+        Reject(linux.RootfsPropagation, "linux.rootfsPropagation", "the root's propagation is always private in this runtime", errors);
+        Reject(linux.MountLabel, "linux.mountLabel", "SELinux labels are not applied by this runtime", errors);
+        Reject(linux.IntelRdt, "linux.intelRdt", "Intel RDT is not configured by this runtime", errors);
+        Reject(linux.MemoryPolicy, "linux.memoryPolicy", "NUMA memory policies are not set by this runtime", errors);
+        Reject(linux.Personality, "linux.personality", "the execution domain is not set by this runtime", errors);
+        Reject(linux.TimeOffsets, "linux.timeOffsets", "time namespace offsets are not set by this runtime", errors);
+    }
+
+    // What a bind mount applies: the bind itself, the per-mount attributes, and the defaults that ask for nothing.
+    // Anything else would be filesystem data, which a bind has no filesystem to pass to.
+    private static readonly FrozenSet<string> BindOptions = FrozenSet.Create(
+        StringComparer.Ordinal,
+        "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "strictatime", "atime", "async",
+        "private", "rprivate");
+
+    private static readonly FrozenSet<string> PropagationOptions = FrozenSet.Create(
+        StringComparer.Ordinal, "shared", "rshared", "slave", "rslave", "unbindable", "runbindable");
+
+    private static void RejectUnsupportedMountOption(MountSpec mount, string option, string path, List<SpecError> errors)
+    {
+        if (PropagationOptions.Contains(option))
+        {
+            Reject(option, path, $"'{option}' propagation is not set by this runtime; every mount in the container is private", errors);
+        }
+        else if (mount.IsBind && !BindOptions.Contains(option))
+        {
+            Reject(option, path, $"'{option}' is not applied to a bind mount by this runtime", errors);
+        }
+    }
+
+    private const string OtherPlatform = "it configures another platform; this runtime runs Linux containers";
+
+    private static void Reject(object? value, string path, string reason, List<SpecError> errors)
+    {
+        bool set = value switch
+        {
+            null => false,
+            string text => text.Length > 0,
+            JsonElement element => element.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined),
+            System.Collections.ICollection collection => collection.Count > 0,
+            _ => true,
+        };
+        if (set)
+        {
+            errors.Add(new(path, $"is not supported yet ({reason}): remove it"));
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Containers.IntegrationTests.Cli;
+
+/// <summary>The command line behaves as a Docker user expects: options, flags, stdin, environment, exit codes.</summary>
+public sealed class DockerConventionsTests
+{
+    [Fact(Timeout = 300_000)]
+    public async Task An_unknown_option_is_an_error_that_names_it_and_creates_nothing()
+    {
+        var name = "cli-unknown-" + Guid.NewGuid().ToString("N")[..8];
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--name", name, "-p", "8080:80", "--host-rootfs", "true");
+
+        Assert.Equal(125, exitCode);
+        Assert.Equal("", stdout);
+        Assert.Contains("unknown option '-p'", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain((await CliRunner.RunAsync("ps", "-a", "-q")).Stdout.Split('\n'), l => l == name);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_yes_no_flag_never_takes_the_next_word_as_its_value()
+    {
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--rm", "--host-rootfs", "echo", "ran");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Equal("ran\n", stdout);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Options_after_the_program_belong_to_the_program()
+    {
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", "sh", "-c", "echo $0 $1; exit 3", "-e", "--rm");
+
+        Assert.True(exitCode == 3, stderr);
+        Assert.Equal("-e --rm\n", stdout);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Combined_short_flags_are_each_applied()
+    {
+        // -it: a terminal (the program sees one on fd 0 and 1) and stdin attached.
+        var start = CliRunner.StartInfo("run", "-it", "--host-rootfs", "--", "sh", "-c", "test -t 0 && test -t 1 && echo tty; read line; echo got-$line");
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync(start, "typed\n");
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("tty", stdout, StringComparison.Ordinal);
+        Assert.Contains("got-typed", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Stdin_reaches_the_container_only_with_dash_i()
+    {
+        var with = await CliRunner.RunAsync(CliRunner.StartInfo("run", "-i", "--host-rootfs", "cat"), "piped\n");
+        var without = await CliRunner.RunAsync(CliRunner.StartInfo("run", "--host-rootfs", "cat"), "piped\n");
+
+        Assert.True(with.ExitCode == 0, with.Stderr);
+        Assert.Equal("piped\n", with.Stdout);
+        Assert.True(without.ExitCode == 0, without.Stderr);
+        Assert.Equal("", without.Stdout);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Dash_e_with_a_name_alone_passes_the_hosts_value_and_omits_an_unset_one()
+    {
+        var start = CliRunner.StartInfo("run", "-e", "CLI_FROM_HOST", "-e", "CLI_UNSET_ON_HOST", "-eCLI_INLINE=x", "--host-rootfs",
+            "sh", "-c", "echo $CLI_FROM_HOST ${CLI_UNSET_ON_HOST-unset} $CLI_INLINE");
+        start.Environment["CLI_FROM_HOST"] = "host-value";
+        start.Environment.Remove("CLI_UNSET_ON_HOST");
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync(start, null);
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Equal("host-value unset x\n", stdout);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Dash_u_takes_names_from_the_containers_passwd_and_numbers_as_they_are()
+    {
+        var nobody = File.ReadLines("/etc/passwd").Select(l => l.Split(':')).FirstOrDefault(f => f[0] == "nobody");
+        Assert.SkipWhen(nobody is null, "the host's /etc/passwd has no 'nobody'");
+
+        var byName = await CliRunner.RunAsync("run", "-u", "nobody", "--host-rootfs", "sh", "-c", "echo $(id -u) $(id -g)");
+        var byNumber = await CliRunner.RunAsync("run", "-u", "1", "--host-rootfs", "sh", "-c", "echo $(id -u) $(id -g)");
+        var unknown = await CliRunner.RunAsync("run", "-u", "no-such-user", "--host-rootfs", "true");
+
+        Assert.True(byName.ExitCode == 0, byName.Stderr);
+        Assert.Equal($"{nobody![2]} {nobody[3]}\n", byName.Stdout);
+        Assert.True(byNumber.ExitCode == 0, byNumber.Stderr);
+        Assert.Equal("1 0\n", byNumber.Stdout);
+        Assert.Equal(125, unknown.ExitCode);
+        Assert.Contains("'no-such-user' is not in the container's /etc/passwd", unknown.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = 300_000)]
+    [InlineData("/no/such/program", 127)]
+    [InlineData("/etc/hostname", 126)]
+    public async Task A_program_that_cannot_run_exits_as_Dockers(string program, int expected)
+    {
+        var (exitCode, _, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", "--", program);
+
+        Assert.True(exitCode == expected, $"exit {exitCode}: {stderr}");
+        Assert.StartsWith("containers: ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task An_unknown_command_suggests_the_nearest_and_help_names_containers()
+    {
+        var typo = await CliRunner.RunAsync("rnu");
+        var help = await CliRunner.RunAsync("run", "--help");
+
+        Assert.Equal(125, typo.ExitCode);
+        Assert.Contains("did you mean 'run'?", typo.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("Usage:  containers run [OPTIONS]", help.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Containers.Cli", help.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Version_says_whether_it_is_the_native_build()
+    {
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("version", "--format", "json");
+
+        Assert.True(exitCode == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(CliRunner.NativeBinary is not null, json.RootElement.GetProperty("NativeAot").GetBoolean());
+        Assert.Equal("linux", json.RootElement.GetProperty("Os").GetString());
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Ps_stop_wait_inspect_and_logs_work_as_Dockers()
+    {
+        var name = "cli-conventions-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--host-rootfs", "--",
+            "sh", "-c", "trap 'echo term; exit 3' TERM; for i in 1 2 3 4 5; do echo line$i; done; while :; do sleep 0.1; done");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            var running = await CliRunner.RunAsync("ps", "--format", "json");
+            var row = Assert.Single(running.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Contains(name, StringComparison.Ordinal));
+            using (var json = JsonDocument.Parse(row))
+            {
+                Assert.Equal("running", json.RootElement.GetProperty("State").GetString());
+                Assert.StartsWith("Up ", json.RootElement.GetProperty("Status").GetString(), StringComparison.Ordinal);
+            }
+
+            var table = await CliRunner.RunAsync("ps");
+            Assert.StartsWith("CONTAINER ID   IMAGE   COMMAND", table.Stdout, StringComparison.Ordinal);
+            Assert.Contains(table.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
+
+            var logs = await LogsAsync(name, "line5\n");
+            Assert.Equal("line1\nline2\nline3\nline4\nline5\n", logs);
+            Assert.Equal("line4\nline5\n", (await CliRunner.RunAsync("logs", "--tail", "2", name)).Stdout);
+            var stamped = (await CliRunner.RunAsync("logs", "-t", "-n", "1", name)).Stdout;
+            Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line5\n$", stamped);
+
+            // The trap answers SIGTERM within the grace period: exit 3, not 137.
+            var stop = await CliRunner.RunAsync("stop", "-t", "20", name);
+            Assert.True(stop.ExitCode == 0, stop.Stderr);
+            Assert.Equal("3\n", (await CliRunner.RunAsync("wait", name)).Stdout);
+
+            Assert.DoesNotContain((await CliRunner.RunAsync("ps", "-q")).Stdout.Split('\n'), l => name.StartsWith(l, StringComparison.Ordinal) && l.Length > 0);
+            var all = await CliRunner.RunAsync("ps", "-a");
+            Assert.Contains(all.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Exited (3) ", StringComparison.Ordinal));
+
+            var inspect = await CliRunner.RunAsync("inspect", name);
+            Assert.True(inspect.ExitCode == 0, inspect.Stderr);
+            using var document = JsonDocument.Parse(inspect.Stdout);
+            var container = Assert.Single(document.RootElement.EnumerateArray().ToList());
+            Assert.Equal(name, container.GetProperty("Id").GetString());
+            Assert.Equal("stopped", container.GetProperty("State").GetProperty("Status").GetString());
+            Assert.Equal(3, container.GetProperty("State").GetProperty("ExitCode").GetInt32());
+            Assert.Equal("sh", container.GetProperty("Config").GetProperty("process").GetProperty("args")[0].GetString());
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Stop_kills_a_container_that_ignores_SIGTERM_after_the_grace_period()
+    {
+        var name = "cli-stop-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--host-rootfs", "--", "sleep", "60");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            // sleep is pid 1 of its pid namespace: SIGTERM without a handler does nothing to it.
+            var stop = await CliRunner.RunAsync("stop", "-t", "1", name);
+            Assert.True(stop.ExitCode == 0, stop.Stderr);
+            Assert.Equal((128 + 9).ToString(CultureInfo.InvariantCulture) + "\n", (await CliRunner.RunAsync("wait", name)).Stdout);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    private static async Task<string> LogsAsync(string name, string last)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var logs = await CliRunner.RunAsync("logs", name);
+            if (logs.Stdout.EndsWith(last, StringComparison.Ordinal) || attempt == 100)
+            {
+                return logs.Stdout;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Containers.IntegrationTests.Support;
+
+namespace Containers.IntegrationTests.Cli;
+
+/// <summary><c>run -it</c> in a real terminal: tmux types into it and reads its screen.</summary>
+public sealed class TerminalTests
+{
+    [Fact(Timeout = 300_000)]
+    public async Task Run_it_gives_the_container_a_raw_terminal_that_follows_resizes_and_gets_ctrl_c_then_restores_it()
+    {
+        var tmux = Requires.Tool("tmux");
+        var dir = Directory.CreateTempSubdirectory("containers-tty-").FullName;
+        var socket = Path.Combine(dir, "tmux.sock");
+        var session = "tty";
+        try
+        {
+            await RunAsync(tmux, "-S", socket, "new-session", "-d", "-s", session, "-x", "80", "-y", "24", "sh");
+            await TypeAsync($"PS1='host$ '; stty -g > {dir}/before; echo host-ready");
+            await ScreenAsync("host-ready");
+
+            await TypeAsync(CommandLine("run", "-it", "--host-rootfs", "--", "sh"));
+            await TypeAsync("echo in-container-$$");
+            await ScreenAsync("in-container-1");
+
+            await TypeAsync("stty size");
+            await ScreenAsync("24 80");
+            await RunAsync(tmux, "-S", socket, "resize-window", "-t", session, "-x", "100", "-y", "30");
+            await TypeAsync("stty size");
+            await ScreenAsync("30 100");
+
+            // Ctrl-C is a byte for the container's terminal: it interrupts sleep there, and the CLI stays.
+            await TypeAsync("sleep 60");
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-c");
+            await TypeAsync("echo interrupted-$?-in-$$");
+            await ScreenAsync("interrupted-130-in-1");
+
+            // Typed only once the command has exited: until then every key goes to the container.
+            await TypeAsync("exit 5");
+            await ScreenAsync("host$");
+            await TypeAsync($"echo cli-exited-$?; stty -g > {dir}/after");
+            await ScreenAsync("cli-exited-5");
+            await WaitForFileAsync(Path.Combine(dir, "after"));
+
+            Assert.Equal(
+                await File.ReadAllTextAsync(Path.Combine(dir, "before"), TestContext.Current.CancellationToken),
+                await File.ReadAllTextAsync(Path.Combine(dir, "after"), TestContext.Current.CancellationToken));
+        }
+        finally
+        {
+            await RunAsync(tmux, "-S", socket, "kill-server");
+            Directory.Delete(dir, recursive: true);
+        }
+
+        Task TypeAsync(string line) => RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "-l", line + "\r");
+
+        async Task ScreenAsync(string expected)
+        {
+            var screen = string.Empty;
+            for (var attempt = 0; attempt < 600; attempt++)
+            {
+                screen = await RunAsync(tmux, "-S", socket, "capture-pane", "-p", "-t", session);
+                // Output lines, alone or after a prompt the shell printed first (never the typed command's echo).
+                if (screen.Split('\n').Any(l => l.TrimEnd() == expected || l.TrimEnd() == "# " + expected || l.TrimEnd() == "host$ " + expected))
+                {
+                    return;
+                }
+
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            Assert.Fail($"'{expected}' did not appear on the screen:\n{screen}");
+        }
+    }
+
+    /// <summary>The command line as a shell would be given it, single-quoted.</summary>
+    private static string CommandLine(params string[] args)
+    {
+        var start = CliRunner.StartInfo(args);
+        return string.Join(' ', new[] { start.FileName }.Concat(start.ArgumentList).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+    }
+
+    private static async Task WaitForFileAsync(string path)
+    {
+        for (var attempt = 0; attempt < 100 && !File.Exists(path); attempt++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+    }
+
+    private static async Task<string> RunAsync(string program, params string[] args)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return output;
+    }
+}
