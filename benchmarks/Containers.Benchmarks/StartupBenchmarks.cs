@@ -48,7 +48,7 @@ public class StartupBenchmarks
         _containerWithNetwork = Plan(Isolated | CloneFlags.NewNet, forkLike: false);
         _containerForkLike = Plan(Isolated, forkLike: true);
 
-        _runtime = new ContainerRuntime(new ContainerRuntimeOptions { StateDirectory = _rootfs + "-state" });
+        _runtime = ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = _rootfs + "-state" }).GetAwaiter().GetResult();
         _spec = ContainerSpec.For("/bin/true").WithoutNamespace(NamespaceType.Network);
         _prepared = _runtime.Prepare(_spec);
     }

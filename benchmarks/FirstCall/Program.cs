@@ -11,7 +11,7 @@ var state = Directory.CreateTempSubdirectory("containers-firstcall-");
 try
 {
     var clock = Stopwatch.StartNew();
-    var runtime = new ContainerRuntime(new ContainerRuntimeOptions { StateDirectory = state.FullName });
+    await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = state.FullName });
     var first = await runtime.RunAsync(ContainerSpec.For("/bin/true"));
     var firstCall = clock.Elapsed;
 

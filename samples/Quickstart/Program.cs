@@ -3,7 +3,7 @@ using Containers.Spec;
 
 // A container on the host's own /usr, /bin, /lib and /etc (read-only): no image needed. It prints its pid, its
 // hostname, every process it can see and its network interfaces: pid 1, its own name, only itself, only loopback.
-var runtime = new ContainerRuntime();
+await using var runtime = await ContainerRuntime.OpenAsync();
 var spec = ContainerSpec.For("/bin/sh", "-c", """
     echo "pid:      $$"
     echo "hostname: $(hostname)"

@@ -9,9 +9,9 @@ namespace Containers.Cli.Commands;
 /// time is the process's own (<c>/proc/PID/stat</c> start time after boot), the finish time the last write of its
 /// state, which the owner makes when it records the exit.
 /// </summary>
-internal sealed record ContainerRow(ContainerState State, DateTimeOffset? Started, DateTimeOffset? Finished)
+internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started, DateTimeOffset? Finished)
 {
-    public static async Task<ContainerRow> OfAsync(ContainerState state, CancellationToken cancellationToken)
+    public static async Task<ContainerRow> OfAsync(ContainerInfo state, CancellationToken cancellationToken)
     {
         var config = Path.Combine(state.Bundle, "config.json");
         var image = "host";
@@ -21,7 +21,7 @@ internal sealed record ContainerRow(ContainerState State, DateTimeOffset? Starte
             image = spec.Root?.Path ?? image;
         }
 
-        DateTimeOffset? started = state.Pid > 0 ? BootTime.Value?.AddSeconds(state.PidStartTime / (double)ClockTicksPerSecond) : null;
+        DateTimeOffset? started = state.ProcessStartTime > 0 ? BootTime.Value?.AddSeconds(state.ProcessStartTime / (double)ClockTicksPerSecond) : null;
         DateTimeOffset? finished = null;
         if (state.Status == ContainerStatus.Stopped)
         {

@@ -29,7 +29,7 @@ internal static class ExecCommand
             throw new UsageException("exec -t is not supported yet: run the command without a terminal", exec.Path);
         }
 
-        var container = await new ContainerRuntime().GetAsync(exec.Arguments[0], cancellationToken).ConfigureAwait(false);
+        var container = await (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).GetAsync(exec.Arguments[0], cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             var main = container.Spec.Process ?? new ProcessSpec();

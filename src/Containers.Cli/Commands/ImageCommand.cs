@@ -1,8 +1,5 @@
 using Containers.Cli.CommandLine;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Containers.Images;
-using Containers.Images.Model;
 
 namespace Containers.Cli.Commands;
 
@@ -27,28 +24,8 @@ internal static class ImageCommand
     {
         await using var store = await ImageStoreOption.OpenAsync(inspect, ct).ConfigureAwait(false);
         var found = await store.ResolveAsync(inspect.Arguments[0], ct).ConfigureAwait(false);
-        var document = new InspectDocument(
-            found.Digest,
-            found.References.Select(r => r.ToString()).ToList(),
-            found.Config.Created,
-            found.Config.Platform.ToString(),
-            found.Size,
-            found.Config,
-            found.Manifest);
-        Console.WriteLine(JsonSerializer.Serialize(document, InspectJsonContext.Default.InspectDocument));
+        Console.WriteLine(found.ToJson());
         return 0;
     }
 
-    internal sealed record InspectDocument(
-        Digest Digest,
-        IReadOnlyList<string> References,
-        DateTimeOffset? Created,
-        string Platform,
-        long Size,
-        ImageConfig Config,
-        ImageManifest Manifest);
 }
-
-[JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(ImageCommand.InspectDocument))]
-internal sealed partial class InspectJsonContext : JsonSerializerContext;

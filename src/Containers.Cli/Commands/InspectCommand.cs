@@ -23,7 +23,7 @@ internal static class InspectCommand
             throw new UsageException($"--format '{format}' is not supported: only json is", inspect.Path);
         }
 
-        var runtime = new ContainerRuntime();
+        var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -33,7 +33,7 @@ internal static class InspectCommand
                 var container = await runtime.GetAsync(id, cancellationToken).ConfigureAwait(false);
                 await using (container.ConfigureAwait(false))
                 {
-                    var row = await ContainerRow.OfAsync(container.State, cancellationToken).ConfigureAwait(false);
+                    var row = await ContainerRow.OfAsync(container.Info, cancellationToken).ConfigureAwait(false);
                     Write(json, row, container.Spec.ToJson());
                 }
             }
@@ -62,7 +62,7 @@ internal static class InspectCommand
         json.WriteStartObject("State");
         json.WriteString("Status", state.Status.ToOciString());
         json.WriteBoolean("Running", state.Status == ContainerStatus.Running);
-        json.WriteNumber("Pid", state.Status.CanKill() ? state.Pid : 0);
+        json.WriteNumber("Pid", state.Pid ?? 0);
         if (state.Status == ContainerStatus.Stopped)
         {
             json.WriteNumber("ExitCode", row.ExitStatus);
@@ -87,9 +87,9 @@ internal static class InspectCommand
         json.WriteString("Image", row.Image);
         json.WriteString("Bundle", state.Bundle);
         json.WriteBoolean("Init", state.Init);
-        if (state.LogPath is { } log)
+        if (state.HasLog)
         {
-            json.WriteString("LogPath", log);
+            json.WriteString("LogPath", Path.Combine(state.Bundle, "container.log"));
         }
 
         json.WritePropertyName("Config");

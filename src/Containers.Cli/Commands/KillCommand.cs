@@ -21,7 +21,7 @@ internal static class KillCommand
     private static async Task<int> RunAsync(Invocation kill, CancellationToken cancellationToken)
     {
         var number = Parse(kill.Value("signal") ?? "KILL");
-        var runtime = new ContainerRuntime();
+        var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
         foreach (var name in kill.Arguments)
         {
             var container = await runtime.GetAsync(name, cancellationToken).ConfigureAwait(false);

@@ -36,18 +36,21 @@ internal static class LogsCommand
         var timestamps = logs.Has("timestamps");
         var follow = logs.Has("follow");
 
-        var container = await new ContainerRuntime().GetAsync(logs.Arguments[0], cancellationToken).ConfigureAwait(false);
+        var container = await (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).GetAsync(logs.Arguments[0], cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
-            var path = container.State.LogPath
-                ?? throw new ContainersException($"container '{container.Id}' keeps no log: only detached containers (run -d) do");
+            if (!container.Info.HasLog)
+            {
+                throw new ContainersException($"container '{container.Id}' keeps no log: only detached containers (run -d) do");
+            }
+
             var stdout = Console.Out;
             var stderr = Console.Error;
             var skip = 0;
             if (tail >= 0)
             {
                 // A first pass counts what is logged so far, so the second (which may follow) knows where the tail starts.
-                await foreach (var record in ContainerLog.ReadAsync(path, false, container.WaitAsync(cancellationToken), cancellationToken).ConfigureAwait(false))
+                await foreach (var record in container.ReadLogAsync(false, cancellationToken).ConfigureAwait(false))
                 {
                     skip += record.Time < since ? 0 : 1;
                 }
@@ -55,7 +58,7 @@ internal static class LogsCommand
                 skip = Math.Max(0, skip - tail);
             }
 
-            await foreach (var record in ContainerLog.ReadAsync(path, follow, container.WaitAsync(cancellationToken), cancellationToken).ConfigureAwait(false))
+            await foreach (var record in container.ReadLogAsync(follow, cancellationToken).ConfigureAwait(false))
             {
                 if (record.Time < since)
                 {
@@ -68,8 +71,8 @@ internal static class LogsCommand
                     continue;
                 }
 
-                var line = timestamps ? record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z' ", CultureInfo.InvariantCulture) + record.Log : record.Log;
-                await (record.Stream == "stderr" ? stderr : stdout).WriteAsync(line).ConfigureAwait(false);
+                var line = timestamps ? record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z' ", CultureInfo.InvariantCulture) + record.Text : record.Text;
+                await (record.Stream == OutputStream.Stderr ? stderr : stdout).WriteAsync(line).ConfigureAwait(false);
             }
 
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -29,7 +29,7 @@ internal static class PsCommand
             var other => throw new UsageException($"--format '{other}' is not supported: use table or json", ps.Path),
         };
         var rows = new List<ContainerRow>();
-        foreach (var state in await new ContainerRuntime().ListAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var state in await (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).ListAsync(cancellationToken).ConfigureAwait(false))
         {
             if (ps.Has("all") || state.Status == ContainerStatus.Running)
             {

@@ -15,7 +15,7 @@ internal static class RmCommand
 
     private static async Task<int> RunAsync(Invocation rm, CancellationToken cancellationToken)
     {
-        var runtime = new ContainerRuntime();
+        var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
         foreach (var name in rm.Arguments)
         {
             var container = await runtime.GetAsync(name, cancellationToken).ConfigureAwait(false);

@@ -71,7 +71,7 @@ internal static class RunCommand
             Stdin.DetachFromContainer();
         }
 
-        var runtime = new ContainerRuntime();
+        var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
         var container = await runtime.CreateAsync(
             run.Value("name"), spec, options with { Stdio = ContainerStdio.Inherit }, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))

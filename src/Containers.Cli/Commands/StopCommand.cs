@@ -32,7 +32,7 @@ internal static class StopCommand
         }
 
         var signal = stop.Value("signal") is { } name ? KillCommand.Parse(name) : SigTerm;
-        var runtime = new ContainerRuntime();
+        var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
         foreach (var id in stop.Arguments)
         {
             var container = await runtime.GetAsync(id, cancellationToken).ConfigureAwait(false);

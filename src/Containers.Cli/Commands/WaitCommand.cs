@@ -14,7 +14,7 @@ internal static class WaitCommand
 
     private static async Task<int> RunAsync(Invocation wait, CancellationToken cancellationToken)
     {
-        var runtime = new ContainerRuntime();
+        var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
         foreach (var id in wait.Arguments)
         {
             var container = await runtime.GetAsync(id, cancellationToken).ConfigureAwait(false);

@@ -22,4 +22,15 @@ public sealed record Image
 
     /// <summary>The stored size: the manifest, the config and the (compressed) layers.</summary>
     public long Size => Descriptor.Size + Manifest.Config.Size + Manifest.Layers.Sum(l => l.Size);
+
+    /// <summary>
+    /// The image as indented JSON, as <c>containers image inspect</c> prints it: <c>Digest</c>, <c>References</c>,
+    /// <c>Created</c>, <c>Platform</c>, <c>Size</c>, then the <c>Config</c> and <c>Manifest</c> documents.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// Console.WriteLine((await store.ResolveAsync("busybox:1.36")).ToJson());
+    /// </code>
+    /// </example>
+    public string ToJson() => ImageInspectDocument.ToJson(this);
 }

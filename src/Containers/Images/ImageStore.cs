@@ -166,7 +166,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     /// <param name="format">The output format.</param>
     /// <param name="progress">Receives progress; null for none.</param>
     /// <param name="cancellationToken">Cancels the export; nothing is left at <paramref name="path"/>.</param>
-    public async Task ExportAsync(string reference, string path, ImageArchiveFormat format, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
+    public async Task ExportAsync(string reference, string path, ImageArchiveFormat format, IProgress<ImageProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: false, cancellationToken).ConfigureAwait(false);
@@ -182,7 +182,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     /// foreach (var image in await store.ListAsync(ct)) Console.WriteLine($"{image.Digest} {image.Size}");
     /// </code>
     /// </example>
-    public async Task<IReadOnlyList<Image>> ListAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Image>> ListAsync(CancellationToken cancellationToken = default)
     {
         var index = await LayoutIndex.ReadAsync(Root, cancellationToken).ConfigureAwait(false);
         var result = new List<Image>();
@@ -215,7 +215,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     /// Console.WriteLine(string.Join(' ', image.Config.Config?.Cmd ?? []));
     /// </code>
     /// </example>
-    public async Task<Image> ResolveAsync(string reference, CancellationToken cancellationToken)
+    public async Task<Image> ResolveAsync(string reference, CancellationToken cancellationToken = default)
     {
         var index = await LayoutIndex.ReadAsync(Root, cancellationToken).ConfigureAwait(false);
         return (await FindAsync(index, reference, cancellationToken).ConfigureAwait(false)).Image;
@@ -231,7 +231,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     /// await store.TagAsync("busybox", "localhost:5000/tools/busybox:stable", ct);
     /// </code>
     /// </example>
-    public async Task<ImageReference> TagAsync(string reference, string newName, CancellationToken cancellationToken)
+    public async Task<ImageReference> TagAsync(string reference, string newName, CancellationToken cancellationToken = default)
     {
         var name = ImageReference.Parse(newName);
         if (name.Tag is null)
@@ -266,7 +266,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     /// await store.RemoveAsync("busybox:latest", ct);
     /// </code>
     /// </example>
-    public async Task<PruneResult> RemoveAsync(string reference, CancellationToken cancellationToken)
+    public async Task<PruneResult> RemoveAsync(string reference, CancellationToken cancellationToken = default)
     {
         using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: true, cancellationToken).ConfigureAwait(false);
         using var indexLock = await FileLock.AcquireAsync(_indexLockPath, exclusive: true, cancellationToken).ConfigureAwait(false);
@@ -293,7 +293,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     /// Console.WriteLine($"{result.ReclaimedBytes} bytes freed");
     /// </code>
     /// </example>
-    public async Task<PruneResult> PruneAsync(CancellationToken cancellationToken)
+    public async Task<PruneResult> PruneAsync(CancellationToken cancellationToken = default)
     {
         using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: true, cancellationToken).ConfigureAwait(false);
         using var indexLock = await FileLock.AcquireAsync(_indexLockPath, exclusive: true, cancellationToken).ConfigureAwait(false);
@@ -335,7 +335,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     /// string mountData = "lowerdir=" + string.Join(':', lowerDirs);
     /// </code>
     /// </example>
-    public async Task<IReadOnlyList<string>> GetSnapshotChainAsync(string reference, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> GetSnapshotChainAsync(string reference, CancellationToken cancellationToken = default)
     {
         using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: false, cancellationToken).ConfigureAwait(false);
         var image = await ResolveAsync(reference, cancellationToken).ConfigureAwait(false);

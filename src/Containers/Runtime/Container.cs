@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Containers.Spec;
 using Microsoft.Extensions.Logging;
 
@@ -9,10 +10,17 @@ namespace Containers.Runtime;
 /// in the OCI <c>created</c> state (set up, user code not yet running), or found by
 /// <see cref="ContainerRuntime.GetAsync"/>. Disposing it kills and deletes it.
 /// </summary>
+/// <remarks>
+/// With pipes for stdio, up to 1 MiB of each output stream is read ahead into memory, so a program that writes less
+/// than that runs to its end while nobody reads (<see cref="WaitAsync"/> returns, the output waits in
+/// <see cref="Stdout"/> and <see cref="Stderr"/>). A program that writes more blocks, as on any pipe, until the
+/// caller reads: read both streams while waiting (<see cref="CollectAsync"/>, <see cref="ReadOutputLinesAsync"/>), or
+/// create the container with <see cref="ContainerStdio.Null"/> or <see cref="ContainerStdio.Inherit"/>.
+/// </remarks>
 /// <example>
 /// <code>
-/// var runtime = new ContainerRuntime();
-/// await using var container = await runtime.CreateAsync(null, ContainerSpec.For("/bin/sh", "-c", "read x; echo $x"));
+/// await using var runtime = await ContainerRuntime.OpenAsync();
+/// await using var container = await runtime.CreateAsync(ContainerSpec.For("/bin/sh", "-c", "read x; echo $x"));
 /// await container.StartAsync();
 /// await container.Stdin.WriteAsync("hello\n"u8.ToArray());
 /// await container.Stdin.CompleteAsync();
@@ -23,6 +31,10 @@ namespace Containers.Runtime;
 public sealed class Container : IAsyncDisposable
 {
     private const int SigKill = 9;
+    private const int SigTerm = 15;
+
+    /// <summary>The grace period <see cref="StopAsync"/> gives a process after SIGTERM when none is given: 10 seconds, as Docker's.</summary>
+    public static readonly TimeSpan DefaultStopGracePeriod = TimeSpan.FromSeconds(10);
 
     private readonly StateDirectory _states;
     private readonly ILogger _logger;
@@ -73,8 +85,23 @@ public sealed class Container : IAsyncDisposable
         }
     }
 
+    /// <summary>What is known about the container now: status, pid, command, exit status.</summary>
+    public ContainerInfo Info
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return ContainerInfo.From(_exit.IsCompleted && _state.Status != ContainerStatus.Stopped ? _state with { Status = ContainerStatus.Stopped } : _state);
+            }
+        }
+    }
+
+    /// <summary>Called once when a container this runtime created releases its handles (deleted or disposed).</summary>
+    internal Action<Container>? OnReleased { get; set; }
+
     /// <summary>The persisted state as last written.</summary>
-    public ContainerState State
+    internal ContainerState State
     {
         get
         {
@@ -108,6 +135,43 @@ public sealed class Container : IAsyncDisposable
     public IAsyncEnumerable<OutputLine> ReadOutputLinesAsync(CancellationToken cancellationToken = default) =>
         OutputReader.ReadLinesAsync(Stdout, Stderr, cancellationToken);
 
+    /// <summary>
+    /// Reads standard output and standard error to their ends (both at once) and waits for the process to exit: the
+    /// one-call form of a started container's output. Call it after <see cref="StartAsync"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Stops reading and waiting; the container keeps running.</param>
+    /// <exception cref="InvalidOperationException">The container was not created with <see cref="ContainerStdio.Pipes"/>.</exception>
+    /// <example>
+    /// <code>
+    /// await container.StartAsync();
+    /// var result = await container.CollectAsync();
+    /// Console.Write(result.Stdout);
+    /// </code>
+    /// </example>
+    public Task<ContainerResult> CollectAsync(CancellationToken cancellationToken = default) =>
+        ContainerResult.CollectAsync(Stdout, Stderr, WaitAsync, cancellationToken);
+
+    /// <summary>
+    /// Reads the output log of a container created with <see cref="ContainerCreateOptions.KeepLog"/> (a detached
+    /// one, also when another process owns it). With <paramref name="follow"/> it keeps reading new output until the
+    /// container has stopped and all of its output has been read.
+    /// </summary>
+    /// <param name="follow">Whether to wait for output written after the current end.</param>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <exception cref="ContainersException">The container keeps no log.</exception>
+    /// <example>
+    /// <code>
+    /// await foreach (var entry in container.ReadLogAsync(follow: true))
+    ///     (entry.Stream == OutputStream.Stderr ? Console.Error : Console.Out).Write(entry.Text);
+    /// </code>
+    /// </example>
+    public IAsyncEnumerable<ContainerLogEntry> ReadLogAsync(bool follow = false, CancellationToken cancellationToken = default)
+    {
+        var path = State.LogPath
+            ?? throw new ContainersException($"container '{Id}' keeps no log: create it with ContainerCreateOptions.KeepLog (the CLI's 'run -d' does)");
+        return ReadLogEntriesAsync(path, follow, cancellationToken);
+    }
+
     /// <summary>Lets the created container run its user process (OCI <c>start</c>); returns once it has been executed.</summary>
     /// <param name="cancellationToken">Cancels waiting for the exec.</param>
     /// <exception cref="ContainerStatusException">The container is not in the <c>created</c> state.</exception>
@@ -120,8 +184,18 @@ public sealed class Container : IAsyncDisposable
             throw new ContainerStatusException(Id, "start", Status, "only a container created by this runtime and not yet started can start");
         }
 
-        await _process.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _process.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            RuntimeLog.ContainerStartFailed(_logger, e, Id);
+            throw;
+        }
+
         Update(s => s.Status == ContainerStatus.Created ? s with { Status = ContainerStatus.Running } : s);
+        RuntimeLog.ContainerStarted(_logger, Id, Pid);
     }
 
     /// <summary>Waits until the container's process has exited and returns how it ended.</summary>
@@ -147,8 +221,51 @@ public sealed class Container : IAsyncDisposable
             throw new ContainerStatusException(Id, "signal", status, "its process has exited");
         }
 
+        RuntimeLog.ContainerSignaled(_logger, Id, signal);
         _process.Signal(signal);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops the container's process gracefully: SIGTERM, then SIGKILL if it has not exited after
+    /// <paramref name="gracePeriod"/>; returns how it ended. A stopped container is left as it is, and a created one
+    /// (its program never ran) is killed at once.
+    /// </summary>
+    /// <param name="gracePeriod">How long the process may take to exit after SIGTERM; null for <see cref="DefaultStopGracePeriod"/>.</param>
+    /// <param name="cancellationToken">Stops waiting; a process not yet killed is left as it is (SIGTERM has been sent).</param>
+    /// <example>
+    /// <code>
+    /// var exit = await container.StopAsync(TimeSpan.FromSeconds(2));
+    /// Console.WriteLine(exit); // "killed by signal 15", or "killed by signal 9" when it ignored SIGTERM
+    /// </code>
+    /// </example>
+    public async Task<ContainerExit> StopAsync(TimeSpan? gracePeriod = null, CancellationToken cancellationToken = default)
+    {
+        var grace = gracePeriod ?? DefaultStopGracePeriod;
+        ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero, nameof(gracePeriod));
+        var status = Status;
+        if (!status.CanKill() || _process is null)
+        {
+            return await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (status == ContainerStatus.Created)
+        {
+            return await KillAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        RuntimeLog.ContainerStopping(_logger, Id, SigTerm, grace.TotalMilliseconds);
+        _process.Signal(SigTerm);
+        try
+        {
+            return await _exit.WaitAsync(grace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            RuntimeLog.ContainerStopEscalated(_logger, Id, grace.TotalMilliseconds);
+            _process.Signal(SigKill);
+            return await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Kills the container's process with SIGKILL (a stopped container is left as it is) and waits for it to end.</summary>
@@ -157,6 +274,7 @@ public sealed class Container : IAsyncDisposable
     {
         if (Status.CanKill() && _process is not null)
         {
+            RuntimeLog.ContainerSignaled(_logger, Id, SigKill);
             _process.Signal(SigKill);
         }
 
@@ -198,7 +316,37 @@ public sealed class Container : IAsyncDisposable
             throw new ContainerStatusException(Id, "exec in", status, "start it first; exec needs a running container");
         }
 
-        return await ContainerExec.StartAsync(this, _process, process, stdio, cancellationToken).ConfigureAwait(false);
+        return await ContainerExec.StartAsync(this, _process, process, stdio, _logger, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="args"/> inside the running container, with pipes for stdio and the user, cwd and
+    /// environment of the container's own process.
+    /// </summary>
+    /// <param name="args">The program and its arguments; a relative program name is looked up in the container's <c>PATH</c>.</param>
+    /// <exception cref="ContainerStatusException">The container is not running.</exception>
+    /// <example>
+    /// <code>
+    /// await using var ps = await container.ExecAsync("ps", "-o", "pid,comm");
+    /// Console.Write((await ps.CollectAsync()).Stdout);
+    /// </code>
+    /// </example>
+    public Task<ContainerExec> ExecAsync(params string[] args) => ExecAsync(args, CancellationToken.None);
+
+    /// <summary>Runs <paramref name="args"/> inside the running container, as <see cref="ExecAsync(string[])"/> does.</summary>
+    /// <param name="args">The program and its arguments.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="ContainerStatusException">The container is not running.</exception>
+    public Task<ContainerExec> ExecAsync(string[] args, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Length == 0)
+        {
+            throw new ArgumentException("name the program to run: at least one argument", nameof(args));
+        }
+
+        var process = (Spec.Process ?? new ProcessSpec()) with { Args = [.. args], Terminal = false, ConsoleSize = null };
+        return ExecAsync(process, ContainerStdio.Pipes, cancellationToken);
     }
 
     /// <summary>
@@ -285,6 +433,10 @@ public sealed class Container : IAsyncDisposable
                     // Removed from outside (for example 'containers rm -f'): nothing left to update.
                     _deleted = true;
                 }
+                catch (Exception e) when (ContainersIOException.IsIO(e))
+                {
+                    throw ContainersIOException.From(e, $"writing the state of container '{Id}'", _states.FolderOf(Id));
+                }
             }
         }
     }
@@ -300,7 +452,7 @@ public sealed class Container : IAsyncDisposable
         if (_owner)
         {
             Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal });
-            _logger.LogDebug("container {Id} stopped: {Exit}", Id, exit);
+            RuntimeLog.ContainerExited(_logger, Id, exit.ExitCode, exit.Signal);
             return exit;
         }
 
@@ -331,6 +483,7 @@ public sealed class Container : IAsyncDisposable
             {
                 _deleted = true;
                 _states.Remove(Id);
+                RuntimeLog.ContainerDeleted(_logger, Id);
             }
         }
 
@@ -349,6 +502,8 @@ public sealed class Container : IAsyncDisposable
             _released = true;
         }
 
+        OnReleased?.Invoke(this);
+
         if (_stdio is not null)
         {
             await _stdio.DisposeAsync().ConfigureAwait(false);
@@ -362,6 +517,16 @@ public sealed class Container : IAsyncDisposable
         if (_process is not null)
         {
             await _process.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async IAsyncEnumerable<ContainerLogEntry> ReadLogEntriesAsync(
+        string path, bool follow, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var stopped = follow ? WaitAsync(cancellationToken) : null;
+        await foreach (var record in ContainerLog.ReadAsync(path, follow, stopped, cancellationToken).ConfigureAwait(false))
+        {
+            yield return new ContainerLogEntry(record.Stream == "stderr" ? OutputStream.Stderr : OutputStream.Stdout, record.Log, record.Time);
         }
     }
 

@@ -2,13 +2,14 @@ using System.Globalization;
 using System.IO.Pipelines;
 using Containers.Linux;
 using Containers.Runtime.Plan;
+using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using Containers.Spec;
 
 namespace Containers.Runtime;
 
 /// <summary>
-/// A process started inside a running container by <see cref="Container.ExecAsync"/>. Disposing it kills it if
+/// A process started inside a running container by <see cref="Container.ExecAsync(Containers.Spec.ProcessSpec, ContainerStdio, CancellationToken)"/>. Disposing it kills it if
 /// it still runs.
 /// </summary>
 public sealed class ContainerExec : IAsyncDisposable
@@ -53,13 +54,9 @@ public sealed class ContainerExec : IAsyncDisposable
 
     /// <summary>Reads the process's stdout and stderr to the end and waits for it: the one-call form of an exec.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
-    public async Task<ContainerResult> CollectAsync(CancellationToken cancellationToken = default)
-    {
-        var stdout = OutputReader.ReadToEndAsync(Stdout, cancellationToken);
-        var stderr = OutputReader.ReadToEndAsync(Stderr, cancellationToken);
-        var exit = await WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new ContainerResult { Exit = exit, Stdout = await stdout.ConfigureAwait(false), Stderr = await stderr.ConfigureAwait(false) };
-    }
+    /// <exception cref="InvalidOperationException">The exec's stdio is not pipes.</exception>
+    public Task<ContainerResult> CollectAsync(CancellationToken cancellationToken = default) =>
+        ContainerResult.CollectAsync(Stdout, Stderr, WaitAsync, cancellationToken);
 
     /// <summary>Kills the process if it still runs and releases its pipes.</summary>
     public async ValueTask DisposeAsync()
@@ -78,23 +75,42 @@ public sealed class ContainerExec : IAsyncDisposable
     }
 
     internal static async Task<ContainerExec> StartAsync(
-        Container container, ContainerProcess target, ProcessSpec process, ContainerStdio stdio, CancellationToken cancellationToken)
+        Container container, ContainerProcess target, ProcessSpec process, ContainerStdio stdio, ILogger logger, CancellationToken cancellationToken)
     {
-        var (programPid, program) = container.State.Init ? OpenInitChild(target.Pid) : (target.Pid, null);
-        using var programPidFd = program;
-
-        // The program's own root: an init's is out of an unprivileged caller's reach (it never execs).
-        var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current);
-        var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, program ?? target.PidFd, cancellationToken).ConfigureAwait(false);
-        var exec = new ContainerExec(launched, pipes, terminal);
         try
         {
-            await launched.WaitForExecAsync(cancellationToken).ConfigureAwait(false);
+            var (programPid, program) = container.State.Init ? OpenInitChild(target.Pid) : (target.Pid, null);
+            using var programPidFd = program;
+
+            // The program's own root: an init's is out of an unprivileged caller's reach (it never execs).
+            var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current);
+            var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, program ?? target.PidFd, cancellationToken).ConfigureAwait(false);
+            var exec = new ContainerExec(launched, pipes, terminal);
+            try
+            {
+                await launched.WaitForExecAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await exec.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            RuntimeLog.ExecStarted(logger, container.Id, launched.Pid, process.Args);
+            _ = launched.Exited.ContinueWith(
+                t => RuntimeLog.ExecExited(logger, container.Id, launched.Pid, t.Result.ExitCode, t.Result.Signal),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return exec;
         }
-        catch
+        catch (Exception e) when (ContainersIOException.IsIO(e))
         {
-            await exec.DisposeAsync().ConfigureAwait(false);
+            var error = ContainersIOException.From(e, $"exec in container '{container.Id}'");
+            RuntimeLog.ExecFailed(logger, error, container.Id, process.Args);
+            throw error;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            RuntimeLog.ExecFailed(logger, e, container.Id, process.Args);
             throw;
         }
     }
@@ -105,7 +121,7 @@ public sealed class ContainerExec : IAsyncDisposable
     /// </summary>
     private static (int Pid, SafeFileHandle PidFd) OpenInitChild(int init)
     {
-        var children = File.ReadAllText($"/proc/{init}/task/{init}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var children = ReadChildren(init);
         if (children.Length == 0 || !int.TryParse(children[0], CultureInfo.InvariantCulture, out var pid))
         {
             throw new ContainersException($"the container's init (pid {init}) has no child: its program has exited");
@@ -120,13 +136,25 @@ public sealed class ContainerExec : IAsyncDisposable
         var handle = new SafeFileHandle(fd, ownsHandle: true);
 
         // Checked after opening: the pidfd pins the pid, so a process still the init's child is the program.
-        if (!File.ReadAllText($"/proc/{init}/task/{init}/children").Split(' ').Contains(children[0]))
+        if (!ReadChildren(init).Contains(children[0]))
         {
             handle.Dispose();
             throw new ContainersException($"the container's init (pid {init}) has no child: its program has exited");
         }
 
         return (pid, handle);
+    }
+
+    private static string[] ReadChildren(int init)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{init}/task/{init}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ContainersException($"the container's init (pid {init}) has gone: the container has stopped", e);
+        }
     }
 
     private static InvalidOperationException NoPipes() =>

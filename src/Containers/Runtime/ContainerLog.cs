@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Containers.Runtime;
 
 /// <summary>Reads and writes a detached container's JSON-lines output log (see <see cref="ContainerLogRecord"/>).</summary>
-public static class ContainerLog
+internal static class ContainerLog
 {
     /// <summary>Appends one record as a single line, so a concurrent reader sees whole records only.</summary>
     /// <param name="log">The log file, opened for appending.</param>

@@ -4,7 +4,7 @@ namespace Containers.Runtime;
 /// One record of a detached container's output log: one JSON object per line, as Docker's <c>json-file</c> driver
 /// writes (<c>{"log":"text\n","stream":"stdout","time":"…"}</c>).
 /// </summary>
-public sealed record ContainerLogRecord
+internal sealed record ContainerLogRecord
 {
     /// <summary>The output, including its trailing newline when the line had one.</summary>
     public required string Log { get; init; }

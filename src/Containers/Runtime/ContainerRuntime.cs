@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using Containers.Runtime.Plan;
 using Containers.Spec;
 using Microsoft.Extensions.Logging;
@@ -8,40 +10,66 @@ namespace Containers.Runtime;
 /// <summary>
 /// Creates, finds and runs containers. Containers live in this process: they die with it (even on SIGKILL), and
 /// their state under <see cref="StateDirectory"/> lets other processes list, signal and kill them meanwhile.
-/// Creating a runtime removes state left behind by processes that died without cleaning up.
+/// Open one with <see cref="OpenAsync"/>, which also removes state left behind by processes that died without
+/// cleaning up; disposing it kills and deletes the containers it created that are still there.
 /// </summary>
 /// <example>
 /// <code>
-/// var runtime = new ContainerRuntime();
+/// await using var runtime = await ContainerRuntime.OpenAsync();
 /// var result = await runtime.RunAsync(ContainerSpec.For("/bin/sh", "-c", "echo $$; hostname").WithHostname("box"));
 /// Console.Write(result.Stdout); // "1\nbox\n"
 /// </code>
 /// </example>
-public sealed class ContainerRuntime
+public sealed class ContainerRuntime : IAsyncDisposable
 {
     private readonly StateDirectory _states;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<Container, byte> _owned = new(ReferenceEqualityComparer.Instance);
+    private int _disposed;
 
-    /// <summary>Creates a runtime with the default state directory and no logging.</summary>
-    public ContainerRuntime()
-        : this(new ContainerRuntimeOptions())
+    private ContainerRuntime(StateDirectory states, ILoggerFactory loggers)
     {
-    }
-
-    /// <summary>Creates a runtime with <paramref name="options"/>.</summary>
-    /// <param name="options">The state directory and logger factory.</param>
-    public ContainerRuntime(ContainerRuntimeOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        _loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
-        _logger = _loggers.CreateLogger<ContainerRuntime>();
-        _states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
-        _states.RemoveStale(_logger);
+        _states = states;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<ContainerRuntime>();
     }
 
     /// <summary>The folder holding one sub-folder of state per container.</summary>
     public string StateDirectory => _states.Root;
+
+    /// <summary>
+    /// Opens a runtime on its state directory (creating it when missing) and removes the state of containers whose
+    /// owner and process have both gone.
+    /// </summary>
+    /// <param name="options">The state directory and logger factory; null for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the opening.</param>
+    /// <exception cref="ContainersIOException">The state directory cannot be created or read (for example permission denied).</exception>
+    /// <example>
+    /// <code>
+    /// await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { LoggerFactory = loggerFactory });
+    /// </code>
+    /// </example>
+    public static Task<ContainerRuntime> OpenAsync(ContainerRuntimeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ContainerRuntimeOptions();
+        cancellationToken.ThrowIfCancellationRequested();
+        var loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
+        var runtime = new ContainerRuntime(states, loggers);
+        int removed;
+        try
+        {
+            removed = states.RemoveStale(runtime._logger);
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"removing stale containers from {states.Root}", states.Root);
+        }
+
+        RuntimeLog.RuntimeOpened(runtime._logger, states.Root, removed);
+        return Task.FromResult(runtime);
+    }
 
     /// <summary>
     /// Creates a container in the OCI <c>created</c> state: its process is set up (namespaces, root, mounts, user)
@@ -92,6 +120,7 @@ public sealed class ContainerRuntime
     public PreparedContainer Prepare(ContainerSpec spec, ContainerCreateOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
         options ??= ContainerCreateOptions.Default;
         spec.ThrowIfInvalid();
         if (options.KeepLog && (options.Stdio != ContainerStdio.Pipes || spec.Process?.Terminal == true))
@@ -101,17 +130,28 @@ public sealed class ContainerRuntime
 
         // The host rootfs's tmpfs goes on the state directory itself, in the child's mount namespace: a path every
         // start of this runtime shares, so the plan holds nothing per container.
-        var plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current);
+        ContainerPlan plan;
+        try
+        {
+            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current);
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"planning a container of {spec.Process!.Args[0]}");
+        }
+
         return new PreparedContainer(this, spec, options, plan);
     }
 
     internal async Task<Container> CreatePreparedAsync(string? id, PreparedContainer prepared, CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
         id ??= NewId();
         Runtime.StateDirectory.ValidateId(id);
         cancellationToken.ThrowIfCancellationRequested();
         var (spec, options, plan) = (prepared.Spec, prepared.Options, prepared.Plan);
         var folder = _states.FolderOf(id);
+        RuntimeLog.ContainerCreating(_logger, id, spec.Process!.Args);
 
         var owner = ProcessIdentity.Current;
         var state = new ContainerState
@@ -132,24 +172,45 @@ public sealed class ContainerRuntime
             await spec.SaveAsync(Path.Combine(folder, "config.json"), cancellationToken).ConfigureAwait(false);
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(plan, null, cancellationToken).ConfigureAwait(false);
             state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
-            _states.Write(state);
-            _logger.LogDebug("container {Id} created: pid {Pid}", id, process.Pid);
             var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>());
-            if (state.LogPath is { } log)
+            try
             {
-                container.KeepLog(log);
+                _states.Write(state);
+                if (state.LogPath is { } log)
+                {
+                    container.KeepLog(log);
+                }
+            }
+            catch
+            {
+                await container.DisposeAsync().ConfigureAwait(false);
+                throw;
             }
 
+            Track(container);
+            RuntimeLog.ContainerCreated(_logger, id, process.Pid);
             return container;
         }
-        catch
+        catch (Exception e) when (ContainersIOException.IsIO(e))
         {
             _states.Remove(id);
+            var error = ContainersIOException.From(e, $"creating container '{id}'", folder);
+            RuntimeLog.ContainerCreateFailed(_logger, error, id);
+            throw error;
+        }
+        catch (Exception e)
+        {
+            _states.Remove(id);
+            if (e is not OperationCanceledException)
+            {
+                RuntimeLog.ContainerCreateFailed(_logger, e, id);
+            }
+
             throw;
         }
     }
 
-    /// <summary>Creates a container with a random id, pipes for stdio and no init.</summary>
+    /// <summary>Creates a container with a random id, pipes for stdio and no init, as <see cref="CreateAsync(string?, ContainerSpec, ContainerCreateOptions?, CancellationToken)"/> does.</summary>
     /// <param name="spec">What to run and how to isolate it.</param>
     /// <param name="cancellationToken">Cancels the creation.</param>
     public Task<Container> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken = default) =>
@@ -157,17 +218,17 @@ public sealed class ContainerRuntime
 
     /// <summary>Lists the containers in the state directory, including those other processes own, oldest first.</summary>
     /// <param name="cancellationToken">Cancels the listing.</param>
-    public Task<IReadOnlyList<ContainerState>> ListAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<ContainerInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var states = _states.List();
-        var current = new List<ContainerState>(states.Count);
+        var current = new List<ContainerInfo>(states.Count);
         foreach (var state in states)
         {
-            current.Add(Observed(state));
+            current.Add(ContainerInfo.From(Observed(state)));
         }
 
-        return Task.FromResult<IReadOnlyList<ContainerState>>(current);
+        return Task.FromResult<IReadOnlyList<ContainerInfo>>(current);
     }
 
     /// <summary>
@@ -183,48 +244,91 @@ public sealed class ContainerRuntime
         Runtime.StateDirectory.ValidateId(id);
         cancellationToken.ThrowIfCancellationRequested();
         var state = Observed(_states.Read(id));
-        var spec = await ContainerSpec.LoadAsync(Path.Combine(state.Bundle, "config.json"), cancellationToken).ConfigureAwait(false);
+        ContainerSpec spec;
+        try
+        {
+            spec = await ContainerSpec.LoadAsync(Path.Combine(state.Bundle, "config.json"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Deleted between reading its state and its spec.
+            throw new ContainerNotFoundException(id, _states.Root);
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"reading the spec of container '{id}'", state.Bundle);
+        }
+
         var process = state.Status.CanKill() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
         return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger<Container>());
     }
 
     /// <summary>
-    /// Runs <paramref name="spec"/> to completion: creates the container, starts it, collects its output, waits for
-    /// it to exit and deletes it. Cancelling kills the container.
+    /// Runs <paramref name="spec"/> to completion: creates the container, starts it, feeds it
+    /// <see cref="ContainerRunOptions.Stdin"/>, collects its output (up to <see cref="ContainerRunOptions.MaxOutputBytes"/>
+    /// per stream), waits for it to exit, and deletes it. When <see cref="ContainerRunOptions.Timeout"/> expires the
+    /// process is stopped (SIGTERM, then SIGKILL after <see cref="ContainerRunOptions.StopGracePeriod"/>) and the
+    /// result says <see cref="ContainerResult.TimedOut"/>, with the output written until then.
     /// </summary>
     /// <param name="spec">What to run and how to isolate it.</param>
-    /// <param name="cancellationToken">Kills the container and stops waiting.</param>
+    /// <param name="options">Input, timeout and output cap; null for <see cref="ContainerRunOptions.Default"/>.</param>
+    /// <param name="cancellationToken">Kills the container at once and throws <see cref="ContainerRunCanceledException"/>, which carries the output until then.</param>
+    /// <exception cref="InvalidSpecException">The spec has problems; all of them are listed.</exception>
+    /// <exception cref="ContainerStartException">A setup step failed in the child; it names the step and errno.</exception>
     /// <example>
     /// <code>
-    /// var result = await runtime.RunAsync(ContainerSpec.For("/bin/ls", "/proc"));
-    /// if (result.ExitCode != 0) Console.Error.Write(result.Stderr);
+    /// var result = await runtime.RunAsync(ContainerSpec.For("/bin/sh", "-c", "read a b; echo $((a + b))"),
+    ///     new ContainerRunOptions { Stdin = "3 4\n"u8.ToArray(), Timeout = TimeSpan.FromSeconds(2) });
+    /// if (result.TimedOut || result.ExitCode != 0) Console.Error.Write(result.Stderr);
+    /// else Console.Write(result.Stdout); // "7\n"
     /// </code>
     /// </example>
-    public async Task<ContainerResult> RunAsync(ContainerSpec spec, CancellationToken cancellationToken = default) =>
-        await RunPreparedAsync(Prepare(spec), cancellationToken).ConfigureAwait(false);
-
-    internal async Task<ContainerResult> RunPreparedAsync(PreparedContainer prepared, CancellationToken cancellationToken)
+    public async Task<ContainerResult> RunAsync(ContainerSpec spec, ContainerRunOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var container = await CreatePreparedAsync(null, prepared, cancellationToken).ConfigureAwait(false);
+        options ??= ContainerRunOptions.Default;
+        return await RunPreparedAsync(Prepare(spec), options, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal async Task<ContainerResult> RunPreparedAsync(PreparedContainer prepared, ContainerRunOptions options, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var container = await CreatePreparedAsync(options.Id, prepared, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
-            await container.Stdin.CompleteAsync().ConfigureAwait(false);
-            var stdout = OutputReader.ReadToEndAsync(container.Stdout, cancellationToken);
-            var stderr = OutputReader.ReadToEndAsync(container.Stderr, cancellationToken);
-            try
-            {
-                await container.StartAsync(cancellationToken).ConfigureAwait(false);
-                var exit = await container.WaitAsync(cancellationToken).ConfigureAwait(false);
-                return new ContainerResult { Exit = exit, Stdout = await stdout.ConfigureAwait(false), Stderr = await stderr.ConfigureAwait(false) };
-            }
-            catch
-            {
-                // The readers end when the container's pipes close; their own errors add nothing to this one.
-                await container.KillAsync(CancellationToken.None).ConfigureAwait(false);
-                await ((Task)Task.WhenAll(stdout, stderr)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                throw;
-            }
+            return await new ContainerRun(container, options, _logger).RunAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Runs <paramref name="spec"/> to completion with <see cref="ContainerRunOptions.Default"/>.</summary>
+    /// <param name="spec">What to run and how to isolate it.</param>
+    /// <param name="cancellationToken">Kills the container at once and throws <see cref="ContainerRunCanceledException"/>.</param>
+    public Task<ContainerResult> RunAsync(ContainerSpec spec, CancellationToken cancellationToken) =>
+        RunAsync(spec, null, cancellationToken);
+
+    /// <summary>
+    /// Kills and deletes every container this runtime created that has not been disposed or deleted yet. Containers
+    /// other processes own, and handles from <see cref="GetAsync"/>, are left alone.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var alive = _owned.Keys.ToList();
+        foreach (var container in alive)
+        {
+            await container.DisposeAsync().ConfigureAwait(false);
+        }
+
+        RuntimeLog.RuntimeDisposed(_logger, alive.Count);
+    }
+
+    private void Track(Container container)
+    {
+        _owned.TryAdd(container, 0);
+        container.OnReleased = c => _owned.TryRemove(c, out _);
     }
 
     /// <summary>The state as it is now: a created or running container whose process has gone is stopped.</summary>

@@ -4,7 +4,7 @@ namespace Containers.Runtime;
 /// The persisted state of one container (<c>state.json</c> in its folder under the runtime's state directory),
 /// shaped like the OCI runtime specification's state plus what another process needs to find and signal it safely.
 /// </summary>
-public sealed record ContainerState
+internal sealed record ContainerState
 {
     /// <summary>The version of the OCI runtime specification this state follows.</summary>
     public string OciVersion { get; init; } = "1.2.0";

@@ -25,35 +25,6 @@ internal static class OutputReader
         }
     }
 
-    public static async Task<string> ReadToEndAsync(PipeReader reader, CancellationToken cancellationToken)
-    {
-        var builder = new StringBuilder();
-        var decoder = Utf8.GetDecoder();
-        var chars = new char[8192];
-        while (true)
-        {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var segment in result.Buffer)
-            {
-                var bytes = segment.Span;
-                while (!bytes.IsEmpty)
-                {
-                    decoder.Convert(bytes, chars, flush: false, out var used, out var produced, out _);
-                    builder.Append(chars, 0, produced);
-                    bytes = bytes[used..];
-                }
-            }
-
-            reader.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                decoder.Convert([], chars, flush: true, out _, out var last, out _);
-                builder.Append(chars, 0, last);
-                return builder.ToString();
-            }
-        }
-    }
-
     /// <summary>Calls <paramref name="onLine"/> for each line of <paramref name="reader"/> (the last one even without a newline) until end of file.</summary>
     public static async Task ForEachLineAsync(PipeReader reader, Func<string, bool, ValueTask> onLine, CancellationToken cancellationToken)
     {

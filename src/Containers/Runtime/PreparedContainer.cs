@@ -5,7 +5,7 @@ namespace Containers.Runtime;
 
 /// <summary>
 /// A spec compiled once by <see cref="ContainerRuntime.Prepare"/>: every <see cref="CreateAsync"/> or
-/// <see cref="RunAsync"/> starts a new, identical container from the same start plan, skipping validation, the
+/// <see cref="RunAsync(ContainerRunOptions?, CancellationToken)"/> starts a new, identical container from the same start plan, skipping validation, the
 /// program's lookup and compilation. What a harness that starts many identical sandboxes wants.
 /// </summary>
 /// <remarks>
@@ -14,7 +14,7 @@ namespace Containers.Runtime;
 /// </remarks>
 /// <example>
 /// <code>
-/// var runtime = new ContainerRuntime();
+/// await using var runtime = await ContainerRuntime.OpenAsync();
 /// var prepared = runtime.Prepare(ContainerSpec.For("/bin/sh", "-c", "echo $$"));
 /// var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => prepared.RunAsync()));
 /// </code>
@@ -48,9 +48,18 @@ public sealed class PreparedContainer
     public Task<Container> CreateAsync(string? id = null, CancellationToken cancellationToken = default) =>
         _runtime.CreatePreparedAsync(id, this, cancellationToken);
 
-    /// <summary>Runs a container to completion, as <see cref="ContainerRuntime.RunAsync(ContainerSpec, CancellationToken)"/> does.</summary>
-    /// <param name="cancellationToken">Kills the container and stops waiting.</param>
+    /// <summary>
+    /// Runs a container to completion, as <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
+    /// does: input, timeout and output cap from <paramref name="options"/>.
+    /// </summary>
+    /// <param name="options">Input, timeout and output cap; null for <see cref="ContainerRunOptions.Default"/>.</param>
+    /// <param name="cancellationToken">Kills the container at once and throws <see cref="ContainerRunCanceledException"/>, which carries the output until then.</param>
     /// <exception cref="ContainerStartException">A setup step failed in the child; it names the step and errno.</exception>
-    public Task<ContainerResult> RunAsync(CancellationToken cancellationToken = default) =>
-        _runtime.RunPreparedAsync(this, cancellationToken);
+    public Task<ContainerResult> RunAsync(ContainerRunOptions? options = null, CancellationToken cancellationToken = default) =>
+        _runtime.RunPreparedAsync(this, options ?? ContainerRunOptions.Default, cancellationToken);
+
+    /// <summary>Runs a container to completion with <see cref="ContainerRunOptions.Default"/>.</summary>
+    /// <param name="cancellationToken">Kills the container at once and throws <see cref="ContainerRunCanceledException"/>.</param>
+    public Task<ContainerResult> RunAsync(CancellationToken cancellationToken) =>
+        _runtime.RunPreparedAsync(this, ContainerRunOptions.Default, cancellationToken);
 }

@@ -15,7 +15,14 @@ internal sealed partial class StateDirectory
     public StateDirectory(string root)
     {
         Root = Path.GetFullPath(root);
-        CreatePrivateDirectory(Root);
+        try
+        {
+            CreatePrivateDirectory(Root);
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"creating the state directory {Root}", Root);
+        }
     }
 
     public string Root { get; }
@@ -58,6 +65,10 @@ internal sealed partial class StateDirectory
         {
             throw new ContainerAlreadyExistsException(initial.Id);
         }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"writing the state of container '{initial.Id}'", folder);
+        }
     }
 
     // Temp + rename so readers never see half a state file. No fsync (unlike Linux.AtomicFile): the state describes
@@ -93,6 +104,10 @@ internal sealed partial class StateDirectory
         {
             return null;
         }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"reading the state of container '{id}'", FolderOf(id));
+        }
     }
 
     public ContainerState Read(string id) =>
@@ -101,12 +116,19 @@ internal sealed partial class StateDirectory
     public IReadOnlyList<ContainerState> List()
     {
         var states = new List<ContainerState>();
-        foreach (var folder in Directory.EnumerateDirectories(Root))
+        try
         {
-            if (TryRead(Path.GetFileName(folder)) is { } state)
+            foreach (var folder in Directory.EnumerateDirectories(Root))
             {
-                states.Add(state);
+                if (TryRead(Path.GetFileName(folder)) is { } state)
+                {
+                    states.Add(state);
+                }
             }
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"listing the state directory {Root}", Root);
         }
 
         states.Sort((a, b) => a.Created.CompareTo(b.Created));
@@ -122,6 +144,10 @@ internal sealed partial class StateDirectory
         catch (DirectoryNotFoundException)
         {
             // Already removed by another process (a concurrent rm, or the owner's own cleanup).
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"removing the state of container '{id}'", FolderOf(id));
         }
     }
 
@@ -154,7 +180,7 @@ internal sealed partial class StateDirectory
             var keep = ownerAlive || processAlive || (state.Status == ContainerStatus.Stopped && state.LogPath is not null);
             if (!keep)
             {
-                logger.LogInformation("removing stale container {Id} (owner {Owner} and process {Pid} are gone)", id, state.OwnerPid, state.Pid);
+                RuntimeLog.StaleContainerRemoved(logger, id, state.OwnerPid, state.Pid);
                 Remove(id);
                 removed++;
             }

@@ -7,9 +7,17 @@ namespace Containers.Runtime;
 /// <summary>
 /// Three pipes for a container's stdio. The child's ends are handed to the plan (duplicated onto 0, 1 and 2 in the
 /// child) and closed here once the child has them, so end-of-file reaches each side when the other closes.
+/// Output is read from the start into an in-process buffer of up to <see cref="BufferedOutputBytes"/> per stream,
+/// so a program that writes less than that never blocks on a full kernel pipe (64 KiB) while nobody reads; one that
+/// writes more blocks, as on any pipe, until the caller reads.
 /// </summary>
 internal sealed class StdioPipes : IAsyncDisposable
 {
+    /// <summary>How much output per stream is read ahead of the caller before the program is made to wait.</summary>
+    public const int BufferedOutputBytes = 1 << 20;
+
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _pumps;
     private readonly AnonymousPipeServerStream _stdin;
     private readonly AnonymousPipeServerStream _stdout;
     private readonly AnonymousPipeServerStream _stderr;
@@ -23,8 +31,11 @@ internal sealed class StdioPipes : IAsyncDisposable
         ChildStdout = TakeClientEnd(stdout);
         ChildStderr = TakeClientEnd(stderr);
         Stdin = PipeWriter.Create(stdin, new StreamPipeWriterOptions(leaveOpen: false));
-        Stdout = PipeReader.Create(stdout, new StreamPipeReaderOptions(leaveOpen: true));
-        Stderr = PipeReader.Create(stderr, new StreamPipeReaderOptions(leaveOpen: true));
+        var stdoutBuffer = NewBuffer();
+        var stderrBuffer = NewBuffer();
+        Stdout = stdoutBuffer.Reader;
+        Stderr = stderrBuffer.Reader;
+        _pumps = Task.WhenAll(PumpAsync(stdout, stdoutBuffer.Writer, _stop.Token), PumpAsync(stderr, stderrBuffer.Writer, _stop.Token));
     }
 
     public SafeFileHandle ChildStdin { get; }
@@ -73,9 +84,29 @@ internal sealed class StdioPipes : IAsyncDisposable
         await Stdin.CompleteAsync().ConfigureAwait(false);
         await Stdout.CompleteAsync().ConfigureAwait(false);
         await Stderr.CompleteAsync().ConfigureAwait(false);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _pumps.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _stop.Dispose();
         await _stdin.DisposeAsync().ConfigureAwait(false);
         await _stdout.DisposeAsync().ConfigureAwait(false);
         await _stderr.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static Pipe NewBuffer() => new(new System.IO.Pipelines.PipeOptions(
+        pauseWriterThreshold: BufferedOutputBytes, resumeWriterThreshold: BufferedOutputBytes / 2, useSynchronizationContext: false));
+
+    /// <summary>Moves one stream's output into its buffer until end of file; the reader sees end of file or the read error.</summary>
+    private static async Task PumpAsync(Stream source, PipeWriter buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await source.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await buffer.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await buffer.CompleteAsync(e is OperationCanceledException ? null : e).ConfigureAwait(false);
+        }
     }
 
     private static SafeFileHandle TakeClientEnd(AnonymousPipeServerStream server)

@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace Containers.Spec;
 
 /// <summary>The OCI names of <see cref="NamespaceType"/> values, used by JSON and by error messages.</summary>
-public static class NamespaceTypeNames
+internal static class NamespaceTypeNames
 {
     /// <summary>Every OCI namespace name, in the order of <see cref="NamespaceType"/>.</summary>
     public static IReadOnlyList<string> All { get; } = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];

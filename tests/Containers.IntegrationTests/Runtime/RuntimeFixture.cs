@@ -17,7 +17,8 @@ internal sealed class RuntimeFixture : IDisposable
         // As the runtime's own default directory is: a container's root in a user namespace must pass through it.
         File.SetUnixFileMode(StateDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        Runtime = new ContainerRuntime(new ContainerRuntimeOptions { StateDirectory = StateDirectory });
+        // OpenAsync completes synchronously (no awaited I/O): a constructor may wait for it.
+        Runtime = ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = StateDirectory }).GetAwaiter().GetResult();
     }
 
     public string StateDirectory { get; }

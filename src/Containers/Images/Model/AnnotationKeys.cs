@@ -1,7 +1,7 @@
 namespace Containers.Images.Model;
 
 /// <summary>The pre-defined annotation keys this library reads and writes.</summary>
-public static class AnnotationKeys
+internal static class AnnotationKeys
 {
     /// <summary>The name of a reference in an OCI layout's <c>index.json</c>; the store's tags.</summary>
     public const string RefName = "org.opencontainers.image.ref.name";

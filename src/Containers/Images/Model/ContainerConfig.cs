@@ -9,9 +9,10 @@ public sealed record ContainerConfig
     [JsonPropertyName("User")]
     public string? User { get; init; }
 
-    /// <summary>Ports the image exposes, as <c>port/proto</c> keys.</summary>
+    /// <summary>Ports the image exposes, as <c>port/proto</c> (in JSON the keys of an object of empty objects).</summary>
     [JsonPropertyName("ExposedPorts")]
-    public IReadOnlyDictionary<string, EmptyObject>? ExposedPorts { get; init; }
+    [JsonConverter(typeof(KeySetJsonConverter))]
+    public IReadOnlyList<string>? ExposedPorts { get; init; }
 
     /// <summary>Environment variables, <c>NAME=value</c>.</summary>
     [JsonPropertyName("Env")]
@@ -25,9 +26,10 @@ public sealed record ContainerConfig
     [JsonPropertyName("Cmd")]
     public IReadOnlyList<string>? Cmd { get; init; }
 
-    /// <summary>Paths the image declares as volumes.</summary>
+    /// <summary>Paths the image declares as volumes (in JSON the keys of an object of empty objects).</summary>
     [JsonPropertyName("Volumes")]
-    public IReadOnlyDictionary<string, EmptyObject>? Volumes { get; init; }
+    [JsonConverter(typeof(KeySetJsonConverter))]
+    public IReadOnlyList<string>? Volumes { get; init; }
 
     /// <summary>The working directory.</summary>
     [JsonPropertyName("WorkingDir")]

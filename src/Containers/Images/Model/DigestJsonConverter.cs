@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Containers.Images.Model;
 
 /// <summary>Reads and writes a <see cref="Digest"/> as its string form, rejecting malformed digests while parsing.</summary>
-public sealed class DigestJsonConverter : JsonConverter<Digest>
+internal sealed class DigestJsonConverter : JsonConverter<Digest>
 {
     /// <inheritdoc />
     public override Digest Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)

@@ -6,7 +6,7 @@ namespace Containers.Images.Model;
 /// Reads image documents strictly: bounded in size, well-formed, unambiguous (an index is never also a manifest) and
 /// consistent with the media type that pointed to them. Every failure is an <see cref="InvalidImageException"/>.
 /// </summary>
-public static class ImageDocuments
+internal static class ImageDocuments
 {
     /// <summary>The largest index, manifest or config this library reads (4 MiB, as registries enforce).</summary>
     public const int MaxDocumentSize = 4 * 1024 * 1024;

@@ -3,7 +3,7 @@ using Containers.Images.Snapshots;
 namespace Containers.Images.Model;
 
 /// <summary>The media types of OCI and Docker schema2 image documents and layers.</summary>
-public static class MediaTypes
+internal static class MediaTypes
 {
     /// <summary>OCI image index.</summary>
     public const string OciIndex = "application/vnd.oci.image.index.v1+json";

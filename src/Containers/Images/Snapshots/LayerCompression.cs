@@ -1,7 +1,7 @@
 namespace Containers.Images.Snapshots;
 
 /// <summary>How a layer blob is compressed (from its media type: <c>tar</c>, <c>tar+gzip</c>, <c>tar+zstd</c>).</summary>
-public enum LayerCompression
+internal enum LayerCompression
 {
     /// <summary>A plain tar stream.</summary>
     None,

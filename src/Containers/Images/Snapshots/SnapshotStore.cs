@@ -24,7 +24,7 @@ namespace Containers.Images.Snapshots;
 ///     LayerCompression.Gzip, progress: null, cancellationToken);
 /// </code>
 /// </example>
-public sealed class SnapshotStore
+internal sealed class SnapshotStore
 {
     private const string TemporaryPrefix = "tmp-";
     private const string LockFileName = "tmp.lock";

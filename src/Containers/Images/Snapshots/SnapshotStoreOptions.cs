@@ -1,7 +1,7 @@
 namespace Containers.Images.Snapshots;
 
 /// <summary>How a <see cref="SnapshotStore"/> writes snapshots and which layers it refuses as too large.</summary>
-public sealed record SnapshotStoreOptions
+internal sealed record SnapshotStoreOptions
 {
     /// <summary>
     /// Write the store as an unprivileged user would (default: true unless the process runs as root): files are owned

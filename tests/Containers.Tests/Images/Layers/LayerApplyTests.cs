@@ -57,10 +57,11 @@ public sealed class LayerApplyTests
     }
 
     [Theory]
-    [InlineData(LayerCompression.Gzip)]
-    [InlineData(LayerCompression.Zstd)]
-    public async Task A_compressed_layer_is_verified_against_its_uncompressed_diff_id(LayerCompression compression)
+    [InlineData(nameof(LayerCompression.Gzip))]
+    [InlineData(nameof(LayerCompression.Zstd))]
+    public async Task A_compressed_layer_is_verified_against_its_uncompressed_diff_id(string compressionName)
     {
+        var compression = Enum.Parse<LayerCompression>(compressionName);
         using var fixture = new LayerFixture();
         byte[] tar = LayerFixture.Tar(w =>
         {

@@ -1,0 +1,67 @@
+namespace Containers.Runtime;
+
+/// <summary>
+/// What is known about a container, also one another process owns: what <c>ps</c> and <c>inspect</c> show. A
+/// snapshot taken when it was read; <see cref="ContainerRuntime.ListAsync"/> and <see cref="Container.Info"/> read it
+/// again.
+/// </summary>
+/// <example>
+/// <code>
+/// foreach (var info in await runtime.ListAsync())
+///     Console.WriteLine($"{info.Id} {info.Status.ToOciString()} {string.Join(' ', info.Command)}");
+/// </code>
+/// </example>
+public sealed record ContainerInfo
+{
+    /// <summary>The container's id, unique within its runtime's state directory.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The lifecycle state; a container whose process has gone is <see cref="ContainerStatus.Stopped"/>.</summary>
+    public required ContainerStatus Status { get; init; }
+
+    /// <summary>The host pid of the container's first process while it can run, otherwise null.</summary>
+    public int? Pid { get; init; }
+
+    /// <summary>The start time of <see cref="Pid"/>'s process in clock ticks after boot (<c>/proc/PID/stat</c> field 22), or 0 when it has none.</summary>
+    public ulong ProcessStartTime { get; init; }
+
+    /// <summary>When the container was created.</summary>
+    public required DateTimeOffset Created { get; init; }
+
+    /// <summary>The command line of the container's process.</summary>
+    public required IReadOnlyList<string> Command { get; init; }
+
+    /// <summary>The exit code once the process has exited by itself, otherwise null.</summary>
+    public int? ExitCode { get; init; }
+
+    /// <summary>The number of the signal that terminated the process, when one did.</summary>
+    public int? Signal { get; init; }
+
+    /// <summary>Whether the container's pid 1 is an init that runs the user's program as its child (<see cref="ContainerCreateOptions.Init"/>).</summary>
+    public bool Init { get; init; }
+
+    /// <summary>Whether the container's output is kept in a log (<see cref="ContainerCreateOptions.KeepLog"/>); read it with <see cref="Container.ReadLogAsync"/>.</summary>
+    public bool HasLog { get; init; }
+
+    /// <summary>The folder holding the container's state and <c>config.json</c>.</summary>
+    public required string Bundle { get; init; }
+
+    /// <summary>The host pid of the process that owns the container (holds its stdio; the container dies with it).</summary>
+    public required int OwnerPid { get; init; }
+
+    internal static ContainerInfo From(ContainerState state) => new()
+    {
+        Id = state.Id,
+        Status = state.Status,
+        Pid = state.Status.CanKill() && state.Pid > 0 ? state.Pid : null,
+        ProcessStartTime = state.Pid > 0 ? state.PidStartTime : 0,
+        Created = state.Created,
+        Command = state.Command,
+        ExitCode = state.ExitCode,
+        Signal = state.Signal,
+        Init = state.Init,
+        HasLog = state.LogPath is not null,
+        Bundle = state.Bundle,
+        OwnerPid = state.OwnerPid,
+    };
+}

@@ -1,0 +1,220 @@
+using Containers.IntegrationTests.Support;
+using Containers.Runtime;
+using Containers.Spec;
+using Microsoft.Extensions.Logging;
+
+namespace Containers.IntegrationTests.Runtime;
+
+/// <summary>The container handle's own verbs: stop, exec by argv, collect, kept logs, and what the runtime owns.</summary>
+public sealed class ContainerApiTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 60_000)]
+    public async Task Stop_escalates_to_SIGKILL_for_a_process_that_ignores_SIGTERM()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(
+            ContainerSpec.For("/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done").WithoutNamespace(NamespaceType.Pid), Ct);
+        await container.StartAsync(Ct);
+        await WaitForLineAsync(container, "ready");
+
+        var exit = await container.StopAsync(TimeSpan.FromMilliseconds(300), Ct);
+
+        Assert.Equal(9, exit.Signal);
+        Assert.Equal(ContainerStatus.Stopped, container.Status);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Stop_sends_SIGTERM_first_and_returns_how_the_process_chose_to_end()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(
+            ContainerSpec.For("/bin/sh", "-c", "trap 'exit 5' TERM; echo ready; sleep 60 & wait"), Ct);
+        await container.StartAsync(Ct);
+        await WaitForLineAsync(container, "ready");
+
+        var exit = await container.StopAsync(TimeSpan.FromSeconds(30), Ct);
+
+        Assert.Equal(5, exit.ExitCode);
+        Assert.Equal(5, (await container.StopAsync(cancellationToken: Ct)).ExitCode);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Exec_with_an_argument_list_runs_in_the_container_and_collects_its_output()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/sleep", "60").WithHostname("inside"), Ct);
+        await container.StartAsync(Ct);
+
+        await using var exec = await container.ExecAsync(["/bin/sh", "-c", "hostname; echo err >&2; exit 4"], Ct);
+        var result = await exec.CollectAsync(Ct);
+
+        Assert.Equal("inside\n", result.Stdout);
+        Assert.Equal("err\n", result.Stderr);
+        Assert.Equal(4, result.ExitCode);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Collect_reads_a_started_containers_output_and_waits_for_it()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/sh", "-c", "echo out; echo err >&2; exit 2"), Ct);
+        await container.Stdin.CompleteAsync();
+        await container.StartAsync(Ct);
+
+        var result = await container.CollectAsync(Ct);
+
+        Assert.Equal(("out\n", "err\n", 2), (result.Stdout, result.Stderr, result.ExitCode));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_200_KB_writer_finishes_while_nobody_reads_its_pipes_and_its_output_waits()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(
+            ContainerSpec.For("/bin/sh", "-c", "head -c 204800 /dev/zero | tr '\\0' o; head -c 204800 /dev/zero | tr '\\0' e >&2"), Ct);
+        await container.StartAsync(Ct);
+
+        // Nothing reads stdout or stderr until the process has exited.
+        var exit = await container.WaitAsync(Ct);
+        var result = await container.CollectAsync(Ct);
+
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Equal(new string('o', 204800), result.Stdout);
+        Assert.Equal(new string('e', 204800), result.Stderr);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_kept_log_is_read_back_through_the_container_with_each_stream_named()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(
+            null, ContainerSpec.For("/bin/sh", "-c", "echo out; echo err >&2"), new ContainerCreateOptions { KeepLog = true }, Ct);
+        await container.StartAsync(Ct);
+        await container.WaitAsync(Ct);
+
+        var entries = new List<ContainerLogEntry>();
+        await using (var other = await fixture.Runtime.GetAsync(container.Id, Ct))
+        {
+            Assert.True(other.Info.HasLog);
+            await foreach (var entry in other.ReadLogAsync(follow: true, Ct))
+            {
+                entries.Add(entry);
+            }
+        }
+
+        Assert.Equal(
+            [(OutputStream.Stderr, "err\n"), (OutputStream.Stdout, "out\n")],
+            entries.Select(e => (e.Stream, e.Text)).OrderBy(e => e.Text));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Reading_the_log_of_a_container_that_keeps_none_says_how_to_keep_one()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/true"), Ct);
+
+        var error = Assert.Throws<ContainersException>(() => container.ReadLogAsync(cancellationToken: Ct));
+
+        Assert.Contains("KeepLog", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task List_and_Info_describe_a_container_for_ps_and_inspect()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync("described", ContainerSpec.For("/bin/sh", "-c", "exit 6"), null, Ct);
+        var created = Assert.Single(await fixture.Runtime.ListAsync(Ct));
+        Assert.Equal(("described", ContainerStatus.Created, container.Pid), (created.Id, created.Status, created.Pid));
+        Assert.Equal(["/bin/sh", "-c", "exit 6"], created.Command);
+        Assert.Equal(Environment.ProcessId, created.OwnerPid);
+
+        await container.StartAsync(Ct);
+        await container.WaitAsync(Ct);
+
+        var stopped = container.Info;
+        Assert.Equal((ContainerStatus.Stopped, 6, (int?)null), (stopped.Status, stopped.ExitCode, stopped.Pid));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Disposing_the_runtime_kills_and_deletes_the_containers_it_created()
+    {
+        using var fixture = new RuntimeFixture();
+        var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory }, Ct);
+        var container = await runtime.CreateAsync(ContainerSpec.For("/bin/sleep", "60"), Ct);
+        await container.StartAsync(Ct);
+        var disposedEarlier = await runtime.CreateAsync(ContainerSpec.For("/bin/true"), Ct);
+        await disposedEarlier.DisposeAsync();
+
+        await runtime.DisposeAsync();
+
+        Assert.Equal(ContainerStatus.Stopped, container.Status);
+        Assert.Equal(9, (await container.WaitAsync(Ct)).Signal);
+        Assert.Empty(await fixture.Runtime.ListAsync(Ct));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => runtime.CreateAsync(ContainerSpec.For("/bin/true"), Ct));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_state_directory_that_cannot_be_created_is_a_typed_error_naming_it()
+    {
+        // A folder below a regular file: ENOTDIR for root and for an ordinary user alike.
+        var error = await Assert.ThrowsAsync<ContainersIOException>(
+            () => ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = "/proc/self/status/state" }, Ct));
+
+        Assert.Equal("/proc/self/status/state", error.Path);
+        Assert.Contains("/proc/self/status/state", error.Message, StringComparison.Ordinal);
+        Assert.True(error.InnerException is IOException or UnauthorizedAccessException);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_container_that_does_not_exist_is_a_typed_error()
+    {
+        using var fixture = new RuntimeFixture();
+        var error = await Assert.ThrowsAsync<ContainerNotFoundException>(() => fixture.Runtime.GetAsync("nobody-here", Ct));
+        Assert.Equal("nobody-here", error.Id);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Every_lifecycle_step_is_logged_with_an_event_id_and_the_container_id_as_a_field()
+    {
+        using var fixture = new RuntimeFixture();
+        var loggers = new CapturingLoggerFactory();
+        await using (var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, LoggerFactory = loggers }, Ct))
+        {
+            await runtime.RunAsync(
+                ContainerSpec.For("/bin/sh", "-c", "echo 12345678901234567890; sleep 60"),
+                new ContainerRunOptions { Id = "logged", Timeout = TimeSpan.FromSeconds(2), StopGracePeriod = TimeSpan.FromMilliseconds(100), MaxOutputBytes = 4 },
+                Ct);
+        }
+
+        var events = loggers.Events.ToList();
+        int[] expected = [1000, 1010, 1011, 1013, 1020, 1016, 1017, 1018, 1021, 1019, 1002];
+        Assert.All(expected, id => Assert.Contains(events, e => e.Id.Id == id));
+        Assert.All(events.Where(e => e.Id.Id is >= 1010 and < 1030), e => Assert.Equal("logged", e.Fields["ContainerId"]));
+        var exited = events.Single(e => e.Id.Id == 1018);
+        Assert.Equal(9, exited.Fields["Signal"]);
+        Assert.Equal(LogLevel.Warning, events.First(e => e.Id.Id == 1017).Level);
+    }
+
+    private static async Task WaitForLineAsync(Container container, string expected)
+    {
+        var buffer = new System.Text.StringBuilder();
+        while (true)
+        {
+            var read = await container.Stdout.ReadAsync(Ct);
+            foreach (var segment in read.Buffer)
+            {
+                buffer.Append(System.Text.Encoding.UTF8.GetString(segment.Span));
+            }
+
+            container.Stdout.AdvanceTo(read.Buffer.End);
+            if (buffer.ToString().Contains(expected + "\n", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            Assert.False(read.IsCompleted, $"the container ended without printing '{expected}'");
+        }
+    }
+}
