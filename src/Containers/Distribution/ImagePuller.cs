@@ -63,21 +63,7 @@ internal sealed class ImagePuller(RegistryTransport transport, RegistryClientOpt
                 CancellationToken.None));
         }
 
-        try
-        {
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-        catch
-        {
-            // The first failure cancelled the others; report it, not the cancellations it caused.
-            var first = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
-            if (first is not null && !cancellationToken.IsCancellationRequested)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
-            }
-
-            throw;
-        }
+        await TransferTasks.WhenAllAsync(tasks, cancellationToken).ConfigureAwait(false);
 
         await StoreDocumentAsync(content, manifest.Config.Digest, configBytes, cancellationToken).ConfigureAwait(false);
         await StoreDocumentAsync(content, resolved.Descriptor.Digest, resolved.ManifestBytes, cancellationToken).ConfigureAwait(false);

@@ -49,20 +49,7 @@ internal sealed class ImagePusher(RegistryTransport transport, RegistryClientOpt
                 }
             },
             CancellationToken.None)).ToList();
-        try
-        {
-            await Task.WhenAll(tasks).ConfigureAwait(false);
-        }
-        catch
-        {
-            var first = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
-            if (first is not null && !cancellationToken.IsCancellationRequested)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
-            }
-
-            throw;
-        }
+        await TransferTasks.WhenAllAsync(tasks, cancellationToken).ConfigureAwait(false);
 
         byte[] manifest = await content.ReadDocumentAsync(image.Digest, image.Descriptor.Size, $"manifest {image.Digest}", cancellationToken).ConfigureAwait(false);
         string target = destination.Tag ?? image.Digest.ToString();
