@@ -227,7 +227,7 @@ public sealed class Container : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the container's process gracefully: SIGTERM, then SIGKILL if it has not exited after
+    /// Stops the container's process gracefully: SIGTERM (or the image's <c>StopSignal</c>, <see cref="ContainerInfo.StopSignal"/>), then SIGKILL if it has not exited after
     /// <paramref name="gracePeriod"/>; returns how it ended. A stopped container is left as it is, and a created one
     /// (its program never ran) is killed at once.
     /// </summary>
@@ -254,8 +254,10 @@ public sealed class Container : IAsyncDisposable
             return await KillAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        RuntimeLog.ContainerStopping(_logger, Id, SigTerm, grace.TotalMilliseconds);
-        _process.Signal(SigTerm);
+        // The image's StopSignal, as Docker's stop sends it (nginx stops gracefully on SIGQUIT).
+        var signal = _state.StopSignal ?? SigTerm;
+        RuntimeLog.ContainerStopping(_logger, Id, signal, grace.TotalMilliseconds);
+        _process.Signal(signal);
         try
         {
             return await _exit.WaitAsync(grace, cancellationToken).ConfigureAwait(false);

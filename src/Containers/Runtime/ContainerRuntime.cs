@@ -20,7 +20,7 @@ namespace Containers.Runtime;
 /// Console.Write(result.Stdout); // "1\nbox\n"
 /// </code>
 /// </example>
-public sealed class ContainerRuntime : IAsyncDisposable
+public sealed partial class ContainerRuntime : IAsyncDisposable
 {
     private readonly StateDirectory _states;
     private readonly ILoggerFactory _loggers;
@@ -56,7 +56,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
-        var runtime = new ContainerRuntime(states, loggers);
+        var runtime = new ContainerRuntime(states, loggers) { _images = options.Images };
         int removed;
         try
         {
@@ -143,7 +143,12 @@ public sealed class ContainerRuntime : IAsyncDisposable
         return new PreparedContainer(this, spec, options, plan);
     }
 
-    internal async Task<Container> CreatePreparedAsync(string? id, PreparedContainer prepared, CancellationToken cancellationToken)
+    /// <param name="id">The container's id, or null for a random one.</param>
+    /// <param name="prepared">The compiled spec.</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <param name="describe">Adds what the state keeps beyond the spec (the image a container was made from).</param>
+    internal async Task<Container> CreatePreparedAsync(
+        string? id, PreparedContainer prepared, CancellationToken cancellationToken, Func<ContainerState, ContainerState>? describe = null)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         id ??= NewId();
@@ -166,6 +171,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
             LogPath = options.KeepLog ? Path.Combine(folder, "container.log") : null,
             Init = options.Init,
         };
+        state = describe?.Invoke(state) ?? state;
         _states.Claim(state);
         try
         {

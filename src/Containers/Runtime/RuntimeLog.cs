@@ -67,4 +67,7 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(1032, LogLevel.Debug, "Exec in container {ContainerId} (pid {Pid}) exited: exit code {ExitCode}, signal {Signal}")]
     public static partial void ExecExited(ILogger logger, string containerId, int pid, int? exitCode, int? signal);
+
+    [LoggerMessage(1040, LogLevel.Debug, "Creating container {ContainerId} from image {Image} ({Digest}, {Layers} layers)")]
+    public static partial void ContainerFromImage(ILogger logger, string containerId, string image, string digest, int layers);
 }
