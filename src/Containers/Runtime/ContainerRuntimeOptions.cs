@@ -11,6 +11,15 @@ public sealed record ContainerRuntimeOptions
     /// </summary>
     public string? StateDirectory { get; init; }
 
+    /// <summary>
+    /// Where containers with an <see cref="ContainerCreateOptions.Overlay"/> root keep their upper and work
+    /// directories (one folder per container, on disk: a stopped container's changes stay until it is deleted).
+    /// Null for the default: <c>containers/</c> below the default image store root
+    /// (<see cref="Images.ImageStoreOptions.DefaultRoot"/>). Use a folder on the same filesystem as the store when
+    /// the store is elsewhere.
+    /// </summary>
+    public string? StorageDirectory { get; init; }
+
     /// <summary>Where the runtime logs; null for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

@@ -47,4 +47,10 @@ internal sealed record ContainerState
 
     /// <summary>The JSON-lines output log of a detached container, when it has one.</summary>
     public string? LogPath { get; init; }
+
+    /// <summary>The container's own directory (an overlay root's upper and work directories), removed with the container.</summary>
+    public string? ContainerDirectory { get; init; }
+
+    /// <summary>The lease the container holds on its image in an image store, removed with the container.</summary>
+    public string? LeaseFile { get; init; }
 }

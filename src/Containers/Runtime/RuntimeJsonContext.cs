@@ -10,6 +10,7 @@ namespace Containers.Runtime;
     Converters = [typeof(StatusConverter)])]
 [JsonSerializable(typeof(ContainerState))]
 [JsonSerializable(typeof(ContainerLogRecord))]
+[JsonSerializable(typeof(StorageOwner))]
 internal sealed partial class RuntimeJsonContext : JsonSerializerContext
 {
     /// <summary>Writes statuses as the OCI runtime specification does: <c>"created"</c>, <c>"running"</c>, …</summary>
