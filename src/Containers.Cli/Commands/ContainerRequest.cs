@@ -61,7 +61,7 @@ internal static class ContainerRequest
             var (image, overrides) = ImageRequest(invocation);
             var store = await ImageStoreOption.OpenAsync(invocation, cancellationToken).ConfigureAwait(false);
             var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { Images = store }, cancellationToken).ConfigureAwait(false);
-            return await runtime.CreateAsync(id, image, overrides, options, cancellationToken).ConfigureAwait(false);
+            return await runtime.CreateFromImageAsync(id, image, overrides with { Create = options }, cancellationToken).ConfigureAwait(false);
         }
 
         var spec = SpecRequest(invocation);
@@ -103,10 +103,7 @@ internal static class ContainerRequest
             Labels = labels,
             StopSignal = invocation.Value("stop-signal"),
             Volumes = [.. VolumeOptions(invocation).Where(v => IsVolumeName(v.Source)).Select(v => new VolumeMount(v.Source, v.Destination, v.ReadOnly))],
-            Configure = spec => Host(invocation, spec with
-            {
-                Root = invocation.Has("read-only") && spec.Root is { } root ? root with { Readonly = true } : spec.Root,
-            }),
+            Configure = spec => Host(invocation, invocation.Has("read-only") ? spec with { Root = new RootSpec(null, Readonly: true) } : spec),
         };
         return (invocation.Arguments[0], overrides);
     }

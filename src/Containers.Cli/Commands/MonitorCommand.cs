@@ -73,7 +73,7 @@ internal static class MonitorCommand
     /// <summary>The invocation written back as arguments that parse to the same options and arguments.</summary>
     private static IEnumerable<string> Arguments(Invocation run)
     {
-        foreach (var option in RunCommand.Create().Options)
+        foreach (var option in run.Command.Options)
         {
             foreach (var value in run.Values(option.Name))
             {

@@ -52,8 +52,7 @@ internal static class StartCommand
                 }
 
                 await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-                var ended = (await runtime.GetAsync(id, cancellationToken).ConfigureAwait(false)).Info;
-                return ended.ExitCode ?? (ended.Signal is { } signal ? 128 + signal : 0);
+                return (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
             }
         }
 

@@ -51,7 +51,7 @@ internal sealed class StartRequest : IDisposable
         var ended = container.WaitAsync(CancellationToken.None);
         while (true)
         {
-            var accept = _listener.AcceptAsync().AsTask();
+            var accept = _listener.AcceptAsync();
             if (await Task.WhenAny(accept, ended).ConfigureAwait(false) == ended)
             {
                 return false;

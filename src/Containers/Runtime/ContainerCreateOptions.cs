@@ -33,4 +33,16 @@ public sealed record ContainerCreateOptions
     /// namespace, or SIGCHLD ignored): there the same init keeps it (as pid 2) and reports its own exit status.
     /// </remarks>
     public bool Init { get; init; }
+
+    /// <summary>
+    /// A copy-on-write root filesystem (an image's layers, or a directory used copy-on-write) instead of the spec's
+    /// <c>root.path</c> or the host rootfs; null for none. The spec's <c>root.path</c> must then be empty, and its
+    /// <c>root.readonly</c> makes the overlay read-only (no upper directory).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var options = new ContainerCreateOptions { Overlay = await OverlayRootfs.FromImageAsync(store, "busybox", ct) };
+    /// </code>
+    /// </example>
+    public OverlayRootfs? Overlay { get; init; }
 }

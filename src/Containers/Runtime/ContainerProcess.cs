@@ -42,8 +42,12 @@ internal sealed class ContainerProcess : IAsyncDisposable
     /// Launches <paramref name="plan"/>: supplies its fds, writes the user namespace maps while the child waits,
     /// and receives the terminal's master. Everything opened is closed again when this fails.
     /// </summary>
+    /// <param name="plan">The compiled start.</param>
+    /// <param name="containerPidFd">For an exec: the running container's pidfd.</param>
+    /// <param name="containerDirectory">For an overlay root: the container's directory holding its upper and work directories.</param>
+    /// <param name="cancellationToken">Cancels the launch.</param>
     public static async Task<(ContainerProcess Process, StdioPipes? Stdio, ContainerTerminal? Terminal)> LaunchAsync(
-        ContainerPlan plan, SafeFileHandle? containerPidFd, CancellationToken cancellationToken)
+        ContainerPlan plan, SafeFileHandle? containerPidFd, string? containerDirectory, CancellationToken cancellationToken)
     {
         StdioPipes? stdio = null;
         SafeFileHandle? terminalSocket = null;
@@ -82,6 +86,10 @@ internal sealed class ContainerProcess : IAsyncDisposable
                         break;
                     case FdKind.ContainerPidFd:
                         fds.Add(containerPidFd ?? throw new InvalidOperationException("an exec plan needs the container's pidfd"));
+                        break;
+                    case FdKind.ContainerDirectory:
+                        opened.Add(OpenPath(containerDirectory ?? throw new InvalidOperationException("an overlay root needs the container's directory")));
+                        fds.Add(opened[^1]);
                         break;
                 }
             }
@@ -146,6 +154,25 @@ internal sealed class ContainerProcess : IAsyncDisposable
         finally
         {
             terminalSocket?.Dispose();
+        }
+    }
+
+    /// <summary>Opens a directory as an <c>O_PATH</c> fd (the child names paths below it through <c>/proc/self/fd</c>).</summary>
+    private static unsafe SafeFileHandle OpenPath(string directory)
+    {
+        var name = DirectoryTree.NulTerminated(directory);
+        fixed (byte* p = name)
+        {
+            var handle = FileSystemCalls.Openat(new SafeFileHandle(FileSystemCalls.AtFdCwd, ownsHandle: false), p,
+                FileSystemCalls.OPath | FileSystemCalls.ODirectory | FileSystemCalls.OCloExec, 0);
+            if (handle.IsInvalid)
+            {
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                handle.Dispose();
+                throw new ContainersIOException($"opening the container's directory {directory} failed: {Errno.Name(errno)}", directory, null);
+            }
+
+            return handle;
         }
     }
 

@@ -15,12 +15,11 @@ public sealed partial class ContainerRuntime
     /// its own on top, and its process is the image config's entrypoint and command, environment, working directory
     /// (created when missing) and user (looked up in the image's own <c>/etc/passwd</c> and <c>/etc/group</c>),
     /// changed by <paramref name="overrides"/>. The image's exposed ports, labels and stop signal are kept in the
-    /// container's <see cref="ContainerInfo.Image"/>.
+    /// container's <see cref="ContainerInfo.Image"/>; its <c>Volumes</c> get anonymous volumes.
     /// </summary>
     /// <param name="id">The container's id (a name), or null for a random one.</param>
     /// <param name="image">The image: a name (<c>busybox:1.36</c>), a digest or a unique digest prefix.</param>
-    /// <param name="overrides">What to change of the image's defaults; null for none.</param>
-    /// <param name="options">Stdio and init; null for <see cref="ContainerCreateOptions.Default"/>.</param>
+    /// <param name="overrides">What to change of the image's defaults, volumes, and stdio and init (<see cref="ImageContainerOptions.Create"/>); null for none.</param>
     /// <param name="cancellationToken">Cancels the creation; nothing is left behind.</param>
     /// <exception cref="ImageNotFoundException">No image in the store matches <paramref name="image"/>.</exception>
     /// <exception cref="InvalidImageConfigException">The image's config (with the overrides) cannot make a container: nothing to run, an unknown user, a bad volume path.</exception>
@@ -31,79 +30,73 @@ public sealed partial class ContainerRuntime
     /// <example>
     /// <code>
     /// await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { Images = store });
-    /// await using var web = await runtime.CreateAsync("web", "nginx:1.25", new ImageContainerOptions { Env = ["NGINX_PORT=8080"] });
-    /// await web.StartAsync();
+    /// await using var web = await runtime.CreateFromImageAsync("web", "nginx:1.25", new ImageContainerOptions { Env = ["NGINX_PORT=8080"] }, ct);
+    /// await web.StartAsync(ct);
     /// </code>
     /// </example>
-    public async Task<Container> CreateAsync(
-        string? id, string image, ImageContainerOptions? overrides = null, ContainerCreateOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<Container> CreateFromImageAsync(string? id, string image, ImageContainerOptions? overrides, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(image);
         var store = await ImagesAsync(cancellationToken).ConfigureAwait(false);
         var resolved = await store.ResolveAsync(image, cancellationToken).ConfigureAwait(false);
-        return await CreateFromImageAsync(id, store, resolved, image, overrides, options, cancellationToken).ConfigureAwait(false);
+        return await CreateFromImageAsync(id, store, resolved, image, overrides, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Creates a container from <paramref name="image"/>, found before in the runtime's store, as <see cref="CreateAsync(string?, string, ImageContainerOptions?, ContainerCreateOptions?, CancellationToken)"/> does.</summary>
+    /// <summary>Creates a container from <paramref name="image"/>, found before in the runtime's store, as <see cref="CreateFromImageAsync(string?, string, ImageContainerOptions?, CancellationToken)"/> does.</summary>
     /// <param name="id">The container's id (a name), or null for a random one.</param>
     /// <param name="image">An image of <see cref="ContainerRuntimeOptions.Images"/> (from its <c>ResolveAsync</c> or <c>ListAsync</c>).</param>
     /// <param name="overrides">What to change of the image's defaults; null for none.</param>
-    /// <param name="options">Stdio and init; null for <see cref="ContainerCreateOptions.Default"/>.</param>
     /// <param name="cancellationToken">Cancels the creation; nothing is left behind.</param>
     /// <example>
     /// <code>
-    /// var image = await store.ResolveAsync("busybox:1.36");
-    /// await using var box = await runtime.CreateAsync(null, image, new ImageContainerOptions { Command = ["sleep", "60"] });
+    /// var image = await store.ResolveAsync("busybox:1.36", ct);
+    /// await using var box = await runtime.CreateFromImageAsync(null, image, new ImageContainerOptions { Command = ["sleep", "60"] }, ct);
     /// </code>
     /// </example>
-    public async Task<Container> CreateAsync(
-        string? id, Image image, ImageContainerOptions? overrides = null, ContainerCreateOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<Container> CreateFromImageAsync(string? id, Image image, ImageContainerOptions? overrides, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         var store = await ImagesAsync(cancellationToken).ConfigureAwait(false);
-        return await CreateFromImageAsync(id, store, image, image.Digest.ToString(), overrides, options, cancellationToken).ConfigureAwait(false);
+        return await CreateFromImageAsync(id, store, image, image.Digest.ToString(), overrides, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Runs a container made from an image to completion, as <see cref="RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
-    /// runs a spec: create (as <see cref="CreateAsync(string?, string, ImageContainerOptions?, ContainerCreateOptions?, CancellationToken)"/>),
-    /// start, feed stdin, collect the output, wait, delete (its writable layer with it).
+    /// runs a spec: create (as <see cref="CreateFromImageAsync(string?, string, ImageContainerOptions?, CancellationToken)"/>),
+    /// start, feed stdin, collect the output, wait, delete (its writable layer with it). Input, timeout, output cap and
+    /// id come from <see cref="ImageContainerOptions.Run"/>.
     /// </summary>
     /// <param name="image">The image: a name, a digest or a unique digest prefix.</param>
-    /// <param name="overrides">What to change of the image's defaults; null for none.</param>
-    /// <param name="options">Input, timeout, output cap and id; null for <see cref="ContainerRunOptions.Default"/>.</param>
+    /// <param name="overrides">What to change of the image's defaults, and how to run it; null for none.</param>
     /// <param name="cancellationToken">Kills the container at once and throws <see cref="ContainerRunCanceledException"/>.</param>
     /// <exception cref="ImageNotFoundException">No image in the store matches <paramref name="image"/>.</exception>
     /// <exception cref="InvalidImageConfigException">The image's config (with the overrides) cannot make a container.</exception>
     /// <example>
     /// <code>
-    /// var result = await runtime.RunAsync("busybox:1.36", new ImageContainerOptions { Command = ["sh", "-c", "id -un; pwd"], User = "nobody" });
+    /// var result = await runtime.RunFromImageAsync("busybox:1.36", new ImageContainerOptions { Command = ["sh", "-c", "id -un; pwd"], User = "nobody" }, ct);
     /// Console.Write(result.Stdout); // "nobody\n/\n"
     /// </code>
     /// </example>
-    public async Task<ContainerResult> RunAsync(
-        string image, ImageContainerOptions? overrides = null, ContainerRunOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<ContainerResult> RunFromImageAsync(string image, ImageContainerOptions? overrides, CancellationToken cancellationToken)
     {
-        options ??= ContainerRunOptions.Default;
+        var options = overrides?.Run ?? ContainerRunOptions.Default;
         options.Validate();
-        var container = await CreateAsync(options.Id, image, overrides, null, cancellationToken).ConfigureAwait(false);
+        var container = await CreateFromImageAsync(options.Id, image, overrides, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             return await new ContainerRun(container, options, _logger).RunAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Runs a container made from <paramref name="image"/> to completion, as <see cref="RunAsync(string, ImageContainerOptions?, ContainerRunOptions?, CancellationToken)"/> does.</summary>
+    /// <summary>Runs a container made from <paramref name="image"/> to completion, as <see cref="RunFromImageAsync(string, ImageContainerOptions?, CancellationToken)"/> does.</summary>
     /// <param name="image">An image of <see cref="ContainerRuntimeOptions.Images"/>.</param>
-    /// <param name="overrides">What to change of the image's defaults; null for none.</param>
-    /// <param name="options">Input, timeout, output cap and id; null for <see cref="ContainerRunOptions.Default"/>.</param>
+    /// <param name="overrides">What to change of the image's defaults, and how to run it; null for none.</param>
     /// <param name="cancellationToken">Kills the container at once and throws <see cref="ContainerRunCanceledException"/>.</param>
-    public async Task<ContainerResult> RunAsync(
-        Image image, ImageContainerOptions? overrides = null, ContainerRunOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<ContainerResult> RunFromImageAsync(Image image, ImageContainerOptions? overrides, CancellationToken cancellationToken)
     {
-        options ??= ContainerRunOptions.Default;
+        var options = overrides?.Run ?? ContainerRunOptions.Default;
         options.Validate();
-        var container = await CreateAsync(options.Id, image, overrides, null, cancellationToken).ConfigureAwait(false);
+        var container = await CreateFromImageAsync(options.Id, image, overrides, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             return await new ContainerRun(container, options, _logger).RunAsync(cancellationToken).ConfigureAwait(false);
@@ -111,7 +104,7 @@ public sealed partial class ContainerRuntime
     }
 
     private async Task<Container> CreateFromImageAsync(
-        string? id, ImageStore store, Image image, string reference, ImageContainerOptions? overrides, ContainerCreateOptions? options, CancellationToken cancellationToken)
+        string? id, ImageStore store, Image image, string reference, ImageContainerOptions? overrides, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         overrides ??= ImageContainerOptions.Default;
@@ -137,7 +130,7 @@ public sealed partial class ContainerRuntime
         RuntimeLog.ContainerFromImage(_logger, id, reference, image.Digest.ToString(), root.LowerDirectories.Length);
         var keepOwners = Environment.IsPrivilegedProcess && !store.Rootless;
         return await ImageRoots.CreateAsync(
-            this, made, spec, root, files, facts, overrides, VolumesOf(store), keepOwners, id, options, cancellationToken).ConfigureAwait(false);
+            this, made, spec, root, files, facts, overrides, VolumesOf(store), keepOwners, id, overrides.Create, cancellationToken).ConfigureAwait(false);
     }
 
     private static string OpaqueXattr(ImageStore store) => store.Rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";

@@ -15,7 +15,7 @@ public sealed partial class ContainerRuntime
     /// <example>
     /// <code>
     /// await runtime.CreateVolumeAsync("cache");
-    /// await runtime.RunAsync("busybox", new ImageContainerOptions { Volumes = [new VolumeMount("cache", "/cache")], Command = ["sh", "-c", "date >> /cache/runs"] });
+    /// await runtime.RunFromImageAsync("busybox", new ImageContainerOptions { Volumes = [new VolumeMount("cache", "/cache")], Command = ["sh", "-c", "date >> /cache/runs"] }, ct);
     /// </code>
     /// </example>
     public async Task<Volume> CreateVolumeAsync(string name, CancellationToken cancellationToken = default)

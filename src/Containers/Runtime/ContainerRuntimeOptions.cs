@@ -13,10 +13,20 @@ public sealed record ContainerRuntimeOptions
     public string? StateDirectory { get; init; }
 
     /// <summary>
+    /// Where containers with an <see cref="ContainerCreateOptions.Overlay"/> root keep their upper and work
+    /// directories (one folder per container, on disk: a stopped container's changes stay until it is deleted).
+    /// Null for the default: <c>containers/</c> below the default image store root
+    /// (<see cref="ImageStoreOptions.DefaultRoot"/>). Use a folder on the same filesystem as the store when
+    /// the store is elsewhere.
+    /// </summary>
+    public string? StorageDirectory { get; init; }
+
+    /// <summary>
     /// The image store containers made from images come from
-    /// (<see cref="ContainerRuntime.CreateAsync(string?, string, ImageContainerOptions?, ContainerCreateOptions?, CancellationToken)"/>).
+    /// (<see cref="ContainerRuntime.CreateFromImageAsync(string?, string, ImageContainerOptions?, CancellationToken)"/>).
     /// Null opens the default store (<see cref="ImageStoreOptions.DefaultRoot"/>) when an image is first asked for.
-    /// The runtime does not dispose it.
+    /// The runtime does not dispose it. With a store and no <see cref="StorageDirectory"/>, containers keep their
+    /// directories in <c>containers/</c> below the store's root, on the store's filesystem.
     /// </summary>
     public ImageStore? Images { get; init; }
 

@@ -56,4 +56,10 @@ internal sealed record ContainerState
 
     /// <summary>The signal number that stops the container gracefully (the image's <c>StopSignal</c>), or null for SIGTERM.</summary>
     public int? StopSignal { get; init; }
+
+    /// <summary>The container's own directory (an overlay root's upper and work directories), removed with the container.</summary>
+    public string? ContainerDirectory { get; init; }
+
+    /// <summary>The lease the container holds on its image in an image store, removed with the container.</summary>
+    public string? LeaseFile { get; init; }
 }

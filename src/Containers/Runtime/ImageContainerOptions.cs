@@ -11,14 +11,14 @@ namespace Containers.Runtime;
 /// </summary>
 /// <example>
 /// <code>
-/// var result = await runtime.RunAsync("busybox:1.36", new ImageContainerOptions
+/// var result = await runtime.RunFromImageAsync("busybox:1.36", new ImageContainerOptions
 /// {
 ///     Command = ["sh", "-c", "echo $GREETING from $(pwd)"],
 ///     Env = ["GREETING=hello"],
 ///     WorkingDirectory = "/srv",
 ///     User = "nobody",
 ///     Configure = spec => spec.WithHostname("box"),
-/// });
+/// }, ct);
 /// </code>
 /// </example>
 public sealed record ImageContainerOptions
@@ -58,6 +58,12 @@ public sealed record ImageContainerOptions
     /// path the image declares in <c>Volumes</c> that no mount covers gets an anonymous volume.
     /// </summary>
     public IReadOnlyList<VolumeMount> Volumes { get; init; } = [];
+
+    /// <summary>Stdio, an init and a kept log, as for any container; null for <see cref="ContainerCreateOptions.Default"/>. Its <see cref="ContainerCreateOptions.Overlay"/> must be null: the image gives the root.</summary>
+    public ContainerCreateOptions? Create { get; init; }
+
+    /// <summary>Input, timeout, output cap and id for <see cref="ContainerRuntime.RunFromImageAsync(string, ImageContainerOptions?, CancellationToken)"/>; null for <see cref="ContainerRunOptions.Default"/>. Creating alone does not use it.</summary>
+    public ContainerRunOptions? Run { get; init; }
 
     /// <summary>
     /// Changes the spec made from the image before it is validated: hostname, mounts, namespaces, a terminal. It gets

@@ -12,6 +12,7 @@ namespace Containers.Runtime;
 [JsonSerializable(typeof(ContainerLogRecord))]
 [JsonSerializable(typeof(ContainerImage))]
 [JsonSerializable(typeof(Volume))]
+[JsonSerializable(typeof(StorageOwner))]
 internal sealed partial class RuntimeJsonContext : JsonSerializerContext
 {
     /// <summary>Writes statuses as the OCI runtime specification does: <c>"created"</c>, <c>"running"</c>, …</summary>

@@ -76,4 +76,32 @@ public sealed class ImageRunTests : IDisposable
         Assert.Equal(125, again.ExitCode);
         Assert.Equal(0, rm.ExitCode);
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Named_volumes_and_binds_are_mounted_and_the_volume_commands_manage_them()
+    {
+        await ImportAsync();
+        var host = _temp.Combine("host");
+        Directory.CreateDirectory(host);
+        await File.WriteAllTextAsync(Path.Combine(host, "in.txt"), "from host\n", Ct);
+
+        var create = await CliRunner.RunAsync("volume", "create", "--root", Store, "clivol");
+        var write = await CliRunner.RunAsync("run", "--root", Store, "-u", "root", "-v", "clivol:/data", "-v", host + ":/in:ro", "cli-image:1", "sh", "-c", "cat /in/in.txt; echo kept > /data/f");
+        var read = await CliRunner.RunAsync("run", "--root", Store, "-v", "clivol:/data:ro", "cli-image:1", "cat", "/data/f");
+        var ls = await CliRunner.RunAsync("volume", "ls", "--root", Store);
+        var inspect = await CliRunner.RunAsync("volume", "inspect", "--root", Store, "clivol");
+        var rm = await CliRunner.RunAsync("volume", "rm", "--root", Store, "clivol");
+        var missing = await CliRunner.RunAsync("volume", "rm", "--root", Store, "clivol");
+        var hostNamed = await CliRunner.RunAsync("run", "--host-rootfs", "-v", "clivol:/data", "true");
+
+        Assert.Equal((0, "clivol\n", ""), create);
+        Assert.Equal((0, "from host\n", ""), write);
+        Assert.Equal((0, "kept\n", ""), read);
+        Assert.Matches(@"^DRIVER\s+VOLUME NAME\nlocal\s+clivol\n$", ls.Stdout);
+        Assert.Contains("\"Mountpoint\": \"" + Path.Combine(Store, "volumes", "clivol", "_data") + "\"", inspect.Stdout, StringComparison.Ordinal);
+        Assert.Equal((0, "clivol\n"), (rm.ExitCode, rm.Stdout));
+        Assert.Equal(125, missing.ExitCode);
+        Assert.Matches("^containers: volume 'clivol' not found[^\n]*\n$", missing.Stderr);
+        Assert.Equal(125, hostNamed.ExitCode);
+    }
 }

@@ -27,6 +27,11 @@ internal static class ImageRoots
         ContainerCreateOptions? options,
         CancellationToken cancellationToken)
     {
+        if (options?.Overlay is not null)
+        {
+            throw new ArgumentException("a container made from an image takes its root from the image: leave ImageContainerOptions.Create.Overlay null", nameof(options));
+        }
+
         spec = overrides.Configure?.Invoke(spec) ?? spec;
         var named = overrides.Volumes.Select(v => (Mount: v, Destination: ImageSpec.VolumePath(v.Destination))).ToList();
         foreach (var mount in named)

@@ -161,6 +161,11 @@ internal sealed class LayeredFiles
 
     private static void SetAttributes(string destination, Entry entry, bool keepOwners)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("containers run on Linux only");
+        }
+
         if (keepOwners)
         {
             unsafe

@@ -9,4 +9,6 @@ namespace Containers.Runtime.Plan;
 /// nothing a mount of the spec might bind from the host).
 /// </param>
 /// <param name="ContainerPid">For an exec: the host pid of the running container's first process.</param>
-internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null);
+/// <param name="Overlay">A copy-on-write root of lower directories; its upper and work directories are in the container's directory, an imported fd.</param>
+internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null,
+    OverlayRootfs? Overlay = null);

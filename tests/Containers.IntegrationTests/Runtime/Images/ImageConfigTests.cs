@@ -21,7 +21,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
         _state = _temp.Combine("state");
         Directory.CreateDirectory(_state);
         _runtime = await ContainerRuntime.OpenAsync(
-            new ContainerRuntimeOptions { StateDirectory = _state, Images = _store }, Ct);
+            new ContainerRuntimeOptions { StateDirectory = _state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
     }
 
     public async ValueTask DisposeAsync()
@@ -48,7 +48,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
             "--config.exposedports=8080/tcp", "--config.label=tier=web", "--config.stopsignal=SIGQUIT",
         ]);
 
-        var result = await _runtime.RunAsync("configured:1", cancellationToken: Ct);
+        var result = await _runtime.RunFromImageAsync("configured:1", null, Ct);
 
         Assert.Equal("", result.Stderr);
         Assert.Equal("1234:2000:2000 50 /srv/app image /bin\n", result.Stdout);
@@ -60,12 +60,12 @@ public sealed class ImageConfigTests : IAsyncLifetime
     {
         await ImportAsync("overridden", ["--config.entrypoint=echo", "--config.cmd=from-image", "--config.env=PATH=/bin", "--config.env=A=image"]);
 
-        var command = await _runtime.RunAsync("overridden:1", new ImageContainerOptions { Command = ["from", "caller"] }, cancellationToken: Ct);
-        var entrypoint = await _runtime.RunAsync(
+        var command = await _runtime.RunFromImageAsync("overridden:1", new ImageContainerOptions { Command = ["from", "caller"] }, Ct);
+        var entrypoint = await _runtime.RunFromImageAsync(
             "overridden:1",
             new ImageContainerOptions { Entrypoint = ["sh", "-c"], Command = ["echo $A $B; id -un"], Env = ["A=caller", "B=b"], User = "app:staff" },
-            cancellationToken: Ct);
-        var bare = await _runtime.RunAsync("overridden:1", new ImageContainerOptions { Entrypoint = ["sh"] }, new ContainerRunOptions { Stdin = "echo stdin\n"u8.ToArray() }, Ct);
+            Ct);
+        var bare = await _runtime.RunFromImageAsync("overridden:1", new ImageContainerOptions { Entrypoint = ["sh"], Run = new ContainerRunOptions { Stdin = "echo stdin\n"u8.ToArray() } }, Ct);
 
         Assert.Equal("from caller\n", command.Stdout);
         Assert.Equal("caller b\napp\n", entrypoint.Stdout);
@@ -80,7 +80,12 @@ public sealed class ImageConfigTests : IAsyncLifetime
             "--config.label=tier=web", "--config.stopsignal=SIGUSR1",
         ]);
 
-        await using var container = await _runtime.CreateAsync("described", "described:1", new ImageContainerOptions { Labels = new Dictionary<string, string> { ["owner"] = "me" } }, cancellationToken: Ct);
+        await using var container = await _runtime.CreateFromImageAsync("described", "described:1", new ImageContainerOptions
+            {
+                Labels = new Dictionary<string, string> { ["owner"] = "me" },
+                Create = new ContainerCreateOptions { Init = true }, // pid 1 would ignore SIGUSR1; the init forwards it to sleep
+            },
+            Ct);
         await container.StartAsync(Ct);
         var info = (await _runtime.ListAsync(Ct)).Single(i => i.Id == "described");
         var exit = await container.StopAsync(TimeSpan.FromSeconds(20), Ct);
@@ -91,7 +96,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
         Assert.Equal("web", info.Image.Labels["tier"]);
         Assert.Equal("me", info.Image.Labels["owner"]);
         Assert.Equal(10, info.StopSignal);
-        Assert.Equal(10, exit.Signal); // sleep dies of SIGUSR1, the image's stop signal, not of SIGTERM
+        Assert.Equal(128 + 10, exit.ExitCode); // sleep died of SIGUSR1, the image's stop signal, not of SIGTERM or SIGKILL
     }
 
     [Fact(Timeout = 120_000)]
@@ -99,14 +104,14 @@ public sealed class ImageConfigTests : IAsyncLifetime
     {
         // The host file names a user the image does not have: a lookup that followed the link out would find it.
         var hostPasswd = _temp.Combine("host-passwd");
-        await File.WriteAllTextAsync(hostPasswd, "intruder:x:4242:4242::/:/bin/sh\n");
+        await File.WriteAllTextAsync(hostPasswd, "intruder:x:4242:4242::/:/bin/sh\n", Ct);
         await ImportAsync("linked", ["--config.cmd=id", "--config.user=intruder"], rootfs =>
         {
             File.Delete(Path.Combine(rootfs, "etc", "passwd"));
             File.CreateSymbolicLink(Path.Combine(rootfs, "etc", "passwd"), hostPasswd);
         });
 
-        var ex = await Assert.ThrowsAsync<InvalidImageConfigException>(() => _runtime.RunAsync("linked:1", cancellationToken: Ct));
+        var ex = await Assert.ThrowsAsync<InvalidImageConfigException>(() => _runtime.RunFromImageAsync("linked:1", null, Ct));
 
         Assert.Equal("User", ex.Field);
         Assert.Contains("'intruder' is not in the container's /etc/passwd", ex.Message, StringComparison.Ordinal);
@@ -120,7 +125,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
         await ImportAsync("workdir", ["--config.cmd=sh", "--config.cmd=-c", $"--config.cmd=pwd -P; touch {marker}; ls /{marker}", "--config.workingdir=/app"], rootfs =>
             File.CreateSymbolicLink(Path.Combine(rootfs, "app"), "/"));
 
-        var result = await _runtime.RunAsync("workdir:1", cancellationToken: Ct);
+        var result = await _runtime.RunFromImageAsync("workdir:1", null, Ct);
 
         Assert.Equal($"/\n/{marker}\n", result.Stdout);
         Assert.False(File.Exists("/" + marker), "the file went to the host's root");
@@ -133,7 +138,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
     {
         var image = await ImportAsync("volume", ["--config.cmd=true", "--config.volume=" + volume]);
 
-        var ex = await Assert.ThrowsAsync<InvalidImageConfigException>(() => _runtime.CreateAsync(null, image, cancellationToken: Ct));
+        var ex = await Assert.ThrowsAsync<InvalidImageConfigException>(() => _runtime.CreateFromImageAsync(null, image, null, Ct));
 
         Assert.Equal("Volumes", ex.Field);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_state));
@@ -143,6 +148,6 @@ public sealed class ImageConfigTests : IAsyncLifetime
     [Fact(Timeout = 60_000)]
     public async Task An_image_that_is_not_in_the_store_is_a_typed_error()
     {
-        await Assert.ThrowsAsync<ImageNotFoundException>(() => _runtime.RunAsync("no-such-image:1", cancellationToken: Ct));
+        await Assert.ThrowsAsync<ImageNotFoundException>(() => _runtime.RunFromImageAsync("no-such-image:1", null, Ct));
     }
 }
