@@ -28,6 +28,7 @@ internal static class MonitorCommand
             OptionSpec.Value("name", null, "string", "The container's name"),
             OptionSpec.Flag("init", null, "Run an init as pid 1"),
             OptionSpec.Flag("rm", null, "Remove the container when it exits"),
+            OptionSpec.Value("cow", null, "string", "Use this directory as the copy-on-write root"),
         ],
         Action = RunAsync,
     };
@@ -44,8 +45,13 @@ internal static class MonitorCommand
             var spec = await ContainerSpec.LoadAsync(path, cancellationToken).ConfigureAwait(false);
             File.Delete(path);
             var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
-            container = await runtime.CreateAsync(
-                monitor.Value("name"), spec, new ContainerCreateOptions { KeepLog = true, Init = monitor.Has("init") }, cancellationToken).ConfigureAwait(false);
+            var options = new ContainerCreateOptions
+            {
+                KeepLog = true,
+                Init = monitor.Has("init"),
+                Overlay = monitor.Value("cow") is { } lower ? OverlayRootfs.FromDirectory(lower) : null,
+            };
+            container = await runtime.CreateAsync(monitor.Value("name"), spec, options, cancellationToken).ConfigureAwait(false);
             await container.Stdin.CompleteAsync().ConfigureAwait(false);
             await container.StartAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -23,6 +23,7 @@ internal static class RunCommand
             OptionSpec.Flag("detach", 'd', "Run in the background and print the container's id; see 'containers logs'"),
             OptionSpec.Value("env", 'e', "list", "Set an environment variable (NAME=VALUE, or NAME to pass the host's value)"),
             OptionSpec.Value("hostname", 'h', "string", "The container's hostname"),
+            OptionSpec.Flag("cow", null, "With --rootfs: use the directory copy-on-write (the container's changes go to its own layer, the directory stays as it is)"),
             OptionSpec.Flag("host-rootfs", null, "Use the host's /usr, /bin, /lib* and /etc read-only (the default)"),
             OptionSpec.Flag("init", null, "Run an init as pid 1 that reaps zombies and forwards signals"),
             OptionSpec.Flag("interactive", 'i', "Attach stdin"),
@@ -56,6 +57,11 @@ internal static class RunCommand
 
         var spec = BuildSpec(run);
         var options = new ContainerCreateOptions { Init = run.Has("init") };
+        if (run.Has("cow"))
+        {
+            options = options with { Overlay = OverlayRootfs.FromDirectory(Path.GetFullPath(run.Value("rootfs")!)) };
+        }
+
         if (run.Has("detach"))
         {
             if (run.Has("interactive") || run.Has("tty"))
@@ -132,8 +138,18 @@ internal static class RunCommand
             throw new UsageException("--rootfs and --host-rootfs exclude each other: choose one", run.Path);
         }
 
+        if (run.Has("cow") && run.Value("rootfs") is null)
+        {
+            throw new UsageException("--cow needs --rootfs DIR: it makes that directory the container's copy-on-write root", run.Path);
+        }
+
         var spec = ContainerSpec.For([.. run.Arguments]);
-        if (run.Value("rootfs") is { } directory)
+        if (run.Has("cow"))
+        {
+            // The overlay replaces the root; root.readonly then means no writable layer at all.
+            spec = spec.WithHostRootfs(run.Has("read-only"));
+        }
+        else if (run.Value("rootfs") is { } directory)
         {
             spec = spec.WithRootfs(Path.GetFullPath(directory), run.Has("read-only"));
         }
@@ -168,7 +184,8 @@ internal static class RunCommand
         if (run.Value("user") is { } user)
         {
             // Names come from the container's own /etc/passwd: its rootfs, or the host's /etc that it sees.
-            spec = spec with { Process = spec.Process! with { User = ContainerUser.Resolve(spec.Root?.Path ?? "/", user) } };
+            var root = run.Value("rootfs") is { } rootfs ? Path.GetFullPath(rootfs) : "/";
+            spec = spec with { Process = spec.Process! with { User = ContainerUser.Resolve(root, user) } };
         }
 
         if (run.Value("workdir") is { } cwd)
@@ -245,6 +262,12 @@ internal static class RunCommand
         if (remove)
         {
             start.ArgumentList.Add("--rm");
+        }
+
+        if (options.Overlay is { Image: null } overlay)
+        {
+            start.ArgumentList.Add("--cow");
+            start.ArgumentList.Add(overlay.LowerDirectories.Single());
         }
 
         start.ArgumentList.Add(specFile);
