@@ -136,7 +136,9 @@ struct ct_op {
                                /*  per param ("key=value": FSCONFIG_SET_STRING, "key": FSCONFIG_SET_FLAG, in     */
                                /*  order, so a key may repeat: overlay's "lowerdir+"), CMD_CREATE, fsmount,       */
                                /*  move_mount onto the target. A value that does not start with '/' names a path  */
-                               /*  below the directory in slot n[0] (as /proc/self/fd/N/value).                  */
+                               /*  below the directory in slot n[0], by that directory's path in the child's     */
+                               /*  mount namespace (read from /proc/self/fd/N: overlay refuses layers reached    */
+                               /*  through a mount of another namespace).                                        */
 #define CT_OP_MAX 40
 
 /* ct_op.flags */

@@ -294,17 +294,24 @@ static long ct_fsmount(const struct ct_launch *l, const struct ct_op *op)
     long fs = SYS2(SYS_fsopen, ct_str(l, op->s[0]), FSOPEN_CLOEXEC);
     if (fs < 0)
         return fs;
-    char dir[32] = {0};
-    size_t dir_len = 0;
+    /* The directory by its path in this mount namespace, not through /proc/self/fd: overlay refuses a layer whose
+     * mount belongs to another namespace (clone_private_mount), and the fd was opened in the parent's. */
+    char dir[CT_PATH_MAX];
+    long dir_len = 0;
     if (op->n[0] != UINT64_MAX) {
-        ct_fd_path(dir, l->fds[op->n[0]]);
-        dir_len = ct_strlen(dir);
+        char link[32];
+        ct_fd_path(link, l->fds[op->n[0]]);
+        dir_len = SYS4(SYS_readlinkat, AT_FDCWD, link, dir, sizeof(dir) - 1);
+        if (dir_len < 0 || dir_len >= (long)sizeof(dir) - 1 || dir[0] != '/') {
+            SYS1(SYS_close, fs);
+            return dir_len < 0 ? dir_len : -ENAMETOOLONG;
+        }
         dir[dir_len++] = '/';
     }
     uint32_t count;
     const uint32_t *items = ct_list(l, op->s[2], &count);
     char key[CT_PATH_MAX];
-    char value[CT_PATH_MAX + 32];
+    char value[2 * CT_PATH_MAX];
     long r = 0;
     for (uint32_t i = 0; r == 0 && i < count; i++) {
         const char *param = ct_str(l, items[i]);
@@ -316,7 +323,7 @@ static long ct_fsmount(const struct ct_launch *l, const struct ct_op *op)
         if (v == NULL) {
             r = SYS5(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, key, NULL, 0);
         } else if (v[0] != '/' && dir_len > 0) {
-            ct_memcpy(value, dir, dir_len);
+            ct_memcpy(value, dir, (size_t)dir_len);
             ct_memcpy(value + dir_len, v, ct_strlen(v) + 1);
             r = SYS5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value, 0);
         } else {

@@ -19,6 +19,7 @@ internal static class ContainerRequest
 
     public static IReadOnlyList<OptionSpec> Options { get; } =
     [
+        OptionSpec.Flag("cow", null, "With --rootfs: use the directory copy-on-write (the container's changes go to its own layer, the directory stays as it is)"),
         OptionSpec.Value("entrypoint", null, "string", "Overwrite the image's entrypoint (its Cmd is then not used)"),
         OptionSpec.Value("env", 'e', "list", "Set an environment variable (NAME=VALUE, or NAME to pass the host's value)"),
         OptionSpec.Value("hostname", 'h', "string", "The container's hostname"),
@@ -65,6 +66,11 @@ internal static class ContainerRequest
         }
 
         var spec = SpecRequest(invocation);
+        if (invocation.Has("cow"))
+        {
+            options = options with { Overlay = OverlayRootfs.FromDirectory(Path.GetFullPath(invocation.Value("rootfs")!)) };
+        }
+
         var specRuntime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         return await specRuntime.CreateAsync(id, spec, options, cancellationToken).ConfigureAwait(false);
     }
@@ -75,6 +81,11 @@ internal static class ContainerRequest
     /// <summary>The image and what changes of it, from an invocation whose first argument is the image.</summary>
     public static (string Image, ImageContainerOptions Overrides) ImageRequest(Invocation invocation)
     {
+        if (invocation.Has("cow"))
+        {
+            throw new UsageException("--cow needs --rootfs DIR: a container made from an image is copy-on-write already", invocation.Path);
+        }
+
         if (invocation.Value("user") is { Length: 0 } || invocation.Value("workdir") is { Length: 0 })
         {
             throw new UsageException("-u and -w need a value", invocation.Path);
@@ -124,8 +135,18 @@ internal static class ContainerRequest
             }
         }
 
+        if (invocation.Has("cow") && invocation.Value("rootfs") is null)
+        {
+            throw new UsageException("--cow needs --rootfs DIR: it makes that directory the container's copy-on-write root", invocation.Path);
+        }
+
         var spec = ContainerSpec.For([.. invocation.Arguments]);
-        if (invocation.Value("rootfs") is { } directory)
+        if (invocation.Has("cow"))
+        {
+            // The overlay replaces the root; root.readonly then means no writable layer at all.
+            spec = spec.WithHostRootfs(invocation.Has("read-only"));
+        }
+        else if (invocation.Value("rootfs") is { } directory)
         {
             spec = spec.WithRootfs(Path.GetFullPath(directory), invocation.Has("read-only"));
         }
@@ -143,7 +164,8 @@ internal static class ContainerRequest
         if (invocation.Value("user") is { } user)
         {
             // Names come from the container's own /etc/passwd: its rootfs, or the host's /etc that it sees.
-            spec = spec with { Process = spec.Process! with { User = ContainerUser.Resolve(spec.Root?.Path ?? "/", user) } };
+            var root = invocation.Value("rootfs") is { } rootfs ? Path.GetFullPath(rootfs) : "/";
+            spec = spec with { Process = spec.Process! with { User = ContainerUser.Resolve(root, user) } };
         }
 
         if (invocation.Value("workdir") is { } cwd)

@@ -479,17 +479,24 @@ public sealed class Container : IAsyncDisposable
 
     private async ValueTask ReleaseAsync()
     {
-        lock (_gate)
+        try
         {
-            if (!_deleted)
+            lock (_gate)
             {
-                _deleted = true;
-                _states.Remove(Id);
-                RuntimeLog.ContainerDeleted(_logger, Id);
+                if (!_deleted)
+                {
+                    // Marked deleted only once removed: a container whose own directory could not be removed keeps
+                    // its state, and deleting it again retries.
+                    _states.Remove(Id);
+                    _deleted = true;
+                    RuntimeLog.ContainerDeleted(_logger, Id);
+                }
             }
         }
-
-        await ReleaseHandlesAsync().ConfigureAwait(false);
+        finally
+        {
+            await ReleaseHandlesAsync().ConfigureAwait(false);
+        }
     }
 
     private async ValueTask ReleaseHandlesAsync()

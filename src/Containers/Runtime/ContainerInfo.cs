@@ -74,6 +74,6 @@ public sealed record ContainerInfo
         OwnerPid = state.OwnerPid,
         Image = state.Image,
         StopSignal = state.StopSignal ?? 15,
-        Volumes = state.Volumes,
+        Volumes = state.Volumes ?? [],
     };
 }

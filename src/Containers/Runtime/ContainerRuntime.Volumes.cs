@@ -74,7 +74,7 @@ public sealed partial class ContainerRuntime
         var removed = new List<string>();
         using (await volumes.LockAsync(cancellationToken).ConfigureAwait(false))
         {
-            var inUse = _states.List().SelectMany(s => s.Volumes).ToHashSet(StringComparer.Ordinal);
+            var inUse = _states.List().SelectMany(s => s.Volumes ?? []).ToHashSet(StringComparer.Ordinal);
             foreach (var volume in volumes.List())
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -92,5 +92,5 @@ public sealed partial class ContainerRuntime
     private static VolumeStore VolumesOf(ImageStore store) => new(Path.Combine(store.Root, "volumes"));
 
     private List<string> Users(string volume) =>
-        [.. _states.List().Where(s => s.Volumes.Contains(volume, StringComparer.Ordinal)).Select(s => s.Id)];
+        [.. _states.List().Where(s => s.Volumes?.Contains(volume, StringComparer.Ordinal) == true).Select(s => s.Id)];
 }

@@ -51,8 +51,8 @@ internal sealed record ContainerState
     /// <summary>The image the container was made from, when it was: the reference as given, its digest and what its config declares.</summary>
     public ContainerImage? Image { get; init; }
 
-    /// <summary>The names of the volumes the container mounts; none of them can be removed while the container exists.</summary>
-    public IReadOnlyList<string> Volumes { get; init; } = [];
+    /// <summary>The names of the volumes the container mounts (null in a state written before volumes existed); none of them can be removed while the container exists.</summary>
+    public IReadOnlyList<string>? Volumes { get; init; }
 
     /// <summary>The signal number that stops the container gracefully (the image's <c>StopSignal</c>), or null for SIGTERM.</summary>
     public int? StopSignal { get; init; }

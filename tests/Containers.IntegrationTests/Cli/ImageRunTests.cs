@@ -71,7 +71,7 @@ public sealed class ImageRunTests : IDisposable
         var rm = await CliRunner.RunAsync("rm", name);
 
         Assert.Equal((0, name + "\n", ""), create);
-        Assert.Matches($@"\n{name}\s.*Created", before.Stdout);
+        Assert.Matches($@"cli-image:1\s.*\sCreated\s+{name}\n", before.Stdout);
         Assert.Equal((4, "out\n", "err\n"), start);
         Assert.Equal(125, again.ExitCode);
         Assert.Equal(0, rm.ExitCode);

@@ -88,9 +88,20 @@ internal static class RootfsStep
         }
 
         var plan = context.Plan;
+        var mountPoint = context.Settings.RootMountPoint;
+        var readOnly = context.Spec.Root?.Readonly == true;
+        if (readOnly && overlay.LowerDirectories.Length == 1)
+        {
+            // overlayfs stacks at least two lower directories without an upper one; one alone is a read-only bind.
+            var lower = overlay.LowerDirectories[0];
+            plan.Bind(lower, mountPoint, recursive: true, readOnly: true, stage: $"bind the root filesystem {lower} read-only");
+            plan.Root(mountPoint);
+            context.Files = ContainerFiles.Overlay(overlay.LowerDirectories);
+            return;
+        }
+
         var parameters = new List<string>(overlay.LowerDirectories.Length + 4);
         parameters.AddRange(overlay.LowerDirectories.Select(d => "lowerdir+=" + d));
-        var readOnly = context.Spec.Root?.Readonly == true;
         PlanFd? directory = null;
         if (!readOnly)
         {
@@ -107,7 +118,6 @@ internal static class RootfsStep
             parameters.Add("userxattr");
         }
 
-        var mountPoint = context.Settings.RootMountPoint;
         plan.FsMount("overlay", mountPoint, parameters, directory, readOnly ? MountAttributes.ReadOnly : MountAttributes.None,
             $"mount the overlay root ({overlay.LowerDirectories.Length} lower directories{(readOnly ? ", read-only" : "")})");
         plan.Root(mountPoint);
