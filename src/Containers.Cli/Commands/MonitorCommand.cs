@@ -44,7 +44,7 @@ internal static class MonitorCommand
             var path = monitor.Arguments[0];
             var spec = await ContainerSpec.LoadAsync(path, cancellationToken).ConfigureAwait(false);
             File.Delete(path);
-            var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+            var runtime = (await ContainerRuntime.OpenAsync(RunCommand.OneStart, cancellationToken).ConfigureAwait(false));
             var options = new ContainerCreateOptions
             {
                 KeepLog = true,
