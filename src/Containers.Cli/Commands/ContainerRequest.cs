@@ -14,6 +14,9 @@ internal static class ContainerRequest
 {
     public const string Usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]";
 
+    /// <summary>A runtime for one start: no pool of network namespaces made ahead (nothing would take them).</summary>
+    internal static readonly ContainerRuntimeOptions OneStart = new() { NetworkNamespacePoolSize = 0 };
+
     /// <summary>Docker's limit flags, recognised so that they fail loudly: the runtime does not apply cgroup limits yet.</summary>
     private static readonly string[] LimitOptions = ["memory", "cpus", "pids-limit"];
 
@@ -61,7 +64,7 @@ internal static class ContainerRequest
         {
             var (image, overrides) = ImageRequest(invocation);
             var store = await ImageStoreOption.OpenAsync(invocation, cancellationToken).ConfigureAwait(false);
-            var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { Images = store }, cancellationToken).ConfigureAwait(false);
+            var runtime = await ContainerRuntime.OpenAsync(OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
             return await runtime.CreateFromImageAsync(id, image, overrides with { Create = options }, cancellationToken).ConfigureAwait(false);
         }
 
@@ -71,7 +74,7 @@ internal static class ContainerRequest
             options = options with { Overlay = OverlayRootfs.FromDirectory(Path.GetFullPath(invocation.Value("rootfs")!)) };
         }
 
-        var specRuntime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var specRuntime = await ContainerRuntime.OpenAsync(OneStart, cancellationToken).ConfigureAwait(false);
         return await specRuntime.CreateAsync(id, spec, options, cancellationToken).ConfigureAwait(false);
     }
 

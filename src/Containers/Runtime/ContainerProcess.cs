@@ -40,19 +40,27 @@ internal sealed class ContainerProcess : IAsyncDisposable
 
     /// <summary>
     /// Launches <paramref name="plan"/>: supplies its fds, writes the user namespace maps while the child waits,
-    /// and receives the terminal's master. Everything opened is closed again when this fails.
+    /// and receives the terminal's master. Everything opened is closed again when this fails, and
+    /// <paramref name="pooledNetwork"/> (the network namespace a <see cref="FdKind.PooledNetwork"/> slot gets) is
+    /// closed in any case: the child holds the namespace once it has joined it.
     /// </summary>
     /// <param name="plan">The compiled start.</param>
     /// <param name="containerPidFd">For an exec: the running container's pidfd.</param>
+    /// <param name="pooledNetwork">A network namespace from the runtime's pool, or null.</param>
     /// <param name="containerDirectory">For an overlay root: the container's directory holding its upper and work directories.</param>
     /// <param name="cancellationToken">Cancels the launch.</param>
     public static async Task<(ContainerProcess Process, StdioPipes? Stdio, ContainerTerminal? Terminal)> LaunchAsync(
-        ContainerPlan plan, SafeFileHandle? containerPidFd, string? containerDirectory, CancellationToken cancellationToken)
+        ContainerPlan plan, SafeFileHandle? containerPidFd, SafeFileHandle? pooledNetwork, string? containerDirectory, CancellationToken cancellationToken)
     {
         StdioPipes? stdio = null;
         SafeFileHandle? terminalSocket = null;
         ChildProcess? child = null;
         var opened = new List<SafeFileHandle>();
+        if (pooledNetwork is not null)
+        {
+            opened.Add(pooledNetwork);
+        }
+
         try
         {
             var fds = new List<SafeFileHandle>(plan.Fds.Count);
@@ -90,6 +98,9 @@ internal sealed class ContainerProcess : IAsyncDisposable
                     case FdKind.ContainerDirectory:
                         opened.Add(OpenPath(containerDirectory ?? throw new InvalidOperationException("an overlay root needs the container's directory")));
                         fds.Add(opened[^1]);
+                        break;
+                    case FdKind.PooledNetwork:
+                        fds.Add(pooledNetwork ?? throw new InvalidOperationException("a plan joining a pooled network namespace needs one"));
                         break;
                 }
             }

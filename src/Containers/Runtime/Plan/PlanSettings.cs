@@ -9,6 +9,10 @@ namespace Containers.Runtime.Plan;
 /// nothing a mount of the spec might bind from the host).
 /// </param>
 /// <param name="ContainerPid">For an exec: the host pid of the running container's first process.</param>
+/// <param name="PooledNetwork">
+/// Whether a new network namespace is joined from an fd the launcher supplies (<see cref="FdKind.PooledNetwork"/>)
+/// instead of cloned, where the child can join one its parent made (no new user namespace).
+/// </param>
 /// <param name="Overlay">A copy-on-write root of lower directories; its upper and work directories are in the container's directory, an imported fd.</param>
-internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null,
+internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null, bool PooledNetwork = false,
     OverlayRootfs? Overlay = null);
