@@ -17,6 +17,8 @@ internal static class Program
         Subcommands =
         [
             RunCommand.Create(),
+            CreateCommand.Create(),
+            StartCommand.Create(),
             ExecCommand.Create(),
             PsCommand.Create(),
             LogsCommand.Create(),
@@ -26,6 +28,7 @@ internal static class Program
             WaitCommand.Create(),
             RmCommand.Create(),
             ImagesCommand.Create(),
+            VolumeCommand.Create(),
             ImageCommand.Create(),
             ImportCommand.Create(),
             ExportCommand.Create(),

@@ -14,8 +14,8 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
     public static async Task<ContainerRow> OfAsync(ContainerInfo state, CancellationToken cancellationToken)
     {
         var config = Path.Combine(state.Bundle, "config.json");
-        var image = "host";
-        if (File.Exists(config))
+        var image = state.Image?.Reference ?? "host";
+        if (state.Image is null && File.Exists(config))
         {
             var spec = await ContainerSpec.LoadAsync(config, cancellationToken).ConfigureAwait(false);
             image = spec.Root?.Path ?? image;

@@ -9,7 +9,6 @@ namespace Containers.Cli.Commands;
 /// </summary>
 internal static class StopCommand
 {
-    private const int SigTerm = 15;
     private const int SigKill = 9;
 
     public static CommandSpec Create() => new("stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers")
@@ -17,7 +16,7 @@ internal static class StopCommand
         MinArguments = 1,
         Options =
         [
-            OptionSpec.Value("signal", 's', "string", "Signal to send first (default TERM)"),
+            OptionSpec.Value("signal", 's', "string", "Signal to send first (default: the image's StopSignal, else TERM)"),
             OptionSpec.Value("time", 't', "int", "Seconds to wait before killing the container (default 10)"),
         ],
         Action = RunAsync,
@@ -31,7 +30,7 @@ internal static class StopCommand
             throw new UsageException($"--time {grace}: use 0 or more seconds", stop.Path);
         }
 
-        var signal = stop.Value("signal") is { } name ? KillCommand.Parse(name) : SigTerm;
+        int? signal = stop.Value("signal") is { } name ? KillCommand.Parse(name) : null;
         var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
         foreach (var id in stop.Arguments)
         {
@@ -40,7 +39,8 @@ internal static class StopCommand
             {
                 if (container.Status.CanKill())
                 {
-                    await StopAsync(container, signal, TimeSpan.FromSeconds(grace), cancellationToken).ConfigureAwait(false);
+                    // Without -s, the container's own stop signal: its image's StopSignal, else SIGTERM.
+                    await StopAsync(container, signal ?? container.Info.StopSignal, TimeSpan.FromSeconds(grace), cancellationToken).ConfigureAwait(false);
                 }
 
                 Console.WriteLine(id);

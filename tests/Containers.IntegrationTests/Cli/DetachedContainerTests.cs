@@ -6,7 +6,7 @@ public sealed class DetachedContainerTests
     public async Task A_detached_container_can_be_listed_exec_into_logged_killed_and_removed()
     {
         var name = "cli-detached-" + Guid.NewGuid().ToString("N")[..8];
-        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--", "/bin/sh", "-c", "echo to-out; echo to-err >&2; exec sleep 60");
+        var run = await CliRunner.RunAsync("run", "--host-rootfs", "-d", "--name", name, "--", "/bin/sh", "-c", "echo to-out; echo to-err >&2; exec sleep 60");
         Assert.True(run.ExitCode == 0, run.Stderr);
         try
         {

@@ -6,6 +6,12 @@ namespace Containers.Linux;
 [StructLayout(LayoutKind.Explicit, Size = 256)]
 internal struct StatxBuffer
 {
+    [FieldOffset(20)]
+    public uint Uid;
+
+    [FieldOffset(24)]
+    public uint Gid;
+
     [FieldOffset(28)]
     public ushort Mode;
 
