@@ -169,7 +169,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
         _states.Claim(state);
         try
         {
-            await spec.SaveAsync(Path.Combine(folder, "config.json"), cancellationToken).ConfigureAwait(false);
+            spec.WriteStateCopy(Path.Combine(folder, "config.json"));
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(plan, null, cancellationToken).ConfigureAwait(false);
             state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
             var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>());

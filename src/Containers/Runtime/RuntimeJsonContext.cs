@@ -1,17 +1,10 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Containers.Runtime;
 
-/// <summary>Source-generated JSON for the runtime's own files: <c>state.json</c> and the JSON-lines output log.</summary>
+/// <summary>Source-generated JSON for the JSON-lines output log (<c>state.json</c> is <see cref="ContainerStateJson"/>).</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    Converters = [typeof(StatusConverter)])]
-[JsonSerializable(typeof(ContainerState))]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ContainerLogRecord))]
-internal sealed partial class RuntimeJsonContext : JsonSerializerContext
-{
-    /// <summary>Writes statuses as the OCI runtime specification does: <c>"created"</c>, <c>"running"</c>, …</summary>
-    internal sealed class StatusConverter() : JsonStringEnumConverter<ContainerStatus>(JsonNamingPolicy.CamelCase);
-}
+internal sealed partial class RuntimeJsonContext : JsonSerializerContext;

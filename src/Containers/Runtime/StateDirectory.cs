@@ -59,7 +59,7 @@ internal sealed partial class StateDirectory
         try
         {
             using var stream = new FileStream(Path.Combine(folder, StateFile), PrivateFile(FileMode.CreateNew));
-            JsonSerializer.Serialize(stream, initial, RuntimeJsonContext.Default.ContainerState);
+            ContainerStateJson.Write(stream, initial);
         }
         catch (IOException) when (File.Exists(Path.Combine(folder, StateFile)))
         {
@@ -81,7 +81,7 @@ internal sealed partial class StateDirectory
         {
             using (var stream = new FileStream(temp, PrivateFile(FileMode.CreateNew)))
             {
-                JsonSerializer.Serialize(stream, state, RuntimeJsonContext.Default.ContainerState);
+                ContainerStateJson.Write(stream, state);
             }
 
             File.Move(temp, Path.Combine(folder, StateFile), overwrite: true);
@@ -97,8 +97,7 @@ internal sealed partial class StateDirectory
     {
         try
         {
-            using var stream = File.OpenRead(Path.Combine(FolderOf(id), StateFile));
-            return JsonSerializer.Deserialize(stream, RuntimeJsonContext.Default.ContainerState);
+            return ContainerStateJson.Read(File.ReadAllBytes(Path.Combine(FolderOf(id), StateFile)));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException)
         {

@@ -111,6 +111,49 @@ public sealed partial record ContainerSpec
         }
     }
 
+    /// <summary>
+    /// Writes the state directory's copy of the spec (read back by <see cref="LoadAsync"/> in other processes):
+    /// compact, empty lists included, renamed into place but not flushed to disk (the state describes live processes, which a crash of the
+    /// machine ends too). It calls the source generator's serialization code directly, because configuring the
+    /// serializer's metadata for the whole spec, as <see cref="SaveAsync"/> does, cost a command line run more CPU
+    /// than the rest of its container's creation.
+    /// </summary>
+    internal void WriteStateCopy(string path)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            // The context's own resolver hands out the generated type info unconfigured; only its handler is used.
+            var typeInfo = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<ContainerSpec>?)((System.Text.Json.Serialization.Metadata.IJsonTypeInfoResolver)SpecJsonContext.Default)
+                .GetTypeInfo(typeof(ContainerSpec), SpecJsonContext.Default.Options);
+            if (typeInfo?.SerializeHandler is { } write)
+            {
+                write(json, this);
+            }
+            else
+            {
+                JsonSerializer.Serialize(json, this, SpecJsonContext.CompactSpec);
+            }
+        }
+
+        // Renamed into place, so a reader in another process sees all of it or nothing.
+        var temporary = path + ".tmp";
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+            {
+                file.Write(buffer.WrittenSpan);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
     private static InvalidSpecException NullDocument() =>
         new([new SpecError("$", "must be a JSON object with the spec's fields, got null")]);
 

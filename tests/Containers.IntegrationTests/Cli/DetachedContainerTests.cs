@@ -13,13 +13,17 @@ public sealed class DetachedContainerTests
             Assert.Equal(name + "\n", run.Stdout);
 
             var ps = await CliRunner.RunAsync("ps");
+            Assert.True(ps.ExitCode == 0, ps.Stderr);
             Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
 
-            var exec = await CliRunner.RunAsync("exec", name, "--", "/bin/sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; exit 4");
+            // 'run -d' returns once the shell runs; it execs sleep after its two echos, so an exec may still see the shell.
+            var exec = await RetryAsync(
+                () => CliRunner.RunAsync("exec", name, "--", "/bin/sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; exit 4"),
+                e => e.Stdout != "sleep 60 " && e.Stdout.StartsWith("/bin/sh ", StringComparison.Ordinal));
             Assert.Equal(4, exec.ExitCode);
             Assert.Equal("sleep 60 ", exec.Stdout);
 
-            var logs = await WaitForLogsAsync(name);
+            var logs = await RetryAsync(() => CliRunner.RunAsync("logs", name), l => l.Stdout.Length == 0 || l.Stderr.Length == 0);
             Assert.Equal("to-out\n", logs.Stdout);
             Assert.Equal("to-err\n", logs.Stderr);
 
@@ -38,14 +42,16 @@ public sealed class DetachedContainerTests
         Assert.DoesNotContain(after.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal));
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> WaitForLogsAsync(string name)
+    /// <summary>Runs <paramref name="command"/> again while <paramref name="tooEarly"/> says so (at most 100 times, 50 ms apart).</summary>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RetryAsync(
+        Func<Task<(int ExitCode, string Stdout, string Stderr)>> command, Func<(int ExitCode, string Stdout, string Stderr), bool> tooEarly)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var logs = await CliRunner.RunAsync("logs", name);
-            if ((logs.Stdout.Length > 0 && logs.Stderr.Length > 0) || attempt == 100)
+            var result = await command();
+            if (!tooEarly(result) || attempt == 100)
             {
-                return logs;
+                return result;
             }
 
             await Task.Delay(50, TestContext.Current.CancellationToken);

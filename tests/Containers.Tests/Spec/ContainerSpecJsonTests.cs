@@ -212,6 +212,27 @@ public class ContainerSpecJsonTests
         }
         """;
 
+    [Theory]
+    [InlineData(EveryFieldConfig)]
+    [InlineData(RuncConfig)]
+    public void The_state_directory_copy_reads_back_as_the_same_spec(string config)
+    {
+        var spec = ContainerSpec.FromJson(config);
+        var folder = Directory.CreateTempSubdirectory("containers-spec-copy-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "config.json");
+            spec.WriteStateCopy(path);
+
+            Assert.Equal(spec, ContainerSpec.FromJson(File.ReadAllText(path)));
+            Assert.Equal(["config.json"], Directory.GetFiles(folder).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Fact]
     public void Every_oci_field_is_read_and_written_back_with_its_name_and_value()
     {
