@@ -24,6 +24,7 @@ internal static class Program
             KillCommand.Create(),
             StopCommand.Create(),
             WaitCommand.Create(),
+            TopCommand.Create(),
             RmCommand.Create(),
             ImagesCommand.Create(),
             ImageCommand.Create(),
