@@ -28,4 +28,7 @@ internal enum FdKind
 
     /// <summary>The pidfd of a running container, whose namespaces an exec joins.</summary>
     ContainerPidFd,
+
+    /// <summary>A network namespace made ahead of time (loopback up) by the runtime's pool, joined instead of a new one.</summary>
+    PooledNetwork,
 }

@@ -9,4 +9,8 @@ namespace Containers.Runtime.Plan;
 /// nothing a mount of the spec might bind from the host).
 /// </param>
 /// <param name="ContainerPid">For an exec: the host pid of the running container's first process.</param>
-internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null);
+/// <param name="PooledNetwork">
+/// Whether a new network namespace is joined from an fd the launcher supplies (<see cref="FdKind.PooledNetwork"/>)
+/// instead of cloned, where the child can join one its parent made (no new user namespace).
+/// </param>
+internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null, bool PooledNetwork = false);
