@@ -36,6 +36,7 @@ internal static class RunCommand
             OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),
             OptionSpec.Flag("read-only", null, "Make the root filesystem read-only"),
             OptionSpec.Flag("rm", null, "Remove the container when it exits (a foreground container always is)"),
+            OptionSpec.Value("security-opt", null, "list", "Security options: " + SecurityOptions.Help),
             OptionSpec.Value("rootfs", null, "string", "Use this directory as the root filesystem"),
             OptionSpec.Value("tmpfs", null, "list", "Mount a tmpfs at DST[:size=N]"),
             OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
@@ -191,6 +192,7 @@ internal static class RunCommand
             spec = spec.WithTmpfs(parts[0], size);
         }
 
+        spec = SecurityOptions.Apply(spec, run.Values("security-opt"), run.Path);
         return run.Has("tty") ? spec.WithTerminal() : spec;
     }
 

@@ -30,6 +30,10 @@ public class SpecCoverageTests
         "linux.uidMappings", "linux.uidMappings[].containerID", "linux.uidMappings[].hostID", "linux.uidMappings[].size",
         "linux.gidMappings", "linux.gidMappings[].containerID", "linux.gidMappings[].hostID", "linux.gidMappings[].size",
         "linux.maskedPaths", "linux.readonlyPaths",
+        "linux.seccomp", "linux.seccomp.defaultAction", "linux.seccomp.defaultErrnoRet", "linux.seccomp.architectures",
+        "linux.seccomp.flags", "linux.seccomp.syscalls", "linux.seccomp.syscalls[].names", "linux.seccomp.syscalls[].action",
+        "linux.seccomp.syscalls[].errnoRet", "linux.seccomp.syscalls[].args", "linux.seccomp.syscalls[].args[].index",
+        "linux.seccomp.syscalls[].args[].value", "linux.seccomp.syscalls[].args[].valueTwo", "linux.seccomp.syscalls[].args[].op",
     ];
 
     /// <summary>Fields the runtime does not apply yet, each with a well-formed JSON value that sets it.</summary>
@@ -59,7 +63,8 @@ public class SpecCoverageTests
         ["linux.cgroupsPath"] = "\"/box\"",
         ["linux.devices"] = """[{ "path": "/dev/fuse", "type": "c", "major": 10, "minor": 229 }]""",
         ["linux.netDevices"] = """{ "eth1": { "name": "eth0" } }""",
-        ["linux.seccomp"] = """{ "defaultAction": "SCMP_ACT_ERRNO" }""",
+        ["linux.seccomp.listenerPath"] = "\"/run/seccomp-agent.sock\"",
+        ["linux.seccomp.listenerMetadata"] = "\"box\"",
         ["linux.rootfsPropagation"] = "\"rprivate\"",
         ["linux.mountLabel"] = "\"system_u:object_r:container_file_t:s0\"",
         ["linux.intelRdt"] = """{ "closID": "box" }""",

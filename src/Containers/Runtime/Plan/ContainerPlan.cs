@@ -19,6 +19,7 @@ internal sealed class ContainerPlan
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
         EnterRootStep.Apply,   // the working directory, pivot_root, a read-only root
         ProcessStep.Apply,     // rlimits, stdio, ids, working directory, no_new_privs
+        SeccompStep.Apply,     // the seccomp filter, loaded last
         ExecStep.Apply,        // the program looked up, fds closed, the start wait, the init, execve
     ];
 
@@ -27,11 +28,14 @@ internal sealed class ContainerPlan
     [
         JoinStep.Apply,
         ProcessStep.Apply,
+        SeccompStep.Apply,
         ExecStep.Apply,
     ];
 
-    internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart)
+    internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart,
+        Security.Seccomp.SeccompNotifyHandler? seccompNotify = null)
     {
+        SeccompNotify = seccompNotify;
         Plan = plan;
         Fds = fds;
         Mapping = mapping;
@@ -53,6 +57,9 @@ internal sealed class ContainerPlan
     /// <summary>Whether the child waits for a start byte before exec (the OCI created state).</summary>
     public bool WaitsForStart { get; }
 
+    /// <summary>What answers the seccomp filter's notifications, when the plan imports a listener socket.</summary>
+    public Security.Seccomp.SeccompNotifyHandler? SeccompNotify { get; }
+
     /// <summary>Whether the plan joins a network namespace from the launcher's pool (an <see cref="FdKind.PooledNetwork"/> slot).</summary>
     public bool UsesPooledNetwork { get; init; }
 
@@ -72,7 +79,7 @@ internal sealed class ContainerPlan
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
     public static ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false)
     {
-        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint);
+        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify);
         var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings));
         if (!pooledNetwork)
         {
