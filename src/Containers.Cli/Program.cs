@@ -26,6 +26,7 @@ internal static class Program
             KillCommand.Create(),
             StopCommand.Create(),
             WaitCommand.Create(),
+            TopCommand.Create(),
             RmCommand.Create(),
             ImagesCommand.Create(),
             VolumeCommand.Create(),

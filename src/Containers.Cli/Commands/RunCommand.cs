@@ -53,36 +53,15 @@ internal static class RunCommand
             using var interrupt = Forward(PosixSignal.SIGINT, 2, container);
             using var terminate = Forward(PosixSignal.SIGTERM, 15, container);
             using var hangup = Forward(PosixSignal.SIGHUP, 1, container);
-            Task pumps = Task.CompletedTask;
-            using var raw = container.Terminal is not null && run.Has("interactive") ? HostTerminal.EnterRawMode() : null;
-            using var resize = container.Terminal is { } attached && OperatingSystem.IsLinux()
-                ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => Resize(attached))
-                : null;
-            if (container.Terminal is { } terminal)
-            {
-                Resize(terminal);
-                pumps = Task.WhenAll(
-                    terminal.Output.CopyToAsync(HostTerminal.Open(1, FileAccess.Write), cancellationToken),
-                    run.Has("interactive") ? HostTerminal.Open(0, FileAccess.Read).CopyToAsync(terminal.Input.AsStream(), cancellationToken) : Task.CompletedTask);
-            }
-
+            using var attached = TerminalAttachment.Attach(container.Terminal, run.Has("interactive"), cancellationToken);
             await container.StartAsync(cancellationToken).ConfigureAwait(false);
             var exit = await container.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (container.Terminal is not null)
+            if (attached is not null)
             {
-                await Task.WhenAny(pumps, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken)).ConfigureAwait(false);
+                await attached.DrainAsync(cancellationToken).ConfigureAwait(false);
             }
 
             return exit.ShellStatus;
-        }
-    }
-
-    /// <summary>Gives the container's terminal the size of the one this command runs in.</summary>
-    private static void Resize(ContainerTerminal terminal)
-    {
-        if (HostTerminal.WindowSize(1) is { } size)
-        {
-            terminal.Resize(size.Columns, size.Rows);
         }
     }
 

@@ -10,6 +10,7 @@ namespace Containers.Cli.Commands;
 internal static class StopCommand
 {
     private const int SigKill = 9;
+    private const int SigTerm = 15;
 
     public static CommandSpec Create() => new("stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers")
     {
@@ -52,6 +53,14 @@ internal static class StopCommand
 
     private static async Task StopAsync(Container container, int signal, TimeSpan grace, CancellationToken cancellationToken)
     {
+        if (signal == SigTerm)
+        {
+            // The library's stop: SIGTERM, SIGKILL after the grace period, a created container killed at once.
+            await container.StopAsync(grace, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Another first signal (-s): the same steps with it.
         await container.SignalAsync(signal, cancellationToken).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(grace);
@@ -61,12 +70,7 @@ internal static class StopCommand
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            if (container.Status.CanKill())
-            {
-                await container.SignalAsync(SigKill, cancellationToken).ConfigureAwait(false);
-            }
-
-            await container.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await container.KillAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 }
