@@ -39,6 +39,7 @@ internal static class RunCommand
             OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
             OptionSpec.Value("volume", 'v', "list", "Bind mount SRC:DST[:ro]"),
             OptionSpec.Value("workdir", 'w', "string", "Working directory inside the container"),
+            .. SecurityOptions.Options,
         ],
         Action = RunAsync,
     };
@@ -209,6 +210,7 @@ internal static class RunCommand
             spec = spec.WithTmpfs(parts[0], size);
         }
 
+        spec = SecurityOptions.Apply(run, spec);
         return run.Has("tty") ? spec.WithTerminal() : spec;
     }
 

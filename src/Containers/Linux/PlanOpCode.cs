@@ -36,4 +36,7 @@ internal enum PlanOpCode : uint
 
     /// <summary>CT_OP_LOOPBACK_UP: sets IFF_UP on <c>lo</c> of the current network namespace.</summary>
     LoopbackUp = 31,
+
+    /// <summary>CT_OP_CHECK_FS: a path reached without any symlink must lie on a filesystem of the given statfs type.</summary>
+    CheckFs = 50,
 }

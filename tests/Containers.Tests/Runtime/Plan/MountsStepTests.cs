@@ -26,8 +26,8 @@ public sealed class MountsStepTests
         var own = StepRunner.Run(Context(Only(proc), FakeHost.Debian(), CloneFlags.NewNs | CloneFlags.NewPid), MountsStep.Apply);
         var borrowed = StepRunner.Run(Context(Only(proc), FakeHost.Debian(), CloneFlags.NewNs | CloneFlags.NewUser, inUserNamespace: true), MountsStep.Apply);
 
-        Assert.Equal(["MakeDirectory /proc 0755 [Parents|ExistOk]", "Mount proc /proc proc - NoSuid|NoDev|NoExec"], own.Lines);
-        Assert.Equal(["MakeDirectory /proc 0755 [Parents|ExistOk]", "Bind /proc /proc None [Recursive]"], borrowed.Lines);
+        Assert.Equal(["MakeDirectory /proc 0755 [Parents|ExistOk]", "Mount proc /proc proc - NoSuid|NoDev|NoExec", "CheckFs /proc 0x9fa0"], own.Lines);
+        Assert.Equal(["MakeDirectory /proc 0755 [Parents|ExistOk]", "Bind /proc /proc None [Recursive]", "CheckFs /proc 0x9fa0"], borrowed.Lines);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class MountsStepTests
     }
 
     [Fact]
-    public void Masked_directories_get_a_read_only_tmpfs_and_masked_files_dev_null_and_read_only_paths_a_read_only_bind()
+    public void Masks_are_decided_in_the_child_and_read_only_paths_get_a_read_only_bind()
     {
         var spec = ContainerSpec.For("/bin/true") with
         {
@@ -79,10 +79,24 @@ public sealed class MountsStepTests
 
         Assert.Equal(
         [
-            "Mount tmpfs /proc/acpi tmpfs - ReadOnly [MissingOk]",
-            "Bind /dev/null /proc/kcore None [MissingOk]",
+            "Bind /dev/null /proc/acpi None [MissingOk|Mask]",
+            "Bind /dev/null /proc/kcore None [MissingOk|Mask]",
             "Bind /proc/sys /proc/sys ReadOnly [Recursive|SourceInRoot|MissingOk]",
         ], plan.Lines);
+    }
+
+    [Fact]
+    public void The_masks_are_applied_only_after_proc_and_sys_are_checked_to_be_the_kernel_s_own()
+    {
+        var spec = ContainerSpec.For("/bin/true");
+
+        var plan = StepRunner.Run(Context(spec, FakeHost.Debian(), CloneFlags.NewNs | CloneFlags.NewPid | CloneFlags.NewNet), MountsStep.Apply);
+
+        var lines = plan.Lines.ToList();
+        var firstMask = lines.FindIndex(l => l.Contains("[MissingOk|Mask]", StringComparison.Ordinal));
+        Assert.Equal(firstMask - 2, lines.IndexOf("CheckFs /proc 0x9fa0"));
+        Assert.Equal(firstMask - 1, lines.IndexOf("CheckFs /sys 0x62656572"));
+        Assert.Equal(spec.Linux!.MaskedPaths.Length, lines.Count(l => l.EndsWith("[MissingOk|Mask]", StringComparison.Ordinal)));
     }
 
     [Fact]
