@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Containers.Cli.CommandLine;
 using Containers.Runtime;
+using Containers.Security;
 using Containers.Spec;
 
 namespace Containers.Cli.Commands;
@@ -59,6 +60,11 @@ internal static class RunCommand
         var options = new ContainerCreateOptions { Init = run.Has("init") };
         if (run.Has("detach"))
         {
+            if (run.Has("sandbox"))
+            {
+                throw new UsageException("--sandbox needs a foreground container: its timeout is kept by this command", run.Path);
+            }
+
             if (run.Has("interactive") || run.Has("tty"))
             {
                 throw new UsageException("-i and -t need a foreground container: a detached one has no terminal to attach (use 'containers logs')", run.Path);
@@ -95,6 +101,14 @@ internal static class RunCommand
             }
 
             await container.StartAsync(cancellationToken).ConfigureAwait(false);
+            using var deadline = run.Has("sandbox") ? new CancellationTokenSource(SandboxOptions.Default.Timeout) : null;
+            using var expiry = deadline?.Token.Register(() =>
+            {
+                if (container.Status.CanKill())
+                {
+                    _ = container.SignalAsync(9);
+                }
+            });
             var exit = await container.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (container.Terminal is not null)
             {
@@ -133,7 +147,8 @@ internal static class RunCommand
             throw new UsageException("--rootfs and --host-rootfs exclude each other: choose one", run.Path);
         }
 
-        var spec = ContainerSpec.For([.. run.Arguments]);
+        // The sandbox preset replaces the default spec; the other flags apply on top of it.
+        var spec = run.Has("sandbox") ? SandboxProfile.For([.. run.Arguments]).Spec : ContainerSpec.For([.. run.Arguments]);
         if (run.Value("rootfs") is { } directory)
         {
             spec = spec.WithRootfs(Path.GetFullPath(directory), run.Has("read-only"));

@@ -15,6 +15,7 @@ internal static class SecurityOptions
         OptionSpec.Value("cap-drop", null, "list", "Drop a capability (NET_RAW, CAP_NET_RAW, or ALL)"),
         OptionSpec.Flag("privileged", null, "UNSAFE: every capability of the host, no masked or read-only paths, no no-new-privileges"),
         OptionSpec.Value("security-opt", null, "list", "no-new-privileges[=true|false] (on by default)"),
+        OptionSpec.Flag("sandbox", null, "For untrusted code: user namespace, no capabilities, no network, read-only root, small /tmp, sandbox seccomp profile, 30 s timeout"),
     ];
 
     public static ContainerSpec Apply(Invocation run, ContainerSpec spec)
