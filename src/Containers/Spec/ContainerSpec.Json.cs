@@ -124,10 +124,10 @@ public sealed partial record ContainerSpec
         }
     }
 
-    private static InvalidSpecException NullDocument() =>
+    internal static InvalidSpecException NullDocument() =>
         new([new SpecError("$", "must be a JSON object with the spec's fields, got null")]);
 
-    private static InvalidSpecException FromJsonException(JsonException e)
+    internal static InvalidSpecException FromJsonException(JsonException e)
     {
         string path = e.Path is null or "$" ? "$" : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
         string message = e.Message;

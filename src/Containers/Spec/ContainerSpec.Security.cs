@@ -34,7 +34,7 @@ public sealed partial record ContainerSpec
 
     /// <summary>
     /// <b>Unsafe: not a boundary.</b> Gives the process every capability this host's bounding set has, removes the
-    /// masked and read-only paths and turns <c>noNewPrivileges</c> off, as Docker's <c>--privileged</c>. A privileged
+    /// masked and read-only paths and the seccomp filter, and turns <c>noNewPrivileges</c> off, as Docker's <c>--privileged</c>. A privileged
     /// container's root can load kernel modules, reach host devices and remount what it sees: use it only for code
     /// you would run as root on the host.
     /// </summary>
@@ -44,7 +44,7 @@ public sealed partial record ContainerSpec
         var host = global::Containers.Linux.CapabilityBoundingSet.Read();
         var names = CapabilityNames.All.Where((_, number) => (host & (1UL << number)) != 0);
         var spec = WithCapabilities(LinuxCapabilities.Of(names)).WithNoNewPrivileges(false);
-        return spec with { Linux = (spec.Linux ?? new LinuxSpec()) with { MaskedPaths = [], ReadonlyPaths = [] } };
+        return spec with { Linux = (spec.Linux ?? new LinuxSpec()) with { MaskedPaths = [], ReadonlyPaths = [], Seccomp = null } };
     }
 
     /// <summary>

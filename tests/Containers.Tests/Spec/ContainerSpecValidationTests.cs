@@ -98,7 +98,7 @@ public class ContainerSpecValidationTests
         { "an empty resources section", WithResources(new()), "linux.resources" },
         { "a sysctl", Valid with { Linux = Valid.Linux! with { Sysctl = ImmutableSortedDictionary<string, string>.Empty.Add("net.ipv4.ip_forward", "1") } }, "linux.sysctl" },
         { "a cgroups path", Valid with { Linux = Valid.Linux! with { CgroupsPath = "/box" } }, "linux.cgroupsPath" },
-        { "a seccomp filter", Valid with { Linux = Valid.Linux! with { Seccomp = new() { DefaultAction = "SCMP_ACT_ERRNO" } } }, "linux.seccomp" },
+        { "a seccomp listener socket", Valid with { Linux = Valid.Linux! with { Seccomp = new() { DefaultAction = "SCMP_ACT_ERRNO", ListenerPath = "/run/agent.sock" } } }, "linux.seccomp.listenerPath" },
         { "an oom score", Valid with { Process = Valid.Process! with { OomScoreAdj = 500 } }, "process.oomScoreAdj" },
         { "a hook", Valid with { Hooks = new() { Poststop = [new Hook { Path = "/bin/true" }] } }, "hooks" },
         { "an id-mapped mount", Valid.WithMount(MountSpec.Bind("/srv", "/srv") with { UidMappings = [new(0, 1000, 1)] }), "mounts[5].uidMappings" },

@@ -32,6 +32,10 @@ public class SpecCoverageTests
         "linux.maskedPaths", "linux.readonlyPaths",
         "process.capabilities", "process.capabilities.bounding", "process.capabilities.effective",
         "process.capabilities.inheritable", "process.capabilities.permitted", "process.capabilities.ambient",
+        "linux.seccomp", "linux.seccomp.defaultAction", "linux.seccomp.defaultErrnoRet", "linux.seccomp.architectures",
+        "linux.seccomp.flags", "linux.seccomp.syscalls", "linux.seccomp.syscalls[].names", "linux.seccomp.syscalls[].action",
+        "linux.seccomp.syscalls[].errnoRet", "linux.seccomp.syscalls[].args", "linux.seccomp.syscalls[].args[].index",
+        "linux.seccomp.syscalls[].args[].value", "linux.seccomp.syscalls[].args[].valueTwo", "linux.seccomp.syscalls[].args[].op",
     ];
 
     /// <summary>Fields the runtime does not apply yet, each with a well-formed JSON value that sets it.</summary>
@@ -60,7 +64,8 @@ public class SpecCoverageTests
         ["linux.cgroupsPath"] = "\"/box\"",
         ["linux.devices"] = """[{ "path": "/dev/fuse", "type": "c", "major": 10, "minor": 229 }]""",
         ["linux.netDevices"] = """{ "eth1": { "name": "eth0" } }""",
-        ["linux.seccomp"] = """{ "defaultAction": "SCMP_ACT_ERRNO" }""",
+        ["linux.seccomp.listenerPath"] = "\"/run/seccomp-agent.sock\"",
+        ["linux.seccomp.listenerMetadata"] = "\"box\"",
         ["linux.rootfsPropagation"] = "\"rprivate\"",
         ["linux.mountLabel"] = "\"system_u:object_r:container_file_t:s0\"",
         ["linux.intelRdt"] = """{ "closID": "box" }""",
