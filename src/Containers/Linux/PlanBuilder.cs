@@ -297,9 +297,9 @@ internal sealed class PlanBuilder
     public PlanBuilder Mask(string path, string nullDevice = "/dev/null", string? stage = null) =>
         Add(PlanOpCode.Bind, stage ?? $"mask {path}", PlanOpFlags.Mask | PlanOpFlags.MissingOk, [Str(nullDevice), Str(path)], [0]);
 
-    /// <summary>Fails with ELOOP when <paramref name="path"/> (in root) is reached through a symlink, EXDEV when it is not on a filesystem of statfs type <paramref name="magic"/>.</summary>
+    /// <summary>Fails with ELOOP when <paramref name="path"/> (in root) is reached through a symlink, EXDEV when it is not on a filesystem of statfs type <paramref name="magic"/>; a path that does not exist passes.</summary>
     public PlanBuilder CheckFileSystem(string path, ulong magic, string? stage = null) =>
-        Add(PlanOpCode.CheckFs, stage ?? $"check that {path} is a real {path.TrimStart('/')}", 0, [Str(path)], [magic]);
+        Add(PlanOpCode.CheckFs, stage ?? $"check that {path} is a real {path.TrimStart('/')}", PlanOpFlags.MissingOk, [Str(path)], [magic]);
 
     /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
     public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);

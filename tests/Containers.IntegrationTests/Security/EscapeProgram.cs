@@ -30,6 +30,15 @@ internal static class EscapeProgram
         spec.WithMount(new MountSpec { Destination = Directory, Type = "bind", Source = HostDirectory, Options = ["rbind", "ro"] })
             .WithBindMount(System.IO.Path.Combine(HostDirectory, "marker"), "/escape-marker", readOnly: true);
 
+    /// <summary>The outcome of <paramref name="attack"/> run on the host itself, outside any container.</summary>
+    public static string RunOnHost(string attack)
+    {
+        var program = Process.Start(new ProcessStartInfo(System.IO.Path.Combine(HostDirectory, "escape"), new[] { attack }) { RedirectStandardOutput = true })!;
+        var output = program.StandardOutput.ReadToEnd();
+        program.WaitForExit();
+        return Outcomes(output).GetValueOrDefault(attack) ?? "";
+    }
+
     /// <summary>Reads the program's "attack outcome" lines.</summary>
     public static Dictionary<string, string> Outcomes(string stdout) =>
         stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)

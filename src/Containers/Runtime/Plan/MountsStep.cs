@@ -22,12 +22,12 @@ internal static class MountsStep
         [("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"), ("/dev/stdout", "/proc/self/fd/1"),
          ("/dev/stderr", "/proc/self/fd/2"), ("/dev/ptmx", "pts/ptmx")];
 
-    /// <summary>The kernel filesystems the masks rely on, with where they must be mounted and their statfs magic.</summary>
-    private static readonly Dictionary<string, (string Path, ulong Magic)> KernelFileSystems = new(StringComparer.Ordinal)
-    {
-        ["proc"] = ("/proc", 0x9fa0),      // PROC_SUPER_MAGIC
-        ["sysfs"] = ("/sys", 0x62656572),  // SYSFS_MAGIC
-    };
+    /// <summary>The kernel filesystems the masks rely on: where they are mounted and their statfs magic.</summary>
+    private static readonly (string Path, ulong Magic)[] KernelFileSystems =
+    [
+        ("/proc", 0x9fa0),      // PROC_SUPER_MAGIC
+        ("/sys", 0x62656572),   // SYSFS_MAGIC
+    ];
 
     public static void Apply(PlanContext context)
     {
@@ -42,11 +42,12 @@ internal static class MountsStep
         }
 
         // The masks and read-only paths below rely on /proc and /sys being the kernel's: a rootfs whose /proc is a
-        // symlink, or a later mount that hides the procfs (a fake /proc), fails the start here.
+        // symlink, or a mount that hides or replaces the procfs (a fake /proc), fails the start here. Where there is
+        // no /proc at all, there is nothing to mask either.
         var plan = context.Plan;
-        foreach (var mount in context.Spec.Mounts)
+        foreach (var (path, magic) in KernelFileSystems)
         {
-            if (KernelFileSystems.GetValueOrDefault(mount.Type ?? "") is var (path, magic) && mount.Destination.TrimEnd('/') == path)
+            if (context.Linux.MaskedPaths.Concat(context.Linux.ReadonlyPaths).Any(p => p.StartsWith(path + "/", StringComparison.Ordinal)))
             {
                 plan.CheckFileSystem(path, magic);
             }

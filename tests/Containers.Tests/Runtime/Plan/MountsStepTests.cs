@@ -26,8 +26,8 @@ public sealed class MountsStepTests
         var own = StepRunner.Run(Context(Only(proc), FakeHost.Debian(), CloneFlags.NewNs | CloneFlags.NewPid), MountsStep.Apply);
         var borrowed = StepRunner.Run(Context(Only(proc), FakeHost.Debian(), CloneFlags.NewNs | CloneFlags.NewUser, inUserNamespace: true), MountsStep.Apply);
 
-        Assert.Equal(["MakeDirectory /proc 0755 [Parents|ExistOk]", "Mount proc /proc proc - NoSuid|NoDev|NoExec", "CheckFs /proc 0x9fa0"], own.Lines);
-        Assert.Equal(["MakeDirectory /proc 0755 [Parents|ExistOk]", "Bind /proc /proc None [Recursive]", "CheckFs /proc 0x9fa0"], borrowed.Lines);
+        Assert.Equal(["MakeDirectory /proc 0755 [Parents|ExistOk]", "Mount proc /proc proc - NoSuid|NoDev|NoExec"], own.Lines);
+        Assert.Equal(["MakeDirectory /proc 0755 [Parents|ExistOk]", "Bind /proc /proc None [Recursive]"], borrowed.Lines);
     }
 
     [Fact]
@@ -79,6 +79,7 @@ public sealed class MountsStepTests
 
         Assert.Equal(
         [
+            "CheckFs /proc 0x9fa0 [MissingOk]",
             "Bind /dev/null /proc/acpi None [MissingOk|Mask]",
             "Bind /dev/null /proc/kcore None [MissingOk|Mask]",
             "Bind /proc/sys /proc/sys ReadOnly [Recursive|SourceInRoot|MissingOk]",
@@ -94,8 +95,8 @@ public sealed class MountsStepTests
 
         var lines = plan.Lines.ToList();
         var firstMask = lines.FindIndex(l => l.Contains("[MissingOk|Mask]", StringComparison.Ordinal));
-        Assert.Equal(firstMask - 2, lines.IndexOf("CheckFs /proc 0x9fa0"));
-        Assert.Equal(firstMask - 1, lines.IndexOf("CheckFs /sys 0x62656572"));
+        Assert.Equal(firstMask - 2, lines.IndexOf("CheckFs /proc 0x9fa0 [MissingOk]"));
+        Assert.Equal(firstMask - 1, lines.IndexOf("CheckFs /sys 0x62656572 [MissingOk]"));
         Assert.Equal(spec.Linux!.MaskedPaths.Length, lines.Count(l => l.EndsWith("[MissingOk|Mask]", StringComparison.Ordinal)));
     }
 
