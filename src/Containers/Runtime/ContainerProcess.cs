@@ -1,5 +1,6 @@
 using Containers.Linux;
 using Containers.Runtime.Plan;
+using Containers.Security.Seccomp;
 using Microsoft.Win32.SafeHandles;
 
 namespace Containers.Runtime;
@@ -12,6 +13,9 @@ internal sealed class ContainerProcess : IAsyncDisposable
 {
     private readonly ChildProcess? _child;
     private readonly SafeFileHandle? _attached;
+
+    /// <summary>Answers the seccomp notifications of the process's filter, while the process runs.</summary>
+    private SeccompListener? _listener;
 
     private ContainerProcess(ChildProcess child, ProcessIdentity identity)
     {
@@ -47,6 +51,8 @@ internal sealed class ContainerProcess : IAsyncDisposable
     {
         StdioPipes? stdio = null;
         SafeFileHandle? terminalSocket = null;
+        SafeFileHandle? listenerSocket = null;
+        SeccompListener? listener = null;
         ChildProcess? child = null;
         var opened = new List<SafeFileHandle>();
         try
@@ -79,6 +85,12 @@ internal sealed class ContainerProcess : IAsyncDisposable
                     case FdKind.Namespace:
                         opened.Add(File.OpenHandle(source.Path!, FileMode.Open, FileAccess.Read));
                         fds.Add(opened[^1]);
+                        break;
+                    case FdKind.SeccompListenerSocket:
+                        var (listenerEnd, childListenerEnd) = LibC.SocketPair();
+                        listenerSocket = listenerEnd;
+                        opened.Add(childListenerEnd);
+                        fds.Add(childListenerEnd);
                         break;
                     case FdKind.ContainerPidFd:
                         fds.Add(containerPidFd ?? throw new InvalidOperationException("an exec plan needs the container's pidfd"));
@@ -115,6 +127,13 @@ internal sealed class ContainerProcess : IAsyncDisposable
                 terminal = new ContainerTerminal(await receive.ConfigureAwait(false));
             }
 
+            if (listenerSocket is not null)
+            {
+                // The filter is loaded after the terminal is set up, so its listener comes second.
+                listener = new SeccompListener(await ReceiveOrFailAsync(child, listenerSocket, cancellationToken).ConfigureAwait(false),
+                    plan.SeccompNotify ?? throw new InvalidOperationException("a plan with a seccomp listener needs a handler"));
+            }
+
             if (plan.WaitsForStart)
             {
                 // The created state means set up: a failed step surfaces here, before the container exists.
@@ -122,10 +141,15 @@ internal sealed class ContainerProcess : IAsyncDisposable
             }
 
             var identity = ProcessIdentity.Of(child.Pid) ?? new ProcessIdentity(child.Pid, 0);
-            return (new ContainerProcess(child, identity), stdio, terminal);
+            return (new ContainerProcess(child, identity) { _listener = listener }, stdio, terminal);
         }
         catch
         {
+            if (listener is not null)
+            {
+                await listener.DisposeAsync().ConfigureAwait(false);
+            }
+
             foreach (var handle in opened)
             {
                 handle.Dispose();
@@ -146,7 +170,21 @@ internal sealed class ContainerProcess : IAsyncDisposable
         finally
         {
             terminalSocket?.Dispose();
+            listenerSocket?.Dispose();
         }
+    }
+
+    /// <summary>Receives an fd the child sends, or raises the child's setup failure if it fails first.</summary>
+    private static async Task<SafeFileHandle> ReceiveOrFailAsync(ChildProcess child, SafeFileHandle socket, CancellationToken cancellationToken)
+    {
+        var receive = ChildProcess.ReceiveFdAsync(socket, cancellationToken);
+        var setupFailed = child.WaitForExecAsync(cancellationToken);
+        if (await Task.WhenAny(receive, setupFailed).ConfigureAwait(false) == setupFailed)
+        {
+            await setupFailed.ConfigureAwait(false);
+        }
+
+        return await receive.ConfigureAwait(false);
     }
 
     /// <summary>Opens a pidfd for a process another runtime launched, if it is still that process.</summary>
@@ -211,6 +249,11 @@ internal sealed class ContainerProcess : IAsyncDisposable
         if (_child is not null)
         {
             await _child.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync().ConfigureAwait(false);
         }
 
         _attached?.Dispose();

@@ -5,7 +5,9 @@
  * filter's; unconfined it is the kernel's own, so a test can tell the two apart.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +51,12 @@ static long probe(const char *name)
     if (!strcmp(name, "personality-norandom")) return syscall(SYS_personality, 0x0040000 /* ADDR_NO_RANDOMIZE */);
     if (!strcmp(name, "personality-query")) return syscall(SYS_personality, 0xffffffffUL) < 0 ? -1 : 0;
     if (!strcmp(name, "newer")) return syscall(470);
+    if (!strncmp(name, "connect-", 8)) { /* connect-A.B.C.D: TCP to port 9 */
+        struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+        if (inet_pton(AF_INET, name + 8, &to.sin_addr) != 1) { errno = EINVAL; return -2; }
+        int s = (int)syscall(SYS_socket, AF_INET, 1 /* SOCK_STREAM */, 0);
+        return s < 0 ? -1 : syscall(SYS_connect, s, &to, sizeof to);
+    }
     if (!strcmp(name, "getpid")) return syscall(SYS_getpid) > 0 ? 0 : -1;
     if (!strcmp(name, "int80-getpid")) { long r = int80(20, 0, 0, 0); if (r < 0) { errno = (int)-r; return -1; } return 0; }
     if (!strcmp(name, "int80-mount")) { long r = int80(21, 0, 0, 0); if (r < 0) { errno = (int)-r; return -1; } return 0; }

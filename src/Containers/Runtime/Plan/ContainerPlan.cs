@@ -34,8 +34,10 @@ internal sealed class ContainerPlan
         ExecStep.Apply,
     ];
 
-    internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart)
+    internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart,
+        Security.Seccomp.SeccompNotifyHandler? seccompNotify = null)
     {
+        SeccompNotify = seccompNotify;
         Plan = plan;
         Fds = fds;
         Mapping = mapping;
@@ -57,6 +59,9 @@ internal sealed class ContainerPlan
     /// <summary>Whether the child waits for a start byte before exec (the OCI created state).</summary>
     public bool WaitsForStart { get; }
 
+    /// <summary>What answers the seccomp filter's notifications, when the plan imports a listener socket.</summary>
+    public Security.Seccomp.SeccompNotifyHandler? SeccompNotify { get; }
+
     /// <summary>
     /// Compiles a container's first process from <paramref name="spec"/> (already validated). The host rootfs's
     /// tmpfs goes on <paramref name="rootMountPoint"/>, an empty directory the same for every start, so the plan can
@@ -67,7 +72,7 @@ internal sealed class ContainerPlan
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
     public static ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host) =>
         Run(CreateSteps, new PlanContext(spec, spec.Process!, host,
-            new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint)));
+            new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify)));
 
     /// <summary>
     /// Compiles <paramref name="process"/> started in the running container <paramref name="container"/> whose

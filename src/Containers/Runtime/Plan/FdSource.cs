@@ -28,4 +28,7 @@ internal enum FdKind
 
     /// <summary>The pidfd of a running container, whose namespaces an exec joins.</summary>
     ContainerPidFd,
+
+    /// <summary>The child's end of the socket a seccomp filter's listener fd comes back over.</summary>
+    SeccompListenerSocket,
 }

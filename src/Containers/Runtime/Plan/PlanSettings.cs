@@ -9,4 +9,6 @@ namespace Containers.Runtime.Plan;
 /// nothing a mount of the spec might bind from the host).
 /// </param>
 /// <param name="ContainerPid">For an exec: the host pid of the running container's first process.</param>
-internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null);
+/// <param name="SeccompNotify">What answers the calls a seccomp rule with <c>SCMP_ACT_NOTIFY</c> stops, or null.</param>
+internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null,
+    Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null);

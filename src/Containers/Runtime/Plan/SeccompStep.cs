@@ -1,3 +1,4 @@
+using Containers.Linux;
 using Containers.Security.Seccomp;
 using Containers.Spec;
 
@@ -30,10 +31,17 @@ internal static class SeccompStep
 
         var filter = SeccompCompiler.CompileForThisMachine(profile);
         var errors = new List<SpecError>();
-        if (filter.Notifies)
+        var notify = context.Settings.SeccompNotify;
+        if (filter.Notifies && notify is null)
         {
-            errors.Add(new("linux.seccomp", "SCMP_ACT_NOTIFY is not supported by this runtime yet; use SCMP_ACT_ERRNO or SCMP_ACT_LOG"));
+            errors.Add(new("linux.seccomp", context.Settings.ContainerPid is null
+                ? "has SCMP_ACT_NOTIFY rules: give ContainerCreateOptions.SeccompNotify to answer them"
+                : "has SCMP_ACT_NOTIFY rules, which an exec cannot answer: only a container's first process gets a notify handler"));
         }
+
+        // The child sends the listener with sendmsg and closes its copy under the filter; a notified call among the
+        // runtime's own would wait for a listener that has not arrived yet.
+        var runtimeCalls = filter.Notifies ? [.. CallsAfterLoad, "sendmsg", "close"] : CallsAfterLoad;
 
         // Without no_new_privs the kernel only loads a filter for a caller with CAP_SYS_ADMIN in its effective set,
         // which the capabilities step (before this one) leaves only when the spec's effective set names it.
@@ -45,7 +53,13 @@ internal static class SeccompStep
         }
 
         var stays = context.Settings.Init || context.Host.ReapsEveryChild;
-        var denied = CallsAfterLoad.Concat(stays ? KeeperCalls : []).Where(name => !SeccompProfileQuery.MayAllow(profile, name)).ToList();
+        var denied = runtimeCalls.Concat(stays ? KeeperCalls : []).Where(name => !SeccompProfileQuery.MayAllow(profile, name)).ToList();
+        var notified = runtimeCalls.Where(name => SeccompProfileQuery.MayNotify(profile, name)).ToList();
+        if (notified.Count > 0)
+        {
+            errors.Add(new("linux.seccomp", $"notifies {string.Join(", ", notified)}, which the runtime calls to start the program before the notifications are answered; use another action for them"));
+        }
+
         if (denied.Count > 0)
         {
             errors.Add(new("linux.seccomp", $"refuses {string.Join(", ", denied)}, which the runtime and containers-init call after the filter is loaded to start the program; allow them"));
@@ -56,6 +70,13 @@ internal static class SeccompStep
             throw new InvalidSpecException(errors);
         }
 
-        context.Plan.Seccomp(filter.Bytes, filter.Flags, "seccomp");
+        PlanFd? listener = null;
+        if (filter.Notifies)
+        {
+            context.Fds.Add(new FdSource(FdKind.SeccompListenerSocket));
+            listener = context.Plan.ImportFd();
+        }
+
+        context.Plan.Seccomp(filter.Bytes, filter.Flags, listener, "seccomp");
     }
 }

@@ -63,4 +63,13 @@ internal static class SeccompArchitectures
         "SCMP_ARCH_AARCH64" => SeccompArchitecture.Aarch64,
         _ => null,
     };
+
+    /// <summary>The ABI of a call from its <c>seccomp_data.arch</c> and number, or null for one without a table here.</summary>
+    public static SeccompArchitecture? FromAuditArch(uint auditArch, uint nr) => auditArch switch
+    {
+        0xC000003E => (nr & X32SyscallBit) != 0 ? SeccompArchitecture.X32 : SeccompArchitecture.X86_64,
+        0x40000003 => SeccompArchitecture.I386,
+        0xC00000B7 => SeccompArchitecture.Aarch64,
+        _ => null,
+    };
 }

@@ -21,5 +21,13 @@ internal static class SeccompProfileQuery
         return plain is not null ? Runs(plain.Action, plain.ErrnoRet) : Runs(profile.DefaultAction, profile.DefaultErrnoRet);
     }
 
+    /// <summary>Whether <paramref name="profile"/> may send <paramref name="name"/> to a notify listener.</summary>
+    public static bool MayNotify(LinuxSeccomp profile, string name)
+    {
+        var rules = profile.Syscalls.Where(s => s.Names.Contains(name)).ToList();
+        return rules.Any(r => r.Action == "SCMP_ACT_NOTIFY")
+            || (!rules.Any(r => r.Args.Length == 0) && profile.DefaultAction == "SCMP_ACT_NOTIFY");
+    }
+
     private static bool Runs(string action, uint? errnoRet) => SeccompAction.Runs(SeccompAction.FromOci(action, errnoRet));
 }

@@ -20,6 +20,9 @@ internal static partial class SyscallTables
     public static uint? Number(SeccompArchitecture arch, string name) =>
         Tables[arch].ByName.TryGetValue(name, out var number) ? number : null;
 
+    /// <summary>The name of system call <paramref name="number"/> on <paramref name="arch"/>, or null where the table has none.</summary>
+    public static string? Name(SeccompArchitecture arch, uint number) => Tables[arch].ByNumber.GetValueOrDefault(number);
+
     /// <summary>Whether <paramref name="number"/> is a system call of <paramref name="arch"/> that the table knows.</summary>
     public static bool IsKnown(SeccompArchitecture arch, uint number) => Tables[arch].Numbers.Contains(number);
 
@@ -39,6 +42,7 @@ internal static partial class SyscallTables
         {
             ByName = entries.ToFrozenDictionary(e => e.Name, e => (uint)e.Number, StringComparer.Ordinal);
             Numbers = entries.Select(e => (uint)e.Number).ToFrozenSet();
+            ByNumber = entries.GroupBy(e => (uint)e.Number).ToFrozenDictionary(g => g.Key, g => g.First().Name);
             Newest = entries.Select(e => (uint)e.Number & ~SeccompArchitectures.X32SyscallBit).Where(n => n < 512).Max()
                 | (entries[0].Number >= SeccompArchitectures.X32SyscallBit ? SeccompArchitectures.X32SyscallBit : 0);
         }
@@ -46,6 +50,8 @@ internal static partial class SyscallTables
         public FrozenDictionary<string, uint> ByName { get; }
 
         public FrozenSet<uint> Numbers { get; }
+
+        public FrozenDictionary<uint, string> ByNumber { get; }
 
         public uint Newest { get; }
     }
