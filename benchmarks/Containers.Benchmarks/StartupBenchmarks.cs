@@ -1,34 +1,35 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using Containers.Linux;
 using Containers.Runtime;
-using Containers.Security.Seccomp;
 using Containers.Spec;
 
 namespace Containers.Benchmarks;
 
 /// <summary>
-/// Start-to-exit cost of a container against Process.Start of the same program. The container gets new pid,
-/// mount, uts and ipc namespaces, a private /, a prepared rootfs on tmpfs (bound onto itself, the host's /usr bound
-/// read-only), /proc, pivot_root, then runs /bin/true; its mounts vanish with its mount namespace. Needs root.
+/// Start-to-exit cost of a container against Process.Start of the same program (/bin/true), through the public
+/// API first. <see cref="ContainerStart"/> is the minimal isolated start from a prepared container: new pid, mount,
+/// uts and ipc namespaces, a rootfs directory on tmpfs with the host's /usr bound read-only, /proc, pivot_root, the
+/// exec helper, state entry and wait. <see cref="RuntimeRun"/> is <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
+/// of the default spec (a new network namespace too, the default /dev, /sys and masked paths, output collected).
+/// The concurrent pair starts 64 at once. <see cref="PlanStart"/> is the inner reference: the same isolation as
+/// <see cref="ContainerStart"/> as a raw plan (no state, no helper, no lookup). Needs root.
 /// </summary>
 [MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
 public class StartupBenchmarks
 {
-    /// <summary>CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP.</summary>
-    private const ulong DockerDefaultCapabilities =
-        (1ul << 0) | (1ul << 1) | (1ul << 3) | (1ul << 4) | (1ul << 5) | (1ul << 6) | (1ul << 7) | (1ul << 8) | (1ul << 10)
-        | (1ul << 13) | (1ul << 18) | (1ul << 27) | (1ul << 29) | (1ul << 31);
-
+    private const int Concurrency = 64;
     private const CloneFlags Isolated = CloneFlags.NewPid | CloneFlags.NewNs | CloneFlags.NewUts | CloneFlags.NewIpc;
 
     private string _rootfs = "";
-    private Plan _container = null!;
-    private Plan _containerWithNetwork = null!;
-    private Plan _containerForkLike = null!;
-    private Plan _containerHardened = null!;
+    private Plan _plan = null!;
     private ContainerRuntime _runtime = null!;
     private ContainerSpec _spec = null!;
+    private PreparedContainer _minimal = null!;
+    private PreparedContainer _hardened = null!;
     private PreparedContainer _prepared = null!;
 
     [GlobalSetup]
@@ -40,7 +41,7 @@ public class StartupBenchmarks
         }
 
         // /dev/shm is a tmpfs; the layout follows Debian's merged /usr.
-        _rootfs = Path.Combine("/dev/shm", $"containers-bench-{Environment.ProcessId}");
+        _rootfs = Path.Combine("/dev/shm", $"containers-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path.Combine(_rootfs, "usr"));
         Directory.CreateDirectory(Path.Combine(_rootfs, "proc"));
         foreach (var link in new[] { "bin", "sbin", "lib", "lib64" })
@@ -51,73 +52,85 @@ public class StartupBenchmarks
             }
         }
 
-        _container = Plan(Isolated, forkLike: false);
-        _containerWithNetwork = Plan(Isolated | CloneFlags.NewNet, forkLike: false);
-        _containerForkLike = Plan(Isolated, forkLike: true);
-        _containerHardened = Plan(Isolated, forkLike: false, hardened: true);
-
+        _plan = Plan(Isolated);
         _runtime = ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = _rootfs + "-state" }).GetAwaiter().GetResult();
-        _spec = ContainerSpec.For("/bin/true").WithoutNamespace(NamespaceType.Network);
+        _spec = ContainerSpec.For("/bin/true");
         _prepared = _runtime.Prepare(_spec);
+        // /usr/bin/true: the program is looked up in the rootfs as it will be, /usr bound in, when prepared.
+        var minimal = ContainerSpec.For("/usr/bin/true").WithRootfs(_rootfs).WithoutNamespace(NamespaceType.Network) with
+        {
+            Mounts = [MountSpec.Bind("/usr", "/usr", readOnly: true), new MountSpec { Destination = "/proc", Type = "proc", Source = "proc", Options = ["nosuid", "noexec", "nodev"] }],
+        };
+        minimal = minimal with { Linux = minimal.Linux! with { MaskedPaths = [], ReadonlyPaths = [] } };
+
+        // The minimal start without what a default spec adds for safety, and with it (as ContainerSpec.For gives it).
+        _minimal = _runtime.Prepare(minimal.WithPrivileged());
+        _hardened = _runtime.Prepare(minimal);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        _runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Directory.Delete(_rootfs, recursive: true);
         Directory.Delete(_rootfs + "-state", recursive: true);
     }
 
     [Benchmark(Baseline = true)]
+    [BenchmarkCategory("One")]
     public async Task ProcessStart()
     {
         using var process = Process.Start("/bin/true");
         await process.WaitForExitAsync();
     }
 
+    /// <summary>The minimal isolated container from a prepared spec, run to its exit through the public API.</summary>
     [Benchmark]
-    public Task ContainerStart() => Run(_container);
-
-    [Benchmark]
-    public Task ContainerStartWithNetwork() => Run(_containerWithNetwork);
-
-    /// <summary>The same as <see cref="ContainerStart"/> cloned without CLONE_VM (page tables copied).</summary>
-    [Benchmark]
-    public Task ContainerStartForkLike() => Run(_containerForkLike);
+    [BenchmarkCategory("One")]
+    public Task ContainerStart() => RunAsync(_minimal);
 
     /// <summary>
     /// <see cref="ContainerStart"/> with what a default container adds for safety: no_new_privs, Docker's default
     /// capabilities, and the default seccomp profile (compiled once, from the cache, as every start gets it).
     /// </summary>
     [Benchmark]
-    public Task ContainerStartHardened() => Run(_containerHardened);
+    [BenchmarkCategory("One")]
+    public Task ContainerStartHardened() => RunAsync(_hardened);
 
     /// <summary>
-    /// The whole public path on the default host rootfs (tmpfs root, read-only binds of /usr, /bin, /lib*, /etc):
-    /// spec validation, plan compilation, state entry, the default /dev, /sys and masked
-    /// paths, stdio pipes collected to the end, then delete — what <see cref="ContainerRuntime.RunAsync"/> users pay.
+    /// The whole public path with the default spec: validation, plan compilation, state entry, a new network
+    /// namespace (from the runtime's pool when one is ready), the default /dev, /sys and masked paths, stdio pipes
+    /// collected to the end, then delete — what <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/> users pay.
     /// </summary>
     [Benchmark]
-    public async Task RuntimeRun()
-    {
-        var result = await _runtime.RunAsync(_spec, CancellationToken.None);
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"the container exited with {result.Exit}");
-        }
-    }
+    [BenchmarkCategory("One")]
+    public async Task RuntimeRun() => Check(await _runtime.RunAsync(_spec, CancellationToken.None));
 
-    /// <summary>
-    /// <see cref="RuntimeRun"/> from a spec prepared once (<see cref="ContainerRuntime.Prepare"/>): the same
-    /// container without validation, the program's lookup and compilation per start.
-    /// </summary>
+    /// <summary><see cref="RuntimeRun"/> from a spec prepared once: no validation, lookup or compilation per start.</summary>
     [Benchmark]
-    public async Task PreparedRun()
+    [BenchmarkCategory("One")]
+    public Task PreparedRun() => RunAsync(_prepared);
+
+    /// <summary>The inner reference: <see cref="ContainerStart"/>'s isolation as a raw plan, without the runtime.</summary>
+    [Benchmark]
+    [BenchmarkCategory("One")]
+    public Task PlanStart() => Run(_plan);
+
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Concurrent64")]
+    public Task ProcessStartConcurrent() => Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => ProcessStart()));
+
+    [Benchmark]
+    [BenchmarkCategory("Concurrent64")]
+    public Task RuntimeRunConcurrent() => Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => RuntimeRun()));
+
+    private static async Task RunAsync(PreparedContainer prepared) => Check(await prepared.RunAsync(CancellationToken.None));
+
+    private static void Check(ContainerResult result)
     {
-        var result = await _prepared.RunAsync(CancellationToken.None);
         if (result.ExitCode != 0)
         {
-            throw new InvalidOperationException($"the container exited with {result.Exit}");
+            throw new InvalidOperationException($"the container exited with {result.Exit}: {result.Stderr}");
         }
     }
 
@@ -132,29 +145,14 @@ public class StartupBenchmarks
         }
     }
 
-    private Plan Plan(CloneFlags namespaces, bool forkLike, bool hardened = false)
-    {
-        var plan = new PlanBuilder(namespaces);
-        if (forkLike)
-        {
-            plan.ForkLike();
-        }
-
-        plan.MakePrivate()
+        return new PlanBuilder(namespaces).MakePrivate()
             .Bind(_rootfs, _rootfs, recursive: false)
             .Root(_rootfs)
             .Bind("/usr", "/usr", recursive: false, readOnly: true)
             .Mount("proc", "/proc", "proc", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec)
             .PivotRoot()
-            .ChangeDirectory("/");
-        if (hardened)
-        {
-            plan.Prctl(38, 1) // PR_SET_NO_NEW_PRIVS
-                .CapSet(DockerDefaultCapabilities, DockerDefaultCapabilities, 0)
-                .Seccomp(SeccompCompiler.CompileForThisMachine(SeccompProfiles.Default).Bytes, SeccompCompiler.CompileForThisMachine(SeccompProfiles.Default).Flags);
-        }
-
-        return plan.CloseOtherFds([])
+            .ChangeDirectory("/")
+            .CloseOtherFds([])
             .Exec("/bin/true", ["true"], ["PATH=/usr/bin:/bin"])
             .Build();
     }

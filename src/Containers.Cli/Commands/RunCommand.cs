@@ -15,6 +15,9 @@ namespace Containers.Cli.Commands;
 /// </summary>
 internal static class RunCommand
 {
+    /// <summary>A runtime for one start: no pool of network namespaces made ahead (nothing would take them).</summary>
+    internal static readonly ContainerRuntimeOptions OneStart = new() { NetworkNamespacePoolSize = 0 };
+
     public static CommandSpec Create() => new("run", "[OPTIONS] [--rootfs DIR | --host-rootfs] COMMAND [ARG...]", "Run a command in a new container")
     {
         MinArguments = 1,
@@ -78,7 +81,7 @@ internal static class RunCommand
             Stdin.DetachFromContainer();
         }
 
-        var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+        var runtime = (await ContainerRuntime.OpenAsync(OneStart, cancellationToken).ConfigureAwait(false));
         var container = await runtime.CreateAsync(
             run.Value("name"), spec, options with { Stdio = ContainerStdio.Inherit }, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))

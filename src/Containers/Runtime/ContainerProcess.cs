@@ -44,10 +44,12 @@ internal sealed class ContainerProcess : IAsyncDisposable
 
     /// <summary>
     /// Launches <paramref name="plan"/>: supplies its fds, writes the user namespace maps while the child waits,
-    /// and receives the terminal's master. Everything opened is closed again when this fails.
+    /// and receives the terminal's master. Everything opened is closed again when this fails, and
+    /// <paramref name="pooledNetwork"/> (the network namespace a <see cref="FdKind.PooledNetwork"/> slot gets) is
+    /// closed in any case: the child holds the namespace once it has joined it.
     /// </summary>
     public static async Task<(ContainerProcess Process, StdioPipes? Stdio, ContainerTerminal? Terminal)> LaunchAsync(
-        ContainerPlan plan, SafeFileHandle? containerPidFd, CancellationToken cancellationToken)
+        ContainerPlan plan, SafeFileHandle? containerPidFd, SafeFileHandle? pooledNetwork, CancellationToken cancellationToken)
     {
         StdioPipes? stdio = null;
         SafeFileHandle? terminalSocket = null;
@@ -55,6 +57,11 @@ internal sealed class ContainerProcess : IAsyncDisposable
         SeccompListener? listener = null;
         ChildProcess? child = null;
         var opened = new List<SafeFileHandle>();
+        if (pooledNetwork is not null)
+        {
+            opened.Add(pooledNetwork);
+        }
+
         try
         {
             var fds = new List<SafeFileHandle>(plan.Fds.Count);
@@ -94,6 +101,9 @@ internal sealed class ContainerProcess : IAsyncDisposable
                         break;
                     case FdKind.ContainerPidFd:
                         fds.Add(containerPidFd ?? throw new InvalidOperationException("an exec plan needs the container's pidfd"));
+                        break;
+                    case FdKind.PooledNetwork:
+                        fds.Add(pooledNetwork ?? throw new InvalidOperationException("a plan joining a pooled network namespace needs one"));
                         break;
                 }
             }

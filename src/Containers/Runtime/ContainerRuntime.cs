@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Containers.Linux;
 using Containers.Runtime.Plan;
 using Containers.Spec;
 using Microsoft.Extensions.Logging;
@@ -26,12 +27,16 @@ public sealed class ContainerRuntime : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Container, byte> _owned = new(ReferenceEqualityComparer.Instance);
+    private readonly int _networkPoolSize;
+    private readonly Lock _networkPoolGate = new();
+    private NetworkNamespacePool? _networkPool;
     private int _disposed;
 
-    private ContainerRuntime(StateDirectory states, ILoggerFactory loggers)
+    private ContainerRuntime(StateDirectory states, ILoggerFactory loggers, int networkPoolSize)
     {
         _states = states;
         _loggers = loggers;
+        _networkPoolSize = networkPoolSize;
         _logger = loggers.CreateLogger<ContainerRuntime>();
     }
 
@@ -53,10 +58,11 @@ public sealed class ContainerRuntime : IAsyncDisposable
     public static Task<ContainerRuntime> OpenAsync(ContainerRuntimeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ContainerRuntimeOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.NetworkNamespacePoolSize);
         cancellationToken.ThrowIfCancellationRequested();
         var loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
-        var runtime = new ContainerRuntime(states, loggers);
+        var runtime = new ContainerRuntime(states, loggers, options.NetworkNamespacePoolSize);
         int removed;
         try
         {
@@ -133,11 +139,16 @@ public sealed class ContainerRuntime : IAsyncDisposable
         ContainerPlan plan;
         try
         {
-            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current);
+            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, pooledNetwork: _networkPoolSize > 0);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
             throw ContainersIOException.From(e, $"planning a container of {spec.Process!.Args[0]}");
+        }
+
+        if (plan.WithPooledNetwork is not null)
+        {
+            StartNetworkPool();
         }
 
         return new PreparedContainer(this, spec, options, plan);
@@ -170,7 +181,10 @@ public sealed class ContainerRuntime : IAsyncDisposable
         try
         {
             await spec.SaveAsync(Path.Combine(folder, "config.json"), cancellationToken).ConfigureAwait(false);
-            var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(plan, null, cancellationToken).ConfigureAwait(false);
+            // A network namespace made ahead when one is ready; otherwise the child clones its own.
+            var netns = plan.WithPooledNetwork is not null ? _networkPool?.TryTake() : null;
+            var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
+                netns is null ? plan : plan.WithPooledNetwork!, null, netns, cancellationToken).ConfigureAwait(false);
             state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
             var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>());
             try
@@ -188,7 +202,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
             }
 
             Track(container);
-            RuntimeLog.ContainerCreated(_logger, id, process.Pid);
+            RuntimeLog.ContainerCreated(_logger, id, process.Pid, netns is not null);
             return container;
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
@@ -322,7 +336,37 @@ public sealed class ContainerRuntime : IAsyncDisposable
             await container.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (NetworkPool is { } pool)
+        {
+            await pool.DisposeAsync().ConfigureAwait(false);
+        }
+
         RuntimeLog.RuntimeDisposed(_logger, alive.Count);
+    }
+
+    /// <summary>The pool of network namespaces made ahead, once a start could use it (null before).</summary>
+    internal NetworkNamespacePool? NetworkPool
+    {
+        get
+        {
+            lock (_networkPoolGate)
+            {
+                return _networkPool;
+            }
+        }
+    }
+
+    /// <summary>Starts filling the pool of network namespaces the first time a prepared start can use one.</summary>
+    private void StartNetworkPool()
+    {
+        lock (_networkPoolGate)
+        {
+            if (_networkPool is null && _disposed == 0)
+            {
+                _networkPool = new NetworkNamespacePool(_networkPoolSize);
+                _networkPool.Start();
+            }
+        }
     }
 
     private void Track(Container container)

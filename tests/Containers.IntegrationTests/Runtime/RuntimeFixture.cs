@@ -25,5 +25,10 @@ internal sealed class RuntimeFixture : IDisposable
 
     public ContainerRuntime Runtime { get; }
 
-    public void Dispose() => Directory.Delete(StateDirectory, recursive: true);
+    /// <summary>Disposes the runtime (its containers, its pool of network namespaces), then removes the state.</summary>
+    public void Dispose()
+    {
+        Runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(StateDirectory, recursive: true);
+    }
 }

@@ -62,6 +62,15 @@ internal sealed class ContainerPlan
     /// <summary>What answers the seccomp filter's notifications, when the plan imports a listener socket.</summary>
     public Security.Seccomp.SeccompNotifyHandler? SeccompNotify { get; }
 
+    /// <summary>Whether the plan joins a network namespace from the launcher's pool (an <see cref="FdKind.PooledNetwork"/> slot).</summary>
+    public bool UsesPooledNetwork { get; init; }
+
+    /// <summary>
+    /// The same start joining a pooled network namespace instead of cloning one, or null where that is not possible
+    /// (no new network namespace, or a new user namespace). The launcher uses it when the pool has one ready.
+    /// </summary>
+    public ContainerPlan? WithPooledNetwork { get; private set; }
+
     /// <summary>
     /// Compiles a container's first process from <paramref name="spec"/> (already validated). The host rootfs's
     /// tmpfs goes on <paramref name="rootMountPoint"/>, an empty directory the same for every start, so the plan can
@@ -70,9 +79,19 @@ internal sealed class ContainerPlan
     /// <exception cref="RootfsNotFoundException">The root filesystem directory does not exist.</exception>
     /// <exception cref="ExecutableNotFoundException">The program is not in the root filesystem.</exception>
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
-    public static ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host) =>
-        Run(CreateSteps, new PlanContext(spec, spec.Process!, host,
-            new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify)));
+    public static ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false)
+    {
+        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify);
+        var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings));
+        if (!pooledNetwork)
+        {
+            return plan;
+        }
+
+        var pooled = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings with { PooledNetwork = true }));
+        plan.WithPooledNetwork = pooled.UsesPooledNetwork ? pooled : null;
+        return plan;
+    }
 
     /// <summary>
     /// Compiles <paramref name="process"/> started in the running container <paramref name="container"/> whose

@@ -31,4 +31,7 @@ internal enum FdKind
 
     /// <summary>The child's end of the socket a seccomp filter's listener fd comes back over.</summary>
     SeccompListenerSocket,
+
+    /// <summary>A network namespace made ahead of time (loopback up) by the runtime's pool, joined instead of a new one.</summary>
+    PooledNetwork,
 }
