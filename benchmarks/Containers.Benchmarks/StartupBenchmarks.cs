@@ -145,6 +145,8 @@ public class StartupBenchmarks
         }
     }
 
+    private Plan Plan(CloneFlags namespaces)
+    {
         return new PlanBuilder(namespaces).MakePrivate()
             .Bind(_rootfs, _rootfs, recursive: false)
             .Root(_rootfs)

@@ -77,6 +77,7 @@ static const char *chroot_escape(void)
     if (chroot("/tmp/jail") < 0)
         return outcome(-1);
     fchdir(keep);
+    close(keep);
     for (int i = 0; i < 64; i++)
         chdir("..");
     chroot(".");
@@ -155,7 +156,11 @@ static const char *open_by_handle(void)
         unsigned char f[8];
     } h = {8, 1, {2, 0, 0, 0, 0, 0, 0, 0}}; /* shocker: ext4's root inode, generation 0 */
     int mount_fd = open("/", O_RDONLY | O_DIRECTORY);
-    return outcome(syscall(SYS_open_by_handle_at, mount_fd, &h, O_RDONLY));
+    long r = syscall(SYS_open_by_handle_at, mount_fd, &h, O_RDONLY);
+    int saved = errno;
+    close(mount_fd);
+    errno = saved;
+    return outcome(r);
 }
 
 #if defined(__x86_64__)
@@ -226,8 +231,14 @@ static const char *run(const char *a, const char *arg)
         return outcome(kill(atoi(arg), 0));
     if (!strcmp(a, "init_module"))
         return outcome(syscall(SYS_init_module, "", 0, ""));
-    if (!strcmp(a, "finit_module"))
-        return outcome(syscall(SYS_finit_module, open("/proc/self/exe", O_RDONLY), "", 0));
+    if (!strcmp(a, "finit_module")) {
+        int fd = open("/proc/self/exe", O_RDONLY);
+        long r = syscall(SYS_finit_module, fd, "", 0);
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return outcome(r);
+    }
     if (!strcmp(a, "kexec_load"))
         return outcome(syscall(SYS_kexec_load, 0, 0, NULL, 0));
     if (!strcmp(a, "reboot"))
