@@ -14,7 +14,8 @@ namespace Containers.Benchmarks;
 /// exec helper, state entry and wait. <see cref="RuntimeRun"/> is <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
 /// of the default spec (a new network namespace too, the default /dev, /sys and masked paths, output collected).
 /// The concurrent pair starts 64 at once. <see cref="PlanStart"/> is the inner reference: the same isolation as
-/// <see cref="ContainerStart"/> as a raw plan (no state, no helper, no lookup). Needs root.
+/// <see cref="ContainerStart"/> as a raw plan (no state, no helper, no lookup). <see cref="ContainerStart"/> runs without
+/// seccomp and no_new_privs, <see cref="ContainerStartHardened"/> with them, as a default spec has them. Needs root.
 /// </summary>
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]

@@ -29,9 +29,9 @@ internal enum FdKind
     /// <summary>The pidfd of a running container, whose namespaces an exec joins.</summary>
     ContainerPidFd,
 
-    /// <summary>The child's end of the socket a seccomp filter's listener fd comes back over.</summary>
-    SeccompListenerSocket,
-
     /// <summary>A network namespace made ahead of time (loopback up) by the runtime's pool, joined instead of a new one.</summary>
     PooledNetwork,
+
+    /// <summary>The child's end of the socket a seccomp filter's listener fd comes back over.</summary>
+    SeccompListenerSocket,
 }
