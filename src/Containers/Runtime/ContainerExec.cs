@@ -52,7 +52,10 @@ public sealed class ContainerExec : IAsyncDisposable
     /// <param name="signal">The signal number.</param>
     public void Signal(int signal) => _process.Signal(signal);
 
-    /// <summary>Reads the process's stdout and stderr to the end and waits for it: the one-call form of an exec.</summary>
+    /// <summary>
+    /// Reads the process's stdout and stderr to the end and waits for it: the one-call form of an exec. Each stream
+    /// keeps at most 16 MiB, as <see cref="Container.CollectAsync"/> does; the result says when the rest was discarded.
+    /// </summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <exception cref="InvalidOperationException">The exec's stdio is not pipes.</exception>
     public Task<ContainerResult> CollectAsync(CancellationToken cancellationToken = default) =>
