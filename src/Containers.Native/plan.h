@@ -136,6 +136,14 @@ struct ct_op {
                                /*  raises each ambient capability; run it after SETRESUID, with PR_SET_KEEPCAPS    */
                                /*  set before, so a non-root user keeps what it is given)                         */
 #define CT_OP_LOOPBACK_UP 31   /* (sets IFF_UP on "lo" of the current network namespace)                        */
+#define CT_OP_FSMOUNT 40       /* fstype        target(root)  list of params              n[0]: slot of a directory  */
+                               /*  or ~0, n[1]: MOUNT_ATTR_* of the new mount. fsopen(fstype), then one fsconfig */
+                               /*  per param ("key=value": FSCONFIG_SET_STRING, "key": FSCONFIG_SET_FLAG, in     */
+                               /*  order, so a key may repeat: overlay's "lowerdir+"), CMD_CREATE, fsmount,       */
+                               /*  move_mount onto the target. A value that does not start with '/' names a path  */
+                               /*  below the directory in slot n[0], by that directory's path in the child's     */
+                               /*  mount namespace (read from /proc/self/fd/N: overlay refuses layers reached    */
+                               /*  through a mount of another namespace).                                        */
 #define CT_OP_CHECK_FS 50      /* path(root)                                              statfs f_type         */
                                /* (the path must be reached without any symlink and be on that filesystem type:     */
                                /*  ELOOP for a symlink, EXDEV for another filesystem)                               */

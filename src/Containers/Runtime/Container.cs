@@ -230,7 +230,7 @@ public sealed class Container : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the container's process gracefully: SIGTERM, then SIGKILL if it has not exited after
+    /// Stops the container's process gracefully: SIGTERM (or the image's <c>StopSignal</c>, <see cref="ContainerInfo.StopSignal"/>), then SIGKILL if it has not exited after
     /// <paramref name="gracePeriod"/>; returns how it ended. A stopped container is left as it is, and a created one
     /// (its program never ran) is killed at once.
     /// </summary>
@@ -257,8 +257,10 @@ public sealed class Container : IAsyncDisposable
             return await KillAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        RuntimeLog.ContainerStopping(_logger, Id, SigTerm, grace.TotalMilliseconds);
-        _process.Signal(SigTerm);
+        // The image's StopSignal, as Docker's stop sends it (nginx stops gracefully on SIGQUIT).
+        var signal = _state.StopSignal ?? SigTerm;
+        RuntimeLog.ContainerStopping(_logger, Id, signal, grace.TotalMilliseconds);
+        _process.Signal(signal);
         try
         {
             return await _exit.WaitAsync(grace, cancellationToken).ConfigureAwait(false);
@@ -492,17 +494,24 @@ public sealed class Container : IAsyncDisposable
 
     private async ValueTask ReleaseAsync()
     {
-        lock (_gate)
+        try
         {
-            if (!_deleted)
+            lock (_gate)
             {
-                _deleted = true;
-                _states.Remove(Id);
-                RuntimeLog.ContainerDeleted(_logger, Id);
+                if (!_deleted)
+                {
+                    // Marked deleted only once removed: a container whose own directory could not be removed keeps
+                    // its state, and deleting it again retries.
+                    _states.Remove(Id);
+                    _deleted = true;
+                    RuntimeLog.ContainerDeleted(_logger, Id);
+                }
             }
         }
-
-        await ReleaseHandlesAsync().ConfigureAwait(false);
+        finally
+        {
+            await ReleaseHandlesAsync().ConfigureAwait(false);
+        }
     }
 
     private async ValueTask ReleaseHandlesAsync()

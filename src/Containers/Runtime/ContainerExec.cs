@@ -87,7 +87,7 @@ public sealed class ContainerExec : IAsyncDisposable
 
             // The program's own root: an init's is out of an unprivileged caller's reach (it never execs).
             var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current);
-            var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, program ?? target.PidFd, null, cancellationToken).ConfigureAwait(false);
+            var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, program ?? target.PidFd, null, null, cancellationToken).ConfigureAwait(false);
             var exec = new ContainerExec(launched, pipes, terminal);
             try
             {

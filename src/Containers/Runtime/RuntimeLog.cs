@@ -67,4 +67,16 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(1032, LogLevel.Debug, "Exec in container {ContainerId} (pid {Pid}) exited: exit code {ExitCode}, signal {Signal}")]
     public static partial void ExecExited(ILogger logger, string containerId, int pid, int? exitCode, int? signal);
+
+    [LoggerMessage(1040, LogLevel.Information, "Removed the directory {Folder} of a container that no longer exists")]
+    public static partial void OrphanStorageRemoved(ILogger logger, string folder);
+
+    [LoggerMessage(1041, LogLevel.Warning, "Could not remove the directory {Folder} of a container that no longer exists")]
+    public static partial void OrphanStorageKept(ILogger logger, Exception error, string folder);
+
+    [LoggerMessage(1042, LogLevel.Warning, "Could not remove the directories of container {ContainerId}")]
+    public static partial void StorageRemoveFailed(ILogger logger, Exception error, string containerId);
+
+    [LoggerMessage(1050, LogLevel.Debug, "Creating container {ContainerId} from image {Image} ({Digest}, {Layers} layers)")]
+    public static partial void ContainerFromImage(ILogger logger, string containerId, string image, string digest, int layers);
 }

@@ -15,7 +15,7 @@ internal sealed class ContainerPlan
     internal static readonly IReadOnlyList<PlanStep> CreateSteps =
     [
         NamespacesStep.Apply,  // clone flags, user namespace maps, joined namespaces, loopback, hostname
-        RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, or a directory bound onto itself
+        RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, a directory bound onto itself, or an overlay
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
         EnterRootStep.Apply,   // the working directory, pivot_root, a read-only root
         ProcessStep.Apply,     // rlimits, stdio, ids, working directory, no_new_privs
@@ -81,7 +81,7 @@ internal sealed class ContainerPlan
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
     public static ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false)
     {
-        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify);
+        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay);
         var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings));
         if (!pooledNetwork)
         {

@@ -14,5 +14,6 @@ namespace Containers.Runtime.Plan;
 /// instead of cloned, where the child can join one its parent made (no new user namespace).
 /// </param>
 /// <param name="SeccompNotify">What answers the calls a seccomp rule with <c>SCMP_ACT_NOTIFY</c> stops, or null.</param>
+/// <param name="Overlay">A copy-on-write root of lower directories; its upper and work directories are in the container's directory, an imported fd.</param>
 internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null, bool PooledNetwork = false,
-    Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null);
+    Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null, OverlayRootfs? Overlay = null);
