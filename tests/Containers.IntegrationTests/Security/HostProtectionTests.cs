@@ -210,7 +210,7 @@ public sealed class HostProtectionTests
     {
         // script(1) runs the command line in a pseudo-terminal of its own: the CLI's stdio is a terminal, as in a
         // user's shell. The container must neither have it as its controlling terminal nor be able to type into it.
-        var cli = CliRunner.StartInfo("run", "-v", EscapeProgram.HostDirectory + ":/escape:ro", EscapeProgram.Path, "tty", "tiocsti");
+        var cli = CliRunner.StartInfo("run", "--host-rootfs", "-v", EscapeProgram.HostDirectory + ":/escape:ro", EscapeProgram.Path, "tty", "tiocsti");
         var command = string.Join(' ', new[] { cli.FileName }.Concat(cli.ArgumentList).Select(a => "'" + a + "'"));
         var start = new System.Diagnostics.ProcessStartInfo(Requires.Tool("script"), new[] { "-qec", command, "/dev/null" })
         {
