@@ -1,6 +1,7 @@
 using System.Globalization;
 using Containers.Cli.CommandLine;
 using Containers.Runtime;
+using Containers.Security;
 using Containers.Spec;
 
 namespace Containers.Cli.Commands;
@@ -37,13 +38,13 @@ internal static class ContainerRequest
         OptionSpec.Flag("read-only", null, "Make the root filesystem read-only"),
         ImageStoreOption.Create(),
         OptionSpec.Value("rootfs", null, "string", "No image: run COMMAND with this directory as the root filesystem"),
-        OptionSpec.Value("security-opt", null, "list", "Security options: " + SecurityOptions.Help),
         OptionSpec.Value("stop-signal", null, "string", "Signal that stops the container (default: the image's, else TERM)"),
         OptionSpec.Value("tmpfs", null, "list", "Mount a tmpfs at DST[:size=N]"),
         OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
         OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
         OptionSpec.Value("volume", 'v', "list", "Mount a volume NAME:DST[:ro] or bind a host path /SRC:DST[:ro]"),
         OptionSpec.Value("workdir", 'w', "string", "Working directory inside the container (created when missing)"),
+        .. SecurityOptions.Options,
     ];
 
     /// <summary>
@@ -88,6 +89,13 @@ internal static class ContainerRequest
         if (invocation.Has("cow"))
         {
             throw new UsageException("--cow needs --rootfs DIR: a container made from an image is copy-on-write already", invocation.Path);
+        }
+
+        if (invocation.Has("sandbox"))
+        {
+            // The preset is the host's read-only /usr, /bin, /lib* and /etc in a user namespace mapped to ids no
+            // host user has; an image's layers are not part of it.
+            throw new UsageException("--sandbox runs a command on the host's read-only rootfs: add --host-rootfs (or --rootfs DIR) and give the command instead of an image", invocation.Path);
         }
 
         if (invocation.Value("user") is { Length: 0 } || invocation.Value("workdir") is { Length: 0 })
@@ -144,7 +152,8 @@ internal static class ContainerRequest
             throw new UsageException("--cow needs --rootfs DIR: it makes that directory the container's copy-on-write root", invocation.Path);
         }
 
-        var spec = ContainerSpec.For([.. invocation.Arguments]);
+        // The sandbox preset replaces the default spec; the other flags apply on top of it.
+        var spec = invocation.Has("sandbox") ? SandboxProfile.For([.. invocation.Arguments]).Spec : ContainerSpec.For([.. invocation.Arguments]);
         if (invocation.Has("cow"))
         {
             // The overlay replaces the root; root.readonly then means no writable layer at all.
@@ -251,7 +260,7 @@ internal static class ContainerRequest
             spec = spec.WithTmpfs(parts[0], size);
         }
 
-        spec = SecurityOptions.Apply(spec, invocation.Values("security-opt"), invocation.Path);
+        spec = SecurityOptions.Apply(invocation, spec);
         return invocation.Has("tty") ? spec.WithTerminal() : spec;
     }
 

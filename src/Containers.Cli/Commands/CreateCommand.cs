@@ -21,6 +21,11 @@ internal static class CreateCommand
                 throw new UsageException("-t is not supported by create: the container's output goes to its log (see 'containers logs')", create.Path);
             }
 
+            if (create.Has("sandbox"))
+            {
+                throw new UsageException("--sandbox needs 'containers run' in the foreground: its timeout is kept by that command", create.Path);
+            }
+
             return MonitorCommand.StartAsync(create, cancellationToken, created: true);
         },
     };

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Containers.Cli.CommandLine;
 using Containers.Runtime;
+using Containers.Security;
 using Containers.Spec;
 
 namespace Containers.Cli.Commands;
@@ -33,6 +34,11 @@ internal static class RunCommand
         var options = new ContainerCreateOptions { Init = run.Has("init") };
         if (run.Has("detach"))
         {
+            if (run.Has("sandbox"))
+            {
+                throw new UsageException("--sandbox needs a foreground container: its timeout is kept by this command", run.Path);
+            }
+
             if (run.Has("interactive") || run.Has("tty"))
             {
                 throw new UsageException("-i and -t need a foreground container: a detached one has no terminal to attach (use 'containers logs')", run.Path);
@@ -55,6 +61,14 @@ internal static class RunCommand
             using var hangup = Forward(PosixSignal.SIGHUP, 1, container);
             using var attached = TerminalAttachment.Attach(container.Terminal, run.Has("interactive"), cancellationToken);
             await container.StartAsync(cancellationToken).ConfigureAwait(false);
+            using var deadline = run.Has("sandbox") ? new CancellationTokenSource(SandboxOptions.Default.Timeout) : null;
+            using var expiry = deadline?.Token.Register(() =>
+            {
+                if (container.Status.CanKill())
+                {
+                    _ = container.SignalAsync(9);
+                }
+            });
             var exit = await container.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (attached is not null)
             {

@@ -291,9 +291,25 @@ internal sealed class PlanBuilder
             [(ulong)(filter.Length / 8), flags, (ulong)(listenerSocket?.Slot ?? 0)]);
     }
 
-    /// <summary>capset with 64-bit capability masks.</summary>
-    public PlanBuilder CapSet(ulong effective, ulong permitted, ulong inheritable, string? stage = null) =>
-        Add(PlanOpCode.CapSet, stage ?? "capset", 0, [], [effective, permitted, inheritable]);
+    /// <summary>
+    /// The capability sets as 64-bit masks (bit n = capability n): drops everything outside <paramref name="bounding"/>
+    /// from the bounding set, sets effective, permitted and inheritable, then raises <paramref name="ambient"/>. Run it
+    /// after the ids change, with <c>PR_SET_KEEPCAPS</c> set before them.
+    /// </summary>
+    public PlanBuilder CapSet(ulong effective, ulong permitted, ulong inheritable, ulong bounding, IEnumerable<uint> ambient, string? stage = null) =>
+        Add(PlanOpCode.CapSet, stage ?? "set capabilities", 0, [U32List(ambient)], [effective, permitted, inheritable, bounding]);
+
+    /// <summary>
+    /// Masks <paramref name="path"/> (in root) as the container has it: a directory with an empty read-only tmpfs, anything
+    /// else with <paramref name="nullDevice"/> (a host path that must be the character device 1:3 itself, not a link).
+    /// A path that does not exist needs no mask; any other failure fails the start.
+    /// </summary>
+    public PlanBuilder Mask(string path, string nullDevice = "/dev/null", string? stage = null) =>
+        Add(PlanOpCode.Bind, stage ?? $"mask {path}", PlanOpFlags.Mask | PlanOpFlags.MissingOk, [Str(nullDevice), Str(path)], [0]);
+
+    /// <summary>Fails with ELOOP when <paramref name="path"/> (in root) is reached through a symlink, EXDEV when it is not on a filesystem of statfs type <paramref name="magic"/>; a path that does not exist passes.</summary>
+    public PlanBuilder CheckFileSystem(string path, ulong magic, string? stage = null) =>
+        Add(PlanOpCode.CheckFs, stage ?? $"check that {path} is a real {path.TrimStart('/')}", PlanOpFlags.MissingOk, [Str(path)], [magic]);
 
     /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
     public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);

@@ -309,12 +309,12 @@ public sealed class Container : IAsyncDisposable
     /// <param name="stdio">Where the new process's stdio goes.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <exception cref="InvalidSpecException"><paramref name="process"/> has a problem, or sets what the runtime does
-    /// not apply yet (such as capabilities); each error names its field.</exception>
+    /// not apply yet, or capabilities other than the container's (an exec gets the container's sets); each error names its field.</exception>
     /// <exception cref="ContainerStatusException">The container is not running.</exception>
     public async Task<ContainerExec> ExecAsync(ProcessSpec process, ContainerStdio stdio = ContainerStdio.Pipes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(process);
-        SpecValidator.ThrowIfInvalidForExec(process);
+        SpecValidator.ThrowIfInvalidForExec(process, Spec.Process);
         var status = Status;
         if (status != ContainerStatus.Running || _process is null)
         {
@@ -379,7 +379,19 @@ public sealed class Container : IAsyncDisposable
     /// <summary>Copies stdout and stderr, line by line, into the JSON-lines log at <paramref name="path"/>.</summary>
     internal void KeepLog(string path)
     {
-        var log = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        // Owner-only, as the state: a container's output is its owner's to read.
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("containers run on Linux only");
+        }
+
+        var log = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
         var gate = new SemaphoreSlim(1, 1);
         async ValueTask Append(OutputStream stream, string text, bool newline)
         {

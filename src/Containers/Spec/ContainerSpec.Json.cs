@@ -97,7 +97,20 @@ public sealed partial record ContainerSpec
             System.IO.Path.GetDirectoryName(target) ?? "/", $".{System.IO.Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+            // Owner-only: a spec holds the environment, which often carries secrets. CreateNew is O_EXCL.
+            if (OperatingSystem.IsWindows())
+            {
+                throw new PlatformNotSupportedException("containers run on Linux only");
+            }
+
+            var stream = new FileStream(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                BufferSize = 1,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
             await using (stream.ConfigureAwait(false))
             {
                 await JsonSerializer.SerializeAsync(stream, this, SpecJsonContext.Spec, cancellationToken).ConfigureAwait(false);

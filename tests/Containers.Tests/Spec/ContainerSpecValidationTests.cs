@@ -49,6 +49,7 @@ public class ContainerSpecValidationTests
         { "a root without a mount namespace", (Valid with { Mounts = [], Linux = Valid.Linux! with { MaskedPaths = [], ReadonlyPaths = [] } }).WithRootfs("/srv/rootfs").WithoutNamespace(NamespaceType.Mount), "root", "needs a new mount namespace" },
         { "bind mount without source", Valid.WithMount(new MountSpec { Destination = "/x", Type = "none", Options = ["rbind"] }), "mounts[5].source", "must not be empty for a bind mount" },
         { "capability without CAP_ prefix", WithCapabilities(new() { Bounding = ["CAP_KILL", "NET_ADMIN"] }), "process.capabilities.bounding[1]", "got 'NET_ADMIN'" },
+        { "unknown capability", WithCapabilities(new() { Permitted = ["CAP_FLY"] }), "process.capabilities.permitted[0]", "got 'CAP_FLY'" },
         { "lowercase capability", WithCapabilities(new() { Ambient = ["cap_kill"] }), "process.capabilities.ambient[0]", "capability name" },
         { "bare CAP_", WithCapabilities(new() { Effective = ["CAP_"] }), "process.capabilities.effective[0]", "capability name" },
         { "zero memory limit", WithResources(new() { Memory = new() { Limit = 0 } }), "linux.resources.memory.limit", "must be a positive number of bytes, or -1 for unlimited, got 0" },
@@ -90,7 +91,6 @@ public class ContainerSpecValidationTests
     // Settings this runtime does not apply yet: well-formed values are refused with exactly one error, at the field.
     public static TheoryData<string, ContainerSpec, string> UnsupportedSpecs => new()
     {
-        { "capabilities", WithCapabilities(new() { Bounding = ["CAP_KILL", "CAP_NET_BIND_SERVICE"], Ambient = ["CAP_NET_BIND_SERVICE"] }), "process.capabilities" },
         { "terminal with console size", Valid.WithTerminal() with { Process = Valid.WithTerminal().Process! with { ConsoleSize = new(24, 80) } }, "process.consoleSize" },
         { "unlimited resources", WithResources(new() { Memory = new() { Limit = -1, Reservation = -1, Swap = -1 }, Cpu = new() { Quota = -1 }, Pids = new(-1) }), "linux.resources" },
         { "swap unlimited with a memory limit", WithResources(new() { Memory = new() { Limit = 1 << 20, Swap = -1 } }), "linux.resources" },
@@ -142,10 +142,39 @@ public class ContainerSpecValidationTests
     {
         var process = Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).WithWorkingDirectory("work").Process! with { OomScoreAdj = 1 };
 
-        var error = Assert.Throws<InvalidSpecException>(() => SpecValidator.ThrowIfInvalidForExec(process));
+        var error = Assert.Throws<InvalidSpecException>(() => SpecValidator.ThrowIfInvalidForExec(process, Valid.Process));
 
         Assert.Equal(["process.cwd", "process.oomScoreAdj"], error.Errors.Select(e => e.JsonPath));
-        SpecValidator.ThrowIfInvalidForExec(Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).Process!);
+        SpecValidator.ThrowIfInvalidForExec(Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).Process!, Valid.Process);
+    }
+
+    [Fact]
+    public void An_exec_may_carry_the_container_s_own_capabilities_but_never_others()
+    {
+        var container = Valid.WithCapabilities(LinuxCapabilities.Of("CAP_KILL")).Process!;
+
+        SpecValidator.ThrowIfInvalidForExec(container with { Args = ["/bin/true"] }, container);
+        SpecValidator.ThrowIfInvalidForExec(container with { Args = ["/bin/true"], Capabilities = null }, container);
+        var error = Assert.Throws<InvalidSpecException>(() => SpecValidator.ThrowIfInvalidForExec(
+            container with { Capabilities = LinuxCapabilities.Of("CAP_KILL", "CAP_SYS_ADMIN") }, container));
+        Assert.Equal(["process.capabilities"], error.Errors.Select(e => e.JsonPath));
+    }
+
+    [Fact]
+    public void Capability_names_are_checked_against_the_kernel_s_list_and_add_and_drop_follow_docker()
+    {
+        var unknown = Assert.Throws<InvalidSpecException>(() => Valid.WithCapabilities(new() { Bounding = ["CAP_NET_ADMN"] }).ThrowIfInvalid());
+        Assert.Equal(["process.capabilities.bounding[0]"], unknown.Errors.Select(e => e.JsonPath));
+        Assert.Throws<InvalidSpecException>(() => Valid.WithCapabilitiesAdded("NET_ADMN"));
+
+        var added = Valid.WithCapabilitiesAdded("net_admin").Process!.Capabilities!;
+        Assert.Contains("CAP_NET_ADMIN", added.Bounding);
+        Assert.Contains("CAP_CHOWN", added.Effective); // Docker's default set is the start
+        Assert.Equal(["CAP_CHOWN"], Valid.WithCapabilitiesDropped("ALL").WithCapabilitiesAdded("CHOWN").Process!.Capabilities!.Permitted);
+        Assert.DoesNotContain("CAP_NET_RAW", Valid.WithCapabilitiesDropped("CAP_NET_RAW").Process!.Capabilities!.Bounding);
+        Assert.Equal(41, Valid.WithCapabilitiesAdded("ALL").Process!.Capabilities!.Bounding.Length);
+        Assert.Empty(LinuxCapabilities.Default.Inheritable);
+        Assert.Equal(14, LinuxCapabilities.Default.Bounding.Length);
     }
 
     [Fact]
@@ -186,7 +215,7 @@ public class ContainerSpecValidationTests
 
         string[] unsupported =
         [
-            "process.consoleSize", "process.capabilities", "process.apparmorProfile", "linux.sysctl", "linux.resources", "linux.cgroupsPath",
+            "process.consoleSize", "process.apparmorProfile", "linux.sysctl", "linux.resources", "linux.cgroupsPath",
         ];
         Assert.Equal(["root.path", .. unsupported], spec.Validate().Select(e => e.JsonPath));
         Assert.Equal(unsupported, spec.ResolveBundlePaths("/srv/bundle").Validate().Select(e => e.JsonPath));

@@ -19,6 +19,7 @@ internal sealed class ContainerPlan
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
         EnterRootStep.Apply,   // the working directory, pivot_root, a read-only root
         ProcessStep.Apply,     // rlimits, stdio, ids, working directory, no_new_privs
+        CapabilitiesStep.Apply, // the capability sets (the container's, or Docker's default set)
         SeccompStep.Apply,     // the seccomp filter, loaded last
         ExecStep.Apply,        // the program looked up, fds closed, the start wait, the init, execve
     ];
@@ -28,6 +29,7 @@ internal sealed class ContainerPlan
     [
         JoinStep.Apply,
         ProcessStep.Apply,
+        CapabilitiesStep.Apply,
         SeccompStep.Apply,
         ExecStep.Apply,
     ];

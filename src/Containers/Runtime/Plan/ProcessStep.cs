@@ -9,6 +9,7 @@ namespace Containers.Runtime.Plan;
 internal static class ProcessStep
 {
     private const int PrSetNoNewPrivs = 38;
+    private const int PrSetKeepCaps = 8;
     private const uint DefaultUmask = 0x12; // 022
 
     public static void Apply(PlanContext context)
@@ -27,10 +28,13 @@ internal static class ProcessStep
             plan.SetGroups(process.User.AdditionalGids);
         }
 
+        // The capabilities step runs after the ids change; keep the permitted set across it for a non-root user.
+        plan.Prctl(PrSetKeepCaps, 1, stage: "prctl PR_SET_KEEPCAPS");
         plan.SetResGid(process.User.Gid);
         plan.SetResUid(process.User.Uid);
         plan.ChangeDirectory(process.Cwd);
-        if (process.NoNewPrivileges)
+        // An exec never runs with less than the container: no_new_privs if either asks for it.
+        if (process.NoNewPrivileges || context.Spec.Process?.NoNewPrivileges == true)
         {
             plan.Prctl(PrSetNoNewPrivs, 1, stage: "prctl PR_SET_NO_NEW_PRIVS");
         }
@@ -49,6 +53,9 @@ internal static class ProcessStep
             return;
         }
 
+        // A session of its own, always: a process that kept the caller's controlling terminal could type into it
+        // (TIOCSTI) or take its signals.
+        plan.SetSid();
         switch (context.Settings.Stdio)
         {
             case ContainerStdio.Pipes:

@@ -43,11 +43,13 @@ internal static class SeccompStep
         // runtime's own would wait for a listener that has not arrived yet.
         var runtimeCalls = filter.Notifies ? [.. CallsAfterLoad, "sendmsg", "close"] : CallsAfterLoad;
 
-        // Without no_new_privs the kernel only loads a filter for a caller with CAP_SYS_ADMIN, which a process that
-        // changed to a non-zero uid has lost.
-        if (!context.Process.NoNewPrivileges && context.Process.User.Uid != 0)
+        // Without no_new_privs the kernel only loads a filter for a caller with CAP_SYS_ADMIN in its effective set,
+        // which the capabilities step (before this one) leaves only when the spec's effective set names it.
+        var noNewPrivileges = context.Process.NoNewPrivileges || context.Spec.Process?.NoNewPrivileges == true;
+        var sysAdmin = context.Spec.Process?.Capabilities?.Effective.Contains("CAP_SYS_ADMIN") == true;
+        if (!noNewPrivileges && !sysAdmin)
         {
-            errors.Add(new("process.noNewPrivileges", $"is false, and a seccomp filter cannot be loaded for user {context.Process.User.Uid} without it: set noNewPrivileges, or remove linux.seccomp"));
+            errors.Add(new("process.noNewPrivileges", "is false, and a seccomp filter cannot be loaded without it unless CAP_SYS_ADMIN is effective: set noNewPrivileges, or remove linux.seccomp"));
         }
 
         var stays = context.Settings.Init || context.Host.ReapsEveryChild;
