@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using Containers.Cgroups;
 using Containers.Linux;
 using Containers.Runtime;
 using Containers.Spec;
@@ -23,6 +24,17 @@ public class StartupBenchmarks
     private ContainerRuntime _runtime = null!;
     private ContainerSpec _spec = null!;
     private PreparedContainer _prepared = null!;
+    private ICgroupDriver _cgroups = null!;
+    private Plan _containerInCgroup = null!;
+    private int _cgroupCount;
+
+    /// <summary>Docker-like limits: 256 MiB, 64 tasks, one CPU.</summary>
+    private static readonly LinuxResources Limits = new()
+    {
+        Memory = new LinuxMemory { Limit = 256L << 20 },
+        Pids = new LinuxPids(64),
+        Cpu = new LinuxCpu { Quota = 100_000, Period = 100_000 },
+    };
 
     [GlobalSetup]
     public void Setup()
@@ -47,6 +59,8 @@ public class StartupBenchmarks
         _container = Plan(Isolated, forkLike: false);
         _containerWithNetwork = Plan(Isolated | CloneFlags.NewNet, forkLike: false);
         _containerForkLike = Plan(Isolated, forkLike: true);
+        _cgroups = CgroupDriver.Detect(null, _rootfs + "-state");
+        _containerInCgroup = Plan(Isolated, forkLike: false, cgroup: _cgroups.ClonesIntoCgroup ? CgroupPlacementKind.Clone : CgroupPlacementKind.Join);
 
         _runtime = ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = _rootfs + "-state" }).GetAwaiter().GetResult();
         _spec = ContainerSpec.For("/bin/true").WithoutNamespace(NamespaceType.Network);
@@ -56,6 +70,8 @@ public class StartupBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        _runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _cgroups.RemoveEmptyParent();
         Directory.Delete(_rootfs, recursive: true);
         Directory.Delete(_rootfs + "-state", recursive: true);
     }
@@ -72,6 +88,32 @@ public class StartupBenchmarks
 
     [Benchmark]
     public Task ContainerStartWithNetwork() => Run(_containerWithNetwork);
+
+    /// <summary>
+    /// <see cref="ContainerStart"/> plus memory, pids and CPU limits, as the runtime does it: a cgroup created and
+    /// limited before the clone, the child cloned into it (v2) or joined while it waits (v1), removed after its exit.
+    /// </summary>
+    [Benchmark]
+    public async Task ContainerStartWithLimits()
+    {
+        var cgroup = _cgroups.Create("bench-" + _cgroupCount++.ToString(System.Globalization.CultureInfo.InvariantCulture), Limits);
+        try
+        {
+            if (_cgroups.ClonesIntoCgroup)
+            {
+                using var dir = cgroup.OpenDirectory();
+                await Run(_containerInCgroup, dir);
+            }
+            else
+            {
+                await Run(_containerInCgroup, null, cgroup);
+            }
+        }
+        finally
+        {
+            await cgroup.DeleteAsync(CancellationToken.None);
+        }
+    }
 
     /// <summary>The same as <see cref="ContainerStart"/> cloned without CLONE_VM (page tables copied).</summary>
     [Benchmark]
@@ -106,9 +148,15 @@ public class StartupBenchmarks
         }
     }
 
-    private static async Task Run(Plan plan)
+    private static async Task Run(Plan plan, Microsoft.Win32.SafeHandles.SafeFileHandle? cgroupDir = null, ICgroup? join = null)
     {
-        await using var child = ChildProcess.Launch(plan);
+        await using var child = ChildProcess.Launch(plan, cgroupDir is null ? null : [cgroupDir]);
+        if (join is not null)
+        {
+            join.Join(child.Pid);
+            child.Continue();
+        }
+
         var status = await child.WaitAsync(CancellationToken.None);
         if (status.ExitCode != 0)
         {
@@ -117,9 +165,25 @@ public class StartupBenchmarks
         }
     }
 
-    private Plan Plan(CloneFlags namespaces, bool forkLike)
+    private enum CgroupPlacementKind
+    {
+        None,
+        Clone,
+        Join,
+    }
+
+    private Plan Plan(CloneFlags namespaces, bool forkLike, CgroupPlacementKind cgroup = CgroupPlacementKind.None)
     {
         var plan = new PlanBuilder(namespaces);
+        if (cgroup == CgroupPlacementKind.Clone)
+        {
+            plan.IntoCgroup(plan.ImportFd());
+        }
+        else if (cgroup == CgroupPlacementKind.Join)
+        {
+            plan.WaitForParent("wait to join the cgroup");
+        }
+
         if (forkLike)
         {
             plan.ForkLike();

@@ -267,6 +267,7 @@ public sealed class CgroupV1Tests : CgroupLimitTests
 
 /// <summary>The limits on cgroup v2; they run in the qemu guest, whose kernel mounts cgroup2 with every controller.</summary>
 [SupportedOSPlatform("linux")]
+[Trait("Category", "CgroupV2")]
 public sealed class CgroupV2Tests : CgroupLimitTests
 {
     protected override void Require() => CgroupRequires.V2Root();
