@@ -128,7 +128,9 @@ struct ct_op {
                                /*  child takes a byte from the sync pipe, sent once the parent has its pidfd,   */
                                /*  and goes on)                                                                 */
 #define CT_OP_MOUNT_SETATTR 28 /* path(root)                                              attr set, attr clear  */
-#define CT_OP_SECCOMP 29       /* filter (struct sock_filter[n[0]])                        count, flags          */
+#define CT_OP_SECCOMP 29       /* filter (struct sock_filter[n[0]])                        count, flags, socket  */
+                               /* slot: with SECCOMP_FILTER_FLAG_NEW_LISTENER the listener fd is sent over it   */
+                               /* (SCM_RIGHTS) and closed; the parent answers the notifications                 */
 #define CT_OP_CAPSET 30        /*                                                         effective, permitted, inheritable */
 #define CT_OP_LOOPBACK_UP 31   /* (sets IFF_UP on "lo" of the current network namespace)                        */
 #define CT_OP_MAX 31

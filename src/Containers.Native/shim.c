@@ -381,6 +381,25 @@ static long ct_close_range(const struct ct_launch *l, const struct ct_op *op)
     return SYS3(SYS_close_range, lo, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
+/* Sends fd over the UNIX socket sock (SCM_RIGHTS, with one data byte). */
+static long ct_send_fd(int sock, int fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    char byte = 'f';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    ct_memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    return SYS3(SYS_sendmsg, sock, &msg, MSG_NOSIGNAL);
+}
+
 static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
 {
     long master = ct_open_in_root(l, ct_str(l, op->s[0]), O_RDWR | O_NOCTTY);
@@ -393,21 +412,7 @@ static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
         SYS1(SYS_close, master);
         return slave;
     }
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    char byte = 'p';
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    int master_fd = (int)master;
-    ct_memcpy(CMSG_DATA(cmsg), &master_fd, sizeof(int));
-    r = SYS3(SYS_sendmsg, l->fds[op->n[0]], &msg, MSG_NOSIGNAL);
+    r = ct_send_fd(l->fds[op->n[0]], (int)master);
     SYS1(SYS_close, master);
     for (int fd = 0; r >= 0 && fd < 3; fd++)
         r = SYS3(SYS_dup3, slave, fd, 0);
@@ -456,7 +461,13 @@ static long ct_seccomp(const struct ct_launch *l, const struct ct_op *op)
 {
     struct sock_fprog prog = {.len = (unsigned short)op->n[0],
                               .filter = (struct sock_filter *)(l->plan + op->s[0])};
-    return SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, op->n[1], &prog);
+    long r = SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, op->n[1], &prog);
+    if (r < 0 || !(op->n[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+        return r < 0 ? r : 0;
+    /* The listener goes to the parent, which answers the notifications; this process keeps no copy. */
+    long sent = ct_send_fd(l->fds[op->n[2]], (int)r);
+    SYS1(SYS_close, r);
+    return sent < 0 ? sent : 0;
 }
 
 static void ct_default_handlers(void)
@@ -733,7 +744,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_ROOT] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_FORK] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_MOUNT_SETATTR] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
-    [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, 2},
     [CT_OP_CAPSET] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
 };

@@ -43,7 +43,7 @@ internal static class MonitorCommand
             var path = monitor.Arguments[0];
             var spec = await ContainerSpec.LoadAsync(path, cancellationToken).ConfigureAwait(false);
             File.Delete(path);
-            var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+            var runtime = (await ContainerRuntime.OpenAsync(RunCommand.OneStart, cancellationToken).ConfigureAwait(false));
             container = await runtime.CreateAsync(
                 monitor.Value("name"), spec, new ContainerCreateOptions { KeepLog = true, Init = monitor.Has("init") }, cancellationToken).ConfigureAwait(false);
             await container.Stdin.CompleteAsync().ConfigureAwait(false);

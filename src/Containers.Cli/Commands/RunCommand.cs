@@ -14,6 +14,9 @@ namespace Containers.Cli.Commands;
 /// </summary>
 internal static class RunCommand
 {
+    /// <summary>A runtime for one start: no pool of network namespaces made ahead (nothing would take them).</summary>
+    internal static readonly ContainerRuntimeOptions OneStart = new() { NetworkNamespacePoolSize = 0 };
+
     public static CommandSpec Create() => new("run", "[OPTIONS] [--rootfs DIR | --host-rootfs] COMMAND [ARG...]", "Run a command in a new container")
     {
         MinArguments = 1,
@@ -32,6 +35,7 @@ internal static class RunCommand
             OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),
             OptionSpec.Flag("read-only", null, "Make the root filesystem read-only"),
             OptionSpec.Flag("rm", null, "Remove the container when it exits (a foreground container always is)"),
+            OptionSpec.Value("security-opt", null, "list", "Security options: " + SecurityOptions.Help),
             OptionSpec.Value("rootfs", null, "string", "Use this directory as the root filesystem"),
             OptionSpec.Value("tmpfs", null, "list", "Mount a tmpfs at DST[:size=N]"),
             OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
@@ -61,7 +65,7 @@ internal static class RunCommand
             Stdin.DetachFromContainer();
         }
 
-        var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+        var runtime = (await ContainerRuntime.OpenAsync(OneStart, cancellationToken).ConfigureAwait(false));
         var container = await runtime.CreateAsync(
             run.Value("name"), spec, options with { Stdio = ContainerStdio.Inherit }, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
@@ -219,6 +223,7 @@ internal static class RunCommand
             spec = spec.WithTmpfs(parts[0], size);
         }
 
+        spec = SecurityOptions.Apply(spec, run.Values("security-opt"), run.Path);
         return run.Has("tty") ? spec.WithTerminal() : spec;
     }
 

@@ -270,15 +270,25 @@ internal sealed class PlanBuilder
         Add(PlanOpCode.MountSetAttr, stage ?? $"mount_setattr {path}", recursive ? PlanOpFlags.Recursive : 0, [Str(path)],
             [(ulong)set, (ulong)clear]);
 
-    /// <summary>Loads a classic BPF seccomp filter (8-byte <c>sock_filter</c> instructions).</summary>
-    public PlanBuilder Seccomp(ReadOnlySpan<byte> filter, uint flags = 0, string? stage = null)
+    /// <summary>
+    /// Loads a classic BPF seccomp filter (8-byte <c>sock_filter</c> instructions). With
+    /// <c>SECCOMP_FILTER_FLAG_NEW_LISTENER</c> in <paramref name="flags"/>, the listener fd is sent over
+    /// <paramref name="listenerSocket"/>.
+    /// </summary>
+    public PlanBuilder Seccomp(ReadOnlySpan<byte> filter, uint flags = 0, PlanFd? listenerSocket = null, string? stage = null)
     {
         if (filter.Length == 0 || filter.Length % 8 != 0)
         {
             throw new ArgumentException("a seccomp filter is a non-empty array of 8-byte instructions", nameof(filter));
         }
 
-        return Add(PlanOpCode.Seccomp, stage ?? "seccomp", 0, [Bytes(filter)], [(ulong)(filter.Length / 8), flags]);
+        if (((flags & 8) != 0) != listenerSocket.HasValue)
+        {
+            throw new ArgumentException("a listener socket goes with SECCOMP_FILTER_FLAG_NEW_LISTENER, and only with it", nameof(listenerSocket));
+        }
+
+        return Add(PlanOpCode.Seccomp, stage ?? "seccomp", 0, [Bytes(filter)],
+            [(ulong)(filter.Length / 8), flags, (ulong)(listenerSocket?.Slot ?? 0)]);
     }
 
     /// <summary>capset with 64-bit capability masks.</summary>

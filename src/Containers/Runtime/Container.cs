@@ -142,7 +142,10 @@ public sealed partial class Container : IAsyncDisposable
 
     /// <summary>
     /// Reads standard output and standard error to their ends (both at once) and waits for the process to exit: the
-    /// one-call form of a started container's output. Call it after <see cref="StartAsync"/>.
+    /// one-call form of a started container's output. Call it after <see cref="StartAsync"/>. Each stream keeps at
+    /// most 16 MiB (the default of <see cref="ContainerRunOptions.MaxOutputBytes"/>): the rest is read and discarded,
+    /// and <see cref="ContainerResult.StdoutTruncated"/> or <see cref="ContainerResult.StderrTruncated"/> says so.
+    /// Read <see cref="Stdout"/> and <see cref="Stderr"/> yourself for more.
     /// </summary>
     /// <param name="cancellationToken">Stops reading and waiting; the container keeps running.</param>
     /// <exception cref="InvalidOperationException">The container was not created with <see cref="ContainerStdio.Pipes"/>.</exception>

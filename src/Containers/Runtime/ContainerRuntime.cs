@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Containers.Cgroups;
+using Containers.Linux;
 using Containers.Runtime.Plan;
 using Containers.Spec;
 using Microsoft.Extensions.Logging;
@@ -29,13 +30,17 @@ public sealed class ContainerRuntime : IAsyncDisposable
     private readonly ConcurrentDictionary<Container, byte> _owned = new(ReferenceEqualityComparer.Instance);
     private readonly string? _cgroupParent;
     private ICgroupDriver? _cgroups;
+    private readonly int _networkPoolSize;
+    private readonly Lock _networkPoolGate = new();
+    private NetworkNamespacePool? _networkPool;
     private int _disposed;
 
-    private ContainerRuntime(StateDirectory states, ILoggerFactory loggers, string? cgroupParent)
+    private ContainerRuntime(StateDirectory states, ILoggerFactory loggers, int networkPoolSize, string? cgroupParent)
     {
         _cgroupParent = cgroupParent;
         _states = states;
         _loggers = loggers;
+        _networkPoolSize = networkPoolSize;
         _logger = loggers.CreateLogger<ContainerRuntime>();
     }
 
@@ -57,10 +62,11 @@ public sealed class ContainerRuntime : IAsyncDisposable
     public static Task<ContainerRuntime> OpenAsync(ContainerRuntimeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ContainerRuntimeOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.NetworkNamespacePoolSize);
         cancellationToken.ThrowIfCancellationRequested();
         var loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
-        var runtime = new ContainerRuntime(states, loggers, options.CgroupParent);
+        var runtime = new ContainerRuntime(states, loggers, options.NetworkNamespacePoolSize, options.CgroupParent);
         int removed;
         try
         {
@@ -146,11 +152,16 @@ public sealed class ContainerRuntime : IAsyncDisposable
         ContainerPlan plan;
         try
         {
-            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, placement);
+            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, pooledNetwork: _networkPoolSize > 0, cgroup: placement);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
             throw ContainersIOException.From(e, $"planning a container of {spec.Process!.Args[0]}");
+        }
+
+        if (plan.WithPooledNetwork is not null)
+        {
+            StartNetworkPool();
         }
 
         return new PreparedContainer(this, spec, options, plan);
@@ -191,8 +202,10 @@ public sealed class ContainerRuntime : IAsyncDisposable
                 state = state with { Cgroup = cgroup.Paths };
             }
 
+            // A network namespace made ahead when one is ready; otherwise the child clones its own.
+            var netns = plan.WithPooledNetwork is not null ? _networkPool?.TryTake() : null;
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
-                plan, null, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
+                netns is null ? plan : plan.WithPooledNetwork!, null, netns, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
             state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
             var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups);
             try
@@ -210,7 +223,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
             }
 
             Track(container);
-            RuntimeLog.ContainerCreated(_logger, id, process.Pid);
+            RuntimeLog.ContainerCreated(_logger, id, process.Pid, netns is not null);
             return container;
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
@@ -372,8 +385,38 @@ public sealed class ContainerRuntime : IAsyncDisposable
             await container.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (NetworkPool is { } pool)
+        {
+            await pool.DisposeAsync().ConfigureAwait(false);
+        }
+
         _cgroups?.RemoveEmptyParent();
         RuntimeLog.RuntimeDisposed(_logger, alive.Count);
+    }
+
+    /// <summary>The pool of network namespaces made ahead, once a start could use it (null before).</summary>
+    internal NetworkNamespacePool? NetworkPool
+    {
+        get
+        {
+            lock (_networkPoolGate)
+            {
+                return _networkPool;
+            }
+        }
+    }
+
+    /// <summary>Starts filling the pool of network namespaces the first time a prepared start can use one.</summary>
+    private void StartNetworkPool()
+    {
+        lock (_networkPoolGate)
+        {
+            if (_networkPool is null && _disposed == 0)
+            {
+                _networkPool = new NetworkNamespacePool(_networkPoolSize);
+                _networkPool.Start();
+            }
+        }
     }
 
     /// <summary>Removes a cgroup a failed create made (its process, if any, is already gone).</summary>

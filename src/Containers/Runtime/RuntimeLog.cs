@@ -20,8 +20,8 @@ internal static partial class RuntimeLog
     [LoggerMessage(1010, LogLevel.Debug, "Creating container {ContainerId}: {Command}")]
     public static partial void ContainerCreating(ILogger logger, string containerId, IReadOnlyList<string> command);
 
-    [LoggerMessage(1011, LogLevel.Debug, "Created container {ContainerId}: pid {Pid}")]
-    public static partial void ContainerCreated(ILogger logger, string containerId, int pid);
+    [LoggerMessage(1011, LogLevel.Debug, "Created container {ContainerId}: pid {Pid}, joined a pooled network namespace: {PooledNetwork}")]
+    public static partial void ContainerCreated(ILogger logger, string containerId, int pid, bool pooledNetwork);
 
     [LoggerMessage(1012, LogLevel.Warning, "Creating container {ContainerId} failed")]
     public static partial void ContainerCreateFailed(ILogger logger, Exception error, string containerId);

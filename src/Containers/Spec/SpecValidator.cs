@@ -229,6 +229,11 @@ internal static partial class SpecValidator
             ValidateResources(resources, errors);
         }
 
+        if (linux.Seccomp is { } seccomp)
+        {
+            ValidateSeccomp(seccomp, errors);
+        }
+
         for (int i = 0; i < linux.MaskedPaths.Length; i++)
         {
             RequireAbsolute(linux.MaskedPaths[i], $"linux.maskedPaths[{i}]", errors);

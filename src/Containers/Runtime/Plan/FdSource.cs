@@ -31,4 +31,10 @@ internal enum FdKind
 
     /// <summary>The container's cgroup v2 directory, for <c>CLONE_INTO_CGROUP</c>.</summary>
     Cgroup,
+
+    /// <summary>A network namespace made ahead of time (loopback up) by the runtime's pool, joined instead of a new one.</summary>
+    PooledNetwork,
+
+    /// <summary>The child's end of the socket a seccomp filter's listener fd comes back over.</summary>
+    SeccompListenerSocket,
 }
