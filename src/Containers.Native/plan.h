@@ -133,7 +133,15 @@ struct ct_op {
                                /* (SCM_RIGHTS) and closed; the parent answers the notifications                 */
 #define CT_OP_CAPSET 30        /*                                                         effective, permitted, inheritable */
 #define CT_OP_LOOPBACK_UP 31   /* (sets IFF_UP on "lo" of the current network namespace)                        */
-#define CT_OP_MAX 31
+#define CT_OP_FSMOUNT 40       /* fstype        target(root)  list of params              n[0]: slot of a directory  */
+                               /*  or ~0, n[1]: MOUNT_ATTR_* of the new mount. fsopen(fstype), then one fsconfig */
+                               /*  per param ("key=value": FSCONFIG_SET_STRING, "key": FSCONFIG_SET_FLAG, in     */
+                               /*  order, so a key may repeat: overlay's "lowerdir+"), CMD_CREATE, fsmount,       */
+                               /*  move_mount onto the target. A value that does not start with '/' names a path  */
+                               /*  below the directory in slot n[0], by that directory's path in the child's     */
+                               /*  mount namespace (read from /proc/self/fd/N: overlay refuses layers reached    */
+                               /*  through a mount of another namespace).                                        */
+#define CT_OP_MAX 40
 
 /* ct_op.flags */
 #define CT_F_RECURSIVE 0x1u      /* BIND, MOUNT_SETATTR: the whole subtree */

@@ -272,6 +272,81 @@ static long ct_bind(const struct ct_launch *l, const struct ct_op *op)
     return r;
 }
 
+/* Splits a "key=value" param into buf: returns the value (NULL for a flag without '='), buf holding the key. */
+static const char *ct_split_param(const char *param, char *buf)
+{
+    size_t len = ct_strlen(param);
+    if (len >= CT_PATH_MAX)
+        return NULL;
+    ct_memcpy(buf, param, len + 1);
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '=') {
+            buf[i] = 0;
+            return buf + i + 1;
+        }
+    }
+    return NULL;
+}
+
+/* fsopen + one fsconfig per param + fsmount, then move_mount onto the target (plan.h, CT_OP_FSMOUNT). */
+static long ct_fsmount(const struct ct_launch *l, const struct ct_op *op)
+{
+    long fs = SYS2(SYS_fsopen, ct_str(l, op->s[0]), FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return fs;
+    /* The directory by its path in this mount namespace, not through /proc/self/fd: overlay refuses a layer whose
+     * mount belongs to another namespace (clone_private_mount), and the fd was opened in the parent's. */
+    char dir[CT_PATH_MAX];
+    long dir_len = 0;
+    if (op->n[0] != UINT64_MAX) {
+        char link[32];
+        ct_fd_path(link, l->fds[op->n[0]]);
+        dir_len = SYS4(SYS_readlinkat, AT_FDCWD, link, dir, sizeof(dir) - 1);
+        if (dir_len < 0 || dir_len >= (long)sizeof(dir) - 1 || dir[0] != '/') {
+            SYS1(SYS_close, fs);
+            return dir_len < 0 ? dir_len : -ENAMETOOLONG;
+        }
+        dir[dir_len++] = '/';
+    }
+    uint32_t count;
+    const uint32_t *items = ct_list(l, op->s[2], &count);
+    char key[CT_PATH_MAX];
+    char value[2 * CT_PATH_MAX];
+    long r = 0;
+    for (uint32_t i = 0; r == 0 && i < count; i++) {
+        const char *param = ct_str(l, items[i]);
+        if (ct_strlen(param) >= CT_PATH_MAX) {
+            r = -ENAMETOOLONG;
+            break;
+        }
+        const char *v = ct_split_param(param, key);
+        if (v == NULL) {
+            r = SYS5(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, key, NULL, 0);
+        } else if (v[0] != '/' && dir_len > 0) {
+            ct_memcpy(value, dir, (size_t)dir_len);
+            ct_memcpy(value + dir_len, v, ct_strlen(v) + 1);
+            r = SYS5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value, 0);
+        } else {
+            r = SYS5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, v, 0);
+        }
+    }
+    if (r == 0)
+        r = SYS5(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+    long mnt = r < 0 ? r : SYS3(SYS_fsmount, fs, FSMOUNT_CLOEXEC, op->n[1]);
+    SYS1(SYS_close, fs);
+    if (mnt < 0)
+        return mnt;
+    long target = ct_open_in_root(l, ct_str(l, op->s[1]), O_PATH);
+    if (target < 0) {
+        r = target;
+    } else {
+        r = SYS5(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        SYS1(SYS_close, target);
+    }
+    SYS1(SYS_close, mnt);
+    return r;
+}
+
 static long ct_mount_setattr(const struct ct_launch *l, const struct ct_op *op)
 {
     long fd = ct_open_in_root(l, ct_str(l, op->s[0]), O_PATH);
@@ -640,6 +715,8 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         return ct_capset(op);
     case CT_OP_LOOPBACK_UP:
         return ct_loopback_up();
+    case CT_OP_FSMOUNT:
+        return ct_fsmount(l, op);
     default:
         return -EINVAL;
     }
@@ -747,6 +824,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, 2},
     [CT_OP_CAPSET] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_FSMOUNT] = {{A_STR, A_STR, A_STR_LIST, A_NONE}, -1},
 };
 
 static int ct_check_str(const uint8_t *plan, uint32_t size, uint32_t data_start, uint32_t off)
@@ -800,6 +878,8 @@ static int ct_validate(const uint8_t *plan, uint32_t size, const int32_t *fds, u
         if (op->code == 0 || op->code > CT_OP_MAX)
             return (int)i;
         if (op->code == CT_OP_FORK && (nfds <= CT_SLOT_SYNC || fds[CT_SLOT_SYNC] < 0))
+            return (int)i;
+        if (op->code == CT_OP_FSMOUNT && op->n[0] != UINT64_MAX && (op->n[0] >= nfds || fds[op->n[0]] < 0))
             return (int)i;
         if (op->code == CT_OP_EXEC) {
             if (!ct_check_exec(op, fds, nfds))
@@ -1218,6 +1298,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.SECCOMP", CT_OP_SECCOMP},
         {"op.CAPSET", CT_OP_CAPSET},
         {"op.LOOPBACK_UP", CT_OP_LOOPBACK_UP},
+        {"op.FSMOUNT", CT_OP_FSMOUNT},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
         int w = snprintf(buf + n, n < len ? (size_t)(len - n) : 0, L(items[i].name, items[i].value));

@@ -23,6 +23,7 @@ internal static class Errno
     public const int ENOTEMPTY = 39;
     public const int ELOOP = 40;
     public const int ENODATA = 61;
+    public const int EOPNOTSUPP = 95;
     public const int ECANCELED = 125;
 
     private static readonly string[] Names =

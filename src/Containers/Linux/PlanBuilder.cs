@@ -298,6 +298,18 @@ internal sealed class PlanBuilder
     /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
     public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);
 
+    /// <summary>
+    /// Makes a filesystem with the new mount API and moves it onto <paramref name="target"/> (in root):
+    /// <c>fsopen(fsType)</c>, one <c>fsconfig</c> per parameter in order (<c>"key=value"</c> sets a string,
+    /// <c>"key"</c> a flag; a key may repeat, as overlay's <c>lowerdir+</c> does, so the list has no length limit
+    /// but the plan's), <c>fsmount</c> with <paramref name="attributes"/>, <c>move_mount</c>. A value that does not
+    /// start with '/' names a path below <paramref name="directory"/>, an imported directory fd.
+    /// </summary>
+    public PlanBuilder FsMount(string fsType, string target, IReadOnlyList<string> parameters, PlanFd? directory = null,
+        MountAttributes attributes = MountAttributes.None, string? stage = null) =>
+        Add(PlanOpCode.FsMount, stage ?? $"mount {fsType} on {target}", 0, [Str(fsType), Str(target), StrList(parameters)],
+            [directory is { } fd ? (ulong)fd.Slot : ulong.MaxValue, (ulong)attributes]);
+
     /// <summary>Encodes the plan.</summary>
     public Plan Build()
     {
@@ -364,7 +376,12 @@ internal sealed class PlanBuilder
 
     private PlanBuilder Add(PlanOpCode code, string stage, PlanOpFlags flags, int[] strings, ulong[] numbers)
     {
-        var lists = code == PlanOpCode.Exec ? new[] { strings[1], strings[2] } : [];
+        var lists = code switch
+        {
+            PlanOpCode.Exec => new[] { strings[1], strings[2] },
+            PlanOpCode.FsMount => [strings[2]],
+            _ => [],
+        };
         _ops.Add(new Op(code, flags, stage, Str(stage), strings, numbers, lists));
         return this;
     }

@@ -36,4 +36,7 @@ internal enum PlanOpCode : uint
 
     /// <summary>CT_OP_LOOPBACK_UP: sets IFF_UP on <c>lo</c> of the current network namespace.</summary>
     LoopbackUp = 31,
+
+    /// <summary>CT_OP_FSMOUNT: a filesystem made with the new mount API (one fsconfig per parameter) and moved onto a target.</summary>
+    FsMount = 40,
 }

@@ -235,7 +235,7 @@ public sealed partial class Container : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the container's process gracefully: SIGTERM, then SIGKILL if it has not exited after
+    /// Stops the container's process gracefully: SIGTERM (or the image's <c>StopSignal</c>, <see cref="ContainerInfo.StopSignal"/>), then SIGKILL if it has not exited after
     /// <paramref name="gracePeriod"/>; returns how it ended. A stopped container is left as it is, and a created one
     /// (its program never ran) is killed at once.
     /// </summary>
@@ -262,8 +262,10 @@ public sealed partial class Container : IAsyncDisposable
             return await KillAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        RuntimeLog.ContainerStopping(_logger, Id, SigTerm, grace.TotalMilliseconds);
-        _process.Signal(SigTerm);
+        // The image's StopSignal, as Docker's stop sends it (nginx stops gracefully on SIGQUIT).
+        var signal = _state.StopSignal ?? SigTerm;
+        RuntimeLog.ContainerStopping(_logger, Id, signal, grace.TotalMilliseconds);
+        _process.Signal(signal);
         try
         {
             return await _exit.WaitAsync(grace, cancellationToken).ConfigureAwait(false);
@@ -505,25 +507,35 @@ public sealed partial class Container : IAsyncDisposable
         lock (_gate)
         {
             deleting = !_deleted;
-            _deleted = true;
         }
 
         try
         {
-            if (deleting && _cgroup is not null)
+            try
             {
-                // Before the state goes: a cgroup that cannot be removed stays findable by the next open's sweep.
-                await _cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+                if (deleting && _cgroup is not null)
+                {
+                    // Before the state goes: a cgroup that cannot be removed stays findable by the next open's sweep.
+                    await _cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    if (deleting && !_deleted)
+                    {
+                        // Marked deleted only once removed: a container whose own directory could not be removed
+                        // keeps its state, and deleting it again retries.
+                        _states.Remove(Id);
+                        _deleted = true;
+                        RuntimeLog.ContainerDeleted(_logger, Id);
+                    }
+                }
             }
         }
         finally
         {
-            if (deleting)
-            {
-                _states.Remove(Id);
-                RuntimeLog.ContainerDeleted(_logger, Id);
-            }
-
             await ReleaseHandlesAsync().ConfigureAwait(false);
         }
     }

@@ -53,4 +53,16 @@ public sealed record ContainerCreateOptions
     /// </code>
     /// </example>
     public Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify { get; init; }
+
+    /// <summary>
+    /// A copy-on-write root filesystem (an image's layers, or a directory used copy-on-write) instead of the spec's
+    /// <c>root.path</c> or the host rootfs; null for none. The spec's <c>root.path</c> must then be empty, and its
+    /// <c>root.readonly</c> makes the overlay read-only (no upper directory).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var options = new ContainerCreateOptions { Overlay = await OverlayRootfs.FromImageAsync(store, "busybox", ct) };
+    /// </code>
+    /// </example>
+    public OverlayRootfs? Overlay { get; init; }
 }

@@ -90,7 +90,7 @@ public sealed class ContainerExec : IAsyncDisposable
             var (cgroup, placement) = container.CgroupPlacement;
             var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current, placement);
             var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(
-                plan, program ?? target.PidFd, null, cancellationToken, cgroup, process.OomScoreAdj).ConfigureAwait(false);
+                plan, program ?? target.PidFd, null, null, cancellationToken, cgroup, process.OomScoreAdj).ConfigureAwait(false);
             var exec = new ContainerExec(launched, pipes, terminal);
             try
             {

@@ -51,8 +51,15 @@ internal sealed class ContainerProcess : IAsyncDisposable
     /// closed in any case: the child holds the namespace once it has joined it. The process is in
     /// <paramref name="cgroup"/> and has <paramref name="oomScoreAdj"/> before it execs the program.
     /// </summary>
+    /// <param name="plan">The compiled start.</param>
+    /// <param name="containerPidFd">For an exec: the running container's pidfd.</param>
+    /// <param name="pooledNetwork">A network namespace from the runtime's pool, or null.</param>
+    /// <param name="containerDirectory">For an overlay root: the container's directory holding its upper and work directories.</param>
+    /// <param name="cancellationToken">Cancels the launch.</param>
+    /// <param name="cgroup">The container's cgroup, which the process is cloned into or joins before exec, or null.</param>
+    /// <param name="oomScoreAdj">The process's <c>oom_score_adj</c>, written before exec, or null to inherit it.</param>
     public static async Task<(ContainerProcess Process, StdioPipes? Stdio, ContainerTerminal? Terminal)> LaunchAsync(
-        ContainerPlan plan, SafeFileHandle? containerPidFd, SafeFileHandle? pooledNetwork, CancellationToken cancellationToken,
+        ContainerPlan plan, SafeFileHandle? containerPidFd, SafeFileHandle? pooledNetwork, string? containerDirectory, CancellationToken cancellationToken,
         ICgroup? cgroup = null, int? oomScoreAdj = null)
     {
         StdioPipes? stdio = null;
@@ -108,6 +115,10 @@ internal sealed class ContainerProcess : IAsyncDisposable
                         break;
                     case FdKind.Cgroup:
                         opened.Add((cgroup ?? throw new InvalidOperationException("the plan clones into a cgroup but none was given")).OpenDirectory());
+                        fds.Add(opened[^1]);
+                        break;
+                    case FdKind.ContainerDirectory:
+                        opened.Add(OpenPath(containerDirectory ?? throw new InvalidOperationException("an overlay root needs the container's directory")));
                         fds.Add(opened[^1]);
                         break;
                     case FdKind.PooledNetwork:
@@ -239,6 +250,25 @@ internal sealed class ContainerProcess : IAsyncDisposable
         }
 
         return await receive.ConfigureAwait(false);
+    }
+
+    /// <summary>Opens a directory as an <c>O_PATH</c> fd (the child names paths below it through <c>/proc/self/fd</c>).</summary>
+    private static unsafe SafeFileHandle OpenPath(string directory)
+    {
+        var name = DirectoryTree.NulTerminated(directory);
+        fixed (byte* p = name)
+        {
+            var handle = FileSystemCalls.Openat(new SafeFileHandle(FileSystemCalls.AtFdCwd, ownsHandle: false), p,
+                FileSystemCalls.OPath | FileSystemCalls.ODirectory | FileSystemCalls.OCloExec, 0);
+            if (handle.IsInvalid)
+            {
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                handle.Dispose();
+                throw new ContainersIOException($"opening the container's directory {directory} failed: {Errno.Name(errno)}", directory, null);
+            }
+
+            return handle;
+        }
     }
 
     /// <summary>Opens a pidfd for a process another runtime launched, if it is still that process.</summary>

@@ -1,3 +1,4 @@
+using Containers.Images;
 using Microsoft.Extensions.Logging;
 
 namespace Containers.Runtime;
@@ -10,6 +11,24 @@ public sealed record ContainerRuntimeOptions
     /// as root, <c>$XDG_RUNTIME_DIR/containers-net</c> otherwise. Runtimes that share it see each other's containers.
     /// </summary>
     public string? StateDirectory { get; init; }
+
+    /// <summary>
+    /// Where containers with an <see cref="ContainerCreateOptions.Overlay"/> root keep their upper and work
+    /// directories (one folder per container, on disk: a stopped container's changes stay until it is deleted).
+    /// Null for the default: <c>containers/</c> below the default image store root
+    /// (<see cref="ImageStoreOptions.DefaultRoot"/>). Use a folder on the same filesystem as the store when
+    /// the store is elsewhere.
+    /// </summary>
+    public string? StorageDirectory { get; init; }
+
+    /// <summary>
+    /// The image store containers made from images come from
+    /// (<see cref="ContainerRuntime.CreateFromImageAsync(string?, string, ImageContainerOptions?, CancellationToken)"/>).
+    /// Null opens the default store (<see cref="ImageStoreOptions.DefaultRoot"/>) when an image is first asked for.
+    /// The runtime does not dispose it. With a store and no <see cref="StorageDirectory"/>, containers keep their
+    /// directories in <c>containers/</c> below the store's root, on the store's filesystem.
+    /// </summary>
+    public ImageStore? Images { get; init; }
 
     /// <summary>Where the runtime logs; null for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }

@@ -135,8 +135,18 @@ internal sealed partial class StateDirectory
         return states;
     }
 
+    /// <summary>
+    /// Removes a container's state folder, and first what its state says the container owns elsewhere (its own
+    /// directory, its image lease), so nothing is left once the state is gone. When those cannot be removed the
+    /// state stays and the error says why: removing again retries.
+    /// </summary>
     public void Remove(string id)
     {
+        if (TryRead(id) is { } state)
+        {
+            ReleaseStorage(state);
+        }
+
         try
         {
             Directory.Delete(FolderOf(id), recursive: true);
@@ -148,6 +158,27 @@ internal sealed partial class StateDirectory
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
             throw ContainersIOException.From(e, $"removing the state of container '{id}'", FolderOf(id));
+        }
+    }
+
+    /// <summary>Removes the container's own directory and its image lease, when it has them.</summary>
+    public static void ReleaseStorage(ContainerState state)
+    {
+        if (state.ContainerDirectory is { } directory)
+        {
+            ContainerStorage.Remove(directory);
+        }
+
+        if (state.LeaseFile is { } lease)
+        {
+            try
+            {
+                File.Delete(lease);
+            }
+            catch (Exception e) when (ContainersIOException.IsIO(e))
+            {
+                throw ContainersIOException.From(e, $"releasing the image lease of container '{state.Id}'", lease);
+            }
         }
     }
 

@@ -8,7 +8,7 @@ public sealed class RunCommandTests
     [Fact(Timeout = 60_000)]
     public async Task Run_streams_output_and_exits_with_the_containers_exit_code()
     {
-        var (exitCode, stdout, _) = await CliRunner.RunAsync("run", "--hostname", "cli-box", "-e", "GREETING=hello", "--", "/bin/sh", "-c", "echo $GREETING $(hostname) $$; exit 7");
+        var (exitCode, stdout, _) = await CliRunner.RunAsync("run", "--host-rootfs", "--hostname", "cli-box", "-e", "GREETING=hello", "--", "/bin/sh", "-c", "echo $GREETING $(hostname) $$; exit 7");
 
         Assert.Equal(7, exitCode);
         Assert.Equal("hello cli-box 1\n", stdout);
@@ -29,7 +29,7 @@ public sealed class RunCommandTests
     public async Task Run_exits_with_128_plus_the_signal_when_the_container_is_killed()
     {
         var name = "cli-killed-" + Guid.NewGuid().ToString("N")[..8];
-        using var run = Process.Start(CliRunner.StartInfo("run", "--name", name, "--", "/bin/sleep", "60"))!;
+        using var run = Process.Start(CliRunner.StartInfo("run", "--host-rootfs", "--name", name, "--", "/bin/sleep", "60"))!;
         for (var attempt = 0; attempt < 200; attempt++)
         {
             if ((await CliRunner.RunAsync("ps")).Stdout.Split('\n').Any(l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal)))
@@ -54,7 +54,7 @@ public sealed class RunCommandTests
         {
             await File.WriteAllTextAsync(Path.Combine(dir, "file"), "from-host", TestContext.Current.CancellationToken);
             var (exitCode, stdout, stderr) = await CliRunner.RunAsync(
-                "run", "--read-only", "-v", dir + ":/data:ro", "--tmpfs", "/scratch:size=1m", "-w", "/data", "--",
+                "run", "--host-rootfs", "--read-only", "-v", dir + ":/data:ro", "--tmpfs", "/scratch:size=1m", "-w", "/data", "--",
                 "/bin/sh", "-c", "cat file; echo; touch /scratch/ok && echo tmpfs-ok; touch /data/no 2>/dev/null || echo data-ro; touch /no 2>/dev/null || echo root-ro");
 
             Assert.True(exitCode == 0, stderr);
@@ -69,7 +69,7 @@ public sealed class RunCommandTests
     [Fact(Timeout = 60_000)]
     public async Task A_missing_program_prints_one_error_line_and_exits_127()
     {
-        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--", "/no/such/program");
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", "--", "/no/such/program");
 
         Assert.Equal(127, exitCode);
         Assert.Equal("", stdout);
@@ -85,7 +85,7 @@ public sealed class RunCommandTests
     [InlineData("--pids-limit", "16")]
     public async Task A_limit_the_runtime_does_not_apply_yet_is_refused_not_dropped(string flag, string value)
     {
-        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", flag, value, "--", "/bin/echo", "ran");
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", flag, value, "--", "/bin/echo", "ran");
 
         Assert.Equal(125, exitCode);
         Assert.Equal("", stdout);
@@ -97,7 +97,7 @@ public sealed class RunCommandTests
     public async Task The_container_dies_when_the_process_running_it_is_killed_with_SIGKILL()
     {
         var marker = Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
-        using var cli = Process.Start(CliRunner.StartInfo("run", "--", "/bin/sleep", marker))!;
+        using var cli = Process.Start(CliRunner.StartInfo("run", "--host-rootfs", "--", "/bin/sleep", marker))!;
         var sleeper = await FindProcessAsync("/bin/sleep\0" + marker);
         Assert.True(sleeper > 0, "the container's process was found");
 

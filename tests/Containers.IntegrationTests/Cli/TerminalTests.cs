@@ -3,16 +3,17 @@ using Containers.IntegrationTests.Support;
 
 namespace Containers.IntegrationTests.Cli;
 
-/// <summary><c>run -it</c> in a real terminal: tmux types into it and reads its screen.</summary>
+/// <summary><c>run -it</c> and <c>exec -it</c> in a real terminal: tmux types into it and reads its screen.</summary>
 public sealed class TerminalTests
 {
     [Fact(Timeout = 300_000)]
-    public async Task Run_it_gives_the_container_a_raw_terminal_that_follows_resizes_and_gets_ctrl_c_then_restores_it()
+    public async Task Run_it_and_exec_it_give_a_raw_terminal_that_follows_resizes_and_gets_ctrl_c_then_restore_it()
     {
         var tmux = Requires.Tool("tmux");
         var dir = Directory.CreateTempSubdirectory("containers-tty-").FullName;
         var socket = Path.Combine(dir, "tmux.sock");
         var session = "tty";
+        var execTarget = "cli-exec-tty-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
             await StartShellAsync();
@@ -44,9 +45,32 @@ public sealed class TerminalTests
             Assert.Equal(
                 await File.ReadAllTextAsync(Path.Combine(dir, "before"), TestContext.Current.CancellationToken),
                 await File.ReadAllTextAsync(Path.Combine(dir, "after"), TestContext.Current.CancellationToken));
+
+            // exec -it into a detached container: a terminal of its own, the window's size, Ctrl-C inside, restored after.
+            var detached = await CliRunner.RunAsync("run", "-d", "--name", execTarget, "--host-rootfs", "--", "sleep", "300");
+            Assert.True(detached.ExitCode == 0, detached.Stderr);
+            await TypeAsync(CommandLine("exec", "-it", execTarget, "sh"));
+            await TypeAsync("test -t 0 && test -t 1 && echo exec-on-a-terminal");
+            await ScreenAsync("exec-on-a-terminal");
+            await TypeAsync("stty size");
+            await ScreenAsync("30 100");
+            await TypeAsync("sleep 60");
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-c");
+            await TypeAsync("echo exec-interrupted-$?");
+            await ScreenAsync("exec-interrupted-130");
+            await TypeAsync("exit 6");
+            await ScreenAsync("host$");
+            await TypeAsync($"echo exec-exited-$?; stty -g > {dir}/after-exec");
+            await ScreenAsync("exec-exited-6");
+            await WaitForFileAsync(Path.Combine(dir, "after-exec"));
+            Assert.Equal(
+                await File.ReadAllTextAsync(Path.Combine(dir, "before"), TestContext.Current.CancellationToken),
+                await File.ReadAllTextAsync(Path.Combine(dir, "after-exec"), TestContext.Current.CancellationToken));
         }
         finally
         {
+            await CliRunner.RunAsync("rm", "-f", execTarget);
             await RunAsync(tmux, "-S", socket, "kill-server");
             Directory.Delete(dir, recursive: true);
         }

@@ -1,4 +1,3 @@
-using System.Text;
 using Containers.Runtime;
 using Containers.Spec;
 
@@ -67,7 +66,7 @@ public sealed class OpenFdTests
         Assert.NotNull(container.Terminal);
         await container.StartAsync(TestContext.Current.CancellationToken);
 
-        var output = await ReadToEndAsync(container.Terminal);
+        var output = await TerminalOutput.ReadToEndAsync(container.Terminal);
 
         Assert.Equal(0, (await container.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
         Assert.Equal(["0", "1", "2"], Lines(output));
@@ -82,7 +81,7 @@ public sealed class OpenFdTests
 
         await using var exec = await container.ExecAsync(Probe(ListOwnFds) with { Terminal = true }, ContainerStdio.Pipes, TestContext.Current.CancellationToken);
         Assert.NotNull(exec.Terminal);
-        var output = await ReadToEndAsync(exec.Terminal);
+        var output = await TerminalOutput.ReadToEndAsync(exec.Terminal);
 
         Assert.Equal(0, (await exec.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
         Assert.Equal(["0", "1", "2"], Lines(output));
@@ -96,23 +95,4 @@ public sealed class OpenFdTests
 
     private static string[] Lines(string text) =>
         text.Split(['\n', '\r', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-
-    private static async Task<string> ReadToEndAsync(ContainerTerminal terminal)
-    {
-        var output = new StringBuilder();
-        while (true)
-        {
-            var read = await terminal.Output.ReadAsync(TestContext.Current.CancellationToken);
-            foreach (var segment in read.Buffer)
-            {
-                output.Append(Encoding.UTF8.GetString(segment.Span));
-            }
-
-            terminal.Output.AdvanceTo(read.Buffer.End);
-            if (read.IsCompleted)
-            {
-                return output.ToString();
-            }
-        }
-    }
 }

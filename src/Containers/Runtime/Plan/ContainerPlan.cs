@@ -16,7 +16,7 @@ internal sealed class ContainerPlan
     [
         CgroupStep.Apply,      // into the container's cgroup: cloned into it (v2), or joined by the launcher (v1)
         NamespacesStep.Apply,  // clone flags, user namespace maps, joined namespaces, loopback, hostname
-        RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, or a directory bound onto itself
+        RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, a directory bound onto itself, or an overlay
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
         EnterRootStep.Apply,   // the working directory, pivot_root, a read-only root
         ProcessStep.Apply,     // rlimits, stdio, ids, working directory, no_new_privs
@@ -86,7 +86,7 @@ internal sealed class ContainerPlan
     public static ContainerPlan Compile(
         ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false, CgroupPlacement cgroup = CgroupPlacement.None)
     {
-        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify, Cgroup: cgroup);
+        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup);
         var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings));
         if (!pooledNetwork)
         {
