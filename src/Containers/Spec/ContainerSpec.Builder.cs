@@ -19,8 +19,8 @@ public sealed partial record ContainerSpec
     /// These defaults are not a sandbox for untrusted code. Without a user namespace, user 0 in the container is
     /// root on the host and keeps every capability (a root caller's container can, for example, load kernel
     /// modules or reach host devices; the default seccomp profile, <see cref="SeccompProfiles.Default"/>, refuses
-    /// the system calls for some of that, not all). No cgroup limits apply, so the process can
-    /// use all memory, CPU and pids it is allowed outside. The host's <c>/usr</c>, <c>/bin</c>, <c>/lib*</c> and
+    /// the system calls for some of that, not all). No cgroup limits apply until
+    /// <see cref="WithResources"/> sets some, so the process can use all memory, CPU and pids it is allowed outside. The host's <c>/usr</c>, <c>/bin</c>, <c>/lib*</c> and
     /// <c>/etc</c> are visible read-only. For code you do not trust, at least run it as a non-zero
     /// <see cref="WithUser"/> or in a user namespace (<see cref="WithUidMapping"/>).
     /// </remarks>
