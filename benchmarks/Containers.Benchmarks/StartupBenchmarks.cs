@@ -31,6 +31,7 @@ public class StartupBenchmarks
     private ContainerSpec _spec = null!;
     private PreparedContainer _minimal = null!;
     private PreparedContainer _hardened = null!;
+    private PreparedContainer _limited = null!;
     private PreparedContainer _prepared = null!;
 
     [GlobalSetup]
@@ -67,6 +68,7 @@ public class StartupBenchmarks
         // The minimal start without what a default spec adds for safety, and with it (as ContainerSpec.For gives it).
         _minimal = _runtime.Prepare(minimal.WithPrivileged());
         _hardened = _runtime.Prepare(minimal);
+        _limited = _runtime.Prepare(_minimal.Spec.WithMemoryLimit(256L << 20).WithPidsLimit(64).WithCpuLimit(1));
     }
 
     [GlobalCleanup]
@@ -91,8 +93,16 @@ public class StartupBenchmarks
     public Task ContainerStart() => RunAsync(_minimal);
 
     /// <summary>
-    /// <see cref="ContainerStart"/> with what a default container adds for safety: no_new_privs, Docker's default
-    /// capabilities, and the default seccomp profile (compiled once, from the cache, as every start gets it).
+    /// <see cref="ContainerStart"/> with memory, pids and CPU limits: a cgroup per start, created and limited before
+    /// the clone, cloned into (v2) or joined while the child waits (v1), removed after its exit.
+    /// </summary>
+    [Benchmark]
+    [BenchmarkCategory("One")]
+    public Task ContainerStartWithLimits() => RunAsync(_limited);
+
+    /// <summary>
+    /// <see cref="ContainerStart"/> with the safety a default spec adds: no_new_privs and the default seccomp profile
+    /// (compiled once and cached, so a start only loads it).
     /// </summary>
     [Benchmark]
     [BenchmarkCategory("One")]

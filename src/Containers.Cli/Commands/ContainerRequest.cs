@@ -18,9 +18,6 @@ internal static class ContainerRequest
     /// <summary>A runtime for one start: no pool of network namespaces made ahead (nothing would take them).</summary>
     internal static readonly ContainerRuntimeOptions OneStart = new() { NetworkNamespacePoolSize = 0 };
 
-    /// <summary>Docker's limit flags, recognised so that they fail loudly: the runtime does not apply cgroup limits yet.</summary>
-    private static readonly string[] LimitOptions = ["memory", "cpus", "pids-limit"];
-
     public static IReadOnlyList<OptionSpec> Options { get; } =
     [
         OptionSpec.Flag("cow", null, "With --rootfs: use the directory copy-on-write (the container's changes go to its own layer, the directory stays as it is)"),
@@ -30,11 +27,10 @@ internal static class ContainerRequest
         OptionSpec.Flag("host-rootfs", null, "No image: run COMMAND with the host's /usr, /bin, /lib* and /etc read-only"),
         OptionSpec.Flag("init", null, "Run an init as pid 1 that reaps zombies and forwards signals"),
         OptionSpec.Value("label", 'l', "list", "Set a label (KEY=VALUE), after the image's"),
-        OptionSpec.Value("memory", 'm', "bytes", "Not supported yet (memory limit)"),
-        OptionSpec.Value("cpus", null, "decimal", "Not supported yet (CPU limit)"),
-        OptionSpec.Value("pids-limit", null, "int", "Not supported yet (process count limit)"),
+        .. ResourceOptions.Options,
         OptionSpec.Value("name", null, "string", "The container's name"),
         OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),
+        OptionSpec.Value("oom-score-adj", null, "int", "Tune the OOM killer's preference for the container's processes (-1000 to 1000)"),
         OptionSpec.Flag("read-only", null, "Make the root filesystem read-only"),
         ImageStoreOption.Create(),
         OptionSpec.Value("rootfs", null, "string", "No image: run COMMAND with this directory as the root filesystem"),
@@ -53,14 +49,6 @@ internal static class ContainerRequest
     /// </summary>
     public static async Task<Container> CreateAsync(Invocation invocation, ContainerCreateOptions options, CancellationToken cancellationToken)
     {
-        foreach (var limit in LimitOptions)
-        {
-            if (invocation.Value(limit) is not null)
-            {
-                throw new ContainersException($"--{limit} is not supported yet: this runtime does not apply cgroup limits, and would run the container without it");
-            }
-        }
-
         var id = invocation.Value("name");
         if (IsImage(invocation))
         {
@@ -214,9 +202,26 @@ internal static class ContainerRequest
         return env;
     }
 
-    /// <summary>What the host gives the container whatever its root: hostname, network, binds, tmpfs mounts, a terminal.</summary>
+    /// <summary>What the host gives the container whatever its root: hostname, network, binds, tmpfs mounts, resource limits, a terminal.</summary>
     private static ContainerSpec Host(Invocation invocation, ContainerSpec spec)
     {
+        if (ResourceOptions.Any(invocation))
+        {
+            spec = spec.WithResources(r => ResourceOptions.Apply(invocation, r));
+        }
+
+        if (invocation.Value("oom-score-adj") is { } adj)
+        {
+            spec = spec with
+            {
+                Process = spec.Process! with
+                {
+                    OomScoreAdj = int.TryParse(adj, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n
+                        : throw new UsageException($"--oom-score-adj '{adj}': give a whole number from -1000 to 1000", invocation.Path),
+                },
+            };
+        }
+
         if (invocation.Value("hostname") is { } host)
         {
             spec = spec.WithHostname(host);

@@ -75,7 +75,12 @@ internal static class RunCommand
                 await attached.DrainAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            return exit.ShellStatus;
+            if (exit.OomKilled)
+            {
+                await Console.Error.WriteLineAsync($"containers: the container was killed because it ran out of memory (its limit is {run.Value("memory") ?? "set by its cgroup"})").ConfigureAwait(false);
+            }
+
+            return exit.OomKilled && exit.Signal is null ? 137 : exit.ShellStatus;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Containers.Cgroups;
 using Containers.Linux;
 using Containers.Runtime.Plan;
 using Containers.Spec;
@@ -28,13 +29,16 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Container, byte> _owned = new(ReferenceEqualityComparer.Instance);
+    private readonly string? _cgroupParent;
+    private ICgroupDriver? _cgroups;
     private readonly int _networkPoolSize;
     private readonly Lock _networkPoolGate = new();
     private NetworkNamespacePool? _networkPool;
     private int _disposed;
 
-    private ContainerRuntime(StateDirectory states, ContainerStorage storage, ILoggerFactory loggers, int networkPoolSize)
+    private ContainerRuntime(StateDirectory states, ContainerStorage storage, ILoggerFactory loggers, int networkPoolSize, string? cgroupParent)
     {
+        _cgroupParent = cgroupParent;
         _states = states;
         _storage = storage;
         _loggers = loggers;
@@ -69,11 +73,12 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
         var storage = options.StorageDirectory
             ?? (options.Images is { } images ? Path.Combine(images.Root, "containers") : ContainerStorage.DefaultRoot());
-        var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize) { _images = options.Images };
+        var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent) { _images = options.Images };
         int removed;
         try
         {
             removed = states.RemoveStale(runtime._logger);
+            runtime.RemoveStaleCgroups();
             runtime._storage.RemoveOrphans(states, runtime._logger);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
@@ -144,10 +149,18 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
         // The host rootfs's tmpfs goes on the state directory itself, in the child's mount namespace: a path every
         // start of this runtime shares, so the plan holds nothing per container.
+        // Limits are checked against this host before anything exists: a limit it cannot enforce is an error.
+        var placement = CgroupPlacement.None;
+        if (spec.Linux?.Resources is { } resources)
+        {
+            Cgroups.Validate(resources);
+            placement = Cgroups.ClonesIntoCgroup ? CgroupPlacement.CloneInto : CgroupPlacement.JoinWhileWaiting;
+        }
+
         ContainerPlan plan;
         try
         {
-            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, pooledNetwork: _networkPoolSize > 0);
+            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, pooledNetwork: _networkPoolSize > 0, cgroup: placement);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
@@ -192,6 +205,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         };
         state = describe?.Invoke(state) ?? state;
         _states.Claim(state);
+        ICgroup? cgroup = null;
         try
         {
             if (options.Overlay is { } overlay)
@@ -200,12 +214,19 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             }
 
             await spec.SaveAsync(Path.Combine(folder, "config.json"), cancellationToken).ConfigureAwait(false);
+            if (spec.Linux?.Resources is { } resources)
+            {
+                // Created after the claim: from here on the state names the id, so no stale sweep takes the cgroup.
+                cgroup = Cgroups.Create(id, resources);
+                state = state with { Cgroup = cgroup.Paths };
+            }
+
             // A network namespace made ahead when one is ready; otherwise the child clones its own.
             var netns = plan.WithPooledNetwork is not null ? _networkPool?.TryTake() : null;
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
-                netns is null ? plan : plan.WithPooledNetwork!, null, netns, state.ContainerDirectory, cancellationToken).ConfigureAwait(false);
+                netns is null ? plan : plan.WithPooledNetwork!, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
             state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
-            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>());
+            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups);
             try
             {
                 _states.Write(state);
@@ -226,6 +247,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
+            await RemoveCgroupAsync(cgroup).ConfigureAwait(false);
             RemoveFailed(state);
             var error = ContainersIOException.From(e, $"creating container '{id}'", folder);
             RuntimeLog.ContainerCreateFailed(_logger, error, id);
@@ -233,6 +255,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         }
         catch (Exception e)
         {
+            await RemoveCgroupAsync(cgroup).ConfigureAwait(false);
             RemoveFailed(state);
             if (e is not OperationCanceledException)
             {
@@ -240,6 +263,31 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>The host's cgroup driver, detected on first use.</summary>
+    /// <exception cref="CgroupException">The host has no cgroups, or the configured parent is a hierarchy's root.</exception>
+    internal ICgroupDriver Cgroups => _cgroups ??= CgroupDriver.Detect(_cgroupParent, _states.Root);
+
+    /// <summary>
+    /// Removes the cgroups of containers that are gone (their owner died before it could delete them). Done where the
+    /// process may write the cgroup tree; elsewhere there is nothing of ours to remove.
+    /// </summary>
+    private void RemoveStaleCgroups()
+    {
+        if (CgroupDriver.DetectLayout() is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Cgroups.RemoveStale(id => _states.TryRead(id) is not null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException)
+        {
+            RuntimeLog.StaleCgroupsNotRemoved(_logger, e);
         }
     }
 
@@ -325,7 +373,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         }
 
         var process = state.Status.CanKill() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
-        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger<Container>());
+        var cgroup = state.Cgroup is { } paths ? Cgroups.Open(paths) : null;
+        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups);
     }
 
     /// <summary>
@@ -392,6 +441,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             await pool.DisposeAsync().ConfigureAwait(false);
         }
 
+        _cgroups?.RemoveEmptyParent();
         RuntimeLog.RuntimeDisposed(_logger, alive.Count);
     }
 
@@ -417,6 +467,25 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
                 _networkPool = new NetworkNamespacePool(_networkPoolSize);
                 _networkPool.Start();
             }
+        }
+    }
+
+    /// <summary>Removes a cgroup a failed create made (its process, if any, is already gone).</summary>
+    private async Task RemoveCgroupAsync(ICgroup? cgroup)
+    {
+        if (cgroup is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (CgroupException e)
+        {
+            // Reported beside the create's own error; the next runtime open sweeps it.
+            RuntimeLog.StaleCgroupsNotRemoved(_logger, e);
         }
     }
 

@@ -47,4 +47,12 @@ public sealed record ContainerRuntimeOptions
     /// </code>
     /// </example>
     public int NetworkNamespacePoolSize { get; init; } = 4;
+
+    /// <summary>
+    /// The cgroup containers with <c>linux.resources</c> are placed below, relative to each hierarchy's root (for
+    /// example <c>/containers</c>), or null for a cgroup named after the state directory below this process's own
+    /// cgroup. It must not be a hierarchy's root, and no other runtime may share it: cgroups below it that no
+    /// container of this state directory owns are removed as stale.
+    /// </summary>
+    public string? CgroupParent { get; init; }
 }

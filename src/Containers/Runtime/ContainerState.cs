@@ -48,6 +48,9 @@ internal sealed record ContainerState
     /// <summary>The JSON-lines output log of a detached container, when it has one.</summary>
     public string? LogPath { get; init; }
 
+    /// <summary>The container's cgroup directories (per v1 hierarchy, or <c>""</c> for v2), or null without a cgroup.</summary>
+    public IReadOnlyDictionary<string, string>? Cgroup { get; init; }
+
     /// <summary>The image the container was made from, when it was: the reference as given, its digest and what its config declares.</summary>
     public ContainerImage? Image { get; init; }
 

@@ -79,4 +79,13 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(1050, LogLevel.Debug, "Creating container {ContainerId} from image {Image} ({Digest}, {Layers} layers)")]
     public static partial void ContainerFromImage(ILogger logger, string containerId, string image, string digest, int layers);
+
+    [LoggerMessage(1060, LogLevel.Warning, "Cgroups left in place (the next runtime open removes them once empty)")]
+    public static partial void StaleCgroupsNotRemoved(ILogger logger, Exception error);
+
+    [LoggerMessage(1061, LogLevel.Warning, "Container {ContainerId} ran out of memory: the OOM killer killed {Kills} of its processes")]
+    public static partial void ContainerOomKilled(ILogger logger, string containerId, long kills);
+
+    [LoggerMessage(1062, LogLevel.Debug, "Container {ContainerId} {Change}")]
+    public static partial void ContainerCgroupChanged(ILogger logger, string containerId, string change);
 }

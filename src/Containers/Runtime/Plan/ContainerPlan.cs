@@ -14,6 +14,7 @@ internal sealed class ContainerPlan
     /// <summary>The steps of a container's first process, in the order their ops run.</summary>
     internal static readonly IReadOnlyList<PlanStep> CreateSteps =
     [
+        CgroupStep.Apply,      // into the container's cgroup: cloned into it (v2), or joined by the launcher (v1)
         NamespacesStep.Apply,  // clone flags, user namespace maps, joined namespaces, loopback, hostname
         RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, a directory bound onto itself, or an overlay
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
@@ -27,6 +28,7 @@ internal sealed class ContainerPlan
     /// <summary>The steps of a process started in a running container: join it, then the same process steps.</summary>
     internal static readonly IReadOnlyList<PlanStep> ExecSteps =
     [
+        CgroupStep.Apply,
         JoinStep.Apply,
         ProcessStep.Apply,
         CapabilitiesStep.Apply,
@@ -35,9 +37,10 @@ internal sealed class ContainerPlan
     ];
 
     internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart,
-        Security.Seccomp.SeccompNotifyHandler? seccompNotify = null)
+        Security.Seccomp.SeccompNotifyHandler? seccompNotify = null, CgroupPlacement cgroup = CgroupPlacement.None)
     {
         SeccompNotify = seccompNotify;
+        Cgroup = cgroup;
         Plan = plan;
         Fds = fds;
         Mapping = mapping;
@@ -59,6 +62,9 @@ internal sealed class ContainerPlan
     /// <summary>Whether the child waits for a start byte before exec (the OCI created state).</summary>
     public bool WaitsForStart { get; }
 
+    /// <summary>How the process gets into its container's cgroup.</summary>
+    public CgroupPlacement Cgroup { get; }
+
     /// <summary>What answers the seccomp filter's notifications, when the plan imports a listener socket.</summary>
     public Security.Seccomp.SeccompNotifyHandler? SeccompNotify { get; }
 
@@ -79,9 +85,10 @@ internal sealed class ContainerPlan
     /// <exception cref="RootfsNotFoundException">The root filesystem directory does not exist.</exception>
     /// <exception cref="ExecutableNotFoundException">The program is not in the root filesystem.</exception>
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
-    public static ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false)
+    public static ContainerPlan Compile(
+        ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false, CgroupPlacement cgroup = CgroupPlacement.None)
     {
-        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay);
+        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup);
         var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings));
         if (!pooledNetwork)
         {
@@ -99,9 +106,10 @@ internal sealed class ContainerPlan
     /// </summary>
     /// <exception cref="ExecutableNotFoundException">The program is not in the container.</exception>
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
-    public static ContainerPlan CompileExec(ContainerSpec container, ProcessSpec process, ContainerStdio stdio, int containerPid, IHostView host) =>
+    public static ContainerPlan CompileExec(
+        ContainerSpec container, ProcessSpec process, ContainerStdio stdio, int containerPid, IHostView host, CgroupPlacement cgroup = CgroupPlacement.None) =>
         Run(ExecSteps, new PlanContext(container, process, host,
-            new PlanSettings(stdio, Init: false, WaitsForStart: false, RootMountPoint: "", ContainerPid: containerPid)));
+            new PlanSettings(stdio, Init: false, WaitsForStart: false, RootMountPoint: "", ContainerPid: containerPid, Cgroup: cgroup)));
 
     /// <summary>Runs <paramref name="steps"/> in order on <paramref name="context"/> and builds the result.</summary>
     internal static ContainerPlan Run(IEnumerable<PlanStep> steps, PlanContext context)

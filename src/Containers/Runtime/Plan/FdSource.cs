@@ -29,6 +29,9 @@ internal enum FdKind
     /// <summary>The pidfd of a running container, whose namespaces an exec joins.</summary>
     ContainerPidFd,
 
+    /// <summary>The container's cgroup v2 directory, for <c>CLONE_INTO_CGROUP</c>.</summary>
+    Cgroup,
+
     /// <summary>The container's own directory (an <c>O_PATH</c> fd), holding an overlay root's upper and work directories.</summary>
     ContainerDirectory,
 

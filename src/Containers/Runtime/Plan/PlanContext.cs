@@ -70,5 +70,5 @@ internal sealed class PlanContext
 
     /// <summary>The compiled result.</summary>
     public ContainerPlan Build() =>
-        new(Plan.Build(), [.. Fds], Mapping, Terminal, Settings.WaitsForStart, Settings.SeccompNotify) { UsesPooledNetwork = UsesPooledNetwork };
+        new(Plan.Build(), [.. Fds], Mapping, Terminal, Settings.WaitsForStart, Settings.SeccompNotify, Settings.Cgroup) { UsesPooledNetwork = UsesPooledNetwork };
 }

@@ -15,5 +15,19 @@ namespace Containers.Runtime.Plan;
 /// </param>
 /// <param name="SeccompNotify">What answers the calls a seccomp rule with <c>SCMP_ACT_NOTIFY</c> stops, or null.</param>
 /// <param name="Overlay">A copy-on-write root of lower directories; its upper and work directories are in the container's directory, an imported fd.</param>
+/// <param name="Cgroup">How the process gets into the container's cgroup.</param>
 internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null, bool PooledNetwork = false,
-    Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null, OverlayRootfs? Overlay = null);
+    Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null, OverlayRootfs? Overlay = null, CgroupPlacement Cgroup = CgroupPlacement.None);
+
+/// <summary>How a started process gets into its container's cgroup.</summary>
+internal enum CgroupPlacement
+{
+    /// <summary>The container has no cgroup of its own.</summary>
+    None,
+
+    /// <summary>cgroup v2: <c>clone3(CLONE_INTO_CGROUP)</c> with the cgroup's directory fd; it never runs outside.</summary>
+    CloneInto,
+
+    /// <summary>cgroup v1: the launcher writes its pid to each hierarchy's <c>cgroup.procs</c> while it waits, before exec.</summary>
+    JoinWhileWaiting,
+}
