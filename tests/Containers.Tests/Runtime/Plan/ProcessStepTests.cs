@@ -32,6 +32,21 @@ public sealed class ProcessStepTests
         Assert.Equal([FdKind.Stdin, FdKind.Stdout, FdKind.Stderr], context.Fds.Select(f => f.Kind));
     }
 
+    [Theory]
+    [InlineData(0u, 0u, 0u, false)]       // root stays root: the host process's memory may be shared (CLONE_VM)
+    [InlineData(0u, 1000u, 1000u, true)]  // root becomes another user: its own address space
+    [InlineData(1000u, 0u, 0u, false)]    // rootless, root inside is the caller outside
+    [InlineData(1000u, 5u, 5u, true)]     // rootless, another id inside is a subordinate id outside
+    public void A_child_that_changes_its_host_ids_gets_its_own_address_space_so_the_host_stays_dumpable(uint hostUid, uint uid, uint gid, bool forkLike)
+    {
+        var host = new FakeHost { Uid = hostUid, Gid = hostUid, SubordinateIds = new SubordinateIds(100000, 65536, 100000, 65536) };
+        var context = StepRunner.Context(ContainerSpec.For("/bin/true").WithUser(uid, gid), host);
+
+        var plan = StepRunner.Run(context, NamespacesStep.Apply, ProcessStep.Apply);
+
+        Assert.Equal(forkLike, plan.Flags.HasFlag(Containers.Linux.PlanFlags.ForkLike));
+    }
+
     [Fact]
     public void Setgroups_is_left_out_where_the_kernel_denies_it_and_no_groups_are_asked_for()
     {
