@@ -77,13 +77,13 @@ public sealed class TerminalTests
 
         Task TypeAsync(string line) => RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "-l", line + "\r");
 
-        // The host shell in a new tmux server. A server that did not come up (seen once in a loaded run: an empty
-        // screen for a minute) is started again once, with what tmux said in the test's output.
+        // The host shell in a new tmux server (no configuration file). A server that did not come up is started again
+        // once, with what tmux said in the test's output.
         async Task StartShellAsync()
         {
             for (var start = 1; ; start++)
             {
-                await RunAsync(tmux, "-S", socket, "new-session", "-d", "-s", session, "-x", "80", "-y", "24", "sh");
+                await RunAsync(tmux, "-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", "sh");
                 await TypeAsync($"PS1='host$ '; stty -g > {dir}/before; echo host-ready");
                 if (start == 2 || await AppearsAsync("host-ready", attempts: 200))
                 {
@@ -143,6 +143,9 @@ public sealed class TerminalTests
     private static async Task<string> RunAsync(string program, params string[] args)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // tmux runs a session's command with $SHELL -c, falling back to the user's login shell: without SHELL (CI's
+        // rootless user has /usr/sbin/nologin) the session's shell exits at once and the server with it.
+        start.Environment["SHELL"] = "/bin/sh";
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
