@@ -147,6 +147,9 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             throw new ContainersException("a kept log needs pipes for stdio and no terminal: set ContainerCreateOptions.Stdio = Pipes and process.terminal = false");
         }
 
+        ArgumentNullException.ThrowIfNull(options.Log);
+        options.Log.Validate();
+
         // The host rootfs's tmpfs goes on the state directory itself, in the child's mount namespace: a path every
         // start of this runtime shares, so the plan holds nothing per container.
         // Limits are checked against this host before anything exists: a limit it cannot enforce is an error.
@@ -232,7 +235,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
                 _states.Write(state);
                 if (state.LogPath is { } log)
                 {
-                    container.KeepLog(log);
+                    container.KeepLog(log, options.Log);
                 }
             }
             catch
