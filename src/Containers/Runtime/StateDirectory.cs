@@ -185,6 +185,10 @@ internal sealed partial class StateDirectory
             {
                 File.Delete(lease);
             }
+            catch (DirectoryNotFoundException)
+            {
+                // The store went first (removed with its folder): there is no lease left to release.
+            }
             catch (Exception e) when (ContainersIOException.IsIO(e))
             {
                 throw ContainersIOException.From(e, $"releasing the image lease of container '{state.Id}'", lease);

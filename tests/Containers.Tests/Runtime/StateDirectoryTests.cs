@@ -47,6 +47,21 @@ public sealed class StateDirectoryTests : IDisposable
         Assert.Equal(["kept-log", "live"], states.List().Select(s => s.Id).Order());
     }
 
+    [Fact]
+    public void A_stale_entry_whose_image_store_is_gone_is_removed_without_failing_the_sweep()
+    {
+        var states = new StateDirectory(_root);
+        var gone = Path.Combine(_root, "removed-store");
+        states.Claim(NewState("orphan", new ProcessIdentity(int.MaxValue - 1, 1)) with
+        {
+            ContainerDirectory = Path.Combine(gone, "containers", "orphan"),
+            LeaseFile = Path.Combine(gone, "leases", "orphan.json"),
+        });
+
+        Assert.Equal(1, states.RemoveStale(NullLogger.Instance));
+        Assert.Empty(states.List());
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("../up")]
