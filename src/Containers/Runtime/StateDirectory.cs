@@ -185,6 +185,10 @@ internal sealed partial class StateDirectory
             {
                 File.Delete(lease);
             }
+            catch (DirectoryNotFoundException)
+            {
+                // The store itself is gone (removed with its leases): nothing is left to release.
+            }
             catch (Exception e) when (ContainersIOException.IsIO(e))
             {
                 throw ContainersIOException.From(e, $"releasing the image lease of container '{state.Id}'", lease);
@@ -222,8 +226,17 @@ internal sealed partial class StateDirectory
             if (!keep)
             {
                 RuntimeLog.StaleContainerRemoved(logger, id, state.OwnerPid, state.Pid);
-                Remove(id);
-                removed++;
+                try
+                {
+                    Remove(id);
+                    removed++;
+                }
+                catch (ContainersIOException e)
+                {
+                    // One leftover that cannot be removed (its directory owned by another user, say) stays listed
+                    // and is retried by the next sweep; it must not stop this runtime from opening.
+                    RuntimeLog.StorageRemoveFailed(logger, e, id);
+                }
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Containers.Images;
 using Containers.IntegrationTests.Images;
 using Containers.IntegrationTests.Runtime.Images;
@@ -103,5 +104,46 @@ public sealed class ImageRunTests : IDisposable
         Assert.Equal(125, missing.ExitCode);
         Assert.Matches("^containers: volume 'clivol' not found[^\n]*\n$", missing.Stderr);
         Assert.Equal(125, hostNamed.ExitCode);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_host_killed_while_its_container_runs_leaves_a_store_the_next_command_cleans_up()
+    {
+        await ImportAsync();
+        var marks = _temp.Combine("marks");
+        Directory.CreateDirectory(marks);
+        var name = "killed-" + Guid.NewGuid().ToString("N")[..8];
+        var start = CliRunner.StartInfo("run", "--root", Store, "--name", name, "-u", "root", "-v", marks + ":/marks", "cli-image:1",
+            "sh", "-c", "echo changed > /etc/changed; touch /marks/up; sleep 100");
+
+        using (var host = Process.Start(start)!)
+        {
+            for (var attempt = 0; attempt < 600 && !File.Exists(Path.Combine(marks, "up")); attempt++)
+            {
+                if (host.HasExited)
+                {
+                    Assert.Fail("the command ended before its container ran: " + await host.StandardError.ReadToEndAsync(Ct));
+                }
+
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.True(File.Exists(Path.Combine(marks, "up")), "the container did not start");
+            Assert.Single(Directory.GetDirectories(Path.Combine(Store, "containers")));
+            host.Kill();
+            await host.WaitForExitAsync(Ct);
+        }
+
+        // The next command's runtime finds the owner gone and removes the state, the container's directory (its
+        // writable layer) and its lease; the image is then free to remove, and the store holds no trace of the run.
+        var ps = await CliRunner.RunAsync("ps", "-a");
+        var rmi = await CliRunner.RunAsync("rmi", "--root", Store, "cli-image:1");
+
+        Assert.True(ps.ExitCode == 0, ps.Stderr);
+        Assert.DoesNotContain(name, ps.Stdout, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Store, "containers")));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Store, "leases")));
+        Assert.True(rmi.ExitCode == 0, rmi.Stderr);
+        Assert.DoesNotContain(Store, await File.ReadAllTextAsync("/proc/self/mountinfo", Ct), StringComparison.Ordinal);
     }
 }
