@@ -195,6 +195,49 @@ static const char *int80(long number, long arg)
 }
 #endif
 
+/*
+ * Forks children that wait, until a fork fails: prints "forked N" and returns the errno of the failed fork, or
+ * ESCAPED past 10 000 (no limit stopped it). The children are killed and reaped before it returns.
+ */
+static const char *fork_bomb(void)
+{
+    enum { most = 10000 };
+    static pid_t children[most];
+    int n = 0;
+    const char *result = "ESCAPED";
+    while (n < most) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            result = outcome(-1);
+            break;
+        }
+        if (pid == 0) {
+            pause();
+            _exit(0);
+        }
+        children[n++] = pid;
+    }
+    printf("forked %d\n", n);
+    for (int i = 0; i < n; i++)
+        kill(children[i], SIGKILL);
+    for (int i = 0; i < n; i++)
+        waitpid(children[i], NULL, 0);
+    return result;
+}
+
+/* Allocates and touches MiB mebibytes; ESCAPED when it all fits (a memory limit kills the process first). */
+static const char *allocate(const char *mib)
+{
+    long n = atol(mib);
+    for (long i = 0; i < n; i++) {
+        char *chunk = malloc(1 << 20);
+        if (!chunk)
+            return outcome(-1);
+        memset(chunk, 1, 1 << 20);
+    }
+    return "ESCAPED";
+}
+
 static const char *run(const char *a, const char *arg)
 {
     if (!strcmp(a, "mount"))
@@ -298,6 +341,10 @@ static const char *run(const char *a, const char *arg)
     }
     if (!strcmp(a, "self-exe"))
         return proc_exe();
+    if (!strcmp(a, "fork-bomb"))
+        return fork_bomb();
+    if (!strcmp(a, "memory"))
+        return allocate(arg);
     if (!strcmp(a, "caps")) { /* the effective set, as /proc/self/status has it */
         static char line[256];
         FILE *f = fopen("/proc/self/status", "r");
