@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/bpf.h>
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
@@ -238,6 +239,26 @@ static const char *allocate(const char *mib)
     return "ESCAPED";
 }
 
+/* Prints "found PATH" for every file named find_name in the container's tree, /proc and /sys left out. */
+static const char *find_name;
+
+static int find_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    if (!strcmp(path, "/proc") || !strcmp(path, "/sys"))
+        return FTW_SKIP_SUBTREE;
+    if (!strcmp(path + ftw->base, find_name))
+        printf("found %s\n", path);
+    return FTW_CONTINUE;
+}
+
+static const char *find(const char *name)
+{
+    find_name = name;
+    return nftw("/", find_visit, 64, FTW_PHYS | FTW_ACTIONRETVAL) < 0 ? outcome(-1) : "done";
+}
+
 static const char *run(const char *a, const char *arg)
 {
     if (!strcmp(a, "mount"))
@@ -345,6 +366,8 @@ static const char *run(const char *a, const char *arg)
         return fork_bomb();
     if (!strcmp(a, "memory"))
         return allocate(arg);
+    if (!strcmp(a, "find"))
+        return find(arg);
     if (!strcmp(a, "caps")) { /* the effective set, as /proc/self/status has it */
         static char line[256];
         FILE *f = fopen("/proc/self/status", "r");
