@@ -206,6 +206,8 @@ public sealed class SandboxTests
         ["userfaultfd"] = "EPERM",
         ["keyctl"] = "EPERM",
         ["unshare-user"] = "EPERM",
+        ["clone-user"] = "EPERM",
+        ["clone3-user"] = "ENOSYS",
         ["unshare-mount"] = "EPERM",
         ["setns"] = "EPERM",
         ["clock_settime"] = "EPERM",

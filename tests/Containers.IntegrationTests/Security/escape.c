@@ -239,6 +239,33 @@ static const char *allocate(const char *mib)
     return "ESCAPED";
 }
 
+/* clone(2) with CLONE_NEWUSER: a new user namespace, where the child would hold every capability. */
+static const char *clone_user(void)
+{
+    long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0)
+        syscall(SYS_exit, 0);
+    if (pid < 0)
+        return outcome(-1);
+    waitpid((pid_t)pid, NULL, 0);
+    return "ESCAPED";
+}
+
+/* clone3(2) with CLONE_NEWUSER: its flags are behind a pointer a filter cannot read, so filters refuse it whole. */
+static const char *clone3_user(void)
+{
+    struct {
+        unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    } args = {.flags = CLONE_NEWUSER, .exit_signal = SIGCHLD};
+    long pid = syscall(SYS_clone3, &args, sizeof(args));
+    if (pid == 0)
+        syscall(SYS_exit, 0);
+    if (pid < 0)
+        return outcome(-1);
+    waitpid((pid_t)pid, NULL, 0);
+    return "ESCAPED";
+}
+
 /* Prints "found PATH" for every file named find_name in the container's tree, /proc and /sys left out. */
 static const char *find_name;
 
@@ -317,6 +344,10 @@ static const char *run(const char *a, const char *arg)
         return outcome(syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "escape"));
     if (!strcmp(a, "unshare-user"))
         return outcome(unshare(CLONE_NEWUSER));
+    if (!strcmp(a, "clone-user"))
+        return clone_user();
+    if (!strcmp(a, "clone3-user"))
+        return clone3_user();
     if (!strcmp(a, "unshare-mount"))
         return outcome(unshare(CLONE_NEWNS));
     if (!strcmp(a, "setns")) {
