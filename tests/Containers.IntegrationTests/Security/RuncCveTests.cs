@@ -153,6 +153,46 @@ public sealed class RuncCveTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
     }
 
+    /// <summary>
+    /// CVE-2025-52565: a rootfs whose <c>/dev/console</c> is a symlink, started with a terminal. A runtime that binds
+    /// the terminal onto <c>/dev/console</c> by path follows the link with the host's rules: here it names the host
+    /// path of the rootfs's <c>/target</c>, which would turn into a character device in the container (and, aimed at
+    /// a file of the host's <c>/proc</c>, would cover what the masks protect). This runtime never binds a console:
+    /// the terminal is the container's own devpts, <c>/target</c> stays a file, and the link, read in the
+    /// container, points at a path inside its root that does not exist.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task CVE_2025_52565_a_dev_console_symlink_is_never_followed_to_bind_the_terminal()
+    {
+        using var fixture = new RuntimeFixture();
+        var rootfs = Directory.CreateDirectory(Path.Combine(_dir, "rootfs")).FullName;
+        var target = Path.Combine(rootfs, "target");
+        File.WriteAllText(target, "a file\n");
+        Directory.CreateDirectory(Path.Combine(rootfs, "dev"));
+        File.CreateSymbolicLink(Path.Combine(rootfs, "dev", "console"), target);
+        File.CreateSymbolicLink(Path.Combine(rootfs, "dev", "ptmx"), "pts/ptmx"); // the terminal's, from the container's devpts
+        File.Copy(Path.Combine(EscapeProgram.HostDirectory, "escape"), Path.Combine(rootfs, "escape"));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(rootfs, "escape"), (UnixFileMode)0x1ed);
+        }
+
+        // Without the default tmpfs on /dev, the rootfs's own /dev (and its link) is what the container sees.
+        var spec = ContainerSpec.For("/escape", "console", "kind=/target").WithRootfs(rootfs).WithTerminal();
+        spec = spec with { Mounts = [.. spec.Mounts.Where(m => m.Destination != "/dev")] };
+
+        var ct = TestContext.Current.CancellationToken;
+        await using var container = await fixture.Runtime.CreateAsync(spec, ct);
+        Assert.NotNull(container.Terminal);
+        await container.StartAsync(ct);
+        var output = await Runtime.TerminalOutput.ReadToEndAsync(container.Terminal);
+
+        Assert.Equal(0, (await container.WaitAsync(ct)).ExitCode);
+        Assert.Contains("console ENOENT", output, StringComparison.Ordinal);
+        Assert.Contains("kind file", output, StringComparison.Ordinal);
+        Assert.Equal("a file\n", File.ReadAllText(target));
+    }
+
     private const int AtFdCwd = -100;
     private const uint RenameExchange = 2;
 
