@@ -3,19 +3,24 @@
 # and the real tools the tests make their fixtures with.
 # Usage: build/prereqs.sh [--tests] [--publish] [--bench]
 #   --publish  what a Native AOT publish of the command line needs (clang, zlib1g-dev; the arm64 cross toolchain)
-#   --tests    the test fixtures' tools, tmux for the terminal tests, and --publish (CI tests the native binary too)
+#   --tests    the test fixtures' tools, tmux for the terminal tests, qemu-user-static (the packaged arm64 shim is
+#              run under it), and --publish (CI tests the native binary and packs both architectures' shims)
 #   --bench    hyperfine and bubblewrap for benchmarks/cli-startup.sh
 set -euo pipefail
 
 packages=(gcc libc6-dev)
 publish=(clang zlib1g-dev)
+emulate=()
 if [ "$(uname -m)" = x86_64 ]; then
   publish+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu)
+  emulate=(qemu-user-static)
+elif [ "$(uname -m)" = aarch64 ]; then
+  publish+=(gcc-x86-64-linux-gnu libc6-dev-amd64-cross)
 fi
 for option in "$@"; do
   case "$option" in
     --tests) packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux docker-registry apache2-utils openssl
-                        tmux "${publish[@]}") ;;
+                        tmux "${publish[@]}" "${emulate[@]}") ;;
     --publish) packages+=("${publish[@]}") ;;
     --bench) packages+=(hyperfine bubblewrap) ;;
     *) echo "build/prereqs.sh: unknown option '$option' (use --tests, --publish, --bench)" >&2; exit 2 ;;

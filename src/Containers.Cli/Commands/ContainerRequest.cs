@@ -27,6 +27,7 @@ internal static class ContainerRequest
         OptionSpec.Flag("host-rootfs", null, "No image: run COMMAND with the host's /usr, /bin, /lib* and /etc read-only"),
         OptionSpec.Flag("init", null, "Run an init as pid 1 that reaps zombies and forwards signals"),
         OptionSpec.Value("label", 'l', "list", "Set a label (KEY=VALUE), after the image's"),
+        LogOptions.Option,
         .. ResourceOptions.Options,
         OptionSpec.Value("name", null, "string", "The container's name"),
         OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),

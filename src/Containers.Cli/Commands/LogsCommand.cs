@@ -46,10 +46,42 @@ internal static class LogsCommand
 
             var stdout = Console.Out;
             var stderr = Console.Error;
+            async Task WriteAsync(ContainerLogEntry record)
+            {
+                var line = timestamps ? record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z' ", CultureInfo.InvariantCulture) + record.Text : record.Text;
+                await (record.Stream == OutputStream.Stderr ? stderr : stdout).WriteAsync(line).ConfigureAwait(false);
+            }
+
+            if (tail >= 0 && !follow)
+            {
+                // One pass keeping the last lines: the log may rotate meanwhile, which moves files, not lines.
+                var last = new Queue<ContainerLogEntry>();
+                await foreach (var record in container.ReadLogAsync(false, cancellationToken).ConfigureAwait(false))
+                {
+                    if (record.Time >= since && tail > 0)
+                    {
+                        if (last.Count == tail)
+                        {
+                            last.Dequeue();
+                        }
+
+                        last.Enqueue(record);
+                    }
+                }
+
+                foreach (var record in last)
+                {
+                    await WriteAsync(record).ConfigureAwait(false);
+                }
+
+                await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+
             var skip = 0;
             if (tail >= 0)
             {
-                // A first pass counts what is logged so far, so the second (which may follow) knows where the tail starts.
+                // A first pass counts what is logged so far, so the second (which follows) knows where the tail starts.
                 await foreach (var record in container.ReadLogAsync(false, cancellationToken).ConfigureAwait(false))
                 {
                     skip += record.Time < since ? 0 : 1;
@@ -71,8 +103,7 @@ internal static class LogsCommand
                     continue;
                 }
 
-                var line = timestamps ? record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z' ", CultureInfo.InvariantCulture) + record.Text : record.Text;
-                await (record.Stream == OutputStream.Stderr ? stderr : stdout).WriteAsync(line).ConfigureAwait(false);
+                await WriteAsync(record).ConfigureAwait(false);
             }
 
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -36,6 +36,8 @@ internal static class MonitorCommand
     /// </summary>
     public static async Task<int> StartAsync(Invocation run, CancellationToken cancellationToken, bool created = false)
     {
+        // Refused here, before a monitor exists, with the command's own usage error.
+        LogOptions.Parse(run);
         var argsFile = Path.Combine(Path.GetTempPath(), $"containers-run-{Guid.NewGuid():N}.args");
         await File.WriteAllTextAsync(argsFile, string.Join('\0', Arguments(run)), cancellationToken).ConfigureAwait(false);
         var start = new ProcessStartInfo(Environment.ProcessPath!)
@@ -102,7 +104,7 @@ internal static class MonitorCommand
             File.Delete(path);
             run = Parser.Parse(RunCommand.Create(), args).Invocation!;
             container = await ContainerRequest.CreateAsync(
-                run, new ContainerCreateOptions { KeepLog = true, Init = run.Has("init") }, cancellationToken).ConfigureAwait(false);
+                run, new ContainerCreateOptions { KeepLog = true, Log = LogOptions.Parse(run), Init = run.Has("init") }, cancellationToken).ConfigureAwait(false);
             await container.Stdin.CompleteAsync().ConfigureAwait(false);
             if (!monitor.Has("created"))
             {

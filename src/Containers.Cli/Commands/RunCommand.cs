@@ -47,6 +47,11 @@ internal static class RunCommand
             return await MonitorCommand.StartAsync(run, cancellationToken).ConfigureAwait(false);
         }
 
+        if (run.Values("log-opt").Count > 0)
+        {
+            throw new UsageException("--log-opt sets the log of a detached container (run -d, create): a foreground run prints its output and keeps no log", run.Path);
+        }
+
         if (!run.Has("interactive"))
         {
             Stdin.DetachFromContainer();

@@ -387,29 +387,17 @@ public sealed partial class Container : IAsyncDisposable
         }
     }
 
-    /// <summary>Copies stdout and stderr, line by line, into the JSON-lines log at <paramref name="path"/>.</summary>
-    internal void KeepLog(string path)
+    /// <summary>Copies stdout and stderr, line by line, into the JSON-lines log at <paramref name="path"/>, rotated by <paramref name="options"/>.</summary>
+    internal void KeepLog(string path, ContainerLogOptions options)
     {
-        // Owner-only, as the state: a container's output is its owner's to read.
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("containers run on Linux only");
-        }
-
-        var log = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.Append,
-            Access = FileAccess.Write,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
+        var log = ContainerLogWriter.Open(path, options);
         var gate = new SemaphoreSlim(1, 1);
         async ValueTask Append(OutputStream stream, string text, bool newline)
         {
             await gate.WaitAsync().ConfigureAwait(false);
             try
             {
-                await ContainerLog.AppendAsync(log, ContainerLog.Record(stream, newline ? text + "\n" : text), CancellationToken.None).ConfigureAwait(false);
+                await log.AppendAsync(stream, newline ? text + "\n" : text, CancellationToken.None).ConfigureAwait(false);
             }
             finally
             {

@@ -18,6 +18,9 @@ public sealed record ContainerCreateOptions
     /// </summary>
     public bool KeepLog { get; init; }
 
+    /// <summary>With <see cref="KeepLog"/>: how big the log may grow before it is rotated, and how many files it keeps (default 3 files of 10 MiB).</summary>
+    public ContainerLogOptions Log { get; init; } = ContainerLogOptions.Default;
+
     /// <summary>
     /// Whether a small init runs as pid 1 that reaps zombies and forwards signals to the user's process, for
     /// programs that start children and do not wait for them.

@@ -154,6 +154,9 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             throw new ContainersException("a kept log needs pipes for stdio and no terminal: set ContainerCreateOptions.Stdio = Pipes and process.terminal = false");
         }
 
+        ArgumentNullException.ThrowIfNull(options.Log);
+        options.Log.Validate();
+
         // Limits are checked against this host before anything exists: a limit it cannot enforce is an error.
         var placement = CgroupPlacement.None;
         if (spec.Linux?.Resources is { } resources)
@@ -255,7 +258,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
                 if (state.LogPath is { } log)
                 {
-                    container.KeepLog(log);
+                    container.KeepLog(log, options.Log);
                 }
             }
             catch

@@ -10,10 +10,10 @@ public sealed class ContainerLogTests
         var path = Path.GetTempFileName();
         try
         {
-            await using (var log = new FileStream(path, FileMode.Append, FileAccess.Write))
+            await using (var log = ContainerLogWriter.Open(path, ContainerLogOptions.Default))
             {
-                await ContainerLog.AppendAsync(log, ContainerLog.Record(OutputStream.Stdout, "hello \"world\"\n"), TestContext.Current.CancellationToken);
-                await ContainerLog.AppendAsync(log, ContainerLog.Record(OutputStream.Stderr, "oops\n"), TestContext.Current.CancellationToken);
+                await log.AppendAsync(OutputStream.Stdout, "hello \"world\"\n", TestContext.Current.CancellationToken);
+                await log.AppendAsync(OutputStream.Stderr, "oops\n", TestContext.Current.CancellationToken);
             }
 
             var lines = await File.ReadAllLinesAsync(path, TestContext.Current.CancellationToken);
@@ -52,9 +52,9 @@ public sealed class ContainerLogTests
 
                 return seen;
             });
-            await using (var log = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+            await using (var log = ContainerLogWriter.Open(path, ContainerLogOptions.Default))
             {
-                await ContainerLog.AppendAsync(log, ContainerLog.Record(OutputStream.Stdout, "late\n"), TestContext.Current.CancellationToken);
+                await log.AppendAsync(OutputStream.Stdout, "late\n", TestContext.Current.CancellationToken);
             }
 
             stopped.SetResult();
