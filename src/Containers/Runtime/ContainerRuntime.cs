@@ -73,7 +73,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
         var storage = options.StorageDirectory
             ?? (options.Images is { } images ? Path.Combine(images.Root, "containers") : ContainerStorage.DefaultRoot());
-        var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent) { _images = options.Images };
+        var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent) { _images = options.Images, _registry = options.Registry };
         int removed;
         try
         {
@@ -468,6 +468,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         }
 
         _cgroups?.RemoveEmptyParent();
+        DisposeOwnRegistry();
         RuntimeLog.RuntimeDisposed(_logger, alive.Count);
     }
 

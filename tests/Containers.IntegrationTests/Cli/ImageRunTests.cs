@@ -48,7 +48,7 @@ public sealed class ImageRunTests : IDisposable
         start.Environment["CONTAINERS_ROOT"] = Store;
 
         var fromEnvironment = await CliRunner.RunAsync(start, stdin: null);
-        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--root", Store, "no-such-image:1");
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--root", Store, "--pull", "never", "no-such-image:1");
         var noCommand = await CliRunner.RunAsync("run", "--root", Store, "--entrypoint", "", "cli-image:1");
 
         Assert.Equal((0, ""), (fromEnvironment.ExitCode, fromEnvironment.Stderr));
