@@ -44,22 +44,25 @@ internal sealed unsafe class ContainerCopy
     {
         var sourceName = LastName(sourcePath);
         using var source = OpenSource(sourceRoot, sourcePath, out var stat);
-        SafeFileHandle? into = sourceName is null ? null : TryOpenInRoot(destinationRoot, destinationPath, ORdOnly | ODirectory);
+        var into = sourceName is null ? null : TryOpenInRoot(destinationRoot, destinationPath, ORdOnly | ODirectory);
         string name;
+        string display;
         if (into is not null)
         {
             name = sourceName!;
+            display = destinationPath.TrimEnd('/') + "/" + name;
         }
         else
         {
             name = LastName(destinationPath) ?? throw new ContainersIOException($"cannot copy onto '{destinationPath}': name a directory or a new path", destinationPath, null);
+            display = destinationPath;
             into = TryOpenInRoot(destinationRoot, ParentOf(destinationPath), ORdOnly | ODirectory)
                 ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory of", destinationPath);
         }
 
         using (into)
         {
-            CopyEntry(source, stat, into, name, destinationPath, cancellationToken);
+            CopyEntry(source, stat, into, name, display, cancellationToken);
         }
     }
 
@@ -126,7 +129,7 @@ internal sealed unsafe class ContainerCopy
         if (target.IsInvalid)
         {
             var errno = Marshal.GetLastPInvokeError();
-            throw errno == Eloop
+            throw IsLink(directory, name)
                 ? new ContainersIOException($"cannot copy into '{display}': it is a symbolic link, which a copy does not follow", display, null)
                 : Failed(errno, "open the directory", display);
         }
@@ -287,6 +290,15 @@ internal sealed unsafe class ContainerCopy
                     return null;
                 }
             }
+        }
+    }
+
+    private static bool IsLink(SafeFileHandle directory, string name)
+    {
+        StatxBuffer stat;
+        fixed (byte* p = Z(name))
+        {
+            return Statx(directory, p, AtSymlinkNoFollow, StatxType, &stat) == 0 && (stat.Mode & SIfMt) == SIfLnk;
         }
     }
 
