@@ -69,7 +69,7 @@ public sealed record ContainerCreateOptions
     /// <summary>
     /// Files the container finds at <c>/run/secrets/NAME</c>, on a read-only tmpfs of their own, mode 0400, owned by
     /// its process's user; never in its writable layer, a commit, a log or its state (which keeps neither content
-    /// nor host path). Needs a mount namespace of the container's own. Read when the container is prepared.
+    /// nor host path). Needs a mount namespace of the container's own. Read when the start plan is compiled.
     /// </summary>
     public IReadOnlyList<ContainerSecret> Secrets { get; init; } = [];
 }

@@ -5,7 +5,7 @@ namespace Containers.Runtime;
 /// <summary>
 /// A file handed to a container at <c>/run/secrets/NAME</c>: on a tmpfs of its own (read-only, so it never reaches
 /// the container's writable layer or a commit), mode 0400, owned by the container's user. Its content is read when
-/// the container is prepared and travels only in the start plan in memory: the container's state keeps neither the
+/// the container's start plan is compiled (prepared or created) and travels only in the start plan in memory: the container's state keeps neither the
 /// content nor the host path, and nothing logs it. Set it in <see cref="ContainerCreateOptions.Secrets"/>.
 /// </summary>
 /// <example>
@@ -38,7 +38,7 @@ public sealed class ContainerSecret
     /// <summary>The host file the content is read from when the container is prepared, or null for content given in memory.</summary>
     public string? SourceFile { get; }
 
-    /// <summary>A secret read from <paramref name="path"/> when the container is prepared (each start of a prepared container uses what was read then).</summary>
+    /// <summary>A secret read from <paramref name="path"/> when the container's start plan is compiled (every start of a prepared container uses what was read then).</summary>
     /// <param name="name">The file's name in <c>/run/secrets</c>: letters, digits, '.', '_' and '-', not <c>.</c> or <c>..</c>.</param>
     /// <param name="path">The host file.</param>
     /// <exception cref="InvalidSecretException">The name is not valid.</exception>
