@@ -37,6 +37,7 @@ internal static class ContainerRequest
         OptionSpec.Value("pull", null, "string", "Pull the image before creating the container: missing (the default: when the store lacks it), always or never"),
         ImageStoreOption.Create(),
         OptionSpec.Value("rootfs", null, "string", "No image: run COMMAND with this directory as the root filesystem"),
+        OptionSpec.Value("secret", null, "list", "Give the container a file at /run/secrets/NAME, read-only, mode 0400 (NAME=FILE)"),
         OptionSpec.Value("stop-signal", null, "string", "Signal that stops the container (default: the image's, else TERM)"),
         OptionSpec.Value("tmpfs", null, "list", "Mount a tmpfs at DST[:size=N]"),
         OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
@@ -57,6 +58,7 @@ internal static class ContainerRequest
     public static async Task<Container> CreateAsync(Invocation invocation, ContainerCreateOptions options, bool pull, CancellationToken cancellationToken)
     {
         var id = invocation.Value("name");
+        options = options with { Secrets = Secrets(invocation) };
         if (IsImage(invocation))
         {
             var (image, overrides) = ImageRequest(invocation);
@@ -345,6 +347,24 @@ internal static class ContainerRequest
 
         spec = SecurityOptions.Apply(invocation, spec);
         return invocation.Has("tty") ? spec.WithTerminal() : spec;
+    }
+
+    /// <summary>The <c>--secret NAME=FILE</c> values; only the host path is kept (and passed to a monitor), the file is read when the container is created.</summary>
+    private static List<ContainerSecret> Secrets(Invocation invocation)
+    {
+        var secrets = new List<ContainerSecret>();
+        foreach (var secret in invocation.Values("secret"))
+        {
+            var eq = secret.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == secret.Length - 1)
+            {
+                throw new UsageException($"--secret '{secret}': use NAME=FILE (the file appears at /run/secrets/NAME)", invocation.Path);
+            }
+
+            secrets.Add(ContainerSecret.FromFile(secret[..eq], Path.GetFullPath(secret[(eq + 1)..])));
+        }
+
+        return secrets;
     }
 
     /// <summary>The <c>-v SRC:DST[:ro|rw]</c> values.</summary>

@@ -128,6 +128,7 @@ public sealed partial class ContainerRuntime
             ExposedPorts = made.ExposedPorts,
             Labels = made.Labels,
             Volumes = made.Volumes,
+            Config = made.Config,
         };
         RuntimeLog.ContainerFromImage(_logger, id, reference, image.Digest.ToString(), root.LowerDirectories.Length);
         var keepOwners = Environment.IsPrivilegedProcess && !store.Rootless;
@@ -153,7 +154,8 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    private async ValueTask<ImageStore> ImagesAsync(CancellationToken cancellationToken)
+    /// <summary>The runtime's image store: <see cref="ContainerRuntimeOptions.Images"/>, or the default store opened on first use.</summary>
+    internal async ValueTask<ImageStore> ImagesAsync(CancellationToken cancellationToken)
     {
         if (_images is { } images)
         {

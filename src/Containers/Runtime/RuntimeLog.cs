@@ -94,4 +94,10 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(1062, LogLevel.Debug, "Container {ContainerId} {Change}")]
     public static partial void ContainerCgroupChanged(ILogger logger, string containerId, string change);
+
+    [LoggerMessage(1070, LogLevel.Information, "Committed container {ContainerId} as {Tag} ({Digest})")]
+    public static partial void ContainerCommitted(ILogger logger, string containerId, string tag, string digest);
+
+    [LoggerMessage(1071, LogLevel.Warning, "Copy for container {ContainerId} left out {Count} devices, fifos or sockets found in {Path}")]
+    public static partial void CopySkipped(ILogger logger, string containerId, int count, string path);
 }

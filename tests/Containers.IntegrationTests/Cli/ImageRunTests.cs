@@ -146,4 +146,24 @@ public sealed class ImageRunTests : IDisposable
         Assert.True(rmi.ExitCode == 0, rmi.Stderr);
         Assert.DoesNotContain(Store, await File.ReadAllTextAsync("/proc/self/mountinfo", Ct), StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_secret_file_appears_at_run_secrets_for_an_image_and_for_the_host_rootfs_and_a_bad_one_is_one_line_and_125()
+    {
+        await ImportAsync();
+        var file = _temp.Combine("password.txt");
+        await File.WriteAllTextAsync(file, "hunter2\n", Ct);
+
+        var image = await CliRunner.RunAsync("run", "--root", Store, "--secret", "pw=" + file, "cli-image:1", "sh", "-c", "cat /run/secrets/pw; stat -c %a:%U /run/secrets/pw");
+        var host = await CliRunner.RunAsync("run", "--host-rootfs", "--secret", "pw=" + file, "--", "/bin/cat", "/run/secrets/pw");
+        var noFile = await CliRunner.RunAsync("run", "--root", Store, "--secret", "pw", "cli-image:1", "true");
+        var missing = await CliRunner.RunAsync("run", "--root", Store, "--secret", "pw=" + _temp.Combine("missing"), "cli-image:1", "true");
+
+        Assert.Equal((0, "hunter2\n400:app\n", ""), image);
+        Assert.Equal((0, "hunter2\n", ""), host);
+        Assert.Equal(125, noFile.ExitCode);
+        Assert.Matches("^containers: [^\n]*NAME=FILE[^\n]*\n$", noFile.Stderr);
+        Assert.Equal(125, missing.ExitCode);
+        Assert.Matches("^containers: secret 'pw': [^\n]*missing cannot be read[^\n]*\n$", missing.Stderr);
+    }
 }
