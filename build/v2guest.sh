@@ -55,7 +55,7 @@ done
 # The kernel and the initramfs, built once per kernel version and guest script.
 cache=$repo/artifacts/v2guest
 modules=(9p 9pnet_virtio virtio_pci overlay loop)
-stamp=$(cat "$repo/build/v2guest/init" "$0" | sha256sum | cut -c1-16)
+stamp=$({ cat "$repo/build/v2guest/init"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
 if [ ! -f "$cache/$stamp/ready" ]; then
   rm -rf "$cache"
   mkdir -p "$cache/$stamp/deb"
