@@ -5,23 +5,27 @@
 # directory is shared writable at the same path. cgroup2 alone is mounted at /sys/fs/cgroup with every controller
 # enabled below the root, and the command runs in its own cgroup, /v2guest.scope. The kernel has psi=1.
 #
-# Usage: build/v2guest.sh [--out DIR] [--timeout SECONDS] [--memory SIZE] -- COMMAND [ARGUMENT...]
-#   --out DIR          a directory the guest can write (created; default: a new one under /tmp). The command runs in
-#                      the current directory with this shell's exported environment.
+# Usage: build/v2guest.sh [--out DIR] [--timeout SECONDS] [--memory SIZE] [--user NAME] -- COMMAND [ARGUMENT...]
+#   --out DIR          a directory the guest can write (created; default: a new one under /tmp, owned by --user). The
+#                      command runs in the current directory with this shell's exported environment.
 #   --timeout SECONDS  hard limit on the whole guest run (default 900); the guest is killed past it
 #   --memory SIZE      the guest's memory (qemu -m; default 2G)
+#   --user NAME        run the command as this user (of this machine's /etc/passwd), with its cgroup delegated to
+#                      it as systemd's Delegate=yes does (the cgroup and its cgroup.procs, cgroup.subtree_control and
+#                      cgroup.threads owned by the user)
 # Exits with the command's status, or 124 when the guest timed out, 125 when it did not run the command.
 # Needs root (qemu's 9p export of / reads every file), qemu-system-x86 and busybox-static (build/prereqs.sh --tests).
 # The kernel and initramfs are cached in artifacts/v2guest (remove it to rebuild). KVM is never used: TCG only.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-out= timeout=900 memory=2G
+out= timeout=900 memory=2G user=root
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
+    --user) user=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "build/v2guest.sh: unknown option '$1' (usage: build/v2guest.sh [--out DIR] [--timeout SECONDS] -- COMMAND...)" >&2
        exit 2 ;;
@@ -44,7 +48,11 @@ if ldd "$busybox" >/dev/null 2>&1; then
   exit 2
 fi
 
-[ -n "$out" ] || out=$(mktemp -d /tmp/v2guest.XXXXXX)
+id -u "$user" >/dev/null 2>&1 || { echo "build/v2guest.sh: no user '$user' here" >&2; exit 2; }
+if [ -z "$out" ]; then
+  out=$(mktemp -d /tmp/v2guest.XXXXXX)
+  chown "$user" "$out"
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 # The kernel command line carries these paths: words without spaces.
@@ -113,12 +121,14 @@ rm -f "$out/.v2guest/status"
   printf ' %q' "$@"
   printf '\n'
 } >"$out/.v2guest/command.sh"
+chmod 755 "$out/.v2guest"
+chmod 644 "$out/.v2guest/command.sh"
 
 started=$EPOCHREALTIME
 set +e
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -m "$memory" -smp 2 -nographic -nic none -no-reboot \
   -kernel "$cache/$stamp/vmlinuz" -initrd "$cache/$stamp/initramfs.cpio.gz" \
-  -append "console=ttyS0 psi=1 ${V2GUEST_KERNEL_ARGS:-quiet} panic=-1 v2guest.out=$out v2guest.stage2=$repo/build/v2guest/stage2.sh" \
+  -append "console=ttyS0 psi=1 ${V2GUEST_KERNEL_ARGS:-quiet} panic=-1 v2guest.out=$out v2guest.user=$user v2guest.stage2=$repo/build/v2guest/stage2.sh" \
   -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
   -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
   -fsdev local,id=out,path="$out",security_model=none,multidevs=remap \
