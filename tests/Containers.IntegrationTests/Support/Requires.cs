@@ -26,7 +26,7 @@ internal static class Requires
 
     /// <summary>Skips unless <c>/sys/fs/cgroup</c> is cgroup v2 alone.</summary>
     public static void CgroupV2() =>
-        Assert.SkipUnless(IsCgroupV2, "needs a cgroup v2 host (build/v2guest.sh runs this in a v2 guest; CI does)");
+        Assert.SkipUnless(IsCgroupV2, "needs cgroup v2 (this host is v1 or hybrid; build/v2guest.sh runs this in a v2 guest, CI does)");
 
     /// <summary>Skips unless <paramref name="tool"/> is on PATH.</summary>
     public static string Tool(string tool)
