@@ -32,6 +32,38 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_create1(int flags);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statfs(string path, byte* buffer);
+
+    public const int O_RDONLY = 0;
+    public const int O_DIRECTORY = 0x10000;
+
+    /// <summary>The filesystem type magic (<c>f_type</c> of statfs(2)) of the filesystem holding <paramref name="path"/>, or null when it cannot be read.</summary>
+    public static long? FileSystemType(string path)
+    {
+        // struct statfs is 120 bytes on 64-bit Linux; f_type is its first field, a long.
+        byte* buffer = stackalloc byte[256];
+        return statfs(path, buffer) == 0 ? *(long*)buffer : null;
+    }
+
+    /// <summary>Opens a directory (for example a cgroup's, for CLONE_INTO_CGROUP) read-only and close-on-exec.</summary>
+    public static SafeFileHandle OpenDirectory(string path)
+    {
+        var fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+        {
+            throw new ContainersException($"opening {path} failed: {Errno.Name(Marshal.GetLastPInvokeError())}");
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
     [LibraryImport("libc")]
     public static partial uint geteuid();
 

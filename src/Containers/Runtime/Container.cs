@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Containers.Cgroups;
 using Containers.Spec;
 using Microsoft.Extensions.Logging;
 
@@ -28,7 +29,7 @@ namespace Containers.Runtime;
 /// var exit = await container.WaitAsync();
 /// </code>
 /// </example>
-public sealed class Container : IAsyncDisposable
+public sealed partial class Container : IAsyncDisposable
 {
     private const int SigKill = 9;
     private const int SigTerm = 15;
@@ -42,6 +43,8 @@ public sealed class Container : IAsyncDisposable
     private readonly StdioPipes? _stdio;
     private readonly bool _owner;
     private readonly Task<ContainerExit> _exit;
+    private readonly ICgroup? _cgroup;
+    private readonly ICgroupDriver? _driver;
     private Task _logged = Task.CompletedTask;
     private readonly Lock _gate = new();
     private ContainerState _state;
@@ -51,8 +54,10 @@ public sealed class Container : IAsyncDisposable
 
     internal Container(
         ContainerSpec spec, ContainerState state, ContainerProcess? process, StdioPipes? stdio, ContainerTerminal? terminal,
-        bool owner, StateDirectory states, ILogger logger)
+        bool owner, StateDirectory states, ILogger logger, ICgroup? cgroup = null, ICgroupDriver? driver = null)
     {
+        _cgroup = cgroup;
+        _driver = driver;
         Spec = spec;
         _state = state;
         _process = process;
@@ -278,6 +283,12 @@ public sealed class Container : IAsyncDisposable
             _process.Signal(SigKill);
         }
 
+        // Every process of the container, also those that left its pid namespace's tree or share the host's.
+        if (_cgroup is not null && Status != ContainerStatus.Stopped)
+        {
+            await _cgroup.KillAllAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -449,6 +460,16 @@ public sealed class Container : IAsyncDisposable
         }
 
         var exit = await _process.Exited.ConfigureAwait(false);
+        if (_cgroup is not null && _owner)
+        {
+            var kills = _cgroup.OomKills;
+            if (kills > 0)
+            {
+                RuntimeLog.ContainerOomKilled(_logger, Id, kills);
+                exit = exit with { OomKilled = true };
+            }
+        }
+
         if (_owner)
         {
             Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal });
@@ -477,17 +498,31 @@ public sealed class Container : IAsyncDisposable
 
     private async ValueTask ReleaseAsync()
     {
+        bool deleting;
         lock (_gate)
         {
-            if (!_deleted)
+            deleting = !_deleted;
+            _deleted = true;
+        }
+
+        try
+        {
+            if (deleting && _cgroup is not null)
             {
-                _deleted = true;
+                // Before the state goes: a cgroup that cannot be removed stays findable by the next open's sweep.
+                await _cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (deleting)
+            {
                 _states.Remove(Id);
                 RuntimeLog.ContainerDeleted(_logger, Id);
             }
-        }
 
-        await ReleaseHandlesAsync().ConfigureAwait(false);
+            await ReleaseHandlesAsync().ConfigureAwait(false);
+        }
     }
 
     private async ValueTask ReleaseHandlesAsync()

@@ -83,8 +83,11 @@ public sealed class ContainerExec : IAsyncDisposable
             using var programPidFd = program;
 
             // The program's own root: an init's is out of an unprivileged caller's reach (it never execs).
-            var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current);
-            var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(plan, program ?? target.PidFd, cancellationToken).ConfigureAwait(false);
+            // An exec'd process is held by the container's limits as its first process is.
+            var (cgroup, placement) = container.CgroupPlacement;
+            var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current, placement);
+            var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(
+                plan, program ?? target.PidFd, cancellationToken, cgroup, process.OomScoreAdj).ConfigureAwait(false);
             var exec = new ContainerExec(launched, pipes, terminal);
             try
             {

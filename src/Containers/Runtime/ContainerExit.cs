@@ -8,6 +8,13 @@ public readonly record struct ContainerExit(int? ExitCode, int? Signal)
     /// <summary>The status a shell reports: the exit code, or 128 + the signal number.</summary>
     public int ShellStatus => ExitCode ?? (128 + (Signal ?? 0));
 
+    /// <summary>
+    /// Whether the kernel's OOM killer killed a process of the container (its memory limit was reached). Known for
+    /// containers with a cgroup (<c>linux.resources</c> set) that this runtime created; false otherwise.
+    /// </summary>
+    public bool OomKilled { get; init; }
+
     /// <inheritdoc />
-    public override string ToString() => Signal is { } signal ? $"killed by signal {signal}" : $"exit code {ExitCode}";
+    public override string ToString() =>
+        (Signal is { } signal ? $"killed by signal {signal}" : $"exit code {ExitCode}") + (OomKilled ? " (out of memory: the OOM killer killed a process)" : "");
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Containers.Cgroups;
 using Containers.Linux;
 using Containers.Runtime.Plan;
 using Microsoft.Win32.SafeHandles;
@@ -40,10 +42,11 @@ internal sealed class ContainerProcess : IAsyncDisposable
 
     /// <summary>
     /// Launches <paramref name="plan"/>: supplies its fds, writes the user namespace maps while the child waits,
-    /// and receives the terminal's master. Everything opened is closed again when this fails.
+    /// and receives the terminal's master. Everything opened is closed again when this fails. The process is in
+    /// <paramref name="cgroup"/> and has <paramref name="oomScoreAdj"/> before it execs the program.
     /// </summary>
     public static async Task<(ContainerProcess Process, StdioPipes? Stdio, ContainerTerminal? Terminal)> LaunchAsync(
-        ContainerPlan plan, SafeFileHandle? containerPidFd, CancellationToken cancellationToken)
+        ContainerPlan plan, SafeFileHandle? containerPidFd, CancellationToken cancellationToken, ICgroup? cgroup = null, int? oomScoreAdj = null)
     {
         StdioPipes? stdio = null;
         SafeFileHandle? terminalSocket = null;
@@ -83,6 +86,10 @@ internal sealed class ContainerProcess : IAsyncDisposable
                     case FdKind.ContainerPidFd:
                         fds.Add(containerPidFd ?? throw new InvalidOperationException("an exec plan needs the container's pidfd"));
                         break;
+                    case FdKind.Cgroup:
+                        opened.Add((cgroup ?? throw new InvalidOperationException("the plan clones into a cgroup but none was given")).OpenDirectory());
+                        fds.Add(opened[^1]);
+                        break;
                 }
             }
 
@@ -102,6 +109,15 @@ internal sealed class ContainerProcess : IAsyncDisposable
                 child.Continue();
             }
 
+            if (!plan.WaitsForStart && (plan.Cgroup == CgroupPlacement.JoinWhileWaiting || oomScoreAdj is not null))
+            {
+                Place(child.Pid, plan, cgroup, oomScoreAdj);
+                if (plan.Cgroup == CgroupPlacement.JoinWhileWaiting)
+                {
+                    child.Continue();
+                }
+            }
+
             ContainerTerminal? terminal = null;
             if (terminalSocket is not null)
             {
@@ -119,6 +135,7 @@ internal sealed class ContainerProcess : IAsyncDisposable
             {
                 // The created state means set up: a failed step surfaces here, before the container exists.
                 await child.WaitForSetupAsync(cancellationToken).ConfigureAwait(false);
+                Place(child.Pid, plan, cgroup, oomScoreAdj);
             }
 
             var identity = ProcessIdentity.Of(child.Pid) ?? new ProcessIdentity(child.Pid, 0);
@@ -146,6 +163,32 @@ internal sealed class ContainerProcess : IAsyncDisposable
         finally
         {
             terminalSocket?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Puts the waiting child into its v1 cgroups and sets its OOM score adjustment, which the program and its
+    /// children inherit. The launcher does it, not the child: the child may already be an unprivileged user in a
+    /// user namespace, where cgroupfs and a lowered oom_score_adj are out of its reach.
+    /// </summary>
+    private static void Place(int pid, ContainerPlan plan, ICgroup? cgroup, int? oomScoreAdj)
+    {
+        if (plan.Cgroup == CgroupPlacement.JoinWhileWaiting)
+        {
+            cgroup!.Join(pid);
+        }
+
+        if (oomScoreAdj is { } adj)
+        {
+            try
+            {
+                File.WriteAllText($"/proc/{pid}/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ContainersException(
+                    $"process.oomScoreAdj: setting {adj} failed ({e.Message}); lowering it below this process's own needs CAP_SYS_RESOURCE", e);
+            }
         }
     }
 

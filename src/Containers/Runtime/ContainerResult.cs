@@ -23,6 +23,9 @@ public sealed record ContainerResult
     /// <summary>The terminating signal's number when a signal killed the process, otherwise null.</summary>
     public int? Signal => Exit.Signal;
 
+    /// <summary>Whether the container ran out of memory and the kernel killed a process of it (<see cref="ContainerExit.OomKilled"/>).</summary>
+    public bool OomKilled => Exit.OomKilled;
+
     /// <summary>What was written to standard output (up to the output cap), decoded as UTF-8.</summary>
     public required string Stdout { get; init; }
 

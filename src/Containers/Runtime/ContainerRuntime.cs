@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Containers.Cgroups;
 using Containers.Runtime.Plan;
 using Containers.Spec;
 using Microsoft.Extensions.Logging;
@@ -26,10 +27,13 @@ public sealed class ContainerRuntime : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Container, byte> _owned = new(ReferenceEqualityComparer.Instance);
+    private readonly string? _cgroupParent;
+    private ICgroupDriver? _cgroups;
     private int _disposed;
 
-    private ContainerRuntime(StateDirectory states, ILoggerFactory loggers)
+    private ContainerRuntime(StateDirectory states, ILoggerFactory loggers, string? cgroupParent)
     {
+        _cgroupParent = cgroupParent;
         _states = states;
         _loggers = loggers;
         _logger = loggers.CreateLogger<ContainerRuntime>();
@@ -56,11 +60,12 @@ public sealed class ContainerRuntime : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
-        var runtime = new ContainerRuntime(states, loggers);
+        var runtime = new ContainerRuntime(states, loggers, options.CgroupParent);
         int removed;
         try
         {
             removed = states.RemoveStale(runtime._logger);
+            runtime.RemoveStaleCgroups();
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
@@ -130,10 +135,18 @@ public sealed class ContainerRuntime : IAsyncDisposable
 
         // The host rootfs's tmpfs goes on the state directory itself, in the child's mount namespace: a path every
         // start of this runtime shares, so the plan holds nothing per container.
+        // Limits are checked against this host before anything exists: a limit it cannot enforce is an error.
+        var placement = CgroupPlacement.None;
+        if (spec.Linux?.Resources is { } resources)
+        {
+            Cgroups.Validate(resources);
+            placement = Cgroups.ClonesIntoCgroup ? CgroupPlacement.CloneInto : CgroupPlacement.JoinWhileWaiting;
+        }
+
         ContainerPlan plan;
         try
         {
-            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current);
+            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, placement);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
@@ -167,12 +180,21 @@ public sealed class ContainerRuntime : IAsyncDisposable
             Init = options.Init,
         };
         _states.Claim(state);
+        ICgroup? cgroup = null;
         try
         {
             await spec.SaveAsync(Path.Combine(folder, "config.json"), cancellationToken).ConfigureAwait(false);
-            var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(plan, null, cancellationToken).ConfigureAwait(false);
+            if (spec.Linux?.Resources is { } resources)
+            {
+                // Created after the claim: from here on the state names the id, so no stale sweep takes the cgroup.
+                cgroup = Cgroups.Create(id, resources);
+                state = state with { Cgroup = cgroup.Paths };
+            }
+
+            var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
+                plan, null, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
             state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
-            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>());
+            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups);
             try
             {
                 _states.Write(state);
@@ -193,6 +215,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
+            await RemoveCgroupAsync(cgroup).ConfigureAwait(false);
             _states.Remove(id);
             var error = ContainersIOException.From(e, $"creating container '{id}'", folder);
             RuntimeLog.ContainerCreateFailed(_logger, error, id);
@@ -200,6 +223,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
         }
         catch (Exception e)
         {
+            await RemoveCgroupAsync(cgroup).ConfigureAwait(false);
             _states.Remove(id);
             if (e is not OperationCanceledException)
             {
@@ -207,6 +231,31 @@ public sealed class ContainerRuntime : IAsyncDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>The host's cgroup driver, detected on first use.</summary>
+    /// <exception cref="CgroupException">The host has no cgroups, or the configured parent is a hierarchy's root.</exception>
+    internal ICgroupDriver Cgroups => _cgroups ??= CgroupDriver.Detect(_cgroupParent, _states.Root);
+
+    /// <summary>
+    /// Removes the cgroups of containers that are gone (their owner died before it could delete them). Done where the
+    /// process may write the cgroup tree; elsewhere there is nothing of ours to remove.
+    /// </summary>
+    private void RemoveStaleCgroups()
+    {
+        if (CgroupDriver.DetectLayout() is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Cgroups.RemoveStale(id => _states.TryRead(id) is not null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException)
+        {
+            RuntimeLog.StaleCgroupsNotRemoved(_logger, e);
         }
     }
 
@@ -260,7 +309,8 @@ public sealed class ContainerRuntime : IAsyncDisposable
         }
 
         var process = state.Status.CanKill() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
-        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger<Container>());
+        var cgroup = state.Cgroup is { } paths ? Cgroups.Open(paths) : null;
+        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups);
     }
 
     /// <summary>
@@ -323,6 +373,25 @@ public sealed class ContainerRuntime : IAsyncDisposable
         }
 
         RuntimeLog.RuntimeDisposed(_logger, alive.Count);
+    }
+
+    /// <summary>Removes a cgroup a failed create made (its process, if any, is already gone).</summary>
+    private async Task RemoveCgroupAsync(ICgroup? cgroup)
+    {
+        if (cgroup is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (CgroupException e)
+        {
+            // Reported beside the create's own error; the next runtime open sweeps it.
+            RuntimeLog.StaleCgroupsNotRemoved(_logger, e);
+        }
     }
 
     private void Track(Container container)

@@ -14,4 +14,7 @@ public enum ContainerStatus
 
     /// <summary>The container's process has exited.</summary>
     Stopped,
+
+    /// <summary>Its processes are frozen (<see cref="Container.PauseAsync"/>) until <see cref="Container.ResumeAsync"/>.</summary>
+    Paused,
 }

@@ -8,7 +8,7 @@ public static class ContainerStatusExtensions
 
     /// <summary>Whether a signal can be sent: the process exists (created or running).</summary>
     public static bool CanKill(this ContainerStatus status) =>
-        status is ContainerStatus.Created or ContainerStatus.Running;
+        status is ContainerStatus.Created or ContainerStatus.Running or ContainerStatus.Paused;
 
     /// <summary>Whether the container can be deleted without killing it first: it has stopped.</summary>
     public static bool CanDelete(this ContainerStatus status) => status == ContainerStatus.Stopped;
@@ -19,6 +19,7 @@ public static class ContainerStatusExtensions
         ContainerStatus.Creating => "creating",
         ContainerStatus.Created => "created",
         ContainerStatus.Running => "running",
+        ContainerStatus.Paused => "paused",
         _ => "stopped",
     };
 }

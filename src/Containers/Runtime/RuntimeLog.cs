@@ -67,4 +67,13 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(1032, LogLevel.Debug, "Exec in container {ContainerId} (pid {Pid}) exited: exit code {ExitCode}, signal {Signal}")]
     public static partial void ExecExited(ILogger logger, string containerId, int pid, int? exitCode, int? signal);
+
+    [LoggerMessage(1040, LogLevel.Warning, "Cgroups left in place (the next runtime open removes them once empty)")]
+    public static partial void StaleCgroupsNotRemoved(ILogger logger, Exception error);
+
+    [LoggerMessage(1041, LogLevel.Warning, "Container {ContainerId} ran out of memory: the OOM killer killed {Kills} of its processes")]
+    public static partial void ContainerOomKilled(ILogger logger, string containerId, long kills);
+
+    [LoggerMessage(1042, LogLevel.Debug, "Container {ContainerId} {Change}")]
+    public static partial void ContainerCgroupChanged(ILogger logger, string containerId, string change);
 }

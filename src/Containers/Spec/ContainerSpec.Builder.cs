@@ -198,6 +198,43 @@ public sealed partial record ContainerSpec
         _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "use NetworkMode.None or NetworkMode.Host"),
     };
 
+    /// <summary>
+    /// Limits the container's memory to <paramref name="bytes"/> (<c>linux.resources.memory.limit</c>); -1 is
+    /// unlimited. Past it the kernel reclaims, then OOM-kills (<see cref="Runtime.ContainerResult.OomKilled"/>).
+    /// </summary>
+    /// <example><code>var spec = ContainerSpec.For("/usr/bin/python3", "job.py").WithMemoryLimit(256L &lt;&lt; 20);</code></example>
+    [Pure]
+    public ContainerSpec WithMemoryLimit(long bytes) => WithResources(r => r with { Memory = (r.Memory ?? new LinuxMemory()) with { Limit = bytes } });
+
+    /// <summary>Limits how many tasks (processes and threads) the container may hold (<c>linux.resources.pids.limit</c>); -1 is unlimited.</summary>
+    /// <example><code>var spec = ContainerSpec.For("/bin/sh", "-c", "make -j").WithPidsLimit(64);</code></example>
+    [Pure]
+    public ContainerSpec WithPidsLimit(long limit) => WithResources(r => r with { Pids = new LinuxPids(limit) });
+
+    /// <summary>
+    /// Limits the container to <paramref name="cpus"/> CPUs' worth of time (for example 0.5), as a quota per
+    /// 100 ms period (<c>linux.resources.cpu.quota</c> and <c>period</c>), as Docker's <c>--cpus</c> does.
+    /// </summary>
+    /// <example><code>var spec = ContainerSpec.For("/usr/bin/stress", "--cpu", "4").WithCpuLimit(1.5);</code></example>
+    [Pure]
+    public ContainerSpec WithCpuLimit(double cpus)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cpus);
+        const ulong period = 100_000;
+        var quota = (long)Math.Round(cpus * period);
+        return WithResources(r => r with { Cpu = (r.Cpu ?? new LinuxCpu()) with { Quota = quota, Period = period } });
+    }
+
+    /// <summary>Changes <c>linux.resources</c> (created empty when missing: an empty section still gives the container a cgroup of its own).</summary>
+    /// <example><code>var spec = ContainerSpec.For("/bin/true").WithResources(r => r with { Pids = new LinuxPids(32) });</code></example>
+    [Pure]
+    public ContainerSpec WithResources(Func<LinuxResources, LinuxResources> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        var linux = Linux ?? new LinuxSpec();
+        return this with { Linux = linux with { Resources = change(linux.Resources ?? new LinuxResources()) } };
+    }
+
     /// <summary>Sets the annotation <paramref name="key"/> to <paramref name="value"/>.</summary>
     [Pure]
     public ContainerSpec WithAnnotation(string key, string value) => this with { Annotations = Annotations.SetItem(key, value) };

@@ -4,8 +4,8 @@ using System.Text.Json.Serialization;
 namespace Containers.Spec;
 
 /// <summary>
-/// Cgroup limits for the container (<c>linux.resources</c>). This runtime does not apply cgroup limits yet:
-/// <see cref="ContainerSpec.Validate"/> rejects a spec that sets this section.
+/// Cgroup limits for the container (<c>linux.resources</c>). When set (even empty) the container gets a cgroup of its
+/// own; limits the host cannot enforce are refused at create, never dropped (see docs/cgroups.md).
 /// </summary>
 public sealed record LinuxResources
 {

@@ -60,7 +60,6 @@ internal static partial class SpecValidator
         Reject(process.CommandLine, "process.commandLine", "it is a Windows setting; give process.args", errors);
         Reject(process.Capabilities, "process.capabilities", "capability sets are not applied by this runtime; the process keeps every capability its user has", errors);
         Reject(process.ApparmorProfile, "process.apparmorProfile", "AppArmor profiles are not applied by this runtime", errors);
-        Reject(process.OomScoreAdj, "process.oomScoreAdj", "oom_score_adj is not set by this runtime", errors);
         Reject(process.Scheduler, "process.scheduler", "scheduling policies are not set by this runtime", errors);
         Reject(process.SelinuxLabel, "process.selinuxLabel", "SELinux labels are not applied by this runtime", errors);
         Reject(process.IoPriority, "process.ioPriority", "I/O priorities are not set by this runtime", errors);
@@ -70,7 +69,11 @@ internal static partial class SpecValidator
     private static void RejectUnsupported(LinuxSpec linux, List<SpecError> errors)
     {
         Reject(linux.Sysctl, "linux.sysctl", "sysctls are not set by this runtime", errors);
-        Reject(linux.Resources, "linux.resources", "cgroup limits are not applied by this runtime; the container would run without them", errors);
+        if (linux.Resources is { } resources)
+        {
+            RejectUnsupported(resources, errors);
+        }
+
         Reject(linux.CgroupsPath, "linux.cgroupsPath", "this runtime does not place containers in cgroups", errors);
         Reject(linux.Devices, "linux.devices", "device nodes beyond the default /dev are not created by this runtime", errors);
         Reject(linux.NetDevices, "linux.netDevices", "network devices are not moved into containers by this runtime", errors);
@@ -81,6 +84,35 @@ internal static partial class SpecValidator
         Reject(linux.MemoryPolicy, "linux.memoryPolicy", "NUMA memory policies are not set by this runtime", errors);
         Reject(linux.Personality, "linux.personality", "the execution domain is not set by this runtime", errors);
         Reject(linux.TimeOffsets, "linux.timeOffsets", "time namespace offsets are not set by this runtime", errors);
+    }
+
+    /// <summary>The cgroup settings the drivers do not apply (the rest is applied, or refused by the host's driver when it cannot be).</summary>
+    private static void RejectUnsupported(LinuxResources resources, List<SpecError> errors)
+    {
+        const string path = "linux.resources";
+        Reject(resources.HugepageLimits, $"{path}.hugepageLimits", "hugetlb limits are not applied by this runtime", errors);
+        Reject(resources.Network, $"{path}.network", "net_cls and net_prio are not configured by this runtime", errors);
+        Reject(resources.Rdma, $"{path}.rdma", "RDMA limits are not applied by this runtime", errors);
+        Reject(resources.Unified, $"{path}.unified", "raw cgroup v2 files are not written by this runtime; use the typed fields", errors);
+        if (resources.Memory is { } memory)
+        {
+            Reject(memory.Kernel, $"{path}.memory.kernel", "kernel memory limits are gone from kernels since 5.4", errors);
+            Reject(memory.KernelTcp, $"{path}.memory.kernelTCP", "TCP buffer limits are not applied by this runtime", errors);
+            Reject(memory.UseHierarchy, $"{path}.memory.useHierarchy", "memory is always accounted hierarchically here", errors);
+            Reject(memory.CheckBeforeUpdate, $"{path}.memory.checkBeforeUpdate", "an update is not checked against current use by this runtime", errors);
+        }
+
+        if (resources.Cpu is { } cpu)
+        {
+            Reject(cpu.RealtimeRuntime, $"{path}.cpu.realtimeRuntime", "realtime CPU time is not assigned by this runtime", errors);
+            Reject(cpu.RealtimePeriod, $"{path}.cpu.realtimePeriod", "realtime CPU time is not assigned by this runtime", errors);
+        }
+
+        if (resources.BlockIO is { } io)
+        {
+            Reject(io.LeafWeight, $"{path}.blockIO.leafWeight", "leaf weights (CFQ) are not set by this runtime", errors);
+            Reject(io.WeightDevice, $"{path}.blockIO.weightDevice", "per-device weights are not set by this runtime", errors);
+        }
     }
 
     // What a bind mount applies: the bind itself, the per-mount attributes, and the defaults that ask for nothing.

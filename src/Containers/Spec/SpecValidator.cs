@@ -90,6 +90,11 @@ internal static partial class SpecValidator
 
     private static void ValidateProcess(ProcessSpec process, List<SpecError> errors)
     {
+        if (process.OomScoreAdj is < -1000 or > 1000)
+        {
+            errors.Add(new("process.oomScoreAdj", $"must be between -1000 and 1000, got {process.OomScoreAdj}"));
+        }
+
         if (process.Args.IsEmpty)
         {
             errors.Add(new("process.args", "must not be empty: give the program to run"));
@@ -243,6 +248,20 @@ internal static partial class SpecValidator
             RequireLimit(memory.Limit, $"{path}.memory.limit", "bytes", errors);
             RequireLimit(memory.Reservation, $"{path}.memory.reservation", "bytes", errors);
             RequireLimit(memory.Swap, $"{path}.memory.swap", "bytes", errors);
+            if (memory.Limit is > 0 and < MinimumMemory)
+            {
+                errors.Add(new($"{path}.memory.limit", $"must be at least {MinimumMemory} bytes (one page, the kernel's unit of memory), got {memory.Limit}"));
+            }
+
+            if (memory is { Limit: > 0, Reservation: > 0 } && memory.Reservation > memory.Limit)
+            {
+                errors.Add(new($"{path}.memory.reservation", $"must not exceed memory.limit ({memory.Limit}): it is a soft limit below the hard one, got {memory.Reservation}"));
+            }
+
+            if (memory.Swappiness is > 100)
+            {
+                errors.Add(new($"{path}.memory.swappiness", $"must be between 0 and 100, got {memory.Swappiness}"));
+            }
             if (memory is { Limit: > 0, Swap: > 0 } && memory.Swap < memory.Limit)
             {
                 errors.Add(new($"{path}.memory.swap", $"must be at least memory.limit ({memory.Limit}): it limits memory plus swap, got {memory.Swap}"));
@@ -252,6 +271,15 @@ internal static partial class SpecValidator
         if (resources.Cpu is { } cpu)
         {
             RequireLimit(cpu.Quota, $"{path}.cpu.quota", "microseconds", errors);
+            if (cpu.Quota is > 0 and < 1_000)
+            {
+                errors.Add(new($"{path}.cpu.quota", $"must be at least 1000 microseconds (the kernel's minimum), or -1 for unlimited, got {cpu.Quota}"));
+            }
+
+            if (cpu.Idle is not (null or 0 or 1))
+            {
+                errors.Add(new($"{path}.cpu.idle", $"must be 0 or 1, got {cpu.Idle}"));
+            }
             if (cpu.Period is < 1_000 or > 1_000_000)
             {
                 errors.Add(new($"{path}.cpu.period", $"must be between 1000 and 1000000 microseconds, got {cpu.Period}"));
@@ -269,6 +297,55 @@ internal static partial class SpecValidator
         if (resources.Pids is { } pids)
         {
             RequireLimit(pids.Limit, $"{path}.pids.limit", "tasks", errors);
+        }
+
+        if (resources.BlockIO is { } io)
+        {
+            if (io.Weight is < 10 or > 1000)
+            {
+                errors.Add(new($"{path}.blockIO.weight", $"must be between 10 and 1000, got {io.Weight}"));
+            }
+
+            ValidateThrottles(io.ThrottleReadBpsDevice, $"{path}.blockIO.throttleReadBpsDevice", errors);
+            ValidateThrottles(io.ThrottleWriteBpsDevice, $"{path}.blockIO.throttleWriteBpsDevice", errors);
+            ValidateThrottles(io.ThrottleReadIopsDevice, $"{path}.blockIO.throttleReadIOPSDevice", errors);
+            ValidateThrottles(io.ThrottleWriteIopsDevice, $"{path}.blockIO.throttleWriteIOPSDevice", errors);
+        }
+
+        for (var i = 0; i < resources.Devices.Length; i++)
+        {
+            if (NotNull(resources.Devices[i], $"{path}.devices[{i}]", errors) is not { } rule)
+            {
+                continue;
+            }
+
+            if (rule.Type is not (null or "a" or "b" or "c"))
+            {
+                errors.Add(new($"{path}.devices[{i}].type", $"must be 'a', 'b' or 'c', got '{rule.Type}'"));
+            }
+
+            if (rule.Access is { } access && (access.Length == 0 || access.Any(c => c is not ('r' or 'w' or 'm'))))
+            {
+                errors.Add(new($"{path}.devices[{i}].access", $"must be letters of 'rwm', got '{access}'"));
+            }
+
+            if (rule.Major is < 0 || rule.Minor is < 0)
+            {
+                errors.Add(new($"{path}.devices[{i}]", "major and minor must not be negative: leave one out to mean all"));
+            }
+        }
+    }
+
+    private const long MinimumMemory = 4096;
+
+    private static void ValidateThrottles(System.Collections.Immutable.ImmutableArray<LinuxThrottleDevice> devices, string path, List<SpecError> errors)
+    {
+        for (var i = 0; i < devices.Length; i++)
+        {
+            if (NotNull(devices[i], $"{path}[{i}]", errors) is { } device && (device.Major < 0 || device.Minor < 0))
+            {
+                errors.Add(new($"{path}[{i}]", $"major and minor must not be negative, got {device.Major}:{device.Minor}"));
+            }
         }
     }
 

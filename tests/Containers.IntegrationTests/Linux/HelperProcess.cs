@@ -12,6 +12,9 @@ internal static class HelperProcess
 {
     public const string ModeVariable = "CONTAINERS_TEST_HELPER";
 
+    /// <summary>The state directory a helper's runtime opens.</summary>
+    public const string StateVariable = "CONTAINERS_TEST_HELPER_STATE";
+
 #pragma warning disable CA2255 // The helper must take over before the test runner's entry point.
     [ModuleInitializer]
 #pragma warning restore CA2255
@@ -27,13 +30,17 @@ internal static class HelperProcess
         var code = mode switch
         {
             "launch-and-hang" => LaunchAndHang(),
+            "create-limited-and-hang" => CreateLimitedAndHang(),
             _ => 2,
         };
         Environment.Exit(code);
     }
 
     /// <summary>Starts the test executable in helper <paramref name="mode"/>, optionally under a wrapper command.</summary>
-    public static Process Start(string mode, params string[] wrapper)
+    public static Process Start(string mode, params string[] wrapper) => Start(mode, null, wrapper);
+
+    /// <summary>Starts a helper with <see cref="StateVariable"/> set to <paramref name="stateDirectory"/>.</summary>
+    public static Process Start(string mode, string? stateDirectory, params string[] wrapper)
     {
         var exe = Path.Combine(AppContext.BaseDirectory, "Containers.IntegrationTests");
         var start = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : exe)
@@ -53,6 +60,11 @@ internal static class HelperProcess
         }
 
         start.Environment[ModeVariable] = mode;
+        if (stateDirectory is not null)
+        {
+            start.Environment[StateVariable] = stateDirectory;
+        }
+
         return Process.Start(start)!;
     }
 
@@ -64,6 +76,27 @@ internal static class HelperProcess
         var child = ChildProcess.Launch(plan);
         child.WaitForExecAsync(CancellationToken.None).GetAwaiter().GetResult();
         Console.Out.WriteLine(child.Pid);
+        Console.Out.Flush();
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+    }
+
+    /// <summary>Creates a running container with limits, prints its cgroup directories (one a line, then an empty line) and hangs.</summary>
+    private static int CreateLimitedAndHang()
+    {
+        var runtime = Containers.Runtime.ContainerRuntime.OpenAsync(new Containers.Runtime.ContainerRuntimeOptions
+        {
+            StateDirectory = Environment.GetEnvironmentVariable(StateVariable),
+        }).GetAwaiter().GetResult();
+        var spec = Containers.Spec.ContainerSpec.For("/bin/sleep", "1000").WithMemoryLimit(64L << 20).WithPidsLimit(8);
+        var container = runtime.CreateAsync(null, spec).GetAwaiter().GetResult();
+        container.StartAsync().GetAwaiter().GetResult();
+        foreach (var dir in container.State.Cgroup!.Values)
+        {
+            Console.Out.WriteLine(dir);
+        }
+
+        Console.Out.WriteLine();
         Console.Out.Flush();
         Thread.Sleep(Timeout.Infinite);
         return 0;

@@ -14,6 +14,7 @@ internal sealed class ContainerPlan
     /// <summary>The steps of a container's first process, in the order their ops run.</summary>
     internal static readonly IReadOnlyList<PlanStep> CreateSteps =
     [
+        CgroupStep.Apply,      // into the container's cgroup: cloned into it (v2), or joined by the launcher (v1)
         NamespacesStep.Apply,  // clone flags, user namespace maps, joined namespaces, loopback, hostname
         RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, or a directory bound onto itself
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
@@ -25,13 +26,15 @@ internal sealed class ContainerPlan
     /// <summary>The steps of a process started in a running container: join it, then the same process steps.</summary>
     internal static readonly IReadOnlyList<PlanStep> ExecSteps =
     [
+        CgroupStep.Apply,
         JoinStep.Apply,
         ProcessStep.Apply,
         ExecStep.Apply,
     ];
 
-    internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart)
+    internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart, CgroupPlacement cgroup = CgroupPlacement.None)
     {
+        Cgroup = cgroup;
         Plan = plan;
         Fds = fds;
         Mapping = mapping;
@@ -53,6 +56,9 @@ internal sealed class ContainerPlan
     /// <summary>Whether the child waits for a start byte before exec (the OCI created state).</summary>
     public bool WaitsForStart { get; }
 
+    /// <summary>How the process gets into its container's cgroup.</summary>
+    public CgroupPlacement Cgroup { get; }
+
     /// <summary>
     /// Compiles a container's first process from <paramref name="spec"/> (already validated). The host rootfs's
     /// tmpfs goes on <paramref name="rootMountPoint"/>, an empty directory the same for every start, so the plan can
@@ -61,9 +67,10 @@ internal sealed class ContainerPlan
     /// <exception cref="RootfsNotFoundException">The root filesystem directory does not exist.</exception>
     /// <exception cref="ExecutableNotFoundException">The program is not in the root filesystem.</exception>
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
-    public static ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host) =>
+    public static ContainerPlan Compile(
+        ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, CgroupPlacement cgroup = CgroupPlacement.None) =>
         Run(CreateSteps, new PlanContext(spec, spec.Process!, host,
-            new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint)));
+            new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, Cgroup: cgroup)));
 
     /// <summary>
     /// Compiles <paramref name="process"/> started in the running container <paramref name="container"/> whose
@@ -71,9 +78,10 @@ internal sealed class ContainerPlan
     /// </summary>
     /// <exception cref="ExecutableNotFoundException">The program is not in the container.</exception>
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
-    public static ContainerPlan CompileExec(ContainerSpec container, ProcessSpec process, ContainerStdio stdio, int containerPid, IHostView host) =>
+    public static ContainerPlan CompileExec(
+        ContainerSpec container, ProcessSpec process, ContainerStdio stdio, int containerPid, IHostView host, CgroupPlacement cgroup = CgroupPlacement.None) =>
         Run(ExecSteps, new PlanContext(container, process, host,
-            new PlanSettings(stdio, Init: false, WaitsForStart: false, RootMountPoint: "", ContainerPid: containerPid)));
+            new PlanSettings(stdio, Init: false, WaitsForStart: false, RootMountPoint: "", ContainerPid: containerPid, Cgroup: cgroup)));
 
     /// <summary>Runs <paramref name="steps"/> in order on <paramref name="context"/> and builds the result.</summary>
     internal static ContainerPlan Run(IEnumerable<PlanStep> steps, PlanContext context)

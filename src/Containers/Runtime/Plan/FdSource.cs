@@ -28,4 +28,7 @@ internal enum FdKind
 
     /// <summary>The pidfd of a running container, whose namespaces an exec joins.</summary>
     ContainerPidFd,
+
+    /// <summary>The container's cgroup v2 directory, for <c>CLONE_INTO_CGROUP</c>.</summary>
+    Cgroup,
 }

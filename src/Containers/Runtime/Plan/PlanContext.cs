@@ -67,5 +67,5 @@ internal sealed class PlanContext
 
     /// <summary>The compiled result.</summary>
     public ContainerPlan Build() =>
-        new(Plan.Build(), [.. Fds], Mapping, Terminal, Settings.WaitsForStart);
+        new(Plan.Build(), [.. Fds], Mapping, Terminal, Settings.WaitsForStart, Settings.Cgroup);
 }

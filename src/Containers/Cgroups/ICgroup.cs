@@ -1,0 +1,41 @@
+using Containers.Spec;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.Cgroups;
+
+/// <summary>One container's cgroup: its directories, its limits, its processes.</summary>
+internal interface ICgroup
+{
+    /// <summary>The cgroup's directory per controller (v1; the key is the hierarchy's name), or its one directory under the key <c>""</c> (v2).</summary>
+    IReadOnlyDictionary<string, string> Paths { get; }
+
+    /// <summary>Opens the cgroup's directory for <c>CLONE_INTO_CGROUP</c> (v2 only).</summary>
+    SafeFileHandle OpenDirectory();
+
+    /// <summary>Moves <paramref name="pid"/> into the cgroup (v1: every controller's <c>cgroup.procs</c>).</summary>
+    void Join(int pid);
+
+    /// <summary>Writes <paramref name="resources"/> to the cgroup (a running container's limits change at once).</summary>
+    void Update(LinuxResources resources);
+
+    /// <summary>Freezes every process of the cgroup and returns once they are frozen.</summary>
+    Task FreezeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Thaws the cgroup's processes.</summary>
+    void Thaw();
+
+    /// <summary>Whether the cgroup is frozen.</summary>
+    bool IsFrozen { get; }
+
+    /// <summary>SIGKILLs every process of the cgroup (none can fork away meanwhile).</summary>
+    Task KillAllAsync(CancellationToken cancellationToken);
+
+    /// <summary>How many processes of the cgroup the kernel's OOM killer has killed.</summary>
+    long OomKills { get; }
+
+    /// <summary>A snapshot of the cgroup's counters.</summary>
+    Containers.Runtime.ContainerStats ReadStats();
+
+    /// <summary>Kills what is left in the cgroup and removes its directories.</summary>
+    Task DeleteAsync(CancellationToken cancellationToken);
+}

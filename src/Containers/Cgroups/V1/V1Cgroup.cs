@@ -1,0 +1,145 @@
+using System.Globalization;
+using Containers.Linux;
+using Containers.Runtime;
+using Containers.Spec;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.Cgroups.V1;
+
+/// <summary>A container's cgroup in each v1 hierarchy; each controller's file does its own part.</summary>
+internal sealed class V1Cgroup : ICgroup
+{
+    private const int SigKill = 9;
+    private readonly IReadOnlyDictionary<string, string> _paths;
+
+    public V1Cgroup(IReadOnlyDictionary<string, string> paths)
+    {
+        _paths = paths;
+    }
+
+    public IReadOnlyDictionary<string, string> Paths => _paths;
+
+    public bool IsFrozen => Dir(V1Freezer.Name) is { } dir && V1Freezer.IsFrozen(dir);
+
+    public long OomKills => Dir(V1Memory.Name) is { } dir ? V1Memory.OomKills(dir) : 0;
+
+    public SafeFileHandle OpenDirectory() => throw new NotSupportedException("cgroup v1 has no CLONE_INTO_CGROUP: the launcher joins the process while it waits");
+
+    public void Join(int pid)
+    {
+        var text = pid.ToString(CultureInfo.InvariantCulture);
+        foreach (var dir in _paths.Values)
+        {
+            CgroupFile.Write(dir, "cgroup.procs", text, null);
+        }
+    }
+
+    public void Update(LinuxResources resources) => Apply(resources, create: false);
+
+    public void Apply(LinuxResources resources, bool create)
+    {
+        if (Dir(V1Devices.Name) is { } devices && (create || !resources.Devices.IsEmpty))
+        {
+            V1Devices.Apply(devices, resources, reset: true);
+        }
+
+        if (resources.Memory is { } memory)
+        {
+            V1Memory.Apply(Dir(V1Memory.Name)!, memory);
+        }
+
+        if (resources.Cpu is { } cpu)
+        {
+            if (V1Cpu.Needed(resources))
+            {
+                V1Cpu.Apply(Dir(V1Cpu.Name)!, cpu);
+            }
+
+            if (V1Cpuset.Needed(resources))
+            {
+                V1Cpuset.Apply(Dir(V1Cpuset.Name)!, cpu);
+            }
+        }
+
+        if (resources.Pids is { } pids)
+        {
+            V1Pids.Apply(Dir(V1Pids.Name)!, pids);
+        }
+
+        if (resources.BlockIO is { } io)
+        {
+            V1Blkio.Apply(Dir(V1Blkio.Name)!, io);
+        }
+    }
+
+    public Task FreezeAsync(CancellationToken cancellationToken) => V1Freezer.FreezeAsync(Freezer, cancellationToken);
+
+    public void Thaw() => V1Freezer.Thaw(Freezer);
+
+    public async Task KillAllAsync(CancellationToken cancellationToken)
+    {
+        // Frozen, no process can fork a child the kill below would miss; killed while frozen, each dies on thaw.
+        await FreezeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var pid in CgroupFile.ReadProcs(Freezer))
+            {
+                LibC.kill(pid, SigKill);
+            }
+        }
+        finally
+        {
+            Thaw();
+        }
+
+        for (var attempt = 0; attempt < 500 && CgroupFile.ReadProcs(Freezer).Count > 0; attempt++)
+        {
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public ContainerStats ReadStats()
+    {
+        var memory = Dir(V1Memory.Name) is { } m ? V1Memory.Read(m) : default;
+        var (total, user, system) = Dir(V1CpuAcct.Name) is { } a ? V1CpuAcct.Read(a) : default;
+        var (periods, throttled, throttledNs) = Dir(V1Cpu.Name) is { } c ? V1Cpu.Read(c) : default;
+        var (pids, pidsLimit) = Dir(V1Pids.Name) is { } p ? V1Pids.Read(p) : default;
+        var io = Dir(V1Blkio.Name) is { } b ? V1Blkio.Read(b) : default;
+        return new ContainerStats
+        {
+            Time = DateTimeOffset.UtcNow,
+            Memory = new(memory.Usage, memory.Peak, memory.Limit, memory.OomKills),
+            Cpu = new(Ns(total), Ns(user), Ns(system), periods, throttled, Ns(throttledNs)),
+            Pids = new(pids, pidsLimit),
+            Io = new(io.ReadBytes, io.WriteBytes, io.ReadOps, io.WriteOps),
+        };
+    }
+
+    public async Task DeleteAsync(CancellationToken cancellationToken)
+    {
+        if (Dir(V1Freezer.Name) is { } freezer && Directory.Exists(freezer) && CgroupFile.ReadProcs(freezer).Count > 0)
+        {
+            await KillAllAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var left = new List<string>();
+        foreach (var dir in _paths.Values)
+        {
+            if (!await CgroupFile.RemoveAsync(dir, cancellationToken).ConfigureAwait(false))
+            {
+                left.Add(dir);
+            }
+        }
+
+        if (left.Count > 0)
+        {
+            throw new CgroupException(null, $"the container's cgroups still hold processes and were left in place: {string.Join(", ", left)}");
+        }
+    }
+
+    private string Freezer => Dir(V1Freezer.Name) ?? throw new CgroupException(null, "the container has no freezer cgroup");
+
+    private string? Dir(string controller) => _paths.GetValueOrDefault(controller);
+
+    private static TimeSpan Ns(long nanoseconds) => TimeSpan.FromTicks(nanoseconds / 100);
+}

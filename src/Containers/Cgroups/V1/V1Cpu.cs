@@ -1,0 +1,61 @@
+using Containers.Spec;
+
+namespace Containers.Cgroups.V1;
+
+/// <summary>The v1 cpu controller: CFS shares, quota and period, burst, idle; throttling counters.</summary>
+internal static class V1Cpu
+{
+    public const string Name = "cpu";
+    private const string Field = "linux.resources.cpu";
+
+    public static bool Needed(LinuxResources resources) =>
+        resources.Cpu is { } cpu && (cpu.Shares is not null || cpu.Quota is not null || cpu.Period is not null || cpu.Burst is not null || cpu.Idle is not null);
+
+    public static void Validate(string dir, LinuxCpu cpu)
+    {
+        if (cpu.Burst is not null && !File.Exists(Path.Combine(dir, "cpu.cfs_burst_us")))
+        {
+            throw new CgroupException($"{Field}.burst", "this kernel has no CFS burst (cpu.cfs_burst_us): leave burst unset");
+        }
+
+        if (cpu.Idle is not null && !File.Exists(Path.Combine(dir, "cpu.idle")))
+        {
+            throw new CgroupException($"{Field}.idle", "this kernel has no SCHED_IDLE cgroups (cpu.idle): leave idle unset");
+        }
+    }
+
+    public static void Apply(string dir, LinuxCpu cpu)
+    {
+        if (cpu.Shares is { } shares)
+        {
+            CgroupFile.Write(dir, "cpu.shares", (long)shares, $"{Field}.shares");
+        }
+
+        // The period first: a quota is checked against the period in force.
+        if (cpu.Period is { } period)
+        {
+            CgroupFile.Write(dir, "cpu.cfs_period_us", (long)period, $"{Field}.period");
+        }
+
+        if (cpu.Quota is { } quota)
+        {
+            CgroupFile.Write(dir, "cpu.cfs_quota_us", quota, $"{Field}.quota");
+        }
+
+        if (cpu.Burst is { } burst)
+        {
+            CgroupFile.Write(dir, "cpu.cfs_burst_us", (long)burst, $"{Field}.burst");
+        }
+
+        if (cpu.Idle is { } idle)
+        {
+            CgroupFile.Write(dir, "cpu.idle", idle, $"{Field}.idle");
+        }
+    }
+
+    /// <summary>Periods, throttled periods and throttled nanoseconds from <c>cpu.stat</c>.</summary>
+    public static (long Periods, long Throttled, long ThrottledNs) Read(string dir) => (
+        CgroupFile.TryReadKey(dir, "cpu.stat", "nr_periods") ?? 0,
+        CgroupFile.TryReadKey(dir, "cpu.stat", "nr_throttled") ?? 0,
+        CgroupFile.TryReadKey(dir, "cpu.stat", "throttled_time") ?? 0);
+}

@@ -1,0 +1,47 @@
+using Containers.Spec;
+
+namespace Containers.Cgroups.V1;
+
+/// <summary>
+/// The v1 cpuset controller. A new v1 cpuset starts with no CPUs and no nodes, and a task cannot join it until
+/// both are set: each new cgroup copies its parent's first, then narrows to the spec's.
+/// </summary>
+internal static class V1Cpuset
+{
+    public const string Name = "cpuset";
+    private const string Field = "linux.resources.cpu";
+
+    public static bool Needed(LinuxResources resources) => resources.Cpu is { Cpus: not null } or { Mems: not null };
+
+    public static void Validate(LinuxCpu cpu)
+    {
+        CpuSet.RequireWithin(cpu.Cpus, CpuSet.OnlineCpus, $"{Field}.cpus", "CPU");
+        CpuSet.RequireWithin(cpu.Mems, CpuSet.OnlineNodes, $"{Field}.mems", "memory node");
+    }
+
+    /// <summary>Gives a new cpuset its parent's CPUs and nodes.</summary>
+    public static void Inherit(string dir)
+    {
+        var parent = Path.GetDirectoryName(dir)!;
+        foreach (var file in (ReadOnlySpan<string>)["cpuset.cpus", "cpuset.mems"])
+        {
+            if (string.IsNullOrWhiteSpace(CgroupFile.TryRead(dir, file)))
+            {
+                CgroupFile.Write(dir, file, CgroupFile.TryRead(parent, file) ?? "", null);
+            }
+        }
+    }
+
+    public static void Apply(string dir, LinuxCpu cpu)
+    {
+        if (cpu.Cpus is { } cpus)
+        {
+            CgroupFile.Write(dir, "cpuset.cpus", cpus, $"{Field}.cpus");
+        }
+
+        if (cpu.Mems is { } mems)
+        {
+            CgroupFile.Write(dir, "cpuset.mems", mems, $"{Field}.mems");
+        }
+    }
+}

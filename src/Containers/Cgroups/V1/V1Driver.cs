@@ -1,0 +1,190 @@
+using Containers.Spec;
+
+namespace Containers.Cgroups.V1;
+
+/// <summary>
+/// cgroup v1 (legacy and hybrid layouts): one hierarchy per controller. A container gets a cgroup in every
+/// hierarchy this runtime uses, so that stats, pause, kill and later updates work whatever its limits; its process is
+/// moved in by the launcher while it waits, stopped, before exec (v1 has no CLONE_INTO_CGROUP).
+/// </summary>
+internal sealed class V1Driver : ICgroupDriver
+{
+    /// <summary>The controllers a container's cgroup spans, where the host mounts them.</summary>
+    private static readonly string[] Controllers =
+        [V1Freezer.Name, V1Devices.Name, V1Memory.Name, V1Pids.Name, V1Cpu.Name, V1CpuAcct.Name, V1Cpuset.Name, V1Blkio.Name];
+
+    private readonly Dictionary<string, string> _parents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _own = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly HashSet<string> _parentsMade = new(StringComparer.Ordinal);
+
+    public V1Driver(CgroupLayout layout, Dictionary<string, string> mounts, Dictionary<string, string> own, string? parent, string name)
+    {
+        Layout = layout;
+        Parent = parent ?? name;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var controller in Controllers)
+        {
+            // Hierarchies mounted with several controllers (cpu,cpuacct) are one directory tree: use it once.
+            if (mounts.TryGetValue(controller, out var mount) && seen.Add(mount))
+            {
+                var ownPath = own.GetValueOrDefault(controller, "/");
+                _own[controller] = mount + CgroupDriver.Combine(ownPath, "");
+                _parents[controller] = mount + (parent is null ? CgroupDriver.Combine(ownPath, name) : CgroupDriver.Combine(parent, ""));
+            }
+        }
+    }
+
+    public CgroupLayout Layout { get; }
+
+    public bool ClonesIntoCgroup => false;
+
+    public string Parent { get; }
+
+    public void Validate(LinuxResources resources)
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new CgroupException("linux.resources",
+                "cgroup v1 cannot hand a subtree to an unprivileged user, so limits need root here: run as root, or on a host with cgroup v2 and a delegated cgroup");
+        }
+
+        Require(V1Freezer.Name, "linux.resources", "pausing and killing a container");
+        Require(V1Devices.Name, "linux.resources.devices", "the device allowlist");
+        if (resources.Memory is { } memory)
+        {
+            V1Memory.Validate(Require(V1Memory.Name, "linux.resources.memory", "memory limits"), memory);
+        }
+
+        if (V1Cpu.Needed(resources))
+        {
+            V1Cpu.Validate(Require(V1Cpu.Name, "linux.resources.cpu", "CPU shares and quota"), resources.Cpu!);
+        }
+
+        if (V1Cpuset.Needed(resources))
+        {
+            Require(V1Cpuset.Name, "linux.resources.cpu", "cpus and mems");
+            V1Cpuset.Validate(resources.Cpu!);
+        }
+
+        if (V1Pids.Needed(resources))
+        {
+            Require(V1Pids.Name, "linux.resources.pids", "the task limit");
+        }
+
+        if (resources.BlockIO is { } io)
+        {
+            V1Blkio.Validate(Require(V1Blkio.Name, "linux.resources.blockIO", "block I/O limits"), io);
+        }
+    }
+
+    public ICgroup Create(string name, LinuxResources resources)
+    {
+        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (controller, parent) in _parents)
+            {
+                EnsureParent(controller, parent);
+                var dir = Path.Combine(parent, name);
+                Directory.CreateDirectory(dir);
+                paths[controller] = dir;
+                if (controller == V1Cpuset.Name)
+                {
+                    V1Cpuset.Inherit(dir);
+                }
+            }
+
+            var cgroup = new V1Cgroup(paths);
+            cgroup.Apply(resources, create: true);
+            return cgroup;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Remove(paths.Values);
+            throw new CgroupException(null, $"creating the cgroup '{name}' failed: {e.Message}", e);
+        }
+        catch
+        {
+            Remove(paths.Values);
+            throw;
+        }
+    }
+
+    public ICgroup Open(IReadOnlyDictionary<string, string> paths) => new V1Cgroup(paths);
+
+    public int RemoveStale(Func<string, bool> isLive)
+    {
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var parent in _parents.Values)
+        {
+            if (!Directory.Exists(parent))
+            {
+                continue;
+            }
+
+            foreach (var dir in Directory.EnumerateDirectories(parent))
+            {
+                var name = Path.GetFileName(dir);
+                if (!isLive(name) && CgroupFile.ReadProcs(dir).Count == 0)
+                {
+                    try
+                    {
+                        Directory.Delete(dir);
+                        removed.Add(name);
+                    }
+                    catch (IOException)
+                    {
+                        // Busy (a process joined meanwhile) or gone: nothing stale to remove.
+                    }
+                }
+            }
+        }
+
+        return removed.Count;
+    }
+
+    private string Require(string controller, string field, string what)
+    {
+        if (!_own.TryGetValue(controller, out var dir))
+        {
+            throw new CgroupException(field, $"{what} need{(what.EndsWith('s') ? "" : "s")} the cgroup v1 '{controller}' controller, which this host does not mount: mount it under /sys/fs/cgroup, or remove the setting");
+        }
+
+        return dir;
+    }
+
+    private void EnsureParent(string controller, string parent)
+    {
+        lock (_gate)
+        {
+            if (_parentsMade.Contains(parent))
+            {
+                return;
+            }
+
+            Directory.CreateDirectory(parent);
+            if (controller == V1Cpuset.Name)
+            {
+                V1Cpuset.Inherit(parent);
+            }
+
+            _parentsMade.Add(parent);
+        }
+    }
+
+    private static void Remove(IEnumerable<string> dirs)
+    {
+        foreach (var dir in dirs)
+        {
+            try
+            {
+                Directory.Delete(dir);
+            }
+            catch (IOException)
+            {
+                // Already gone, or a process got in (impossible before the launch): leave it for the stale sweep.
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using Containers.Spec;
+
+namespace Containers.Cgroups.V2;
+
+/// <summary>
+/// cgroup v2 (the unified layout): one hierarchy. Controllers reach a container's cgroup through every ancestor's
+/// <c>cgroup.subtree_control</c>; the no-internal-processes rule forbids that in a non-root cgroup that holds
+/// processes, so the default parent's own parent (this process's cgroup) must be the root or hold no process but
+/// delegate. The child is cloned straight into its cgroup (<c>CLONE_INTO_CGROUP</c>): it never runs outside it.
+/// </summary>
+internal sealed class V2Driver : ICgroupDriver
+{
+    private static readonly string[] Controllers = [V2Memory.Name, V2Cpu.Name, V2Cpuset.Name, V2Pids.Name, V2Io.Name];
+    private readonly string _mount;
+    private readonly string _parentDir;
+    private readonly Lock _gate = new();
+    private bool _parentMade;
+
+    public V2Driver(string mount, string parent)
+    {
+        _mount = mount;
+        Parent = parent;
+        _parentDir = mount + CgroupDriver.Combine(parent, "");
+    }
+
+    public CgroupLayout Layout => CgroupLayout.Unified;
+
+    public bool ClonesIntoCgroup => true;
+
+    public string Parent { get; }
+
+    public void Validate(LinuxResources resources)
+    {
+        var available = AvailableControllers();
+        if (!resources.Devices.IsEmpty)
+        {
+            throw new CgroupException("linux.resources.devices",
+                "device rules on cgroup v2 need a BPF_PROG_TYPE_CGROUP_DEVICE program, which this runtime does not build yet: remove the rules");
+        }
+
+        if (resources.Memory is { } memory)
+        {
+            Require(available, V2Memory.Name, "linux.resources.memory");
+            V2Memory.Validate(memory);
+        }
+
+        if (V2Cpu.Needed(resources))
+        {
+            Require(available, V2Cpu.Name, "linux.resources.cpu");
+        }
+
+        if (resources.Cpu is { Cpus: not null } or { Mems: not null })
+        {
+            Require(available, V2Cpuset.Name, "linux.resources.cpu");
+            V1.V1Cpuset.Validate(resources.Cpu);
+        }
+
+        if (resources.Pids is not null)
+        {
+            Require(available, V2Pids.Name, "linux.resources.pids");
+        }
+
+        if (resources.BlockIO is { } io)
+        {
+            Require(available, V2Io.Name, "linux.resources.blockIO");
+            V2Io.Validate(ExistingAncestor(), io);
+        }
+
+        var writable = ExistingAncestor();
+        if (!Environment.IsPrivilegedProcess && !CanWrite(writable))
+        {
+            throw new CgroupException("linux.resources",
+                $"the cgroup {writable} is not delegated to this user: run in a systemd user slice with delegation (systemd-run --user -p Delegate=yes) or name a writable cgroup in ContainerRuntimeOptions.CgroupParent");
+        }
+    }
+
+    public ICgroup Create(string name, LinuxResources resources)
+    {
+        EnsureParent();
+        var dir = Path.Combine(_parentDir, name);
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var cgroup = new V2Cgroup(dir);
+            cgroup.Update(resources);
+            return cgroup;
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                Directory.Delete(dir);
+            }
+            catch (IOException)
+            {
+            }
+
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CgroupException(null, $"creating the cgroup {dir} failed: {e.Message}", e);
+            }
+
+            throw;
+        }
+    }
+
+    public ICgroup Open(IReadOnlyDictionary<string, string> paths) => new V2Cgroup(paths[""]);
+
+    public int RemoveStale(Func<string, bool> isLive)
+    {
+        if (!Directory.Exists(_parentDir))
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        foreach (var dir in Directory.EnumerateDirectories(_parentDir))
+        {
+            if (!isLive(Path.GetFileName(dir)) && !V2Freezer.IsPopulated(dir))
+            {
+                try
+                {
+                    Directory.Delete(dir);
+                    removed++;
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Creates the parent and hands it every controller the host offers, through each ancestor below the root that lacks it.</summary>
+    private void EnsureParent()
+    {
+        lock (_gate)
+        {
+            if (_parentMade)
+            {
+                return;
+            }
+
+            var relative = Parent.Trim('/').Split('/');
+            var dir = _mount;
+            for (var i = 0; i < relative.Length; i++)
+            {
+                Delegate(dir);
+                dir = Path.Combine(dir, relative[i]);
+                Directory.CreateDirectory(dir);
+            }
+
+            Delegate(dir);
+            _parentMade = true;
+        }
+    }
+
+    private static void Delegate(string dir)
+    {
+        var offered = (CgroupFile.TryRead(dir, "cgroup.controllers") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var enabled = (CgroupFile.TryRead(dir, "cgroup.subtree_control") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var missing = Controllers.Where(c => offered.Contains(c) && !enabled.Contains(c)).ToArray();
+        if (missing.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            CgroupFile.Write(dir, "cgroup.subtree_control", string.Join(' ', missing.Select(c => "+" + c)), null);
+        }
+        catch (CgroupException e) when (e.InnerException is IOException)
+        {
+            throw new CgroupException(null,
+                $"cannot hand the {string.Join(", ", missing)} controllers to the children of {dir}: it holds processes (cgroup v2 lets only a cgroup without processes delegate). "
+                + "Start this process in a leaf cgroup and set ContainerRuntimeOptions.CgroupParent to a sibling of it", e);
+        }
+    }
+
+    private string[] AvailableControllers() =>
+        (CgroupFile.TryRead(ExistingAncestor(), "cgroup.controllers") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    private string ExistingAncestor()
+    {
+        var dir = _parentDir;
+        while (!Directory.Exists(dir) && dir.Length > _mount.Length)
+        {
+            dir = Path.GetDirectoryName(dir)!;
+        }
+
+        return dir;
+    }
+
+    private static void Require(string[] available, string controller, string field)
+    {
+        if (!available.Contains(controller))
+        {
+            throw new CgroupException(field, $"the cgroup v2 '{controller}' controller is not available to this process's cgroup: enable it in the ancestors' cgroup.subtree_control (or ask for its delegation), or remove the setting");
+        }
+    }
+
+    private static bool CanWrite(string dir)
+    {
+        try
+        {
+            using var h = File.OpenHandle(Path.Combine(dir, "cgroup.procs"), FileMode.Open, FileAccess.Write);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using Containers.Cgroups.V1;
+using Containers.Spec;
+
+namespace Containers.Cgroups.V2;
+
+/// <summary>The v2 memory controller: <c>memory.max</c>, <c>memory.low</c>, <c>memory.swap.max</c>; usage, peak and OOM kills from <c>memory.events</c>.</summary>
+internal static class V2Memory
+{
+    public const string Name = "memory";
+    private const string Field = "linux.resources.memory";
+
+    public static void Validate(LinuxMemory memory)
+    {
+        if (memory.Swappiness is not null)
+        {
+            throw new CgroupException($"{Field}.swappiness", "cgroup v2 has no per-cgroup swappiness: leave it unset");
+        }
+
+        if (memory.DisableOomKiller is true)
+        {
+            throw new CgroupException($"{Field}.disableOOMKiller", "cgroup v2 cannot disable the OOM killer: leave it unset");
+        }
+    }
+
+    public static void Apply(string dir, LinuxMemory memory)
+    {
+        if (memory.Limit is { } limit)
+        {
+            CgroupFile.Write(dir, "memory.max", Max(limit), $"{Field}.limit");
+        }
+
+        // OCI's swap is memory plus swap; v2's swap.max is the swap alone.
+        if (memory.Swap is { } swap)
+        {
+            var swapOnly = swap == -1 || memory.Limit is null or -1 ? swap : swap - memory.Limit.Value;
+            CgroupFile.Write(dir, "memory.swap.max", Max(swapOnly), $"{Field}.swap");
+        }
+
+        if (memory.Reservation is { } reservation)
+        {
+            CgroupFile.Write(dir, "memory.low", Max(reservation), $"{Field}.reservation");
+        }
+    }
+
+    public static ContainerMemoryStatsParts Read(string dir) => new(
+        CgroupFile.TryReadNumber(dir, "memory.current"),
+        CgroupFile.TryReadNumber(dir, "memory.peak"),
+        CgroupFile.TryReadNumber(dir, "memory.max"),
+        OomKills(dir));
+
+    /// <summary>The OOM killer's kills in the cgroup (<c>oom_kill</c> of <c>memory.events</c>).</summary>
+    public static long OomKills(string dir) => CgroupFile.TryReadKey(dir, "memory.events", "oom_kill") ?? 0;
+
+    public static string Max(long value) => value == -1 ? "max" : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,128 @@
+using System.Runtime.CompilerServices;
+using Containers.Cgroups;
+using Containers.Spec;
+
+namespace Containers.Runtime;
+
+/// <summary>What a container's cgroup offers: pause and resume, stats, and limits changed while it runs.</summary>
+public sealed partial class Container
+{
+    /// <summary>
+    /// Freezes every process of the container (the cgroup freezer) and returns once they are stopped. They hold
+    /// their memory and fds but get no CPU until <see cref="ResumeAsync"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the wait for the freeze to complete.</param>
+    /// <exception cref="ContainerStatusException">The container is not running.</exception>
+    /// <exception cref="ContainersException">The container has no cgroup (its spec sets no <c>linux.resources</c>).</exception>
+    /// <example>
+    /// <code>
+    /// await container.PauseAsync();
+    /// // ... the container uses no CPU here ...
+    /// await container.ResumeAsync();
+    /// </code>
+    /// </example>
+    public async Task PauseAsync(CancellationToken cancellationToken = default)
+    {
+        var status = Status;
+        if (status != ContainerStatus.Running)
+        {
+            throw new ContainerStatusException(Id, "pause", status, "only a running container can be paused");
+        }
+
+        await Cgroup("pause").FreezeAsync(cancellationToken).ConfigureAwait(false);
+        Update(s => s.Status == ContainerStatus.Running ? s with { Status = ContainerStatus.Paused } : s);
+        RuntimeLog.ContainerCgroupChanged(_logger, Id, "paused");
+    }
+
+    /// <summary>Thaws a container <see cref="PauseAsync"/> froze.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ContainerStatusException">The container is not paused.</exception>
+    public Task ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var status = Status;
+        if (status != ContainerStatus.Paused)
+        {
+            throw new ContainerStatusException(Id, "resume", status, "only a paused container can be resumed");
+        }
+
+        Cgroup("resume").Thaw();
+        Update(s => s.Status == ContainerStatus.Paused ? s with { Status = ContainerStatus.Running } : s);
+        RuntimeLog.ContainerCgroupChanged(_logger, Id, "resumed");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Reads the container's counters: memory, CPU time and throttling, tasks, block I/O.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ContainersException">The container has no cgroup (its spec sets no <c>linux.resources</c>).</exception>
+    public Task<ContainerStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Cgroup("read the stats of").ReadStats());
+    }
+
+    /// <summary>Reads the counters every <paramref name="interval"/> until the container stops or the token is canceled.</summary>
+    /// <param name="interval">The time between snapshots; one second when null.</param>
+    /// <param name="cancellationToken">Ends the stream.</param>
+    /// <example>
+    /// <code>
+    /// await foreach (var stats in container.StreamStatsAsync(TimeSpan.FromSeconds(1), token))
+    ///     Console.WriteLine($"{stats.Cpu.Total.TotalSeconds:F1} s CPU, {stats.Memory.Usage} bytes");
+    /// </code>
+    /// </example>
+    public async IAsyncEnumerable<ContainerStats> StreamStatsAsync(
+        TimeSpan? interval = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var cgroup = Cgroup("read the stats of");
+        using var timer = new PeriodicTimer(interval ?? TimeSpan.FromSeconds(1));
+        do
+        {
+            if (Status == ContainerStatus.Stopped)
+            {
+                yield break;
+            }
+
+            yield return cgroup.ReadStats();
+        }
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Changes the limits of a created, running or paused container; the kernel applies them at once. Only the
+    /// fields set in <paramref name="resources"/> change. They are checked as a spec's are, before anything is written.
+    /// </summary>
+    /// <param name="resources">The limits to set.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="InvalidSpecException">A limit is out of range.</exception>
+    /// <exception cref="CgroupException">This host cannot enforce a limit, or the kernel refused it.</exception>
+    /// <example>
+    /// <code>
+    /// await container.UpdateAsync(new LinuxResources { Memory = new LinuxMemory { Limit = 256L &lt;&lt; 20 } });
+    /// </code>
+    /// </example>
+    public Task UpdateAsync(LinuxResources resources, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resources);
+        cancellationToken.ThrowIfCancellationRequested();
+        var status = Status;
+        if (!status.CanKill())
+        {
+            throw new ContainerStatusException(Id, "update", status, "its process has exited");
+        }
+
+        var cgroup = Cgroup("update");
+        (Spec with { Linux = (Spec.Linux ?? new LinuxSpec()) with { Resources = resources } }).ThrowIfInvalid();
+        _driver?.Validate(resources);
+        cgroup.Update(resources);
+        RuntimeLog.ContainerCgroupChanged(_logger, Id, "limits updated");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The container's cgroup and how a new process of it gets in.</summary>
+    internal (ICgroup? Cgroup, Plan.CgroupPlacement Placement) CgroupPlacement => _cgroup is null || _driver is null
+        ? (null, Plan.CgroupPlacement.None)
+        : (_cgroup, _driver.ClonesIntoCgroup ? Plan.CgroupPlacement.CloneInto : Plan.CgroupPlacement.JoinWhileWaiting);
+
+    private ICgroup Cgroup(string verb) => _cgroup
+        ?? throw new ContainersException($"cannot {verb} container '{Id}': it has no cgroup. Give its spec linux.resources (even empty) to place it in one");
+}

@@ -1,0 +1,24 @@
+namespace Containers.Runtime.Plan;
+
+/// <summary>
+/// The container's cgroup. On v2 the child is cloned into it (the cgroup's directory fd in the header), so not
+/// one instruction runs outside its limits. On v1 the launcher writes the child's pid to each hierarchy while the
+/// child waits: a container's first process waits anyway for its start byte (the created state), so that costs no
+/// extra round trip; an exec has no such wait and gets one here, first, before anything else runs.
+/// </summary>
+internal static class CgroupStep
+{
+    public static void Apply(PlanContext context)
+    {
+        switch (context.Settings.Cgroup)
+        {
+            case CgroupPlacement.CloneInto:
+                context.Fds.Add(new FdSource(FdKind.Cgroup));
+                context.Plan.IntoCgroup(context.Plan.ImportFd());
+                break;
+            case CgroupPlacement.JoinWhileWaiting when !context.Settings.WaitsForStart:
+                context.Plan.WaitForParent("wait to join the container's cgroup");
+                break;
+        }
+    }
+}

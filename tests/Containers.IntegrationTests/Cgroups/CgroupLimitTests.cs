@@ -1,0 +1,270 @@
+using System.Runtime.Versioning;
+using Containers.Cgroups;
+using Containers.IntegrationTests.Linux;
+using Containers.IntegrationTests.Runtime;
+using Containers.Runtime;
+using Containers.Spec;
+
+namespace Containers.IntegrationTests.Cgroups;
+
+/// <summary>
+/// Limits proven by their effect on real processes, never by reading back a file just written. The same scenarios
+/// run on cgroup v1 (<see cref="CgroupV1Tests"/>, this host) and v2 (<see cref="CgroupV2Tests"/>, the qemu guest);
+/// each class skips on a host of the other version.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public abstract class CgroupLimitTests
+{
+    private const long MiB = 1L << 20;
+
+    /// <summary>Skips unless the host has this class's cgroup version and the test runs as root.</summary>
+    protected abstract void Require();
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 60_000)]
+    public async Task Memory_past_the_limit_is_OOM_killed_and_the_result_says_so()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = Allocate(64 * MiB).WithResources(r => r with { Memory = new LinuxMemory { Limit = 16 * MiB, Swap = 16 * MiB } });
+
+        var result = await fixture.Runtime.RunAsync(spec, Token);
+
+        Assert.True(result.OomKilled, $"not OOM-killed: {result.Exit}, stderr: {result.Stderr}");
+        Assert.Equal(9, result.Signal);
+        Assert.DoesNotContain("allocated", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Memory_below_the_limit_lives()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = Allocate(4 * MiB).WithResources(r => r with { Memory = new LinuxMemory { Limit = 64 * MiB, Swap = 64 * MiB } });
+
+        var result = await fixture.Runtime.RunAsync(spec, Token);
+
+        Assert.False(result.OomKilled, result.Exit.ToString());
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("allocated", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_fork_loop_stops_at_the_pids_limit_and_the_container_stays_manageable()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/sh", "-c", "i=0; while [ $i -lt 64 ]; do sleep 60 & i=$((i+1)); done; echo forked; wait").WithPidsLimit(12);
+        await using var container = await fixture.Runtime.CreateAsync(null, spec, null, Token);
+        await container.StartAsync(Token);
+
+        var stats = await WaitForAsync(container, s => s.Pids.Current >= 12, TimeSpan.FromSeconds(20));
+        await Task.Delay(300, Token);
+        stats = await container.GetStatsAsync(Token);
+
+        Assert.True(stats.Pids.Current <= 12, $"{stats.Pids.Current} tasks under a limit of 12");
+        var exit = await container.KillAsync(Token);
+        Assert.Equal(9, exit.Signal);
+        Assert.Equal(0, (await container.GetStatsAsync(Token)).Pids.Current);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_busy_loop_under_cpus_0_2_is_throttled()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        await using var container = await StartBusyLoopAsync(fixture, ContainerSpec.For("/bin/sh", "-c", "while :; do :; done").WithCpuLimit(0.2));
+
+        var before = await container.GetStatsAsync(Token);
+        await WaitForAsync(container, s => s.Cpu.ThrottledPeriods > before.Cpu.ThrottledPeriods + 5, TimeSpan.FromSeconds(20));
+        var window = TimeSpan.FromSeconds(1);
+        var start = await container.GetStatsAsync(Token);
+        await Task.Delay(window, Token);
+        var end = await container.GetStatsAsync(Token);
+
+        Assert.True(end.Cpu.ThrottledPeriods > start.Cpu.ThrottledPeriods, "the throttling counter did not rise");
+        Assert.True(end.Cpu.ThrottledTime > start.Cpu.ThrottledTime, "no time was spent throttled");
+
+        // 0.2 CPUs over the window, with a generous margin for a late timer: never a whole CPU.
+        var used = end.Cpu.Total - start.Cpu.Total;
+        var elapsed = end.Time - start.Time;
+        Assert.True(used < elapsed * 0.6, $"{used.TotalMilliseconds} ms of CPU in {elapsed.TotalMilliseconds} ms");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_paused_container_gets_no_CPU_until_resumed()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        await using var container = await StartBusyLoopAsync(fixture, ContainerSpec.For("/bin/sh", "-c", "while :; do :; done").WithResources(r => r));
+
+        await WaitForAsync(container, s => s.Cpu.Total > TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(20));
+        await container.PauseAsync(Token);
+        Assert.Equal(ContainerStatus.Paused, container.Status);
+        var frozen = await container.GetStatsAsync(Token);
+        await Task.Delay(500, Token);
+        var stillFrozen = await container.GetStatsAsync(Token);
+        Assert.Equal(frozen.Cpu.Total, stillFrozen.Cpu.Total);
+
+        await container.ResumeAsync(Token);
+        await WaitForAsync(container, s => s.Cpu.Total > stillFrozen.Cpu.Total, TimeSpan.FromSeconds(20));
+        Assert.Equal(ContainerStatus.Running, container.Status);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_update_throttles_a_running_container()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        await using var container = await StartBusyLoopAsync(fixture, ContainerSpec.For("/bin/sh", "-c", "while :; do :; done").WithResources(r => r));
+        await WaitForAsync(container, s => s.Cpu.Total > TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(20));
+        Assert.Equal(0, (await container.GetStatsAsync(Token)).Cpu.ThrottledPeriods);
+
+        await container.UpdateAsync(new LinuxResources { Cpu = new LinuxCpu { Quota = 10_000, Period = 100_000 } }, Token);
+
+        var stats = await WaitForAsync(container, s => s.Cpu.ThrottledPeriods > 3, TimeSpan.FromSeconds(20));
+        Assert.True(stats.Cpu.ThrottledPeriods > 3);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task No_cgroup_is_left_after_a_run_a_delete_or_a_kill()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/sh", "-c", "sleep 60 & sleep 60 & exit 3").WithMemoryLimit(64 * MiB).WithPidsLimit(16);
+
+        var ran = await fixture.Runtime.CreateAsync(null, spec, null, Token);
+        var ranDirs = ran.State.Cgroup!.Values.ToArray();
+        Assert.NotEmpty(ranDirs);
+        Assert.Empty(CgroupRequires.Remaining(ranDirs).Except(ranDirs));
+        await ran.StartAsync(Token);
+        Assert.Equal(3, (await ran.WaitAsync(Token)).ExitCode);
+        await ran.DeleteAsync(Token);
+        Assert.Empty(CgroupRequires.Remaining(ranDirs));
+
+        var killed = await fixture.Runtime.CreateAsync(null, spec.WithProcess(p => p with { Args = ["/bin/sleep", "60"] }), null, Token);
+        var killedDirs = killed.State.Cgroup!.Values.ToArray();
+        await killed.StartAsync(Token);
+        await killed.KillAsync(Token);
+        await killed.DisposeAsync();
+        Assert.Empty(CgroupRequires.Remaining(killedDirs));
+    }
+
+    [Fact(Timeout = 90_000)]
+    public async Task Cgroups_of_a_SIGKILLed_host_are_removed_by_the_next_runtime_open()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        using var helper = HelperProcess.Start("create-limited-and-hang", fixture.StateDirectory);
+        var dirs = new List<string>();
+        while (await helper.StandardOutput.ReadLineAsync(Token) is { Length: > 0 } line)
+        {
+            dirs.Add(line);
+        }
+
+        Assert.True(dirs.Count > 0, $"the helper printed no cgroup: {(helper.HasExited ? await helper.StandardError.ReadToEndAsync(Token) : "")}");
+        Assert.Equal(dirs, CgroupRequires.Remaining(dirs));
+
+        helper.Kill();
+        await helper.WaitForExitAsync(Token);
+        for (var attempt = 0; attempt < 200 && dirs.Any(d => CgroupFile.ReadProcs(d).Count > 0); attempt++)
+        {
+            await Task.Delay(25, Token);
+        }
+
+        await using var reopened = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory }, Token);
+
+        Assert.Empty(CgroupRequires.Remaining(dirs));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_cpuset_outside_the_host_fails_naming_the_field_before_anything_is_created()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/true").WithResources(r => r with { Cpu = new LinuxCpu { Cpus = "0,4095" } });
+
+        var error = await Assert.ThrowsAsync<CgroupException>(() => fixture.Runtime.CreateAsync("cpuset", spec, null, Token));
+
+        Assert.Equal("linux.resources.cpu.cpus", error.Field);
+        Assert.Contains("4095", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_throttle_on_a_device_the_host_lacks_fails_naming_the_field()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/true").WithResources(r => r with
+        {
+            BlockIO = new LinuxBlockIO { ThrottleReadBpsDevice = [new LinuxThrottleDevice { Major = 4000, Minor = 7, Rate = 1024 }] },
+        });
+
+        var error = await Assert.ThrowsAsync<CgroupException>(() => fixture.Runtime.CreateAsync("blkio", spec, null, Token));
+
+        Assert.Equal("linux.resources.blockIO.throttleReadBpsDevice[0]", error.Field);
+        Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
+    }
+
+    /// <summary>A shell that fills <paramref name="bytes"/> of memory (a string it builds), then says so.</summary>
+    private static ContainerSpec Allocate(long bytes) =>
+        ContainerSpec.For("/bin/sh", "-c", $"x=$(head -c {bytes} /dev/zero | tr '\\0' a); echo allocated ${{#x}}");
+
+    private static async Task<Container> StartBusyLoopAsync(RuntimeFixture fixture, ContainerSpec spec)
+    {
+        var container = await fixture.Runtime.CreateAsync(null, spec, null, Token);
+        await container.StartAsync(Token);
+        return container;
+    }
+
+    private static async Task<ContainerStats> WaitForAsync(Container container, Func<ContainerStats, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var stats = await container.GetStatsAsync(Token);
+            if (condition(stats) || DateTime.UtcNow > deadline)
+            {
+                Assert.True(condition(stats), $"not reached within {timeout}: {stats}");
+                return stats;
+            }
+
+            await Task.Delay(20, Token);
+        }
+    }
+}
+
+/// <summary>The limits on cgroup v1 (this host: hybrid), plus v1's device allowlist.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class CgroupV1Tests : CgroupLimitTests
+{
+    protected override void Require() => CgroupRequires.V1Root();
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_denied_device_cannot_be_opened_even_by_root_while_dev_null_can()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        // /dev/mem (c 1:1) is on no allow list: root in the container can make the node but not open it.
+        var script = "mknod /tmp/mem c 1 1 && echo made; head -c 1 /tmp/mem >/dev/null && echo opened-mem; echo x > /dev/null && echo opened-null";
+        var spec = ContainerSpec.For("/bin/sh", "-c", script).WithTmpfs("/tmp");
+
+        var unlimited = await fixture.Runtime.RunAsync(spec, Token);
+        var limited = await fixture.Runtime.RunAsync(spec.WithResources(r => r), Token);
+
+        Assert.Contains("opened-mem", unlimited.Stdout, StringComparison.Ordinal); // the control: without the cgroup it opens
+        Assert.Contains("made", limited.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("opened-mem", limited.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Operation not permitted", limited.Stderr, StringComparison.Ordinal);
+        Assert.Contains("opened-null", limited.Stdout, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The limits on cgroup v2; they run in the qemu guest, whose kernel mounts cgroup2 with every controller.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class CgroupV2Tests : CgroupLimitTests
+{
+    protected override void Require() => CgroupRequires.V2Root();
+}
