@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using Containers.Cgroups;
 using Containers.IntegrationTests.Linux;
 using Containers.IntegrationTests.Runtime;
+using Containers.IntegrationTests.Support;
 using Containers.Runtime;
 using Containers.Spec;
 
@@ -20,7 +21,7 @@ public abstract class CgroupLimitTests
     /// <summary>Skips unless the host has this class's cgroup version and the test runs as root.</summary>
     protected abstract void Require();
 
-    private static CancellationToken Token => TestContext.Current.CancellationToken;
+    protected static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact(Timeout = 60_000)]
     public async Task Memory_past_the_limit_is_OOM_killed_and_the_result_says_so()
@@ -143,7 +144,7 @@ public abstract class CgroupLimitTests
         await ran.DeleteAsync(Token);
         Assert.Empty(CgroupRequires.Remaining(ranDirs));
 
-        var killed = await fixture.Runtime.CreateAsync(null, spec.WithProcess(p => p with { Args = ["/bin/sleep", "60"] }), null, Token);
+        var killed = await fixture.Runtime.CreateAsync(null, spec with { Process = spec.Process! with { Args = ["/bin/sleep", "60"] } }, null, Token);
         var killedDirs = killed.State.Cgroup!.Values.ToArray();
         await killed.StartAsync(Token);
         await killed.KillAsync(Token);
@@ -264,6 +265,7 @@ public sealed class CgroupV1Tests : CgroupLimitTests
 
 /// <summary>The limits on cgroup v2; they run in the qemu guest, whose kernel mounts cgroup2 with every controller.</summary>
 [SupportedOSPlatform("linux")]
+[Trait("Category", Requires.CgroupV2Trait)]
 public sealed class CgroupV2Tests : CgroupLimitTests
 {
     protected override void Require() => CgroupRequires.V2Root();
