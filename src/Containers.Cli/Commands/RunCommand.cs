@@ -26,9 +26,8 @@ internal static class RunCommand
             OptionSpec.Flag("host-rootfs", null, "Use the host's /usr, /bin, /lib* and /etc read-only (the default)"),
             OptionSpec.Flag("init", null, "Run an init as pid 1 that reaps zombies and forwards signals"),
             OptionSpec.Flag("interactive", 'i', "Attach stdin"),
-            OptionSpec.Value("memory", 'm', "bytes", "Not supported yet (memory limit)"),
-            OptionSpec.Value("cpus", null, "decimal", "Not supported yet (CPU limit)"),
-            OptionSpec.Value("pids-limit", null, "int", "Not supported yet (process count limit)"),
+            .. ResourceOptions.Options,
+            OptionSpec.Value("oom-score-adj", null, "int", "Tune the OOM killer's preference for the container's processes (-1000 to 1000)"),
             OptionSpec.Value("name", null, "string", "The container's name"),
             OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),
             OptionSpec.Flag("read-only", null, "Make the root filesystem read-only"),
@@ -45,15 +44,6 @@ internal static class RunCommand
 
     private static async Task<int> RunAsync(Invocation run, CancellationToken cancellationToken)
     {
-        // Docker's limit flags are recognised so that they fail loudly: the runtime does not apply cgroup limits yet.
-        foreach (var limit in LimitOptions)
-        {
-            if (run.Value(limit) is not null)
-            {
-                throw new ContainersException($"--{limit} is not supported yet: this runtime does not apply cgroup limits, and would run the container without it");
-            }
-        }
-
         var spec = BuildSpec(run);
         var options = new ContainerCreateOptions { Init = run.Has("init") };
         if (run.Has("detach"))
@@ -100,7 +90,12 @@ internal static class RunCommand
                 await Task.WhenAny(pumps, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken)).ConfigureAwait(false);
             }
 
-            return exit.ShellStatus;
+            if (exit.OomKilled)
+            {
+                await Console.Error.WriteLineAsync($"containers: the container was killed because it ran out of memory (its limit is {run.Value("memory") ?? "set by its cgroup"})").ConfigureAwait(false);
+            }
+
+            return exit.OomKilled && exit.Signal is null ? 137 : exit.ShellStatus;
         }
     }
 
@@ -112,8 +107,6 @@ internal static class RunCommand
             terminal.Resize(size.Columns, size.Rows);
         }
     }
-
-    private static readonly string[] LimitOptions = ["memory", "cpus", "pids-limit"];
 
     private static PosixSignalRegistration Forward(PosixSignal signal, int number, Container container) =>
         PosixSignalRegistration.Create(signal, context =>
@@ -133,6 +126,23 @@ internal static class RunCommand
         }
 
         var spec = ContainerSpec.For([.. run.Arguments]);
+        if (ResourceOptions.Any(run))
+        {
+            spec = spec.WithResources(r => ResourceOptions.Apply(run, r));
+        }
+
+        if (run.Value("oom-score-adj") is { } adj)
+        {
+            spec = spec with
+            {
+                Process = spec.Process! with
+                {
+                    OomScoreAdj = int.TryParse(adj, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+                        : throw new UsageException($"--oom-score-adj '{adj}': give a whole number from -1000 to 1000", run.Path),
+                },
+            };
+        }
+
         if (run.Value("rootfs") is { } directory)
         {
             spec = spec.WithRootfs(Path.GetFullPath(directory), run.Has("read-only"));

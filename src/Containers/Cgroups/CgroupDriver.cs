@@ -42,11 +42,14 @@ internal static class CgroupDriver
         }
 
         var own = HostCgroups.OwnCgroups();
-        var name = "containers-net-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(stateDirectory))))[..12];
+        var name = ParentPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(stateDirectory))))[..12];
         return layout == CgroupLayout.Unified
-            ? new V2.V2Driver("/sys/fs/cgroup", parent ?? Combine(V2.V2Leaf.OwnBase(own.GetValueOrDefault("", "/")), name))
+            ? new V2.V2Driver("/sys/fs/cgroup", parent ?? Combine(V2.V2Leaf.OwnBase(own.GetValueOrDefault("", "/")), name), parent is null)
             : new V1.V1Driver(layout, HostCgroups.V1Mounts(), own, parent, name);
     }
+
+    /// <summary>How the default parents' names start: a hash of the state directory follows.</summary>
+    public const string ParentPrefix = "containers-net-";
 
     /// <summary>Joins cgroup paths, always rooted at <c>/</c>.</summary>
     public static string Combine(string parent, string child) => "/" + (parent.Trim('/') + "/" + child.Trim('/')).Trim('/');

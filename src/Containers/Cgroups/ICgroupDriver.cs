@@ -34,4 +34,7 @@ internal interface ICgroupDriver
 
     /// <summary>Removes the empty cgroups below <see cref="Parent"/> whose container <paramref name="isLive"/> does not know; returns how many.</summary>
     int RemoveStale(Func<string, bool> isLive);
+
+    /// <summary>Removes <see cref="Parent"/> if no container is left in it (when the runtime is disposed).</summary>
+    void RemoveEmptyParent();
 }

@@ -372,6 +372,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
             await container.DisposeAsync().ConfigureAwait(false);
         }
 
+        _cgroups?.RemoveEmptyParent();
         RuntimeLog.RuntimeDisposed(_logger, alive.Count);
     }
 

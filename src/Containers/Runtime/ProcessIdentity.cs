@@ -37,6 +37,12 @@ internal readonly record struct ProcessIdentity(int Pid, ulong StartTime)
         // The command name (field 2) is in parentheses and may itself contain spaces and ')': fields after it are
         // counted from the last ')'. Field 3 (state) is the first after it, so starttime (22) is the 20th.
         var rest = stat.AsSpan(stat.LastIndexOf(')') + 2);
+        if (rest.StartsWith('Z'))
+        {
+            // A zombie runs nothing: its container is dead, even while no one has reaped it yet.
+            return null;
+        }
+
         for (var field = 3; field < 22; field++)
         {
             rest = rest[(rest.IndexOf(' ') + 1)..];

@@ -25,5 +25,10 @@ internal sealed class RuntimeFixture : IDisposable
 
     public ContainerRuntime Runtime { get; }
 
-    public void Dispose() => Directory.Delete(StateDirectory, recursive: true);
+    public void Dispose()
+    {
+        // Disposing kills what a failed test left running and removes the runtime's cgroups.
+        Runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(StateDirectory, recursive: true);
+    }
 }

@@ -19,7 +19,7 @@ internal static class V1Cpuset
         CpuSet.RequireWithin(cpu.Mems, CpuSet.OnlineNodes, $"{Field}.mems", "memory node");
     }
 
-    /// <summary>Gives a new cpuset its parent's CPUs and nodes.</summary>
+    /// <summary>Gives a new cpuset its parent's CPUs and nodes (the parent's first, when it is new too).</summary>
     public static void Inherit(string dir)
     {
         var parent = Path.GetDirectoryName(dir)!;
@@ -27,6 +27,11 @@ internal static class V1Cpuset
         {
             if (string.IsNullOrWhiteSpace(CgroupFile.TryRead(dir, file)))
             {
+                if (string.IsNullOrWhiteSpace(CgroupFile.TryRead(parent, file)) && File.Exists(Path.Combine(Path.GetDirectoryName(parent)!, file)))
+                {
+                    Inherit(parent);
+                }
+
                 CgroupFile.Write(dir, file, CgroupFile.TryRead(parent, file) ?? "", null);
             }
         }

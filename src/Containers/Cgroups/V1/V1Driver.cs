@@ -16,12 +16,14 @@ internal sealed class V1Driver : ICgroupDriver
     private readonly Dictionary<string, string> _parents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _own = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly bool _defaultParent;
     private readonly HashSet<string> _parentsMade = new(StringComparer.Ordinal);
 
     public V1Driver(CgroupLayout layout, Dictionary<string, string> mounts, Dictionary<string, string> own, string? parent, string name)
     {
         Layout = layout;
         Parent = parent ?? name;
+        _defaultParent = parent is null;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var controller in Controllers)
         {
@@ -141,7 +143,49 @@ internal sealed class V1Driver : ICgroupDriver
             }
         }
 
+        if (_defaultParent)
+        {
+            foreach (var parent in _parents.Values)
+            {
+                RemoveEmptySiblings(parent);
+            }
+        }
+
         return removed.Count;
+    }
+
+    public void RemoveEmptyParent()
+    {
+        lock (_gate)
+        {
+            Remove(_parents.Values);
+            _parentsMade.Clear();
+        }
+    }
+
+    /// <summary>Removes the empty parents other runtimes left below this process's cgroup (their state directories are gone).</summary>
+    internal static void RemoveEmptySiblings(string parent)
+    {
+        var dir = Path.GetDirectoryName(parent);
+        if (dir is null || !Directory.Exists(dir))
+        {
+            return;
+        }
+
+        foreach (var sibling in Directory.EnumerateDirectories(dir, CgroupDriver.ParentPrefix + "*"))
+        {
+            if (sibling != parent && !Directory.EnumerateDirectories(sibling).Any() && CgroupFile.ReadProcs(sibling).Count == 0)
+            {
+                try
+                {
+                    Directory.Delete(sibling);
+                }
+                catch (IOException)
+                {
+                    // A runtime is creating a container there right now.
+                }
+            }
+        }
     }
 
     private string Require(string controller, string field, string what)
@@ -158,7 +202,8 @@ internal sealed class V1Driver : ICgroupDriver
     {
         lock (_gate)
         {
-            if (_parentsMade.Contains(parent))
+            // Another runtime's open may have swept it as an empty leftover meanwhile.
+            if (_parentsMade.Contains(parent) && Directory.Exists(parent))
             {
                 return;
             }

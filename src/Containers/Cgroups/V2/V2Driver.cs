@@ -14,10 +14,12 @@ internal sealed class V2Driver : ICgroupDriver
     private readonly string _mount;
     private readonly string _parentDir;
     private readonly Lock _gate = new();
+    private readonly bool _defaultParent;
     private bool _parentMade;
 
-    public V2Driver(string mount, string parent)
+    public V2Driver(string mount, string parent, bool defaultParent)
     {
+        _defaultParent = defaultParent;
         _mount = mount;
         Parent = parent;
         _parentDir = mount + CgroupDriver.Combine(parent, "");
@@ -129,7 +131,29 @@ internal sealed class V2Driver : ICgroupDriver
             }
         }
 
+        if (_defaultParent)
+        {
+            V1.V1Driver.RemoveEmptySiblings(_parentDir);
+        }
+
         return removed;
+    }
+
+    public void RemoveEmptyParent()
+    {
+        lock (_gate)
+        {
+            try
+            {
+                Directory.Delete(_parentDir);
+            }
+            catch (IOException)
+            {
+                // Containers of it are still there, or it is gone.
+            }
+
+            _parentMade = false;
+        }
     }
 
     /// <summary>Creates the parent and hands it every controller the host offers, through each ancestor below the root that lacks it.</summary>
@@ -137,7 +161,7 @@ internal sealed class V2Driver : ICgroupDriver
     {
         lock (_gate)
         {
-            if (_parentMade)
+            if (_parentMade && Directory.Exists(_parentDir))
             {
                 return;
             }
