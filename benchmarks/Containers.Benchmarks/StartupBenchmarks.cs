@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using Containers.Linux;
 using Containers.Runtime;
 using Containers.Spec;
@@ -7,21 +8,30 @@ using Containers.Spec;
 namespace Containers.Benchmarks;
 
 /// <summary>
-/// Start-to-exit cost of a container against Process.Start of the same program. The container gets new pid,
-/// mount, uts and ipc namespaces, a private /, a prepared rootfs on tmpfs (bound onto itself, the host's /usr bound
-/// read-only), /proc, pivot_root, then runs /bin/true; its mounts vanish with its mount namespace. Needs root.
+/// Start-to-exit cost of a container against Process.Start of the same program (/bin/true), through the public
+/// API first. <see cref="ContainerStart"/> is the minimal isolated start from a prepared container: new pid, mount,
+/// uts and ipc namespaces, a rootfs directory on tmpfs with the host's /usr bound read-only, /proc, pivot_root, the
+/// exec helper, state entry and wait. <see cref="RuntimeRun"/> is <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
+/// of the default spec (a new network namespace too, the default /dev, /sys and masked paths, output collected).
+/// The concurrent pair starts 64 at once. <see cref="PlanStart"/> is the inner reference: the same isolation as
+/// <see cref="ContainerStart"/> as a raw plan (no state, no helper, no lookup). <see cref="ContainerStart"/> runs without
+/// seccomp and no_new_privs, <see cref="ContainerStartHardened"/> with them, as a default spec has them. Needs root.
 /// </summary>
 [MemoryDiagnoser]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
 public class StartupBenchmarks
 {
+    private const int Concurrency = 64;
     private const CloneFlags Isolated = CloneFlags.NewPid | CloneFlags.NewNs | CloneFlags.NewUts | CloneFlags.NewIpc;
 
     private string _rootfs = "";
-    private Plan _container = null!;
-    private Plan _containerWithNetwork = null!;
-    private Plan _containerForkLike = null!;
+    private Plan _plan = null!;
     private ContainerRuntime _runtime = null!;
     private ContainerSpec _spec = null!;
+    private PreparedContainer _minimal = null!;
+    private PreparedContainer _hardened = null!;
+    private PreparedContainer _limited = null!;
     private PreparedContainer _prepared = null!;
 
     [GlobalSetup]
@@ -33,7 +43,7 @@ public class StartupBenchmarks
         }
 
         // /dev/shm is a tmpfs; the layout follows Debian's merged /usr.
-        _rootfs = Path.Combine("/dev/shm", $"containers-bench-{Environment.ProcessId}");
+        _rootfs = Path.Combine("/dev/shm", $"containers-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path.Combine(_rootfs, "usr"));
         Directory.CreateDirectory(Path.Combine(_rootfs, "proc"));
         foreach (var link in new[] { "bin", "sbin", "lib", "lib64" })
@@ -44,65 +54,94 @@ public class StartupBenchmarks
             }
         }
 
-        _container = Plan(Isolated, forkLike: false);
-        _containerWithNetwork = Plan(Isolated | CloneFlags.NewNet, forkLike: false);
-        _containerForkLike = Plan(Isolated, forkLike: true);
-
+        _plan = Plan(Isolated);
         _runtime = ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = _rootfs + "-state" }).GetAwaiter().GetResult();
-        _spec = ContainerSpec.For("/bin/true").WithoutNamespace(NamespaceType.Network);
+        _spec = ContainerSpec.For("/bin/true");
         _prepared = _runtime.Prepare(_spec);
+        // /usr/bin/true: the program is looked up in the rootfs as it will be, /usr bound in, when prepared.
+        var minimal = ContainerSpec.For("/usr/bin/true").WithRootfs(_rootfs).WithoutNamespace(NamespaceType.Network) with
+        {
+            Mounts = [MountSpec.Bind("/usr", "/usr", readOnly: true), new MountSpec { Destination = "/proc", Type = "proc", Source = "proc", Options = ["nosuid", "noexec", "nodev"] }],
+        };
+        minimal = minimal with { Linux = minimal.Linux! with { MaskedPaths = [], ReadonlyPaths = [] } };
+
+        // The minimal start without what a default spec adds for safety, and with it (as ContainerSpec.For gives it).
+        _minimal = _runtime.Prepare(minimal.WithPrivileged());
+        _hardened = _runtime.Prepare(minimal);
+        _limited = _runtime.Prepare(_minimal.Spec.WithMemoryLimit(256L << 20).WithPidsLimit(64).WithCpuLimit(1));
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        _runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Directory.Delete(_rootfs, recursive: true);
         Directory.Delete(_rootfs + "-state", recursive: true);
     }
 
     [Benchmark(Baseline = true)]
+    [BenchmarkCategory("One")]
     public async Task ProcessStart()
     {
         using var process = Process.Start("/bin/true");
         await process.WaitForExitAsync();
     }
 
+    /// <summary>The minimal isolated container from a prepared spec, run to its exit through the public API.</summary>
     [Benchmark]
-    public Task ContainerStart() => Run(_container);
-
-    [Benchmark]
-    public Task ContainerStartWithNetwork() => Run(_containerWithNetwork);
-
-    /// <summary>The same as <see cref="ContainerStart"/> cloned without CLONE_VM (page tables copied).</summary>
-    [Benchmark]
-    public Task ContainerStartForkLike() => Run(_containerForkLike);
+    [BenchmarkCategory("One")]
+    public Task ContainerStart() => RunAsync(_minimal);
 
     /// <summary>
-    /// The whole public path on the default host rootfs (tmpfs root, read-only binds of /usr, /bin, /lib*, /etc):
-    /// spec validation, plan compilation, state entry, the default /dev, /sys and masked
-    /// paths, stdio pipes collected to the end, then delete — what <see cref="ContainerRuntime.RunAsync"/> users pay.
+    /// <see cref="ContainerStart"/> with memory, pids and CPU limits: a cgroup per start, created and limited before
+    /// the clone, cloned into (v2) or joined while the child waits (v1), removed after its exit.
     /// </summary>
     [Benchmark]
-    public async Task RuntimeRun()
-    {
-        var result = await _runtime.RunAsync(_spec, CancellationToken.None);
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"the container exited with {result.Exit}");
-        }
-    }
+    [BenchmarkCategory("One")]
+    public Task ContainerStartWithLimits() => RunAsync(_limited);
 
     /// <summary>
-    /// <see cref="RuntimeRun"/> from a spec prepared once (<see cref="ContainerRuntime.Prepare"/>): the same
-    /// container without validation, the program's lookup and compilation per start.
+    /// <see cref="ContainerStart"/> with the safety a default spec adds: no_new_privs and the default seccomp profile
+    /// (compiled once and cached, so a start only loads it).
     /// </summary>
     [Benchmark]
-    public async Task PreparedRun()
+    [BenchmarkCategory("One")]
+    public Task ContainerStartHardened() => RunAsync(_hardened);
+
+    /// <summary>
+    /// The whole public path with the default spec: validation, plan compilation, state entry, a new network
+    /// namespace (from the runtime's pool when one is ready), the default /dev, /sys and masked paths, stdio pipes
+    /// collected to the end, then delete — what <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/> users pay.
+    /// </summary>
+    [Benchmark]
+    [BenchmarkCategory("One")]
+    public async Task RuntimeRun() => Check(await _runtime.RunAsync(_spec, CancellationToken.None));
+
+    /// <summary><see cref="RuntimeRun"/> from a spec prepared once: no validation, lookup or compilation per start.</summary>
+    [Benchmark]
+    [BenchmarkCategory("One")]
+    public Task PreparedRun() => RunAsync(_prepared);
+
+    /// <summary>The inner reference: <see cref="ContainerStart"/>'s isolation as a raw plan, without the runtime.</summary>
+    [Benchmark]
+    [BenchmarkCategory("One")]
+    public Task PlanStart() => Run(_plan);
+
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("Concurrent64")]
+    public Task ProcessStartConcurrent() => Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => ProcessStart()));
+
+    [Benchmark]
+    [BenchmarkCategory("Concurrent64")]
+    public Task RuntimeRunConcurrent() => Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => RuntimeRun()));
+
+    private static async Task RunAsync(PreparedContainer prepared) => Check(await prepared.RunAsync(CancellationToken.None));
+
+    private static void Check(ContainerResult result)
     {
-        var result = await _prepared.RunAsync(CancellationToken.None);
         if (result.ExitCode != 0)
         {
-            throw new InvalidOperationException($"the container exited with {result.Exit}");
+            throw new InvalidOperationException($"the container exited with {result.Exit}: {result.Stderr}");
         }
     }
 
@@ -117,15 +156,9 @@ public class StartupBenchmarks
         }
     }
 
-    private Plan Plan(CloneFlags namespaces, bool forkLike)
+    private Plan Plan(CloneFlags namespaces)
     {
-        var plan = new PlanBuilder(namespaces);
-        if (forkLike)
-        {
-            plan.ForkLike();
-        }
-
-        return plan.MakePrivate()
+        return new PlanBuilder(namespaces).MakePrivate()
             .Bind(_rootfs, _rootfs, recursive: false)
             .Root(_rootfs)
             .Bind("/usr", "/usr", recursive: false, readOnly: true)

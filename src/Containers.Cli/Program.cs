@@ -17,6 +17,8 @@ internal static class Program
         Subcommands =
         [
             RunCommand.Create(),
+            CreateCommand.Create(),
+            StartCommand.Create(),
             ExecCommand.Create(),
             PsCommand.Create(),
             LogsCommand.Create(),
@@ -28,8 +30,10 @@ internal static class Program
             StatsCommand.Create(),
             StopCommand.Create(),
             WaitCommand.Create(),
+            TopCommand.Create(),
             RmCommand.Create(),
             ImagesCommand.Create(),
+            VolumeCommand.Create(),
             ImageCommand.Create(),
             ImportCommand.Create(),
             ExportCommand.Create(),

@@ -120,7 +120,7 @@ struct ct_op {
 #define CT_OP_SETCTTY 20       /*                                                         fd                    */
 #define CT_OP_OPEN_PTY 21      /* ptmx path(root)                                         socket slot           */
 #define CT_OP_WAIT_FD 22       /*                                                         slot                  */
-#define CT_OP_CHDIR 23         /* path                                                                          */
+#define CT_OP_CHDIR 23         /* path(root) (never through a magic link such as /proc/self/fd/N: fchdir to it) */
 #define CT_OP_SETNS 24         /*                                                         slot, nstype          */
 #define CT_OP_EXEC 25          /* file          argv list     envp list     PATH          signals to forward (KEEP) */
 #define CT_OP_ROOT 26          /* path                                                                          */
@@ -128,10 +128,26 @@ struct ct_op {
                                /*  child takes a byte from the sync pipe, sent once the parent has its pidfd,   */
                                /*  and goes on)                                                                 */
 #define CT_OP_MOUNT_SETATTR 28 /* path(root)                                              attr set, attr clear  */
-#define CT_OP_SECCOMP 29       /* filter (struct sock_filter[n[0]])                        count, flags          */
-#define CT_OP_CAPSET 30        /*                                                         effective, permitted, inheritable */
+#define CT_OP_SECCOMP 29       /* filter (struct sock_filter[n[0]])                        count, flags, socket  */
+                               /* slot: with SECCOMP_FILTER_FLAG_NEW_LISTENER the listener fd is sent over it   */
+                               /* (SCM_RIGHTS) and closed; the parent answers the notifications                 */
+#define CT_OP_CAPSET 30        /* ambient list                                            effective, permitted, inheritable, bounding */
+                               /* (drops every capability outside bounding from the bounding set, then capset, then */
+                               /*  raises each ambient capability; run it after SETRESUID, with PR_SET_KEEPCAPS    */
+                               /*  set before, so a non-root user keeps what it is given)                         */
 #define CT_OP_LOOPBACK_UP 31   /* (sets IFF_UP on "lo" of the current network namespace)                        */
-#define CT_OP_MAX 31
+#define CT_OP_FSMOUNT 40       /* fstype        target(root)  list of params              n[0]: slot of a directory  */
+                               /*  or ~0, n[1]: MOUNT_ATTR_* of the new mount. fsopen(fstype), then one fsconfig */
+                               /*  per param ("key=value": FSCONFIG_SET_STRING, "key": FSCONFIG_SET_FLAG, in     */
+                               /*  order, so a key may repeat: overlay's "lowerdir+"), CMD_CREATE, fsmount,       */
+                               /*  move_mount onto the target. A value that does not start with '/' names a path  */
+                               /*  below the directory in slot n[0], by that directory's path in the child's     */
+                               /*  mount namespace (read from /proc/self/fd/N: overlay refuses layers reached    */
+                               /*  through a mount of another namespace).                                        */
+#define CT_OP_CHECK_FS 50      /* path(root)                                              statfs f_type         */
+                               /* (the path must be reached without any symlink and be on that filesystem type:     */
+                               /*  ELOOP for a symlink, EXDEV for another filesystem)                               */
+#define CT_OP_MAX 50
 
 /* ct_op.flags */
 #define CT_F_RECURSIVE 0x1u      /* BIND, MOUNT_SETATTR: the whole subtree */
@@ -145,6 +161,9 @@ struct ct_op {
 #define CT_F_KEEP 0x100u         /* EXEC with VIA_INIT: containers-init stays as the program's keeper */
 #define CT_F_INIT_STATUS 0x200u  /* EXEC with KEEP: report and exit as an init does (128 + signal) */
 #define CT_F_MISSING_OK 0x400u   /* MOUNT, BIND: a path that does not exist (ENOENT) needs nothing; other errors fail */
+#define CT_F_MASK 0x2000u        /* BIND: mask the target as it is in the root: a directory gets a read-only empty   */
+                                 /* tmpfs, anything else the source, which must be the character device 1:3 itself  */
+                                 /* (/dev/null, never through a symlink: ENODEV otherwise)                           */
 
 /*
  * containers-init (src/Containers.Native/init/init.c): a static binary without libc that the shim embeds and

@@ -25,6 +25,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -239,8 +241,92 @@ static long ct_mount(const struct ct_launch *l, const struct ct_op *op)
     return r;
 }
 
+/*
+ * Masks a path as the container sees it: its type is read in the root, so a file the host has as a directory (or
+ * the reverse) is still masked. A directory gets an empty read-only tmpfs; anything else a bind of the source,
+ * which must be the null device itself: a symlink or another file there would expose what it points to.
+ */
+static long ct_mask(const struct ct_launch *l, const struct ct_op *op)
+{
+    long target = ct_open_in_root(l, ct_str(l, op->s[1]), O_PATH | O_NOFOLLOW);
+    if (target < 0)
+        return target;
+    struct stat st;
+    long r = SYS4(SYS_newfstatat, target, "", &st, AT_EMPTY_PATH);
+    if (r == 0 && S_ISDIR(st.st_mode)) {
+        char path[32];
+        ct_fd_path(path, (int)target);
+        r = SYS5(SYS_mount, "tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
+        SYS1(SYS_close, target);
+        return r;
+    }
+    long source = r < 0 ? r : SYS4(SYS_openat, AT_FDCWD, ct_str(l, op->s[0]), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (source >= 0) {
+        r = SYS4(SYS_newfstatat, source, "", &st, AT_EMPTY_PATH);
+        if (r == 0 && (!S_ISCHR(st.st_mode) || st.st_rdev != ((1ULL << 8) | 3ULL)))
+            r = -ENODEV;
+        long tree = r < 0 ? r : SYS3(SYS_open_tree, source, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        SYS1(SYS_close, source);
+        if (tree >= 0) {
+            r = SYS5(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+            SYS1(SYS_close, tree);
+        } else {
+            r = tree;
+        }
+    } else {
+        r = source;
+    }
+    SYS1(SYS_close, target);
+    return r;
+}
+
+/* Checks that path is reached without any symlink and lies on the filesystem type magic (CHECK_FS). */
+static long ct_check_fs(const struct ct_launch *l, const struct ct_op *op)
+{
+    long root = l->root_fd >= 0 ? l->root_fd : SYS4(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (root < 0)
+        return root;
+    struct open_how how = {
+        .flags = O_PATH | O_CLOEXEC,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS,
+    };
+    long fd = SYS4(SYS_openat2, root, ct_str(l, op->s[0]), &how, sizeof(how));
+    if (root != l->root_fd)
+        SYS1(SYS_close, root);
+    if (fd < 0)
+        return fd;
+    struct statfs sfs;
+    long r = SYS2(SYS_fstatfs, fd, &sfs);
+    SYS1(SYS_close, fd);
+    if (r == 0 && (uint64_t)sfs.f_type != op->n[0])
+        r = -EXDEV;
+    return r;
+}
+
+/* chdir beneath the root, never through a magic link (a leaked fd's /proc/self/fd/N would be a host directory). */
+static long ct_chdir(const struct ct_launch *l, const struct ct_op *op)
+{
+    long root = l->root_fd >= 0 ? l->root_fd : SYS4(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (root < 0)
+        return root;
+    struct open_how how = {
+        .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    long fd = SYS4(SYS_openat2, root, ct_str(l, op->s[0]), &how, sizeof(how));
+    if (root != l->root_fd)
+        SYS1(SYS_close, root);
+    if (fd < 0)
+        return fd;
+    long r = SYS1(SYS_fchdir, fd);
+    SYS1(SYS_close, fd);
+    return r;
+}
+
 static long ct_bind(const struct ct_launch *l, const struct ct_op *op)
 {
+    if (op->flags & CT_F_MASK)
+        return ct_mask(l, op);
     unsigned recursive = (op->flags & CT_F_RECURSIVE) ? AT_RECURSIVE : 0;
     long tree;
     if ((op->flags & CT_F_SOURCE_IN_ROOT) && l->root_fd >= 0) {
@@ -269,6 +355,81 @@ static long ct_bind(const struct ct_launch *l, const struct ct_op *op)
         }
     }
     SYS1(SYS_close, tree);
+    return r;
+}
+
+/* Splits a "key=value" param into buf: returns the value (NULL for a flag without '='), buf holding the key. */
+static const char *ct_split_param(const char *param, char *buf)
+{
+    size_t len = ct_strlen(param);
+    if (len >= CT_PATH_MAX)
+        return NULL;
+    ct_memcpy(buf, param, len + 1);
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '=') {
+            buf[i] = 0;
+            return buf + i + 1;
+        }
+    }
+    return NULL;
+}
+
+/* fsopen + one fsconfig per param + fsmount, then move_mount onto the target (plan.h, CT_OP_FSMOUNT). */
+static long ct_fsmount(const struct ct_launch *l, const struct ct_op *op)
+{
+    long fs = SYS2(SYS_fsopen, ct_str(l, op->s[0]), FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return fs;
+    /* The directory by its path in this mount namespace, not through /proc/self/fd: overlay refuses a layer whose
+     * mount belongs to another namespace (clone_private_mount), and the fd was opened in the parent's. */
+    char dir[CT_PATH_MAX];
+    long dir_len = 0;
+    if (op->n[0] != UINT64_MAX) {
+        char link[32];
+        ct_fd_path(link, l->fds[op->n[0]]);
+        dir_len = SYS4(SYS_readlinkat, AT_FDCWD, link, dir, sizeof(dir) - 1);
+        if (dir_len < 0 || dir_len >= (long)sizeof(dir) - 1 || dir[0] != '/') {
+            SYS1(SYS_close, fs);
+            return dir_len < 0 ? dir_len : -ENAMETOOLONG;
+        }
+        dir[dir_len++] = '/';
+    }
+    uint32_t count;
+    const uint32_t *items = ct_list(l, op->s[2], &count);
+    char key[CT_PATH_MAX];
+    char value[2 * CT_PATH_MAX];
+    long r = 0;
+    for (uint32_t i = 0; r == 0 && i < count; i++) {
+        const char *param = ct_str(l, items[i]);
+        if (ct_strlen(param) >= CT_PATH_MAX) {
+            r = -ENAMETOOLONG;
+            break;
+        }
+        const char *v = ct_split_param(param, key);
+        if (v == NULL) {
+            r = SYS5(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, key, NULL, 0);
+        } else if (v[0] != '/' && dir_len > 0) {
+            ct_memcpy(value, dir, (size_t)dir_len);
+            ct_memcpy(value + dir_len, v, ct_strlen(v) + 1);
+            r = SYS5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, value, 0);
+        } else {
+            r = SYS5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, v, 0);
+        }
+    }
+    if (r == 0)
+        r = SYS5(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+    long mnt = r < 0 ? r : SYS3(SYS_fsmount, fs, FSMOUNT_CLOEXEC, op->n[1]);
+    SYS1(SYS_close, fs);
+    if (mnt < 0)
+        return mnt;
+    long target = ct_open_in_root(l, ct_str(l, op->s[1]), O_PATH);
+    if (target < 0) {
+        r = target;
+    } else {
+        r = SYS5(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        SYS1(SYS_close, target);
+    }
+    SYS1(SYS_close, mnt);
     return r;
 }
 
@@ -381,6 +542,25 @@ static long ct_close_range(const struct ct_launch *l, const struct ct_op *op)
     return SYS3(SYS_close_range, lo, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
+/* Sends fd over the UNIX socket sock (SCM_RIGHTS, with one data byte). */
+static long ct_send_fd(int sock, int fd)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    char byte = 'f';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    ct_memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    return SYS3(SYS_sendmsg, sock, &msg, MSG_NOSIGNAL);
+}
+
 static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
 {
     long master = ct_open_in_root(l, ct_str(l, op->s[0]), O_RDWR | O_NOCTTY);
@@ -393,21 +573,7 @@ static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
         SYS1(SYS_close, master);
         return slave;
     }
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    char byte = 'p';
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                         .msg_controllen = sizeof(control.buf)};
-    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    int master_fd = (int)master;
-    ct_memcpy(CMSG_DATA(cmsg), &master_fd, sizeof(int));
-    r = SYS3(SYS_sendmsg, l->fds[op->n[0]], &msg, MSG_NOSIGNAL);
+    r = ct_send_fd(l->fds[op->n[0]], (int)master);
     SYS1(SYS_close, master);
     for (int fd = 0; r >= 0 && fd < 3; fd++)
         r = SYS3(SYS_dup3, slave, fd, 0);
@@ -440,23 +606,59 @@ static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct c
     return ct_read_sync(l);
 }
 
-static long ct_capset(const struct ct_op *op)
+/*
+ * The capability sets, in the order the kernel allows: the bounding set is reduced while CAP_SETPCAP is still
+ * effective (made so from the permitted set first, which PR_SET_KEEPCAPS kept across a change of uid), then the
+ * three sets are set, then the ambient ones raised (each must be permitted and inheritable by then).
+ */
+static long ct_capset(const struct ct_launch *l, const struct ct_op *op)
 {
     struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
+    long r = SYS2(SYS_capget, &header, data);
+    if (r < 0)
+        return r;
+    data[0].effective = data[0].permitted;
+    data[1].effective = data[1].permitted;
+    r = SYS2(SYS_capset, &header, data);
+    if (r < 0)
+        return r;
+    for (long cap = 0; cap < 64; cap++) {
+        if (op->n[3] & (1ULL << cap))
+            continue;
+        long present = SYS2(SYS_prctl, PR_CAPBSET_READ, cap);
+        if (present == -EINVAL)
+            break; /* past the kernel's last capability */
+        if (present > 0 && (r = SYS2(SYS_prctl, PR_CAPBSET_DROP, cap)) < 0)
+            return r;
+    }
     for (int i = 0; i < 2; i++) {
         data[i].effective = (uint32_t)(op->n[0] >> (32 * i));
         data[i].permitted = (uint32_t)(op->n[1] >> (32 * i));
         data[i].inheritable = (uint32_t)(op->n[2] >> (32 * i));
     }
-    return SYS2(SYS_capset, &header, data);
+    r = SYS2(SYS_capset, &header, data);
+    if (r < 0)
+        return r;
+    r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    uint32_t count;
+    const uint32_t *ambient = ct_list(l, op->s[0], &count);
+    for (uint32_t i = 0; r >= 0 && i < count; i++)
+        r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ambient[i], 0, 0);
+    return r < 0 ? r : 0;
 }
 
 static long ct_seccomp(const struct ct_launch *l, const struct ct_op *op)
 {
     struct sock_fprog prog = {.len = (unsigned short)op->n[0],
                               .filter = (struct sock_filter *)(l->plan + op->s[0])};
-    return SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, op->n[1], &prog);
+    long r = SYS3(SYS_seccomp, SECCOMP_SET_MODE_FILTER, op->n[1], &prog);
+    if (r < 0 || !(op->n[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+        return r < 0 ? r : 0;
+    /* The listener goes to the parent, which answers the notifications; this process keeps no copy. */
+    long sent = ct_send_fd(l->fds[op->n[2]], (int)r);
+    SYS1(SYS_close, r);
+    return sent < 0 ? sent : 0;
 }
 
 static void ct_default_handlers(void)
@@ -605,7 +807,7 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
     case CT_OP_WAIT_FD:
         return ct_wait_fd(l, index, op);
     case CT_OP_CHDIR:
-        return SYS1(SYS_chdir, ct_str(l, op->s[0]));
+        return ct_chdir(l, op);
     case CT_OP_SETNS:
         return SYS2(SYS_setns, l->fds[op->n[0]], op->n[1]);
     case CT_OP_EXEC:
@@ -626,9 +828,13 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
     case CT_OP_SECCOMP:
         return ct_seccomp(l, op);
     case CT_OP_CAPSET:
-        return ct_capset(op);
+        return ct_capset(l, op);
     case CT_OP_LOOPBACK_UP:
         return ct_loopback_up();
+    case CT_OP_FSMOUNT:
+        return ct_fsmount(l, op);
+    case CT_OP_CHECK_FS:
+        return ct_check_fs(l, op);
     default:
         return -EINVAL;
     }
@@ -733,9 +939,18 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_ROOT] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_FORK] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_MOUNT_SETATTR] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
-    [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, -1},
-    [CT_OP_CAPSET] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, 2},
+    [CT_OP_CAPSET] = {{A_U32_LIST, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_FSMOUNT] = {{A_STR, A_STR, A_STR_LIST, A_NONE}, -1},
+    [CT_OP_CHECK_FS] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+};
+
+/* The op codes this shim runs (the numbering has gaps reserved for other areas). */
+static const uint8_t ct_known[CT_OP_MAX + 1] = {
+    [CT_OP_MOUNT ... CT_OP_LOOPBACK_UP] = 1,
+    [CT_OP_FSMOUNT] = 1,
+    [CT_OP_CHECK_FS] = 1,
 };
 
 static int ct_check_str(const uint8_t *plan, uint32_t size, uint32_t data_start, uint32_t off)
@@ -786,9 +1001,11 @@ static int ct_validate(const uint8_t *plan, uint32_t size, const int32_t *fds, u
     *exec_count = 0;
     for (uint32_t i = 0; i < h->op_count; i++) {
         const struct ct_op *op = &ops[i];
-        if (op->code == 0 || op->code > CT_OP_MAX)
+        if (op->code == 0 || op->code > CT_OP_MAX || !ct_known[op->code])
             return (int)i;
         if (op->code == CT_OP_FORK && (nfds <= CT_SLOT_SYNC || fds[CT_SLOT_SYNC] < 0))
+            return (int)i;
+        if (op->code == CT_OP_FSMOUNT && op->n[0] != UINT64_MAX && (op->n[0] >= nfds || fds[op->n[0]] < 0))
             return (int)i;
         if (op->code == CT_OP_EXEC) {
             if (!ct_check_exec(op, fds, nfds))
@@ -1165,6 +1382,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"f.foreground", CT_F_FOREGROUND},
         {"f.announce", CT_F_ANNOUNCE},
         {"f.missing_ok", CT_F_MISSING_OK},
+        {"f.mask", CT_F_MASK},
         {"report.error", CT_REPORT_ERROR},
         {"report.pid", CT_REPORT_PID},
         {"report.ready", CT_REPORT_READY},
@@ -1207,6 +1425,8 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.SECCOMP", CT_OP_SECCOMP},
         {"op.CAPSET", CT_OP_CAPSET},
         {"op.LOOPBACK_UP", CT_OP_LOOPBACK_UP},
+        {"op.FSMOUNT", CT_OP_FSMOUNT},
+        {"op.CHECK_FS", CT_OP_CHECK_FS},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
         int w = snprintf(buf + n, n < len ? (size_t)(len - n) : 0, L(items[i].name, items[i].value));

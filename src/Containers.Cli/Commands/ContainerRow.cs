@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Containers.Runtime;
 using Containers.Spec;
 
@@ -11,14 +12,36 @@ namespace Containers.Cli.Commands;
 /// </summary>
 internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started, DateTimeOffset? Finished)
 {
-    public static async Task<ContainerRow> OfAsync(ContainerInfo state, CancellationToken cancellationToken)
+    /// <summary>The row of <paramref name="state"/>, or null when the container was removed since its state was read.</summary>
+    public static async Task<ContainerRow?> OfAsync(ContainerInfo state, CancellationToken cancellationToken)
     {
-        var config = Path.Combine(state.Bundle, "config.json");
-        var image = "host";
-        if (File.Exists(config))
+        var image = state.Image?.Reference ?? "host";
+        byte[] config;
+        try
         {
-            var spec = await ContainerSpec.LoadAsync(config, cancellationToken).ConfigureAwait(false);
-            image = spec.Root?.Path ?? image;
+            config = await File.ReadAllBytesAsync(Path.Combine(state.Bundle, "config.json"), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Another process removed it between the listing and now (a concurrent rm, or its owner's cleanup).
+            return null;
+        }
+
+        // Only root.path is needed: JsonDocument reads it without building the serializer's metadata for the whole
+        // spec, which cost ps more CPU per row than everything else it does.
+        try
+        {
+            using var document = JsonDocument.Parse(config);
+            if (state.Image is null && document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("root", out var root) && root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("path", out var path) && path.ValueKind == JsonValueKind.String)
+            {
+                image = path.GetString() ?? image;
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidSpecException([new SpecError("$", e.Message)], e);
         }
 
         DateTimeOffset? started = state.ProcessStartTime > 0 ? BootTime.Value?.AddSeconds(state.ProcessStartTime / (double)ClockTicksPerSecond) : null;

@@ -15,7 +15,7 @@ internal static class ExecCommand
         [
             OptionSpec.Value("env", 'e', "list", "Set an environment variable (NAME=VALUE, or NAME to pass the host's value)"),
             OptionSpec.Flag("interactive", 'i', "Attach stdin"),
-            OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal (not supported for exec yet)"),
+            OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
             OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
             OptionSpec.Value("workdir", 'w', "string", "Working directory inside the container"),
         ],
@@ -24,16 +24,11 @@ internal static class ExecCommand
 
     private static async Task<int> RunAsync(Invocation exec, CancellationToken cancellationToken)
     {
-        if (exec.Has("tty"))
-        {
-            throw new UsageException("exec -t is not supported yet: run the command without a terminal", exec.Path);
-        }
-
         var container = await (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).GetAsync(exec.Arguments[0], cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             var main = container.Spec.Process ?? new ProcessSpec();
-            var process = main with { Args = [.. exec.Arguments.Skip(1)], Terminal = false, ConsoleSize = null };
+            var process = main with { Args = [.. exec.Arguments.Skip(1)], Terminal = exec.Has("tty"), ConsoleSize = null };
             var env = new List<string>(process.Env);
             foreach (var variable in exec.Values("env"))
             {
@@ -71,7 +66,14 @@ internal static class ExecCommand
             var running = await container.ExecAsync(process, ContainerStdio.Inherit, cancellationToken).ConfigureAwait(false);
             await using (running.ConfigureAwait(false))
             {
-                return (await running.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
+                using var attached = TerminalAttachment.Attach(running.Terminal, exec.Has("interactive"), cancellationToken);
+                var exit = await running.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (attached is not null)
+                {
+                    await attached.DrainAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return exit.ShellStatus;
             }
         }
     }

@@ -1,36 +1,92 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text;
 using Containers.Cli.CommandLine;
 using Containers.Runtime;
-using Containers.Spec;
 
 namespace Containers.Cli.Commands;
 
 /// <summary>
-/// The hidden <c>containers __monitor [--name NAME] [--init] [--rm] SPECFILE</c>: the owner of a detached container.
-/// It creates and starts the container with its output kept in a JSON-lines log, tells <c>run -d</c> on stdout, then
-/// waits for the container and records its exit status (or, with <c>--rm</c>, removes it). The container lives as
-/// long as this process.
+/// The hidden <c>containers __monitor [--created] ARGSFILE</c>: the owner of a detached container. ARGSFILE holds the
+/// options and arguments of a <c>run</c> (NUL-separated, deleted once read), which it parses as <c>run</c> does. It
+/// creates the container with its output kept in a JSON-lines log, starts it (or, with <c>--created</c>, waits until
+/// <c>containers start</c> asks, through <see cref="StartRequest"/>), tells its starter on stdout, then waits for the
+/// container and records its exit status (or, with <c>--rm</c>, removes it). The container lives as long as this
+/// process.
 /// </summary>
 internal static class MonitorCommand
 {
     public const string Name = "__monitor";
 
-    /// <summary>The first line on stdout once the container runs; the container's id follows.</summary>
+    /// <summary>The first line on stdout once the container runs (or, with <c>--created</c>, is created); the container's id follows.</summary>
     public const string Started = "started ";
 
-    public static CommandSpec Create() => new(Name, "[OPTIONS] SPECFILE", "Own a detached container (used by 'run -d')")
+    public static CommandSpec Create() => new(Name, "[OPTIONS] ARGSFILE", "Own a detached container (used by 'run -d' and 'create')")
     {
         Hidden = true,
         MinArguments = 1,
         MaxArguments = 1,
-        Options =
-        [
-            OptionSpec.Value("name", null, "string", "The container's name"),
-            OptionSpec.Flag("init", null, "Run an init as pid 1"),
-            OptionSpec.Flag("rm", null, "Remove the container when it exits"),
-        ],
+        Options = [OptionSpec.Flag("created", null, "Create the container and wait for 'containers start'")],
         Action = RunAsync,
     };
+
+    /// <summary>
+    /// Starts a monitor for the container <paramref name="run"/> describes (a <c>run</c> or <c>create</c>
+    /// invocation), waits until it has started (or created) the container, and prints the container's id.
+    /// </summary>
+    public static async Task<int> StartAsync(Invocation run, CancellationToken cancellationToken, bool created = false)
+    {
+        var argsFile = Path.Combine(Path.GetTempPath(), $"containers-run-{Guid.NewGuid():N}.args");
+        await File.WriteAllTextAsync(argsFile, string.Join('\0', Arguments(run)), cancellationToken).ConfigureAwait(false);
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (Path.GetFileName(start.FileName) == "dotnet")
+        {
+            // Started as 'dotnet Containers.Cli.dll': the monitor needs the assembly too.
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Containers.Cli.dll"));
+        }
+
+        start.ArgumentList.Add(Name);
+        if (created)
+        {
+            start.ArgumentList.Add("--created");
+        }
+
+        start.ArgumentList.Add(argsFile);
+        using var monitor = Process.Start(start) ?? throw new ContainersException("could not start the container monitor");
+        var line = await monitor.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        if (line is not null && line.StartsWith(Started, StringComparison.Ordinal))
+        {
+            Console.WriteLine(line[Started.Length..]);
+            return 0;
+        }
+
+        File.Delete(argsFile);
+        throw new ContainersException(line ?? (await monitor.StandardError.ReadToEndAsync(cancellationToken).ConfigureAwait(false)).Trim());
+    }
+
+    /// <summary>The invocation written back as arguments that parse to the same options and arguments.</summary>
+    private static IEnumerable<string> Arguments(Invocation run)
+    {
+        foreach (var option in run.Command.Options)
+        {
+            foreach (var value in run.Values(option.Name))
+            {
+                yield return $"--{option.Name}={value}";
+            }
+        }
+
+        yield return "--";
+        foreach (var argument in run.Arguments)
+        {
+            yield return argument;
+        }
+    }
 
     private static async Task<int> RunAsync(Invocation monitor, CancellationToken cancellationToken)
     {
@@ -38,18 +94,22 @@ internal static class MonitorCommand
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => context.Cancel = true);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);
         Container? container = null;
+        Invocation run;
         try
         {
             var path = monitor.Arguments[0];
-            var spec = await ContainerSpec.LoadAsync(path, cancellationToken).ConfigureAwait(false);
+            var args = (await File.ReadAllTextAsync(path, Encoding.UTF8, cancellationToken).ConfigureAwait(false)).Split('\0');
             File.Delete(path);
-            var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
-            container = await runtime.CreateAsync(
-                monitor.Value("name"), spec, new ContainerCreateOptions { KeepLog = true, Init = monitor.Has("init") }, cancellationToken).ConfigureAwait(false);
+            run = Parser.Parse(RunCommand.Create(), args).Invocation!;
+            container = await ContainerRequest.CreateAsync(
+                run, new ContainerCreateOptions { KeepLog = true, Init = run.Has("init") }, cancellationToken).ConfigureAwait(false);
             await container.Stdin.CompleteAsync().ConfigureAwait(false);
-            await container.StartAsync(cancellationToken).ConfigureAwait(false);
+            if (!monitor.Has("created"))
+            {
+                await container.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
-        catch (ContainersException e)
+        catch (Exception e) when (e is ContainersException or UsageException or IOException)
         {
             if (container is not null)
             {
@@ -60,13 +120,21 @@ internal static class MonitorCommand
             return Cli.ErrorExitCode;
         }
 
+        using var request = monitor.Has("created") ? StartRequest.Listen(container) : null;
         Console.WriteLine(Started + container.Id);
         Console.Out.Flush();
         Console.SetOut(TextWriter.Null);
         Console.SetError(TextWriter.Null);
 
+        if (request is not null && !await request.WaitAsync(container).ConfigureAwait(false))
+        {
+            // Removed (or killed) before anyone started it.
+            await container.DisposeAsync().ConfigureAwait(false);
+            return 0;
+        }
+
         var exit = await container.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        if (monitor.Has("rm"))
+        if (run.Has("rm"))
         {
             await container.DisposeAsync().ConfigureAwait(false);
         }

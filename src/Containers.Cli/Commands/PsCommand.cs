@@ -33,7 +33,10 @@ internal static class PsCommand
         {
             if (ps.Has("all") || state.Status == ContainerStatus.Running)
             {
-                rows.Add(await ContainerRow.OfAsync(state, cancellationToken).ConfigureAwait(false));
+                if (await ContainerRow.OfAsync(state, cancellationToken).ConfigureAwait(false) is { } row)
+                {
+                    rows.Add(row);
+                }
             }
         }
 

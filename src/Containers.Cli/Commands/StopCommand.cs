@@ -9,15 +9,15 @@ namespace Containers.Cli.Commands;
 /// </summary>
 internal static class StopCommand
 {
-    private const int SigTerm = 15;
     private const int SigKill = 9;
+    private const int SigTerm = 15;
 
     public static CommandSpec Create() => new("stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers")
     {
         MinArguments = 1,
         Options =
         [
-            OptionSpec.Value("signal", 's', "string", "Signal to send first (default TERM)"),
+            OptionSpec.Value("signal", 's', "string", "Signal to send first (default: the image's StopSignal, else TERM)"),
             OptionSpec.Value("time", 't', "int", "Seconds to wait before killing the container (default 10)"),
         ],
         Action = RunAsync,
@@ -31,7 +31,7 @@ internal static class StopCommand
             throw new UsageException($"--time {grace}: use 0 or more seconds", stop.Path);
         }
 
-        var signal = stop.Value("signal") is { } name ? KillCommand.Parse(name) : SigTerm;
+        int? signal = stop.Value("signal") is { } name ? KillCommand.Parse(name) : null;
         var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
         foreach (var id in stop.Arguments)
         {
@@ -40,7 +40,8 @@ internal static class StopCommand
             {
                 if (container.Status.CanKill())
                 {
-                    await StopAsync(container, signal, TimeSpan.FromSeconds(grace), cancellationToken).ConfigureAwait(false);
+                    // Without -s, the container's own stop signal: its image's StopSignal, else SIGTERM.
+                    await StopAsync(container, signal ?? container.Info.StopSignal, TimeSpan.FromSeconds(grace), cancellationToken).ConfigureAwait(false);
                 }
 
                 Console.WriteLine(id);
@@ -52,6 +53,14 @@ internal static class StopCommand
 
     private static async Task StopAsync(Container container, int signal, TimeSpan grace, CancellationToken cancellationToken)
     {
+        if (signal == SigTerm)
+        {
+            // The library's stop: SIGTERM, SIGKILL after the grace period, a created container killed at once.
+            await container.StopAsync(grace, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Another first signal (-s): the same steps with it.
         await container.SignalAsync(signal, cancellationToken).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(grace);
@@ -61,12 +70,7 @@ internal static class StopCommand
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            if (container.Status.CanKill())
-            {
-                await container.SignalAsync(SigKill, cancellationToken).ConfigureAwait(false);
-            }
-
-            await container.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await container.KillAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -20,7 +19,8 @@ internal static class VersionCommand
 
     private static int Print(Invocation version)
     {
-        var number = typeof(ContainersException).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        // The CLI and the library are built together from one version (Directory.Build.props).
+        var number = BuildInfo.Version;
         var runtime = RuntimeInformation.FrameworkDescription;
         var platform = "linux/" + RuntimeInformation.ProcessArchitecture switch
         {

@@ -79,6 +79,9 @@ static void ct_keep(long program, uint64_t forward, int status_fd, int init_stat
     SYS3(SYS_close_range, 0, status_fd - 1, 0);
     SYS3(SYS_close_range, status_fd + 1, ~0U, 0);
     SYS2(SYS_prctl, PR_SET_NAME, "init");
+    /* Nothing in the container may read this process's memory, environment or files through /proc (a process
+     * without CAP_SYS_PTRACE cannot open /proc/1/environ, mem, exe or map_files of a non-dumpable one). */
+    SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
     /* A SIGCHLD from before this point is pending and would wake the loop, but a first pass costs one call. */
     ct_reap(program, status_fd, init_status);
     uint64_t all = ~0ULL;

@@ -54,9 +54,20 @@ public sealed class DockerCredentials(string? configPath = null) : IRegistryCred
         {
             foreach (var candidate in new[] { key, registry, "https://" + registry, "http://" + registry, "https://" + registry + "/v1/", "https://" + registry + "/v2/" })
             {
-                if (auths[candidate] is JsonObject entry && entry["auth"] is JsonValue auth && auth.TryGetValue(out string? encoded) && encoded.Length > 0)
+                if (auths[candidate] is not JsonObject entry)
                 {
-                    return Decode(encoded, candidate);
+                    continue;
+                }
+
+                var basic = entry["auth"] is JsonValue auth && auth.TryGetValue(out string? encoded) && encoded.Length > 0 ? Decode(encoded, candidate) : null;
+                if (entry["identitytoken"] is JsonValue identity && identity.TryGetValue(out string? token) && token.Length > 0)
+                {
+                    return RegistryCredentials.FromIdentityToken(token, basic?.Username);
+                }
+
+                if (basic is not null)
+                {
+                    return basic;
                 }
             }
         }
@@ -158,10 +169,8 @@ public sealed class DockerCredentials(string? configPath = null) : IRegistryCred
                 return null;
             }
 
-            // Docker helpers return "<token>" as the user name for identity tokens, which this client does not exchange.
-            return user == "<token>"
-                ? throw new RegistryException($"docker-credential-{helper} holds an identity token for {key}, which is not supported; log in with a user name and password or access token")
-                : new RegistryCredentials(user ?? string.Empty, secret);
+            // Docker helpers return "<token>" as the user name for identity tokens (OAuth2 refresh tokens).
+            return user == "<token>" ? RegistryCredentials.FromIdentityToken(secret) : new RegistryCredentials(user ?? string.Empty, secret);
         }
         catch (JsonException e)
         {

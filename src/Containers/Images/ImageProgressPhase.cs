@@ -14,4 +14,7 @@ public enum ImageProgressPhase
 
     /// <summary>Writing an export.</summary>
     Writing,
+
+    /// <summary>Writing a container's changes as a layer; the item is the upper directory, the bytes its file content read so far (total unknown: 0).</summary>
+    Committing,
 }

@@ -266,7 +266,29 @@ public sealed partial class ImageStore : IAsyncDisposable
     /// await store.RemoveAsync("busybox:latest", ct);
     /// </code>
     /// </example>
-    public async Task<PruneResult> RemoveAsync(string reference, CancellationToken cancellationToken = default)
+    /// <exception cref="ImageInUseException">The image would leave the store while a container uses it.</exception>
+    public Task<PruneResult> RemoveAsync(string reference, CancellationToken cancellationToken) =>
+        RemoveAsync(reference, force: false, cancellationToken);
+
+    /// <summary>
+    /// Removes a name, or (for a digest or digest prefix) an image with all its names, as
+    /// <see cref="RemoveAsync(string, CancellationToken)"/> does. An image a container uses (one created with
+    /// <c>Runtime.OverlayRootfs.FromImageAsync</c> and not yet deleted) cannot leave the store: without
+    /// <paramref name="force"/> that is refused; with it the names go and the image stays, untagged, until no
+    /// container uses it. Removing one of several names of a used image is fine either way.
+    /// </summary>
+    /// <param name="reference">A name, a digest or a unique digest prefix.</param>
+    /// <param name="force">Untag an image in use instead of refusing.</param>
+    /// <param name="cancellationToken">Cancels the operation before the index changes.</param>
+    /// <returns>What was removed.</returns>
+    /// <exception cref="ImageNotFoundException">No image matches.</exception>
+    /// <exception cref="ImageInUseException">The image would leave the store while a container uses it, and <paramref name="force"/> is false.</exception>
+    /// <example>
+    /// <code>
+    /// await store.RemoveAsync("busybox:latest", force: true, ct);
+    /// </code>
+    /// </example>
+    public async Task<PruneResult> RemoveAsync(string reference, bool force, CancellationToken cancellationToken = default)
     {
         using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: true, cancellationToken).ConfigureAwait(false);
         using var indexLock = await FileLock.AcquireAsync(_indexLockPath, exclusive: true, cancellationToken).ConfigureAwait(false);
@@ -276,6 +298,17 @@ public sealed partial class ImageStore : IAsyncDisposable
             ? index.Manifests.Where(e => LayoutIndex.NameOf(e) != name).ToList()
             : index.Manifests.Where(e => e.Digest != image.Digest).ToList();
         bool gone = !kept.Any(e => e.Digest == image.Digest);
+        if (gone && LiveLeases().Where(l => l.Image == image.Digest).Select(l => l.Holder).ToList() is { Count: > 0 } holders)
+        {
+            if (!force)
+            {
+                throw new ImageInUseException(reference, image.Digest, holders);
+            }
+
+            // Untagged, not removed: the image stays listed (without a name) until its last container is deleted.
+            kept.Add(LayoutIndex.Entry(image.Descriptor, null, image.Config.Platform));
+            gone = false;
+        }
         await LayoutIndex.WriteAsync(Root, index.WithManifests(kept), CancellationToken.None).ConfigureAwait(false);
         var swept = await SweepAsync(kept, cancellationToken).ConfigureAwait(false);
         return swept with { RemovedImages = gone ? [image.Digest] : [] };
@@ -639,6 +672,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     private async Task<PruneResult> SweepAsync(IReadOnlyList<Descriptor> entries, CancellationToken cancellationToken)
     {
         var roots = entries.Select(e => (e.Digest, (string?)e.MediaType)).ToList();
+        roots.AddRange(LiveLeases().Select(l => (l.Image, (string?)null)));
         if (_options.InUseImages is { } inUse)
         {
             roots.AddRange((await inUse(cancellationToken).ConfigureAwait(false)).Select(d => (d, (string?)null)));

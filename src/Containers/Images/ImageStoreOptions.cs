@@ -22,7 +22,7 @@ public sealed record ImageStoreOptions
 
     /// <summary>
     /// Images in use by something outside the store (containers): their manifest digests. <see cref="ImageStore.PruneAsync"/>
-    /// and <see cref="ImageStore.RemoveAsync"/> keep everything these reach.
+    /// and <see cref="ImageStore.RemoveAsync(string, CancellationToken)"/> keep everything these reach.
     /// </summary>
     public Func<CancellationToken, ValueTask<IEnumerable<Digest>>>? InUseImages { get; init; }
 

@@ -1,6 +1,6 @@
 namespace Containers.Images;
 
-/// <summary>What <see cref="ImageStore.PruneAsync"/> or <see cref="ImageStore.RemoveAsync"/> removed.</summary>
+/// <summary>What <see cref="ImageStore.PruneAsync"/> or <see cref="ImageStore.RemoveAsync(string, CancellationToken)"/> removed.</summary>
 /// <param name="RemovedImages">The manifest digests of images that left the index.</param>
 /// <param name="RemovedBlobs">How many blobs were deleted.</param>
 /// <param name="RemovedSnapshots">How many snapshots were deleted.</param>

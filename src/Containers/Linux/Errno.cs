@@ -13,6 +13,7 @@ internal static class Errno
     public const int EBUSY = 16;
     public const int EEXIST = 17;
     public const int EXDEV = 18;
+    public const int ENODEV = 19;
     public const int ENOTDIR = 20;
     public const int EISDIR = 21;
     public const int EINVAL = 22;
@@ -23,6 +24,7 @@ internal static class Errno
     public const int ENOTEMPTY = 39;
     public const int ELOOP = 40;
     public const int ENODATA = 61;
+    public const int EOPNOTSUPP = 95;
     public const int ECANCELED = 125;
 
     private static readonly string[] Names =

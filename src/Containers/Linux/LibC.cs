@@ -70,6 +70,31 @@ internal static unsafe partial class LibC
     [LibraryImport("libc")]
     public static partial uint getegid();
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int statx(int dirfd, byte* path, int flags, uint mask, byte* buffer);
+
+    /// <summary>
+    /// The owner and mode (with file type bits) of <paramref name="path"/> itself, not following a final symlink;
+    /// null when it does not exist. statx's layout is the same on every architecture.
+    /// </summary>
+    public static (uint Uid, uint Mode)? OwnerAndMode(string path)
+    {
+        const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
+        const uint STATX_MODE = 0x2, STATX_UID = 0x8;
+        var name = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        var buffer = stackalloc byte[256];
+        fixed (byte* p = name)
+        {
+            if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, STATX_MODE | STATX_UID, buffer) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                return errno == Errno.ENOENT ? null : throw new IOException($"statx {path}: {Errno.Name(errno)}");
+            }
+        }
+
+        return (*(uint*)(buffer + 20), *(ushort*)(buffer + 28));
+    }
+
     /// <summary>Creates a pipe whose ends are close-on-exec.</summary>
     public static (SafeFileHandle Read, SafeFileHandle Write) Pipe(int extraFlags = 0)
     {

@@ -124,6 +124,7 @@ internal sealed class NetworkNamespacePool : IAsyncDisposable
         _ready.Writer.TryComplete();
         while (_ready.Reader.TryRead(out var netns))
         {
+            Interlocked.Decrement(ref _count);
             netns.Dispose();
         }
 

@@ -270,23 +270,61 @@ internal sealed class PlanBuilder
         Add(PlanOpCode.MountSetAttr, stage ?? $"mount_setattr {path}", recursive ? PlanOpFlags.Recursive : 0, [Str(path)],
             [(ulong)set, (ulong)clear]);
 
-    /// <summary>Loads a classic BPF seccomp filter (8-byte <c>sock_filter</c> instructions).</summary>
-    public PlanBuilder Seccomp(ReadOnlySpan<byte> filter, uint flags = 0, string? stage = null)
+    /// <summary>
+    /// Loads a classic BPF seccomp filter (8-byte <c>sock_filter</c> instructions). With
+    /// <c>SECCOMP_FILTER_FLAG_NEW_LISTENER</c> in <paramref name="flags"/>, the listener fd is sent over
+    /// <paramref name="listenerSocket"/>.
+    /// </summary>
+    public PlanBuilder Seccomp(ReadOnlySpan<byte> filter, uint flags = 0, PlanFd? listenerSocket = null, string? stage = null)
     {
         if (filter.Length == 0 || filter.Length % 8 != 0)
         {
             throw new ArgumentException("a seccomp filter is a non-empty array of 8-byte instructions", nameof(filter));
         }
 
-        return Add(PlanOpCode.Seccomp, stage ?? "seccomp", 0, [Bytes(filter)], [(ulong)(filter.Length / 8), flags]);
+        if (((flags & 8) != 0) != listenerSocket.HasValue)
+        {
+            throw new ArgumentException("a listener socket goes with SECCOMP_FILTER_FLAG_NEW_LISTENER, and only with it", nameof(listenerSocket));
+        }
+
+        return Add(PlanOpCode.Seccomp, stage ?? "seccomp", 0, [Bytes(filter)],
+            [(ulong)(filter.Length / 8), flags, (ulong)(listenerSocket?.Slot ?? 0)]);
     }
 
-    /// <summary>capset with 64-bit capability masks.</summary>
-    public PlanBuilder CapSet(ulong effective, ulong permitted, ulong inheritable, string? stage = null) =>
-        Add(PlanOpCode.CapSet, stage ?? "capset", 0, [], [effective, permitted, inheritable]);
+    /// <summary>
+    /// The capability sets as 64-bit masks (bit n = capability n): drops everything outside <paramref name="bounding"/>
+    /// from the bounding set, sets effective, permitted and inheritable, then raises <paramref name="ambient"/>. Run it
+    /// after the ids change, with <c>PR_SET_KEEPCAPS</c> set before them.
+    /// </summary>
+    public PlanBuilder CapSet(ulong effective, ulong permitted, ulong inheritable, ulong bounding, IEnumerable<uint> ambient, string? stage = null) =>
+        Add(PlanOpCode.CapSet, stage ?? "set capabilities", 0, [U32List(ambient)], [effective, permitted, inheritable, bounding]);
+
+    /// <summary>
+    /// Masks <paramref name="path"/> (in root) as the container has it: a directory with an empty read-only tmpfs, anything
+    /// else with <paramref name="nullDevice"/> (a host path that must be the character device 1:3 itself, not a link).
+    /// A path that does not exist needs no mask; any other failure fails the start.
+    /// </summary>
+    public PlanBuilder Mask(string path, string nullDevice = "/dev/null", string? stage = null) =>
+        Add(PlanOpCode.Bind, stage ?? $"mask {path}", PlanOpFlags.Mask | PlanOpFlags.MissingOk, [Str(nullDevice), Str(path)], [0]);
+
+    /// <summary>Fails with ELOOP when <paramref name="path"/> (in root) is reached through a symlink, EXDEV when it is not on a filesystem of statfs type <paramref name="magic"/>; a path that does not exist passes.</summary>
+    public PlanBuilder CheckFileSystem(string path, ulong magic, string? stage = null) =>
+        Add(PlanOpCode.CheckFs, stage ?? $"check that {path} is a real {path.TrimStart('/')}", PlanOpFlags.MissingOk, [Str(path)], [magic]);
 
     /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
     public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);
+
+    /// <summary>
+    /// Makes a filesystem with the new mount API and moves it onto <paramref name="target"/> (in root):
+    /// <c>fsopen(fsType)</c>, one <c>fsconfig</c> per parameter in order (<c>"key=value"</c> sets a string,
+    /// <c>"key"</c> a flag; a key may repeat, as overlay's <c>lowerdir+</c> does, so the list has no length limit
+    /// but the plan's), <c>fsmount</c> with <paramref name="attributes"/>, <c>move_mount</c>. A value that does not
+    /// start with '/' names a path below <paramref name="directory"/>, an imported directory fd.
+    /// </summary>
+    public PlanBuilder FsMount(string fsType, string target, IReadOnlyList<string> parameters, PlanFd? directory = null,
+        MountAttributes attributes = MountAttributes.None, string? stage = null) =>
+        Add(PlanOpCode.FsMount, stage ?? $"mount {fsType} on {target}", 0, [Str(fsType), Str(target), StrList(parameters)],
+            [directory is { } fd ? (ulong)fd.Slot : ulong.MaxValue, (ulong)attributes]);
 
     /// <summary>Encodes the plan.</summary>
     public Plan Build()
@@ -354,7 +392,12 @@ internal sealed class PlanBuilder
 
     private PlanBuilder Add(PlanOpCode code, string stage, PlanOpFlags flags, int[] strings, ulong[] numbers)
     {
-        var lists = code == PlanOpCode.Exec ? new[] { strings[1], strings[2] } : [];
+        var lists = code switch
+        {
+            PlanOpCode.Exec => new[] { strings[1], strings[2] },
+            PlanOpCode.FsMount => [strings[2]],
+            _ => [],
+        };
         _ops.Add(new Op(code, flags, stage, Str(stage), strings, numbers, lists));
         return this;
     }

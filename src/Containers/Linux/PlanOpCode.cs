@@ -36,4 +36,10 @@ internal enum PlanOpCode : uint
 
     /// <summary>CT_OP_LOOPBACK_UP: sets IFF_UP on <c>lo</c> of the current network namespace.</summary>
     LoopbackUp = 31,
+
+    /// <summary>CT_OP_FSMOUNT: a filesystem made with the new mount API (one fsconfig per parameter) and moved onto a target.</summary>
+    FsMount = 40,
+
+    /// <summary>CT_OP_CHECK_FS: a path reached without any symlink must lie on a filesystem of the given statfs type.</summary>
+    CheckFs = 50,
 }

@@ -38,4 +38,7 @@ internal enum PlanOpFlags : uint
 
     /// <summary>MOUNT, BIND: a path that does not exist (ENOENT) is skipped; any other failure still fails the op.</summary>
     MissingOk = 0x400,
+
+    /// <summary>BIND: masks the target as the container has it (a directory: a read-only tmpfs; else the null device, checked).</summary>
+    Mask = 0x2000,
 }

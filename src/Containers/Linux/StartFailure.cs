@@ -36,6 +36,14 @@ internal static class StartFailure
                 "the new root must be a mount point and / must not be shared: bind the rootfs onto itself and make / private first",
             (PlanOpCode.SetHostname, Errno.EPERM) =>
                 "setting a hostname needs a new UTS namespace",
+            (PlanOpCode.CheckFs, Errno.ELOOP) =>
+                "the root filesystem has a symlink on the way to this kernel filesystem's mount point; masks there would protect nothing: make it a plain directory in the image",
+            (PlanOpCode.CheckFs, Errno.EXDEV) =>
+                "another filesystem is mounted over this kernel filesystem (a fake /proc or /sys); masks there would protect nothing: remove the mount that hides it",
+            (PlanOpCode.Bind, Errno.ENODEV) =>
+                "a mask needs the host's /dev/null to be the null device itself (character device 1:3), not a link or another file",
+            (PlanOpCode.CapSet, Errno.EPERM) =>
+                "the capability sets are not consistent: effective and inheritable must be within permitted, ambient within permitted and inheritable",
             (PlanOpCode.WaitFd, Errno.ECANCELED) =>
                 "the launcher abandoned the start before releasing the process",
             _ => null,

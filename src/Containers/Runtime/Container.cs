@@ -142,7 +142,10 @@ public sealed partial class Container : IAsyncDisposable
 
     /// <summary>
     /// Reads standard output and standard error to their ends (both at once) and waits for the process to exit: the
-    /// one-call form of a started container's output. Call it after <see cref="StartAsync"/>.
+    /// one-call form of a started container's output. Call it after <see cref="StartAsync"/>. Each stream keeps at
+    /// most 16 MiB (the default of <see cref="ContainerRunOptions.MaxOutputBytes"/>): the rest is read and discarded,
+    /// and <see cref="ContainerResult.StdoutTruncated"/> or <see cref="ContainerResult.StderrTruncated"/> says so.
+    /// Read <see cref="Stdout"/> and <see cref="Stderr"/> yourself for more.
     /// </summary>
     /// <param name="cancellationToken">Stops reading and waiting; the container keeps running.</param>
     /// <exception cref="InvalidOperationException">The container was not created with <see cref="ContainerStdio.Pipes"/>.</exception>
@@ -232,7 +235,7 @@ public sealed partial class Container : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the container's process gracefully: SIGTERM, then SIGKILL if it has not exited after
+    /// Stops the container's process gracefully: SIGTERM (or the image's <c>StopSignal</c>, <see cref="ContainerInfo.StopSignal"/>), then SIGKILL if it has not exited after
     /// <paramref name="gracePeriod"/>; returns how it ended. A stopped container is left as it is, and a created one
     /// (its program never ran) is killed at once.
     /// </summary>
@@ -259,8 +262,10 @@ public sealed partial class Container : IAsyncDisposable
             return await KillAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        RuntimeLog.ContainerStopping(_logger, Id, SigTerm, grace.TotalMilliseconds);
-        _process.Signal(SigTerm);
+        // The image's StopSignal, as Docker's stop sends it (nginx stops gracefully on SIGQUIT).
+        var signal = _state.StopSignal ?? SigTerm;
+        RuntimeLog.ContainerStopping(_logger, Id, signal, grace.TotalMilliseconds);
+        _process.Signal(signal);
         try
         {
             return await _exit.WaitAsync(grace, cancellationToken).ConfigureAwait(false);
@@ -315,12 +320,12 @@ public sealed partial class Container : IAsyncDisposable
     /// <param name="stdio">Where the new process's stdio goes.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <exception cref="InvalidSpecException"><paramref name="process"/> has a problem, or sets what the runtime does
-    /// not apply yet (such as capabilities); each error names its field.</exception>
+    /// not apply yet, or capabilities other than the container's (an exec gets the container's sets); each error names its field.</exception>
     /// <exception cref="ContainerStatusException">The container is not running.</exception>
     public async Task<ContainerExec> ExecAsync(ProcessSpec process, ContainerStdio stdio = ContainerStdio.Pipes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(process);
-        SpecValidator.ThrowIfInvalidForExec(process);
+        SpecValidator.ThrowIfInvalidForExec(process, Spec.Process);
         var status = Status;
         if (status != ContainerStatus.Running || _process is null)
         {
@@ -385,7 +390,19 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>Copies stdout and stderr, line by line, into the JSON-lines log at <paramref name="path"/>.</summary>
     internal void KeepLog(string path)
     {
-        var log = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        // Owner-only, as the state: a container's output is its owner's to read.
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("containers run on Linux only");
+        }
+
+        var log = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Append,
+            Access = FileAccess.Write,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
         var gate = new SemaphoreSlim(1, 1);
         async ValueTask Append(OutputStream stream, string text, bool newline)
         {
@@ -502,25 +519,35 @@ public sealed partial class Container : IAsyncDisposable
         lock (_gate)
         {
             deleting = !_deleted;
-            _deleted = true;
         }
 
         try
         {
-            if (deleting && _cgroup is not null)
+            try
             {
-                // Before the state goes: a cgroup that cannot be removed stays findable by the next open's sweep.
-                await _cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+                if (deleting && _cgroup is not null)
+                {
+                    // Before the state goes: a cgroup that cannot be removed stays findable by the next open's sweep.
+                    await _cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    if (deleting && !_deleted)
+                    {
+                        // Marked deleted only once removed: a container whose own directory could not be removed
+                        // keeps its state, and deleting it again retries.
+                        _states.Remove(Id);
+                        _deleted = true;
+                        RuntimeLog.ContainerDeleted(_logger, Id);
+                    }
+                }
             }
         }
         finally
         {
-            if (deleting)
-            {
-                _states.Remove(Id);
-                RuntimeLog.ContainerDeleted(_logger, Id);
-            }
-
             await ReleaseHandlesAsync().ConfigureAwait(false);
         }
     }

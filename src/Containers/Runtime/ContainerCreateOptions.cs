@@ -33,4 +33,36 @@ public sealed record ContainerCreateOptions
     /// namespace, or SIGCHLD ignored): there the same init keeps it (as pid 2) and reports its own exit status.
     /// </remarks>
     public bool Init { get; init; }
+
+    /// <summary>
+    /// Answers the system calls that rules of the container's seccomp profile with <c>SCMP_ACT_NOTIFY</c> stop:
+    /// allow, deny with an errno, or return a value of its own. Required when the profile has such rules; it serves
+    /// the container's first process and its children, not processes started with <c>ExecAsync</c>.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// // The first rule without conditions for a call decides: put the notify rule before the default's allow list.
+    /// var profile = SeccompProfiles.Default with
+    /// {
+    ///     Syscalls = [new LinuxSyscall { Names = ["connect"], Action = "SCMP_ACT_NOTIFY" }, .. SeccompProfiles.Default.Syscalls],
+    /// };
+    /// var options = new ContainerCreateOptions
+    /// {
+    ///     SeccompNotify = call => { Console.WriteLine($"{call.Pid} calls {call.SyscallName}"); return SeccompNotifyResponse.Allow; },
+    /// };
+    /// </code>
+    /// </example>
+    public Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify { get; init; }
+
+    /// <summary>
+    /// A copy-on-write root filesystem (an image's layers, or a directory used copy-on-write) instead of the spec's
+    /// <c>root.path</c> or the host rootfs; null for none. The spec's <c>root.path</c> must then be empty, and its
+    /// <c>root.readonly</c> makes the overlay read-only (no upper directory).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var options = new ContainerCreateOptions { Overlay = await OverlayRootfs.FromImageAsync(store, "busybox", ct) };
+    /// </code>
+    /// </example>
+    public OverlayRootfs? Overlay { get; init; }
 }

@@ -52,7 +52,10 @@ public sealed class ContainerExec : IAsyncDisposable
     /// <param name="signal">The signal number.</param>
     public void Signal(int signal) => _process.Signal(signal);
 
-    /// <summary>Reads the process's stdout and stderr to the end and waits for it: the one-call form of an exec.</summary>
+    /// <summary>
+    /// Reads the process's stdout and stderr to the end and waits for it: the one-call form of an exec. Each stream
+    /// keeps at most 16 MiB, as <see cref="Container.CollectAsync"/> does; the result says when the rest was discarded.
+    /// </summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <exception cref="InvalidOperationException">The exec's stdio is not pipes.</exception>
     public Task<ContainerResult> CollectAsync(CancellationToken cancellationToken = default) =>
@@ -87,7 +90,7 @@ public sealed class ContainerExec : IAsyncDisposable
             var (cgroup, placement) = container.CgroupPlacement;
             var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current, placement);
             var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(
-                plan, program ?? target.PidFd, cancellationToken, cgroup, process.OomScoreAdj).ConfigureAwait(false);
+                plan, program ?? target.PidFd, null, null, cancellationToken, cgroup, process.OomScoreAdj).ConfigureAwait(false);
             var exec = new ContainerExec(launched, pipes, terminal);
             try
             {

@@ -49,6 +49,15 @@ public sealed record ContainerInfo
     /// <summary>The host pid of the process that owns the container (holds its stdio; the container dies with it).</summary>
     public required int OwnerPid { get; init; }
 
+    /// <summary>The image the container was made from (the reference as given, its digest, ports, labels), or null for a spec's own root.</summary>
+    public ContainerImage? Image { get; init; }
+
+    /// <summary>The signal number that stops the container gracefully (<see cref="Container.StopAsync"/>): the image's <c>StopSignal</c>, or 15 (SIGTERM).</summary>
+    public int StopSignal { get; init; } = 15;
+
+    /// <summary>The names of the volumes the container mounts (named and anonymous).</summary>
+    public IReadOnlyList<string> Volumes { get; init; } = [];
+
     internal static ContainerInfo From(ContainerState state) => new()
     {
         Id = state.Id,
@@ -63,5 +72,8 @@ public sealed record ContainerInfo
         HasLog = state.LogPath is not null,
         Bundle = state.Bundle,
         OwnerPid = state.OwnerPid,
+        Image = state.Image,
+        StopSignal = state.StopSignal ?? 15,
+        Volumes = state.Volumes ?? [],
     };
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Containers.Cgroups;
 using Containers.Linux;
 using Containers.Runtime.Plan;
+using Containers.Security.Seccomp;
 using Microsoft.Win32.SafeHandles;
 
 namespace Containers.Runtime;
@@ -14,6 +15,9 @@ internal sealed class ContainerProcess : IAsyncDisposable
 {
     private readonly ChildProcess? _child;
     private readonly SafeFileHandle? _attached;
+
+    /// <summary>Answers the seccomp notifications of the process's filter, while the process runs.</summary>
+    private SeccompListener? _listener;
 
     private ContainerProcess(ChildProcess child, ProcessIdentity identity)
     {
@@ -42,16 +46,33 @@ internal sealed class ContainerProcess : IAsyncDisposable
 
     /// <summary>
     /// Launches <paramref name="plan"/>: supplies its fds, writes the user namespace maps while the child waits,
-    /// and receives the terminal's master. Everything opened is closed again when this fails. The process is in
+    /// and receives the terminal's master. Everything opened is closed again when this fails, and
+    /// <paramref name="pooledNetwork"/> (the network namespace a <see cref="FdKind.PooledNetwork"/> slot gets) is
+    /// closed in any case: the child holds the namespace once it has joined it. The process is in
     /// <paramref name="cgroup"/> and has <paramref name="oomScoreAdj"/> before it execs the program.
     /// </summary>
+    /// <param name="plan">The compiled start.</param>
+    /// <param name="containerPidFd">For an exec: the running container's pidfd.</param>
+    /// <param name="pooledNetwork">A network namespace from the runtime's pool, or null.</param>
+    /// <param name="containerDirectory">For an overlay root: the container's directory holding its upper and work directories.</param>
+    /// <param name="cancellationToken">Cancels the launch.</param>
+    /// <param name="cgroup">The container's cgroup, which the process is cloned into or joins before exec, or null.</param>
+    /// <param name="oomScoreAdj">The process's <c>oom_score_adj</c>, written before exec, or null to inherit it.</param>
     public static async Task<(ContainerProcess Process, StdioPipes? Stdio, ContainerTerminal? Terminal)> LaunchAsync(
-        ContainerPlan plan, SafeFileHandle? containerPidFd, CancellationToken cancellationToken, ICgroup? cgroup = null, int? oomScoreAdj = null)
+        ContainerPlan plan, SafeFileHandle? containerPidFd, SafeFileHandle? pooledNetwork, string? containerDirectory, CancellationToken cancellationToken,
+        ICgroup? cgroup = null, int? oomScoreAdj = null)
     {
         StdioPipes? stdio = null;
         SafeFileHandle? terminalSocket = null;
+        SafeFileHandle? listenerSocket = null;
+        SeccompListener? listener = null;
         ChildProcess? child = null;
         var opened = new List<SafeFileHandle>();
+        if (pooledNetwork is not null)
+        {
+            opened.Add(pooledNetwork);
+        }
+
         try
         {
             var fds = new List<SafeFileHandle>(plan.Fds.Count);
@@ -83,12 +104,25 @@ internal sealed class ContainerProcess : IAsyncDisposable
                         opened.Add(File.OpenHandle(source.Path!, FileMode.Open, FileAccess.Read));
                         fds.Add(opened[^1]);
                         break;
+                    case FdKind.SeccompListenerSocket:
+                        var (listenerEnd, childListenerEnd) = LibC.SocketPair();
+                        listenerSocket = listenerEnd;
+                        opened.Add(childListenerEnd);
+                        fds.Add(childListenerEnd);
+                        break;
                     case FdKind.ContainerPidFd:
                         fds.Add(containerPidFd ?? throw new InvalidOperationException("an exec plan needs the container's pidfd"));
                         break;
                     case FdKind.Cgroup:
                         opened.Add((cgroup ?? throw new InvalidOperationException("the plan clones into a cgroup but none was given")).OpenDirectory());
                         fds.Add(opened[^1]);
+                        break;
+                    case FdKind.ContainerDirectory:
+                        opened.Add(OpenPath(containerDirectory ?? throw new InvalidOperationException("an overlay root needs the container's directory")));
+                        fds.Add(opened[^1]);
+                        break;
+                    case FdKind.PooledNetwork:
+                        fds.Add(pooledNetwork ?? throw new InvalidOperationException("a plan joining a pooled network namespace needs one"));
                         break;
                 }
             }
@@ -131,6 +165,13 @@ internal sealed class ContainerProcess : IAsyncDisposable
                 terminal = new ContainerTerminal(await receive.ConfigureAwait(false));
             }
 
+            if (listenerSocket is not null)
+            {
+                // The filter is loaded after the terminal is set up, so its listener comes second.
+                listener = new SeccompListener(await ReceiveOrFailAsync(child, listenerSocket, cancellationToken).ConfigureAwait(false),
+                    plan.SeccompNotify ?? throw new InvalidOperationException("a plan with a seccomp listener needs a handler"));
+            }
+
             if (plan.WaitsForStart)
             {
                 // The created state means set up: a failed step surfaces here, before the container exists.
@@ -139,10 +180,15 @@ internal sealed class ContainerProcess : IAsyncDisposable
             }
 
             var identity = ProcessIdentity.Of(child.Pid) ?? new ProcessIdentity(child.Pid, 0);
-            return (new ContainerProcess(child, identity), stdio, terminal);
+            return (new ContainerProcess(child, identity) { _listener = listener }, stdio, terminal);
         }
         catch
         {
+            if (listener is not null)
+            {
+                await listener.DisposeAsync().ConfigureAwait(false);
+            }
+
             foreach (var handle in opened)
             {
                 handle.Dispose();
@@ -163,6 +209,7 @@ internal sealed class ContainerProcess : IAsyncDisposable
         finally
         {
             terminalSocket?.Dispose();
+            listenerSocket?.Dispose();
         }
     }
 
@@ -189,6 +236,38 @@ internal sealed class ContainerProcess : IAsyncDisposable
                 throw new ContainersException(
                     $"process.oomScoreAdj: setting {adj} failed ({e.Message}); lowering it below this process's own needs CAP_SYS_RESOURCE", e);
             }
+        }
+    }
+
+    /// <summary>Receives an fd the child sends, or raises the child's setup failure if it fails first.</summary>
+    private static async Task<SafeFileHandle> ReceiveOrFailAsync(ChildProcess child, SafeFileHandle socket, CancellationToken cancellationToken)
+    {
+        var receive = ChildProcess.ReceiveFdAsync(socket, cancellationToken);
+        var setupFailed = child.WaitForExecAsync(cancellationToken);
+        if (await Task.WhenAny(receive, setupFailed).ConfigureAwait(false) == setupFailed)
+        {
+            await setupFailed.ConfigureAwait(false);
+        }
+
+        return await receive.ConfigureAwait(false);
+    }
+
+    /// <summary>Opens a directory as an <c>O_PATH</c> fd (the child names paths below it through <c>/proc/self/fd</c>).</summary>
+    private static unsafe SafeFileHandle OpenPath(string directory)
+    {
+        var name = DirectoryTree.NulTerminated(directory);
+        fixed (byte* p = name)
+        {
+            var handle = FileSystemCalls.Openat(new SafeFileHandle(FileSystemCalls.AtFdCwd, ownsHandle: false), p,
+                FileSystemCalls.OPath | FileSystemCalls.ODirectory | FileSystemCalls.OCloExec, 0);
+            if (handle.IsInvalid)
+            {
+                var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                handle.Dispose();
+                throw new ContainersIOException($"opening the container's directory {directory} failed: {Errno.Name(errno)}", directory, null);
+            }
+
+            return handle;
         }
     }
 
@@ -254,6 +333,11 @@ internal sealed class ContainerProcess : IAsyncDisposable
         if (_child is not null)
         {
             await _child.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_listener is not null)
+        {
+            await _listener.DisposeAsync().ConfigureAwait(false);
         }
 
         _attached?.Dispose();

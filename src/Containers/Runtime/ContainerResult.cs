@@ -41,15 +41,20 @@ public sealed record ContainerResult
     /// <summary>Whether standard error went on past <see cref="ContainerRunOptions.MaxOutputBytes"/> and the rest was discarded.</summary>
     public bool StderrTruncated { get; init; }
 
-    /// <summary>Reads both streams to the end, at once, and waits for the process: the body of the <c>CollectAsync</c> methods.</summary>
+    /// <summary>
+    /// Reads both streams to the end, at once, and waits for the process: the body of the <c>CollectAsync</c>
+    /// methods. Each stream keeps the default output cap (<see cref="ContainerRunOptions.MaxOutputBytes"/>'s
+    /// default); what goes past it is read and discarded, so the writer never blocks, and the result says so.
+    /// </summary>
     internal static async Task<ContainerResult> CollectAsync(
         PipeReader stdout, PipeReader stderr, Func<CancellationToken, Task<ContainerExit>> wait, CancellationToken cancellationToken)
     {
-        var output = OutputCollector.ReadToEndAsync(stdout, long.MaxValue, cancellationToken);
-        var errors = OutputCollector.ReadToEndAsync(stderr, long.MaxValue, cancellationToken);
+        var cap = ContainerRunOptions.Default.MaxOutputBytes;
+        var output = OutputCollector.ReadToEndAsync(stdout, cap, cancellationToken);
+        var errors = OutputCollector.ReadToEndAsync(stderr, cap, cancellationToken);
         var exit = await wait(cancellationToken).ConfigureAwait(false);
-        var (outText, _) = await output.ConfigureAwait(false);
-        var (errText, _) = await errors.ConfigureAwait(false);
-        return new ContainerResult { Exit = exit, Stdout = outText, Stderr = errText };
+        var (outText, outTruncated) = await output.ConfigureAwait(false);
+        var (errText, errTruncated) = await errors.ConfigureAwait(false);
+        return new ContainerResult { Exit = exit, Stdout = outText, Stderr = errText, StdoutTruncated = outTruncated, StderrTruncated = errTruncated };
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Containers.Cgroups;
+using Containers.Linux;
 using Containers.Runtime.Plan;
 using Containers.Spec;
 using Microsoft.Extensions.Logging;
@@ -21,26 +22,35 @@ namespace Containers.Runtime;
 /// Console.Write(result.Stdout); // "1\nbox\n"
 /// </code>
 /// </example>
-public sealed class ContainerRuntime : IAsyncDisposable
+public sealed partial class ContainerRuntime : IAsyncDisposable
 {
     private readonly StateDirectory _states;
+    private readonly ContainerStorage _storage;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<Container, byte> _owned = new(ReferenceEqualityComparer.Instance);
     private readonly string? _cgroupParent;
     private ICgroupDriver? _cgroups;
+    private readonly int _networkPoolSize;
+    private readonly Lock _networkPoolGate = new();
+    private NetworkNamespacePool? _networkPool;
     private int _disposed;
 
-    private ContainerRuntime(StateDirectory states, ILoggerFactory loggers, string? cgroupParent)
+    private ContainerRuntime(StateDirectory states, ContainerStorage storage, ILoggerFactory loggers, int networkPoolSize, string? cgroupParent)
     {
         _cgroupParent = cgroupParent;
         _states = states;
+        _storage = storage;
         _loggers = loggers;
+        _networkPoolSize = networkPoolSize;
         _logger = loggers.CreateLogger<ContainerRuntime>();
     }
 
     /// <summary>The folder holding one sub-folder of state per container.</summary>
     public string StateDirectory => _states.Root;
+
+    /// <summary>The folder holding the own directories (upper and work) of containers with an overlay root.</summary>
+    public string StorageDirectory => _storage.Root;
 
     /// <summary>
     /// Opens a runtime on its state directory (creating it when missing) and removes the state of containers whose
@@ -57,15 +67,19 @@ public sealed class ContainerRuntime : IAsyncDisposable
     public static Task<ContainerRuntime> OpenAsync(ContainerRuntimeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ContainerRuntimeOptions();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.NetworkNamespacePoolSize);
         cancellationToken.ThrowIfCancellationRequested();
         var loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
-        var runtime = new ContainerRuntime(states, loggers, options.CgroupParent);
+        var storage = options.StorageDirectory
+            ?? (options.Images is { } images ? Path.Combine(images.Root, "containers") : ContainerStorage.DefaultRoot());
+        var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent) { _images = options.Images };
         int removed;
         try
         {
             removed = states.RemoveStale(runtime._logger);
             runtime.RemoveStaleCgroups();
+            runtime._storage.RemoveOrphans(states, runtime._logger);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
@@ -146,17 +160,27 @@ public sealed class ContainerRuntime : IAsyncDisposable
         ContainerPlan plan;
         try
         {
-            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, placement);
+            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, pooledNetwork: _networkPoolSize > 0, cgroup: placement);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
             throw ContainersIOException.From(e, $"planning a container of {spec.Process!.Args[0]}");
         }
 
+        if (plan.WithPooledNetwork is not null)
+        {
+            StartNetworkPool();
+        }
+
         return new PreparedContainer(this, spec, options, plan);
     }
 
-    internal async Task<Container> CreatePreparedAsync(string? id, PreparedContainer prepared, CancellationToken cancellationToken)
+    /// <param name="id">The container's id, or null for a random one.</param>
+    /// <param name="prepared">The compiled spec.</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <param name="describe">Adds what the state keeps beyond the spec (the image a container was made from).</param>
+    internal async Task<Container> CreatePreparedAsync(
+        string? id, PreparedContainer prepared, CancellationToken cancellationToken, Func<ContainerState, ContainerState>? describe = null)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         id ??= NewId();
@@ -179,10 +203,16 @@ public sealed class ContainerRuntime : IAsyncDisposable
             LogPath = options.KeepLog ? Path.Combine(folder, "container.log") : null,
             Init = options.Init,
         };
+        state = describe?.Invoke(state) ?? state;
         _states.Claim(state);
         ICgroup? cgroup = null;
         try
         {
+            if (options.Overlay is { } overlay)
+            {
+                state = await CreateStorageAsync(state, overlay, cancellationToken).ConfigureAwait(false);
+            }
+
             await spec.SaveAsync(Path.Combine(folder, "config.json"), cancellationToken).ConfigureAwait(false);
             if (spec.Linux?.Resources is { } resources)
             {
@@ -191,8 +221,10 @@ public sealed class ContainerRuntime : IAsyncDisposable
                 state = state with { Cgroup = cgroup.Paths };
             }
 
+            // A network namespace made ahead when one is ready; otherwise the child clones its own.
+            var netns = plan.WithPooledNetwork is not null ? _networkPool?.TryTake() : null;
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
-                plan, null, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
+                netns is null ? plan : plan.WithPooledNetwork!, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
             state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
             var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups);
             try
@@ -210,13 +242,13 @@ public sealed class ContainerRuntime : IAsyncDisposable
             }
 
             Track(container);
-            RuntimeLog.ContainerCreated(_logger, id, process.Pid);
+            RuntimeLog.ContainerCreated(_logger, id, process.Pid, netns is not null);
             return container;
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
             await RemoveCgroupAsync(cgroup).ConfigureAwait(false);
-            _states.Remove(id);
+            RemoveFailed(state);
             var error = ContainersIOException.From(e, $"creating container '{id}'", folder);
             RuntimeLog.ContainerCreateFailed(_logger, error, id);
             throw error;
@@ -224,7 +256,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
         catch (Exception e)
         {
             await RemoveCgroupAsync(cgroup).ConfigureAwait(false);
-            _states.Remove(id);
+            RemoveFailed(state);
             if (e is not OperationCanceledException)
             {
                 RuntimeLog.ContainerCreateFailed(_logger, e, id);
@@ -256,6 +288,38 @@ public sealed class ContainerRuntime : IAsyncDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException)
         {
             RuntimeLog.StaleCgroupsNotRemoved(_logger, e);
+        }
+    }
+
+    /// <summary>
+    /// Creates the container's own directory (upper and work) and takes its lease on the image, recording both in
+    /// its state before anything else happens, so every later failure, and a crash, finds them to remove.
+    /// </summary>
+    private async Task<ContainerState> CreateStorageAsync(ContainerState state, OverlayRootfs overlay, CancellationToken cancellationToken)
+    {
+        state = state with { ContainerDirectory = _storage.Create(_states.Root, state.Id) };
+        _states.Write(state);
+        if (overlay is { Store: { } store, Image: { } image })
+        {
+            var lease = await store.LeaseAsync(image, state.ContainerDirectory, cancellationToken).ConfigureAwait(false);
+            state = state with { LeaseFile = lease };
+            _states.Write(state);
+        }
+
+        return state;
+    }
+
+    /// <summary>Removes what a failed creation made; a failure to do so is logged beside the creation's own error, never instead of it.</summary>
+    private void RemoveFailed(ContainerState state)
+    {
+        try
+        {
+            Runtime.StateDirectory.ReleaseStorage(state);
+            _states.Remove(state.Id);
+        }
+        catch (ContainersException e)
+        {
+            RuntimeLog.StorageRemoveFailed(_logger, e, state.Id);
         }
     }
 
@@ -372,8 +436,38 @@ public sealed class ContainerRuntime : IAsyncDisposable
             await container.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (NetworkPool is { } pool)
+        {
+            await pool.DisposeAsync().ConfigureAwait(false);
+        }
+
         _cgroups?.RemoveEmptyParent();
         RuntimeLog.RuntimeDisposed(_logger, alive.Count);
+    }
+
+    /// <summary>The pool of network namespaces made ahead, once a start could use it (null before).</summary>
+    internal NetworkNamespacePool? NetworkPool
+    {
+        get
+        {
+            lock (_networkPoolGate)
+            {
+                return _networkPool;
+            }
+        }
+    }
+
+    /// <summary>Starts filling the pool of network namespaces the first time a prepared start can use one.</summary>
+    private void StartNetworkPool()
+    {
+        lock (_networkPoolGate)
+        {
+            if (_networkPool is null && _disposed == 0)
+            {
+                _networkPool = new NetworkNamespacePool(_networkPoolSize);
+                _networkPool.Start();
+            }
+        }
     }
 
     /// <summary>Removes a cgroup a failed create made (its process, if any, is already gone).</summary>

@@ -1,3 +1,4 @@
+using Containers.Images;
 using Microsoft.Extensions.Logging;
 
 namespace Containers.Runtime;
@@ -11,8 +12,41 @@ public sealed record ContainerRuntimeOptions
     /// </summary>
     public string? StateDirectory { get; init; }
 
+    /// <summary>
+    /// Where containers with an <see cref="ContainerCreateOptions.Overlay"/> root keep their upper and work
+    /// directories (one folder per container, on disk: a stopped container's changes stay until it is deleted).
+    /// Null for the default: <c>containers/</c> below the default image store root
+    /// (<see cref="ImageStoreOptions.DefaultRoot"/>). Use a folder on the same filesystem as the store when
+    /// the store is elsewhere.
+    /// </summary>
+    public string? StorageDirectory { get; init; }
+
+    /// <summary>
+    /// The image store containers made from images come from
+    /// (<see cref="ContainerRuntime.CreateFromImageAsync(string?, string, ImageContainerOptions?, CancellationToken)"/>).
+    /// Null opens the default store (<see cref="ImageStoreOptions.DefaultRoot"/>) when an image is first asked for.
+    /// The runtime does not dispose it. With a store and no <see cref="StorageDirectory"/>, containers keep their
+    /// directories in <c>containers/</c> below the store's root, on the store's filesystem.
+    /// </summary>
+    public ImageStore? Images { get; init; }
+
     /// <summary>Where the runtime logs; null for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>
+    /// How many network namespaces (loopback up) the runtime keeps made ahead, so that a start with a new network
+    /// namespace joins one instead of paying for its creation (the largest single cost of such a start). A
+    /// background thread fills the pool once the first such container is prepared or started, and stops when the
+    /// runtime is disposed. Only starts without a new user namespace can join one (a root caller's, without id
+    /// mappings); the others create their own. 0 turns the pool off: a process that starts one container and
+    /// exits (a command-line tool) gains nothing from it. Default 4.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { NetworkNamespacePoolSize = 16 });
+    /// </code>
+    /// </example>
+    public int NetworkNamespacePoolSize { get; init; } = 4;
 
     /// <summary>
     /// The cgroup containers with <c>linux.resources</c> are placed below, relative to each hierarchy's root (for

@@ -50,4 +50,19 @@ internal sealed record ContainerState
 
     /// <summary>The container's cgroup directories (per v1 hierarchy, or <c>""</c> for v2), or null without a cgroup.</summary>
     public IReadOnlyDictionary<string, string>? Cgroup { get; init; }
+
+    /// <summary>The image the container was made from, when it was: the reference as given, its digest and what its config declares.</summary>
+    public ContainerImage? Image { get; init; }
+
+    /// <summary>The names of the volumes the container mounts (null in a state written before volumes existed); none of them can be removed while the container exists.</summary>
+    public IReadOnlyList<string>? Volumes { get; init; }
+
+    /// <summary>The signal number that stops the container gracefully (the image's <c>StopSignal</c>), or null for SIGTERM.</summary>
+    public int? StopSignal { get; init; }
+
+    /// <summary>The container's own directory (an overlay root's upper and work directories), removed with the container.</summary>
+    public string? ContainerDirectory { get; init; }
+
+    /// <summary>The lease the container holds on its image in an image store, removed with the container.</summary>
+    public string? LeaseFile { get; init; }
 }

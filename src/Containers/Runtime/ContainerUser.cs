@@ -16,7 +16,8 @@ namespace Containers.Runtime;
 /// </summary>
 public static class ContainerUser
 {
-    private const int MaxFileBytes = 4 << 20;
+    /// <summary>The largest <c>/etc/passwd</c> or <c>/etc/group</c> read.</summary>
+    internal const int MaxFileBytes = 4 << 20;
 
     /// <summary>Resolves <paramref name="user"/> against the root filesystem at <paramref name="rootfs"/>.</summary>
     /// <param name="rootfs">The container's root directory; <c>/</c> for the host rootfs, whose <c>/etc</c> the container sees.</param>
@@ -32,6 +33,12 @@ public static class ContainerUser
     public static UserSpec Resolve(string rootfs, string user)
     {
         ArgumentNullException.ThrowIfNull(rootfs);
+        return Resolve(path => ReadLines(rootfs, path), user);
+    }
+
+    /// <summary>Resolves <paramref name="user"/> with the lines of the container's files that <paramref name="readLines"/> reads (<c>etc/passwd</c>, <c>etc/group</c>; none when missing).</summary>
+    internal static UserSpec Resolve(Func<string, string[]> readLines, string user)
+    {
         ArgumentException.ThrowIfNullOrEmpty(user);
         var colon = user.IndexOf(':', StringComparison.Ordinal);
         var name = colon < 0 ? user : user[..colon];
@@ -50,11 +57,11 @@ public static class ContainerUser
         }
         else
         {
-            var entry = Find(ReadLines(rootfs, "etc/passwd"), name)
+            var entry = Find(readLines("etc/passwd"), name)
                 ?? throw new ContainersException($"user '{name}' is not in the container's /etc/passwd: use a name it lists or a numeric uid");
             uid = ParseField(entry, 2, "/etc/passwd", name);
             gid = ParseField(entry, 3, "/etc/passwd", name);
-            foreach (var line in ReadLines(rootfs, "etc/group"))
+            foreach (var line in readLines("etc/group"))
             {
                 var fields = line.Split(':');
                 if (fields.Length >= 4 && fields[3].Split(',').Contains(name) && TryParseId(fields[2], out var member) && member != gid)
@@ -72,7 +79,7 @@ public static class ContainerUser
             }
             else
             {
-                var entry = Find(ReadLines(rootfs, "etc/group"), group)
+                var entry = Find(readLines("etc/group"), group)
                     ?? throw new ContainersException($"group '{group}' is not in the container's /etc/group: use a name it lists or a numeric gid");
                 gid = ParseField(entry, 2, "/etc/group", group);
             }

@@ -10,6 +10,9 @@ namespace Containers.Runtime;
     Converters = [typeof(StatusConverter)])]
 [JsonSerializable(typeof(ContainerState))]
 [JsonSerializable(typeof(ContainerLogRecord))]
+[JsonSerializable(typeof(ContainerImage))]
+[JsonSerializable(typeof(Volume))]
+[JsonSerializable(typeof(StorageOwner))]
 internal sealed partial class RuntimeJsonContext : JsonSerializerContext
 {
     /// <summary>Writes statuses as the OCI runtime specification does: <c>"created"</c>, <c>"running"</c>, …</summary>

@@ -20,8 +20,8 @@ internal static partial class RuntimeLog
     [LoggerMessage(1010, LogLevel.Debug, "Creating container {ContainerId}: {Command}")]
     public static partial void ContainerCreating(ILogger logger, string containerId, IReadOnlyList<string> command);
 
-    [LoggerMessage(1011, LogLevel.Debug, "Created container {ContainerId}: pid {Pid}")]
-    public static partial void ContainerCreated(ILogger logger, string containerId, int pid);
+    [LoggerMessage(1011, LogLevel.Debug, "Created container {ContainerId}: pid {Pid}, joined a pooled network namespace: {PooledNetwork}")]
+    public static partial void ContainerCreated(ILogger logger, string containerId, int pid, bool pooledNetwork);
 
     [LoggerMessage(1012, LogLevel.Warning, "Creating container {ContainerId} failed")]
     public static partial void ContainerCreateFailed(ILogger logger, Exception error, string containerId);
@@ -68,12 +68,24 @@ internal static partial class RuntimeLog
     [LoggerMessage(1032, LogLevel.Debug, "Exec in container {ContainerId} (pid {Pid}) exited: exit code {ExitCode}, signal {Signal}")]
     public static partial void ExecExited(ILogger logger, string containerId, int pid, int? exitCode, int? signal);
 
-    [LoggerMessage(1040, LogLevel.Warning, "Cgroups left in place (the next runtime open removes them once empty)")]
+    [LoggerMessage(1040, LogLevel.Information, "Removed the directory {Folder} of a container that no longer exists")]
+    public static partial void OrphanStorageRemoved(ILogger logger, string folder);
+
+    [LoggerMessage(1041, LogLevel.Warning, "Could not remove the directory {Folder} of a container that no longer exists")]
+    public static partial void OrphanStorageKept(ILogger logger, Exception error, string folder);
+
+    [LoggerMessage(1042, LogLevel.Warning, "Could not remove the directories of container {ContainerId}")]
+    public static partial void StorageRemoveFailed(ILogger logger, Exception error, string containerId);
+
+    [LoggerMessage(1050, LogLevel.Debug, "Creating container {ContainerId} from image {Image} ({Digest}, {Layers} layers)")]
+    public static partial void ContainerFromImage(ILogger logger, string containerId, string image, string digest, int layers);
+
+    [LoggerMessage(1060, LogLevel.Warning, "Cgroups left in place (the next runtime open removes them once empty)")]
     public static partial void StaleCgroupsNotRemoved(ILogger logger, Exception error);
 
-    [LoggerMessage(1041, LogLevel.Warning, "Container {ContainerId} ran out of memory: the OOM killer killed {Kills} of its processes")]
+    [LoggerMessage(1061, LogLevel.Warning, "Container {ContainerId} ran out of memory: the OOM killer killed {Kills} of its processes")]
     public static partial void ContainerOomKilled(ILogger logger, string containerId, long kills);
 
-    [LoggerMessage(1042, LogLevel.Debug, "Container {ContainerId} {Change}")]
+    [LoggerMessage(1062, LogLevel.Debug, "Container {ContainerId} {Change}")]
     public static partial void ContainerCgroupChanged(ILogger logger, string containerId, string change);
 }

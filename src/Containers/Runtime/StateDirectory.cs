@@ -18,6 +18,7 @@ internal sealed partial class StateDirectory
         try
         {
             CreatePrivateDirectory(Root);
+            CheckOwned(Root);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
@@ -135,8 +136,18 @@ internal sealed partial class StateDirectory
         return states;
     }
 
+    /// <summary>
+    /// Removes a container's state folder, and first what its state says the container owns elsewhere (its own
+    /// directory, its image lease), so nothing is left once the state is gone. When those cannot be removed the
+    /// state stays and the error says why: removing again retries.
+    /// </summary>
     public void Remove(string id)
     {
+        if (TryRead(id) is { } state)
+        {
+            ReleaseStorage(state);
+        }
+
         try
         {
             Directory.Delete(FolderOf(id), recursive: true);
@@ -148,6 +159,27 @@ internal sealed partial class StateDirectory
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
             throw ContainersIOException.From(e, $"removing the state of container '{id}'", FolderOf(id));
+        }
+    }
+
+    /// <summary>Removes the container's own directory and its image lease, when it has them.</summary>
+    public static void ReleaseStorage(ContainerState state)
+    {
+        if (state.ContainerDirectory is { } directory)
+        {
+            ContainerStorage.Remove(directory);
+        }
+
+        if (state.LeaseFile is { } lease)
+        {
+            try
+            {
+                File.Delete(lease);
+            }
+            catch (Exception e) when (ContainersIOException.IsIO(e))
+            {
+                throw ContainersIOException.From(e, $"releasing the image lease of container '{state.Id}'", lease);
+            }
         }
     }
 
@@ -210,6 +242,25 @@ internal sealed partial class StateDirectory
         // namespace is another host user and must reach the container's folder, the mount point of its root.
         Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+    }
+
+    /// <summary>
+    /// Refuses a state directory another user could have made or can change: in a shared directory such as <c>/tmp</c>
+    /// (the fallback without <c>XDG_RUNTIME_DIR</c>) another user may create it first, or put a symlink there.
+    /// </summary>
+    private static void CheckOwned(string path)
+    {
+        var uid = Linux.LibC.geteuid();
+        var (owner, mode) = Linux.LibC.OwnerAndMode(path) ?? throw new DirectoryNotFoundException($"{path} vanished");
+        const uint TypeMask = 0xf000, DirectoryType = 0x4000, GroupOrOtherWrite = 0x12;
+        if ((mode & TypeMask) != DirectoryType || owner != uid || (mode & GroupOrOtherWrite) != 0)
+        {
+            throw new ContainersIOException(
+                $"the state directory {path} is not a directory owned by this user (uid {uid}) and writable only by it "
+                + $"(found uid {owner}, mode {Convert.ToString(mode & 0xfff, 8)}{((mode & TypeMask) == 0xa000 ? ", a symlink" : "")}): "
+                + "another user may have made it; remove it, or set XDG_RUNTIME_DIR to a directory of your own",
+                path, null);
+        }
     }
 
     [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")]

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics.Contracts;
+using Containers.Security.Seccomp;
 
 namespace Containers.Spec;
 
@@ -11,14 +12,15 @@ public sealed partial record ContainerSpec
     /// <summary>
     /// A spec that runs <paramref name="args"/> isolated by namespaces: the host rootfs (<see cref="Root"/> null), new
     /// pid, mount, uts, ipc and network namespaces (network: loopback only), user 0 in cwd <c>/</c> with
-    /// <c>PATH</c> set, <c>noNewPrivileges</c>, <c>/proc</c>, a small <c>/dev</c> with <c>/dev/pts</c> and
+    /// <c>PATH</c> set, <c>noNewPrivileges</c>, the default seccomp profile, <c>/proc</c>, a small <c>/dev</c> with <c>/dev/pts</c> and
     /// <c>/dev/shm</c>, a read-only <c>/sys</c>, and the usual masked and read-only <c>/proc</c> and <c>/sys</c> paths.
     /// </summary>
     /// <remarks>
     /// These defaults are not a sandbox for untrusted code. Without a user namespace, user 0 in the container is
     /// root on the host and keeps every capability (a root caller's container can, for example, load kernel
-    /// modules or reach host devices). No seccomp filter is installed and no cgroup limits apply, so the process can
-    /// use all memory, CPU and pids it is allowed outside. The host's <c>/usr</c>, <c>/bin</c>, <c>/lib*</c> and
+    /// modules or reach host devices; the default seccomp profile, <see cref="SeccompProfiles.Default"/>, refuses
+    /// the system calls for some of that, not all). No cgroup limits apply until
+    /// <see cref="WithResources"/> sets some, so the process can use all memory, CPU and pids it is allowed outside. The host's <c>/usr</c>, <c>/bin</c>, <c>/lib*</c> and
     /// <c>/etc</c> are visible read-only. For code you do not trust, at least run it as a non-zero
     /// <see cref="WithUser"/> or in a user namespace (<see cref="WithUidMapping"/>).
     /// </remarks>
@@ -59,11 +61,27 @@ public sealed partial record ContainerSpec
             MaskedPaths =
             [
                 "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-                "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+                "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/proc/interrupts", "/sys/firmware",
+                "/sys/devices/virtual/powercap",
             ],
             ReadonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+            Seccomp = SeccompProfiles.Default,
         },
     };
+
+    /// <summary>
+    /// Sets the seccomp profile (<c>linux.seccomp</c>): <see cref="SeccompProfiles.Default"/> (what <see cref="For"/>
+    /// starts with), <see cref="SeccompProfiles.Sandbox"/>, your own, or null for none (unconfined: every system call
+    /// the process's capabilities allow).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var spec = ContainerSpec.For("/bin/sh").WithSeccomp(SeccompProfiles.Sandbox);
+    /// var unconfined = ContainerSpec.For("/bin/sh").WithSeccomp(null);
+    /// </code>
+    /// </example>
+    [Pure]
+    public ContainerSpec WithSeccomp(LinuxSeccomp? profile) => this with { Linux = (Linux ?? new LinuxSpec()) with { Seccomp = profile } };
 
     /// <summary>Sets the hostname; it needs a new uts namespace, which <see cref="For"/> includes.</summary>
     [Pure]

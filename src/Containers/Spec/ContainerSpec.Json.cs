@@ -47,6 +47,7 @@ public sealed partial record ContainerSpec
 
     /// <summary>Reads <c>config.json</c> from <paramref name="path"/>, as <see cref="FromJson(string)"/> does.</summary>
     /// <exception cref="InvalidSpecException">The file is not a well-typed spec; the error names the JSON path.</exception>
+    /// <exception cref="ContainersIOException">The file cannot be read (missing, permission denied); the error names it.</exception>
     /// <example>
     /// <code>
     /// var spec = await ContainerSpec.LoadAsync("bundle/config.json", cancellationToken);
@@ -55,18 +56,22 @@ public sealed partial record ContainerSpec
     public static async Task<ContainerSpec> LoadAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.Asynchronous);
-        await using (stream.ConfigureAwait(false))
+        try
         {
-            try
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.Asynchronous);
+            await using (stream.ConfigureAwait(false))
             {
                 return await JsonSerializer.DeserializeAsync(stream, SpecJsonContext.Spec, cancellationToken).ConfigureAwait(false)
                     ?? throw NullDocument();
             }
-            catch (JsonException e)
-            {
-                throw FromJsonException(e);
-            }
+        }
+        catch (JsonException e)
+        {
+            throw FromJsonException(e);
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, "reading the spec", path);
         }
     }
 
@@ -83,6 +88,7 @@ public sealed partial record ContainerSpec
     /// await ContainerSpec.For("/bin/true").SaveAsync("bundle/config.json", cancellationToken);
     /// </code>
     /// </example>
+    /// <exception cref="ContainersIOException">The file cannot be written (no such directory, permission denied, disk full).</exception>
     public async Task SaveAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -91,7 +97,20 @@ public sealed partial record ContainerSpec
             System.IO.Path.GetDirectoryName(target) ?? "/", $".{System.IO.Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+            // Owner-only: a spec holds the environment, which often carries secrets. CreateNew is O_EXCL.
+            if (OperatingSystem.IsWindows())
+            {
+                throw new PlatformNotSupportedException("containers run on Linux only");
+            }
+
+            var stream = new FileStream(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                BufferSize = 1,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
             await using (stream.ConfigureAwait(false))
             {
                 await JsonSerializer.SerializeAsync(stream, this, SpecJsonContext.Spec, cancellationToken).ConfigureAwait(false);
@@ -100,21 +119,26 @@ public sealed partial record ContainerSpec
 
             File.Move(temporary, target, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             if (File.Exists(temporary))
             {
                 File.Delete(temporary);
             }
 
+            if (ContainersIOException.IsIO(e))
+            {
+                throw ContainersIOException.From(e, "writing the spec", target);
+            }
+
             throw;
         }
     }
 
-    private static InvalidSpecException NullDocument() =>
+    internal static InvalidSpecException NullDocument() =>
         new([new SpecError("$", "must be a JSON object with the spec's fields, got null")]);
 
-    private static InvalidSpecException FromJsonException(JsonException e)
+    internal static InvalidSpecException FromJsonException(JsonException e)
     {
         string path = e.Path is null or "$" ? "$" : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path;
         string message = e.Message;

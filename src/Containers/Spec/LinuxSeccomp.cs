@@ -4,7 +4,8 @@ namespace Containers.Spec;
 
 /// <summary>
 /// A seccomp filter for the process (<c>linux.seccomp</c>), in the OCI (libseccomp) form: a default action and
-/// rules by system call name. Not applied by this runtime yet: <see cref="ContainerSpec.Validate"/> rejects it.
+/// rules by system call name. The runtime compiles it to a BPF filter that the process loads last before exec;
+/// <c>Containers.Security.Seccomp.SeccompProfiles</c> has the default and sandbox profiles.
 /// </summary>
 public sealed record LinuxSeccomp
 {
@@ -28,6 +29,29 @@ public sealed record LinuxSeccomp
 
     /// <summary>The rules, first match wins (<c>syscalls</c>).</summary>
     public ImmutableArray<LinuxSyscall> Syscalls { get; init => field = Structural.OrEmpty(value); } = [];
+
+    /// <summary>
+    /// Reads a profile from the JSON of an OCI <c>linux.seccomp</c> object (fields the spec does not define, such as
+    /// Docker's <c>archMap</c> or <c>includes</c>, are ignored). Validation comes with the spec's.
+    /// </summary>
+    /// <exception cref="InvalidSpecException">The text is not JSON, or a field has the wrong type.</exception>
+    /// <example>
+    /// <code>
+    /// var spec = ContainerSpec.For("/bin/sh").WithSeccomp(LinuxSeccomp.FromJson(File.ReadAllText("profile.json")));
+    /// </code>
+    /// </example>
+    public static LinuxSeccomp FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize(json, SpecJsonContext.Default.LinuxSeccomp) ?? throw ContainerSpec.NullDocument();
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw ContainerSpec.FromJsonException(e);
+        }
+    }
 
     /// <summary>Whether both filters are the same, comparing lists by content and order.</summary>
     public bool Equals(LinuxSeccomp? other) =>

@@ -12,11 +12,18 @@ internal static partial class SpecValidator
 {
     /// <summary>Checks the process of an exec into a running container: the rules of <c>process</c>, and what the runtime does not apply.</summary>
     /// <exception cref="InvalidSpecException">The process has at least one problem.</exception>
-    public static void ThrowIfInvalidForExec(ProcessSpec process)
+    public static void ThrowIfInvalidForExec(ProcessSpec process, ProcessSpec? container)
     {
         var errors = new List<SpecError>();
         ValidateProcess(process, errors);
         RejectUnsupported(process, errors);
+
+        // An exec runs with the container's capability sets: a process that joins a container never holds more (or
+        // other) capabilities; a copy of the container's own process spec carries the same sets and is fine.
+        if (process.Capabilities is not null && process.Capabilities != container?.Capabilities)
+        {
+            errors.Add(new("process.capabilities", "must be absent or the container's own sets: an exec gets the container's capability sets, never others"));
+        }
         if (errors.Count > 0)
         {
             throw new InvalidSpecException(errors);
@@ -58,7 +65,6 @@ internal static partial class SpecValidator
         Reject(process.ConsoleSize, "process.consoleSize", "the terminal is not sized from the spec; call Container.Terminal.Resize after create", errors);
         Reject(process.User.Username, "process.user.username", "it is a Windows setting; give process.user.uid and gid", errors);
         Reject(process.CommandLine, "process.commandLine", "it is a Windows setting; give process.args", errors);
-        Reject(process.Capabilities, "process.capabilities", "capability sets are not applied by this runtime; the process keeps every capability its user has", errors);
         Reject(process.ApparmorProfile, "process.apparmorProfile", "AppArmor profiles are not applied by this runtime", errors);
         Reject(process.Scheduler, "process.scheduler", "scheduling policies are not set by this runtime", errors);
         Reject(process.SelinuxLabel, "process.selinuxLabel", "SELinux labels are not applied by this runtime", errors);
@@ -77,7 +83,8 @@ internal static partial class SpecValidator
         Reject(linux.CgroupsPath, "linux.cgroupsPath", "this runtime does not place containers in cgroups", errors);
         Reject(linux.Devices, "linux.devices", "device nodes beyond the default /dev are not created by this runtime", errors);
         Reject(linux.NetDevices, "linux.netDevices", "network devices are not moved into containers by this runtime", errors);
-        Reject(linux.Seccomp, "linux.seccomp", "seccomp filters are not installed by this runtime; the process would run unfiltered", errors);
+        Reject(linux.Seccomp?.ListenerPath, "linux.seccomp.listenerPath", "seccomp notifications are not sent to a socket by this runtime", errors);
+        Reject(linux.Seccomp?.ListenerMetadata, "linux.seccomp.listenerMetadata", "seccomp notifications are not sent to a socket by this runtime", errors);
         Reject(linux.RootfsPropagation, "linux.rootfsPropagation", "the root's propagation is always private in this runtime", errors);
         Reject(linux.MountLabel, "linux.mountLabel", "SELinux labels are not applied by this runtime", errors);
         Reject(linux.IntelRdt, "linux.intelRdt", "Intel RDT is not configured by this runtime", errors);

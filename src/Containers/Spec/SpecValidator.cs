@@ -229,6 +229,11 @@ internal static partial class SpecValidator
             ValidateResources(resources, errors);
         }
 
+        if (linux.Seccomp is { } seccomp)
+        {
+            ValidateSeccomp(seccomp, errors);
+        }
+
         for (int i = 0; i < linux.MaskedPaths.Length; i++)
         {
             RequireAbsolute(linux.MaskedPaths[i], $"linux.maskedPaths[{i}]", errors);
@@ -436,8 +441,7 @@ internal static partial class SpecValidator
             for (int i = 0; i < set.Length; i++)
             {
                 string? capability = set[i];
-                if (capability is null || !capability.StartsWith("CAP_", StringComparison.Ordinal) || capability.Length == 4
-                    || !capability.All(c => char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c == '_'))
+                if (capability is null || CapabilityNames.Number(capability) < 0)
                 {
                     errors.Add(new($"process.capabilities.{name}[{i}]", $"must be a capability name such as CAP_NET_BIND_SERVICE (capabilities(7)), got '{capability}'"));
                 }

@@ -6,28 +6,47 @@ public sealed class DetachedContainerTests
     public async Task A_detached_container_can_be_listed_exec_into_logged_killed_and_removed()
     {
         var name = "cli-detached-" + Guid.NewGuid().ToString("N")[..8];
-        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--", "/bin/sh", "-c", "echo to-out; echo to-err >&2; exec sleep 60");
+        var run = await CliRunner.RunAsync("run", "--host-rootfs", "-d", "--name", name, "--", "/bin/sh", "-c", "echo to-out; echo to-err >&2; exec sleep 600");
         Assert.True(run.ExitCode == 0, run.Stderr);
         try
         {
             Assert.Equal(name + "\n", run.Stdout);
 
             var ps = await CliRunner.RunAsync("ps");
+            Assert.True(ps.ExitCode == 0, ps.Stderr);
             Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
 
-            var exec = await CliRunner.RunAsync("exec", name, "--", "/bin/sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; exit 4");
+            // 'run -d' returns once the shell runs; it execs sleep after its two echos, so an exec may still see the shell.
+            var exec = await RetryAsync(
+                () => CliRunner.RunAsync("exec", name, "--", "/bin/sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; exit 4"),
+                e => e.Stdout != "sleep 600 " && e.Stdout.StartsWith("/bin/sh ", StringComparison.Ordinal));
             Assert.Equal(4, exec.ExitCode);
-            Assert.Equal("sleep 60 ", exec.Stdout);
+            Assert.Equal("sleep 600 ", exec.Stdout);
 
-            var logs = await WaitForLogsAsync(name);
+            // top: the host's ps, only the container's rows (its one process, none of the host's).
+            var top = await CliRunner.RunAsync("top", name, "-o", "pid,args");
+            Assert.True(top.ExitCode == 0, top.Stderr);
+            var rows = top.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(["PID", "COMMAND"], rows[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal("sleep 600", Assert.Single(rows.Skip(1)).Trim().Split(' ', 2)[1]);
+            var topDefault = await CliRunner.RunAsync("top", name);
+            Assert.True(topDefault.ExitCode == 0, topDefault.Stderr);
+            Assert.Contains("UID", topDefault.Stdout.Split('\n')[0], StringComparison.Ordinal);
+            Assert.Single(topDefault.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1), l => l.EndsWith("sleep 600", StringComparison.Ordinal));
+
+            var logs = await RetryAsync(() => CliRunner.RunAsync("logs", name), l => l.Stdout.Length == 0 || l.Stderr.Length == 0);
             Assert.Equal("to-out\n", logs.Stdout);
             Assert.Equal("to-err\n", logs.Stderr);
 
             var rm = await CliRunner.RunAsync("rm", name);
             Assert.Equal(125, rm.ExitCode);
 
-            Assert.Equal(0, (await CliRunner.RunAsync("kill", "-s", "KILL", name)).ExitCode);
-            Assert.Equal(0, (await CliRunner.RunAsync("logs", "-f", name)).ExitCode);
+            // The program outlives any load: each command line above may take seconds on a busy machine, and a
+            // program that had ended by itself would make this kill fail.
+            var kill = await CliRunner.RunAsync("kill", "-s", "KILL", name);
+            Assert.True(kill.ExitCode == 0, kill.Stderr);
+            var follow = await CliRunner.RunAsync("logs", "-f", name);
+            Assert.True(follow.ExitCode == 0, follow.Stderr);
         }
         finally
         {
@@ -38,14 +57,16 @@ public sealed class DetachedContainerTests
         Assert.DoesNotContain(after.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal));
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> WaitForLogsAsync(string name)
+    /// <summary>Runs <paramref name="command"/> again while <paramref name="tooEarly"/> says so (at most 100 times, 50 ms apart).</summary>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RetryAsync(
+        Func<Task<(int ExitCode, string Stdout, string Stderr)>> command, Func<(int ExitCode, string Stdout, string Stderr), bool> tooEarly)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var logs = await CliRunner.RunAsync("logs", name);
-            if ((logs.Stdout.Length > 0 && logs.Stderr.Length > 0) || attempt == 100)
+            var result = await command();
+            if (!tooEarly(result) || attempt == 100)
             {
-                return logs;
+                return result;
             }
 
             await Task.Delay(50, TestContext.Current.CancellationToken);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Containers.IntegrationTests.Support;
 
 namespace Containers.IntegrationTests.Cli;
 
@@ -8,7 +9,7 @@ public sealed class RunCommandTests
     [Fact(Timeout = 60_000)]
     public async Task Run_streams_output_and_exits_with_the_containers_exit_code()
     {
-        var (exitCode, stdout, _) = await CliRunner.RunAsync("run", "--hostname", "cli-box", "-e", "GREETING=hello", "--", "/bin/sh", "-c", "echo $GREETING $(hostname) $$; exit 7");
+        var (exitCode, stdout, _) = await CliRunner.RunAsync("run", "--host-rootfs", "--hostname", "cli-box", "-e", "GREETING=hello", "--", "/bin/sh", "-c", "echo $GREETING $(hostname) $$; exit 7");
 
         Assert.Equal(7, exitCode);
         Assert.Equal("hello cli-box 1\n", stdout);
@@ -29,7 +30,7 @@ public sealed class RunCommandTests
     public async Task Run_exits_with_128_plus_the_signal_when_the_container_is_killed()
     {
         var name = "cli-killed-" + Guid.NewGuid().ToString("N")[..8];
-        using var run = Process.Start(CliRunner.StartInfo("run", "--name", name, "--", "/bin/sleep", "60"))!;
+        using var run = Process.Start(CliRunner.StartInfo("run", "--host-rootfs", "--name", name, "--", "/bin/sleep", "60"))!;
         for (var attempt = 0; attempt < 200; attempt++)
         {
             if ((await CliRunner.RunAsync("ps")).Stdout.Split('\n').Any(l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal)))
@@ -54,7 +55,7 @@ public sealed class RunCommandTests
         {
             await File.WriteAllTextAsync(Path.Combine(dir, "file"), "from-host", TestContext.Current.CancellationToken);
             var (exitCode, stdout, stderr) = await CliRunner.RunAsync(
-                "run", "--read-only", "-v", dir + ":/data:ro", "--tmpfs", "/scratch:size=1m", "-w", "/data", "--",
+                "run", "--host-rootfs", "--read-only", "-v", dir + ":/data:ro", "--tmpfs", "/scratch:size=1m", "-w", "/data", "--",
                 "/bin/sh", "-c", "cat file; echo; touch /scratch/ok && echo tmpfs-ok; touch /data/no 2>/dev/null || echo data-ro; touch /no 2>/dev/null || echo root-ro");
 
             Assert.True(exitCode == 0, stderr);
@@ -69,7 +70,7 @@ public sealed class RunCommandTests
     [Fact(Timeout = 60_000)]
     public async Task A_missing_program_prints_one_error_line_and_exits_127()
     {
-        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--", "/no/such/program");
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", "--", "/no/such/program");
 
         Assert.Equal(127, exitCode);
         Assert.Equal("", stdout);
@@ -78,26 +79,40 @@ public sealed class RunCommandTests
         Assert.Contains("/no/such/program", line, StringComparison.Ordinal);
     }
 
-    [Theory(Timeout = 60_000)]
-    [InlineData("--memory", "32m")]
-    [InlineData("-m", "32m")]
-    [InlineData("--cpus", "0.5")]
-    [InlineData("--pids-limit", "16")]
-    public async Task A_limit_the_runtime_does_not_apply_yet_is_refused_not_dropped(string flag, string value)
+    [Fact(Timeout = 60_000)]
+    public async Task A_memory_limit_flag_is_applied_and_an_OOM_kill_exits_137_saying_so()
     {
-        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", flag, value, "--", "/bin/echo", "ran");
+        Requires.Root();
+        Assert.SkipWhen(Containers.Cgroups.CgroupDriver.DetectLayout() is null, "needs cgroups (this host mounts none)");
+
+        // tail keeps the current line, and /dev/zero has no line end: it grows until the limit stops it.
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync(
+            "run", "--host-rootfs", "-m", "16m", "--memory-swap", "16m", "--", "/usr/bin/tail", "/dev/zero");
+
+        Assert.True(exitCode == 137, $"exit {exitCode}, stderr: {stderr}");
+        Assert.Equal("", stdout);
+        Assert.Contains("ran out of memory (its limit is 16m)", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("--memory", "lots")]
+    [InlineData("--cpus", "-1")]
+    [InlineData("--pids-limit", "many")]
+    [InlineData("--oom-score-adj", "high")]
+    public async Task A_malformed_limit_is_a_usage_error_naming_the_flag(string flag, string value)
+    {
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", flag, value, "--", "/bin/echo", "ran");
 
         Assert.Equal(125, exitCode);
         Assert.Equal("", stdout);
-        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("is not supported yet", line, StringComparison.Ordinal);
+        Assert.Contains(flag, stderr, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 60_000)]
     public async Task The_container_dies_when_the_process_running_it_is_killed_with_SIGKILL()
     {
         var marker = Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
-        using var cli = Process.Start(CliRunner.StartInfo("run", "--", "/bin/sleep", marker))!;
+        using var cli = Process.Start(CliRunner.StartInfo("run", "--host-rootfs", "--", "/bin/sleep", marker))!;
         var sleeper = await FindProcessAsync("/bin/sleep\0" + marker);
         Assert.True(sleeper > 0, "the container's process was found");
 

@@ -94,6 +94,46 @@ public sealed class RegistryAuthTests : IDisposable
         Assert.Equal(2, requests.Count);
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task An_identity_token_in_the_docker_config_is_exchanged_for_scoped_tokens_with_the_refresh_token_grant()
+    {
+        await using var tokens = TokenServer.Start(_temp.Path);
+        await using var registry = await RegistryServer.StartAsync(tokens.RegistryAuth);
+        string config = _temp.Combine("docker-config.json");
+        string auth = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{RegistryServer.User}:"));
+        var document = new System.Text.Json.Nodes.JsonObject
+        {
+            ["auths"] = new System.Text.Json.Nodes.JsonObject { [registry.Host] = new System.Text.Json.Nodes.JsonObject { ["auth"] = auth, ["identitytoken"] = TokenServer.RefreshToken } },
+        };
+        await File.WriteAllTextAsync(config, document.ToJsonString(), Ct);
+        using var client = new RegistryClient(new RegistryClientOptions { Credentials = new DockerCredentials(config) });
+        string name = $"{registry.Host}/team/app:1.0";
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        var imported = Assert.Single(await store.ImportAsync(await ImageFixtures.BusyboxLayoutAsync(), name, null, Ct));
+
+        Assert.Equal(imported.Digest, await client.PushAsync(store, name, null, null, Ct));
+        await using var other = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("other") }, Ct);
+        Assert.Equal(imported.Digest, (await client.PullAsync(other, name, null, Ct)).Digest);
+
+        Assert.Equal(2, tokens.RefreshRequests);
+        Assert.Equal(2, tokens.Requests.Count);
+        Assert.Contains(tokens.Requests, r => r.Scopes.SequenceEqual(["repository:team/app:pull,push"]));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_wrong_identity_token_is_rejected_with_an_authentication_error()
+    {
+        await using var tokens = TokenServer.Start(_temp.Path);
+        await using var registry = await RegistryServer.StartAsync(tokens.RegistryAuth);
+        var credentials = new StaticCredentials(new Dictionary<string, RegistryCredentials> { [registry.Host] = RegistryCredentials.FromIdentityToken("expired-token") });
+        using var client = new RegistryClient(new RegistryClientOptions { Credentials = credentials });
+
+        var error = await Assert.ThrowsAsync<RegistryAuthenticationException>(() => client.ResolveAsync($"{registry.Host}/team/app:1.0", null, Ct));
+
+        Assert.Contains("rejected the identity token", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, tokens.RefreshRequests);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task With_token_auth_a_wrong_password_is_rejected_by_the_token_service()
     {

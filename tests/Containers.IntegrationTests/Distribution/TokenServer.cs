@@ -17,6 +17,9 @@ internal sealed class TokenServer : IAsyncDisposable
     public const string Service = "test-registry";
     public const string Issuer = "test-issuer";
 
+    /// <summary>The identity (refresh) token the service accepts for <see cref="RegistryServer.User"/>.</summary>
+    public const string RefreshToken = "test-refresh-token-7f3a";
+
     private readonly HttpListener _listener = new();
     private readonly RSA _key = RSA.Create(2048);
     private readonly X509Certificate2 _certificate;
@@ -41,6 +44,9 @@ internal sealed class TokenServer : IAsyncDisposable
 
     /// <summary>Every token request: the scopes asked for and the user it authenticated as (null: anonymous).</summary>
     public ConcurrentQueue<(string[] Scopes, string? User)> Requests { get; } = new();
+
+    /// <summary>How many tokens were issued for the refresh token (POST, grant_type=refresh_token).</summary>
+    public int RefreshRequests { get; private set; }
 
     /// <summary>The registry's <c>auth:</c> section for this token service.</summary>
     public string RegistryAuth => $"auth:\n  token:\n    realm: http://127.0.0.1:{Port}/token\n    service: {Service}\n    issuer: {Issuer}\n    rootcertbundle: {CertificateFile}";
@@ -92,7 +98,25 @@ internal sealed class TokenServer : IAsyncDisposable
     {
         string? user = null;
         string? header = context.Request.Headers["Authorization"];
-        if (header is not null)
+        string[] scopes = context.Request.QueryString.GetValues("scope") ?? [];
+        if (context.Request.HttpMethod == "POST")
+        {
+            // The OAuth2 refresh-token grant: a form with grant_type, refresh_token, service and space-separated scopes.
+            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+            var form = System.Web.HttpUtility.ParseQueryString(reader.ReadToEnd());
+            if (form["grant_type"] != "refresh_token" || form["refresh_token"] != RefreshToken || form["service"] != Service || header is not null)
+            {
+                Requests.Enqueue(((form["scope"] ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries), null));
+                context.Response.StatusCode = 401;
+                Write(context, """{"errors":[{"code":"UNAUTHORIZED","message":"invalid refresh token"}]}""");
+                return;
+            }
+
+            user = RegistryServer.User;
+            scopes = (form["scope"] ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            RefreshRequests++;
+        }
+        else if (header is not null)
         {
             string decoded = header.StartsWith("Basic ", StringComparison.Ordinal) ? Encoding.UTF8.GetString(Convert.FromBase64String(header[6..])) : string.Empty;
             if (decoded != $"{RegistryServer.User}:{RegistryServer.Password}")
@@ -105,7 +129,6 @@ internal sealed class TokenServer : IAsyncDisposable
             user = RegistryServer.User;
         }
 
-        string[] scopes = context.Request.QueryString.GetValues("scope") ?? [];
         Requests.Enqueue((scopes, user));
         if (user is null)
         {
@@ -121,7 +144,9 @@ internal sealed class TokenServer : IAsyncDisposable
         string signingInput = Base64Url(Encoding.UTF8.GetBytes(headerJson)) + "." + Base64Url(Encoding.UTF8.GetBytes(claims));
         string signature = Base64Url(_key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
         string token = signingInput + "." + signature;
-        Write(context, JsonSerializer.Serialize(new { token, expires_in = 300 }));
+        Write(context, context.Request.HttpMethod == "POST"
+            ? JsonSerializer.Serialize(new { access_token = token, expires_in = 300, refresh_token = RefreshToken })
+            : JsonSerializer.Serialize(new { token, expires_in = 300 }));
     }
 
     private static void Write(HttpListenerContext context, string body)

@@ -1,6 +1,8 @@
 using Containers.IntegrationTests.Support;
 using Containers.Linux;
 using Containers.IntegrationTests.Runtime;
+using Containers.Runtime;
+using Containers.Spec;
 using Microsoft.Win32.SafeHandles;
 
 namespace Containers.IntegrationTests.Linux;
@@ -83,6 +85,48 @@ public sealed class NetworkNamespacePoolTests
         Assert.Equal(before, NamespaceFds());
         Assert.Null(pool.TryTake());
         Assert.DoesNotContain(Directory.GetDirectories("/proc/self/task"), task => File.ReadAllText(Path.Combine(task, "comm")).StartsWith("containers-netn", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_runtime_starts_containers_in_pooled_namespaces_each_new_with_loopback_up_and_closes_the_rest_when_disposed()
+    {
+        Requires.Root();
+        string ip = Requires.Tool("ip");
+        var loggers = new CapturingLoggerFactory();
+        var state = Directory.CreateTempSubdirectory("containers-state-").FullName;
+        try
+        {
+            var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = state, LoggerFactory = loggers, NetworkNamespacePoolSize = 2 }, Ct);
+            var prepared = runtime.Prepare(ContainerSpec.For("/bin/sh", "-c", $"readlink /proc/self/ns/net; {ip} -o link"));
+            var seen = new List<string>();
+            for (var i = 0; i < 5; i++)
+            {
+                // Each start finds a namespace ready (the pool refills between them), so each joins one.
+                Assert.True(SpinWait.SpinUntil(() => runtime.NetworkPool?.Count > 0, TimeSpan.FromSeconds(30)), "the pool has a namespace ready");
+                var result = await prepared.RunAsync(cancellationToken: Ct);
+
+                Assert.Equal(0, result.ExitCode);
+                var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                seen.Add(lines[0]);
+                Assert.Contains(": lo: <LOOPBACK,UP,LOWER_UP>", Assert.Single(lines[1..]), StringComparison.Ordinal);
+            }
+
+            // (Not distinct: a namespace's inode number is reused once the last container in it has gone.)
+            Assert.DoesNotContain(HostNamespace, seen);
+            var created = loggers.Events.Where(e => e.Id.Id == 1011).ToList();
+            Assert.Equal(5, created.Count);
+            Assert.All(created, e => Assert.Equal(true, e.Fields["PooledNetwork"]));
+
+            // The pool itself is proven to close what it holds (Disposing_the_pool_...); here, that the runtime disposes it.
+            var pool = runtime.NetworkPool!;
+            await runtime.DisposeAsync();
+            Assert.Equal(0, pool.Count);
+            Assert.Null(pool.TryTake());
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
     }
 
     [Fact(Timeout = 60_000)]

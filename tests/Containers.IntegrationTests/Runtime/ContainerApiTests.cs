@@ -68,6 +68,23 @@ public sealed class ContainerApiTests
         Assert.Equal(("out\n", "err\n", 2), (result.Stdout, result.Stderr, result.ExitCode));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Collect_keeps_16_MiB_of_a_stream_discards_the_rest_without_blocking_the_writer_and_says_so()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(
+            ContainerSpec.For("/bin/sh", "-c", "head -c 20971520 /dev/zero | tr '\\0' o; echo done >&2"), Ct);
+        await container.StartAsync(Ct);
+
+        var result = await container.CollectAsync(Ct);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(16 << 20, result.Stdout.Length);
+        Assert.True(result.StdoutTruncated);
+        Assert.Equal("done\n", result.Stderr);
+        Assert.False(result.StderrTruncated);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task A_200_KB_writer_finishes_while_nobody_reads_its_pipes_and_its_output_waits()
     {

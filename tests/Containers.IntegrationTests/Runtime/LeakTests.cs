@@ -1,5 +1,4 @@
 using System.Runtime;
-using System.Text;
 using Containers.Runtime;
 using Containers.Spec;
 
@@ -95,7 +94,7 @@ public sealed class LeakTests
         await using (var onTerminal = await fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/echo", "tty").WithTerminal(), ct))
         {
             await onTerminal.StartAsync(ct);
-            Assert.Contains("tty", await ReadToEndAsync(onTerminal.Terminal!), StringComparison.Ordinal);
+            Assert.Contains("tty", await TerminalOutput.ReadToEndAsync(onTerminal.Terminal!), StringComparison.Ordinal);
             Assert.Equal(0, (await onTerminal.WaitAsync(ct)).ExitCode);
         }
 
@@ -107,27 +106,8 @@ public sealed class LeakTests
 
         await using (var execOnTerminal = await target.ExecAsync(ExecTrue with { Args = ["/bin/echo", "tty"], Terminal = true }, ContainerStdio.Pipes, ct))
         {
-            Assert.Contains("tty", await ReadToEndAsync(execOnTerminal.Terminal!), StringComparison.Ordinal);
+            Assert.Contains("tty", await TerminalOutput.ReadToEndAsync(execOnTerminal.Terminal!), StringComparison.Ordinal);
             Assert.Equal(0, (await execOnTerminal.WaitAsync(ct)).ExitCode);
-        }
-    }
-
-    private static async Task<string> ReadToEndAsync(ContainerTerminal terminal)
-    {
-        var output = new StringBuilder();
-        while (true)
-        {
-            var read = await terminal.Output.ReadAsync(TestContext.Current.CancellationToken);
-            foreach (var segment in read.Buffer)
-            {
-                output.Append(Encoding.UTF8.GetString(segment.Span));
-            }
-
-            terminal.Output.AdvanceTo(read.Buffer.End);
-            if (read.IsCompleted)
-            {
-                return output.ToString();
-            }
         }
     }
 

@@ -57,11 +57,11 @@ public sealed class MaskedPathTests
     {
         using var fixture = new RuntimeFixture();
         var spec = ContainerSpec.FromJson(ContainerSpec.For("/bin/true").ToJson().Replace(
-            "\"linux\": {", "\"linux\": { \"resources\": { \"memory\": { \"limit\": 33554432 } },", StringComparison.Ordinal));
+            "\"linux\": {", "\"linux\": { \"sysctl\": { \"kernel.msgmax\": \"1\" },", StringComparison.Ordinal));
 
         var error = await Assert.ThrowsAsync<InvalidSpecException>(() => fixture.Runtime.RunAsync(spec, TestContext.Current.CancellationToken));
 
-        Assert.Equal(["linux.resources"], error.Errors.Select(e => e.JsonPath));
+        Assert.Equal(["linux.sysctl"], error.Errors.Select(e => e.JsonPath));
         Assert.Contains("not supported yet", error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
     }

@@ -25,9 +25,9 @@ internal sealed class RuntimeFixture : IDisposable
 
     public ContainerRuntime Runtime { get; }
 
+    /// <summary>Disposes the runtime (its containers, its pool of network namespaces), then removes the state.</summary>
     public void Dispose()
     {
-        // Disposing kills what a failed test left running and removes the runtime's cgroups.
         Runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Directory.Delete(StateDirectory, recursive: true);
     }

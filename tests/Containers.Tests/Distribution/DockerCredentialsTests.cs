@@ -36,6 +36,21 @@ public sealed class DockerCredentialsTests : IDisposable
     }
 
     [Fact]
+    public async Task An_identitytoken_entry_reads_as_an_identity_token_with_the_user_name_of_its_auth()
+    {
+        await File.WriteAllTextAsync(ConfigPath, """{"auths":{"reg.example":{"auth":"bWU6","identitytoken":"refresh-1"},"bare.example":{"identitytoken":"refresh-2"}}}""", Ct);
+        var docker = new DockerCredentials(ConfigPath);
+
+        var withUser = await docker.GetAsync("reg.example", Ct);
+        var bare = await docker.GetAsync("bare.example", Ct);
+
+        Assert.Equal(RegistryCredentials.FromIdentityToken("refresh-1", "me"), withUser);
+        Assert.Equal("<token>", bare!.Username);
+        Assert.Equal("refresh-2", bare.IdentityToken);
+        Assert.DoesNotContain("refresh", withUser!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Removing_deletes_only_that_registry_and_a_missing_file_means_no_credentials()
     {
         var docker = new DockerCredentials(ConfigPath);

@@ -94,7 +94,9 @@ internal static class PlanDecoder
         PlanOpCode.Exec => [Str(plan, s[0]), $"[{string.Join(',', StrList(plan, s[1]))}]", $"[{string.Join(',', StrList(plan, s[2]))}]", Str(plan, s[3])],
         PlanOpCode.MountSetAttr => [Str(plan, s[0]), DecodedOp.FlagText((MountAttributes)n[0]), DecodedOp.FlagText((MountAttributes)n[1])],
         PlanOpCode.Seccomp => [$"{n[0]} instructions", Num(n[1])],
-        PlanOpCode.CapSet => [Hex(n[0]), Hex(n[1]), Hex(n[2])],
+        PlanOpCode.CapSet => [Hex(n[0]), Hex(n[1]), Hex(n[2]), Hex(n[3]), $"[{string.Join(',', U32List(plan, s[0]))}]"],
+        PlanOpCode.CheckFs => [Str(plan, s[0]), Hex(n[0])],
+        PlanOpCode.FsMount => [Str(plan, s[0]), Str(plan, s[1]), $"[{string.Join(',', StrList(plan, s[2]))}]", n[0] == ulong.MaxValue ? "-" : $"slot{n[0]}", DecodedOp.FlagText((MountAttributes)n[1])],
         _ => [],
     };
 

@@ -54,6 +54,7 @@ public sealed class PlanLayoutTests
             ["f.keep"] = (ulong)PlanOpFlags.Keep,
             ["f.init_status"] = (ulong)PlanOpFlags.InitStatus,
             ["f.missing_ok"] = (ulong)PlanOpFlags.MissingOk,
+            ["f.mask"] = (ulong)PlanOpFlags.Mask,
         };
 
         foreach (var (name, value) in expected)
@@ -82,7 +83,7 @@ public sealed class PlanLayoutTests
             [PlanOpCode.OpenPty] = "OPEN_PTY", [PlanOpCode.WaitFd] = "WAIT_FD", [PlanOpCode.ChangeDirectory] = "CHDIR",
             [PlanOpCode.SetNs] = "SETNS", [PlanOpCode.Exec] = "EXEC", [PlanOpCode.Root] = "ROOT", [PlanOpCode.Fork] = "FORK",
             [PlanOpCode.MountSetAttr] = "MOUNT_SETATTR", [PlanOpCode.Seccomp] = "SECCOMP", [PlanOpCode.CapSet] = "CAPSET",
-            [PlanOpCode.LoopbackUp] = "LOOPBACK_UP",
+            [PlanOpCode.LoopbackUp] = "LOOPBACK_UP", [PlanOpCode.FsMount] = "FSMOUNT", [PlanOpCode.CheckFs] = "CHECK_FS",
         };
 
         Assert.Equal(Enum.GetValues<PlanOpCode>().Length, names.Count);

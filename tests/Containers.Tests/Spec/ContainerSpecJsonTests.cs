@@ -323,25 +323,6 @@ public class ContainerSpecJsonTests
     }
 
     [Fact]
-    public async Task Saving_into_a_missing_directory_fails_without_leaving_files()
-    {
-        string dir = Directory.CreateTempSubdirectory("spec-test-").FullName;
-        try
-        {
-            string path = Path.Combine(dir, "missing", "config.json");
-
-            await Assert.ThrowsAsync<DirectoryNotFoundException>(
-                () => ContainerSpec.For("/bin/true").SaveAsync(path, TestContext.Current.CancellationToken));
-
-            Assert.Empty(Directory.GetFileSystemEntries(dir));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    [Fact]
     public async Task Loading_an_invalid_file_names_the_field()
     {
         string dir = Directory.CreateTempSubdirectory("spec-test-").FullName;
@@ -353,6 +334,29 @@ public class ContainerSpecJsonTests
             var e = await Assert.ThrowsAsync<InvalidSpecException>(() => ContainerSpec.LoadAsync(path, TestContext.Current.CancellationToken));
 
             Assert.Equal("hostname", Assert.Single(e.Errors).JsonPath);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Reading_or_writing_a_spec_where_the_file_system_refuses_is_a_ContainersIOException_naming_the_file()
+    {
+        string dir = Directory.CreateTempSubdirectory("spec-test-").FullName;
+        try
+        {
+            string missing = Path.Combine(dir, "absent", "config.json");
+
+            var read = await Assert.ThrowsAsync<ContainersIOException>(() => ContainerSpec.LoadAsync(missing, TestContext.Current.CancellationToken));
+            var write = await Assert.ThrowsAsync<ContainersIOException>(() => ContainerSpec.For("/bin/true").SaveAsync(missing, TestContext.Current.CancellationToken));
+
+            Assert.Equal(missing, read.Path);
+            Assert.Contains(missing, read.Message, StringComparison.Ordinal);
+            Assert.IsAssignableFrom<IOException>(read.InnerException);
+            Assert.Equal(missing, write.Path);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir)); // nothing was created on the way
         }
         finally
         {

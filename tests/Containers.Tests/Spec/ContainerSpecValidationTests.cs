@@ -49,11 +49,17 @@ public class ContainerSpecValidationTests
         { "a root without a mount namespace", (Valid with { Mounts = [], Linux = Valid.Linux! with { MaskedPaths = [], ReadonlyPaths = [] } }).WithRootfs("/srv/rootfs").WithoutNamespace(NamespaceType.Mount), "root", "needs a new mount namespace" },
         { "bind mount without source", Valid.WithMount(new MountSpec { Destination = "/x", Type = "none", Options = ["rbind"] }), "mounts[5].source", "must not be empty for a bind mount" },
         { "capability without CAP_ prefix", WithCapabilities(new() { Bounding = ["CAP_KILL", "NET_ADMIN"] }), "process.capabilities.bounding[1]", "got 'NET_ADMIN'" },
+        { "unknown capability", WithCapabilities(new() { Permitted = ["CAP_FLY"] }), "process.capabilities.permitted[0]", "got 'CAP_FLY'" },
         { "lowercase capability", WithCapabilities(new() { Ambient = ["cap_kill"] }), "process.capabilities.ambient[0]", "capability name" },
         { "bare CAP_", WithCapabilities(new() { Effective = ["CAP_"] }), "process.capabilities.effective[0]", "capability name" },
         { "zero memory limit", WithResources(new() { Memory = new() { Limit = 0 } }), "linux.resources.memory.limit", "must be a positive number of bytes, or -1 for unlimited, got 0" },
         { "negative memory reservation", WithResources(new() { Memory = new() { Reservation = -2 } }), "linux.resources.memory.reservation", "or -1 for unlimited" },
-        { "swap below memory limit", WithResources(new() { Memory = new() { Limit = 100, Swap = 50 } }), "linux.resources.memory.swap", "must be at least memory.limit (100)" },
+        { "swap below memory limit", WithResources(new() { Memory = new() { Limit = 8192, Swap = 4096 } }), "linux.resources.memory.swap", "must be at least memory.limit (8192)" },
+        { "memory limit below a page", WithResources(new() { Memory = new() { Limit = 100 } }), "linux.resources.memory.limit", "must be at least 4096 bytes" },
+        { "cpu quota below the kernel's minimum", WithResources(new() { Cpu = new() { Quota = 999 } }), "linux.resources.cpu.quota", "at least 1000 microseconds" },
+        { "blkio weight out of range", WithResources(new() { BlockIO = new() { Weight = 5 } }), "linux.resources.blockIO.weight", "between 10 and 1000" },
+        { "a device rule of an unknown type", WithResources(new() { Devices = [new() { Type = "x", Access = "r" }] }), "linux.resources.devices[0].type", "must be 'a', 'b' or 'c'" },
+        { "oom score out of range", Valid with { Process = Valid.Process! with { OomScoreAdj = 1001 } }, "process.oomScoreAdj", "between -1000 and 1000" },
         { "zero pids limit", WithResources(new() { Pids = new(0) }), "linux.resources.pids.limit", "positive number of tasks" },
         { "zero cpu quota", WithResources(new() { Cpu = new() { Quota = 0 } }), "linux.resources.cpu.quota", "positive number of microseconds" },
         { "cpu period too short", WithResources(new() { Cpu = new() { Period = 999 } }), "linux.resources.cpu.period", "between 1000 and 1000000" },
@@ -84,22 +90,23 @@ public class ContainerSpecValidationTests
         { "a bind by type with a source", Valid.WithBindMount("/srv", "/srv") },
         { "every option a bind applies", Valid.WithMount(MountSpec.Bind("/srv", "/srv") with { Options = ["rbind", "ro", "nosuid", "nodev", "noexec", "noatime", "rprivate"] }) },
         { "no mounts and no masks without a mount namespace", (Valid with { Mounts = [], Linux = Valid.Linux! with { MaskedPaths = [], ReadonlyPaths = [] } }).WithoutNamespace(NamespaceType.Mount) },
+        { "unlimited resources", WithResources(new() { Memory = new() { Limit = -1, Reservation = -1, Swap = -1 }, Cpu = new() { Quota = -1 }, Pids = new(-1) }) },
+        { "swap unlimited with a memory limit", WithResources(new() { Memory = new() { Limit = 1 << 20, Swap = -1 } }) },
+        { "cpu lists", WithResources(new() { Cpu = new() { Cpus = "0-3,5,7-8", Mems = "0", Shares = 2, Period = 1000 } }) },
+        { "an empty resources section", WithResources(new()) },
+        { "an oom score", Valid with { Process = Valid.Process! with { OomScoreAdj = 500 } } },
         { "empty sections of unsupported settings set nothing", Valid with { Linux = Valid.Linux! with { Sysctl = ImmutableSortedDictionary<string, string>.Empty, Devices = [] }, Domainname = "" } },
     };
 
     // Settings this runtime does not apply yet: well-formed values are refused with exactly one error, at the field.
     public static TheoryData<string, ContainerSpec, string> UnsupportedSpecs => new()
     {
-        { "capabilities", WithCapabilities(new() { Bounding = ["CAP_KILL", "CAP_NET_BIND_SERVICE"], Ambient = ["CAP_NET_BIND_SERVICE"] }), "process.capabilities" },
         { "terminal with console size", Valid.WithTerminal() with { Process = Valid.WithTerminal().Process! with { ConsoleSize = new(24, 80) } }, "process.consoleSize" },
-        { "unlimited resources", WithResources(new() { Memory = new() { Limit = -1, Reservation = -1, Swap = -1 }, Cpu = new() { Quota = -1 }, Pids = new(-1) }), "linux.resources" },
-        { "swap unlimited with a memory limit", WithResources(new() { Memory = new() { Limit = 1 << 20, Swap = -1 } }), "linux.resources" },
-        { "cpu lists", WithResources(new() { Cpu = new() { Cpus = "0-3,5,7-8", Mems = "0", Shares = 2, Period = 1000 } }), "linux.resources" },
-        { "an empty resources section", WithResources(new()), "linux.resources" },
+        { "a raw cgroup v2 file", WithResources(new() { Unified = ImmutableSortedDictionary<string, string>.Empty.Add("memory.high", "1048576") }), "linux.resources.unified" },
+        { "a kernel memory limit", WithResources(new() { Memory = new() { Kernel = 1 << 20 } }), "linux.resources.memory.kernel" },
         { "a sysctl", Valid with { Linux = Valid.Linux! with { Sysctl = ImmutableSortedDictionary<string, string>.Empty.Add("net.ipv4.ip_forward", "1") } }, "linux.sysctl" },
         { "a cgroups path", Valid with { Linux = Valid.Linux! with { CgroupsPath = "/box" } }, "linux.cgroupsPath" },
-        { "a seccomp filter", Valid with { Linux = Valid.Linux! with { Seccomp = new() { DefaultAction = "SCMP_ACT_ERRNO" } } }, "linux.seccomp" },
-        { "an oom score", Valid with { Process = Valid.Process! with { OomScoreAdj = 500 } }, "process.oomScoreAdj" },
+        { "a seccomp listener socket", Valid with { Linux = Valid.Linux! with { Seccomp = new() { DefaultAction = "SCMP_ACT_ERRNO", ListenerPath = "/run/agent.sock" } } }, "linux.seccomp.listenerPath" },
         { "a hook", Valid with { Hooks = new() { Poststop = [new Hook { Path = "/bin/true" }] } }, "hooks" },
         { "an id-mapped mount", Valid.WithMount(MountSpec.Bind("/srv", "/srv") with { UidMappings = [new(0, 1000, 1)] }), "mounts[5].uidMappings" },
         { "shared propagation", Valid.WithMount(MountSpec.Tmpfs("/t") with { Options = ["rshared"] }), "mounts[5].options[0]" },
@@ -140,12 +147,41 @@ public class ContainerSpecValidationTests
     [Fact]
     public void An_exec_is_checked_and_refused_what_the_runtime_does_not_apply()
     {
-        var process = Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).WithWorkingDirectory("work").Process! with { OomScoreAdj = 1 };
+        var process = Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).WithWorkingDirectory("work").Process! with { ApparmorProfile = "unconfined" };
 
-        var error = Assert.Throws<InvalidSpecException>(() => SpecValidator.ThrowIfInvalidForExec(process));
+        var error = Assert.Throws<InvalidSpecException>(() => SpecValidator.ThrowIfInvalidForExec(process, Valid.Process));
 
-        Assert.Equal(["process.cwd", "process.oomScoreAdj"], error.Errors.Select(e => e.JsonPath));
-        SpecValidator.ThrowIfInvalidForExec(Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).Process!);
+        Assert.Equal(["process.cwd", "process.apparmorProfile"], error.Errors.Select(e => e.JsonPath));
+        SpecValidator.ThrowIfInvalidForExec(Valid.WithRlimit("RLIMIT_NOFILE", 64, 64).Process!, Valid.Process);
+    }
+
+    [Fact]
+    public void An_exec_may_carry_the_container_s_own_capabilities_but_never_others()
+    {
+        var container = Valid.WithCapabilities(LinuxCapabilities.Of("CAP_KILL")).Process!;
+
+        SpecValidator.ThrowIfInvalidForExec(container with { Args = ["/bin/true"] }, container);
+        SpecValidator.ThrowIfInvalidForExec(container with { Args = ["/bin/true"], Capabilities = null }, container);
+        var error = Assert.Throws<InvalidSpecException>(() => SpecValidator.ThrowIfInvalidForExec(
+            container with { Capabilities = LinuxCapabilities.Of("CAP_KILL", "CAP_SYS_ADMIN") }, container));
+        Assert.Equal(["process.capabilities"], error.Errors.Select(e => e.JsonPath));
+    }
+
+    [Fact]
+    public void Capability_names_are_checked_against_the_kernel_s_list_and_add_and_drop_follow_docker()
+    {
+        var unknown = Assert.Throws<InvalidSpecException>(() => Valid.WithCapabilities(new() { Bounding = ["CAP_NET_ADMN"] }).ThrowIfInvalid());
+        Assert.Equal(["process.capabilities.bounding[0]"], unknown.Errors.Select(e => e.JsonPath));
+        Assert.Throws<InvalidSpecException>(() => Valid.WithCapabilitiesAdded("NET_ADMN"));
+
+        var added = Valid.WithCapabilitiesAdded("net_admin").Process!.Capabilities!;
+        Assert.Contains("CAP_NET_ADMIN", added.Bounding);
+        Assert.Contains("CAP_CHOWN", added.Effective); // Docker's default set is the start
+        Assert.Equal(["CAP_CHOWN"], Valid.WithCapabilitiesDropped("ALL").WithCapabilitiesAdded("CHOWN").Process!.Capabilities!.Permitted);
+        Assert.DoesNotContain("CAP_NET_RAW", Valid.WithCapabilitiesDropped("CAP_NET_RAW").Process!.Capabilities!.Bounding);
+        Assert.Equal(41, Valid.WithCapabilitiesAdded("ALL").Process!.Capabilities!.Bounding.Length);
+        Assert.Empty(LinuxCapabilities.Default.Inheritable);
+        Assert.Equal(14, LinuxCapabilities.Default.Bounding.Length);
     }
 
     [Fact]
@@ -186,7 +222,7 @@ public class ContainerSpecValidationTests
 
         string[] unsupported =
         [
-            "process.consoleSize", "process.capabilities", "process.apparmorProfile", "linux.sysctl", "linux.resources", "linux.cgroupsPath",
+            "process.consoleSize", "process.apparmorProfile", "linux.sysctl", "linux.cgroupsPath",
         ];
         Assert.Equal(["root.path", .. unsupported], spec.Validate().Select(e => e.JsonPath));
         Assert.Equal(unsupported, spec.ResolveBundlePaths("/srv/bundle").Validate().Select(e => e.JsonPath));

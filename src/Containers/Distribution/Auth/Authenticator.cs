@@ -118,11 +118,47 @@ internal sealed class Authenticator(IRegistryCredentialProvider credentials, Fun
         }
     }
 
-    private static AuthenticationHeaderValue Basic(RegistryCredentials user) =>
-        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user.Username}:{user.Password}")));
+    private static AuthenticationHeaderValue Basic(RegistryCredentials user) => user.IdentityToken is null
+        ? new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user.Username}:{user.Password}")))
+        : throw new RegistryAuthenticationException(
+            "the stored credentials are an identity token, which only a registry with a bearer token service accepts, but this registry asks for Basic auth; log in with a user name and password",
+            System.Net.HttpStatusCode.Unauthorized,
+            []);
 
     private static RegistryAuthenticationException Rejected(string registry, RegistryCredentials user, RegistryException cause) =>
-        new($"{registry} rejected the user name or password of '{user.Username}' ({string.Join("; ", cause.Errors.Select(e => e.ToString()).DefaultIfEmpty(cause.StatusCode.ToString()))}); log in again with 'containers login {registry}'", cause.StatusCode, cause.Errors);
+        new($"{registry} rejected {(user.IdentityToken is null ? "the user name or password" : "the identity token")} of '{user.Username}' ({string.Join("; ", cause.Errors.Select(e => e.ToString()).DefaultIfEmpty(cause.StatusCode.ToString()))}); log in again with 'containers login {registry}'", cause.StatusCode, cause.Errors);
+
+    private static Uri WithQuery(Uri realm, string query)
+    {
+        var builder = new UriBuilder(realm);
+        builder.Query = builder.Query.Length > 1 ? builder.Query[1..] + (query.Length > 0 ? "&" + query : string.Empty) : query;
+        return builder.Uri;
+    }
+
+    /// <summary>
+    /// The OAuth2 form a refresh token is exchanged with (distribution's token specification, "oauth"): a POST of
+    /// <c>grant_type=refresh_token</c>, the service, the scopes separated by spaces and a client id.
+    /// </summary>
+    private static HttpRequestMessage RefreshTokenRequest(Uri realm, string? service, IReadOnlyList<string> scopes, string refreshToken)
+    {
+        var form = new List<KeyValuePair<string, string>>
+        {
+            new("grant_type", "refresh_token"),
+            new("refresh_token", refreshToken),
+            new("client_id", "containers"),
+        };
+        if (service is not null)
+        {
+            form.Add(new("service", service));
+        }
+
+        if (scopes.Count > 0)
+        {
+            form.Add(new("scope", string.Join(' ', scopes)));
+        }
+
+        return new HttpRequestMessage(HttpMethod.Post, realm) { Content = new FormUrlEncodedContent(form) };
+    }
 
     private async Task<(string Token, TimeSpan Lifetime)> FetchTokenAsync(RegistryEndpoint endpoint, AuthChallenge challenge, IReadOnlyList<string> scopes, RegistryCredentials? user, CancellationToken cancellationToken)
     {
@@ -147,10 +183,10 @@ internal sealed class Authenticator(IRegistryCredentialProvider credentials, Fun
             query.Append(query.Length > 0 ? "&" : string.Empty).Append("scope=").Append(Uri.EscapeDataString(scope));
         }
 
-        var builder = new UriBuilder(realmUri);
-        builder.Query = builder.Query.Length > 1 ? builder.Query[1..] + (query.Length > 0 ? "&" + query : string.Empty) : query.ToString();
-        using var request = new HttpRequestMessage(HttpMethod.Get, builder.Uri);
-        if (user is not null)
+        using var request = user?.IdentityToken is { } refreshToken
+            ? RefreshTokenRequest(realmUri, challenge.Service, scopes, refreshToken)
+            : new HttpRequestMessage(HttpMethod.Get, WithQuery(realmUri, query.ToString()));
+        if (user is { IdentityToken: null })
         {
             request.Headers.Authorization = Basic(user);
         }

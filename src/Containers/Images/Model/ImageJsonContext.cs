@@ -14,6 +14,7 @@ namespace Containers.Images.Model;
 [JsonSerializable(typeof(ImageManifest))]
 [JsonSerializable(typeof(ImageConfig))]
 [JsonSerializable(typeof(OciLayoutFile))]
+[JsonSerializable(typeof(ImageLease))]
 [JsonSerializable(typeof(IReadOnlyList<DockerArchiveEntry>))]
 [JsonSerializable(typeof(Dictionary<string, Dictionary<string, string>>))]
 internal sealed partial class ImageJsonContext : JsonSerializerContext;

@@ -45,6 +45,9 @@ internal static unsafe partial class FileSystemCalls
     public const uint SIfChr = 0x2000;
     public const uint SIfDir = 0x4000;
     public const uint SIfBlk = 0x6000;
+    public const uint SIfReg = 0x8000;
+    public const uint SIfLnk = 0xA000;
+    public const uint SIfSock = 0xC000;
 
     public const int LockSh = 1;
     public const int LockEx = 2;
@@ -169,6 +172,21 @@ internal static unsafe partial class FileSystemCalls
 
     [LibraryImport(LibC, EntryPoint = "statx", SetLastError = true)]
     public static partial int Statx(SafeFileHandle dirFd, byte* path, int flags, uint mask, StatxBuffer* buffer);
+
+    [LibraryImport(LibC, EntryPoint = "flistxattr", SetLastError = true)]
+    public static partial nint Flistxattr(SafeFileHandle fd, byte* list, nuint size);
+
+    [LibraryImport(LibC, EntryPoint = "fgetxattr", SetLastError = true)]
+    public static partial nint Fgetxattr(SafeFileHandle fd, byte* name, byte* value, nuint size);
+
+    [LibraryImport(LibC, EntryPoint = "llistxattr", SetLastError = true)]
+    public static partial nint Llistxattr(byte* path, byte* list, nuint size);
+
+    [LibraryImport(LibC, EntryPoint = "lgetxattr", SetLastError = true)]
+    public static partial nint Lgetxattr(byte* path, byte* name, byte* value, nuint size);
+
+    [LibraryImport(LibC, EntryPoint = "readlinkat", SetLastError = true)]
+    public static partial nint Readlinkat(SafeFileHandle dirFd, byte* path, byte* buffer, nuint size);
 
     [LibraryImport(LibC, EntryPoint = "getdents64", SetLastError = true)]
     public static partial nint Getdents64(SafeFileHandle fd, byte* buffer, nuint count);

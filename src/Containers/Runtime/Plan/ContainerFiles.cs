@@ -11,8 +11,13 @@ namespace Containers.Runtime.Plan;
 /// <param name="Root">The host directory that becomes <c>/</c>, or null for a root that starts empty.</param>
 /// <param name="Visible">When not empty, only paths that resolve (on the host) below one of these directories are in the container (the host rootfs binds only some).</param>
 /// <param name="Mounts">Mounts in order: the container path and the host directory or file shown there, or null for an empty filesystem.</param>
-internal sealed record ContainerFiles(string? Root, ImmutableArray<string> Visible, ImmutableArray<(string Destination, string? Source)> Mounts)
+/// <param name="Layers">For an overlay root (<see cref="Root"/> null): its lower directories, top first, seen as one tree.</param>
+internal sealed record ContainerFiles(string? Root, ImmutableArray<string> Visible, ImmutableArray<(string Destination, string? Source)> Mounts,
+    ImmutableArray<string> Layers = default)
 {
+    /// <summary>The files of an overlay of <paramref name="layers"/> (top first) that starts with an empty upper directory.</summary>
+    public static ContainerFiles Overlay(ImmutableArray<string> layers) => new(null, [], [], layers);
+
     /// <summary>A root that starts empty, with no mounts yet.</summary>
     public static ContainerFiles Empty { get; } = new(null, [], []);
 
@@ -41,6 +46,12 @@ internal sealed record ContainerFiles(string? Root, ImmutableArray<string> Visib
                     : path.Length == prefix.Length ? source
                     : RootfsPath.Resolve(host, source, path[prefix.Length..]);
             }
+        }
+
+        if (!Layers.IsDefaultOrEmpty)
+        {
+            var merged = new LayeredView(host, Layers);
+            return RootfsPath.Resolve(merged, "/", path) is { } inside ? merged.Locate(inside) : null;
         }
 
         if (Root is null || RootfsPath.Resolve(host, Root, path) is not { } resolved)

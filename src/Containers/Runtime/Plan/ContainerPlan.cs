@@ -16,10 +16,12 @@ internal sealed class ContainerPlan
     [
         CgroupStep.Apply,      // into the container's cgroup: cloned into it (v2), or joined by the launcher (v1)
         NamespacesStep.Apply,  // clone flags, user namespace maps, joined namespaces, loopback, hostname
-        RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, or a directory bound onto itself
+        RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, a directory bound onto itself, or an overlay
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
         EnterRootStep.Apply,   // the working directory, pivot_root, a read-only root
         ProcessStep.Apply,     // rlimits, stdio, ids, working directory, no_new_privs
+        CapabilitiesStep.Apply, // the capability sets (the container's, or Docker's default set)
+        SeccompStep.Apply,     // the seccomp filter, loaded last
         ExecStep.Apply,        // the program looked up, fds closed, the start wait, the init, execve
     ];
 
@@ -29,11 +31,15 @@ internal sealed class ContainerPlan
         CgroupStep.Apply,
         JoinStep.Apply,
         ProcessStep.Apply,
+        CapabilitiesStep.Apply,
+        SeccompStep.Apply,
         ExecStep.Apply,
     ];
 
-    internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart, CgroupPlacement cgroup = CgroupPlacement.None)
+    internal ContainerPlan(Linux.Plan plan, IReadOnlyList<FdSource> fds, UserNamespaceMapping? mapping, bool terminal, bool waitsForStart,
+        Security.Seccomp.SeccompNotifyHandler? seccompNotify = null, CgroupPlacement cgroup = CgroupPlacement.None)
     {
+        SeccompNotify = seccompNotify;
         Cgroup = cgroup;
         Plan = plan;
         Fds = fds;
@@ -59,6 +65,18 @@ internal sealed class ContainerPlan
     /// <summary>How the process gets into its container's cgroup.</summary>
     public CgroupPlacement Cgroup { get; }
 
+    /// <summary>What answers the seccomp filter's notifications, when the plan imports a listener socket.</summary>
+    public Security.Seccomp.SeccompNotifyHandler? SeccompNotify { get; }
+
+    /// <summary>Whether the plan joins a network namespace from the launcher's pool (an <see cref="FdKind.PooledNetwork"/> slot).</summary>
+    public bool UsesPooledNetwork { get; init; }
+
+    /// <summary>
+    /// The same start joining a pooled network namespace instead of cloning one, or null where that is not possible
+    /// (no new network namespace, or a new user namespace). The launcher uses it when the pool has one ready.
+    /// </summary>
+    public ContainerPlan? WithPooledNetwork { get; private set; }
+
     /// <summary>
     /// Compiles a container's first process from <paramref name="spec"/> (already validated). The host rootfs's
     /// tmpfs goes on <paramref name="rootMountPoint"/>, an empty directory the same for every start, so the plan can
@@ -68,9 +86,19 @@ internal sealed class ContainerPlan
     /// <exception cref="ExecutableNotFoundException">The program is not in the root filesystem.</exception>
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
     public static ContainerPlan Compile(
-        ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, CgroupPlacement cgroup = CgroupPlacement.None) =>
-        Run(CreateSteps, new PlanContext(spec, spec.Process!, host,
-            new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, Cgroup: cgroup)));
+        ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false, CgroupPlacement cgroup = CgroupPlacement.None)
+    {
+        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup);
+        var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings));
+        if (!pooledNetwork)
+        {
+            return plan;
+        }
+
+        var pooled = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings with { PooledNetwork = true }));
+        plan.WithPooledNetwork = pooled.UsesPooledNetwork ? pooled : null;
+        return plan;
+    }
 
     /// <summary>
     /// Compiles <paramref name="process"/> started in the running container <paramref name="container"/> whose

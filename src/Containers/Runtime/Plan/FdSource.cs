@@ -31,4 +31,13 @@ internal enum FdKind
 
     /// <summary>The container's cgroup v2 directory, for <c>CLONE_INTO_CGROUP</c>.</summary>
     Cgroup,
+
+    /// <summary>The container's own directory (an <c>O_PATH</c> fd), holding an overlay root's upper and work directories.</summary>
+    ContainerDirectory,
+
+    /// <summary>A network namespace made ahead of time (loopback up) by the runtime's pool, joined instead of a new one.</summary>
+    PooledNetwork,
+
+    /// <summary>The child's end of the socket a seccomp filter's listener fd comes back over.</summary>
+    SeccompListenerSocket,
 }

@@ -31,6 +31,8 @@ internal sealed class HostView : IHostView
     /// <summary>Read on every compile: the SIGCHLD disposition can change while the process runs.</summary>
     public bool ReapsEveryChild => HostReaping.ReapsEveryChild();
 
+    public ulong BoundingSet { get; } = CapabilityBoundingSet.Read();
+
     public HostFile? Inspect(string path)
     {
         if (OperatingSystem.IsWindows())

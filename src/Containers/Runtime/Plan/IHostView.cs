@@ -30,4 +30,7 @@ internal interface IHostView
 
     /// <summary>What is at the host path <paramref name="path"/>, without following a symbolic link at its end (lstat), or null when nothing is (or it cannot be looked at).</summary>
     HostFile? Inspect(string path);
+
+    /// <summary>This process's capability bounding set as a mask (<c>CapBnd</c> in <c>/proc/self/status</c>): the most any container started from here can hold.</summary>
+    ulong BoundingSet { get; }
 }

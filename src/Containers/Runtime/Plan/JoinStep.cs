@@ -32,10 +32,11 @@ internal static class JoinStep
             : null;
 
         context.Fds.Add(new FdSource(FdKind.ContainerPidFd));
-        if (context.InUserNamespace)
-        {
-            plan.ForkLike();
-        }
+
+        // Fork-like always: joining a user namespace needs it, and a CLONE_VM child shares this process's memory and
+        // dumpability, which the FORK below would copy into the container's pid namespace; a process there could
+        // then read this host process through /proc/PID/exe, environ or mem before the exec.
+        plan.ForkLike();
 
         plan.SetNs(plan.ImportFd(), namespaces, "join the container's namespaces");
         if (namespaces.HasFlag(CloneFlags.NewPid))

@@ -22,6 +22,13 @@ internal static class MountsStep
         [("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"), ("/dev/stdout", "/proc/self/fd/1"),
          ("/dev/stderr", "/proc/self/fd/2"), ("/dev/ptmx", "pts/ptmx")];
 
+    /// <summary>The kernel filesystems the masks rely on: where they are mounted and their statfs magic.</summary>
+    private static readonly (string Path, ulong Magic)[] KernelFileSystems =
+    [
+        ("/proc", 0x9fa0),      // PROC_SUPER_MAGIC
+        ("/sys", 0x62656572),   // SYSFS_MAGIC
+    ];
+
     public static void Apply(PlanContext context)
     {
         if (!context.OwnsRoot)
@@ -34,19 +41,24 @@ internal static class MountsStep
             AddMount(context, mount);
         }
 
+        // The masks and read-only paths below rely on /proc and /sys being the kernel's: a rootfs whose /proc is a
+        // symlink, or a mount that hides or replaces the procfs (a fake /proc), fails the start here. Where there is
+        // no /proc at all, there is nothing to mask either.
+        var plan = context.Plan;
+        foreach (var (path, magic) in KernelFileSystems)
+        {
+            if (context.Linux.MaskedPaths.Concat(context.Linux.ReadonlyPaths).Any(p => p.StartsWith(path + "/", StringComparison.Ordinal)))
+            {
+                plan.CheckFileSystem(path, magic);
+            }
+        }
+
         // A path that does not exist needs no mask (kernels differ in what /proc has); one that exists but cannot be
         // masked or made read-only fails the start, so a container never runs with less isolation than asked for.
-        var plan = context.Plan;
+        // Whether a path is a directory is decided in the child, in the container's own tree.
         foreach (var path in context.Linux.MaskedPaths)
         {
-            if (context.Host.Inspect(path) is { Kind: HostFileKind.Directory })
-            {
-                plan.Mount("tmpfs", path, "tmpfs", MountFlags.ReadOnly, stage: $"mask {path}", missingOk: true);
-            }
-            else
-            {
-                plan.Bind("/dev/null", path, recursive: false, stage: $"mask {path}", missingOk: true);
-            }
+            plan.Mask(path);
         }
 
         foreach (var path in context.Linux.ReadonlyPaths)
@@ -65,7 +77,11 @@ internal static class MountsStep
         {
             if (context.Files is { } files && files.Find(context.Host, target) is null)
             {
-                plan.MakeDirectory(Path.GetDirectoryName(target)!, DirectoryMode, parents: true);
+                if (Path.GetDirectoryName(target) is { } parent && parent != "/")
+                {
+                    plan.MakeDirectory(parent, DirectoryMode, parents: true);
+                }
+
                 plan.WriteFile(target, ReadOnlySpan<byte>.Empty, FileMode, $"create the mount point {target}");
             }
         }

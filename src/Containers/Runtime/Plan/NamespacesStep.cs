@@ -38,7 +38,18 @@ internal static class NamespacesStep
         context.InUserNamespace = flags.HasFlag(CloneFlags.NewUser) || joinsUser;
         context.Mapping = flags.HasFlag(CloneFlags.NewUser) ? Mapping(context) : null;
         context.SetGroupsAllowed = context.Mapping?.SetGroupsAllowed ?? true;
-        plan.WithCloneFlags(flags);
+
+        // A network namespace made ahead by the parent can only be joined by a child in the parent's user namespace
+        // (setns needs CAP_SYS_ADMIN over the namespace's owner); it comes with loopback up.
+        var pooledNetwork = context.Settings.PooledNetwork && flags.HasFlag(CloneFlags.NewNet) && !context.InUserNamespace;
+        context.UsesPooledNetwork = pooledNetwork;
+        plan.WithCloneFlags(pooledNetwork ? flags & ~CloneFlags.NewNet : flags);
+        if (pooledNetwork)
+        {
+            context.Fds.Add(new FdSource(FdKind.PooledNetwork));
+            plan.SetNs(plan.ImportFd(), CloneFlags.NewNet, "join a network namespace made ahead");
+        }
+
         if (joinsUser)
         {
             // setns into a user namespace is refused to a process that shares its memory (CLONE_VM).
@@ -68,7 +79,7 @@ internal static class NamespacesStep
             plan.Fork();
         }
 
-        if (flags.HasFlag(CloneFlags.NewNet))
+        if (flags.HasFlag(CloneFlags.NewNet) && !pooledNetwork)
         {
             plan.LoopbackUp();
         }

@@ -44,6 +44,9 @@ internal sealed class PlanContext
     /// <summary>The new namespaces the child is cloned into (set by the namespaces step).</summary>
     public CloneFlags NewNamespaces { get; set; }
 
+    /// <summary>Whether the new network namespace is one the launcher supplies from its pool (set by the namespaces step).</summary>
+    public bool UsesPooledNetwork { get; set; }
+
     /// <summary>Whether the process ends up in a user namespace other than the host's, new or joined.</summary>
     public bool InUserNamespace { get; set; }
 
@@ -67,5 +70,5 @@ internal sealed class PlanContext
 
     /// <summary>The compiled result.</summary>
     public ContainerPlan Build() =>
-        new(Plan.Build(), [.. Fds], Mapping, Terminal, Settings.WaitsForStart, Settings.Cgroup);
+        new(Plan.Build(), [.. Fds], Mapping, Terminal, Settings.WaitsForStart, Settings.SeccompNotify, Settings.Cgroup) { UsesPooledNetwork = UsesPooledNetwork };
 }

@@ -9,9 +9,15 @@ namespace Containers.Runtime.Plan;
 /// nothing a mount of the spec might bind from the host).
 /// </param>
 /// <param name="ContainerPid">For an exec: the host pid of the running container's first process.</param>
+/// <param name="PooledNetwork">
+/// Whether a new network namespace is joined from an fd the launcher supplies (<see cref="FdKind.PooledNetwork"/>)
+/// instead of cloned, where the child can join one its parent made (no new user namespace).
+/// </param>
+/// <param name="SeccompNotify">What answers the calls a seccomp rule with <c>SCMP_ACT_NOTIFY</c> stops, or null.</param>
+/// <param name="Overlay">A copy-on-write root of lower directories; its upper and work directories are in the container's directory, an imported fd.</param>
 /// <param name="Cgroup">How the process gets into the container's cgroup.</param>
-internal sealed record PlanSettings(
-    ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null, CgroupPlacement Cgroup = CgroupPlacement.None);
+internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null, bool PooledNetwork = false,
+    Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null, OverlayRootfs? Overlay = null, CgroupPlacement Cgroup = CgroupPlacement.None);
 
 /// <summary>How a started process gets into its container's cgroup.</summary>
 internal enum CgroupPlacement

@@ -9,6 +9,7 @@ namespace Containers.Runtime.Plan;
 internal static class ProcessStep
 {
     private const int PrSetNoNewPrivs = 38;
+    private const int PrSetKeepCaps = 8;
     private const uint DefaultUmask = 0x12; // 022
 
     public static void Apply(PlanContext context)
@@ -27,13 +28,49 @@ internal static class ProcessStep
             plan.SetGroups(process.User.AdditionalGids);
         }
 
+        if (ChangesHostIds(context, process.User.Uid, process.User.Gid) || (context.Mapping is not null && ChangesHostIds(context, 0, 0)))
+        {
+            // A child that shares the host's memory (CLONE_VM) shares its dumpable flag too, and the kernel clears
+            // that flag when a task's effective ids change: the whole host process would turn non-dumpable (its
+            // /proc files root's, unwritable by an unprivileged host). Such a child gets its own address space.
+            plan.ForkLike();
+        }
+
+        // The capabilities step runs after the ids change; keep the permitted set across it for a non-root user.
+        plan.Prctl(PrSetKeepCaps, 1, stage: "prctl PR_SET_KEEPCAPS");
         plan.SetResGid(process.User.Gid);
         plan.SetResUid(process.User.Uid);
         plan.ChangeDirectory(process.Cwd);
-        if (process.NoNewPrivileges)
+        // An exec never runs with less than the container: no_new_privs if either asks for it.
+        if (process.NoNewPrivileges || context.Spec.Process?.NoNewPrivileges == true)
         {
             plan.Prctl(PrSetNoNewPrivs, 1, stage: "prctl PR_SET_NO_NEW_PRIVS");
         }
+    }
+
+    /// <summary>Whether becoming <paramref name="uid"/>:<paramref name="gid"/> changes the host ids the child runs with.</summary>
+    private static bool ChangesHostIds(PlanContext context, uint uid, uint gid)
+    {
+        if (context.Mapping is { } mapping)
+        {
+            return HostId(mapping.Uids, uid) != context.Host.Uid || HostId(mapping.Gids, gid) != context.Host.Gid;
+        }
+
+        // A joined user namespace's maps are not known here; the host's own namespace maps every id to itself.
+        return context.InUserNamespace || uid != context.Host.Uid || gid != context.Host.Gid;
+    }
+
+    private static long HostId(IReadOnlyList<LinuxIdMapping> map, uint id)
+    {
+        foreach (var range in map)
+        {
+            if (id >= range.ContainerId && id - range.ContainerId < range.Size)
+            {
+                return range.HostId + (long)(id - range.ContainerId);
+            }
+        }
+
+        return -1;
     }
 
     private static void AddStdio(PlanContext context)
@@ -49,6 +86,9 @@ internal static class ProcessStep
             return;
         }
 
+        // A session of its own, always: a process that kept the caller's controlling terminal could type into it
+        // (TIOCSTI) or take its signals.
+        plan.SetSid();
         switch (context.Settings.Stdio)
         {
             case ContainerStdio.Pipes:

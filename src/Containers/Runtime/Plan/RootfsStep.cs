@@ -5,8 +5,9 @@ namespace Containers.Runtime.Plan;
 
 /// <summary>
 /// The root filesystem, in a new mount namespace only: the host rootfs (read-only binds of the host's system
-/// folders on a tmpfs, with a tmpfs <c>/tmp</c> and empty <c>/run</c>, <c>/var/tmp</c> and <c>/home</c>), or the
-/// spec's directory bound onto itself. Sets the root that later paths resolve beneath.
+/// folders on a tmpfs, with a tmpfs <c>/tmp</c> and empty <c>/run</c>, <c>/var/tmp</c> and <c>/home</c>), the
+/// spec's directory bound onto itself, or an overlay of lower directories with the container's own upper and work
+/// directories. Sets the root that later paths resolve beneath.
 /// </summary>
 internal static class RootfsStep
 {
@@ -22,12 +23,24 @@ internal static class RootfsStep
     private const uint DirectoryMode = 0x1ed; // 0755
     private const uint StickyWorldWritable = 0x3ff; // 01777
 
+    /// <summary>The names of an overlay root's upper and work directories in the container's directory.</summary>
+    public const string UpperDirectory = "upper";
+
+    /// <inheritdoc cref="UpperDirectory"/>
+    public const string WorkDirectory = "work";
+
     public static void Apply(PlanContext context)
     {
         var spec = context.Spec;
+        var overlay = context.Settings.Overlay;
+        if (overlay is not null && spec.Root?.Path is not null)
+        {
+            throw new InvalidSpecException([new SpecError("root.path", "a container with an overlay root (ContainerCreateOptions.Overlay) takes its root from the overlay: leave root.path empty")]);
+        }
+
         if (!context.OwnsRoot)
         {
-            if (spec.Root?.Path is not null)
+            if (spec.Root?.Path is not null || overlay is not null)
             {
                 throw new InvalidSpecException([new SpecError("root", "a root filesystem needs a new mount namespace: add {\"type\": \"mount\"} to linux.namespaces")]);
             }
@@ -53,7 +66,62 @@ internal static class RootfsStep
             return;
         }
 
+        if (overlay is not null)
+        {
+            Overlay(context, overlay);
+            return;
+        }
+
         HostRootfs(context);
+    }
+
+    /// <summary>
+    /// Mounts the overlay on the root mount point, each lower directory with its own <c>lowerdir+</c> so any number
+    /// fit; the upper and work directories are in the container's directory (an imported fd), so one plan serves
+    /// every container. Read-only (<c>root.readonly</c>): no upper directory at all.
+    /// </summary>
+    private static void Overlay(PlanContext context, OverlayRootfs overlay)
+    {
+        if (context.InUserNamespace && overlay.TrustedMetadata)
+        {
+            throw new InvalidSpecException([new SpecError("linux.namespaces", "this image comes from a store written by root, whose overlay metadata (trusted.* xattrs) cannot be read inside a user namespace: create the container without a user namespace, or use a store of the user's own")]);
+        }
+
+        var plan = context.Plan;
+        var mountPoint = context.Settings.RootMountPoint;
+        var readOnly = context.Spec.Root?.Readonly == true;
+        if (readOnly && overlay.LowerDirectories.Length == 1)
+        {
+            // overlayfs stacks at least two lower directories without an upper one; one alone is a read-only bind.
+            var lower = overlay.LowerDirectories[0];
+            plan.Bind(lower, mountPoint, recursive: true, readOnly: true, stage: $"bind the root filesystem {lower} read-only");
+            plan.Root(mountPoint);
+            context.Files = ContainerFiles.Overlay(overlay.LowerDirectories);
+            return;
+        }
+
+        var parameters = new List<string>(overlay.LowerDirectories.Length + 4);
+        parameters.AddRange(overlay.LowerDirectories.Select(d => "lowerdir+=" + d));
+        PlanFd? directory = null;
+        if (!readOnly)
+        {
+            context.Fds.Add(new FdSource(FdKind.ContainerDirectory));
+            directory = plan.ImportFd();
+            parameters.Add("upperdir=" + UpperDirectory);
+            parameters.Add("workdir=" + WorkDirectory);
+        }
+
+        if (context.InUserNamespace || overlay.Store is { Rootless: true })
+        {
+            // In a user namespace overlay may only keep its metadata in user.* xattrs (Linux 5.11+), where a store
+            // written without root keeps its layers' opaque directories too.
+            parameters.Add("userxattr");
+        }
+
+        plan.FsMount("overlay", mountPoint, parameters, directory, readOnly ? MountAttributes.ReadOnly : MountAttributes.None,
+            $"mount the overlay root ({overlay.LowerDirectories.Length} lower directories{(readOnly ? ", read-only" : "")})");
+        plan.Root(mountPoint);
+        context.Files = ContainerFiles.Overlay(overlay.LowerDirectories);
     }
 
     private static void HostRootfs(PlanContext context)

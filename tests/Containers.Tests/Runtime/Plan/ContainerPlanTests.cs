@@ -26,6 +26,25 @@ public sealed class ContainerPlanTests
     }
 
     [Fact]
+    public void With_the_pool_on_a_root_start_also_compiles_a_variant_that_differs_only_in_how_it_gets_its_network_namespace()
+    {
+        var plan = ContainerPlan.Compile(ContainerSpec.For("/bin/true"), Pipes, "/run/containers-net", Host(), pooledNetwork: true);
+
+        var pooled = Assert.IsType<ContainerPlan>(plan.WithPooledNetwork);
+        Assert.False(plan.UsesPooledNetwork);
+        Assert.True(pooled.UsesPooledNetwork);
+        var (own, joined) = (PlanDecoder.Decode(plan.Plan), PlanDecoder.Decode(pooled.Plan));
+        Assert.Equal(own.CloneFlags & ~CloneFlags.NewNet, joined.CloneFlags);
+        // The same ops but loopback (the pooled namespace has it up) and the join; the slots after it move by one.
+        Assert.Equal(own.Ops.Select(o => o.Code).Where(c => c != PlanOpCode.LoopbackUp), joined.Ops.Select(o => o.Code).Where(c => c != PlanOpCode.SetNs));
+        Assert.Equal("SetNs slot3 NewNet", joined.Lines.Single(l => l.StartsWith("SetNs ", StringComparison.Ordinal)));
+        Assert.Equal([FdKind.PooledNetwork, .. plan.Fds.Select(f => f.Kind)], pooled.Fds.Select(f => f.Kind));
+
+        Assert.Null(ContainerPlan.Compile(ContainerSpec.For("/bin/true"), Pipes, "/run/containers-net", Host()).WithPooledNetwork);
+        Assert.Null(ContainerPlan.Compile(ContainerSpec.For("/bin/true").WithoutNamespace(NamespaceType.Network), Pipes, "/run/containers-net", Host(), pooledNetwork: true).WithPooledNetwork);
+    }
+
+    [Fact]
     public void An_exec_gets_the_same_process_ops_as_a_first_process_rlimits_included()
     {
         var spec = ContainerSpec.For("/usr/bin/env").WithRlimit("RLIMIT_NOFILE", 32, 32).WithUser(7, 8).WithWorkingDirectory("/usr");

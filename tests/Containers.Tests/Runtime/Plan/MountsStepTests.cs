@@ -67,7 +67,7 @@ public sealed class MountsStepTests
     }
 
     [Fact]
-    public void Masked_directories_get_a_read_only_tmpfs_and_masked_files_dev_null_and_read_only_paths_a_read_only_bind()
+    public void Masks_are_decided_in_the_child_and_read_only_paths_get_a_read_only_bind()
     {
         var spec = ContainerSpec.For("/bin/true") with
         {
@@ -79,10 +79,25 @@ public sealed class MountsStepTests
 
         Assert.Equal(
         [
-            "Mount tmpfs /proc/acpi tmpfs - ReadOnly [MissingOk]",
-            "Bind /dev/null /proc/kcore None [MissingOk]",
+            "CheckFs /proc 0x9fa0 [MissingOk]",
+            "Bind /dev/null /proc/acpi None [MissingOk|Mask]",
+            "Bind /dev/null /proc/kcore None [MissingOk|Mask]",
             "Bind /proc/sys /proc/sys ReadOnly [Recursive|SourceInRoot|MissingOk]",
         ], plan.Lines);
+    }
+
+    [Fact]
+    public void The_masks_are_applied_only_after_proc_and_sys_are_checked_to_be_the_kernel_s_own()
+    {
+        var spec = ContainerSpec.For("/bin/true");
+
+        var plan = StepRunner.Run(Context(spec, FakeHost.Debian(), CloneFlags.NewNs | CloneFlags.NewPid | CloneFlags.NewNet), MountsStep.Apply);
+
+        var lines = plan.Lines.ToList();
+        var firstMask = lines.FindIndex(l => l.Contains("[MissingOk|Mask]", StringComparison.Ordinal));
+        Assert.Equal(firstMask - 2, lines.IndexOf("CheckFs /proc 0x9fa0 [MissingOk]"));
+        Assert.Equal(firstMask - 1, lines.IndexOf("CheckFs /sys 0x62656572 [MissingOk]"));
+        Assert.Equal(spec.Linux!.MaskedPaths.Length, lines.Count(l => l.EndsWith("[MissingOk|Mask]", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Containers.Linux;
+using Containers.Runtime;
 using Containers.Runtime.Plan;
 using Containers.Spec;
 
@@ -18,6 +19,40 @@ public sealed class NamespacesStepTests
         Assert.Null(context.Mapping);
         Assert.False(context.InUserNamespace);
         Assert.True(context.SetGroupsAllowed);
+    }
+
+    [Fact]
+    public void A_pooled_network_namespace_is_joined_from_the_launchers_slot_instead_of_cloned_and_comes_with_loopback_up()
+    {
+        var spec = ContainerSpec.For("/bin/true").WithHostname("box");
+        var context = new PlanContext(spec, spec.Process!, FakeHost.Debian(),
+            new PlanSettings(ContainerStdio.Pipes, Init: false, WaitsForStart: true, StepRunner.RootMountPoint, PooledNetwork: true));
+
+        var plan = StepRunner.Run(context, NamespacesStep.Apply);
+
+        Assert.Equal(CloneFlags.NewPid | CloneFlags.NewIpc | CloneFlags.NewUts | CloneFlags.NewNs, plan.CloneFlags);
+        Assert.Equal(["SetNs slot3 NewNet", "SetHostname box", "Umask 0"], plan.Lines);
+        Assert.True(context.UsesPooledNetwork);
+        Assert.Equal(context.NewNamespaces, plan.CloneFlags | CloneFlags.NewNet);
+        Assert.Equal([new FdSource(FdKind.PooledNetwork)], context.Fds);
+    }
+
+    [Theory]
+    [InlineData(1000, false)] // rootless: the child's own user namespace has no rights over the parent's namespaces
+    [InlineData(0, true)]     // root asking for a user namespace: the same
+    public void A_start_in_a_new_user_namespace_clones_its_own_network_namespace_even_when_the_pool_is_on(uint uid, bool userNamespace)
+    {
+        var spec = ContainerSpec.For("/bin/true");
+        spec = userNamespace ? spec.WithNamespace(NamespaceType.User) : spec;
+        var context = new PlanContext(spec, spec.Process!, FakeHost.Debian(uid: uid),
+            new PlanSettings(ContainerStdio.Pipes, Init: false, WaitsForStart: true, StepRunner.RootMountPoint, PooledNetwork: true));
+
+        var plan = StepRunner.Run(context, NamespacesStep.Apply);
+
+        Assert.True(plan.CloneFlags.HasFlag(CloneFlags.NewNet));
+        Assert.Contains("LoopbackUp", plan.Lines);
+        Assert.False(context.UsesPooledNetwork);
+        Assert.Empty(context.Fds);
     }
 
     [Fact]

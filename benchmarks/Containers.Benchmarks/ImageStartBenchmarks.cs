@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using BenchmarkDotNet.Attributes;
+using Containers.Images;
+using Containers.Linux;
+using Containers.Runtime;
+using Containers.Spec;
+
+namespace Containers.Benchmarks;
+
+/// <summary>
+/// Start-to-exit cost of a container whose root is an image, against Process.Start of the same program
+/// (<c>/bin/true</c>). The image has five layers (a static busybox with <c>/bin/true</c> in the first, one small file
+/// in each of the others), built with tar and imported into a store on tmpfs once; every run of
+/// <see cref="RunFromImage"/> creates the container's upper and work directories and its image lease, mounts the
+/// overlay of the five snapshots in the child, runs the default spec, and removes it all again. Needs root and
+/// <c>/bin/busybox</c> (Debian's busybox-static).
+/// </summary>
+[MemoryDiagnoser]
+public class ImageStartBenchmarks
+{
+    private const int Layers = 5;
+
+    private string _root = "";
+    private ImageStore _store = null!;
+    private ContainerRuntime _runtime = null!;
+    private PreparedContainer _prepared = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        if (LibC.geteuid() != 0 || !File.Exists("/bin/busybox"))
+        {
+            throw new InvalidOperationException("ImageStartBenchmarks need root and /bin/busybox (busybox-static)");
+        }
+
+        _root = Path.Combine("/dev/shm", $"containers-image-bench-{Environment.ProcessId}");
+        Directory.CreateDirectory(_root);
+        var archive = BuildArchive(_root);
+        _store = ImageStore.OpenAsync(new ImageStoreOptions { Root = Path.Combine(_root, "store") }).GetAwaiter().GetResult();
+        _store.ImportAsync(archive, "bench:5", progress: null, CancellationToken.None).GetAwaiter().GetResult();
+        var rootfs = OverlayRootfs.FromImageAsync(_store, "bench:5").GetAwaiter().GetResult();
+        _runtime = ContainerRuntime.OpenAsync(new ContainerRuntimeOptions
+        {
+            StateDirectory = Path.Combine(_root, "state"),
+            StorageDirectory = Path.Combine(_root, "store", "containers"),
+        }).GetAwaiter().GetResult();
+        _prepared = _runtime.Prepare(ContainerSpec.For("/bin/true"), new ContainerCreateOptions { Overlay = rootfs });
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Benchmark(Baseline = true)]
+    public async Task ProcessStart()
+    {
+        using var process = Process.Start("/bin/true");
+        await process.WaitForExitAsync();
+    }
+
+    [Benchmark]
+    public async Task<int?> RunFromImage() => (await _prepared.RunAsync()).ExitCode;
+
+    /// <summary>A docker-archive of <see cref="Layers"/> uncompressed layers made with tar.</summary>
+    private static string BuildArchive(string root)
+    {
+        var stage = Path.Combine(root, "stage");
+        Directory.CreateDirectory(stage);
+        var diffIds = new List<string>();
+        for (var i = 0; i < Layers; i++)
+        {
+            var content = Path.Combine(root, "content");
+            if (i == 0)
+            {
+                Directory.CreateDirectory(Path.Combine(content, "bin"));
+                File.Copy("/bin/busybox", Path.Combine(content, "bin", "busybox"));
+                File.CreateSymbolicLink(Path.Combine(content, "bin", "true"), "busybox");
+            }
+            else
+            {
+                Directory.CreateDirectory(Path.Combine(content, "etc"));
+                File.WriteAllText(Path.Combine(content, "etc", $"layer{i}"), $"{i}\n");
+            }
+
+            var layer = Path.Combine(stage, $"{i}.tar");
+            Run("tar", "--numeric-owner", "-cf", layer, "-C", content, ".");
+            using (var stream = File.OpenRead(layer))
+            {
+                diffIds.Add("sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream)));
+            }
+
+            Directory.Delete(content, recursive: true);
+        }
+
+        File.WriteAllText(Path.Combine(stage, "config.json"),
+            """{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[""" + string.Join(',', diffIds.Select(d => $"\"{d}\"")) + "]}}");
+        var files = string.Join(',', Enumerable.Range(0, Layers).Select(i => $"\"{i}.tar\""));
+        File.WriteAllText(Path.Combine(stage, "manifest.json"), $$"""[{"Config":"config.json","RepoTags":["bench:5"],"Layers":[{{files}}]}]""");
+        var archive = Path.Combine(root, "bench.tar");
+        Run("tar", "-cf", archive, "-C", stage, ".");
+        Directory.Delete(stage, recursive: true);
+        return archive;
+    }
+
+    private static void Run(string file, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardError = true })!;
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {process.ExitCode}: {stderr}");
+        }
+    }
+}

@@ -1,0 +1,302 @@
+using System.Globalization;
+using Containers.Cli.CommandLine;
+using Containers.Runtime;
+using Containers.Security;
+using Containers.Spec;
+
+namespace Containers.Cli.Commands;
+
+/// <summary>
+/// What <c>run</c> and <c>create</c> share: their options, and the container they describe. Without
+/// <c>--rootfs</c> or <c>--host-rootfs</c> the first argument is an image of the store (<c>--root</c>) and the rest
+/// replaces its <c>Cmd</c>; with one of them the arguments are the command itself.
+/// </summary>
+internal static class ContainerRequest
+{
+    public const string Usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]";
+
+    /// <summary>A runtime for one start: no pool of network namespaces made ahead (nothing would take them).</summary>
+    internal static readonly ContainerRuntimeOptions OneStart = new() { NetworkNamespacePoolSize = 0 };
+
+    public static IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        OptionSpec.Flag("cow", null, "With --rootfs: use the directory copy-on-write (the container's changes go to its own layer, the directory stays as it is)"),
+        OptionSpec.Value("entrypoint", null, "string", "Overwrite the image's entrypoint (its Cmd is then not used)"),
+        OptionSpec.Value("env", 'e', "list", "Set an environment variable (NAME=VALUE, or NAME to pass the host's value)"),
+        OptionSpec.Value("hostname", 'h', "string", "The container's hostname"),
+        OptionSpec.Flag("host-rootfs", null, "No image: run COMMAND with the host's /usr, /bin, /lib* and /etc read-only"),
+        OptionSpec.Flag("init", null, "Run an init as pid 1 that reaps zombies and forwards signals"),
+        OptionSpec.Value("label", 'l', "list", "Set a label (KEY=VALUE), after the image's"),
+        .. ResourceOptions.Options,
+        OptionSpec.Value("name", null, "string", "The container's name"),
+        OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),
+        OptionSpec.Value("oom-score-adj", null, "int", "Tune the OOM killer's preference for the container's processes (-1000 to 1000)"),
+        OptionSpec.Flag("read-only", null, "Make the root filesystem read-only"),
+        ImageStoreOption.Create(),
+        OptionSpec.Value("rootfs", null, "string", "No image: run COMMAND with this directory as the root filesystem"),
+        OptionSpec.Value("stop-signal", null, "string", "Signal that stops the container (default: the image's, else TERM)"),
+        OptionSpec.Value("tmpfs", null, "list", "Mount a tmpfs at DST[:size=N]"),
+        OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
+        OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
+        OptionSpec.Value("volume", 'v', "list", "Mount a volume NAME:DST[:ro] or bind a host path /SRC:DST[:ro]"),
+        OptionSpec.Value("workdir", 'w', "string", "Working directory inside the container (created when missing)"),
+        .. SecurityOptions.Options,
+    ];
+
+    /// <summary>
+    /// Creates the container <paramref name="invocation"/> describes on a runtime that lives as long as this process
+    /// (the container dies with it).
+    /// </summary>
+    public static async Task<Container> CreateAsync(Invocation invocation, ContainerCreateOptions options, CancellationToken cancellationToken)
+    {
+        var id = invocation.Value("name");
+        if (IsImage(invocation))
+        {
+            var (image, overrides) = ImageRequest(invocation);
+            var store = await ImageStoreOption.OpenAsync(invocation, cancellationToken).ConfigureAwait(false);
+            var runtime = await ContainerRuntime.OpenAsync(OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
+            return await runtime.CreateFromImageAsync(id, image, overrides with { Create = options }, cancellationToken).ConfigureAwait(false);
+        }
+
+        var spec = SpecRequest(invocation);
+        if (invocation.Has("cow"))
+        {
+            options = options with { Overlay = OverlayRootfs.FromDirectory(Path.GetFullPath(invocation.Value("rootfs")!)) };
+        }
+
+        var specRuntime = await ContainerRuntime.OpenAsync(OneStart, cancellationToken).ConfigureAwait(false);
+        return await specRuntime.CreateAsync(id, spec, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether the first argument is an image (no <c>--rootfs</c> and no <c>--host-rootfs</c>).</summary>
+    public static bool IsImage(Invocation invocation) => invocation.Value("rootfs") is null && !invocation.Has("host-rootfs");
+
+    /// <summary>The image and what changes of it, from an invocation whose first argument is the image.</summary>
+    public static (string Image, ImageContainerOptions Overrides) ImageRequest(Invocation invocation)
+    {
+        if (invocation.Has("cow"))
+        {
+            throw new UsageException("--cow needs --rootfs DIR: a container made from an image is copy-on-write already", invocation.Path);
+        }
+
+        if (invocation.Has("sandbox"))
+        {
+            // The preset is the host's read-only /usr, /bin, /lib* and /etc in a user namespace mapped to ids no
+            // host user has; an image's layers are not part of it.
+            throw new UsageException("--sandbox runs a command on the host's read-only rootfs: add --host-rootfs (or --rootfs DIR) and give the command instead of an image", invocation.Path);
+        }
+
+        if (invocation.Value("user") is { Length: 0 } || invocation.Value("workdir") is { Length: 0 })
+        {
+            throw new UsageException("-u and -w need a value", invocation.Path);
+        }
+
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var label in invocation.Values("label"))
+        {
+            var eq = label.IndexOf('=', StringComparison.Ordinal);
+            if (eq == 0)
+            {
+                throw new UsageException($"--label '{label}': use KEY=VALUE", invocation.Path);
+            }
+
+            labels[eq < 0 ? label : label[..eq]] = eq < 0 ? string.Empty : label[(eq + 1)..];
+        }
+
+        var workdir = invocation.Value("workdir");
+        var overrides = new ImageContainerOptions
+        {
+            Command = invocation.Arguments.Count > 1 ? [.. invocation.Arguments.Skip(1)] : null,
+            Entrypoint = invocation.Value("entrypoint") is { } entrypoint ? (entrypoint.Length == 0 ? [] : [entrypoint]) : null,
+            Env = Environment(invocation),
+            WorkingDirectory = workdir,
+            User = invocation.Value("user"),
+            Labels = labels,
+            StopSignal = invocation.Value("stop-signal"),
+            Volumes = [.. VolumeOptions(invocation).Where(v => IsVolumeName(v.Source)).Select(v => new VolumeMount(v.Source, v.Destination, v.ReadOnly))],
+            Configure = spec => Host(invocation, invocation.Has("read-only") ? spec with { Root = new RootSpec(null, Readonly: true) } : spec),
+        };
+        return (invocation.Arguments[0], overrides);
+    }
+
+    /// <summary>The spec of a container of the host rootfs or a directory, whose arguments are the command.</summary>
+    public static ContainerSpec SpecRequest(Invocation invocation)
+    {
+        if (invocation.Value("rootfs") is not null && invocation.Has("host-rootfs"))
+        {
+            throw new UsageException("--rootfs and --host-rootfs exclude each other: choose one", invocation.Path);
+        }
+
+        foreach (var imageOnly in (string[])["entrypoint", "label", "stop-signal"])
+        {
+            if (invocation.Value(imageOnly) is not null)
+            {
+                throw new UsageException($"--{imageOnly} applies to a container made from an image, not to --rootfs or --host-rootfs", invocation.Path);
+            }
+        }
+
+        if (invocation.Has("cow") && invocation.Value("rootfs") is null)
+        {
+            throw new UsageException("--cow needs --rootfs DIR: it makes that directory the container's copy-on-write root", invocation.Path);
+        }
+
+        // The sandbox preset replaces the default spec; the other flags apply on top of it.
+        var spec = invocation.Has("sandbox") ? SandboxProfile.For([.. invocation.Arguments]).Spec : ContainerSpec.For([.. invocation.Arguments]);
+        if (invocation.Has("cow"))
+        {
+            // The overlay replaces the root; root.readonly then means no writable layer at all.
+            spec = spec.WithHostRootfs(invocation.Has("read-only"));
+        }
+        else if (invocation.Value("rootfs") is { } directory)
+        {
+            spec = spec.WithRootfs(Path.GetFullPath(directory), invocation.Has("read-only"));
+        }
+        else if (invocation.Has("read-only"))
+        {
+            spec = spec.WithHostRootfs(readOnly: true);
+        }
+
+        foreach (var variable in Environment(invocation))
+        {
+            var eq = variable.IndexOf('=', StringComparison.Ordinal);
+            spec = spec.WithEnv(variable[..eq], variable[(eq + 1)..]);
+        }
+
+        if (invocation.Value("user") is { } user)
+        {
+            // Names come from the container's own /etc/passwd: its rootfs, or the host's /etc that it sees.
+            var root = invocation.Value("rootfs") is { } rootfs ? Path.GetFullPath(rootfs) : "/";
+            spec = spec with { Process = spec.Process! with { User = ContainerUser.Resolve(root, user) } };
+        }
+
+        if (invocation.Value("workdir") is { } cwd)
+        {
+            spec = spec.WithWorkingDirectory(cwd);
+        }
+
+        return Host(invocation, spec);
+    }
+
+    /// <summary>The <c>-e</c> variables as <c>NAME=VALUE</c>; a bare <c>NAME</c> takes the host's value and is dropped when the host has none, as Docker does.</summary>
+    private static List<string> Environment(Invocation invocation)
+    {
+        var env = new List<string>();
+        foreach (var variable in invocation.Values("env"))
+        {
+            var eq = variable.IndexOf('=', StringComparison.Ordinal);
+            if (eq == 0)
+            {
+                throw new UsageException($"-e '{variable}': use NAME=VALUE, or NAME to pass the host's value", invocation.Path);
+            }
+
+            if (eq > 0)
+            {
+                env.Add(variable);
+            }
+            else if (System.Environment.GetEnvironmentVariable(variable) is { } value)
+            {
+                env.Add(variable + "=" + value);
+            }
+        }
+
+        return env;
+    }
+
+    /// <summary>What the host gives the container whatever its root: hostname, network, binds, tmpfs mounts, resource limits, a terminal.</summary>
+    private static ContainerSpec Host(Invocation invocation, ContainerSpec spec)
+    {
+        if (ResourceOptions.Any(invocation))
+        {
+            spec = spec.WithResources(r => ResourceOptions.Apply(invocation, r));
+        }
+
+        if (invocation.Value("oom-score-adj") is { } adj)
+        {
+            spec = spec with
+            {
+                Process = spec.Process! with
+                {
+                    OomScoreAdj = int.TryParse(adj, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n
+                        : throw new UsageException($"--oom-score-adj '{adj}': give a whole number from -1000 to 1000", invocation.Path),
+                },
+            };
+        }
+
+        if (invocation.Value("hostname") is { } host)
+        {
+            spec = spec.WithHostname(host);
+        }
+
+        spec = spec.WithNetwork(invocation.Value("network") switch
+        {
+            null or "none" => NetworkMode.None,
+            "host" => NetworkMode.Host,
+            var other => throw new UsageException($"--network '{other}' is not supported: use none or host", invocation.Path),
+        });
+        foreach (var (source, destination, readOnly) in VolumeOptions(invocation))
+        {
+            if (IsVolumeName(source))
+            {
+                // Named volumes belong to containers made from images: ImageRequest mounts them.
+                if (!IsImage(invocation))
+                {
+                    throw new UsageException($"-v {source}:{destination}: a named volume needs a container made from an image; give a host path (/...) to bind", invocation.Path);
+                }
+
+                continue;
+            }
+
+            spec = spec.WithBindMount(Path.GetFullPath(source), destination, readOnly);
+        }
+
+        foreach (var mount in invocation.Values("tmpfs"))
+        {
+            var parts = mount.Split(':', 2);
+            long? size = null;
+            if (parts.Length == 2)
+            {
+                size = parts[1].StartsWith("size=", StringComparison.Ordinal) ? ParseSize(parts[1][5..]) : null;
+                if (size is null)
+                {
+                    throw new UsageException($"--tmpfs '{mount}': use DST or DST:size=N (N in bytes, or with k, m, g)", invocation.Path);
+                }
+            }
+
+            spec = spec.WithTmpfs(parts[0], size);
+        }
+
+        spec = SecurityOptions.Apply(invocation, spec);
+        return invocation.Has("tty") ? spec.WithTerminal() : spec;
+    }
+
+    /// <summary>The <c>-v SRC:DST[:ro|rw]</c> values.</summary>
+    private static IEnumerable<(string Source, string Destination, bool ReadOnly)> VolumeOptions(Invocation invocation)
+    {
+        foreach (var volume in invocation.Values("volume"))
+        {
+            var parts = volume.Split(':');
+            if (parts.Length is < 2 or > 3 || parts[0].Length == 0 || (parts.Length == 3 && parts[2] is not ("ro" or "rw")))
+            {
+                throw new UsageException($"-v '{volume}': use SRC:DST or SRC:DST:ro (SRC a host path or a volume name)", invocation.Path);
+            }
+
+            yield return (parts[0], parts[1], parts.Length == 3 && parts[2] == "ro");
+        }
+    }
+
+    /// <summary>As Docker: a source that is not a path (no '/', not '.' or '~') names a volume.</summary>
+    private static bool IsVolumeName(string source) => !source.Contains('/', StringComparison.Ordinal) && source is not ("." or ".." or "~");
+
+    private static long? ParseSize(string text)
+    {
+        var multiplier = char.ToLowerInvariant(text.Length > 0 ? text[^1] : ' ') switch
+        {
+            'k' => 1L << 10,
+            'm' => 1L << 20,
+            'g' => 1L << 30,
+            _ => 1L,
+        };
+        var digits = multiplier == 1 ? text : text[..^1];
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value * multiplier : null;
+    }
+}

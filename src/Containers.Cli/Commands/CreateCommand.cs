@@ -1,0 +1,32 @@
+using Containers.Cli.CommandLine;
+
+namespace Containers.Cli.Commands;
+
+/// <summary>
+/// <c>containers create [OPTIONS] IMAGE [COMMAND] [ARG...]</c>: creates a container as <c>run</c> would, without
+/// starting it, and prints its id; <c>containers start</c> runs it. A monitor process owns it (as for <c>run -d</c>),
+/// so its output goes to its log.
+/// </summary>
+internal static class CreateCommand
+{
+    public static CommandSpec Create() => new("create", ContainerRequest.Usage, "Create a new container from an image without starting it")
+    {
+        MinArguments = 1,
+        OptionsEndAtFirstArgument = true,
+        Options = [OptionSpec.Flag("rm", null, "Remove the container when it exits"), .. ContainerRequest.Options],
+        Action = (create, cancellationToken) =>
+        {
+            if (create.Has("tty"))
+            {
+                throw new UsageException("-t is not supported by create: the container's output goes to its log (see 'containers logs')", create.Path);
+            }
+
+            if (create.Has("sandbox"))
+            {
+                throw new UsageException("--sandbox needs 'containers run' in the foreground: its timeout is kept by that command", create.Path);
+            }
+
+            return MonitorCommand.StartAsync(create, cancellationToken, created: true);
+        },
+    };
+}

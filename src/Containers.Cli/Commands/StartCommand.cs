@@ -1,0 +1,61 @@
+using Containers.Cli.CommandLine;
+using Containers.Runtime;
+
+namespace Containers.Cli.Commands;
+
+/// <summary>
+/// <c>containers start [-a] CONTAINER...</c>: starts containers made by <c>containers create</c>; with <c>-a</c>
+/// (one container) it prints the container's output as it comes and exits with its exit code, as Docker's.
+/// </summary>
+internal static class StartCommand
+{
+    public static CommandSpec Create() => new("start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more created containers")
+    {
+        MinArguments = 1,
+        Options = [OptionSpec.Flag("attach", 'a', "Print the container's output and exit with its exit code")],
+        Action = RunAsync,
+    };
+
+    private static async Task<int> RunAsync(Invocation start, CancellationToken cancellationToken)
+    {
+        var attach = start.Has("attach");
+        if (attach && start.Arguments.Count > 1)
+        {
+            throw new UsageException("-a attaches to one container: name only one", start.Path);
+        }
+
+        var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        foreach (var id in start.Arguments)
+        {
+            var container = await runtime.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            await using (container.ConfigureAwait(false))
+            {
+                var info = container.Info;
+                if (info.Status == ContainerStatus.Created)
+                {
+                    await StartRequest.SendAsync(info, cancellationToken).ConfigureAwait(false);
+                }
+                else if (info.Status != ContainerStatus.Running)
+                {
+                    throw new ContainersException($"container '{id}' has {info.Status.ToOciString()}: a container runs once; create another");
+                }
+
+                if (!attach)
+                {
+                    Console.WriteLine(id);
+                    continue;
+                }
+
+                await foreach (var record in container.ReadLogAsync(follow: true, cancellationToken).ConfigureAwait(false))
+                {
+                    await (record.Stream == OutputStream.Stderr ? Console.Error : Console.Out).WriteAsync(record.Text).ConfigureAwait(false);
+                }
+
+                await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+                return (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
+            }
+        }
+
+        return 0;
+    }
+}

@@ -1,0 +1,94 @@
+using Containers.Images;
+using Containers.Runtime.Volumes;
+using Containers.Spec;
+
+namespace Containers.Runtime.Images;
+
+/// <summary>
+/// Creates a container made from an image: its root is the image's snapshot chain as an <see cref="OverlayRootfs"/>
+/// (a writable layer of its own on top, which holds a lease on the image), its spec the one the image's config made
+/// (after the caller's <see cref="ImageContainerOptions.Configure"/>), its volumes mounted (named ones created when
+/// missing, an anonymous one for each path the image declares that nothing else is mounted at, each filled with the
+/// image's content there when it is empty), and its state keeps what it knows of the image and its volumes.
+/// </summary>
+internal static class ImageRoots
+{
+    public static async Task<Container> CreateAsync(
+        ContainerRuntime runtime,
+        ImageSpec made,
+        ContainerSpec spec,
+        OverlayRootfs root,
+        LayeredFiles files,
+        ContainerImage image,
+        ImageContainerOptions overrides,
+        VolumeStore volumes,
+        bool keepOwners,
+        string id,
+        ContainerCreateOptions? options,
+        CancellationToken cancellationToken)
+    {
+        if (options?.Overlay is not null)
+        {
+            throw new ArgumentException("a container made from an image takes its root from the image: leave ImageContainerOptions.Create.Overlay null", nameof(options));
+        }
+
+        spec = overrides.Configure?.Invoke(spec) ?? spec;
+        var named = overrides.Volumes.Select(v => (Mount: v, Destination: ImageSpec.VolumePath(v.Destination))).ToList();
+        foreach (var mount in named)
+        {
+            VolumeStore.ValidateName(mount.Mount.Name);
+        }
+
+        using var held = await volumes.LockAsync(cancellationToken).ConfigureAwait(false);
+        var used = new List<string>();
+        var anonymous = new List<Volume>();
+        try
+        {
+            foreach (var (mount, destination) in named)
+            {
+                var volume = Populate(volumes, volumes.GetOrCreate(mount.Name), files, destination, keepOwners);
+                spec = spec.WithBindMount(volume.Mountpoint, destination, mount.ReadOnly);
+                used.Add(volume.Name);
+            }
+
+            foreach (var destination in made.Volumes)
+            {
+                if (spec.Mounts.Any(m => m.Destination.TrimEnd('/') == destination))
+                {
+                    continue;
+                }
+
+                var volume = volumes.CreateAnonymous();
+                anonymous.Add(volume);
+                volume = Populate(volumes, volume, files, destination, keepOwners);
+                spec = spec.WithBindMount(volume.Mountpoint, destination);
+                used.Add(volume.Name);
+            }
+
+            var prepared = runtime.Prepare(spec, (options ?? ContainerCreateOptions.Default) with { Overlay = root });
+            return await runtime.CreatePreparedAsync(
+                id, prepared, cancellationToken, state => state with { Image = image, StopSignal = made.StopSignal, Volumes = used }).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var volume in anonymous)
+            {
+                volumes.Remove(volume.Name);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Docker's rule: a volume that is empty and was never filled gets the image's content at its path.</summary>
+    private static Volume Populate(VolumeStore volumes, Volume volume, LayeredFiles files, string destination, bool keepOwners)
+    {
+        if (volume.Populated || Directory.EnumerateFileSystemEntries(volume.Mountpoint).Any())
+        {
+            return volume;
+        }
+
+        files.CopyDirectory(destination, volume.Mountpoint, keepOwners);
+        return volumes.MarkPopulated(volume);
+    }
+}

@@ -1,0 +1,42 @@
+using Containers.Security;
+using Containers.Spec;
+
+namespace Containers.Runtime.Plan;
+
+/// <summary>
+/// The capability sets, after the ids changed (ProcessStep sets <c>PR_SET_KEEPCAPS</c> before, so a non-root user
+/// keeps what it is given): the container's five sets, or Docker's default set (less CAP_MKNOD) when the spec has none, less what
+/// the host's bounding set lacks. An exec gets the container's sets, never its own. A capability the spec names but the
+/// host's bounding set lacks is an error before anything starts.
+/// </summary>
+internal static class CapabilitiesStep
+{
+    public static void Apply(PlanContext context)
+    {
+        var host = context.Host.BoundingSet;
+        var capabilities = context.Spec.Process?.Capabilities;
+        if (capabilities is null)
+        {
+            // Docker relies on its device cgroup to make CAP_MKNOD harmless; without device rules a node of the host's
+            // disk could be made and opened, so the default leaves it out (a spec may still ask for it).
+            var defaults = CapabilityNames.Mask(LinuxCapabilities.Default.Bounding) & ~(1UL << CapabilityNames.Number("CAP_MKNOD")) & host;
+            context.Plan.CapSet(defaults, defaults, 0, defaults, []);
+            return;
+        }
+
+        var bounding = CapabilityNames.Mask(capabilities.Bounding);
+        var effective = CapabilityNames.Mask(capabilities.Effective);
+        var permitted = CapabilityNames.Mask(capabilities.Permitted);
+        var inheritable = CapabilityNames.Mask(capabilities.Inheritable);
+        var ambient = CapabilityNames.Mask(capabilities.Ambient);
+        var missing = (bounding | effective | permitted | inheritable | ambient) & ~host;
+        if (missing != 0)
+        {
+            throw new CapabilityUnavailableException([.. Numbers(missing).Select(CapabilityNames.Name)]);
+        }
+
+        context.Plan.CapSet(effective, permitted, inheritable, bounding, Numbers(ambient).Select(n => (uint)n));
+    }
+
+    private static IEnumerable<int> Numbers(ulong mask) => Enumerable.Range(0, 64).Where(n => (mask & (1UL << n)) != 0);
+}

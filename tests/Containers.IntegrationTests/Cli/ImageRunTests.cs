@@ -1,0 +1,107 @@
+using Containers.Images;
+using Containers.IntegrationTests.Images;
+using Containers.IntegrationTests.Runtime.Images;
+
+namespace Containers.IntegrationTests.Cli;
+
+/// <summary><c>containers run IMAGE</c>, <c>create</c> and <c>start</c> against a store of the test's own (<c>--root</c>).</summary>
+public sealed class ImageRunTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string Store => _temp.Combine("store");
+
+    public void Dispose() => _temp.Dispose();
+
+    private async Task ImportAsync()
+    {
+        var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), [
+            "--config.cmd=sh", "--config.cmd=-c", "--config.cmd=echo image-cmd $(id -un) $(pwd) $GREETING",
+            "--config.env=PATH=/bin", "--config.env=GREETING=hi", "--config.workingdir=/srv", "--config.user=app",
+        ]);
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Store }, Ct);
+        await store.ImportAsync(layout, "cli-image:1", progress: null, Ct);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Run_takes_an_image_and_replaces_its_command_user_workdir_and_env()
+    {
+        await ImportAsync();
+
+        var plain = await CliRunner.RunAsync("run", "--root", Store, "cli-image:1");
+        var changed = await CliRunner.RunAsync("run", "--root", Store, "-u", "root", "-w", "/tmp/new", "-e", "GREETING=bye", "cli-image:1", "sh", "-c", "echo $(id -u) $(pwd) $GREETING; exit 3");
+        var entrypoint = await CliRunner.RunAsync("run", "--root", Store, "--entrypoint", "echo", "cli-image:1", "only", "args");
+
+        Assert.Equal((0, "image-cmd app /srv hi\n", ""), plain);
+        Assert.Equal((3, "0 /tmp/new bye\n", ""), changed);
+        Assert.Equal((0, "only args\n", ""), entrypoint);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Run_reads_the_store_from_containers_root_and_an_unknown_image_is_one_line_and_125()
+    {
+        await ImportAsync();
+        var start = CliRunner.StartInfo("run", "cli-image:1", "true");
+        start.Environment["CONTAINERS_ROOT"] = Store;
+
+        var fromEnvironment = await CliRunner.RunAsync(start, stdin: null);
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--root", Store, "no-such-image:1");
+        var noCommand = await CliRunner.RunAsync("run", "--root", Store, "--entrypoint", "", "cli-image:1");
+
+        Assert.Equal((0, ""), (fromEnvironment.ExitCode, fromEnvironment.Stderr));
+        Assert.Equal(125, exitCode);
+        Assert.Equal("", stdout);
+        Assert.Matches("^containers: image 'no-such-image:1' not found in the store[^\n]*\n$", stderr);
+        Assert.Equal(125, noCommand.ExitCode);
+        Assert.Matches("^containers: image config Cmd: [^\n]*\n$", noCommand.Stderr);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Create_makes_a_container_that_start_runs_and_attaches_to()
+    {
+        await ImportAsync();
+        var name = "created-" + Guid.NewGuid().ToString("N")[..8];
+
+        var create = await CliRunner.RunAsync("create", "--root", Store, "--name", name, "cli-image:1", "sh", "-c", "echo out; echo err >&2; exit 4");
+        var before = await CliRunner.RunAsync("ps", "-a");
+        var start = await CliRunner.RunAsync("start", "-a", name);
+        var again = await CliRunner.RunAsync("start", name);
+        var rm = await CliRunner.RunAsync("rm", name);
+
+        Assert.Equal((0, name + "\n", ""), create);
+        Assert.Matches($@"cli-image:1\s.*\sCreated\s+{name}\n", before.Stdout);
+        Assert.Equal((4, "out\n", "err\n"), start);
+        Assert.Equal(125, again.ExitCode);
+        Assert.Equal(0, rm.ExitCode);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Named_volumes_and_binds_are_mounted_and_the_volume_commands_manage_them()
+    {
+        await ImportAsync();
+        var host = _temp.Combine("host");
+        Directory.CreateDirectory(host);
+        await File.WriteAllTextAsync(Path.Combine(host, "in.txt"), "from host\n", Ct);
+
+        var create = await CliRunner.RunAsync("volume", "create", "--root", Store, "clivol");
+        var write = await CliRunner.RunAsync("run", "--root", Store, "-u", "root", "-v", "clivol:/data", "-v", host + ":/in:ro", "cli-image:1", "sh", "-c", "cat /in/in.txt; echo kept > /data/f");
+        var read = await CliRunner.RunAsync("run", "--root", Store, "-v", "clivol:/data:ro", "cli-image:1", "cat", "/data/f");
+        var ls = await CliRunner.RunAsync("volume", "ls", "--root", Store);
+        var inspect = await CliRunner.RunAsync("volume", "inspect", "--root", Store, "clivol");
+        var rm = await CliRunner.RunAsync("volume", "rm", "--root", Store, "clivol");
+        var missing = await CliRunner.RunAsync("volume", "rm", "--root", Store, "clivol");
+        var hostNamed = await CliRunner.RunAsync("run", "--host-rootfs", "-v", "clivol:/data", "true");
+
+        Assert.Equal((0, "clivol\n", ""), create);
+        Assert.Equal((0, "from host\n", ""), write);
+        Assert.Equal((0, "kept\n", ""), read);
+        Assert.Matches(@"^DRIVER\s+VOLUME NAME\nlocal\s+clivol\n$", ls.Stdout);
+        Assert.Contains("\"Mountpoint\": \"" + Path.Combine(Store, "volumes", "clivol", "_data") + "\"", inspect.Stdout, StringComparison.Ordinal);
+        Assert.Equal((0, "clivol\n"), (rm.ExitCode, rm.Stdout));
+        Assert.Equal(125, missing.ExitCode);
+        Assert.Matches("^containers: volume 'clivol' not found[^\n]*\n$", missing.Stderr);
+        Assert.Equal(125, hostNamed.ExitCode);
+    }
+}

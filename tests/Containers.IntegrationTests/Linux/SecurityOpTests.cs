@@ -1,0 +1,117 @@
+using Containers.IntegrationTests.Support;
+using Containers.Linux;
+
+namespace Containers.IntegrationTests.Linux;
+
+/// <summary>The shim's security ops against the real kernel: masks decided in the child, CHECK_FS, CAPSET.</summary>
+public sealed class SecurityOpTests : IDisposable
+{
+    private const CloneFlags Isolated = CloneFlags.NewPid | CloneFlags.NewNs | CloneFlags.NewUts | CloneFlags.NewIpc;
+
+    private readonly string _dir = PlanFixtures.TempDir();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_mask_decides_file_or_directory_by_what_the_container_has_there()
+    {
+        Requires.Root();
+        var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+
+        // /etc/hostname is a file on the host, a directory with a secret in this root: it must be hidden as a directory.
+        PlanFixtures.BusyboxRoot(plan, _dir, pivot: false)
+            .MakeDirectory("/etc")
+            .MakeDirectory("/etc/hostname")
+            .WriteFile("/etc/hostname/secret", "secret"u8, 0x1a4)
+            .WriteFile("/file", "data"u8, 0x1a4)
+            .Mask("/etc/hostname")
+            .Mask("/file")
+            .PivotRoot()
+            .Exec("/bin/sh", ["sh", "-c", "ls -A /etc/hostname | wc -l; wc -c < /file; touch /etc/hostname/x 2>/dev/null || echo read-only"], PlanFixtures.Env);
+
+        await using var child = CapturedChild.Launch(plan.Build());
+        var (status, output) = await child.RunAsync();
+
+        Assert.Equal(0, status.ExitCode);
+        Assert.Equal("0\n0\nread-only\n", output);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_mask_never_binds_a_null_device_that_is_a_symlink_or_another_file()
+    {
+        Requires.Root();
+        var link = Path.Combine(_dir + "-null");
+        File.CreateSymbolicLink(link, "/etc/passwd");
+        try
+        {
+            var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+            PlanFixtures.BusyboxRoot(plan, _dir, pivot: false)
+                .WriteFile("/file", "data"u8, 0x1a4)
+                .Mask("/file", nullDevice: link)
+                .Exec("/bin/sh", ["sh", "-c", "exit 0"], PlanFixtures.Env);
+
+            await using var child = CapturedChild.Launch(plan.Build());
+            var error = await Assert.ThrowsAsync<ContainerStartException>(() => child.Child.WaitForExecAsync(TestContext.Current.CancellationToken));
+
+            Assert.Equal("mask /file", error.Stage);
+            Assert.Equal("ENODEV", error.ErrnoName);
+        }
+        finally
+        {
+            File.Delete(link);
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Check_fs_refuses_a_symlinked_or_faked_proc()
+    {
+        Requires.Root();
+        foreach (var (fake, expected) in new[] { ("symlink", "ELOOP"), ("tmpfs", "EXDEV") })
+        {
+            var dir = PlanFixtures.TempDir();
+            try
+            {
+                var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+                PlanFixtures.BusyboxRoot(plan, dir, pivot: false).MakeDirectory("/real");
+                if (fake == "symlink")
+                {
+                    plan.Mount("proc", "/real", "proc").Symlink("/real", "/p");
+                }
+                else
+                {
+                    plan.MakeDirectory("/p").Mount("tmpfs", "/p", "tmpfs");
+                }
+
+                plan.CheckFileSystem("/p", 0x9fa0).Exec("/bin/sh", ["sh", "-c", "exit 0"], PlanFixtures.Env);
+                await using var child = CapturedChild.Launch(plan.Build());
+                var error = await Assert.ThrowsAsync<ContainerStartException>(() => child.Child.WaitForExecAsync(TestContext.Current.CancellationToken));
+
+                Assert.Equal(expected, error.ErrnoName);
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Capset_reduces_the_bounding_set_and_keeps_a_non_root_user_s_ambient_capability_across_exec()
+    {
+        Requires.Root();
+        const ulong NetBindService = 1UL << 10, SetPcap = 1UL << 8;
+        var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+        PlanFixtures.BusyboxRoot(plan, _dir)
+            .Prctl(8, 1) // PR_SET_KEEPCAPS
+            .SetResGid(1000)
+            .SetResUid(1000)
+            .CapSet(NetBindService, NetBindService | SetPcap, NetBindService, NetBindService | SetPcap, [10])
+            .Exec("/bin/sh", ["sh", "-c", "grep -E '^Cap(Eff|Bnd|Amb)' /proc/self/status | tr -s '\\t' ' '"], PlanFixtures.Env);
+
+        await using var child = CapturedChild.Launch(plan.Build());
+        var (status, output) = await child.RunAsync();
+
+        Assert.True(status.ExitCode == 0, output);
+        Assert.Equal("CapEff: 0000000000000400\nCapBnd: 0000000000000500\nCapAmb: 0000000000000400\n", output);
+    }
+}

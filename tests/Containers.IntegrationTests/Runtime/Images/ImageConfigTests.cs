@@ -1,0 +1,153 @@
+using Containers.Images;
+using Containers.IntegrationTests.Images;
+using Containers.IntegrationTests.Support;
+using Containers.Runtime;
+
+namespace Containers.IntegrationTests.Runtime.Images;
+
+/// <summary>Containers made from images run what the image's config says, changed as Docker's rules say, and nothing in an image reaches the host.</summary>
+public sealed class ImageConfigTests : IAsyncLifetime
+{
+    private readonly TempDirectory _temp = new();
+    private ImageStore _store = null!;
+    private ContainerRuntime _runtime = null!;
+    private string _state = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        _state = _temp.Combine("state");
+        Directory.CreateDirectory(_state);
+        _runtime = await ContainerRuntime.OpenAsync(
+            new ContainerRuntimeOptions { StateDirectory = _state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _runtime.DisposeAsync();
+        await _store.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    private async Task<Image> ImportAsync(string name, string[] config, Action<string>? files = null)
+    {
+        var layout = await ConfiguredImage.BuildAsync(_temp.Combine(name), config, files);
+        return Assert.Single(await _store.ImportAsync(layout, name + ":1", progress: null, Ct));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task The_images_entrypoint_cmd_env_workdir_and_user_are_applied()
+    {
+        await ImportAsync("configured", [
+            "--config.entrypoint=sh", "--config.entrypoint=-c",
+            "--config.cmd=echo \"$(id -u):$(id -g):$(id -G) $(pwd) $GREETING $PATH\"",
+            "--config.env=PATH=/bin", "--config.env=GREETING=image",
+            "--config.workingdir=/srv/app", "--config.user=app",
+            "--config.exposedports=8080/tcp", "--config.label=tier=web", "--config.stopsignal=SIGQUIT",
+        ]);
+
+        var result = await _runtime.RunFromImageAsync("configured:1", null, Ct);
+
+        Assert.Equal("", result.Stderr);
+        Assert.Equal("1234:2000:2000 50 /srv/app image /bin\n", result.Stdout);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_command_replaces_the_cmd_and_an_entrypoint_drops_it_and_the_callers_env_wins()
+    {
+        await ImportAsync("overridden", ["--config.entrypoint=echo", "--config.cmd=from-image", "--config.env=PATH=/bin", "--config.env=A=image"]);
+
+        var command = await _runtime.RunFromImageAsync("overridden:1", new ImageContainerOptions { Command = ["from", "caller"] }, Ct);
+        var entrypoint = await _runtime.RunFromImageAsync(
+            "overridden:1",
+            new ImageContainerOptions { Entrypoint = ["sh", "-c"], Command = ["echo $A $B; id -un"], Env = ["A=caller", "B=b"], User = "app:staff" },
+            Ct);
+        var bare = await _runtime.RunFromImageAsync("overridden:1", new ImageContainerOptions { Entrypoint = ["sh"], Run = new ContainerRunOptions { Stdin = "echo stdin\n"u8.ToArray() } }, Ct);
+
+        Assert.Equal("from caller\n", command.Stdout);
+        Assert.Equal("caller b\napp\n", entrypoint.Stdout);
+        Assert.Equal("stdin\n", bare.Stdout);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Ports_labels_and_the_stop_signal_are_kept_in_the_containers_info()
+    {
+        var image = await ImportAsync("described", [
+            "--config.cmd=sleep", "--config.cmd=60", "--config.exposedports=8080/tcp", "--config.exposedports=53/udp",
+            "--config.label=tier=web", "--config.stopsignal=SIGUSR1",
+        ]);
+
+        await using var container = await _runtime.CreateFromImageAsync("described", "described:1", new ImageContainerOptions
+            {
+                Labels = new Dictionary<string, string> { ["owner"] = "me" },
+                Create = new ContainerCreateOptions { Init = true }, // pid 1 would ignore SIGUSR1; the init forwards it to sleep
+            },
+            Ct);
+        await container.StartAsync(Ct);
+        var info = (await _runtime.ListAsync(Ct)).Single(i => i.Id == "described");
+        var exit = await container.StopAsync(TimeSpan.FromSeconds(20), Ct);
+
+        Assert.Equal("described:1", info.Image!.Reference);
+        Assert.Equal(image.Digest.ToString(), info.Image.Digest);
+        Assert.Equal(["53/udp", "8080/tcp"], info.Image.ExposedPorts.Order());
+        Assert.Equal("web", info.Image.Labels["tier"]);
+        Assert.Equal("me", info.Image.Labels["owner"]);
+        Assert.Equal(10, info.StopSignal);
+        Assert.Equal(128 + 10, exit.ExitCode); // sleep died of SIGUSR1, the image's stop signal, not of SIGTERM or SIGKILL
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_passwd_that_links_to_a_host_path_is_read_inside_the_image()
+    {
+        // The host file names a user the image does not have: a lookup that followed the link out would find it.
+        var hostPasswd = _temp.Combine("host-passwd");
+        await File.WriteAllTextAsync(hostPasswd, "intruder:x:4242:4242::/:/bin/sh\n", Ct);
+        await ImportAsync("linked", ["--config.cmd=id", "--config.user=intruder"], rootfs =>
+        {
+            File.Delete(Path.Combine(rootfs, "etc", "passwd"));
+            File.CreateSymbolicLink(Path.Combine(rootfs, "etc", "passwd"), hostPasswd);
+        });
+
+        var ex = await Assert.ThrowsAsync<InvalidImageConfigException>(() => _runtime.RunFromImageAsync("linked:1", null, Ct));
+
+        Assert.Equal("User", ex.Field);
+        Assert.Contains("'intruder' is not in the container's /etc/passwd", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_state));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_workdir_that_links_to_the_root_stays_in_the_container()
+    {
+        var marker = "workdir-marker-" + Guid.NewGuid().ToString("N");
+        await ImportAsync("workdir", ["--config.cmd=sh", "--config.cmd=-c", $"--config.cmd=pwd -P; touch {marker}; ls /{marker}", "--config.workingdir=/app"], rootfs =>
+            File.CreateSymbolicLink(Path.Combine(rootfs, "app"), "/"));
+
+        var result = await _runtime.RunFromImageAsync("workdir:1", null, Ct);
+
+        Assert.Equal($"/\n/{marker}\n", result.Stdout);
+        Assert.False(File.Exists("/" + marker), "the file went to the host's root");
+    }
+
+    [Theory(Timeout = 120_000)]
+    [InlineData("../../x")]
+    [InlineData("/data/../../x")]
+    public async Task A_volume_path_that_climbs_is_refused_before_anything_is_created(string volume)
+    {
+        var image = await ImportAsync("volume", ["--config.cmd=true", "--config.volume=" + volume]);
+
+        var ex = await Assert.ThrowsAsync<InvalidImageConfigException>(() => _runtime.CreateFromImageAsync(null, image, null, Ct));
+
+        Assert.Equal("Volumes", ex.Field);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_state));
+        Assert.False(Directory.Exists(_temp.Combine("containers")) && Directory.EnumerateFileSystemEntries(_temp.Combine("containers")).Any());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_image_that_is_not_in_the_store_is_a_typed_error()
+    {
+        await Assert.ThrowsAsync<ImageNotFoundException>(() => _runtime.RunFromImageAsync("no-such-image:1", null, Ct));
+    }
+}
