@@ -61,7 +61,7 @@ fi
 # under qemu (TCG) with this machine's filesystem shared read-only; build/v2guest.sh and docs/testing.md say more.
 passes=$((passes + 1))
 echo "== integration-cgroupv2"
-(cd tests/Containers.IntegrationTests/$bin && "$OLDPWD/build/v2guest.sh" --out "$results" --timeout 900 -- \
+(cd tests/Containers.IntegrationTests/$bin && "$OLDPWD/build/v2guest.sh" --out "$results" --timeout 1200 -- \
   ./Containers.IntegrationTests -noColor -xml "$results/integration-cgroupv2.xml" -trait "Category=CgroupV2") || status=1
 
 # The rootless pass: an unprivileged user with subordinate id ranges, running a copy of the integration tests.

@@ -13,6 +13,8 @@
 #   --user NAME        run the command as this user (of this machine's /etc/passwd), with its cgroup delegated to
 #                      it as systemd's Delegate=yes does (the cgroup and its cgroup.procs, cgroup.subtree_control and
 #                      cgroup.threads owned by the user)
+# The command's environment has CONTAINERS_TEST_TIME_FACTOR=5 unless this shell exports another value: the test
+# suite stretches its timeouts by that much, as TCG runs code many times slower than the host (docs/testing.md).
 # Exits with the command's status, or 124 when the guest timed out, 125 when it did not run the command.
 # Needs root (qemu's 9p export of / reads every file), qemu-system-x86 and busybox-static (build/prereqs.sh --tests).
 # The kernel and initramfs are cached in artifacts/v2guest (remove it to rebuild). KVM is never used: TCG only.
@@ -116,6 +118,8 @@ rm -f "$out/.v2guest/status"
   export -p
   # The guest's console is a serial line, not this terminal.
   echo 'export TERM=dumb'
+  # Emulated instructions: the tests' hang guards (timeouts, deadlines) stretch by this much.
+  echo "export CONTAINERS_TEST_TIME_FACTOR=${CONTAINERS_TEST_TIME_FACTOR:-5}"
   printf 'cd %q || exit 125\n' "$PWD"
   printf 'exec'
   printf ' %q' "$@"

@@ -11,7 +11,7 @@ namespace Containers.IntegrationTests.Linux;
 [Trait("Category", Requires.CgroupV2Trait)]
 public sealed class CgroupV2HostTests
 {
-    [Fact(Timeout = 30_000)]
+    [ScaledFact(30_000)]
     public Task The_process_is_in_one_v2_hierarchy_with_pressure_stall_information()
     {
         Requires.CgroupV2();
@@ -28,7 +28,7 @@ public sealed class CgroupV2HostTests
         return Task.CompletedTask;
     }
 
-    [Fact(Timeout = 60_000)]
+    [ScaledFact(60_000)]
     public Task Memory_this_process_touches_is_charged_to_its_cgroup()
     {
         Requires.CgroupV2();
@@ -48,7 +48,7 @@ public sealed class CgroupV2HostTests
         return Task.CompletedTask;
     }
 
-    [Fact(Timeout = 60_000)]
+    [ScaledFact(60_000)]
     public async Task Child_processes_are_counted_by_the_pids_controller()
     {
         Requires.CgroupV2();
@@ -72,7 +72,7 @@ public sealed class CgroupV2HostTests
         }
     }
 
-    [Fact(Timeout = 120_000)]
+    [ScaledFact(120_000)]
     public Task Cpu_time_this_process_uses_is_charged_to_its_cgroup()
     {
         Requires.CgroupV2();

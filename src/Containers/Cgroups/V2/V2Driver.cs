@@ -34,11 +34,7 @@ internal sealed class V2Driver : ICgroupDriver
     public void Validate(LinuxResources resources)
     {
         var available = AvailableControllers();
-        if (!resources.Devices.IsEmpty)
-        {
-            throw new CgroupException("linux.resources.devices",
-                "device rules on cgroup v2 need a BPF_PROG_TYPE_CGROUP_DEVICE program, which this runtime does not build yet: remove the rules");
-        }
+        V2Devices.Validate(resources);
 
         if (resources.Memory is { } memory)
         {
@@ -84,7 +80,7 @@ internal sealed class V2Driver : ICgroupDriver
         {
             Directory.CreateDirectory(dir);
             var cgroup = new V2Cgroup(dir);
-            cgroup.Update(resources);
+            cgroup.Apply(resources, create: true);
             return cgroup;
         }
         catch (Exception e)
