@@ -3,7 +3,8 @@
 # TCG, booted with a busybox-static initramfs. The guest's root is this machine's filesystem, shared read-only over
 # 9p with a tmpfs overlay on top (so the build, .NET and the test tools are where they are here), and the output
 # directory is shared writable at the same path. cgroup2 alone is mounted at /sys/fs/cgroup with every controller
-# enabled below the root, and the command runs in its own cgroup, /v2guest.scope. The kernel has psi=1.
+# enabled below the root, and the command runs in its own cgroup, /v2guest.scope. The kernel has psi=1 and eight
+# 2 MiB huge pages (hugepages=8) for the hugetlb tests.
 #
 # Usage: build/v2guest.sh [--out DIR] [--timeout SECONDS] [--memory SIZE] [--user NAME] -- COMMAND [ARGUMENT...]
 #   --out DIR          a directory the guest can write (created; default: a new one under /tmp, owned by --user). The
@@ -132,7 +133,7 @@ started=$EPOCHREALTIME
 set +e
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -m "$memory" -smp 2 -nographic -nic none -no-reboot \
   -kernel "$cache/$stamp/vmlinuz" -initrd "$cache/$stamp/initramfs.cpio.gz" \
-  -append "console=ttyS0 psi=1 ${V2GUEST_KERNEL_ARGS:-quiet} panic=-1 v2guest.out=$out v2guest.user=$user v2guest.stage2=$repo/build/v2guest/stage2.sh" \
+  -append "console=ttyS0 psi=1 hugepages=8 ${V2GUEST_KERNEL_ARGS:-quiet} panic=-1 v2guest.out=$out v2guest.user=$user v2guest.stage2=$repo/build/v2guest/stage2.sh" \
   -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
   -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
   -fsdev local,id=out,path="$out",security_model=none,multidevs=remap \

@@ -159,6 +159,10 @@ public abstract class CgroupLimitTests
     {
         Require();
         using var fixture = new RuntimeFixture();
+        // On v2 a cgroup can hand controllers down only while no process is in it: the helper, a child of this
+        // process, can clear its cgroup (moving itself into a leaf) only once this process has, as its first
+        // container with limits makes it do.
+        Assert.Equal(0, (await fixture.Runtime.RunAsync(ContainerSpec.For("/bin/true").WithResources(r => r), Token)).ExitCode);
         using var helper = HelperProcess.Start("create-limited-and-hang", fixture.StateDirectory);
         var dirs = new List<string>();
         while (await helper.StandardOutput.ReadLineAsync(Token) is { Length: > 0 } line)
@@ -327,6 +331,20 @@ public abstract class CgroupLimitTests
 public sealed class CgroupV1Tests : CgroupLimitTests
 {
     protected override void Require() => CgroupRequires.V1Root();
+
+    [ScaledFact(30_000)]
+    public async Task A_hugetlb_limit_fails_naming_the_field_before_anything_is_created()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/true").WithResources(r => r with { HugepageLimits = [new LinuxHugepageLimit { PageSize = "2MB", Limit = 4 << 20 }] });
+
+        var error = await Assert.ThrowsAsync<CgroupException>(() => fixture.Runtime.CreateAsync("hugetlb", spec, null, Token));
+
+        Assert.Equal("linux.resources.hugepageLimits", error.Field);
+        Assert.Contains("cgroup v2", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
+    }
 }
 
 /// <summary>The limits on cgroup v2; they run in the qemu guest, whose kernel mounts cgroup2 with every controller.</summary>
@@ -335,6 +353,39 @@ public sealed class CgroupV1Tests : CgroupLimitTests
 public sealed class CgroupV2Tests : CgroupLimitTests
 {
     protected override void Require() => CgroupRequires.V2Root();
+
+    [ScaledFact(60_000)]
+    public async Task Huge_pages_past_the_hugetlb_limit_are_refused_below_it_they_are_allocated()
+    {
+        Require();
+        Assert.SkipUnless(Directory.Exists("/sys/kernel/mm/hugepages/hugepages-2048kB") && long.Parse(File.ReadAllText("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").Trim()) >= 6,
+            "needs six free 2 MiB huge pages (build/v2guest.sh boots its kernel with hugepages=8)");
+        using var fixture = new RuntimeFixture();
+        // fallocate on hugetlbfs allocates the huge pages at once, charging them to the caller's hugetlb cgroup.
+        var script = "fallocate -l 4M /huge/a && echo within; fallocate -l 4M /huge/b && echo beyond";
+        var spec = ContainerSpec.For("/bin/sh", "-c", script)
+            .WithMount(new MountSpec { Destination = "/huge", Type = "hugetlbfs", Source = "hugetlbfs", Options = ["pagesize=2M"] });
+
+        var unlimited = await fixture.Runtime.RunAsync(spec.WithResources(r => r), Token);
+        var limited = await fixture.Runtime.RunAsync(spec.WithResources(r => r with { HugepageLimits = [new LinuxHugepageLimit { PageSize = "2MB", Limit = 4 << 20 }] }), Token);
+
+        Assert.True(unlimited.Stdout == "within\nbeyond\n", $"the control: {unlimited.Stdout} {unlimited.Stderr}");
+        Assert.True(limited.Stdout == "within\n", $"{limited.Stdout} {limited.Stderr}");
+        Assert.Contains("No space left on device", limited.Stderr, StringComparison.Ordinal);
+    }
+
+    [ScaledFact(30_000)]
+    public async Task A_hugetlb_page_size_the_kernel_lacks_fails_naming_the_field()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/true").WithResources(r => r with { HugepageLimits = [new LinuxHugepageLimit { PageSize = "3MB", Limit = 4 << 20 }] });
+
+        var error = await Assert.ThrowsAsync<CgroupException>(() => fixture.Runtime.CreateAsync("hugetlb", spec, null, Token));
+
+        Assert.Equal("linux.resources.hugepageLimits[0].pageSize", error.Field);
+        Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
+    }
 
     [ScaledFact(60_000)]
     public async Task Two_busy_loops_on_one_CPU_stall_each_other_and_the_CPU_pressure_says_so()

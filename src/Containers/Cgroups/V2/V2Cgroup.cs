@@ -57,6 +57,11 @@ internal sealed class V2Cgroup : ICgroup
         {
             V2Io.Apply(_dir, io);
         }
+
+        if (!resources.HugepageLimits.IsEmpty)
+        {
+            V2Hugetlb.Apply(_dir, resources.HugepageLimits);
+        }
     }
 
     public Task FreezeAsync(CancellationToken cancellationToken) => V2Freezer.FreezeAsync(_dir, cancellationToken);

@@ -10,7 +10,7 @@ namespace Containers.Cgroups.V2;
 /// </summary>
 internal sealed class V2Driver : ICgroupDriver
 {
-    private static readonly string[] Controllers = [V2Memory.Name, V2Cpu.Name, V2Cpuset.Name, V2Pids.Name, V2Io.Name];
+    private static readonly string[] Controllers = [V2Memory.Name, V2Cpu.Name, V2Cpuset.Name, V2Pids.Name, V2Io.Name, V2Hugetlb.Name];
     private readonly string _mount;
     private readonly string _parentDir;
     private readonly Lock _gate = new();
@@ -56,6 +56,12 @@ internal sealed class V2Driver : ICgroupDriver
         if (resources.Pids is not null)
         {
             Require(available, V2Pids.Name, "linux.resources.pids");
+        }
+
+        if (!resources.HugepageLimits.IsEmpty)
+        {
+            Require(available, V2Hugetlb.Name, "linux.resources.hugepageLimits");
+            V2Hugetlb.Validate(resources.HugepageLimits);
         }
 
         if (resources.BlockIO is { } io)
