@@ -1,14 +1,16 @@
-using System.Collections.Concurrent;
-
 namespace Containers.Linux;
 
 /// <summary>
 /// The one long-lived thread every child is cloned from. <c>PR_SET_PDEATHSIG</c> fires when the thread that
 /// cloned the child exits, so cloning from a pool thread would kill children when the pool retires it.
 /// </summary>
+/// <remarks>
+/// Both sides block without spinning (Monitor.Wait): a launch takes a clone's time, far longer than a spin would
+/// wait, and spinning threads take the CPU the child and the other starts need.
+/// </remarks>
 internal static class LaunchThread
 {
-    private static readonly BlockingCollection<WorkItem> Queue = new();
+    private static readonly Queue<WorkItem> Pending = new();
     private static readonly Lazy<Thread> Thread = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>Runs <paramref name="work"/> on the launch thread and returns its result.</summary>
@@ -16,9 +18,20 @@ internal static class LaunchThread
     {
         _ = Thread.Value;
         var item = new WorkItem(() => work());
-        Queue.Add(item);
-        // Not disposed: Set() on the launch thread may still be running when Wait() returns.
-        item.Done.Wait();
+        lock (Pending)
+        {
+            Pending.Enqueue(item);
+            Monitor.Pulse(Pending);
+        }
+
+        lock (item)
+        {
+            while (!item.Done)
+            {
+                Monitor.Wait(item);
+            }
+        }
+
         if (item.Error is not null)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(item.Error);
@@ -29,22 +42,7 @@ internal static class LaunchThread
 
     private static Thread Start()
     {
-        var thread = new Thread(() =>
-        {
-            foreach (var item in Queue.GetConsumingEnumerable())
-            {
-                try
-                {
-                    item.Result = item.Work();
-                }
-                catch (Exception e)
-                {
-                    item.Error = e;
-                }
-
-                item.Done.Set();
-            }
-        })
+        var thread = new Thread(Loop)
         {
             IsBackground = true,
             Name = "containers-launch",
@@ -53,11 +51,43 @@ internal static class LaunchThread
         return thread;
     }
 
+    private static void Loop()
+    {
+        while (true)
+        {
+            WorkItem item;
+            lock (Pending)
+            {
+                while (Pending.Count == 0)
+                {
+                    Monitor.Wait(Pending);
+                }
+
+                item = Pending.Dequeue();
+            }
+
+            try
+            {
+                item.Result = item.Work();
+            }
+            catch (Exception e)
+            {
+                item.Error = e;
+            }
+
+            lock (item)
+            {
+                item.Done = true;
+                Monitor.Pulse(item);
+            }
+        }
+    }
+
     private sealed class WorkItem(Func<object?> work)
     {
         public Func<object?> Work { get; } = work;
 
-        public ManualResetEventSlim Done { get; } = new();
+        public bool Done { get; set; }
 
         public object? Result { get; set; }
 

@@ -37,6 +37,9 @@ internal sealed class ContainerProcess : IAsyncDisposable
 
     public int Pid { get; }
 
+    /// <summary>Whether the process waits, set up, for <see cref="StartAsync"/> (the OCI created state); otherwise it goes on to exec by itself.</summary>
+    public bool WaitsForStart { get; private init; } = true;
+
     public ulong StartTime { get; }
 
     /// <summary>Completes when the process has ended; for an attached process the status is unknown (both null).</summary>
@@ -143,13 +146,10 @@ internal sealed class ContainerProcess : IAsyncDisposable
                 child.Continue();
             }
 
-            if (!plan.WaitsForStart && (plan.Cgroup == CgroupPlacement.JoinWhileWaiting || oomScoreAdj is not null))
+            if (plan.WaitsToBePlaced)
             {
                 Place(child.Pid, plan, cgroup, oomScoreAdj);
-                if (plan.Cgroup == CgroupPlacement.JoinWhileWaiting)
-                {
-                    child.Continue();
-                }
+                child.Continue();
             }
 
             ContainerTerminal? terminal = null;
@@ -180,7 +180,7 @@ internal sealed class ContainerProcess : IAsyncDisposable
             }
 
             var identity = ProcessIdentity.Of(child.Pid) ?? new ProcessIdentity(child.Pid, 0);
-            return (new ContainerProcess(child, identity) { _listener = listener }, stdio, terminal);
+            return (new ContainerProcess(child, identity) { _listener = listener, WaitsForStart = plan.WaitsForStart }, stdio, terminal);
         }
         catch
         {
@@ -295,6 +295,12 @@ internal sealed class ContainerProcess : IAsyncDisposable
     /// <summary>Releases the child's final wait and returns once it has exec'd the user's program.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!WaitsForStart)
+        {
+            await _child!.WaitForExecAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             _child!.Continue();

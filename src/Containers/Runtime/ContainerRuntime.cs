@@ -136,7 +136,14 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// }
     /// </code>
     /// </example>
-    public PreparedContainer Prepare(ContainerSpec spec, ContainerCreateOptions? options = null)
+    public PreparedContainer Prepare(ContainerSpec spec, ContainerCreateOptions? options = null) => PrepareCore(spec, options, forRun: false);
+
+    /// <summary>
+    /// <see cref="Prepare(ContainerSpec, ContainerCreateOptions?)"/>, compiling at once the plan the first use needs:
+    /// a run's (the child goes on to exec by itself) or a create's (it waits, set up, for its start). The other is
+    /// compiled on first use.
+    /// </summary>
+    internal PreparedContainer PrepareCore(ContainerSpec spec, ContainerCreateOptions? options, bool forRun)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -147,8 +154,6 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             throw new ContainersException("a kept log needs pipes for stdio and no terminal: set ContainerCreateOptions.Stdio = Pipes and process.terminal = false");
         }
 
-        // The host rootfs's tmpfs goes on the state directory itself, in the child's mount namespace: a path every
-        // start of this runtime shares, so the plan holds nothing per container.
         // Limits are checked against this host before anything exists: a limit it cannot enforce is an error.
         var placement = CgroupPlacement.None;
         if (spec.Linux?.Resources is { } resources)
@@ -157,10 +162,20 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             placement = Cgroups.ClonesIntoCgroup ? CgroupPlacement.CloneInto : CgroupPlacement.JoinWhileWaiting;
         }
 
+        var prepared = new PreparedContainer(this, spec, options, waitsForStart => Compile(spec, options, placement, waitsForStart));
+        _ = prepared.PlanFor(run: forRun);
+        return prepared;
+    }
+
+    /// <summary>Compiles a container's start plan, and starts the network namespace pool when a start can use it.</summary>
+    private ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, CgroupPlacement placement, bool waitsForStart)
+    {
+        // The host rootfs's tmpfs goes on the state directory itself, in the child's mount namespace: a path every
+        // start of this runtime shares, so the plan holds nothing per container.
         ContainerPlan plan;
         try
         {
-            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, pooledNetwork: _networkPoolSize > 0, cgroup: placement);
+            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, pooledNetwork: _networkPoolSize > 0, cgroup: placement, waitsForStart);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
@@ -172,21 +187,25 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             StartNetworkPool();
         }
 
-        return new PreparedContainer(this, spec, options, plan);
+        return plan;
     }
 
     /// <param name="id">The container's id, or null for a random one.</param>
     /// <param name="prepared">The compiled spec.</param>
     /// <param name="cancellationToken">Cancels the creation.</param>
     /// <param name="describe">Adds what the state keeps beyond the spec (the image a container was made from).</param>
+    /// <param name="run">
+    /// Whether the container starts at once (a run): its child goes on to exec without waiting for a start byte,
+    /// and the state is first written as running, by <see cref="Container.StartAsync"/>.
+    /// </param>
     internal async Task<Container> CreatePreparedAsync(
-        string? id, PreparedContainer prepared, CancellationToken cancellationToken, Func<ContainerState, ContainerState>? describe = null)
+        string? id, PreparedContainer prepared, CancellationToken cancellationToken, Func<ContainerState, ContainerState>? describe = null, bool run = false)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         id ??= NewId();
         Runtime.StateDirectory.ValidateId(id);
         cancellationToken.ThrowIfCancellationRequested();
-        var (spec, options, plan) = (prepared.Spec, prepared.Options, prepared.Plan);
+        var (spec, options, plan) = (prepared.Spec, prepared.Options, prepared.PlanFor(run));
         var folder = _states.FolderOf(id);
         RuntimeLog.ContainerCreating(_logger, id, spec.Process!.Args);
 
@@ -213,7 +232,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
                 state = await CreateStorageAsync(state, overlay, cancellationToken).ConfigureAwait(false);
             }
 
-            await spec.SaveAsync(Path.Combine(folder, "config.json"), cancellationToken).ConfigureAwait(false);
+            _states.WriteConfig(id, prepared.ConfigJson);
             if (spec.Linux?.Resources is { } resources)
             {
                 // Created after the claim: from here on the state names the id, so no stale sweep takes the cgroup.
@@ -229,7 +248,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups);
             try
             {
-                _states.Write(state);
+                if (!run)
+                {
+                    _states.Write(state);
+                }
+
                 if (state.LogPath is { } log)
                 {
                     container.KeepLog(log);
@@ -360,7 +383,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         ContainerSpec spec;
         try
         {
-            spec = await ContainerSpec.LoadAsync(Path.Combine(state.Bundle, "config.json"), cancellationToken).ConfigureAwait(false);
+            spec = await ContainerSpec.LoadAsync(Path.Combine(state.Bundle, Runtime.StateDirectory.ConfigFile), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -400,13 +423,13 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     public async Task<ContainerResult> RunAsync(ContainerSpec spec, ContainerRunOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= ContainerRunOptions.Default;
-        return await RunPreparedAsync(Prepare(spec), options, cancellationToken).ConfigureAwait(false);
+        return await RunPreparedAsync(PrepareCore(spec, null, forRun: true), options, cancellationToken).ConfigureAwait(false);
     }
 
     internal async Task<ContainerResult> RunPreparedAsync(PreparedContainer prepared, ContainerRunOptions options, CancellationToken cancellationToken)
     {
         options.Validate();
-        var container = await CreatePreparedAsync(options.Id, prepared, cancellationToken).ConfigureAwait(false);
+        var container = await CreatePreparedAsync(options.Id, prepared, cancellationToken, run: true).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             return await new ContainerRun(container, options, _logger).RunAsync(cancellationToken).ConfigureAwait(false);

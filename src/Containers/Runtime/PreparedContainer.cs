@@ -22,13 +22,21 @@ namespace Containers.Runtime;
 public sealed class PreparedContainer
 {
     private readonly ContainerRuntime _runtime;
+    private readonly Func<bool, ContainerPlan> _compile;
+    private ContainerPlan? _createPlan;
+    private ContainerPlan? _runPlan;
+    private byte[]? _configJson;
 
-    internal PreparedContainer(ContainerRuntime runtime, ContainerSpec spec, ContainerCreateOptions options, ContainerPlan plan)
+    /// <param name="runtime">The runtime that starts the containers.</param>
+    /// <param name="spec">The validated spec.</param>
+    /// <param name="options">Stdio and init.</param>
+    /// <param name="compile">Compiles the start plan: with a wait for the start byte (true) or without (false).</param>
+    internal PreparedContainer(ContainerRuntime runtime, ContainerSpec spec, ContainerCreateOptions options, Func<bool, ContainerPlan> compile)
     {
         _runtime = runtime;
         Spec = spec;
         Options = options;
-        Plan = plan;
+        _compile = compile;
     }
 
     /// <summary>The spec every container starts from.</summary>
@@ -37,7 +45,14 @@ public sealed class PreparedContainer
     /// <summary>The stdio and init every container gets.</summary>
     public ContainerCreateOptions Options { get; }
 
-    internal ContainerPlan Plan { get; }
+    /// <summary>
+    /// The start plan of a run (<paramref name="run"/>: the child goes on to exec by itself) or of a create (it waits,
+    /// set up, for its start). Each is compiled once, on first use; two first uses at once compile it twice, alike.
+    /// </summary>
+    internal ContainerPlan PlanFor(bool run) => run ? _runPlan ??= _compile(false) : _createPlan ??= _compile(true);
+
+    /// <summary>The spec as every container's <c>config.json</c> holds it, serialized once.</summary>
+    internal byte[] ConfigJson => _configJson ??= Spec.ToJsonBytes();
 
     /// <summary>Creates a container in the OCI <c>created</c> state, as <see cref="ContainerRuntime.CreateAsync(string?, ContainerSpec, ContainerCreateOptions?, CancellationToken)"/> does.</summary>
     /// <param name="id">The container's id (a name), or null for a random one.</param>

@@ -12,6 +12,9 @@ internal sealed partial class StateDirectory
 {
     private const string StateFile = "state.json";
 
+    /// <summary>The spec a container was created from, in its folder (an OCI bundle's name for it).</summary>
+    public const string ConfigFile = "config.json";
+
     public StateDirectory(string root)
     {
         Root = Path.GetFullPath(root);
@@ -72,20 +75,26 @@ internal sealed partial class StateDirectory
         }
     }
 
-    // Temp + rename so readers never see half a state file. No fsync (unlike Linux.AtomicFile): the state describes
-    // live processes, which a crash of the machine ends too, and this runs on every start.
-    public void Write(ContainerState state)
+    public void Write(ContainerState state) =>
+        Replace(state.Id, StateFile, JsonSerializer.SerializeToUtf8Bytes(state, RuntimeJsonContext.Default.ContainerState));
+
+    /// <summary>Writes the container's <c>config.json</c> (the spec it was created from).</summary>
+    public void WriteConfig(string id, byte[] json) => Replace(id, ConfigFile, json);
+
+    // Temp + rename so readers never see half a file. No fsync (unlike Linux.AtomicFile): the state describes live
+    // processes, which a crash of the machine ends too, and this runs on every start.
+    private void Replace(string id, string name, byte[] content)
     {
-        var folder = FolderOf(state.Id);
-        var temp = Path.Combine(folder, $".{StateFile}.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        var folder = FolderOf(id);
+        var temp = Path.Combine(folder, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}");
         try
         {
             using (var stream = new FileStream(temp, PrivateFile(FileMode.CreateNew)))
             {
-                JsonSerializer.Serialize(stream, state, RuntimeJsonContext.Default.ContainerState);
+                stream.Write(content);
             }
 
-            File.Move(temp, Path.Combine(folder, StateFile), overwrite: true);
+            File.Move(temp, Path.Combine(folder, name), overwrite: true);
         }
         catch
         {
@@ -228,7 +237,8 @@ internal sealed partial class StateDirectory
             throw new PlatformNotSupportedException("containers run on Linux only");
         }
 
-        return new FileStreamOptions { Mode = mode, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        // Unbuffered: every write here is one whole file.
+        return new FileStreamOptions { Mode = mode, Access = FileAccess.Write, BufferSize = 0, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
     }
 
     private static void CreatePrivateDirectory(string path)

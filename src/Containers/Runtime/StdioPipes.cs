@@ -92,7 +92,10 @@ internal sealed class StdioPipes : IAsyncDisposable
         await _stderr.DisposeAsync().ConfigureAwait(false);
     }
 
+    // The reader goes on inline, on the pump's thread (a pool thread already), when output or end of file arrives,
+    // rather than waking another pool thread for every read.
     private static Pipe NewBuffer() => new(new System.IO.Pipelines.PipeOptions(
+        readerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: BufferedOutputBytes, resumeWriterThreshold: BufferedOutputBytes / 2, useSynchronizationContext: false));
 
     /// <summary>Moves one stream's output into its buffer until end of file; the reader sees end of file or the read error.</summary>

@@ -78,6 +78,9 @@ public sealed partial record ContainerSpec
     /// <summary>The spec as indented <c>config.json</c> text, leaving out null fields and empty lists.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, SpecJsonContext.Spec);
 
+    /// <summary>The spec as UTF-8 JSON, as <see cref="SaveAsync"/> writes it.</summary>
+    internal byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, SpecJsonContext.Spec);
+
     /// <summary>
     /// Writes the spec as <c>config.json</c> to <paramref name="path"/> atomically: into a temporary file in the same
     /// directory, flushed to disk, then renamed over the target, so readers see the old or the new content, never a

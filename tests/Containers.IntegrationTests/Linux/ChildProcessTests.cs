@@ -44,7 +44,19 @@ public sealed class ChildProcessTests : IDisposable
 
         await using var child = CapturedChild.Launch(plan.Build(), extraWrite);
         await child.Child.WaitForExecAsync(TestContext.Current.CancellationToken);
-        var fds = Directory.GetFileSystemEntries($"/proc/{child.Child.Pid}/fd").Select(f => Path.GetFileName(f)!).Order().ToArray();
+
+        // Right after exec the dynamic loader briefly holds fd 3 (ld.so.cache, libc): look until sleep has started.
+        string[] fds = [];
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            fds = [.. Directory.GetFileSystemEntries($"/proc/{child.Child.Pid}/fd").Select(f => Path.GetFileName(f)!).Order()];
+            if (fds.SequenceEqual(["0", "1", "2", "5"]))
+            {
+                break;
+            }
+
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
 
         Assert.Equal(["0", "1", "2", "5"], fds);
     }

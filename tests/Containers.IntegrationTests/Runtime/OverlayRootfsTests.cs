@@ -93,6 +93,36 @@ public sealed class OverlayRootfsTests : IDisposable
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task A_hundred_containers_of_one_image_run_at_once_each_with_its_own_writes_and_leave_nothing_behind()
+    {
+        const int Count = 100;
+        await using var store = await LayeredStoreAsync();
+        var rootfs = await OverlayRootfs.FromImageAsync(store, "layered:1", Ct);
+        var before = await FingerprintAsync(StoreRoot, "./containers", "./leases");
+        // Each writes its own name where the image has a file, deletes one, and waits for the others to have started
+        // (the shared marker directory is a bind mount) before it reads its own back.
+        var shared = Path.Combine(_temp.Path, "started");
+        Directory.CreateDirectory(shared);
+        var spec = ContainerSpec.For("/bin/busybox", "sh", "-c",
+                "echo $NAME > /etc/hello; rm /data/b; touch /started/$NAME; " +
+                $"while [ $(ls /started | wc -l) -lt {Count} ]; do /bin/busybox sleep 0.1; done; cat /etc/hello; ls /data")
+            .WithBindMount(shared, "/started");
+
+        var results = await Task.WhenAll(Enumerable.Range(0, Count).Select(i => _runtime
+            .Prepare(spec.WithEnv("NAME", $"c{i}"), new ContainerCreateOptions { Overlay = rootfs })
+            .RunAsync(new ContainerRunOptions { Timeout = TimeSpan.FromMinutes(3) }, Ct)));
+
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.Equal($"c{i}\na\n", results[i].Stdout);
+        }
+
+        Assert.Empty(Directory.GetFileSystemEntries(StorageDirectory));
+        Assert.DoesNotContain(StorageDirectory, await File.ReadAllTextAsync("/proc/self/mountinfo", Ct), StringComparison.Ordinal);
+        Assert.Equal(before, await FingerprintAsync(StoreRoot, "./containers", "./leases"));
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task An_image_of_130_layers_more_than_a_page_of_mount_options_runs()
     {
         const int Layers = 130;

@@ -62,6 +62,12 @@ internal sealed class ContainerPlan
     /// <summary>Whether the child waits for a start byte before exec (the OCI created state).</summary>
     public bool WaitsForStart { get; }
 
+    /// <summary>
+    /// Whether the child waits, before any other op, for the launcher to place it (<see cref="CgroupPlacement.JoinWhileWaiting"/>,
+    /// oom_score_adj) when it does not wait for a start.
+    /// </summary>
+    public bool WaitsToBePlaced { get; init; }
+
     /// <summary>How the process gets into its container's cgroup.</summary>
     public CgroupPlacement Cgroup { get; }
 
@@ -85,10 +91,21 @@ internal sealed class ContainerPlan
     /// <exception cref="RootfsNotFoundException">The root filesystem directory does not exist.</exception>
     /// <exception cref="ExecutableNotFoundException">The program is not in the root filesystem.</exception>
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
+    /// <param name="spec">The validated spec.</param>
+    /// <param name="options">Stdio, init, seccomp handler, overlay.</param>
+    /// <param name="rootMountPoint">Where the host rootfs's tmpfs goes in the child's mount namespace.</param>
+    /// <param name="host">The host's facts.</param>
+    /// <param name="pooledNetwork">Also compile the variant that joins a pooled network namespace.</param>
+    /// <param name="cgroup">How the process gets into its cgroup.</param>
+    /// <param name="waitsForStart">
+    /// Whether the child waits, set up, for a start (the OCI created state). A run that starts at once does not:
+    /// the child goes on to exec without a round trip to the launcher.
+    /// </param>
     public static ContainerPlan Compile(
-        ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false, CgroupPlacement cgroup = CgroupPlacement.None)
+        ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false, CgroupPlacement cgroup = CgroupPlacement.None,
+        bool waitsForStart = true)
     {
-        var settings = new PlanSettings(options.Stdio, options.Init, WaitsForStart: true, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup);
+        var settings = new PlanSettings(options.Stdio, options.Init, waitsForStart, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup);
         var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings));
         if (!pooledNetwork)
         {

@@ -65,10 +65,16 @@ internal sealed class PlanContext
     /// <summary>Whether the steps assemble a root of the container's own (a new mount namespace): only then do they create or mount anything.</summary>
     public bool OwnsRoot => NewNamespaces.HasFlag(CloneFlags.NewNs);
 
+    /// <summary>
+    /// Whether the child waits early for the launcher to place it (join its v1 cgroups, set its oom_score_adj) and
+    /// continue it: a start that does not wait for a start byte, where that must happen before exec.
+    /// </summary>
+    public bool WaitsToBePlaced { get; set; }
+
     /// <summary>Whether the process gets a pseudo-terminal.</summary>
     public bool Terminal => Process.Terminal;
 
     /// <summary>The compiled result.</summary>
     public ContainerPlan Build() =>
-        new(Plan.Build(), [.. Fds], Mapping, Terminal, Settings.WaitsForStart, Settings.SeccompNotify, Settings.Cgroup) { UsesPooledNetwork = UsesPooledNetwork };
+        new(Plan.Build(), [.. Fds], Mapping, Terminal, Settings.WaitsForStart, Settings.SeccompNotify, Settings.Cgroup) { UsesPooledNetwork = UsesPooledNetwork, WaitsToBePlaced = WaitsToBePlaced };
 }
