@@ -3,8 +3,9 @@
 # and the real tools the tests make their fixtures with.
 # Usage: build/prereqs.sh [--tests] [--publish] [--bench]
 #   --publish  what a Native AOT publish of the command line needs (clang, zlib1g-dev; the arm64 cross toolchain)
-#   --tests    the test fixtures' tools, tmux for the terminal tests, qemu-user-static (the packaged arm64 shim is
-#              run under it), and --publish (CI tests the native binary and packs both architectures' shims)
+#   --tests    the test fixtures' tools, tmux for the terminal tests, qemu for the cgroup v2 guest (build/v2guest.sh),
+#              qemu-user-static (the packaged arm64 shim is run under it), and --publish (CI tests the native binary
+#              and packs both architectures' shims)
 #   --bench    hyperfine and bubblewrap for benchmarks/cli-startup.sh
 set -euo pipefail
 
@@ -20,7 +21,7 @@ fi
 for option in "$@"; do
   case "$option" in
     --tests) packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux docker-registry apache2-utils openssl
-                        tmux "${publish[@]}" "${emulate[@]}") ;;
+                        tmux qemu-system-x86 "${publish[@]}" "${emulate[@]}") ;;
     --publish) packages+=("${publish[@]}") ;;
     --bench) packages+=(hyperfine bubblewrap) ;;
     *) echo "build/prereqs.sh: unknown option '$option' (use --tests, --publish, --bench)" >&2; exit 2 ;;

@@ -144,6 +144,8 @@ struct ct_op {
                                /*  below the directory in slot n[0], by that directory's path in the child's     */
                                /*  mount namespace (read from /proc/self/fd/N: overlay refuses layers reached    */
                                /*  through a mount of another namespace).                                        */
+#define CT_OP_CHOWN 41         /* path(root)                                              uid, gid              */
+                               /* (fchownat of the last component without following it: a file the plan made)   */
 #define CT_OP_CHECK_FS 50      /* path(root)                                              statfs f_type         */
                                /* (the path must be reached without any symlink and be on that filesystem type:     */
                                /*  ELOOP for a symlink, EXDEV for another filesystem)                               */

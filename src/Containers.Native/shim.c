@@ -511,6 +511,18 @@ static long ct_write_file(const struct ct_launch *l, const struct ct_op *op)
     return r;
 }
 
+static long ct_chown(const struct ct_launch *l, const struct ct_op *op)
+{
+    char buf[CT_PATH_MAX];
+    const char *base;
+    long pfd = ct_open_parent(l, ct_str(l, op->s[0]), buf, &base);
+    if (pfd < 0)
+        return pfd;
+    long r = SYS5(SYS_fchownat, pfd, base, op->n[0], op->n[1], AT_SYMLINK_NOFOLLOW);
+    SYS1(SYS_close, pfd);
+    return r;
+}
+
 static long ct_dup2(const struct ct_launch *l, const struct ct_op *op)
 {
     int src = l->fds[op->n[0]];
@@ -792,6 +804,8 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         return ct_sys(SYS_prctl, (long)op->n[0], (long)op->n[1], (long)op->n[2], (long)op->n[3], 0, 0);
     case CT_OP_WRITE_FILE:
         return ct_write_file(l, op);
+    case CT_OP_CHOWN:
+        return ct_chown(l, op);
     case CT_OP_DUP2:
         return ct_dup2(l, op);
     case CT_OP_CLOSE_RANGE:
@@ -943,6 +957,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_CAPSET] = {{A_U32_LIST, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_FSMOUNT] = {{A_STR, A_STR, A_STR_LIST, A_NONE}, -1},
+    [CT_OP_CHOWN] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_CHECK_FS] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
 };
 
@@ -950,6 +965,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
 static const uint8_t ct_known[CT_OP_MAX + 1] = {
     [CT_OP_MOUNT ... CT_OP_LOOPBACK_UP] = 1,
     [CT_OP_FSMOUNT] = 1,
+    [CT_OP_CHOWN] = 1,
     [CT_OP_CHECK_FS] = 1,
 };
 
@@ -1426,6 +1442,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.CAPSET", CT_OP_CAPSET},
         {"op.LOOPBACK_UP", CT_OP_LOOPBACK_UP},
         {"op.FSMOUNT", CT_OP_FSMOUNT},
+        {"op.CHOWN", CT_OP_CHOWN},
         {"op.CHECK_FS", CT_OP_CHECK_FS},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {

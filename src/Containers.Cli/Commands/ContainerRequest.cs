@@ -1,5 +1,6 @@
 using System.Globalization;
 using Containers.Cli.CommandLine;
+using Containers.Images;
 using Containers.Runtime;
 using Containers.Security;
 using Containers.Spec;
@@ -33,8 +34,10 @@ internal static class ContainerRequest
         OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),
         OptionSpec.Value("oom-score-adj", null, "int", "Tune the OOM killer's preference for the container's processes (-1000 to 1000)"),
         OptionSpec.Flag("read-only", null, "Make the root filesystem read-only"),
+        OptionSpec.Value("pull", null, "string", "Pull the image before creating the container: missing (the default: when the store lacks it), always or never"),
         ImageStoreOption.Create(),
         OptionSpec.Value("rootfs", null, "string", "No image: run COMMAND with this directory as the root filesystem"),
+        OptionSpec.Value("secret", null, "list", "Give the container a file at /run/secrets/NAME, read-only, mode 0400 (NAME=FILE)"),
         OptionSpec.Value("stop-signal", null, "string", "Signal that stops the container (default: the image's, else TERM)"),
         OptionSpec.Value("tmpfs", null, "list", "Mount a tmpfs at DST[:size=N]"),
         OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
@@ -48,14 +51,25 @@ internal static class ContainerRequest
     /// Creates the container <paramref name="invocation"/> describes on a runtime that lives as long as this process
     /// (the container dies with it).
     /// </summary>
-    public static async Task<Container> CreateAsync(Invocation invocation, ContainerCreateOptions options, CancellationToken cancellationToken)
+    /// <param name="invocation">The <c>run</c> or <c>create</c> invocation.</param>
+    /// <param name="options">Stdio, init and log of the container.</param>
+    /// <param name="pull">Whether to pull the image first as <c>--pull</c> says; false when <see cref="PullAsync"/> did already.</param>
+    /// <param name="cancellationToken">Cancels the pull and the creation.</param>
+    public static async Task<Container> CreateAsync(Invocation invocation, ContainerCreateOptions options, bool pull, CancellationToken cancellationToken)
     {
         var id = invocation.Value("name");
+        options = options with { Secrets = Secrets(invocation) };
         if (IsImage(invocation))
         {
             var (image, overrides) = ImageRequest(invocation);
+            var policy = PullPolicyOf(invocation);
             var store = await ImageStoreOption.OpenAsync(invocation, cancellationToken).ConfigureAwait(false);
             var runtime = await ContainerRuntime.OpenAsync(OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
+            if (pull)
+            {
+                await PullFirstAsync(runtime, image, policy, cancellationToken).ConfigureAwait(false);
+            }
+
             return await runtime.CreateFromImageAsync(id, image, overrides with { Create = options }, cancellationToken).ConfigureAwait(false);
         }
 
@@ -67,6 +81,71 @@ internal static class ContainerRequest
 
         var specRuntime = await ContainerRuntime.OpenAsync(OneStart, cancellationToken).ConfigureAwait(false);
         return await specRuntime.CreateAsync(id, spec, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Pulls the image of an image invocation as <c>--pull</c> says, before a monitor process creates the container
+    /// (<c>run -d</c>, <c>create</c>): the progress shows here, where the user is.
+    /// </summary>
+    public static async Task PullAsync(Invocation invocation, CancellationToken cancellationToken)
+    {
+        if (!IsImage(invocation))
+        {
+            return;
+        }
+
+        var policy = PullPolicyOf(invocation);
+        if (policy == PullPolicy.Never)
+        {
+            return;
+        }
+
+        var store = await ImageStoreOption.OpenAsync(invocation, cancellationToken).ConfigureAwait(false);
+        await using (store.ConfigureAwait(false))
+        {
+            var runtime = await ContainerRuntime.OpenAsync(OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
+            await using (runtime.ConfigureAwait(false))
+            {
+                await PullFirstAsync(runtime, invocation.Arguments[0], policy, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The <c>--pull</c> policy: Docker's values, <c>missing</c> when not given.</summary>
+    public static PullPolicy PullPolicyOf(Invocation invocation) => invocation.Value("pull") switch
+    {
+        null or "missing" => PullPolicy.Missing,
+        "always" => PullPolicy.Always,
+        "never" => PullPolicy.Never,
+        var other => throw new UsageException($"--pull '{other}': use missing, always or never", invocation.Path),
+    };
+
+    /// <summary>
+    /// Pulls with progress on stderr when the policy asks for it; an image the store has is not looked up at the
+    /// registry under <see cref="PullPolicy.Missing"/>, and then nothing is shown. With <see cref="PullPolicy.Never"/>
+    /// the creation itself says when the image is missing.
+    /// </summary>
+    private static async Task PullFirstAsync(ContainerRuntime runtime, string image, PullPolicy policy, CancellationToken cancellationToken)
+    {
+        if (policy == PullPolicy.Never)
+        {
+            return;
+        }
+
+        if (policy == PullPolicy.Missing)
+        {
+            try
+            {
+                await runtime.PullImageAsync(image, PullPolicy.Never, progress: null, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (ImageNotFoundException)
+            {
+                await Console.Error.WriteLineAsync($"image '{image}' not found in the store: pulling it").ConfigureAwait(false);
+            }
+        }
+
+        await TransferProgressDisplay.RunAsync(quiet: false, progress => runtime.PullImageAsync(image, policy, progress, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Whether the first argument is an image (no <c>--rootfs</c> and no <c>--host-rootfs</c>).</summary>
@@ -128,7 +207,7 @@ internal static class ContainerRequest
             throw new UsageException("--rootfs and --host-rootfs exclude each other: choose one", invocation.Path);
         }
 
-        foreach (var imageOnly in (string[])["entrypoint", "label", "stop-signal"])
+        foreach (var imageOnly in (string[])["entrypoint", "label", "pull", "stop-signal"])
         {
             if (invocation.Value(imageOnly) is not null)
             {
@@ -268,6 +347,24 @@ internal static class ContainerRequest
 
         spec = SecurityOptions.Apply(invocation, spec);
         return invocation.Has("tty") ? spec.WithTerminal() : spec;
+    }
+
+    /// <summary>The <c>--secret NAME=FILE</c> values; only the host path is kept (and passed to a monitor), the file is read when the container is created.</summary>
+    private static List<ContainerSecret> Secrets(Invocation invocation)
+    {
+        var secrets = new List<ContainerSecret>();
+        foreach (var secret in invocation.Values("secret"))
+        {
+            var eq = secret.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == secret.Length - 1)
+            {
+                throw new UsageException($"--secret '{secret}': use NAME=FILE (the file appears at /run/secrets/NAME)", invocation.Path);
+            }
+
+            secrets.Add(ContainerSecret.FromFile(secret[..eq], Path.GetFullPath(secret[(eq + 1)..])));
+        }
+
+        return secrets;
     }
 
     /// <summary>The <c>-v SRC:DST[:ro|rw]</c> values.</summary>

@@ -14,7 +14,7 @@ internal static class CreateCommand
         MinArguments = 1,
         OptionsEndAtFirstArgument = true,
         Options = [OptionSpec.Flag("rm", null, "Remove the container when it exits"), .. ContainerRequest.Options],
-        Action = (create, cancellationToken) =>
+        Action = async (create, cancellationToken) =>
         {
             if (create.Has("tty"))
             {
@@ -26,7 +26,8 @@ internal static class CreateCommand
                 throw new UsageException("--sandbox needs 'containers run' in the foreground: its timeout is kept by that command", create.Path);
             }
 
-            return MonitorCommand.StartAsync(create, cancellationToken, created: true);
+            await ContainerRequest.PullAsync(create, cancellationToken).ConfigureAwait(false);
+            return await MonitorCommand.StartAsync(create, cancellationToken, created: true).ConfigureAwait(false);
         },
     };
 }

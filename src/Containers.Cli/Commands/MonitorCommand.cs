@@ -104,7 +104,7 @@ internal static class MonitorCommand
             File.Delete(path);
             run = Parser.Parse(RunCommand.Create(), args).Invocation!;
             container = await ContainerRequest.CreateAsync(
-                run, new ContainerCreateOptions { KeepLog = true, Log = LogOptions.Parse(run), Init = run.Has("init") }, cancellationToken).ConfigureAwait(false);
+                run, new ContainerCreateOptions { KeepLog = true, Log = LogOptions.Parse(run), Init = run.Has("init") }, pull: false, cancellationToken).ConfigureAwait(false);
             await container.Stdin.CompleteAsync().ConfigureAwait(false);
             if (!monitor.Has("created"))
             {

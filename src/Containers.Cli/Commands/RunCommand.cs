@@ -44,6 +44,7 @@ internal static class RunCommand
                 throw new UsageException("-i and -t need a foreground container: a detached one has no terminal to attach (use 'containers logs')", run.Path);
             }
 
+            await ContainerRequest.PullAsync(run, cancellationToken).ConfigureAwait(false);
             return await MonitorCommand.StartAsync(run, cancellationToken).ConfigureAwait(false);
         }
 
@@ -57,7 +58,7 @@ internal static class RunCommand
             Stdin.DetachFromContainer();
         }
 
-        var container = await ContainerRequest.CreateAsync(run, options with { Stdio = ContainerStdio.Inherit }, cancellationToken).ConfigureAwait(false);
+        var container = await ContainerRequest.CreateAsync(run, options with { Stdio = ContainerStdio.Inherit }, pull: true, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             // As Docker's sig-proxy: the signals that would end this command go to the container instead.

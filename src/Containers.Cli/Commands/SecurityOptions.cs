@@ -18,7 +18,7 @@ internal static class SecurityOptions
         OptionSpec.Value("cap-add", null, "list", "Add a capability (NET_ADMIN, CAP_NET_ADMIN, or ALL)"),
         OptionSpec.Value("cap-drop", null, "list", "Drop a capability (NET_RAW, CAP_NET_RAW, or ALL)"),
         OptionSpec.Flag("privileged", null, "UNSAFE: every capability of the host, no masked or read-only paths, no seccomp, no no-new-privileges"),
-        OptionSpec.Flag("sandbox", null, "For untrusted code: user namespace, no capabilities, no network, read-only root, small /tmp, sandbox seccomp profile, 30 s timeout"),
+        OptionSpec.Flag("sandbox", null, "For untrusted code: user namespace, no capabilities, no network, read-only root, small /tmp, sandbox seccomp profile, 256 MiB, 128 tasks, 1 CPU, 30 s timeout"),
         OptionSpec.Value("security-opt", null, "list", "Security options: " + Help),
     ];
 

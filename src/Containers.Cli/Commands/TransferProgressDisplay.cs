@@ -17,15 +17,17 @@ internal static class TransferProgressDisplay
         }
 
         long transferred = 0;
+        bool reported = false;
         var result = await ProgressDisplay.RunAsync<TransferProgress, T>(
             work,
             p =>
             {
                 transferred = p.TransferredBytes;
+                reported = true;
                 return new ProgressStep(Describe(p.Phase), p.Item, p.Completed, p.Total, $"({Size(p.Total)})");
             },
             transferSpeed: true).ConfigureAwait(false);
-        if (ProgressDisplay.Plain)
+        if (ProgressDisplay.Plain && reported)
         {
             Console.Error.WriteLine($"transferred {Size(transferred)}");
         }

@@ -44,7 +44,7 @@ internal static class CgroupDriver
         var own = HostCgroups.OwnCgroups();
         var name = ParentPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(stateDirectory))))[..12];
         return layout == CgroupLayout.Unified
-            ? new V2.V2Driver("/sys/fs/cgroup", parent ?? Combine(own.GetValueOrDefault("", "/"), name), parent is null)
+            ? new V2.V2Driver("/sys/fs/cgroup", parent ?? Combine(V2.V2Leaf.OwnBase(own.GetValueOrDefault("", "/")), name), parent is null)
             : new V1.V1Driver(layout, HostCgroups.V1Mounts(), own, parent, name);
     }
 

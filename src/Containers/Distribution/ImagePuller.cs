@@ -67,7 +67,7 @@ internal sealed class ImagePuller(RegistryTransport transport, RegistryClientOpt
 
         await StoreDocumentAsync(content, manifest.Config.Digest, configBytes, cancellationToken).ConfigureAwait(false);
         await StoreDocumentAsync(content, resolved.Descriptor.Digest, resolved.ManifestBytes, cancellationToken).ConfigureAwait(false);
-                var name = resolved.Reference.Tag is { } tag ? resolved.Reference.WithTag(tag) : null;
+        var name = resolved.Reference.Tag is { } tag ? resolved.Reference.WithTag(tag) : null;
         logger.LogInformation("pulled {Reference} as {Digest}", resolved.Reference, resolved.Descriptor.Digest);
         return await store.RecordAsync(resolved.Descriptor, name, config.Platform, CancellationToken.None).ConfigureAwait(false);
     }
@@ -95,6 +95,7 @@ internal sealed class ImagePuller(RegistryTransport transport, RegistryClientOpt
             {
                 await BlobDownloader.DownloadAsync(transport, repository, layer, path, done => tracker.Report(TransferPhase.Downloading, layer, done), cancellationToken).ConfigureAwait(false);
                 content.Publish([(path, layer.Digest)]);
+                logger.LogDebug("downloaded and verified blob {Digest} ({Size} bytes) of {Registry}/{Repository}", layer.Digest, layer.Size, repository.Registry, repository.Name);
             }
             finally
             {

@@ -45,4 +45,7 @@ public sealed record CommitOptions
 
     /// <summary>The gid mappings the container ran with; see <see cref="UidMappings"/>.</summary>
     public IReadOnlyList<LinuxIdMapping>? GidMappings { get; init; }
+
+    /// <summary>Paths of the upper directory (<c>/run/secrets</c>) left out of the layer: a container's runtime-made mount points.</summary>
+    internal IReadOnlySet<string>? Excluded { get; init; }
 }

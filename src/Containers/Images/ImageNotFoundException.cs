@@ -5,7 +5,7 @@ public sealed class ImageNotFoundException : ContainersException
 {
     /// <summary>Creates an error for the reference or digest that matched nothing.</summary>
     public ImageNotFoundException(string reference)
-        : base($"image '{Printable.Escape(reference)}' not found in the store: list images with 'containers images' or import it first")
+        : base($"image '{Printable.Escape(reference)}' not found in the store: list images with 'containers images', or pull or import it first")
     {
         Reference = reference;
     }

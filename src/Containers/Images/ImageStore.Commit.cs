@@ -117,7 +117,11 @@ public sealed partial class ImageStore
     /// foreach (var change in await store.DiffAsync("busybox:1.36", upper, ct)) Console.WriteLine(change); // "A /tmp/x"
     /// </code>
     /// </example>
-    public async Task<IReadOnlyList<FileChange>> DiffAsync(string baseImage, string upperDirectory, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<FileChange>> DiffAsync(string baseImage, string upperDirectory, CancellationToken cancellationToken = default) =>
+        DiffAsync(baseImage, upperDirectory, null, cancellationToken);
+
+    /// <summary>The changes of <paramref name="upperDirectory"/> as <see cref="DiffAsync(string, string, CancellationToken)"/> lists them, without the paths in <paramref name="excluded"/>.</summary>
+    internal async Task<IReadOnlyList<FileChange>> DiffAsync(string baseImage, string upperDirectory, IReadOnlySet<string>? excluded, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(upperDirectory);
         var lowers = new LowerLayers(await GetSnapshotChainAsync(baseImage, cancellationToken).ConfigureAwait(false));
@@ -132,6 +136,11 @@ public sealed partial class ImageStore
                     entry =>
                     {
                         string path = entry.DisplayPath;
+                        if (excluded?.Contains(path) == true)
+                        {
+                            return;
+                        }
+
                         if (entry.Kind == UpperEntryKind.Whiteout)
                         {
                             changes.Add(new FileChange(FileChangeKind.Deleted, path));
@@ -235,6 +244,11 @@ public sealed partial class ImageStore
                     upperDirectory,
                     entry =>
                     {
+                        if (options.Excluded?.Contains(entry.DisplayPath) == true)
+                        {
+                            return;
+                        }
+
                         tar.Write(entry);
                         if (progress is not null && tar.ContentBytes - reported >= 1 << 20)
                         {

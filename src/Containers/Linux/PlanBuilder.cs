@@ -154,6 +154,10 @@ internal sealed class PlanBuilder
         Add(PlanOpCode.WriteFile, stage ?? $"write {path}", 0, [Str(path), content.Length == 0 ? -1 : Bytes(content)],
             [(ulong)content.Length, O_WRONLY | O_CREAT | O_TRUNC, mode]);
 
+    /// <summary>Gives a path in root (a file the plan made; its last component is not followed) to <paramref name="uid"/>:<paramref name="gid"/>.</summary>
+    public PlanBuilder Chown(string path, uint uid, uint gid, string? stage = null) =>
+        Add(PlanOpCode.Chown, stage ?? $"chown {path}", 0, [Str(path)], [uid, gid]);
+
     /// <summary>Writes a UTF-8 string to a file in root.</summary>
     public PlanBuilder WriteFile(string path, string content, uint mode = 0x1a4, string? stage = null) =>
         WriteFile(path, Encoding.UTF8.GetBytes(content), mode, stage);

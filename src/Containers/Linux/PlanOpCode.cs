@@ -40,6 +40,9 @@ internal enum PlanOpCode : uint
     /// <summary>CT_OP_FSMOUNT: a filesystem made with the new mount API (one fsconfig per parameter) and moved onto a target.</summary>
     FsMount = 40,
 
+    /// <summary>CT_OP_CHOWN: changes the owner of a path in root without following its last component.</summary>
+    Chown = 41,
+
     /// <summary>CT_OP_CHECK_FS: a path reached without any symlink must lie on a filesystem of the given statfs type.</summary>
     CheckFs = 50,
 }

@@ -45,6 +45,7 @@ public sealed partial class Container : IAsyncDisposable
     private readonly Task<ContainerExit> _exit;
     private readonly ICgroup? _cgroup;
     private readonly ICgroupDriver? _driver;
+    private readonly ContainerRuntime? _runtime;
     private Task _logged = Task.CompletedTask;
     private readonly Lock _gate = new();
     private ContainerState _state;
@@ -54,8 +55,9 @@ public sealed partial class Container : IAsyncDisposable
 
     internal Container(
         ContainerSpec spec, ContainerState state, ContainerProcess? process, StdioPipes? stdio, ContainerTerminal? terminal,
-        bool owner, StateDirectory states, ILogger logger, ICgroup? cgroup = null, ICgroupDriver? driver = null)
+        bool owner, StateDirectory states, ILogger logger, ICgroup? cgroup = null, ICgroupDriver? driver = null, ContainerRuntime? runtime = null)
     {
+        _runtime = runtime;
         _cgroup = cgroup;
         _driver = driver;
         Spec = spec;

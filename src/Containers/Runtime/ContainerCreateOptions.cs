@@ -68,4 +68,11 @@ public sealed record ContainerCreateOptions
     /// </code>
     /// </example>
     public OverlayRootfs? Overlay { get; init; }
+
+    /// <summary>
+    /// Files the container finds at <c>/run/secrets/NAME</c>, on a read-only tmpfs of their own, mode 0400, owned by
+    /// its process's user; never in its writable layer, a commit, a log or its state (which keeps neither content
+    /// nor host path). Needs a mount namespace of the container's own. Read when the start plan is compiled.
+    /// </summary>
+    public IReadOnlyList<ContainerSecret> Secrets { get; init; } = [];
 }

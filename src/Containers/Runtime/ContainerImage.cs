@@ -26,4 +26,12 @@ public sealed record ContainerImage
 
     /// <summary>The paths the image declares as volumes; each gets an anonymous volume.</summary>
     public IReadOnlyList<string> Volumes { get; init; } = [];
+
+    /// <summary>
+    /// The image's config as the container was made from it: the image's entrypoint, command, environment, working
+    /// directory, user, labels and stop signal with the caller's <see cref="ImageContainerOptions"/> applied (not
+    /// what <see cref="ImageContainerOptions.Configure"/> changed in the spec). <see cref="Container.CommitAsync"/>
+    /// records it as the new image's config. Null in a state written before it was kept.
+    /// </summary>
+    public Containers.Images.Model.ContainerConfig? Config { get; init; }
 }

@@ -21,7 +21,8 @@ public sealed partial class ContainerRuntime
     /// <param name="image">The image: a name (<c>busybox:1.36</c>), a digest or a unique digest prefix.</param>
     /// <param name="overrides">What to change of the image's defaults, volumes, and stdio and init (<see cref="ImageContainerOptions.Create"/>); null for none.</param>
     /// <param name="cancellationToken">Cancels the creation; nothing is left behind.</param>
-    /// <exception cref="ImageNotFoundException">No image in the store matches <paramref name="image"/>.</exception>
+    /// <exception cref="ImageNotFoundException">No image in the store matches <paramref name="image"/> (and <see cref="ImageContainerOptions.Pull"/> did not ask to pull it).</exception>
+    /// <exception cref="Distribution.RegistryException">The pull that <see cref="ImageContainerOptions.Pull"/> asked for failed.</exception>
     /// <exception cref="InvalidImageConfigException">The image's config (with the overrides) cannot make a container: nothing to run, an unknown user, a bad volume path.</exception>
     /// <exception cref="InvalidSpecException">The spec made from the image (after <see cref="ImageContainerOptions.Configure"/>) has problems.</exception>
     /// <exception cref="ExecutableNotFoundException">The program is not in the image.</exception>
@@ -32,13 +33,14 @@ public sealed partial class ContainerRuntime
     /// await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { Images = store });
     /// await using var web = await runtime.CreateFromImageAsync("web", "nginx:1.25", new ImageContainerOptions { Env = ["NGINX_PORT=8080"] }, ct);
     /// await web.StartAsync(ct);
+    /// await using var pulled = await runtime.CreateFromImageAsync(null, "registry.example.com/team/app:1.0", new ImageContainerOptions { Pull = PullPolicy.Missing }, ct);
     /// </code>
     /// </example>
     public async Task<Container> CreateFromImageAsync(string? id, string image, ImageContainerOptions? overrides, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(image);
         var store = await ImagesAsync(cancellationToken).ConfigureAwait(false);
-        var resolved = await store.ResolveAsync(image, cancellationToken).ConfigureAwait(false);
+        var resolved = await FindOrPullAsync(store, image, overrides?.Pull ?? PullPolicy.Never, overrides?.PullProgress, cancellationToken).ConfigureAwait(false);
         return await CreateFromImageAsync(id, store, resolved, image, overrides, cancellationToken).ConfigureAwait(false);
     }
 
@@ -126,6 +128,7 @@ public sealed partial class ContainerRuntime
             ExposedPorts = made.ExposedPorts,
             Labels = made.Labels,
             Volumes = made.Volumes,
+            Config = made.Config,
         };
         RuntimeLog.ContainerFromImage(_logger, id, reference, image.Digest.ToString(), root.LowerDirectories.Length);
         var keepOwners = Environment.IsPrivilegedProcess && !store.Rootless;
@@ -151,7 +154,8 @@ public sealed partial class ContainerRuntime
         }
     }
 
-    private async ValueTask<ImageStore> ImagesAsync(CancellationToken cancellationToken)
+    /// <summary>The runtime's image store: <see cref="ContainerRuntimeOptions.Images"/>, or the default store opened on first use.</summary>
+    internal async ValueTask<ImageStore> ImagesAsync(CancellationToken cancellationToken)
     {
         if (_images is { } images)
         {

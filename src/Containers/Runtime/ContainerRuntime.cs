@@ -73,7 +73,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
         var storage = options.StorageDirectory
             ?? (options.Images is { } images ? Path.Combine(images.Root, "containers") : ContainerStorage.DefaultRoot());
-        var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent) { _images = options.Images };
+        var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent) { _images = options.Images, _registry = options.Registry };
         int removed;
         try
         {
@@ -224,6 +224,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             Command = [.. spec.Process!.Args],
             LogPath = options.KeepLog ? Path.Combine(folder, "container.log") : null,
             Init = options.Init,
+            UidMappings = plan.Mapping?.Uids,
+            GidMappings = plan.Mapping?.Gids,
         };
         state = describe?.Invoke(state) ?? state;
         _states.Claim(state);
@@ -248,7 +250,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
                 netns is null ? plan : plan.WithPooledNetwork!, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
             state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
-            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups);
+            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups, this);
             try
             {
                 if (!run)
@@ -400,7 +402,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
         var process = state.Status.CanKill() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
         var cgroup = state.Cgroup is { } paths ? Cgroups.Open(paths) : null;
-        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups);
+        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups, this);
     }
 
     /// <summary>
@@ -468,6 +470,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         }
 
         _cgroups?.RemoveEmptyParent();
+        DisposeOwnRegistry();
         RuntimeLog.RuntimeDisposed(_logger, alive.Count);
     }
 

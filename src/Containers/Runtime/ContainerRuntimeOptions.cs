@@ -1,3 +1,4 @@
+using Containers.Distribution;
 using Containers.Images;
 using Microsoft.Extensions.Logging;
 
@@ -29,6 +30,19 @@ public sealed record ContainerRuntimeOptions
     /// directories in <c>containers/</c> below the store's root, on the store's filesystem.
     /// </summary>
     public ImageStore? Images { get; init; }
+
+    /// <summary>
+    /// The client that pulls images into <see cref="Images"/> when <see cref="ImageContainerOptions.Pull"/> asks for
+    /// it. Null makes one with the default options (Docker's credentials, TLS with the system's trust store) at the
+    /// first pull; the runtime disposes only a client it made.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// using var registry = new RegistryClient(new RegistryClientOptions { CaCertificateFile = "/etc/ssl/our-ca.pem" });
+    /// await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { Images = store, Registry = registry });
+    /// </code>
+    /// </example>
+    public RegistryClient? Registry { get; init; }
 
     /// <summary>Where the runtime logs; null for no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }

@@ -65,4 +65,10 @@ internal sealed record ContainerState
 
     /// <summary>The lease the container holds on its image in an image store, removed with the container.</summary>
     public string? LeaseFile { get; init; }
+
+    /// <summary>The uid map of the container's own user namespace (container id, host id, size), or null without one; a commit maps the owners of its files back through it.</summary>
+    public IReadOnlyList<Spec.LinuxIdMapping>? UidMappings { get; init; }
+
+    /// <summary>The gid map of the container's own user namespace, or null without one.</summary>
+    public IReadOnlyList<Spec.LinuxIdMapping>? GidMappings { get; init; }
 }

@@ -26,6 +26,9 @@ public sealed record ContainerStats
 
     /// <summary>Block I/O, summed over devices.</summary>
     public required ContainerIoStats Io { get; init; }
+
+    /// <summary>Pressure stall information (cgroup v2 only; null on v1).</summary>
+    public ContainerPressureStats? Pressure { get; init; }
 }
 
 /// <summary>A container's memory use in bytes.</summary>
@@ -55,3 +58,25 @@ public sealed record ContainerPidsStats(long? Current, long? Limit);
 /// <param name="ReadOps">Read operations.</param>
 /// <param name="WriteOps">Write operations.</param>
 public sealed record ContainerIoStats(long ReadBytes, long WriteBytes, long ReadOps, long WriteOps);
+
+/// <summary>
+/// Pressure stall information: how long the container's tasks waited for CPU, memory and I/O (cgroup v2's
+/// <c>cpu.pressure</c>, <c>memory.pressure</c>, <c>io.pressure</c>). A resource whose file the kernel does not offer
+/// (PSI off: boot with <c>psi=1</c>) is null.
+/// </summary>
+/// <param name="Cpu">Waiting for a CPU.</param>
+/// <param name="Memory">Waiting for memory (reclaim, refaults, swap-in).</param>
+/// <param name="Io">Waiting for block I/O.</param>
+public sealed record ContainerPressureStats(ContainerPressure? Cpu, ContainerPressure? Memory, ContainerPressure? Io);
+
+/// <summary>One resource's stalls.</summary>
+/// <param name="Some">Time at least one of the container's tasks was stalled.</param>
+/// <param name="Full">Time all its non-idle tasks were stalled at once (null where the kernel does not report it).</param>
+public sealed record ContainerPressure(ContainerPressureLine Some, ContainerPressureLine? Full);
+
+/// <summary>Stalls as shares of wall-clock time, in percent, over three windows, and their total.</summary>
+/// <param name="Avg10">Over the last 10 seconds.</param>
+/// <param name="Avg60">Over the last 60 seconds.</param>
+/// <param name="Avg300">Over the last 300 seconds.</param>
+/// <param name="Total">All the stalled time since the cgroup was made.</param>
+public sealed record ContainerPressureLine(double Avg10, double Avg60, double Avg300, TimeSpan Total);

@@ -1,3 +1,4 @@
+using Containers.Distribution;
 using Containers.Spec;
 
 namespace Containers.Runtime;
@@ -58,6 +59,15 @@ public sealed record ImageContainerOptions
     /// path the image declares in <c>Volumes</c> that no mount covers gets an anonymous volume.
     /// </summary>
     public IReadOnlyList<VolumeMount> Volumes { get; init; } = [];
+
+    /// <summary>
+    /// Whether the image is pulled from its registry first (through <see cref="ContainerRuntimeOptions.Registry"/>):
+    /// <see cref="PullPolicy.Never"/> (the default) uses the store's image only.
+    /// </summary>
+    public PullPolicy Pull { get; init; } = PullPolicy.Never;
+
+    /// <summary>Receives the progress of a pull (from several threads; it must be thread-safe); null for none.</summary>
+    public IProgress<TransferProgress>? PullProgress { get; init; }
 
     /// <summary>Stdio, an init and a kept log, as for any container; null for <see cref="ContainerCreateOptions.Default"/>. Its <see cref="ContainerCreateOptions.Overlay"/> must be null: the image gives the root.</summary>
     public ContainerCreateOptions? Create { get; init; }

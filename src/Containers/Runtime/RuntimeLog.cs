@@ -80,6 +80,12 @@ internal static partial class RuntimeLog
     [LoggerMessage(1050, LogLevel.Debug, "Creating container {ContainerId} from image {Image} ({Digest}, {Layers} layers)")]
     public static partial void ContainerFromImage(ILogger logger, string containerId, string image, string digest, int layers);
 
+    [LoggerMessage(1051, LogLevel.Information, "Image {Image} is not in the store: pulling it")]
+    public static partial void ImageMissing(ILogger logger, string image);
+
+    [LoggerMessage(1052, LogLevel.Debug, "Pulling image {Image} (pull policy {Policy})")]
+    public static partial void ImagePulling(ILogger logger, string image, PullPolicy policy);
+
     [LoggerMessage(1060, LogLevel.Warning, "Cgroups left in place (the next runtime open removes them once empty)")]
     public static partial void StaleCgroupsNotRemoved(ILogger logger, Exception error);
 
@@ -88,4 +94,10 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(1062, LogLevel.Debug, "Container {ContainerId} {Change}")]
     public static partial void ContainerCgroupChanged(ILogger logger, string containerId, string change);
+
+    [LoggerMessage(1070, LogLevel.Information, "Committed container {ContainerId} as {Tag} ({Digest})")]
+    public static partial void ContainerCommitted(ILogger logger, string containerId, string tag, string digest);
+
+    [LoggerMessage(1071, LogLevel.Warning, "Copy for container {ContainerId} left out {Count} devices, fifos or sockets found in {Path}")]
+    public static partial void CopySkipped(ILogger logger, string containerId, int count, string path);
 }

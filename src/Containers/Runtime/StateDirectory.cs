@@ -187,7 +187,7 @@ internal sealed partial class StateDirectory
             }
             catch (DirectoryNotFoundException)
             {
-                // The store went first (removed with its folder): there is no lease left to release.
+                // The store itself is gone (removed with its leases): nothing is left to release.
             }
             catch (Exception e) when (ContainersIOException.IsIO(e))
             {
@@ -226,8 +226,17 @@ internal sealed partial class StateDirectory
             if (!keep)
             {
                 RuntimeLog.StaleContainerRemoved(logger, id, state.OwnerPid, state.Pid);
-                Remove(id);
-                removed++;
+                try
+                {
+                    Remove(id);
+                    removed++;
+                }
+                catch (ContainersIOException e)
+                {
+                    // One leftover that cannot be removed (its directory owned by another user, say) stays listed
+                    // and is retried by the next sweep; it must not stop this runtime from opening.
+                    RuntimeLog.StorageRemoveFailed(logger, e, id);
+                }
             }
         }
 

@@ -9,15 +9,18 @@ namespace Containers.Security;
 /// range of host ids no user has, <see cref="SandboxOptions.HostIdStart"/>), no capability at all, no_new_privs,
 /// no network (loopback only), the host's <c>/usr</c>, <c>/bin</c>, <c>/lib*</c> and <c>/etc</c> read-only with a
 /// read-only root, a small tmpfs <c>/tmp</c>, the sandbox seccomp profile (<see cref="SeccompProfiles.Sandbox"/>),
-/// a wall-clock timeout and an output cap. The result (<see cref="ContainerResult"/>) says the exit code or signal,
-/// whether it timed out and whether output was cut.
+/// memory, task and CPU limits in a cgroup of its own, a wall-clock timeout and an output cap. The result
+/// (<see cref="ContainerResult"/>) says the exit code or signal, whether it was OOM-killed, whether it timed out and
+/// whether output was cut.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Memory, pids and CPU limits are not applied yet (this runtime does not place containers in cgroups):
-/// <see cref="LimitsNotApplied"/> names them, so a caller can tell, and nothing pretends otherwise. Until they are,
-/// a sandboxed program can use as much memory and CPU as the caller may, and fork as much as the shared uid's
-/// <c>RLIMIT_NPROC</c> allows.
+/// The limits (<see cref="SandboxOptions.MemoryLimitBytes"/>, <see cref="SandboxOptions.PidsLimit"/>,
+/// <see cref="SandboxOptions.Cpus"/>: 256 MiB with no swap, 128 tasks and one CPU by default) are part of the spec's
+/// <c>linux.resources</c>. A host that cannot apply them refuses the sandbox when it is created
+/// (<see cref="Cgroups.CgroupException"/>); on cgroup v1 that is every caller but root. Run without them only by
+/// asking (<see cref="SandboxOptions.WithoutLimits"/>): then the code can use as much memory and CPU as the caller
+/// may, and fork as much as the sandbox's uid may.
 /// </para>
 /// <para>
 /// Sandboxes started by root share one host id range by default. They cannot see or signal each other (each has
@@ -47,15 +50,12 @@ public sealed record SandboxProfile
     /// <summary>The timeout and output cap, for <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>.</summary>
     public ContainerRunOptions RunOptions { get; init; }
 
-    /// <summary>The limits a sandbox should have but this runtime cannot apply yet: <c>memory</c>, <c>pids</c>, <c>cpu</c>.</summary>
-    public IReadOnlyList<string> LimitsNotApplied { get; } = ["memory", "pids", "cpu"];
-
     /// <summary>A sandbox with <see cref="SandboxOptions.Default"/> that runs <paramref name="args"/>.</summary>
     /// <param name="args">The program (an absolute path or a name found in <c>PATH</c>) and its arguments.</param>
     public static SandboxProfile For(params string[] args) => For(SandboxOptions.Default, args);
 
     /// <summary>A sandbox with <paramref name="options"/> that runs <paramref name="args"/>.</summary>
-    /// <param name="options">The timeout, output cap, <c>/tmp</c> size and host id range.</param>
+    /// <param name="options">The timeout, output cap, limits, <c>/tmp</c> size and host id range.</param>
     /// <param name="args">The program (an absolute path or a name found in <c>PATH</c>) and its arguments.</param>
     public static SandboxProfile For(SandboxOptions options, params string[] args)
     {
@@ -74,6 +74,23 @@ public sealed record SandboxProfile
         spec = Environment.IsPrivilegedProcess
             ? spec.WithUidMapping(0, options.HostIdStart, options.IdCount).WithGidMapping(0, options.HostIdStart, options.IdCount)
             : spec.WithNamespace(NamespaceType.User);
+        spec = Limit(spec, options);
         return new SandboxProfile(spec, new ContainerRunOptions { Timeout = options.Timeout, MaxOutputBytes = options.MaxOutputBytes });
+    }
+
+    private static ContainerSpec Limit(ContainerSpec spec, SandboxOptions options)
+    {
+        if (options.MemoryLimitBytes is { } memory)
+        {
+            // Memory and swap together: a sandbox that swaps would slow the host instead of being OOM-killed.
+            spec = spec.WithResources(r => r with { Memory = new LinuxMemory { Limit = memory, Swap = memory } });
+        }
+
+        if (options.PidsLimit is { } pids)
+        {
+            spec = spec.WithPidsLimit(pids);
+        }
+
+        return options.Cpus is { } cpus ? spec.WithCpuLimit(cpus) : spec;
     }
 }

@@ -97,7 +97,6 @@ internal static partial class SpecValidator
     private static void RejectUnsupported(LinuxResources resources, List<SpecError> errors)
     {
         const string path = "linux.resources";
-        Reject(resources.HugepageLimits, $"{path}.hugepageLimits", "hugetlb limits are not applied by this runtime", errors);
         Reject(resources.Network, $"{path}.network", "net_cls and net_prio are not configured by this runtime", errors);
         Reject(resources.Rdma, $"{path}.rdma", "RDMA limits are not applied by this runtime", errors);
         Reject(resources.Unified, $"{path}.unified", "raw cgroup v2 files are not written by this runtime; use the typed fields", errors);

@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using Containers.Cgroups;
 using Containers.IntegrationTests.Linux;
 using Containers.IntegrationTests.Runtime;
+using Containers.IntegrationTests.Support;
 using Containers.Runtime;
 using Containers.Spec;
 
@@ -22,7 +23,7 @@ public abstract class CgroupLimitTests
 
     protected static CancellationToken Token => TestContext.Current.CancellationToken;
 
-    [Fact(Timeout = 60_000)]
+    [ScaledFact(60_000)]
     public async Task Memory_past_the_limit_is_OOM_killed_and_the_result_says_so()
     {
         Require();
@@ -36,7 +37,7 @@ public abstract class CgroupLimitTests
         Assert.DoesNotContain("allocated", result.Stdout, StringComparison.Ordinal);
     }
 
-    [Fact(Timeout = 60_000)]
+    [ScaledFact(60_000)]
     public async Task Memory_below_the_limit_lives()
     {
         Require();
@@ -50,7 +51,7 @@ public abstract class CgroupLimitTests
         Assert.Contains("allocated", result.Stdout, StringComparison.Ordinal);
     }
 
-    [Fact(Timeout = 60_000)]
+    [ScaledFact(60_000)]
     public async Task A_fork_loop_stops_at_the_pids_limit_and_the_container_stays_manageable()
     {
         Require();
@@ -71,7 +72,7 @@ public abstract class CgroupLimitTests
         Assert.Equal(0, (await container.GetStatsAsync(Token)).Pids.Current);
     }
 
-    [Fact(Timeout = 60_000)]
+    [ScaledFact(60_000)]
     public async Task A_busy_loop_under_cpus_0_2_is_throttled()
     {
         Require();
@@ -94,7 +95,7 @@ public abstract class CgroupLimitTests
         Assert.True(used < elapsed * 0.6, $"{used.TotalMilliseconds} ms of CPU in {elapsed.TotalMilliseconds} ms");
     }
 
-    [Fact(Timeout = 60_000)]
+    [ScaledFact(60_000)]
     public async Task A_paused_container_gets_no_CPU_until_resumed()
     {
         Require();
@@ -114,7 +115,7 @@ public abstract class CgroupLimitTests
         Assert.Equal(ContainerStatus.Running, container.Status);
     }
 
-    [Fact(Timeout = 60_000)]
+    [ScaledFact(60_000)]
     public async Task An_update_throttles_a_running_container()
     {
         Require();
@@ -129,7 +130,7 @@ public abstract class CgroupLimitTests
         Assert.True(stats.Cpu.ThrottledPeriods > 3);
     }
 
-    [Fact(Timeout = 60_000)]
+    [ScaledFact(60_000)]
     public async Task No_cgroup_is_left_after_a_run_a_delete_or_a_kill()
     {
         Require();
@@ -153,11 +154,15 @@ public abstract class CgroupLimitTests
         Assert.Empty(CgroupRequires.Remaining(killedDirs));
     }
 
-    [Fact(Timeout = 90_000)]
+    [ScaledFact(90_000)]
     public async Task Cgroups_of_a_SIGKILLed_host_are_removed_by_the_next_runtime_open()
     {
         Require();
         using var fixture = new RuntimeFixture();
+        // On v2 a cgroup can hand controllers down only while no process is in it: the helper, a child of this
+        // process, can clear its cgroup (moving itself into a leaf) only once this process has, as its first
+        // container with limits makes it do.
+        Assert.Equal(0, (await fixture.Runtime.RunAsync(ContainerSpec.For("/bin/true").WithResources(r => r), Token)).ExitCode);
         using var helper = HelperProcess.Start("create-limited-and-hang", fixture.StateDirectory);
         var dirs = new List<string>();
         while (await helper.StandardOutput.ReadLineAsync(Token) is { Length: > 0 } line)
@@ -170,7 +175,7 @@ public abstract class CgroupLimitTests
 
         helper.Kill();
         await helper.WaitForExitAsync(Token);
-        for (var attempt = 0; attempt < 200 && dirs.Any(d => CgroupFile.ReadProcs(d).Count > 0); attempt++)
+        for (var attempt = 0; attempt < TestTime.Scale(200) && dirs.Any(d => CgroupFile.ReadProcs(d).Count > 0); attempt++)
         {
             await Task.Delay(25, Token);
         }
@@ -180,7 +185,7 @@ public abstract class CgroupLimitTests
         Assert.Empty(CgroupRequires.Remaining(dirs));
     }
 
-    [Fact(Timeout = 30_000)]
+    [ScaledFact(30_000)]
     public async Task A_cpuset_outside_the_host_fails_naming_the_field_before_anything_is_created()
     {
         Require();
@@ -194,7 +199,7 @@ public abstract class CgroupLimitTests
         Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
     }
 
-    [Fact(Timeout = 30_000)]
+    [ScaledFact(30_000)]
     public async Task A_throttle_on_a_device_the_host_lacks_fails_naming_the_field()
     {
         Require();
@@ -210,19 +215,102 @@ public abstract class CgroupLimitTests
         Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
     }
 
+    [ScaledFact(30_000)]
+    public async Task A_denied_device_cannot_be_opened_even_by_root_while_dev_null_can()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        // /dev/loop-control (c 10:237) is on no allow list: root in the container can make the node but not open it.
+        var script = "mknod /tmp/lc c 10 237 && echo made; (: < /tmp/lc) && echo opened-dev; echo x > /dev/null && echo opened-null";
+        // CAP_MKNOD is not in the default set: asked for here, so that only the device cgroup stands in the way.
+        var spec = ContainerSpec.For("/bin/sh", "-c", script).WithCapabilitiesAdded("CAP_MKNOD")
+            .WithMount(DeviceTmp);
+
+        var unlimited = await fixture.Runtime.RunAsync(spec, Token);
+        var limited = await fixture.Runtime.RunAsync(spec.WithResources(r => r), Token);
+
+        Assert.Contains("opened-dev", unlimited.Stdout, StringComparison.Ordinal); // the control: without the cgroup it opens
+        Assert.Contains("made", limited.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("opened-dev", limited.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Operation not permitted", limited.Stderr, StringComparison.Ordinal);
+        Assert.Contains("opened-null", limited.Stdout, StringComparison.Ordinal);
+    }
+
+    [ScaledFact(30_000)]
+    public async Task The_spec_s_device_rules_apply_after_the_standard_list_the_last_match_deciding()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var script = "mknod /tmp/lc c 10 237 && echo made; (: < /tmp/lc) && echo read-dev; (: > /tmp/lc) && echo wrote-dev; "
+            + "(: < /dev/null) && echo read-null; (: > /dev/null) && echo wrote-null";
+        // Reading the loop control is allowed, writing it is not (an allow rule covers only the access it names);
+        // writing /dev/null, which the standard list allows, is denied by a later rule.
+        var spec = ContainerSpec.For("/bin/sh", "-c", script).WithCapabilitiesAdded("CAP_MKNOD").WithMount(DeviceTmp).WithResources(r => r with
+        {
+            Devices =
+            [
+                new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 237, Access = "r" },
+                new LinuxDeviceCgroup { Allow = false, Type = "c", Major = 1, Minor = 3, Access = "w" },
+            ],
+        });
+
+        var result = await fixture.Runtime.RunAsync(spec, Token);
+
+        Assert.True(result.Stdout == "made\nread-dev\nread-null\n", $"stdout: {result.Stdout}, stderr: {result.Stderr}");
+        Assert.Contains("Operation not permitted", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [ScaledFact(60_000)]
+    public async Task An_update_of_the_device_rules_changes_what_a_running_container_may_open()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/sh", "-c", "mknod /tmp/lc c 10 237 && exec sleep 60").WithCapabilitiesAdded("CAP_MKNOD").WithMount(DeviceTmp).WithResources(r => r);
+        await using var container = await fixture.Runtime.CreateAsync(null, spec, null, Token);
+        await container.StartAsync(Token);
+        // The node exists once the shell has made it (an exec's open fails with ENOENT before that, not EPERM).
+        var deadline = DateTime.UtcNow + TestTime.Scale(TimeSpan.FromSeconds(10));
+        while ((await OpenAsync(container)) is var refused && !refused.Stderr.Contains("Operation not permitted", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the loop control's node was never refused: {refused.Stdout}, {refused.Stderr}");
+            await Task.Delay(50, Token);
+        }
+
+        await container.UpdateAsync(new LinuxResources { Devices = [new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 237, Access = "rw" }] }, Token);
+        var allowed = await OpenAsync(container);
+        await container.UpdateAsync(new LinuxResources { Devices = [new LinuxDeviceCgroup { Allow = false, Type = "c", Major = 10, Minor = 237, Access = "r" }] }, Token);
+        var denied = await OpenAsync(container);
+
+        Assert.Equal("opened\n", allowed.Stdout);
+        Assert.Equal("", denied.Stdout);
+        Assert.Contains("Operation not permitted", denied.Stderr, StringComparison.Ordinal);
+        await container.KillAsync(Token);
+
+        static async Task<ContainerResult> OpenAsync(Container container)
+        {
+            await using var exec = await container.ExecAsync(["/bin/sh", "-c", ": < /tmp/lc && echo opened"], Token);
+            return await exec.CollectAsync(Token);
+        }
+    }
+
+    /// <summary>A /tmp where device nodes work (a default tmpfs is nodev, which refuses every node whatever the cgroup allows).</summary>
+    private static readonly MountSpec DeviceTmp = new() { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs", Options = ["mode=1777"] };
+
     /// <summary>A shell that fills <paramref name="bytes"/> of memory (a string it builds), then says so.</summary>
     private static ContainerSpec Allocate(long bytes) =>
         ContainerSpec.For("/bin/sh", "-c", $"x=$(head -c {bytes} /dev/zero | tr '\\0' a); echo allocated ${{#x}}");
 
-    private static async Task<Container> StartBusyLoopAsync(RuntimeFixture fixture, ContainerSpec spec)
+    private protected static async Task<Container> StartBusyLoopAsync(RuntimeFixture fixture, ContainerSpec spec)
     {
         var container = await fixture.Runtime.CreateAsync(null, spec, null, Token);
         await container.StartAsync(Token);
         return container;
     }
 
-    private static async Task<ContainerStats> WaitForAsync(Container container, Func<ContainerStats, bool> condition, TimeSpan timeout)
+    /// <summary>Polls the stats until <paramref name="condition"/> holds; fails past <paramref name="timeout"/> (a real machine's, stretched by <see cref="TestTime"/>).</summary>
+    private protected static async Task<ContainerStats> WaitForAsync(Container container, Func<ContainerStats, bool> condition, TimeSpan timeout)
     {
+        timeout = TestTime.Scale(timeout);
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
@@ -238,38 +326,85 @@ public abstract class CgroupLimitTests
     }
 }
 
-/// <summary>The limits on cgroup v1 (this host: hybrid), plus v1's device allowlist.</summary>
+/// <summary>The limits on cgroup v1 (this host: hybrid).</summary>
 [SupportedOSPlatform("linux")]
 public sealed class CgroupV1Tests : CgroupLimitTests
 {
     protected override void Require() => CgroupRequires.V1Root();
 
-    [Fact(Timeout = 30_000)]
-    public async Task A_denied_device_cannot_be_opened_even_by_root_while_dev_null_can()
+    [ScaledFact(30_000)]
+    public async Task A_hugetlb_limit_fails_naming_the_field_before_anything_is_created()
     {
         Require();
         using var fixture = new RuntimeFixture();
-        // /dev/loop-control (c 10:237) is on no allow list: root in the container can make the node but not open it.
-        var script = "mknod /tmp/lc c 10 237 && echo made; (: < /tmp/lc) && echo opened-dev; echo x > /dev/null && echo opened-null";
-        // CAP_MKNOD is not in the default set: asked for here, so that only the device cgroup stands in the way.
-        var spec = ContainerSpec.For("/bin/sh", "-c", script).WithCapabilitiesAdded("CAP_MKNOD")
-            .WithMount(new MountSpec { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs", Options = ["mode=1777"] });
+        var spec = ContainerSpec.For("/bin/true").WithResources(r => r with { HugepageLimits = [new LinuxHugepageLimit { PageSize = "2MB", Limit = 4 << 20 }] });
 
-        var unlimited = await fixture.Runtime.RunAsync(spec, Token);
-        var limited = await fixture.Runtime.RunAsync(spec.WithResources(r => r), Token);
+        var error = await Assert.ThrowsAsync<CgroupException>(() => fixture.Runtime.CreateAsync("hugetlb", spec, null, Token));
 
-        Assert.Contains("opened-dev", unlimited.Stdout, StringComparison.Ordinal); // the control: without the cgroup it opens
-        Assert.Contains("made", limited.Stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain("opened-dev", limited.Stdout, StringComparison.Ordinal);
-        Assert.Contains("Operation not permitted", limited.Stderr, StringComparison.Ordinal);
-        Assert.Contains("opened-null", limited.Stdout, StringComparison.Ordinal);
+        Assert.Equal("linux.resources.hugepageLimits", error.Field);
+        Assert.Contains("cgroup v2", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
     }
 }
 
 /// <summary>The limits on cgroup v2; they run in the qemu guest, whose kernel mounts cgroup2 with every controller.</summary>
 [SupportedOSPlatform("linux")]
-[Trait("Category", "CgroupV2")]
+[Trait("Category", Requires.CgroupV2Trait)]
 public sealed class CgroupV2Tests : CgroupLimitTests
 {
     protected override void Require() => CgroupRequires.V2Root();
+
+    [ScaledFact(60_000)]
+    public async Task Huge_pages_past_the_hugetlb_limit_are_refused_below_it_they_are_allocated()
+    {
+        Require();
+        Assert.SkipUnless(Directory.Exists("/sys/kernel/mm/hugepages/hugepages-2048kB") && long.Parse(File.ReadAllText("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").Trim()) >= 6,
+            "needs six free 2 MiB huge pages (build/v2guest.sh boots its kernel with hugepages=8)");
+        using var fixture = new RuntimeFixture();
+        // fallocate on hugetlbfs allocates the huge pages at once, charging them to the caller's hugetlb cgroup.
+        var script = "fallocate -l 4M /huge/a && echo within; fallocate -l 4M /huge/b && echo beyond";
+        var spec = ContainerSpec.For("/bin/sh", "-c", script)
+            .WithMount(new MountSpec { Destination = "/huge", Type = "hugetlbfs", Source = "hugetlbfs", Options = ["pagesize=2M"] });
+
+        var unlimited = await fixture.Runtime.RunAsync(spec.WithResources(r => r), Token);
+        var limited = await fixture.Runtime.RunAsync(spec.WithResources(r => r with { HugepageLimits = [new LinuxHugepageLimit { PageSize = "2MB", Limit = 4 << 20 }] }), Token);
+
+        Assert.True(unlimited.Stdout == "within\nbeyond\n", $"the control: {unlimited.Stdout} {unlimited.Stderr}");
+        Assert.True(limited.Stdout == "within\n", $"{limited.Stdout} {limited.Stderr}");
+        Assert.Contains("No space left on device", limited.Stderr, StringComparison.Ordinal);
+    }
+
+    [ScaledFact(30_000)]
+    public async Task A_hugetlb_page_size_the_kernel_lacks_fails_naming_the_field()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/true").WithResources(r => r with { HugepageLimits = [new LinuxHugepageLimit { PageSize = "3MB", Limit = 4 << 20 }] });
+
+        var error = await Assert.ThrowsAsync<CgroupException>(() => fixture.Runtime.CreateAsync("hugetlb", spec, null, Token));
+
+        Assert.Equal("linux.resources.hugepageLimits[0].pageSize", error.Field);
+        Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
+    }
+
+    [ScaledFact(60_000)]
+    public async Task Two_busy_loops_on_one_CPU_stall_each_other_and_the_CPU_pressure_says_so()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/sh", "-c", "while :; do :; done & while :; do :; done")
+            .WithResources(r => r with { Cpu = new LinuxCpu { Cpus = "0" } });
+        await using var container = await StartBusyLoopAsync(fixture, spec);
+
+        var first = await container.GetStatsAsync(Token);
+        Assert.NotNull(first.Pressure?.Memory);
+        Assert.NotNull(first.Pressure.Io);
+        var before = first.Pressure.Cpu?.Some.Total ?? throw new InvalidOperationException($"no CPU pressure: {first.Pressure}");
+        // One loop waits while the other runs: the time some task of the container stalled keeps growing.
+        var stalled = await WaitForAsync(container, s => s.Pressure?.Cpu?.Some.Total > before + TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(20));
+        await container.KillAsync(Token);
+
+        Assert.True(stalled.Pressure!.Cpu!.Some.Total <= stalled.Time - first.Time + TimeSpan.FromSeconds(1) + before,
+            $"more stall than wall-clock time: {stalled.Pressure.Cpu.Some.Total} after {stalled.Time - first.Time}");
+    }
 }

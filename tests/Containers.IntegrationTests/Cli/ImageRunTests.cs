@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Containers.Images;
 using Containers.IntegrationTests.Images;
 using Containers.IntegrationTests.Runtime.Images;
@@ -47,7 +48,7 @@ public sealed class ImageRunTests : IDisposable
         start.Environment["CONTAINERS_ROOT"] = Store;
 
         var fromEnvironment = await CliRunner.RunAsync(start, stdin: null);
-        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--root", Store, "no-such-image:1");
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--root", Store, "--pull", "never", "no-such-image:1");
         var noCommand = await CliRunner.RunAsync("run", "--root", Store, "--entrypoint", "", "cli-image:1");
 
         Assert.Equal((0, ""), (fromEnvironment.ExitCode, fromEnvironment.Stderr));
@@ -103,5 +104,66 @@ public sealed class ImageRunTests : IDisposable
         Assert.Equal(125, missing.ExitCode);
         Assert.Matches("^containers: volume 'clivol' not found[^\n]*\n$", missing.Stderr);
         Assert.Equal(125, hostNamed.ExitCode);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_host_killed_while_its_container_runs_leaves_a_store_the_next_command_cleans_up()
+    {
+        await ImportAsync();
+        var marks = _temp.Combine("marks");
+        Directory.CreateDirectory(marks);
+        var name = "killed-" + Guid.NewGuid().ToString("N")[..8];
+        var start = CliRunner.StartInfo("run", "--root", Store, "--name", name, "-u", "root", "-v", marks + ":/marks", "cli-image:1",
+            "sh", "-c", "echo changed > /etc/changed; touch /marks/up; sleep 100");
+
+        using (var host = Process.Start(start)!)
+        {
+            for (var attempt = 0; attempt < 600 && !File.Exists(Path.Combine(marks, "up")); attempt++)
+            {
+                if (host.HasExited)
+                {
+                    Assert.Fail("the command ended before its container ran: " + await host.StandardError.ReadToEndAsync(Ct));
+                }
+
+                await Task.Delay(100, Ct);
+            }
+
+            Assert.True(File.Exists(Path.Combine(marks, "up")), "the container did not start");
+            Assert.Single(Directory.GetDirectories(Path.Combine(Store, "containers")));
+            host.Kill();
+            await host.WaitForExitAsync(Ct);
+        }
+
+        // The next command's runtime finds the owner gone and removes the state, the container's directory (its
+        // writable layer) and its lease; the image is then free to remove, and the store holds no trace of the run.
+        var ps = await CliRunner.RunAsync("ps", "-a");
+        var rmi = await CliRunner.RunAsync("rmi", "--root", Store, "cli-image:1");
+
+        Assert.True(ps.ExitCode == 0, ps.Stderr);
+        Assert.DoesNotContain(name, ps.Stdout, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Store, "containers")));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(Store, "leases")));
+        Assert.True(rmi.ExitCode == 0, rmi.Stderr);
+        Assert.DoesNotContain(Store, await File.ReadAllTextAsync("/proc/self/mountinfo", Ct), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_secret_file_appears_at_run_secrets_for_an_image_and_for_the_host_rootfs_and_a_bad_one_is_one_line_and_125()
+    {
+        await ImportAsync();
+        var file = _temp.Combine("password.txt");
+        await File.WriteAllTextAsync(file, "hunter2\n", Ct);
+
+        var image = await CliRunner.RunAsync("run", "--root", Store, "--secret", "pw=" + file, "cli-image:1", "sh", "-c", "cat /run/secrets/pw; stat -c %a:%U /run/secrets/pw");
+        var host = await CliRunner.RunAsync("run", "--host-rootfs", "--secret", "pw=" + file, "--", "/bin/cat", "/run/secrets/pw");
+        var noFile = await CliRunner.RunAsync("run", "--root", Store, "--secret", "pw", "cli-image:1", "true");
+        var missing = await CliRunner.RunAsync("run", "--root", Store, "--secret", "pw=" + _temp.Combine("missing"), "cli-image:1", "true");
+
+        Assert.Equal((0, "hunter2\n400:app\n", ""), image);
+        Assert.Equal((0, "hunter2\n", ""), host);
+        Assert.Equal(125, noFile.ExitCode);
+        Assert.Matches("^containers: [^\n]*NAME=FILE[^\n]*\n$", noFile.Stderr);
+        Assert.Equal(125, missing.ExitCode);
+        Assert.Matches("^containers: secret 'pw': [^\n]*missing cannot be read[^\n]*\n$", missing.Stderr);
     }
 }

@@ -55,6 +55,34 @@ public sealed class RegistryFaultTests : IDisposable
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task A_blob_that_stalls_longer_than_the_timeout_is_resumed_with_a_range()
+    {
+        await using var registry = await RegistryServer.StartAsync();
+        string name = $"{registry.Host}/stall:1";
+        await PushRandomImageAsync(name, megabytes: 8);
+        await using var proxy = new RegistryProxy(registry.Host);
+        using var client = new RegistryClient(new RegistryClientOptions { Timeout = TimeSpan.FromSeconds(2), RetryDelay = TimeSpan.FromMilliseconds(10) });
+        var layer = Assert.Single((await client.ResolveAsync(name, null, Ct)).Manifest.Layers);
+        int stalls = 0;
+        proxy.OnBody = async (path, offset, _) =>
+        {
+            if (path.EndsWith($"/blobs/{layer.Digest}", StringComparison.Ordinal) && offset >= layer.Size / 2 && Interlocked.Increment(ref stalls) == 1)
+            {
+                // Silent far longer than the client's timeout, as a stuck (or slowloris) registry is; the client must not wait for it.
+                await Task.Delay(TimeSpan.FromSeconds(90), Ct);
+            }
+        };
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+
+        var image = await client.PullAsync(store, $"{proxy.Host}/stall:1", null, Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.Equal(layer.Digest, Assert.Single(image.Manifest.Layers).Digest);
+        var range = Assert.Single(proxy.Requests, r => r.Path.EndsWith($"/blobs/{layer.Digest}", StringComparison.Ordinal) && r.Headers["Range"] is not null).Headers["Range"]!;
+        long from = long.Parse(range["bytes=".Length..range.IndexOf('-', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(from, 1, layer.Size / 2 + (64 << 10));
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task A_corrupted_blob_is_a_digest_error_and_nothing_of_it_is_stored()
     {
         await using var registry = await RegistryServer.StartAsync();

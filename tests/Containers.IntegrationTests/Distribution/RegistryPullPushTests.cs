@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Containers.Distribution;
 using Containers.Images;
+using Containers.Images.Model;
+using Containers.IntegrationTests.Cli;
 using Containers.IntegrationTests.Images;
 using Containers.IntegrationTests.Support;
 
@@ -123,6 +125,107 @@ public sealed class RegistryPullPushTests : IAsyncLifetime
         var layer = Assert.Single(images[0].Manifest.Layers);
         Assert.Single(proxy.Requests, r => r.Method == "GET" && r.Path.EndsWith($"/blobs/{layer.Digest}", StringComparison.Ordinal));
         Assert.Single(await store.ListAsync(Ct));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task From_a_multi_platform_index_the_requested_platform_is_pulled_and_a_missing_one_lists_the_offered()
+    {
+        string layout = await ImageFixtures.BusyboxLayoutAsync();
+        string arm = ImageFixtures.CopyDirectory(layout, _temp.Combine("arm64"));
+        await ImageFixtures.RunAsync("umoci", "config", "--image", $"{arm}:{ImageFixtures.Tag}", "--architecture", "arm64");
+        var amd64 = await PushForIndexAsync(layout, "amd64");
+        var arm64 = await PushForIndexAsync(arm, "arm64");
+        Assert.NotEqual(amd64.Digest, arm64.Digest);
+        string index = $$$"""
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{{amd64.Digest}}}","size":{{{amd64.Size}}},"platform":{"os":"linux","architecture":"amd64"}},
+              {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{{arm64.Digest}}}","size":{{{arm64.Size}}},"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}
+            """;
+        using (var http = new HttpClient())
+        {
+            using var content = new StringContent(index);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/vnd.oci.image.index.v1+json");
+            using var put = await http.PutAsync($"http://{_registry.Host}/v2/multi/manifests/1", content, Ct);
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync(Ct));
+        }
+
+        string name = $"{_registry.Host}/multi:1";
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        using var client = new RegistryClient();
+
+        var pulled = await client.PullAsync(store, name, new PullOptions { Platform = Platform.Parse("linux/arm64") }, null, Ct);
+        var resolvedAmd64 = await client.ResolveAsync(name, Platform.Parse("linux/amd64"), Ct);
+        var missing = await Assert.ThrowsAsync<RegistryNotFoundException>(() => client.ResolveAsync(name, Platform.Parse("linux/s390x"), Ct));
+
+        Assert.Equal(arm64.Digest, pulled.Digest);
+        Assert.Equal("arm64", pulled.Config.Architecture);
+        Assert.Equal(amd64.Digest, resolvedAmd64.Descriptor.Digest);
+        Assert.NotNull(resolvedAmd64.IndexDigest);
+        Assert.Contains("offers linux/amd64, linux/arm64/v8", missing.Message, StringComparison.Ordinal);
+        Assert.Equal(arm64.Digest, (await store.ResolveAsync(name, Ct)).Digest);
+    }
+
+    /// <summary>Pushes a layout's image as an OCI manifest under the tag <paramref name="tag"/> of <c>multi</c>; returns its digest and size.</summary>
+    private async Task<(Digest Digest, long Size)> PushForIndexAsync(string layout, string tag)
+    {
+        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--format", "oci", "--dest-tls-verify=false", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{_registry.Host}/multi:{tag}");
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{_registry.Host}/v2/multi/manifests/{tag}");
+        request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        using var response = await http.SendAsync(request, Ct);
+        byte[] manifest = await response.Content.ReadAsByteArrayAsync(Ct);
+        return (Digest.Sha256(manifest), manifest.Length);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_committed_image_is_pushed_and_pulled_back_with_its_new_layer()
+    {
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        Assert.Single(await store.ImportAsync(await ImageFixtures.BusyboxLayoutAsync(), "busybox:base", progress: null, Ct));
+        string upper = _temp.Combine("upper");
+        Directory.CreateDirectory(Path.Combine(upper, "srv"));
+        await File.WriteAllTextAsync(Path.Combine(upper, "srv", "release"), "1.1\n", Ct);
+        var committed = await store.CommitAsync("busybox:base", upper, new CommitOptions { Tag = "myapp:1.1", Message = "release 1.1" }, cancellationToken: Ct);
+        string name = $"{_registry.Host}/team/myapp:1.1";
+        using var client = new RegistryClient();
+
+        var pushed = await client.PushAsync(store, "myapp:1.1", name, null, Ct);
+        await using var production = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("production") }, Ct);
+        var pulled = await client.PullAsync(production, name, null, Ct);
+
+        Assert.Equal(committed.Digest, pushed);
+        Assert.Equal(committed.Digest, pulled.Digest);
+        using (var json = JsonDocument.Parse(await ImageFixtures.RunAsync("skopeo", "inspect", "--tls-verify=false", $"docker://{name}")))
+        {
+            Assert.Equal(3, json.RootElement.GetProperty("Layers").GetArrayLength());
+        }
+
+        var chain = await production.GetSnapshotChainAsync(name, Ct);
+        Assert.Equal("1.1\n", await File.ReadAllTextAsync(Path.Combine(chain[0], "srv", "release"), Ct));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Two_processes_pulling_one_image_into_one_store_download_each_blob_once()
+    {
+        string directory = _temp.Combine("random");
+        Directory.CreateDirectory(directory);
+        string archive = await ImageFixtures.RandomDockerArchiveAsync(directory, 16, "random:1");
+        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"docker-archive:{archive}", $"docker://{_registry.Host}/shared:2");
+        await using var proxy = new RegistryProxy(_registry.Host);
+        string name = $"{proxy.Host}/shared:2";
+
+        var pulls = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
+        {
+            var start = CliRunner.StartInfo("pull", "-q", "--root", _temp.Combine("store"), name);
+            start.Environment["DOCKER_CONFIG"] = _temp.Combine("docker");
+            return CliRunner.RunAsync(start, stdin: null);
+        }));
+
+        Assert.All(pulls, p => Assert.True(p.ExitCode == 0, p.Stderr));
+        Assert.Equal(pulls[0].Stdout, pulls[1].Stdout);
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        var layer = Assert.Single((await store.ResolveAsync(name, Ct)).Manifest.Layers);
+        Assert.Single(proxy.Requests, r => r.Method == "GET" && r.Path.EndsWith($"/blobs/{layer.Digest}", StringComparison.Ordinal));
     }
 
     [Fact(Timeout = 60_000)]

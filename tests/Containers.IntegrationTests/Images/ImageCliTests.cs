@@ -53,7 +53,7 @@ public sealed class ImageCliTests : IDisposable
         var notAnImage = await CliAsync(expectSuccess: false, "import", _temp.Path);
 
         Assert.Equal(125, missing.Exit);
-        Assert.Equal("containers: image 'nope:1' not found in the store: list images with 'containers images' or import it first", missing.Stderr.Trim());
+        Assert.Equal("containers: image 'nope:1' not found in the store: list images with 'containers images', or pull or import it first", missing.Stderr.Trim());
         Assert.Equal(125, badTag.Exit);
         Assert.Contains("lowercase", badTag.Stderr, StringComparison.Ordinal);
         Assert.Equal(125, notAnImage.Exit);

@@ -60,6 +60,8 @@ public sealed class EscapeTests
         ["perf_event_open"] = "EPERM",
         ["keyctl"] = "EPERM",
         ["unshare-user"] = "EPERM",
+        ["clone-user"] = "EPERM",         // clone's flags argument is checked: namespace flags refused
+        ["clone3-user"] = "ENOSYS",       // clone3's flags are out of the filter's reach: refused whole, so libc falls back to clone
         ["int80"] = EscapeProgram.RunOnHost("int80-getpid") == "SEGV" ? "SEGV" : "EPERM",
     };
 
@@ -114,10 +116,15 @@ public sealed class EscapeTests
     {
         using var fixture = new RuntimeFixture();
 
+        // The clones first: once unshare-user has succeeded, the process is in a user namespace without a uid map,
+        // where no further user namespace can be made.
         var result = await fixture.Runtime.RunAsync(
-            EscapeProgram.Spec("perf_event_open", "keyctl", "unshare-user").WithSeccomp(null), TestContext.Current.CancellationToken);
+            EscapeProgram.Spec("clone-user", "clone3-user", "perf_event_open", "keyctl", "unshare-user").WithSeccomp(null), TestContext.Current.CancellationToken);
 
-        EscapeProgram.AssertOutcomes(new Dictionary<string, string> { ["perf_event_open"] = "ESCAPED", ["keyctl"] = "ESCAPED", ["unshare-user"] = "ESCAPED" }, result);
+        EscapeProgram.AssertOutcomes(new Dictionary<string, string>
+        {
+            ["perf_event_open"] = "ESCAPED", ["keyctl"] = "ESCAPED", ["unshare-user"] = "ESCAPED", ["clone-user"] = "ESCAPED", ["clone3-user"] = "ESCAPED",
+        }, result);
     }
 
     /// <summary>ENOENT for a /proc file this kernel does not have (built without it), so there is nothing to attack.</summary>

@@ -149,6 +149,33 @@ public sealed class HostProtectionTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task The_runtime_s_state_its_image_store_and_its_own_files_are_not_visible_in_a_host_rootfs_container()
+    {
+        using var fixture = new RuntimeFixture();
+        var ct = TestContext.Current.CancellationToken;
+        await using var container = await fixture.Runtime.CreateAsync(null, ContainerSpec.For("/bin/sleep", "30"), null, ct);
+        string[] runtimeFiles =
+        [
+            fixture.StateDirectory,
+            Path.Combine(fixture.StateDirectory, container.Id),
+            Containers.Runtime.StateDirectory.DefaultRoot(),
+            Containers.Images.ImageStoreOptions.DefaultRoot,
+            AppContext.BaseDirectory,
+            Path.Combine(AppContext.BaseDirectory, "libcontainers-shim.so"),
+        ];
+        var onHost = runtimeFiles.Where(p => Path.Exists(p)).ToArray();
+        Assert.True(onHost.Length >= 4, "the test's own state and program should exist on the host");
+
+        // /etc/passwd is the host's (read-only): the check sees what is there, so an empty answer means something.
+        var script = string.Join("; ", onHost.Append("/etc/passwd").Select(p => $"test -e '{p}' && echo 'visible {p}'")) + "; echo checked";
+        await container.StartAsync(ct);
+        await using var exec = await container.ExecAsync(container.Spec.Process! with { Args = ["/bin/sh", "-c", script] }, cancellationToken: ct);
+        var result = await exec.CollectAsync(ct);
+
+        Assert.Equal("visible /etc/passwd\nchecked\n", result.Stdout);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task The_state_the_config_and_the_log_are_readable_by_their_owner_only()
     {
         using var fixture = new RuntimeFixture();

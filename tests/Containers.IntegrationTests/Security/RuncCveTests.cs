@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Containers.IntegrationTests.Runtime;
 using Containers.Spec;
 
@@ -56,4 +57,145 @@ public sealed class RuncCveTests : IDisposable
         Assert.Equal("ELOOP", error.ErrnoName);
         Assert.Equal("check that /proc is a real proc", error.Stage);
     }
+
+    /// <summary>
+    /// CVE-2021-30465: while the runtime sets up a container's binds, another process (here a thread of the test;
+    /// in the attack, a container sharing the volume) swaps the directory that holds the mount points with a
+    /// symlink, over and over (<c>renameat2(RENAME_EXCHANGE)</c>). The symlink is absolute and names the host path
+    /// of the rootfs's <c>/escaped</c>: a runtime that resolved a mount target with the host's rules even once
+    /// would mount the source there, where the container finds it. Resolved beneath the root
+    /// (<c>RESOLVE_IN_ROOT</c>, then mounted on the fd) the same link points inside the root, at a path that holds
+    /// no mount point: the bind lands there or the start fails cleanly. 50 starts of 20 binds: 1 000 raced targets.
+    /// </summary>
+    [Fact(Timeout = 600_000)]
+    public async Task CVE_2021_30465_a_mount_target_swapped_for_a_symlink_never_mounts_outside_the_root()
+    {
+        const int starts = 50;
+        const int binds = 20;
+        var token = TestContext.Current.CancellationToken;
+        using var fixture = new RuntimeFixture();
+        var rootfs = Directory.CreateDirectory(Path.Combine(_dir, "rootfs")).FullName;
+        var source = Directory.CreateDirectory(Path.Combine(_dir, "volume")).FullName;
+        var marker = "from-the-volume-" + Guid.NewGuid().ToString("N")[..8];
+        File.WriteAllText(Path.Combine(source, marker), "volume\n");
+        File.Copy(Path.Combine(EscapeProgram.HostDirectory, "escape"), Path.Combine(rootfs, "escape"));
+        var spec = ContainerSpec.For("/escape", "find=" + marker).WithRootfs(rootfs);
+        for (var i = 0; i < binds; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(rootfs, "vol", "t" + i));
+            Directory.CreateDirectory(Path.Combine(rootfs, "escaped", "t" + i));
+            spec = spec.WithBindMount(source, "/vol/t" + i, readOnly: true);
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(rootfs, "escape"), (UnixFileMode)0x1ed);
+        }
+
+        var link = Path.Combine(rootfs, "vol-link");
+        File.CreateSymbolicLink(link, Path.Combine(rootfs, "escaped"));
+        using var stop = new CancellationTokenSource();
+        long swaps = 0;
+        var swapper = new Thread(() =>
+        {
+            var vol = Path.Combine(rootfs, "vol");
+            while (!stop.IsCancellationRequested)
+            {
+                if (Renameat2(AtFdCwd, vol, AtFdCwd, link, RenameExchange) == 0)
+                {
+                    swaps++;
+                }
+            }
+        }) { IsBackground = true };
+        swapper.Start();
+
+        int ran = 0, failed = 0, redirected = 0;
+        var escaped = new List<string>();
+        try
+        {
+            for (var attempt = 0; attempt < starts; attempt++)
+            {
+                try
+                {
+                    var result = await fixture.Runtime.RunAsync(spec, token);
+                    Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+                    ran++;
+                    foreach (var found in result.Stdout.Split('\n').Where(l => l.StartsWith("found ", StringComparison.Ordinal)).Select(l => l[6..]))
+                    {
+                        if (found.StartsWith("/escaped/", StringComparison.Ordinal))
+                        {
+                            escaped.Add(found);
+                        }
+                        else if (!found.StartsWith("/vol/", StringComparison.Ordinal) && !found.StartsWith("/vol-link/", StringComparison.Ordinal))
+                        {
+                            redirected++; // the link followed beneath the root: <root>/<host path of the rootfs>/escaped
+                        }
+                    }
+                }
+                catch (ContainerStartException)
+                {
+                    // The link, resolved beneath the root, led where no mount point was: a clean refusal.
+                    failed++;
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            swapper.Join();
+        }
+
+        Assert.True(escaped.Count == 0, $"{escaped.Count} binds mounted outside the root, at {string.Join(", ", escaped.Distinct().Take(5))}...");
+        Assert.Equal(starts, ran + failed);
+        // The race was real: the swaps ran through the starts, and some binds met the link (redirected or refused).
+        Assert.True(swaps > starts, $"only {swaps} swaps");
+        Assert.True(failed + redirected > 0, $"no bind met the link in {starts} starts ({swaps} swaps)");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+    }
+
+    /// <summary>
+    /// CVE-2025-52565: a rootfs whose <c>/dev/console</c> is a symlink, started with a terminal. A runtime that binds
+    /// the terminal onto <c>/dev/console</c> by path follows the link with the host's rules: here it names the host
+    /// path of the rootfs's <c>/target</c>, which would turn into a character device in the container (and, aimed at
+    /// a file of the host's <c>/proc</c>, would cover what the masks protect). This runtime never binds a console:
+    /// the terminal is the container's own devpts, <c>/target</c> stays a file, and the link, read in the
+    /// container, points at a path inside its root that does not exist.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task CVE_2025_52565_a_dev_console_symlink_is_never_followed_to_bind_the_terminal()
+    {
+        using var fixture = new RuntimeFixture();
+        var rootfs = Directory.CreateDirectory(Path.Combine(_dir, "rootfs")).FullName;
+        var target = Path.Combine(rootfs, "target");
+        File.WriteAllText(target, "a file\n");
+        Directory.CreateDirectory(Path.Combine(rootfs, "dev"));
+        File.CreateSymbolicLink(Path.Combine(rootfs, "dev", "console"), target);
+        File.CreateSymbolicLink(Path.Combine(rootfs, "dev", "ptmx"), "pts/ptmx"); // the terminal's, from the container's devpts
+        File.Copy(Path.Combine(EscapeProgram.HostDirectory, "escape"), Path.Combine(rootfs, "escape"));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(rootfs, "escape"), (UnixFileMode)0x1ed);
+        }
+
+        // Without the default tmpfs on /dev, the rootfs's own /dev (and its link) is what the container sees.
+        var spec = ContainerSpec.For("/escape", "console", "kind=/target").WithRootfs(rootfs).WithTerminal();
+        spec = spec with { Mounts = [.. spec.Mounts.Where(m => m.Destination != "/dev")] };
+
+        var ct = TestContext.Current.CancellationToken;
+        await using var container = await fixture.Runtime.CreateAsync(spec, ct);
+        Assert.NotNull(container.Terminal);
+        await container.StartAsync(ct);
+        var output = await Runtime.TerminalOutput.ReadToEndAsync(container.Terminal);
+
+        Assert.Equal(0, (await container.WaitAsync(ct)).ExitCode);
+        Assert.Contains("console ENOENT", output, StringComparison.Ordinal);
+        Assert.Contains("kind file", output, StringComparison.Ordinal);
+        Assert.Equal("a file\n", File.ReadAllText(target));
+    }
+
+    private const int AtFdCwd = -100;
+    private const uint RenameExchange = 2;
+
+    [DllImport("libc", EntryPoint = "renameat2", SetLastError = true)]
+    private static extern int Renameat2(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
 }

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/bpf.h>
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
@@ -195,6 +196,96 @@ static const char *int80(long number, long arg)
 }
 #endif
 
+/*
+ * Forks children that wait, until a fork fails: prints "forked N" and returns the errno of the failed fork, or
+ * ESCAPED past 10 000 (no limit stopped it). The children are killed and reaped before it returns.
+ */
+static const char *fork_bomb(void)
+{
+    enum { most = 10000 };
+    static pid_t children[most];
+    int n = 0;
+    const char *result = "ESCAPED";
+    while (n < most) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            result = outcome(-1);
+            break;
+        }
+        if (pid == 0) {
+            pause();
+            _exit(0);
+        }
+        children[n++] = pid;
+    }
+    printf("forked %d\n", n);
+    for (int i = 0; i < n; i++)
+        kill(children[i], SIGKILL);
+    for (int i = 0; i < n; i++)
+        waitpid(children[i], NULL, 0);
+    return result;
+}
+
+/* Allocates and touches MiB mebibytes; ESCAPED when it all fits (a memory limit kills the process first). */
+static const char *allocate(const char *mib)
+{
+    long n = atol(mib);
+    for (long i = 0; i < n; i++) {
+        char *chunk = malloc(1 << 20);
+        if (!chunk)
+            return outcome(-1);
+        memset(chunk, 1, 1 << 20);
+    }
+    return "ESCAPED";
+}
+
+/* clone(2) with CLONE_NEWUSER: a new user namespace, where the child would hold every capability. */
+static const char *clone_user(void)
+{
+    long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0)
+        syscall(SYS_exit, 0);
+    if (pid < 0)
+        return outcome(-1);
+    waitpid((pid_t)pid, NULL, 0);
+    return "ESCAPED";
+}
+
+/* clone3(2) with CLONE_NEWUSER: its flags are behind a pointer a filter cannot read, so filters refuse it whole. */
+static const char *clone3_user(void)
+{
+    struct {
+        unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    } args = {.flags = CLONE_NEWUSER, .exit_signal = SIGCHLD};
+    long pid = syscall(SYS_clone3, &args, sizeof(args));
+    if (pid == 0)
+        syscall(SYS_exit, 0);
+    if (pid < 0)
+        return outcome(-1);
+    waitpid((pid_t)pid, NULL, 0);
+    return "ESCAPED";
+}
+
+/* Prints "found PATH" for every file named find_name in the container's tree, /proc and /sys left out. */
+static const char *find_name;
+
+static int find_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    if (!strcmp(path, "/proc") || !strcmp(path, "/sys"))
+        return FTW_SKIP_SUBTREE;
+    if (!strcmp(path + ftw->base, find_name))
+        printf("found %s\n", path);
+    return FTW_CONTINUE;
+}
+
+static const char *find(const char *name)
+{
+    find_name = name;
+    return nftw("/", find_visit, 64, FTW_PHYS | FTW_ACTIONRETVAL) < 0 ? outcome(-1) : "done";
+}
+
 static const char *run(const char *a, const char *arg)
 {
     if (!strcmp(a, "mount"))
@@ -253,6 +344,10 @@ static const char *run(const char *a, const char *arg)
         return outcome(syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "escape"));
     if (!strcmp(a, "unshare-user"))
         return outcome(unshare(CLONE_NEWUSER));
+    if (!strcmp(a, "clone-user"))
+        return clone_user();
+    if (!strcmp(a, "clone3-user"))
+        return clone3_user();
     if (!strcmp(a, "unshare-mount"))
         return outcome(unshare(CLONE_NEWNS));
     if (!strcmp(a, "setns")) {
@@ -298,6 +393,26 @@ static const char *run(const char *a, const char *arg)
     }
     if (!strcmp(a, "self-exe"))
         return proc_exe();
+    if (!strcmp(a, "fork-bomb"))
+        return fork_bomb();
+    if (!strcmp(a, "memory"))
+        return allocate(arg);
+    if (!strcmp(a, "console")) { /* write to /dev/console: a host file, if it were a link the runtime followed */
+        int fd = open("/dev/console", O_WRONLY | O_NOCTTY);
+        if (fd < 0)
+            return outcome(-1);
+        long n = write(fd, "from the container\n", 19);
+        close(fd);
+        return n < 0 ? outcome(-1) : "written";
+    }
+    if (!strcmp(a, "kind")) { /* what PATH is: a bind of a terminal over a file turns it into a character device */
+        struct stat st;
+        if (lstat(arg, &st) < 0)
+            return outcome(-1);
+        return S_ISCHR(st.st_mode) ? "chardev" : S_ISREG(st.st_mode) ? "file" : "other";
+    }
+    if (!strcmp(a, "find"))
+        return find(arg);
     if (!strcmp(a, "caps")) { /* the effective set, as /proc/self/status has it */
         static char line[256];
         FILE *f = fopen("/proc/self/status", "r");

@@ -96,6 +96,7 @@ internal static class PlanDecoder
         PlanOpCode.Seccomp => [$"{n[0]} instructions", Num(n[1])],
         PlanOpCode.CapSet => [Hex(n[0]), Hex(n[1]), Hex(n[2]), Hex(n[3]), $"[{string.Join(',', U32List(plan, s[0]))}]"],
         PlanOpCode.CheckFs => [Str(plan, s[0]), Hex(n[0])],
+        PlanOpCode.Chown => [Str(plan, s[0]), $"{n[0]}:{n[1]}"],
         PlanOpCode.FsMount => [Str(plan, s[0]), Str(plan, s[1]), $"[{string.Join(',', StrList(plan, s[2]))}]", n[0] == ulong.MaxValue ? "-" : $"slot{n[0]}", DecodedOp.FlagText((MountAttributes)n[1])],
         _ => [],
     };

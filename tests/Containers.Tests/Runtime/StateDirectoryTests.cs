@@ -48,18 +48,29 @@ public sealed class StateDirectoryTests : IDisposable
     }
 
     [Fact]
-    public void A_stale_entry_whose_image_store_is_gone_is_removed_without_failing_the_sweep()
+    public void A_stale_entry_whose_store_was_removed_is_removed_and_one_that_cannot_be_does_not_stop_the_sweep()
     {
         var states = new StateDirectory(_root);
-        var gone = Path.Combine(_root, "removed-store");
-        states.Claim(NewState("orphan", new ProcessIdentity(int.MaxValue - 1, 1)) with
+        var dead = new ProcessIdentity(int.MaxValue - 1, 1);
+        var gone = Path.Combine(_root, "..", "no-such-store-" + Guid.NewGuid().ToString("N"));
+        states.Claim(NewState("store-gone", dead) with { ContainerDirectory = Path.Combine(gone, "containers", "x"), LeaseFile = Path.Combine(gone, "leases", "x.json") });
+        // A container directory below a regular file cannot be removed (ENOTDIR): that entry stays, the others go.
+        var file = Path.Combine(_root, "..", "a-file-" + Guid.NewGuid().ToString("N"));
+        File.WriteAllText(file, "");
+        try
         {
-            ContainerDirectory = Path.Combine(gone, "containers", "orphan"),
-            LeaseFile = Path.Combine(gone, "leases", "orphan.json"),
-        });
+            states.Claim(NewState("unremovable", dead) with { ContainerDirectory = Path.Combine(file, "x") });
+            states.Claim(NewState("plain", dead));
 
-        Assert.Equal(1, states.RemoveStale(NullLogger.Instance));
-        Assert.Empty(states.List());
+            var removed = states.RemoveStale(NullLogger.Instance);
+
+            Assert.Equal(2, removed);
+            Assert.Equal(["unremovable"], states.List().Select(s => s.Id));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Theory]

@@ -53,6 +53,12 @@ internal sealed class V1Driver : ICgroupDriver
 
         Require(V1Freezer.Name, "linux.resources", "pausing and killing a container");
         Require(V1Devices.Name, "linux.resources.devices", "the device allowlist");
+        if (!resources.HugepageLimits.IsEmpty)
+        {
+            throw new CgroupException("linux.resources.hugepageLimits",
+                "hugetlb limits are applied on cgroup v2 only, and this host's resource controllers are cgroup v1: run on a cgroup v2 host, or remove the setting");
+        }
+
         if (resources.Memory is { } memory)
         {
             V1Memory.Validate(Require(V1Memory.Name, "linux.resources.memory", "memory limits"), memory);

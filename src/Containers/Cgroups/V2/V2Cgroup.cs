@@ -27,8 +27,16 @@ internal sealed class V2Cgroup : ICgroup
 
     public void Join(int pid) => CgroupFile.Write(_dir, "cgroup.procs", pid.ToString(CultureInfo.InvariantCulture), null);
 
-    public void Update(LinuxResources resources)
+    public void Update(LinuxResources resources) => Apply(resources, create: false);
+
+    /// <summary>Writes <paramref name="resources"/>; a new cgroup also gets the device program when the spec has no rules.</summary>
+    public void Apply(LinuxResources resources, bool create)
     {
+        if (create || !resources.Devices.IsEmpty)
+        {
+            V2Devices.Apply(_dir, resources);
+        }
+
         if (resources.Memory is { } memory)
         {
             V2Memory.Apply(_dir, memory);
@@ -48,6 +56,11 @@ internal sealed class V2Cgroup : ICgroup
         if (resources.BlockIO is { } io)
         {
             V2Io.Apply(_dir, io);
+        }
+
+        if (!resources.HugepageLimits.IsEmpty)
+        {
+            V2Hugetlb.Apply(_dir, resources.HugepageLimits);
         }
     }
 
@@ -96,6 +109,7 @@ internal sealed class V2Cgroup : ICgroup
             Cpu = new(Us(cpu.Usage), Us(cpu.User), Us(cpu.System), cpu.Periods, cpu.Throttled, Us(cpu.ThrottledUs)),
             Pids = new(pids, pidsLimit),
             Io = new(io.ReadBytes, io.WriteBytes, io.ReadOps, io.WriteOps),
+            Pressure = V2Pressure.Read(_dir),
         };
     }
 

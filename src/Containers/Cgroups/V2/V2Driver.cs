@@ -10,7 +10,7 @@ namespace Containers.Cgroups.V2;
 /// </summary>
 internal sealed class V2Driver : ICgroupDriver
 {
-    private static readonly string[] Controllers = [V2Memory.Name, V2Cpu.Name, V2Cpuset.Name, V2Pids.Name, V2Io.Name];
+    private static readonly string[] Controllers = [V2Memory.Name, V2Cpu.Name, V2Cpuset.Name, V2Pids.Name, V2Io.Name, V2Hugetlb.Name];
     private readonly string _mount;
     private readonly string _parentDir;
     private readonly Lock _gate = new();
@@ -34,11 +34,7 @@ internal sealed class V2Driver : ICgroupDriver
     public void Validate(LinuxResources resources)
     {
         var available = AvailableControllers();
-        if (!resources.Devices.IsEmpty)
-        {
-            throw new CgroupException("linux.resources.devices",
-                "device rules on cgroup v2 need a BPF_PROG_TYPE_CGROUP_DEVICE program, which this runtime does not build yet: remove the rules");
-        }
+        V2Devices.Validate(resources);
 
         if (resources.Memory is { } memory)
         {
@@ -60,6 +56,12 @@ internal sealed class V2Driver : ICgroupDriver
         if (resources.Pids is not null)
         {
             Require(available, V2Pids.Name, "linux.resources.pids");
+        }
+
+        if (!resources.HugepageLimits.IsEmpty)
+        {
+            Require(available, V2Hugetlb.Name, "linux.resources.hugepageLimits");
+            V2Hugetlb.Validate(resources.HugepageLimits);
         }
 
         if (resources.BlockIO is { } io)
@@ -84,7 +86,7 @@ internal sealed class V2Driver : ICgroupDriver
         {
             Directory.CreateDirectory(dir);
             var cgroup = new V2Cgroup(dir);
-            cgroup.Update(resources);
+            cgroup.Apply(resources, create: true);
             return cgroup;
         }
         catch (Exception e)
@@ -194,10 +196,15 @@ internal sealed class V2Driver : ICgroupDriver
         {
             CgroupFile.Write(dir, "cgroup.subtree_control", string.Join(' ', missing.Select(c => "+" + c)), null);
         }
+        catch (CgroupException e) when (e.InnerException is IOException && V2Leaf.MoveOwnProcesses(dir))
+        {
+            // This process (and its children) held the cgroup: now in a leaf below it, the cgroup may delegate.
+            CgroupFile.Write(dir, "cgroup.subtree_control", string.Join(' ', missing.Select(c => "+" + c)), null);
+        }
         catch (CgroupException e) when (e.InnerException is IOException)
         {
             throw new CgroupException(null,
-                $"cannot hand the {string.Join(", ", missing)} controllers to the children of {dir}: it holds processes (cgroup v2 lets only a cgroup without processes delegate). "
+                $"cannot hand the {string.Join(", ", missing)} controllers to the children of {dir}: it holds processes other than this one and its children (cgroup v2 lets only a cgroup without processes delegate). "
                 + "Start this process in a leaf cgroup and set ContainerRuntimeOptions.CgroupParent to a sibling of it", e);
         }
     }

@@ -99,7 +99,9 @@ internal static unsafe class DirectoryTree
         {
             if (dir.IsInvalid)
             {
-                return Marshal.GetLastPInvokeError();
+                // Gone since the unlink: another remover (a container's owner and 'rm' both clean up) got there first.
+                int openErrno = Marshal.GetLastPInvokeError();
+                return openErrno == Errno.ENOENT ? 0 : openErrno;
             }
 
             int result = EmptyDirectory(dir, unprivileged);
@@ -109,7 +111,13 @@ internal static unsafe class DirectoryTree
             }
         }
 
-        return FileSystemCalls.Unlinkat(parent, name, FileSystemCalls.AtRemoveDir) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        if (FileSystemCalls.Unlinkat(parent, name, FileSystemCalls.AtRemoveDir) == 0)
+        {
+            return 0;
+        }
+
+        int removeErrno = Marshal.GetLastPInvokeError();
+        return removeErrno == Errno.ENOENT ? 0 : removeErrno;
     }
 
     private static int EmptyDirectory(SafeFileHandle dir, bool unprivileged)

@@ -15,13 +15,15 @@ namespace Containers.Runtime.Images;
 /// <param name="ExposedPorts">The config's <c>ExposedPorts</c> (<c>80/tcp</c>).</param>
 /// <param name="Labels">The image's labels, then the caller's.</param>
 /// <param name="StopSignal">The signal number that stops the container, or null for SIGTERM.</param>
+/// <param name="Config">The image's config as the container uses it (the overrides applied), which a commit records.</param>
 internal sealed record ImageSpec(
     ContainerSpec Spec,
     string? User,
     ImmutableArray<string> Volumes,
     ImmutableArray<string> ExposedPorts,
     ImmutableSortedDictionary<string, string> Labels,
-    int? StopSignal)
+    int? StopSignal,
+    ContainerConfig Config)
 {
     /// <summary>Applies Docker's rules to <paramref name="config"/> (null: an image without defaults) and <paramref name="options"/>.</summary>
     /// <exception cref="InvalidImageConfigException">Nothing to run, a bad variable, working directory, volume path or stop signal.</exception>
@@ -43,13 +45,29 @@ internal sealed record ImageSpec(
             labels[key] = value;
         }
 
+        var volumes = (config?.Volumes ?? []).Select(VolumePath).Distinct(StringComparer.Ordinal).ToImmutableArray();
+        var stopSignal = options.StopSignal ?? config?.StopSignal;
+        var used = new ContainerConfig
+        {
+            User = string.IsNullOrEmpty(user) ? null : user,
+            ExposedPorts = config?.ExposedPorts,
+            Env = spec.Process!.Env,
+            Entrypoint = options.Entrypoint ?? config?.Entrypoint,
+            // --entrypoint drops the image's Cmd: an empty one, so a commit does not bring it back.
+            Cmd = options.Command ?? (options.Entrypoint is null || config?.Cmd is null ? config?.Cmd : []),
+            Volumes = volumes.IsEmpty ? null : volumes,
+            WorkingDir = spec.Process!.Cwd,
+            Labels = labels.Count == 0 ? null : labels.ToImmutable(),
+            StopSignal = string.IsNullOrEmpty(stopSignal) ? null : stopSignal,
+        };
         return new ImageSpec(
             spec,
             string.IsNullOrEmpty(user) ? null : user,
-            [.. (config?.Volumes ?? []).Select(VolumePath).Distinct(StringComparer.Ordinal)],
+            volumes,
             [.. config?.ExposedPorts ?? []],
             labels.ToImmutable(),
-            SignalNumber(options.StopSignal ?? config?.StopSignal));
+            SignalNumber(stopSignal),
+            used);
     }
 
     /// <summary>

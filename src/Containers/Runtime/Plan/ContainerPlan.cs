@@ -18,6 +18,7 @@ internal sealed class ContainerPlan
         NamespacesStep.Apply,  // clone flags, user namespace maps, joined namespaces, loopback, hostname
         RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, a directory bound onto itself, or an overlay
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
+        SecretsStep.Apply,     // the secrets' read-only tmpfs at /run/secrets
         EnterRootStep.Apply,   // the working directory, pivot_root, a read-only root
         ProcessStep.Apply,     // rlimits, stdio, ids, working directory, no_new_privs
         CapabilitiesStep.Apply, // the capability sets (the container's, or Docker's default set)
@@ -105,7 +106,7 @@ internal sealed class ContainerPlan
         ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false, CgroupPlacement cgroup = CgroupPlacement.None,
         bool waitsForStart = true)
     {
-        var settings = new PlanSettings(options.Stdio, options.Init, waitsForStart, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup);
+        var settings = new PlanSettings(options.Stdio, options.Init, waitsForStart, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup, Secrets: options.Secrets);
         var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings));
         if (!pooledNetwork)
         {

@@ -16,8 +16,10 @@ namespace Containers.Runtime.Plan;
 /// <param name="SeccompNotify">What answers the calls a seccomp rule with <c>SCMP_ACT_NOTIFY</c> stops, or null.</param>
 /// <param name="Overlay">A copy-on-write root of lower directories; its upper and work directories are in the container's directory, an imported fd.</param>
 /// <param name="Cgroup">How the process gets into the container's cgroup.</param>
+/// <param name="Secrets">Files for <c>/run/secrets</c>, or null for none.</param>
 internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null, bool PooledNetwork = false,
-    Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null, OverlayRootfs? Overlay = null, CgroupPlacement Cgroup = CgroupPlacement.None);
+    Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null, OverlayRootfs? Overlay = null, CgroupPlacement Cgroup = CgroupPlacement.None,
+    IReadOnlyList<ContainerSecret>? Secrets = null);
 
 /// <summary>How a started process gets into its container's cgroup.</summary>
 internal enum CgroupPlacement

@@ -12,9 +12,9 @@ namespace Containers.Security.Seccomp;
 /// numbered by its own table; any other ABI is killed. On x86_64 an <c>int 0x80</c> call is an i386 call and is
 /// judged by i386 numbers, and an x32 number (bit 30) by the x32 section, so neither reaches a call the x86_64
 /// section denies under another number;</item>
-/// <item>in a section, the system call number: runs of consecutive numbers with the same outcome, tested in
-/// ascending order with <c>jeq</c>/<c>jge</c>/<c>jgt</c> on the number only, so the kernel's per-syscall cache
-/// learns every plain allow and skips the filter for it;</item>
+/// <item>in a section, the system call number: runs of consecutive numbers with the same outcome, found by a binary
+/// search with <c>jeq</c>/<c>jge</c>/<c>jgt</c> on the number only, so the kernel's per-syscall cache learns every
+/// plain allow and skips the filter for it, and learns it in a few jumps per number when the filter is loaded;</item>
 /// <item>a call with argument rules goes to its block: the first rule (in profile order) whose conditions all hold
 /// decides; when none does, a rule without conditions, else the default action;</item>
 /// <item>a number above the newest the table knows gets <c>ENOSYS</c> when the default action refuses, so a C
@@ -102,35 +102,24 @@ internal static class SeccompCompiler
             asm.Mark(sections[arch]);
             asm.Load(Bpf.OffsetNr);
             var blockOf = new Dictionary<SyscallRules, BpfAssembler.Label>();
-            foreach (var (first, last, rules) in Runs(arch, RulesFor(profile, arch), defaultAction))
+            BpfAssembler.Label TargetOf(SyscallRules rules)
             {
-                BpfAssembler.Label target;
                 if (rules.Conditional.Count == 0)
                 {
-                    target = ReturnOf(rules.Unconditional ?? defaultAction);
+                    return ReturnOf(rules.Unconditional ?? defaultAction);
                 }
-                else if (!blockOf.TryGetValue(rules, out target!))
+
+                if (!blockOf.TryGetValue(rules, out var target))
                 {
                     target = blockOf[rules] = asm.NewLabel();
                     blocks.Add((target, rules, SeccompArchitectures.Is32Bit(arch)));
                 }
 
-                var next = asm.NewLabel();
-                if (first == last)
-                {
-                    asm.Jump(Bpf.Jeq, first, null, next);
-                }
-                else
-                {
-                    asm.Jump(Bpf.Jge, first, null, next);
-                    asm.Jump(Bpf.Jgt, last, next, null);
-                }
-
-                asm.JumpTo(target);
-                asm.Mark(next);
+                return target;
             }
 
-            asm.JumpTo(ReturnOf(defaultAction));
+            var runs = Runs(arch, RulesFor(profile, arch), defaultAction);
+            Search(asm, runs, 0, runs.Count, TargetOf, ReturnOf(defaultAction));
         }
 
         foreach (var (label, rules, is32Bit) in blocks)
@@ -166,6 +155,66 @@ internal static class SeccompCompiler
 
         return new SeccompFilter(program, FilterFlags(profile));
     }
+
+    /// <summary>
+    /// Finds the run holding the loaded number by binary search, down to a few runs tested in order; a number in no
+    /// run goes to <paramref name="otherwise"/>. The kernel runs the filter once per number of each ABI when it is
+    /// loaded (to learn which calls it may allow without running it), and again for every call it could not learn:
+    /// a search costs a handful of jumps where a linear scan costs up to the whole section, per number.
+    /// </summary>
+    private static void Search(BpfAssembler asm, List<(uint First, uint Last, SyscallRules Rules)> runs, int from, int to,
+        Func<SyscallRules, BpfAssembler.Label> targetOf, BpfAssembler.Label otherwise)
+    {
+        if (to - from > SearchScan)
+        {
+            int middle = (from + to) / 2;
+            var upper = asm.NewLabel();
+            if (MostInstructions(middle - from) <= byte.MaxValue)
+            {
+                asm.Jump(Bpf.Jge, runs[middle].First, upper, null);
+            }
+            else
+            {
+                // Conditional jumps reach 255 instructions: past a longer lower half, through an unconditional one.
+                var lower = asm.NewLabel();
+                asm.Jump(Bpf.Jge, runs[middle].First, null, lower);
+                asm.JumpTo(upper);
+                asm.Mark(lower);
+            }
+
+            Search(asm, runs, from, middle, targetOf, otherwise);
+            asm.Mark(upper);
+            Search(asm, runs, middle, to, targetOf, otherwise);
+            return;
+        }
+
+        for (int i = from; i < to; i++)
+        {
+            var (first, last, rules) = runs[i];
+            var next = asm.NewLabel();
+            if (first == last)
+            {
+                asm.Jump(Bpf.Jeq, first, null, next);
+            }
+            else
+            {
+                asm.Jump(Bpf.Jge, first, null, next);
+                asm.Jump(Bpf.Jgt, last, next, null);
+            }
+
+            asm.JumpTo(targetOf(rules));
+            asm.Mark(next);
+        }
+
+        asm.JumpTo(otherwise);
+    }
+
+    /// <summary>How many runs a leaf of the search tests in order.</summary>
+    private const int SearchScan = 4;
+
+    /// <summary>The most instructions <see cref="Search"/> emits for <paramref name="count"/> runs: three per run and a jump at each leaf, two per node.</summary>
+    private static int MostInstructions(int count) =>
+        count <= SearchScan ? (3 * count) + 1 : 2 + MostInstructions(count / 2) + MostInstructions(count - (count / 2));
 
     /// <summary>The ABIs the filter has a section for: the native one, and those the profile lists that a process here can call.</summary>
     private static List<SeccompArchitecture> Covered(LinuxSeccomp profile, SeccompArchitecture native)

@@ -13,7 +13,10 @@ internal static class BpfInterpreter
     public const uint AuditArchI386 = 0x40000003;
     public const uint AuditArchAarch64 = 0xC00000B7;
 
-    public static uint Run(byte[] program, uint arch, uint nr, params ulong[] args)
+    public static uint Run(byte[] program, uint arch, uint nr, params ulong[] args) => Run(program, arch, nr, out _, args);
+
+    /// <summary>Runs the program and counts the instructions it ran before its return (what the kernel pays per run).</summary>
+    public static uint Run(byte[] program, uint arch, uint nr, out int steps, params ulong[] args)
     {
         var data = new byte[64];
         BinaryPrimitives.WriteUInt32LittleEndian(data, nr);
@@ -25,8 +28,10 @@ internal static class BpfInterpreter
 
         int count = program.Length / 8;
         uint a = 0;
+        steps = 0;
         for (int pc = 0; pc < count; pc++)
         {
+            steps++;
             var insn = program.AsSpan(pc * 8, 8);
             ushort code = BinaryPrimitives.ReadUInt16LittleEndian(insn);
             byte jt = insn[2], jf = insn[3];

@@ -330,4 +330,25 @@ public sealed class SeccompCompilerTests
             ["linux.seccomp.defaultAction", "linux.seccomp.architectures[0]", "linux.seccomp.flags[0]", "linux.seccomp.syscalls[0].args[0].index", "linux.seccomp.syscalls[0].args[0].op"],
             error.Errors.Select(e => e.JsonPath));
     }
+
+    [Fact]
+    public void Every_number_is_judged_in_a_few_dozen_instructions_not_a_scan_of_the_section()
+    {
+        // The kernel runs the filter once per number of each ABI when it loads it (to cache the plain allows), and
+        // for every call it could not cache: a binary search keeps that short however many calls a profile names.
+        foreach (var (profile, name) in new[] { (SeccompProfiles.Default, "default"), (SeccompProfiles.Sandbox, "sandbox") })
+        {
+            var program = SeccompCompiler.Compile(profile, SeccompArchitecture.X86_64).Bytes;
+            var most = 0;
+            for (uint nr = 0; nr < 1024; nr++)
+            {
+                Run(program, AuditArchX86_64, nr, out var steps);
+                most = Math.Max(most, steps);
+                Run(program, AuditArchI386, nr, out steps);
+                most = Math.Max(most, steps);
+            }
+
+            Assert.True(most <= 40, $"the {name} profile takes up to {most} instructions for one number");
+        }
+    }
 }

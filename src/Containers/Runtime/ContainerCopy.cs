@@ -1,0 +1,357 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Containers.Linux;
+using Microsoft.Win32.SafeHandles;
+using static Containers.Linux.FileSystemCalls;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// Copies files between the host and a container's root without ever following a link out of that root. The
+/// path the caller names is resolved once with <c>openat2(RESOLVE_IN_ROOT)</c> beneath an fd of the container's
+/// root (so <c>..</c> and absolute links stop at the root, as they would inside the container); from there every
+/// entry is reached by one name relative to its parent's fd with <c>O_NOFOLLOW</c>, and every new entry is made
+/// under a temporary name and renamed into place in the same directory fd. A container that swaps a directory for
+/// a link while it is copied (CVE-2018-15664) can only make the copy read or write elsewhere inside itself. The
+/// host side is handled the same way, so a container's links never lead a copy out on the host either.
+/// </summary>
+internal sealed unsafe class ContainerCopy
+{
+    private const int ONonBlock = 0x800;
+    private const int OWrOnlyCreateExclusive = OWrOnly | OCreat | OExcl;
+    private const int Eagain = 11;
+    private const int Eexist = 17;
+    private const int Eloop = 40;
+    private const ulong InRoot = ResolveInRoot | ResolveNoMagicLinks;
+
+    private readonly (uint Uid, uint Gid)? _owner;
+
+    /// <param name="owner">The owner given to every entry made, or null to keep the copying process's.</param>
+    public ContainerCopy((uint Uid, uint Gid)? owner)
+    {
+        _owner = owner;
+    }
+
+    /// <summary>Entries that are neither files, directories nor links (devices, fifos, sockets): not copied.</summary>
+    public int Skipped { get; private set; }
+
+    /// <summary>
+    /// Copies <paramref name="sourcePath"/> of the tree under <paramref name="sourceRoot"/> (resolved in it, its
+    /// last component not followed) to <paramref name="destinationPath"/> under <paramref name="destinationRoot"/>
+    /// (resolved in it, links followed inside it): into it when it is a directory, otherwise as it.
+    /// </summary>
+    public void Copy(SafeFileHandle sourceRoot, string sourcePath, SafeFileHandle destinationRoot, string destinationPath, CancellationToken cancellationToken)
+    {
+        var sourceName = LastName(sourcePath);
+        using var source = OpenSource(sourceRoot, sourcePath, out var stat);
+        var into = sourceName is null ? null : TryOpenInRoot(destinationRoot, destinationPath, ORdOnly | ODirectory);
+        string name;
+        string display;
+        if (into is not null)
+        {
+            name = sourceName!;
+            display = destinationPath.TrimEnd('/') + "/" + name;
+        }
+        else
+        {
+            name = LastName(destinationPath) ?? throw new ContainersIOException($"cannot copy onto '{destinationPath}': name a directory or a new path", destinationPath, null);
+            display = destinationPath;
+            into = TryOpenInRoot(destinationRoot, ParentOf(destinationPath), ORdOnly | ODirectory)
+                ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory of", destinationPath);
+        }
+
+        using (into)
+        {
+            CopyEntry(source, stat, into, name, display, cancellationToken);
+        }
+    }
+
+    private void CopyEntry(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        switch (stat.Mode & SIfMt)
+        {
+            case SIfReg:
+                CopyFile(source, stat, directory, name, display);
+                break;
+            case SIfDir:
+                CopyDirectory(source, stat, directory, name, display, cancellationToken);
+                break;
+            case SIfLnk:
+                CopyLink(source, directory, name, display);
+                break;
+            default:
+                Skipped++;
+                break;
+        }
+    }
+
+    private void CopyFile(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display)
+    {
+        var temporary = TemporaryName(name);
+        using (var target = OpenAt(directory, temporary, OWrOnlyCreateExclusive | ONoFollow | OCloExec, 0x180))
+        {
+            if (target.IsInvalid)
+            {
+                throw Failed(Marshal.GetLastPInvokeError(), "create", display);
+            }
+
+            try
+            {
+                using (var input = new FileStream(new SafeFileHandle(source.DangerousGetHandle(), ownsHandle: false), FileAccess.Read, bufferSize: 0))
+                using (var output = new FileStream(new SafeFileHandle(target.DangerousGetHandle(), ownsHandle: false), FileAccess.Write, bufferSize: 0))
+                {
+                    input.CopyTo(output, 1 << 16);
+                }
+
+                SetAttributes(target, stat, display);
+                Rename(directory, temporary, name, display);
+            }
+            catch
+            {
+                Unlink(directory, temporary, 0);
+                throw;
+            }
+        }
+    }
+
+    private void CopyDirectory(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display, CancellationToken cancellationToken)
+    {
+        fixed (byte* p = Z(name))
+        {
+            if (Mkdirat(directory, p, 0x1c0) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != Eexist)
+            {
+                throw Failed(errno, "create the directory", display);
+            }
+        }
+
+        using var target = OpenAt(directory, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        if (target.IsInvalid)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw IsLink(directory, name)
+                ? new ContainersIOException($"cannot copy into '{display}': it is a symbolic link, which a copy does not follow", display, null)
+                : Failed(errno, "open the directory", display);
+        }
+
+        var fd = source.DangerousGetHandle().ToInt32();
+        foreach (var entry in Directory.EnumerateFileSystemEntries($"/proc/self/fd/{fd}"))
+        {
+            var child = Path.GetFileName(entry);
+            using var opened = OpenChild(source, child, out var childStat);
+            if (opened is null)
+            {
+                continue;
+            }
+
+            CopyEntry(opened, childStat, target, child, display + "/" + child, cancellationToken);
+        }
+
+        // Set last: a directory made read-only is still filled first.
+        SetAttributes(target, stat, display);
+    }
+
+    private void CopyLink(SafeFileHandle source, SafeFileHandle directory, string name, string display)
+    {
+        var buffer = new byte[4096];
+        nint length;
+        fixed (byte* empty = "\0"u8, b = buffer)
+        {
+            length = Readlinkat(source, empty, b, (nuint)buffer.Length);
+        }
+
+        if (length < 0)
+        {
+            throw Failed(Marshal.GetLastPInvokeError(), "read the link", display);
+        }
+
+        var temporary = TemporaryName(name);
+        var target = new byte[length + 1];
+        Array.Copy(buffer, target, length);
+        fixed (byte* t = target, p = Z(temporary))
+        {
+            if (Symlinkat(t, directory, p) != 0)
+            {
+                throw Failed(Marshal.GetLastPInvokeError(), "create the link", display);
+            }
+
+            if (_owner is { } owner && Fchownat(directory, p, owner.Uid, owner.Gid, AtSymlinkNoFollow) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                Unlink(directory, temporary, 0);
+                throw Failed(errno, "set the owner of", display);
+            }
+        }
+
+        try
+        {
+            Rename(directory, temporary, name, display);
+        }
+        catch
+        {
+            Unlink(directory, temporary, 0);
+            throw;
+        }
+    }
+
+    private void SetAttributes(SafeFileHandle target, StatxBuffer stat, string display)
+    {
+        if (_owner is { } owner && Fchown(target, owner.Uid, owner.Gid) != 0)
+        {
+            throw Failed(Marshal.GetLastPInvokeError(), "set the owner of", display);
+        }
+
+        if (Fchmod(target, stat.Mode & 0xfffu) != 0)
+        {
+            throw Failed(Marshal.GetLastPInvokeError(), "set the mode of", display);
+        }
+
+        var times = stackalloc Timespec[2];
+        times[0] = new Timespec { Seconds = stat.MtimeSeconds, Nanoseconds = stat.MtimeNanoseconds };
+        times[1] = times[0];
+        if (Futimens(target, times) != 0)
+        {
+            throw Failed(Marshal.GetLastPInvokeError(), "set the times of", display);
+        }
+    }
+
+    /// <summary>Opens the entry at <paramref name="path"/> in <paramref name="root"/> for reading (a link itself, not its target).</summary>
+    private static SafeFileHandle OpenSource(SafeFileHandle root, string path, out StatxBuffer stat)
+    {
+        var handle = TryOpenInRoot(root, path, ORdOnly | ONoFollow | ONonBlock);
+        if (handle is null && Marshal.GetLastPInvokeError() == Eloop)
+        {
+            handle = TryOpenInRoot(root, path, OPath | ONoFollow);
+        }
+
+        if (handle is null)
+        {
+            throw Failed(Marshal.GetLastPInvokeError(), "open", path);
+        }
+
+        stat = Stat(handle, path);
+        return handle;
+    }
+
+    /// <summary>Opens one entry of a directory by name, a link as itself; null when it vanished meanwhile.</summary>
+    private static SafeFileHandle? OpenChild(SafeFileHandle directory, string name, out StatxBuffer stat)
+    {
+        stat = default;
+        var handle = OpenAt(directory, name, ORdOnly | ONoFollow | ONonBlock | OCloExec, 0);
+        if (handle.IsInvalid && Marshal.GetLastPInvokeError() == Eloop)
+        {
+            handle.Dispose();
+            handle = OpenAt(directory, name, OPath | ONoFollow | OCloExec, 0);
+        }
+
+        if (handle.IsInvalid)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            handle.Dispose();
+            return errno == Errno.ENOENT ? null : throw Failed(errno, "open", name);
+        }
+
+        stat = Stat(handle, name);
+        return handle;
+    }
+
+    private static StatxBuffer Stat(SafeFileHandle handle, string display)
+    {
+        StatxBuffer stat;
+        byte empty = 0;
+        if (Statx(handle, &empty, AtEmptyPath | AtSymlinkNoFollow, StatxBuffer.BasicStats, &stat) != 0)
+        {
+            throw Failed(Marshal.GetLastPInvokeError(), "read the metadata of", display);
+        }
+
+        return stat;
+    }
+
+    /// <summary>Resolves <paramref name="path"/> beneath <paramref name="root"/> as if it were <c>/</c>; null (errno set) when it fails.</summary>
+    private static SafeFileHandle? TryOpenInRoot(SafeFileHandle root, string path, int flags)
+    {
+        var relative = path.TrimStart('/');
+        fixed (byte* p = Z(relative.Length == 0 ? "." : relative))
+        {
+            // EAGAIN: a rename raced with a '..' in the walk; the kernel asks for a retry rather than risk an escape.
+            for (var attempt = 0; ; attempt++)
+            {
+                var handle = Openat2(root, p, flags | OCloExec, InRoot);
+                if (!handle.IsInvalid)
+                {
+                    return handle;
+                }
+
+                var errno = Marshal.GetLastPInvokeError();
+                handle.Dispose();
+                if (errno != Eagain || attempt == 100)
+                {
+                    Marshal.SetLastPInvokeError(errno);
+                    return null;
+                }
+            }
+        }
+    }
+
+    private static bool IsLink(SafeFileHandle directory, string name)
+    {
+        StatxBuffer stat;
+        fixed (byte* p = Z(name))
+        {
+            return Statx(directory, p, AtSymlinkNoFollow, StatxType, &stat) == 0 && (stat.Mode & SIfMt) == SIfLnk;
+        }
+    }
+
+    private static SafeFileHandle OpenAt(SafeFileHandle directory, string name, int flags, uint mode)
+    {
+        fixed (byte* p = Z(name))
+        {
+            return Openat(directory, p, flags, mode);
+        }
+    }
+
+    private static void Rename(SafeFileHandle directory, string from, string to, string display)
+    {
+        fixed (byte* f = Z(from), t = Z(to))
+        {
+            if (Renameat2(directory, f, directory, t, 0) != 0)
+            {
+                throw Failed(Marshal.GetLastPInvokeError(), "put in place", display);
+            }
+        }
+    }
+
+    private static void Unlink(SafeFileHandle directory, string name, int flags)
+    {
+        fixed (byte* p = Z(name))
+        {
+            _ = Unlinkat(directory, p, flags);
+        }
+    }
+
+    /// <summary>The last component of a path, or null for the root itself (<c>/</c>, <c>.</c>, <c>..</c>).</summary>
+    private static string? LastName(string path)
+    {
+        var name = Path.GetFileName(path.TrimEnd('/'));
+        return name is "" or "." or ".." ? null : name;
+    }
+
+    private static string ParentOf(string path)
+    {
+        var trimmed = path.TrimEnd('/');
+        var slash = trimmed.LastIndexOf('/');
+        return slash switch
+        {
+            < 0 => ".",
+            0 => "/",
+            _ => trimmed[..slash],
+        };
+    }
+
+    private static string TemporaryName(string name) => $".{(name.Length > 200 ? name[..200] : name)}.cp-{Guid.NewGuid().ToString("N")[..8]}";
+
+    private static byte[] Z(string s) => Encoding.UTF8.GetBytes(s + "\0");
+
+    private static ContainersIOException Failed(int errno, string operation, string path) =>
+        new($"cannot {operation} '{path}': {Errno.Name(errno)} ({Errno.Describe(errno)})", path, null);
+}

@@ -1,0 +1,105 @@
+using Containers.Distribution;
+using Containers.Images;
+using Containers.IntegrationTests.Cli;
+using Containers.IntegrationTests.Images;
+using Containers.IntegrationTests.Runtime.Images;
+using Containers.IntegrationTests.Support;
+using Containers.Runtime;
+
+namespace Containers.IntegrationTests.Distribution;
+
+/// <summary>Pull, then run: containers made from images a real registry serves, by the runtime and by <c>containers run --pull</c>.</summary>
+public sealed class RegistryRunTests : IAsyncLifetime
+{
+    private readonly TempDirectory _temp = new();
+    private RegistryServer _registry = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _registry = await RegistryServer.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _registry.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task The_runtime_pulls_a_missing_image_once_then_runs_it_and_always_follows_a_moved_tag()
+    {
+        await PushVersionAsync("app:1", version: 1);
+        await using var proxy = new RegistryProxy(_registry.Host);
+        string name = $"{proxy.Host}/app:1";
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        await using var runtime = await ContainerRuntime.OpenAsync(
+            new ContainerRuntimeOptions { StateDirectory = _temp.Combine("state"), StorageDirectory = _temp.Combine("containers"), Images = store }, Ct);
+        var reports = new List<TransferProgress>();
+
+        var pulled = await runtime.RunFromImageAsync(name, new ImageContainerOptions { Pull = PullPolicy.Missing, PullProgress = new LockedProgress<TransferProgress>(reports) }, Ct);
+        int requestsOfFirstRun = proxy.Requests.Count;
+        var stored = await runtime.RunFromImageAsync(name, new ImageContainerOptions { Pull = PullPolicy.Missing }, Ct);
+        int requestsOfSecondRun = proxy.Requests.Count - requestsOfFirstRun;
+        await PushVersionAsync("app:1", version: 2);
+        var stale = await runtime.RunFromImageAsync(name, null, Ct);
+        var moved = await runtime.RunFromImageAsync(name, new ImageContainerOptions { Pull = PullPolicy.Always }, Ct);
+        int before = proxy.Requests.Count;
+        var never = await Assert.ThrowsAsync<ImageNotFoundException>(() => runtime.RunFromImageAsync($"{proxy.Host}/other:1", new ImageContainerOptions { Pull = PullPolicy.Never }, Ct));
+        var byPrefix = await Assert.ThrowsAsync<ImageNotFoundException>(() => runtime.PullImageAsync("sha256:0123456789ab", PullPolicy.Missing, null, Ct));
+
+        Assert.Equal((0, "version 1\n", ""), (pulled.ExitCode, pulled.Stdout, pulled.Stderr));
+        Assert.Contains(reports, r => r.Phase == TransferPhase.Downloading);
+        Assert.Contains(reports, r => r.Phase == TransferPhase.Applying);
+        Assert.NotEqual(0, requestsOfFirstRun);
+        Assert.Equal("version 1\n", stored.Stdout);
+        Assert.Equal(0, requestsOfSecondRun);
+        Assert.Equal("version 1\n", stale.Stdout);
+        Assert.Equal("version 2\n", moved.Stdout);
+        Assert.Contains("other:1", never.Message, StringComparison.Ordinal);
+        Assert.Equal("sha256:0123456789ab", byPrefix.Reference);
+        Assert.Equal(before, proxy.Requests.Count);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Run_pulls_a_missing_image_and_with_pull_never_a_missing_image_is_a_clear_error_and_125()
+    {
+        await PushVersionAsync("cli:1", version: 1);
+        string name = $"{_registry.Host}/cli:1";
+
+        var first = await CliAsync("run", name);
+        var second = await CliAsync("run", name);
+        var never = await CliAsync("run", "--pull", "never", $"{_registry.Host}/absent:1");
+        var bad = await CliAsync("run", "--pull", "sometimes", name);
+        var created = await CliAsync("create", "--root", _temp.Combine("other-store"), "--pull", "always", name);
+        var removed = await CliAsync("rm", "-f", created.Stdout.Trim());
+
+        Assert.Equal((0, "version 1\n"), (first.ExitCode, first.Stdout));
+        Assert.Contains($"image '{name}' not found in the store: pulling it", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("downloading sha256:", first.Stderr, StringComparison.Ordinal);
+        Assert.Equal((0, "version 1\n", ""), second);
+        Assert.Equal(125, never.ExitCode);
+        Assert.Equal("", never.Stdout);
+        Assert.Matches($"^containers: image '{_registry.Host}/absent:1' not found in the store[^\n]*\n$", never.Stderr);
+        Assert.Equal(125, bad.ExitCode);
+        Assert.Contains("--pull 'sometimes': use missing, always or never", bad.Stderr, StringComparison.Ordinal);
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        Assert.Contains("downloading sha256:", created.Stderr, StringComparison.Ordinal);
+        Assert.True(removed.ExitCode == 0, removed.Stderr);
+    }
+
+    /// <summary>Pushes an image whose command prints <c>version N</c> under <paramref name="repositoryAndTag"/> with skopeo.</summary>
+    private async Task PushVersionAsync(string repositoryAndTag, int version)
+    {
+        var layout = await ConfiguredImage.BuildAsync(_temp.Combine($"v{version}-{Guid.NewGuid():N}"), [
+            "--config.cmd=sh", "--config.cmd=-c", "--config.cmd=echo version $VERSION", "--config.env=PATH=/bin", $"--config.env=VERSION={version}",
+        ]);
+        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{_registry.Host}/{repositoryAndTag}");
+    }
+
+    private async Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(params string[] args)
+    {
+        var start = CliRunner.StartInfo(args);
+        start.Environment["DOCKER_CONFIG"] = _temp.Combine("docker");
+        start.Environment["CONTAINERS_ROOT"] = _temp.Combine("store");
+        return await CliRunner.RunAsync(start, stdin: null);
+    }
+}

@@ -1,0 +1,167 @@
+using System.Text.Json;
+using Containers.Images;
+using Containers.Images.Model;
+using Containers.IntegrationTests.Images;
+using Containers.IntegrationTests.Support;
+using Containers.Runtime;
+using Containers.Spec;
+
+namespace Containers.IntegrationTests.Runtime.Images;
+
+/// <summary>
+/// <c>Container.CommitAsync</c> and <c>DiffAsync</c> on containers the runtime made from images (as root, and in the
+/// rootless pass as an unprivileged user): the kernel writes the upper directory, third-party tools read the result.
+/// </summary>
+public sealed class ContainerCommitTests : IAsyncLifetime
+{
+    private readonly TempDirectory _temp = new();
+    private ImageStore _store = null!;
+    private ContainerRuntime _runtime = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        var state = _temp.Combine("state");
+        Directory.CreateDirectory(state);
+        _runtime = await ContainerRuntime.OpenAsync(
+            new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _runtime.DisposeAsync();
+        await _store.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    private async Task<Image> ImportAsync()
+    {
+        var layout = await ConfiguredImage.BuildAsync(
+            _temp.Combine("image"),
+            ["--config.entrypoint=sh", "--config.env=PATH=/bin", "--config.env=GREETING=image", "--config.label=tier=base"],
+            rootfs =>
+            {
+                Directory.CreateDirectory(Path.Combine(rootfs, "srv", "old"));
+                File.WriteAllText(Path.Combine(rootfs, "srv", "old", "a"), "a\n");
+                File.WriteAllText(Path.Combine(rootfs, "srv", "old", "keep-me-not"), "b\n");
+                File.WriteAllText(Path.Combine(rootfs, "etc", "motd"), "image motd\n");
+            });
+        return Assert.Single(await _store.ImportAsync(layout, "base:1", progress: null, Ct));
+    }
+
+    private async Task<Container> RunToEndAsync(string script, ImageContainerOptions? options = null)
+    {
+        var container = await _runtime.CreateFromImageAsync(
+            null, "base:1", (options ?? new ImageContainerOptions()) with { Command = ["-c", script], Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null } }, Ct);
+        await container.StartAsync(Ct);
+        var exit = await container.WaitAsync(Ct);
+        Assert.Equal(0, exit.ExitCode);
+        return container;
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_container_commits_to_an_image_that_skopeo_and_umoci_read_and_that_runs_with_the_change()
+    {
+        string umoci = Requires.Tool("umoci");
+        string skopeo = Requires.Tool("skopeo");
+        var baseImage = await ImportAsync();
+        var snapshots = await _store.GetSnapshotChainAsync("base:1", Ct);
+        var before = snapshots.Select(Listing).ToList();
+        await using var container = await RunToEndAsync(
+            "busybox rm /etc/motd /bin/ls; busybox rm -r /srv/old; busybox mkdir /srv/old /opt; echo again > /srv/old/a; echo made > /opt/new",
+            new ImageContainerOptions { Env = ["GREETING=committed"], WorkingDirectory = "/srv", Labels = new Dictionary<string, string> { ["run"] = "yes" } });
+
+        var diff = await container.DiffAsync(Ct);
+        var progress = new List<ImageProgress>();
+        var committed = await container.CommitAsync(
+            "committed:1",
+            new CommitOptions { Message = "from a container", Config = new ContainerConfig { Labels = new Dictionary<string, string> { ["stage"] = "committed" } } },
+            progress: new SynchronousProgress<ImageProgress>(progress.Add),
+            cancellationToken: Ct);
+
+        // The runtime's own mount points (/proc, /dev, /sys, which the image lacks) are not changes of the container.
+        Assert.Equal(
+            ["C /bin", "D /bin/ls", "C /etc", "D /etc/motd", "A /opt", "A /opt/new", "C /srv", "C /srv/old", "C /srv/old/a", "D /srv/old/keep-me-not"],
+            diff.Select(c => c.ToString()));
+        Assert.Equal(baseImage.Digest, (await _store.ResolveAsync("base:1", Ct)).Digest);
+        Assert.Equal(before, snapshots.Select(Listing).ToList());
+        Assert.Equal(baseImage.Manifest.Layers.Count + 1, committed.Manifest.Layers.Count);
+        var config = committed.Config.Config!;
+        Assert.Equal(["-c", "busybox rm /etc/motd /bin/ls; busybox rm -r /srv/old; busybox mkdir /srv/old /opt; echo again > /srv/old/a; echo made > /opt/new"], config.Cmd!);
+        Assert.Equal(["PATH=/bin", "GREETING=committed"], config.Env!);
+        Assert.Equal("/srv", config.WorkingDir);
+        Assert.Equal(new Dictionary<string, string> { ["tier"] = "base", ["run"] = "yes", ["stage"] = "committed" }, config.Labels!.ToDictionary());
+        Assert.Equal("from a container", committed.Config.History![^1].Comment);
+        Assert.Equal($"containers commit {container.Id}", committed.Config.History[^1].CreatedBy);
+        Assert.Equal(progress[^1].Total, progress[^1].Completed);
+
+        string exported = _temp.Combine("exported");
+        await _store.ExportAsync("committed:1", exported, ImageArchiveFormat.OciLayout, Ct);
+        var inspected = JsonDocument.Parse(await ImageFixtures.RunAsync(skopeo, "inspect", $"oci:{exported}:docker.io/library/committed:1")).RootElement;
+        Assert.Equal(committed.Digest.ToString(), inspected.GetProperty("Digest").GetString());
+        Assert.Equal("committed", inspected.GetProperty("Labels").GetProperty("stage").GetString());
+        string bundle = _temp.Combine("bundle");
+        await ImageFixtures.RunAsync(umoci, ["unpack", .. Requires.IsRoot ? Array.Empty<string>() : ["--rootless"], "--image", $"{exported}:docker.io/library/committed:1", bundle]);
+        string rootfs = Path.Combine(bundle, "rootfs");
+        Assert.False(File.Exists(Path.Combine(rootfs, "etc", "motd")));
+        Assert.False(File.Exists(Path.Combine(rootfs, "bin", "ls")));
+        Assert.Equal(["a"], Directory.GetFileSystemEntries(Path.Combine(rootfs, "srv", "old")).Select(Path.GetFileName));
+        Assert.Equal("made\n", File.ReadAllText(Path.Combine(rootfs, "opt", "new")));
+        Assert.False(Directory.Exists(Path.Combine(rootfs, "proc")));
+
+        var rerun = await _runtime.RunFromImageAsync("committed:1", new ImageContainerOptions { Command = ["-c", "pwd; cat /opt/new /srv/old/a; ls /srv/old; test -e /etc/motd || echo no motd; echo $GREETING"] }, Ct);
+        Assert.Equal(("", 0), (rerun.Stderr, rerun.ExitCode));
+        Assert.Equal("/srv\nmade\nagain\na\nno motd\ncommitted\n", rerun.Stdout);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_container_that_changed_nothing_has_an_empty_diff_and_commits_an_empty_layer()
+    {
+        await ImportAsync();
+        await using var container = await RunToEndAsync("true", new ImageContainerOptions { Volumes = [new VolumeMount("data", "/data")] });
+
+        var diff = await container.DiffAsync(Ct);
+        var committed = await container.CommitAsync("empty:1", cancellationToken: Ct);
+
+        Assert.Empty(diff);
+        var layers = await _store.GetSnapshotChainAsync("empty:1", Ct);
+        Assert.Empty(Directory.GetFileSystemEntries(layers[0]));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_running_container_commits_and_keeps_running_and_a_pause_it_cannot_do_is_refused()
+    {
+        await ImportAsync();
+        await using var container = await _runtime.CreateFromImageAsync(
+            null, "base:1", new ImageContainerOptions { Command = ["-c", "echo live > /live; echo ready; exec sleep 60"] }, Ct);
+        await container.StartAsync(Ct);
+        await foreach (var line in container.ReadOutputLinesAsync(Ct))
+        {
+            Assert.Equal("ready", line.Text);
+            break;
+        }
+
+        var refused = await Assert.ThrowsAsync<ContainerStatusException>(() => container.CommitAsync("live:1", pause: true, cancellationToken: Ct));
+        var committed = await container.CommitAsync("live:1", cancellationToken: Ct);
+
+        Assert.Contains("no cgroup", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerStatus.Running, container.Status);
+        var rerun = await _runtime.RunFromImageAsync(committed, new ImageContainerOptions { Command = ["-c", "cat /live"] }, Ct);
+        Assert.Equal("live\n", rerun.Stdout);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_container_not_made_from_an_image_cannot_be_committed()
+    {
+        await using var container = await _runtime.CreateAsync(ContainerSpec.For("/bin/true"), Ct);
+
+        var error = await Assert.ThrowsAsync<ImageCommitException>(() => container.CommitAsync("no:1", cancellationToken: Ct));
+
+        Assert.Contains("not made from an image", error.Message, StringComparison.Ordinal);
+    }
+
+    private static List<string> Listing(string directory) =>
+        [.. Directory.EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories).Select(p => p[directory.Length..]).Order(StringComparer.Ordinal)];
+}
