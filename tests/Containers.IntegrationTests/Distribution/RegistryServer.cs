@@ -115,7 +115,8 @@ internal sealed class RegistryServer : IAsyncDisposable
         start.ArgumentList.Add(_config);
         start.ArgumentList.Add(LogFile);
         _process = Process.Start(start)!;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        // Generous: on a loaded machine the registry took more than 20 s to listen.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
