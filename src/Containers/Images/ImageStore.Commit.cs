@@ -199,7 +199,8 @@ public sealed partial class ImageStore
         };
     }
 
-    private static ContainerConfig? MergeConfig(ContainerConfig? image, ContainerConfig? changes)
+    /// <summary><paramref name="image"/>'s config with <paramref name="changes"/> over it: a property set there wins, labels add up.</summary>
+    internal static ContainerConfig? MergeConfig(ContainerConfig? image, ContainerConfig? changes)
     {
         if (changes is null)
         {

@@ -44,7 +44,7 @@ public sealed partial class Container
         options = options with
         {
             Tag = tag ?? options.Tag,
-            Config = Merge(image.Config, options.Config),
+            Config = Containers.Images.ImageStore.MergeConfig(image.Config, options.Config),
             UidMappings = options.UidMappings ?? state.UidMappings,
             GidMappings = options.GidMappings ?? state.GidMappings,
             CreatedBy = options.CreatedBy ?? $"containers commit {Id}",
@@ -133,33 +133,5 @@ public sealed partial class Container
 
         await PauseAsync(cancellationToken).ConfigureAwait(false);
         return true;
-    }
-
-    /// <summary>The container's config (as made from its image) with <paramref name="changes"/> over it: a property set there wins, labels add up.</summary>
-    private static Containers.Images.Model.ContainerConfig? Merge(Containers.Images.Model.ContainerConfig? used, Containers.Images.Model.ContainerConfig? changes)
-    {
-        if (used is null || changes is null)
-        {
-            return changes ?? used;
-        }
-
-        var labels = new Dictionary<string, string>(used.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal);
-        foreach (var (key, value) in changes.Labels ?? new Dictionary<string, string>())
-        {
-            labels[key] = value;
-        }
-
-        return new Containers.Images.Model.ContainerConfig
-        {
-            User = changes.User ?? used.User,
-            ExposedPorts = changes.ExposedPorts ?? used.ExposedPorts,
-            Env = changes.Env ?? used.Env,
-            Entrypoint = changes.Entrypoint ?? used.Entrypoint,
-            Cmd = changes.Cmd ?? used.Cmd,
-            Volumes = changes.Volumes ?? used.Volumes,
-            WorkingDir = changes.WorkingDir ?? used.WorkingDir,
-            Labels = labels.Count == 0 ? null : labels,
-            StopSignal = changes.StopSignal ?? used.StopSignal,
-        };
     }
 }
