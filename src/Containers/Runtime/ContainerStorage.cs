@@ -64,7 +64,8 @@ internal sealed class ContainerStorage
     public static void Remove(string folder)
     {
         var errno = DirectoryTree.Remove(folder);
-        if (errno != 0)
+        // ENOENT: another remover (a concurrent delete or stale sweep) got there first, which is what was wanted.
+        if (errno != 0 && errno != Errno.ENOENT)
         {
             throw new ContainersIOException(
                 $"removing the container directory {folder} failed: {Errno.Name(errno)} ({Errno.Describe(errno)}): remove it by hand, as the user that owns it",

@@ -49,8 +49,16 @@ internal sealed class RegistryProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // As in TokenServer: closing fails when the port has been reused meanwhile; the listener is closed anyway.
+        }
+
         try
         {
             await _loop;

@@ -55,8 +55,17 @@ internal sealed class TokenServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // Closing re-looks up its endpoint by port; a listener another test has started on a port reused since
+            // makes that fail ("address already in use"). The listener is closed either way.
+        }
+
         try
         {
             await _loop;
