@@ -22,6 +22,7 @@ internal static class ContainerRequest
     public static IReadOnlyList<OptionSpec> Options { get; } =
     [
         OptionSpec.Flag("cow", null, "With --rootfs: use the directory copy-on-write (the container's changes go to its own layer, the directory stays as it is)"),
+        DeviceOption.Option,
         OptionSpec.Value("entrypoint", null, "string", "Overwrite the image's entrypoint (its Cmd is then not used)"),
         OptionSpec.Value("env", 'e', "list", "Set an environment variable (NAME=VALUE, or NAME to pass the host's value)"),
         OptionSpec.Value("hostname", 'h', "string", "The container's hostname"),
@@ -41,6 +42,7 @@ internal static class ContainerRequest
         OptionSpec.Value("stop-signal", null, "string", "Signal that stops the container (default: the image's, else TERM)"),
         OptionSpec.Value("tmpfs", null, "list", "Mount a tmpfs at DST[:size=N]"),
         OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
+        UlimitOption.Option,
         OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
         OptionSpec.Value("volume", 'v', "list", "Mount a volume NAME:DST[:ro] or bind a host path /SRC:DST[:ro]"),
         OptionSpec.Value("workdir", 'w', "string", "Working directory inside the container (created when missing)"),
@@ -282,7 +284,7 @@ internal static class ContainerRequest
         return env;
     }
 
-    /// <summary>What the host gives the container whatever its root: hostname, network, binds, tmpfs mounts, resource limits, a terminal.</summary>
+    /// <summary>What the host gives the container whatever its root: hostname, network, binds, tmpfs mounts, resource limits, devices, rlimits, a terminal.</summary>
     private static ContainerSpec Host(Invocation invocation, ContainerSpec spec)
     {
         if (ResourceOptions.Any(invocation))
@@ -346,6 +348,8 @@ internal static class ContainerRequest
         }
 
         spec = SecurityOptions.Apply(invocation, spec);
+        spec = DeviceOption.Apply(invocation, spec);
+        spec = UlimitOption.Apply(invocation, spec);
         return invocation.Has("tty") ? spec.WithTerminal() : spec;
     }
 

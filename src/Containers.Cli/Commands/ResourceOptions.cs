@@ -18,6 +18,7 @@ internal static class ResourceOptions
         OptionSpec.Value("cpuset-cpus", null, "string", "CPUs to run on (0-3, 0,1)"),
         OptionSpec.Value("cpuset-mems", null, "string", "Memory nodes to allocate from (0-3, 0,1)"),
         OptionSpec.Value("pids-limit", null, "int", "Most tasks the container may hold (-1 for unlimited)"),
+        OptionSpec.Value("blkio-weight", null, "int", "Block I/O weight against other containers (10 to 1000)"),
         OptionSpec.Value("device-read-bps", null, "list", "Read rate limit of a device (DEVICE:RATE, for example /dev/sda:1mb)"),
         OptionSpec.Value("device-write-bps", null, "list", "Write rate limit of a device (DEVICE:RATE)"),
         OptionSpec.Value("device-read-iops", null, "list", "Read operations per second of a device (DEVICE:N)"),
@@ -87,6 +88,15 @@ internal static class ResourceOptions
         }
 
         var io = resources.BlockIO;
+        if (invocation.Value("blkio-weight") is { } weight)
+        {
+            var w = Number(invocation, "blkio-weight", weight);
+            io = (io ?? new LinuxBlockIO()) with
+            {
+                Weight = w is >= 10 and <= 1000 ? (ushort)w : throw new UsageException($"--blkio-weight '{weight}': give a weight from 10 to 1000", invocation.Path),
+            };
+        }
+
         if (Throttles(invocation, "device-read-bps", bytes: true) is { Length: > 0 } readBps)
         {
             io = (io ?? new LinuxBlockIO()) with { ThrottleReadBpsDevice = [.. readBps] };

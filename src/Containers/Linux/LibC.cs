@@ -95,6 +95,29 @@ internal static unsafe partial class LibC
         return (*(uint*)(buffer + 20), *(ushort*)(buffer + 28));
     }
 
+    /// <summary>
+    /// The mode (with file type bits) and device numbers (<c>st_rdev</c>) of <paramref name="path"/>, links followed;
+    /// null when it does not exist.
+    /// </summary>
+    public static (uint Mode, uint Major, uint Minor)? DeviceNumbers(string path)
+    {
+        const int AT_FDCWD = -100;
+        const uint STATX_TYPE = 0x1, STATX_MODE = 0x2;
+        var name = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        var buffer = stackalloc byte[256];
+        fixed (byte* p = name)
+        {
+            if (statx(AT_FDCWD, p, 0, STATX_TYPE | STATX_MODE, buffer) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                return errno == Errno.ENOENT ? null : throw new IOException($"statx {path}: {Errno.Name(errno)}");
+            }
+        }
+
+        // struct statx: stx_mode at 28, stx_rdev_major at 128, stx_rdev_minor at 132.
+        return (*(ushort*)(buffer + 28), *(uint*)(buffer + 128), *(uint*)(buffer + 132));
+    }
+
     /// <summary>Creates a pipe whose ends are close-on-exec.</summary>
     public static (SafeFileHandle Read, SafeFileHandle Write) Pipe(int extraFlags = 0)
     {

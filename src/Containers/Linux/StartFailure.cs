@@ -44,6 +44,10 @@ internal static class StartFailure
                 "a mask needs the host's /dev/null to be the null device itself (character device 1:3), not a link or another file",
             (PlanOpCode.CapSet, Errno.EPERM) =>
                 "the capability sets are not consistent: effective and inheritable must be within permitted, ambient within permitted and inheritable",
+            (PlanOpCode.SetRlimit, Errno.EPERM) =>
+                "raising a hard limit above this process's own needs CAP_SYS_RESOURCE, which this process lacks: ask for a hard limit no higher than the host's (ulimit -H), or run with CAP_SYS_RESOURCE",
+            (PlanOpCode.MakeNode, Errno.EPERM) =>
+                "making a device node needs CAP_MKNOD in the host's user namespace: run as root, without a user namespace",
             (PlanOpCode.WaitFd, Errno.ECANCELED) =>
                 "the launcher abandoned the start before releasing the process",
             _ => null,

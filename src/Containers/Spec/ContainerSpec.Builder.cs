@@ -243,6 +243,34 @@ public sealed partial record ContainerSpec
         return WithResources(r => r with { Cpu = (r.Cpu ?? new LinuxCpu()) with { Quota = quota, Period = period } });
     }
 
+    /// <summary>
+    /// Gives the container the device node <paramref name="device"/> (<c>linux.devices</c>, replacing one at the same
+    /// path) and lets its processes use it for <paramref name="access"/> (a <c>linux.resources.devices</c> allow rule
+    /// for its type and numbers, after the default list): Docker's <c>--device</c>. The container gets a cgroup.
+    /// <see cref="Runtime.HostDevices.Describe"/> describes a node of the host.
+    /// </summary>
+    /// <param name="device">The node to create, its path as the container sees it.</param>
+    /// <param name="access">Letters of <c>rwm</c>: read, write, mknod.</param>
+    /// <example>
+    /// <code>
+    /// var spec = ContainerSpec.For("/bin/sh", "-c", "cat /dev/ttyS0")
+    ///     .WithDevice(HostDevices.Describe("/dev/ttyUSB0", "/dev/ttyS0"), "rw");
+    /// </code>
+    /// </example>
+    [Pure]
+    public ContainerSpec WithDevice(LinuxDevice device, string access = "rwm")
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(access);
+        var spec = WithLinux(l => l with { Devices = l.Devices.RemoveAll(d => string.Equals(d?.Path, device.Path, StringComparison.Ordinal)).Add(device) });
+
+        // A FIFO is no device to the cgroup; an unbuffered character device is a character device to it.
+        return device.Type == "p" ? spec : spec.WithResources(r => r with
+        {
+            Devices = r.Devices.Add(new LinuxDeviceCgroup { Allow = true, Type = device.Type == "u" ? "c" : device.Type, Major = device.Major, Minor = device.Minor, Access = access }),
+        });
+    }
+
     /// <summary>Changes <c>linux.resources</c> (created empty when missing: an empty section still gives the container a cgroup of its own).</summary>
     /// <example><code>var spec = ContainerSpec.For("/bin/true").WithResources(r => r with { Pids = new LinuxPids(32) });</code></example>
     [Pure]

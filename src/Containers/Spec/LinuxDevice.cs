@@ -1,8 +1,10 @@
 namespace Containers.Spec;
 
 /// <summary>
-/// A device node to create in the container (<c>linux.devices[]</c>). Not applied by this runtime yet:
-/// <see cref="ContainerSpec.Validate"/> rejects it.
+/// A device node created in the container (<c>linux.devices[]</c>), by <c>mknod</c> after the mounts: its parent
+/// directories are made when missing. The node alone grants nothing: the device cgroup decides which devices the
+/// container may open (<see cref="ContainerSpec.WithDevice"/> adds both). Refused in a user namespace, where the
+/// kernel does not let a node be made.
 /// </summary>
 public sealed record LinuxDevice
 {
@@ -18,12 +20,12 @@ public sealed record LinuxDevice
     /// <summary>The minor number (<c>minor</c>).</summary>
     public long Minor { get; init; }
 
-    /// <summary>The permission bits (<c>fileMode</c>).</summary>
+    /// <summary>The permission bits (<c>fileMode</c>); 0666 when null.</summary>
     public uint? FileMode { get; init; }
 
-    /// <summary>The owner in the container (<c>uid</c>).</summary>
+    /// <summary>The owner in the container (<c>uid</c>); 0 when null.</summary>
     public uint? Uid { get; init; }
 
-    /// <summary>The group in the container (<c>gid</c>).</summary>
+    /// <summary>The group in the container (<c>gid</c>); 0 when null.</summary>
     public uint? Gid { get; init; }
 }

@@ -81,7 +81,6 @@ internal static partial class SpecValidator
         }
 
         Reject(linux.CgroupsPath, "linux.cgroupsPath", "this runtime does not place containers in cgroups", errors);
-        Reject(linux.Devices, "linux.devices", "device nodes beyond the default /dev are not created by this runtime", errors);
         Reject(linux.NetDevices, "linux.netDevices", "network devices are not moved into containers by this runtime", errors);
         Reject(linux.Seccomp?.ListenerPath, "linux.seccomp.listenerPath", "seccomp notifications are not sent to a socket by this runtime", errors);
         Reject(linux.Seccomp?.ListenerMetadata, "linux.seccomp.listenerMetadata", "seccomp notifications are not sent to a socket by this runtime", errors);

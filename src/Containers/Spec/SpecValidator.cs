@@ -86,6 +86,11 @@ internal static partial class SpecValidator
         {
             errors.Add(new("linux.readonlyPaths", Remedy));
         }
+
+        if (spec.Linux is { Devices.IsEmpty: false })
+        {
+            errors.Add(new("linux.devices", Remedy));
+        }
     }
 
     private static void ValidateProcess(ProcessSpec process, List<SpecError> errors)
@@ -234,6 +239,7 @@ internal static partial class SpecValidator
             ValidateSeccomp(seccomp, errors);
         }
 
+        ValidateDevices(linux, errors);
         for (int i = 0; i < linux.MaskedPaths.Length; i++)
         {
             RequireAbsolute(linux.MaskedPaths[i], $"linux.maskedPaths[{i}]", errors);
@@ -242,6 +248,44 @@ internal static partial class SpecValidator
         for (int i = 0; i < linux.ReadonlyPaths.Length; i++)
         {
             RequireAbsolute(linux.ReadonlyPaths[i], $"linux.readonlyPaths[{i}]", errors);
+        }
+    }
+
+    private static void ValidateDevices(LinuxSpec linux, List<SpecError> errors)
+    {
+        if (!linux.Devices.IsEmpty && linux.FindNamespace(NamespaceType.User) is not null)
+        {
+            errors.Add(new("linux.devices", "device nodes cannot be made in a user namespace (mknod needs CAP_MKNOD in the host's): bind the host's node with a mount instead"));
+        }
+
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < linux.Devices.Length; i++)
+        {
+            var path = $"linux.devices[{i}]";
+            if (NotNull(linux.Devices[i], path, errors) is not { } device)
+            {
+                continue;
+            }
+
+            if (RequireAbsolute(device.Path, $"{path}.path", errors) && (device.Path.TrimEnd('/') is "" or "/dev" || !paths.Add(device.Path)))
+            {
+                errors.Add(new($"{path}.path", $"'{device.Path}' is not a path a node can be made at, or is listed twice: give each node its own path, such as /dev/fuse"));
+            }
+
+            if (device.Type is not ("c" or "b" or "u" or "p"))
+            {
+                errors.Add(new($"{path}.type", $"must be 'c', 'b', 'u' or 'p', got '{device.Type}'"));
+            }
+
+            if (device.Major is < 0 or > 0xfff || device.Minor is < 0 or > 0xfffff)
+            {
+                errors.Add(new(path, $"major must be 0 to 4095 and minor 0 to 1048575, got {device.Major}:{device.Minor}"));
+            }
+
+            if (device.FileMode is > MaxUmask)
+            {
+                errors.Add(new($"{path}.fileMode", $"must hold only permission bits (at most 0777), got {Convert.ToString(device.FileMode.Value, 8)} in octal"));
+            }
         }
     }
 

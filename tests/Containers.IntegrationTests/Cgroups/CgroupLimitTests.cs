@@ -293,6 +293,24 @@ public abstract class CgroupLimitTests
         }
     }
 
+    [ScaledFact(30_000)]
+    public async Task A_device_given_to_the_container_is_made_there_and_opens_for_the_access_given_only()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        // /dev/loop-control (c 10:237) is on no default allow list; the node is made in the container's own /dev.
+        var script = "stat -c '%F %t:%T %a %u' /dev/ctl/loop; (: < /dev/ctl/loop) && echo read; (: > /dev/ctl/loop) && echo wrote";
+        var device = HostDevices.Describe("/dev/loop-control", "/dev/ctl/loop") with { FileMode = 0x1a0 /* 0640 */ };
+        var spec = ContainerSpec.For("/bin/sh", "-c", script).WithDevice(device, "r");
+
+        var result = await fixture.Runtime.RunAsync(spec, Token);
+
+        Assert.True(result.Stdout == "character special file a:ed 640 0\nread\n", $"stdout: {result.Stdout}, stderr: {result.Stderr}");
+        Assert.Contains("Operation not permitted", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("c", device.Type);
+        Assert.Equal((10L, 237L), (device.Major, device.Minor));
+    }
+
     /// <summary>A /tmp where device nodes work (a default tmpfs is nodev, which refuses every node whatever the cgroup allows).</summary>
     private static readonly MountSpec DeviceTmp = new() { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs", Options = ["mode=1777"] };
 

@@ -99,6 +99,11 @@ public sealed class RunCommandTests
     [InlineData("--cpus", "-1")]
     [InlineData("--pids-limit", "many")]
     [InlineData("--oom-score-adj", "high")]
+    [InlineData("--blkio-weight", "5")]
+    [InlineData("--ulimit", "nofiles=10")]
+    [InlineData("--ulimit", "nofile=20:10")]
+    [InlineData("--device", "/dev/null:/dev/x:rwx")]
+    [InlineData("--device", "dev/null")]
     public async Task A_malformed_limit_is_a_usage_error_naming_the_flag(string flag, string value)
     {
         var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", flag, value, "--", "/bin/echo", "ran");

@@ -49,6 +49,25 @@ public class ContainerSpecBuilderTests
     }
 
     [Fact]
+    public void WithDevice_makes_the_node_and_allows_it_in_the_device_cgroup_replacing_one_at_the_same_path()
+    {
+        var fuse = new LinuxDevice { Path = "/dev/fuse", Type = "c", Major = 10, Minor = 229 };
+        var unbuffered = new LinuxDevice { Path = "/dev/fuse", Type = "u", Major = 10, Minor = 230 };
+        var fifo = new LinuxDevice { Path = "/run/pipe", Type = "p" };
+
+        var spec = ContainerSpec.For("/bin/true").WithDevice(fuse, "r").WithDevice(unbuffered).WithDevice(fifo);
+
+        Assert.Equal([unbuffered, fifo], spec.Linux!.Devices);
+        Assert.Equal(
+            [
+                new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 229, Access = "r" },
+                new LinuxDeviceCgroup { Allow = true, Type = "c", Major = 10, Minor = 230, Access = "rwm" },
+            ],
+            spec.Linux.Resources!.Devices);
+        Assert.Empty(spec.Validate());
+    }
+
+    [Fact]
     public void WithHostname_sets_the_hostname()
     {
         Assert.Equal("box", ContainerSpec.For("/bin/true").WithHostname("box").Hostname);

@@ -68,6 +68,14 @@ public class ContainerSpecValidationTests
         { "malformed cpu list", WithResources(new() { Cpu = new() { Cpus = "0-" } }), "linux.resources.cpu.cpus", "must be a list such as '0-3,5', got '0-'" },
         { "backwards cpu range", WithResources(new() { Cpu = new() { Cpus = "3-1" } }), "linux.resources.cpu.cpus", "got '3-1'" },
         { "malformed mems list", WithResources(new() { Cpu = new() { Mems = "a" } }), "linux.resources.cpu.mems", "got 'a'" },
+        { "a device of an unknown type", WithDevices(new LinuxDevice { Path = "/dev/x", Type = "z", Major = 1, Minor = 3 }), "linux.devices[0].type", "must be 'c', 'b', 'u' or 'p'" },
+        { "a device at a relative path", WithDevices(new LinuxDevice { Path = "dev/x", Type = "c", Major = 1, Minor = 3 }), "linux.devices[0].path", "must be an absolute path" },
+        { "a device made at /dev itself", WithDevices(new LinuxDevice { Path = "/dev/", Type = "c", Major = 1, Minor = 3 }), "linux.devices[0].path", "not a path a node can be made at" },
+        { "two devices at one path", WithDevices(new LinuxDevice { Path = "/dev/x", Type = "c", Major = 1, Minor = 3 }, new LinuxDevice { Path = "/dev/x", Type = "c", Major = 1, Minor = 5 }), "linux.devices[1].path", "listed twice" },
+        { "a device number out of range", WithDevices(new LinuxDevice { Path = "/dev/x", Type = "b", Major = 4096, Minor = 0 }), "linux.devices[0]", "major must be 0 to 4095" },
+        { "a device mode with type bits", WithDevices(new LinuxDevice { Path = "/dev/x", Type = "c", Major = 1, Minor = 3, FileMode = 0x21b6 }), "linux.devices[0].fileMode", "at most 0777" },
+        { "a device in a user namespace", WithDevices(new LinuxDevice { Path = "/dev/x", Type = "c", Major = 1, Minor = 3 }).WithUidMapping(0, 1000, 1).WithGidMapping(0, 1000, 1), "linux.devices", "cannot be made in a user namespace" },
+        { "a device without a mount namespace", (Valid with { Mounts = [], Linux = Valid.Linux! with { MaskedPaths = [], ReadonlyPaths = [], Devices = [new LinuxDevice { Path = "/dev/x", Type = "c", Major = 1, Minor = 3 }] } }).WithoutNamespace(NamespaceType.Mount), "linux.devices", "needs a new mount namespace" },
     };
 
     public static TheoryData<string, ContainerSpec> ValidSpecs => new()
@@ -94,6 +102,11 @@ public class ContainerSpecValidationTests
         { "swap unlimited with a memory limit", WithResources(new() { Memory = new() { Limit = 1 << 20, Swap = -1 } }) },
         { "cpu lists", WithResources(new() { Cpu = new() { Cpus = "0-3,5,7-8", Mems = "0", Shares = 2, Period = 1000 } }) },
         { "an empty resources section", WithResources(new()) },
+        { "devices of every type, with mode and owner", WithDevices(
+            new LinuxDevice { Path = "/dev/fuse", Type = "c", Major = 10, Minor = 229, FileMode = 0x1b6, Uid = 0, Gid = 5 },
+            new LinuxDevice { Path = "/dev/disks/a", Type = "b", Major = 7, Minor = 0 },
+            new LinuxDevice { Path = "/dev/u", Type = "u", Major = 1, Minor = 3 },
+            new LinuxDevice { Path = "/run/pipe", Type = "p" }) },
         { "an oom score", Valid with { Process = Valid.Process! with { OomScoreAdj = 500 } } },
         { "empty sections of unsupported settings set nothing", Valid with { Linux = Valid.Linux! with { Sysctl = ImmutableSortedDictionary<string, string>.Empty, Devices = [] }, Domainname = "" } },
     };
@@ -230,6 +243,8 @@ public class ContainerSpecValidationTests
 
     private static ContainerSpec WithCapabilities(LinuxCapabilities capabilities) =>
         Valid with { Process = Valid.Process! with { Capabilities = capabilities } };
+
+    private static ContainerSpec WithDevices(params LinuxDevice[] devices) => Valid with { Linux = Valid.Linux! with { Devices = [.. devices] } };
 
     private static ContainerSpec WithResources(LinuxResources resources) => Valid with { Linux = Valid.Linux! with { Resources = resources } };
 

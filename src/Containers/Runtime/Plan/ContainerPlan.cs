@@ -18,6 +18,7 @@ internal sealed class ContainerPlan
         NamespacesStep.Apply,  // clone flags, user namespace maps, joined namespaces, loopback, hostname
         RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, a directory bound onto itself, or an overlay
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
+        DevicesStep.Apply,     // the spec's device nodes (linux.devices)
         SecretsStep.Apply,     // the secrets' read-only tmpfs at /run/secrets
         EnterRootStep.Apply,   // the working directory, pivot_root, a read-only root
         ProcessStep.Apply,     // rlimits, stdio, ids, working directory, no_new_privs
