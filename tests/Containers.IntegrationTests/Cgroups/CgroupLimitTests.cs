@@ -311,6 +311,52 @@ public abstract class CgroupLimitTests
         Assert.Equal((10L, 237L), (device.Major, device.Minor));
     }
 
+    [ScaledFact(90_000)]
+    public async Task Reads_and_writes_of_a_block_device_stay_under_its_throttles_while_an_unthrottled_one_runs_past_them()
+    {
+        Require();
+        using var loop = LoopDevice.Create(16 * MiB);
+        using var fixture = new RuntimeFixture();
+        var device = HostDevices.Describe(loop.Path, "/dev/disk0");
+        // Direct I/O bypasses the page cache, so every block read or written is a bio the throttle layer sees.
+        var script = "while :; do dd if=/dev/disk0 of=/dev/null bs=64k iflag=direct 2>/dev/null; done & "
+            + "while :; do dd if=/dev/zero of=/dev/disk0 bs=64k count=128 oflag=direct 2>/dev/null; done";
+        var spec = ContainerSpec.For("/bin/sh", "-c", script).WithDevice(device, "rw");
+        const long ReadRate = 256 * 1024, WriteRate = 128 * 1024;
+        var throttle = (long rate) => new LinuxThrottleDevice { Major = device.Major, Minor = device.Minor, Rate = (ulong)rate };
+
+        var throttled = (long read, long write) => spec.WithResources(r => r with
+        {
+            BlockIO = new LinuxBlockIO { ThrottleReadBpsDevice = [throttle(read)], ThrottleWriteBpsDevice = [throttle(write)] },
+        });
+
+        // The control: a throttle no device reaches (1 TiB/s), both move far more than the limits below allow, in the
+        // same counters. It is a throttle rather than none because v1's counters (blkio.throttle.io_service_bytes)
+        // count only the bios of devices with a throttle rule on recent kernels.
+        var free = await MeasureAsync(fixture, throttled(1L << 40, 1L << 40), 4 * MiB);
+        var limited = await MeasureAsync(fixture, throttled(ReadRate, WriteRate), MiB / 2);
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"throttled: read {limited.Read:F0} B/s, wrote {limited.Write:F0} B/s; control: read {free.Read:F0} B/s, wrote {free.Write:F0} B/s");
+
+        // Rates over a window that starts after the first bytes moved; a loaded machine only lowers them. The
+        // ceiling is twice the limit: the throttle lets a slice's worth through at once.
+        Assert.True(limited.Read <= 2 * ReadRate, $"read {limited.Read:F0} B/s under a limit of {ReadRate} B/s (unthrottled: {free.Read:F0} B/s)");
+        Assert.True(limited.Write <= 2 * WriteRate, $"wrote {limited.Write:F0} B/s under a limit of {WriteRate} B/s (unthrottled: {free.Write:F0} B/s)");
+        Assert.True(free.Read > 2 * ReadRate && free.Write > 2 * WriteRate, $"the control moved too little to tell: read {free.Read:F0} B/s, wrote {free.Write:F0} B/s");
+
+        // Bytes per second through the container's block I/O counters, once each direction has moved at least
+        // <paramref name="bytes"/> past a first snapshot taken after both started.
+        static async Task<(double Read, double Write)> MeasureAsync(RuntimeFixture fixture, ContainerSpec spec, long bytes)
+        {
+            await using var container = await StartBusyLoopAsync(fixture, spec);
+            var first = await WaitForAsync(container, s => s.Io.ReadBytes > 0 && s.Io.WriteBytes > 0, TimeSpan.FromSeconds(30));
+            var last = await WaitForAsync(container, s => s.Io.ReadBytes - first.Io.ReadBytes >= bytes && s.Io.WriteBytes - first.Io.WriteBytes >= bytes, TimeSpan.FromSeconds(60));
+            await container.KillAsync(Token);
+            var seconds = (last.Time - first.Time).TotalSeconds;
+            return ((last.Io.ReadBytes - first.Io.ReadBytes) / seconds, (last.Io.WriteBytes - first.Io.WriteBytes) / seconds);
+        }
+    }
+
     /// <summary>A /tmp where device nodes work (a default tmpfs is nodev, which refuses every node whatever the cgroup allows).</summary>
     private static readonly MountSpec DeviceTmp = new() { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs", Options = ["mode=1777"] };
 
