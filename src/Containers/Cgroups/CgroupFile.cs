@@ -44,14 +44,12 @@ internal static class CgroupFile
         TryRead(dir, file) is { } text && long.TryParse(text.AsSpan().Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
     /// <summary>The value of <paramref name="key"/> in a flat keyed file such as <c>memory.events</c> or <c>cpu.stat</c> (<c>key value</c> lines).</summary>
-    public static long? TryReadKey(string dir, string file, string key)
-    {
-        if (TryRead(dir, file) is not { } text)
-        {
-            return null;
-        }
+    public static long? TryReadKey(string dir, string file, string key) => TryRead(dir, file) is { } text ? Key(text, key) : null;
 
-        foreach (var line in text.AsSpan().EnumerateLines())
+    /// <summary>The value of <paramref name="key"/> in the flat-keyed text of a cgroup file (<c>key value</c> lines), or null.</summary>
+    public static long? Key(ReadOnlySpan<char> text, string key)
+    {
+        foreach (var line in text.EnumerateLines())
         {
             var space = line.IndexOf(' ');
             if (space > 0 && line[..space].SequenceEqual(key)

@@ -33,6 +33,9 @@ internal interface ICgroup
     /// <summary>How many processes of the cgroup the kernel's OOM killer has killed.</summary>
     long OomKills { get; }
 
+    /// <summary>Starts watching the cgroup's OOM kills as they happen.</summary>
+    IOomKillWatch WatchOomKills();
+
     /// <summary>A snapshot of the cgroup's counters.</summary>
     Containers.Runtime.ContainerStats ReadStats();
 

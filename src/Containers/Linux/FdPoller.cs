@@ -6,7 +6,7 @@ namespace Containers.Linux;
 
 /// <summary>
 /// One epoll thread for the whole process: awaits an fd becoming readable (a pidfd when its process exits, a
-/// pipe when data or EOF arrives) without blocking a thread per wait.
+/// pipe when data or EOF arrives, an eventfd when signaled) or a cgroup file changing, without blocking a thread per wait.
 /// </summary>
 internal static unsafe class FdPoller
 {
@@ -15,7 +15,13 @@ internal static unsafe class FdPoller
     private static ulong _nextId;
 
     /// <summary>Completes when <paramref name="fd"/> is readable (or hung up). The handle stays open meanwhile.</summary>
-    public static Task WaitReadableAsync(SafeFileHandle fd, CancellationToken cancellationToken)
+    public static Task WaitReadableAsync(SafeFileHandle fd, CancellationToken cancellationToken) => WaitAsync(fd, LibC.EPOLLIN, cancellationToken);
+
+    /// <summary>
+    /// Completes when <paramref name="fd"/> reports one of <paramref name="events"/> (or an error or hang-up): for a
+    /// cgroup file, <see cref="LibC.EPOLLPRI"/> is the kernel's "this file changed" (kernfs_notify).
+    /// </summary>
+    public static Task WaitAsync(SafeFileHandle fd, uint events, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var epoll = Epoll.Value;
@@ -24,7 +30,7 @@ internal static unsafe class FdPoller
         fd.DangerousAddRef(ref added);
         var id = Interlocked.Increment(ref _nextId);
         Registrations[id] = registration;
-        var r = Shim.EpollCtl(epoll, LibC.EPOLL_CTL_ADD, (int)fd.DangerousGetHandle(), LibC.EPOLLIN | LibC.EPOLLONESHOT, id);
+        var r = Shim.EpollCtl(epoll, LibC.EPOLL_CTL_ADD, (int)fd.DangerousGetHandle(), events | LibC.EPOLLONESHOT, id);
         if (r < 0)
         {
             Registrations.TryRemove(id, out _);

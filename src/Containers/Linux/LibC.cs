@@ -12,6 +12,9 @@ internal static unsafe partial class LibC
     public const int EPOLL_CTL_DEL = 2;
     public const uint EPOLLIN = 0x1;
     public const uint EPOLLONESHOT = 1u << 30;
+
+    /// <summary>Urgent data; on a kernfs (cgroup) file: the file changed since it was last read.</summary>
+    public const uint EPOLLPRI = 0x2;
     public const int AF_UNIX = 1;
     public const int SOCK_STREAM = 1;
     public const int SOCK_CLOEXEC = 0x80000;
@@ -116,6 +119,42 @@ internal static unsafe partial class LibC
 
         // struct statx: stx_mode at 28, stx_rdev_major at 128, stx_rdev_minor at 132.
         return (*(ushort*)(buffer + 28), *(uint*)(buffer + 128), *(uint*)(buffer + 132));
+    }
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    private static partial int eventfd(uint initval, int flags);
+
+    /// <summary>A close-on-exec, non-blocking eventfd (eventfd(2)) starting at 0.</summary>
+    public static SafeFileHandle EventFd()
+    {
+        const int EFD_NONBLOCK = 0x800;
+        var fd = eventfd(0, O_CLOEXEC | EFD_NONBLOCK);
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true)
+            : throw new ContainersException($"eventfd failed: {Errno.Name(Marshal.GetLastPInvokeError())}");
+    }
+
+    /// <summary>Reads and so resets an eventfd's counter; 0 when it was not signaled.</summary>
+    public static ulong ReadEventFd(SafeFileHandle fd)
+    {
+        ulong value = 0;
+        var added = false;
+        fd.DangerousAddRef(ref added);
+        try
+        {
+            return read((int)fd.DangerousGetHandle(), (byte*)&value, sizeof(ulong)) == sizeof(ulong) ? value : 0;
+        }
+        finally
+        {
+            fd.DangerousRelease();
+        }
+    }
+
+    /// <summary>Opens <paramref name="path"/> read-only and close-on-exec, with no lock (a cgroup file to watch).</summary>
+    public static SafeFileHandle OpenReadOnly(string path)
+    {
+        var fd = open(path, O_CLOEXEC);
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true)
+            : throw new IOException($"open {path}: {Errno.Name(Marshal.GetLastPInvokeError())}");
     }
 
     /// <summary>Creates a pipe whose ends are close-on-exec.</summary>

@@ -88,6 +88,56 @@ public sealed partial class Container
     }
 
     /// <summary>
+    /// The kernel's OOM kills in the container as they happen (v2: the change notification of <c>memory.events</c>;
+    /// v1: an eventfd on <c>memory.oom_control</c>), from this call on, until the container stops or
+    /// <paramref name="cancellationToken"/> is canceled. A kill that stops the container comes before the end.
+    /// Kills before the call are not replayed: <see cref="ContainerStats.Memory"/> counts them.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the watch.</param>
+    /// <exception cref="ContainersException">The container has no cgroup (its spec sets no <c>linux.resources</c>).</exception>
+    /// <example>
+    /// <code>
+    /// await foreach (var kill in container.WatchOomKillsAsync(token))
+    ///     Console.Error.WriteLine($"{kill.Time:T}: a process was killed for memory ({kill.Count} so far)");
+    /// </code>
+    /// </example>
+    public async IAsyncEnumerable<ContainerOomKill> WatchOomKillsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var cgroup = Cgroup("watch the OOM kills of");
+        using var watch = cgroup.WatchOomKills();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var seen = cgroup.OomKills;
+        while (true)
+        {
+            var next = watch.NextAsync(seen, stop.Token);
+            if (await Task.WhenAny(next, _exit).ConfigureAwait(false) == next)
+            {
+                seen = await next.ConfigureAwait(false);
+                yield return new ContainerOomKill(DateTimeOffset.UtcNow, seen);
+                continue;
+            }
+
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await next.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The watch ends with the container; the counter below has what it saw last.
+            }
+
+            // The killer counts a kill before its SIGKILL lands, so a kill that stopped the container is counted now.
+            if (cgroup.OomKills is var last && last > seen)
+            {
+                yield return new ContainerOomKill(DateTimeOffset.UtcNow, last);
+            }
+
+            yield break;
+        }
+    }
+
+    /// <summary>
     /// Changes the limits of a created, running or paused container; the kernel applies them at once. Only the
     /// fields set in <paramref name="resources"/> change. They are checked as a spec's are, before anything is written.
     /// </summary>

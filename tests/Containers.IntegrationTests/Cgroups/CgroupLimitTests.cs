@@ -38,6 +38,64 @@ public abstract class CgroupLimitTests
     }
 
     [ScaledFact(60_000)]
+    public async Task OOM_kills_are_reported_as_they_happen_while_the_container_lives_on()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        // Each round a subshell fills 64 MiB under a 16 MiB limit and is killed; the loop around it lives on.
+        var spec = ContainerSpec.For("/bin/sh", "-c", "while :; do (x=$(head -c 67108864 /dev/zero | tr '\\0' a)); sleep 0.1; done")
+            .WithResources(r => r with { Memory = new LinuxMemory { Limit = 16 * MiB, Swap = 16 * MiB } });
+        await using var container = await fixture.Runtime.CreateAsync(null, spec, null, Token);
+        await using var kills = container.WatchOomKillsAsync(Token).GetAsyncEnumerator(Token);
+        var first = kills.MoveNextAsync(); // the watch starts here, before the container does
+        await container.StartAsync(Token);
+
+        Assert.True(await first, "the watch ended without a kill");
+        var one = kills.Current;
+        Assert.Equal(ContainerStatus.Running, container.Status);
+        Assert.True(await kills.MoveNextAsync(), "the watch ended after one kill");
+        var two = kills.Current;
+        Assert.Equal(ContainerStatus.Running, container.Status);
+        await container.KillAsync(Token);
+        while (await kills.MoveNextAsync())
+        {
+            // Kills of the last round may still arrive; the watch ends with the container.
+        }
+
+        Assert.True(one.Count >= 1 && two.Count > one.Count, $"counts {one.Count}, then {two.Count}");
+        Assert.True(two.Time >= one.Time);
+        Assert.True((await container.GetStatsAsync(Token)).Memory.OomKills >= two.Count);
+    }
+
+    [ScaledFact(60_000)]
+    public async Task An_OOM_kill_that_stops_the_container_is_reported_before_the_watch_ends()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = Allocate(64 * MiB).WithResources(r => r with { Memory = new LinuxMemory { Limit = 16 * MiB, Swap = 16 * MiB } });
+        await using var container = await fixture.Runtime.CreateAsync(null, spec, null, Token);
+        var watch = CollectAsync(container.WatchOomKillsAsync(Token));
+        await container.StartAsync(Token);
+
+        var exit = await container.WaitAsync(Token);
+        var seen = await watch;
+
+        Assert.True(exit.OomKilled, exit.ToString());
+        Assert.Equal(1, Assert.Single(seen).Count);
+
+        static async Task<List<ContainerOomKill>> CollectAsync(IAsyncEnumerable<ContainerOomKill> kills)
+        {
+            var list = new List<ContainerOomKill>();
+            await foreach (var kill in kills)
+            {
+                list.Add(kill);
+            }
+
+            return list;
+        }
+    }
+
+    [ScaledFact(60_000)]
     public async Task Memory_below_the_limit_lives()
     {
         Require();

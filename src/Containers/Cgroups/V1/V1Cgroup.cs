@@ -23,6 +23,9 @@ internal sealed class V1Cgroup : ICgroup
 
     public long OomKills => Dir(V1Memory.Name) is { } dir ? V1Memory.OomKills(dir) : 0;
 
+    public IOomKillWatch WatchOomKills() => Dir(V1Memory.Name) is { } dir ? new V1OomKillWatch(dir)
+        : throw new CgroupException("linux.resources.memory", "this container's cgroup has no memory controller to watch for OOM kills");
+
     public SafeFileHandle OpenDirectory() => throw new NotSupportedException("cgroup v1 has no CLONE_INTO_CGROUP: the launcher joins the process while it waits");
 
     public void Join(int pid)

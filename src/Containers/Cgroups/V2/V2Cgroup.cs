@@ -23,6 +23,8 @@ internal sealed class V2Cgroup : ICgroup
 
     public long OomKills => V2Memory.OomKills(_dir);
 
+    public IOomKillWatch WatchOomKills() => new V2OomKillWatch(_dir);
+
     public SafeFileHandle OpenDirectory() => LibC.OpenDirectory(_dir);
 
     public void Join(int pid) => CgroupFile.Write(_dir, "cgroup.procs", pid.ToString(CultureInfo.InvariantCulture), null);

@@ -1,0 +1,63 @@
+using System.Globalization;
+using Containers.Linux;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.Cgroups.V1;
+
+/// <summary>
+/// OOM kills of a v1 memory cgroup as they happen: an eventfd registered in <c>cgroup.event_control</c> for
+/// <c>memory.oom_control</c> is signaled when the cgroup goes under OOM. That is before the killer has chosen a
+/// victim, so after each signal the kill counter (<c>oom_kill</c>) is read again for a moment until it rises.
+/// </summary>
+internal sealed class V1OomKillWatch : IOomKillWatch
+{
+    private static readonly TimeSpan KillerGrace = TimeSpan.FromSeconds(2);
+    private readonly string _dir;
+    private readonly SafeFileHandle _eventFd;
+    private readonly SafeFileHandle _control;
+
+    public V1OomKillWatch(string dir)
+    {
+        _dir = dir;
+        _eventFd = LibC.EventFd();
+        try
+        {
+            _control = LibC.OpenReadOnly(Path.Combine(dir, "memory.oom_control"));
+            CgroupFile.Write(dir, "cgroup.event_control",
+                string.Create(CultureInfo.InvariantCulture, $"{_eventFd.DangerousGetHandle()} {_control.DangerousGetHandle()}"), null);
+        }
+        catch
+        {
+            _control?.Dispose();
+            _eventFd.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<long> NextAsync(long seen, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var kills = V1Memory.OomKills(_dir);
+            if (kills > seen)
+            {
+                return kills;
+            }
+
+            await FdPoller.WaitReadableAsync(_eventFd, cancellationToken).ConfigureAwait(false);
+            LibC.ReadEventFd(_eventFd);
+            var deadline = DateTime.UtcNow + KillerGrace;
+            while (V1Memory.OomKills(_dir) <= seen && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        // Closing the eventfd unregisters it: the kernel drops the event when it sees the fd's file released.
+        _eventFd.Dispose();
+        _control.Dispose();
+    }
+}
