@@ -66,6 +66,8 @@ internal static class RunCommand
             using var terminate = Forward(PosixSignal.SIGTERM, 15, container);
             using var hangup = Forward(PosixSignal.SIGHUP, 1, container);
             using var attached = TerminalAttachment.Attach(container.Terminal, run.Has("interactive"), cancellationToken);
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var oomKills = container.Spec.Linux?.Resources is null ? Task.CompletedTask : ReportOomKillsAsync(container, watching.Token);
             await container.StartAsync(cancellationToken).ConfigureAwait(false);
             using var deadline = run.Has("sandbox") ? new CancellationTokenSource(SandboxOptions.Default.Timeout) : null;
             using var expiry = deadline?.Token.Register(() =>
@@ -81,12 +83,38 @@ internal static class RunCommand
                 await attached.DrainAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            if (exit.OomKilled)
+            // The watch ends with the container, after a kill that stopped it; a bounded wait, then it is let go.
+            await Task.WhenAny(oomKills, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
+            await watching.CancelAsync().ConfigureAwait(false);
+            // The container's own process died of it (SIGKILL, or an init reporting 137); a kill of another of
+            // its processes was said above, and the exit status is the program's.
+            var killed = exit.OomKilled && (exit.Signal == 9 || exit.ExitCode == 137);
+            if (killed)
             {
                 await Console.Error.WriteLineAsync($"containers: the container was killed because it ran out of memory (its limit is {run.Value("memory") ?? "set by its cgroup"})").ConfigureAwait(false);
             }
 
-            return exit.OomKilled && exit.Signal is null ? 137 : exit.ShellStatus;
+            return killed ? 137 : exit.ShellStatus;
+        }
+    }
+
+    /// <summary>Says on stderr, as they happen, that the kernel killed a process of the container for memory.</summary>
+    private static async Task ReportOomKillsAsync(Container container, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var kill in container.WatchOomKillsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await Console.Error.WriteLineAsync($"containers: a process of the container was killed because the container ran out of memory ({kill.Count} so far)").ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The command is ending.
+        }
+        catch (ContainersException e)
+        {
+            await Console.Error.WriteLineAsync($"containers: OOM kills are not reported as they happen: {e.Message}").ConfigureAwait(false);
         }
     }
 

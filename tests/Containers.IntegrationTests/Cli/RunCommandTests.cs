@@ -94,6 +94,21 @@ public sealed class RunCommandTests
         Assert.Contains("ran out of memory (its limit is 16m)", stderr, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Run_says_when_a_process_is_OOM_killed_while_the_container_lives_on()
+    {
+        Requires.Root();
+        Assert.SkipWhen(Containers.Cgroups.CgroupDriver.DetectLayout() is null, "needs cgroups (this host mounts none)");
+
+        // The subshell fills 64 MiB under a 16 MiB limit and is killed; the shell around it goes on.
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync(
+            "run", "--host-rootfs", "-m", "16m", "--memory-swap", "16m", "--", "/bin/sh", "-c", "(x=$(head -c 67108864 /dev/zero | tr '\\0' a)); echo survived");
+
+        Assert.Equal((0, "survived\n"), (exitCode, stdout));
+        Assert.DoesNotContain("the container was killed because it ran out of memory", stderr, StringComparison.Ordinal);
+        Assert.Contains("containers: a process of the container was killed because the container ran out of memory (1 so far)", stderr, StringComparison.Ordinal);
+    }
+
     [Theory(Timeout = 60_000)]
     [InlineData("--memory", "lots")]
     [InlineData("--cpus", "-1")]
