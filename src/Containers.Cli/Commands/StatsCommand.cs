@@ -4,7 +4,10 @@ using Containers.Runtime;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers stats [--no-stream] [CONTAINER...]</c>: a live table of each container's usage, as Docker's.</summary>
+/// <summary>
+/// <c>containers stats [--no-stream] [CONTAINER...]</c>: a live table of each container's usage, as Docker's, with
+/// the pressure stall information of cgroup v2 as a last column.
+/// </summary>
 internal static class StatsCommand
 {
     public static CommandSpec Create() => new("stats", "[OPTIONS] [CONTAINER...]", "Display a live stream of container(s) resource usage statistics")
@@ -44,7 +47,7 @@ internal static class StatsCommand
                     Console.Write("\x1b[2J\x1b[H");
                 }
 
-                Console.WriteLine($"{"CONTAINER ID",-14}{"CPU %",-9}{"MEM USAGE / LIMIT",-24}{"MEM %",-9}{"BLOCK I/O",-22}PIDS");
+                Console.WriteLine($"{"CONTAINER ID",-14}{"CPU %",-9}{"MEM USAGE / LIMIT",-24}{"MEM %",-9}{"BLOCK I/O",-22}{"PIDS",-7}PRESSURE CPU/MEM/IO");
                 foreach (var row in rows)
                 {
                     Console.WriteLine(row);
@@ -87,11 +90,21 @@ internal static class StatsCommand
             var limit = now.Memory.Limit;
             var memPercent = limit is > 0 ? memory * 100.0 / limit.Value : 0;
             rows.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{container.Id,-14}{cpu,-9:F2}{$"{Size(memory)} / {(limit is null ? "unlimited" : Size(limit.Value))}",-24}{memPercent,-9:F2}{$"{Size(now.Io.ReadBytes)} / {Size(now.Io.WriteBytes)}",-22}{now.Pids.Current}"));
+                $"{container.Id,-14}{cpu,-9:F2}{$"{Size(memory)} / {(limit is null ? "unlimited" : Size(limit.Value))}",-24}{memPercent,-9:F2}{$"{Size(now.Io.ReadBytes)} / {Size(now.Io.WriteBytes)}",-22}{now.Pids.Current,-7}{Pressure(now.Pressure)}"));
         }
 
         return rows;
     }
+
+    /// <summary>
+    /// The share of the last 10 s in which some task of the container stalled for CPU, memory and I/O (PSI's
+    /// <c>some avg10</c>, in %); <c>-</c> where the kernel keeps none (cgroup v1, or PSI off).
+    /// </summary>
+    private static string Pressure(ContainerPressureStats? pressure) => pressure is null ? "-"
+        : string.Create(CultureInfo.InvariantCulture, $"{Avg(pressure.Cpu)}/{Avg(pressure.Memory)}/{Avg(pressure.Io)}");
+
+    private static string Avg(ContainerPressure? pressure) =>
+        pressure is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{pressure.Some.Avg10:F2}%");
 
     private static string Size(long bytes) => bytes switch
     {

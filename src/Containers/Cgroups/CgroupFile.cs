@@ -27,17 +27,7 @@ internal static class CgroupFile
         Write(dir, file, value.ToString(CultureInfo.InvariantCulture), field);
 
     /// <summary>The file's text without its trailing newline, or null when it does not exist.</summary>
-    public static string? TryRead(string dir, string file)
-    {
-        try
-        {
-            return File.ReadAllText(Path.Combine(dir, file)).TrimEnd('\n');
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-    }
+    public static string? TryRead(string dir, string file) => Linux.LibC.TryReadText(Path.Combine(dir, file))?.TrimEnd('\n');
 
     /// <summary>A file holding one number, or null when it is missing or says <c>max</c>.</summary>
     public static long? TryReadNumber(string dir, string file) =>

@@ -149,6 +149,66 @@ internal static unsafe partial class LibC
         }
     }
 
+    /// <summary>
+    /// The text of a small kernel file (a cgroup's counters), read with open, read and close only: no stat, no
+    /// lock and no stream buffers, since stats poll many of them. Null when it does not exist.
+    /// </summary>
+    /// <exception cref="IOException">The kernel refused the open or the read (for example EOPNOTSUPP from a pressure file with PSI off).</exception>
+    public static string? TryReadText(string path)
+    {
+        var fd = open(path, O_CLOEXEC);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            return errno is Errno.ENOENT or Errno.ENOTDIR ? null : throw new IOException($"open {path}: {Errno.Name(errno)}");
+        }
+
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                nint n;
+                fixed (byte* p = &buffer[length])
+                {
+                    n = read(fd, p, buffer.Length - length);
+                }
+
+                if (n == 0)
+                {
+                    return System.Text.Encoding.ASCII.GetString(buffer, 0, length);
+                }
+
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno != Errno.EINTR)
+                    {
+                        throw new IOException($"read {path}: {Errno.Name(errno)}");
+                    }
+
+                    continue;
+                }
+
+                length += (int)n;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>Opens <paramref name="path"/> read-only and close-on-exec, with no lock (a cgroup file to watch).</summary>
     public static SafeFileHandle OpenReadOnly(string path)
     {

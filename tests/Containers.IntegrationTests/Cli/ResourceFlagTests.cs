@@ -83,14 +83,14 @@ public sealed class ResourceFlagTests
     }
 }
 
-/// <summary>
-/// <c>--blkio-weight</c>, on this host's cgroup version and in the v2 guest: the weight of the cgroup the container's
-/// process is in, as the kernel reports it to the process itself, or a clear error where the host's I/O scheduler
-/// offers no weight.
-/// </summary>
+/// <summary>The cgroup flags and <c>stats</c>, on this host's cgroup version and in the v2 guest.</summary>
 [Trait("Category", Requires.CgroupV2Trait)]
-public sealed class BlkioWeightFlagTests
+public sealed class CgroupCliTests
 {
+    /// <summary>
+    /// The weight of the cgroup the container's process is in, as the kernel reports it to the process itself, or a
+    /// clear error where the host's I/O scheduler offers no weight.
+    /// </summary>
     [ScaledFact(60_000)]
     public async Task Blkio_weight_is_the_weight_of_the_containers_cgroup_or_a_clear_error_where_the_host_has_none()
     {
@@ -112,6 +112,39 @@ public sealed class BlkioWeightFlagTests
         {
             Assert.True(exitCode == 0, stderr);
             Assert.Contains(stdout.Trim(), (string[])["300", "default 300"]);
+        }
+    }
+
+    [ScaledFact(90_000)]
+    public async Task Stats_shows_a_running_containers_usage_and_its_pressure_where_the_kernel_keeps_it()
+    {
+        Requires.Root();
+        var name = "cli-stats-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "--host-rootfs", "-d", "--name", name, "-m", "64m", "--pids-limit", "32", "--", "/bin/sleep", "600");
+        try
+        {
+            Assert.True(run.ExitCode == 0, run.Stderr);
+
+            var (exitCode, stdout, stderr) = await CliRunner.RunAsync("stats", "--no-stream", name);
+
+            Assert.True(exitCode == 0, stderr);
+            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.EndsWith("PIDS   PRESSURE CPU/MEM/IO", lines[0], StringComparison.Ordinal);
+            var row = Assert.Single(lines, l => l.StartsWith(name, StringComparison.Ordinal));
+            Assert.Contains(" / 64.00MiB ", row, StringComparison.Ordinal);
+            var pressure = row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];
+            if (Requires.IsCgroupV2)
+            {
+                Assert.Matches(@"^\d+\.\d\d%/\d+\.\d\d%/\d+\.\d\d%$", pressure);
+            }
+            else
+            {
+                Assert.Equal("-", pressure); // cgroup v1 keeps no pressure per cgroup
+            }
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
         }
     }
 }

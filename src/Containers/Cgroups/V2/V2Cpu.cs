@@ -39,11 +39,15 @@ internal static class V2Cpu
     }
 
     /// <summary>Microsecond counters of <c>cpu.stat</c>.</summary>
-    public static (long Usage, long User, long System, long Periods, long Throttled, long ThrottledUs) Read(string dir) => (
-        CgroupFile.TryReadKey(dir, "cpu.stat", "usage_usec") ?? 0,
-        CgroupFile.TryReadKey(dir, "cpu.stat", "user_usec") ?? 0,
-        CgroupFile.TryReadKey(dir, "cpu.stat", "system_usec") ?? 0,
-        CgroupFile.TryReadKey(dir, "cpu.stat", "nr_periods") ?? 0,
-        CgroupFile.TryReadKey(dir, "cpu.stat", "nr_throttled") ?? 0,
-        CgroupFile.TryReadKey(dir, "cpu.stat", "throttled_usec") ?? 0);
+    public static (long Usage, long User, long System, long Periods, long Throttled, long ThrottledUs) Read(string dir)
+    {
+        var stat = CgroupFile.TryRead(dir, "cpu.stat") ?? "";
+        return (
+            CgroupFile.Key(stat, "usage_usec") ?? 0,
+            CgroupFile.Key(stat, "user_usec") ?? 0,
+            CgroupFile.Key(stat, "system_usec") ?? 0,
+            CgroupFile.Key(stat, "nr_periods") ?? 0,
+            CgroupFile.Key(stat, "nr_throttled") ?? 0,
+            CgroupFile.Key(stat, "throttled_usec") ?? 0);
+    }
 }
