@@ -43,7 +43,7 @@ public abstract class CgroupLimitTests
         Require();
         using var fixture = new RuntimeFixture();
         // Each round a subshell fills 64 MiB under a 16 MiB limit and is killed; the loop around it lives on.
-        var spec = ContainerSpec.For("/bin/sh", "-c", "while :; do (x=$(head -c 67108864 /dev/zero | tr '\\0' a)); sleep 0.1; done")
+        var spec = ContainerSpec.For("/bin/sh", "-c", "while :; do (x=$(head -c 67108864 /dev/zero | tr '\\0' a)); sleep 1; done")
             .WithResources(r => r with { Memory = new LinuxMemory { Limit = 16 * MiB, Swap = 16 * MiB } });
         await using var container = await fixture.Runtime.CreateAsync(null, spec, null, Token);
         await using var kills = container.WatchOomKillsAsync(Token).GetAsyncEnumerator(Token);
@@ -412,6 +412,33 @@ public abstract class CgroupLimitTests
             await container.KillAsync(Token);
             var seconds = (last.Time - first.Time).TotalSeconds;
             return ((last.Io.ReadBytes - first.Io.ReadBytes) / seconds, (last.Io.WriteBytes - first.Io.WriteBytes) / seconds);
+        }
+    }
+
+    [ScaledFact(30_000)]
+    public async Task A_blkio_weight_is_the_weight_of_the_cgroup_the_container_runs_in_or_refused_naming_the_field()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        // The container sees the host's cgroup tree at /cg and finds its own cgroup in /proc/self/cgroup.
+        var script = CgroupDriver.DetectLayout() == CgroupLayout.Unified
+            ? "p=$(sed -n 's/^0:://p' /proc/self/cgroup); cat /cg$p/io.weight 2>/dev/null || cat /cg$p/io.bfq.weight"
+            : "p=$(sed -n 's/^[0-9]*:blkio://p' /proc/self/cgroup); cat /cg/blkio$p/blkio.weight 2>/dev/null || cat /cg/blkio$p/blkio.bfq.weight";
+        var spec = ContainerSpec.For("/bin/sh", "-c", script).WithBindMount("/sys/fs/cgroup", "/cg", readOnly: true)
+            .WithResources(r => r with { BlockIO = new LinuxBlockIO { Weight = 300 } });
+
+        try
+        {
+            var result = await fixture.Runtime.RunAsync(spec, Token);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            Assert.Contains(result.Stdout.Trim(), (string[])["300", "default 300"]);
+        }
+        catch (CgroupException e)
+        {
+            // A host whose I/O scheduler offers no weight: refused before anything is created.
+            Assert.Equal("linux.resources.blockIO.weight", e.Field);
+            Assert.Contains("has no weight", e.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
         }
     }
 
