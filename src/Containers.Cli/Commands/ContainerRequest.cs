@@ -221,7 +221,7 @@ internal static class ContainerRequest
         }
 
         // The sandbox preset replaces the default spec; the other flags apply on top of it.
-        var spec = invocation.Has("sandbox") ? SandboxProfile.For([.. invocation.Arguments]).Spec : ContainerSpec.For([.. invocation.Arguments]);
+        var spec = invocation.Has("sandbox") ? SandboxProfile.For(SecurityOptions.Sandbox(invocation), [.. invocation.Arguments]).Spec : ContainerSpec.For([.. invocation.Arguments]);
         if (invocation.Has("cow"))
         {
             // The overlay replaces the root; root.readonly then means no writable layer at all.

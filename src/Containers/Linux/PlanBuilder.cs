@@ -149,10 +149,14 @@ internal sealed class PlanBuilder
     public PlanBuilder Prctl(int option, ulong arg2 = 0, ulong arg3 = 0, ulong arg4 = 0, string? stage = null) =>
         Add(PlanOpCode.Prctl, stage ?? $"prctl {option}", 0, [], [(ulong)option, arg2, arg3, arg4]);
 
-    /// <summary>Writes <paramref name="content"/> to a file in root (created or truncated; no link followed at the end).</summary>
+    /// <summary>
+    /// Writes <paramref name="content"/> to a file in root (created or truncated; no link followed at the end). Without
+    /// content the file is only created where missing: an existing file (a mount point, or wherever a raced path led)
+    /// is not truncated.
+    /// </summary>
     public PlanBuilder WriteFile(string path, ReadOnlySpan<byte> content, uint mode = 0x1a4, string? stage = null) =>
         Add(PlanOpCode.WriteFile, stage ?? $"write {path}", 0, [Str(path), content.Length == 0 ? -1 : Bytes(content)],
-            [(ulong)content.Length, O_WRONLY | O_CREAT | O_TRUNC, mode]);
+            [(ulong)content.Length, (ulong)(content.Length == 0 ? O_WRONLY | O_CREAT : O_WRONLY | O_CREAT | O_TRUNC), mode]);
 
     /// <summary>Gives a path in root (a file the plan made; its last component is not followed) to <paramref name="uid"/>:<paramref name="gid"/>.</summary>
     public PlanBuilder Chown(string path, uint uid, uint gid, string? stage = null) =>
