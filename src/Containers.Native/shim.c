@@ -566,21 +566,7 @@ static long ct_write_file(const struct ct_launch *l, const struct ct_op *op)
     SYS1(SYS_close, pfd);
     if (fd < 0)
         return fd;
-    const char *data = op->s[1] ? (const char *)(l->plan + op->s[1]) : "";
-    uint64_t left = op->n[0];
-    long r = 0;
-    while (left > 0) {
-        r = SYS3(SYS_write, fd, data, left);
-        if (r == -EINTR)
-            continue;
-        if (r <= 0) {
-            r = r == 0 ? -EIO : r;
-            break;
-        }
-        data += r;
-        left -= (uint64_t)r;
-        r = 0;
-    }
+    long r = ct_write_all(fd, op->s[1] ? (const char *)(l->plan + op->s[1]) : "", op->n[0]);
     SYS1(SYS_close, fd);
     return r;
 }
