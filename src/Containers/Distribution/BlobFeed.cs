@@ -104,6 +104,15 @@ internal sealed class BlobFeed : IDisposable
     /// <summary>Waits until bytes past <paramref name="position"/> are written (returns how many), the end is verified (0), or the download failed.</summary>
     private long WaitFor(long position, CancellationToken cancellationToken)
     {
+        lock (_gate)
+        {
+            if (Ready(position) is { } ready)
+            {
+                return ready;
+            }
+        }
+
+        // Registered only when there is a wait: most reads find their bytes written already.
         using var wake = cancellationToken.Register(() =>
         {
             lock (_gate)
@@ -115,25 +124,31 @@ internal sealed class BlobFeed : IDisposable
         {
             while (true)
             {
-                if (_failure is not null)
-                {
-                    throw new IOException($"the download failed: {_failure.Message}", _failure);
-                }
-
                 cancellationToken.ThrowIfCancellationRequested();
-                if (_written > position)
+                if (Ready(position) is { } ready)
                 {
-                    return _written - position;
-                }
-
-                if (_verified && position >= _size)
-                {
-                    return 0;
+                    return ready;
                 }
 
                 Monitor.Wait(_gate);
             }
         }
+    }
+
+    /// <summary>Under the lock: what <see cref="WaitFor"/> returns now, or null to wait.</summary>
+    private long? Ready(long position)
+    {
+        if (_failure is not null)
+        {
+            throw new IOException($"the download failed: {_failure.Message}", _failure);
+        }
+
+        if (_written > position)
+        {
+            return _written - position;
+        }
+
+        return _verified && position >= _size ? 0 : null;
     }
 
     /// <summary>Reads the file sequentially at the pace of the download (blocking reads, on the applier's own thread).</summary>

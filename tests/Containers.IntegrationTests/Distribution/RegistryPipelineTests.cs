@@ -74,7 +74,7 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
     [Fact(Timeout = 240_000)]
     public async Task One_large_layer_is_unpacked_while_its_tail_has_not_arrived_and_published_after_its_digest()
     {
-        var held = await PullWithTailHeldAsync("streamed:1", corruptTail: false);
+        var held = await PullWithTailHeldAsync("streamed:1", TailFault.None);
 
         var image = await held.Pull;
 
@@ -95,7 +95,7 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
     [Fact(Timeout = 240_000)]
     public async Task A_corrupt_tail_of_a_layer_being_unpacked_leaves_no_snapshot_and_no_blob()
     {
-        var held = await PullWithTailHeldAsync("corrupt-tail:1", corruptTail: true);
+        var held = await PullWithTailHeldAsync("corrupt-tail:1", TailFault.Corrupt);
 
         var error = await Assert.ThrowsAsync<DigestMismatchException>(() => held.Pull);
 
@@ -111,19 +111,46 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
         await held.DisposeAsync();
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task A_layer_being_unpacked_whose_registry_sends_the_whole_blob_again_after_a_drop_is_completed_from_the_new_bytes()
+    {
+        var held = await PullWithTailHeldAsync("restarted:1", TailFault.DropAndIgnoreRange);
+
+        var image = await held.Pull;
+
+        Assert.True(held.UnpackingBeforeTail, "the layer was not being unpacked when its connection dropped");
+        var gets = held.Requests.Where(r => r.Method == "GET" && r.Path.EndsWith($"/blobs/{held.Layer.Digest}", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, gets.Count);
+        Assert.NotNull(gets[1].Headers["Range"]);
+        var chain = await held.Store.GetSnapshotChainAsync(held.Name, Ct);
+        Assert.Equal(24L << 20, new FileInfo(Path.Combine(chain[0], "data", "random.bin")).Length);
+        Assert.Equal(held.Layer.Digest, Assert.Single(image.Manifest.Layers).Digest);
+        await held.DisposeAsync();
+    }
+
+    /// <summary>What happens to the tail of a held layer when it is let go.</summary>
+    private enum TailFault
+    {
+        None,
+        Corrupt,
+
+        /// <summary>The connection drops, and the registry answers the client's range request with the whole blob.</summary>
+        DropAndIgnoreRange,
+    }
+
     /// <summary>
     /// Starts pulling a one-layer 24 MiB image through a proxy that holds the layer's last MiB back until the client
     /// reports unpacking that layer (or <see cref="Hold"/> passes), looks at the store meanwhile, then lets the tail go
-    /// (with one byte flipped when <paramref name="corruptTail"/>).
+    /// as <paramref name="fault"/> says.
     /// </summary>
-    private async Task<HeldPull> PullWithTailHeldAsync(string repositoryAndTag, bool corruptTail)
+    private async Task<HeldPull> PullWithTailHeldAsync(string repositoryAndTag, TailFault fault)
     {
         string directory = _temp.Combine("random-" + repositoryAndTag.Replace(':', '-'));
         Directory.CreateDirectory(directory);
         string archive = await ImageFixtures.RandomDockerArchiveAsync(directory, 24, "random:1");
         await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"docker-archive:{archive}", $"docker://{_registry.Host}/{repositoryAndTag}");
-        var proxy = new RegistryProxy(_registry.Host);
-        var client = new RegistryClient();
+        var proxy = new RegistryProxy(_registry.Host) { IgnoreRange = fault == TailFault.DropAndIgnoreRange };
+        var client = new RegistryClient(new RegistryClientOptions { RetryDelay = TimeSpan.FromMilliseconds(10) });
         var layer = Assert.Single((await client.ResolveAsync($"{_registry.Host}/{repositoryAndTag}", null, Ct)).Manifest.Layers);
         var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store-" + repositoryAndTag.Replace(':', '-')) }, Ct);
         var held = new HeldPull(proxy, client, store, layer, $"{proxy.Host}/{repositoryAndTag}");
@@ -143,9 +170,13 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
             held.BlobWhileHeld = File.Exists(Path.Combine(store.Root, "blobs", "sha256", layer.Digest.Hex));
             held.SnapshotWhileHeld = Directory.Exists(Path.Combine(store.Root, "snapshots", "sha256"))
                 && Directory.EnumerateFileSystemEntries(Path.Combine(store.Root, "snapshots", "sha256")).Any();
-            if (corruptTail)
+            switch (fault)
             {
-                chunk.Span[chunk.Length - 1] ^= 0x55;
+                case TailFault.Corrupt:
+                    chunk.Span[chunk.Length - 1] ^= 0x55;
+                    break;
+                case TailFault.DropAndIgnoreRange:
+                    throw new IOException("the connection drops here");
             }
         };
         var watch = new Watch(report =>
@@ -206,6 +237,8 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
         public string Name => name;
 
         public Task<Image> Pull { get; set; } = Task.FromResult<Image>(null!);
+
+        public IEnumerable<(string Method, string Path, System.Collections.Specialized.NameValueCollection Headers)> Requests => proxy.Requests;
 
         public bool UnpackingBeforeTail { get; set; }
 
