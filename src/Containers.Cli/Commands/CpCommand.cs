@@ -5,7 +5,7 @@ namespace Containers.Cli.Commands;
 
 /// <summary>
 /// <c>containers cp CONTAINER:SRC_PATH DEST_PATH</c> and <c>containers cp SRC_PATH CONTAINER:DEST_PATH</c>: copies
-/// files out of and into a running (or created) container, never through a link out of its root.
+/// files out of and into a container (a stopped one's root is mounted for the copy), never through a link out of its root.
 /// </summary>
 internal static class CpCommand
 {
@@ -13,6 +13,7 @@ internal static class CpCommand
     {
         MinArguments = 2,
         MaxArguments = 2,
+        Options = [ImageStoreOption.Create()],
         Action = RunAsync,
     };
 
@@ -31,7 +32,9 @@ internal static class CpCommand
             throw new UsageException("name exactly one side as CONTAINER:PATH, the other as a host path", cp.Path);
         }
 
-        var runtime = await ContainerRuntime.OpenAsync(ContainerRequest.OneStart, cancellationToken).ConfigureAwait(false);
+        // The store holds a stopped container's image layers, which its root is mounted from for the copy.
+        await using var store = await ImageStoreOption.OpenAsync(cp, cancellationToken).ConfigureAwait(false);
+        await using var runtime = await ContainerRuntime.OpenAsync(ContainerRequest.OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
         var (id, path) = from ?? to!.Value;
         var container = await runtime.GetAsync(id, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))

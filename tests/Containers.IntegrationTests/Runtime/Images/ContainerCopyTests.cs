@@ -175,10 +175,74 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Running, container.Status);
     }
 
-    [Fact(Timeout = 60_000)]
-    public async Task A_stopped_container_cannot_be_copied_from_and_says_why()
+    /// <summary>Creates a container that runs <paramref name="script"/>, starts it and waits until it has exited.</summary>
+    private async Task<Container> RunToEndAsync(string script, IReadOnlyList<VolumeMount>? volumes = null)
     {
-        var container = await _runtime.CreateFromImageAsync(null, "copy:1", new ImageContainerOptions { Command = ["-c", "true"], Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null } }, Ct);
+        var container = await _runtime.CreateFromImageAsync(
+            null, "copy:1", new ImageContainerOptions { Command = ["-c", script], Volumes = volumes ?? [], Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null } }, Ct);
+        await container.StartAsync(Ct);
+        Assert.Equal(0, (await container.WaitAsync(Ct)).ExitCode);
+        Assert.Equal(ContainerStatus.Stopped, container.Status);
+        return container;
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_stopped_container_is_copied_from_and_into_through_its_layers_and_volumes_without_running_anything()
+    {
+        var volume = "copy-" + Guid.NewGuid().ToString("N")[..8];
+        await using var container = await RunToEndAsync(
+            "echo made > /made; busybox rm /etc/group; echo kept > /cache/kept; busybox ln -s ../../../../etc/passwd /up",
+            [new VolumeMount(volume, "/cache")]);
+        var payload = _temp.Combine("payload");
+        await File.WriteAllTextAsync(payload, "payload\n", Ct);
+        var back = _temp.Combine("back");
+        Directory.CreateDirectory(back);
+
+        await container.CopyFromAsync("/made", Path.Combine(back, "made"), Ct);
+        await container.CopyFromAsync("/etc/passwd", Path.Combine(back, "passwd"), Ct);
+        await container.CopyFromAsync("/cache/kept", Path.Combine(back, "kept"), Ct);
+        await container.CopyFromAsync("/up", Path.Combine(back, "up"), Ct);
+        var deleted = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyFromAsync("/etc/group", Path.Combine(back, "group"), Ct));
+        await container.CopyToAsync(payload, "/etc", Ct);
+        await container.CopyToAsync(payload, "/cache/in-volume", Ct);
+        await container.CopyFromAsync("/etc/payload", Path.Combine(back, "payload-again"), Ct);
+        var diff = await container.DiffAsync(Ct);
+        var volumeDirectory = (await _runtime.ListVolumesAsync(Ct)).Single(v => v.Name == volume).Mountpoint;
+
+        Assert.Equal("made\n", await File.ReadAllTextAsync(Path.Combine(back, "made"), Ct));
+        Assert.Contains("app:x:1234:2000", await File.ReadAllTextAsync(Path.Combine(back, "passwd"), Ct), StringComparison.Ordinal);
+        Assert.Equal("kept\n", await File.ReadAllTextAsync(Path.Combine(back, "kept"), Ct));
+        Assert.Equal("../../../../etc/passwd", new FileInfo(Path.Combine(back, "up")).LinkTarget);
+        Assert.Contains("ENOENT", deleted.Message, StringComparison.Ordinal);
+        Assert.Equal("payload\n", await File.ReadAllTextAsync(Path.Combine(back, "payload-again"), Ct));
+        Assert.Equal("payload\n", await File.ReadAllTextAsync(Path.Combine(volumeDirectory, "in-volume"), Ct));
+        Assert.Contains("A /etc/payload", diff.Select(c => c.ToString()));
+        Assert.Contains("D /etc/group", diff.Select(c => c.ToString()));
+        Assert.DoesNotContain(diff, c => c.Path.StartsWith("/cache/", StringComparison.Ordinal));
+        Assert.Equal(ContainerStatus.Stopped, container.Status);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Copies_into_one_stopped_container_at_once_all_land_and_a_commit_after_them_has_them()
+    {
+        await using var container = await RunToEndAsync("busybox mkdir /in");
+        var sources = Enumerable.Range(0, 4).Select(i => _temp.Combine($"file{i}")).ToArray();
+        for (var i = 0; i < sources.Length; i++)
+        {
+            await File.WriteAllTextAsync(sources[i], $"file {i}\n", Ct);
+        }
+
+        await Task.WhenAll(sources.Select(source => container.CopyToAsync(source, "/in", Ct)));
+        var committed = await container.CommitAsync("copy:committed", cancellationToken: Ct);
+        var result = await _runtime.RunFromImageAsync(committed, new ImageContainerOptions { Command = ["-c", "busybox cat /in/file0 /in/file1 /in/file2 /in/file3"] }, Ct);
+
+        Assert.Equal((0, "file 0\nfile 1\nfile 2\nfile 3\n"), (result.ExitCode, result.Stdout));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_stopped_container_without_a_root_of_its_own_cannot_be_copied_from_and_says_why()
+    {
+        var container = await _runtime.CreateAsync(null, Spec.ContainerSpec.For("/bin/true"), new ContainerCreateOptions { Stdio = ContainerStdio.Null }, Ct);
         await using (container)
         {
             await container.StartAsync(Ct);
@@ -187,6 +251,7 @@ public sealed class ContainerCopyTests : IAsyncLifetime
             var error = await Assert.ThrowsAsync<ContainerStatusException>(() => container.CopyFromAsync("/etc/passwd", _temp.Combine("x"), Ct));
 
             Assert.Contains("stopped", error.Message, StringComparison.Ordinal);
+            Assert.Contains("no root of its own", error.Message, StringComparison.Ordinal);
         }
     }
 }
