@@ -164,4 +164,29 @@ public sealed class ContainerCommitTests : IAsyncLifetime
 
     private static List<string> Listing(string directory) =>
         [.. Directory.EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories).Select(p => p[directory.Length..]).Order(StringComparer.Ordinal)];
+
+    [Fact(Timeout = 180_000)]
+    public async Task Files_the_container_made_unreadable_are_committed_as_root_and_refused_by_name_without_it()
+    {
+        await ImportAsync();
+        await using var container = await RunToEndAsync(
+            "echo secret > /secret; busybox chown 1000:1000 /secret; busybox chmod 000 /secret; busybox mkdir /locked; echo x > /locked/f; busybox chmod 000 /locked");
+        var before = await _store.ListAsync(Ct);
+
+        if (!Requires.IsRoot)
+        {
+            var error = await Assert.ThrowsAsync<ImageCommitException>(() => container.CommitAsync("unreadable:1", cancellationToken: Ct));
+
+            Assert.Matches("/(secret|locked)", error.Message);
+            Assert.Contains("EACCES", error.Message, StringComparison.Ordinal);
+            Assert.Contains("commit as root", error.Message, StringComparison.Ordinal);
+            Assert.Equal(before.Select(i => i.Digest), (await _store.ListAsync(Ct)).Select(i => i.Digest));
+            return;
+        }
+
+        var committed = await container.CommitAsync("unreadable:1", cancellationToken: Ct);
+        var result = await _runtime.RunFromImageAsync(committed, new ImageContainerOptions { Command = ["-c", "busybox stat -c '%a %u:%g' /secret /locked; cat /secret /locked/f"] }, Ct);
+
+        Assert.Equal((0, "0 1000:1000\n0 0:0\nsecret\nx\n"), (result.ExitCode, result.Stdout));
+    }
 }
