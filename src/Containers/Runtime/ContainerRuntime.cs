@@ -223,6 +223,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             OwnerStartTime = owner.StartTime,
             Command = [.. spec.Process!.Args],
             LogPath = options.KeepLog ? Path.Combine(folder, "container.log") : null,
+            LogOptions = options.KeepLog ? options.Log : null,
             Init = options.Init,
             UidMappings = plan.Mapping?.Uids,
             GidMappings = plan.Mapping?.Gids,

@@ -48,6 +48,9 @@ internal sealed record ContainerState
     /// <summary>The JSON-lines output log of a detached container, when it has one.</summary>
     public string? LogPath { get; init; }
 
+    /// <summary>How the log at <see cref="LogPath"/> is rotated, when there is one.</summary>
+    public ContainerLogOptions? LogOptions { get; init; }
+
     /// <summary>The container's cgroup directories (per v1 hierarchy, or <c>""</c> for v2), or null without a cgroup.</summary>
     public IReadOnlyDictionary<string, string>? Cgroup { get; init; }
 
