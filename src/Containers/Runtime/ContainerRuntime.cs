@@ -326,7 +326,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// </summary>
     private async Task<ContainerState> CreateStorageAsync(ContainerState state, OverlayRootfs overlay, CancellationToken cancellationToken)
     {
-        state = state with { ContainerDirectory = _storage.Create(_states.Root, state.Id) };
+        state = state with { ContainerDirectory = _storage.Create(_states.Root, state.Id), LowerDirectories = overlay.LowerDirectories };
         _states.Write(state);
         if (overlay is { Store: { } store, Image: { } image })
         {

@@ -66,6 +66,9 @@ internal sealed record ContainerState
     /// <summary>The container's own directory (an overlay root's upper and work directories), removed with the container.</summary>
     public string? ContainerDirectory { get; init; }
 
+    /// <summary>An overlay root's lower directories, top first, so its root can be mounted again while it is stopped (a copy).</summary>
+    public IReadOnlyList<string>? LowerDirectories { get; init; }
+
     /// <summary>The lease the container holds on its image in an image store, removed with the container.</summary>
     public string? LeaseFile { get; init; }
 
