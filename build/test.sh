@@ -130,5 +130,27 @@ if [ "$unexpected" -gt 0 ]; then
   echo "$unexpected test(s) skipped for a reason build/expected-skips does not declare: install what they need or declare the skip with its reason" >&2
   status=1
 fi
+# CI shows the end of the log: name every failed test there, with the first lines of its message.
+if [ "$failed" -gt 0 ]; then
+  echo "failed tests:"
+  for f in "$results"/*.xml; do
+    [ -f "$f" ] || continue
+    perl -0777 -ne '
+      my $pass = $ARGV; $pass =~ s{.*/}{}; $pass =~ s{\.xml$}{};
+      while (/<test\b([^>]*?)(?:\/>|>(.*?)<\/test>)/gs) {
+        my ($attributes, $body) = ($1, $2 // "");
+        next unless $attributes =~ /\bresult="Fail"/;
+        my ($name) = $attributes =~ /\bname="([^"]*)"/;
+        my ($message) = $body =~ /<message><!\[CDATA\[(.*?)\]\]><\/message>/s;
+        my ($trace) = $body =~ /<stack-trace><!\[CDATA\[(.*?)\]\]><\/stack-trace>/s;
+        $message //= ""; $trace //= "";
+        my @lines = grep { /\S/ } split /\n/, $message;
+        my @frames = map { /^\s*at (\S+?)\(.* in .*\/([^\/]+\.cs:line \d+)/ ? "$1 ($2)" : () } split /\n/, $trace;
+        print "  [$pass] $name\n";
+        print "      $_\n" for @lines[0 .. ($#lines < 5 ? $#lines : 5)];
+        print "      at $_\n" for @frames[0 .. ($#frames < 2 ? $#frames : 2)];
+      }' "$f"
+  done
+fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

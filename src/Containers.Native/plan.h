@@ -149,7 +149,16 @@ struct ct_op {
 #define CT_OP_CHECK_FS 50      /* path(root)                                              statfs f_type         */
                                /* (the path must be reached without any symlink and be on that filesystem type:     */
                                /*  ELOOP for a symlink, EXDEV for another filesystem)                               */
-#define CT_OP_MAX 50
+#define CT_OP_TMPFS_FILES 51    /* params list    target(root)  list of names list of contents n[0]: file mode, n[1]: */
+                               /*  uid or ~0, n[2]: gid, n[3]: MOUNT_ATTR_* of the mount once filled. A tmpfs     */
+                               /*  (fsopen, one fsconfig per "key=value" param, fsmount) filled through its mount */
+                               /*  fd while it is attached nowhere: each name a new file (O_EXCL) holding its     */
+                               /*  content (a list item is the offset of a u32 length followed by the bytes),     */
+                               /*  owned by uid:gid, then the attributes set and the mount moved onto the target. */
+                               /*  No path is resolved between making the files and writing them, so no swap of   */
+                               /*  the target for a link (to /proc/sys/kernel, to a shared volume) can take a     */
+                               /*  write elsewhere: the class of CVE-2025-52881.                                  */
+#define CT_OP_MAX 51
 
 /* ct_op.flags */
 #define CT_F_RECURSIVE 0x1u      /* BIND, MOUNT_SETATTR: the whole subtree */

@@ -433,6 +433,80 @@ static long ct_fsmount(const struct ct_launch *l, const struct ct_op *op)
     return r;
 }
 
+/* Writes all of data to fd. */
+static long ct_write_all(long fd, const char *data, uint64_t left)
+{
+    while (left > 0) {
+        long r = SYS3(SYS_write, fd, data, left);
+        if (r == -EINTR)
+            continue;
+        if (r <= 0)
+            return r == 0 ? -EIO : r;
+        data += r;
+        left -= (uint64_t)r;
+    }
+    return 0;
+}
+
+/* A tmpfs filled through its own mount fd before it is attached anywhere (plan.h, CT_OP_TMPFS_FILES). */
+static long ct_tmpfs_files(const struct ct_launch *l, const struct ct_op *op)
+{
+    long fs = SYS2(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return fs;
+    uint32_t count;
+    const uint32_t *params = ct_list(l, op->s[0], &count);
+    char key[CT_PATH_MAX];
+    long r = 0;
+    for (uint32_t i = 0; r == 0 && i < count; i++) {
+        const char *param = ct_str(l, params[i]);
+        if (ct_strlen(param) >= CT_PATH_MAX) {
+            r = -ENAMETOOLONG;
+            break;
+        }
+        const char *v = ct_split_param(param, key);
+        r = v ? SYS5(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, v, 0) : SYS5(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, key, NULL, 0);
+    }
+    if (r == 0)
+        r = SYS5(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+    long mnt = r < 0 ? r : SYS3(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+    SYS1(SYS_close, fs);
+    if (mnt < 0)
+        return mnt;
+    const uint32_t *names = ct_list(l, op->s[2], &count);
+    uint32_t ncontents;
+    const uint32_t *contents = ct_list(l, op->s[3], &ncontents);
+    r = 0;
+    for (uint32_t i = 0; r == 0 && i < count; i++) {
+        long fd = SYS4(SYS_openat, mnt, ct_str(l, names[i]), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op->n[0]);
+        if (fd < 0) {
+            r = fd;
+            break;
+        }
+        uint32_t length;
+        ct_memcpy(&length, l->plan + contents[i], 4);
+        r = ct_write_all(fd, (const char *)(l->plan + contents[i] + 4), length);
+        if (r == 0 && op->n[1] != UINT64_MAX)
+            r = SYS3(SYS_fchown, fd, op->n[1], op->n[2]);
+        SYS1(SYS_close, fd);
+    }
+    if (r == 0 && op->n[3]) {
+        struct mount_attr attr = {.attr_set = op->n[3]};
+        r = SYS5(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+    }
+    if (r == 0) {
+        long target = ct_open_in_root(l, ct_str(l, op->s[1]), O_PATH);
+        if (target < 0) {
+            r = target;
+        } else {
+            r = SYS5(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+            SYS1(SYS_close, target);
+        }
+    }
+    SYS1(SYS_close, mnt);
+    return r;
+}
+
 static long ct_mount_setattr(const struct ct_launch *l, const struct ct_op *op)
 {
     long fd = ct_open_in_root(l, ct_str(l, op->s[0]), O_PATH);
@@ -492,21 +566,7 @@ static long ct_write_file(const struct ct_launch *l, const struct ct_op *op)
     SYS1(SYS_close, pfd);
     if (fd < 0)
         return fd;
-    const char *data = op->s[1] ? (const char *)(l->plan + op->s[1]) : "";
-    uint64_t left = op->n[0];
-    long r = 0;
-    while (left > 0) {
-        r = SYS3(SYS_write, fd, data, left);
-        if (r == -EINTR)
-            continue;
-        if (r <= 0) {
-            r = r == 0 ? -EIO : r;
-            break;
-        }
-        data += r;
-        left -= (uint64_t)r;
-        r = 0;
-    }
+    long r = ct_write_all(fd, op->s[1] ? (const char *)(l->plan + op->s[1]) : "", op->n[0]);
     SYS1(SYS_close, fd);
     return r;
 }
@@ -849,6 +909,8 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         return ct_fsmount(l, op);
     case CT_OP_CHECK_FS:
         return ct_check_fs(l, op);
+    case CT_OP_TMPFS_FILES:
+        return ct_tmpfs_files(l, op);
     default:
         return -EINVAL;
     }
@@ -959,6 +1021,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_FSMOUNT] = {{A_STR, A_STR, A_STR_LIST, A_NONE}, -1},
     [CT_OP_CHOWN] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_CHECK_FS] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_TMPFS_FILES] = {{A_STR_LIST, A_STR, A_STR_LIST, A_U32_LIST}, -1},
 };
 
 /* The op codes this shim runs (the numbering has gaps reserved for other areas). */
@@ -967,6 +1030,7 @@ static const uint8_t ct_known[CT_OP_MAX + 1] = {
     [CT_OP_FSMOUNT] = 1,
     [CT_OP_CHOWN] = 1,
     [CT_OP_CHECK_FS] = 1,
+    [CT_OP_TMPFS_FILES] = 1,
 };
 
 static int ct_check_str(const uint8_t *plan, uint32_t size, uint32_t data_start, uint32_t off)
@@ -985,6 +1049,25 @@ static int ct_check_list(const uint8_t *plan, uint32_t size, uint32_t data_start
     if (n > (size - off - 4) / 4)
         return 0;
     *count = n;
+    return 1;
+}
+
+/* TMPFS_FILES: one content per name, each a u32 length and that many bytes inside the plan. */
+static int ct_check_tmpfs_files(const uint8_t *plan, uint32_t size, uint32_t data_start, const struct ct_op *op)
+{
+    uint32_t names, contents;
+    if (!ct_check_list(plan, size, data_start, op->s[2], &names) ||
+        !ct_check_list(plan, size, data_start, op->s[3], &contents) || names != contents)
+        return 0;
+    for (uint32_t j = 0; j < contents; j++) {
+        uint32_t off, length;
+        memcpy(&off, plan + op->s[3] + 4 + 4 * j, 4);
+        if (off < data_start || off % 4 || off > size - 4)
+            return 0;
+        memcpy(&length, plan + off, 4);
+        if (length > size - off - 4)
+            return 0;
+    }
     return 1;
 }
 
@@ -1022,6 +1105,8 @@ static int ct_validate(const uint8_t *plan, uint32_t size, const int32_t *fds, u
         if (op->code == CT_OP_FORK && (nfds <= CT_SLOT_SYNC || fds[CT_SLOT_SYNC] < 0))
             return (int)i;
         if (op->code == CT_OP_FSMOUNT && op->n[0] != UINT64_MAX && (op->n[0] >= nfds || fds[op->n[0]] < 0))
+            return (int)i;
+        if (op->code == CT_OP_TMPFS_FILES && !ct_check_tmpfs_files(plan, size, data_start, op))
             return (int)i;
         if (op->code == CT_OP_EXEC) {
             if (!ct_check_exec(op, fds, nfds))
@@ -1426,6 +1511,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.UMASK", CT_OP_UMASK},
         {"op.PRCTL", CT_OP_PRCTL},
         {"op.WRITE_FILE", CT_OP_WRITE_FILE},
+        {"op.TMPFS_FILES", CT_OP_TMPFS_FILES},
         {"op.DUP2", CT_OP_DUP2},
         {"op.CLOSE_RANGE", CT_OP_CLOSE_RANGE},
         {"op.SETSID", CT_OP_SETSID},

@@ -20,6 +20,7 @@ internal static class CommitCommand
             OptionSpec.Value("author", 'a', "string", "Author (e.g., \"Ada <ada@example.com>\")"),
             OptionSpec.Value("message", 'm', "string", "Commit message"),
             OptionSpec.Flag("pause", 'p', "Freeze the container while it is committed (default: when it has a cgroup)"),
+            OptionSpec.Value("compression", null, "string", "Layer compression: gzip (default) or zstd"),
             ImageStoreOption.Create(),
         ],
         Action = RunAsync,
@@ -27,13 +28,19 @@ internal static class CommitCommand
 
     private static async Task<int> RunAsync(Invocation commit, CancellationToken cancellationToken)
     {
+        var compression = commit.Value("compression") switch
+        {
+            null or "gzip" => LayerCompressionFormat.Gzip,
+            "zstd" => LayerCompressionFormat.Zstd,
+            var other => throw new UsageException($"--compression {other}: choose gzip or zstd", commit.Path),
+        };
         await using var store = await ImageStoreOption.OpenAsync(commit, cancellationToken).ConfigureAwait(false);
         await using var runtime = await ContainerRuntime.OpenAsync(ContainerRequest.OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
         var container = await runtime.GetAsync(commit.Arguments[0], cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             bool? pause = commit.Value("pause") is null ? null : commit.Has("pause");
-            var options = new CommitOptions { Author = commit.Value("author"), Message = commit.Value("message") };
+            var options = new CommitOptions { Author = commit.Value("author"), Message = commit.Value("message"), Compression = compression };
             var tag = commit.Arguments.Count > 1 ? commit.Arguments[1] : null;
             var image = await ProgressDisplay.RunAsync(progress => container.CommitAsync(tag, options, pause, progress, cancellationToken)).ConfigureAwait(false);
             Console.WriteLine(image.Digest.ToString());

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Containers.Cli.CommandLine;
 using Containers.Images;
+using Containers.Images.Model;
 using Containers.Runtime;
 using Containers.Security;
 using Containers.Spec;
@@ -35,6 +36,7 @@ internal static class ContainerRequest
         OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),
         OptionSpec.Value("oom-score-adj", null, "int", "Tune the OOM killer's preference for the container's processes (-1000 to 1000)"),
         OptionSpec.Flag("read-only", null, "Make the root filesystem read-only"),
+        OptionSpec.Value("platform", null, "string", "The image's platform, os/arch[/variant]: pulled from a multi-platform image, required of the stored one (default: this host's)"),
         OptionSpec.Value("pull", null, "string", "Pull the image before creating the container: missing (the default: when the store lacks it), always or never"),
         ImageStoreOption.Create(),
         OptionSpec.Value("rootfs", null, "string", "No image: run COMMAND with this directory as the root filesystem"),
@@ -69,7 +71,7 @@ internal static class ContainerRequest
             var runtime = await ContainerRuntime.OpenAsync(OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
             if (pull)
             {
-                await PullFirstAsync(runtime, image, policy, cancellationToken).ConfigureAwait(false);
+                await PullFirstAsync(runtime, image, policy, overrides.Platform, cancellationToken).ConfigureAwait(false);
             }
 
             return await runtime.CreateFromImageAsync(id, image, overrides with { Create = options }, cancellationToken).ConfigureAwait(false);
@@ -108,7 +110,7 @@ internal static class ContainerRequest
             var runtime = await ContainerRuntime.OpenAsync(OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
             await using (runtime.ConfigureAwait(false))
             {
-                await PullFirstAsync(runtime, invocation.Arguments[0], policy, cancellationToken).ConfigureAwait(false);
+                await PullFirstAsync(runtime, invocation.Arguments[0], policy, PlatformOf(invocation), cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -122,12 +124,15 @@ internal static class ContainerRequest
         var other => throw new UsageException($"--pull '{other}': use missing, always or never", invocation.Path),
     };
 
+    /// <summary>The <c>--platform</c>, or null when not given.</summary>
+    public static Platform? PlatformOf(Invocation invocation) => invocation.Value("platform") is { } platform ? Platform.Parse(platform) : null;
+
     /// <summary>
-    /// Pulls with progress on stderr when the policy asks for it; an image the store has is not looked up at the
-    /// registry under <see cref="PullPolicy.Missing"/>, and then nothing is shown. With <see cref="PullPolicy.Never"/>
-    /// the creation itself says when the image is missing.
+    /// Pulls with progress on stderr when the policy asks for it; an image the store has (for the platform asked for)
+    /// is not looked up at the registry under <see cref="PullPolicy.Missing"/>, and then nothing is shown. With
+    /// <see cref="PullPolicy.Never"/> the creation itself says when the image is missing.
     /// </summary>
-    private static async Task PullFirstAsync(ContainerRuntime runtime, string image, PullPolicy policy, CancellationToken cancellationToken)
+    private static async Task PullFirstAsync(ContainerRuntime runtime, string image, PullPolicy policy, Platform? platform, CancellationToken cancellationToken)
     {
         if (policy == PullPolicy.Never)
         {
@@ -138,16 +143,20 @@ internal static class ContainerRequest
         {
             try
             {
-                await runtime.PullImageAsync(image, PullPolicy.Never, progress: null, cancellationToken).ConfigureAwait(false);
+                await runtime.PullImageAsync(image, PullPolicy.Never, platform, progress: null, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (ImageNotFoundException)
             {
                 await Console.Error.WriteLineAsync($"image '{image}' not found in the store: pulling it").ConfigureAwait(false);
             }
+            catch (ImagePlatformException e)
+            {
+                await Console.Error.WriteLineAsync($"image '{image}' is stored for {e.Actual}, not {e.Wanted}: pulling it").ConfigureAwait(false);
+            }
         }
 
-        await TransferProgressDisplay.RunAsync(quiet: false, progress => runtime.PullImageAsync(image, policy, progress, cancellationToken)).ConfigureAwait(false);
+        await TransferProgressDisplay.RunAsync(quiet: false, progress => runtime.PullImageAsync(image, policy, platform, progress, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>Whether the first argument is an image (no <c>--rootfs</c> and no <c>--host-rootfs</c>).</summary>
@@ -195,6 +204,7 @@ internal static class ContainerRequest
             User = invocation.Value("user"),
             Labels = labels,
             StopSignal = invocation.Value("stop-signal"),
+            Platform = PlatformOf(invocation),
             Volumes = [.. VolumeOptions(invocation).Where(v => IsVolumeName(v.Source)).Select(v => new VolumeMount(v.Source, v.Destination, v.ReadOnly))],
             Configure = spec => Host(invocation, invocation.Has("read-only") ? spec with { Root = new RootSpec(null, Readonly: true) } : spec),
         };
@@ -209,7 +219,7 @@ internal static class ContainerRequest
             throw new UsageException("--rootfs and --host-rootfs exclude each other: choose one", invocation.Path);
         }
 
-        foreach (var imageOnly in (string[])["entrypoint", "label", "pull", "stop-signal"])
+        foreach (var imageOnly in (string[])["entrypoint", "label", "platform", "pull", "stop-signal"])
         {
             if (invocation.Value(imageOnly) is not null)
             {
@@ -223,7 +233,7 @@ internal static class ContainerRequest
         }
 
         // The sandbox preset replaces the default spec; the other flags apply on top of it.
-        var spec = invocation.Has("sandbox") ? SandboxProfile.For([.. invocation.Arguments]).Spec : ContainerSpec.For([.. invocation.Arguments]);
+        var spec = invocation.Has("sandbox") ? SandboxProfile.For(SecurityOptions.Sandbox(invocation), [.. invocation.Arguments]).Spec : ContainerSpec.For([.. invocation.Arguments]);
         if (invocation.Has("cow"))
         {
             // The overlay replaces the root; root.readonly then means no writable layer at all.

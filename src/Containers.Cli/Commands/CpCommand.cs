@@ -4,45 +4,66 @@ using Containers.Runtime;
 namespace Containers.Cli.Commands;
 
 /// <summary>
-/// <c>containers cp CONTAINER:SRC_PATH DEST_PATH</c> and <c>containers cp SRC_PATH CONTAINER:DEST_PATH</c>: copies
-/// files out of and into a running (or created) container, never through a link out of its root.
+/// <c>containers cp [-a] [-L] CONTAINER:SRC_PATH DEST_PATH|-</c> and <c>containers cp [-a] [-L] SRC_PATH|- CONTAINER:DEST_PATH</c>:
+/// copies files out of and into a container (a stopped one's root is mounted for the copy), never through a link out
+/// of its root; <c>-</c> is a tar stream on stdout or stdin.
 /// </summary>
 internal static class CpCommand
 {
-    public static CommandSpec Create() => new("cp", "CONTAINER:SRC_PATH DEST_PATH | SRC_PATH CONTAINER:DEST_PATH", "Copy files/folders between a container and the host")
+    public static CommandSpec Create() => new("cp", "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|- | SRC_PATH|- CONTAINER:DEST_PATH", "Copy files/folders between a container and the host")
     {
         MinArguments = 2,
         MaxArguments = 2,
+        Options =
+        [
+            OptionSpec.Flag("archive", 'a', "Archive mode (copy all uid/gid information)"),
+            OptionSpec.Flag("follow-link", 'L', "Always follow symbol link in SRC_PATH"),
+            ImageStoreOption.Create(),
+        ],
         Action = RunAsync,
     };
 
     private static async Task<int> RunAsync(Invocation cp, CancellationToken cancellationToken)
     {
         var (source, destination) = (cp.Arguments[0], cp.Arguments[1]);
-        if (source == "-" || destination == "-")
-        {
-            throw new UsageException("copying a tar stream ('-') is not supported: give a host path", cp.Path);
-        }
-
         var from = Split(source);
         var to = Split(destination);
         if ((from is null) == (to is null))
         {
-            throw new UsageException("name exactly one side as CONTAINER:PATH, the other as a host path", cp.Path);
+            throw new UsageException("name exactly one side as CONTAINER:PATH, the other as a host path or '-' (a tar stream)", cp.Path);
         }
 
-        var runtime = await ContainerRuntime.OpenAsync(ContainerRequest.OneStart, cancellationToken).ConfigureAwait(false);
+        var options = new ContainerCopyOptions { KeepOwners = cp.Has("archive"), FollowLink = cp.Has("follow-link") };
+
+        // The store holds a stopped container's image layers, which its root is mounted from for the copy.
+        await using var store = await ImageStoreOption.OpenAsync(cp, cancellationToken).ConfigureAwait(false);
+        await using var runtime = await ContainerRuntime.OpenAsync(ContainerRequest.OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
         var (id, path) = from ?? to!.Value;
         var container = await runtime.GetAsync(id, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
-            if (from is not null)
+            switch ((from is not null, from is not null ? destination : source))
             {
-                await container.CopyFromAsync(path, destination, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await container.CopyToAsync(source, path, cancellationToken).ConfigureAwait(false);
+                case (true, "-"):
+                    await using (var stdout = Console.OpenStandardOutput())
+                    {
+                        await container.CopyArchiveFromAsync(path, stdout, options, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    break;
+                case (true, _):
+                    await container.CopyFromAsync(path, destination, options, cancellationToken).ConfigureAwait(false);
+                    break;
+                case (false, "-"):
+                    await using (var stdin = Console.OpenStandardInput())
+                    {
+                        await container.CopyArchiveToAsync(stdin, path, options, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    break;
+                default:
+                    await container.CopyToAsync(source, path, options, cancellationToken).ConfigureAwait(false);
+                    break;
             }
         }
 

@@ -93,6 +93,20 @@ internal static class InspectCommand
             json.WriteString("LogPath", Path.Combine(state.Bundle, "container.log"));
         }
 
+        if (state.Log is { } log)
+        {
+            // Docker's shape: the driver and its options as strings.
+            json.WriteStartObject("HostConfig");
+            json.WriteStartObject("LogConfig");
+            json.WriteString("Type", "json-file");
+            json.WriteStartObject("Config");
+            json.WriteString("max-size", log.MaxSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteString("max-file", log.MaxFiles.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
         json.WritePropertyName("Config");
         using (var document = JsonDocument.Parse(config))
         {

@@ -58,7 +58,13 @@ internal static class RunCommand
             Stdin.DetachFromContainer();
         }
 
+        if (run.Value("sandbox-limits") == "none" && run.Has("sandbox"))
+        {
+            await Console.Error.WriteLineAsync(SecurityOptions.NoLimitsWarning).ConfigureAwait(false);
+        }
+
         var container = await ContainerRequest.CreateAsync(run, options with { Stdio = ContainerStdio.Inherit }, pull: true, cancellationToken).ConfigureAwait(false);
+
         await using (container.ConfigureAwait(false))
         {
             // As Docker's sig-proxy: the signals that would end this command go to the container instead.

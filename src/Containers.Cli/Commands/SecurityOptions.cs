@@ -1,4 +1,5 @@
 using Containers.Cli.CommandLine;
+using Containers.Security;
 using Containers.Spec;
 
 namespace Containers.Cli.Commands;
@@ -19,11 +20,32 @@ internal static class SecurityOptions
         OptionSpec.Value("cap-drop", null, "list", "Drop a capability (NET_RAW, CAP_NET_RAW, or ALL)"),
         OptionSpec.Flag("privileged", null, "UNSAFE: every capability of the host, no masked or read-only paths, no seccomp, no no-new-privileges"),
         OptionSpec.Flag("sandbox", null, "For untrusted code: user namespace, no capabilities, no network, read-only root, small /tmp, sandbox seccomp profile, 256 MiB, 128 tasks, 1 CPU, 30 s timeout"),
+        OptionSpec.Value("sandbox-limits", null, "none", "With --sandbox, 'none' runs it without its memory, task and CPU limits (for a cgroup v1 host, where a user who is not root cannot have them)"),
         OptionSpec.Value("security-opt", null, "list", "Security options: " + Help),
     ];
 
+    /// <summary>What is said on stderr when a sandbox runs without its limits.</summary>
+    public const string NoLimitsWarning =
+        "containers: --sandbox-limits none: the sandbox runs without memory, task and CPU limits; only this user's own limits bound it";
+
+    /// <summary>
+    /// The sandbox preset's options: <see cref="SandboxOptions.Default"/>, or without its limits for
+    /// <c>--sandbox-limits none</c>. Resource flags (<c>--memory</c>, <c>--pids-limit</c>, <c>--cpus</c>) still apply on top.
+    /// </summary>
+    public static SandboxOptions Sandbox(Invocation run) => run.Value("sandbox-limits") switch
+    {
+        null => SandboxOptions.Default,
+        "none" => SandboxOptions.Default.WithoutLimits(),
+        var other => throw new UsageException($"--sandbox-limits '{other}': the only value is 'none' (no memory, task and CPU limits); leave it out for the preset's limits", run.Path),
+    };
+
     public static ContainerSpec Apply(Invocation run, ContainerSpec spec)
     {
+        if (run.Value("sandbox-limits") is not null && !run.Has("sandbox"))
+        {
+            throw new UsageException("--sandbox-limits goes with --sandbox: it drops the preset's limits", run.Path);
+        }
+
         if (run.Has("privileged"))
         {
             if (run.Has("sandbox"))

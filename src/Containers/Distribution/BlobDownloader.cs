@@ -17,7 +17,11 @@ internal static class BlobDownloader
 {
     private const int BufferSize = 256 * 1024;
 
-    public static async Task DownloadAsync(RegistryTransport transport, Repository repository, Descriptor blob, string path, Action<long>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Downloads <paramref name="blob"/> into a new file at <paramref name="path"/>; <paramref name="feed"/>, when
+    /// given, gets a read handle of the file and every change of its length, for a reader that follows the download.
+    /// </summary>
+    public static async Task DownloadAsync(RegistryTransport transport, Repository repository, Descriptor blob, string path, Action<long>? progress, BlobFeed? feed, CancellationToken cancellationToken)
     {
         string what = $"download blob {blob.Digest} of {repository.Registry}/{repository.Name}";
         if (blob.Size < 0)
@@ -30,9 +34,11 @@ internal static class BlobDownloader
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
+            // Shared for reading: the feed's reader follows the download through its own handle.
+            var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.Asynchronous);
             await using (file.ConfigureAwait(false))
             {
+                feed?.Started(File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
                 long written = 0;
                 for (int attempt = 1; ; attempt++)
                 {
@@ -48,6 +54,7 @@ internal static class BlobDownloader
                         {
                             file.SetLength(0);
                             file.Position = 0;
+                            feed?.Advanced(0);
                             hash.Dispose();
                             hash = IncrementalHash.CreateHash(algorithm);
                             written = 0;
@@ -57,7 +64,7 @@ internal static class BlobDownloader
                             throw new RegistryException($"{what}: asked for bytes from {written} but the registry sent a range from {response.Content.Headers.ContentRange?.From}");
                         }
 
-                        written = await CopyAsync(response, file, hash, buffer, written, blob.Size, transport.Timeout, progress, what, cancellationToken).ConfigureAwait(false);
+                        written = await CopyAsync(response, file, hash, buffer, written, blob.Size, transport.Timeout, progress, feed, what, cancellationToken).ConfigureAwait(false);
                         break;
                     }
                     catch (Exception e) when (attempt < transport.MaxAttempts && RegistryTransport.IsTransient(e, cancellationToken))
@@ -101,7 +108,7 @@ internal static class BlobDownloader
     }
 
     /// <summary>Appends the body to the file; every read must complete within the timeout. Returns the bytes now in the file.</summary>
-    private static async Task<long> CopyAsync(HttpResponseMessage response, FileStream file, IncrementalHash hash, byte[] buffer, long written, long size, TimeSpan timeout, Action<long>? progress, string what, CancellationToken cancellationToken)
+    private static async Task<long> CopyAsync(HttpResponseMessage response, FileStream file, IncrementalHash hash, byte[] buffer, long written, long size, TimeSpan timeout, Action<long>? progress, BlobFeed? feed, string what, CancellationToken cancellationToken)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -133,6 +140,7 @@ internal static class BlobDownloader
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 hash.AppendData(buffer, 0, read);
                 written += read;
+                feed?.Advanced(written);
                 progress?.Invoke(written);
             }
         }

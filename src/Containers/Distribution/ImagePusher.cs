@@ -220,7 +220,7 @@ internal sealed class ImagePusher(RegistryTransport transport, RegistryClientOpt
         var resolved = location.IsAbsoluteUri ? location : new Uri(origin, location);
         if (RedirectPolicy.Refusal(origin, resolved, transport.IsInsecure) is { } refusal)
         {
-            throw new RegistryException($"{what}: upload location: {refusal}");
+            throw new RegistryRedirectException($"{what}: upload location: {refusal}", new Uri(origin.GetLeftPart(UriPartial.Path)), new Uri(resolved.GetLeftPart(UriPartial.Path)));
         }
 
         return resolved;

@@ -46,6 +46,9 @@ public sealed record CommitOptions
     /// <summary>The gid mappings the container ran with; see <see cref="UidMappings"/>.</summary>
     public IReadOnlyList<LinuxIdMapping>? GidMappings { get; init; }
 
+    /// <summary>How the new layer is compressed: gzip (the default) or zstd (the base must be an OCI image, and libzstd present).</summary>
+    public LayerCompressionFormat Compression { get; init; }
+
     /// <summary>Paths of the upper directory (<c>/run/secrets</c>) left out of the layer: a container's runtime-made mount points.</summary>
     internal IReadOnlySet<string>? Excluded { get; init; }
 }

@@ -14,7 +14,7 @@ public sealed partial class ImageStore
     /// <summary>
     /// Makes a new image from <paramref name="baseImage"/> plus the changes in an overlay upper directory: new and
     /// changed files, deletions (overlay whiteouts become OCI <c>.wh.NAME</c> entries) and opaque directories
-    /// (<c>.wh..wh..opq</c>), as one gzip layer compressed on all cores. The new config carries
+    /// (<c>.wh..wh..opq</c>), as one gzip (or zstd, <see cref="CommitOptions.Compression"/>) layer compressed on all cores. The new config carries
     /// <see cref="CommitOptions.Config"/>'s changes and a history entry; the base image is not changed. Nothing is
     /// added to the store unless the whole commit succeeds.
     /// </summary>
@@ -47,6 +47,12 @@ public sealed partial class ImageStore
         var index = await LayoutIndex.ReadAsync(Root, cancellationToken).ConfigureAwait(false);
         var (image, baseName) = await FindAsync(index, baseImage, cancellationToken).ConfigureAwait(false);
         CheckLayerCount(image.Manifest.Layers.Count + 1, $"the commit on {baseImage}");
+        bool docker = image.Descriptor.MediaType == MediaTypes.DockerManifest;
+        if (options.Compression == LayerCompressionFormat.Zstd && docker)
+        {
+            throw new ImageCommitException($"cannot commit a zstd layer on {baseImage}: it is a Docker-format image, whose manifests have no zstd layer type; commit with gzip");
+        }
+
         var staged = new List<(string Path, Digest Digest)>();
         try
         {
@@ -67,7 +73,6 @@ public sealed partial class ImageStore
                 layer.UncompressedSize,
                 (DateTime.UtcNow - started).TotalSeconds);
 
-            bool docker = image.Descriptor.MediaType == MediaTypes.DockerManifest;
             var config = CommittedConfig(image.Config, layer.DiffId, options);
             byte[] configBytes = ImageDocuments.Serialize(config);
             var configDescriptor = new Descriptor { MediaType = docker ? MediaTypes.DockerConfig : MediaTypes.OciConfig, Digest = Digest.Sha256(configBytes), Size = configBytes.Length };
@@ -81,7 +86,7 @@ public sealed partial class ImageStore
             {
                 MediaType = docker ? MediaTypes.DockerManifest : MediaTypes.OciManifest,
                 Config = configDescriptor,
-                Layers = [.. image.Manifest.Layers, new Descriptor { MediaType = docker ? MediaTypes.DockerLayerGzip : MediaTypes.OciLayerGzip, Digest = layer.Digest, Size = layer.Size }],
+                Layers = [.. image.Manifest.Layers, new Descriptor { MediaType = LayerMediaType(docker, options.Compression), Digest = layer.Digest, Size = layer.Size }],
                 Annotations = docker ? null : annotations,
             };
             byte[] manifestBytes = ImageDocuments.Serialize(manifest);
@@ -228,7 +233,14 @@ public sealed partial class ImageStore
         };
     }
 
-    /// <summary>Writes the upper directory as a gzip layer into <paramref name="file"/> (fsynced) on the calling thread.</summary>
+    private static string LayerMediaType(bool docker, LayerCompressionFormat compression) => (docker, compression) switch
+    {
+        (true, _) => MediaTypes.DockerLayerGzip,
+        (false, LayerCompressionFormat.Zstd) => MediaTypes.OciLayerZstd,
+        _ => MediaTypes.OciLayerGzip,
+    };
+
+    /// <summary>Writes the upper directory as a gzip or zstd layer into <paramref name="file"/> (fsynced) on the calling thread.</summary>
     private CommittedLayer WriteLayer(string upperDirectory, string file, CommitOptions options, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
     {
         var reader = new UpperDirectoryReader(options.UidMappings, options.GidMappings);
@@ -237,9 +249,10 @@ public sealed partial class ImageStore
         long uncompressed;
         using (var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            using (var gzip = new ParallelGzipStream(output, CompressionLevel.Optimal))
+            using (Stream compressed = options.Compression == LayerCompressionFormat.Zstd ? new ZstdLayerStream(output) : new ParallelGzipStream(output, CompressionLevel.Optimal))
             {
-                var tar = new LayerTarWriter(gzip, new byte[1 << 20]);
+                var compressor = (ILayerCompressor)compressed;
+                var tar = new LayerTarWriter(compressed, new byte[1 << 20]);
                 long reported = 0;
                 reader.Walk(
                     upperDirectory,
@@ -259,9 +272,9 @@ public sealed partial class ImageStore
                     },
                     cancellationToken);
                 tar.Finish();
-                digests = gzip.Complete();
-                size = gzip.CompressedLength;
-                uncompressed = gzip.UncompressedLength;
+                digests = compressor.Complete();
+                size = compressor.CompressedLength;
+                uncompressed = compressor.UncompressedLength;
                 progress?.Report(new ImageProgress(ImageProgressPhase.Committing, upperDirectory, tar.ContentBytes, tar.ContentBytes));
             }
 

@@ -24,9 +24,13 @@ public sealed partial class ImageStore
     /// <summary>True when the snapshot of <paramref name="chainId"/> exists.</summary>
     internal bool HasSnapshot(Digest chainId) => _snapshots.Exists(chainId);
 
-    /// <summary>Applies a stored layer blob into the snapshot of <paramref name="chainId"/> unless it exists.</summary>
-    internal Task<string> EnsureSnapshotAsync(Digest chainId, Digest diffId, Digest blob, LayerCompression compression, IProgress<long>? progress, CancellationToken cancellationToken) =>
-        _snapshots.EnsureAsync(chainId, diffId, _ => Task.FromResult<Stream>(_content.OpenRead(blob)), compression, progress, cancellationToken);
+    /// <summary>
+    /// Applies a layer into the snapshot of <paramref name="chainId"/> unless it exists, reading the blob from
+    /// <paramref name="openBlob"/> (a download as it streams in). The snapshot is published only once the diff id
+    /// matched and <paramref name="proven"/> completed (the blob's digest was verified); otherwise it is discarded.
+    /// </summary>
+    internal async Task EnsureSnapshotAsync(Digest chainId, Digest diffId, Func<CancellationToken, Task<Stream>> openBlob, LayerCompression compression, Func<CancellationToken, Task> proven, IProgress<long>? progress, CancellationToken cancellationToken) =>
+        await _snapshots.EnsureAppliedAsync(chainId, diffId, openBlob, compression, proven, progress, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Records a manifest whose blobs are all in the store as an image, tagged <paramref name="name"/> when given (an

@@ -560,6 +560,7 @@ public sealed partial class ImageStore : IAsyncDisposable
                 diffIds[i],
                 _ => Task.FromResult<Stream>(ContentStore.OpenUntrusted(file, $"layer {layer.Digest}", bufferSize: 1 << 16)),
                 compression,
+                proven: null,
                 layerProgress,
                 cancellationToken).ConfigureAwait(false);
             directories.Add(directory);

@@ -41,6 +41,30 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);
 
+    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkdir(string path, uint mode);
+
+    /// <summary>
+    /// mkdir(2) of one directory, unlike <see cref="Directory.CreateDirectory(string)"/>, which also makes missing
+    /// parents: false when the parent does not exist; true when made or already there.
+    /// </summary>
+    public static bool MakeDirectory(string path, uint mode = 0x1ed)
+    {
+        const int EEXIST = 17, ENOENT = 2;
+        if (mkdir(path, mode) == 0)
+        {
+            return true;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno switch
+        {
+            EEXIST => true,
+            ENOENT => false,
+            _ => throw new IOException($"mkdir {path}: {Errno.Describe(errno)}", errno),
+        };
+    }
+
     [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statfs(string path, byte* buffer);
 

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Containers.Linux;
 
-/// <summary>The streaming decompression calls of the system's libzstd (zstd.h).</summary>
+/// <summary>The streaming compression and decompression calls of the system's libzstd (zstd.h).</summary>
 internal static unsafe partial class LibZstd
 {
     private const string Library = "libzstd.so.1";
@@ -38,4 +38,31 @@ internal static unsafe partial class LibZstd
 
     [LibraryImport(Library, EntryPoint = "ZSTD_getErrorName")]
     public static partial nint GetErrorName(nuint code);
+
+    /// <summary>ZSTD_c_compressionLevel.</summary>
+    public const int CompressionLevelParameter = 100;
+
+    /// <summary>ZSTD_c_nbWorkers: compression on that many threads of libzstd's own (0: on the caller's).</summary>
+    public const int WorkersParameter = 400;
+
+    /// <summary>ZSTD_e_continue, ZSTD_e_end.</summary>
+    public const int Continue = 0;
+
+    /// <inheritdoc cref="Continue"/>
+    public const int End = 2;
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_createCCtx")]
+    public static partial nint CreateCCtx();
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_freeCCtx")]
+    public static partial nuint FreeCCtx(nint context);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_CCtx_setParameter")]
+    public static partial nuint SetParameter(nint context, int parameter, int value);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_compressStream2")]
+    public static partial nuint CompressStream2(nint context, Buffer* output, Buffer* input, int endOp);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_CStreamOutSize")]
+    public static partial nuint CStreamOutSize();
 }

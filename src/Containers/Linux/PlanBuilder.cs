@@ -149,10 +149,14 @@ internal sealed class PlanBuilder
     public PlanBuilder Prctl(int option, ulong arg2 = 0, ulong arg3 = 0, ulong arg4 = 0, string? stage = null) =>
         Add(PlanOpCode.Prctl, stage ?? $"prctl {option}", 0, [], [(ulong)option, arg2, arg3, arg4]);
 
-    /// <summary>Writes <paramref name="content"/> to a file in root (created or truncated; no link followed at the end).</summary>
+    /// <summary>
+    /// Writes <paramref name="content"/> to a file in root (created or truncated; no link followed at the end). Without
+    /// content the file is only created where missing: an existing file (a mount point, or wherever a raced path led)
+    /// is not truncated.
+    /// </summary>
     public PlanBuilder WriteFile(string path, ReadOnlySpan<byte> content, uint mode = 0x1a4, string? stage = null) =>
         Add(PlanOpCode.WriteFile, stage ?? $"write {path}", 0, [Str(path), content.Length == 0 ? -1 : Bytes(content)],
-            [(ulong)content.Length, O_WRONLY | O_CREAT | O_TRUNC, mode]);
+            [(ulong)content.Length, (ulong)(content.Length == 0 ? O_WRONLY | O_CREAT : O_WRONLY | O_CREAT | O_TRUNC), mode]);
 
     /// <summary>Gives a path in root (a file the plan made; its last component is not followed) to <paramref name="uid"/>:<paramref name="gid"/>.</summary>
     public PlanBuilder Chown(string path, uint uid, uint gid, string? stage = null) =>
@@ -330,6 +334,22 @@ internal sealed class PlanBuilder
         Add(PlanOpCode.FsMount, stage ?? $"mount {fsType} on {target}", 0, [Str(fsType), Str(target), StrList(parameters)],
             [directory is { } fd ? (ulong)fd.Slot : ulong.MaxValue, (ulong)attributes]);
 
+    /// <summary>
+    /// A tmpfs (<c>fsopen</c>, one <c>fsconfig</c> per <paramref name="parameters"/> item, <c>fsmount</c>) filled with
+    /// <paramref name="files"/> through its own mount fd while it is attached nowhere: each a new file of
+    /// <paramref name="mode"/>, owned by <paramref name="owner"/> when given. Then <paramref name="attributes"/> are set
+    /// and the mount is moved onto <paramref name="target"/> (in root). No write goes through a path, so nothing that
+    /// swaps a path for a link while the child works can redirect one.
+    /// </summary>
+    public PlanBuilder TmpfsFiles(string target, IReadOnlyList<string> parameters, IReadOnlyList<(string Name, byte[] Content)> files,
+        uint mode, (uint Uid, uint Gid)? owner, MountAttributes attributes, string? stage = null)
+    {
+        var contents = files.Select(f => (uint)LengthPrefixed(f.Content)).ToArray();
+        return Add(PlanOpCode.TmpfsFiles, stage ?? $"mount a filled tmpfs on {target}", 0,
+            [StrList(parameters), Str(target), StrList([.. files.Select(f => f.Name)]), U32List(contents)],
+            [mode, owner is { } o ? o.Uid : ulong.MaxValue, owner?.Gid ?? 0, (ulong)attributes]);
+    }
+
     /// <summary>Encodes the plan.</summary>
     public Plan Build()
     {
@@ -400,6 +420,7 @@ internal sealed class PlanBuilder
         {
             PlanOpCode.Exec => new[] { strings[1], strings[2] },
             PlanOpCode.FsMount => [strings[2]],
+            PlanOpCode.TmpfsFiles => [strings[0], strings[2], strings[3]],
             _ => [],
         };
         _ops.Add(new Op(code, flags, stage, Str(stage), strings, numbers, lists));
@@ -434,6 +455,17 @@ internal sealed class PlanBuilder
     {
         Align();
         var offset = _data.Count;
+        _data.AddRange(value);
+        return offset;
+    }
+
+    private int LengthPrefixed(ReadOnlySpan<byte> value)
+    {
+        Align();
+        var offset = _data.Count;
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)value.Length);
+        _data.AddRange(length);
         _data.AddRange(value);
         return offset;
     }

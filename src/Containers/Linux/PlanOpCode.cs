@@ -45,4 +45,7 @@ internal enum PlanOpCode : uint
 
     /// <summary>CT_OP_CHECK_FS: a path reached without any symlink must lie on a filesystem of the given statfs type.</summary>
     CheckFs = 50,
+
+    /// <summary>CT_OP_TMPFS_FILES: a tmpfs filled with files through its mount fd before it is attached, then moved onto a target.</summary>
+    TmpfsFiles = 51,
 }

@@ -19,17 +19,25 @@ internal static class UserNamespaceMaps
         ArgumentNullException.ThrowIfNull(gids);
         if (LibC.geteuid() == 0)
         {
-            await WriteMapAsync(pid, "uid_map", uids, cancellationToken).ConfigureAwait(false);
-            await WriteMapAsync(pid, "gid_map", gids, cancellationToken).ConfigureAwait(false);
+            WriteMap(pid, "uid_map", uids);
+            WriteMap(pid, "gid_map", gids);
             return;
         }
 
         if (IsOwnId(uids, LibC.geteuid()) && IsOwnId(gids, LibC.getegid()))
         {
             // Without CAP_SETGID in the parent namespace the kernel requires setgroups to be denied first.
-            await File.WriteAllTextAsync($"/proc/{pid}/setgroups", "deny", cancellationToken).ConfigureAwait(false);
-            await WriteMapAsync(pid, "uid_map", uids, cancellationToken).ConfigureAwait(false);
-            await WriteMapAsync(pid, "gid_map", gids, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                ProcFile.Write(pid, "setgroups", "deny");
+            }
+            catch (IOException e)
+            {
+                throw new ContainersException($"denying setgroups of pid {pid} failed ({e.Message})", e);
+            }
+
+            WriteMap(pid, "uid_map", uids);
+            WriteMap(pid, "gid_map", gids);
             return;
         }
 
@@ -61,7 +69,7 @@ internal static class UserNamespaceMaps
 
     private static bool IsOwnId(IReadOnlyList<IdMapRange> map, uint id) => map is [{ HostId: var h, Size: 1 }] && h == id;
 
-    private static async Task WriteMapAsync(int pid, string file, IReadOnlyList<IdMapRange> map, CancellationToken cancellationToken)
+    private static void WriteMap(int pid, string file, IReadOnlyList<IdMapRange> map)
     {
         var text = new StringBuilder();
         foreach (var range in map)
@@ -71,9 +79,9 @@ internal static class UserNamespaceMaps
 
         try
         {
-            await File.WriteAllTextAsync($"/proc/{pid}/{file}", text.ToString(), cancellationToken).ConfigureAwait(false);
+            ProcFile.Write(pid, file, text.ToString());
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
             throw new ContainersException($"writing {file} of pid {pid} failed ({e.Message}): a map may only name ids the caller owns", e);
         }

@@ -15,7 +15,7 @@ namespace Containers.Runtime;
 /// a link while it is copied (CVE-2018-15664) can only make the copy read or write elsewhere inside itself. The
 /// host side is handled the same way, so a container's links never lead a copy out on the host either.
 /// </summary>
-internal sealed unsafe class ContainerCopy
+internal sealed unsafe partial class ContainerCopy
 {
     private const int ONonBlock = 0x800;
     private const int OWrOnlyCreateExclusive = OWrOnly | OCreat | OExcl;
@@ -24,12 +24,17 @@ internal sealed unsafe class ContainerCopy
     private const int Eloop = 40;
     private const ulong InRoot = ResolveInRoot | ResolveNoMagicLinks;
 
-    private readonly (uint Uid, uint Gid)? _owner;
+    private readonly Func<uint, uint, (uint Uid, uint Gid)>? _owner;
+    private readonly bool _followSourceLink;
 
-    /// <param name="owner">The owner given to every entry made, or null to keep the copying process's.</param>
-    public ContainerCopy((uint Uid, uint Gid)? owner)
+    /// <param name="owner">
+    /// The owner given to each entry made, from its source's owner (uid, gid), or null to keep the copying process's.
+    /// </param>
+    /// <param name="followSourceLink">Whether a link named as the source is followed (its target copied under its name), as <c>cp -L</c>.</param>
+    public ContainerCopy(Func<uint, uint, (uint Uid, uint Gid)>? owner, bool followSourceLink = false)
     {
         _owner = owner;
+        _followSourceLink = followSourceLink;
     }
 
     /// <summary>Entries that are neither files, directories nor links (devices, fifos, sockets): not copied.</summary>
@@ -43,7 +48,7 @@ internal sealed unsafe class ContainerCopy
     public void Copy(SafeFileHandle sourceRoot, string sourcePath, SafeFileHandle destinationRoot, string destinationPath, CancellationToken cancellationToken)
     {
         var sourceName = LastName(sourcePath);
-        using var source = OpenSource(sourceRoot, sourcePath, out var stat);
+        using var source = OpenSource(sourceRoot, sourcePath, _followSourceLink, out var stat);
         var into = sourceName is null ? null : TryOpenInRoot(destinationRoot, destinationPath, ORdOnly | ODirectory);
         string name;
         string display;
@@ -78,7 +83,7 @@ internal sealed unsafe class ContainerCopy
                 CopyDirectory(source, stat, directory, name, display, cancellationToken);
                 break;
             case SIfLnk:
-                CopyLink(source, directory, name, display);
+                CopyLink(source, stat, directory, name, display);
                 break;
             default:
                 Skipped++;
@@ -87,6 +92,13 @@ internal sealed unsafe class ContainerCopy
     }
 
     private void CopyFile(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display)
+    {
+        using var input = new FileStream(new SafeFileHandle(source.DangerousGetHandle(), ownsHandle: false), FileAccess.Read, bufferSize: 0);
+        MakeFile(input, stat.Uid, stat.Gid, stat.Mode & 0xfffu, stat.MtimeSeconds, stat.MtimeNanoseconds, directory, name, display);
+    }
+
+    /// <summary>Makes the file <paramref name="name"/> in <paramref name="directory"/> from <paramref name="content"/>, under a temporary name renamed into place.</summary>
+    private void MakeFile(Stream? content, uint uid, uint gid, uint mode, long mtimeSeconds, uint mtimeNanoseconds, SafeFileHandle directory, string name, string display)
     {
         var temporary = TemporaryName(name);
         using (var target = OpenAt(directory, temporary, OWrOnlyCreateExclusive | ONoFollow | OCloExec, 0x180))
@@ -98,13 +110,13 @@ internal sealed unsafe class ContainerCopy
 
             try
             {
-                using (var input = new FileStream(new SafeFileHandle(source.DangerousGetHandle(), ownsHandle: false), FileAccess.Read, bufferSize: 0))
-                using (var output = new FileStream(new SafeFileHandle(target.DangerousGetHandle(), ownsHandle: false), FileAccess.Write, bufferSize: 0))
+                if (content is not null)
                 {
-                    input.CopyTo(output, 1 << 16);
+                    using var output = new FileStream(new SafeFileHandle(target.DangerousGetHandle(), ownsHandle: false), FileAccess.Write, bufferSize: 0);
+                    content.CopyTo(output, 1 << 16);
                 }
 
-                SetAttributes(target, stat, display);
+                SetAttributes(target, uid, gid, mode, mtimeSeconds, mtimeNanoseconds, display);
                 Rename(directory, temporary, name, display);
             }
             catch
@@ -117,23 +129,7 @@ internal sealed unsafe class ContainerCopy
 
     private void CopyDirectory(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display, CancellationToken cancellationToken)
     {
-        fixed (byte* p = Z(name))
-        {
-            if (Mkdirat(directory, p, 0x1c0) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != Eexist)
-            {
-                throw Failed(errno, "create the directory", display);
-            }
-        }
-
-        using var target = OpenAt(directory, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
-        if (target.IsInvalid)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            throw IsLink(directory, name)
-                ? new ContainersIOException($"cannot copy into '{display}': it is a symbolic link, which a copy does not follow", display, null)
-                : Failed(errno, "open the directory", display);
-        }
-
+        using var target = MakeDirectory(directory, name, display);
         var fd = source.DangerousGetHandle().ToInt32();
         foreach (var entry in Directory.EnumerateFileSystemEntries($"/proc/self/fd/{fd}"))
         {
@@ -151,7 +147,37 @@ internal sealed unsafe class ContainerCopy
         SetAttributes(target, stat, display);
     }
 
-    private void CopyLink(SafeFileHandle source, SafeFileHandle directory, string name, string display)
+    /// <summary>Makes the directory <paramref name="name"/> in <paramref name="directory"/> (an existing one is used) and opens it; a link in its place is refused, not followed.</summary>
+    private static SafeFileHandle MakeDirectory(SafeFileHandle directory, string name, string display)
+    {
+        fixed (byte* p = Z(name))
+        {
+            if (Mkdirat(directory, p, 0x1c0) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != Eexist)
+            {
+                throw Failed(errno, "create the directory", display);
+            }
+        }
+
+        var target = OpenAt(directory, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        if (target.IsInvalid)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            target.Dispose();
+            throw IsLink(directory, name)
+                ? new ContainersIOException($"cannot copy into '{display}': it is a symbolic link, which a copy does not follow", display, null)
+                : Failed(errno, "open the directory", display);
+        }
+
+        return target;
+    }
+
+    private void CopyLink(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display)
+    {
+        MakeLink(ReadLink(source, display), stat.Uid, stat.Gid, directory, name, display);
+    }
+
+    /// <summary>The target of the link <paramref name="source"/> (an <c>O_PATH</c> fd of the link itself).</summary>
+    private static string ReadLink(SafeFileHandle source, string display)
     {
         var buffer = new byte[4096];
         nint length;
@@ -160,26 +186,25 @@ internal sealed unsafe class ContainerCopy
             length = Readlinkat(source, empty, b, (nuint)buffer.Length);
         }
 
-        if (length < 0)
-        {
-            throw Failed(Marshal.GetLastPInvokeError(), "read the link", display);
-        }
+        return length < 0 ? throw Failed(Marshal.GetLastPInvokeError(), "read the link", display) : Encoding.UTF8.GetString(buffer, 0, (int)length);
+    }
 
+    /// <summary>Makes the link <paramref name="name"/> to <paramref name="target"/> in <paramref name="directory"/>, under a temporary name renamed into place.</summary>
+    private void MakeLink(string target, uint uid, uint gid, SafeFileHandle directory, string name, string display)
+    {
         var temporary = TemporaryName(name);
-        var target = new byte[length + 1];
-        Array.Copy(buffer, target, length);
-        fixed (byte* t = target, p = Z(temporary))
+        fixed (byte* t = Z(target), p = Z(temporary))
         {
             if (Symlinkat(t, directory, p) != 0)
             {
                 throw Failed(Marshal.GetLastPInvokeError(), "create the link", display);
             }
 
-            if (_owner is { } owner && Fchownat(directory, p, owner.Uid, owner.Gid, AtSymlinkNoFollow) != 0)
+            if (_owner?.Invoke(uid, gid) is { } owner && Fchownat(directory, p, owner.Uid, owner.Gid, AtSymlinkNoFollow) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
                 Unlink(directory, temporary, 0);
-                throw Failed(errno, "set the owner of", display);
+                throw OwnerFailed(errno, display, owner);
             }
         }
 
@@ -194,20 +219,23 @@ internal sealed unsafe class ContainerCopy
         }
     }
 
-    private void SetAttributes(SafeFileHandle target, StatxBuffer stat, string display)
+    private void SetAttributes(SafeFileHandle target, StatxBuffer stat, string display) =>
+        SetAttributes(target, stat.Uid, stat.Gid, stat.Mode & 0xfffu, stat.MtimeSeconds, stat.MtimeNanoseconds, display);
+
+    private void SetAttributes(SafeFileHandle target, uint uid, uint gid, uint mode, long mtimeSeconds, uint mtimeNanoseconds, string display)
     {
-        if (_owner is { } owner && Fchown(target, owner.Uid, owner.Gid) != 0)
+        if (_owner?.Invoke(uid, gid) is { } owner && Fchown(target, owner.Uid, owner.Gid) != 0)
         {
-            throw Failed(Marshal.GetLastPInvokeError(), "set the owner of", display);
+            throw OwnerFailed(Marshal.GetLastPInvokeError(), display, owner);
         }
 
-        if (Fchmod(target, stat.Mode & 0xfffu) != 0)
+        if (Fchmod(target, mode) != 0)
         {
             throw Failed(Marshal.GetLastPInvokeError(), "set the mode of", display);
         }
 
         var times = stackalloc Timespec[2];
-        times[0] = new Timespec { Seconds = stat.MtimeSeconds, Nanoseconds = stat.MtimeNanoseconds };
+        times[0] = new Timespec { Seconds = mtimeSeconds, Nanoseconds = mtimeNanoseconds };
         times[1] = times[0];
         if (Futimens(target, times) != 0)
         {
@@ -215,11 +243,14 @@ internal sealed unsafe class ContainerCopy
         }
     }
 
-    /// <summary>Opens the entry at <paramref name="path"/> in <paramref name="root"/> for reading (a link itself, not its target).</summary>
-    private static SafeFileHandle OpenSource(SafeFileHandle root, string path, out StatxBuffer stat)
+    /// <summary>
+    /// Opens the entry at <paramref name="path"/> in <paramref name="root"/> for reading: a link itself, not its
+    /// target, unless <paramref name="followLink"/> (then the target, resolved in the root).
+    /// </summary>
+    private static SafeFileHandle OpenSource(SafeFileHandle root, string path, bool followLink, out StatxBuffer stat)
     {
-        var handle = TryOpenInRoot(root, path, ORdOnly | ONoFollow | ONonBlock);
-        if (handle is null && Marshal.GetLastPInvokeError() == Eloop)
+        var handle = TryOpenInRoot(root, path, ORdOnly | (followLink ? 0 : ONoFollow) | ONonBlock);
+        if (handle is null && !followLink && Marshal.GetLastPInvokeError() == Eloop)
         {
             handle = TryOpenInRoot(root, path, OPath | ONoFollow);
         }
@@ -351,6 +382,11 @@ internal sealed unsafe class ContainerCopy
     private static string TemporaryName(string name) => $".{(name.Length > 200 ? name[..200] : name)}.cp-{Guid.NewGuid().ToString("N")[..8]}";
 
     private static byte[] Z(string s) => Encoding.UTF8.GetBytes(s + "\0");
+
+    private static ContainersIOException OwnerFailed(int errno, string path, (uint Uid, uint Gid) owner) =>
+        errno == Errno.EPERM
+            ? new($"cannot give '{path}' the owner {owner.Uid}:{owner.Gid}: EPERM (only root may give a file to another user): copy without keeping owners, or as root", path, null)
+            : Failed(errno, "set the owner of", path);
 
     private static ContainersIOException Failed(int errno, string operation, string path) =>
         new($"cannot {operation} '{path}': {Errno.Name(errno)} ({Errno.Describe(errno)})", path, null);

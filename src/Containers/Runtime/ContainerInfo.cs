@@ -43,6 +43,9 @@ public sealed record ContainerInfo
     /// <summary>Whether the container's output is kept in a log (<see cref="ContainerCreateOptions.KeepLog"/>); read it with <see cref="Container.ReadLogAsync"/>.</summary>
     public bool HasLog { get; init; }
 
+    /// <summary>How the kept log is rotated (<see cref="ContainerCreateOptions.Log"/>), or null without a log.</summary>
+    public ContainerLogOptions? Log { get; init; }
+
     /// <summary>The folder holding the container's state and <c>config.json</c>.</summary>
     public required string Bundle { get; init; }
 
@@ -70,6 +73,7 @@ public sealed record ContainerInfo
         Signal = state.Signal,
         Init = state.Init,
         HasLog = state.LogPath is not null,
+        Log = state.LogPath is null ? null : state.LogOptions ?? ContainerLogOptions.Default,
         Bundle = state.Bundle,
         OwnerPid = state.OwnerPid,
         Image = state.Image,

@@ -229,9 +229,9 @@ internal sealed class ContainerProcess : IAsyncDisposable
         {
             try
             {
-                File.WriteAllText($"/proc/{pid}/oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
+                ProcFile.Write(pid, "oom_score_adj", adj.ToString(CultureInfo.InvariantCulture));
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (IOException e)
             {
                 throw new ContainersException(
                     $"process.oomScoreAdj: setting {adj} failed ({e.Message}); lowering it below this process's own needs CAP_SYS_RESOURCE", e);

@@ -1,4 +1,5 @@
 using Containers.Images;
+using Containers.Images.Model;
 using Containers.Runtime.Images;
 using Containers.Spec;
 
@@ -40,7 +41,7 @@ public sealed partial class ContainerRuntime
     {
         ArgumentException.ThrowIfNullOrEmpty(image);
         var store = await ImagesAsync(cancellationToken).ConfigureAwait(false);
-        var resolved = await FindOrPullAsync(store, image, overrides?.Pull ?? PullPolicy.Never, overrides?.PullProgress, cancellationToken).ConfigureAwait(false);
+        var resolved = await FindOrPullAsync(store, image, overrides?.Pull ?? PullPolicy.Never, overrides?.Platform, overrides?.PullProgress, cancellationToken).ConfigureAwait(false);
         return await CreateFromImageAsync(id, store, resolved, image, overrides, cancellationToken).ConfigureAwait(false);
     }
 
@@ -110,6 +111,7 @@ public sealed partial class ContainerRuntime
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         overrides ??= ImageContainerOptions.Default;
+        CheckPlatform(image, reference, overrides.Platform);
         id ??= NewId();
         Runtime.StateDirectory.ValidateId(id);
         var made = ImageSpec.From(image.Config.Config, overrides);
@@ -134,6 +136,24 @@ public sealed partial class ContainerRuntime
         var keepOwners = Environment.IsPrivilegedProcess && !store.Rootless;
         return await ImageRoots.CreateAsync(
             this, made, spec, root, files, facts, overrides, VolumesOf(store), keepOwners, id, overrides.Create, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses an image of another platform than the requested one, or than the host's: its programs would fail with
+    /// ENOEXEC (or run under an emulator the host happens to register), so it is stopped here with a clear error.
+    /// </summary>
+    private static void CheckPlatform(Image image, string reference, Platform? requested)
+    {
+        var actual = image.Config.Platform;
+        if (requested is not null && !requested.Matches(actual))
+        {
+            throw new ImagePlatformException(reference, actual, requested, wantedIsHost: false);
+        }
+
+        if (!Platform.Host.Matches(actual))
+        {
+            throw new ImagePlatformException(reference, actual, Platform.Host, wantedIsHost: true);
+        }
     }
 
     private static string OpaqueXattr(ImageStore store) => store.Rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";

@@ -223,6 +223,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             OwnerStartTime = owner.StartTime,
             Command = [.. spec.Process!.Args],
             LogPath = options.KeepLog ? Path.Combine(folder, "container.log") : null,
+            LogOptions = options.KeepLog ? options.Log : null,
             Init = options.Init,
             UidMappings = plan.Mapping?.Uids,
             GidMappings = plan.Mapping?.Gids,
@@ -325,7 +326,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// </summary>
     private async Task<ContainerState> CreateStorageAsync(ContainerState state, OverlayRootfs overlay, CancellationToken cancellationToken)
     {
-        state = state with { ContainerDirectory = _storage.Create(_states.Root, state.Id) };
+        state = state with { ContainerDirectory = _storage.Create(_states.Root, state.Id), LowerDirectories = overlay.LowerDirectories };
         _states.Write(state);
         if (overlay is { Store: { } store, Image: { } image })
         {

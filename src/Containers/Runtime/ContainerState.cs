@@ -48,6 +48,9 @@ internal sealed record ContainerState
     /// <summary>The JSON-lines output log of a detached container, when it has one.</summary>
     public string? LogPath { get; init; }
 
+    /// <summary>How the log at <see cref="LogPath"/> is rotated, when there is one.</summary>
+    public ContainerLogOptions? LogOptions { get; init; }
+
     /// <summary>The container's cgroup directories (per v1 hierarchy, or <c>""</c> for v2), or null without a cgroup.</summary>
     public IReadOnlyDictionary<string, string>? Cgroup { get; init; }
 
@@ -62,6 +65,9 @@ internal sealed record ContainerState
 
     /// <summary>The container's own directory (an overlay root's upper and work directories), removed with the container.</summary>
     public string? ContainerDirectory { get; init; }
+
+    /// <summary>An overlay root's lower directories, top first, so its root can be mounted again while it is stopped (a copy).</summary>
+    public IReadOnlyList<string>? LowerDirectories { get; init; }
 
     /// <summary>The lease the container holds on its image in an image store, removed with the container.</summary>
     public string? LeaseFile { get; init; }

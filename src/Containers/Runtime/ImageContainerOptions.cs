@@ -1,4 +1,5 @@
 using Containers.Distribution;
+using Containers.Images.Model;
 using Containers.Spec;
 
 namespace Containers.Runtime;
@@ -65,6 +66,14 @@ public sealed record ImageContainerOptions
     /// <see cref="PullPolicy.Never"/> (the default) uses the store's image only.
     /// </summary>
     public PullPolicy Pull { get; init; } = PullPolicy.Never;
+
+    /// <summary>
+    /// The platform, <c>os/arch[/variant]</c> (Docker's <c>--platform</c>): chosen from a multi-platform image when
+    /// pulling, and required of the stored image (under <see cref="PullPolicy.Missing"/> a stored image of another
+    /// platform is pulled again for this one). Null pulls the host's platform. Whatever is asked, a container is only
+    /// made from an image of the host's platform: another one is an <see cref="Containers.Images.ImagePlatformException"/>.
+    /// </summary>
+    public Platform? Platform { get; init; }
 
     /// <summary>Receives the progress of a pull (from several threads; it must be thread-safe); null for none.</summary>
     public IProgress<TransferProgress>? PullProgress { get; init; }

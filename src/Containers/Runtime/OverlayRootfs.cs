@@ -120,6 +120,9 @@ public sealed record OverlayRootfs
         return new OverlayRootfs(list, image.Digest, store);
     }
 
+    /// <summary>The overlay a container was created with, from the lower directories its state keeps (no lease is taken: the container holds one).</summary>
+    internal static OverlayRootfs Restore(IReadOnlyList<string> lowerDirectories, ImageStore? store) => new([.. lowerDirectories], null, store);
+
     /// <inheritdoc/>
     public bool Equals(OverlayRootfs? other) =>
         other is not null && LowerDirectories.SequenceEqual(other.LowerDirectories) && Image == other.Image && ReferenceEquals(Store, other.Store);

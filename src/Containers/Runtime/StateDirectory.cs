@@ -211,7 +211,9 @@ internal sealed partial class StateDirectory
             {
                 // A folder without a readable state: a crash between mkdir and the first write. Old ones only, so a
                 // creator in another process that is between those two steps keeps its folder.
-                if (Directory.GetCreationTimeUtc(folder) < DateTime.UtcNow.AddMinutes(-1))
+                // A folder removed meanwhile (by its owner or another sweep) reads as made in 1601: skipped too.
+                var created = Directory.GetCreationTimeUtc(folder);
+                if (created.Year > 1601 && created < DateTime.UtcNow.AddMinutes(-1))
                 {
                     Remove(id);
                     removed++;
@@ -220,11 +222,11 @@ internal sealed partial class StateDirectory
                 continue;
             }
 
-            var ownerAlive = new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive;
-            var processAlive = state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive;
-            var keep = ownerAlive || processAlive || (state.Status == ContainerStatus.Stopped && state.LogPath is not null);
-            if (!keep)
+            // Read again once the owner is seen dead: the first read may predate its last write (the exit status a
+            // detached container's owner records just before it exits), and a dead owner writes no more.
+            if (IsStale(state) && TryRead(id) is { } last && IsStale(last))
             {
+                state = last;
                 RuntimeLog.StaleContainerRemoved(logger, id, state.OwnerPid, state.Pid);
                 try
                 {
@@ -242,6 +244,15 @@ internal sealed partial class StateDirectory
 
         return removed;
     }
+
+    /// <summary>
+    /// Whether a state is a leftover: its owner and its process have both gone, and it is not a stopped container
+    /// whose log is kept for <c>logs</c> and <c>rm</c>.
+    /// </summary>
+    private static bool IsStale(ContainerState state) =>
+        !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
+        && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
+        && !(state.Status == ContainerStatus.Stopped && state.LogPath is not null);
 
     private static FileStreamOptions PrivateFile(FileMode mode)
     {

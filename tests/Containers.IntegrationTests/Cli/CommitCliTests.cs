@@ -37,6 +37,9 @@ public sealed class CommitCliTests : IDisposable
             var run = await CliRunner.RunAsync("run", "--root", Store, "cli-committed:2", "-c", "cat /hello; test -e /etc/motd || echo gone; echo $MODE");
             var images = await CliRunner.RunAsync("images", "--root", Store);
             var unknown = await CliRunner.RunAsync("diff", "--root", Store, "no-such-container-" + name);
+            var badCompression = await CliRunner.RunAsync("commit", "--root", Store, "--compression", "lz4", name, "cli-lz4:1");
+            var zstd = await CliRunner.RunAsync("commit", "--root", Store, "--compression", "zstd", name, "cli-zstd:1");
+            var zstdRun = await CliRunner.RunAsync("run", "--root", Store, "cli-zstd:1", "-c", "cat /hello");
 
             Assert.Equal((0, ""), (start.ExitCode, start.Stderr));
             Assert.Equal((0, "C /etc\nD /etc/motd\nA /hello\n", ""), diff);
@@ -46,6 +49,10 @@ public sealed class CommitCliTests : IDisposable
             Assert.Contains("cli-committed", images.Stdout, StringComparison.Ordinal);
             Assert.Equal(125, unknown.ExitCode);
             Assert.Matches("^containers: no such container[^\n]*\n$", unknown.Stderr);
+            Assert.Equal(125, badCompression.ExitCode);
+            Assert.Contains("choose gzip or zstd", badCompression.Stderr, StringComparison.Ordinal);
+            Assert.True(zstd.ExitCode == 0, zstd.Stderr);
+            Assert.Equal((0, "hello\n"), (zstdRun.ExitCode, zstdRun.Stdout));
 
             string exported = _temp.Combine("exported");
             var export = await CliRunner.RunAsync("export", "--root", Store, "--format", "oci", "cli-committed:2", exported);

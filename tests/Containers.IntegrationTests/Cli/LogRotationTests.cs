@@ -19,7 +19,15 @@ public sealed class LogRotationTests
             var wait = await CliRunner.RunAsync("wait", name);
             Assert.True(wait.ExitCode == 0, wait.Stderr);
             Assert.Equal("0", wait.Stdout.Trim());
-            folder = Path.GetDirectoryName(LogPath((await CliRunner.RunAsync("inspect", name)).Stdout))!;
+            var inspect = (await CliRunner.RunAsync("inspect", name)).Stdout;
+            folder = Path.GetDirectoryName(LogPath(inspect))!;
+            using (var document = JsonDocument.Parse(inspect))
+            {
+                var config = document.RootElement[0].GetProperty("HostConfig").GetProperty("LogConfig");
+                Assert.Equal("json-file", config.GetProperty("Type").GetString());
+                Assert.Equal("1024", config.GetProperty("Config").GetProperty("max-size").GetString());
+                Assert.Equal("3", config.GetProperty("Config").GetProperty("max-file").GetString());
+            }
 
             var files = Directory.GetFiles(folder, "container.log*");
             Assert.InRange(files.Length, 2, 3);

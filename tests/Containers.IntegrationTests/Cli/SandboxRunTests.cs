@@ -54,6 +54,36 @@ public sealed class SandboxRunTests
         Assert.Contains("linux.resources", stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// <c>--sandbox-limits none</c>: the rootless way to a sandbox where its limits cannot be applied (cgroup v1 gives
+    /// a user who is not root no cgroup of its own). It runs, says on stderr that nothing bounds it, and 300 MiB,
+    /// past the preset's 256 MiB, is allocated without an OOM kill.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task Run_sandbox_limits_none_runs_a_rootless_sandbox_without_its_limits_and_says_so()
+    {
+        Requires.NotRoot();
+        var (exitCode, stdout, stderr) = await RunEscapeAsync(["--sandbox-limits", "none"], "memory=300");
+
+        Assert.True(exitCode == 0, $"exit {exitCode}, stdout: {stdout}, stderr: {stderr}");
+        Assert.Contains("memory ESCAPED\n", stdout, StringComparison.Ordinal);
+        Assert.Contains("--sandbox-limits none: the sandbox runs without memory, task and CPU limits", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Sandbox_limits_without_sandbox_or_with_another_value_than_none_is_refused_before_anything_runs()
+    {
+        var (alone, aloneOut, aloneErrors) = await CliRunner.RunAsync("run", "--sandbox-limits", "none", "--host-rootfs", "--", "/bin/echo", "ran");
+        var (other, otherOut, otherErrors) = await CliRunner.RunAsync("run", "--sandbox", "--sandbox-limits", "64m", "--host-rootfs", "--", "/bin/echo", "ran");
+
+        Assert.NotEqual(0, alone);
+        Assert.Equal("", aloneOut);
+        Assert.Contains("--sandbox-limits goes with --sandbox", aloneErrors, StringComparison.Ordinal);
+        Assert.NotEqual(0, other);
+        Assert.Equal("", otherOut);
+        Assert.Contains("--sandbox-limits '64m': the only value is 'none'", otherErrors, StringComparison.Ordinal);
+    }
+
     private static Task<(int ExitCode, string Stdout, string Stderr)> RunEscapeAsync(string[] flags, string attack) =>
         CliRunner.RunAsync(["run", "--sandbox", "--host-rootfs", .. flags, "-v", EscapeProgram.HostDirectory + ":" + EscapeProgram.Directory + ":ro", "--", EscapeProgram.Path, attack]);
 

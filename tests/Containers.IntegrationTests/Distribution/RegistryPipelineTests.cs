@@ -7,7 +7,8 @@ namespace Containers.IntegrationTests.Distribution;
 
 /// <summary>
 /// How a pull overlaps its work, shown by holding blobs back in a proxy rather than by timing: a layer is unpacked
-/// while a later one has not arrived yet, and no more blobs are fetched at once than the client allows.
+/// while a later one has not arrived yet, one large layer is unpacked while its own tail has not arrived yet (and a
+/// corrupt tail discards what was unpacked), and no more blobs are fetched at once than the client allows.
 /// </summary>
 public sealed class RegistryPipelineTests : IAsyncLifetime
 {
@@ -70,6 +71,125 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
         Assert.Single(await store.ListAsync(Ct));
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task One_large_layer_is_unpacked_while_its_tail_has_not_arrived_and_published_after_its_digest()
+    {
+        var held = await PullWithTailHeldAsync("streamed:1", TailFault.None);
+
+        var image = await held.Pull;
+
+        Assert.True(held.UnpackingBeforeTail, "the layer was not unpacked while its tail was held back: it is unpacked only after its download");
+        // While the tail was held the layer was being applied into a temporary snapshot, and neither the blob nor the
+        // snapshot was published yet.
+        Assert.NotEmpty(held.TemporarySnapshotsWhileHeld);
+        Assert.False(held.BlobWhileHeld);
+        Assert.False(held.SnapshotWhileHeld);
+        Assert.Equal(held.Layer.Digest, Assert.Single(image.Manifest.Layers).Digest);
+        var chain = await held.Store.GetSnapshotChainAsync(held.Name, Ct);
+        Assert.Equal(24L << 20, new FileInfo(Path.Combine(chain[0], "data", "random.bin")).Length);
+        Assert.True(File.Exists(Path.Combine(held.Store.Root, "blobs", "sha256", held.Layer.Digest.Hex)));
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(held.Store.Root, "snapshots"), "tmp-*"));
+        await held.DisposeAsync();
+    }
+
+    [Fact(Timeout = 240_000)]
+    public async Task A_corrupt_tail_of_a_layer_being_unpacked_leaves_no_snapshot_and_no_blob()
+    {
+        var held = await PullWithTailHeldAsync("corrupt-tail:1", TailFault.Corrupt);
+
+        var error = await Assert.ThrowsAsync<DigestMismatchException>(() => held.Pull);
+
+        Assert.True(held.UnpackingBeforeTail, "the layer was not being unpacked when its corrupt tail arrived");
+        Assert.NotEmpty(held.TemporarySnapshotsWhileHeld);
+        Assert.Equal(held.Layer.Digest, error.Expected);
+        string root = held.Store.Root;
+        Assert.False(File.Exists(Path.Combine(root, "blobs", "sha256", held.Layer.Digest.Hex)));
+        Assert.Empty(Directory.EnumerateDirectories(Path.Combine(root, "snapshots"), "tmp-*"));
+        Assert.False(Directory.Exists(Path.Combine(root, "snapshots", "sha256")) && Directory.EnumerateFileSystemEntries(Path.Combine(root, "snapshots", "sha256")).Any());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(root, "ingest"), "*.download"));
+        Assert.Empty(await held.Store.ListAsync(Ct));
+        await held.DisposeAsync();
+    }
+
+    [Fact(Timeout = 240_000)]
+    public async Task A_layer_being_unpacked_whose_registry_sends_the_whole_blob_again_after_a_drop_is_completed_from_the_new_bytes()
+    {
+        var held = await PullWithTailHeldAsync("restarted:1", TailFault.DropAndIgnoreRange);
+
+        var image = await held.Pull;
+
+        Assert.True(held.UnpackingBeforeTail, "the layer was not being unpacked when its connection dropped");
+        var gets = held.Requests.Where(r => r.Method == "GET" && r.Path.EndsWith($"/blobs/{held.Layer.Digest}", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, gets.Count);
+        Assert.NotNull(gets[1].Headers["Range"]);
+        var chain = await held.Store.GetSnapshotChainAsync(held.Name, Ct);
+        Assert.Equal(24L << 20, new FileInfo(Path.Combine(chain[0], "data", "random.bin")).Length);
+        Assert.Equal(held.Layer.Digest, Assert.Single(image.Manifest.Layers).Digest);
+        await held.DisposeAsync();
+    }
+
+    /// <summary>What happens to the tail of a held layer when it is let go.</summary>
+    private enum TailFault
+    {
+        None,
+        Corrupt,
+
+        /// <summary>The connection drops, and the registry answers the client's range request with the whole blob.</summary>
+        DropAndIgnoreRange,
+    }
+
+    /// <summary>
+    /// Starts pulling a one-layer 24 MiB image through a proxy that holds the layer's last MiB back until the client
+    /// reports unpacking that layer (or <see cref="Hold"/> passes), looks at the store meanwhile, then lets the tail go
+    /// as <paramref name="fault"/> says.
+    /// </summary>
+    private async Task<HeldPull> PullWithTailHeldAsync(string repositoryAndTag, TailFault fault)
+    {
+        string directory = _temp.Combine("random-" + repositoryAndTag.Replace(':', '-'));
+        Directory.CreateDirectory(directory);
+        string archive = await ImageFixtures.RandomDockerArchiveAsync(directory, 24, "random:1");
+        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"docker-archive:{archive}", $"docker://{_registry.Host}/{repositoryAndTag}");
+        var proxy = new RegistryProxy(_registry.Host) { IgnoreRange = fault == TailFault.DropAndIgnoreRange };
+        var client = new RegistryClient(new RegistryClientOptions { RetryDelay = TimeSpan.FromMilliseconds(10) });
+        var layer = Assert.Single((await client.ResolveAsync($"{_registry.Host}/{repositoryAndTag}", null, Ct)).Manifest.Layers);
+        var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store-" + repositoryAndTag.Replace(':', '-')) }, Ct);
+        var held = new HeldPull(proxy, client, store, layer, $"{proxy.Host}/{repositoryAndTag}");
+        var unpacking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        const long Tail = 1 << 20;
+        int holds = 0;
+        proxy.OnBody = async (path, offset, chunk) =>
+        {
+            if (!path.EndsWith($"/blobs/{layer.Digest}", StringComparison.Ordinal) || offset + chunk.Length < layer.Size - Tail || Interlocked.Increment(ref holds) != 1)
+            {
+                return;
+            }
+
+            await Task.WhenAny(unpacking.Task, Task.Delay(Hold, Ct));
+            held.UnpackingBeforeTail = unpacking.Task.IsCompleted;
+            held.TemporarySnapshotsWhileHeld = Directory.GetDirectories(Path.Combine(store.Root, "snapshots"), "tmp-*");
+            held.BlobWhileHeld = File.Exists(Path.Combine(store.Root, "blobs", "sha256", layer.Digest.Hex));
+            held.SnapshotWhileHeld = Directory.Exists(Path.Combine(store.Root, "snapshots", "sha256"))
+                && Directory.EnumerateFileSystemEntries(Path.Combine(store.Root, "snapshots", "sha256")).Any();
+            switch (fault)
+            {
+                case TailFault.Corrupt:
+                    chunk.Span[chunk.Length - 1] ^= 0x55;
+                    break;
+                case TailFault.DropAndIgnoreRange:
+                    throw new IOException("the connection drops here");
+            }
+        };
+        var watch = new Watch(report =>
+        {
+            if (report.Phase == TransferPhase.Applying && report.Item == layer.Digest.ToString() && report.Completed > 0 && report.Completed < layer.Size)
+            {
+                unpacking.TrySetResult();
+            }
+        });
+        held.Pull = client.PullAsync(store, held.Name, watch, Ct);
+        return held;
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task With_one_transfer_allowed_no_second_blob_is_requested_while_the_first_is_held()
     {
@@ -105,6 +225,35 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
         string name = $"{_registry.Host}/{repositoryAndTag}";
         await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{name}");
         return name;
+    }
+
+    /// <summary>A pull whose layer's tail a proxy holds back, and what the store looked like meanwhile.</summary>
+    private sealed class HeldPull(RegistryProxy proxy, RegistryClient client, ImageStore store, Containers.Images.Model.Descriptor layer, string name) : IAsyncDisposable
+    {
+        public ImageStore Store => store;
+
+        public Containers.Images.Model.Descriptor Layer => layer;
+
+        public string Name => name;
+
+        public Task<Image> Pull { get; set; } = Task.FromResult<Image>(null!);
+
+        public IEnumerable<(string Method, string Path, System.Collections.Specialized.NameValueCollection Headers)> Requests => proxy.Requests;
+
+        public bool UnpackingBeforeTail { get; set; }
+
+        public string[] TemporarySnapshotsWhileHeld { get; set; } = [];
+
+        public bool BlobWhileHeld { get; set; }
+
+        public bool SnapshotWhileHeld { get; set; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await store.DisposeAsync();
+            client.Dispose();
+            await proxy.DisposeAsync();
+        }
     }
 
     /// <summary>Reports on the reporting thread (Progress&lt;T&gt; would post them later, out of order).</summary>

@@ -44,6 +44,9 @@ internal sealed class RegistryProxy : IAsyncDisposable
     /// <summary>When set, replaces the client's <c>Authorization</c> header towards the registry (a proxy with its own access).</summary>
     public string? UpstreamAuthorization { get; init; }
 
+    /// <summary>When set, drops the client's <c>Range</c> header, as a registry (or a cache before it) that always sends whole blobs.</summary>
+    public bool IgnoreRange { get; set; }
+
     /// <summary>Called with each chunk of a response body before it is sent: (request path, offset of the chunk, chunk).</summary>
     public Func<string, long, Memory<byte>, Task>? OnBody { get; set; }
 
@@ -121,7 +124,7 @@ internal sealed class RegistryProxy : IAsyncDisposable
 
         foreach (string key in request.Headers.AllKeys.OfType<string>())
         {
-            if (HopByHop.Contains(key))
+            if (HopByHop.Contains(key) || (IgnoreRange && key.Equals("Range", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }

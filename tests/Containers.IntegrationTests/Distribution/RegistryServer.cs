@@ -36,8 +36,12 @@ internal sealed class RegistryServer : IAsyncDisposable
 
     public string LogFile => Path.Combine(_directory, "registry.log");
 
-    /// <summary>Starts a registry. <paramref name="auth"/> is the YAML of its <c>auth:</c> section (null for none).</summary>
-    public static async Task<RegistryServer> StartAsync(string? auth = null, (string Certificate, string Key)? tls = null)
+    /// <summary>
+    /// Starts a registry. <paramref name="auth"/> is the YAML of its <c>auth:</c> section (null for none);
+    /// <paramref name="redirectBlobsTo"/> makes it answer blob GETs with a redirect to that base URL (the
+    /// <c>redirect</c> storage middleware, as a registry in front of a CDN or object storage does).
+    /// </summary>
+    public static async Task<RegistryServer> StartAsync(string? auth = null, (string Certificate, string Key)? tls = null, Uri? redirectBlobsTo = null)
     {
         Requires.Tool("docker-registry");
         string directory = Directory.CreateTempSubdirectory("containers-registry-").FullName;
@@ -58,6 +62,7 @@ internal sealed class RegistryServer : IAsyncDisposable
             http:
               addr: 127.0.0.1:{port}{tlsSection}
             {auth ?? string.Empty}
+            {(redirectBlobsTo is null ? string.Empty : $"middleware:\n  storage:\n    - name: redirect\n      options:\n        baseurl: {redirectBlobsTo}")}
             """);
         var server = new RegistryServer(directory, config, port, tls is not null);
         await server.StartProcessAsync();

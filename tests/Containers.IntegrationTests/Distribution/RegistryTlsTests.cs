@@ -23,8 +23,10 @@ public sealed class RegistryTlsTests : IAsyncLifetime
         await ImageFixtures.RunAsync("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", Path.Combine(dir, "server.key"), "-out", Path.Combine(dir, "server.csr"), "-subj", "/CN=127.0.0.1");
         await File.WriteAllTextAsync(Path.Combine(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
         await ImageFixtures.RunAsync("openssl", "x509", "-req", "-in", Path.Combine(dir, "server.csr"), "-CA", _caFile, "-CAkey", Path.Combine(dir, "ca.key"), "-CAcreateserial", "-out", Path.Combine(dir, "server.pem"), "-days", "2", "-extfile", Path.Combine(dir, "ext.cnf"));
-        _registry = await RegistryServer.StartAsync(tls: (Path.Combine(dir, "server.pem"), Path.Combine(dir, "server.key")));
+        _registry = await RegistryServer.StartAsync(tls: Certificate);
     }
+
+    private (string Certificate, string Key) Certificate => (_temp.Combine("server.pem"), _temp.Combine("server.key"));
 
     public async ValueTask DisposeAsync()
     {
@@ -50,6 +52,34 @@ public sealed class RegistryTlsTests : IAsyncLifetime
         File.Copy(_caFile, Path.Combine(certDir, "ca.crt"));
         string inspect = await ImageFixtures.RunAsync("skopeo", "inspect", "--cert-dir", certDir, $"docker://{name}");
         Assert.Contains(imported.Digest.ToString(), inspect, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_TLS_registry_that_redirects_blobs_to_plain_HTTP_is_refused_and_nothing_is_stored_or_sent_there()
+    {
+        // Plain-HTTP "blob storage" on loopback (where plain HTTP would otherwise be allowed): it records what reaches it.
+        await using var storage = new RegistryProxy(_registry.Host);
+        await using var registry = await RegistryServer.StartAsync(tls: Certificate, redirectBlobsTo: new Uri($"http://{storage.Host}/"));
+        string name = $"{registry.Host}/redirected/busybox:1";
+        using var client = new RegistryClient(new RegistryClientOptions { CaCertificateFile = _caFile });
+        await using (var source = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("source") }, Ct))
+        {
+            Assert.Single(await source.ImportAsync(await ImageFixtures.BusyboxLayoutAsync(), name, null, Ct));
+            await client.PushAsync(source, name, null, null, Ct);
+        }
+
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+
+        var error = await Assert.ThrowsAsync<RegistryRedirectException>(() => client.PullAsync(store, name, null, Ct));
+
+        Assert.Equal(Uri.UriSchemeHttps, error.From.Scheme);
+        Assert.Equal($"http://{storage.Host}", error.Location.GetLeftPart(UriPartial.Authority));
+        Assert.Contains("HTTPS to plain HTTP", error.Message, StringComparison.Ordinal);
+        Assert.Empty(storage.Requests);
+        Assert.Empty(await store.ListAsync(Ct));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(store.Root, "blobs"), "*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(store.Root, "ingest"), "*.download"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(store.Root, "snapshots"), "tmp-*"));
     }
 
     [Fact(Timeout = 60_000)]

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Containers.IntegrationTests.Runtime;
+using Containers.Runtime;
 using Containers.Spec;
 
 namespace Containers.IntegrationTests.Security;
@@ -191,6 +192,106 @@ public sealed class RuncCveTests : IDisposable
         Assert.Contains("console ENOENT", output, StringComparison.Ordinal);
         Assert.Contains("kind file", output, StringComparison.Ordinal);
         Assert.Equal("a file\n", File.ReadAllText(target));
+    }
+
+    /// <summary>
+    /// CVE-2025-52881: a write the runtime makes is redirected, by a racing container that shares a mount with this
+    /// one, onto a file of the container's <c>/proc</c>. The only content this runtime's child writes into a container
+    /// is its secrets; the attack aims them at <c>/proc/sys/kernel</c>: while the child sets up the secrets' tmpfs on
+    /// <c>/run/secrets</c> with <c>hostname</c> and <c>domainname</c> in it, a thread of the test swaps
+    /// <c>/run/secrets</c> with a symlink to <c>/proc/sys/kernel</c> (<c>renameat2(RENAME_EXCHANGE)</c>). A runtime
+    /// that mounts the tmpfs and then writes by path sets the container's host and domain name (the decoys:
+    /// per-container sysctls, so a landed write harms nothing but is seen) or leaves a secret in the rootfs on disk
+    /// (the tmpfs went elsewhere): the previous shim did both within 50 starts. <c>/proc/sys</c> is left writable here,
+    /// so the read-only path is not what stops it. The secrets are written through the tmpfs's own fd before it is
+    /// attached, so the race can only move the whole mount (over <c>/proc/sys/kernel</c>, which the container then
+    /// sees as a tmpfs: the test counts those starts and goes on until 20 did, or 1 000 starts).
+    /// </summary>
+    [Fact(Timeout = 600_000)]
+    public async Task CVE_2025_52881_a_secret_write_raced_onto_proc_never_lands_there()
+    {
+        const int wanted = 20;
+        const int maxStarts = 1_000;
+        var token = TestContext.Current.CancellationToken;
+        using var fixture = new RuntimeFixture();
+        var rootfs = Directory.CreateDirectory(Path.Combine(_dir, "rootfs")).FullName;
+        var run = Directory.CreateDirectory(Path.Combine(rootfs, "run")).FullName;
+        var secrets = Directory.CreateDirectory(Path.Combine(run, "secrets")).FullName;
+        var link = Path.Combine(run, "link");
+        File.CreateSymbolicLink(link, "/proc/sys/kernel");
+        File.Copy(Path.Combine(EscapeProgram.HostDirectory, "escape"), Path.Combine(rootfs, "escape"));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(rootfs, "escape"), (UnixFileMode)0x1ed);
+        }
+
+        var spec = ContainerSpec.For("/escape", "uname", "fstype=/proc/sys/kernel").WithRootfs(rootfs).WithHostname("decoy");
+        spec = spec with { Linux = spec.Linux! with { ReadonlyPaths = [.. spec.Linux.ReadonlyPaths.Where(p => p != "/proc/sys")] } };
+        var prepared = fixture.Runtime.Prepare(spec, new ContainerCreateOptions
+        {
+            Secrets = [ContainerSecret.FromBytes("hostname", "redirected"u8), ContainerSecret.FromBytes("domainname", "redirected"u8)],
+        });
+
+        using var stop = new CancellationTokenSource();
+        long swaps = 0;
+        var swapper = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                if (Renameat2(AtFdCwd, secrets, AtFdCwd, link, RenameExchange) == 0)
+                {
+                    swaps++;
+                }
+            }
+        }) { IsBackground = true };
+        swapper.Start();
+
+        int starts = 0, ran = 0, raced = 0;
+        var landed = new List<string>();
+        var failures = new Dictionary<string, int>(StringComparer.Ordinal);
+        try
+        {
+            while (raced < wanted && starts < maxStarts)
+            {
+                starts++;
+                try
+                {
+                    var result = await prepared.RunAsync(token);
+                    Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stderr}");
+                    ran++;
+                    var outcomes = EscapeProgram.Outcomes(result.Stdout);
+                    var names = outcomes.GetValueOrDefault("uname") ?? "";
+                    if (names != "decoy/(none)")
+                    {
+                        landed.Add("uname " + names);
+                    }
+
+                    var kernel = outcomes.GetValueOrDefault("fstype") ?? "";
+                    Assert.True(kernel is "proc" or "tmpfs", $"/proc/sys/kernel is {kernel}");
+                    raced += kernel == "tmpfs" ? 1 : 0; // the secrets' mount met the link
+                }
+                catch (ContainerStartException e)
+                {
+                    var key = $"{e.Stage}: {e.ErrnoName}";
+                    failures[key] = failures.GetValueOrDefault(key) + 1;
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            swapper.Join();
+        }
+
+        // A secret written into the directory while the tmpfs was mounted elsewhere stays there, on disk; whichever
+        // name the directory has now (the swapper stopped), it must be empty.
+        var directory = new DirectoryInfo(secrets).LinkTarget is null ? secrets : link;
+        landed.AddRange(Directory.EnumerateFileSystemEntries(directory));
+        var seen = string.Join("; ", failures.Select(f => $"{f.Value}x {f.Key}"));
+        Assert.True(landed.Count == 0, $"{landed.Count} writes landed where the link led: {string.Join(", ", landed.Distinct().Take(5))} (failures: {seen})");
+        Assert.True(raced > 0, $"the secrets' mount never met the link in {starts} starts ({swaps} swaps; failures: {seen})");
+        Assert.Equal(starts, ran + failures.Values.Sum());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
     }
 
     private const int AtFdCwd = -100;

@@ -148,7 +148,7 @@ public sealed class SandboxTests
         Assert.True(stats.Cpu.ThrottledTime > TimeSpan.Zero, "no time was spent throttled");
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 180_000)]
     public async Task A_sandbox_whose_limits_cgroup_v1_cannot_give_a_user_is_refused_before_anything_is_created()
     {
         Requires.NotRoot();

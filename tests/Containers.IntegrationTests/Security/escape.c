@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -413,6 +415,26 @@ static const char *run(const char *a, const char *arg)
     }
     if (!strcmp(a, "find"))
         return find(arg);
+    if (!strcmp(a, "fstype")) { /* the filesystem PATH is on: proc, tmpfs, or the statfs magic in hex */
+        static char type[32];
+        struct statfs sfs;
+        if (statfs(arg, &sfs) < 0)
+            return outcome(-1);
+        if (sfs.f_type == 0x9fa0)
+            return "proc";
+        if (sfs.f_type == 0x01021994)
+            return "tmpfs";
+        snprintf(type, sizeof(type), "0x%lx", (unsigned long)sfs.f_type);
+        return type;
+    }
+    if (!strcmp(a, "uname")) { /* the UTS names, which a write to /proc/sys/kernel/{hostname,domainname} sets */
+        static char names[2 * 65 + 2];
+        struct utsname u;
+        if (uname(&u) < 0)
+            return outcome(-1);
+        snprintf(names, sizeof(names), "%s/%s", u.nodename, u.domainname);
+        return names;
+    }
     if (!strcmp(a, "caps")) { /* the effective set, as /proc/self/status has it */
         static char line[256];
         FILE *f = fopen("/proc/self/status", "r");

@@ -96,6 +96,8 @@ internal static class PlanDecoder
         PlanOpCode.Seccomp => [$"{n[0]} instructions", Num(n[1])],
         PlanOpCode.CapSet => [Hex(n[0]), Hex(n[1]), Hex(n[2]), Hex(n[3]), $"[{string.Join(',', U32List(plan, s[0]))}]"],
         PlanOpCode.CheckFs => [Str(plan, s[0]), Hex(n[0])],
+        PlanOpCode.TmpfsFiles => [Str(plan, s[1]), $"[{string.Join(',', StrList(plan, s[0]))}]", Files(plan, s[2], s[3]), Octal(n[0]),
+            n[1] == ulong.MaxValue ? "-" : $"{n[1]}:{n[2]}", DecodedOp.FlagText((MountAttributes)n[3])],
         PlanOpCode.Chown => [Str(plan, s[0]), $"{n[0]}:{n[1]}"],
         PlanOpCode.FsMount => [Str(plan, s[0]), Str(plan, s[1]), $"[{string.Join(',', StrList(plan, s[2]))}]", n[0] == ulong.MaxValue ? "-" : $"slot{n[0]}", DecodedOp.FlagText((MountAttributes)n[1])],
         _ => [],
@@ -114,6 +116,19 @@ internal static class PlanDecoder
         var end = rest.IndexOf((byte)0);
         Assert.True(end >= 0, $"string at {offset} has no NUL inside the plan");
         return Encoding.UTF8.GetString(rest[..end]);
+    }
+
+    /// <summary>TMPFS_FILES's names with their content's length, as "name:length".</summary>
+    private static string Files(ReadOnlySpan<byte> plan, uint names, uint contents)
+    {
+        var offsets = U32List(plan, contents);
+        var files = StrList(plan, names);
+        for (var i = 0; i < files.Length; i++)
+        {
+            files[i] += ":" + BinaryPrimitives.ReadUInt32LittleEndian(plan[(int)offsets[i]..]).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return $"[{string.Join(',', files)}]";
     }
 
     private static uint[] U32List(ReadOnlySpan<byte> plan, uint offset)

@@ -93,13 +93,26 @@ internal sealed class V1Driver : ICgroupDriver
         {
             foreach (var (controller, parent) in _parents)
             {
-                EnsureParent(controller, parent);
                 var dir = Path.Combine(parent, name);
-                Directory.CreateDirectory(dir);
-                paths[controller] = dir;
-                if (controller == V1Cpuset.Name)
+                for (var attempt = 1; ; attempt++)
                 {
-                    V1Cpuset.Inherit(dir);
+                    try
+                    {
+                        EnsureParent(controller, parent);
+                        Directory.CreateDirectory(dir);
+                        paths[controller] = dir;
+                        if (controller == V1Cpuset.Name)
+                        {
+                            V1Cpuset.Inherit(dir);
+                        }
+
+                        break;
+                    }
+                    catch (CgroupException e) when (e.InnerException is DirectoryNotFoundException && attempt < 3)
+                    {
+                        // Another runtime's open swept the parent while it was still empty: make it again. Once the
+                        // container's cgroup is in it, the parent cannot be removed.
+                    }
                 }
             }
 
@@ -180,7 +193,10 @@ internal sealed class V1Driver : ICgroupDriver
 
         foreach (var sibling in Directory.EnumerateDirectories(dir, CgroupDriver.ParentPrefix + "*"))
         {
-            if (sibling != parent && !Directory.EnumerateDirectories(sibling).Any() && CgroupFile.ReadProcs(sibling).Count == 0)
+            // A young one is skipped: its runtime may be between making it and making its first container in it.
+            // cgroupfs has no birth time, and a cgroup directory's mtime is when it was made.
+            if (sibling != parent && Directory.GetLastWriteTimeUtc(sibling) < DateTime.UtcNow.AddMinutes(-1)
+                && !Directory.EnumerateDirectories(sibling).Any() && CgroupFile.ReadProcs(sibling).Count == 0)
             {
                 try
                 {

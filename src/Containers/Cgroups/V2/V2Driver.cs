@@ -80,11 +80,22 @@ internal sealed class V2Driver : ICgroupDriver
 
     public ICgroup Create(string name, LinuxResources resources)
     {
-        EnsureParent();
         var dir = Path.Combine(_parentDir, name);
         try
         {
-            Directory.CreateDirectory(dir);
+            // Not Directory.CreateDirectory: a parent another runtime's open swept while it was empty must be made
+            // again with its controllers delegated, not silently as a bare directory.
+            EnsureParent();
+            for (var attempt = 1; !Linux.LibC.MakeDirectory(dir); attempt++)
+            {
+                if (attempt == 3)
+                {
+                    throw new DirectoryNotFoundException($"{_parentDir} was removed each time it was made");
+                }
+
+                EnsureParent();
+            }
+
             var cgroup = new V2Cgroup(dir);
             cgroup.Apply(resources, create: true);
             return cgroup;

@@ -190,7 +190,7 @@ internal sealed class RegistryTransport : IDisposable
                 var to = location.IsAbsoluteUri ? location : new Uri(from, location);
                 if (RedirectPolicy.Refusal(from, to, IsInsecure) is { } refusal)
                 {
-                    throw new RegistryException(refusal);
+                    throw new RegistryRedirectException($"{from.GetLeftPart(UriPartial.Path)}: {refusal}", WithoutQuery(from), WithoutQuery(to));
                 }
 
                 var next = new HttpRequestMessage(current.Method, to);
@@ -324,6 +324,8 @@ internal sealed class RegistryTransport : IDisposable
         using var leaf = new X509Certificate2(certificate);
         return custom.Build(leaf);
     }
+
+    private static Uri WithoutQuery(Uri uri) => new(uri.GetLeftPart(UriPartial.Path));
 
     private static bool IsRetryableStatus(HttpStatusCode status) =>
         status is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;

@@ -11,7 +11,7 @@ namespace Containers.Images.Commit;
 /// whole input. The sha256 of the input (a layer's diff id) and of the output (its digest) are computed on the way,
 /// the first on a chain of pool tasks so that hashing overlaps the producer, the second as members are written.
 /// </summary>
-internal sealed class ParallelGzipStream : Stream
+internal sealed class ParallelGzipStream : Stream, ILayerCompressor
 {
     private const int ChunkSize = 1 << 20;
 

@@ -364,9 +364,19 @@ internal sealed unsafe class UpperDirectoryReader
 
     private static string Display(byte[] path) => "/" + Encoding.UTF8.GetString(path);
 
-    private static ImageCommitException Failed(string action, byte[] path, int errno) => errno is Errno.ENOENT or Errno.ELOOP or Errno.ENOTDIR
-        ? new ImageCommitException($"{Display(path)} changed while it was committed ({Errno.Name(errno)}); stop or pause the container first")
-        : new ImageCommitException($"cannot {action} {Display(path)} in the upper directory: {Errno.Name(errno)} ({Errno.Describe(errno)})");
+    private static ImageCommitException Failed(string action, byte[] path, int errno) => errno switch
+    {
+        Errno.ENOENT or Errno.ELOOP or Errno.ENOTDIR =>
+            new ImageCommitException($"{Display(path)} changed while it was committed ({Errno.Name(errno)}); stop or pause the container first"),
+
+        // Without root, the upper directory is read with the caller's own rights: a file the container made mode 000,
+        // or gave to another of its users without read rights for others, is out of reach on the host.
+        Errno.EACCES => new ImageCommitException(
+            $"cannot {action} {Display(path)} in the upper directory: EACCES ({Errno.Describe(errno)}): the container made it unreadable to this user "
+            + "(by its mode, or by giving it to another user inside the container), and only root reads past that on the host: "
+            + "commit as root, or make it readable inside the container (chmod) and commit again"),
+        _ => new ImageCommitException($"cannot {action} {Display(path)} in the upper directory: {Errno.Name(errno)} ({Errno.Describe(errno)})"),
+    };
 
     private struct OverlayMarkers
     {

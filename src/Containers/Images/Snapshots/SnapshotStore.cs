@@ -115,7 +115,7 @@ internal sealed class SnapshotStore
         LayerCompression compression,
         IProgress<long>? progress,
         CancellationToken cancellationToken) =>
-        (await EnsureAppliedAsync(chainId, diffId, openBlob, compression, progress, cancellationToken).ConfigureAwait(false)).Path;
+        (await EnsureAppliedAsync(chainId, diffId, openBlob, compression, proven: null, progress, cancellationToken).ConfigureAwait(false)).Path;
 
     /// <summary>
     /// Decompresses a layer blob and checks that it hashes to <paramref name="diffId"/>, without applying it: how a
@@ -133,13 +133,16 @@ internal sealed class SnapshotStore
 
     /// <summary>
     /// As <see cref="EnsureAsync"/>; <c>Applied</c> is true when this call read the blob and verified its diff id,
-    /// false when the snapshot was already there and the blob was not opened.
+    /// false when the snapshot was already there and the blob was not opened. <paramref name="proven"/>, when given,
+    /// is awaited after the diff id matched and before the snapshot is published: a blob still arriving while it is
+    /// applied is proven by its digest there, and a failure discards the snapshot.
     /// </summary>
     internal async Task<(string Path, bool Applied)> EnsureAppliedAsync(
         Digest chainId,
         Digest diffId,
         Func<CancellationToken, Task<Stream>> openBlob,
         LayerCompression compression,
+        Func<CancellationToken, Task>? proven,
         IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
@@ -177,6 +180,11 @@ internal sealed class SnapshotStore
                     throw new InvalidLayerException(
                         null,
                         $"diff id mismatch: the uncompressed layer is {result.DiffId}, the image expects {diffId}");
+                }
+
+                if (proven is not null)
+                {
+                    await proven(cancellationToken).ConfigureAwait(false);
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();

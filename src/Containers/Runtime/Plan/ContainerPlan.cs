@@ -130,6 +130,14 @@ internal sealed class ContainerPlan
         Run(ExecSteps, new PlanContext(container, process, host,
             new PlanSettings(stdio, Init: false, WaitsForStart: false, RootMountPoint: "", ContainerPid: containerPid, Cgroup: cgroup)));
 
+    /// <summary>
+    /// Compiles a child that sets up <paramref name="spec"/>'s root on <paramref name="overlay"/> and waits there,
+    /// running nothing: a stopped container's root, held for a copy through <c>/proc/PID/root</c>.
+    /// </summary>
+    public static ContainerPlan CompileRootOnly(ContainerSpec spec, OverlayRootfs overlay, string rootMountPoint, IHostView host) =>
+        Run(CreateSteps, new PlanContext(spec, spec.Process!, host,
+            new PlanSettings(ContainerStdio.Null, Init: false, WaitsForStart: true, rootMountPoint, Overlay: overlay, RootOnly: true)));
+
     /// <summary>Runs <paramref name="steps"/> in order on <paramref name="context"/> and builds the result.</summary>
     internal static ContainerPlan Run(IEnumerable<PlanStep> steps, PlanContext context)
     {

@@ -22,6 +22,13 @@ internal static class ExecStep
     {
         var plan = context.Plan;
         var process = context.Process;
+        if (context.Settings.RootOnly)
+        {
+            plan.CloseOtherFds([]);
+            plan.WaitForParent("hold the root", announce: true);
+            return;
+        }
+
         var executable = ExecutableLookup.Resolve(context);
         plan.CloseOtherFds([]);
         if (context.Settings.WaitsForStart)

@@ -5,7 +5,7 @@ namespace Containers.Runtime.Plan;
 
 /// <summary>
 /// Secrets (<see cref="ContainerCreateOptions.Secrets"/>): a tmpfs of their own at <c>/run/secrets</c>, one file per
-/// secret (mode 0400, given to the process's user), then the tmpfs made read-only. The content is in the plan
+/// secret (mode 0400, given to the process's user), written before the read-only tmpfs is attached. The content is in the plan
 /// (memory) only: it never touches the container's writable layer, so no commit can take it, and the mount point is
 /// the only trace the layer keeps (which a commit leaves out).
 /// </summary>
@@ -47,18 +47,15 @@ internal static class SecretsStep
         var user = context.Process.User;
         var plan = context.Plan;
         plan.MakeDirectory(Directory, DirectoryMode, parents: true, existOk: true, stage: $"create the mount point {Directory}");
-        plan.Mount("tmpfs", Directory, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, $"mode=755,size={size}", $"mount the secrets' tmpfs on {Directory}");
-        foreach (var (name, content) in contents)
-        {
-            var path = $"{Directory}/{name}";
-            plan.WriteFile(path, content, SecretMode, $"write the secret {name}");
-            if (user.Uid != 0 || user.Gid != 0)
-            {
-                plan.Chown(path, user.Uid, user.Gid, $"give the secret {name} to {user.Uid}:{user.Gid}");
-            }
-        }
 
-        plan.MountSetAttributes(Directory, MountAttributes.ReadOnly, stage: $"make {Directory} read-only");
+        // Filled through the new tmpfs's own fd before it is attached, then moved onto /run/secrets: a write by path
+        // after the mount could be redirected by a container that swaps /run/secrets for a link while this one
+        // starts (onto /proc/sys/kernel/hostname, or into a volume it shares: the class of CVE-2025-52881).
+        plan.TmpfsFiles(
+            Directory, ["mode=755", $"size={size}"], contents, SecretMode,
+            user.Uid != 0 || user.Gid != 0 ? (user.Uid, user.Gid) : null,
+            MountAttributes.ReadOnly | MountAttributes.NoSuid | MountAttributes.NoDev | MountAttributes.NoExec,
+            $"mount the secrets on {Directory}");
         context.Files = context.Files?.WithMount(Directory, null);
     }
 }

@@ -164,4 +164,57 @@ public sealed class ContainerCommitTests : IAsyncLifetime
 
     private static List<string> Listing(string directory) =>
         [.. Directory.EnumerateFileSystemEntries(directory, "*", SearchOption.AllDirectories).Select(p => p[directory.Length..]).Order(StringComparer.Ordinal)];
+
+    [Fact(Timeout = 180_000)]
+    public async Task Files_the_container_made_unreadable_are_committed_as_root_and_refused_by_name_without_it()
+    {
+        await ImportAsync();
+        await using var container = await RunToEndAsync(
+            "echo secret > /secret; busybox chown 1000:1000 /secret; busybox chmod 000 /secret; busybox mkdir /locked; echo x > /locked/f; busybox chmod 000 /locked");
+        var before = await _store.ListAsync(Ct);
+
+        if (!Requires.IsRoot)
+        {
+            var error = await Assert.ThrowsAsync<ImageCommitException>(() => container.CommitAsync("unreadable:1", cancellationToken: Ct));
+
+            Assert.Matches("/(secret|locked)", error.Message);
+            Assert.Contains("EACCES", error.Message, StringComparison.Ordinal);
+            Assert.Contains("commit as root", error.Message, StringComparison.Ordinal);
+            Assert.Equal(before.Select(i => i.Digest), (await _store.ListAsync(Ct)).Select(i => i.Digest));
+            return;
+        }
+
+        var committed = await container.CommitAsync("unreadable:1", cancellationToken: Ct);
+        var result = await _runtime.RunFromImageAsync(committed, new ImageContainerOptions { Command = ["-c", "busybox stat -c '%a %u:%g' /secret /locked; cat /secret /locked/f"] }, Ct);
+
+        Assert.Equal((0, "0 1000:1000\n0 0:0\nsecret\nx\n"), (result.ExitCode, result.Stdout));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_zstd_commit_is_an_oci_zstd_layer_that_zstd_skopeo_and_a_new_container_read()
+    {
+        string zstd = Requires.Tool("zstd");
+        string skopeo = Requires.Tool("skopeo");
+        await ImportAsync();
+        await using var container = await RunToEndAsync("busybox rm /etc/motd; busybox mkdir /opt; busybox seq 1 20000 > /opt/numbers");
+
+        var committed = await container.CommitAsync("zstd:1", new CommitOptions { Compression = LayerCompressionFormat.Zstd }, cancellationToken: Ct);
+
+        var layer = committed.Manifest.Layers[^1];
+        Assert.Equal("application/vnd.oci.image.layer.v1.tar+zstd", layer.MediaType);
+        var blob = Path.Combine(_store.Root, "blobs", "sha256", layer.Digest.Hex);
+        await ImageFixtures.RunAsync(zstd, "-t", "-q", blob);
+        var decompressed = _temp.Combine("layer.tar");
+        await ImageFixtures.RunAsync(zstd, "-d", "-q", "-o", decompressed, blob);
+        var entries = await ImageFixtures.RunAsync("tar", "-tf", decompressed);
+        Assert.Contains("opt/numbers", entries.Split('\n'));
+        Assert.Contains("etc/.wh.motd", entries.Split('\n'));
+        Assert.Equal(committed.Config.RootFS.DiffIds[^1].ToString(), "sha256:" + (await ImageFixtures.RunAsync("sha256sum", decompressed)).Split(' ')[0]);
+        string exported = _temp.Combine("exported");
+        await _store.ExportAsync("zstd:1", exported, ImageArchiveFormat.OciLayout, Ct);
+        var inspected = JsonDocument.Parse(await ImageFixtures.RunAsync(skopeo, "inspect", "--raw", $"oci:{exported}:docker.io/library/zstd:1")).RootElement;
+        Assert.Equal("application/vnd.oci.image.layer.v1.tar+zstd", inspected.GetProperty("layers")[committed.Manifest.Layers.Count - 1].GetProperty("mediaType").GetString());
+        var rerun = await _runtime.RunFromImageAsync("zstd:1", new ImageContainerOptions { Command = ["-c", "busybox tail -n 1 /opt/numbers; test -e /etc/motd || echo no motd"] }, Ct);
+        Assert.Equal((0, "20000\nno motd\n"), (rerun.ExitCode, rerun.Stdout));
+    }
 }

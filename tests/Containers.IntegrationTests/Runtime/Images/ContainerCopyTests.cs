@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Containers.Images;
 using Containers.IntegrationTests.Images;
+using Containers.IntegrationTests.Support;
 using Containers.Runtime;
 
 namespace Containers.IntegrationTests.Runtime.Images;
@@ -47,7 +48,7 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         {
             try
             {
-                await container.CopyFromAsync("/ready", probe, Ct);
+                await container.CopyFromAsync("/ready", probe, cancellationToken: Ct);
                 return container;
             }
             catch (ContainersIOException) when (attempt < 200)
@@ -77,13 +78,13 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         File.CreateSymbolicLink(Path.Combine(source, "up"), "../../../../");
         await using var container = await StartAsync("", "exec sleep 60");
 
-        await container.CopyToAsync(source, "/data", Ct);
-        await container.CopyToAsync(Path.Combine(source, "file"), "/etc", Ct);
+        await container.CopyToAsync(source, "/data", cancellationToken: Ct);
+        await container.CopyToAsync(Path.Combine(source, "file"), "/etc", cancellationToken: Ct);
         var inside = await ExecAsync(container, "cat /data/file /data/sub/deep /etc/file; stat -c '%a %u' /data/file; busybox readlink /data/abs; busybox readlink /data/up; id -u");
         var back = _temp.Combine("back");
         Directory.CreateDirectory(back);
-        await container.CopyFromAsync("/data", back, Ct);
-        await container.CopyFromAsync("/etc/passwd", Path.Combine(back, "passwd"), Ct);
+        await container.CopyFromAsync("/data", back, cancellationToken: Ct);
+        await container.CopyFromAsync("/etc/passwd", Path.Combine(back, "passwd"), cancellationToken: Ct);
 
         Assert.Equal("content\ndeep\ncontent\n640 0\n/etc/passwd\n../../../../\n0\n", inside);
         Assert.Equal("content\n", await File.ReadAllTextAsync(Path.Combine(back, "data", "file"), Ct));
@@ -107,14 +108,14 @@ public sealed class ContainerCopyTests : IAsyncLifetime
             "busybox ln -s / /to-root; busybox ln -s ../../../../../../ /up; busybox mkdir -p /dst/tree /dir; busybox ln -s / /dst/tree/sub; busybox ln -s / /dir/link;",
             "exec sleep 60");
 
-        await container.CopyToAsync(payload, $"/to-root/{marker}", Ct);
-        await container.CopyToAsync(payload, $"/up/etc/{marker}", Ct);
+        await container.CopyToAsync(payload, $"/to-root/{marker}", cancellationToken: Ct);
+        await container.CopyToAsync(payload, $"/up/etc/{marker}", cancellationToken: Ct);
         var passwd = _temp.Combine("passwd");
-        await container.CopyFromAsync("/up/up/etc/passwd", passwd, Ct);
-        var linkInTheWay = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyToAsync(hostTree, "/dst", Ct));
+        await container.CopyFromAsync("/up/up/etc/passwd", passwd, cancellationToken: Ct);
+        var linkInTheWay = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyToAsync(hostTree, "/dst", cancellationToken: Ct));
         var back = _temp.Combine("back");
         Directory.CreateDirectory(back);
-        await container.CopyFromAsync("/dir", back, Ct);
+        await container.CopyFromAsync("/dir", back, cancellationToken: Ct);
         var inside = await ExecAsync(container, $"cat /{marker} /etc/{marker}; ls / | grep -c tree-{marker}");
 
         Assert.False(File.Exists("/" + marker));
@@ -148,7 +149,7 @@ public sealed class ContainerCopyTests : IAsyncLifetime
             try
             {
                 File.Delete(output);
-                await container.CopyFromAsync("/w/dir/f", output, Ct);
+                await container.CopyFromAsync("/w/dir/f", output, cancellationToken: Ct);
                 Assert.Equal("inside\n", await File.ReadAllTextAsync(output, Ct));
                 read++;
             }
@@ -159,7 +160,7 @@ public sealed class ContainerCopyTests : IAsyncLifetime
 
             try
             {
-                await container.CopyToAsync(payload, $"/w/dir/p{i}", Ct);
+                await container.CopyToAsync(payload, $"/w/dir/p{i}", cancellationToken: Ct);
                 written++;
             }
             catch (ContainersIOException e) when (e.Message.Contains("ENOENT", StringComparison.Ordinal))
@@ -175,18 +176,201 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         Assert.Equal(ContainerStatus.Running, container.Status);
     }
 
-    [Fact(Timeout = 60_000)]
-    public async Task A_stopped_container_cannot_be_copied_from_and_says_why()
+    /// <summary>Creates a container that runs <paramref name="script"/>, starts it and waits until it has exited.</summary>
+    private async Task<Container> RunToEndAsync(string script, IReadOnlyList<VolumeMount>? volumes = null)
     {
-        var container = await _runtime.CreateFromImageAsync(null, "copy:1", new ImageContainerOptions { Command = ["-c", "true"], Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null } }, Ct);
+        var container = await _runtime.CreateFromImageAsync(
+            null, "copy:1", new ImageContainerOptions { Command = ["-c", script], Volumes = volumes ?? [], Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null } }, Ct);
+        await container.StartAsync(Ct);
+        Assert.Equal(0, (await container.WaitAsync(Ct)).ExitCode);
+        Assert.Equal(ContainerStatus.Stopped, container.Status);
+        return container;
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_stopped_container_is_copied_from_and_into_through_its_layers_and_volumes_without_running_anything()
+    {
+        var volume = "copy-" + Guid.NewGuid().ToString("N")[..8];
+        await using var container = await RunToEndAsync(
+            "echo made > /made; busybox rm /etc/group; echo kept > /cache/kept; busybox ln -s ../../../../etc/passwd /up",
+            [new VolumeMount(volume, "/cache")]);
+        var payload = _temp.Combine("payload");
+        await File.WriteAllTextAsync(payload, "payload\n", Ct);
+        var back = _temp.Combine("back");
+        Directory.CreateDirectory(back);
+
+        await container.CopyFromAsync("/made", Path.Combine(back, "made"), cancellationToken: Ct);
+        await container.CopyFromAsync("/etc/passwd", Path.Combine(back, "passwd"), cancellationToken: Ct);
+        await container.CopyFromAsync("/cache/kept", Path.Combine(back, "kept"), cancellationToken: Ct);
+        await container.CopyFromAsync("/up", Path.Combine(back, "up"), cancellationToken: Ct);
+        var deleted = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyFromAsync("/etc/group", Path.Combine(back, "group"), cancellationToken: Ct));
+        await container.CopyToAsync(payload, "/etc", cancellationToken: Ct);
+        await container.CopyToAsync(payload, "/cache/in-volume", cancellationToken: Ct);
+        await container.CopyFromAsync("/etc/payload", Path.Combine(back, "payload-again"), cancellationToken: Ct);
+        var diff = await container.DiffAsync(Ct);
+        var volumeDirectory = (await _runtime.ListVolumesAsync(Ct)).Single(v => v.Name == volume).Mountpoint;
+
+        Assert.Equal("made\n", await File.ReadAllTextAsync(Path.Combine(back, "made"), Ct));
+        Assert.Contains("app:x:1234:2000", await File.ReadAllTextAsync(Path.Combine(back, "passwd"), Ct), StringComparison.Ordinal);
+        Assert.Equal("kept\n", await File.ReadAllTextAsync(Path.Combine(back, "kept"), Ct));
+        Assert.Equal("../../../../etc/passwd", new FileInfo(Path.Combine(back, "up")).LinkTarget);
+        Assert.Contains("ENOENT", deleted.Message, StringComparison.Ordinal);
+        Assert.Equal("payload\n", await File.ReadAllTextAsync(Path.Combine(back, "payload-again"), Ct));
+        Assert.Equal("payload\n", await File.ReadAllTextAsync(Path.Combine(volumeDirectory, "in-volume"), Ct));
+        Assert.Contains("A /etc/payload", diff.Select(c => c.ToString()));
+        Assert.Contains("D /etc/group", diff.Select(c => c.ToString()));
+        Assert.DoesNotContain(diff, c => c.Path.StartsWith("/cache/", StringComparison.Ordinal));
+        Assert.Equal(ContainerStatus.Stopped, container.Status);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Copies_into_one_stopped_container_at_once_all_land_and_a_commit_after_them_has_them()
+    {
+        await using var container = await RunToEndAsync("busybox mkdir /in");
+        var sources = Enumerable.Range(0, 4).Select(i => _temp.Combine($"file{i}")).ToArray();
+        for (var i = 0; i < sources.Length; i++)
+        {
+            await File.WriteAllTextAsync(sources[i], $"file {i}\n", Ct);
+        }
+
+        await Task.WhenAll(sources.Select(source => container.CopyToAsync(source, "/in", cancellationToken: Ct)));
+        var committed = await container.CommitAsync("copy:committed", cancellationToken: Ct);
+        var result = await _runtime.RunFromImageAsync(committed, new ImageContainerOptions { Command = ["-c", "busybox cat /in/file0 /in/file1 /in/file2 /in/file3"] }, Ct);
+
+        Assert.Equal((0, "file 0\nfile 1\nfile 2\nfile 3\n"), (result.ExitCode, result.Stdout));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_stopped_container_without_a_root_of_its_own_cannot_be_copied_from_and_says_why()
+    {
+        var container = await _runtime.CreateAsync(null, Spec.ContainerSpec.For("/bin/true"), new ContainerCreateOptions { Stdio = ContainerStdio.Null }, Ct);
         await using (container)
         {
             await container.StartAsync(Ct);
             await container.WaitAsync(Ct);
 
-            var error = await Assert.ThrowsAsync<ContainerStatusException>(() => container.CopyFromAsync("/etc/passwd", _temp.Combine("x"), Ct));
+            var error = await Assert.ThrowsAsync<ContainerStatusException>(() => container.CopyFromAsync("/etc/passwd", _temp.Combine("x"), cancellationToken: Ct));
 
             Assert.Contains("stopped", error.Message, StringComparison.Ordinal);
+            Assert.Contains("no root of its own", error.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_tar_stream_is_extracted_beneath_its_destination_and_a_path_comes_back_as_a_tar_that_tar_reads()
+    {
+        string tar = Requires.Tool("tar");
+        var tree = _temp.Combine("tar-tree");
+        Directory.CreateDirectory(Path.Combine(tree, "dir"));
+        await File.WriteAllTextAsync(Path.Combine(tree, "dir", "file"), "content\n", Ct);
+        File.SetUnixFileMode(Path.Combine(tree, "dir", "file"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        File.CreateSymbolicLink(Path.Combine(tree, "dir", "abs"), "/etc/passwd");
+        File.CreateSymbolicLink(Path.Combine(tree, "esc"), "/");
+        var other = _temp.Combine("tar-other");
+        Directory.CreateDirectory(Path.Combine(other, "esc"));
+        await File.WriteAllTextAsync(Path.Combine(other, "esc", "escaped"), "escaped\n", Ct);
+        var archive = _temp.Combine("in.tar");
+        await ImageFixtures.RunAsync("ln", Path.Combine(tree, "dir", "file"), Path.Combine(tree, "dir", "hard"));
+        await ImageFixtures.RunAsync(tar, "-cf", archive, "--owner=1234", "--group=2000", "--numeric-owner", "-C", tree, "dir", "esc");
+        await ImageFixtures.RunAsync(tar, "-rf", archive, "-C", other, "esc/escaped");
+        await using var container = await RunToEndAsync("busybox mkdir /dst");
+
+        await using (var input = File.OpenRead(archive))
+        {
+            await container.CopyArchiveToAsync(input, "/dst", cancellationToken: Ct);
+        }
+
+        var output = _temp.Combine("out.tar");
+        await using (var stream = File.Create(output))
+        {
+            await container.CopyArchiveFromAsync("/dst", stream, cancellationToken: Ct);
+        }
+
+        var listing = await ImageFixtures.RunAsync(tar, "-tvf", output, "--numeric-owner");
+        var extracted = _temp.Combine("extracted");
+        Directory.CreateDirectory(extracted);
+        await ImageFixtures.RunAsync(tar, "-xf", output, "-C", extracted);
+        var outside = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyFromAsync("/escaped", _temp.Combine("escaped"), cancellationToken: Ct));
+
+        Assert.Equal("content\n", await File.ReadAllTextAsync(Path.Combine(extracted, "dst", "dir", "file"), Ct));
+        Assert.Equal("content\n", await File.ReadAllTextAsync(Path.Combine(extracted, "dst", "dir", "hard"), Ct));
+        Assert.Equal("/etc/passwd", new FileInfo(Path.Combine(extracted, "dst", "dir", "abs")).LinkTarget);
+        Assert.Equal("escaped\n", await File.ReadAllTextAsync(Path.Combine(extracted, "dst", "escaped"), Ct));
+        Assert.Contains("ENOENT", outside.Message, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^-rw-r----- 0/0 +8 .* dst/dir/file$", listing);
+        Assert.Matches(@"(?m)^drwx.* dst/$", listing);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task An_archive_entry_climbing_out_with_dot_dot_is_refused()
+    {
+        var archive = new MemoryStream();
+        await using (var writer = new System.Formats.Tar.TarWriter(archive, leaveOpen: true))
+        {
+            var entry = new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "../../climbed") { DataStream = new MemoryStream("x"u8.ToArray()) };
+            await writer.WriteEntryAsync(entry, Ct);
+        }
+
+        archive.Position = 0;
+        await using var container = await RunToEndAsync("busybox mkdir -p /dst/sub");
+
+        var error = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyArchiveToAsync(archive, "/dst/sub", cancellationToken: Ct));
+
+        Assert.Contains("'..'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(await container.DiffAsync(Ct), c => c.Path.Contains("climbed", StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Follow_link_copies_the_target_of_a_source_link_under_its_name_and_without_it_the_link_itself()
+    {
+        await using var container = await RunToEndAsync("busybox ln -s /etc/passwd /lnk; busybox ln -s ../../../../ /up");
+        var (followed, kept, climbed) = (_temp.Combine("followed"), _temp.Combine("kept"), _temp.Combine("climbed"));
+
+        await container.CopyFromAsync("/lnk", followed, new ContainerCopyOptions { FollowLink = true }, Ct);
+        await container.CopyFromAsync("/lnk", kept, cancellationToken: Ct);
+        await container.CopyFromAsync("/up", climbed, new ContainerCopyOptions { FollowLink = true }, Ct);
+        var tar = new MemoryStream();
+        await container.CopyArchiveFromAsync("/lnk", tar, new ContainerCopyOptions { FollowLink = true }, Ct);
+        tar.Position = 0;
+        var entry = await new System.Formats.Tar.TarReader(tar).GetNextEntryAsync(cancellationToken: Ct);
+
+        Assert.Contains("app:x:1234:2000", await File.ReadAllTextAsync(followed, Ct), StringComparison.Ordinal);
+        Assert.Equal("/etc/passwd", new FileInfo(kept).LinkTarget);
+        Assert.True(File.Exists(Path.Combine(climbed, "etc", "passwd")), "the link to ../../../../ is the container's root");
+        Assert.False(File.Exists(Path.Combine(climbed, "proc", "self", "status")), "nothing of the host is reached");
+        Assert.Equal(("lnk", System.Formats.Tar.TarEntryType.RegularFile), (entry!.Name, entry.EntryType));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Keep_owners_gives_copies_the_source_ids_as_root_and_is_refused_naming_the_file_without_privileges()
+    {
+        await using var container = await RunToEndAsync("echo owned > /owned; busybox chown 1234:2000 /owned || true");
+        var source = _temp.Combine("mine");
+        await File.WriteAllTextAsync(source, "mine\n", Ct);
+        var keep = new ContainerCopyOptions { KeepOwners = true };
+        if (!Requires.IsRoot)
+        {
+            // The caller is the container's root: a file it owns keeps uid 0 inside, which no unprivileged chown gives on the host.
+            var refused = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyFromAsync("/etc/passwd", _temp.Combine("passwd"), keep, Ct));
+            Assert.Contains("EPERM", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("passwd", refused.Message, StringComparison.Ordinal);
+            Assert.False(File.Exists(_temp.Combine("passwd")));
+            return;
+        }
+
+        File.SetUnixFileMode(source, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await ImageFixtures.RunAsync("chown", "4321:4322", source);
+        await container.CopyToAsync(source, "/kept", keep, Ct);
+        await container.CopyToAsync(source, "/given", cancellationToken: Ct);
+        var (owned, plain, kept, given) = (_temp.Combine("owned"), _temp.Combine("owned-plain"), _temp.Combine("kept"), _temp.Combine("given"));
+        await container.CopyFromAsync("/owned", owned, keep, Ct);
+        await container.CopyFromAsync("/owned", plain, cancellationToken: Ct);
+        await container.CopyFromAsync("/kept", kept, keep, Ct);
+        await container.CopyFromAsync("/given", given, keep, Ct);
+
+        Assert.Equal("1234:2000", (await ImageFixtures.RunAsync("stat", "-c", "%u:%g", owned)).Trim());
+        Assert.Equal("0:0", (await ImageFixtures.RunAsync("stat", "-c", "%u:%g", plain)).Trim());
+        Assert.Equal("4321:4322", (await ImageFixtures.RunAsync("stat", "-c", "%u:%g", kept)).Trim());
+        Assert.Equal("0:0", (await ImageFixtures.RunAsync("stat", "-c", "%u:%g", given)).Trim());
     }
 }

@@ -16,7 +16,7 @@ public sealed class SecretsStepTests
     }
 
     [Fact]
-    public void Secrets_are_written_on_their_own_tmpfs_given_to_the_user_and_made_read_only()
+    public void Secrets_fill_their_own_tmpfs_before_it_is_attached_given_to_the_user_and_read_only()
     {
         var spec = ContainerSpec.For("/bin/true") with { Process = ContainerSpec.For("/bin/true").Process! with { User = new UserSpec { Uid = 1234, Gid = 2000 } } };
 
@@ -25,12 +25,7 @@ public sealed class SecretsStepTests
         Assert.Equal(
         [
             "MakeDirectory /run/secrets 0755 [Parents|ExistOk]",
-            "Mount tmpfs /run/secrets tmpfs mode=755,size=28672 NoSuid|NoDev|NoExec",
-            "WriteFile /run/secrets/db 2 bytes 0400",
-            "Chown /run/secrets/db 1234:2000",
-            "WriteFile /run/secrets/empty 0 bytes 0400",
-            "Chown /run/secrets/empty 1234:2000",
-            "MountSetAttr /run/secrets ReadOnly None",
+            "TmpfsFiles /run/secrets [mode=755,size=28672] [db:2,empty:0] 0400 1234:2000 ReadOnly|NoSuid|NoDev|NoExec",
         ],
             plan.Lines);
     }
@@ -45,7 +40,7 @@ public sealed class SecretsStepTests
         var shared = Assert.Throws<InvalidSpecException>(() => StepRunner.Run(Context(spec, [ContainerSecret.FromBytes("a", "1"u8)], CloneFlags.None), SecretsStep.Apply));
         var twice = Assert.Throws<InvalidSecretException>(() => StepRunner.Run(Context(spec, [ContainerSecret.FromBytes("a", "1"u8), ContainerSecret.FromBytes("a", "2"u8)]), SecretsStep.Apply));
 
-        Assert.DoesNotContain(root.Ops, o => o.Code == PlanOpCode.Chown);
+        Assert.Equal("-", Assert.Single(root.Ops, o => o.Code == PlanOpCode.TmpfsFiles).Args[4]);
         Assert.Empty(none.Ops);
         Assert.Contains("mount namespace", shared.Message, StringComparison.Ordinal);
         Assert.Equal("a", twice.Name);
