@@ -158,6 +158,17 @@ static long ct_open_in_root(const struct ct_launch *l, const char *path, uint64_
     return SYS4(SYS_openat2, l->root_fd, path, &how, sizeof(how));
 }
 
+/* Attaches the detached mount mnt at path beneath the current root (move_mount(2) between two fds). */
+static long ct_move_mount_to(const struct ct_launch *l, long mnt, const char *path)
+{
+    long target = ct_open_in_root(l, path, O_PATH);
+    if (target < 0)
+        return target;
+    long r = SYS5(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    SYS1(SYS_close, target);
+    return r;
+}
+
 /* Splits path into a parent directory (opened beneath the root) and its last component (in buf). */
 static long ct_open_parent(const struct ct_launch *l, const char *path, char *buf, const char **base)
 {
@@ -345,15 +356,8 @@ static long ct_bind(const struct ct_launch *l, const struct ct_op *op)
         struct mount_attr attr = {.attr_set = op->n[0]};
         r = SYS5(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | recursive, &attr, sizeof(attr));
     }
-    if (r == 0) {
-        long target = ct_open_in_root(l, ct_str(l, op->s[1]), O_PATH);
-        if (target < 0) {
-            r = target;
-        } else {
-            r = SYS5(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-            SYS1(SYS_close, target);
-        }
-    }
+    if (r == 0)
+        r = ct_move_mount_to(l, tree, ct_str(l, op->s[1]));
     SYS1(SYS_close, tree);
     return r;
 }
@@ -422,13 +426,7 @@ static long ct_fsmount(const struct ct_launch *l, const struct ct_op *op)
     SYS1(SYS_close, fs);
     if (mnt < 0)
         return mnt;
-    long target = ct_open_in_root(l, ct_str(l, op->s[1]), O_PATH);
-    if (target < 0) {
-        r = target;
-    } else {
-        r = SYS5(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-        SYS1(SYS_close, target);
-    }
+    r = ct_move_mount_to(l, mnt, ct_str(l, op->s[1]));
     SYS1(SYS_close, mnt);
     return r;
 }
@@ -494,15 +492,8 @@ static long ct_tmpfs_files(const struct ct_launch *l, const struct ct_op *op)
         struct mount_attr attr = {.attr_set = op->n[3]};
         r = SYS5(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &attr, sizeof(attr));
     }
-    if (r == 0) {
-        long target = ct_open_in_root(l, ct_str(l, op->s[1]), O_PATH);
-        if (target < 0) {
-            r = target;
-        } else {
-            r = SYS5(SYS_move_mount, mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-            SYS1(SYS_close, target);
-        }
-    }
+    if (r == 0)
+        r = ct_move_mount_to(l, mnt, ct_str(l, op->s[1]));
     SYS1(SYS_close, mnt);
     return r;
 }

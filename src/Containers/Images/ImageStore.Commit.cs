@@ -249,9 +249,8 @@ public sealed partial class ImageStore
         long uncompressed;
         using (var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            using (Stream compressed = options.Compression == LayerCompressionFormat.Zstd ? new ZstdLayerStream(output) : new ParallelGzipStream(output, CompressionLevel.Optimal))
+            using (LayerCompressor compressed = options.Compression == LayerCompressionFormat.Zstd ? new ZstdLayerStream(output) : new ParallelGzipStream(output, CompressionLevel.Optimal))
             {
-                var compressor = (ILayerCompressor)compressed;
                 var tar = new LayerTarWriter(compressed, new byte[1 << 20]);
                 long reported = 0;
                 reader.Walk(
@@ -272,9 +271,9 @@ public sealed partial class ImageStore
                     },
                     cancellationToken);
                 tar.Finish();
-                digests = compressor.Complete();
-                size = compressor.CompressedLength;
-                uncompressed = compressor.UncompressedLength;
+                digests = compressed.Complete();
+                size = compressed.CompressedLength;
+                uncompressed = compressed.UncompressedLength;
                 progress?.Report(new ImageProgress(ImageProgressPhase.Committing, upperDirectory, tar.ContentBytes, tar.ContentBytes));
             }
 

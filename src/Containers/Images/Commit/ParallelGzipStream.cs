@@ -11,7 +11,7 @@ namespace Containers.Images.Commit;
 /// whole input. The sha256 of the input (a layer's diff id) and of the output (its digest) are computed on the way,
 /// the first on a chain of pool tasks so that hashing overlaps the producer, the second as members are written.
 /// </summary>
-internal sealed class ParallelGzipStream : Stream, ILayerCompressor
+internal sealed class ParallelGzipStream : LayerCompressor
 {
     private const int ChunkSize = 1 << 20;
 
@@ -27,7 +27,6 @@ internal sealed class ParallelGzipStream : Stream, ILayerCompressor
     private Task _hashed = Task.CompletedTask;
     private byte[] _current = ArrayPool<byte>.Shared.Rent(ChunkSize);
     private int _filled;
-    private bool _completed;
 
     public ParallelGzipStream(Stream output, CompressionLevel level)
     {
@@ -36,31 +35,9 @@ internal sealed class ParallelGzipStream : Stream, ILayerCompressor
         _maxInFlight = Math.Max(2, Environment.ProcessorCount * 2);
     }
 
-    /// <summary>Bytes written into this stream (the uncompressed layer).</summary>
-    public long UncompressedLength { get; private set; }
-
-    /// <summary>Bytes written to the output (the compressed blob).</summary>
-    public long CompressedLength { get; private set; }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => !_completed;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        ObjectDisposedException.ThrowIf(_completed, this);
+        ObjectDisposedException.ThrowIf(Completed, this);
         while (!buffer.IsEmpty)
         {
             int n = Math.Min(buffer.Length, ChunkSize - _filled);
@@ -75,7 +52,7 @@ internal sealed class ParallelGzipStream : Stream, ILayerCompressor
     }
 
     /// <summary>Compresses what is left, writes every member and returns the two digests.</summary>
-    public (Digest Uncompressed, Digest Compressed) Complete()
+    public override (Digest Uncompressed, Digest Compressed) Complete()
     {
         if (_filled > 0)
         {
@@ -87,26 +64,16 @@ internal sealed class ParallelGzipStream : Stream, ILayerCompressor
             Drain();
         }
 
-        _completed = true;
+        Completed = true;
         _hashed.GetAwaiter().GetResult();
         return (Digest.FromSha256Hash(_uncompressedHash.GetHashAndReset()), Digest.FromSha256Hash(_compressedHash.GetHashAndReset()));
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _completed = true;
+            Completed = true;
             // A failed or cancelled commit still waits for its pool work, so no task writes into a returned buffer.
             foreach (var chunk in _inFlight)
             {

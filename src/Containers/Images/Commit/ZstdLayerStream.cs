@@ -9,7 +9,7 @@ namespace Containers.Images.Commit;
 /// threads (<c>ZSTD_c_nbWorkers</c>, one per core), as <c>zstd -T0</c> does; the sha256 of the input (the diff id)
 /// and of the output (the blob's digest) are computed on the way.
 /// </summary>
-internal sealed unsafe class ZstdLayerStream : Stream, ILayerCompressor
+internal sealed unsafe class ZstdLayerStream : LayerCompressor
 {
     /// <summary>zstd's default level: about gzip -6's ratio at several times its speed.</summary>
     public const int DefaultLevel = 3;
@@ -19,7 +19,6 @@ internal sealed unsafe class ZstdLayerStream : Stream, ILayerCompressor
     private readonly IncrementalHash _compressedHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly byte[] _buffer;
     private nint _context;
-    private bool _completed;
 
     /// <exception cref="ImageCommitException">libzstd.so.1 cannot be loaded.</exception>
     public ZstdLayerStream(Stream output, int level = DefaultLevel)
@@ -43,29 +42,9 @@ internal sealed unsafe class ZstdLayerStream : Stream, ILayerCompressor
         _buffer = new byte[(int)LibZstd.CStreamOutSize()];
     }
 
-    public long UncompressedLength { get; private set; }
-
-    public long CompressedLength { get; private set; }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => !_completed;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        ObjectDisposedException.ThrowIf(_completed, this);
+        ObjectDisposedException.ThrowIf(Completed, this);
         _uncompressedHash.AppendData(buffer);
         UncompressedLength += buffer.Length;
         fixed (byte* input = buffer)
@@ -78,15 +57,15 @@ internal sealed unsafe class ZstdLayerStream : Stream, ILayerCompressor
         }
     }
 
-    public (Digest Uncompressed, Digest Compressed) Complete()
+    public override (Digest Uncompressed, Digest Compressed) Complete()
     {
-        ObjectDisposedException.ThrowIf(_completed, this);
+        ObjectDisposedException.ThrowIf(Completed, this);
         var empty = new LibZstd.Buffer();
         while (Compress(&empty, LibZstd.End) != 0)
         {
         }
 
-        _completed = true;
+        Completed = true;
         return (Digest.FromSha256Hash(_uncompressedHash.GetHashAndReset()), Digest.FromSha256Hash(_compressedHash.GetHashAndReset()));
     }
 
@@ -108,16 +87,6 @@ internal sealed unsafe class ZstdLayerStream : Stream, ILayerCompressor
             return left;
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
