@@ -18,7 +18,7 @@ internal static class ContainerRequest
     public const string Usage = "[OPTIONS] IMAGE [COMMAND] [ARG...]";
 
     /// <summary>A runtime for one start: no pool of network namespaces made ahead (nothing would take them).</summary>
-    internal static readonly ContainerRuntimeOptions OneStart = new() { NetworkNamespacePoolSize = 0 };
+    internal static readonly ContainerRuntimeOptions OneStart = new() { NetworkNamespacePoolSize = 0, CgroupPoolSize = 0 };
 
     public static IReadOnlyList<OptionSpec> Options { get; } =
     [

@@ -517,8 +517,13 @@ public sealed partial class Container : IAsyncDisposable
             {
                 if (deleting && _cgroup is not null)
                 {
-                    // Before the state goes: a cgroup that cannot be removed stays findable by the next open's sweep.
-                    await _cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+                    // The owner hands it to its runtime's pool thread (a pooled cgroup's name says whose it is, and an
+                    // id-named one is stale once the state goes: either way the next open's sweep finds a leftover);
+                    // otherwise it goes before the state, so a cgroup that cannot be removed stays findable.
+                    if (!_owner || _runtime?.CgroupPoolOrNull?.Release(_cgroup) != true)
+                    {
+                        await _cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
                 }
             }
             finally

@@ -31,14 +31,17 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     private readonly ConcurrentDictionary<Container, byte> _owned = new(ReferenceEqualityComparer.Instance);
     private readonly string? _cgroupParent;
     private ICgroupDriver? _cgroups;
+    private readonly int _cgroupPoolSize;
+    private CgroupPool? _cgroupPool;
     private readonly int _networkPoolSize;
     private readonly Lock _networkPoolGate = new();
     private NetworkNamespacePool? _networkPool;
     private int _disposed;
 
-    private ContainerRuntime(StateDirectory states, ContainerStorage storage, ILoggerFactory loggers, int networkPoolSize, string? cgroupParent)
+    private ContainerRuntime(StateDirectory states, ContainerStorage storage, ILoggerFactory loggers, int networkPoolSize, string? cgroupParent, int cgroupPoolSize)
     {
         _cgroupParent = cgroupParent;
+        _cgroupPoolSize = cgroupPoolSize;
         _states = states;
         _storage = storage;
         _loggers = loggers;
@@ -68,12 +71,13 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     {
         options ??= new ContainerRuntimeOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.NetworkNamespacePoolSize);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.CgroupPoolSize);
         cancellationToken.ThrowIfCancellationRequested();
         var loggers = options.LoggerFactory ?? NullLoggerFactory.Instance;
         var states = new StateDirectory(options.StateDirectory ?? Runtime.StateDirectory.DefaultRoot());
         var storage = options.StorageDirectory
             ?? (options.Images is { } images ? Path.Combine(images.Root, "containers") : ContainerStorage.DefaultRoot());
-        var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent) { _images = options.Images, _registry = options.Registry };
+        var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent, options.CgroupPoolSize) { _images = options.Images, _registry = options.Registry };
         int removed;
         try
         {
@@ -163,6 +167,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         {
             Cgroups.Validate(resources);
             placement = Cgroups.ClonesIntoCgroup ? CgroupPlacement.CloneInto : CgroupPlacement.JoinWhileWaiting;
+            StartCgroupPool();
         }
 
         var prepared = new PreparedContainer(this, spec, options, waitsForStart => Compile(spec, options, placement, waitsForStart));
@@ -242,7 +247,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             if (spec.Linux?.Resources is { } resources)
             {
                 // Created after the claim: from here on the state names the id, so no stale sweep takes the cgroup.
-                cgroup = Cgroups.Create(id, resources);
+                cgroup = CgroupPoolOrNull?.TryTake(resources) ?? Cgroups.Create(id, resources);
                 state = state with { Cgroup = cgroup.Paths };
             }
 
@@ -312,7 +317,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
         try
         {
-            Cgroups.RemoveStale(id => _states.TryRead(id) is not null);
+            Cgroups.RemoveStale(name => CgroupPool.IsPooled(name) ? CgroupPool.IsOwnerAlive(name) : _states.TryRead(name) is not null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException)
         {
@@ -470,6 +475,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             await pool.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (CgroupPoolOrNull is { } cgroupPool)
+        {
+            await cgroupPool.DisposeAsync().ConfigureAwait(false);
+        }
+
         _cgroups?.RemoveEmptyParent();
         DisposeOwnRegistry();
         RuntimeLog.RuntimeDisposed(_logger, alive.Count);
@@ -483,6 +493,30 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             lock (_networkPoolGate)
             {
                 return _networkPool;
+            }
+        }
+    }
+
+    /// <summary>The cgroups made ahead for containers with limits, once one was prepared (null before, or with the pool off).</summary>
+    internal CgroupPool? CgroupPoolOrNull
+    {
+        get
+        {
+            lock (_networkPoolGate)
+            {
+                return _cgroupPool;
+            }
+        }
+    }
+
+    /// <summary>Starts filling the pool of cgroups the first time a container with limits is prepared.</summary>
+    private void StartCgroupPool()
+    {
+        lock (_networkPoolGate)
+        {
+            if (_cgroupPool is null && _cgroupPoolSize > 0 && _disposed == 0)
+            {
+                _cgroupPool = new CgroupPool(Cgroups, _cgroupPoolSize, e => RuntimeLog.CgroupPoolFailed(_logger, e));
             }
         }
     }

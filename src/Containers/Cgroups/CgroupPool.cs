@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Containers.Runtime;
+using Containers.Spec;
+
+namespace Containers.Cgroups;
+
+/// <summary>
+/// A few empty cgroups made ahead of time, with the standard device list already in place, so that a start with
+/// limits only writes its limits: making a cgroup (a directory in each v1 hierarchy, or a v2 directory and its
+/// device program) and removing it are the largest part of what limits cost a start. One long-lived thread makes
+/// them in the background and removes the cgroups of deleted containers.
+/// </summary>
+/// <remarks>
+/// <para>Every container's cgroup spans the same controllers (all of the driver's hierarchies on v1, one directory on
+/// v2), so one pool serves every set of limits. A pooled cgroup is handed out once and never reused: the kernel
+/// cannot reset some of a cgroup's counters (v1 <c>oom_kill</c> and <c>cpu.stat</c>, every v2 counter), and a
+/// reused one would report a former container's OOM kills and CPU time, and keep its page cache charged. A
+/// deleted container's cgroup is removed by the pool's thread instead of on the delete's path.</para>
+/// <para>Pooled cgroups are named <c>.pool-PID-STARTTIME-N</c> after the process that made them (a name no container
+/// id can have): the container's state records its cgroup's directories, and a runtime that opens the state
+/// directory after this process died (even by SIGKILL) sweeps them with the other stale cgroups, while a live
+/// process's pool is left alone.</para>
+/// </remarks>
+internal sealed class CgroupPool : IAsyncDisposable
+{
+    /// <summary>How pooled cgroups' names start; the maker's pid and start time follow.</summary>
+    public const string Prefix = ".pool-";
+
+    private static readonly LinuxResources NoLimits = new();
+    private static long s_sequence;
+    private readonly ICgroupDriver _driver;
+    private readonly int _capacity;
+    private readonly Action<Exception> _report;
+    private readonly ConcurrentQueue<ICgroup> _ready = new();
+    private readonly ConcurrentQueue<ICgroup> _released = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _worker;
+    private readonly Lock _gate = new();
+    private bool _closed;
+    private int _count;
+
+    /// <summary>Starts the thread that keeps <paramref name="capacity"/> cgroups of <paramref name="driver"/> ready.</summary>
+    /// <param name="driver">The host's driver; the pooled cgroups go below its parent.</param>
+    /// <param name="capacity">How many cgroups to keep ready (at least 1).</param>
+    /// <param name="report">Told of a failure to make or remove a cgroup (the pool then stops making them; a start makes its own).</param>
+    public CgroupPool(ICgroupDriver driver, int capacity, Action<Exception> report)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _driver = driver;
+        _capacity = capacity;
+        _report = report;
+        _worker = new Thread(Work) { IsBackground = true, Name = "containers-cgroup-pool" };
+        _worker.Start();
+        _wake.Release();
+    }
+
+    /// <summary>Cgroups ready to be taken now.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Whether the worker stopped making cgroups after a failure.</summary>
+    public Exception? Failure { get; private set; }
+
+    /// <summary>Whether <paramref name="name"/> is a pooled cgroup's.</summary>
+    public static bool IsPooled(string name) => name.StartsWith(Prefix, StringComparison.Ordinal);
+
+    /// <summary>Whether the process that made the pooled cgroup <paramref name="name"/> is alive (it may still hand it out, or a container of it uses it).</summary>
+    public static bool IsOwnerAlive(string name)
+    {
+        var parts = name[Prefix.Length..].Split('-');
+        return parts.Length == 3
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            && ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var startTime)
+            && new ProcessIdentity(pid, startTime).IsAlive;
+    }
+
+    /// <summary>
+    /// A ready cgroup with <paramref name="resources"/> written to it, or null when none is ready (the caller then
+    /// makes one). On a failure to write a limit the cgroup is removed and the error thrown.
+    /// </summary>
+    /// <exception cref="CgroupException">Writing a limit failed.</exception>
+    public ICgroup? TryTake(LinuxResources resources)
+    {
+        if (!_ready.TryDequeue(out var cgroup))
+        {
+            return null;
+        }
+
+        Interlocked.Decrement(ref _count);
+        Wake();
+        try
+        {
+            // The standard device list is in place; the spec's rules, if any, replace it with itself plus them.
+            cgroup.Update(resources);
+            return cgroup;
+        }
+        catch
+        {
+            Release(cgroup);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes a container's cgroup on the pool's thread (killing what is left in it first). Once the pool is
+    /// disposed this returns false and the caller removes it.
+    /// </summary>
+    public bool Release(ICgroup cgroup)
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            _released.Enqueue(cgroup);
+        }
+
+        Wake();
+        return true;
+    }
+
+    /// <summary>Stops the thread, then removes the cgroups released meanwhile and those nobody took.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.Run(_worker.Join).ConfigureAwait(false);
+        while (_released.TryDequeue(out var cgroup) || _ready.TryDequeue(out cgroup))
+        {
+            await RemoveAsync(cgroup).ConfigureAwait(false);
+        }
+
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed meanwhile: nothing more to make.
+        }
+    }
+
+    private void Work()
+    {
+        var stop = _stop.Token;
+        try
+        {
+            while (true)
+            {
+                _wake.Wait(stop);
+
+                // Removals first: they free what a start may need (a pids or memory budget in the parent).
+                while (_released.TryDequeue(out var released))
+                {
+                    RemoveAsync(released).GetAwaiter().GetResult();
+                }
+
+                while (Failure is null && Volatile.Read(ref _count) < _capacity && !stop.IsCancellationRequested)
+                {
+                    Make();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Disposed: DisposeAsync removes what is left.
+        }
+    }
+
+    private void Make()
+    {
+        var identity = ProcessIdentity.Current;
+        var name = string.Create(CultureInfo.InvariantCulture,
+            $"{Prefix}{identity.Pid}-{identity.StartTime}-{Interlocked.Increment(ref s_sequence)}");
+        try
+        {
+            _ready.Enqueue(_driver.Create(name, NoLimits));
+            Interlocked.Increment(ref _count);
+        }
+        catch (Exception e) when (e is CgroupException or IOException or UnauthorizedAccessException)
+        {
+            // A host that refuses one refuses the next: stop, and let starts make their own (and report why).
+            Failure = e;
+            _report(e);
+        }
+    }
+
+    private async Task RemoveAsync(ICgroup cgroup)
+    {
+        try
+        {
+            await cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is CgroupException or IOException or UnauthorizedAccessException)
+        {
+            // Left in place: its name says whose it is, and the first runtime opened after this process ends sweeps it.
+            _report(e);
+        }
+    }
+}
