@@ -4,8 +4,10 @@ namespace Containers.Runtime.Plan;
 /// The container's cgroup. On v2 the child is cloned into it (the cgroup's directory fd in the header), so not
 /// one instruction runs outside its limits. On v1 the launcher writes the child's pid to each hierarchy while the
 /// child waits: a container's first process waits anyway for its start byte (the created state), so that costs no
-/// extra round trip; an exec, or a run that starts at once, has no such wait and gets one here, first, before
-/// anything else runs.
+/// extra round trip; an exec, or a run that starts at once, has no such wait and gets one, last before exec
+/// (<see cref="ExecStep"/>), so that the launcher's writes (about 40 µs per v1 hierarchy, most of what limits cost a
+/// v1 start) overlap the child's own setup instead of delaying it. No instruction of the program runs outside the
+/// cgroup; what the setup allocates before the join stays charged to the launcher's cgroups.
 /// </summary>
 internal static class CgroupStep
 {
@@ -18,16 +20,14 @@ internal static class CgroupStep
                 context.Plan.IntoCgroup(context.Plan.ImportFd());
                 break;
             case CgroupPlacement.JoinWhileWaiting when !context.Settings.WaitsForStart:
-                context.Plan.WaitForParent("wait to join the container's cgroup");
                 context.WaitsToBePlaced = true;
                 return;
         }
 
         // The launcher also writes a first process's oom_score_adj; a start that does not wait for a start byte
-        // waits for that here.
+        // waits for that before exec.
         if (!context.Settings.WaitsForStart && context.Settings.ContainerPid is null && context.Process.OomScoreAdj is not null)
         {
-            context.Plan.WaitForParent("wait for oom_score_adj");
             context.WaitsToBePlaced = true;
         }
     }

@@ -35,6 +35,11 @@ internal static class ExecStep
         {
             plan.WaitForParent("wait for start", announce: true);
         }
+        else if (context.WaitsToBePlaced)
+        {
+            // The launcher joins the child to its v1 cgroups (and sets oom_score_adj) while the setup above runs.
+            plan.WaitForParent("wait to be placed in the container's cgroups");
+        }
 
         // Last: an init stays in the state every earlier op set up (root, ids, rlimits).
         var role = context.Settings.Init ? InitRole.Init : context.Host.ReapsEveryChild ? InitRole.Keeper : InitRole.ExecOnly;

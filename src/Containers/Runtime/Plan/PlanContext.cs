@@ -66,8 +66,8 @@ internal sealed class PlanContext
     public bool OwnsRoot => NewNamespaces.HasFlag(CloneFlags.NewNs);
 
     /// <summary>
-    /// Whether the child waits early for the launcher to place it (join its v1 cgroups, set its oom_score_adj) and
-    /// continue it: a start that does not wait for a start byte, where that must happen before exec.
+    /// Whether the child waits, last before exec, for the launcher to place it (join its v1 cgroups, set its
+    /// oom_score_adj) and continue it: a start that does not wait for a start byte, where that must happen before exec.
     /// </summary>
     public bool WaitsToBePlaced { get; set; }
 

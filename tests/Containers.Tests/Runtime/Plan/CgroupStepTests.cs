@@ -7,7 +7,10 @@ namespace Containers.Tests.Runtime.Plan;
 public sealed class CgroupStepTests
 {
     private static PlanContext Context(ContainerSpec spec, bool waitsForStart, CgroupPlacement cgroup = CgroupPlacement.None, int? containerPid = null) =>
-        new(spec, spec.Process!, new FakeHost(), new PlanSettings(ContainerStdio.Pipes, Init: false, waitsForStart, StepRunner.RootMountPoint, ContainerPid: containerPid, Cgroup: cgroup));
+        new(spec, spec.Process!, new FakeHost().WithFile("/srv/rootfs/bin/true"), new PlanSettings(ContainerStdio.Pipes, Init: false, waitsForStart, StepRunner.RootMountPoint, ContainerPid: containerPid, Cgroup: cgroup))
+        {
+            Files = new ContainerFiles("/srv/rootfs", [], []),
+        };
 
     private static ContainerSpec WithOomScoreAdj(int adj)
     {
@@ -26,24 +29,26 @@ public sealed class CgroupStepTests
     }
 
     [Fact]
-    public void A_run_that_starts_at_once_waits_first_to_join_its_v1_cgroups()
+    public void A_run_that_starts_at_once_waits_last_before_exec_to_join_its_v1_cgroups_so_the_join_overlaps_its_setup()
     {
         var context = Context(ContainerSpec.For("/bin/true"), waitsForStart: false, CgroupPlacement.JoinWhileWaiting);
-        var plan = StepRunner.Run(context, CgroupStep.Apply);
 
-        Assert.Equal(["WaitFd slot0"], plan.Lines);
+        Assert.Empty(StepRunner.Run(context, CgroupStep.Apply).Lines);
         Assert.True(context.WaitsToBePlaced);
+        var plan = StepRunner.Run(context, ExecStep.Apply);
+        Assert.Equal(["CloseRange []", "WaitFd slot0"], plan.Lines.SkipLast(1));
+        Assert.StartsWith("Exec /bin/true ", plan.Lines[^1], StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_run_that_starts_at_once_waits_first_for_its_oom_score_adj_and_one_without_either_does_not_wait()
+    public void A_run_that_starts_at_once_waits_before_exec_for_its_oom_score_adj_and_one_without_either_does_not_wait()
     {
         var withAdj = Context(WithOomScoreAdj(500), waitsForStart: false);
         var without = Context(ContainerSpec.For("/bin/true"), waitsForStart: false);
 
-        Assert.Equal(["WaitFd slot0"], StepRunner.Run(withAdj, CgroupStep.Apply).Lines);
+        Assert.Contains("WaitFd slot0", StepRunner.Run(withAdj, CgroupStep.Apply, ExecStep.Apply).Lines);
         Assert.True(withAdj.WaitsToBePlaced);
-        Assert.Empty(StepRunner.Run(without, CgroupStep.Apply).Lines);
+        Assert.DoesNotContain("WaitFd slot0", StepRunner.Run(without, CgroupStep.Apply, ExecStep.Apply).Lines);
         Assert.False(without.WaitsToBePlaced);
     }
 
