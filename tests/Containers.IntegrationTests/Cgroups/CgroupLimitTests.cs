@@ -202,14 +202,59 @@ public abstract class CgroupLimitTests
         await ran.StartAsync(Token);
         Assert.Equal(3, (await ran.WaitAsync(Token)).ExitCode);
         await ran.DeleteAsync(Token);
-        Assert.Empty(CgroupRequires.Remaining(ranDirs));
+        Assert.Empty(await CgroupRequires.RemainingAfterRemovalAsync(ranDirs, Token));
 
         var killed = await fixture.Runtime.CreateAsync(null, spec with { Process = spec.Process! with { Args = ["/bin/sleep", "60"] } }, null, Token);
         var killedDirs = killed.State.Cgroup!.Values.ToArray();
         await killed.StartAsync(Token);
         await killed.KillAsync(Token);
         await killed.DisposeAsync();
-        Assert.Empty(CgroupRequires.Remaining(killedDirs));
+        Assert.Empty(await CgroupRequires.RemainingAfterRemovalAsync(killedDirs, Token));
+
+        // Without the pool a delete removes the cgroup itself, before it returns.
+        await using var unpooled = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 0 }, Token);
+        var deleted = await unpooled.CreateAsync(null, spec, null, Token);
+        var deletedDirs = deleted.State.Cgroup!.Values.ToArray();
+        Assert.NotEmpty(CgroupRequires.Remaining(deletedDirs));
+        await deleted.StartAsync(Token);
+        Assert.Equal(3, (await deleted.WaitAsync(Token)).ExitCode);
+        await deleted.DeleteAsync(Token);
+        Assert.Empty(CgroupRequires.Remaining(deletedDirs));
+    }
+
+    [ScaledFact(90_000)]
+    public async Task Starts_with_limits_take_cgroups_made_ahead_each_fresh_and_limited_and_disposing_removes_the_rest()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var oom = fixture.Runtime.Prepare(Allocate(64 * MiB).WithResources(r => r with { Memory = new LinuxMemory { Limit = 16 * MiB, Swap = 16 * MiB } }));
+        var lives = fixture.Runtime.Prepare(Allocate(4 * MiB).WithResources(r => r with { Memory = new LinuxMemory { Limit = 64 * MiB, Swap = 64 * MiB } }));
+        await CgroupRequires.WaitForPoolAsync(fixture.Runtime, 4, Token);
+
+        // Each container gets a pooled cgroup, with its own limit in effect; an OOM kill of one never shows in the next.
+        var dirs = new List<string>();
+        foreach (var (prepared, killed) in new[] { (oom, true), (lives, false), (oom, true), (lives, false) })
+        {
+            await using var container = await prepared.CreateAsync(null, Token);
+            var paths = container.State.Cgroup!.Values.ToArray();
+            Assert.All(paths, p => Assert.StartsWith(CgroupPool.Prefix, Path.GetFileName(p), StringComparison.Ordinal));
+            dirs.AddRange(paths);
+            await container.StartAsync(Token);
+            var exit = await container.WaitAsync(Token);
+            Assert.True(killed == exit.OomKilled, $"OOM-killed {exit.OomKilled}, expected {killed}: {exit}");
+            if (!killed)
+            {
+                Assert.Equal(0, exit.ExitCode);
+            }
+        }
+
+        Assert.Empty(await CgroupRequires.RemainingAfterRemovalAsync(dirs, Token));
+        await CgroupRequires.WaitForPoolAsync(fixture.Runtime, 4, Token);
+        var ahead = CgroupRequires.PooledBeside(dirs, Environment.ProcessId).Except(dirs).ToArray();
+        Assert.NotEmpty(ahead);
+
+        await fixture.Runtime.DisposeAsync();
+        Assert.Empty(CgroupRequires.Remaining(ahead));
     }
 
     [ScaledFact(90_000)]
@@ -231,6 +276,9 @@ public abstract class CgroupLimitTests
         Assert.True(dirs.Count > 0, $"the helper printed no cgroup: {(helper.HasExited ? await helper.StandardError.ReadToEndAsync(Token) : "")}");
         Assert.Equal(dirs, CgroupRequires.Remaining(dirs));
 
+        var pooled = CgroupRequires.PooledBeside(dirs, helper.Id);
+        Assert.NotEmpty(pooled);
+        Assert.Contains(dirs, d => Path.GetFileName(d).StartsWith(CgroupPool.Prefix, StringComparison.Ordinal));
         helper.Kill();
         await helper.WaitForExitAsync(Token);
         for (var attempt = 0; attempt < TestTime.Scale(200) && dirs.Any(d => CgroupFile.ReadProcs(d).Count > 0); attempt++)
@@ -240,7 +288,9 @@ public abstract class CgroupLimitTests
 
         await using var reopened = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory }, Token);
 
+        // Its containers' cgroups, and those its pool had made ahead.
         Assert.Empty(CgroupRequires.Remaining(dirs));
+        Assert.Empty(CgroupRequires.Remaining(pooled));
     }
 
     [ScaledFact(30_000)]

@@ -22,4 +22,35 @@ internal static class CgroupRequires
 
     /// <summary>Whether every directory is gone.</summary>
     public static string[] Remaining(IEnumerable<string> dirs) => [.. dirs.Where(Directory.Exists)];
+
+    /// <summary>
+    /// The directories still there once every one is gone or a generous deadline passed: a deleted container's
+    /// cgroup is removed by its runtime's pool thread, soon after the delete returns.
+    /// </summary>
+    public static async Task<string[]> RemainingAfterRemovalAsync(IEnumerable<string> dirs, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TestTime.Scale(TimeSpan.FromSeconds(20));
+        while (Remaining(dirs).Length > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, cancellationToken);
+        }
+
+        return Remaining(dirs);
+    }
+
+    /// <summary>The pooled cgroups (made ahead, named after their maker) beside each of <paramref name="dirs"/> that process <paramref name="pid"/> made.</summary>
+    public static string[] PooledBeside(IEnumerable<string> dirs, int pid) =>
+        [.. dirs.Select(Path.GetDirectoryName).Distinct().Where(Directory.Exists)
+            .SelectMany(parent => Directory.EnumerateDirectories(parent!, $"{CgroupPool.Prefix}{pid}-*"))];
+
+    /// <summary>Waits until <paramref name="runtime"/>'s cgroup pool holds <paramref name="count"/> cgroups made ahead.</summary>
+    public static async Task WaitForPoolAsync(Containers.Runtime.ContainerRuntime runtime, int count, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TestTime.Scale(TimeSpan.FromSeconds(30));
+        while (runtime.CgroupPoolOrNull is not { } pool || pool.Count < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the cgroup pool did not fill: {runtime.CgroupPoolOrNull?.Count} of {count}, {runtime.CgroupPoolOrNull?.Failure}");
+            await Task.Delay(20, cancellationToken);
+        }
+    }
 }

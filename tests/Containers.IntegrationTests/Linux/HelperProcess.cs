@@ -89,11 +89,23 @@ internal static class HelperProcess
             StateDirectory = Environment.GetEnvironmentVariable(StateVariable),
         }).GetAwaiter().GetResult();
         var spec = Containers.Spec.ContainerSpec.For("/bin/sleep", "1000").WithMemoryLimit(64L << 20).WithPidsLimit(8);
-        var container = runtime.CreateAsync(null, spec).GetAwaiter().GetResult();
-        container.StartAsync().GetAwaiter().GetResult();
-        foreach (var dir in container.State.Cgroup!.Values)
+
+        // Two containers, the second surely in a cgroup the runtime's pool made ahead.
+        var prepared = runtime.Prepare(spec);
+        var first = prepared.CreateAsync(null).GetAwaiter().GetResult();
+        while (runtime.CgroupPoolOrNull is not { Count: >= 2 })
         {
-            Console.Out.WriteLine(dir);
+            Thread.Sleep(20);
+        }
+
+        var second = prepared.CreateAsync(null).GetAwaiter().GetResult();
+        foreach (var container in new[] { first, second })
+        {
+            container.StartAsync().GetAwaiter().GetResult();
+            foreach (var dir in container.State.Cgroup!.Values)
+            {
+                Console.Out.WriteLine(dir);
+            }
         }
 
         Console.Out.WriteLine();

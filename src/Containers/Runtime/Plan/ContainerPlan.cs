@@ -65,7 +65,7 @@ internal sealed class ContainerPlan
     public bool WaitsForStart { get; }
 
     /// <summary>
-    /// Whether the child waits, last before exec, for the launcher to place it (<see cref="CgroupPlacement.JoinWhileWaiting"/>,
+    /// Whether the child waits (last before exec, or first when it forks into a joined pid namespace) for the launcher to place it (<see cref="CgroupPlacement.JoinWhileWaiting"/>,
     /// oom_score_adj) when it does not wait for a start.
     /// </summary>
     public bool WaitsToBePlaced { get; init; }

@@ -35,7 +35,7 @@ internal static class ExecStep
         {
             plan.WaitForParent("wait for start", announce: true);
         }
-        else if (context.WaitsToBePlaced)
+        else if (context.PlacementWaitsForExec)
         {
             // The launcher joins the child to its v1 cgroups (and sets oom_score_adj) while the setup above runs.
             plan.WaitForParent("wait to be placed in the container's cgroups");

@@ -66,10 +66,13 @@ internal sealed class PlanContext
     public bool OwnsRoot => NewNamespaces.HasFlag(CloneFlags.NewNs);
 
     /// <summary>
-    /// Whether the child waits, last before exec, for the launcher to place it (join its v1 cgroups, set its
-    /// oom_score_adj) and continue it: a start that does not wait for a start byte, where that must happen before exec.
+    /// Whether the child waits for the launcher to place it (join its v1 cgroups, set its oom_score_adj) and continue
+    /// it: a start that does not wait for a start byte, where that must happen before exec.
     /// </summary>
     public bool WaitsToBePlaced { get; set; }
+
+    /// <summary>Whether that wait is the last op before exec (<see cref="ExecStep"/>), rather than one the cgroup step put first.</summary>
+    public bool PlacementWaitsForExec { get; set; }
 
     /// <summary>Whether the process gets a pseudo-terminal.</summary>
     public bool Terminal => Process.Terminal;

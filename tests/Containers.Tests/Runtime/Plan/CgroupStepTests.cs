@@ -41,6 +41,19 @@ public sealed class CgroupStepTests
     }
 
     [Fact]
+    public void An_exec_and_a_run_joining_a_pid_namespace_fork_so_they_wait_first_to_be_placed_before_the_fork()
+    {
+        var exec = Context(ContainerSpec.For("/bin/true"), waitsForStart: false, CgroupPlacement.JoinWhileWaiting, containerPid: 42);
+        var joining = ContainerSpec.For("/bin/true").WithNamespacePath(NamespaceType.Pid, "/proc/42/ns/pid");
+        var run = Context(joining, waitsForStart: false, CgroupPlacement.JoinWhileWaiting);
+
+        Assert.Equal(["WaitFd slot0"], StepRunner.Run(exec, CgroupStep.Apply).Lines);
+        Assert.Equal(["WaitFd slot0"], StepRunner.Run(run, CgroupStep.Apply).Lines);
+        Assert.True(exec.WaitsToBePlaced && run.WaitsToBePlaced);
+        Assert.False(exec.PlacementWaitsForExec || run.PlacementWaitsForExec);
+    }
+
+    [Fact]
     public void A_run_that_starts_at_once_waits_before_exec_for_its_oom_score_adj_and_one_without_either_does_not_wait()
     {
         var withAdj = Context(WithOomScoreAdj(500), waitsForStart: false);
