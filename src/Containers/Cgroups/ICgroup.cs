@@ -3,8 +3,8 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Containers.Cgroups;
 
-/// <summary>One container's cgroup: its directories, its limits, its processes.</summary>
-internal interface ICgroup
+/// <summary>One container's cgroup: its directories, its limits, its processes. Disposing it closes the counter files its stats keep open.</summary>
+internal interface ICgroup : IDisposable
 {
     /// <summary>The cgroup's directory per controller (v1; the key is the hierarchy's name), or its one directory under the key <c>""</c> (v2).</summary>
     IReadOnlyDictionary<string, string> Paths { get; }

@@ -560,6 +560,7 @@ public sealed partial class Container : IAsyncDisposable
         }
 
         OnReleased?.Invoke(this);
+        _cgroup?.Dispose();
 
         if (_stdio is not null)
         {

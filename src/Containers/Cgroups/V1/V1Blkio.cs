@@ -43,10 +43,10 @@ internal static class V1Blkio
     }
 
     /// <summary>Bytes and operations read and written, from the throttle layer's counters (kept whatever the scheduler).</summary>
-    public static (long ReadBytes, long WriteBytes, long ReadOps, long WriteOps) Read(string dir)
+    public static (long ReadBytes, long WriteBytes, long ReadOps, long WriteOps) Read(CgroupFiles files, string dir)
     {
-        var (readBytes, writeBytes) = Sum(CgroupFile.TryRead(dir, "blkio.throttle.io_service_bytes"));
-        var (readOps, writeOps) = Sum(CgroupFile.TryRead(dir, "blkio.throttle.io_serviced"));
+        var (readBytes, writeBytes) = Sum(files.TryRead(dir, "blkio.throttle.io_service_bytes"));
+        var (readOps, writeOps) = Sum(files.TryRead(dir, "blkio.throttle.io_serviced"));
         return (readBytes, writeBytes, readOps, writeOps);
     }
 

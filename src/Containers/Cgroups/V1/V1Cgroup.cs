@@ -11,6 +11,7 @@ internal sealed class V1Cgroup : ICgroup
 {
     private const int SigKill = 9;
     private readonly IReadOnlyDictionary<string, string> _paths;
+    private readonly CgroupFiles _files = new();
 
     public V1Cgroup(IReadOnlyDictionary<string, string> paths)
     {
@@ -21,7 +22,7 @@ internal sealed class V1Cgroup : ICgroup
 
     public bool IsFrozen => Dir(V1Freezer.Name) is { } dir && V1Freezer.IsFrozen(dir);
 
-    public long OomKills => Dir(V1Memory.Name) is { } dir ? V1Memory.OomKills(dir) : 0;
+    public long OomKills => Dir(V1Memory.Name) is { } dir ? V1Memory.OomKills(_files, dir) : 0;
 
     public IOomKillWatch WatchOomKills() => Dir(V1Memory.Name) is { } dir ? new V1OomKillWatch(dir)
         : throw new CgroupException("linux.resources.memory", "this container's cgroup has no memory controller to watch for OOM kills");
@@ -103,11 +104,11 @@ internal sealed class V1Cgroup : ICgroup
 
     public ContainerStats ReadStats()
     {
-        var memory = Dir(V1Memory.Name) is { } m ? V1Memory.Read(m) : default;
-        var (total, user, system) = Dir(V1CpuAcct.Name) is { } a ? V1CpuAcct.Read(a) : default;
-        var (periods, throttled, throttledNs) = Dir(V1Cpu.Name) is { } c ? V1Cpu.Read(c) : default;
-        var (pids, pidsLimit) = Dir(V1Pids.Name) is { } p ? V1Pids.Read(p) : default;
-        var io = Dir(V1Blkio.Name) is { } b ? V1Blkio.Read(b) : default;
+        var memory = Dir(V1Memory.Name) is { } m ? V1Memory.Read(_files, m) : default;
+        var (total, user, system) = Dir(V1CpuAcct.Name) is { } a ? V1CpuAcct.Read(_files, a) : default;
+        var (periods, throttled, throttledNs) = Dir(V1Cpu.Name) is { } c ? V1Cpu.Read(_files, c) : default;
+        var (pids, pidsLimit) = Dir(V1Pids.Name) is { } p ? V1Pids.Read(_files, p) : default;
+        var io = Dir(V1Blkio.Name) is { } b ? V1Blkio.Read(_files, b) : default;
         return new ContainerStats
         {
             Time = DateTimeOffset.UtcNow,
@@ -139,6 +140,8 @@ internal sealed class V1Cgroup : ICgroup
             throw new CgroupException(null, $"the container's cgroups still hold processes and were left in place: {string.Join(", ", left)}");
         }
     }
+
+    public void Dispose() => _files.Dispose();
 
     private string Freezer => Dir(V1Freezer.Name) ?? throw new CgroupException(null, "the container has no freezer cgroup");
 

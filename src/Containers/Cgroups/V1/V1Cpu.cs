@@ -54,9 +54,9 @@ internal static class V1Cpu
     }
 
     /// <summary>Periods, throttled periods and throttled nanoseconds from <c>cpu.stat</c>.</summary>
-    public static (long Periods, long Throttled, long ThrottledNs) Read(string dir)
+    public static (long Periods, long Throttled, long ThrottledNs) Read(CgroupFiles files, string dir)
     {
-        var stat = CgroupFile.TryRead(dir, "cpu.stat") ?? "";
+        var stat = files.TryRead(dir, "cpu.stat") ?? "";
         return (CgroupFile.Key(stat, "nr_periods") ?? 0, CgroupFile.Key(stat, "nr_throttled") ?? 0, CgroupFile.Key(stat, "throttled_time") ?? 0);
     }
 }

@@ -6,8 +6,8 @@ internal static class V1CpuAcct
     public const string Name = "cpuacct";
 
     /// <summary>Total, user and system nanoseconds.</summary>
-    public static (long Total, long User, long System) Read(string dir) => (
-        CgroupFile.TryReadNumber(dir, "cpuacct.usage") ?? 0,
-        CgroupFile.TryReadNumber(dir, "cpuacct.usage_user") ?? 0,
-        CgroupFile.TryReadNumber(dir, "cpuacct.usage_sys") ?? 0);
+    public static (long Total, long User, long System) Read(CgroupFiles files, string dir) => (
+        files.TryReadNumber(dir, "cpuacct.usage") ?? 0,
+        files.TryReadNumber(dir, "cpuacct.usage_user") ?? 0,
+        files.TryReadNumber(dir, "cpuacct.usage_sys") ?? 0);
 }

@@ -55,17 +55,20 @@ internal static class V1Memory
         }
     }
 
-    public static ContainerMemoryStatsParts Read(string dir)
+    public static ContainerMemoryStatsParts Read(CgroupFiles files, string dir)
     {
-        var limit = CgroupFile.TryReadNumber(dir, "memory.limit_in_bytes");
+        var limit = files.TryReadNumber(dir, "memory.limit_in_bytes");
         return new(
-            CgroupFile.TryReadNumber(dir, "memory.usage_in_bytes"),
-            CgroupFile.TryReadNumber(dir, "memory.max_usage_in_bytes"),
+            files.TryReadNumber(dir, "memory.usage_in_bytes"),
+            files.TryReadNumber(dir, "memory.max_usage_in_bytes"),
             limit >= long.MaxValue / 2 ? null : limit,
-            OomKills(dir));
+            OomKills(files, dir));
     }
 
     /// <summary>The OOM killer's kills in the cgroup (<c>oom_kill</c> of <c>memory.oom_control</c>).</summary>
+    public static long OomKills(CgroupFiles files, string dir) => files.TryReadKey(dir, "memory.oom_control", "oom_kill") ?? 0;
+
+    /// <summary>The same, read with an open, a read and a close.</summary>
     public static long OomKills(string dir) => CgroupFile.TryReadKey(dir, "memory.oom_control", "oom_kill") ?? 0;
 }
 

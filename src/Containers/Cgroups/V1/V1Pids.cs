@@ -12,6 +12,6 @@ internal static class V1Pids
     public static void Apply(string dir, LinuxPids pids) =>
         CgroupFile.Write(dir, "pids.max", pids.Limit == -1 ? "max" : pids.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture), "linux.resources.pids.limit");
 
-    public static (long? Current, long? Limit) Read(string dir) =>
-        (CgroupFile.TryReadNumber(dir, "pids.current"), CgroupFile.TryReadNumber(dir, "pids.max"));
+    public static (long? Current, long? Limit) Read(CgroupFiles files, string dir) =>
+        (files.TryReadNumber(dir, "pids.current"), files.TryReadNumber(dir, "pids.max"));
 }

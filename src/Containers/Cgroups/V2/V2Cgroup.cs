@@ -10,6 +10,7 @@ namespace Containers.Cgroups.V2;
 internal sealed class V2Cgroup : ICgroup
 {
     private readonly string _dir;
+    private readonly CgroupFiles _files = new();
 
     public V2Cgroup(string dir)
     {
@@ -21,7 +22,7 @@ internal sealed class V2Cgroup : ICgroup
 
     public bool IsFrozen => V2Freezer.IsFrozen(_dir);
 
-    public long OomKills => V2Memory.OomKills(_dir);
+    public long OomKills => V2Memory.OomKills(_files, _dir);
 
     public IOomKillWatch WatchOomKills() => new V2OomKillWatch(_dir);
 
@@ -100,10 +101,10 @@ internal sealed class V2Cgroup : ICgroup
 
     public ContainerStats ReadStats()
     {
-        var memory = V2Memory.Read(_dir);
-        var cpu = V2Cpu.Read(_dir);
-        var (pids, pidsLimit) = V2Pids.Read(_dir);
-        var io = V2Io.Read(_dir);
+        var memory = V2Memory.Read(_files, _dir);
+        var cpu = V2Cpu.Read(_files, _dir);
+        var (pids, pidsLimit) = V2Pids.Read(_files, _dir);
+        var io = V2Io.Read(_files, _dir);
         return new ContainerStats
         {
             Time = DateTimeOffset.UtcNow,
@@ -111,9 +112,11 @@ internal sealed class V2Cgroup : ICgroup
             Cpu = new(Us(cpu.Usage), Us(cpu.User), Us(cpu.System), cpu.Periods, cpu.Throttled, Us(cpu.ThrottledUs)),
             Pids = new(pids, pidsLimit),
             Io = new(io.ReadBytes, io.WriteBytes, io.ReadOps, io.WriteOps),
-            Pressure = V2Pressure.Read(_dir),
+            Pressure = V2Pressure.Read(_files, _dir),
         };
     }
+
+    public void Dispose() => _files.Dispose();
 
     public async Task DeleteAsync(CancellationToken cancellationToken)
     {

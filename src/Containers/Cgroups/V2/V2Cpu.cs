@@ -39,9 +39,9 @@ internal static class V2Cpu
     }
 
     /// <summary>Microsecond counters of <c>cpu.stat</c>.</summary>
-    public static (long Usage, long User, long System, long Periods, long Throttled, long ThrottledUs) Read(string dir)
+    public static (long Usage, long User, long System, long Periods, long Throttled, long ThrottledUs) Read(CgroupFiles files, string dir)
     {
-        var stat = CgroupFile.TryRead(dir, "cpu.stat") ?? "";
+        var stat = files.TryRead(dir, "cpu.stat") ?? "";
         return (
             CgroupFile.Key(stat, "usage_usec") ?? 0,
             CgroupFile.Key(stat, "user_usec") ?? 0,

@@ -40,10 +40,10 @@ internal static class V2Io
     }
 
     /// <summary>Sums of <c>rbytes</c>, <c>wbytes</c>, <c>rios</c>, <c>wios</c> over the devices of <c>io.stat</c>.</summary>
-    public static (long ReadBytes, long WriteBytes, long ReadOps, long WriteOps) Read(string dir)
+    public static (long ReadBytes, long WriteBytes, long ReadOps, long WriteOps) Read(CgroupFiles files, string dir)
     {
         long rb = 0, wb = 0, ro = 0, wo = 0;
-        foreach (var line in (CgroupFile.TryRead(dir, "io.stat") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var line in (files.TryRead(dir, "io.stat") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             foreach (var pair in line.Split(' ').Skip(1))
             {

@@ -42,14 +42,14 @@ internal static class V2Memory
         }
     }
 
-    public static ContainerMemoryStatsParts Read(string dir) => new(
-        CgroupFile.TryReadNumber(dir, "memory.current"),
-        CgroupFile.TryReadNumber(dir, "memory.peak"),
-        CgroupFile.TryReadNumber(dir, "memory.max"),
-        OomKills(dir));
+    public static ContainerMemoryStatsParts Read(CgroupFiles files, string dir) => new(
+        files.TryReadNumber(dir, "memory.current"),
+        files.TryReadNumber(dir, "memory.peak"),
+        files.TryReadNumber(dir, "memory.max"),
+        OomKills(files, dir));
 
     /// <summary>The OOM killer's kills in the cgroup (<c>oom_kill</c> of <c>memory.events</c>).</summary>
-    public static long OomKills(string dir) => CgroupFile.TryReadKey(dir, "memory.events", "oom_kill") ?? 0;
+    public static long OomKills(CgroupFiles files, string dir) => files.TryReadKey(dir, "memory.events", "oom_kill") ?? 0;
 
     public static string Max(long value) => value == -1 ? "max" : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

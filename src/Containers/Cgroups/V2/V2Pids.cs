@@ -10,6 +10,6 @@ internal static class V2Pids
     public static void Apply(string dir, LinuxPids pids) =>
         CgroupFile.Write(dir, "pids.max", V2Memory.Max(pids.Limit), "linux.resources.pids.limit");
 
-    public static (long? Current, long? Limit) Read(string dir) =>
-        (CgroupFile.TryReadNumber(dir, "pids.current"), CgroupFile.TryReadNumber(dir, "pids.max"));
+    public static (long? Current, long? Limit) Read(CgroupFiles files, string dir) =>
+        (files.TryReadNumber(dir, "pids.current"), files.TryReadNumber(dir, "pids.max"));
 }

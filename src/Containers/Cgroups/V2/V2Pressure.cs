@@ -10,19 +10,19 @@ namespace Containers.Cgroups.V2;
 internal static class V2Pressure
 {
     /// <summary>The container's CPU, memory and I/O pressure; null when the kernel keeps none of them.</summary>
-    public static ContainerPressureStats? Read(string dir)
+    public static ContainerPressureStats? Read(CgroupFiles files, string dir)
     {
-        var (cpu, memory, io) = (ReadFile(dir, "cpu.pressure"), ReadFile(dir, "memory.pressure"), ReadFile(dir, "io.pressure"));
+        var (cpu, memory, io) = (ReadFile(files, dir, "cpu.pressure"), ReadFile(files, dir, "memory.pressure"), ReadFile(files, dir, "io.pressure"));
         return cpu is null && memory is null && io is null ? null : new(cpu, memory, io);
     }
 
     /// <summary>One pressure file; null when it is missing or PSI is off (6.1 then fails the read with EOPNOTSUPP).</summary>
-    public static ContainerPressure? ReadFile(string dir, string file)
+    public static ContainerPressure? ReadFile(CgroupFiles files, string dir, string file)
     {
         string? text;
         try
         {
-            text = CgroupFile.TryRead(dir, file);
+            text = files.TryRead(dir, file);
         }
         catch (IOException)
         {
