@@ -33,6 +33,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     private ICgroupDriver? _cgroups;
     private readonly int _cgroupPoolSize;
     private CgroupPool? _cgroupPool;
+    private int _limitedCreates;
     private readonly int _networkPoolSize;
     private readonly Lock _networkPoolGate = new();
     private NetworkNamespacePool? _networkPool;
@@ -167,7 +168,6 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         {
             Cgroups.Validate(resources);
             placement = Cgroups.ClonesIntoCgroup ? CgroupPlacement.CloneInto : CgroupPlacement.JoinWhileWaiting;
-            StartCgroupPool();
         }
 
         var prepared = new PreparedContainer(this, spec, options, waitsForStart => Compile(spec, options, placement, waitsForStart));
@@ -248,6 +248,13 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             {
                 // Created after the claim: from here on the state names the id, so no stale sweep takes the cgroup.
                 cgroup = CgroupPoolOrNull?.TryTake(resources) ?? Cgroups.Create(id, resources);
+
+                // A process that makes one container with limits gains nothing from cgroups made ahead; from the
+                // second on, later starts take them.
+                if (Interlocked.Increment(ref _limitedCreates) == 2)
+                {
+                    StartCgroupPool();
+                }
                 state = state with { Cgroup = cgroup.Paths };
             }
 
@@ -497,7 +504,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         }
     }
 
-    /// <summary>The cgroups made ahead for containers with limits, once one was prepared (null before, or with the pool off).</summary>
+    /// <summary>The cgroups made ahead for containers with limits, once two were created (null before, or with the pool off).</summary>
     internal CgroupPool? CgroupPoolOrNull
     {
         get
@@ -509,7 +516,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts filling the pool of cgroups the first time a container with limits is prepared.</summary>
+    /// <summary>Starts filling the pool of cgroups when a second container with limits is created.</summary>
     private void StartCgroupPool()
     {
         lock (_networkPoolGate)

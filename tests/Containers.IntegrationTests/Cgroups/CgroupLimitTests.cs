@@ -229,6 +229,12 @@ public abstract class CgroupLimitTests
         using var fixture = new RuntimeFixture();
         var oom = fixture.Runtime.Prepare(Allocate(64 * MiB).WithResources(r => r with { Memory = new LinuxMemory { Limit = 16 * MiB, Swap = 16 * MiB } }));
         var lives = fixture.Runtime.Prepare(Allocate(4 * MiB).WithResources(r => r with { Memory = new LinuxMemory { Limit = 64 * MiB, Swap = 64 * MiB } }));
+
+        // The pool starts with the runtime's second container with limits.
+        Assert.Null(fixture.Runtime.CgroupPoolOrNull);
+        Assert.Equal(0, (await lives.RunAsync(Token)).ExitCode);
+        Assert.Null(fixture.Runtime.CgroupPoolOrNull);
+        Assert.Equal(0, (await lives.RunAsync(Token)).ExitCode);
         await CgroupRequires.WaitForPoolAsync(fixture.Runtime, 4, Token);
 
         // Each container gets a pooled cgroup, with its own limit in effect; an OOM kill of one never shows in the next.

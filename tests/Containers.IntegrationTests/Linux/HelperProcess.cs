@@ -90,16 +90,17 @@ internal static class HelperProcess
         }).GetAwaiter().GetResult();
         var spec = Containers.Spec.ContainerSpec.For("/bin/sleep", "1000").WithMemoryLimit(64L << 20).WithPidsLimit(8);
 
-        // Two containers, the second surely in a cgroup the runtime's pool made ahead.
+        // Three containers: the second starts the runtime's pool, the third is surely in a cgroup it made ahead.
         var prepared = runtime.Prepare(spec);
         var first = prepared.CreateAsync(null).GetAwaiter().GetResult();
+        var second = prepared.CreateAsync(null).GetAwaiter().GetResult();
         while (runtime.CgroupPoolOrNull is not { Count: >= 2 })
         {
             Thread.Sleep(20);
         }
 
-        var second = prepared.CreateAsync(null).GetAwaiter().GetResult();
-        foreach (var container in new[] { first, second })
+        var third = prepared.CreateAsync(null).GetAwaiter().GetResult();
+        foreach (var container in new[] { first, second, third })
         {
             container.StartAsync().GetAwaiter().GetResult();
             foreach (var dir in container.State.Cgroup!.Values)
