@@ -185,7 +185,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             throw ContainersIOException.From(e, $"planning a container of {spec.Process!.Args[0]}");
         }
 
-        if (plan.WithPooledNetwork is not null)
+        if (plan.UsesPooledNetwork)
         {
             StartNetworkPool();
         }
@@ -247,17 +247,15 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             }
 
             // A network namespace made ahead when one is ready; otherwise the child clones its own.
-            var netns = plan.WithPooledNetwork is not null ? _networkPool?.TryTake() : null;
+            var netns = plan.UsesPooledNetwork ? _networkPool?.TryTake() : null;
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
-                netns is null ? plan : plan.WithPooledNetwork!, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
-            state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
-            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups, this);
+                plan.UsesPooledNetwork && netns is null ? plan.WithoutPooledNetwork : plan, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
+            // A run's process goes on to exec by itself: running from here, in the one state write after the claim.
+            state = state with { Status = run ? ContainerStatus.Running : ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
+            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups, this, run);
             try
             {
-                if (!run)
-                {
-                    _states.Write(state);
-                }
+                _states.Write(state);
 
                 if (state.LogPath is { } log)
                 {
@@ -272,6 +270,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
             Track(container);
             RuntimeLog.ContainerCreated(_logger, id, process.Pid, netns is not null);
+            if (run)
+            {
+                RuntimeLog.ContainerStarted(_logger, id, process.Pid);
+            }
+
             return container;
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
