@@ -112,6 +112,12 @@ public sealed partial class PackageTests(PackageTests.Packages packed) : IClassF
             var readme = Read(package, "README.md");
             Assert.Contains("dotnet tool install -g Containers.Cli --prerelease", readme, StringComparison.Ordinal);
             AssertLinksAreAbsolute(readme);
+
+            // One package for every machine: the shim of each architecture where the tool loads the machine's one,
+            // and none beside the assemblies (so the container run below used the runtimes/ copy).
+            Assert.Equal(62, ElfMachine(package, ToolShim("linux-x64")));   // EM_X86_64
+            Assert.Equal(183, ElfMachine(package, ToolShim("linux-arm64"))); // EM_AARCH64
+            Assert.Null(package.GetEntry("tools/net10.0/any/libcontainers-shim.so"));
         }
 
         var tools = Path.Combine(feed.Work, "tools");
@@ -129,30 +135,38 @@ public sealed partial class PackageTests(PackageTests.Packages packed) : IClassF
     }
 
     [Fact(Timeout = 600_000)]
-    public async Task The_packaged_arm64_shim_reports_the_plan_layout_of_the_host_shim_under_qemu()
+    public async Task The_arm64_shim_of_both_packages_reports_the_plan_layout_of_the_host_shim_under_qemu()
     {
         Requires.Root();
         var qemu = Requires.Tool("qemu-aarch64-static");
         var gcc = Requires.Tool("aarch64-linux-gnu-gcc");
         var feed = await packed.Feed;
-        var dir = Path.Combine(feed.Work, "arm64");
-        Directory.CreateDirectory(dir);
-        using (var package = ZipFile.OpenRead(feed.Library))
-        {
-            await File.WriteAllBytesAsync(Path.Combine(dir, "libcontainers-shim.so"), Bytes(package, "runtimes/linux-arm64/native/libcontainers-shim.so"), TestContext.Current.CancellationToken);
-        }
-
-        var compile = await ProcessAsync(feed, dir, gcc, "-O2", "-o", "plan-layout", Path.Combine(AppContext.BaseDirectory, "Packaging", "plan-layout.c"),
-            "-L.", "-lcontainers-shim", "-Wl,-rpath,$ORIGIN");
-        Assert.True(compile.ExitCode == 0, compile.Output);
-        var run = await ProcessAsync(feed, dir, qemu, "-L", "/usr/aarch64-linux-gnu", "./plan-layout");
-        Assert.True(run.ExitCode == 0, run.Output);
-
-        var arm64 = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => ulong.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
         var host = Shim.ReadPlanLayout();
         Assert.True(host.Count > 50, $"the host shim reports only {host.Count} layout entries");
-        Assert.Equal(host.OrderBy(kv => kv.Key, StringComparer.Ordinal), arm64.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+
+        // The library's and the tool's copy: each package is checked as a user gets it.
+        foreach (var (package, path) in new[] { (feed.Library, "runtimes/linux-arm64/native/libcontainers-shim.so"), (feed.Tool, ToolShim("linux-arm64")) })
+        {
+            var dir = Path.Combine(feed.Work, "arm64-" + Path.GetFileNameWithoutExtension(package));
+            Directory.CreateDirectory(dir);
+            using (var zip = ZipFile.OpenRead(package))
+            {
+                await File.WriteAllBytesAsync(Path.Combine(dir, "libcontainers-shim.so"), Bytes(zip, path), TestContext.Current.CancellationToken);
+            }
+
+            var compile = await ProcessAsync(feed, dir, gcc, "-O2", "-o", "plan-layout", Path.Combine(AppContext.BaseDirectory, "Packaging", "plan-layout.c"),
+                "-L.", "-lcontainers-shim", "-Wl,-rpath,$ORIGIN");
+            Assert.True(compile.ExitCode == 0, compile.Output);
+            var run = await ProcessAsync(feed, dir, qemu, "-L", "/usr/aarch64-linux-gnu", "./plan-layout");
+            Assert.True(run.ExitCode == 0, $"{path} of {Path.GetFileName(package)}: {run.Output}");
+
+            var arm64 = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => ulong.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(host.OrderBy(kv => kv.Key, StringComparer.Ordinal), arm64.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        }
     }
+
+    /// <summary>Where the tool package carries the shim of an architecture.</summary>
+    private static string ToolShim(string rid) => $"tools/net10.0/any/runtimes/{rid}/native/libcontainers-shim.so";
 
     /// <summary>Packs both projects of this build (no rebuild) into a fresh local feed, once for the class (and only when a test asks).</summary>
     private static async Task<Feed> PackAsync(string work)
