@@ -42,7 +42,8 @@ if [ -z "$url" ]; then
   [ -n "$remote" ] || { echo "pack: the packages need the project's address and this clone has no remote 'origin': give it with --repository-url https://host/owner/containers" >&2; exit 2; }
   url=$(https_url "$remote") || { echo "pack: the remote 'origin' ($remote) is no URL of a host: give the project's address with --repository-url https://host/owner/containers" >&2; exit 2; }
 else
-  url=$(https_url "$url") || { echo "pack: --repository-url '$url' is not a URL (https://host/owner/containers)" >&2; exit 2; }
+  given=$url
+  url=$(https_url "$given") || { echo "pack: --repository-url '$given' is not a URL (https://host/owner/containers)" >&2; exit 2; }
 fi
 echo "pack: project address $url"
 
