@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Containers.Cgroups;
+using Containers.Images;
 using Containers.Linux;
 using Containers.Runtime.Plan;
 using Containers.Spec;
@@ -229,13 +231,26 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             GidMappings = plan.Mapping?.Gids,
         };
         state = describe?.Invoke(state) ?? state;
+        if (options.Overlay is { } planned)
+        {
+            // Named in the first state written, before they exist: every later failure, and a crash, finds them to
+            // remove (a folder or lease not made yet is nothing to remove).
+            var directory = _storage.NewFolder(id);
+            state = state with
+            {
+                ContainerDirectory = directory,
+                LowerDirectories = planned.LowerDirectories,
+                LeaseFile = planned is { Store: { } leaseStore, Image: not null } ? leaseStore.LeasePathFor(directory) : null,
+            };
+        }
+
         _states.Claim(state);
         ICgroup? cgroup = null;
         try
         {
             if (options.Overlay is { } overlay)
             {
-                state = await CreateStorageAsync(state, overlay, cancellationToken).ConfigureAwait(false);
+                await CreateStorageAsync(state, overlay, cancellationToken).ConfigureAwait(false);
             }
 
             _states.WriteConfig(id, prepared.ConfigJson);
@@ -321,21 +336,18 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     }
 
     /// <summary>
-    /// Creates the container's own directory (upper and work) and takes its lease on the image, recording both in
-    /// its state before anything else happens, so every later failure, and a crash, finds them to remove.
+    /// Creates the container's own directory (upper and work) and takes its lease on the image, both already named
+    /// in its state.
     /// </summary>
-    private async Task<ContainerState> CreateStorageAsync(ContainerState state, OverlayRootfs overlay, CancellationToken cancellationToken)
+    private async Task CreateStorageAsync(ContainerState state, OverlayRootfs overlay, CancellationToken cancellationToken)
     {
-        state = state with { ContainerDirectory = _storage.Create(_states.Root, state.Id), LowerDirectories = overlay.LowerDirectories };
-        _states.Write(state);
+        _storage.Create(state.ContainerDirectory!, _states.Root, state.Id);
         if (overlay is { Store: { } store, Image: { } image })
         {
-            var lease = await store.LeaseAsync(image, state.ContainerDirectory, cancellationToken).ConfigureAwait(false);
-            state = state with { LeaseFile = lease };
-            _states.Write(state);
+            var expected = overlay.Config is { } config ? (config, (IReadOnlyList<string>)overlay.LowerDirectories) : ((Digest, IReadOnlyList<string>)?)null;
+            var lease = await store.LeaseAsync(image, expected, state.ContainerDirectory!, cancellationToken).ConfigureAwait(false);
+            Debug.Assert(lease == state.LeaseFile, "the lease is where the state says");
         }
-
-        return state;
     }
 
     /// <summary>Removes what a failed creation made; a failure to do so is logged beside the creation's own error, never instead of it.</summary>

@@ -31,15 +31,23 @@ internal sealed class ContainerStorage
     /// <summary>The default: <c>containers/</c> below the default image store root.</summary>
     public static string DefaultRoot() => Path.Combine(ImageStoreOptions.DefaultRoot, "containers");
 
+    /// <summary>
+    /// A new folder name for container <paramref name="id"/>, not created yet: its state names it first, so a crash
+    /// between the two leaves nothing the next sweep does not find.
+    /// </summary>
+    public string NewFolder(string id) => Path.Combine(Root, $"{id}-{Guid.NewGuid().ToString("N")[..8]}");
+
     /// <summary>Creates the folder of container <paramref name="id"/> of the state directory <paramref name="stateDirectory"/>, with empty upper and work directories.</summary>
-    public string Create(string stateDirectory, string id)
+    public string Create(string stateDirectory, string id) => Create(NewFolder(id), stateDirectory, id);
+
+    /// <summary>Creates <paramref name="folder"/> (from <see cref="NewFolder"/>) with empty upper and work directories.</summary>
+    public string Create(string folder, string stateDirectory, string id)
     {
         if (OperatingSystem.IsWindows())
         {
             throw new PlatformNotSupportedException("containers run on Linux only");
         }
 
-        var folder = Path.Combine(Root, $"{id}-{Guid.NewGuid().ToString("N")[..8]}");
         try
         {
             Directory.CreateDirectory(Root, Traversable);
