@@ -80,6 +80,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         try
         {
             removed = states.RemoveStale(runtime._logger);
+            foreach (var frozen in states.CommitFrozen())
+            {
+                runtime.ThawAbandonedCommit(frozen);
+            }
+
             runtime.RemoveStaleCgroups();
             runtime._storage.RemoveOrphans(states, runtime._logger);
         }
@@ -348,6 +353,49 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             var lease = await store.LeaseAsync(image, expected, state.ContainerDirectory!, cancellationToken).ConfigureAwait(false);
             Debug.Assert(lease == state.LeaseFile, "the lease is where the state says");
         }
+    }
+
+    /// <summary>
+    /// Thaws container <paramref name="id"/> when a commit froze it and was killed before it could thaw it: the
+    /// marker the commit wrote before freezing names a process that is gone. A marker of a live commit, or no
+    /// marker, leaves the container as it is. Returns whether it thawed.
+    /// </summary>
+    /// <remarks>
+    /// A dead commit that was the container's owner also recorded it as paused: that status is set back to running
+    /// (no one else writes the state of a container whose owner is gone). Thawing a cgroup that is not frozen (a
+    /// commit killed between its marker and its freeze, or after its thaw) changes nothing.
+    /// </remarks>
+    internal bool ThawAbandonedCommit(string id)
+    {
+        if (_states.ReadCommitFreeze(id) is not { } committer || committer.IsAlive)
+        {
+            return false;
+        }
+
+        if (_states.TryRead(id) is { } state)
+        {
+            if (state.Cgroup is { } paths)
+            {
+                try
+                {
+                    Cgroups.Open(paths).Thaw();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException)
+                {
+                    // Its cgroup is gone (the container was removed meanwhile): nothing is frozen any more.
+                    RuntimeLog.AbandonedCommitNotThawed(_logger, e, id);
+                }
+            }
+
+            if (state.Status == ContainerStatus.Paused && state.OwnerPid == committer.Pid && state.OwnerStartTime == committer.StartTime)
+            {
+                _states.Write(state with { Status = ContainerStatus.Running });
+            }
+        }
+
+        _states.ClearCommitFreeze(id);
+        RuntimeLog.AbandonedCommitThawed(_logger, id, committer.Pid);
+        return true;
     }
 
     /// <summary>Removes what a failed creation made; a failure to do so is logged beside the creation's own error, never instead of it.</summary>
