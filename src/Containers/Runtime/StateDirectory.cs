@@ -304,6 +304,14 @@ internal sealed partial class StateDirectory
             if (IsStale(state) && TryRead(id) is { } last && IsStale(last))
             {
                 state = last;
+                // A copy from the stopped container holds its root lock: left for the next sweep.
+                var (free, storage) = state.ContainerDirectory is { } directory ? ContainerStorage.TryLockForRemoval(directory) : (true, null);
+                using var held = storage;
+                if (!free)
+                {
+                    continue;
+                }
+
                 RuntimeLog.StaleContainerRemoved(logger, id, state.OwnerPid, state.Pid);
                 try
                 {
