@@ -200,6 +200,7 @@ public sealed class OverlayRootfsTests : IDisposable
         await using var store = await LayeredStoreAsync();
         var rootfs = await OverlayRootfs.FromImageAsync(store, "layered:1", Ct);
         var prepared = _runtime.Prepare(ContainerSpec.For("/bin/busybox", "true"), new ContainerCreateOptions { Overlay = rootfs });
+        Assert.Equal(0, (await prepared.RunAsync(Ct)).ExitCode);
         await store.RemoveAsync("layered:1", Ct);
 
         await Assert.ThrowsAsync<ImageNotFoundException>(() => prepared.RunAsync(Ct));
