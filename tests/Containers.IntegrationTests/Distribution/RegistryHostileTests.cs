@@ -11,35 +11,30 @@ namespace Containers.IntegrationTests.Distribution;
 /// A registry that lies about its documents, played by a proxy in front of a real registry: every lie is a typed
 /// error that names it, and the store is left as it was (no image, no blob, nothing half-written in <c>ingest/</c>).
 /// </summary>
-public sealed class RegistryHostileTests : IAsyncLifetime
+public sealed class RegistryHostileTests : RegistryTestBase
 {
     private const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
 
-    private readonly TempDirectory _temp = new();
-    private RegistryServer _registry = null!;
     private RegistryProxy _proxy = null!;
     private string _manifest = string.Empty;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        _registry = await RegistryServer.StartAsync();
+        await base.InitializeAsync();
         string layout = await ImageFixtures.BusyboxLayoutAsync();
-        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", "--format", "oci", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{_registry.Host}/real:1");
+        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", "--format", "oci", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{Registry.Host}/real:1");
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{_registry.Host}/v2/real/manifests/1");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{Registry.Host}/v2/real/manifests/1");
         request.Headers.Accept.ParseAdd(OciManifest);
         using var response = await http.SendAsync(request, Ct);
         _manifest = await response.Content.ReadAsStringAsync(Ct);
-        _proxy = new RegistryProxy(_registry.Host);
+        _proxy = new RegistryProxy(Registry.Host);
     }
 
-    public async ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
         await _proxy.DisposeAsync();
-        await _registry.DisposeAsync();
-        _temp.Dispose();
+        await base.DisposeAsync();
     }
 
     [Fact(Timeout = 120_000)]
@@ -143,7 +138,7 @@ public sealed class RegistryHostileTests : IAsyncLifetime
     private async Task<T> PullFailsAsync<T>()
         where T : Exception
     {
-        string root = _temp.Combine("store");
+        string root = Temp.Combine("store");
         await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = root }, Ct);
         using var client = new RegistryClient(new RegistryClientOptions { MaxAttempts = 1 });
 

@@ -10,29 +10,17 @@ namespace Containers.IntegrationTests.Distribution;
 /// while a later one has not arrived yet, one large layer is unpacked while its own tail has not arrived yet (and a
 /// corrupt tail discards what was unpacked), and no more blobs are fetched at once than the client allows.
 /// </summary>
-public sealed class RegistryPipelineTests : IAsyncLifetime
+public sealed class RegistryPipelineTests : RegistryTestBase
 {
     /// <summary>How long a held blob waits for what the test expects before it is let go (the test then fails).</summary>
     private static readonly TimeSpan Hold = TimeSpan.FromSeconds(60);
 
-    private readonly TempDirectory _temp = new();
-    private RegistryServer _registry = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _registry = await RegistryServer.StartAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _registry.DisposeAsync();
-        _temp.Dispose();
-    }
 
     [Fact(Timeout = 180_000)]
     public async Task A_layer_is_unpacked_into_its_snapshot_while_a_later_layer_has_not_arrived_yet()
     {
         string name = await PushBusyboxAsync("pipelined:1");
-        await using var proxy = new RegistryProxy(_registry.Host);
+        await using var proxy = new RegistryProxy(Registry.Host);
         using var client = new RegistryClient();
         var layers = (await client.ResolveAsync(name, null, Ct)).Manifest.Layers;
         Assert.Equal(2, layers.Count);
@@ -58,9 +46,9 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
                 firstApplied.TrySetResult();
             }
         });
-        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Temp.Combine("store") }, Ct);
 
-        var image = await client.PullAsync(store, name.Replace(_registry.Host, proxy.Host, StringComparison.Ordinal), watch, Ct);
+        var image = await client.PullAsync(store, name.Replace(Registry.Host, proxy.Host, StringComparison.Ordinal), watch, Ct);
 
         Assert.True(heldUntilApplied, "the first layer was not unpacked while the last one was held back: layers are applied only after every download");
         int applied = reports.FindIndex(r => r.Phase == TransferPhase.Applying && r.Item == first.Digest.ToString() && r.Completed == first.Size);
@@ -145,14 +133,14 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
     /// </summary>
     private async Task<HeldPull> PullWithTailHeldAsync(string repositoryAndTag, TailFault fault)
     {
-        string directory = _temp.Combine("random-" + repositoryAndTag.Replace(':', '-'));
+        string directory = Temp.Combine("random-" + repositoryAndTag.Replace(':', '-'));
         Directory.CreateDirectory(directory);
         string archive = await ImageFixtures.RandomDockerArchiveAsync(directory, 24, "random:1");
-        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"docker-archive:{archive}", $"docker://{_registry.Host}/{repositoryAndTag}");
-        var proxy = new RegistryProxy(_registry.Host) { IgnoreRange = fault == TailFault.DropAndIgnoreRange };
+        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"docker-archive:{archive}", $"docker://{Registry.Host}/{repositoryAndTag}");
+        var proxy = new RegistryProxy(Registry.Host) { IgnoreRange = fault == TailFault.DropAndIgnoreRange };
         var client = new RegistryClient(new RegistryClientOptions { RetryDelay = TimeSpan.FromMilliseconds(10) });
-        var layer = Assert.Single((await client.ResolveAsync($"{_registry.Host}/{repositoryAndTag}", null, Ct)).Manifest.Layers);
-        var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store-" + repositoryAndTag.Replace(':', '-')) }, Ct);
+        var layer = Assert.Single((await client.ResolveAsync($"{Registry.Host}/{repositoryAndTag}", null, Ct)).Manifest.Layers);
+        var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Temp.Combine("store-" + repositoryAndTag.Replace(':', '-')) }, Ct);
         var held = new HeldPull(proxy, client, store, layer, $"{proxy.Host}/{repositoryAndTag}");
         var unpacking = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         const long Tail = 1 << 20;
@@ -194,7 +182,7 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
     public async Task With_one_transfer_allowed_no_second_blob_is_requested_while_the_first_is_held()
     {
         string name = await PushBusyboxAsync("bounded:1");
-        await using var proxy = new RegistryProxy(_registry.Host);
+        await using var proxy = new RegistryProxy(Registry.Host);
         using var client = new RegistryClient(new RegistryClientOptions { MaxConcurrentTransfers = 1 });
         var layers = (await client.ResolveAsync(name, null, Ct)).Manifest.Layers;
         int held = 0;
@@ -209,9 +197,9 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
                 othersWhileHeld = BlobGets(proxy) - before;
             }
         };
-        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Temp.Combine("store") }, Ct);
 
-        await client.PullAsync(store, name.Replace(_registry.Host, proxy.Host, StringComparison.Ordinal), null, Ct);
+        await client.PullAsync(store, name.Replace(Registry.Host, proxy.Host, StringComparison.Ordinal), null, Ct);
 
         Assert.Equal(0, othersWhileHeld);
         Assert.Equal(layers.Count, layers.Count(l => proxy.Requests.Any(r => r.Method == "GET" && r.Path.EndsWith($"/blobs/{l.Digest}", StringComparison.Ordinal))));
@@ -222,7 +210,7 @@ public sealed class RegistryPipelineTests : IAsyncLifetime
     private async Task<string> PushBusyboxAsync(string repositoryAndTag)
     {
         string layout = await ImageFixtures.BusyboxLayoutAsync();
-        string name = $"{_registry.Host}/{repositoryAndTag}";
+        string name = $"{Registry.Host}/{repositoryAndTag}";
         await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{name}");
         return name;
     }

@@ -16,25 +16,20 @@ internal sealed class RegistryProxy : IAsyncDisposable
         "Connection", "Keep-Alive", "Transfer-Encoding", "Content-Length", "Host", "Expect", "Proxy-Connection", "Upgrade",
     };
 
-    private readonly HttpListener _listener = new();
     private readonly HttpClient _upstream = new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly Uri _target;
-    private readonly Task _loop;
+    private readonly LoopbackHttpServer _server;
 
     public RegistryProxy(string upstreamHost, string bindAddress = "127.0.0.1")
     {
         _target = new Uri($"http://{upstreamHost}/");
-        Port = RegistryServer.FreePort();
-        Host = $"{bindAddress}:{Port}";
-        _listener.Prefixes.Add($"http://{Host}/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        _server = new LoopbackHttpServer(HandleAsync, bindAddress, concurrent: true);
     }
 
     /// <summary>The proxy as references name it.</summary>
-    public string Host { get; }
+    public string Host => _server.Host;
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
     public ConcurrentQueue<(string Method, string Path, NameValueCollection Headers)> Requests { get; } = new();
 
@@ -52,43 +47,8 @@ internal sealed class RegistryProxy : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            _listener.Stop();
-            _listener.Close();
-        }
-        catch (HttpListenerException)
-        {
-            // As in TokenServer: closing fails when the port has been reused meanwhile; the listener is closed anyway.
-        }
-
-        try
-        {
-            await _loop;
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-        {
-        }
-
+        await _server.DisposeAsync();
         _upstream.Dispose();
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
     }
 
     private async Task HandleAsync(HttpListenerContext context)

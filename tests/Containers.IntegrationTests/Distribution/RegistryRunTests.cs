@@ -10,30 +10,18 @@ using Containers.Runtime;
 namespace Containers.IntegrationTests.Distribution;
 
 /// <summary>Pull, then run: containers made from images a real registry serves, by the runtime and by <c>containers run --pull</c>.</summary>
-public sealed class RegistryRunTests : IAsyncLifetime
+public sealed class RegistryRunTests : RegistryTestBase
 {
-    private readonly TempDirectory _temp = new();
-    private RegistryServer _registry = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _registry = await RegistryServer.StartAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        await _registry.DisposeAsync();
-        _temp.Dispose();
-    }
 
     [Fact(Timeout = 180_000)]
     public async Task The_runtime_pulls_a_missing_image_once_then_runs_it_and_always_follows_a_moved_tag()
     {
         await PushVersionAsync("app:1", version: 1);
-        await using var proxy = new RegistryProxy(_registry.Host);
+        await using var proxy = new RegistryProxy(Registry.Host);
         string name = $"{proxy.Host}/app:1";
-        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Temp.Combine("store") }, Ct);
         await using var runtime = await ContainerRuntime.OpenAsync(
-            new ContainerRuntimeOptions { StateDirectory = _temp.Combine("state"), StorageDirectory = _temp.Combine("containers"), Images = store }, Ct);
+            new ContainerRuntimeOptions { StateDirectory = Temp.Combine("state"), StorageDirectory = Temp.Combine("containers"), Images = store }, Ct);
         var reports = new List<TransferProgress>();
 
         var pulled = await runtime.RunFromImageAsync(name, new ImageContainerOptions { Pull = PullPolicy.Missing, PullProgress = new LockedProgress<TransferProgress>(reports) }, Ct);
@@ -64,13 +52,13 @@ public sealed class RegistryRunTests : IAsyncLifetime
     public async Task Run_pulls_a_missing_image_and_with_pull_never_a_missing_image_is_a_clear_error_and_125()
     {
         await PushVersionAsync("cli:1", version: 1);
-        string name = $"{_registry.Host}/cli:1";
+        string name = $"{Registry.Host}/cli:1";
 
         var first = await CliAsync("run", name);
         var second = await CliAsync("run", name);
-        var never = await CliAsync("run", "--pull", "never", $"{_registry.Host}/absent:1");
+        var never = await CliAsync("run", "--pull", "never", $"{Registry.Host}/absent:1");
         var bad = await CliAsync("run", "--pull", "sometimes", name);
-        var created = await CliAsync("create", "--root", _temp.Combine("other-store"), "--pull", "always", name);
+        var created = await CliAsync("create", "--root", Temp.Combine("other-store"), "--pull", "always", name);
         var removed = await CliAsync("rm", "-f", created.Stdout.Trim());
 
         Assert.Equal((0, "version 1\n"), (first.ExitCode, first.Stdout));
@@ -79,7 +67,7 @@ public sealed class RegistryRunTests : IAsyncLifetime
         Assert.Equal((0, "version 1\n", ""), second);
         Assert.Equal(125, never.ExitCode);
         Assert.Equal("", never.Stdout);
-        Assert.Matches($"^containers: image '{_registry.Host}/absent:1' not found in the store[^\n]*\n$", never.Stderr);
+        Assert.Matches($"^containers: image '{Registry.Host}/absent:1' not found in the store[^\n]*\n$", never.Stderr);
         Assert.Equal(125, bad.ExitCode);
         Assert.Contains("--pull 'sometimes': use missing, always or never", bad.Stderr, StringComparison.Ordinal);
         Assert.True(created.ExitCode == 0, created.Stderr);
@@ -91,9 +79,9 @@ public sealed class RegistryRunTests : IAsyncLifetime
     public async Task The_runtime_pulls_the_platform_it_is_asked_for_and_refuses_to_run_an_image_of_another_platform()
     {
         var (name, foreign) = await PushPlatformIndexAsync("multi");
-        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Temp.Combine("store") }, Ct);
         await using var runtime = await ContainerRuntime.OpenAsync(
-            new ContainerRuntimeOptions { StateDirectory = _temp.Combine("state"), StorageDirectory = _temp.Combine("containers"), Images = store }, Ct);
+            new ContainerRuntimeOptions { StateDirectory = Temp.Combine("state"), StorageDirectory = Temp.Combine("containers"), Images = store }, Ct);
 
         var host = await runtime.RunFromImageAsync(name, new ImageContainerOptions { Pull = PullPolicy.Missing, Platform = Platform.Host }, Ct);
         var pulledForeign = await runtime.PullImageAsync(name, PullPolicy.Missing, foreign, progress: null, Ct);
@@ -153,14 +141,14 @@ public sealed class RegistryRunTests : IAsyncLifetime
         var entries = new List<string>();
         foreach (var (platform, version) in new[] { (Platform.Host, 1), (foreign, 2) })
         {
-            var layout = await ConfiguredImage.BuildAsync(_temp.Combine($"{repository}-{version}"), [
+            var layout = await ConfiguredImage.BuildAsync(Temp.Combine($"{repository}-{version}"), [
                 "--config.cmd=sh", "--config.cmd=-c", "--config.cmd=echo version $VERSION", "--config.env=PATH=/bin", $"--config.env=VERSION={version}",
                 $"--architecture={platform.Architecture}",
             ]);
             string tag = $"v{version}";
-            await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--format", "oci", "--dest-tls-verify=false", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{_registry.Host}/{repository}:{tag}");
+            await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--format", "oci", "--dest-tls-verify=false", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{Registry.Host}/{repository}:{tag}");
             using var http = new HttpClient();
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{_registry.Host}/v2/{repository}/manifests/{tag}");
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://{Registry.Host}/v2/{repository}/manifests/{tag}");
             request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
             using var response = await http.SendAsync(request, Ct);
             byte[] manifest = await response.Content.ReadAsByteArrayAsync(Ct);
@@ -172,27 +160,27 @@ public sealed class RegistryRunTests : IAsyncLifetime
         {
             using var content = new StringContent($$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{string.Join(',', entries)}}]}""");
             content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/vnd.oci.image.index.v1+json");
-            using var put = await http.PutAsync($"http://{_registry.Host}/v2/{repository}/manifests/1", content, Ct);
+            using var put = await http.PutAsync($"http://{Registry.Host}/v2/{repository}/manifests/1", content, Ct);
             Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync(Ct));
         }
 
-        return ($"{_registry.Host}/{repository}:1", foreign);
+        return ($"{Registry.Host}/{repository}:1", foreign);
     }
 
     /// <summary>Pushes an image whose command prints <c>version N</c> under <paramref name="repositoryAndTag"/> with skopeo.</summary>
     private async Task PushVersionAsync(string repositoryAndTag, int version)
     {
-        var layout = await ConfiguredImage.BuildAsync(_temp.Combine($"v{version}-{Guid.NewGuid():N}"), [
+        var layout = await ConfiguredImage.BuildAsync(Temp.Combine($"v{version}-{Guid.NewGuid():N}"), [
             "--config.cmd=sh", "--config.cmd=-c", "--config.cmd=echo version $VERSION", "--config.env=PATH=/bin", $"--config.env=VERSION={version}",
         ]);
-        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{_registry.Host}/{repositoryAndTag}");
+        await ImageFixtures.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", $"oci:{layout}:{ImageFixtures.Tag}", $"docker://{Registry.Host}/{repositoryAndTag}");
     }
 
     private async Task<(int ExitCode, string Stdout, string Stderr)> CliAsync(params string[] args)
     {
         var start = CliRunner.StartInfo(args);
-        start.Environment["DOCKER_CONFIG"] = _temp.Combine("docker");
-        start.Environment["CONTAINERS_ROOT"] = _temp.Combine("store");
+        start.Environment["DOCKER_CONFIG"] = Temp.Combine("docker");
+        start.Environment["CONTAINERS_ROOT"] = Temp.Combine("store");
         return await CliRunner.RunAsync(start, stdin: null);
     }
 }

@@ -20,25 +20,33 @@ internal sealed class TokenServer : IAsyncDisposable
     /// <summary>The identity (refresh) token the service accepts for <see cref="RegistryServer.User"/>.</summary>
     public const string RefreshToken = "test-refresh-token-7f3a";
 
-    private readonly HttpListener _listener = new();
     private readonly RSA _key = RSA.Create(2048);
     private readonly X509Certificate2 _certificate;
-    private readonly Task _loop;
+    private readonly LoopbackHttpServer _server;
 
     private TokenServer(string directory)
     {
-        Port = RegistryServer.FreePort();
         var request = new CertificateRequest("CN=test token issuer", _key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         _certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         CertificateFile = Path.Combine(directory, "token-issuer.pem");
         File.WriteAllText(CertificateFile, _certificate.ExportCertificatePem());
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        _server = new LoopbackHttpServer(context =>
+        {
+            try
+            {
+                Answer(context);
+            }
+            finally
+            {
+                context.Response.Close();
+            }
+
+            return Task.CompletedTask;
+        });
     }
 
-    public int Port { get; }
+    public int Port => _server.Port;
 
     public string CertificateFile { get; }
 
@@ -55,52 +63,9 @@ internal sealed class TokenServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            _listener.Stop();
-            _listener.Close();
-        }
-        catch (HttpListenerException)
-        {
-            // Closing re-looks up its endpoint by port; a listener another test has started on a port reused since
-            // makes that fail ("address already in use"). The listener is closed either way.
-        }
-
-        try
-        {
-            await _loop;
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-        {
-        }
-
+        await _server.DisposeAsync();
         _certificate.Dispose();
         _key.Dispose();
-    }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            try
-            {
-                Answer(context);
-            }
-            finally
-            {
-                context.Response.Close();
-            }
-        }
     }
 
     private void Answer(HttpListenerContext context)

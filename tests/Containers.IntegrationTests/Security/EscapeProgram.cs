@@ -63,6 +63,8 @@ internal static class EscapeProgram
         }
 
         var directory = System.IO.Directory.CreateTempSubdirectory("containers-escape-").FullName;
+        // Built once per test process and bound into many containers: it goes when the process does.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => System.IO.Directory.Delete(directory, recursive: true);
         File.SetUnixFileMode(directory, (UnixFileMode)0x1ed);
         var output = System.IO.Path.Combine(directory, "escape");
         var gcc = Process.Start(new ProcessStartInfo("gcc", ["-static", "-O1", "-o", output, System.IO.Path.Combine(AppContext.BaseDirectory, "Security", "escape.c")])
