@@ -340,7 +340,7 @@ public sealed partial class Container : IAsyncDisposable
             throw new ContainerStatusException(Id, "delete", status, "kill it first (KillAsync), or dispose it");
         }
 
-        await ReleaseAsync().ConfigureAwait(false);
+        await ReleaseAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -536,14 +536,21 @@ public sealed partial class Container : IAsyncDisposable
         return exit;
     }
 
-    private async ValueTask ReleaseAsync()
+    private async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
     {
         bool deleting;
+        ContainerState state;
         lock (_gate)
         {
             deleting = !_deleted;
+            state = _state;
         }
 
+        // A copy from the stopped container (another process, perhaps) holds its directory's root lock while it has
+        // the root mounted: the removal waits for it, and a copy after it finds the directory gone.
+        using var storage = deleting && state.ContainerDirectory is { } directory
+            ? await ContainerStorage.LockForRemovalAsync(directory, cancellationToken).ConfigureAwait(false)
+            : null;
         try
         {
             try
