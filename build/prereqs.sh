@@ -6,7 +6,7 @@
 #   --tests    the test fixtures' tools, tmux for the terminal tests, qemu for the cgroup v2 guest (build/v2guest.sh),
 #              qemu-user-static (the packaged arm64 shim is run under it), and --publish (CI tests the native binary
 #              and packs both architectures' shims)
-#   --bench    hyperfine and bubblewrap for benchmarks/cli-startup.sh
+#   --bench    hyperfine, bubblewrap and jq for benchmarks/cli-startup.sh
 set -euo pipefail
 
 packages=(gcc libc6-dev)
@@ -23,7 +23,7 @@ for option in "$@"; do
     --tests) packages+=(tar gzip zstd pigz busybox-static umoci skopeo uidmap iproute2 util-linux docker-registry apache2-utils openssl
                         tmux qemu-system-x86 "${publish[@]}" "${emulate[@]}") ;;
     --publish) packages+=("${publish[@]}") ;;
-    --bench) packages+=(hyperfine bubblewrap) ;;
+    --bench) packages+=(hyperfine bubblewrap jq) ;;
     *) echo "build/prereqs.sh: unknown option '$option' (use --tests, --publish, --bench)" >&2; exit 2 ;;
   esac
 done

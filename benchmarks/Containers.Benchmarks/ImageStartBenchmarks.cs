@@ -13,7 +13,9 @@ namespace Containers.Benchmarks;
 /// (<c>/bin/true</c>). The image has five layers (a static busybox with <c>/bin/true</c> in the first, one small file
 /// in each of the others), built with tar and imported into a store on tmpfs once; every run of
 /// <see cref="RunFromImage"/> creates the container's upper and work directories and its image lease, mounts the
-/// overlay of the five snapshots in the child, runs the default spec, and removes it all again. Needs root and
+/// overlay of the five snapshots in the child, runs the default spec, and removes it all again. The other benchmarks
+/// take it apart: the same overlay without a store (no lease), the default spec on the host rootfs (no overlay), and
+/// the container's directories and lease made and removed without a start. Needs root and
 /// <c>/bin/busybox</c> (Debian's busybox-static).
 /// </summary>
 [MemoryDiagnoser]
@@ -25,6 +27,10 @@ public class ImageStartBenchmarks
     private ImageStore _store = null!;
     private ContainerRuntime _runtime = null!;
     private PreparedContainer _prepared = null!;
+    private PreparedContainer _directories = null!;
+    private PreparedContainer _host = null!;
+    private OverlayRootfs _rootfs = null!;
+    private ContainerStorage _storage = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -46,6 +52,10 @@ public class ImageStartBenchmarks
             StorageDirectory = Path.Combine(_root, "store", "containers"),
         }).GetAwaiter().GetResult();
         _prepared = _runtime.Prepare(ContainerSpec.For("/bin/true"), new ContainerCreateOptions { Overlay = rootfs });
+        _directories = _runtime.Prepare(ContainerSpec.For("/bin/true"), new ContainerCreateOptions { Overlay = OverlayRootfs.FromDirectories(rootfs.LowerDirectories) });
+        _host = _runtime.Prepare(ContainerSpec.For("/bin/true"));
+        _rootfs = rootfs;
+        _storage = new ContainerStorage(Path.Combine(_root, "store", "containers"));
     }
 
     [GlobalCleanup]
@@ -65,6 +75,32 @@ public class ImageStartBenchmarks
 
     [Benchmark]
     public async Task<int?> RunFromImage() => (await _prepared.RunAsync()).ExitCode;
+
+    /// <summary>The same overlay of the same five snapshots, as directories of the caller's own: no store, no lease.</summary>
+    [Benchmark]
+    public async Task<int?> RunFromDirectories() => (await _directories.RunAsync()).ExitCode;
+
+    /// <summary>The default spec on the host rootfs (no overlay, no container directory): the start without the image.</summary>
+    [Benchmark]
+    public async Task<int?> RunOnHost() => (await _host.RunAsync()).ExitCode;
+
+    /// <summary>The image's part on the host alone: the container's directories and lease made and removed, nothing started.</summary>
+    [Benchmark]
+    public async Task StorageAndLease()
+    {
+        var folder = _storage.Create(_runtime.StateDirectory, "bench");
+        var lease = await _store.LeaseAsync(_rootfs.Image!.Value, (_rootfs.Config!.Value, _rootfs.LowerDirectories), folder, CancellationToken.None);
+        ContainerStorage.Remove(folder);
+        File.Delete(lease);
+    }
+
+    /// <summary>As <see cref="StorageAndLease"/> without the lease.</summary>
+    [Benchmark]
+    public void StorageOnly()
+    {
+        var folder = _storage.Create(_runtime.StateDirectory, "bench");
+        ContainerStorage.Remove(folder);
+    }
 
     /// <summary>A docker-archive of <see cref="Layers"/> uncompressed layers made with tar.</summary>
     private static string BuildArchive(string root)

@@ -10,7 +10,11 @@ namespace Containers.Cli;
 /// </summary>
 internal static class Program
 {
-    private static Task<int> Main(string[] args) => Cli.InvokeAsync(Root, args);
+    private static Task<int> Main(string[] args)
+    {
+        ToolShim.Register();
+        return Cli.InvokeAsync(Root, args);
+    }
 
     internal static CommandSpec Root { get; } = new(Parser.ProgramName, "COMMAND", "Run Linux processes in containers and manage OCI images")
     {

@@ -120,7 +120,7 @@ internal sealed class ChildProcess : IAsyncDisposable
                 table[PlanLayout.SlotFirstImport + i] = AddRef(fds[i], handles);
             }
 
-            var (rc, result) = LaunchThread.Run(() =>
+            var (rc, result) = LaunchThread.For(plan.LaunchBoundingSet).Run(() =>
             {
                 Shim.LaunchResult res;
                 fixed (byte* p = plan.Bytes.Span)

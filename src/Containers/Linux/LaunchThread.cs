@@ -1,27 +1,94 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
 namespace Containers.Linux;
 
 /// <summary>
-/// The one long-lived thread every child is cloned from. <c>PR_SET_PDEATHSIG</c> fires when the thread that
-/// cloned the child exits, so cloning from a pool thread would kill children when the pool retires it.
+/// The long-lived threads every child is cloned from. <c>PR_SET_PDEATHSIG</c> fires when the thread that cloned
+/// the child exits, and thread-pool threads retire when idle, so clones happen on threads that live as long as the
+/// process. One thread keeps this process's bounding set (<see cref="Default"/>); a plan may ask for a thread whose
+/// bounding set is already the one its CAPSET op sets (<see cref="For"/>).
 /// </summary>
 /// <remarks>
+/// <para>
+/// Why per bounding set: the bounding set is per thread and a clone inherits its parent thread's. Dropping it in the
+/// child costs one credential commit (a copy of the child's credentials and an RCU grace period's free) per
+/// capability, 27 per start for the default set; a child cloned from a thread that already dropped them finds
+/// nothing to drop. Only that thread's set is smaller: the other threads of the process keep theirs.
+/// </para>
+/// <para>
 /// Both sides block without spinning (Monitor.Wait): a launch takes a clone's time, far longer than a spin would
 /// wait, and spinning threads take the CPU the child and the other starts need.
+/// </para>
 /// </remarks>
-internal static class LaunchThread
+internal sealed class LaunchThread
 {
-    private static readonly Queue<WorkItem> Pending = new();
-    private static readonly Lazy<Thread> Thread = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+    private const int PR_CAPBSET_READ = 23;
+    private const int PR_CAPBSET_DROP = 24;
 
-    /// <summary>Runs <paramref name="work"/> on the launch thread and returns its result.</summary>
-    public static T Run<T>(Func<T> work)
+    /// <summary>At most this many threads with a reduced bounding set; further sets launch from <see cref="Default"/>.</summary>
+    private const int MaxReducedThreads = 4;
+
+    private static readonly Lazy<LaunchThread> DefaultThread = new(() => new LaunchThread(null), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly ConcurrentDictionary<ulong, Lazy<LaunchThread?>> Reduced = new();
+
+    private readonly Queue<WorkItem> _pending = new();
+    private readonly ulong? _boundingSet;
+    private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private LaunchThread(ulong? boundingSet)
     {
-        _ = Thread.Value;
-        var item = new WorkItem(() => work());
-        lock (Pending)
+        _boundingSet = boundingSet;
+        var thread = new Thread(Loop)
         {
-            Pending.Enqueue(item);
-            Monitor.Pulse(Pending);
+            IsBackground = true,
+
+            // comm holds 15 bytes: "containers-launch" and "containers-lbnd" (a reduced bounding set) tell them apart.
+            Name = boundingSet is null ? "containers-launch" : "containers-lbnd",
+        };
+        thread.Start();
+    }
+
+    /// <summary>The thread that keeps this process's bounding set.</summary>
+    public static LaunchThread Default => DefaultThread.Value;
+
+    /// <summary>The bounding set this thread's clones start with; null: the process's own.</summary>
+    public ulong? BoundingSet => _boundingSet;
+
+    /// <summary>
+    /// The thread to clone a child from whose plan sets the bounding set to <paramref name="boundingSet"/>: one whose
+    /// own bounding set is already that (created on first use), or <see cref="Default"/> when there is none (no set
+    /// asked for, this process lacks CAP_SETPCAP, or too many sets were asked for). Either is correct: the child drops
+    /// what its thread still has.
+    /// </summary>
+    public static LaunchThread For(ulong? boundingSet)
+    {
+        if (boundingSet is not { } set)
+        {
+            return Default;
+        }
+
+        if (!Reduced.TryGetValue(set, out var entry))
+        {
+            if (Reduced.Count >= MaxReducedThreads)
+            {
+                return Default;
+            }
+
+            entry = Reduced.GetOrAdd(set, s => new Lazy<LaunchThread?>(() => Create(s), LazyThreadSafetyMode.ExecutionAndPublication));
+        }
+
+        return entry.Value ?? Default;
+    }
+
+    /// <summary>Runs <paramref name="work"/> on this thread and returns its result.</summary>
+    public T Run<T>(Func<T> work)
+    {
+        var item = new WorkItem(() => work());
+        lock (_pending)
+        {
+            _pending.Enqueue(item);
+            Monitor.Pulse(_pending);
         }
 
         lock (item)
@@ -40,30 +107,61 @@ internal static class LaunchThread
         return (T)item.Result!;
     }
 
-    private static Thread Start()
+    /// <summary>A thread with bounding set <paramref name="set"/>, or null when its bounding set could not be reduced.</summary>
+    private static LaunchThread? Create(ulong set)
     {
-        var thread = new Thread(Loop)
-        {
-            IsBackground = true,
-            Name = "containers-launch",
-        };
-        thread.Start();
-        return thread;
+        var thread = new LaunchThread(set);
+        return thread._ready.Task.GetAwaiter().GetResult() ? thread : null;
     }
 
-    private static void Loop()
+    /// <summary>
+    /// Drops every capability outside the wanted set from this thread's bounding set. The first drop fails with EPERM
+    /// without CAP_SETPCAP, before anything changed; false then (and on any other failure: the thread is not used).
+    /// </summary>
+    private static bool ReduceBoundingSet(ulong set)
     {
+        for (var cap = 0; cap < 64; cap++)
+        {
+            var present = LibC.prctl(PR_CAPBSET_READ, (nuint)cap, 0, 0, 0);
+            if (present < 0)
+            {
+                // EINVAL: past the kernel's last capability.
+                return Marshal.GetLastPInvokeError() == Errno.EINVAL;
+            }
+
+            if (present > 0 && (set & (1UL << cap)) == 0 && LibC.prctl(PR_CAPBSET_DROP, (nuint)cap, 0, 0, 0) < 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void Loop()
+    {
+        if (_boundingSet is { } set)
+        {
+            var reduced = ReduceBoundingSet(set);
+            _ready.SetResult(reduced);
+            if (!reduced)
+            {
+                // Nothing is ever cloned from this thread: it may end.
+                return;
+            }
+        }
+
         while (true)
         {
             WorkItem item;
-            lock (Pending)
+            lock (_pending)
             {
-                while (Pending.Count == 0)
+                while (_pending.Count == 0)
                 {
-                    Monitor.Wait(Pending);
+                    Monitor.Wait(_pending);
                 }
 
-                item = Pending.Dequeue();
+                item = _pending.Dequeue();
             }
 
             try

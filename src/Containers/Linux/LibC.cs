@@ -20,6 +20,17 @@ internal static unsafe partial class LibC
     public const int SOCK_CLOEXEC = 0x80000;
     public const int WNOHANG = 1;
 
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+
+    /// <summary>fcntl(2) with an int argument (F_GETFL, F_SETFL).</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
+    /// <summary>prctl(2) with all four arguments (unused ones zero); acts on the calling thread where the option is per thread.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
 

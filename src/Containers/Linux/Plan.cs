@@ -8,7 +8,7 @@ namespace Containers.Linux;
 internal sealed class Plan
 {
     internal Plan(byte[] bytes, string[] stages, PlanOpCode[] codes, int importedFdCount, bool usesSync,
-        CloneFlags cloneFlags, bool hasFork, string? program, bool usesInitBinary, bool keepsProgram)
+        CloneFlags cloneFlags, bool hasFork, string? program, bool usesInitBinary, bool keepsProgram, ulong? launchBoundingSet = null)
     {
         Bytes = bytes;
         Stages = stages;
@@ -20,6 +20,7 @@ internal sealed class Plan
         Program = program;
         UsesInitBinary = usesInitBinary;
         KeepsProgram = keepsProgram;
+        LaunchBoundingSet = launchBoundingSet;
     }
 
     /// <summary>The wire bytes.</summary>
@@ -51,4 +52,10 @@ internal sealed class Plan
 
     /// <summary>Whether containers-init stays as the program's keeper (the launch creates the status pipe).</summary>
     public bool KeepsProgram { get; }
+
+    /// <summary>
+    /// The bounding set the plan's CAPSET op leaves, when the plan asks to be cloned from a thread that has it
+    /// already (<see cref="LaunchThread.For"/>); null: from the thread that keeps the process's own.
+    /// </summary>
+    public ulong? LaunchBoundingSet { get; }
 }

@@ -38,6 +38,7 @@ internal sealed class PlanBuilder
     private bool _usesInitBinary;
     private bool _keepsProgram;
     private string? _program;
+    private ulong? _launchBoundingSet;
 
     /// <summary>Starts a plan whose child is cloned into the given new namespaces.</summary>
     public PlanBuilder(CloneFlags cloneFlags = CloneFlags.None)
@@ -308,6 +309,17 @@ internal sealed class PlanBuilder
         Add(PlanOpCode.CapSet, stage ?? "set capabilities", 0, [U32List(ambient)], [effective, permitted, inheritable, bounding]);
 
     /// <summary>
+    /// Asks the launcher to clone the child from a thread whose bounding set is already <paramref name="boundingSet"/>
+    /// (the one a CAPSET op of this plan sets), so that the op finds nothing to drop. Only a preference: where there
+    /// is no such thread the child is cloned with the process's bounding set and the op drops as usual.
+    /// </summary>
+    public PlanBuilder LaunchWithBoundingSet(ulong boundingSet)
+    {
+        _launchBoundingSet = boundingSet;
+        return this;
+    }
+
+    /// <summary>
     /// Masks <paramref name="path"/> (in root) as the container has it: a directory with an empty read-only tmpfs, anything
     /// else with <paramref name="nullDevice"/> (a host path that must be the character device 1:3 itself, not a link).
     /// A path that does not exist needs no mask; any other failure fails the start.
@@ -407,7 +419,7 @@ internal sealed class PlanBuilder
             }
         }
 
-        return new Plan(bytes, stages, codes, _importedFds, _usesSync, _cloneFlags, _hasFork, _program, _usesInitBinary, _keepsProgram);
+        return new Plan(bytes, stages, codes, _importedFds, _usesSync, _cloneFlags, _hasFork, _program, _usesInitBinary, _keepsProgram, _launchBoundingSet);
     }
 
     private static PlanOpFlags Optional(bool optional) => optional ? PlanOpFlags.Optional : PlanOpFlags.None;

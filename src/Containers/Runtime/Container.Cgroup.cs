@@ -23,6 +23,7 @@ public sealed partial class Container
     /// </example>
     public async Task PauseAsync(CancellationToken cancellationToken = default)
     {
+        ThawAbandonedCommit();
         var status = Status;
         if (status != ContainerStatus.Running)
         {
@@ -40,6 +41,12 @@ public sealed partial class Container
     public Task ResumeAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (ThawAbandonedCommit())
+        {
+            // Frozen by a commit that died, not by a pause: thawed now, as asked.
+            return Task.CompletedTask;
+        }
+
         var status = Status;
         if (status != ContainerStatus.Paused)
         {

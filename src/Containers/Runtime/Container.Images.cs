@@ -62,7 +62,9 @@ public sealed partial class Container
         {
             if (frozen)
             {
+                // Thawed before the marker goes: a kill between the two leaves a marker whose thaw changes nothing.
                 await ResumeAsync(CancellationToken.None).ConfigureAwait(false);
+                _states.ClearCommitFreeze(Id);
             }
         }
     }
@@ -118,6 +120,7 @@ public sealed partial class Container
     /// <summary>Freezes a running container for a commit as <paramref name="pause"/> asks; returns whether it did.</summary>
     private async Task<bool> FreezeForCommitAsync(bool? pause, CancellationToken cancellationToken)
     {
+        ThawAbandonedCommit();
         var status = Status;
         if (pause == false || status != ContainerStatus.Running)
         {
@@ -131,7 +134,35 @@ public sealed partial class Container
                 : false;
         }
 
-        await PauseAsync(cancellationToken).ConfigureAwait(false);
+        // The marker goes first: a commit killed while the container is frozen leaves it for the next command to
+        // find (ContainerRuntime.ThawAbandonedCommit), so no container stays frozen because of a dead commit.
+        if (!_states.TryMarkCommitFreeze(Id, ProcessIdentity.Current))
+        {
+            throw new ContainerStatusException(Id, "freeze", status, "another commit holds it frozen while it reads its files: wait for that commit to end");
+        }
+
+        try
+        {
+            await PauseAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _states.ClearCommitFreeze(Id);
+            throw;
+        }
+
+        return true;
+    }
+
+    /// <summary>Thaws the container if a commit that has died left it frozen, and records it as running again; returns whether it did.</summary>
+    private bool ThawAbandonedCommit()
+    {
+        if (_runtime?.ThawAbandonedCommit(Id) != true)
+        {
+            return false;
+        }
+
+        Update(s => s.Status == ContainerStatus.Paused ? s with { Status = ContainerStatus.Running } : s);
         return true;
     }
 }

@@ -53,10 +53,18 @@ public sealed partial class Container : IAsyncDisposable
     private bool _released;
     private int _started;
 
+    /// <summary>Whether this is a run's container: started at creation, deleted right after its exit.</summary>
+    private readonly bool _run;
+
+    // run: a run's container. Its process goes on to exec by itself (the state says running from the start), a setup
+    // failure surfaces from ThrowIfStartFailedAsync, and its exit is not written to the state, which the run deletes next.
     internal Container(
         ContainerSpec spec, ContainerState state, ContainerProcess? process, StdioPipes? stdio, ContainerTerminal? terminal,
-        bool owner, StateDirectory states, ILogger logger, ICgroup? cgroup = null, ICgroupDriver? driver = null, ContainerRuntime? runtime = null)
+        bool owner, StateDirectory states, ILogger logger, ICgroup? cgroup = null, ICgroupDriver? driver = null, ContainerRuntime? runtime = null,
+        bool run = false)
     {
+        _run = run;
+        _started = run ? 1 : 0;
         _runtime = runtime;
         _cgroup = cgroup;
         _driver = driver;
@@ -208,6 +216,27 @@ public sealed partial class Container : IAsyncDisposable
         RuntimeLog.ContainerStarted(_logger, Id, Pid);
     }
 
+    /// <summary>Whether this is a run's container, created running (<see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>).</summary>
+    internal bool IsRun => _run;
+
+    /// <summary>
+    /// For a run: completes once its process has exec'd the program, or throws <see cref="ContainerStartException"/>
+    /// with the failed setup step. A run waits for the exit first and asks this after: the error pipe's end of file
+    /// is then already there, so the start costs no wake-up of its own.
+    /// </summary>
+    internal async Task ThrowIfStartFailedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _process!.WaitForExecAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            RuntimeLog.ContainerStartFailed(_logger, e, Id);
+            throw;
+        }
+    }
+
     /// <summary>Waits until the container's process has exited and returns how it ended.</summary>
     /// <param name="cancellationToken">Stops waiting (the container keeps running).</param>
     /// <remarks>With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until all output is in the log.</remarks>
@@ -311,7 +340,7 @@ public sealed partial class Container : IAsyncDisposable
             throw new ContainerStatusException(Id, "delete", status, "kill it first (KillAsync), or dispose it");
         }
 
-        await ReleaseAsync().ConfigureAwait(false);
+        await ReleaseAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -429,7 +458,9 @@ public sealed partial class Container : IAsyncDisposable
         _logged = Task.Run(PumpAsync);
     }
 
-    internal void Update(Func<ContainerState, ContainerState> change)
+    /// <param name="change">The new state from the current one.</param>
+    /// <param name="persist">Whether the state directory gets it too (false: in memory only).</param>
+    internal void Update(Func<ContainerState, ContainerState> change, bool persist = true)
     {
         lock (_gate)
         {
@@ -440,7 +471,7 @@ public sealed partial class Container : IAsyncDisposable
             }
 
             _state = next;
-            if (!_deleted && _owner)
+            if (persist && !_deleted && _owner)
             {
                 try
                 {
@@ -479,7 +510,9 @@ public sealed partial class Container : IAsyncDisposable
 
         if (_owner)
         {
-            Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal });
+            // A run deletes the state right after: the exit status in it would be read by nobody. Meanwhile a
+            // reader sees a running container whose process has gone, which ContainerRuntime reads as stopped.
+            Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal }, persist: !_run);
             RuntimeLog.ContainerExited(_logger, Id, exit.ExitCode, exit.Signal);
             return exit;
         }
@@ -503,14 +536,21 @@ public sealed partial class Container : IAsyncDisposable
         return exit;
     }
 
-    private async ValueTask ReleaseAsync()
+    private async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
     {
         bool deleting;
+        ContainerState state;
         lock (_gate)
         {
             deleting = !_deleted;
+            state = _state;
         }
 
+        // A copy from the stopped container (another process, perhaps) holds its directory's root lock while it has
+        // the root mounted: the removal waits for it, and a copy after it finds the directory gone.
+        using var storage = deleting && state.ContainerDirectory is { } directory
+            ? await ContainerStorage.LockForRemovalAsync(directory, cancellationToken).ConfigureAwait(false)
+            : null;
         try
         {
             try

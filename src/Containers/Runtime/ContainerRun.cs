@@ -39,12 +39,20 @@ internal sealed class ContainerRun
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout?.Token ?? CancellationToken.None);
         try
         {
-            await _container.StartAsync(cancellationToken).ConfigureAwait(false);
+            // A run's container was created running (its process goes on to exec by itself): whether it got there
+            // is asked once it has ended, when the answer is already in, which saves a wake-up per start. Others
+            // (a container of an image) start here and wait for their exec.
+            if (!_container.IsRun)
+            {
+                await _container.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             ContainerExit exit;
             var timedOut = false;
             try
             {
                 exit = await _container.WaitAsync(linked.Token).ConfigureAwait(false);
+                await _container.ThrowIfStartFailedAsync(cancellationToken).ConfigureAwait(false);
                 await reading.WaitAsync(linked.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (timeout is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Containers.Cgroups;
+using Containers.Images;
 using Containers.Linux;
 using Containers.Runtime.Plan;
 using Containers.Spec;
@@ -83,6 +85,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         try
         {
             removed = states.RemoveStale(runtime._logger);
+            foreach (var frozen in states.CommitFrozen())
+            {
+                runtime.ThawAbandonedCommit(frozen);
+            }
+
             runtime.RemoveStaleCgroups();
             runtime._storage.RemoveOrphans(states, runtime._logger);
         }
@@ -190,7 +197,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             throw ContainersIOException.From(e, $"planning a container of {spec.Process!.Args[0]}");
         }
 
-        if (plan.WithPooledNetwork is not null)
+        if (plan.UsesPooledNetwork)
         {
             StartNetworkPool();
         }
@@ -234,13 +241,26 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             GidMappings = plan.Mapping?.Gids,
         };
         state = describe?.Invoke(state) ?? state;
+        if (options.Overlay is { } planned)
+        {
+            // Named in the first state written, before they exist: every later failure, and a crash, finds them to
+            // remove (a folder or lease not made yet is nothing to remove).
+            var directory = _storage.NewFolder(id);
+            state = state with
+            {
+                ContainerDirectory = directory,
+                LowerDirectories = planned.LowerDirectories,
+                LeaseFile = planned is { Store: { } leaseStore, Image: not null } ? leaseStore.LeasePathFor(directory) : null,
+            };
+        }
+
         _states.Claim(state);
         ICgroup? cgroup = null;
         try
         {
             if (options.Overlay is { } overlay)
             {
-                state = await CreateStorageAsync(state, overlay, cancellationToken).ConfigureAwait(false);
+                await CreateStorageAsync(state, overlay, cancellationToken).ConfigureAwait(false);
             }
 
             _states.WriteConfig(id, prepared.ConfigJson);
@@ -259,17 +279,15 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             }
 
             // A network namespace made ahead when one is ready; otherwise the child clones its own.
-            var netns = plan.WithPooledNetwork is not null ? _networkPool?.TryTake() : null;
+            var netns = plan.UsesPooledNetwork ? _networkPool?.TryTake() : null;
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
-                netns is null ? plan : plan.WithPooledNetwork!, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
-            state = state with { Status = ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
-            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups, this);
+                plan.UsesPooledNetwork && netns is null ? plan.WithoutPooledNetwork : plan, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
+            // A run's process goes on to exec by itself: running from here, in the one state write after the claim.
+            state = state with { Status = run ? ContainerStatus.Running : ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
+            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups, this, run);
             try
             {
-                if (!run)
-                {
-                    _states.Write(state);
-                }
+                _states.Write(state);
 
                 if (state.LogPath is { } log)
                 {
@@ -284,6 +302,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
             Track(container);
             RuntimeLog.ContainerCreated(_logger, id, process.Pid, netns is not null);
+            if (run)
+            {
+                RuntimeLog.ContainerStarted(_logger, id, process.Pid);
+            }
+
             return container;
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
@@ -333,21 +356,61 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     }
 
     /// <summary>
-    /// Creates the container's own directory (upper and work) and takes its lease on the image, recording both in
-    /// its state before anything else happens, so every later failure, and a crash, finds them to remove.
+    /// Creates the container's own directory (upper and work) and takes its lease on the image, both already named
+    /// in its state.
     /// </summary>
-    private async Task<ContainerState> CreateStorageAsync(ContainerState state, OverlayRootfs overlay, CancellationToken cancellationToken)
+    private async Task CreateStorageAsync(ContainerState state, OverlayRootfs overlay, CancellationToken cancellationToken)
     {
-        state = state with { ContainerDirectory = _storage.Create(_states.Root, state.Id), LowerDirectories = overlay.LowerDirectories };
-        _states.Write(state);
+        _storage.Create(state.ContainerDirectory!, _states.Root, state.Id);
         if (overlay is { Store: { } store, Image: { } image })
         {
-            var lease = await store.LeaseAsync(image, state.ContainerDirectory, cancellationToken).ConfigureAwait(false);
-            state = state with { LeaseFile = lease };
-            _states.Write(state);
+            var expected = overlay.Config is { } config ? (config, (IReadOnlyList<string>)overlay.LowerDirectories) : ((Digest, IReadOnlyList<string>)?)null;
+            var lease = await store.LeaseAsync(image, expected, state.ContainerDirectory!, cancellationToken).ConfigureAwait(false);
+            Debug.Assert(lease == state.LeaseFile, "the lease is where the state says");
+        }
+    }
+
+    /// <summary>
+    /// Thaws container <paramref name="id"/> when a commit froze it and was killed before it could thaw it: the
+    /// marker the commit wrote before freezing names a process that is gone. A marker of a live commit, or no
+    /// marker, leaves the container as it is. Returns whether it thawed.
+    /// </summary>
+    /// <remarks>
+    /// A dead commit that was the container's owner also recorded it as paused: that status is set back to running
+    /// (no one else writes the state of a container whose owner is gone). Thawing a cgroup that is not frozen (a
+    /// commit killed between its marker and its freeze, or after its thaw) changes nothing.
+    /// </remarks>
+    internal bool ThawAbandonedCommit(string id)
+    {
+        if (_states.ReadCommitFreeze(id) is not { } committer || committer.IsAlive)
+        {
+            return false;
         }
 
-        return state;
+        if (_states.TryRead(id) is { } state)
+        {
+            if (state.Cgroup is { } paths)
+            {
+                try
+                {
+                    Cgroups.Open(paths).Thaw();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException)
+                {
+                    // Its cgroup is gone (the container was removed meanwhile): nothing is frozen any more.
+                    RuntimeLog.AbandonedCommitNotThawed(_logger, e, id);
+                }
+            }
+
+            if (state.Status == ContainerStatus.Paused && state.OwnerPid == committer.Pid && state.OwnerStartTime == committer.StartTime)
+            {
+                _states.Write(state with { Status = ContainerStatus.Running });
+            }
+        }
+
+        _states.ClearCommitFreeze(id);
+        RuntimeLog.AbandonedCommitThawed(_logger, id, committer.Pid);
+        return true;
     }
 
     /// <summary>Removes what a failed creation made; a failure to do so is logged beside the creation's own error, never instead of it.</summary>

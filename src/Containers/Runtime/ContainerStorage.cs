@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Containers.Images;
+using Containers.Images.Store;
 using Containers.Linux;
 using Microsoft.Extensions.Logging;
 
@@ -31,15 +32,23 @@ internal sealed class ContainerStorage
     /// <summary>The default: <c>containers/</c> below the default image store root.</summary>
     public static string DefaultRoot() => Path.Combine(ImageStoreOptions.DefaultRoot, "containers");
 
+    /// <summary>
+    /// A new folder name for container <paramref name="id"/>, not created yet: its state names it first, so a crash
+    /// between the two leaves nothing the next sweep does not find.
+    /// </summary>
+    public string NewFolder(string id) => Path.Combine(Root, $"{id}-{Guid.NewGuid().ToString("N")[..8]}");
+
     /// <summary>Creates the folder of container <paramref name="id"/> of the state directory <paramref name="stateDirectory"/>, with empty upper and work directories.</summary>
-    public string Create(string stateDirectory, string id)
+    public string Create(string stateDirectory, string id) => Create(NewFolder(id), stateDirectory, id);
+
+    /// <summary>Creates <paramref name="folder"/> (from <see cref="NewFolder"/>) with empty upper and work directories.</summary>
+    public string Create(string folder, string stateDirectory, string id)
     {
         if (OperatingSystem.IsWindows())
         {
             throw new PlatformNotSupportedException("containers run on Linux only");
         }
 
-        var folder = Path.Combine(Root, $"{id}-{Guid.NewGuid().ToString("N")[..8]}");
         try
         {
             Directory.CreateDirectory(Root, Traversable);
@@ -53,6 +62,43 @@ internal sealed class ContainerStorage
         {
             Remove(folder);
             throw ContainersIOException.From(e, $"creating the directories of container '{id}'", folder);
+        }
+    }
+
+    /// <summary>
+    /// The lock file in a container's folder that a copy from the stopped container holds while its root is mounted
+    /// (<see cref="StoppedRoot"/>), and a removal while it removes the folder: a removal waits for a copy to end, and
+    /// a copy that comes after finds the folder gone.
+    /// </summary>
+    public const string RootLock = "root.lock";
+
+    /// <summary>Waits for and takes <paramref name="folder"/>'s <see cref="RootLock"/>; null when the folder is gone (nothing to remove).</summary>
+    public static async Task<FileLock?> LockForRemovalAsync(string folder, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await FileLock.AcquireAsync(Path.Combine(folder, RootLock), exclusive: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="folder"/>'s <see cref="RootLock"/> when no copy holds it: <c>Free</c> is false while one
+    /// does; <c>Lock</c> is null when the folder is gone.
+    /// </summary>
+    public static (bool Free, FileLock? Lock) TryLockForRemoval(string folder)
+    {
+        try
+        {
+            var held = FileLock.TryAcquire(Path.Combine(folder, RootLock), exclusive: true);
+            return (held is not null, held);
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+        {
+            return (true, null);
         }
     }
 

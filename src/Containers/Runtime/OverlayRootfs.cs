@@ -37,11 +37,12 @@ namespace Containers.Runtime;
 /// </example>
 public sealed record OverlayRootfs
 {
-    private OverlayRootfs(ImmutableArray<string> lowerDirectories, Digest? image, ImageStore? store)
+    private OverlayRootfs(ImmutableArray<string> lowerDirectories, Digest? image, ImageStore? store, Digest? config = null)
     {
         LowerDirectories = lowerDirectories;
         Image = image;
         Store = store;
+        Config = config;
     }
 
     /// <summary>The lower directories, top first (absolute host paths); the first one wins where several hold a path.</summary>
@@ -55,6 +56,9 @@ public sealed record OverlayRootfs
 
     /// <summary>The store <see cref="Image"/> is in, which the container's lease is taken in.</summary>
     internal ImageStore? Store { get; }
+
+    /// <summary>The digest of <see cref="Image"/>'s config blob, with which a lease checks that the image is still whole without reading it again.</summary>
+    internal Digest? Config { get; }
 
     /// <summary>
     /// Whether the lower directories keep overlay metadata (opaque directories) in <c>trusted.*</c> xattrs, as a
@@ -117,7 +121,7 @@ public sealed record OverlayRootfs
 
         var list = chain.ToImmutableArray();
         Check(list);
-        return new OverlayRootfs(list, image.Digest, store);
+        return new OverlayRootfs(list, image.Digest, store, image.Manifest.Config.Digest);
     }
 
     /// <summary>The overlay a container was created with, from the lower directories its state keeps (no lease is taken: the container holds one).</summary>

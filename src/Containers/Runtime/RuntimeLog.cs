@@ -98,6 +98,12 @@ internal static partial class RuntimeLog
     [LoggerMessage(1062, LogLevel.Debug, "Container {ContainerId} {Change}")]
     public static partial void ContainerCgroupChanged(ILogger logger, string containerId, string change);
 
+    [LoggerMessage(1063, LogLevel.Warning, "Container {ContainerId} was frozen by a commit (process {Pid}) that died before thawing it: thawed")]
+    public static partial void AbandonedCommitThawed(ILogger logger, string containerId, int pid);
+
+    [LoggerMessage(1064, LogLevel.Warning, "Container {ContainerId} was frozen by a commit that died; its cgroup could not be thawed")]
+    public static partial void AbandonedCommitNotThawed(ILogger logger, Exception error, string containerId);
+
     [LoggerMessage(1070, LogLevel.Information, "Committed container {ContainerId} as {Tag} ({Digest})")]
     public static partial void ContainerCommitted(ILogger logger, string containerId, string tag, string digest);
 

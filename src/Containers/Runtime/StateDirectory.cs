@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
@@ -11,6 +12,9 @@ namespace Containers.Runtime;
 internal sealed partial class StateDirectory
 {
     private const string StateFile = "state.json";
+
+    /// <summary>The marker a commit leaves while it holds the container frozen (see <see cref="TryMarkCommitFreeze"/>).</summary>
+    private const string CommitFreezeMarker = "commit-freeze";
 
     /// <summary>The spec a container was created from, in its folder (an OCI bundle's name for it).</summary>
     public const string ConfigFile = "config.json";
@@ -197,6 +201,79 @@ internal sealed partial class StateDirectory
     }
 
     /// <summary>
+    /// Records, before a commit freezes container <paramref name="id"/>, which process froze it: a symbolic link
+    /// <c>commit-freeze</c> in its folder whose target is <c>PID:STARTTIME</c> (made atomically and only when none is
+    /// there). A commit killed while the container is frozen leaves it, and whoever finds it with that process gone
+    /// thaws the container (<see cref="ContainerRuntime.ThawAbandonedCommit"/>). False when a marker is already there.
+    /// </summary>
+    public bool TryMarkCommitFreeze(string id, ProcessIdentity committer)
+    {
+        try
+        {
+            File.CreateSymbolicLink(CommitFreezePath(id), string.Create(CultureInfo.InvariantCulture, $"{committer.Pid}:{committer.StartTime}"));
+            return true;
+        }
+        catch (IOException) when (new FileInfo(CommitFreezePath(id)).LinkTarget is not null)
+        {
+            return false;
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"marking container '{id}' as frozen by a commit", FolderOf(id));
+        }
+    }
+
+    /// <summary>The process whose commit froze container <paramref name="id"/>, or null when no commit marked it; a marker that cannot be parsed names no live process.</summary>
+    public ProcessIdentity? ReadCommitFreeze(string id)
+    {
+        string? target;
+        try
+        {
+            target = new FileInfo(CommitFreezePath(id)).LinkTarget;
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            return null;
+        }
+
+        if (target is null)
+        {
+            return null;
+        }
+
+        var parts = target.Split(':');
+        return parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            && ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
+            ? new ProcessIdentity(pid, start)
+            : new ProcessIdentity(0, 0);
+    }
+
+    /// <summary>Removes the marker <see cref="TryMarkCommitFreeze"/> made; none is fine.</summary>
+    public void ClearCommitFreeze(string id)
+    {
+        try
+        {
+            File.Delete(CommitFreezePath(id));
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The container was removed meanwhile: its marker went with it.
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"removing the commit marker of container '{id}'", FolderOf(id));
+        }
+    }
+
+    /// <summary>The ids of the containers a commit marked as frozen (<see cref="TryMarkCommitFreeze"/>).</summary>
+    public IEnumerable<string> CommitFrozen() =>
+        Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>()
+            .Where(id => new FileInfo(CommitFreezePath(id)).LinkTarget is not null);
+
+    private string CommitFreezePath(string id) => Path.Combine(FolderOf(id), CommitFreezeMarker);
+
+    /// <summary>
     /// Removes entries whose owner and container process are both gone (a host that died without cleaning up).
     /// An entry whose owner lives is someone's container; one whose process lives can still be listed and killed.
     /// </summary>
@@ -227,6 +304,14 @@ internal sealed partial class StateDirectory
             if (IsStale(state) && TryRead(id) is { } last && IsStale(last))
             {
                 state = last;
+                // A copy from the stopped container holds its root lock: left for the next sweep.
+                var (free, storage) = state.ContainerDirectory is { } directory ? ContainerStorage.TryLockForRemoval(directory) : (true, null);
+                using var held = storage;
+                if (!free)
+                {
+                    continue;
+                }
+
                 RuntimeLog.StaleContainerRemoved(logger, id, state.OwnerPid, state.Pid);
                 try
                 {

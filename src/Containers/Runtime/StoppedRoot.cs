@@ -16,8 +16,6 @@ namespace Containers.Runtime;
 /// </summary>
 internal sealed class StoppedRoot : IAsyncDisposable
 {
-    private const string LockFile = "root.lock";
-
     private readonly FileLock _lock;
     private readonly ContainerProcess _holder;
 
@@ -45,11 +43,19 @@ internal sealed class StoppedRoot : IAsyncDisposable
         FileLock held;
         try
         {
-            held = await FileLock.AcquireAsync(Path.Combine(directory, LockFile), exclusive: true, cancellationToken).ConfigureAwait(false);
+            held = await FileLock.AcquireAsync(Path.Combine(directory, ContainerStorage.RootLock), exclusive: true, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
         {
             throw new ContainerStatusException(id, operation, ContainerStatus.Stopped, "its writable layer is gone: it is being removed");
+        }
+
+        // A removal holds the lock while it removes the folder: one that got it first has removed it by now, and
+        // the lock just taken is on a file already unlinked.
+        if (!Directory.Exists(directory))
+        {
+            held.Dispose();
+            throw new ContainerStatusException(id, operation, ContainerStatus.Stopped, "its writable layer is gone: it was removed");
         }
 
         try

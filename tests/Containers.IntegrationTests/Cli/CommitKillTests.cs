@@ -111,6 +111,80 @@ public sealed class CommitKillTests : IDisposable
         }
     }
 
+    [Fact(Timeout = 600_000)]
+    public async Task A_commit_killed_while_the_container_is_frozen_leaves_it_for_the_next_command_to_thaw()
+    {
+        Requires.Root();
+        var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
+        await using (var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Store }, Ct))
+        {
+            await store.ImportAsync(layout, "freeze-base:1", progress: null, Ct);
+        }
+
+        var name = "cli-commit-freeze-" + Guid.NewGuid().ToString("N")[..8];
+        // A limit gives it a cgroup, which a commit freezes; 48 MB that does not compress keeps the commit busy.
+        var run = await CliRunner.RunAsync("run", "-d", "--root", Store, "--name", name, "-m", "256m", "freeze-base:1", "-c",
+            "busybox head -c 48000000 /dev/urandom > /big; echo ready; exec busybox sleep 600");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            await WaitForLogAsync(name, "ready");
+            var folder = Path.Combine("/run/containers-net", name);
+            var marker = Path.Combine(folder, "commit-freeze");
+            var exit = await CommitKilledAtAsync(name, new("the layer file is created", Path.Combine(Store, "ingest"), e => e.ChangeType == WatcherChangeTypes.Created && IsPartial(e, "commit-")), "frozen:1");
+            var frozenAfterKill = FreezerState(folder);
+            var markedAfterKill = new FileInfo(marker).LinkTarget;
+
+            var ps = await CliRunner.RunAsync("ps", "-a");
+            var thawedAfterNextCommand = FreezerState(folder);
+            var exec = await CliRunner.RunAsync("exec", name, "busybox", "echo", "alive");
+            var commit = await CliRunner.RunAsync("commit", "--root", Store, name, "frozen-done:1");
+
+            Assert.Equal(137, exit);
+            Assert.True(frozenAfterKill, "the killed commit did not leave the container frozen");
+            Assert.NotNull(markedAfterKill);
+            Assert.True(ps.ExitCode == 0, ps.Stderr);
+            Assert.False(thawedAfterNextCommand, "the next command did not thaw the container");
+            Assert.False(File.Exists(marker) || new FileInfo(marker).LinkTarget is not null, "the marker of the dead commit is still there");
+            Assert.Equal((0, "alive\n"), (exec.ExitCode, exec.Stdout));
+            Assert.True(commit.ExitCode == 0, commit.Stderr);
+            Assert.False(FreezerState(folder), "a commit that ended left the container frozen");
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    /// <summary>Whether the container's cgroup is frozen, read from its freezer (v1) or cgroup.freeze (v2) through the cgroup its state names.</summary>
+    private static bool FreezerState(string folder)
+    {
+        using var state = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "state.json")));
+        var cgroup = state.RootElement.GetProperty("cgroup");
+        if (cgroup.TryGetProperty("freezer", out var v1))
+        {
+            return File.ReadAllText(Path.Combine(v1.GetString()!, "freezer.state")).Trim() != "THAWED";
+        }
+
+        return File.ReadAllText(Path.Combine(cgroup.GetProperty("").GetString()!, "cgroup.freeze")).Trim() == "1";
+    }
+
+    /// <summary>Waits until the detached container's log holds <paramref name="text"/> (its script reached that point).</summary>
+    private static async Task WaitForLogAsync(string name, string text)
+    {
+        while (true)
+        {
+            var logs = await CliRunner.RunAsync("logs", name);
+            if (logs.Stdout.Contains(text, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            Assert.True(logs.ExitCode == 0, logs.Stderr);
+            await Task.Delay(200, Ct);
+        }
+    }
+
     /// <summary>Starts 'commit NAME TAG' and kills it with SIGKILL as soon as <paramref name="point"/> is seen; returns its exit code.</summary>
     private async Task<int> CommitKilledAtAsync(string name, KillPoint point, string tag)
     {

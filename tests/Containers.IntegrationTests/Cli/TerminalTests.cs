@@ -29,8 +29,8 @@ public sealed class TerminalTests
             await ScreenAsync("30 100");
 
             // Ctrl-C is a byte for the container's terminal: it interrupts sleep there, and the CLI stays.
-            await TypeAsync("sleep 60");
-            await Task.Delay(500, TestContext.Current.CancellationToken);
+            await TypeAsync("sleep 3607");
+            await WaitForProcessAsync("sleep", "3607");
             await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-c");
             await TypeAsync("echo interrupted-$?-in-$$");
             await ScreenAsync("interrupted-130-in-1");
@@ -54,8 +54,8 @@ public sealed class TerminalTests
             await ScreenAsync("exec-on-a-terminal");
             await TypeAsync("stty size");
             await ScreenAsync("30 100");
-            await TypeAsync("sleep 60");
-            await Task.Delay(500, TestContext.Current.CancellationToken);
+            await TypeAsync("sleep 3608");
+            await WaitForProcessAsync("sleep", "3608");
             await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-c");
             await TypeAsync("echo exec-interrupted-$?");
             await ScreenAsync("exec-interrupted-130");
@@ -130,14 +130,50 @@ public sealed class TerminalTests
         return string.Join(' ', new[] { start.FileName }.Concat(start.ArgumentList).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
     }
 
+    /// <summary>Waits until <c>stty -g</c>'s line is complete in <paramref name="path"/> (a loaded machine may take seconds).</summary>
     private static async Task WaitForFileAsync(string path)
     {
-        for (var attempt = 0; attempt < 100 && !File.Exists(path); attempt++)
+        for (var attempt = 0; attempt < 1200; attempt++)
         {
+            if (File.Exists(path) && (await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken)).EndsWith('\n'))
+            {
+                return;
+            }
+
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
 
-        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Fail($"{path} was not written");
+    }
+
+    /// <summary>
+    /// Waits until a process runs exactly <paramref name="argv"/> (an argument no other test uses): a Ctrl-C sent
+    /// before the shell has started it would interrupt the shell's own read instead.
+    /// </summary>
+    private static async Task WaitForProcessAsync(params string[] argv)
+    {
+        var wanted = string.Join('\0', argv) + "\0";
+        for (var attempt = 0; attempt < 1200; attempt++)
+        {
+            foreach (var process in Directory.EnumerateDirectories("/proc").Where(d => char.IsAsciiDigit(Path.GetFileName(d)[0])))
+            {
+                try
+                {
+                    if (await File.ReadAllTextAsync(Path.Combine(process, "cmdline"), TestContext.Current.CancellationToken) == wanted)
+                    {
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Gone meanwhile, or not ours to read.
+                }
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail($"no process ran '{string.Join(' ', argv)}'");
     }
 
     private static async Task<string> RunAsync(string program, params string[] args)

@@ -21,6 +21,9 @@ public sealed partial class PackageTests(PackageTests.Packages packed) : IClassF
     /// <summary>The SourceLink record of a portable PDB (its CustomDebugInformation kind).</summary>
     private static readonly Guid SourceLinkKind = new("CC110556-A091-4D38-9FEC-25AB9A351A6A");
 
+    /// <summary>The project's address the packs are given (as build/pack.sh passes the git remote's).</summary>
+    private const string RepositoryUrl = "https://git.example.org/team/containers";
+
     [Fact(Timeout = 600_000)]
     public async Task The_library_package_carries_its_metadata_a_nuget_readme_both_shims_and_a_symbols_package_with_sourcelink()
     {
@@ -34,7 +37,7 @@ public sealed partial class PackageTests(PackageTests.Packages packed) : IClassF
         Assert.Contains("preview", Element(metadata, "description"), StringComparison.Ordinal);
         Assert.Contains("oci", Element(metadata, "tags").Split(' '));
         var project = Element(metadata, "projectUrl");
-        Assert.StartsWith("https://", project, StringComparison.Ordinal);
+        Assert.Equal(RepositoryUrl, project);
         var repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");
         Assert.Equal(project, repository.Attribute("url")?.Value);
         var commit = repository.Attribute("commit")?.Value ?? "";
@@ -44,6 +47,7 @@ public sealed partial class PackageTests(PackageTests.Packages packed) : IClassF
         // Written for nuget.org: every link absolute, under the project's address, and no repository scripts.
         var readme = Read(package, "README.md");
         AssertLinksAreAbsolute(readme);
+        Assert.Contains($"]({RepositoryUrl}/blob/main/docs/spec-support.md)", readme, StringComparison.Ordinal);
         Assert.DoesNotContain("build/", readme, StringComparison.Ordinal);
 
         Assert.Equal(62, ElfMachine(package, "runtimes/linux-x64/native/libcontainers-shim.so"));   // EM_X86_64
@@ -109,9 +113,17 @@ public sealed partial class PackageTests(PackageTests.Packages packed) : IClassF
             var metadata = Nuspec(package);
             Assert.Equal("Containers.Cli", Element(metadata, "id"));
             Assert.Contains("DotnetTool", metadata.Elements().Single(e => e.Name.LocalName == "packageTypes").ToString(), StringComparison.Ordinal);
+            Assert.Equal(RepositoryUrl, Element(metadata, "projectUrl"));
             var readme = Read(package, "README.md");
             Assert.Contains("dotnet tool install -g Containers.Cli --prerelease", readme, StringComparison.Ordinal);
             AssertLinksAreAbsolute(readme);
+            Assert.Contains($"]({RepositoryUrl}/blob/main/docs/cli.md)", readme, StringComparison.Ordinal);
+
+            // One package for every machine: the shim of each architecture where the tool loads the machine's one,
+            // and none beside the assemblies (so the container run below used the runtimes/ copy).
+            Assert.Equal(62, ElfMachine(package, ToolShim("linux-x64")));   // EM_X86_64
+            Assert.Equal(183, ElfMachine(package, ToolShim("linux-arm64"))); // EM_AARCH64
+            Assert.Null(package.GetEntry("tools/net10.0/any/libcontainers-shim.so"));
         }
 
         var tools = Path.Combine(feed.Work, "tools");
@@ -129,40 +141,58 @@ public sealed partial class PackageTests(PackageTests.Packages packed) : IClassF
     }
 
     [Fact(Timeout = 600_000)]
-    public async Task The_packaged_arm64_shim_reports_the_plan_layout_of_the_host_shim_under_qemu()
+    public async Task The_arm64_shim_of_both_packages_reports_the_plan_layout_of_the_host_shim_under_qemu()
     {
         Requires.Root();
         var qemu = Requires.Tool("qemu-aarch64-static");
         var gcc = Requires.Tool("aarch64-linux-gnu-gcc");
         var feed = await packed.Feed;
-        var dir = Path.Combine(feed.Work, "arm64");
-        Directory.CreateDirectory(dir);
-        using (var package = ZipFile.OpenRead(feed.Library))
-        {
-            await File.WriteAllBytesAsync(Path.Combine(dir, "libcontainers-shim.so"), Bytes(package, "runtimes/linux-arm64/native/libcontainers-shim.so"), TestContext.Current.CancellationToken);
-        }
-
-        var compile = await ProcessAsync(feed, dir, gcc, "-O2", "-o", "plan-layout", Path.Combine(AppContext.BaseDirectory, "Packaging", "plan-layout.c"),
-            "-L.", "-lcontainers-shim", "-Wl,-rpath,$ORIGIN");
-        Assert.True(compile.ExitCode == 0, compile.Output);
-        var run = await ProcessAsync(feed, dir, qemu, "-L", "/usr/aarch64-linux-gnu", "./plan-layout");
-        Assert.True(run.ExitCode == 0, run.Output);
-
-        var arm64 = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => ulong.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
         var host = Shim.ReadPlanLayout();
         Assert.True(host.Count > 50, $"the host shim reports only {host.Count} layout entries");
-        Assert.Equal(host.OrderBy(kv => kv.Key, StringComparer.Ordinal), arm64.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+
+        // The library's and the tool's copy: each package is checked as a user gets it.
+        foreach (var (package, path) in new[] { (feed.Library, "runtimes/linux-arm64/native/libcontainers-shim.so"), (feed.Tool, ToolShim("linux-arm64")) })
+        {
+            var dir = Path.Combine(feed.Work, "arm64-" + Path.GetFileNameWithoutExtension(package));
+            Directory.CreateDirectory(dir);
+            using (var zip = ZipFile.OpenRead(package))
+            {
+                await File.WriteAllBytesAsync(Path.Combine(dir, "libcontainers-shim.so"), Bytes(zip, path), TestContext.Current.CancellationToken);
+            }
+
+            var compile = await ProcessAsync(feed, dir, gcc, "-O2", "-o", "plan-layout", Path.Combine(AppContext.BaseDirectory, "Packaging", "plan-layout.c"),
+                "-L.", "-lcontainers-shim", "-Wl,-rpath,$ORIGIN");
+            Assert.True(compile.ExitCode == 0, compile.Output);
+            var run = await ProcessAsync(feed, dir, qemu, "-L", "/usr/aarch64-linux-gnu", "./plan-layout");
+            Assert.True(run.ExitCode == 0, $"{path} of {Path.GetFileName(package)}: {run.Output}");
+
+            var arm64 = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => ulong.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(host.OrderBy(kv => kv.Key, StringComparer.Ordinal), arm64.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        }
     }
 
-    /// <summary>Packs both projects of this build (no rebuild) into a fresh local feed, once for the class (and only when a test asks).</summary>
+    /// <summary>Where the tool package carries the shim of an architecture.</summary>
+    private static string ToolShim(string rid) => $"tools/net10.0/any/runtimes/{rid}/native/libcontainers-shim.so";
+
+    [Fact(Timeout = 600_000)]
+    public async Task A_pack_without_the_project_address_fails_and_says_how_to_give_it()
+    {
+        Requires.Root();
+        var feed = await packed.Feed;
+        var output = Path.Combine(feed.Work, "no-address");
+
+        var pack = await DotnetAsync(feed, SolutionRoot(), "pack", Path.Combine(SolutionRoot(), "src", "Containers"), "-c", "Release", "--no-build", "-o", output, "-p:ContainersRepositoryUrl=");
+
+        Assert.NotEqual(0, pack.ExitCode);
+        Assert.Contains("ContainersRepositoryUrl", pack.Output, StringComparison.Ordinal);
+        Assert.Contains("build/pack.sh", pack.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFiles(output, "*.nupkg").Any(), "a package was written without the project's address");
+    }
+
+    /// <summary>Packs both projects of this tree into a fresh local feed, once for the class (and only when a test asks).</summary>
     private static async Task<Feed> PackAsync(string work)
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Containers.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException($"no Containers.sln above {AppContext.BaseDirectory}");
-        }
-
+        var root = SolutionRoot();
         var source = Path.Combine(work, "feed");
         var config = Path.Combine(work, "NuGet.config");
         // The feed first; the machine's package folder for the library's dependencies (restored for this build
@@ -184,9 +214,12 @@ public sealed partial class PackageTests(PackageTests.Packages packed) : IClassF
             </configuration>
             """);
         var feed = new Feed(work, source, config, "", "", "");
-        foreach (var project in new[] { "src/Containers", "src/Containers.Cli" })
+        // The library is built again with the project's address, as build/pack.sh builds it: SourceLink's URLs are
+        // written into its PDB by the compiler. Not restored again (the build's own restore stays as it is), and
+        // without the analyzers, which the build of this tree ran already and which change no output.
+        foreach (var (project, build) in new[] { ("src/Containers", "--no-restore"), ("src/Containers.Cli", "--no-build") })
         {
-            var pack = await DotnetAsync(feed, root, "pack", Path.Combine(root, project), "-c", "Release", "--no-build", "-o", source);
+            var pack = await DotnetAsync(feed, root, "pack", Path.Combine(root, project), "-c", "Release", build, "-p:RunAnalyzers=false", "-o", source, $"-p:ContainersRepositoryUrl={RepositoryUrl}");
             if (pack.ExitCode != 0)
             {
                 throw new InvalidOperationException($"dotnet pack {project} failed:\n{pack.Output}");
@@ -197,6 +230,17 @@ public sealed partial class PackageTests(PackageTests.Packages packed) : IClassF
         var tool = Directory.GetFiles(source, "Containers.Cli.*.nupkg").Single();
         var version = Path.GetFileNameWithoutExtension(library)["Containers.".Length..];
         return feed with { Library = library, Tool = tool, Version = version };
+    }
+
+    private static string SolutionRoot()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Containers.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException($"no Containers.sln above {AppContext.BaseDirectory}");
+        }
+
+        return root;
     }
 
     private static Task<(int ExitCode, string Output)> DotnetAsync(Feed feed, string directory, params string[] args) =>

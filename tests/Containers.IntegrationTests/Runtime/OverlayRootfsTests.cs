@@ -195,6 +195,40 @@ public sealed class OverlayRootfsTests : IDisposable
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task A_prepared_root_whose_image_was_removed_is_refused_and_leaves_nothing()
+    {
+        await using var store = await LayeredStoreAsync();
+        var rootfs = await OverlayRootfs.FromImageAsync(store, "layered:1", Ct);
+        var prepared = _runtime.Prepare(ContainerSpec.For("/bin/busybox", "true"), new ContainerCreateOptions { Overlay = rootfs });
+        Assert.Equal(0, (await prepared.RunAsync(Ct)).ExitCode);
+        await store.RemoveAsync("layered:1", Ct);
+
+        await Assert.ThrowsAsync<ImageNotFoundException>(() => prepared.RunAsync(Ct));
+
+        Assert.Empty(Directory.GetFileSystemEntries(StorageDirectory));
+        Assert.Empty(Directory.GetFileSystemEntries(_runtime.StateDirectory));
+        Assert.False(Directory.Exists(Path.Combine(StoreRoot, "leases")) && Directory.GetFileSystemEntries(Path.Combine(StoreRoot, "leases")).Length > 0);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_snapshot_lost_after_the_root_was_prepared_is_applied_again_when_a_container_is_made()
+    {
+        await using var store = await LayeredStoreAsync();
+        var rootfs = await OverlayRootfs.FromImageAsync(store, "layered:1", Ct);
+        var prepared = _runtime.Prepare(ContainerSpec.For("/bin/busybox", "cat", "/data/a"), new ContainerCreateOptions { Overlay = rootfs });
+        Assert.Equal("a2\n", (await prepared.RunAsync(Ct)).Stdout);
+        var top = rootfs.LowerDirectories[0];
+        Assert.Equal(0, Containers.Linux.DirectoryTree.Remove(top));
+
+        var result = await prepared.RunAsync(Ct);
+
+        Assert.Equal("a2\n", result.Stdout);
+        Assert.True(Directory.Exists(top));
+        Assert.Empty(Directory.GetFileSystemEntries(StorageDirectory));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(StoreRoot, "leases")));
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task An_image_in_use_cannot_be_removed_force_only_untags_it_and_its_content_goes_with_the_last_container()
     {
         await using var store = await LayeredStoreAsync();

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text;
 using System.Text.Json.Nodes;
 using Containers.Spec;
 
@@ -223,6 +224,18 @@ public class ContainerSpecJsonTests
         Assert.Equal(spec.GetHashCode(), ContainerSpec.FromJson(spec.ToJson()).GetHashCode());
         Assert.NotEqual(spec, spec with { Linux = spec.Linux! with { Seccomp = spec.Linux.Seccomp! with { ListenerPath = "/other" } } });
         Assert.NotEqual(spec, ContainerSpec.FromJson(EveryFieldConfig.Replace("\"host\": \"new\"", "\"host\": \"inherit\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void The_state_directory_copy_reads_back_as_the_same_spec_with_every_field()
+    {
+        var spec = ContainerSpec.FromJson(EveryFieldConfig);
+
+        var copy = ContainerSpec.FromJson(Encoding.UTF8.GetString(spec.ToJsonBytes()));
+
+        Assert.Equal(spec, copy);
+        Assert.Equal(spec.ToJson(), copy.ToJson());
+        Assert.DoesNotContain("\n", Encoding.UTF8.GetString(spec.ToJsonBytes()), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -19,8 +19,9 @@ internal static class CapabilitiesStep
         {
             // Docker relies on its device cgroup to make CAP_MKNOD harmless; without device rules a node of the host's
             // disk could be made and opened, so the default leaves it out (a spec may still ask for it).
-            var defaults = CapabilityNames.Mask(LinuxCapabilities.Default.Bounding) & ~(1UL << CapabilityNames.Number("CAP_MKNOD")) & host;
+            var defaults = DefaultSet(host);
             context.Plan.CapSet(defaults, defaults, 0, defaults, []);
+            LaunchFromBoundingSet(context, defaults);
             return;
         }
 
@@ -36,6 +37,28 @@ internal static class CapabilitiesStep
         }
 
         context.Plan.CapSet(effective, permitted, inheritable, bounding, Numbers(ambient).Select(n => (uint)n));
+        if (bounding == DefaultSet(host))
+        {
+            LaunchFromBoundingSet(context, bounding);
+        }
+    }
+
+    /// <summary>Docker's default set less CAP_MKNOD, as far as the host's bounding set <paramref name="host"/> has it.</summary>
+    public static ulong DefaultSet(ulong host) =>
+        CapabilityNames.Mask(LinuxCapabilities.Default.Bounding) & ~(1UL << CapabilityNames.Number("CAP_MKNOD")) & host;
+
+    /// <summary>
+    /// The default bounding set is the one nearly every container has: it is cloned from a launch thread that holds
+    /// that set already, which spares the child one credential commit per dropped capability (27 here). Other sets
+    /// drop in the child (a thread per set would grow without bound). A user namespace gets a full bounding set from
+    /// the kernel whatever the clone had, so there the child drops anyway and the thread would not help.
+    /// </summary>
+    private static void LaunchFromBoundingSet(PlanContext context, ulong bounding)
+    {
+        if (!context.InUserNamespace)
+        {
+            context.Plan.LaunchWithBoundingSet(bounding);
+        }
     }
 
     private static IEnumerable<int> Numbers(ulong mask) => Enumerable.Range(0, 64).Where(n => (mask & (1UL << n)) != 0);

@@ -11,6 +11,8 @@ namespace Containers.Runtime.Plan;
 /// </summary>
 internal sealed class ContainerPlan
 {
+    private Lazy<ContainerPlan>? _withoutPooledNetwork;
+
     /// <summary>The steps of a container's first process, in the order their ops run.</summary>
     internal static readonly IReadOnlyList<PlanStep> CreateSteps =
     [
@@ -80,10 +82,15 @@ internal sealed class ContainerPlan
     public bool UsesPooledNetwork { get; init; }
 
     /// <summary>
-    /// The same start joining a pooled network namespace instead of cloning one, or null where that is not possible
-    /// (no new network namespace, or a new user namespace). The launcher uses it when the pool has one ready.
+    /// For a plan that joins a pooled network namespace (<see cref="UsesPooledNetwork"/>): the same start cloning its
+    /// own network namespace, for when the pool has none ready. Compiled on first use: with the pool filled ahead,
+    /// most starts never need it, and a compilation per start is what a run without <c>Prepare</c> pays.
     /// </summary>
-    public ContainerPlan? WithPooledNetwork { get; private set; }
+    public ContainerPlan WithoutPooledNetwork =>
+        _withoutPooledNetwork?.Value ?? throw new InvalidOperationException("only a plan that joins a pooled network namespace has a variant without it");
+
+    /// <summary>Whether <see cref="WithoutPooledNetwork"/> has been compiled.</summary>
+    internal bool WithoutPooledNetworkCompiled => _withoutPooledNetwork is { IsValueCreated: true };
 
     /// <summary>
     /// Compiles a container's first process from <paramref name="spec"/> (already validated). The host rootfs's
@@ -97,7 +104,10 @@ internal sealed class ContainerPlan
     /// <param name="options">Stdio, init, seccomp handler, overlay.</param>
     /// <param name="rootMountPoint">Where the host rootfs's tmpfs goes in the child's mount namespace.</param>
     /// <param name="host">The host's facts.</param>
-    /// <param name="pooledNetwork">Also compile the variant that joins a pooled network namespace.</param>
+    /// <param name="pooledNetwork">
+    /// Join a network namespace from the launcher's pool where the spec allows it, with <see cref="WithoutPooledNetwork"/>
+    /// for when the pool is empty.
+    /// </param>
     /// <param name="cgroup">How the process gets into its cgroup.</param>
     /// <param name="waitsForStart">
     /// Whether the child waits, set up, for a start (the OCI created state). A run that starts at once does not:
@@ -108,14 +118,16 @@ internal sealed class ContainerPlan
         bool waitsForStart = true)
     {
         var settings = new PlanSettings(options.Stdio, options.Init, waitsForStart, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup, Secrets: options.Secrets);
-        var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings));
-        if (!pooledNetwork)
+        var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings with { PooledNetwork = pooledNetwork }));
+        if (plan.UsesPooledNetwork)
         {
-            return plan;
+            // Not cached on failure: the same spec on the same host compiled once already, so a failure here is a
+            // change of the host's files, which the next start should see afresh.
+            plan._withoutPooledNetwork = new Lazy<ContainerPlan>(
+                () => Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings)), LazyThreadSafetyMode.PublicationOnly);
         }
 
-        var pooled = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings with { PooledNetwork = true }));
-        plan.WithPooledNetwork = pooled.UsesPooledNetwork ? pooled : null;
+        // Where the pool cannot be used (no new network namespace, or a user namespace) the plan is the plain one.
         return plan;
     }
 

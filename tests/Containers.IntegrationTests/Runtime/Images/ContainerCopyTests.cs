@@ -240,6 +240,88 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         Assert.Equal((0, "file 0\nfile 1\nfile 2\nfile 3\n"), (result.ExitCode, result.Stdout));
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task A_removal_waits_for_a_copy_into_the_stopped_container_and_a_copy_after_it_finds_it_gone()
+    {
+        var container = await RunToEndAsync("busybox mkdir /in");
+        var directory = container.State.ContainerDirectory!;
+        using var archive = new MemoryStream();
+        await using (var writer = new System.Formats.Tar.TarWriter(archive, leaveOpen: true))
+        {
+            var entry = new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "big") { DataStream = new MemoryStream(new byte[4 << 20]) };
+            await writer.WriteEntryAsync(entry, Ct);
+        }
+
+        archive.Position = 0;
+        var input = new GatedStream(archive, openAfter: 1 << 20);
+        var copy = container.CopyArchiveToAsync(input, "/in", cancellationToken: Ct);
+        await input.Reached.WaitAsync(Ct);
+        await using var other = await _runtime.GetAsync(container.Id, Ct);
+
+        var removal = other.DeleteAsync(Ct);
+        var first = await Task.WhenAny(removal, copy, Task.Delay(TimeSpan.FromSeconds(3), Ct));
+        input.Open();
+        await copy;
+        await removal;
+        var after = await Assert.ThrowsAsync<ContainerNotFoundException>(() => _runtime.GetAsync(container.Id, Ct));
+        var late = await Assert.ThrowsAsync<ContainerStatusException>(() => container.CopyToAsync(_temp.Combine("image"), "/in", cancellationToken: Ct));
+        await container.DisposeAsync();
+
+        Assert.False(first == removal, "the removal did not wait for the copy holding the stopped container's root");
+        Assert.False(Directory.Exists(directory));
+        Assert.Contains("gone", late.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(directory, await File.ReadAllTextAsync("/proc/self/mountinfo", Ct), StringComparison.Ordinal);
+    }
+
+    /// <summary>A read-only stream that stops after <c>openAfter</c> bytes (saying so through <see cref="Reached"/>) until <see cref="Open"/> is called.</summary>
+    private sealed class GatedStream(Stream inner, long openAfter) : Stream
+    {
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private long _read;
+
+        public Task Reached => _reached.Task;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public void Open() => _open.TrySetResult();
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_read >= openAfter)
+            {
+                _reached.TrySetResult();
+                await _open.Task.WaitAsync(cancellationToken);
+            }
+
+            var n = await inner.ReadAsync(_read < openAfter ? buffer[..(int)Math.Min(buffer.Length, openAfter - _read)] : buffer, cancellationToken);
+            _read += n;
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task A_stopped_container_without_a_root_of_its_own_cannot_be_copied_from_and_says_why()
     {

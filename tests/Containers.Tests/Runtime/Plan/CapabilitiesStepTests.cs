@@ -20,6 +20,27 @@ public sealed class CapabilitiesStepTests
     }
 
     [Fact]
+    public void The_default_set_asks_for_a_launch_thread_that_holds_it_unless_a_user_namespace_resets_the_bounding_set()
+    {
+        var spec = ContainerSpec.For("/bin/true");
+        var host = StepRunner.Context(spec, FakeHost.Debian());
+        var inUserNamespace = StepRunner.Context(spec, FakeHost.Debian());
+        inUserNamespace.InUserNamespace = true;
+        var custom = StepRunner.Context(spec.WithCapabilitiesDropped("CAP_KILL"), FakeHost.Debian());
+        var privileged = StepRunner.Context(spec.WithPrivileged(), FakeHost.Debian());
+
+        foreach (var context in new[] { host, inUserNamespace, custom, privileged })
+        {
+            CapabilitiesStep.Apply(context);
+        }
+
+        Assert.Equal(0xa00425fbUL, host.Plan.Build().LaunchBoundingSet);
+        Assert.Null(inUserNamespace.Plan.Build().LaunchBoundingSet);
+        Assert.Null(custom.Plan.Build().LaunchBoundingSet);
+        Assert.Null(privileged.Plan.Build().LaunchBoundingSet);
+    }
+
+    [Fact]
     public void The_default_set_leaves_out_what_the_host_s_bounding_set_lacks()
     {
         var host = new FakeHost { BoundingSet = ~(1UL << 29) & ((1UL << 41) - 1) }; // no CAP_AUDIT_WRITE

@@ -26,13 +26,15 @@ public sealed class ContainerPlanTests
     }
 
     [Fact]
-    public void With_the_pool_on_a_root_start_also_compiles_a_variant_that_differs_only_in_how_it_gets_its_network_namespace()
+    public void With_the_pool_on_a_root_start_joins_a_pooled_network_namespace_and_compiles_the_plain_variant_only_when_asked()
     {
-        var plan = ContainerPlan.Compile(ContainerSpec.For("/bin/true"), Pipes, "/run/containers-net", Host(), pooledNetwork: true);
+        var pooled = ContainerPlan.Compile(ContainerSpec.For("/bin/true"), Pipes, "/run/containers-net", Host(), pooledNetwork: true);
 
-        var pooled = Assert.IsType<ContainerPlan>(plan.WithPooledNetwork);
-        Assert.False(plan.UsesPooledNetwork);
         Assert.True(pooled.UsesPooledNetwork);
+        Assert.False(pooled.WithoutPooledNetworkCompiled);
+        var plan = pooled.WithoutPooledNetwork;
+        Assert.True(pooled.WithoutPooledNetworkCompiled);
+        Assert.False(plan.UsesPooledNetwork);
         var (own, joined) = (PlanDecoder.Decode(plan.Plan), PlanDecoder.Decode(pooled.Plan));
         Assert.Equal(own.CloneFlags & ~CloneFlags.NewNet, joined.CloneFlags);
         // The same ops but loopback (the pooled namespace has it up) and the join; the slots after it move by one.
@@ -40,8 +42,10 @@ public sealed class ContainerPlanTests
         Assert.Equal("SetNs slot3 NewNet", joined.Lines.Single(l => l.StartsWith("SetNs ", StringComparison.Ordinal)));
         Assert.Equal([FdKind.PooledNetwork, .. plan.Fds.Select(f => f.Kind)], pooled.Fds.Select(f => f.Kind));
 
-        Assert.Null(ContainerPlan.Compile(ContainerSpec.For("/bin/true"), Pipes, "/run/containers-net", Host()).WithPooledNetwork);
-        Assert.Null(ContainerPlan.Compile(ContainerSpec.For("/bin/true").WithoutNamespace(NamespaceType.Network), Pipes, "/run/containers-net", Host(), pooledNetwork: true).WithPooledNetwork);
+        Assert.False(ContainerPlan.Compile(ContainerSpec.For("/bin/true"), Pipes, "/run/containers-net", Host()).UsesPooledNetwork);
+        var noNetwork = ContainerPlan.Compile(ContainerSpec.For("/bin/true").WithoutNamespace(NamespaceType.Network), Pipes, "/run/containers-net", Host(), pooledNetwork: true);
+        Assert.False(noNetwork.UsesPooledNetwork);
+        Assert.Throws<InvalidOperationException>(() => noNetwork.WithoutPooledNetwork);
     }
 
     [Fact]

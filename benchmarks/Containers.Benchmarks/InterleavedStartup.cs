@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Containers.Benchmarks;
+
+/// <summary>
+/// <c>--interleaved ROUNDS</c>: runs <see cref="StartupBenchmarks"/>' methods in turns, one call of each per round,
+/// and prints each one's median and lower quartile with their ratios to the baseline of its category. On a busy
+/// machine BenchmarkDotNet measures one method after the other, so a change of load between them moves the ratios;
+/// in turns every method sees the same load.
+/// </summary>
+internal static class InterleavedStartup
+{
+    public static async Task RunAsync(int rounds)
+    {
+        var benchmarks = new StartupBenchmarks();
+        benchmarks.Setup();
+        try
+        {
+            (string Name, Func<Task> Run, int Baseline)[] methods =
+            [
+                (nameof(StartupBenchmarks.ProcessStart), benchmarks.ProcessStart, 0),
+                (nameof(StartupBenchmarks.ContainerStart), benchmarks.ContainerStart, 0),
+                (nameof(StartupBenchmarks.ContainerStartHardened), benchmarks.ContainerStartHardened, 0),
+                (nameof(StartupBenchmarks.RuntimeRun), benchmarks.RuntimeRun, 0),
+                (nameof(StartupBenchmarks.PreparedRun), benchmarks.PreparedRun, 0),
+                (nameof(StartupBenchmarks.PlanStart), benchmarks.PlanStart, 0),
+                (nameof(StartupBenchmarks.ProcessStartConcurrent), benchmarks.ProcessStartConcurrent, 6),
+                (nameof(StartupBenchmarks.RuntimeRunConcurrent), benchmarks.RuntimeRunConcurrent, 6),
+            ];
+            var times = methods.Select(_ => new List<double>()).ToArray();
+            for (var round = -3; round < rounds; round++)
+            {
+                for (var i = 0; i < methods.Length; i++)
+                {
+                    var watch = Stopwatch.StartNew();
+                    await methods[i].Run();
+                    if (round >= 0)
+                    {
+                        times[i].Add(watch.Elapsed.TotalMicroseconds);
+                    }
+                }
+            }
+
+            Console.WriteLine($"{"Method",-24} {"Median µs",10} {"Q1 µs",10} {"Ratio (median)",15} {"Ratio (Q1)",11}");
+            for (var i = 0; i < methods.Length; i++)
+            {
+                var baseline = times[methods[i].Baseline];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{methods[i].Name,-24} {Quantile(times[i], 0.5),10:F0} {Quantile(times[i], 0.25),10:F0} {Quantile(times[i], 0.5) / Quantile(baseline, 0.5),15:F2} {Quantile(times[i], 0.25) / Quantile(baseline, 0.25),11:F2}"));
+            }
+        }
+        finally
+        {
+            benchmarks.Cleanup();
+        }
+    }
+
+    private static double Quantile(List<double> values, double q)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[(int)(sorted.Count * q)];
+    }
+}
