@@ -22,11 +22,12 @@ internal static class InterleavedStartup
                 (nameof(StartupBenchmarks.ProcessStart), benchmarks.ProcessStart, 0),
                 (nameof(StartupBenchmarks.ContainerStart), benchmarks.ContainerStart, 0),
                 (nameof(StartupBenchmarks.ContainerStartHardened), benchmarks.ContainerStartHardened, 0),
+                (nameof(StartupBenchmarks.ContainerStartWithLimits), benchmarks.ContainerStartWithLimits, 0),
                 (nameof(StartupBenchmarks.RuntimeRun), benchmarks.RuntimeRun, 0),
                 (nameof(StartupBenchmarks.PreparedRun), benchmarks.PreparedRun, 0),
                 (nameof(StartupBenchmarks.PlanStart), benchmarks.PlanStart, 0),
-                (nameof(StartupBenchmarks.ProcessStartConcurrent), benchmarks.ProcessStartConcurrent, 6),
-                (nameof(StartupBenchmarks.RuntimeRunConcurrent), benchmarks.RuntimeRunConcurrent, 6),
+                (nameof(StartupBenchmarks.ProcessStartConcurrent), benchmarks.ProcessStartConcurrent, 7),
+                (nameof(StartupBenchmarks.RuntimeRunConcurrent), benchmarks.RuntimeRunConcurrent, 7),
             ];
             var times = methods.Select(_ => new List<double>()).ToArray();
             for (var round = -3; round < rounds; round++)
