@@ -66,10 +66,11 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
 
     public string Created(DateTimeOffset now) => HumanTime.Ago(State.Created, now);
 
-    /// <summary>"Up 2 minutes", "Exited (3) 4 seconds ago", "Created".</summary>
+    /// <summary>"Up 2 minutes", "Up 5 seconds (Paused)", "Exited (3) 4 seconds ago", "Created".</summary>
     public string Status(DateTimeOffset now) => State.Status switch
     {
         ContainerStatus.Running => "Up " + HumanTime.Duration(now - (Started ?? State.Created)),
+        ContainerStatus.Paused => "Up " + HumanTime.Duration(now - (Started ?? State.Created)) + " (Paused)",
         ContainerStatus.Stopped => $"Exited ({ExitStatus.ToString(CultureInfo.InvariantCulture)})" + (Finished is { } f ? " " + HumanTime.Ago(f, now) : string.Empty),
         ContainerStatus.Created or ContainerStatus.Creating => "Created",
         _ => State.Status.ToOciString(),

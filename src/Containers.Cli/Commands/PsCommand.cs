@@ -5,7 +5,7 @@ using Containers.Runtime;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers ps [-a] [-q] [--format json]</c>: lists containers with Docker's columns, running ones unless <c>-a</c>.</summary>
+/// <summary><c>containers ps [-a] [-q] [--format json]</c>: lists containers with Docker's columns, running (and paused) ones unless <c>-a</c>.</summary>
 internal static class PsCommand
 {
     public static CommandSpec Create() => new("ps", "[OPTIONS]", "List containers")
@@ -31,7 +31,7 @@ internal static class PsCommand
         var rows = new List<ContainerRow>();
         foreach (var state in await (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).ListAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (ps.Has("all") || state.Status == ContainerStatus.Running)
+            if (ps.Has("all") || state.Status is ContainerStatus.Running or ContainerStatus.Paused)
             {
                 if (await ContainerRow.OfAsync(state, cancellationToken).ConfigureAwait(false) is { } row)
                 {

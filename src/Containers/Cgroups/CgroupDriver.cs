@@ -65,6 +65,14 @@ internal static class CgroupDriver
         return hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture)[..12];
     }
 
+    /// <summary>
+    /// Whether the cgroup whose directories a state recorded is frozen: the kernel's word on a pause, which any
+    /// process may have made (a container paused by one process is resumed by another).
+    /// </summary>
+    public static bool IsFrozen(IReadOnlyDictionary<string, string> paths) =>
+        paths.TryGetValue("", out var unified) ? V2.V2Freezer.IsFrozen(unified)
+        : paths.TryGetValue(V1.V1Freezer.Name, out var freezer) && V1.V1Freezer.IsFrozen(freezer);
+
     /// <summary>Joins cgroup paths, always rooted at <c>/</c>.</summary>
     public static string Combine(string parent, string child) => "/" + (parent.Trim('/') + "/" + child.Trim('/')).Trim('/');
 }

@@ -630,10 +630,25 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     }
 
     /// <summary>The state as it is now: a created or running container whose process has gone is stopped.</summary>
-    private static ContainerState Observed(ContainerState state) =>
-        state.Status.CanKill() && !new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive
-            ? state with { Status = ContainerStatus.Stopped }
-            : state;
+    /// <summary>
+    /// A state as the kernel shows it now: stopped once its process is gone, and paused or running as its cgroup's
+    /// freezer says (a pause by a process that does not own the container is not written to its state).
+    /// </summary>
+    private static ContainerState Observed(ContainerState state)
+    {
+        if (state.Status.CanKill() && !new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
+        {
+            return state with { Status = ContainerStatus.Stopped };
+        }
+
+        if (state.Status is ContainerStatus.Running or ContainerStatus.Paused && state.Cgroup is { } paths)
+        {
+            var status = CgroupDriver.IsFrozen(paths) ? ContainerStatus.Paused : ContainerStatus.Running;
+            return status == state.Status ? state : state with { Status = status };
+        }
+
+        return state;
+    }
 
     // 48 random bits from a Guid: its bytes come from the kernel's CSPRNG, as RandomNumberGenerator's do, without
     // loading OpenSSL, which costs a command-line run more than the rest of its start.

@@ -89,7 +89,7 @@ internal static partial class RuntimeLog
     [LoggerMessage(1060, LogLevel.Warning, "Cgroups left in place (the next runtime open removes them once empty)")]
     public static partial void StaleCgroupsNotRemoved(ILogger logger, Exception error);
 
-    [LoggerMessage(1063, LogLevel.Warning, "The cgroup pool could not make or remove a cgroup (starts make their own; a cgroup left in place is removed by a runtime opened after this process ends)")]
+    [LoggerMessage(1065, LogLevel.Warning, "The cgroup pool could not make or remove a cgroup (starts make their own; a cgroup left in place is removed by a runtime opened after this process ends)")]
     public static partial void CgroupPoolFailed(ILogger logger, Exception error);
 
     [LoggerMessage(1061, LogLevel.Warning, "Container {ContainerId} ran out of memory: the OOM killer killed {Kills} of its processes")]

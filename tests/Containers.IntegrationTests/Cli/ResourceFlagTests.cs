@@ -149,4 +149,35 @@ public sealed class CgroupCliTests
             await CliRunner.RunAsync("rm", "-f", name);
         }
     }
+
+    [ScaledFact(90_000)]
+    public async Task A_container_paused_by_one_command_shows_paused_and_is_unpaused_by_another()
+    {
+        Requires.Root();
+        var name = "cli-pause-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "--host-rootfs", "-d", "--name", name, "-m", "64m", "--", "/bin/sleep", "600");
+        try
+        {
+            Assert.True(run.ExitCode == 0, run.Stderr);
+
+            var pause = await CliRunner.RunAsync("pause", name);
+            var paused = await CliRunner.RunAsync("ps");
+            var again = await CliRunner.RunAsync("pause", name);
+            var unpause = await CliRunner.RunAsync("unpause", name);
+            var running = await CliRunner.RunAsync("ps");
+            var exec = await CliRunner.RunAsync("exec", name, "echo", "thawed");
+
+            Assert.True(pause.ExitCode == 0, pause.Stderr);
+            Assert.Matches(@"Up .* \(Paused\)", Assert.Single(paused.Stdout.Split('\n'), l => l.EndsWith(name, StringComparison.Ordinal)));
+            Assert.Equal(125, again.ExitCode); // already paused: the freezer, not a state file, says so
+            Assert.Contains("paused", again.Stderr, StringComparison.Ordinal);
+            Assert.True(unpause.ExitCode == 0, unpause.Stderr);
+            Assert.DoesNotContain("Paused", Assert.Single(running.Stdout.Split('\n'), l => l.EndsWith(name, StringComparison.Ordinal)), StringComparison.Ordinal);
+            Assert.Equal((0, "thawed\n"), (exec.ExitCode, exec.Stdout));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
 }
