@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Containers.Images.Commit;
 using Containers.Images.Model;
 using Containers.Images.Store;
@@ -249,7 +248,7 @@ public sealed partial class ImageStore
         long uncompressed;
         using (var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            using (LayerCompressor compressed = options.Compression == LayerCompressionFormat.Zstd ? new ZstdLayerStream(output) : new ParallelGzipStream(output, CompressionLevel.Optimal))
+            using (LayerCompressor compressed = options.Compression == LayerCompressionFormat.Zstd ? new ZstdLayerStream(output) : new ParallelGzipStream(output))
             {
                 var tar = new LayerTarWriter(compressed, new byte[1 << 20]);
                 long reported = 0;
