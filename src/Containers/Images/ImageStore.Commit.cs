@@ -242,7 +242,9 @@ public sealed partial class ImageStore
     /// <summary>Writes the upper directory as a gzip or zstd layer into <paramref name="file"/> (fsynced) on the calling thread.</summary>
     private CommittedLayer WriteLayer(string upperDirectory, string file, CommitOptions options, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
     {
-        var reader = new UpperDirectoryReader(options.UidMappings, options.GidMappings);
+        // Without root, what the container made unreadable to the caller is opened in a user namespace with its mappings.
+        var opener = Environment.IsPrivilegedProcess ? null : new UserNamespaceOpener(upperDirectory, options.UidMappings, options.GidMappings);
+        var reader = new UpperDirectoryReader(options.UidMappings, options.GidMappings, opener);
         (Digest DiffId, Digest Digest) digests;
         long size;
         long uncompressed;
@@ -277,6 +279,11 @@ public sealed partial class ImageStore
             }
 
             output.Flush(flushToDisk: true);
+        }
+
+        if (opener is { Launches: > 0 })
+        {
+            _logger.LogInformation("entries of {Upper} this user cannot read were opened in {Count} user namespace(s) with the container's mappings", upperDirectory, opener.Launches);
         }
 
         if (reader.SkippedSockets > 0)
