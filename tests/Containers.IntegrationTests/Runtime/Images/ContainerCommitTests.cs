@@ -177,7 +177,8 @@ public sealed class ContainerCommitTests : IAsyncLifetime
         // root, the caller may neither read the first (a subordinate id owns it) nor search the second on the host.
         await using var container = await RunToEndAsync(
             "echo secret > /secret; busybox chown 1000:1000 /secret; busybox chmod 000 /secret; busybox mkdir /locked; echo x > /locked/f; "
-            + "busybox ln -s f /locked/link; busybox mkdir /locked/sub; echo y > /locked/sub/g; busybox chmod 000 /locked/sub /locked");
+            + "busybox ln -s f /locked/link; busybox ln -s /etc/shadow /locked/escape; busybox mkdir /locked/sub; echo y > /locked/sub/g; "
+            + "busybox chmod 000 /locked/sub /locked");
         if (!Requires.IsRoot)
         {
             Assert.ThrowsAny<UnauthorizedAccessException>(() => Directory.GetFiles(Path.Combine(container.State.ContainerDirectory!, "upper", "locked")));
@@ -192,6 +193,9 @@ public sealed class ContainerCommitTests : IAsyncLifetime
         Assert.Matches(@"(?m)^d--------- 0/0 .* locked/$", listing);
         Assert.Matches(@"(?m)^d--------- 0/0 .* locked/sub/$", listing);
         Assert.Matches(@"(?m)^lrwxrwxrwx 0/0 .* locked/link -> f$", listing);
+
+        // Opened in the namespace without following it: a link out of the root stays a link, the host file unread.
+        Assert.Matches(@"(?m)^lrwxrwxrwx 0/0 .* locked/escape -> /etc/shadow$", listing);
         var result = await _runtime.RunFromImageAsync(
             committed, new ImageContainerOptions { Command = ["-c", "cat /secret /locked/f /locked/link /locked/sub/g"] }, Ct);
         Assert.Equal((0, "secret\nx\nx\ny\n"), (result.ExitCode, result.Stdout));
