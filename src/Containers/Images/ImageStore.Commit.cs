@@ -122,10 +122,15 @@ public sealed partial class ImageStore
     /// </code>
     /// </example>
     public Task<IReadOnlyList<FileChange>> DiffAsync(string baseImage, string upperDirectory, CancellationToken cancellationToken = default) =>
-        DiffAsync(baseImage, upperDirectory, null, cancellationToken);
+        DiffAsync(baseImage, upperDirectory, null, null, null, cancellationToken);
 
-    /// <summary>The changes of <paramref name="upperDirectory"/> as <see cref="DiffAsync(string, string, CancellationToken)"/> lists them, without the paths in <paramref name="excluded"/>.</summary>
-    internal async Task<IReadOnlyList<FileChange>> DiffAsync(string baseImage, string upperDirectory, IReadOnlySet<string>? excluded, CancellationToken cancellationToken)
+    /// <summary>
+    /// The changes of <paramref name="upperDirectory"/> as <see cref="DiffAsync(string, string, CancellationToken)"/>
+    /// lists them, without the paths in <paramref name="excluded"/>; without root, entries the caller cannot look up
+    /// are opened in a user namespace with the given mappings (none: the caller as 0 only), as a commit opens them.
+    /// </summary>
+    internal async Task<IReadOnlyList<FileChange>> DiffAsync(
+        string baseImage, string upperDirectory, IReadOnlySet<string>? excluded, IReadOnlyList<Spec.LinuxIdMapping>? uidMappings, IReadOnlyList<Spec.LinuxIdMapping>? gidMappings, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(upperDirectory);
         var lowers = new LowerLayers(await GetSnapshotChainAsync(baseImage, cancellationToken).ConfigureAwait(false));
@@ -135,7 +140,8 @@ public sealed partial class ImageStore
                 var changes = new List<FileChange>();
                 var present = new HashSet<string>(StringComparer.Ordinal);
                 var opaque = new List<string>();
-                new UpperDirectoryReader(null, null).Walk(
+                var opener = Environment.IsPrivilegedProcess ? null : new UserNamespaceOpener(upperDirectory, uidMappings, gidMappings);
+                new UpperDirectoryReader(null, null, opener).Walk(
                     upperDirectory,
                     entry =>
                     {

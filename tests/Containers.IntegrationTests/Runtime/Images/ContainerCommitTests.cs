@@ -184,6 +184,10 @@ public sealed class ContainerCommitTests : IAsyncLifetime
             Assert.ThrowsAny<UnauthorizedAccessException>(() => Directory.GetFiles(Path.Combine(container.State.ContainerDirectory!, "upper", "locked")));
         }
 
+        var diff = (await container.DiffAsync(Ct)).Select(c => c.ToString()).ToList();
+        Assert.Contains("A /locked/sub/g", diff);
+        Assert.Contains("A /secret", diff);
+
         var committed = await container.CommitAsync("unreadable:1", cancellationToken: Ct);
 
         // Modes and owners as the layer records them (a rootless store shows every file as the container's root's).
