@@ -11,7 +11,7 @@ namespace Containers.Benchmarks;
 /// </summary>
 internal static class InterleavedStartup
 {
-    public static async Task RunAsync(int rounds)
+    public static async Task RunAsync(int rounds, string[]? only)
     {
         var benchmarks = new StartupBenchmarks();
         benchmarks.Setup();
@@ -29,26 +29,42 @@ internal static class InterleavedStartup
                 (nameof(StartupBenchmarks.ProcessStartConcurrent), benchmarks.ProcessStartConcurrent, 7),
                 (nameof(StartupBenchmarks.RuntimeRunConcurrent), benchmarks.RuntimeRunConcurrent, 7),
             ];
+            // Baselines always run; other methods only when named (all when none are).
+            var runs = methods.Select((m, i) => only is null || only.Contains(m.Name) || methods.Any(o => o.Baseline == i)).ToArray();
             var times = methods.Select(_ => new List<double>()).ToArray();
+            var workItems = new long[methods.Length];
             for (var round = -3; round < rounds; round++)
             {
                 for (var i = 0; i < methods.Length; i++)
                 {
+                    if (!runs[i])
+                    {
+                        continue;
+                    }
+
+                    var items = ThreadPool.CompletedWorkItemCount;
                     var watch = Stopwatch.StartNew();
                     await methods[i].Run();
                     if (round >= 0)
                     {
                         times[i].Add(watch.Elapsed.TotalMicroseconds);
+                        workItems[i] += ThreadPool.CompletedWorkItemCount - items;
                     }
                 }
             }
 
-            Console.WriteLine($"{"Method",-24} {"Median µs",10} {"Q1 µs",10} {"Ratio (median)",15} {"Ratio (Q1)",11}");
+            // Pool work items per call: each is a wake-up of a pool thread, which a busy machine makes expensive.
+            Console.WriteLine($"{"Method",-24} {"Median µs",10} {"Q1 µs",10} {"Ratio (median)",15} {"Ratio (Q1)",11} {"Pool items",11}");
             for (var i = 0; i < methods.Length; i++)
             {
+                if (!runs[i])
+                {
+                    continue;
+                }
+
                 var baseline = times[methods[i].Baseline];
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{methods[i].Name,-24} {Quantile(times[i], 0.5),10:F0} {Quantile(times[i], 0.25),10:F0} {Quantile(times[i], 0.5) / Quantile(baseline, 0.5),15:F2} {Quantile(times[i], 0.25) / Quantile(baseline, 0.25),11:F2}"));
+                    $"{methods[i].Name,-24} {Quantile(times[i], 0.5),10:F0} {Quantile(times[i], 0.25),10:F0} {Quantile(times[i], 0.5) / Quantile(baseline, 0.5),15:F2} {Quantile(times[i], 0.25) / Quantile(baseline, 0.25),11:F2} {(double)workItems[i] / rounds,11:F1}"));
             }
         }
         finally
