@@ -57,6 +57,23 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint count, int timeout);
 
+    /// <summary>unshare(2): moves the calling thread (only it, for a namespace type a thread may hold) into new namespaces.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int unshare(int flags);
+
+    /// <summary>setns(2) for the calling thread.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setns(int fd, int nstype);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int kill(int pid, int signal);
 
