@@ -30,6 +30,10 @@ internal static unsafe partial class FdPoller
     {
         private readonly List<ulong> _held = [];
         private bool _exited;
+        private int _heldCount;
+
+        /// <summary>How many waits have been held back for the exit and not yet completed with it (they may have been cancelled).</summary>
+        public int HeldCount => Volatile.Read(ref _heldCount);
 
         /// <summary>On the poller thread: whether <paramref name="registration"/>, just reported, waits for the exit instead.</summary>
         internal bool TryHold(ulong id, Registration registration)
@@ -40,6 +44,7 @@ internal static unsafe partial class FdPoller
             }
 
             _held.Add(id);
+            Volatile.Write(ref _heldCount, _held.Count);
             return true;
         }
 
@@ -57,6 +62,7 @@ internal static unsafe partial class FdPoller
             }
 
             _held.Clear();
+            Volatile.Write(ref _heldCount, 0);
             return taken;
         }
 

@@ -33,9 +33,9 @@ public sealed class FdPollerExitGroupTests
                 outputDoneAtExit = output.IsCompleted;
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-            // The end of file is there, the exit is not: the output's wait is held back (observed for a while; a
-            // wait that completed would show at once).
-            Assert.NotSame(output, await Task.WhenAny(output, Task.Delay(300, Ct)));
+            // The end of file is there, the exit is not: the output's wait is held back.
+            await WaitUntilHeldAsync(group);
+            Assert.False(output.IsCompleted);
 
             process.Kill();
             await exit.WaitAsync(TimeSpan.FromSeconds(30), Ct);
@@ -102,7 +102,8 @@ public sealed class FdPollerExitGroupTests
             write.Dispose();
             using var cancel = new CancellationTokenSource();
             var output = FdPoller.WaitReadableAsync(read, group, cancel.Token);
-            Assert.NotSame(output, await Task.WhenAny(output, Task.Delay(300, Ct)));
+            await WaitUntilHeldAsync(group);
+            Assert.False(output.IsCompleted);
             await cancel.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => output.WaitAsync(TimeSpan.FromSeconds(30), Ct));
 
@@ -113,6 +114,17 @@ public sealed class FdPollerExitGroupTests
         }
 
         await process.WaitForExitAsync(Ct);
+    }
+
+    /// <summary>Waits until the poller has seen the end of file and held its wait back (it does so at once, when it runs).</summary>
+    private static async Task WaitUntilHeldAsync(FdPoller.ExitGroup group)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (group.HeldCount == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the poller did not hold the output's wait back within 30 s");
+            await Task.Delay(10, Ct);
+        }
     }
 
     private static Process StartSleeper() =>
