@@ -303,6 +303,117 @@ public abstract class CgroupLimitTests
         Assert.Empty(CgroupRequires.Remaining(pooled));
     }
 
+    [ScaledFact(90_000)]
+    public async Task An_empty_parent_older_than_a_minute_is_swept_by_the_next_open_its_own_runtime_s_too_and_made_again_by_the_next_start()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var options = new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 0 };
+        // A process that never disposes its runtime, as a command-line command: its parent outlives its containers.
+        await using var never = await ContainerRuntime.OpenAsync(options, Token);
+        // A new cpuset needs its parent's CPUs before a task may join (v1): a parent made again must have them too.
+        var spec = Allocate(4 * MiB).WithResources(r => r with { Memory = new LinuxMemory { Limit = 64 * MiB }, Cpu = new LinuxCpu { Cpus = "0" } });
+
+        var first = await RunAndDeleteAsync(never, spec);
+        var parents = first.Select(Path.GetDirectoryName).Distinct().ToArray();
+        Assert.Equal(parents, CgroupRequires.Remaining(parents!));
+
+        // Young: a runtime may be about to make its first container in it.
+        await using (var young = await ContainerRuntime.OpenAsync(options, Token))
+        {
+            Assert.Equal(parents, CgroupRequires.Remaining(parents!));
+        }
+
+        // A disposed runtime removes its parent: make it again, then let it age.
+        await RunAndDeleteAsync(never, spec);
+        Assert.Equal(parents, CgroupRequires.Remaining(parents!));
+        CgroupRequires.Age(parents!);
+        await using (var sweeping = await ContainerRuntime.OpenAsync(options, Token))
+        {
+            Assert.Empty(CgroupRequires.Remaining(parents!));
+        }
+
+        // The runtime that used it makes it again, as whole as before (cpuset's CPUs and nodes, v2's controllers).
+        var again = await RunAndDeleteAsync(never, spec);
+        Assert.Equal(parents, again.Select(Path.GetDirectoryName).Distinct().ToArray());
+
+        // An old parent that holds a container's cgroup is in use, and stays.
+        var created = await never.CreateAsync(null, spec, null, Token);
+        CgroupRequires.Age(parents!);
+        await using (var sweeping = await ContainerRuntime.OpenAsync(options, Token))
+        {
+            Assert.Equal(parents, CgroupRequires.Remaining(parents!));
+        }
+
+        await created.StartAsync(Token);
+        Assert.Equal(0, (await created.WaitAsync(Token)).ExitCode);
+        await created.DeleteAsync(Token);
+
+        async Task<string[]> RunAndDeleteAsync(ContainerRuntime runtime, ContainerSpec spec)
+        {
+            var container = await runtime.CreateAsync(null, spec, null, Token);
+            var dirs = container.State.Cgroup!.Values.ToArray();
+            await container.StartAsync(Token);
+            var exit = await container.WaitAsync(Token);
+            Assert.True(exit.ExitCode == 0, exit.ToString());
+            await container.DeleteAsync(Token);
+            Assert.Empty(CgroupRequires.Remaining(dirs));
+            return dirs;
+        }
+    }
+
+    [ScaledFact(120_000)]
+    public async Task Cgroups_made_while_other_opens_sweep_their_parent_are_all_made_whole()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var options = new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 0 };
+        await using var maker = await ContainerRuntime.OpenAsync(options, Token);
+        await using var sweeper = await ContainerRuntime.OpenAsync(options, Token);
+        var resources = new LinuxResources { Pids = new LinuxPids(8), Cpu = new LinuxCpu { Cpus = "0" } };
+        var first = maker.Cgroups.Create("sweep-0", resources);
+        var parents = first.Paths.Values.Select(Path.GetDirectoryName).Distinct().ToArray();
+        await first.DeleteAsync(Token);
+        first.Dispose();
+
+        // Each round: a cgroup made and removed while another runtime's opens age and sweep the parent as fast as
+        // they can, and once more between rounds, so that every round finds it swept or being swept.
+        using var done = new CancellationTokenSource();
+        var swept = 0;
+        var sweeping = Task.Run(() =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                if (Sweep())
+                {
+                    swept++;
+                }
+            }
+        }, Token);
+        const int Rounds = 30;
+        for (var round = 1; round <= Rounds; round++)
+        {
+            // Whole, or writing the limits fails: a v1 cpuset takes only CPUs its parent has (a parent made again
+            // without them has none), and a v2 cgroup has a controller's files only when its parent hands it down.
+            using var cgroup = maker.Cgroups.Create($"sweep-{round}", resources);
+            Assert.Equal(cgroup.Paths.Values.Order(), CgroupRequires.Remaining(cgroup.Paths.Values).Order());
+            await cgroup.DeleteAsync(Token);
+            Sweep();
+            Assert.Empty(CgroupRequires.Remaining(parents!));
+        }
+
+        done.Cancel();
+        await sweeping;
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Rounds} rounds; the concurrent sweeps removed the parent {swept} times");
+
+        bool Sweep()
+        {
+            CgroupRequires.Age(parents!);
+            sweeper.Cgroups.RemoveStale(_ => true);
+            return CgroupRequires.Remaining(parents!).Length < parents.Length;
+        }
+    }
+
     [ScaledFact(30_000)]
     public async Task A_cpuset_outside_the_host_fails_naming_the_field_before_anything_is_created()
     {
