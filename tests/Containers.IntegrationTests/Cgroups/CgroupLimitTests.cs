@@ -16,9 +16,9 @@ namespace Containers.IntegrationTests.Cgroups;
 [SupportedOSPlatform("linux")]
 public abstract class CgroupLimitTests
 {
-    private const long MiB = 1L << 20;
+    private protected const long MiB = 1L << 20;
 
-    /// <summary>Skips unless the host has this class's cgroup version and the test runs as root.</summary>
+    /// <summary>Skips unless the host has this class's cgroup version and the test runs as this class's user (root, or not).</summary>
     protected abstract void Require();
 
     protected static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -448,6 +448,7 @@ public abstract class CgroupLimitTests
     public async Task A_denied_device_cannot_be_opened_even_by_root_while_dev_null_can()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var fixture = new RuntimeFixture();
         // /dev/loop-control (c 10:237) is on no allow list: root in the container can make the node but not open it.
         var script = "mknod /tmp/lc c 10 237 && echo made; (: < /tmp/lc) && echo opened-dev; echo x > /dev/null && echo opened-null";
@@ -469,6 +470,7 @@ public abstract class CgroupLimitTests
     public async Task The_spec_s_device_rules_apply_after_the_standard_list_the_last_match_deciding()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var fixture = new RuntimeFixture();
         var script = "mknod /tmp/lc c 10 237 && echo made; (: < /tmp/lc) && echo read-dev; (: > /tmp/lc) && echo wrote-dev; "
             + "(: < /dev/null) && echo read-null; (: > /dev/null) && echo wrote-null";
@@ -493,6 +495,7 @@ public abstract class CgroupLimitTests
     public async Task An_update_of_the_device_rules_changes_what_a_running_container_may_open()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var fixture = new RuntimeFixture();
         var spec = ContainerSpec.For("/bin/sh", "-c", "mknod /tmp/lc c 10 237 && exec sleep 60").WithCapabilitiesAdded("CAP_MKNOD").WithMount(DeviceTmp).WithResources(r => r);
         await using var container = await fixture.Runtime.CreateAsync(null, spec, null, Token);
@@ -526,6 +529,7 @@ public abstract class CgroupLimitTests
     public async Task A_device_given_to_the_container_is_made_there_and_opens_for_the_access_given_only()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var fixture = new RuntimeFixture();
         // /dev/loop-control (c 10:237) is on no default allow list; the node is made in the container's own /dev.
         var script = "stat -c '%F %t:%T %a %u' /dev/ctl/loop; (: < /dev/ctl/loop) && echo read; (: > /dev/ctl/loop) && echo wrote";
@@ -544,6 +548,7 @@ public abstract class CgroupLimitTests
     public async Task Reads_and_writes_of_a_block_device_stay_under_its_throttles_while_an_unthrottled_one_runs_past_them()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var loop = LoopDevice.Create(16 * MiB);
         using var fixture = new RuntimeFixture();
         var device = HostDevices.Describe(loop.Path, "/dev/disk0");
@@ -726,5 +731,44 @@ public sealed class CgroupV2Tests : CgroupLimitTests
 
         Assert.True(stalled.Pressure!.Cpu!.Some.Total <= stalled.Time - first.Time + TimeSpan.FromSeconds(1) + before,
             $"more stall than wall-clock time: {stalled.Pressure.Cpu.Some.Total} after {stalled.Time - first.Time}");
+    }
+}
+
+/// <summary>
+/// The limits on cgroup v2 for an unprivileged user, in a cgroup delegated to it as systemd's <c>Delegate=yes</c> does
+/// (the guest's <c>build/v2guest.sh --user</c>); tests of device nodes and loop devices need root and skip.
+/// </summary>
+[SupportedOSPlatform("linux")]
+[Trait("Category", Requires.CgroupV2Trait)]
+public sealed class CgroupV2RootlessTests : CgroupLimitTests
+{
+    protected override void Require() => CgroupRequires.V2Rootless();
+
+    [ScaledFact(30_000)]
+    public async Task Limits_below_a_cgroup_not_delegated_to_the_user_fail_saying_what_to_configure_before_anything_is_created()
+    {
+        Require();
+        var state = Directory.CreateTempSubdirectory("containers-state-").FullName;
+        try
+        {
+            var parent = "/not-delegated-" + Guid.NewGuid().ToString("N")[..8];
+            await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = state, CgroupParent = parent }, Token);
+
+            var error = await Assert.ThrowsAsync<CgroupException>(() => runtime.CreateAsync("limited", ContainerSpec.For("/bin/true").WithMemoryLimit(64 * MiB), null, Token));
+
+            Assert.Equal("linux.resources", error.Field);
+            Assert.Contains("is not delegated to this user", error.Message, StringComparison.Ordinal);
+            Assert.Contains("Delegate=yes", error.Message, StringComparison.Ordinal);
+            Assert.Contains("CgroupParent", error.Message, StringComparison.Ordinal);
+            Assert.False(Directory.Exists("/sys/fs/cgroup" + parent));
+            Assert.Empty(Directory.GetDirectories(state));
+
+            // Without limits the container runs, in the caller's cgroup.
+            Assert.Equal(0, (await runtime.RunAsync(ContainerSpec.For("/bin/true"), Token)).ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
     }
 }

@@ -20,6 +20,14 @@ internal static class CgroupRequires
         Assert.SkipUnless(layout is CgroupLayout.Unified, $"needs cgroup v2 (this host's layout is {layout?.ToString() ?? "none"}; the v1 tests cover it)");
     }
 
+    /// <summary>Skips unless the host is cgroup v2 and the test runs unprivileged (the guest's rootless pass).</summary>
+    public static void V2Rootless()
+    {
+        Requires.NotRoot();
+        var layout = CgroupDriver.DetectLayout();
+        Assert.SkipUnless(layout is CgroupLayout.Unified, $"needs cgroup v2 (this host's layout is {layout?.ToString() ?? "none"}; the v1 tests cover it)");
+    }
+
     /// <summary>Whether every directory is gone.</summary>
     public static string[] Remaining(IEnumerable<string> dirs) => [.. dirs.Where(Directory.Exists)];
 
