@@ -51,8 +51,18 @@ internal static class CgroupParents
         }
     }
 
-    /// <summary>Whether <paramref name="e"/> says a directory went away (a parent swept while it was being set up).</summary>
-    public static bool IsGone(Exception e) => e is DirectoryNotFoundException || e.InnerException is DirectoryNotFoundException;
+    /// <summary>
+    /// Whether <paramref name="e"/> says a cgroup went away while it was being set up (a parent swept meanwhile):
+    /// ENOENT on a path below it, or ENODEV from a file of it opened before the rmdir.
+    /// </summary>
+    public static bool IsGone(Exception e) => e switch
+    {
+        DirectoryNotFoundException => true,
+        IOException { HResult: ENODEV } => true,
+        _ => e.InnerException is { } inner && IsGone(inner),
+    };
+
+    private const int ENODEV = 19;
 
     /// <summary>The cgroups below <paramref name="parent"/>; none once another runtime's open has swept it.</summary>
     public static List<string> Children(string parent)

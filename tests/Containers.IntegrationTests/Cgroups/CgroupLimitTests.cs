@@ -368,50 +368,60 @@ public abstract class CgroupLimitTests
         Require();
         using var fixture = new RuntimeFixture();
         var options = new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 0 };
-        await using var maker = await ContainerRuntime.OpenAsync(options, Token);
+        // Two makers: one finds the parent it made swept (its mkdir fails with ENOENT), the other finds one it did not
+        // make, which may go while it checks its CPUs (v1) or controllers (v2).
+        await using var one = await ContainerRuntime.OpenAsync(options, Token);
+        await using var other = await ContainerRuntime.OpenAsync(options, Token);
         await using var sweeper = await ContainerRuntime.OpenAsync(options, Token);
         var resources = new LinuxResources { Pids = new LinuxPids(8), Cpu = new LinuxCpu { Cpus = "0" } };
-        var first = maker.Cgroups.Create("sweep-0", resources);
+        var first = one.Cgroups.Create("sweep-0", resources);
         var parents = first.Paths.Values.Select(Path.GetDirectoryName).Distinct().ToArray();
         await first.DeleteAsync(Token);
         first.Dispose();
 
-        // Each round: a cgroup made and removed while another runtime's opens age and sweep the parent as fast as
-        // they can, and once more between rounds, so that every round finds it swept or being swept.
+        // Another runtime's opens sweep as fast as they can; each round makes the parent old and empty right before
+        // a create, as a minute without containers would. A parent made again is young, and a parent with a
+        // container's cgroup in it is in use: neither is swept.
         using var done = new CancellationTokenSource();
-        var swept = 0;
+        var sweeps = 0;
         var sweeping = Task.Run(() =>
         {
             while (!done.IsCancellationRequested)
             {
-                if (Sweep())
-                {
-                    swept++;
-                }
+                sweeper.Cgroups.RemoveStale(_ => true);
+                sweeps++;
             }
         }, Token);
         const int Rounds = 30;
+        const UnixFileMode Marked = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute;
+        var remade = 0;
         for (var round = 1; round <= Rounds; round++)
         {
+            var maker = round % 2 == 0 ? one : other;
+            using (var made = maker.Cgroups.Create($"made-{round}", resources))
+            {
+                await made.DeleteAsync(Token);
+            }
+
+            // A mark a parent made again lacks (it gets mode 0755), to count the rounds the sweep won; then old.
+            foreach (var parent in parents)
+            {
+                File.SetUnixFileMode(parent!, Marked);
+            }
+
+            CgroupRequires.Age(parents!);
+
             // Whole, or writing the limits fails: a v1 cpuset takes only CPUs its parent has (a parent made again
             // without them has none), and a v2 cgroup has a controller's files only when its parent hands it down.
             using var cgroup = maker.Cgroups.Create($"sweep-{round}", resources);
             Assert.Equal(cgroup.Paths.Values.Order(), CgroupRequires.Remaining(cgroup.Paths.Values).Order());
+            remade += parents.Any(p => File.GetUnixFileMode(p!) != Marked) ? 1 : 0;
             await cgroup.DeleteAsync(Token);
-            Sweep();
-            Assert.Empty(CgroupRequires.Remaining(parents!));
         }
 
         done.Cancel();
         await sweeping;
-        TestContext.Current.TestOutputHelper?.WriteLine($"{Rounds} rounds; the concurrent sweeps removed the parent {swept} times");
-
-        bool Sweep()
-        {
-            CgroupRequires.Age(parents!);
-            sweeper.Cgroups.RemoveStale(_ => true);
-            return CgroupRequires.Remaining(parents!).Length < parents.Length;
-        }
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Rounds} rounds against {sweeps} sweeps; in {remade} the parent was swept and made again");
     }
 
     [ScaledFact(30_000)]

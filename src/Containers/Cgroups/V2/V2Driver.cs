@@ -218,12 +218,12 @@ internal sealed class V2Driver : ICgroupDriver
         {
             CgroupFile.Write(dir, "cgroup.subtree_control", string.Join(' ', missing.Select(c => "+" + c)), null);
         }
-        catch (CgroupException e) when (e.InnerException is IOException and not DirectoryNotFoundException && V2Leaf.MoveOwnProcesses(dir))
+        catch (CgroupException e) when (e.InnerException is IOException && !CgroupParents.IsGone(e) && V2Leaf.MoveOwnProcesses(dir))
         {
             // This process (and its children) held the cgroup: now in a leaf below it, the cgroup may delegate.
             CgroupFile.Write(dir, "cgroup.subtree_control", string.Join(' ', missing.Select(c => "+" + c)), null);
         }
-        catch (CgroupException e) when (e.InnerException is IOException and not DirectoryNotFoundException)
+        catch (CgroupException e) when (e.InnerException is IOException && !CgroupParents.IsGone(e))
         {
             throw new CgroupException(null,
                 $"cannot hand the {string.Join(", ", missing)} controllers to the children of {dir}: it holds processes other than this one and its children (cgroup v2 lets only a cgroup without processes delegate). "
