@@ -77,6 +77,17 @@ chown -R "$user:" "$rootless" "$results/home"
 chmod 777 "$results"
 run_pass integration-rootless "$rootless" Containers.IntegrationTests "$user"
 
+# The cgroup v2 limit tests again in the guest, unprivileged, in a cgroup delegated to the user as systemd's
+# Delegate=yes does (build/v2guest.sh --user): rootless cgroup v2.
+passes=$((passes + 1))
+echo "== integration-cgroupv2-rootless"
+# The SIGKILLed-host test starts a second .NET process (minutes under TCG); the root pass runs it.
+(cd "$rootless" && "$OLDPWD/build/v2guest.sh" --user "$user" --out "$results" --timeout 900 -- \
+  sh -c 'mkdir -p /tmp/home/run /tmp/home/data && chmod 700 /tmp/home/run &&
+    HOME=/tmp/home XDG_RUNTIME_DIR=/tmp/home/run XDG_DATA_HOME=/tmp/home/data exec ./Containers.IntegrationTests "$@"' sh \
+  -noColor -xml "$results/integration-cgroupv2-rootless.xml" -class Containers.IntegrationTests.Cgroups.CgroupV2RootlessTests \
+  -method- '*.Cgroups_of_a_SIGKILLed_host_are_removed_by_the_next_runtime_open') || status=1
+
 passed=0 failed=0 skipped=0
 for f in "$results"/*.xml; do
   [ -f "$f" ] || continue

@@ -14,7 +14,9 @@ scope=/sys/fs/cgroup/v2guest.scope
 if [ "$user" != root ]; then
   # Delegation as systemd does it: the user owns the cgroup and the files that manage its subtree.
   chown "$user" "$scope" "$scope/cgroup.procs" "$scope/cgroup.subtree_control" "$scope/cgroup.threads"
-  run="/usr/sbin/runuser -u $user --"
+  # setpriv execs the command as the user (runuser would stay in the cgroup as a root process the user's cgroup
+  # could never hand its controllers down past: the no-internal-processes rule).
+  run="/usr/bin/setpriv --reuid=$user --regid=$user --init-groups --"
 fi
 /bin/bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' command "$scope" $run \
   /bin/bash "$out/.v2guest/command.sh" </dev/null >/dev/console 2>&1

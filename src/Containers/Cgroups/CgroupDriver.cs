@@ -66,12 +66,11 @@ internal static class CgroupDriver
     }
 
     /// <summary>
-    /// Whether the cgroup whose directories a state recorded is frozen: the kernel's word on a pause, which any
-    /// process may have made (a container paused by one process is resumed by another).
+    /// The cgroup whose directories a state recorded, of the version they show (v2's one directory has the key
+    /// <c>""</c>), without detecting the host: a process that did not make the container reads its freezer this way.
     /// </summary>
-    public static bool IsFrozen(IReadOnlyDictionary<string, string> paths) =>
-        paths.TryGetValue("", out var unified) ? V2.V2Freezer.IsFrozen(unified)
-        : paths.TryGetValue(V1.V1Freezer.Name, out var freezer) && V1.V1Freezer.IsFrozen(freezer);
+    public static ICgroup Open(IReadOnlyDictionary<string, string> paths) =>
+        paths.TryGetValue("", out var unified) ? new V2.V2Cgroup(unified) : new V1.V1Cgroup(paths);
 
     /// <summary>Joins cgroup paths, always rooted at <c>/</c>.</summary>
     public static string Combine(string parent, string child) => "/" + (parent.Trim('/') + "/" + child.Trim('/')).Trim('/');

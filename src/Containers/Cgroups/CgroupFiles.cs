@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Containers.Linux;
@@ -8,7 +9,8 @@ using Microsoft.Win32.SafeHandles;
 namespace Containers.Cgroups;
 
 /// <summary>
-/// The counter files of one cgroup, opened once and read again with <c>pread</c> at offset 0 (cgroupfs regenerates
+/// The files of one cgroup, each opened once: limits and <c>cgroup.procs</c> written with one write call each, and
+/// counters read again with <c>pread</c> at offset 0 (cgroupfs regenerates
 /// a file's text on each read from its start): a stats snapshot then costs a read per file, not an open, a read
 /// and a close, which is most of a cgroupfs read's cost (a path lookup and a kernfs open per file). Numbers are
 /// parsed from the bytes, without a string. Closed with <see cref="Dispose"/>; a read after that, or of a cgroup
@@ -17,8 +19,81 @@ namespace Containers.Cgroups;
 internal sealed class CgroupFiles : IDisposable
 {
     private const int ENODEV = 19;
+    private const int O_WRONLY = 1;
     private readonly Dictionary<(string Dir, string File), SafeFileHandle> _open = [];
+    private readonly Dictionary<(string Dir, string File), SafeFileHandle> _writable = [];
     private bool _closed;
+
+    /// <summary>
+    /// Writes <paramref name="value"/> through a handle kept open (opened on first use, or ahead by
+    /// <see cref="OpenAhead"/>): one write call, without the path lookup and kernfs open that are most of a cgroupfs
+    /// write's cost. A file that cannot be opened so (missing, refused, or the files closed) is written the ordinary
+    /// way, which reports why.
+    /// </summary>
+    /// <exception cref="CgroupException">The kernel refused it; the message names the file, the value and <paramref name="field"/>.</exception>
+    public unsafe void Write(string dir, string file, string value, string? field)
+    {
+        var handle = Handle(_writable, dir, file, O_WRONLY | LibC.O_CLOEXEC, out _, quiet: true);
+        if (handle is null)
+        {
+            CgroupFile.Write(dir, file, value, field);
+            return;
+        }
+
+        var bytes = Encoding.ASCII.GetBytes(value);
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            nint n;
+            fixed (byte* p = bytes)
+            {
+                // cgroupfs takes each write call whole, whatever the file position.
+                n = LibC.write((int)handle.DangerousGetHandle(), p, bytes.Length);
+            }
+
+            if (n < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                var path = Path.Combine(dir, file);
+                throw new CgroupException(field, $"writing '{value}' to {path} failed: {Errno.Describe(errno)}", new IOException($"write {path}: {Errno.Name(errno)}", errno));
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile by Dispose: write it the ordinary way.
+            CgroupFile.Write(dir, file, value, field);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Writes a number as the kernel reads it.</summary>
+    public void Write(string dir, string file, long value, string? field) =>
+        Write(dir, file, value.ToString(CultureInfo.InvariantCulture), field);
+
+    /// <summary>
+    /// Opens files ahead: <paramref name="written"/> for <see cref="Write(string, string, string, string?)"/>, <paramref name="read"/> for the reads,
+    /// so that a start only writes and reads them (a pooled cgroup's files, opened on the pool's thread). Files the
+    /// kernel lacks are skipped.
+    /// </summary>
+    public void OpenAhead(string dir, ReadOnlySpan<string> written, ReadOnlySpan<string> read)
+    {
+        foreach (var file in written)
+        {
+            Handle(_writable, dir, file, O_WRONLY | LibC.O_CLOEXEC, out _, quiet: true);
+        }
+
+        foreach (var file in read)
+        {
+            Handle(_open, dir, file, LibC.O_CLOEXEC, out _, quiet: true);
+        }
+    }
 
     /// <summary>The file's text without its trailing newline, or null when it does not exist.</summary>
     /// <exception cref="IOException">The kernel refused the read (for example a pressure file with PSI off).</exception>
@@ -84,19 +159,20 @@ internal sealed class CgroupFiles : IDisposable
         lock (_open)
         {
             _closed = true;
-            foreach (var handle in _open.Values)
+            foreach (var handle in _open.Values.Concat(_writable.Values))
             {
                 handle.Dispose();
             }
 
             _open.Clear();
+            _writable.Clear();
         }
     }
 
     /// <summary>Reads the file from its start into <paramref name="buffer"/>; the length read, or -1 when the file (or its cgroup) is gone.</summary>
     private unsafe int Read(string dir, string file, Span<byte> buffer)
     {
-        var handle = Handle(dir, file, out var closed);
+        var handle = Handle(_open, dir, file, LibC.O_CLOEXEC, out var closed, quiet: false);
         if (handle is null)
         {
             return closed ? Fallback(dir, file, buffer) : -1;
@@ -134,7 +210,8 @@ internal sealed class CgroupFiles : IDisposable
         }
     }
 
-    private SafeFileHandle? Handle(string dir, string file, out bool closed)
+    /// <summary>The open handle of the file in <paramref name="handles"/>, opened with <paramref name="flags"/> on first use; null when it is missing (or, <paramref name="quiet"/>, cannot be opened) or the files are closed.</summary>
+    private SafeFileHandle? Handle(Dictionary<(string Dir, string File), SafeFileHandle> handles, string dir, string file, int flags, out bool closed, bool quiet)
     {
         lock (_open)
         {
@@ -144,20 +221,20 @@ internal sealed class CgroupFiles : IDisposable
                 return null;
             }
 
-            if (_open.TryGetValue((dir, file), out var handle))
+            if (handles.TryGetValue((dir, file), out var handle))
             {
                 return handle;
             }
 
-            var fd = LibC.open(Path.Combine(dir, file), LibC.O_CLOEXEC);
+            var fd = LibC.open(Path.Combine(dir, file), flags);
             if (fd < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                return errno is Errno.ENOENT or Errno.ENOTDIR ? null : throw new IOException($"open {Path.Combine(dir, file)}: {Errno.Name(errno)}");
+                return quiet || errno is Errno.ENOENT or Errno.ENOTDIR ? null : throw new IOException($"open {Path.Combine(dir, file)}: {Errno.Name(errno)}");
             }
 
             handle = new SafeFileHandle(fd, ownsHandle: true);
-            _open.Add((dir, file), handle);
+            handles.Add((dir, file), handle);
             return handle;
         }
     }

@@ -192,7 +192,9 @@ internal sealed class CgroupPool : IAsyncDisposable
             $"{Prefix}{identity.Pid}-{identity.StartTime}-{Interlocked.Increment(ref s_sequence)}");
         try
         {
-            _ready.Enqueue(_driver.Create(name, NoLimits));
+            var cgroup = _driver.Create(name, NoLimits);
+            cgroup.OpenAhead();
+            _ready.Enqueue(cgroup);
             Interlocked.Increment(ref _count);
         }
         catch (Exception e) when (e is CgroupException or IOException or UnauthorizedAccessException)

@@ -15,6 +15,9 @@ internal interface ICgroup : IDisposable
     /// <summary>Moves <paramref name="pid"/> into the cgroup (v1: every controller's <c>cgroup.procs</c>).</summary>
     void Join(int pid);
 
+    /// <summary>Opens ahead the files a start writes and reads, so that it only writes and reads them (the pool's cgroups, on its thread).</summary>
+    void OpenAhead();
+
     /// <summary>Writes <paramref name="resources"/> to the cgroup (a running container's limits change at once).</summary>
     void Update(LinuxResources resources);
 

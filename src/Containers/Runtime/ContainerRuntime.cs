@@ -644,7 +644,10 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
         if (state.Status is ContainerStatus.Running or ContainerStatus.Paused && state.Cgroup is { } paths)
         {
-            var status = CgroupDriver.IsFrozen(paths) ? ContainerStatus.Paused : ContainerStatus.Running;
+            // The kernel's word on a pause, which any process may have made (a container paused by one process is
+            // resumed by another).
+            using var cgroup = CgroupDriver.Open(paths);
+            var status = cgroup.IsFrozen ? ContainerStatus.Paused : ContainerStatus.Running;
             return status == state.Status ? state : state with { Status = status };
         }
 

@@ -16,9 +16,9 @@ namespace Containers.IntegrationTests.Cgroups;
 [SupportedOSPlatform("linux")]
 public abstract class CgroupLimitTests
 {
-    private const long MiB = 1L << 20;
+    private protected const long MiB = 1L << 20;
 
-    /// <summary>Skips unless the host has this class's cgroup version and the test runs as root.</summary>
+    /// <summary>Skips unless the host has this class's cgroup version and the test runs as this class's user (root, or not).</summary>
     protected abstract void Require();
 
     protected static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -303,6 +303,127 @@ public abstract class CgroupLimitTests
         Assert.Empty(CgroupRequires.Remaining(pooled));
     }
 
+    [ScaledFact(90_000)]
+    public async Task An_empty_parent_older_than_a_minute_is_swept_by_the_next_open_its_own_runtime_s_too_and_made_again_by_the_next_start()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var options = new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 0 };
+        // A process that never disposes its runtime, as a command-line command: its parent outlives its containers.
+        await using var never = await ContainerRuntime.OpenAsync(options, Token);
+        // A new cpuset needs its parent's CPUs before a task may join (v1): a parent made again must have them too.
+        var spec = Allocate(4 * MiB).WithResources(r => r with { Memory = new LinuxMemory { Limit = 64 * MiB }, Cpu = new LinuxCpu { Cpus = "0" } });
+
+        var first = await RunAndDeleteAsync(never, spec);
+        var parents = first.Select(Path.GetDirectoryName).Distinct().ToArray();
+        Assert.Equal(parents, CgroupRequires.Remaining(parents!));
+
+        // Young: a runtime may be about to make its first container in it.
+        await using (var young = await ContainerRuntime.OpenAsync(options, Token))
+        {
+            Assert.Equal(parents, CgroupRequires.Remaining(parents!));
+        }
+
+        // A disposed runtime removes its parent: make it again, then let it age.
+        await RunAndDeleteAsync(never, spec);
+        Assert.Equal(parents, CgroupRequires.Remaining(parents!));
+        CgroupRequires.Age(parents!);
+        await using (var sweeping = await ContainerRuntime.OpenAsync(options, Token))
+        {
+            Assert.Empty(CgroupRequires.Remaining(parents!));
+        }
+
+        // The runtime that used it makes it again, as whole as before (cpuset's CPUs and nodes, v2's controllers).
+        var again = await RunAndDeleteAsync(never, spec);
+        Assert.Equal(parents, again.Select(Path.GetDirectoryName).Distinct().ToArray());
+
+        // An old parent that holds a container's cgroup is in use, and stays.
+        var created = await never.CreateAsync(null, spec, null, Token);
+        CgroupRequires.Age(parents!);
+        await using (var sweeping = await ContainerRuntime.OpenAsync(options, Token))
+        {
+            Assert.Equal(parents, CgroupRequires.Remaining(parents!));
+        }
+
+        await created.StartAsync(Token);
+        Assert.Equal(0, (await created.WaitAsync(Token)).ExitCode);
+        await created.DeleteAsync(Token);
+
+        async Task<string[]> RunAndDeleteAsync(ContainerRuntime runtime, ContainerSpec spec)
+        {
+            var container = await runtime.CreateAsync(null, spec, null, Token);
+            var dirs = container.State.Cgroup!.Values.ToArray();
+            await container.StartAsync(Token);
+            var exit = await container.WaitAsync(Token);
+            Assert.True(exit.ExitCode == 0, exit.ToString());
+            await container.DeleteAsync(Token);
+            Assert.Empty(CgroupRequires.Remaining(dirs));
+            return dirs;
+        }
+    }
+
+    [ScaledFact(120_000)]
+    public async Task Cgroups_made_while_other_opens_sweep_their_parent_are_all_made_whole()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var options = new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 0 };
+        // Two makers: one finds the parent it made swept (its mkdir fails with ENOENT), the other finds one it did not
+        // make, which may go while it checks its CPUs (v1) or controllers (v2).
+        await using var one = await ContainerRuntime.OpenAsync(options, Token);
+        await using var other = await ContainerRuntime.OpenAsync(options, Token);
+        await using var sweeper = await ContainerRuntime.OpenAsync(options, Token);
+        var resources = new LinuxResources { Pids = new LinuxPids(8), Cpu = new LinuxCpu { Cpus = "0" } };
+        var first = one.Cgroups.Create("sweep-0", resources);
+        var parents = first.Paths.Values.Select(Path.GetDirectoryName).Distinct().ToArray();
+        await first.DeleteAsync(Token);
+        first.Dispose();
+
+        // Another runtime's opens sweep as fast as they can; each round makes the parent old and empty right before
+        // a create, as a minute without containers would. A parent made again is young, and a parent with a
+        // container's cgroup in it is in use: neither is swept.
+        using var done = new CancellationTokenSource();
+        var sweeps = 0;
+        var sweeping = Task.Run(() =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                sweeper.Cgroups.RemoveStale(_ => true);
+                sweeps++;
+            }
+        }, Token);
+        const int Rounds = 30;
+        const UnixFileMode Marked = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute;
+        var remade = 0;
+        for (var round = 1; round <= Rounds; round++)
+        {
+            var maker = round % 2 == 0 ? one : other;
+            using (var made = maker.Cgroups.Create($"made-{round}", resources))
+            {
+                await made.DeleteAsync(Token);
+            }
+
+            // A mark a parent made again lacks (it gets mode 0755), to count the rounds the sweep won; then old.
+            foreach (var parent in parents)
+            {
+                File.SetUnixFileMode(parent!, Marked);
+            }
+
+            CgroupRequires.Age(parents!);
+
+            // Whole, or writing the limits fails: a v1 cpuset takes only CPUs its parent has (a parent made again
+            // without them has none), and a v2 cgroup has a controller's files only when its parent hands it down.
+            using var cgroup = maker.Cgroups.Create($"sweep-{round}", resources);
+            Assert.Equal(cgroup.Paths.Values.Order(), CgroupRequires.Remaining(cgroup.Paths.Values).Order());
+            remade += parents.Any(p => File.GetUnixFileMode(p!) != Marked) ? 1 : 0;
+            await cgroup.DeleteAsync(Token);
+        }
+
+        done.Cancel();
+        await sweeping;
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Rounds} rounds against {sweeps} sweeps; in {remade} the parent was swept and made again");
+    }
+
     [ScaledFact(30_000)]
     public async Task A_cpuset_outside_the_host_fails_naming_the_field_before_anything_is_created()
     {
@@ -337,6 +458,7 @@ public abstract class CgroupLimitTests
     public async Task A_denied_device_cannot_be_opened_even_by_root_while_dev_null_can()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var fixture = new RuntimeFixture();
         // /dev/loop-control (c 10:237) is on no allow list: root in the container can make the node but not open it.
         var script = "mknod /tmp/lc c 10 237 && echo made; (: < /tmp/lc) && echo opened-dev; echo x > /dev/null && echo opened-null";
@@ -358,6 +480,7 @@ public abstract class CgroupLimitTests
     public async Task The_spec_s_device_rules_apply_after_the_standard_list_the_last_match_deciding()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var fixture = new RuntimeFixture();
         var script = "mknod /tmp/lc c 10 237 && echo made; (: < /tmp/lc) && echo read-dev; (: > /tmp/lc) && echo wrote-dev; "
             + "(: < /dev/null) && echo read-null; (: > /dev/null) && echo wrote-null";
@@ -382,6 +505,7 @@ public abstract class CgroupLimitTests
     public async Task An_update_of_the_device_rules_changes_what_a_running_container_may_open()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var fixture = new RuntimeFixture();
         var spec = ContainerSpec.For("/bin/sh", "-c", "mknod /tmp/lc c 10 237 && exec sleep 60").WithCapabilitiesAdded("CAP_MKNOD").WithMount(DeviceTmp).WithResources(r => r);
         await using var container = await fixture.Runtime.CreateAsync(null, spec, null, Token);
@@ -415,6 +539,7 @@ public abstract class CgroupLimitTests
     public async Task A_device_given_to_the_container_is_made_there_and_opens_for_the_access_given_only()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var fixture = new RuntimeFixture();
         // /dev/loop-control (c 10:237) is on no default allow list; the node is made in the container's own /dev.
         var script = "stat -c '%F %t:%T %a %u' /dev/ctl/loop; (: < /dev/ctl/loop) && echo read; (: > /dev/ctl/loop) && echo wrote";
@@ -433,6 +558,7 @@ public abstract class CgroupLimitTests
     public async Task Reads_and_writes_of_a_block_device_stay_under_its_throttles_while_an_unthrottled_one_runs_past_them()
     {
         Require();
+        Requires.Root(); // device nodes and loop devices
         using var loop = LoopDevice.Create(16 * MiB);
         using var fixture = new RuntimeFixture();
         var device = HostDevices.Describe(loop.Path, "/dev/disk0");
@@ -615,5 +741,44 @@ public sealed class CgroupV2Tests : CgroupLimitTests
 
         Assert.True(stalled.Pressure!.Cpu!.Some.Total <= stalled.Time - first.Time + TimeSpan.FromSeconds(1) + before,
             $"more stall than wall-clock time: {stalled.Pressure.Cpu.Some.Total} after {stalled.Time - first.Time}");
+    }
+}
+
+/// <summary>
+/// The limits on cgroup v2 for an unprivileged user, in a cgroup delegated to it as systemd's <c>Delegate=yes</c> does
+/// (the guest's <c>build/v2guest.sh --user</c>); tests of device nodes and loop devices need root and skip.
+/// </summary>
+[SupportedOSPlatform("linux")]
+[Trait("Category", Requires.CgroupV2Trait)]
+public sealed class CgroupV2RootlessTests : CgroupLimitTests
+{
+    protected override void Require() => CgroupRequires.V2Rootless();
+
+    [ScaledFact(30_000)]
+    public async Task Limits_below_a_cgroup_not_delegated_to_the_user_fail_saying_what_to_configure_before_anything_is_created()
+    {
+        Require();
+        var state = Directory.CreateTempSubdirectory("containers-state-").FullName;
+        try
+        {
+            var parent = "/not-delegated-" + Guid.NewGuid().ToString("N")[..8];
+            await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = state, CgroupParent = parent }, Token);
+
+            var error = await Assert.ThrowsAsync<CgroupException>(() => runtime.CreateAsync("limited", ContainerSpec.For("/bin/true").WithMemoryLimit(64 * MiB), null, Token));
+
+            Assert.Equal("linux.resources", error.Field);
+            Assert.Contains("is not delegated to this user", error.Message, StringComparison.Ordinal);
+            Assert.Contains("Delegate=yes", error.Message, StringComparison.Ordinal);
+            Assert.Contains("CgroupParent", error.Message, StringComparison.Ordinal);
+            Assert.False(Directory.Exists("/sys/fs/cgroup" + parent));
+            Assert.Empty(Directory.GetDirectories(state));
+
+            // Without limits the container runs, in the caller's cgroup.
+            Assert.Equal(0, (await runtime.RunAsync(ContainerSpec.For("/bin/true"), Token)).ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
     }
 }

@@ -20,8 +20,35 @@ internal static class CgroupRequires
         Assert.SkipUnless(layout is CgroupLayout.Unified, $"needs cgroup v2 (this host's layout is {layout?.ToString() ?? "none"}; the v1 tests cover it)");
     }
 
+    /// <summary>Skips unless the host is cgroup v2 and the test runs unprivileged (the guest's rootless pass).</summary>
+    public static void V2Rootless()
+    {
+        Requires.NotRoot();
+        var layout = CgroupDriver.DetectLayout();
+        Assert.SkipUnless(layout is CgroupLayout.Unified, $"needs cgroup v2 (this host's layout is {layout?.ToString() ?? "none"}; the v1 tests cover it)");
+    }
+
     /// <summary>Whether every directory is gone.</summary>
     public static string[] Remaining(IEnumerable<string> dirs) => [.. dirs.Where(Directory.Exists)];
+
+    /// <summary>
+    /// Makes each of <paramref name="dirs"/> that exists look made two minutes ago (cgroupfs takes a directory's times
+    /// from its owner): older than the minute a runtime's open leaves an empty parent alone.
+    /// </summary>
+    public static void Age(IEnumerable<string> dirs)
+    {
+        foreach (var dir in dirs)
+        {
+            try
+            {
+                Directory.SetLastWriteTimeUtc(dir, DateTime.UtcNow - TimeSpan.FromMinutes(2));
+            }
+            catch (IOException)
+            {
+                // Swept meanwhile.
+            }
+        }
+    }
 
     /// <summary>
     /// The directories still there once every one is gone or a generous deadline passed: a deleted container's

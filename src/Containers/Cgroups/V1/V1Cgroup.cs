@@ -34,7 +34,32 @@ internal sealed class V1Cgroup : ICgroup
         var text = pid.ToString(CultureInfo.InvariantCulture);
         foreach (var dir in _paths.Values)
         {
-            CgroupFile.Write(dir, "cgroup.procs", text, null);
+            _files.Write(dir, "cgroup.procs", text, null);
+        }
+    }
+
+    /// <summary>
+    /// Opens ahead the files a start writes and reads (<c>cgroup.procs</c> of each hierarchy, the memory, CPU and task
+    /// limits, the OOM counter): a cgroup taken from the pool then costs its start a write per file, not a path lookup
+    /// and a kernfs open too.
+    /// </summary>
+    public void OpenAhead()
+    {
+        foreach (var (controller, dir) in _paths)
+        {
+            _files.OpenAhead(dir, ["cgroup.procs"], []);
+            switch (controller)
+            {
+                case V1Memory.Name:
+                    _files.OpenAhead(dir, V1Memory.WrittenFiles, V1Memory.ReadFiles);
+                    break;
+                case V1Cpu.Name:
+                    _files.OpenAhead(dir, V1Cpu.WrittenFiles, []);
+                    break;
+                case V1Pids.Name:
+                    _files.OpenAhead(dir, V1Pids.WrittenFiles, []);
+                    break;
+            }
         }
     }
 
@@ -49,14 +74,14 @@ internal sealed class V1Cgroup : ICgroup
 
         if (resources.Memory is { } memory)
         {
-            V1Memory.Apply(Dir(V1Memory.Name)!, memory);
+            V1Memory.Apply(_files, Dir(V1Memory.Name)!, memory);
         }
 
         if (resources.Cpu is { } cpu)
         {
             if (V1Cpu.Needed(resources))
             {
-                V1Cpu.Apply(Dir(V1Cpu.Name)!, cpu);
+                V1Cpu.Apply(_files, Dir(V1Cpu.Name)!, cpu);
             }
 
             if (V1Cpuset.Needed(resources))
@@ -67,7 +92,7 @@ internal sealed class V1Cgroup : ICgroup
 
         if (resources.Pids is { } pids)
         {
-            V1Pids.Apply(Dir(V1Pids.Name)!, pids);
+            V1Pids.Apply(_files, Dir(V1Pids.Name)!, pids);
         }
 
         if (resources.BlockIO is { } io)

@@ -24,32 +24,35 @@ internal static class V1Cpu
         }
     }
 
-    public static void Apply(string dir, LinuxCpu cpu)
+    /// <summary>The files a start with CPU limits writes (<see cref="CgroupFiles.OpenAhead"/>).</summary>
+    public static readonly string[] WrittenFiles = ["cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us"];
+
+    public static void Apply(CgroupFiles files, string dir, LinuxCpu cpu)
     {
         if (cpu.Shares is { } shares)
         {
-            CgroupFile.Write(dir, "cpu.shares", (long)shares, $"{Field}.shares");
+            files.Write(dir, "cpu.shares", (long)shares, $"{Field}.shares");
         }
 
         // The period first: a quota is checked against the period in force.
         if (cpu.Period is { } period)
         {
-            CgroupFile.Write(dir, "cpu.cfs_period_us", (long)period, $"{Field}.period");
+            files.Write(dir, "cpu.cfs_period_us", (long)period, $"{Field}.period");
         }
 
         if (cpu.Quota is { } quota)
         {
-            CgroupFile.Write(dir, "cpu.cfs_quota_us", quota, $"{Field}.quota");
+            files.Write(dir, "cpu.cfs_quota_us", quota, $"{Field}.quota");
         }
 
         if (cpu.Burst is { } burst)
         {
-            CgroupFile.Write(dir, "cpu.cfs_burst_us", (long)burst, $"{Field}.burst");
+            files.Write(dir, "cpu.cfs_burst_us", (long)burst, $"{Field}.burst");
         }
 
         if (cpu.Idle is { } idle)
         {
-            CgroupFile.Write(dir, "cpu.idle", idle, $"{Field}.idle");
+            files.Write(dir, "cpu.idle", idle, $"{Field}.idle");
         }
     }
 

@@ -94,25 +94,11 @@ internal sealed class V1Driver : ICgroupDriver
             foreach (var (controller, parent) in _parents)
             {
                 var dir = Path.Combine(parent, name);
-                for (var attempt = 1; ; attempt++)
+                MakeBelowParent(controller, parent, dir);
+                paths[controller] = dir;
+                if (controller == V1Cpuset.Name)
                 {
-                    try
-                    {
-                        EnsureParent(controller, parent);
-                        Directory.CreateDirectory(dir);
-                        paths[controller] = dir;
-                        if (controller == V1Cpuset.Name)
-                        {
-                            V1Cpuset.Inherit(dir);
-                        }
-
-                        break;
-                    }
-                    catch (CgroupException e) when (e.InnerException is DirectoryNotFoundException && attempt < 3)
-                    {
-                        // Another runtime's open swept the parent while it was still empty: make it again. Once the
-                        // container's cgroup is in it, the parent cannot be removed.
-                    }
+                    V1Cpuset.Inherit(dir);
                 }
             }
 
@@ -139,12 +125,7 @@ internal sealed class V1Driver : ICgroupDriver
         var removed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var parent in _parents.Values)
         {
-            if (!Directory.Exists(parent))
-            {
-                continue;
-            }
-
-            foreach (var dir in Directory.EnumerateDirectories(parent))
+            foreach (var dir in CgroupParents.Children(parent))
             {
                 var name = Path.GetFileName(dir);
                 if (!isLive(name) && CgroupFile.ReadProcs(dir).Count == 0)
@@ -166,7 +147,7 @@ internal sealed class V1Driver : ICgroupDriver
         {
             foreach (var parent in _parents.Values)
             {
-                RemoveEmptySiblings(parent);
+                CgroupParents.RemoveEmptySiblings(parent);
             }
         }
 
@@ -182,34 +163,6 @@ internal sealed class V1Driver : ICgroupDriver
         }
     }
 
-    /// <summary>Removes the empty parents other runtimes left below this process's cgroup (their state directories are gone).</summary>
-    internal static void RemoveEmptySiblings(string parent)
-    {
-        var dir = Path.GetDirectoryName(parent);
-        if (dir is null || !Directory.Exists(dir))
-        {
-            return;
-        }
-
-        foreach (var sibling in Directory.EnumerateDirectories(dir, CgroupDriver.ParentPrefix + "*"))
-        {
-            // A young one is skipped: its runtime may be between making it and making its first container in it.
-            // cgroupfs has no birth time, and a cgroup directory's mtime is when it was made.
-            if (sibling != parent && Directory.GetLastWriteTimeUtc(sibling) < DateTime.UtcNow.AddMinutes(-1)
-                && !Directory.EnumerateDirectories(sibling).Any() && CgroupFile.ReadProcs(sibling).Count == 0)
-            {
-                try
-                {
-                    Directory.Delete(sibling);
-                }
-                catch (IOException)
-                {
-                    // A runtime is creating a container there right now.
-                }
-            }
-        }
-    }
-
     private string Require(string controller, string field, string what)
     {
         if (!_own.TryGetValue(controller, out var dir))
@@ -220,12 +173,45 @@ internal sealed class V1Driver : ICgroupDriver
         return dir;
     }
 
+    /// <summary>
+    /// Makes <paramref name="dir"/> in <paramref name="parent"/>, making the parent first when this driver has not yet
+    /// or it is gone: another runtime's open may sweep it as an empty leftover at any moment before the child is in
+    /// it (mkdir then fails with ENOENT), and once the child is, it cannot be removed (rmdir fails with EBUSY).
+    /// </summary>
+    private void MakeBelowParent(string controller, string parent, string dir)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                EnsureParent(controller, parent);
+                if (Linux.LibC.MakeDirectory(dir))
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (CgroupParents.IsGone(e) && attempt < 5)
+            {
+                // Swept while its CPUs were copied (an old parent another process had made).
+            }
+
+            lock (_gate)
+            {
+                _parentsMade.Remove(parent);
+            }
+
+            if (attempt == 5)
+            {
+                throw new DirectoryNotFoundException($"{parent} was removed each time it was made");
+            }
+        }
+    }
+
     private void EnsureParent(string controller, string parent)
     {
         lock (_gate)
         {
-            // Another runtime's open may have swept it as an empty leftover meanwhile.
-            if (_parentsMade.Contains(parent) && Directory.Exists(parent))
+            if (_parentsMade.Contains(parent))
             {
                 return;
             }

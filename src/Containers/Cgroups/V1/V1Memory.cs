@@ -18,40 +18,46 @@ internal static class V1Memory
         }
     }
 
-    public static void Apply(string dir, LinuxMemory memory)
+    /// <summary>The files a start with memory limits writes (<see cref="CgroupFiles.OpenAhead"/>).</summary>
+    public static readonly string[] WrittenFiles = ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"];
+
+    /// <summary>The files a start reads: the swap limit in force, and the OOM kills once the process exits.</summary>
+    public static readonly string[] ReadFiles = ["memory.memsw.limit_in_bytes", "memory.oom_control"];
+
+    public static void Apply(CgroupFiles files, string dir, LinuxMemory memory)
     {
         // The kernel keeps limit <= memory+swap at every moment: raising both needs memsw first, lowering both the limit first.
-        var currentSwap = CgroupFile.TryReadNumber(dir, "memory.memsw.limit_in_bytes");
+        var currentSwap = files.TryReadNumber(dir, "memory.memsw.limit_in_bytes");
         var swapFirst = memory.Swap is { } swap
             && (swap == -1 || memory.Limit is -1 || (memory.Limit is { } limit && currentSwap is { } c && limit > c));
         if (swapFirst)
         {
-            CgroupFile.Write(dir, "memory.memsw.limit_in_bytes", memory.Swap!.Value, $"{Field}.swap");
+            files.Write(dir, "memory.memsw.limit_in_bytes", memory.Swap!.Value, $"{Field}.swap");
         }
 
         if (memory.Limit is { } l)
         {
-            CgroupFile.Write(dir, "memory.limit_in_bytes", l, $"{Field}.limit");
+            files.Write(dir, "memory.limit_in_bytes", l, $"{Field}.limit");
         }
 
         if (!swapFirst && memory.Swap is { } s)
         {
-            CgroupFile.Write(dir, "memory.memsw.limit_in_bytes", s, $"{Field}.swap");
+            files.Write(dir, "memory.memsw.limit_in_bytes", s, $"{Field}.swap");
         }
 
         if (memory.Reservation is { } reservation)
         {
-            CgroupFile.Write(dir, "memory.soft_limit_in_bytes", reservation, $"{Field}.reservation");
+            files.Write(dir, "memory.soft_limit_in_bytes", reservation, $"{Field}.reservation");
         }
 
         if (memory.Swappiness is { } swappiness)
         {
-            CgroupFile.Write(dir, "memory.swappiness", (long)swappiness, $"{Field}.swappiness");
+            files.Write(dir, "memory.swappiness", (long)swappiness, $"{Field}.swappiness");
         }
 
         if (memory.DisableOomKiller is { } disable)
         {
-            CgroupFile.Write(dir, "memory.oom_control", disable ? 1 : 0, $"{Field}.disableOOMKiller");
+            files.Write(dir, "memory.oom_control", disable ? 1 : 0, $"{Field}.disableOOMKiller");
         }
     }
 

@@ -9,8 +9,11 @@ internal static class V1Pids
 
     public static bool Needed(LinuxResources resources) => resources.Pids is not null;
 
-    public static void Apply(string dir, LinuxPids pids) =>
-        CgroupFile.Write(dir, "pids.max", pids.Limit == -1 ? "max" : pids.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture), "linux.resources.pids.limit");
+    /// <summary>The file a start with a task limit writes (<see cref="CgroupFiles.OpenAhead"/>).</summary>
+    public static readonly string[] WrittenFiles = ["pids.max"];
+
+    public static void Apply(CgroupFiles files, string dir, LinuxPids pids) =>
+        files.Write(dir, "pids.max", pids.Limit == -1 ? "max" : pids.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture), "linux.resources.pids.limit");
 
     public static (long? Current, long? Limit) Read(CgroupFiles files, string dir) =>
         (files.TryReadNumber(dir, "pids.current"), files.TryReadNumber(dir, "pids.max"));

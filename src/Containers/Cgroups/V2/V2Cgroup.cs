@@ -30,6 +30,12 @@ internal sealed class V2Cgroup : ICgroup
 
     public void Join(int pid) => CgroupFile.Write(_dir, "cgroup.procs", pid.ToString(CultureInfo.InvariantCulture), null);
 
+    /// <summary>
+    /// The OOM counter read when the process exits. The process is cloned into the cgroup (no <c>cgroup.procs</c> to
+    /// write), and v2 starts were within their target without more.
+    /// </summary>
+    public void OpenAhead() => _files.OpenAhead(_dir, [], ["memory.events"]);
+
     public void Update(LinuxResources resources) => Apply(resources, create: false);
 
     /// <summary>Writes <paramref name="resources"/>; a new cgroup also gets the device program when the spec has no rules.</summary>

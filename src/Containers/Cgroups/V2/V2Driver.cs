@@ -83,17 +83,33 @@ internal sealed class V2Driver : ICgroupDriver
         var dir = Path.Combine(_parentDir, name);
         try
         {
-            // Not Directory.CreateDirectory: a parent another runtime's open swept while it was empty must be made
-            // again with its controllers delegated, not silently as a bare directory.
-            EnsureParent();
-            for (var attempt = 1; !Linux.LibC.MakeDirectory(dir); attempt++)
+            // Not Directory.CreateDirectory: a parent a runtime's open swept while it was empty (mkdir fails with
+            // ENOENT) must be made again with its controllers delegated, not silently as a bare directory. Once the
+            // container's cgroup is in it, the parent cannot be removed (rmdir fails with EBUSY).
+            for (var attempt = 1; ; attempt++)
             {
-                if (attempt == 3)
+                try
+                {
+                    EnsureParent();
+                    if (Linux.LibC.MakeDirectory(dir))
+                    {
+                        break;
+                    }
+                }
+                catch (Exception e) when (CgroupParents.IsGone(e) && attempt < 5)
+                {
+                    // Swept while its controllers were handed down (an old parent another process had made).
+                }
+
+                lock (_gate)
+                {
+                    _parentMade = false;
+                }
+
+                if (attempt == 5)
                 {
                     throw new DirectoryNotFoundException($"{_parentDir} was removed each time it was made");
                 }
-
-                EnsureParent();
             }
 
             var cgroup = new V2Cgroup(dir);
@@ -123,13 +139,8 @@ internal sealed class V2Driver : ICgroupDriver
 
     public int RemoveStale(Func<string, bool> isLive)
     {
-        if (!Directory.Exists(_parentDir))
-        {
-            return 0;
-        }
-
         var removed = 0;
-        foreach (var dir in Directory.EnumerateDirectories(_parentDir))
+        foreach (var dir in CgroupParents.Children(_parentDir))
         {
             if (!isLive(Path.GetFileName(dir)) && !V2Freezer.IsPopulated(dir))
             {
@@ -146,7 +157,7 @@ internal sealed class V2Driver : ICgroupDriver
 
         if (_defaultParent)
         {
-            V1.V1Driver.RemoveEmptySiblings(_parentDir);
+            CgroupParents.RemoveEmptySiblings(_parentDir);
         }
 
         return removed;
@@ -174,7 +185,7 @@ internal sealed class V2Driver : ICgroupDriver
     {
         lock (_gate)
         {
-            if (_parentMade && Directory.Exists(_parentDir))
+            if (_parentMade)
             {
                 return;
             }
@@ -207,12 +218,12 @@ internal sealed class V2Driver : ICgroupDriver
         {
             CgroupFile.Write(dir, "cgroup.subtree_control", string.Join(' ', missing.Select(c => "+" + c)), null);
         }
-        catch (CgroupException e) when (e.InnerException is IOException && V2Leaf.MoveOwnProcesses(dir))
+        catch (CgroupException e) when (e.InnerException is IOException && !CgroupParents.IsGone(e) && V2Leaf.MoveOwnProcesses(dir))
         {
             // This process (and its children) held the cgroup: now in a leaf below it, the cgroup may delegate.
             CgroupFile.Write(dir, "cgroup.subtree_control", string.Join(' ', missing.Select(c => "+" + c)), null);
         }
-        catch (CgroupException e) when (e.InnerException is IOException)
+        catch (CgroupException e) when (e.InnerException is IOException && !CgroupParents.IsGone(e))
         {
             throw new CgroupException(null,
                 $"cannot hand the {string.Join(", ", missing)} controllers to the children of {dir}: it holds processes other than this one and its children (cgroup v2 lets only a cgroup without processes delegate). "
