@@ -16,8 +16,6 @@ namespace Containers.Runtime;
 /// </summary>
 internal static class ContainerStateJson
 {
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 16 };
-
     public static byte[] Write(ContainerState state)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
@@ -68,7 +66,7 @@ internal static class ContainerStateJson
     /// <exception cref="JsonException">The text is not a state: not JSON, a value of the wrong type, or a required property missing.</exception>
     public static ContainerState Read(ReadOnlySpan<byte> utf8)
     {
-        var reader = new Utf8JsonReader(utf8, ReaderOptions);
+        var reader = new Utf8JsonReader(utf8);
         try
         {
             Next(ref reader);
