@@ -11,7 +11,7 @@ namespace Containers.Benchmarks;
 /// </summary>
 internal static class InterleavedStartup
 {
-    public static async Task RunAsync(int rounds)
+    public static async Task RunAsync(int rounds, string[]? only)
     {
         var benchmarks = new StartupBenchmarks();
         benchmarks.Setup();
@@ -29,32 +29,63 @@ internal static class InterleavedStartup
                 (nameof(StartupBenchmarks.ProcessStartConcurrent), benchmarks.ProcessStartConcurrent, 7),
                 (nameof(StartupBenchmarks.RuntimeRunConcurrent), benchmarks.RuntimeRunConcurrent, 7),
             ];
+            // Methods named (all when none are), and the baselines of those.
+            var named = methods.Select(m => only is null || only.Contains(m.Name)).ToArray();
+            var runs = methods.Select((m, i) => named[i] || methods.Where((o, j) => named[j] && o.Baseline == i).Any()).ToArray();
             var times = methods.Select(_ => new List<double>()).ToArray();
+            var workItems = new long[methods.Length];
+            var cpu = new double[methods.Length];
             for (var round = -3; round < rounds; round++)
             {
                 for (var i = 0; i < methods.Length; i++)
                 {
+                    if (!runs[i])
+                    {
+                        continue;
+                    }
+
+                    var items = ThreadPool.CompletedWorkItemCount;
+                    var cpuBefore = CpuMilliseconds();
                     var watch = Stopwatch.StartNew();
                     await methods[i].Run();
                     if (round >= 0)
                     {
                         times[i].Add(watch.Elapsed.TotalMicroseconds);
+                        workItems[i] += ThreadPool.CompletedWorkItemCount - items;
+                        cpu[i] += CpuMilliseconds() - cpuBefore;
                     }
                 }
             }
 
-            Console.WriteLine($"{"Method",-24} {"Median µs",10} {"Q1 µs",10} {"Ratio (median)",15} {"Ratio (Q1)",11}");
+            // Pool work items per call: each is a wake-up of a pool thread, which a busy machine makes expensive.
+            // CPU: this process's and its reaped children's user and system time, in clock ticks, so a mean over many
+            // calls (the kernel's own threads, such as a network namespace's cleanup, are not in it). Unlike the
+            // times it hardly moves with the load.
+            Console.WriteLine($"{"Method",-24} {"Median µs",10} {"Q1 µs",10} {"Ratio (median)",15} {"Ratio (Q1)",11} {"Pool items",11} {"CPU ms",7} {"CPU ratio",9}");
             for (var i = 0; i < methods.Length; i++)
             {
+                if (!runs[i])
+                {
+                    continue;
+                }
+
                 var baseline = times[methods[i].Baseline];
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{methods[i].Name,-24} {Quantile(times[i], 0.5),10:F0} {Quantile(times[i], 0.25),10:F0} {Quantile(times[i], 0.5) / Quantile(baseline, 0.5),15:F2} {Quantile(times[i], 0.25) / Quantile(baseline, 0.25),11:F2}"));
+                    $"{methods[i].Name,-24} {Quantile(times[i], 0.5),10:F0} {Quantile(times[i], 0.25),10:F0} {Quantile(times[i], 0.5) / Quantile(baseline, 0.5),15:F2} {Quantile(times[i], 0.25) / Quantile(baseline, 0.25),11:F2} {(double)workItems[i] / rounds,11:F1} {cpu[i] / rounds,7:F2} {cpu[i] / cpu[methods[i].Baseline],9:F2}"));
             }
         }
         finally
         {
             benchmarks.Cleanup();
         }
+    }
+
+    /// <summary>utime, stime, cutime and cstime of /proc/self/stat, in milliseconds (USER_HZ is 100 on Linux).</summary>
+    private static double CpuMilliseconds()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return Enumerable.Range(11, 4).Sum(i => long.Parse(fields[i], CultureInfo.InvariantCulture)) * 10.0;
     }
 
     private static double Quantile(List<double> values, double q)

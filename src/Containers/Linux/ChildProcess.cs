@@ -29,6 +29,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private readonly SafeFileHandle _errorPipe;
     private readonly ulong _launchHandle;
     private readonly SafeFileHandle? _statusPipe;
+    private readonly FdPoller.ExitGroup? _exitGroup;
     private readonly TaskCompletionSource _pidResolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
@@ -39,8 +40,9 @@ internal sealed class ChildProcess : IAsyncDisposable
     private bool _disposed;
 
     private ChildProcess(Plan plan, int pid, SafeFileHandle pidfd, SafeFileHandle errorPipe, ulong launchHandle, SafeFileHandle? sync,
-        SafeFileHandle? statusPipe)
+        SafeFileHandle? statusPipe, FdPoller.ExitGroup? exitGroup)
     {
+        _exitGroup = exitGroup;
         _plan = plan;
         _statusPipe = statusPipe;
         Pid = pid;
@@ -85,8 +87,11 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// order (see <see cref="PlanBuilder.ImportFd"/>); the child gets its own copies, the caller keeps its handles.
     /// Returns once the child exists; setup failures surface from <see cref="WaitForExecAsync"/>.
     /// </summary>
+    /// <param name="plan">The plan.</param>
+    /// <param name="fds">The plan's imported fds.</param>
+    /// <param name="exitGroup">The group whose held waits the child's exit completes (its output pipes'), or null.</param>
     /// <exception cref="ContainerStartException">The child could not be created (<c>Stage = "clone"</c>).</exception>
-    public static unsafe ChildProcess Launch(Plan plan, IReadOnlyList<SafeFileHandle>? fds = null)
+    public static unsafe ChildProcess Launch(Plan plan, IReadOnlyList<SafeFileHandle>? fds = null, FdPoller.ExitGroup? exitGroup = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         fds ??= [];
@@ -147,7 +152,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             }
 
             return new ChildProcess(plan, result.Pid, new SafeFileHandle(result.PidFd, ownsHandle: true),
-                new SafeFileHandle(result.ErrorFd, ownsHandle: true), result.Handle, syncWrite, statusRead);
+                new SafeFileHandle(result.ErrorFd, ownsHandle: true), result.Handle, syncWrite, statusRead, exitGroup);
         }
         catch
         {
@@ -368,7 +373,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private async Task<ChildExitStatus> WaitForExitAsync()
     {
         await _pidResolved.Task.ConfigureAwait(false);
-        await FdPoller.WaitReadableAsync(_pidfd, CancellationToken.None).ConfigureAwait(false);
+        await (_exitGroup is null ? FdPoller.WaitReadableAsync(_pidfd, CancellationToken.None) : FdPoller.WaitExitAsync(_pidfd, _exitGroup)).ConfigureAwait(false);
         if (_statusPipe is null)
         {
             return Reap(_pidfd);

@@ -8,7 +8,12 @@ namespace Containers.Linux;
 /// One epoll thread for the whole process: awaits an fd becoming readable (a pidfd when its process exits, a
 /// pipe when data or EOF arrives, an eventfd when signaled) or a cgroup file changing, without blocking a thread per wait.
 /// </summary>
-internal static unsafe class FdPoller
+/// <remarks>
+/// A wait completes on a pool thread, never on the poller's: the poller queues the completion and the awaiting code
+/// goes on right there, so a wait costs one wake-up of a pool thread. The waits of one <see cref="ExitGroup"/> that
+/// end with its process share that wake-up.
+/// </remarks>
+internal static unsafe partial class FdPoller
 {
     private static readonly ConcurrentDictionary<ulong, Registration> Registrations = new();
     private static readonly Lazy<int> Epoll = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
@@ -21,11 +26,14 @@ internal static unsafe class FdPoller
     /// Completes when <paramref name="fd"/> reports one of <paramref name="events"/> (or an error or hang-up): for a
     /// cgroup file, <see cref="LibC.EPOLLPRI"/> is the kernel's "this file changed" (kernfs_notify).
     /// </summary>
-    public static Task WaitAsync(SafeFileHandle fd, uint events, CancellationToken cancellationToken)
+    public static Task WaitAsync(SafeFileHandle fd, uint events, CancellationToken cancellationToken) =>
+        Register(new Registration(fd, null, isExit: false), events, cancellationToken);
+
+    private static Task Register(Registration registration, uint events, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var epoll = Epoll.Value;
-        var registration = new Registration(fd);
+        var fd = registration.Fd;
         var added = false;
         fd.DangerousAddRef(ref added);
         var id = Interlocked.Increment(ref _nextId);
@@ -44,7 +52,8 @@ internal static unsafe class FdPoller
             {
                 if (Registrations.TryRemove(id, out var removed))
                 {
-                    removed.Complete(epoll, cancellationToken);
+                    // On a pool thread, as every completion: the canceller does not run the waiter's code.
+                    ThreadPool.UnsafeQueueUserWorkItem(static s => s.Removed.Complete(s.Epoll, s.Token), (Removed: removed, Epoll: epoll, Token: cancellationToken), preferLocal: false);
                 }
             });
         }
@@ -73,19 +82,49 @@ internal static unsafe class FdPoller
             var n = Shim.EpollWait(epoll, ids, 64, -1);
             for (var i = 0; i < n; i++)
             {
+                if (!Registrations.TryGetValue(ids[i], out var ready) || (ready.Group is { } group && group.TryHold(ids[i], ready)))
+                {
+                    continue;
+                }
+
                 if (Registrations.TryRemove(ids[i], out var registration))
                 {
-                    registration.Complete(epoll, CancellationToken.None);
+                    registration.Before = registration.IsExit ? registration.Group!.TakeHeld() : null;
+                    registration.Epoll = epoll;
+                    ThreadPool.UnsafeQueueUserWorkItem(registration, preferLocal: false);
                 }
             }
         }
     }
 
-    private sealed class Registration(SafeFileHandle fd)
+    internal sealed class Registration(SafeFileHandle fd, ExitGroup? group, bool isExit) : IThreadPoolWorkItem
     {
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Continuations run where it completes: always on a pool thread (see <see cref="Execute"/>).</summary>
+        public TaskCompletionSource Completion { get; } = new();
+
+        public SafeFileHandle Fd => fd;
+
+        public ExitGroup? Group => group;
+
+        /// <summary>Whether this is its group's exit (the pidfd), which completes the waits held back for it.</summary>
+        public bool IsExit => isExit;
 
         public CancellationTokenRegistration Cancellation { get; set; }
+
+        /// <summary>Held-back waits of its group to complete first, on the same thread.</summary>
+        public List<Registration>? Before { get; set; }
+
+        public int Epoll { get; set; }
+
+        public void Execute()
+        {
+            foreach (var held in Before ?? [])
+            {
+                held.Complete(Epoll, CancellationToken.None);
+            }
+
+            Complete(Epoll, CancellationToken.None);
+        }
 
         public void Complete(int epoll, CancellationToken canceled)
         {

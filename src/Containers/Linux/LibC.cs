@@ -20,6 +20,11 @@ internal static unsafe partial class LibC
     public const int SOCK_CLOEXEC = 0x80000;
     public const int WNOHANG = 1;
 
+    public const short POLLIN = 0x1;
+
+    /// <summary>poll(2): the other end is closed (a pipe's writers have all gone).</summary>
+    public const short POLLHUP = 0x10;
+
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
 
@@ -48,6 +53,26 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeout);
+
+    /// <summary>unshare(2): moves the calling thread (only it, for a namespace type a thread may hold) into new namespaces.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int unshare(int flags);
+
+    /// <summary>setns(2) for the calling thread.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setns(int fd, int nstype);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int kill(int pid, int signal);
@@ -277,5 +302,14 @@ internal static unsafe partial class LibC
         }
 
         return (new SafeFileHandle(fds[0], ownsHandle: true), new SafeFileHandle(fds[1], ownsHandle: true));
+    }
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Microsoft.Win32.SafeHandles;
 
@@ -7,8 +8,11 @@ namespace Containers.Linux;
 /// A few network namespaces made ahead of time, loopback already up, so that a start joins one with <c>setns</c>
 /// instead of paying for <c>CLONE_NEWNET</c> on its own path (the kernel's per-namespace setup is the largest
 /// single cost of a start with a new network namespace). One long-lived thread keeps the pool filled in the
-/// background; each namespace is made by a cloned child (the .NET process never unshares: that would move
-/// one of its threads, and every child that thread clones later, into the namespace).
+/// background. It makes each namespace itself: it unshares into a new one, brings loopback up, opens the namespace
+/// and returns to the namespace it came from with <c>setns</c>. A thread's network namespace is its own, so no other
+/// thread of the process ever is in a pooled namespace, and this thread clones no children. A refill thus costs the
+/// kernel's namespace setup and nothing else: no child to clone, wait for and reap, and no wake-up of another thread
+/// (it competes with the starts for the CPUs).
 /// </summary>
 /// <remarks>
 /// <para>A namespace is handed out once, as an fd of <c>/proc/PID/ns/net</c> that keeps it alive; it goes away
@@ -19,7 +23,8 @@ namespace Containers.Linux;
 /// <para>The namespaces belong to the user namespace of the process that owns the pool. A child that creates a
 /// new user namespace has no <c>CAP_SYS_ADMIN</c> over them and cannot join them after its clone: such starts
 /// (rootless ones, and root ones with an id mapping) make their own. Without <c>CAP_SYS_ADMIN</c> the filler's
-/// first clone fails; it then stops, <see cref="Failure"/> says why, and <see cref="TryTake"/> returns null.</para>
+/// first unshare fails; it then stops, <see cref="Failure"/> says why, and <see cref="TryTake"/> returns null. It
+/// stops the same way if it cannot return to its own namespace, so it never makes a namespace inside another.</para>
 /// </remarks>
 /// <example>
 /// <code>
@@ -30,12 +35,12 @@ namespace Containers.Linux;
 /// </example>
 internal sealed class NetworkNamespacePool : IAsyncDisposable
 {
-    // The child brings lo up in its new namespace, reports that it got that far, and waits: while it waits the
-    // parent opens its /proc/PID/ns/net, then releases it and it exits (a plan without EXEC ends with exit 0).
-    private static readonly Plan HolderPlan = new PlanBuilder(CloneFlags.NewNet)
-        .LoopbackUp()
-        .WaitForParent("hold the network namespace until it is opened", announce: true)
-        .Build();
+    private const int AF_INET = 2;
+    private const int SOCK_DGRAM = 2;
+    private const int SIOCGIFFLAGS = 0x8913;
+    private const int SIOCSIFFLAGS = 0x8914;
+    private const short IFF_UP = 0x1;
+    private const short IFF_RUNNING = 0x40;
 
     private readonly Channel<SafeFileHandle> _ready = Channel.CreateUnbounded<SafeFileHandle>(
         new UnboundedChannelOptions { SingleWriter = true });
@@ -146,7 +151,7 @@ internal sealed class NetworkNamespacePool : IAsyncDisposable
             while (true)
             {
                 _free.Wait(stop);
-                var netns = Create(stop);
+                var netns = Create();
                 if (stop.IsCancellationRequested)
                 {
                     netns.Dispose();
@@ -167,22 +172,72 @@ internal sealed class NetworkNamespacePool : IAsyncDisposable
         }
     }
 
-    private static SafeFileHandle Create(CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes a namespace on this thread and returns to the thread's own: the new namespace's fd, or an error (and
+    /// then this thread is home again, or the error says it is not). The way home is opened each time, so that
+    /// between refills the pool holds no fd but its namespaces'.
+    /// </summary>
+    private static SafeFileHandle Create()
     {
-        var child = ChildProcess.Launch(HolderPlan);
+        using var home = File.OpenHandle("/proc/thread-self/ns/net", FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (LibC.unshare((int)CloneFlags.NewNet) < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new ContainersException(
+                $"making a network namespace failed: unshare(CLONE_NEWNET): {Errno.Name(errno)}" + (errno == Errno.EPERM ? " (needs CAP_SYS_ADMIN)" : ""));
+        }
+
+        SafeFileHandle? netns = null;
+        Exception? failure = null;
         try
         {
-            child.WaitForSetupAsync(cancellationToken).GetAwaiter().GetResult();
+            LoopbackUp();
+            netns = File.OpenHandle("/proc/thread-self/ns/net", FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+        catch (Exception e) when (e is ContainersException or IOException or UnauthorizedAccessException)
+        {
+            failure = e;
+        }
 
-            // The child waits for us and is not reaped before we release it, so this pid is still that child.
-            var netns = File.OpenHandle($"/proc/{child.Pid}/ns/net", FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            child.Continue();
-            child.WaitAsync(cancellationToken).GetAwaiter().GetResult();
-            return netns;
+        if (LibC.setns((int)home.DangerousGetHandle(), (int)CloneFlags.NewNet) < 0)
+        {
+            netns?.Dispose();
+            throw new ContainersException($"returning the network namespace pool's thread to its namespace failed: setns: {Errno.Name(Marshal.GetLastPInvokeError())}", failure);
+        }
+
+        return netns ?? throw new ContainersException($"preparing a new network namespace failed: {failure!.Message}", failure);
+    }
+
+    /// <summary>Sets <c>lo</c> of this thread's network namespace up (a new namespace has it down).</summary>
+    private static unsafe void LoopbackUp()
+    {
+        var fd = LibC.socket(AF_INET, SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw new ContainersException($"bringing loopback up failed: socket: {Errno.Name(Marshal.GetLastPInvokeError())}");
+        }
+
+        try
+        {
+            // struct ifreq: the name in 16 bytes, then ifr_flags (a short) at the start of a 24-byte union.
+            var request = stackalloc byte[40];
+            new Span<byte>(request, 40).Clear();
+            request[0] = (byte)'l';
+            request[1] = (byte)'o';
+            if (LibC.ioctl(fd, SIOCGIFFLAGS, request) < 0)
+            {
+                throw new ContainersException($"bringing loopback up failed: SIOCGIFFLAGS: {Errno.Name(Marshal.GetLastPInvokeError())}");
+            }
+
+            *(short*)(request + 16) |= IFF_UP | IFF_RUNNING;
+            if (LibC.ioctl(fd, SIOCSIFFLAGS, request) < 0)
+            {
+                throw new ContainersException($"bringing loopback up failed: SIOCSIFFLAGS: {Errno.Name(Marshal.GetLastPInvokeError())}");
+            }
         }
         finally
         {
-            child.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            LibC.close(fd);
         }
     }
 }

@@ -61,10 +61,15 @@ internal sealed class ContainerProcess : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the launch.</param>
     /// <param name="cgroup">The container's cgroup, which the process is cloned into or joins before exec, or null.</param>
     /// <param name="oomScoreAdj">The process's <c>oom_score_adj</c>, written before exec, or null to inherit it.</param>
+    /// <param name="outputToExit">
+    /// Whether the owner reads the output only up to the exit (a run): the outputs' end of file then arrives with the
+    /// exit, one wake-up for the three (<see cref="FdPoller.ExitGroup"/>).
+    /// </param>
     public static async Task<(ContainerProcess Process, StdioPipes? Stdio, ContainerTerminal? Terminal)> LaunchAsync(
         ContainerPlan plan, SafeFileHandle? containerPidFd, SafeFileHandle? pooledNetwork, string? containerDirectory, CancellationToken cancellationToken,
-        ICgroup? cgroup = null, int? oomScoreAdj = null)
+        ICgroup? cgroup = null, int? oomScoreAdj = null, bool outputToExit = false)
     {
+        var exitGroup = outputToExit ? new FdPoller.ExitGroup() : null;
         StdioPipes? stdio = null;
         SafeFileHandle? terminalSocket = null;
         SafeFileHandle? listenerSocket = null;
@@ -84,7 +89,7 @@ internal sealed class ContainerProcess : IAsyncDisposable
                 switch (source.Kind)
                 {
                     case FdKind.Stdin:
-                        stdio ??= StdioPipes.Create();
+                        stdio ??= StdioPipes.Create(exitGroup);
                         fds.Add(stdio.ChildStdin);
                         break;
                     case FdKind.Stdout:
@@ -130,7 +135,7 @@ internal sealed class ContainerProcess : IAsyncDisposable
                 }
             }
 
-            child = ChildProcess.Launch(plan.Plan, fds);
+            child = ChildProcess.Launch(plan.Plan, fds, stdio is null ? null : exitGroup);
 
             // The child has its own copies now: closing ours lets end-of-file reach each side when the other closes.
             stdio?.CloseChildEnds();

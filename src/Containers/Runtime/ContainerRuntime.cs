@@ -286,7 +286,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             // A network namespace made ahead when one is ready; otherwise the child clones its own.
             var netns = plan.UsesPooledNetwork ? _networkPool?.TryTake() : null;
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
-                plan.UsesPooledNetwork && netns is null ? plan.WithoutPooledNetwork : plan, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj).ConfigureAwait(false);
+                plan.UsesPooledNetwork && netns is null ? plan.WithoutPooledNetwork : plan, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj,
+                outputToExit: run && !options.KeepLog).ConfigureAwait(false);
             // A run's process goes on to exec by itself: running from here, in the one state write after the claim.
             state = state with { Status = run ? ContainerStatus.Running : ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
             var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this, run);

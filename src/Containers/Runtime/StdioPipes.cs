@@ -33,7 +33,8 @@ internal sealed class StdioPipes : IAsyncDisposable
     private readonly SafeFileHandle _stdout;
     private readonly SafeFileHandle _stderr;
 
-    private StdioPipes(AnonymousPipeServerStream stdin, (SafeFileHandle Read, SafeFileHandle Write) stdout, (SafeFileHandle Read, SafeFileHandle Write) stderr)
+    private StdioPipes(AnonymousPipeServerStream stdin, (SafeFileHandle Read, SafeFileHandle Write) stdout, (SafeFileHandle Read, SafeFileHandle Write) stderr,
+        FdPoller.ExitGroup? exitGroup)
     {
         _stdin = stdin;
         _stdout = stdout.Read;
@@ -46,7 +47,7 @@ internal sealed class StdioPipes : IAsyncDisposable
         var stderrBuffer = NewBuffer();
         Stdout = stdoutBuffer.Reader;
         Stderr = stderrBuffer.Reader;
-        _pumps = Task.WhenAll(PumpAsync(_stdout, stdoutBuffer.Writer, _stop.Token), PumpAsync(_stderr, stderrBuffer.Writer, _stop.Token));
+        _pumps = Task.WhenAll(PumpAsync(_stdout, stdoutBuffer.Writer, exitGroup, _stop.Token), PumpAsync(_stderr, stderrBuffer.Writer, exitGroup, _stop.Token));
     }
 
     public SafeFileHandle ChildStdin { get; }
@@ -61,7 +62,11 @@ internal sealed class StdioPipes : IAsyncDisposable
 
     public PipeReader Stderr { get; }
 
-    public static StdioPipes Create()
+    /// <param name="exitGroup">
+    /// For an owner that reads the output only up to the process's exit: the outputs' end of file may wait for the
+    /// exit and arrive with it (<see cref="FdPoller.ExitGroup"/>). Null: each end of file arrives when it happens.
+    /// </param>
+    public static StdioPipes Create(FdPoller.ExitGroup? exitGroup = null)
     {
         // Close-on-exec on every end, so a Process.Start elsewhere in this process cannot inherit them and hold a
         // pipe open; the plan's dup2 onto 0-2 clears the flag in the child. Only this process's read ends are
@@ -73,7 +78,7 @@ internal sealed class StdioPipes : IAsyncDisposable
             stdin = new AnonymousPipeServerStream(PipeDirection.Out, HandleInheritability.None);
             stdout = NonBlockingReadPipe();
             var stderr = NonBlockingReadPipe();
-            return new StdioPipes(stdin, stdout.Value, stderr);
+            return new StdioPipes(stdin, stdout.Value, stderr, exitGroup);
         }
         catch
         {
@@ -129,7 +134,7 @@ internal sealed class StdioPipes : IAsyncDisposable
     }
 
     /// <summary>Moves one stream's output into its buffer until end of file; the reader sees end of file or the read error.</summary>
-    private static async Task PumpAsync(SafeFileHandle source, PipeWriter buffer, CancellationToken cancellationToken)
+    private static async Task PumpAsync(SafeFileHandle source, PipeWriter buffer, FdPoller.ExitGroup? exitGroup, CancellationToken cancellationToken)
     {
         try
         {
@@ -156,7 +161,9 @@ internal sealed class StdioPipes : IAsyncDisposable
                 var errno = -n;
                 if (errno == Errno.EAGAIN)
                 {
-                    await FdPoller.WaitReadableAsync(source, cancellationToken).ConfigureAwait(false);
+                    await (exitGroup is null
+                        ? FdPoller.WaitReadableAsync(source, cancellationToken)
+                        : FdPoller.WaitReadableAsync(source, exitGroup, cancellationToken)).ConfigureAwait(false);
                 }
                 else if (errno != Errno.EINTR)
                 {

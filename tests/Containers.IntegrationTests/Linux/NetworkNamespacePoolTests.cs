@@ -130,6 +130,33 @@ public sealed class NetworkNamespacePoolTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task The_pool_makes_its_namespaces_on_its_own_thread_and_leaves_every_thread_in_the_host_namespace()
+    {
+        Requires.Root();
+        await using var pool = new NetworkNamespacePool(capacity: 2);
+        pool.Start();
+        for (var i = 0; i < 5; i++)
+        {
+            using var netns = await pool.TakeAsync(Ct);
+            Assert.NotEqual(HostNamespace, NamespaceOf(netns));
+        }
+
+        // Once the pool is full again its thread waits for a take, after it went home from the last namespace.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (pool.Count < pool.Capacity && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        Assert.Equal(pool.Capacity, pool.Count);
+        var elsewhere = Directory.GetDirectories("/proc/self/task")
+            .Select(task => (Task: Path.GetFileName(task), Net: TryLink(Path.Combine(task, "ns/net"))))
+            .Where(t => t.Net is not null && t.Net != HostNamespace)
+            .ToList();
+        Assert.True(elsewhere.Count == 0, "threads outside the host's network namespace: " + string.Join(", ", elsewhere));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Without_privileges_the_pool_stops_and_says_why_and_hands_out_nothing()
     {
         Requires.NotRoot();
@@ -138,11 +165,23 @@ public sealed class NetworkNamespacePoolTests
 
         var error = await Assert.ThrowsAsync<ContainersException>(() => pool.TakeAsync(Ct));
 
-        var clone = Assert.IsType<ContainerStartException>(error.InnerException);
-        Assert.Equal("clone", clone.Stage);
-        Assert.Equal("EPERM", clone.ErrnoName);
-        Assert.Same(clone, pool.Failure);
+        var failure = Assert.IsType<ContainersException>(error.InnerException);
+        Assert.Contains("unshare(CLONE_NEWNET): EPERM", failure.Message, StringComparison.Ordinal);
+        Assert.Same(failure, pool.Failure);
         Assert.Null(pool.TryTake());
+    }
+
+    private static string? TryLink(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
+        }
+        catch (IOException)
+        {
+            // The thread ended meanwhile.
+            return null;
+        }
     }
 
     private static string HostNamespace => new FileInfo("/proc/self/ns/net").LinkTarget!;

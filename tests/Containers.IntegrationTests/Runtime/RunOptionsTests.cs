@@ -43,6 +43,20 @@ public sealed class RunOptionsTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_program_that_closes_its_output_and_goes_on_returns_its_output_and_exit_status()
+    {
+        using var fixture = new RuntimeFixture();
+
+        // Its outputs reach end of file while it still runs; the run returns once it has ended, with both.
+        var result = await fixture.Runtime.RunAsync(
+            ContainerSpec.For("/bin/sh", "-c", "echo out; echo err >&2; exec >&- 2>&-; sleep 0.3; exit 3"), null, Ct);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal("out\n", result.Stdout);
+        Assert.Equal("err\n", result.Stderr);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_run_within_its_timeout_is_not_marked_timed_out()
     {
         using var fixture = new RuntimeFixture();
