@@ -18,6 +18,7 @@ public class StatsBenchmarks
     private Container _container = null!;
     private string _oneFile = "";
     private string[] _sameFiles = [];
+    private readonly string _stateDirectory = $"/dev/shm/containers-bench-stats-{Guid.NewGuid():N}";
 
     [GlobalSetup]
     public void Setup()
@@ -27,7 +28,7 @@ public class StatsBenchmarks
             throw new InvalidOperationException("StatsBenchmarks create a cgroup: run them as root");
         }
 
-        _runtime = ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = $"/dev/shm/containers-bench-stats-{Guid.NewGuid():N}" }).GetAwaiter().GetResult();
+        _runtime = ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = _stateDirectory }).GetAwaiter().GetResult();
         var spec = ContainerSpec.For("/bin/sleep", "3600").WithMemoryLimit(64L << 20).WithPidsLimit(64).WithCpuLimit(0.5);
         _container = _runtime.CreateAsync(null, spec).GetAwaiter().GetResult();
         _container.StartAsync().GetAwaiter().GetResult();
@@ -57,6 +58,7 @@ public class StatsBenchmarks
     {
         _container.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(_stateDirectory, recursive: true);
     }
 
     [Benchmark(Baseline = true)]

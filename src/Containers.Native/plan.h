@@ -146,6 +146,10 @@ struct ct_op {
                                /*  through a mount of another namespace).                                        */
 #define CT_OP_CHOWN 41         /* path(root)                                              uid, gid              */
                                /* (fchownat of the last component without following it: a file the plan made)   */
+#define CT_OP_OPEN_SEND 42     /* path(root)                                              n[0]: socket slot     */
+                               /* (opened O_PATH without following its last component; a regular file or a      */
+                               /*  directory is reopened O_RDONLY through /proc/self/fd/N, anything else is sent   */
+                               /*  as the O_PATH fd; the fd goes over the socket with SCM_RIGHTS)                */
 #define CT_OP_CHECK_FS 50      /* path(root)                                              statfs f_type         */
                                /* (the path must be reached without any symlink and be on that filesystem type:     */
                                /*  ELOOP for a symlink, EXDEV for another filesystem)                               */

@@ -644,6 +644,32 @@ static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
     return r < 0 ? r : 0;
 }
 
+/* Opens a path beneath the root for reading without following its last component and sends the fd over a socket
+   (plan.h, CT_OP_OPEN_SEND). The path is resolved to an O_PATH fd first; only a regular file or a directory is then
+   reopened for reading through /proc/self/fd/N, so no device is ever opened and the reopen cannot leave the root. */
+static long ct_open_send(const struct ct_launch *l, const struct ct_op *op)
+{
+    long fd = ct_open_in_root(l, ct_str(l, op->s[0]), O_PATH | O_NOFOLLOW);
+    if (fd < 0)
+        return fd;
+    struct stat st;
+    long r = SYS4(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+    if (r == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+        char path[32];
+        ct_fd_path(path, (int)fd);
+        long readable = SYS4(SYS_openat, AT_FDCWD, path,
+                             O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0), 0);
+        SYS1(SYS_close, fd);
+        if (readable < 0)
+            return readable;
+        fd = readable;
+    }
+    if (r == 0)
+        r = ct_send_fd(l->fds[op->n[0]], (int)fd);
+    SYS1(SYS_close, fd);
+    return r;
+}
+
 /* Takes one byte from the sync pipe; EOF means the parent gave up on this launch. */
 static long ct_read_sync(const struct ct_launch *l)
 {
@@ -857,6 +883,8 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         return ct_write_file(l, op);
     case CT_OP_CHOWN:
         return ct_chown(l, op);
+    case CT_OP_OPEN_SEND:
+        return ct_open_send(l, op);
     case CT_OP_DUP2:
         return ct_dup2(l, op);
     case CT_OP_CLOSE_RANGE:
@@ -1011,6 +1039,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_FSMOUNT] = {{A_STR, A_STR, A_STR_LIST, A_NONE}, -1},
     [CT_OP_CHOWN] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_OPEN_SEND] = {{A_STR, A_NONE, A_NONE, A_NONE}, 0},
     [CT_OP_CHECK_FS] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_TMPFS_FILES] = {{A_STR_LIST, A_STR, A_STR_LIST, A_U32_LIST}, -1},
 };
@@ -1020,6 +1049,7 @@ static const uint8_t ct_known[CT_OP_MAX + 1] = {
     [CT_OP_MOUNT ... CT_OP_LOOPBACK_UP] = 1,
     [CT_OP_FSMOUNT] = 1,
     [CT_OP_CHOWN] = 1,
+    [CT_OP_OPEN_SEND] = 1,
     [CT_OP_CHECK_FS] = 1,
     [CT_OP_TMPFS_FILES] = 1,
 };
@@ -1520,6 +1550,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.LOOPBACK_UP", CT_OP_LOOPBACK_UP},
         {"op.FSMOUNT", CT_OP_FSMOUNT},
         {"op.CHOWN", CT_OP_CHOWN},
+        {"op.OPEN_SEND", CT_OP_OPEN_SEND},
         {"op.CHECK_FS", CT_OP_CHECK_FS},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {

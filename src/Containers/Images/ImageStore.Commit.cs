@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Containers.Images.Commit;
 using Containers.Images.Model;
 using Containers.Images.Store;
@@ -123,10 +122,15 @@ public sealed partial class ImageStore
     /// </code>
     /// </example>
     public Task<IReadOnlyList<FileChange>> DiffAsync(string baseImage, string upperDirectory, CancellationToken cancellationToken = default) =>
-        DiffAsync(baseImage, upperDirectory, null, cancellationToken);
+        DiffAsync(baseImage, upperDirectory, null, null, null, cancellationToken);
 
-    /// <summary>The changes of <paramref name="upperDirectory"/> as <see cref="DiffAsync(string, string, CancellationToken)"/> lists them, without the paths in <paramref name="excluded"/>.</summary>
-    internal async Task<IReadOnlyList<FileChange>> DiffAsync(string baseImage, string upperDirectory, IReadOnlySet<string>? excluded, CancellationToken cancellationToken)
+    /// <summary>
+    /// The changes of <paramref name="upperDirectory"/> as <see cref="DiffAsync(string, string, CancellationToken)"/>
+    /// lists them, without the paths in <paramref name="excluded"/>; without root, entries the caller cannot look up
+    /// are opened in a user namespace with the given mappings (none: the caller as 0 only), as a commit opens them.
+    /// </summary>
+    internal async Task<IReadOnlyList<FileChange>> DiffAsync(
+        string baseImage, string upperDirectory, IReadOnlySet<string>? excluded, IReadOnlyList<Spec.LinuxIdMapping>? uidMappings, IReadOnlyList<Spec.LinuxIdMapping>? gidMappings, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(upperDirectory);
         var lowers = new LowerLayers(await GetSnapshotChainAsync(baseImage, cancellationToken).ConfigureAwait(false));
@@ -136,7 +140,8 @@ public sealed partial class ImageStore
                 var changes = new List<FileChange>();
                 var present = new HashSet<string>(StringComparer.Ordinal);
                 var opaque = new List<string>();
-                new UpperDirectoryReader(null, null).Walk(
+                var opener = Environment.IsPrivilegedProcess ? null : new UserNamespaceOpener(upperDirectory, uidMappings, gidMappings);
+                new UpperDirectoryReader(null, null, opener).Walk(
                     upperDirectory,
                     entry =>
                     {
@@ -243,13 +248,15 @@ public sealed partial class ImageStore
     /// <summary>Writes the upper directory as a gzip or zstd layer into <paramref name="file"/> (fsynced) on the calling thread.</summary>
     private CommittedLayer WriteLayer(string upperDirectory, string file, CommitOptions options, IProgress<ImageProgress>? progress, CancellationToken cancellationToken)
     {
-        var reader = new UpperDirectoryReader(options.UidMappings, options.GidMappings);
+        // Without root, what the container made unreadable to the caller is opened in a user namespace with its mappings.
+        var opener = Environment.IsPrivilegedProcess ? null : new UserNamespaceOpener(upperDirectory, options.UidMappings, options.GidMappings);
+        var reader = new UpperDirectoryReader(options.UidMappings, options.GidMappings, opener);
         (Digest DiffId, Digest Digest) digests;
         long size;
         long uncompressed;
         using (var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            using (LayerCompressor compressed = options.Compression == LayerCompressionFormat.Zstd ? new ZstdLayerStream(output) : new ParallelGzipStream(output, CompressionLevel.Optimal))
+            using (LayerCompressor compressed = options.Compression == LayerCompressionFormat.Zstd ? new ZstdLayerStream(output) : new ParallelGzipStream(output))
             {
                 var tar = new LayerTarWriter(compressed, new byte[1 << 20]);
                 long reported = 0;
@@ -278,6 +285,11 @@ public sealed partial class ImageStore
             }
 
             output.Flush(flushToDisk: true);
+        }
+
+        if (opener is { Launches: > 0 })
+        {
+            _logger.LogInformation("entries of {Upper} this user cannot read were opened in {Count} user namespace(s) with the container's mappings", upperDirectory, opener.Launches);
         }
 
         if (reader.SkippedSockets > 0)

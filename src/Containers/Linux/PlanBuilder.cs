@@ -182,6 +182,15 @@ internal sealed class PlanBuilder
     public PlanBuilder SetControllingTerminal(int fd = 0) => Add(PlanOpCode.SetCtty, "ioctl TIOCSCTTY", 0, [], [(ulong)fd]);
 
     /// <summary>
+    /// Opens <paramref name="path"/> (in root, its last component not followed) and sends the fd over
+    /// <paramref name="socket"/> (receive it with <see cref="ChildProcess.ReceiveFdAsync"/>): a regular file or a
+    /// directory opened for reading, anything else as an <c>O_PATH</c> fd. The open is checked against the child's
+    /// credentials, so a child in a user namespace opens what the namespace's root may read.
+    /// </summary>
+    public PlanBuilder OpenAndSend(string path, PlanFd socket, string? stage = null) =>
+        Add(PlanOpCode.OpenSend, stage ?? $"open {path}", 0, [Str(path)], [(ulong)socket.Slot]);
+
+    /// <summary>
     /// Opens <paramref name="ptmxPath"/> (in root, the container's devpts), unlocks it, sends the master over the
     /// socket <paramref name="socket"/> (receive it with <see cref="ChildProcess.ReceiveFdAsync"/>) and makes the slave
     /// fds 0-2. Follow with <see cref="SetSid"/> and <see cref="SetControllingTerminal"/>.

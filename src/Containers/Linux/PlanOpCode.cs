@@ -43,6 +43,9 @@ internal enum PlanOpCode : uint
     /// <summary>CT_OP_CHOWN: changes the owner of a path in root without following its last component.</summary>
     Chown = 41,
 
+    /// <summary>CT_OP_OPEN_SEND: opens a path in root for reading (a regular file or directory; anything else O_PATH) and sends the fd over a socket.</summary>
+    OpenSend = 42,
+
     /// <summary>CT_OP_CHECK_FS: a path reached without any symlink must lie on a filesystem of the given statfs type.</summary>
     CheckFs = 50,
 

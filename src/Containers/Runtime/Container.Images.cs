@@ -85,7 +85,8 @@ public sealed partial class Container
     public async Task<IReadOnlyList<FileChange>> DiffAsync(CancellationToken cancellationToken = default)
     {
         var (store, image, upper) = await WritableLayerAsync("diff", cancellationToken).ConfigureAwait(false);
-        return await store.DiffAsync(image.Digest, upper, MountPoints.Find(upper, MountDestinations()), cancellationToken).ConfigureAwait(false);
+        var state = State;
+        return await store.DiffAsync(image.Digest, upper, MountPoints.Find(upper, MountDestinations()), state.UidMappings, state.GidMappings, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The store, image and upper directory of a container made from an image, checked to belong together.</summary>

@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Containers.Images;
 using Containers.Images.Model;
@@ -170,6 +171,47 @@ public sealed class CommitTests : IDisposable
         Assert.Equal(["busybox"], Directory.EnumerateFileSystemEntries(Path.Combine(rootfs, "bin")).Select(Path.GetFileName));
         Assert.Equal(["motd"], Directory.EnumerateFileSystemEntries(Path.Combine(rootfs, "etc")).Select(Path.GetFileName));
         Assert.Equal("hi", Xattrs.GetString(Path.Combine(rootfs, "etc", "motd"), "user.note"));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_layer_of_many_compressed_chunks_is_one_gzip_member_that_gzip_tar_and_umoci_read_whole()
+    {
+        string umoci = Requires.Tool("umoci");
+        await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Path.Combine(_work, "store") }, Ct);
+        await store.ImportAsync(await ImageFixtures.BusyboxLayoutAsync(), "busybox:base", progress: null, Ct);
+        string upper = Directory.CreateDirectory(Path.Combine(_work, "upper")).FullName;
+
+        // About 7 MiB of tar: text that deflates and noise that is stored, so chunks of both kinds.
+        Sh("""
+            mkdir text noise
+            for i in $(seq 1 40); do head -c 75000 /dev/urandom | base64 > text/t$i; done
+            head -c 3000000 /dev/urandom > noise/big
+            """, upper);
+
+        var committed = await store.CommitAsync("busybox:base", upper, new CommitOptions { Tag = "busybox:chunks" }, progress: null, Ct);
+
+        string blob = Path.Combine(store.Root, "blobs", "sha256", committed.Manifest.Layers[^1].Digest.Hex);
+        Run("gzip", "-t", blob);
+        byte[] tar = Run("gzip", "-dc", blob);
+        Assert.True(tar.Length > 6 << 20, $"the layer's tar is {tar.Length} bytes");
+        Assert.Equal(committed.Config.RootFS.DiffIds[^1], Digest.Sha256(tar));
+
+        // gzip -l reads the trailer's length: the whole tar's only when the file is one member.
+        string list = Encoding.ASCII.GetString(Run("gzip", "-l", "--quiet", blob));
+        Assert.Equal(tar.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), list.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        var names = Encoding.UTF8.GetString(Run("tar", "-tzf", blob)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(43, names.Length);
+        AssertSameTree(ListDirectory(upper), Listing(new MemoryStream(tar)));
+
+        string exported = Path.Combine(_work, "exported");
+        await store.ExportAsync("busybox:chunks", exported, ImageArchiveFormat.OciLayout, Ct);
+        string bundle = Path.Combine(_work, "bundle");
+        string[] rootless = Environment.IsPrivilegedProcess ? [] : ["--rootless"];
+        await ImageFixtures.RunAsync(umoci, ["unpack", .. rootless, "--image", $"{exported}:docker.io/library/busybox:chunks", bundle]);
+        foreach (string file in Directory.EnumerateFiles(upper, "*", SearchOption.AllDirectories))
+        {
+            Assert.Equal(SHA256.HashData(File.ReadAllBytes(file)), SHA256.HashData(File.ReadAllBytes(Path.Combine(bundle, "rootfs", Path.GetRelativePath(upper, file)))));
+        }
     }
 
     [Fact(Timeout = 60_000)]

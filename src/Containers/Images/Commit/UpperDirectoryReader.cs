@@ -28,11 +28,16 @@ internal sealed unsafe class UpperDirectoryReader
     private readonly Dictionary<(uint Major, uint Minor, ulong Ino), byte[]> _links = [];
     private readonly byte[] _names = new byte[64 * 1024];
     private readonly byte[] _value = new byte[64 * 1024];
+    private readonly UserNamespaceOpener? _opener;
 
-    public UpperDirectoryReader(IReadOnlyList<LinuxIdMapping>? uidMappings, IReadOnlyList<LinuxIdMapping>? gidMappings)
+    /// <param name="uidMappings">The container's uid mappings (host owners are recorded as the ids they map to).</param>
+    /// <param name="gidMappings">The container's gid mappings.</param>
+    /// <param name="opener">Opens what the caller may not (EACCES) in the container's user namespace; null: such an entry fails the walk.</param>
+    public UpperDirectoryReader(IReadOnlyList<LinuxIdMapping>? uidMappings, IReadOnlyList<LinuxIdMapping>? gidMappings, UserNamespaceOpener? opener = null)
     {
         _uidMappings = uidMappings ?? [];
         _gidMappings = gidMappings ?? [];
+        _opener = opener;
     }
 
     /// <summary>Sockets found; a layer cannot hold them (Docker skips them too).</summary>
@@ -54,19 +59,52 @@ internal sealed unsafe class UpperDirectoryReader
         WalkDirectory(root, [], visit, cancellationToken);
     }
 
+    /// <summary>Entries opened in the user namespace at once, when the caller cannot look up a directory's entries itself.</summary>
+    private const int OpenBatch = 256;
+
     private void WalkDirectory(SafeFileHandle dir, byte[] prefix, Action<UpperEntry> visit, CancellationToken cancellationToken)
     {
         var names = ReadNames(dir, prefix);
         names.Sort(static (a, b) => a.AsSpan().SequenceCompareTo(b));
-        foreach (var name in names)
+        SafeFileHandle[] opened = [];
+        int openedFrom = 0;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            byte[] path = prefix.Length == 0 ? name : [.. prefix, (byte)'/', .. name];
-            VisitEntry(dir, name, path, visit, cancellationToken);
+            for (int i = 0; i < names.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                byte[] path = Join(prefix, names[i]);
+                if (i >= openedFrom + opened.Length)
+                {
+                    if (VisitEntry(dir, names[i], path, visit, cancellationToken))
+                    {
+                        continue;
+                    }
+
+                    // The caller may not look up or open this entry (a directory it cannot search, a file it cannot
+                    // read): open it and the entries after it in the container's user namespace, in one child.
+                    int count = Math.Min(OpenBatch, names.Count - i);
+                    opened = _opener!.Open([.. names.Skip(i).Take(count).Select(n => Join(prefix, n))], cancellationToken);
+                    openedFrom = i;
+                }
+
+                using var fd = opened[i - openedFrom];
+                VisitOpened(fd, path, visit, cancellationToken);
+            }
+        }
+        finally
+        {
+            foreach (var fd in opened)
+            {
+                fd.Dispose();
+            }
         }
     }
 
-    private void VisitEntry(SafeFileHandle parent, byte[] name, byte[] path, Action<UpperEntry> visit, CancellationToken cancellationToken)
+    private static byte[] Join(byte[] prefix, byte[] name) => prefix.Length == 0 ? name : [.. prefix, (byte)'/', .. name];
+
+    /// <summary>Visits an entry the caller opens itself; false (nothing visited) when it may not and the user namespace may.</summary>
+    private bool VisitEntry(SafeFileHandle parent, byte[] name, byte[] path, Action<UpperEntry> visit, CancellationToken cancellationToken)
     {
         byte[] z = [.. name, 0];
         StatxBuffer stat;
@@ -74,51 +112,34 @@ internal sealed unsafe class UpperDirectoryReader
         {
             if (Statx(parent, n, AtSymlinkNoFollow, StatxBuffer.BasicStats, &stat) != 0)
             {
-                throw Failed("stat", path, Marshal.GetLastPInvokeError());
+                int errno = Marshal.GetLastPInvokeError();
+                return errno == Errno.EACCES && _opener is not null ? false : throw Failed("stat", path, errno);
             }
         }
 
         switch (stat.Mode & SIfMt)
         {
             case SIfDir:
-                using (var dir = OpenAt(parent, z, ORdOnly | ODirectory | ONoFollow | OCloExec, path))
+                using (var dir = TryOpenAt(parent, z, ORdOnly | ODirectory | ONoFollow | OCloExec, path))
                 {
-                    stat = StatFd(dir, path);
-                    var markers = ReadXattrs(dir, null, path, out var xattrs);
-                    visit(MakeEntry(path, UpperEntryKind.Directory, stat, xattrs, markers, content: null, linkTarget: []));
-                    WalkDirectory(dir, path, visit, cancellationToken);
+                    if (dir is null)
+                    {
+                        return false;
+                    }
+
+                    VisitDirectory(dir, path, visit, cancellationToken);
                 }
 
                 break;
             case SIfReg:
-                using (var file = OpenAt(parent, z, ORdOnly | ONoFollow | ONonBlock | OCloExec, path))
+                using (var file = TryOpenAt(parent, z, ORdOnly | ONoFollow | ONonBlock | OCloExec, path))
                 {
-                    stat = StatFd(file, path);
-                    if ((stat.Mode & SIfMt) != SIfReg)
+                    if (file is null)
                     {
-                        throw new ImageCommitException($"{Display(path)} changed from a regular file while it was committed; stop or pause the container first");
+                        return false;
                     }
 
-                    var markers = ReadXattrs(file, null, path, out var xattrs);
-                    if (markers.Whiteout && stat.Size == 0)
-                    {
-                        visit(MakeEntry(path, UpperEntryKind.Whiteout, stat, [], default, content: null, linkTarget: []));
-                        break;
-                    }
-
-                    if (stat.Nlink > 1)
-                    {
-                        var key = (stat.DevMajor, stat.DevMinor, stat.Ino);
-                        if (_links.TryGetValue(key, out var first))
-                        {
-                            visit(MakeEntry(path, UpperEntryKind.HardLink, stat, [], markers, content: null, linkTarget: first));
-                            break;
-                        }
-
-                        _links[key] = path;
-                    }
-
-                    visit(MakeEntry(path, UpperEntryKind.RegularFile, stat, xattrs, markers, file, linkTarget: []));
+                    VisitFile(file, path, visit);
                 }
 
                 break;
@@ -129,20 +150,93 @@ internal sealed unsafe class UpperDirectoryReader
                 SkippedSockets++;
                 break;
             case var type:
-                var kind = type switch
-                {
-                    SIfLnk => UpperEntryKind.Symlink,
-                    SIfChr => UpperEntryKind.CharacterDevice,
-                    SIfBlk => UpperEntryKind.BlockDevice,
-                    SIfIfo => UpperEntryKind.Fifo,
-                    _ => throw new ImageCommitException($"{Display(path)} has the unknown file type 0{type:o}"),
-                };
+                var kind = NodeKind(type, path);
                 var nodeMarkers = ReadXattrs(parent, z, path, out var nodeXattrs);
                 byte[] target = kind == UpperEntryKind.Symlink ? ReadLink(parent, z, path) : [];
                 visit(MakeEntry(path, kind, stat, nodeXattrs, nodeMarkers, content: null, target));
                 break;
         }
+
+        return true;
     }
+
+    /// <summary>
+    /// Visits an entry opened in the user namespace: a directory or regular file readable, anything else an
+    /// <c>O_PATH</c> fd. Symbolic links, devices and fifos carry no xattrs a layer keeps when rootless (the kernel
+    /// allows <c>user.*</c> xattrs only on files and directories), so theirs are not read.
+    /// </summary>
+    private void VisitOpened(SafeFileHandle fd, byte[] path, Action<UpperEntry> visit, CancellationToken cancellationToken)
+    {
+        var stat = StatFd(fd, path);
+        switch (stat.Mode & SIfMt)
+        {
+            case SIfDir:
+                VisitDirectory(fd, path, visit, cancellationToken);
+                break;
+            case SIfReg:
+                VisitFile(fd, path, visit);
+                break;
+            case SIfChr when stat.RdevMajor == 0 && stat.RdevMinor == 0:
+                visit(MakeEntry(path, UpperEntryKind.Whiteout, stat, [], default, content: null, linkTarget: []));
+                break;
+            case SIfSock:
+                SkippedSockets++;
+                break;
+            case var type:
+                var kind = NodeKind(type, path);
+                byte[] empty = [0];
+                byte[] target = kind == UpperEntryKind.Symlink ? ReadLink(fd, empty, path) : [];
+                visit(MakeEntry(path, kind, stat, [], default, content: null, target));
+                break;
+        }
+    }
+
+    private void VisitDirectory(SafeFileHandle dir, byte[] path, Action<UpperEntry> visit, CancellationToken cancellationToken)
+    {
+        var stat = StatFd(dir, path);
+        var markers = ReadXattrs(dir, null, path, out var xattrs);
+        visit(MakeEntry(path, UpperEntryKind.Directory, stat, xattrs, markers, content: null, linkTarget: []));
+        WalkDirectory(dir, path, visit, cancellationToken);
+    }
+
+    private void VisitFile(SafeFileHandle file, byte[] path, Action<UpperEntry> visit)
+    {
+        var stat = StatFd(file, path);
+        if ((stat.Mode & SIfMt) != SIfReg)
+        {
+            throw new ImageCommitException($"{Display(path)} changed from a regular file while it was committed; stop or pause the container first");
+        }
+
+        var markers = ReadXattrs(file, null, path, out var xattrs);
+        if (markers.Whiteout && stat.Size == 0)
+        {
+            visit(MakeEntry(path, UpperEntryKind.Whiteout, stat, [], default, content: null, linkTarget: []));
+            return;
+        }
+
+        if (stat.Nlink > 1)
+        {
+            var key = (stat.DevMajor, stat.DevMinor, stat.Ino);
+            if (_links.TryGetValue(key, out var first))
+            {
+                visit(MakeEntry(path, UpperEntryKind.HardLink, stat, [], markers, content: null, linkTarget: first));
+                return;
+            }
+
+            _links[key] = path;
+        }
+
+        visit(MakeEntry(path, UpperEntryKind.RegularFile, stat, xattrs, markers, file, linkTarget: []));
+    }
+
+    private static UpperEntryKind NodeKind(uint type, byte[] path) => type switch
+    {
+        SIfLnk => UpperEntryKind.Symlink,
+        SIfChr => UpperEntryKind.CharacterDevice,
+        SIfBlk => UpperEntryKind.BlockDevice,
+        SIfIfo => UpperEntryKind.Fifo,
+        _ => throw new ImageCommitException($"{Display(path)} has the unknown file type 0{type:o}"),
+    };
 
     private UpperEntry MakeEntry(byte[] path, UpperEntryKind kind, in StatxBuffer stat, List<KeyValuePair<string, byte[]>> xattrs, OverlayMarkers markers, SafeFileHandle? content, byte[] linkTarget)
     {
@@ -332,7 +426,8 @@ internal sealed unsafe class UpperDirectoryReader
         }
     }
 
-    private static SafeFileHandle OpenAt(SafeFileHandle parent, byte[] nameZ, int flags, byte[] path)
+    /// <summary>Opens an entry relative to its parent; null when the caller may not (EACCES) and the user namespace may.</summary>
+    private SafeFileHandle? TryOpenAt(SafeFileHandle parent, byte[] nameZ, int flags, byte[] path)
     {
         SafeFileHandle fd;
         fixed (byte* n = nameZ)
@@ -344,7 +439,7 @@ internal sealed unsafe class UpperDirectoryReader
         {
             int errno = Marshal.GetLastPInvokeError();
             fd.Dispose();
-            throw Failed("open", path, errno);
+            return errno == Errno.EACCES && _opener is not null ? null : throw Failed("open", path, errno);
         }
 
         return fd;
@@ -369,11 +464,11 @@ internal sealed unsafe class UpperDirectoryReader
         Errno.ENOENT or Errno.ELOOP or Errno.ENOTDIR =>
             new ImageCommitException($"{Display(path)} changed while it was committed ({Errno.Name(errno)}); stop or pause the container first"),
 
-        // Without root, the upper directory is read with the caller's own rights: a file the container made mode 000,
-        // or gave to another of its users without read rights for others, is out of reach on the host.
+        // Without root, what the caller cannot open is opened in a user namespace with the container's mappings; what
+        // is left is an xattr of an entry the caller may not read, or an owner outside those mappings.
         Errno.EACCES => new ImageCommitException(
             $"cannot {action} {Display(path)} in the upper directory: EACCES ({Errno.Describe(errno)}): the container made it unreadable to this user "
-            + "(by its mode, or by giving it to another user inside the container), and only root reads past that on the host: "
+            + "(by its mode, or by giving it to a user outside the container's mappings), and only root reads past that on the host: "
             + "commit as root, or make it readable inside the container (chmod) and commit again"),
         _ => new ImageCommitException($"cannot {action} {Display(path)} in the upper directory: {Errno.Name(errno)} ({Errno.Describe(errno)})"),
     };
