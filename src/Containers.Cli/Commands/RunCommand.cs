@@ -89,8 +89,13 @@ internal static class RunCommand
                 await attached.DrainAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            // The watch ends with the container, after a kill that stopped it; a bounded wait, then it is let go.
-            await Task.WhenAny(oomKills, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
+            // The watch ends with the container, after a kill that stopped it; a bounded wait, then it is let go. No
+            // watch, no wait: a timer costs a thread, which a short run would start for nothing.
+            if (!oomKills.IsCompleted)
+            {
+                await Task.WhenAny(oomKills, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
+            }
+
             await watching.CancelAsync().ConfigureAwait(false);
             // The container's own process died of it (SIGKILL, or an init reporting 137); a kill of another of
             // its processes was said above, and the exit status is the program's.

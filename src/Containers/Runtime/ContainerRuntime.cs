@@ -26,6 +26,11 @@ namespace Containers.Runtime;
 /// </example>
 public sealed partial class ContainerRuntime : IAsyncDisposable
 {
+    // The categories CreateLogger<T> would give, as constants: it spells the type's name by reflection, which a native
+    // command line pays for at every start.
+    private const string RuntimeLogCategory = $"{nameof(Containers)}.{nameof(Runtime)}.{nameof(ContainerRuntime)}";
+    private const string ContainerLogCategory = $"{nameof(Containers)}.{nameof(Runtime)}.{nameof(Container)}";
+
     private readonly StateDirectory _states;
     private readonly ContainerStorage _storage;
     private readonly ILoggerFactory _loggers;
@@ -49,7 +54,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         _storage = storage;
         _loggers = loggers;
         _networkPoolSize = networkPoolSize;
-        _logger = loggers.CreateLogger<ContainerRuntime>();
+        _logger = loggers.CreateLogger(RuntimeLogCategory);
     }
 
     /// <summary>The folder holding one sub-folder of state per container.</summary>
@@ -285,7 +290,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
                 outputToExit: run && !options.KeepLog).ConfigureAwait(false);
             // A run's process goes on to exec by itself: running from here, in the one state write after the claim.
             state = state with { Status = run ? ContainerStatus.Running : ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
-            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups, this, run);
+            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this, run);
             try
             {
                 _states.Write(state);
@@ -479,7 +484,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
         var process = state.Status.CanKill() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
         var cgroup = state.Cgroup is { } paths ? Cgroups.Open(paths) : null;
-        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger<Container>(), cgroup, cgroup is null ? null : Cgroups, this);
+        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this);
     }
 
     /// <summary>

@@ -24,12 +24,20 @@ internal readonly record struct ProcessIdentity(int Pid, ulong StartTime)
 
     private static ulong? ReadStartTime(int pid)
     {
-        string stat;
+        // Read without exceptions for the common answer "gone": every command asks this of every container's owner
+        // and process, and a thrown exception costs a native binary more than the read.
+        string? stat;
         try
         {
-            stat = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
+            stat = Linux.LibC.TryReadText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        catch (IOException)
+        {
+            // ESRCH from a process that exits while its stat is read.
+            return null;
+        }
+
+        if (stat is null)
         {
             return null;
         }

@@ -1,20 +1,13 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Containers.Runtime;
 
-/// <summary>Source-generated JSON for the runtime's own files: <c>state.json</c> and the JSON-lines output log.</summary>
+/// <summary>Source-generated JSON for the runtime's own files: the JSON-lines output log, volumes and storage owners (<c>state.json</c> has its own reader and writer, <see cref="ContainerStateJson"/>).</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    Converters = [typeof(StatusConverter)])]
-[JsonSerializable(typeof(ContainerState))]
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ContainerLogRecord))]
 [JsonSerializable(typeof(ContainerImage))]
 [JsonSerializable(typeof(Volume))]
 [JsonSerializable(typeof(StorageOwner))]
-internal sealed partial class RuntimeJsonContext : JsonSerializerContext
-{
-    /// <summary>Writes statuses as the OCI runtime specification does: <c>"created"</c>, <c>"running"</c>, …</summary>
-    internal sealed class StatusConverter() : JsonStringEnumConverter<ContainerStatus>(JsonNamingPolicy.CamelCase);
-}
+internal sealed partial class RuntimeJsonContext : JsonSerializerContext;

@@ -67,7 +67,7 @@ internal sealed partial class StateDirectory
         try
         {
             using var stream = new FileStream(Path.Combine(folder, StateFile), PrivateFile(FileMode.CreateNew));
-            JsonSerializer.Serialize(stream, initial, RuntimeJsonContext.Default.ContainerState);
+            stream.Write(ContainerStateJson.Write(initial));
         }
         catch (IOException) when (File.Exists(Path.Combine(folder, StateFile)))
         {
@@ -80,7 +80,7 @@ internal sealed partial class StateDirectory
     }
 
     public void Write(ContainerState state) =>
-        Replace(state.Id, StateFile, JsonSerializer.SerializeToUtf8Bytes(state, RuntimeJsonContext.Default.ContainerState));
+        Replace(state.Id, StateFile, ContainerStateJson.Write(state));
 
     /// <summary>Writes the container's <c>config.json</c> (the spec it was created from).</summary>
     public void WriteConfig(string id, byte[] json) => Replace(id, ConfigFile, json);
@@ -111,8 +111,7 @@ internal sealed partial class StateDirectory
     {
         try
         {
-            using var stream = File.OpenRead(Path.Combine(FolderOf(id), StateFile));
-            return JsonSerializer.Deserialize(stream, RuntimeJsonContext.Default.ContainerState);
+            return ContainerStateJson.Read(File.ReadAllBytes(Path.Combine(FolderOf(id), StateFile)));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException)
         {

@@ -1,5 +1,3 @@
-using System.Collections.Frozen;
-
 namespace Containers.Spec;
 
 /// <summary>
@@ -20,8 +18,8 @@ internal static class CapabilityNames
         "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
     ];
 
-    private static readonly FrozenDictionary<string, int> Numbers =
-        ByNumber.Select((name, number) => (name, number)).ToFrozenDictionary(p => p.name, p => p.number, StringComparer.Ordinal);
+    private static readonly Dictionary<string, int> Numbers =
+        ByNumber.Select((name, number) => (name, number)).ToDictionary(p => p.name, p => p.number, StringComparer.Ordinal);
 
     /// <summary>Every name this table knows, in number order.</summary>
     public static IReadOnlyList<string> All => ByNumber;

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text.Json;
 
 namespace Containers.Spec;
@@ -122,13 +121,13 @@ internal static partial class SpecValidator
 
     // What a bind mount applies: the bind itself, the per-mount attributes, and the defaults that ask for nothing.
     // Anything else would be filesystem data, which a bind has no filesystem to pass to.
-    private static readonly FrozenSet<string> BindOptions = FrozenSet.Create(
-        StringComparer.Ordinal,
+    private static readonly HashSet<string> BindOptions = new(StringComparer.Ordinal)
+    {
         "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "strictatime", "atime", "async",
-        "private", "rprivate");
+        "private", "rprivate",
+    };
 
-    private static readonly FrozenSet<string> PropagationOptions = FrozenSet.Create(
-        StringComparer.Ordinal, "shared", "rshared", "slave", "rslave", "unbindable", "runbindable");
+    private static readonly HashSet<string> PropagationOptions = new(StringComparer.Ordinal) { "shared", "rshared", "slave", "rslave", "unbindable", "runbindable" };
 
     private static void RejectUnsupportedMountOption(MountSpec mount, string option, string path, List<SpecError> errors)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Containers.Images;
 using Containers.IntegrationTests.Images;
 using Containers.IntegrationTests.Runtime.Images;
+using Containers.Runtime;
 
 namespace Containers.IntegrationTests.Cli;
 
@@ -130,8 +131,19 @@ public sealed class ImageRunTests : IDisposable
 
             Assert.True(File.Exists(Path.Combine(marks, "up")), "the container did not start");
             Assert.Single(Directory.GetDirectories(Path.Combine(Store, "containers")));
+            var container = new StateDirectory(StateDirectory.DefaultRoot()).Read(name);
             host.Kill();
             await host.WaitForExitAsync(Ct);
+
+            // The host's death sends the container's init SIGKILL, which it may not have acted on yet when the host
+            // has been reaped (on a busy machine); a container whose process still runs is listed, not removed.
+            var process = new ProcessIdentity(container.Pid, container.PidStartTime);
+            for (var attempt = 0; attempt < 600 && process.IsAlive; attempt++)
+            {
+                await Task.Delay(50, Ct);
+            }
+
+            Assert.False(process.IsAlive, "the container's process outlived its host by 30 seconds");
         }
 
         // The next command's runtime finds the owner gone and removes the state, the container's directory (its

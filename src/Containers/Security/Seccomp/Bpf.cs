@@ -38,4 +38,11 @@ internal readonly record struct BpfInstruction(ushort Code, byte Jt, byte Jf, ui
         destination[3] = Jf;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], K);
     }
+
+    /// <summary>The instruction <see cref="WriteTo"/> wrote into <paramref name="source"/>.</summary>
+    public static BpfInstruction ReadFrom(ReadOnlySpan<byte> source) => new(
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(source),
+        source[2],
+        source[3],
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(source[4..]));
 }

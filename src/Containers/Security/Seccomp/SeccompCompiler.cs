@@ -21,7 +21,8 @@ namespace Containers.Security.Seccomp;
 /// library falls back to an older call instead of failing on <c>EPERM</c>; any other number the default action.</item>
 /// </list>
 /// Names a table does not know are left out of that section: such a call cannot be made there. Compiled filters are
-/// cached by profile (by reference, then by value), so a profile compiles once per process.
+/// cached by profile (by reference, then by value), so a profile compiles once per process; the ready-made profiles
+/// were compiled when the runtime was built (<see cref="PrecompiledFilters"/>).
 /// </summary>
 internal static class SeccompCompiler
 {
@@ -46,7 +47,7 @@ internal static class SeccompCompiler
             ByValue.Clear();
         }
 
-        filter = ByValue.GetOrAdd((profile, native), key => Compile(key.Profile, key.Arch));
+        filter = PrecompiledFilters.For(profile, native) ?? ByValue.GetOrAdd((profile, native), key => Compile(key.Profile, key.Arch));
         ByReference.AddOrUpdate(profile, filter);
         return filter;
     }

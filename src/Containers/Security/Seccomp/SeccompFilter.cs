@@ -23,6 +23,18 @@ internal sealed class SeccompFilter
         }
     }
 
+    /// <summary>A filter from its program as <c>struct sock_filter[]</c> (one compiled before, <see cref="PrecompiledFilters"/>).</summary>
+    public static SeccompFilter FromProgram(ReadOnlySpan<byte> program, uint flags)
+    {
+        var instructions = new BpfInstruction[program.Length / 8];
+        for (var i = 0; i < instructions.Length; i++)
+        {
+            instructions[i] = BpfInstruction.ReadFrom(program.Slice(i * 8, 8));
+        }
+
+        return new SeccompFilter(instructions, flags);
+    }
+
     public IReadOnlyList<BpfInstruction> Instructions { get; }
 
     /// <summary>The program as <c>struct sock_filter[]</c>.</summary>
