@@ -29,6 +29,11 @@ internal static class InterleavedStartup
                 (nameof(StartupBenchmarks.ProcessStartConcurrent), benchmarks.ProcessStartConcurrent, 7),
                 (nameof(StartupBenchmarks.RuntimeRunConcurrent), benchmarks.RuntimeRunConcurrent, 7),
             ];
+            if (only?.FirstOrDefault(n => !methods.Any(m => m.Name == n)) is { } unknown)
+            {
+                throw new ArgumentException($"--interleaved: no method '{unknown}'; the methods are {string.Join(", ", methods.Select(m => m.Name))}");
+            }
+
             // Methods named (all when none are), and the baselines of those.
             var named = methods.Select(m => only is null || only.Contains(m.Name)).ToArray();
             var runs = methods.Select((m, i) => named[i] || methods.Where((o, j) => named[j] && o.Baseline == i).Any()).ToArray();
