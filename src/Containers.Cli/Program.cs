@@ -32,6 +32,7 @@ internal static class Program
             PauseCommand.CreateUnpause(),
             UpdateCommand.Create(),
             StatsCommand.Create(),
+            EventsCommand.Create(),
             StopCommand.Create(),
             WaitCommand.Create(),
             TopCommand.Create(),

@@ -17,7 +17,7 @@ internal static class LogsCommand
         Options =
         [
             OptionSpec.Flag("follow", 'f', "Keep printing new output until the container stops"),
-            OptionSpec.Value("since", null, "string", "Only output since a time (RFC 3339) or for a duration back (10s, 5m, 2h)"),
+            OptionSpec.Value("since", null, "string", "Only output since " + TimeOption.Forms),
             OptionSpec.Value("tail", 'n', "string", "Number of lines to show from the end (default all)"),
             OptionSpec.Flag("timestamps", 't', "Show when each line was read"),
         ],
@@ -32,7 +32,7 @@ internal static class LogsCommand
             var text when int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) => n,
             var text => throw new UsageException($"--tail '{text}': use a number of lines or 'all'", logs.Path),
         };
-        var since = logs.Value("since") is { } when ? ParseSince(when, logs.Path) : DateTimeOffset.MinValue;
+        var since = logs.Value("since") is { } when ? TimeOption.Parse(when, "since", logs.Path) : DateTimeOffset.MinValue;
         var timestamps = logs.Has("timestamps");
         var follow = logs.Has("follow");
 
@@ -109,31 +109,5 @@ internal static class LogsCommand
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         }
-    }
-
-    private static DateTimeOffset ParseSince(string text, string path)
-    {
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
-        {
-            return time;
-        }
-
-        var unit = text.Length > 0 ? text[^1] : ' ';
-        if (long.TryParse(text.AsSpan(0, Math.Max(0, text.Length - 1)), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
-        {
-            TimeSpan? back = unit switch
-            {
-                's' => TimeSpan.FromSeconds(amount),
-                'm' => TimeSpan.FromMinutes(amount),
-                'h' => TimeSpan.FromHours(amount),
-                _ => null,
-            };
-            if (back is { } span)
-            {
-                return DateTimeOffset.UtcNow - span;
-            }
-        }
-
-        throw new UsageException($"--since '{text}': use a time (2024-05-01T10:00:00Z) or a duration back (10s, 5m, 2h)", path);
     }
 }

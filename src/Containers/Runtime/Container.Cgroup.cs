@@ -32,6 +32,7 @@ public sealed partial class Container
 
         await Cgroup("pause").FreezeAsync(cancellationToken).ConfigureAwait(false);
         Update(s => s.Status == ContainerStatus.Running ? s with { Status = ContainerStatus.Paused } : s);
+        Record(Event(ContainerEventAction.Pause));
         RuntimeLog.ContainerCgroupChanged(_logger, Id, "paused");
     }
 
@@ -55,6 +56,7 @@ public sealed partial class Container
 
         Cgroup("resume").Thaw();
         Update(s => s.Status == ContainerStatus.Paused ? s with { Status = ContainerStatus.Running } : s);
+        Record(Event(ContainerEventAction.Unpause));
         RuntimeLog.ContainerCgroupChanged(_logger, Id, "resumed");
         return Task.CompletedTask;
     }
@@ -171,6 +173,7 @@ public sealed partial class Container
         (Spec with { Linux = (Spec.Linux ?? new LinuxSpec()) with { Resources = resources } }).ThrowIfInvalid();
         _driver?.Validate(resources);
         cgroup.Update(resources);
+        Record(Event(ContainerEventAction.Update));
         RuntimeLog.ContainerCgroupChanged(_logger, Id, "limits updated");
         return Task.CompletedTask;
     }

@@ -213,6 +213,7 @@ public sealed partial class Container : IAsyncDisposable
         }
 
         Update(s => s.Status == ContainerStatus.Created ? s with { Status = ContainerStatus.Running } : s);
+        Record(Event(ContainerEventAction.Start));
         RuntimeLog.ContainerStarted(_logger, Id, Pid);
     }
 
@@ -261,6 +262,7 @@ public sealed partial class Container : IAsyncDisposable
         }
 
         RuntimeLog.ContainerSignaled(_logger, Id, signal);
+        Record(Event(ContainerEventAction.Kill) with { Signal = signal });
         _process.Signal(signal);
         return Task.CompletedTask;
     }
@@ -296,6 +298,7 @@ public sealed partial class Container : IAsyncDisposable
         // The image's StopSignal, as Docker's stop sends it (nginx stops gracefully on SIGQUIT).
         var signal = _state.StopSignal ?? SigTerm;
         RuntimeLog.ContainerStopping(_logger, Id, signal, grace.TotalMilliseconds);
+        Record(Event(ContainerEventAction.Kill) with { Signal = signal });
         _process.Signal(signal);
         try
         {
@@ -304,6 +307,7 @@ public sealed partial class Container : IAsyncDisposable
         catch (TimeoutException)
         {
             RuntimeLog.ContainerStopEscalated(_logger, Id, grace.TotalMilliseconds);
+            Record(Event(ContainerEventAction.Kill) with { Signal = SigKill });
             _process.Signal(SigKill);
             return await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -316,6 +320,7 @@ public sealed partial class Container : IAsyncDisposable
         if (Status.CanKill() && _process is not null)
         {
             RuntimeLog.ContainerSignaled(_logger, Id, SigKill);
+            Record(Event(ContainerEventAction.Kill) with { Signal = SigKill });
             _process.Signal(SigKill);
         }
 
@@ -498,9 +503,10 @@ public sealed partial class Container : IAsyncDisposable
         }
 
         var exit = await _process.Exited.ConfigureAwait(false);
+        var kills = 0L;
         if (_cgroup is not null && _owner)
         {
-            var kills = _cgroup.OomKills;
+            kills = _cgroup.OomKills;
             if (kills > 0)
             {
                 RuntimeLog.ContainerOomKilled(_logger, Id, kills);
@@ -513,6 +519,18 @@ public sealed partial class Container : IAsyncDisposable
             // A run deletes the state right after: the exit status in it would be read by nobody. Meanwhile a
             // reader sees a running container whose process has gone, which ContainerRuntime reads as stopped.
             Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal }, persist: !_run);
+            // The OOM kills of its life, counted once it is over, come before its die (as Docker's oom does).
+            var oom = kills > 0 ? Event(ContainerEventAction.Oom) with { OomKills = kills } : null;
+            var die = Event(ContainerEventAction.Die) with { ExitCode = exit.ExitCode, Signal = exit.Signal };
+            if (oom is not null)
+            {
+                Record(oom, die);
+            }
+            else
+            {
+                Record(die);
+            }
+
             RuntimeLog.ContainerExited(_logger, Id, exit.ExitCode, exit.Signal);
             return exit;
         }
@@ -576,6 +594,7 @@ public sealed partial class Container : IAsyncDisposable
                         // keeps its state, and deleting it again retries.
                         _states.Remove(Id);
                         _deleted = true;
+                        Record(Event(ContainerEventAction.Destroy));
                         RuntimeLog.ContainerDeleted(_logger, Id);
                     }
                 }
@@ -627,6 +646,13 @@ public sealed partial class Container : IAsyncDisposable
             yield return new ContainerLogEntry(record.Stream == "stderr" ? OutputStream.Stderr : OutputStream.Stdout, record.Log, record.Time);
         }
     }
+
+    /// <summary>An event of this container, now.</summary>
+    internal ContainerEvent Event(ContainerEventAction action) =>
+        new(DateTimeOffset.UtcNow, Id, action) { Image = State.Image?.Reference };
+
+    /// <summary>Records <paramref name="events"/> in the state directory's events (<see cref="ContainerRuntime.WatchEventsAsync"/>).</summary>
+    internal void Record(params ReadOnlySpan<ContainerEvent> events) => _states.Record(_logger, events);
 
     private static InvalidOperationException NoPipes() =>
         new("this container's stdio is not pipes: create it with ContainerCreateOptions.Stdio = ContainerStdio.Pipes and without a terminal");

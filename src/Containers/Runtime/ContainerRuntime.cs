@@ -307,6 +307,15 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             }
 
             Track(container);
+            if (run)
+            {
+                container.Record(container.Event(ContainerEventAction.Create), container.Event(ContainerEventAction.Start));
+            }
+            else
+            {
+                container.Record(container.Event(ContainerEventAction.Create));
+            }
+
             RuntimeLog.ContainerCreated(_logger, id, process.Pid, netns is not null);
             if (run)
             {
@@ -486,6 +495,30 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         var cgroup = state.Cgroup is { } paths ? Cgroups.Open(paths) : null;
         return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this);
     }
+
+    /// <summary>
+    /// The containers' events (create, start, pause, unpause, kill, oom, die, destroy, update) as they happen, from
+    /// every process on this state directory: this one, other programs embedding the library, the command line and
+    /// its detached containers' monitors. Each process records what it does in the state directory's journal
+    /// (<c>events.jsonl</c>), and this reads it, checking for new events ten times a second.
+    /// </summary>
+    /// <param name="since">Also replay the recorded events from this time on (the journal keeps about the last 5 000 to 10 000); null: only events from now on.</param>
+    /// <param name="until">End with the events up to this time, once it has passed; null: until <paramref name="cancellationToken"/> is canceled.</param>
+    /// <param name="cancellationToken">Ends the stream.</param>
+    /// <remarks>
+    /// An <c>oom</c> event is recorded when the container's first process exits, with the kills of its whole life,
+    /// right before its <c>die</c>; kills that do not end the container are seen as they happen with
+    /// <see cref="Container.WatchOomKillsAsync"/>. A container whose owner was killed (SIGKILL) leaves no <c>die</c>:
+    /// its <c>destroy</c> comes from the runtime that removes its leftovers.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// await foreach (var e in runtime.WatchEventsAsync(cancellationToken: token))
+    ///     if (e.Action == ContainerEventAction.Die) Console.WriteLine($"{e.Id} exited: {e.ExitCode}");
+    /// </code>
+    /// </example>
+    public IAsyncEnumerable<ContainerEvent> WatchEventsAsync(DateTimeOffset? since = null, DateTimeOffset? until = null, CancellationToken cancellationToken = default) =>
+        _states.Events.ReadAsync(since, until, cancellationToken);
 
     /// <summary>
     /// Runs <paramref name="spec"/> to completion: creates the container, starts it, feeds it

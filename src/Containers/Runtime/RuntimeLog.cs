@@ -89,6 +89,9 @@ internal static partial class RuntimeLog
     [LoggerMessage(1060, LogLevel.Warning, "Cgroups left in place (the next runtime open removes them once empty)")]
     public static partial void StaleCgroupsNotRemoved(ILogger logger, Exception error);
 
+    [LoggerMessage(1066, LogLevel.Warning, "The {Action} event of container {ContainerId} could not be recorded in the state directory's events")]
+    public static partial void EventNotRecorded(ILogger logger, Exception error, string containerId, string action);
+
     [LoggerMessage(1065, LogLevel.Warning, "The cgroup pool could not make or remove a cgroup (starts make their own; a cgroup left in place is removed by a runtime opened after this process ends)")]
     public static partial void CgroupPoolFailed(ILogger logger, Exception error);
 

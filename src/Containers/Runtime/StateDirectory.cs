@@ -22,6 +22,7 @@ internal sealed partial class StateDirectory
     public StateDirectory(string root)
     {
         Root = Path.GetFullPath(root);
+        Events = new EventJournal(Root);
         try
         {
             CreatePrivateDirectory(Root);
@@ -34,6 +35,22 @@ internal sealed partial class StateDirectory
     }
 
     public string Root { get; }
+
+    /// <summary>The containers' events, which every process acting on them appends to.</summary>
+    public EventJournal Events { get; }
+
+    /// <summary>Records <paramref name="events"/>; a failure is logged, never the failure of the change it records.</summary>
+    public void Record(ILogger logger, params ReadOnlySpan<ContainerEvent> events)
+    {
+        try
+        {
+            Events.Append(events);
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            RuntimeLog.EventNotRecorded(logger, e, events[0].Id, EventJournal.Name(events[0].Action));
+        }
+    }
 
     /// <summary>The default: <c>/run/containers-net</c> as root, <c>$XDG_RUNTIME_DIR/containers-net</c> otherwise.</summary>
     public static string DefaultRoot()
@@ -316,6 +333,7 @@ internal sealed partial class StateDirectory
                 {
                     Remove(id);
                     removed++;
+                    Record(logger, new ContainerEvent(DateTimeOffset.UtcNow, id, ContainerEventAction.Destroy) { Image = state.Image?.Reference });
                 }
                 catch (ContainersIOException e)
                 {
