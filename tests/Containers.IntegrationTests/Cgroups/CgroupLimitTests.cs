@@ -424,6 +424,43 @@ public abstract class CgroupLimitTests
         TestContext.Current.TestOutputHelper?.WriteLine($"{Rounds} rounds against {sweeps} sweeps; in {remade} the parent was swept and made again");
     }
 
+    /// <summary>
+    /// The narrowest interleaving of a sweep: a runtime whose parent was swept is about to make a container's cgroup
+    /// while another process has made the parent again but not yet handed it its controllers (v2) or CPUs (v1).
+    /// The test stops the other process there for good (it makes the parent bare itself): the maker must complete
+    /// the parent on its own, or the limits cannot be written (v2: no <c>memory.max</c> below a parent that does not
+    /// delegate memory; v1: no CPUs for a cpuset below one that has none).
+    /// </summary>
+    [ScaledFact(90_000)]
+    public async Task A_parent_made_again_by_another_process_but_not_yet_delegating_is_completed_by_the_next_maker()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var options = new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 0 };
+        await using var runtime = await ContainerRuntime.OpenAsync(options, Token);
+        var limits = new LinuxResources { Memory = new LinuxMemory { Limit = 32 * MiB, Swap = 32 * MiB }, Cpu = new LinuxCpu { Cpus = "0" } };
+        var fits = Allocate(4 * MiB).WithResources(_ => limits);
+        var first = await runtime.CreateAsync(null, fits, null, Token);
+        var parents = first.State.Cgroup!.Values.Select(Path.GetDirectoryName).Distinct().ToArray();
+        await first.StartAsync(Token);
+        Assert.Equal(0, (await first.WaitAsync(Token)).ExitCode);
+        await first.DeleteAsync(Token);
+
+        // Swept, and made again bare by a process that stops before its cgroup.subtree_control (or cpuset) write.
+        foreach (var parent in parents)
+        {
+            Directory.Delete(parent!);
+            Directory.CreateDirectory(parent!);
+        }
+
+        var overLimit = await runtime.RunAsync(Allocate(128 * MiB).WithResources(_ => limits), Token);
+        var underLimit = await runtime.RunAsync(fits, Token);
+
+        Assert.True(overLimit.OomKilled, $"not OOM-killed: {overLimit.Exit}, stderr: {overLimit.Stderr}");
+        Assert.True(underLimit.ExitCode == 0, $"{underLimit.Exit}, stderr: {underLimit.Stderr}");
+        Assert.Equal($"allocated {4 * MiB}\n", underLimit.Stdout);
+    }
+
     [ScaledFact(30_000)]
     public async Task A_cpuset_outside_the_host_fails_naming_the_field_before_anything_is_created()
     {

@@ -112,6 +112,11 @@ internal sealed class V2Driver : ICgroupDriver
                 }
             }
 
+            // The parent may be one another process made again after a sweep and has not yet handed its
+            // controllers down (its mkdir and its cgroup.subtree_control write are two steps): hand them down here,
+            // as often as it takes. With this cgroup in it, the parent can no longer be swept, so once this returns
+            // it is the parent that delegates, and the limits' files exist.
+            Delegate(_parentDir);
             var cgroup = new V2Cgroup(dir);
             cgroup.Apply(resources, create: true);
             return cgroup;
