@@ -361,9 +361,9 @@ internal sealed partial class StateDirectory
     /// whose log is kept for <c>logs</c> and <c>rm</c>.
     /// </summary>
     private static bool IsStale(ContainerState state) =>
-        !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
-        && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
-        && !(state.Status == ContainerStatus.Stopped && state.LogPath is not null);
+        !(state.Status == ContainerStatus.Stopped && state.LogPath is not null)
+        && !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
+        && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive);
 
     private static FileStreamOptions PrivateFile(FileMode mode)
     {
