@@ -19,6 +19,9 @@ internal sealed partial class StateDirectory
     /// <summary>The spec a container was created from, in its folder (an OCI bundle's name for it).</summary>
     public const string ConfigFile = "config.json";
 
+    /// <summary>Numbers this process's temporary files.</summary>
+    private static long _writes;
+
     public StateDirectory(string root)
     {
         Root = Path.GetFullPath(root);
@@ -83,8 +86,7 @@ internal sealed partial class StateDirectory
         CreatePrivateDirectory(folder);
         try
         {
-            using var stream = new FileStream(Path.Combine(folder, StateFile), PrivateFile(FileMode.CreateNew));
-            stream.Write(ContainerStateJson.Write(initial));
+            CreateFile(Path.Combine(folder, StateFile), ContainerStateJson.Write(initial));
         }
         catch (IOException) when (File.Exists(Path.Combine(folder, StateFile)))
         {
@@ -107,19 +109,24 @@ internal sealed partial class StateDirectory
     private void Replace(string id, string name, byte[] content)
     {
         var folder = FolderOf(id);
-        var temp = Path.Combine(folder, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        // Unique within this process by the counter, across processes by the pid; created exclusively all the same.
+        var temp = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $".{name}.{Environment.ProcessId}.{Interlocked.Increment(ref _writes)}"));
         try
         {
-            using (var stream = new FileStream(temp, PrivateFile(FileMode.CreateNew)))
-            {
-                stream.Write(content);
-            }
-
-            File.Move(temp, Path.Combine(folder, name), overwrite: true);
+            CreateFile(temp, content);
+            Rename(temp, Path.Combine(folder, name));
         }
         catch
         {
-            File.Delete(temp);
+            try
+            {
+                Unlink(temp);
+            }
+            catch (Exception e) when (ContainersIOException.IsIO(e))
+            {
+                // The write's own error is the one to report; a temporary left behind goes with the folder.
+            }
+
             throw;
         }
     }
@@ -170,24 +177,51 @@ internal sealed partial class StateDirectory
     /// directory, its image lease), so nothing is left once the state is gone. When those cannot be removed the
     /// state stays and the error says why: removing again retries.
     /// </summary>
-    public void Remove(string id)
+    /// <param name="id">The container.</param>
+    /// <param name="known">
+    /// Its state as the process that writes it holds it, which is what the folder has: saves reading it back. Null: read
+    /// from the folder.
+    /// </param>
+    public void Remove(string id, ContainerState? known = null)
     {
-        if (TryRead(id) is { } state)
+        if ((known ?? TryRead(id)) is { } state)
         {
             ReleaseStorage(state);
         }
 
+        var folder = FolderOf(id);
         try
         {
-            Directory.Delete(FolderOf(id), recursive: true);
+            // The two files every container has, by name, then the folder; a folder with more in it (a log, a commit's
+            // marker, a crashed write's temporary) is deleted recursively. Missing ones were removed by another
+            // process (a concurrent rm, or the owner's own cleanup).
+            Unlink(Path.Combine(folder, ConfigFile));
+            Unlink(Path.Combine(folder, StateFile));
+            Unlink(folder, directory: true);
         }
-        catch (DirectoryNotFoundException)
+        catch (IOException e) when (e.HResult == Linux.Errno.ENOTEMPTY)
         {
-            // Already removed by another process (a concurrent rm, or the owner's own cleanup).
+            RemoveRecursively(id, folder);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
-            throw ContainersIOException.From(e, $"removing the state of container '{id}'", FolderOf(id));
+            throw ContainersIOException.From(e, $"removing the state of container '{id}'", folder);
+        }
+    }
+
+    private static void RemoveRecursively(string id, string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already removed by another process.
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"removing the state of container '{id}'", folder);
         }
     }
 
@@ -315,36 +349,63 @@ internal sealed partial class StateDirectory
                 continue;
             }
 
-            // Read again once the owner is seen dead: the first read may predate its last write (the exit status a
-            // detached container's owner records just before it exits), and a dead owner writes no more.
-            if (IsStale(state) && TryRead(id) is { } last && IsStale(last))
+            if (TryRemoveStale(state, logger) == StaleEntry.Removed)
             {
-                state = last;
-                // A copy from the stopped container holds its root lock: left for the next sweep.
-                var (free, storage) = state.ContainerDirectory is { } directory ? ContainerStorage.TryLockForRemoval(directory) : (true, null);
-                using var held = storage;
-                if (!free)
-                {
-                    continue;
-                }
-
-                RuntimeLog.StaleContainerRemoved(logger, id, state.OwnerPid, state.Pid);
-                try
-                {
-                    Remove(id);
-                    removed++;
-                    Record(logger, new ContainerEvent(DateTimeOffset.UtcNow, id, ContainerEventAction.Destroy) { Image = state.Image?.Reference });
-                }
-                catch (ContainersIOException e)
-                {
-                    // One leftover that cannot be removed (its directory owned by another user, say) stays listed
-                    // and is retried by the next sweep; it must not stop this runtime from opening.
-                    RuntimeLog.StorageRemoveFailed(logger, e, id);
-                }
+                removed++;
             }
         }
 
         return removed;
+    }
+
+    /// <summary>What <see cref="TryRemoveStale"/> did with an entry.</summary>
+    public enum StaleEntry
+    {
+        /// <summary>The entry is someone's container: its owner or its process lives, or it keeps a log.</summary>
+        Live,
+
+        /// <summary>The entry was a leftover and is gone.</summary>
+        Removed,
+
+        /// <summary>
+        /// The entry is a leftover that another process holds (a copy from it, or another sweep removing it), or
+        /// that could not be removed: it is left for a later sweep.
+        /// </summary>
+        Left,
+    }
+
+    /// <summary>Removes one entry if it is a leftover (<see cref="IsStale"/>) that nobody holds.</summary>
+    public StaleEntry TryRemoveStale(ContainerState state, ILogger logger)
+    {
+        // Read again once the owner is seen dead: the first read may predate its last write (the exit status a
+        // detached container's owner records just before it exits), and a dead owner writes no more.
+        if (!IsStale(state) || TryRead(state.Id) is not { } last || !IsStale(last))
+        {
+            return StaleEntry.Live;
+        }
+
+        // A copy from the stopped container, or another sweep removing it, holds its root lock: left to them.
+        var (free, storage) = last.ContainerDirectory is { } directory ? ContainerStorage.TryLockForRemoval(directory) : (true, null);
+        using var held = storage;
+        if (!free)
+        {
+            return StaleEntry.Left;
+        }
+
+        RuntimeLog.StaleContainerRemoved(logger, last.Id, last.OwnerPid, last.Pid);
+        try
+        {
+            Remove(last.Id);
+            Record(logger, new ContainerEvent(DateTimeOffset.UtcNow, last.Id, ContainerEventAction.Destroy) { Image = last.Image?.Reference });
+            return StaleEntry.Removed;
+        }
+        catch (ContainersIOException e)
+        {
+            // One leftover that cannot be removed (its directory owned by another user, say) is retried by the next
+            // sweep; it must not stop this runtime from opening.
+            RuntimeLog.StorageRemoveFailed(logger, e, last.Id);
+            return StaleEntry.Left;
+        }
     }
 
     /// <summary>
@@ -352,20 +413,9 @@ internal sealed partial class StateDirectory
     /// whose log is kept for <c>logs</c> and <c>rm</c>.
     /// </summary>
     private static bool IsStale(ContainerState state) =>
-        !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
-        && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
-        && !(state.Status == ContainerStatus.Stopped && state.LogPath is not null);
-
-    private static FileStreamOptions PrivateFile(FileMode mode)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("containers run on Linux only");
-        }
-
-        // Unbuffered: every write here is one whole file.
-        return new FileStreamOptions { Mode = mode, Access = FileAccess.Write, BufferSize = 0, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-    }
+        !(state.Status == ContainerStatus.Stopped && state.LogPath is not null)
+        && !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
+        && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive);
 
     private static void CreatePrivateDirectory(string path)
     {

@@ -73,6 +73,42 @@ public sealed class StateDirectoryTests : IDisposable
         }
     }
 
+    [Fact]
+    public void One_stale_entry_is_removed_unless_another_holds_its_root_and_a_live_one_is_left_alone()
+    {
+        var states = new StateDirectory(_root);
+        var dead = new ProcessIdentity(int.MaxValue - 1, 1);
+        var held = Path.Combine(_root, "..", "held-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(held);
+        try
+        {
+            states.Claim(NewState("live", ProcessIdentity.Current));
+            states.Claim(NewState("stale", dead));
+            states.Claim(NewState("held", dead) with { ContainerDirectory = held });
+
+            // A copy from the container (or another sweep removing it) holds the root lock of its directory.
+            using (var copy = Containers.Images.Store.FileLock.TryAcquire(Path.Combine(held, ContainerStorage.RootLock), exclusive: true))
+            {
+                Assert.NotNull(copy);
+                Assert.Equal(StateDirectory.StaleEntry.Live, states.TryRemoveStale(states.Read("live"), NullLogger.Instance));
+                Assert.Equal(StateDirectory.StaleEntry.Removed, states.TryRemoveStale(states.Read("stale"), NullLogger.Instance));
+                Assert.Equal(StateDirectory.StaleEntry.Left, states.TryRemoveStale(states.Read("held"), NullLogger.Instance));
+                Assert.Equal(["held", "live"], states.List().Select(s => s.Id).Order());
+            }
+
+            Assert.Equal(StateDirectory.StaleEntry.Removed, states.TryRemoveStale(states.Read("held"), NullLogger.Instance));
+            Assert.Equal(["live"], states.List().Select(s => s.Id));
+            Assert.False(Directory.Exists(held));
+        }
+        finally
+        {
+            if (Directory.Exists(held))
+            {
+                Directory.Delete(held, recursive: true);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("../up")]
@@ -80,6 +116,53 @@ public sealed class StateDirectoryTests : IDisposable
     [InlineData("has space")]
     public void Ids_that_are_not_plain_names_are_rejected(string id) =>
         Assert.Throws<InvalidContainerIdException>(() => StateDirectory.ValidateId(id));
+
+    [Fact]
+    public void Removing_deletes_the_folder_with_whatever_else_it_holds_and_a_missing_one_is_no_error()
+    {
+        var states = new StateDirectory(_root);
+        states.Claim(NewState("plain", ProcessIdentity.Current));
+        states.WriteConfig("plain", "{}"u8.ToArray());
+        states.Claim(NewState("busy", ProcessIdentity.Current));
+        states.WriteConfig("busy", "{}"u8.ToArray());
+        File.WriteAllText(Path.Combine(_root, "busy", "container.log"), "a log beside the state\n");
+        Directory.CreateDirectory(Path.Combine(_root, "busy", "more"));
+
+        states.Remove("plain");
+        states.Remove("busy");
+        states.Remove("never-made");
+
+        Assert.Empty(Directory.GetFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public void Removing_with_the_known_state_releases_the_storage_it_names_without_reading_the_folder()
+    {
+        var states = new StateDirectory(_root);
+        var lease = Path.Combine(_root, "lease.json");
+        File.WriteAllText(lease, "{}");
+        var state = NewState("leased", ProcessIdentity.Current);
+        states.Claim(state);
+
+        // The file in the folder no longer names the lease; the state its writer holds does.
+        File.WriteAllText(Path.Combine(_root, "leased", "state.json"), "not json");
+        states.Remove("leased", state with { LeaseFile = lease });
+
+        Assert.False(File.Exists(lease));
+        Assert.False(Directory.Exists(Path.Combine(_root, "leased")));
+    }
+
+    [Fact]
+    public void Writing_the_state_of_a_removed_container_fails_as_a_missing_folder_and_leaves_nothing()
+    {
+        var states = new StateDirectory(_root);
+        var state = NewState("gone", ProcessIdentity.Current);
+        states.Claim(state);
+        states.Remove("gone");
+
+        Assert.Throws<DirectoryNotFoundException>(() => states.Write(state with { Status = ContainerStatus.Running }));
+        Assert.Empty(Directory.GetFileSystemEntries(_root));
+    }
 
     [Fact]
     public void The_start_time_tells_a_reused_pid_apart()
