@@ -1,3 +1,4 @@
+using Containers.IntegrationTests.Support;
 using Containers.Runtime;
 using Containers.Spec;
 
@@ -12,7 +13,7 @@ public sealed class BadSpecTests
         var error = await Assert.ThrowsAsync<InvalidSpecException>(() => fixture.Runtime.CreateAsync(ContainerSpec.For(), TestContext.Current.CancellationToken));
 
         Assert.Contains(error.Errors, e => e.JsonPath == "process.args");
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
     }
 
     [Fact(Timeout = 60_000)]
@@ -23,7 +24,7 @@ public sealed class BadSpecTests
             () => fixture.Runtime.CreateAsync(ContainerSpec.For("/bin/true").WithRootfs("relative/rootfs"), TestContext.Current.CancellationToken));
 
         Assert.Contains(error.Errors, e => e.JsonPath.StartsWith("root", StringComparison.Ordinal));
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
     }
 
     [Fact(Timeout = 60_000)]
@@ -44,7 +45,7 @@ public sealed class BadSpecTests
             () => fixture.Runtime.CreateAsync(ContainerSpec.For("/usr/bin/no-such-program"), TestContext.Current.CancellationToken));
 
         Assert.Equal("/usr/bin/no-such-program", error.Executable);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
     }
 
     [Fact(Timeout = 60_000)]

@@ -60,7 +60,7 @@ public sealed class DirectoryRootfsTests : IDisposable
         Assert.Equal("/bin/bash", noProgram.Executable);
         Assert.Equal("/bin/data", notExecutable.Path);
         Assert.Equal(3, new[] { noRootfs.Message, noProgram.Message, notExecutable.Message }.Distinct().Count());
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
     }
 
     [Fact(Timeout = 60_000)]

@@ -1,4 +1,5 @@
 using System.Runtime;
+using Containers.IntegrationTests.Support;
 using Containers.Runtime;
 using Containers.Spec;
 
@@ -119,5 +120,5 @@ public sealed class LeakTests
             || !(target.EndsWith(".dll", StringComparison.Ordinal) || target.StartsWith("socket:", StringComparison.Ordinal))),
         File.ReadAllText("/proc/self/mountinfo"),
         Directory.GetDirectories("/proc/self/task").Sum(t => File.ReadAllText(Path.Combine(t, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length),
-        Directory.GetFileSystemEntries(fixture.StateDirectory).Length);
+        StateEntries.Of(fixture.StateDirectory).Length);
 }

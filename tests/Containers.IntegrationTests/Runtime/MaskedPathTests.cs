@@ -1,3 +1,4 @@
+using Containers.IntegrationTests.Support;
 using Containers.Spec;
 
 namespace Containers.IntegrationTests.Runtime;
@@ -49,7 +50,7 @@ public sealed class MaskedPathTests
 
         Assert.Equal("mask /etc/hostname/inside-a-file", error.Stage);
         Assert.Equal("ENOTDIR", error.ErrnoName);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
     }
 
     [Fact(Timeout = 30_000)]
@@ -63,7 +64,7 @@ public sealed class MaskedPathTests
 
         Assert.Equal(["linux.sysctl"], error.Errors.Select(e => e.JsonPath));
         Assert.Contains("not supported yet", error.Message, StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
     }
 
     [Fact(Timeout = 30_000)]

@@ -174,7 +174,7 @@ public sealed class OverlayRootfsTests : IDisposable
         Assert.Equal("EROFS", error.ErrnoName);
         Assert.Contains("/proc", error.Stage, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(StorageDirectory));
-        Assert.Empty(Directory.GetFileSystemEntries(_runtime.StateDirectory));
+        Assert.Empty(StateEntries.Of(_runtime.StateDirectory));
     }
 
     [Fact(Timeout = 120_000)]
@@ -189,7 +189,7 @@ public sealed class OverlayRootfsTests : IDisposable
 
         Assert.Empty(Directory.GetFileSystemEntries(StorageDirectory));
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(StoreRoot, "leases")));
-        Assert.Empty(Directory.GetFileSystemEntries(_runtime.StateDirectory));
+        Assert.Empty(StateEntries.Of(_runtime.StateDirectory));
         Assert.DoesNotContain(_temp.Path, await File.ReadAllTextAsync("/proc/self/mountinfo", Ct), StringComparison.Ordinal);
         await store.RemoveAsync("layered:1", Ct);
     }
@@ -206,7 +206,7 @@ public sealed class OverlayRootfsTests : IDisposable
         await Assert.ThrowsAsync<ImageNotFoundException>(() => prepared.RunAsync(Ct));
 
         Assert.Empty(Directory.GetFileSystemEntries(StorageDirectory));
-        Assert.Empty(Directory.GetFileSystemEntries(_runtime.StateDirectory));
+        Assert.Empty(StateEntries.Of(_runtime.StateDirectory));
         Assert.False(Directory.Exists(Path.Combine(StoreRoot, "leases")) && Directory.GetFileSystemEntries(Path.Combine(StoreRoot, "leases")).Length > 0);
     }
 

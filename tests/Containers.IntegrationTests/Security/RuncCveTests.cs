@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Containers.IntegrationTests.Runtime;
+using Containers.IntegrationTests.Support;
 using Containers.Runtime;
 using Containers.Spec;
 
@@ -36,7 +37,7 @@ public sealed class RuncCveTests : IDisposable
 
         Assert.Equal("EXDEV", error.ErrnoName);
         Assert.Equal("check that /proc is a real proc", error.Stage);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
     }
 
     [Fact(Timeout = 60_000)]
@@ -151,7 +152,7 @@ public sealed class RuncCveTests : IDisposable
         // The race was real: the swaps ran through the starts, and some binds met the link (redirected or refused).
         Assert.True(swaps > starts, $"only {swaps} swaps");
         Assert.True(failed + redirected > 0, $"no bind met the link in {starts} starts ({swaps} swaps)");
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
     }
 
     /// <summary>
@@ -291,7 +292,7 @@ public sealed class RuncCveTests : IDisposable
         Assert.True(landed.Count == 0, $"{landed.Count} writes landed where the link led: {string.Join(", ", landed.Distinct().Take(5))} (failures: {seen})");
         Assert.True(raced > 0, $"the secrets' mount never met the link in {starts} starts ({swaps} swaps; failures: {seen})");
         Assert.Equal(starts, ran + failures.Values.Sum());
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
     }
 
     private const int AtFdCwd = -100;

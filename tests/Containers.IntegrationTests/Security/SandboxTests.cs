@@ -162,7 +162,7 @@ public sealed class SandboxTests
 
         Assert.Equal("linux.resources", error.Field);
         Assert.Contains("root", error.Message, StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(fixture.StateDirectory));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
 
         // Asking for no limits is the way to run it here, and it runs.
         var unlimited = SandboxProfile.For(SandboxOptions.Default.WithoutLimits(), "/bin/true");

@@ -131,13 +131,13 @@ public sealed class SeccompTests : IDisposable
             Syscalls = [new() { Names = ["execveat", "close_range"], Action = "SCMP_ACT_ERRNO" }],
         };
 
-        var before = Directory.GetFileSystemEntries(_fixture.StateDirectory);
+        var before = StateEntries.Of(_fixture.StateDirectory);
 
         var error = await Assert.ThrowsAsync<InvalidSpecException>(
             () => _fixture.Runtime.RunAsync(ContainerSpec.For("/bin/true").WithSeccomp(profile), TestContext.Current.CancellationToken));
 
         Assert.Contains("close_range, execveat", error.Message, StringComparison.Ordinal);
-        Assert.Equal(before, Directory.GetFileSystemEntries(_fixture.StateDirectory));
+        Assert.Equal(before, StateEntries.Of(_fixture.StateDirectory));
     }
 
     [Fact(Timeout = 60_000)]

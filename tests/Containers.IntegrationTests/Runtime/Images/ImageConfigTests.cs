@@ -115,7 +115,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
 
         Assert.Equal("User", ex.Field);
         Assert.Contains("'intruder' is not in the container's /etc/passwd", ex.Message, StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(_state));
+        Assert.Empty(StateEntries.Of(_state));
     }
 
     [Fact(Timeout = 120_000)]
@@ -141,7 +141,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<InvalidImageConfigException>(() => _runtime.CreateFromImageAsync(null, image, null, Ct));
 
         Assert.Equal("Volumes", ex.Field);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(_state));
+        Assert.Empty(StateEntries.Of(_state));
         Assert.False(Directory.Exists(_temp.Combine("containers")) && Directory.EnumerateFileSystemEntries(_temp.Combine("containers")).Any());
     }
 
