@@ -56,6 +56,9 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>Whether this is a run's container: started at creation, deleted right after its exit.</summary>
     private readonly bool _run;
 
+    /// <summary>A run's die (and oom), recorded with its destroy in one write: a run ends with both at once.</summary>
+    private ContainerEvent[]? _exitEvents;
+
     // run: a run's container. Its process goes on to exec by itself (the state says running from the start), a setup
     // failure surfaces from ThrowIfStartFailedAsync, and its exit is not written to the state, which the run deletes next.
     internal Container(
@@ -522,13 +525,17 @@ public sealed partial class Container : IAsyncDisposable
             // The OOM kills of its life, counted once it is over, come before its die (as Docker's oom does).
             var oom = kills > 0 ? Event(ContainerEventAction.Oom) with { OomKills = kills } : null;
             var die = Event(ContainerEventAction.Die) with { ExitCode = exit.ExitCode, Signal = exit.Signal };
-            if (oom is not null)
+            ContainerEvent[] events = oom is not null ? [oom, die] : [die];
+            if (_run)
             {
-                Record(oom, die);
+                lock (_gate)
+                {
+                    _exitEvents = events;
+                }
             }
             else
             {
-                Record(die);
+                Record(events);
             }
 
             RuntimeLog.ContainerExited(_logger, Id, exit.ExitCode, exit.Signal);
@@ -594,7 +601,7 @@ public sealed partial class Container : IAsyncDisposable
                         // keeps its state, and deleting it again retries.
                         _states.Remove(Id, _owner ? state : null);
                         _deleted = true;
-                        Record(Event(ContainerEventAction.Destroy));
+                        Record([.. _exitEvents ?? [], Event(ContainerEventAction.Destroy)]);
                         RuntimeLog.ContainerDeleted(_logger, Id);
                     }
                 }
