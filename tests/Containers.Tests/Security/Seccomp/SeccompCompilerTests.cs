@@ -332,6 +332,32 @@ public sealed class SeccompCompilerTests
     }
 
     [Fact]
+    public void A_section_costs_about_one_instruction_per_boundary_between_outcomes()
+    {
+        // Each start has the kernel copy, convert and compile the whole program: a search whose tests jump straight to
+        // a return costs one instruction per boundary, where a test and a jump to a shared return per run cost three.
+        foreach (var profile in new[] { SeccompProfiles.Default, SeccompProfiles.Sandbox })
+        {
+            var program = SeccompCompiler.Compile(profile, SeccompArchitecture.X86_64).Bytes;
+            var boundaries = 0;
+            foreach (var arch in new[] { AuditArchX86_64, AuditArchI386 })
+            {
+                for (uint nr = 1; nr < 1024; nr++)
+                {
+                    boundaries += Run(program, arch, nr) != Run(program, arch, nr - 1) ? 1 : 0;
+                }
+            }
+
+            for (uint nr = X32 + 1; nr < X32 + 1024; nr++)
+            {
+                boundaries += Run(program, AuditArchX86_64, nr) != Run(program, AuditArchX86_64, nr - 1) ? 1 : 0;
+            }
+
+            Assert.InRange(program.Length / 8, boundaries / 2, boundaries * 3 / 2);
+        }
+    }
+
+    [Fact]
     public void Every_number_is_judged_in_a_few_dozen_instructions_not_a_scan_of_the_section()
     {
         // The kernel runs the filter once per number of each ABI when it loads it (to cache the plain allows), and
