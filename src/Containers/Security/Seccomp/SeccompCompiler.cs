@@ -248,25 +248,35 @@ internal static class SeccompCompiler
         Search(asm, intervals, middle, to, actionOf);
     }
 
-    /// <summary>The tests of a search over two or more intervals, <c>to - from - 1</c> instructions, jumping into <paramref name="pool"/>.</summary>
+    /// <summary>
+    /// The tests of a search over two or more intervals, <c>to - from - 1</c> instructions, jumping into <paramref name="pool"/>.
+    /// The kernel turns a test whose two ways both jump into two instructions, and one that falls through on one way
+    /// into one: the last few intervals are tested as a chain from the top, each test falling through to the next, so
+    /// only a chain's last test jumps both ways (a tree down to single intervals would have half its tests do so).
+    /// </summary>
     private static void Tree(BpfAssembler asm, List<(uint First, BpfAssembler.Label Target)> intervals, int from, int to,
         Dictionary<BpfAssembler.Label, BpfAssembler.Label> pool)
     {
-        int middle = (from + to) / 2;
-        var lower = middle - from == 1 ? pool[intervals[from].Target] : null;
-        var upper = to - middle == 1 ? pool[intervals[middle].Target] : asm.NewLabel();
-        asm.Jump(Bpf.Jge, intervals[middle].First, upper, lower);
-        if (lower is null)
+        if (to - from <= ChainLength)
         {
-            Tree(asm, intervals, from, middle, pool);
+            for (int i = to - 1; i > from; i--)
+            {
+                asm.Jump(Bpf.Jge, intervals[i].First, pool[intervals[i].Target], i == from + 1 ? pool[intervals[from].Target] : null);
+            }
+
+            return;
         }
 
-        if (to - middle > 1)
-        {
-            asm.Mark(upper);
-            Tree(asm, intervals, middle, to, pool);
-        }
+        int middle = (from + to) / 2;
+        var upper = asm.NewLabel();
+        asm.Jump(Bpf.Jge, intervals[middle].First, upper, null);
+        Tree(asm, intervals, from, middle, pool);
+        asm.Mark(upper);
+        Tree(asm, intervals, middle, to, pool);
     }
+
+    /// <summary>How many intervals a chain of tests covers at the bottom of a search (a number takes at most that many tests more).</summary>
+    private const int ChainLength = 8;
 
     /// <summary>The ABIs the filter has a section for: the native one, and those the profile lists that a process here can call.</summary>
     private static List<SeccompArchitecture> Covered(LinuxSeccomp profile, SeccompArchitecture native)

@@ -358,6 +358,26 @@ public sealed class SeccompCompilerTests
     }
 
     [Fact]
+    public void The_default_program_fits_one_page_once_the_kernel_has_converted_it()
+    {
+        // The kernel allocates a page per 512 instructions for the program it is given, converts it (a return and a
+        // test that jumps both ways become two instructions each) and allocates again when it grew past that page:
+        // a second allocation costs a start more than the instructions themselves.
+        foreach (var arch in new[] { SeccompArchitecture.X86_64, SeccompArchitecture.Aarch64 })
+        {
+            var converted = 3;
+            foreach (var insn in SeccompCompiler.Compile(SeccompProfiles.Default, arch).Instructions)
+            {
+                bool twoWay = (insn.Code & 0x07) == Bpf.Jmp && (insn.Code & 0xf0) != Bpf.Ja && insn.Jt != 0 && insn.Jf != 0;
+                converted += (insn.Code & 0x07) == Bpf.Ret || twoWay ? 2 : 1;
+            }
+
+            // struct bpf_prog's header comes first in the page; 128 bytes is more than it takes.
+            Assert.True(converted * 8 <= 4096 - 128, $"on {arch} the converted program is {converted} instructions");
+        }
+    }
+
+    [Fact]
     public void Every_number_is_judged_in_a_few_dozen_instructions_not_a_scan_of_the_section()
     {
         // The kernel runs the filter once per number of each ABI when it loads it (to cache the plain allows), and
