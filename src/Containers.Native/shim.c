@@ -569,8 +569,25 @@ static long ct_chown(const struct ct_launch *l, const struct ct_op *op)
     long pfd = ct_open_parent(l, ct_str(l, op->s[0]), buf, &base);
     if (pfd < 0)
         return pfd;
-    long r = SYS5(SYS_fchownat, pfd, base, op->n[0], op->n[1], AT_SYMLINK_NOFOLLOW);
+    if (!(op->flags & CT_F_SET_MODE)) {
+        long r = SYS5(SYS_fchownat, pfd, base, op->n[0], op->n[1], AT_SYMLINK_NOFOLLOW);
+        SYS1(SYS_close, pfd);
+        return r;
+    }
+    long fd = SYS4(SYS_openat, pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
     SYS1(SYS_close, pfd);
+    if (fd < 0)
+        return fd;
+    struct stat st;
+    long r = SYS5(SYS_fchownat, fd, "", op->n[0], op->n[1], AT_EMPTY_PATH);
+    if (r == 0)
+        r = SYS4(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+    if (r == 0 && !S_ISLNK(st.st_mode)) {
+        char path[32];
+        ct_fd_path(path, (int)fd);
+        r = SYS3(SYS_fchmodat, AT_FDCWD, path, op->n[2]);
+    }
+    SYS1(SYS_close, fd);
     return r;
 }
 
@@ -1504,6 +1521,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"f.foreground", CT_F_FOREGROUND},
         {"f.announce", CT_F_ANNOUNCE},
         {"f.missing_ok", CT_F_MISSING_OK},
+        {"f.set_mode", CT_F_SET_MODE},
         {"f.mask", CT_F_MASK},
         {"report.error", CT_REPORT_ERROR},
         {"report.pid", CT_REPORT_PID},
