@@ -13,6 +13,7 @@ internal static class Program
     private static Task<int> Main(string[] args)
     {
         ToolShim.Register();
+        StandardOutput.Install();
         return Cli.InvokeAsync(Root, args);
     }
 
