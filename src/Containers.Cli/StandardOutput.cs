@@ -21,7 +21,7 @@ internal static partial class StandardOutput
     }
 
     // UTF-8 whatever the locale, as Docker; without a byte-order mark. Flushed at every write, as the console's.
-    private static StreamWriter Writer(int fd) =>
+    internal static StreamWriter Writer(int fd) =>
         new(new FdStream(fd), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 256, leaveOpen: true) { AutoFlush = true };
 
     /// <summary>A write-only stream over a file descriptor it does not own.</summary>
