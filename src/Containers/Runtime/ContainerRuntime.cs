@@ -439,7 +439,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     public Task<Container> CreateAsync(ContainerSpec spec, CancellationToken cancellationToken = default) =>
         CreateAsync(null, spec, null, cancellationToken);
 
-    /// <summary>Lists the containers in the state directory, including those other processes own, oldest first.</summary>
+    /// <summary>
+    /// Lists the containers in the state directory, including those other processes own, oldest first. A leftover of
+    /// a host that died (its owner and process gone, no log kept) is not a container any more: it is removed here as
+    /// the open-time sweep would, and not listed even while another process still holds it.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the listing.</param>
     public Task<IReadOnlyList<ContainerInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -448,7 +452,10 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         var current = new List<ContainerInfo>(states.Count);
         foreach (var state in states)
         {
-            current.Add(ContainerInfo.From(Observed(state)));
+            if (_states.TryRemoveStale(state, _logger) == Runtime.StateDirectory.StaleEntry.Live)
+            {
+                current.Add(ContainerInfo.From(Observed(state)));
+            }
         }
 
         return Task.FromResult<IReadOnlyList<ContainerInfo>>(current);
@@ -635,7 +642,6 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         container.OnReleased = c => _owned.TryRemove(c, out _);
     }
 
-    /// <summary>The state as it is now: a created or running container whose process has gone is stopped.</summary>
     /// <summary>
     /// A state as the kernel shows it now: stopped once its process is gone, and paused or running as its cgroup's
     /// freezer says (a pause by a process that does not own the container is not written to its state).

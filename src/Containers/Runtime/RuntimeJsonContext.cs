@@ -7,7 +7,6 @@ namespace Containers.Runtime;
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ContainerLogRecord))]
-[JsonSerializable(typeof(ContainerImage))]
 [JsonSerializable(typeof(Volume))]
 [JsonSerializable(typeof(StorageOwner))]
 internal sealed partial class RuntimeJsonContext : JsonSerializerContext;

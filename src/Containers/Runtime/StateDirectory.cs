@@ -298,35 +298,62 @@ internal sealed partial class StateDirectory
                 continue;
             }
 
-            // Read again once the owner is seen dead: the first read may predate its last write (the exit status a
-            // detached container's owner records just before it exits), and a dead owner writes no more.
-            if (IsStale(state) && TryRead(id) is { } last && IsStale(last))
+            if (TryRemoveStale(state, logger) == StaleEntry.Removed)
             {
-                state = last;
-                // A copy from the stopped container holds its root lock: left for the next sweep.
-                var (free, storage) = state.ContainerDirectory is { } directory ? ContainerStorage.TryLockForRemoval(directory) : (true, null);
-                using var held = storage;
-                if (!free)
-                {
-                    continue;
-                }
-
-                RuntimeLog.StaleContainerRemoved(logger, id, state.OwnerPid, state.Pid);
-                try
-                {
-                    Remove(id);
-                    removed++;
-                }
-                catch (ContainersIOException e)
-                {
-                    // One leftover that cannot be removed (its directory owned by another user, say) stays listed
-                    // and is retried by the next sweep; it must not stop this runtime from opening.
-                    RuntimeLog.StorageRemoveFailed(logger, e, id);
-                }
+                removed++;
             }
         }
 
         return removed;
+    }
+
+    /// <summary>What <see cref="TryRemoveStale"/> did with an entry.</summary>
+    public enum StaleEntry
+    {
+        /// <summary>The entry is someone's container: its owner or its process lives, or it keeps a log.</summary>
+        Live,
+
+        /// <summary>The entry was a leftover and is gone.</summary>
+        Removed,
+
+        /// <summary>
+        /// The entry is a leftover that another process holds (a copy from it, or another sweep removing it), or
+        /// that could not be removed: it is left for a later sweep.
+        /// </summary>
+        Left,
+    }
+
+    /// <summary>Removes one entry if it is a leftover (<see cref="IsStale"/>) that nobody holds.</summary>
+    public StaleEntry TryRemoveStale(ContainerState state, ILogger logger)
+    {
+        // Read again once the owner is seen dead: the first read may predate its last write (the exit status a
+        // detached container's owner records just before it exits), and a dead owner writes no more.
+        if (!IsStale(state) || TryRead(state.Id) is not { } last || !IsStale(last))
+        {
+            return StaleEntry.Live;
+        }
+
+        // A copy from the stopped container, or another sweep removing it, holds its root lock: left to them.
+        var (free, storage) = last.ContainerDirectory is { } directory ? ContainerStorage.TryLockForRemoval(directory) : (true, null);
+        using var held = storage;
+        if (!free)
+        {
+            return StaleEntry.Left;
+        }
+
+        RuntimeLog.StaleContainerRemoved(logger, last.Id, last.OwnerPid, last.Pid);
+        try
+        {
+            Remove(last.Id);
+            return StaleEntry.Removed;
+        }
+        catch (ContainersIOException e)
+        {
+            // One leftover that cannot be removed (its directory owned by another user, say) is retried by the next
+            // sweep; it must not stop this runtime from opening.
+            RuntimeLog.StorageRemoveFailed(logger, e, last.Id);
+            return StaleEntry.Left;
+        }
     }
 
     /// <summary>
@@ -334,9 +361,9 @@ internal sealed partial class StateDirectory
     /// whose log is kept for <c>logs</c> and <c>rm</c>.
     /// </summary>
     private static bool IsStale(ContainerState state) =>
-        !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
-        && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
-        && !(state.Status == ContainerStatus.Stopped && state.LogPath is not null);
+        !(state.Status == ContainerStatus.Stopped && state.LogPath is not null)
+        && !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
+        && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive);
 
     private static FileStreamOptions PrivateFile(FileMode mode)
     {

@@ -149,13 +149,11 @@ public sealed class ImageRunTests : IDisposable
         // The next command's runtime finds the owner gone and removes the state, the container's directory (its
         // writable layer) and its lease; the image is then free to remove, and the store holds no trace of the run.
         // Other tests' commands share the default state directory and sweep it too: one that is removing this entry
-        // holds its lock, and a ps at that moment leaves it to them and still lists it. So ps is asked again a few
-        // times: each one is a next command, and sweeps.
+        // holds its lock, and ps leaves it to them, but does not list it either; their removal is then waited for.
         var ps = await CliRunner.RunAsync("ps", "-a");
-        for (var attempt = 0; attempt < 20 && ps.ExitCode == 0 && ps.Stdout.Contains(name, StringComparison.Ordinal); attempt++)
+        for (var attempt = 0; attempt < 200 && Directory.GetFileSystemEntries(Path.Combine(Store, "leases")).Length > 0; attempt++)
         {
-            await Task.Delay(250, Ct);
-            ps = await CliRunner.RunAsync("ps", "-a");
+            await Task.Delay(50, Ct);
         }
 
         var rmi = await CliRunner.RunAsync("rmi", "--root", Store, "cli-image:1");

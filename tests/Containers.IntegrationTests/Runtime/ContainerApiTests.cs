@@ -155,6 +155,33 @@ public sealed class ContainerApiTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_leftover_whose_host_died_after_the_runtime_opened_is_not_listed_and_is_removed_by_the_listing()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var live = await fixture.Runtime.CreateAsync("live", ContainerSpec.For("/bin/true"), null, Ct);
+        // What a host that died without cleaning up leaves: its own and its process's pids are gone, no log is kept.
+        var states = new StateDirectory(fixture.StateDirectory);
+        states.Claim(new ContainerState
+        {
+            Id = "leftover",
+            Status = ContainerStatus.Running,
+            Bundle = Path.Combine(fixture.StateDirectory, "leftover"),
+            Created = DateTimeOffset.UtcNow,
+            OwnerPid = int.MaxValue - 1,
+            OwnerStartTime = 1,
+            Pid = int.MaxValue - 2,
+            PidStartTime = 1,
+            Command = ["/bin/true"],
+        });
+
+        var listed = await fixture.Runtime.ListAsync(Ct);
+
+        Assert.Equal(["live"], listed.Select(c => c.Id));
+        Assert.Null(states.TryRead("leftover"));
+        Assert.False(Directory.Exists(Path.Combine(fixture.StateDirectory, "leftover")));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Disposing_the_runtime_kills_and_deletes_the_containers_it_created()
     {
         using var fixture = new RuntimeFixture();

@@ -73,6 +73,42 @@ public sealed class StateDirectoryTests : IDisposable
         }
     }
 
+    [Fact]
+    public void One_stale_entry_is_removed_unless_another_holds_its_root_and_a_live_one_is_left_alone()
+    {
+        var states = new StateDirectory(_root);
+        var dead = new ProcessIdentity(int.MaxValue - 1, 1);
+        var held = Path.Combine(_root, "..", "held-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(held);
+        try
+        {
+            states.Claim(NewState("live", ProcessIdentity.Current));
+            states.Claim(NewState("stale", dead));
+            states.Claim(NewState("held", dead) with { ContainerDirectory = held });
+
+            // A copy from the container (or another sweep removing it) holds the root lock of its directory.
+            using (var copy = Containers.Images.Store.FileLock.TryAcquire(Path.Combine(held, ContainerStorage.RootLock), exclusive: true))
+            {
+                Assert.NotNull(copy);
+                Assert.Equal(StateDirectory.StaleEntry.Live, states.TryRemoveStale(states.Read("live"), NullLogger.Instance));
+                Assert.Equal(StateDirectory.StaleEntry.Removed, states.TryRemoveStale(states.Read("stale"), NullLogger.Instance));
+                Assert.Equal(StateDirectory.StaleEntry.Left, states.TryRemoveStale(states.Read("held"), NullLogger.Instance));
+                Assert.Equal(["held", "live"], states.List().Select(s => s.Id).Order());
+            }
+
+            Assert.Equal(StateDirectory.StaleEntry.Removed, states.TryRemoveStale(states.Read("held"), NullLogger.Instance));
+            Assert.Equal(["live"], states.List().Select(s => s.Id));
+            Assert.False(Directory.Exists(held));
+        }
+        finally
+        {
+            if (Directory.Exists(held))
+            {
+                Directory.Delete(held, recursive: true);
+            }
+        }
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("../up")]
