@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/mount.h>
@@ -99,6 +100,60 @@ static long ct_clone3_on_stack(struct clone_args *args, int (*fn)(void *), void 
     return x0;
 }
 #endif
+
+/* ---- launch maps, kept for the next launch ---- */
+
+/*
+ * A launch's map (the child's stack, then its copy of the plan) is handed back here once the child no longer uses
+ * it and kept for the next launch instead of unmapped: an munmap of memory that a CLONE_VM child and this process's
+ * threads have used flushes the TLB on every CPU they ran on (an inter-processor interrupt each, dear in a VM), and
+ * a fresh map faults its stack pages in again. Maps of the usual size are kept, at most CT_CACHED_MAPS of them (as
+ * many as concurrent starts used); a plan too big for one gets a map of its own that is unmapped as before.
+ */
+#define CT_MAP_SIZE (CT_STACK_SIZE + 64 * 1024)
+#define CT_CACHED_MAPS 64
+
+static pthread_mutex_t ct_maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *ct_maps[CT_CACHED_MAPS];
+static unsigned ct_map_count;
+
+/* A map of at least need bytes, its first page a stack guard; its size in *size. NULL with errno on failure. */
+static uint8_t *ct_map_take(size_t need, size_t page, size_t *size)
+{
+    if (need <= CT_MAP_SIZE) {
+        uint8_t *kept = NULL;
+        pthread_mutex_lock(&ct_maps_lock);
+        if (ct_map_count > 0)
+            kept = ct_maps[--ct_map_count];
+        pthread_mutex_unlock(&ct_maps_lock);
+        *size = CT_MAP_SIZE;
+        if (kept != NULL)
+            return kept;
+        need = CT_MAP_SIZE;
+    }
+    size_t map_size = (need + page - 1) & ~(page - 1);
+    uint8_t *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED)
+        return NULL;
+    mprotect(map, page, PROT_NONE); /* stack guard */
+    *size = map_size;
+    return map;
+}
+
+/* Hands back a map no child uses any more. */
+static void ct_map_give(uint8_t *map, size_t size)
+{
+    if (size == CT_MAP_SIZE) {
+        pthread_mutex_lock(&ct_maps_lock);
+        int kept = ct_map_count < CT_CACHED_MAPS;
+        if (kept)
+            ct_maps[ct_map_count++] = map;
+        pthread_mutex_unlock(&ct_maps_lock);
+        if (kept)
+            return;
+    }
+    munmap(map, size);
+}
 
 /* ---- launch state, shared with the child ---- */
 
@@ -587,8 +642,25 @@ static long ct_chown(const struct ct_launch *l, const struct ct_op *op)
     long pfd = ct_open_parent(l, ct_str(l, op->s[0]), buf, &base);
     if (pfd < 0)
         return pfd;
-    long r = SYS5(SYS_fchownat, pfd, base, op->n[0], op->n[1], AT_SYMLINK_NOFOLLOW);
+    if (!(op->flags & CT_F_SET_MODE)) {
+        long r = SYS5(SYS_fchownat, pfd, base, op->n[0], op->n[1], AT_SYMLINK_NOFOLLOW);
+        SYS1(SYS_close, pfd);
+        return r;
+    }
+    long fd = SYS4(SYS_openat, pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
     SYS1(SYS_close, pfd);
+    if (fd < 0)
+        return fd;
+    struct stat st;
+    long r = SYS5(SYS_fchownat, fd, "", op->n[0], op->n[1], AT_EMPTY_PATH);
+    if (r == 0)
+        r = SYS4(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+    if (r == 0 && !S_ISLNK(st.st_mode)) {
+        char path[32];
+        ct_fd_path(path, (int)fd);
+        r = SYS3(SYS_fchmodat, AT_FDCWD, path, op->n[2]);
+    }
+    SYS1(SYS_close, fd);
     return r;
 }
 
@@ -1228,11 +1300,10 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t need = CT_STACK_SIZE + sizeof(struct ct_launch) + vector_count * sizeof(char *) +
                   exec_count * CT_CONTROL_SIZE + size + 16;
-    size_t map_size = (need + page - 1) & ~(page - 1);
-    uint8_t *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (map == MAP_FAILED)
+    size_t map_size;
+    uint8_t *map = ct_map_take(need, page, &map_size);
+    if (map == NULL)
         return -errno;
-    mprotect(map, page, PROT_NONE); /* stack guard */
     struct ct_launch *l = (struct ct_launch *)(map + CT_STACK_SIZE);
     l->map_size = map_size;
     l->exec_vectors = (char **)(l + 1);
@@ -1252,7 +1323,7 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
         int e = errno;
-        munmap(map, map_size);
+        ct_map_give(map, map_size);
         return -e;
     }
     l->error_fd = pipefd[1];
@@ -1327,7 +1398,7 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
 
     if (pid < 0) {
         close(pipefd[0]);
-        munmap(map, map_size);
+        ct_map_give(map, map_size);
         return (int)pid;
     }
     res->pid = (int)pid;
@@ -1336,7 +1407,7 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
     if (args.flags & CLONE_VM) {
         res->handle = (uint64_t)(uintptr_t)map;
     } else {
-        munmap(map, map_size);
+        ct_map_give(map, map_size);
     }
     return 0;
 }
@@ -1348,7 +1419,7 @@ CT_EXPORT void ct_launch_free(uint64_t handle)
         return;
     uint8_t *map = (uint8_t *)(uintptr_t)handle;
     struct ct_launch *l = (struct ct_launch *)(map + CT_STACK_SIZE);
-    munmap(map, l->map_size);
+    ct_map_give(map, l->map_size);
 }
 
 /* Waits for (WNOHANG: polls) the exit of a child by pidfd; code/status are si_code and si_status. */
@@ -1519,6 +1590,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"f.foreground", CT_F_FOREGROUND},
         {"f.announce", CT_F_ANNOUNCE},
         {"f.missing_ok", CT_F_MISSING_OK},
+        {"f.set_mode", CT_F_SET_MODE},
         {"f.mask", CT_F_MASK},
         {"report.error", CT_REPORT_ERROR},
         {"report.pid", CT_REPORT_PID},

@@ -574,7 +574,7 @@ public sealed partial class Container : IAsyncDisposable
                     {
                         // Marked deleted only once removed: a container whose own directory could not be removed
                         // keeps its state, and deleting it again retries.
-                        _states.Remove(Id);
+                        _states.Remove(Id, _owner ? state : null);
                         _deleted = true;
                         RuntimeLog.ContainerDeleted(_logger, Id);
                     }

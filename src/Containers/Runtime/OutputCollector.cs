@@ -15,7 +15,9 @@ internal sealed class OutputCollector
     private readonly long _maxBytes;
     private readonly StringBuilder _text = new();
     private readonly Decoder _decoder = Utf8.GetDecoder();
-    private readonly char[] _chars = new char[8192];
+
+    /// <summary>Decoded characters; made with the first output, so a run that prints nothing allocates none.</summary>
+    private char[]? _chars;
     private readonly Lock _gate = new();
     private long _kept;
     private bool _flushed;
@@ -85,8 +87,13 @@ internal sealed class OutputCollector
             if (!_flushed)
             {
                 _flushed = true;
-                _decoder.Convert([], _chars, flush: true, out _, out var last, out _);
-                _text.Append(_chars, 0, last);
+
+                // Without any output the decoder holds nothing to end.
+                if (_chars is not null)
+                {
+                    _decoder.Convert([], _chars, flush: true, out _, out var last, out _);
+                    _text.Append(_chars, 0, last);
+                }
             }
         }
     }
@@ -101,6 +108,7 @@ internal sealed class OutputCollector
         }
 
         _kept += bytes.Length;
+        _chars ??= new char[8192];
         while (!bytes.IsEmpty)
         {
             _decoder.Convert(bytes, _chars, flush: false, out var used, out var produced, out _);

@@ -19,6 +19,9 @@ internal sealed partial class StateDirectory
     /// <summary>The spec a container was created from, in its folder (an OCI bundle's name for it).</summary>
     public const string ConfigFile = "config.json";
 
+    /// <summary>Numbers this process's temporary files.</summary>
+    private static long _writes;
+
     public StateDirectory(string root)
     {
         Root = Path.GetFullPath(root);
@@ -66,8 +69,7 @@ internal sealed partial class StateDirectory
         CreatePrivateDirectory(folder);
         try
         {
-            using var stream = new FileStream(Path.Combine(folder, StateFile), PrivateFile(FileMode.CreateNew));
-            stream.Write(ContainerStateJson.Write(initial));
+            CreateFile(Path.Combine(folder, StateFile), ContainerStateJson.Write(initial));
         }
         catch (IOException) when (File.Exists(Path.Combine(folder, StateFile)))
         {
@@ -90,19 +92,24 @@ internal sealed partial class StateDirectory
     private void Replace(string id, string name, byte[] content)
     {
         var folder = FolderOf(id);
-        var temp = Path.Combine(folder, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}");
+        // Unique within this process by the counter, across processes by the pid; created exclusively all the same.
+        var temp = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $".{name}.{Environment.ProcessId}.{Interlocked.Increment(ref _writes)}"));
         try
         {
-            using (var stream = new FileStream(temp, PrivateFile(FileMode.CreateNew)))
-            {
-                stream.Write(content);
-            }
-
-            File.Move(temp, Path.Combine(folder, name), overwrite: true);
+            CreateFile(temp, content);
+            Rename(temp, Path.Combine(folder, name));
         }
         catch
         {
-            File.Delete(temp);
+            try
+            {
+                Unlink(temp);
+            }
+            catch (Exception e) when (ContainersIOException.IsIO(e))
+            {
+                // The write's own error is the one to report; a temporary left behind goes with the folder.
+            }
+
             throw;
         }
     }
@@ -153,24 +160,51 @@ internal sealed partial class StateDirectory
     /// directory, its image lease), so nothing is left once the state is gone. When those cannot be removed the
     /// state stays and the error says why: removing again retries.
     /// </summary>
-    public void Remove(string id)
+    /// <param name="id">The container.</param>
+    /// <param name="known">
+    /// Its state as the process that writes it holds it, which is what the folder has: saves reading it back. Null: read
+    /// from the folder.
+    /// </param>
+    public void Remove(string id, ContainerState? known = null)
     {
-        if (TryRead(id) is { } state)
+        if ((known ?? TryRead(id)) is { } state)
         {
             ReleaseStorage(state);
         }
 
+        var folder = FolderOf(id);
         try
         {
-            Directory.Delete(FolderOf(id), recursive: true);
+            // The two files every container has, by name, then the folder; a folder with more in it (a log, a commit's
+            // marker, a crashed write's temporary) is deleted recursively. Missing ones were removed by another
+            // process (a concurrent rm, or the owner's own cleanup).
+            Unlink(Path.Combine(folder, ConfigFile));
+            Unlink(Path.Combine(folder, StateFile));
+            Unlink(folder, directory: true);
         }
-        catch (DirectoryNotFoundException)
+        catch (IOException e) when (e.HResult == Linux.Errno.ENOTEMPTY)
         {
-            // Already removed by another process (a concurrent rm, or the owner's own cleanup).
+            RemoveRecursively(id, folder);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
-            throw ContainersIOException.From(e, $"removing the state of container '{id}'", FolderOf(id));
+            throw ContainersIOException.From(e, $"removing the state of container '{id}'", folder);
+        }
+    }
+
+    private static void RemoveRecursively(string id, string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already removed by another process.
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"removing the state of container '{id}'", folder);
         }
     }
 
@@ -364,17 +398,6 @@ internal sealed partial class StateDirectory
         !(state.Status == ContainerStatus.Stopped && state.LogPath is not null)
         && !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
         && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive);
-
-    private static FileStreamOptions PrivateFile(FileMode mode)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            throw new PlatformNotSupportedException("containers run on Linux only");
-        }
-
-        // Unbuffered: every write here is one whole file.
-        return new FileStreamOptions { Mode = mode, Access = FileAccess.Write, BufferSize = 0, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-    }
 
     private static void CreatePrivateDirectory(string path)
     {

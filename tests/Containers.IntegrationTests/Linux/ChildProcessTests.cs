@@ -1,3 +1,4 @@
+using System.Text;
 using Containers.IntegrationTests.Support;
 using Containers.Linux;
 
@@ -110,6 +111,53 @@ public sealed class ChildProcessTests : IDisposable
 
         Assert.Equal(0, status.ExitCode);
         Assert.Equal("found\n", output);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Launch_memory_kept_for_later_launches_never_gives_a_child_another_childs_plan()
+    {
+        // The shim keeps up to 64 launch maps (stack and plan copy) for later launches: 80 children at once take more
+        // than it keeps, every fifth plan (a 96 KB argument) is too big for a kept map, and three rounds reuse the
+        // maps the earlier ones handed back. Each child must print its own tag and argument length.
+        const int Children = 80;
+        var big = new string('x', 96 * 1024);
+        for (var round = 0; round < 3; round++)
+        {
+            var outputs = await Task.WhenAll(Enumerable.Range(0, Children).Select(i =>
+                RunToEndAsync($"{round}-{i}", i % 5 == 0 ? big : "small")));
+            for (var i = 0; i < Children; i++)
+            {
+                Assert.Equal($"{round}-{i} {(i % 5 == 0 ? big.Length : 5)}\n", outputs[i]);
+            }
+        }
+    }
+
+    /// <summary>Runs <c>echo TAG ${#ARGUMENT}</c> in a child and returns its output once it has exited.</summary>
+    private static async Task<string> RunToEndAsync(string tag, string argument)
+    {
+        var plan = PlanFixtures.Output(new PlanBuilder())
+            .Exec("/bin/sh", ["sh", "-c", "echo $0 ${#1}", tag, argument], PlanFixtures.Env).Build();
+        var (read, write) = LibC.Pipe();
+        using (read)
+        {
+            ChildProcess child;
+            using (write)
+            {
+                child = ChildProcess.Launch(plan, [write]);
+            }
+
+            await using (child)
+            {
+                await child.WaitForExecAsync(TestContext.Current.CancellationToken);
+                var status = await child.WaitAsync(TestContext.Current.CancellationToken);
+                Assert.Equal(0, status.ExitCode);
+            }
+
+            // The output is a line, far below the pipe's capacity, and the writer is gone: read to end of file.
+            using var stream = new FileStream(read, FileAccess.Read, 1);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            return await reader.ReadToEndAsync(TestContext.Current.CancellationToken);
+        }
     }
 
     [Fact(Timeout = 60_000)]

@@ -118,6 +118,53 @@ public sealed class StateDirectoryTests : IDisposable
         Assert.Throws<InvalidContainerIdException>(() => StateDirectory.ValidateId(id));
 
     [Fact]
+    public void Removing_deletes_the_folder_with_whatever_else_it_holds_and_a_missing_one_is_no_error()
+    {
+        var states = new StateDirectory(_root);
+        states.Claim(NewState("plain", ProcessIdentity.Current));
+        states.WriteConfig("plain", "{}"u8.ToArray());
+        states.Claim(NewState("busy", ProcessIdentity.Current));
+        states.WriteConfig("busy", "{}"u8.ToArray());
+        File.WriteAllText(Path.Combine(_root, "busy", "container.log"), "a log beside the state\n");
+        Directory.CreateDirectory(Path.Combine(_root, "busy", "more"));
+
+        states.Remove("plain");
+        states.Remove("busy");
+        states.Remove("never-made");
+
+        Assert.Empty(Directory.GetFileSystemEntries(_root));
+    }
+
+    [Fact]
+    public void Removing_with_the_known_state_releases_the_storage_it_names_without_reading_the_folder()
+    {
+        var states = new StateDirectory(_root);
+        var lease = Path.Combine(_root, "lease.json");
+        File.WriteAllText(lease, "{}");
+        var state = NewState("leased", ProcessIdentity.Current);
+        states.Claim(state);
+
+        // The file in the folder no longer names the lease; the state its writer holds does.
+        File.WriteAllText(Path.Combine(_root, "leased", "state.json"), "not json");
+        states.Remove("leased", state with { LeaseFile = lease });
+
+        Assert.False(File.Exists(lease));
+        Assert.False(Directory.Exists(Path.Combine(_root, "leased")));
+    }
+
+    [Fact]
+    public void Writing_the_state_of_a_removed_container_fails_as_a_missing_folder_and_leaves_nothing()
+    {
+        var states = new StateDirectory(_root);
+        var state = NewState("gone", ProcessIdentity.Current);
+        states.Claim(state);
+        states.Remove("gone");
+
+        Assert.Throws<DirectoryNotFoundException>(() => states.Write(state with { Status = ContainerStatus.Running }));
+        Assert.Empty(Directory.GetFileSystemEntries(_root));
+    }
+
+    [Fact]
     public void The_start_time_tells_a_reused_pid_apart()
     {
         var self = ProcessIdentity.Current;

@@ -1,0 +1,94 @@
+using System.Runtime.InteropServices;
+using Containers.Linux;
+using Microsoft.Win32.SafeHandles;
+
+namespace Containers.Runtime;
+
+/// <summary>
+/// The few file operations every start and delete does in the state directory, as single system calls. A
+/// <see cref="FileStream"/> opens with an <c>fstatfs</c>, an advisory <c>flock</c> and an <c>lseek</c> and unlocks
+/// again before it closes, and a recursive delete first tries <c>rmdir</c>, then lists the folder: together about
+/// thirty calls per start that a state file written once, whole, does not need. Errors are the exceptions .NET's
+/// file APIs throw for the same errno, so callers handle both alike.
+/// </summary>
+internal sealed partial class StateDirectory
+{
+    private static readonly SafeFileHandle Cwd = new(FileSystemCalls.AtFdCwd, ownsHandle: false);
+
+    /// <summary>Creates <paramref name="path"/> (which must not exist, mode 0600) holding <paramref name="content"/>.</summary>
+    private static unsafe void CreateFile(string path, ReadOnlySpan<byte> content)
+    {
+        SafeFileHandle fd;
+        fixed (byte* p = DirectoryTree.NulTerminated(path))
+        {
+            fd = FileSystemCalls.Openat(Cwd, p,
+                FileSystemCalls.OWrOnly | FileSystemCalls.OCreat | FileSystemCalls.OExcl | FileSystemCalls.OCloExec | FileSystemCalls.ONoFollow,
+                0b110_000_000);
+        }
+
+        using (fd)
+        {
+            if (fd.IsInvalid)
+            {
+                throw Error(Marshal.GetLastPInvokeError(), path);
+            }
+
+            fixed (byte* c = content)
+            {
+                var done = 0;
+                while (done < content.Length)
+                {
+                    var n = FileSystemCalls.Write(fd, c + done, (nuint)(content.Length - done));
+                    if (n < 0)
+                    {
+                        var errno = Marshal.GetLastPInvokeError();
+                        if (errno != Errno.EINTR)
+                        {
+                            throw Error(errno, path);
+                        }
+
+                        continue;
+                    }
+
+                    done += (int)n;
+                }
+            }
+        }
+    }
+
+    /// <summary>Renames <paramref name="from"/> over <paramref name="to"/> (<c>rename(2)</c>: atomic for readers).</summary>
+    private static unsafe void Rename(string from, string to)
+    {
+        fixed (byte* f = DirectoryTree.NulTerminated(from))
+        fixed (byte* t = DirectoryTree.NulTerminated(to))
+        {
+            if (FileSystemCalls.Renameat2(Cwd, f, Cwd, t, 0) != 0)
+            {
+                throw Error(Marshal.GetLastPInvokeError(), to);
+            }
+        }
+    }
+
+    /// <summary>Removes a file, or with <paramref name="directory"/> an empty directory; false when it was not there.</summary>
+    /// <exception cref="IOException">Another failure; for a directory that is not empty <see cref="Exception.HResult"/> is <c>ENOTEMPTY</c>.</exception>
+    private static unsafe bool Unlink(string path, bool directory = false)
+    {
+        fixed (byte* p = DirectoryTree.NulTerminated(path))
+        {
+            if (FileSystemCalls.Unlinkat(Cwd, p, directory ? FileSystemCalls.AtRemoveDir : 0) == 0)
+            {
+                return true;
+            }
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == Errno.ENOENT ? false : throw Error(errno, path);
+    }
+
+    private static Exception Error(int errno, string path) => errno switch
+    {
+        Errno.ENOENT => new DirectoryNotFoundException($"{path}: a folder on its path does not exist (ENOENT)"),
+        Errno.EACCES or Errno.EPERM => new UnauthorizedAccessException($"{path}: {Errno.Name(errno)}"),
+        _ => new IOException($"{path}: {Errno.Name(errno)}", errno),
+    };
+}
