@@ -213,6 +213,25 @@ static long ct_open_in_root(const struct ct_launch *l, const char *path, uint64_
     return SYS4(SYS_openat2, l->root_fd, path, &how, sizeof(how));
 }
 
+/*
+ * Opens path beneath the current root as an O_PATH fd without following its last component, and reads what is
+ * there: its stat, and its /proc/self/fd path for the calls that take a path (so they act on this very inode, not on
+ * whatever the name leads to by then). On failure nothing stays open.
+ */
+static long ct_open_nofollow(const struct ct_launch *l, const char *path, struct stat *st, char fd_path[32])
+{
+    long fd = ct_open_in_root(l, path, O_PATH | O_NOFOLLOW);
+    if (fd < 0)
+        return fd;
+    long r = SYS4(SYS_newfstatat, fd, "", st, AT_EMPTY_PATH);
+    if (r < 0) {
+        SYS1(SYS_close, fd);
+        return r;
+    }
+    ct_fd_path(fd_path, (int)fd);
+    return fd;
+}
+
 /* Attaches the detached mount mnt at path beneath the current root (move_mount(2) between two fds). */
 static long ct_move_mount_to(const struct ct_launch *l, long mnt, const char *path)
 {
@@ -314,19 +333,18 @@ static long ct_mount(const struct ct_launch *l, const struct ct_op *op)
  */
 static long ct_mask(const struct ct_launch *l, const struct ct_op *op)
 {
-    long target = ct_open_in_root(l, ct_str(l, op->s[1]), O_PATH | O_NOFOLLOW);
+    struct stat st;
+    char path[32];
+    long target = ct_open_nofollow(l, ct_str(l, op->s[1]), &st, path);
     if (target < 0)
         return target;
-    struct stat st;
-    long r = SYS4(SYS_newfstatat, target, "", &st, AT_EMPTY_PATH);
-    if (r == 0 && S_ISDIR(st.st_mode)) {
-        char path[32];
-        ct_fd_path(path, (int)target);
+    long r;
+    if (S_ISDIR(st.st_mode)) {
         r = SYS5(SYS_mount, "tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555");
         SYS1(SYS_close, target);
         return r;
     }
-    long source = r < 0 ? r : SYS4(SYS_openat, AT_FDCWD, ct_str(l, op->s[0]), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+    long source = SYS4(SYS_openat, AT_FDCWD, ct_str(l, op->s[0]), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
     if (source >= 0) {
         r = SYS4(SYS_newfstatat, source, "", &st, AT_EMPTY_PATH);
         if (r == 0 && (!S_ISCHR(st.st_mode) || st.st_rdev != ((1ULL << 8) | 3ULL)))
@@ -624,8 +642,25 @@ static long ct_chown(const struct ct_launch *l, const struct ct_op *op)
     long pfd = ct_open_parent(l, ct_str(l, op->s[0]), buf, &base);
     if (pfd < 0)
         return pfd;
-    long r = SYS5(SYS_fchownat, pfd, base, op->n[0], op->n[1], AT_SYMLINK_NOFOLLOW);
+    if (!(op->flags & CT_F_SET_MODE)) {
+        long r = SYS5(SYS_fchownat, pfd, base, op->n[0], op->n[1], AT_SYMLINK_NOFOLLOW);
+        SYS1(SYS_close, pfd);
+        return r;
+    }
+    long fd = SYS4(SYS_openat, pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
     SYS1(SYS_close, pfd);
+    if (fd < 0)
+        return fd;
+    struct stat st;
+    long r = SYS5(SYS_fchownat, fd, "", op->n[0], op->n[1], AT_EMPTY_PATH);
+    if (r == 0)
+        r = SYS4(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH);
+    if (r == 0 && !S_ISLNK(st.st_mode)) {
+        char path[32];
+        ct_fd_path(path, (int)fd);
+        r = SYS3(SYS_fchmodat, AT_FDCWD, path, op->n[2]);
+    }
+    SYS1(SYS_close, fd);
     return r;
 }
 
@@ -704,14 +739,12 @@ static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
    reopened for reading through /proc/self/fd/N, so no device is ever opened and the reopen cannot leave the root. */
 static long ct_open_send(const struct ct_launch *l, const struct ct_op *op)
 {
-    long fd = ct_open_in_root(l, ct_str(l, op->s[0]), O_PATH | O_NOFOLLOW);
+    struct stat st;
+    char path[32];
+    long fd = ct_open_nofollow(l, ct_str(l, op->s[0]), &st, path);
     if (fd < 0)
         return fd;
-    struct stat st;
-    long r = SYS4(SYS_newfstatat, fd, "", &st, AT_EMPTY_PATH);
-    if (r == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
-        char path[32];
-        ct_fd_path(path, (int)fd);
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
         long readable = SYS4(SYS_openat, AT_FDCWD, path,
                              O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0), 0);
         SYS1(SYS_close, fd);
@@ -719,8 +752,7 @@ static long ct_open_send(const struct ct_launch *l, const struct ct_op *op)
             return readable;
         fd = readable;
     }
-    if (r == 0)
-        r = ct_send_fd(l->fds[op->n[0]], (int)fd);
+    long r = ct_send_fd(l->fds[op->n[0]], (int)fd);
     SYS1(SYS_close, fd);
     return r;
 }
@@ -1558,6 +1590,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"f.foreground", CT_F_FOREGROUND},
         {"f.announce", CT_F_ANNOUNCE},
         {"f.missing_ok", CT_F_MISSING_OK},
+        {"f.set_mode", CT_F_SET_MODE},
         {"f.mask", CT_F_MASK},
         {"report.error", CT_REPORT_ERROR},
         {"report.pid", CT_REPORT_PID},

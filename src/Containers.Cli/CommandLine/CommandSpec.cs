@@ -27,8 +27,11 @@ internal sealed record CommandSpec(string Name, string Usage, string Description
     /// <summary>Left out of the command list (the detached container's monitor).</summary>
     public bool Hidden { get; init; }
 
-    /// <summary>Commands below this one (<c>image inspect</c>); a command with subcommands has no action of its own.</summary>
-    public IReadOnlyList<CommandSpec> Subcommands { get; init; } = [];
+    /// <summary>
+    /// Commands below this one (<c>image inspect</c>), each built when typed; a command with subcommands has no action
+    /// of its own.
+    /// </summary>
+    public IReadOnlyList<CommandEntry> Subcommands { get; init; } = [];
 
     /// <summary>What it does with the parsed invocation; returns the process's exit code.</summary>
     public Func<Invocation, CancellationToken, Task<int>>? Action { get; init; }

@@ -46,7 +46,7 @@ internal static class Parser
                     $"'{word}' is not a {path} command" + (nearest is null ? string.Empty : $": did you mean '{nearest}'?"), path);
             }
 
-            command = next;
+            command = next.Build();
             path += " " + word;
             index++;
         }

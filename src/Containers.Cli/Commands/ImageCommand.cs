@@ -10,7 +10,7 @@ internal static class ImageCommand
     {
         Subcommands =
         [
-            new("inspect", "[OPTIONS] IMAGE", "Show an image's digest, names, config and manifest as JSON")
+            new CommandSpec("inspect", "[OPTIONS] IMAGE", "Show an image's digest, names, config and manifest as JSON")
             {
                 MinArguments = 1,
                 MaxArguments = 1,

@@ -14,32 +14,32 @@ internal static class VolumeCommand
     {
         Subcommands =
         [
-            new("create", "[OPTIONS] NAME", "Create a volume")
+            new CommandSpec("create", "[OPTIONS] NAME", "Create a volume")
             {
                 MinArguments = 1,
                 MaxArguments = 1,
                 Options = [ImageStoreOption.Create()],
                 Action = CreateAsync,
             },
-            new("ls", "[OPTIONS]", "List volumes")
+            new CommandSpec("ls", "[OPTIONS]", "List volumes")
             {
                 MaxArguments = 0,
                 Options = [ImageStoreOption.Create(), OptionSpec.Flag("quiet", 'q', "Only print volume names")],
                 Action = ListAsync,
             },
-            new("inspect", "[OPTIONS] VOLUME [VOLUME...]", "Show volumes as JSON")
+            new CommandSpec("inspect", "[OPTIONS] VOLUME [VOLUME...]", "Show volumes as JSON")
             {
                 MinArguments = 1,
                 Options = [ImageStoreOption.Create()],
                 Action = InspectAsync,
             },
-            new("rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove volumes no container uses")
+            new CommandSpec("rm", "[OPTIONS] VOLUME [VOLUME...]", "Remove volumes no container uses")
             {
                 MinArguments = 1,
                 Options = [ImageStoreOption.Create()],
                 Action = RemoveAsync,
             },
-            new("prune", "[OPTIONS]", "Remove all volumes no container uses")
+            new CommandSpec("prune", "[OPTIONS]", "Remove all volumes no container uses")
             {
                 MaxArguments = 0,
                 Options = [ImageStoreOption.Create(), OptionSpec.Flag("force", 'f', "Do not ask (prune never asks)")],

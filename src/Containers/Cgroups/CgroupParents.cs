@@ -67,6 +67,14 @@ internal static class CgroupParents
     /// <summary>The cgroups below <paramref name="parent"/>; none once another runtime's open has swept it.</summary>
     public static List<string> Children(string parent)
     {
+        // A parent not made yet (no container of this state directory since boot, or swept) is the common case of a
+        // listing: asked first, so it throws nothing. In the native binary a thrown exception's stack walk was
+        // 2.5 % of a `containers ps`. The catch stays for a parent swept between the two.
+        if (!Directory.Exists(parent))
+        {
+            return [];
+        }
+
         try
         {
             return [.. Directory.EnumerateDirectories(parent)];

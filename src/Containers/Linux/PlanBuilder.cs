@@ -159,9 +159,12 @@ internal sealed class PlanBuilder
         Add(PlanOpCode.WriteFile, stage ?? $"write {path}", 0, [Str(path), content.Length == 0 ? -1 : Bytes(content)],
             [(ulong)content.Length, (ulong)(content.Length == 0 ? O_WRONLY | O_CREAT : O_WRONLY | O_CREAT | O_TRUNC), mode]);
 
-    /// <summary>Gives a path in root (a file the plan made; its last component is not followed) to <paramref name="uid"/>:<paramref name="gid"/>.</summary>
-    public PlanBuilder Chown(string path, uint uid, uint gid, string? stage = null) =>
-        Add(PlanOpCode.Chown, stage ?? $"chown {path}", 0, [Str(path)], [uid, gid]);
+    /// <summary>
+    /// Gives a path in root (its last component is not followed) to <paramref name="uid"/>:<paramref name="gid"/>;
+    /// with <paramref name="mode"/>, then sets that mode (unless it is a link): a change of owner clears set-id bits.
+    /// </summary>
+    public PlanBuilder Chown(string path, uint uid, uint gid, string? stage = null, uint? mode = null) =>
+        Add(PlanOpCode.Chown, stage ?? $"chown {path}", mode is null ? 0 : PlanOpFlags.SetMode, [Str(path)], [uid, gid, mode ?? 0]);
 
     /// <summary>Writes a UTF-8 string to a file in root.</summary>
     public PlanBuilder WriteFile(string path, string content, uint mode = 0x1a4, string? stage = null) =>

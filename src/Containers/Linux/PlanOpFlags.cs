@@ -39,6 +39,9 @@ internal enum PlanOpFlags : uint
     /// <summary>MOUNT, BIND: a path that does not exist (ENOENT) is skipped; any other failure still fails the op.</summary>
     MissingOk = 0x400,
 
+    /// <summary>CHOWN: then set the mode n[2] (not on a link), since the change of owner cleared its set-id bits.</summary>
+    SetMode = 0x800,
+
     /// <summary>BIND: masks the target as the container has it (a directory: a read-only tmpfs; else the null device, checked).</summary>
     Mask = 0x2000,
 }

@@ -33,11 +33,12 @@ public sealed partial class Container
         ArgumentException.ThrowIfNullOrEmpty(containerPath);
         options ??= new ContainerCopyOptions();
         hostPath = Path.GetFullPath(hostPath);
-        return WithRootAsync("copy into", root =>
+        return WithRootAsync("copy into", (root, userNamespace) =>
         {
             using var host = DirectoryTree.OpenDirectory("/");
-            var copy = new ContainerCopy(OwnersIn(options), options.FollowLink);
+            var copy = new ContainerCopy(OwnersIn(options), options.FollowLink, destinationNamespace: userNamespace);
             copy.Copy(host, hostPath, root, containerPath, cancellationToken);
+            copy.GiveOwners(root, cancellationToken);
             return (copy.Skipped, hostPath);
         }, cancellationToken);
     }
@@ -65,10 +66,10 @@ public sealed partial class Container
         ArgumentException.ThrowIfNullOrEmpty(containerPath);
         options ??= new ContainerCopyOptions();
         hostPath = Path.GetFullPath(hostPath);
-        return WithRootAsync("copy from", root =>
+        return WithRootAsync("copy from", (root, userNamespace) =>
         {
             using var host = DirectoryTree.OpenDirectory("/");
-            var copy = new ContainerCopy(options.KeepOwners ? ToContainerIds : null, options.FollowLink);
+            var copy = new ContainerCopy(options.KeepOwners ? (uid, gid) => ToContainerIds(uid, gid) : null, options.FollowLink, sourceNamespace: userNamespace);
             copy.Copy(root, containerPath, host, hostPath, cancellationToken);
             return (copy.Skipped, containerPath);
         }, cancellationToken);
@@ -98,10 +99,11 @@ public sealed partial class Container
         ArgumentNullException.ThrowIfNull(archive);
         ArgumentException.ThrowIfNullOrEmpty(containerPath);
         options ??= new ContainerCopyOptions();
-        return WithRootAsync("copy into", root =>
+        return WithRootAsync("copy into", (root, userNamespace) =>
         {
-            var copy = new ContainerCopy(OwnersIn(options));
+            var copy = new ContainerCopy(OwnersIn(options), destinationNamespace: userNamespace);
             copy.ExtractArchive(archive, root, containerPath, cancellationToken);
+            copy.GiveOwners(root, cancellationToken);
             return (copy.Skipped, "the archive");
         }, cancellationToken);
     }
@@ -128,9 +130,9 @@ public sealed partial class Container
         ArgumentNullException.ThrowIfNull(archive);
         ArgumentException.ThrowIfNullOrEmpty(containerPath);
         options ??= new ContainerCopyOptions();
-        return WithRootAsync("copy from", root =>
+        return WithRootAsync("copy from", (root, userNamespace) =>
         {
-            var copy = new ContainerCopy(null, options.FollowLink);
+            var copy = new ContainerCopy(null, options.FollowLink, sourceNamespace: userNamespace);
             copy.WriteArchive(root, containerPath, archive, ToContainerIds, cancellationToken);
             return (copy.Skipped, containerPath);
         }, cancellationToken);
@@ -138,9 +140,11 @@ public sealed partial class Container
 
     /// <summary>
     /// Runs <paramref name="copy"/> on an fd of the container's root: its process's, or, when it is stopped, that of
-    /// a process that mounts its root and runs nothing (<see cref="StoppedRoot"/>). What the copy skipped is logged.
+    /// a process that mounts its root and runs nothing (<see cref="StoppedRoot"/>). Without root the copy also gets
+    /// that process's user namespace, to read and give owners there what the caller may not on the host. What the
+    /// copy skipped is logged.
     /// </summary>
-    private async Task WithRootAsync(string operation, Func<SafeFileHandle, (int Skipped, string Source)> copy, CancellationToken cancellationToken)
+    private async Task WithRootAsync(string operation, Func<SafeFileHandle, ContainerUserNamespace?, (int Skipped, string Source)> copy, CancellationToken cancellationToken)
     {
         var state = State;
         (int Skipped, string Source) done;
@@ -175,10 +179,12 @@ public sealed partial class Container
         }
     }
 
-    private (int Skipped, string Source) CopyIn(ProcessIdentity process, string operation, Func<SafeFileHandle, (int Skipped, string Source)> copy)
+    private (int Skipped, string Source) CopyIn(ProcessIdentity process, string operation, Func<SafeFileHandle, ContainerUserNamespace?, (int Skipped, string Source)> copy)
     {
         using var root = OpenRoot(process, operation);
-        return copy(root);
+        var state = State;
+        using var userNamespace = Environment.IsPrivilegedProcess ? null : ContainerUserNamespace.Open(process, Id, operation, state.UidMappings, state.GidMappings);
+        return copy(root, userNamespace);
     }
 
     /// <summary>The root of this stopped container, mounted by a process that runs nothing (<see cref="StoppedRoot"/>).</summary>
@@ -221,15 +227,16 @@ public sealed partial class Container
     }
 
     /// <summary>
-    /// The owner of what is copied in: the source's ids as ids inside the container (<c>-a</c>), else the container's
-    /// root; null (the caller's ids, which are the container's root) without privileges and without <c>-a</c>.
+    /// The owner (host ids) of what is copied in: the source's ids as ids inside the container (<c>-a</c>; null when
+    /// the container maps no such ids), else the container's root; null (the caller's ids, which are the container's
+    /// root) without privileges and without <c>-a</c>.
     /// </summary>
-    private Func<uint, uint, (uint Uid, uint Gid)>? OwnersIn(ContainerCopyOptions options)
+    private Func<uint, uint, (uint Uid, uint Gid)?>? OwnersIn(ContainerCopyOptions options)
     {
         var state = State;
         if (options.KeepOwners)
         {
-            return (uid, gid) => (ToHost(state.UidMappings, uid), ToHost(state.GidMappings, gid));
+            return (uid, gid) => ToHost(state.UidMappings, uid) is { } hostUid && ToHost(state.GidMappings, gid) is { } hostGid ? (hostUid, hostGid) : null;
         }
 
         if (!Environment.IsPrivilegedProcess)
@@ -237,7 +244,7 @@ public sealed partial class Container
             return null;
         }
 
-        var root = (ToHost(state.UidMappings, 0), ToHost(state.GidMappings, 0));
+        (uint, uint)? root = (ToHost(state.UidMappings, 0) ?? OverflowId, ToHost(state.GidMappings, 0) ?? OverflowId);
         return (_, _) => root;
     }
 
@@ -250,9 +257,10 @@ public sealed partial class Container
 
     private const uint OverflowId = 65534;
 
-    private static uint ToHost(IReadOnlyList<Spec.LinuxIdMapping>? mappings, uint id) =>
+    /// <summary>The host id of a container's id, or null when its mappings do not cover it.</summary>
+    private static uint? ToHost(IReadOnlyList<Spec.LinuxIdMapping>? mappings, uint id) =>
         mappings is null or { Count: 0 } ? id
-        : mappings.FirstOrDefault(m => id >= m.ContainerId && id - m.ContainerId < m.Size) is { } m ? m.HostId + (id - m.ContainerId) : OverflowId;
+        : mappings.FirstOrDefault(m => id >= m.ContainerId && id - m.ContainerId < m.Size) is { } m ? m.HostId + (id - m.ContainerId) : null;
 
     private static uint ToContainer(IReadOnlyList<Spec.LinuxIdMapping>? mappings, uint id) =>
         mappings is null or { Count: 0 } ? id

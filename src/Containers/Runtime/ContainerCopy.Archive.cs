@@ -23,7 +23,7 @@ internal sealed unsafe partial class ContainerCopy
     /// </summary>
     public void WriteArchive(SafeFileHandle sourceRoot, string sourcePath, Stream output, Func<uint, uint, (uint Uid, uint Gid)> ids, CancellationToken cancellationToken)
     {
-        using var source = OpenSource(sourceRoot, sourcePath, _followSourceLink, out var stat);
+        using var source = OpenSource(sourceRoot, sourcePath, out var stat);
         using var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
         WriteEntry(writer, source, stat, LastName(sourcePath) ?? ".", ids, cancellationToken);
     }
@@ -69,11 +69,9 @@ internal sealed unsafe partial class ContainerCopy
                 break;
             default:
                 writer.WriteEntry(entry);
-                var fd = source.DangerousGetHandle().ToInt32();
-                foreach (var path in Directory.EnumerateFileSystemEntries($"/proc/self/fd/{fd}"))
+                foreach (var child in ListNames(source, name))
                 {
-                    var child = Path.GetFileName(path);
-                    using var opened = OpenChild(source, child, out var childStat);
+                    using var opened = OpenChild(source, child, name + "/" + child, out var childStat);
                     if (opened is not null)
                     {
                         WriteEntry(writer, opened, childStat, name + "/" + child, ids, cancellationToken);
@@ -111,6 +109,12 @@ internal sealed unsafe partial class ContainerCopy
                 ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory of", display);
             var (uid, gid, mode) = ((uint)entry.Uid, (uint)entry.Gid, (uint)entry.Mode & 0xfffu);
             var time = entry.ModificationTime;
+            if (entry.EntryType is TarEntryType.Directory or TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile or TarEntryType.SymbolicLink)
+            {
+                // Checked before the entry is made: an owner that cannot be kept leaves nothing behind for it.
+                _ = OwnerOf(uid, gid, display);
+            }
+
             switch (entry.EntryType)
             {
                 case TarEntryType.Directory:
@@ -141,7 +145,7 @@ internal sealed unsafe partial class ContainerCopy
             using var directory = TryOpenInRoot(destination, path, ORdOnly | ODirectory | ONoFollow)
                 ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory", destinationPath.TrimEnd('/') + "/" + path);
             var time = entry.ModificationTime;
-            SetAttributes(directory, (uint)entry.Uid, (uint)entry.Gid, (uint)entry.Mode & 0xfffu, time.ToUnixTimeSeconds(), (uint)(time.Ticks % TimeSpan.TicksPerSecond * 100), path);
+            SetAttributes(directory, (uint)entry.Uid, (uint)entry.Gid, (uint)entry.Mode & 0xfffu, time.ToUnixTimeSeconds(), (uint)(time.Ticks % TimeSpan.TicksPerSecond * 100), destinationPath.TrimEnd('/') + "/" + path);
         }
     }
 

@@ -24,17 +24,33 @@ internal sealed unsafe partial class ContainerCopy
     private const int Eloop = 40;
     private const ulong InRoot = ResolveInRoot | ResolveNoMagicLinks;
 
-    private readonly Func<uint, uint, (uint Uid, uint Gid)>? _owner;
+    private static readonly (uint Uid, uint Gid) Caller = (LibC.geteuid(), LibC.getegid());
+
+    private readonly Func<uint, uint, (uint Uid, uint Gid)?>? _owner;
     private readonly bool _followSourceLink;
+    private readonly ContainerUserNamespace? _sourceNamespace;
+    private readonly ContainerUserNamespace? _destinationNamespace;
+    private readonly List<(string Path, uint Uid, uint Gid, uint? Mode)> _pendingOwners = [];
 
     /// <param name="owner">
-    /// The owner given to each entry made, from its source's owner (uid, gid), or null to keep the copying process's.
+    /// The owner (host ids) given to each entry made, from its source's owner (uid, gid); null from it when the
+    /// container maps no such ids; the rule itself null to keep the copying process's.
     /// </param>
     /// <param name="followSourceLink">Whether a link named as the source is followed (its target copied under its name), as <c>cp -L</c>.</param>
-    public ContainerCopy(Func<uint, uint, (uint Uid, uint Gid)>? owner, bool followSourceLink = false)
+    /// <param name="sourceNamespace">
+    /// Without root, when the source is a container: opens there what the caller may not read (EACCES).
+    /// </param>
+    /// <param name="destinationNamespace">
+    /// Without root, when the destination is a container: gives there the owners the caller may not give (see
+    /// <see cref="GiveOwners"/>).
+    /// </param>
+    public ContainerCopy(Func<uint, uint, (uint Uid, uint Gid)?>? owner, bool followSourceLink = false,
+        ContainerUserNamespace? sourceNamespace = null, ContainerUserNamespace? destinationNamespace = null)
     {
         _owner = owner;
         _followSourceLink = followSourceLink;
+        _sourceNamespace = sourceNamespace;
+        _destinationNamespace = destinationNamespace;
     }
 
     /// <summary>Entries that are neither files, directories nor links (devices, fifos, sockets): not copied.</summary>
@@ -48,7 +64,7 @@ internal sealed unsafe partial class ContainerCopy
     public void Copy(SafeFileHandle sourceRoot, string sourcePath, SafeFileHandle destinationRoot, string destinationPath, CancellationToken cancellationToken)
     {
         var sourceName = LastName(sourcePath);
-        using var source = OpenSource(sourceRoot, sourcePath, _followSourceLink, out var stat);
+        using var source = OpenSource(sourceRoot, sourcePath, out var stat);
         var into = sourceName is null ? null : TryOpenInRoot(destinationRoot, destinationPath, ORdOnly | ODirectory);
         string name;
         string display;
@@ -71,9 +87,30 @@ internal sealed unsafe partial class ContainerCopy
         }
     }
 
+    /// <summary>
+    /// Gives the entries made, in the destination container's user namespace, the owners the caller could not give
+    /// them itself (without root, <see cref="ContainerCopyOptions.KeepOwners"/> with ids other than its own).
+    /// </summary>
+    /// <param name="destinationRoot">The container's root, which the paths are resolved beneath.</param>
+    /// <param name="cancellationToken">Stops between batches of entries.</param>
+    public void GiveOwners(SafeFileHandle destinationRoot, CancellationToken cancellationToken)
+    {
+        if (_pendingOwners.Count > 0)
+        {
+            _destinationNamespace!.Chown(destinationRoot, _pendingOwners, cancellationToken);
+            _pendingOwners.Clear();
+        }
+    }
+
     private void CopyEntry(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if ((stat.Mode & SIfMt) is SIfReg or SIfDir or SIfLnk)
+        {
+            // Checked before the entry is made: an owner that cannot be kept leaves nothing behind for it.
+            _ = OwnerOf(stat.Uid, stat.Gid, display);
+        }
+
         switch (stat.Mode & SIfMt)
         {
             case SIfReg:
@@ -130,11 +167,9 @@ internal sealed unsafe partial class ContainerCopy
     private void CopyDirectory(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display, CancellationToken cancellationToken)
     {
         using var target = MakeDirectory(directory, name, display);
-        var fd = source.DangerousGetHandle().ToInt32();
-        foreach (var entry in Directory.EnumerateFileSystemEntries($"/proc/self/fd/{fd}"))
+        foreach (var child in ListNames(source, display))
         {
-            var child = Path.GetFileName(entry);
-            using var opened = OpenChild(source, child, out var childStat);
+            using var opened = OpenChild(source, child, display + "/" + child, out var childStat);
             if (opened is null)
             {
                 continue;
@@ -200,7 +235,7 @@ internal sealed unsafe partial class ContainerCopy
                 throw Failed(Marshal.GetLastPInvokeError(), "create the link", display);
             }
 
-            if (_owner?.Invoke(uid, gid) is { } owner && Fchownat(directory, p, owner.Uid, owner.Gid, AtSymlinkNoFollow) != 0)
+            if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, mode: null) && Fchownat(directory, p, owner.Uid, owner.Gid, AtSymlinkNoFollow) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
                 Unlink(directory, temporary, 0);
@@ -224,7 +259,7 @@ internal sealed unsafe partial class ContainerCopy
 
     private void SetAttributes(SafeFileHandle target, uint uid, uint gid, uint mode, long mtimeSeconds, uint mtimeNanoseconds, string display)
     {
-        if (_owner?.Invoke(uid, gid) is { } owner && Fchown(target, owner.Uid, owner.Gid) != 0)
+        if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, (mode & 0xc00) != 0 ? mode : null) && Fchown(target, owner.Uid, owner.Gid) != 0)
         {
             throw OwnerFailed(Marshal.GetLastPInvokeError(), display, owner);
         }
@@ -244,15 +279,57 @@ internal sealed unsafe partial class ContainerCopy
     }
 
     /// <summary>
-    /// Opens the entry at <paramref name="path"/> in <paramref name="root"/> for reading: a link itself, not its
-    /// target, unless <paramref name="followLink"/> (then the target, resolved in the root).
+    /// The owner (host ids) an entry made from a source owned by <paramref name="uid"/>:<paramref name="gid"/> gets,
+    /// or null to keep the copying process's; checked to be one the copy can give.
     /// </summary>
-    private static SafeFileHandle OpenSource(SafeFileHandle root, string path, bool followLink, out StatxBuffer stat)
+    /// <exception cref="CopyOwnerException">The container maps no such ids, or, without root, they are not the caller's and no user namespace can give them.</exception>
+    private (uint Uid, uint Gid)? OwnerOf(uint uid, uint gid, string display)
     {
+        if (_owner is null)
+        {
+            return null;
+        }
+
+        var owner = _owner(uid, gid) ?? throw new CopyOwnerException(display, uid, gid,
+            "the container's user namespace maps no such ids (see its uidMappings and gidMappings): copy without keeping owners, or give the source an owner the container maps");
+        if (owner != Caller && _destinationNamespace is null && !Environment.IsPrivilegedProcess)
+        {
+            throw new CopyOwnerException(display, owner.Uid, owner.Gid,
+                $"only root may give a host file to another user than itself ({Caller.Uid}:{Caller.Gid}): copy without keeping owners, as root, or as a tar stream ('-'), whose headers keep the owners");
+        }
+
+        return owner;
+    }
+
+    /// <summary>Whether giving <paramref name="owner"/> to the entry at <paramref name="display"/> is left to the container's user namespace (recorded for <see cref="GiveOwners"/>).</summary>
+    private bool Defer((uint Uid, uint Gid) owner, string display, uint? mode)
+    {
+        if (owner == Caller || _destinationNamespace is null || Environment.IsPrivilegedProcess)
+        {
+            return false;
+        }
+
+        _pendingOwners.Add((display, owner.Uid, owner.Gid, mode));
+        return true;
+    }
+
+    /// <summary>
+    /// Opens the entry at <paramref name="path"/> in <paramref name="root"/> for reading: a link itself, not its
+    /// target, unless the copy follows a source link (then the target, resolved in the root).
+    /// </summary>
+    private SafeFileHandle OpenSource(SafeFileHandle root, string path, out StatxBuffer stat)
+    {
+        var followLink = _followSourceLink;
         var handle = TryOpenInRoot(root, path, ORdOnly | (followLink ? 0 : ONoFollow) | ONonBlock);
         if (handle is null && !followLink && Marshal.GetLastPInvokeError() == Eloop)
         {
             handle = TryOpenInRoot(root, path, OPath | ONoFollow);
+        }
+
+        if (handle is null && Marshal.GetLastPInvokeError() == Errno.EACCES && !followLink && _sourceNamespace is not null)
+        {
+            var relative = path.Trim('/');
+            handle = _sourceNamespace.Open(root, relative.Length == 0 ? "." : relative, path, CancellationToken.None);
         }
 
         if (handle is null)
@@ -265,7 +342,7 @@ internal sealed unsafe partial class ContainerCopy
     }
 
     /// <summary>Opens one entry of a directory by name, a link as itself; null when it vanished meanwhile.</summary>
-    private static SafeFileHandle? OpenChild(SafeFileHandle directory, string name, out StatxBuffer stat)
+    private SafeFileHandle? OpenChild(SafeFileHandle directory, string name, string display, out StatxBuffer stat)
     {
         stat = default;
         var handle = OpenAt(directory, name, ORdOnly | ONoFollow | ONonBlock | OCloExec, 0);
@@ -279,11 +356,27 @@ internal sealed unsafe partial class ContainerCopy
         {
             var errno = Marshal.GetLastPInvokeError();
             handle.Dispose();
-            return errno == Errno.ENOENT ? null : throw Failed(errno, "open", name);
+            if (errno == Errno.EACCES && _sourceNamespace is not null)
+            {
+                // A file of another of the container's users, or one of its directories this user may not search.
+                handle = _sourceNamespace.Open(directory, name, display, CancellationToken.None);
+            }
+            else
+            {
+                return errno == Errno.ENOENT ? null : throw Failed(errno, "open", display);
+            }
         }
 
-        stat = Stat(handle, name);
+        stat = Stat(handle, display);
         return handle;
+    }
+
+    /// <summary>The names in a directory, read through its fd (one opened in a container's user namespace is listed too).</summary>
+    private static IEnumerable<string> ListNames(SafeFileHandle directory, string display)
+    {
+        var names = new List<byte[]>();
+        var errno = DirectoryTree.ListNames(directory, names);
+        return errno != 0 ? throw Failed(errno, "list", display) : names.Select(n => Encoding.UTF8.GetString(n));
     }
 
     private static StatxBuffer Stat(SafeFileHandle handle, string display)

@@ -20,7 +20,9 @@ public sealed record ContainerCopyOptions
     /// Keep owners (<c>-a</c>, <c>--archive</c>): what is copied in gets the source's uid and gid as ids inside the
     /// container (the host ids its user namespace maps them to), what is copied out the ids it has inside the
     /// container. Without it what is copied in belongs to the container's root and what is copied out to the
-    /// caller. Giving a file to another user needs root: without it a copy that would is refused with the file named.
+    /// caller. Without root, owners inside the container are given in its user namespace (any id it maps); a host
+    /// file can only get the caller's own ids, so copying out to the host with other owners is refused
+    /// (<see cref="CopyOwnerException"/>, as is an id the container does not map); a tar stream keeps them.
     /// </summary>
     public bool KeepOwners { get; init; }
 }

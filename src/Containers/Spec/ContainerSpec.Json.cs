@@ -83,20 +83,15 @@ public sealed partial record ContainerSpec
     /// <summary>The spec as compact UTF-8 JSON for the state directory's <c>config.json</c> (read back by <see cref="LoadAsync"/>).</summary>
     internal byte[] ToJsonBytes()
     {
-        // The source generator's serialization code, called directly: configuring the serializer's metadata for the
-        // whole spec first (every property of about 40 types, as ToJson does) cost a run of the command line more CPU
-        // than the rest of its container's creation. The result is compact and keeps empty lists; every reader of
-        // config.json takes it.
-        var typeInfo = (JsonTypeInfo<ContainerSpec>?)((IJsonTypeInfoResolver)SpecJsonContext.Default).GetTypeInfo(typeof(ContainerSpec), SpecJsonContext.Default.Options);
-        if (typeInfo?.SerializeHandler is not { } write)
-        {
-            return JsonSerializer.SerializeToUtf8Bytes(this, SpecJsonContext.CompactSpec);
-        }
-
+        // The source generator's serialization code, called directly (SpecJsonContext.WriteFast): configuring the
+        // serializer's metadata for the whole spec first (every property of about 40 types, as ToJson does) cost a
+        // run of the command line more CPU than the rest of its container's creation, and even the one JsonTypeInfo
+        // of the spec starts the reflection stack of a native binary. The result is compact and keeps empty lists;
+        // every reader of config.json takes it.
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var json = new Utf8JsonWriter(buffer))
         {
-            write(json, this);
+            SpecJsonContext.WriteFast(json, this);
         }
 
         return buffer.WrittenSpan.ToArray();

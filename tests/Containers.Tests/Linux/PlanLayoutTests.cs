@@ -54,6 +54,7 @@ public sealed class PlanLayoutTests
             ["f.keep"] = (ulong)PlanOpFlags.Keep,
             ["f.init_status"] = (ulong)PlanOpFlags.InitStatus,
             ["f.missing_ok"] = (ulong)PlanOpFlags.MissingOk,
+            ["f.set_mode"] = (ulong)PlanOpFlags.SetMode,
             ["f.mask"] = (ulong)PlanOpFlags.Mask,
         };
 

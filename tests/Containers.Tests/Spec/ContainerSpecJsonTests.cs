@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Containers.Spec;
 
@@ -236,6 +237,21 @@ public class ContainerSpecJsonTests
         Assert.Equal(spec, copy);
         Assert.Equal(spec.ToJson(), copy.ToJson());
         Assert.DoesNotContain("\n", Encoding.UTF8.GetString(spec.ToJsonBytes()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_state_directory_copy_is_the_serializers_compact_output_byte_for_byte()
+    {
+        foreach (var spec in new[] { ContainerSpec.FromJson(EveryFieldConfig), ContainerSpec.For("/bin/true"), ContainerSpec.For("/bin/sh", "-c", "exit 3").WithHostname("h") })
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                JsonSerializer.Serialize(writer, spec, SpecJsonContext.Default.ContainerSpec);
+            }
+
+            Assert.Equal(Encoding.UTF8.GetString(buffer.WrittenSpan), Encoding.UTF8.GetString(spec.ToJsonBytes()));
+        }
     }
 
     [Fact]

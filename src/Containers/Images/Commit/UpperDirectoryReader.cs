@@ -117,10 +117,50 @@ internal sealed unsafe class UpperDirectoryReader
             }
         }
 
+        return VisitNode(
+            stat,
+            path,
+            flags => TryOpenAt(parent, z, flags, path),
+            () => (ReadXattrs(parent, z, path, out var xattrs), xattrs),
+            () => ReadLink(parent, z, path),
+            visit,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Visits an entry opened in the user namespace: a directory or regular file readable, anything else an
+    /// <c>O_PATH</c> fd. Symbolic links, devices and fifos carry no xattrs a layer keeps when rootless (the kernel
+    /// allows <c>user.*</c> xattrs only on files and directories), so theirs are not read; a link is read through
+    /// the fd.
+    /// </summary>
+    private void VisitOpened(SafeFileHandle fd, byte[] path, Action<UpperEntry> visit, CancellationToken cancellationToken) =>
+        VisitNode(
+            StatFd(fd, path),
+            path,
+            _ => new SafeFileHandle(fd.DangerousGetHandle(), ownsHandle: false),
+            () => (default, []),
+            () => ReadLink(fd, [0], path),
+            visit,
+            cancellationToken);
+
+    /// <summary>
+    /// Visits one entry by its type: a directory or a regular file through the fd <paramref name="open"/> gives for
+    /// the flags (null: the caller may not open it, and false is returned), a whiteout device, a socket (skipped), or
+    /// another node whose overlay markers and xattrs and whose link target come from the two readers.
+    /// </summary>
+    private bool VisitNode(
+        in StatxBuffer stat,
+        byte[] path,
+        Func<int, SafeFileHandle?> open,
+        Func<(OverlayMarkers Markers, List<KeyValuePair<string, byte[]>> Xattrs)> readXattrs,
+        Func<byte[]> readLink,
+        Action<UpperEntry> visit,
+        CancellationToken cancellationToken)
+    {
         switch (stat.Mode & SIfMt)
         {
             case SIfDir:
-                using (var dir = TryOpenAt(parent, z, ORdOnly | ODirectory | ONoFollow | OCloExec, path))
+                using (var dir = open(ORdOnly | ODirectory | ONoFollow | OCloExec))
                 {
                     if (dir is null)
                     {
@@ -132,7 +172,7 @@ internal sealed unsafe class UpperDirectoryReader
 
                 break;
             case SIfReg:
-                using (var file = TryOpenAt(parent, z, ORdOnly | ONoFollow | ONonBlock | OCloExec, path))
+                using (var file = open(ORdOnly | ONoFollow | ONonBlock | OCloExec))
                 {
                     if (file is null)
                     {
@@ -151,44 +191,13 @@ internal sealed unsafe class UpperDirectoryReader
                 break;
             case var type:
                 var kind = NodeKind(type, path);
-                var nodeMarkers = ReadXattrs(parent, z, path, out var nodeXattrs);
-                byte[] target = kind == UpperEntryKind.Symlink ? ReadLink(parent, z, path) : [];
-                visit(MakeEntry(path, kind, stat, nodeXattrs, nodeMarkers, content: null, target));
+                var (markers, xattrs) = readXattrs();
+                byte[] target = kind == UpperEntryKind.Symlink ? readLink() : [];
+                visit(MakeEntry(path, kind, stat, xattrs, markers, content: null, target));
                 break;
         }
 
         return true;
-    }
-
-    /// <summary>
-    /// Visits an entry opened in the user namespace: a directory or regular file readable, anything else an
-    /// <c>O_PATH</c> fd. Symbolic links, devices and fifos carry no xattrs a layer keeps when rootless (the kernel
-    /// allows <c>user.*</c> xattrs only on files and directories), so theirs are not read.
-    /// </summary>
-    private void VisitOpened(SafeFileHandle fd, byte[] path, Action<UpperEntry> visit, CancellationToken cancellationToken)
-    {
-        var stat = StatFd(fd, path);
-        switch (stat.Mode & SIfMt)
-        {
-            case SIfDir:
-                VisitDirectory(fd, path, visit, cancellationToken);
-                break;
-            case SIfReg:
-                VisitFile(fd, path, visit);
-                break;
-            case SIfChr when stat.RdevMajor == 0 && stat.RdevMinor == 0:
-                visit(MakeEntry(path, UpperEntryKind.Whiteout, stat, [], default, content: null, linkTarget: []));
-                break;
-            case SIfSock:
-                SkippedSockets++;
-                break;
-            case var type:
-                var kind = NodeKind(type, path);
-                byte[] empty = [0];
-                byte[] target = kind == UpperEntryKind.Symlink ? ReadLink(fd, empty, path) : [];
-                visit(MakeEntry(path, kind, stat, [], default, content: null, target));
-                break;
-        }
     }
 
     private void VisitDirectory(SafeFileHandle dir, byte[] path, Action<UpperEntry> visit, CancellationToken cancellationToken)

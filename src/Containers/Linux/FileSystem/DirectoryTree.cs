@@ -5,11 +5,49 @@ using Microsoft.Win32.SafeHandles;
 namespace Containers.Linux;
 
 /// <summary>
-/// Removes a directory tree through directory fds (getdents64 + unlinkat), never following a symbolic link: a link
-/// inside the tree is removed, not its target.
+/// Lists and removes directory trees through directory fds (getdents64 + unlinkat), never following a symbolic
+/// link: a link inside the tree is removed, not its target.
 /// </summary>
 internal static unsafe class DirectoryTree
 {
+    /// <summary>
+    /// Adds the names in the directory <paramref name="dir"/> (read from the fd itself, so a directory another
+    /// process opened and sent is listed whatever the caller's own rights; <c>.</c> and <c>..</c> left out) to
+    /// <paramref name="names"/>. Returns 0 or the errno.
+    /// </summary>
+    public static int ListNames(SafeFileHandle dir, List<byte[]> names)
+    {
+        const int BufferSize = 32 * 1024;
+        byte* buffer = (byte*)NativeMemory.Alloc(BufferSize);
+        try
+        {
+            while (true)
+            {
+                nint read = FileSystemCalls.Getdents64(dir, buffer, BufferSize);
+                if (read <= 0)
+                {
+                    return read == 0 ? 0 : Marshal.GetLastPInvokeError();
+                }
+
+                // linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[].
+                for (nint offset = 0; offset < read;)
+                {
+                    byte* record = buffer + offset;
+                    offset += *(ushort*)(record + 16);
+                    var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(record + 19);
+                    if (name is not [(byte)'.'] and not [(byte)'.', (byte)'.'])
+                    {
+                        names.Add(name.ToArray());
+                    }
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(buffer);
+        }
+    }
+
     /// <summary>
     /// Removes <paramref name="name"/> (a directory or any other entry) in <paramref name="parent"/>; a missing entry
     /// is not an error. Returns 0 or the errno of the first failure.

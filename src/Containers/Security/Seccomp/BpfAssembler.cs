@@ -13,6 +13,9 @@ internal sealed class BpfAssembler
     public sealed class Label
     {
         public int Index { get; set; } = -1;
+
+        /// <summary>Whether a jump goes to it: a shared return nothing jumps to is left out of the program.</summary>
+        public bool Used { get; set; }
     }
 
     public Label NewLabel() => new();
@@ -35,11 +38,27 @@ internal sealed class BpfAssembler
     public void Return(uint action) => _code.Add(((ushort)(Bpf.Ret | Bpf.K), null, null, action, null));
 
     /// <summary>A conditional jump (<see cref="Bpf.Jeq"/>, <see cref="Bpf.Jgt"/>, <see cref="Bpf.Jge"/>); a null label is the next instruction.</summary>
-    public void Jump(ushort condition, uint k, Label? whenTrue, Label? whenFalse) =>
+    public void Jump(ushort condition, uint k, Label? whenTrue, Label? whenFalse)
+    {
+        Use(whenTrue);
+        Use(whenFalse);
         _code.Add(((ushort)(Bpf.Jmp | condition | Bpf.K), whenTrue, whenFalse, k, null));
+    }
 
     /// <summary>An unconditional jump, which reaches anywhere ahead.</summary>
-    public void JumpTo(Label target) => _code.Add(((ushort)(Bpf.Jmp | Bpf.Ja), null, null, 0, target));
+    public void JumpTo(Label target)
+    {
+        Use(target);
+        _code.Add(((ushort)(Bpf.Jmp | Bpf.Ja), null, null, 0, target));
+    }
+
+    private static void Use(Label? label)
+    {
+        if (label is not null)
+        {
+            label.Used = true;
+        }
+    }
 
     public int Count => _code.Count;
 

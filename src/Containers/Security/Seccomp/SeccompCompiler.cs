@@ -12,9 +12,11 @@ namespace Containers.Security.Seccomp;
 /// numbered by its own table; any other ABI is killed. On x86_64 an <c>int 0x80</c> call is an i386 call and is
 /// judged by i386 numbers, and an x32 number (bit 30) by the x32 section, so neither reaches a call the x86_64
 /// section denies under another number;</item>
-/// <item>in a section, the system call number: runs of consecutive numbers with the same outcome, found by a binary
-/// search with <c>jeq</c>/<c>jge</c>/<c>jgt</c> on the number only, so the kernel's per-syscall cache learns every
-/// plain allow and skips the filter for it, and learns it in a few jumps per number when the filter is loaded;</item>
+/// <item>in a section, the system call number: intervals of consecutive numbers with the same outcome, found by a
+/// binary search with one <c>jge</c> per boundary on the number only, so the kernel's per-syscall cache learns every
+/// plain allow and skips the filter for it, and learns it in a few jumps per number when the filter is loaded; the
+/// tests jump straight to a nearby return, so the program is about one instruction per boundary (the kernel copies,
+/// converts and compiles every instruction at each start);</item>
 /// <item>a call with argument rules goes to its block: the first rule (in profile order) whose conditions all hold
 /// decides; when none does, a rule without conditions, else the default action;</item>
 /// <item>a number above the newest the table knows gets <c>ENOSYS</c> when the default action refuses, so a C
@@ -97,12 +99,14 @@ internal static class SeccompCompiler
             asm.JumpTo(sections.GetValueOrDefault(SeccompArchitecture.X86_64, badArch));
         }
 
+        // A block of argument rules is the same code for every ABI of one width (x86_64 and x32): emitted once.
         var blocks = new List<(BpfAssembler.Label Label, SyscallRules Rules, bool Is32Bit)>();
+        var blockOf = new Dictionary<(SyscallRules, bool), BpfAssembler.Label>();
         foreach (var arch in covered)
         {
             asm.Mark(sections[arch]);
             asm.Load(Bpf.OffsetNr);
-            var blockOf = new Dictionary<SyscallRules, BpfAssembler.Label>();
+            bool is32Bit = SeccompArchitectures.Is32Bit(arch);
             BpfAssembler.Label TargetOf(SyscallRules rules)
             {
                 if (rules.Conditional.Count == 0)
@@ -110,17 +114,17 @@ internal static class SeccompCompiler
                     return ReturnOf(rules.Unconditional ?? defaultAction);
                 }
 
-                if (!blockOf.TryGetValue(rules, out var target))
+                if (!blockOf.TryGetValue((rules, is32Bit), out var target))
                 {
-                    target = blockOf[rules] = asm.NewLabel();
-                    blocks.Add((target, rules, SeccompArchitectures.Is32Bit(arch)));
+                    target = blockOf[(rules, is32Bit)] = asm.NewLabel();
+                    blocks.Add((target, rules, is32Bit));
                 }
 
                 return target;
             }
 
-            var runs = Runs(arch, RulesFor(profile, arch), defaultAction);
-            Search(asm, runs, 0, runs.Count, TargetOf, ReturnOf(defaultAction));
+            var intervals = Intervals(Runs(arch, RulesFor(profile, arch), defaultAction), TargetOf, ReturnOf(defaultAction));
+            Search(asm, intervals, 0, intervals.Count, label => returns.Where(r => r.Value == label).Select(r => (uint?)r.Key).FirstOrDefault());
         }
 
         foreach (var (label, rules, is32Bit) in blocks)
@@ -141,7 +145,7 @@ internal static class SeccompCompiler
             asm.Return(rules.Unconditional ?? defaultAction);
         }
 
-        foreach (var (action, label) in returns)
+        foreach (var (action, label) in returns.Where(r => r.Value.Used))
         {
             asm.Mark(label);
             asm.Return(action);
@@ -158,64 +162,121 @@ internal static class SeccompCompiler
     }
 
     /// <summary>
-    /// Finds the run holding the loaded number by binary search, down to a few runs tested in order; a number in no
-    /// run goes to <paramref name="otherwise"/>. The kernel runs the filter once per number of each ABI when it is
-    /// loaded (to learn which calls it may allow without running it), and again for every call it could not learn:
-    /// a search costs a handful of jumps where a linear scan costs up to the whole section, per number.
+    /// The section's numbers, 0 to the last, as intervals that each go to one place (a return or a block of argument
+    /// rules): the runs, and between them the default. Neighbours that go to the same place are one interval.
     /// </summary>
-    private static void Search(BpfAssembler asm, List<(uint First, uint Last, SyscallRules Rules)> runs, int from, int to,
+    private static List<(uint First, BpfAssembler.Label Target)> Intervals(List<(uint First, uint Last, SyscallRules Rules)> runs,
         Func<SyscallRules, BpfAssembler.Label> targetOf, BpfAssembler.Label otherwise)
     {
-        if (to - from > SearchScan)
+        var intervals = new List<(uint First, BpfAssembler.Label Target)>();
+        void Add(uint first, BpfAssembler.Label target)
         {
-            int middle = (from + to) / 2;
-            var upper = asm.NewLabel();
-            if (MostInstructions(middle - from) <= byte.MaxValue)
+            if (intervals.Count == 0 || intervals[^1].Target != target)
             {
-                asm.Jump(Bpf.Jge, runs[middle].First, upper, null);
+                intervals.Add((first, target));
             }
-            else
+        }
+
+        ulong next = 0;
+        foreach (var (first, last, rules) in runs)
+        {
+            if (first > next)
             {
-                // Conditional jumps reach 255 instructions: past a longer lower half, through an unconditional one.
-                var lower = asm.NewLabel();
-                asm.Jump(Bpf.Jge, runs[middle].First, null, lower);
-                asm.JumpTo(upper);
-                asm.Mark(lower);
+                Add((uint)next, otherwise);
             }
 
-            Search(asm, runs, from, middle, targetOf, otherwise);
-            asm.Mark(upper);
-            Search(asm, runs, middle, to, targetOf, otherwise);
+            Add(first, targetOf(rules));
+            next = (ulong)last + 1;
+        }
+
+        if (next <= uint.MaxValue)
+        {
+            Add((uint)next, otherwise);
+        }
+
+        return intervals;
+    }
+
+    /// <summary>
+    /// Finds the interval holding the loaded number by binary search on the intervals' first numbers: one
+    /// <c>jge</c> per boundary, whose two ways lead to the next test or straight to the interval's place. The kernel
+    /// runs the filter once per number of each ABI when it is loaded (to learn which calls it may allow without
+    /// running it), and again for every call it could not learn, so a number is judged in a handful of jumps; and it
+    /// copies, converts and compiles every instruction at each load, so the program is as short as the boundaries.
+    /// A conditional jump reaches 255 instructions: a subtree that fits is followed by its own pool, one return (or
+    /// jump to a block) per place it goes to, so its tests jump there directly; a larger one is split by a test
+    /// whose upper half is reached through an unconditional jump.
+    /// </summary>
+    private static void Search(BpfAssembler asm, List<(uint First, BpfAssembler.Label Target)> intervals, int from, int to,
+        Func<BpfAssembler.Label, uint?> actionOf)
+    {
+        if (to - from == 1)
+        {
+            asm.JumpTo(intervals[from].Target);
             return;
         }
 
-        for (int i = from; i < to; i++)
+        var targets = intervals.Skip(from).Take(to - from).Select(i => i.Target).Distinct().ToList();
+        if (to - from - 1 + targets.Count <= byte.MaxValue)
         {
-            var (first, last, rules) = runs[i];
-            var next = asm.NewLabel();
-            if (first == last)
+            var pool = targets.ToDictionary(t => t, _ => asm.NewLabel());
+            Tree(asm, intervals, from, to, pool);
+            foreach (var (target, near) in pool)
             {
-                asm.Jump(Bpf.Jeq, first, null, next);
-            }
-            else
-            {
-                asm.Jump(Bpf.Jge, first, null, next);
-                asm.Jump(Bpf.Jgt, last, next, null);
+                asm.Mark(near);
+                if (actionOf(target) is { } action)
+                {
+                    asm.Return(action);
+                }
+                else
+                {
+                    asm.JumpTo(target);
+                }
             }
 
-            asm.JumpTo(targetOf(rules));
-            asm.Mark(next);
+            return;
         }
 
-        asm.JumpTo(otherwise);
+        int middle = (from + to) / 2;
+        var lower = asm.NewLabel();
+        var upper = asm.NewLabel();
+        asm.Jump(Bpf.Jge, intervals[middle].First, null, lower);
+        asm.JumpTo(upper);
+        asm.Mark(lower);
+        Search(asm, intervals, from, middle, actionOf);
+        asm.Mark(upper);
+        Search(asm, intervals, middle, to, actionOf);
     }
 
-    /// <summary>How many runs a leaf of the search tests in order.</summary>
-    private const int SearchScan = 4;
+    /// <summary>
+    /// The tests of a search over two or more intervals, <c>to - from - 1</c> instructions, jumping into <paramref name="pool"/>.
+    /// The kernel turns a test whose two ways both jump into two instructions, and one that falls through on one way
+    /// into one: the last few intervals are tested as a chain from the top, each test falling through to the next, so
+    /// only a chain's last test jumps both ways (a tree down to single intervals would have half its tests do so).
+    /// </summary>
+    private static void Tree(BpfAssembler asm, List<(uint First, BpfAssembler.Label Target)> intervals, int from, int to,
+        Dictionary<BpfAssembler.Label, BpfAssembler.Label> pool)
+    {
+        if (to - from <= ChainLength)
+        {
+            for (int i = to - 1; i > from; i--)
+            {
+                asm.Jump(Bpf.Jge, intervals[i].First, pool[intervals[i].Target], i == from + 1 ? pool[intervals[from].Target] : null);
+            }
 
-    /// <summary>The most instructions <see cref="Search"/> emits for <paramref name="count"/> runs: three per run and a jump at each leaf, two per node.</summary>
-    private static int MostInstructions(int count) =>
-        count <= SearchScan ? (3 * count) + 1 : 2 + MostInstructions(count / 2) + MostInstructions(count - (count / 2));
+            return;
+        }
+
+        int middle = (from + to) / 2;
+        var upper = asm.NewLabel();
+        asm.Jump(Bpf.Jge, intervals[middle].First, upper, null);
+        Tree(asm, intervals, from, middle, pool);
+        asm.Mark(upper);
+        Tree(asm, intervals, middle, to, pool);
+    }
+
+    /// <summary>How many intervals a chain of tests covers at the bottom of a search (a number takes at most that many tests more).</summary>
+    private const int ChainLength = 8;
 
     /// <summary>The ABIs the filter has a section for: the native one, and those the profile lists that a process here can call.</summary>
     private static List<SeccompArchitecture> Covered(LinuxSeccomp profile, SeccompArchitecture native)

@@ -433,9 +433,10 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         if (!Requires.IsRoot)
         {
             // The caller is the container's root: a file it owns keeps uid 0 inside, which no unprivileged chown gives on the host.
-            var refused = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyFromAsync("/etc/passwd", _temp.Combine("passwd"), keep, Ct));
-            Assert.Contains("EPERM", refused.Message, StringComparison.Ordinal);
+            var refused = await Assert.ThrowsAsync<CopyOwnerException>(() => container.CopyFromAsync("/etc/passwd", _temp.Combine("passwd"), keep, Ct));
+            Assert.Contains("only root", refused.Message, StringComparison.Ordinal);
             Assert.Contains("passwd", refused.Message, StringComparison.Ordinal);
+            Assert.Equal((0u, 0u), (refused.Uid, refused.Gid));
             Assert.False(File.Exists(_temp.Combine("passwd")));
             return;
         }
@@ -454,5 +455,114 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         Assert.Equal("0:0", (await ImageFixtures.RunAsync("stat", "-c", "%u:%g", plain)).Trim());
         Assert.Equal("4321:4322", (await ImageFixtures.RunAsync("stat", "-c", "%u:%g", kept)).Trim());
         Assert.Equal("0:0", (await ImageFixtures.RunAsync("stat", "-c", "%u:%g", given)).Trim());
+    }
+
+    /// <summary>A tar stream of a directory, a set-uid file in it and a link to it, all owned by <paramref name="uid"/>:<paramref name="gid"/>.</summary>
+    private static async Task<MemoryStream> OwnedArchiveAsync(string directory, int uid, int gid)
+    {
+        var archive = new MemoryStream();
+        await using (var writer = new System.Formats.Tar.TarWriter(archive, leaveOpen: true))
+        {
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, directory + "/") { Uid = uid, Gid = gid, Mode = (UnixFileMode)0x1e8 }, Ct);
+            await writer.WriteEntryAsync(
+                new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, directory + "/tool") { Uid = uid, Gid = gid, Mode = (UnixFileMode)0x9ed, DataStream = new MemoryStream("tool\n"u8.ToArray()) }, Ct);
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.SymbolicLink, directory + "/link") { Uid = uid, Gid = gid, LinkName = "tool" }, Ct);
+        }
+
+        archive.Position = 0;
+        return archive;
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Keep_owners_copies_files_of_other_users_into_and_out_of_a_running_container_with_their_owners()
+    {
+        // Without root the container's users own their files under subordinate ids this user may neither read past
+        // (mode 0600 in a 0700 directory) nor give files to: the copy does both in the container's user namespace.
+        await using var container = await StartAsync(
+            "busybox mkdir /private; echo secret > /private/f; busybox chown -R 1234:5678 /private; busybox chmod 700 /private; busybox chmod 600 /private/f;",
+            "exec sleep 60");
+        var keep = new ContainerCopyOptions { KeepOwners = true };
+        var source = _temp.Combine("host-file");
+        await File.WriteAllTextAsync(source, "host\n", Ct);
+        File.SetUnixFileMode(source, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (Requires.IsRoot)
+        {
+            await ImageFixtures.RunAsync("chown", "4321:4322", source);
+        }
+
+        var sourceOwner = (await ImageFixtures.RunAsync("stat", "-c", "%u:%g", source)).Trim();
+
+        await container.CopyArchiveToAsync(await OwnedArchiveAsync("in", 1234, 5678), "/", keep, Ct);
+        await container.CopyToAsync(source, "/host-file", keep, Ct);
+        var inside = await ExecAsync(container, "busybox stat -c '%n %u:%g %a' /in /in/tool /in/link /host-file; busybox cat /in/tool");
+        var tar = new MemoryStream();
+        await container.CopyArchiveFromAsync("/private", tar, keep, Ct);
+        tar.Position = 0;
+        var entries = new List<(string Name, int Uid, int Gid, string? Content)>();
+        await using (var reader = new System.Formats.Tar.TarReader(tar))
+        {
+            while (await reader.GetNextEntryAsync(cancellationToken: Ct) is { } entry)
+            {
+                entries.Add((entry.Name, entry.Uid, entry.Gid, entry.DataStream is null ? null : await new StreamReader(entry.DataStream).ReadToEndAsync(Ct)));
+            }
+        }
+
+        var plain = _temp.Combine("plain");
+        await container.CopyFromAsync("/private/f", plain, cancellationToken: Ct);
+        var kept = _temp.Combine("kept");
+        var keptOnHost = await Record.ExceptionAsync(() => container.CopyFromAsync("/private/f", kept, keep, Ct));
+
+        Assert.Equal($"/in 1234:5678 750\n/in/tool 1234:5678 4755\n/in/link 1234:5678 777\n/host-file {sourceOwner} 600\ntool\n", inside);
+        Assert.Equal([("private/", 1234, 5678, null), ("private/f", 1234, 5678, "secret\n")], entries);
+        Assert.Equal("secret\n", await File.ReadAllTextAsync(plain, Ct));
+        if (Requires.IsRoot)
+        {
+            Assert.Null(keptOnHost);
+            Assert.Equal("1234:5678", (await ImageFixtures.RunAsync("stat", "-c", "%u:%g", kept)).Trim());
+        }
+        else
+        {
+            // The host gives a file to another user only for root; a tar stream carries the owners instead.
+            var refused = Assert.IsType<CopyOwnerException>(keptOnHost);
+            Assert.Equal((1234u, 5678u, kept), (refused.Uid, refused.Gid, refused.Path));
+            Assert.False(File.Exists(kept));
+        }
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Keep_owners_gives_a_stopped_container_owners_of_other_users_and_refuses_ids_it_does_not_map()
+    {
+        await using var container = await RunToEndAsync("busybox mkdir /dst");
+        var keep = new ContainerCopyOptions { KeepOwners = true };
+
+        await container.CopyArchiveToAsync(await OwnedArchiveAsync("dst/in", 1234, 5678), "/", keep, Ct);
+        var far = await Record.ExceptionAsync(async () => await container.CopyArchiveToAsync(await OwnedArchiveAsync("dst/far", 70000, 5678), "/", keep, Ct));
+        var tar = new MemoryStream();
+        await container.CopyArchiveFromAsync("/dst", tar, cancellationToken: Ct);
+        tar.Position = 0;
+        var entries = new List<(string Name, int Uid, int Gid, UnixFileMode Mode)>();
+        await using (var reader = new System.Formats.Tar.TarReader(tar))
+        {
+            while (await reader.GetNextEntryAsync(cancellationToken: Ct) is { } entry)
+            {
+                entries.Add((entry.Name, entry.Uid, entry.Gid, entry.Mode));
+            }
+        }
+
+        if (Requires.IsRoot)
+        {
+            // Without a user namespace every id is the container's own: 70000 is kept as it is.
+            Assert.Null(far);
+            Assert.Contains(("dst/far/", 70000, 5678, (UnixFileMode)0x1e8), entries);
+            Assert.Contains(("dst/in/tool", 1234, 5678, (UnixFileMode)0x9ed), entries);
+            return;
+        }
+
+        var refused = Assert.IsType<CopyOwnerException>(far);
+        Assert.Equal((70000u, 5678u, "/dst/far"), (refused.Uid, refused.Gid, refused.Path));
+        Assert.Contains("maps no such ids", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(
+            [("dst/", 0, 0, (UnixFileMode)0x1ed), ("dst/in/", 1234, 5678, (UnixFileMode)0x1e8), ("dst/in/link", 1234, 5678, (UnixFileMode)0x1ff), ("dst/in/tool", 1234, 5678, (UnixFileMode)0x9ed)],
+            entries.OrderBy(e => e.Name, StringComparer.Ordinal));
     }
 }

@@ -332,6 +332,52 @@ public sealed class SeccompCompilerTests
     }
 
     [Fact]
+    public void A_section_costs_about_one_instruction_per_boundary_between_outcomes()
+    {
+        // Each start has the kernel copy, convert and compile the whole program: a search whose tests jump straight to
+        // a return costs one instruction per boundary, where a test and a jump to a shared return per run cost three.
+        foreach (var profile in new[] { SeccompProfiles.Default, SeccompProfiles.Sandbox })
+        {
+            var program = SeccompCompiler.Compile(profile, SeccompArchitecture.X86_64).Bytes;
+            var boundaries = 0;
+            foreach (var arch in new[] { AuditArchX86_64, AuditArchI386 })
+            {
+                for (uint nr = 1; nr < 1024; nr++)
+                {
+                    boundaries += Run(program, arch, nr) != Run(program, arch, nr - 1) ? 1 : 0;
+                }
+            }
+
+            for (uint nr = X32 + 1; nr < X32 + 1024; nr++)
+            {
+                boundaries += Run(program, AuditArchX86_64, nr) != Run(program, AuditArchX86_64, nr - 1) ? 1 : 0;
+            }
+
+            Assert.InRange(program.Length / 8, boundaries / 2, boundaries * 3 / 2);
+        }
+    }
+
+    [Fact]
+    public void The_default_program_fits_one_page_once_the_kernel_has_converted_it()
+    {
+        // The kernel allocates a page per 512 instructions for the program it is given, converts it (a return and a
+        // test that jumps both ways become two instructions each) and allocates again when it grew past that page:
+        // a second allocation costs a start more than the instructions themselves.
+        foreach (var arch in new[] { SeccompArchitecture.X86_64, SeccompArchitecture.Aarch64 })
+        {
+            var converted = 3;
+            foreach (var insn in SeccompCompiler.Compile(SeccompProfiles.Default, arch).Instructions)
+            {
+                bool twoWay = (insn.Code & 0x07) == Bpf.Jmp && (insn.Code & 0xf0) != Bpf.Ja && insn.Jt != 0 && insn.Jf != 0;
+                converted += (insn.Code & 0x07) == Bpf.Ret || twoWay ? 2 : 1;
+            }
+
+            // struct bpf_prog's header comes first in the page; 128 bytes is more than it takes.
+            Assert.True(converted * 8 <= 4096 - 128, $"on {arch} the converted program is {converted} instructions");
+        }
+    }
+
+    [Fact]
     public void Every_number_is_judged_in_a_few_dozen_instructions_not_a_scan_of_the_section()
     {
         // The kernel runs the filter once per number of each ABI when it loads it (to cache the plain allows), and
