@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using Containers.Images;
 using Containers.IntegrationTests.Images;
+using Containers.IntegrationTests.Support;
 using Containers.Runtime;
 
 namespace Containers.IntegrationTests.Runtime.Images;
@@ -106,7 +107,7 @@ public sealed class SecretTests : IAsyncLifetime
         Assert.Contains("at most", tooBig.Message, StringComparison.Ordinal);
         Assert.Contains("no-such-file", unreadable.Message, StringComparison.Ordinal);
         Assert.Contains("twice", duplicate.Message, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFileSystemEntries(_state));
+        Assert.Empty(StateEntries.Of(_state));
         Assert.Empty(Directory.Exists(_temp.Combine("containers")) ? Directory.GetFileSystemEntries(_temp.Combine("containers")) : []);
     }
 
