@@ -179,7 +179,7 @@ internal static class ContainerLog
     /// <summary>One file of a log, read a buffer at a time; a record cut by the end of what is written so far waits for its rest.</summary>
     private sealed class LogFile(FileStream stream, FileIdentity identity) : IDisposable
     {
-        private readonly MemoryStream _pending = new();
+        private readonly LineSplitter _lines = new();
         private readonly byte[] _buffer = new byte[64 * 1024];
 
         public FileIdentity Identity { get; } = identity;
@@ -187,35 +187,30 @@ internal static class ContainerLog
         /// <summary>The whole records from where the last call stopped to the current end of the file.</summary>
         public async IAsyncEnumerable<ContainerLogRecord> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
+            var records = new List<ContainerLogRecord>();
             int read;
             while ((read = await stream.ReadAsync(_buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                var start = 0;
-                for (var i = 0; i < read; i++)
+                _lines.Add(_buffer.AsSpan(0, read), records, static (line, records) =>
                 {
-                    if (_buffer[i] != (byte)'\n')
+                    if (JsonSerializer.Deserialize(line, RuntimeJsonContext.Default.ContainerLogRecord) is { } record)
                     {
-                        continue;
+                        records.Add(record);
                     }
-
-                    _pending.Write(_buffer, start, i - start);
-                    start = i + 1;
-                    var record = JsonSerializer.Deserialize(_pending.GetBuffer().AsSpan(0, (int)_pending.Length), RuntimeJsonContext.Default.ContainerLogRecord);
-                    _pending.SetLength(0);
-                    if (record is not null)
-                    {
-                        yield return record;
-                    }
+                });
+                foreach (var record in records)
+                {
+                    yield return record;
                 }
 
-                _pending.Write(_buffer, start, read - start);
+                records.Clear();
             }
         }
 
         public void Dispose()
         {
             stream.Dispose();
-            _pending.Dispose();
+            _lines.Dispose();
         }
     }
 }

@@ -352,7 +352,7 @@ internal sealed class EventJournal
     {
         private readonly SafeFileHandle _file;
         private readonly byte[] _buffer = new byte[64 * 1024];
-        private readonly MemoryStream _pending = new();
+        private readonly LineSplitter _lines = new();
         private long _offset;
 
         private JournalFile(SafeFileHandle file)
@@ -393,25 +393,13 @@ internal sealed class EventJournal
             while ((read = RandomAccess.Read(_file, _buffer, _offset)) > 0)
             {
                 _offset += read;
-                var start = 0;
-                for (var i = 0; i < read; i++)
+                _lines.Add(_buffer.AsSpan(0, read), events, static (line, events) =>
                 {
-                    if (_buffer[i] != (byte)'\n')
-                    {
-                        continue;
-                    }
-
-                    _pending.Write(_buffer, start, i - start);
-                    start = i + 1;
-                    if (Parse(_pending.GetBuffer().AsSpan(0, (int)_pending.Length)) is { } e)
+                    if (Parse(line) is { } e)
                     {
                         events.Add(e);
                     }
-
-                    _pending.SetLength(0);
-                }
-
-                _pending.Write(_buffer, start, read - start);
+                });
             }
 
             return events;
@@ -420,7 +408,7 @@ internal sealed class EventJournal
         public void Dispose()
         {
             _file.Dispose();
-            _pending.Dispose();
+            _lines.Dispose();
         }
     }
 }
