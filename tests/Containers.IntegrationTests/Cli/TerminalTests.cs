@@ -25,7 +25,17 @@ public sealed class TerminalTests
             await TypeAsync("stty size");
             await ScreenAsync("24 80");
             await RunAsync(tmux, "-S", socket, "resize-window", "-t", session, "-x", "100", "-y", "30");
-            await TypeAsync("stty size");
+            // The resize reaches the container after the CLI's signal thread has run, which on a busy machine can
+            // be after a stty typed at once: stty is asked again (up to 20 times) until the new size shows.
+            for (var attempt = 0; attempt < 20; attempt++)
+            {
+                await TypeAsync("stty size");
+                if (await AppearsAsync("30 100", attempts: 30))
+                {
+                    break;
+                }
+            }
+
             await ScreenAsync("30 100");
 
             // Ctrl-C is a byte for the container's terminal: it interrupts sleep there, and the CLI stays.
@@ -71,6 +81,24 @@ public sealed class TerminalTests
         finally
         {
             await CliRunner.RunAsync("rm", "-f", execTarget);
+            // A CLI still attached when the test failed gets a hangup from kill-server, which it forwards to the
+            // container's pid 1, and an interactive shell there ignores it: what the pane started is killed first.
+            if (int.TryParse((await RunAsync(tmux, "-S", socket, "list-panes", "-t", session, "-F", "#{pane_pid}")).Trim(), out var pane))
+            {
+                foreach (var pid in Descendants(pane))
+                {
+                    try
+                    {
+                        using var process = Process.GetProcessById(pid);
+                        process.Kill();
+                    }
+                    catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                    {
+                        // Gone already.
+                    }
+                }
+            }
+
             await RunAsync(tmux, "-S", socket, "kill-server");
             Directory.Delete(dir, recursive: true);
         }
@@ -174,6 +202,27 @@ public sealed class TerminalTests
         }
 
         Assert.Fail($"no process ran '{string.Join(' ', argv)}'");
+    }
+
+    /// <summary>The processes below <paramref name="pid"/>, children before their own children.</summary>
+    private static List<int> Descendants(int pid)
+    {
+        var found = new List<int>();
+        try
+        {
+            foreach (var child in File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var id = int.Parse(child, System.Globalization.CultureInfo.InvariantCulture);
+                found.Add(id);
+                found.AddRange(Descendants(id));
+            }
+        }
+        catch (IOException)
+        {
+            // Exited meanwhile.
+        }
+
+        return found;
     }
 
     private static async Task<string> RunAsync(string program, params string[] args)
