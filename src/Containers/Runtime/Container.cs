@@ -53,6 +53,12 @@ public sealed partial class Container : IAsyncDisposable
     private bool _released;
     private int _started;
 
+    /// <summary>
+    /// Completed once <see cref="StartAsync"/> has recorded its start event (or failed): the exit of a program that ends
+    /// at once may be seen before that, and its die must not come before its start in the events.
+    /// </summary>
+    private readonly TaskCompletionSource _startRecorded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Whether this is a run's container: started at creation, deleted right after its exit.</summary>
     private readonly bool _run;
 
@@ -207,16 +213,24 @@ public sealed partial class Container : IAsyncDisposable
 
         try
         {
-            await _process.StartAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _process.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                RuntimeLog.ContainerStartFailed(_logger, e, Id);
+                throw;
+            }
+
+            Update(s => s.Status == ContainerStatus.Created ? s with { Status = ContainerStatus.Running } : s);
+            Record(Event(ContainerEventAction.Start));
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        finally
         {
-            RuntimeLog.ContainerStartFailed(_logger, e, Id);
-            throw;
+            _startRecorded.TrySetResult();
         }
 
-        Update(s => s.Status == ContainerStatus.Created ? s with { Status = ContainerStatus.Running } : s);
-        Record(Event(ContainerEventAction.Start));
         RuntimeLog.ContainerStarted(_logger, Id, Pid);
     }
 
@@ -519,6 +533,14 @@ public sealed partial class Container : IAsyncDisposable
 
         if (_owner)
         {
+            // A started program's exit can be seen before StartAsync has recorded the start; a run records its
+            // events otherwise (create and start at once, die with destroy). Every process that exits after being
+            // released was released by a StartAsync that has set _started.
+            if (!_run && Volatile.Read(ref _started) == 1)
+            {
+                await _startRecorded.Task.ConfigureAwait(false);
+            }
+
             // A run deletes the state right after: the exit status in it would be read by nobody. Meanwhile a
             // reader sees a running container whose process has gone, which ContainerRuntime reads as stopped.
             Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal }, persist: !_run);
