@@ -59,6 +59,28 @@ internal sealed partial class HostTerminal : IDisposable
     public static FileStream Open(int fd, FileAccess access) =>
         new(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0);
 
+    /// <summary>
+    /// Whether a terminal this command writes to or reads from has hung up: on a hung-up terminal (its window closed,
+    /// the pseudo-terminal's master gone) every <c>ioctl</c> fails with <c>EIO</c>, while a file or pipe fails with
+    /// <c>ENOTTY</c> and a live terminal answers. The kernel switches the open files over before it sends SIGHUP, so a
+    /// SIGHUP handler sees it.
+    /// </summary>
+    public static unsafe bool IsHungUp()
+    {
+        var termios = stackalloc byte[TermiosSize];
+        for (var fd = 0; fd <= 2; fd++)
+        {
+            if (TcGetAttr(fd, termios) != 0 && Marshal.GetLastPInvokeError() == EIo)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private const int EIo = 5;
+
     /// <summary>The window size of the terminal on <paramref name="fd"/>, read fresh (TIOCGWINSZ), or null when it is none.</summary>
     public static unsafe (ushort Columns, ushort Rows)? WindowSize(int fd)
     {

@@ -28,6 +28,7 @@ internal static partial class StandardOutput
     private sealed class FdStream(int fd) : Stream
     {
         private const int EIntr = 4;
+        private const int EIo = 5;
         private const int EAgain = 11;
         private const int EPipe = 32;
 
@@ -77,6 +78,9 @@ internal static partial class StandardOutput
                             continue;
                         case EPipe:
                             // The reader went away (`containers ps | head -1`): the rest is dropped, as .NET's console does.
+                            return;
+                        case EIo:
+                            // The terminal hung up (its window was closed): nobody is there to read the rest.
                             return;
                         case var errno:
                             throw new IOException($"writing to fd {fd}: {Marshal.GetPInvokeErrorMessage(errno)}");

@@ -18,14 +18,18 @@ internal sealed class TextTable(params string[] header)
             }
         }
 
+        // One write for the whole table: the standard writers flush at every write, one system call each.
+        var text = new System.Text.StringBuilder();
         foreach (var row in _rows)
         {
             for (var c = 0; c < row.Length - 1; c++)
             {
-                output.Write(row[c].PadRight(widths[c] + 3));
+                text.Append(row[c]).Append(' ', widths[c] + 3 - row[c].Length);
             }
 
-            output.WriteLine(row[^1]);
+            text.Append(row[^1]).Append('\n');
         }
+
+        output.Write(text.ToString());
     }
 }

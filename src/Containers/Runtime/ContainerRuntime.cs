@@ -64,8 +64,9 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     public string StorageDirectory => _storage.Root;
 
     /// <summary>
-    /// Opens a runtime on its state directory (creating it when missing) and removes the state of containers whose
-    /// owner and process have both gone.
+    /// Opens a runtime on its state directory (creating it when missing) and, unless
+    /// <see cref="ContainerRuntimeOptions.SweepOnOpen"/> is false, removes the state of containers whose owner and
+    /// process have both gone, with the cgroups and directories nobody owns any more.
     /// </summary>
     /// <param name="options">The state directory and logger factory; null for the defaults.</param>
     /// <param name="cancellationToken">Cancels the opening.</param>
@@ -86,6 +87,12 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         var storage = options.StorageDirectory
             ?? (options.Images is { } images ? Path.Combine(images.Root, "containers") : ContainerStorage.DefaultRoot());
         var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent, options.CgroupPoolSize) { _images = options.Images, _registry = options.Registry };
+        if (!options.SweepOnOpen)
+        {
+            RuntimeLog.RuntimeOpened(runtime._logger, states.Root, 0);
+            return Task.FromResult(runtime);
+        }
+
         int removed;
         try
         {

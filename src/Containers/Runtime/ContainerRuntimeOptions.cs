@@ -77,6 +77,22 @@ public sealed record ContainerRuntimeOptions
     public int CgroupPoolSize { get; init; } = 4;
 
     /// <summary>
+    /// Whether <see cref="ContainerRuntime.OpenAsync"/> clears what processes that died without cleaning up left
+    /// behind: state entries whose owner and process are gone, containers a killed commit left frozen, cgroups and
+    /// container directories no container owns any more. Default true. False is for a short-lived reader that only
+    /// lists (a command-line <c>ps</c>): its open reads nothing, and <see cref="ContainerRuntime.ListAsync"/> still
+    /// removes and leaves out each leftover entry it meets; the rest waits for the next runtime opened with the
+    /// default, such as the next one that creates a container.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { SweepOnOpen = false });
+    /// foreach (var container in await runtime.ListAsync()) Console.WriteLine($"{container.Id} {container.Status}");
+    /// </code>
+    /// </example>
+    public bool SweepOnOpen { get; init; } = true;
+
+    /// <summary>
     /// The cgroup containers with <c>linux.resources</c> are placed below, relative to each hierarchy's root (for
     /// example <c>/containers</c>), or null for a cgroup named after the state directory below this process's own
     /// cgroup. It must not be a hierarchy's root, and no other runtime may share it: cgroups below it that no

@@ -27,14 +27,15 @@ internal sealed partial class SpecJsonContext : JsonSerializerContext
     public static JsonTypeInfo<ContainerSpec> CompactSpec => field ??= Create(writeIndented: false);
 
     /// <summary>
-    /// Writes <paramref name="spec"/> with the generated serialization code alone, as
-    /// <c>JsonSerializer.Serialize(writer, spec, Default.ContainerSpec)</c> would (compact when the writer is; empty
-    /// lists kept), without creating any <see cref="JsonTypeInfo"/>: creating one looks up the type's polymorphism
+    /// Writes <paramref name="spec"/> as <c>JsonSerializer.Serialize(writer, spec, Default.ContainerSpec)</c> would
+    /// (compact when the writer is; empty lists kept), without creating any <see cref="JsonTypeInfo"/> for a spec
+    /// that sets no cgroup limits, hooks or other nullable numbers: creating one looks up the type's polymorphism
     /// attributes, which in a native binary starts the reflection stack (its assembly binder, metadata reader), the
-    /// largest single cost of writing a container's <c>config.json</c>. The handler is the generator's own; a test
-    /// holds the output to the serializer's byte for byte.
+    /// largest single cost of writing a container's <c>config.json</c>. The generator's handlers write every type but
+    /// the few that would ask for one (SpecJsonContext.Writer.cs); a test holds the output to the serializer's byte
+    /// for byte.
     /// </summary>
-    internal static void WriteFast(Utf8JsonWriter writer, ContainerSpec spec) => Default.ContainerSpecSerializeHandler(writer, spec);
+    internal static void WriteFast(Utf8JsonWriter writer, ContainerSpec spec) => Default.WriteSpec(writer, spec);
 
     private static JsonTypeInfo<ContainerSpec> Create(bool writeIndented) =>
         (JsonTypeInfo<ContainerSpec>)new JsonSerializerOptions(Default.Options)

@@ -9,47 +9,43 @@ public sealed class TerminalTests
     [Fact(Timeout = 300_000)]
     public async Task Run_it_and_exec_it_give_a_raw_terminal_that_follows_resizes_and_gets_ctrl_c_then_restore_it()
     {
-        var tmux = Requires.Tool("tmux");
-        var dir = Directory.CreateTempSubdirectory("containers-tty-").FullName;
-        var socket = Path.Combine(dir, "tmux.sock");
-        var session = "tty";
+        await using var pane = await TmuxPane.StartAsync();
+        var (tmux, socket, session, dir) = (pane.Tmux, pane.Socket, TmuxPane.Session, pane.Directory);
         var execTarget = "cli-exec-tty-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            await StartShellAsync();
+            await pane.TypeAsync(CommandLine("run", "-it", "--host-rootfs", "--", "sh"));
+            await pane.TypeAsync("echo in-container-$$");
+            await pane.ScreenAsync("in-container-1");
 
-            await TypeAsync(CommandLine("run", "-it", "--host-rootfs", "--", "sh"));
-            await TypeAsync("echo in-container-$$");
-            await ScreenAsync("in-container-1");
-
-            await TypeAsync("stty size");
-            await ScreenAsync("24 80");
+            await pane.TypeAsync("stty size");
+            await pane.ScreenAsync("24 80");
             await RunAsync(tmux, "-S", socket, "resize-window", "-t", session, "-x", "100", "-y", "30");
             // The resize reaches the container after the CLI's signal thread has run, which on a busy machine can
             // be after a stty typed at once: stty is asked again (up to 20 times) until the new size shows.
             for (var attempt = 0; attempt < 20; attempt++)
             {
-                await TypeAsync("stty size");
-                if (await AppearsAsync("30 100", attempts: 30))
+                await pane.TypeAsync("stty size");
+                if (await pane.AppearsAsync("30 100", attempts: 30))
                 {
                     break;
                 }
             }
 
-            await ScreenAsync("30 100");
+            await pane.ScreenAsync("30 100");
 
             // Ctrl-C is a byte for the container's terminal: it interrupts sleep there, and the CLI stays.
-            await TypeAsync("sleep 3607");
+            await pane.TypeAsync("sleep 3607");
             await WaitForProcessAsync("sleep", "3607");
             await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-c");
-            await TypeAsync("echo interrupted-$?-in-$$");
-            await ScreenAsync("interrupted-130-in-1");
+            await pane.TypeAsync("echo interrupted-$?-in-$$");
+            await pane.ScreenAsync("interrupted-130-in-1");
 
             // Typed only once the command has exited: until then every key goes to the container.
-            await TypeAsync("exit 5");
-            await ScreenAsync("host$");
-            await TypeAsync($"echo cli-exited-$?; stty -g > {dir}/after");
-            await ScreenAsync("cli-exited-5");
+            await pane.TypeAsync("exit 5");
+            await pane.ScreenAsync("host$");
+            await pane.TypeAsync($"echo cli-exited-$?; stty -g > {dir}/after");
+            await pane.ScreenAsync("cli-exited-5");
             await WaitForFileAsync(Path.Combine(dir, "after"));
 
             Assert.Equal(
@@ -59,20 +55,20 @@ public sealed class TerminalTests
             // exec -it into a detached container: a terminal of its own, the window's size, Ctrl-C inside, restored after.
             var detached = await CliRunner.RunAsync("run", "-d", "--name", execTarget, "--host-rootfs", "--", "sleep", "300");
             Assert.True(detached.ExitCode == 0, detached.Stderr);
-            await TypeAsync(CommandLine("exec", "-it", execTarget, "sh"));
-            await TypeAsync("test -t 0 && test -t 1 && echo exec-on-a-terminal");
-            await ScreenAsync("exec-on-a-terminal");
-            await TypeAsync("stty size");
-            await ScreenAsync("30 100");
-            await TypeAsync("sleep 3608");
+            await pane.TypeAsync(CommandLine("exec", "-it", execTarget, "sh"));
+            await pane.TypeAsync("test -t 0 && test -t 1 && echo exec-on-a-terminal");
+            await pane.ScreenAsync("exec-on-a-terminal");
+            await pane.TypeAsync("stty size");
+            await pane.ScreenAsync("30 100");
+            await pane.TypeAsync("sleep 3608");
             await WaitForProcessAsync("sleep", "3608");
             await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-c");
-            await TypeAsync("echo exec-interrupted-$?");
-            await ScreenAsync("exec-interrupted-130");
-            await TypeAsync("exit 6");
-            await ScreenAsync("host$");
-            await TypeAsync($"echo exec-exited-$?; stty -g > {dir}/after-exec");
-            await ScreenAsync("exec-exited-6");
+            await pane.TypeAsync("echo exec-interrupted-$?");
+            await pane.ScreenAsync("exec-interrupted-130");
+            await pane.TypeAsync("exit 6");
+            await pane.ScreenAsync("host$");
+            await pane.TypeAsync($"echo exec-exited-$?; stty -g > {dir}/after-exec");
+            await pane.ScreenAsync("exec-exited-6");
             await WaitForFileAsync(Path.Combine(dir, "after-exec"));
             Assert.Equal(
                 await File.ReadAllTextAsync(Path.Combine(dir, "before"), TestContext.Current.CancellationToken),
@@ -81,73 +77,47 @@ public sealed class TerminalTests
         finally
         {
             await CliRunner.RunAsync("rm", "-f", execTarget);
-            // A CLI still attached when the test failed gets a hangup from kill-server, which it forwards to the
-            // container's pid 1, and an interactive shell there ignores it: what the pane started is killed first.
-            if (int.TryParse((await RunAsync(tmux, "-S", socket, "list-panes", "-t", session, "-F", "#{pane_pid}")).Trim(), out var pane))
-            {
-                foreach (var pid in Descendants(pane))
-                {
-                    try
-                    {
-                        using var process = Process.GetProcessById(pid);
-                        process.Kill();
-                    }
-                    catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-                    {
-                        // Gone already.
-                    }
-                }
-            }
-
-            await RunAsync(tmux, "-S", socket, "kill-server");
-            Directory.Delete(dir, recursive: true);
         }
+    }
 
-        Task TypeAsync(string line) => RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "-l", line + "\r");
-
-        // The host shell in a new tmux server (no configuration file). A server that did not come up is started again
-        // once, with what tmux said in the test's output.
-        async Task StartShellAsync()
+    /// <summary>
+    /// The terminal of a foreground <c>run -it</c> hangs up (tmux's server is killed: the pane's pseudo-terminal is
+    /// closed). The container's pid 1 gets the SIGHUP, ignores it as an interactive shell would (it records it and goes
+    /// on), and is killed after the grace period; the command ends and its foreground container is gone.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Run_it_whose_terminal_hangs_up_forwards_sighup_then_kills_a_container_that_stays()
+    {
+        var pane = await TmuxPane.StartAsync();
+        var name = "cli-hup-" + Guid.NewGuid().ToString("N")[..8];
+        var shared = Path.Combine(pane.Directory, "shared");
+        Directory.CreateDirectory(shared);
+        // A mark no other process has in its command line, to find the container's pid 1 by.
+        var mark = "hup-mark-" + Guid.NewGuid().ToString("N")[..8];
+        try
         {
-            for (var start = 1; ; start++)
-            {
-                await RunAsync(tmux, "-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", "sh");
-                await TypeAsync($"PS1='host$ '; stty -g > {dir}/before; echo host-ready");
-                if (start == 2 || await AppearsAsync("host-ready", attempts: 200))
-                {
-                    break;
-                }
+            // Ready only once the trap is set: a SIGHUP before it would end the shell instead of being recorded.
+            var script = $"trap 'echo hup >> /shared/got' HUP; echo ready > /shared/ready; while :; do sleep 1; done; : {mark}";
+            await pane.TypeAsync(CommandLine("run", "-it", "--name", name, "-v", shared + ":/shared", "--host-rootfs", "--", "sh", "-c", script));
+            await WaitForFileAsync(Path.Combine(shared, "ready"));
+            var container = ProcessesWith(mark);
+            Assert.NotEmpty(container);
+            var cli = Descendants(pane.ShellPid).Where(pid => CommandLineOf(pid).Contains(name, StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(cli);
 
-                TestContext.Current.TestOutputHelper?.WriteLine($"tmux shell not ready: {await RunAsync(tmux, "-S", socket, "list-sessions")}");
-                await RunAsync(tmux, "-S", socket, "kill-server");
-            }
+            await pane.KillServerAsync();
 
-            await ScreenAsync("host-ready");
+            // Forwarded, seen by the trap, which keeps the shell running; then killed, and the command ends.
+            await WaitForFileAsync(Path.Combine(shared, "got"));
+            await WaitUntilGoneAsync(container, mark);
+            await WaitUntilGoneAsync(cli, name);
+            var listed = await CliRunner.RunAsync("ps", "-a", "--format", "json");
+            Assert.DoesNotContain(name, listed.Stdout, StringComparison.Ordinal);
         }
-
-        async Task ScreenAsync(string expected)
+        finally
         {
-            if (!await AppearsAsync(expected, attempts: 600))
-            {
-                Assert.Fail($"'{expected}' did not appear on the screen:\n{await RunAsync(tmux, "-S", socket, "capture-pane", "-p", "-t", session)}");
-            }
-        }
-
-        async Task<bool> AppearsAsync(string expected, int attempts)
-        {
-            for (var attempt = 0; attempt < attempts; attempt++)
-            {
-                var screen = await RunAsync(tmux, "-S", socket, "capture-pane", "-p", "-t", session);
-                // Output lines, alone or after a prompt the shell printed first (never the typed command's echo).
-                if (screen.Split('\n').Any(l => l.TrimEnd() == expected || l.TrimEnd() == "# " + expected || l.TrimEnd() == "host$ " + expected))
-                {
-                    return true;
-                }
-
-                await Task.Delay(100, TestContext.Current.CancellationToken);
-            }
-
-            return false;
+            await pane.DisposeAsync();
+            await CliRunner.RunAsync("rm", "-f", name);
         }
     }
 
@@ -223,6 +193,142 @@ public sealed class TerminalTests
         }
 
         return found;
+    }
+
+    /// <summary>The processes whose command line contains <paramref name="mark"/>.</summary>
+    private static List<int> ProcessesWith(string mark) =>
+        [.. Directory.EnumerateDirectories("/proc")
+            .Select(Path.GetFileName)
+            .Where(n => n is { Length: > 0 } && char.IsAsciiDigit(n[0]))
+            .Select(n => int.Parse(n!, System.Globalization.CultureInfo.InvariantCulture))
+            .Where(pid => CommandLineOf(pid).Contains(mark, StringComparison.Ordinal))];
+
+    private static string CommandLineOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
+
+    /// <summary>Waits (up to two minutes) until none of <paramref name="pids"/> runs a command line with <paramref name="mark"/> any more.</summary>
+    private static async Task WaitUntilGoneAsync(List<int> pids, string mark)
+    {
+        for (var attempt = 0; attempt < 1200; attempt++)
+        {
+            if (!pids.Any(pid => CommandLineOf(pid).Contains(mark, StringComparison.Ordinal)))
+            {
+                return;
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Fail($"processes {string.Join(", ", pids)} ({mark}) still run");
+    }
+
+    /// <summary>
+    /// A shell (<c>PS1='host$ '</c>) in a new tmux server of its own (no configuration file), 80×24, with its
+    /// terminal's settings saved in <c>before</c> in <see cref="Directory"/>. Disposing kills what the pane started,
+    /// then the server.
+    /// </summary>
+    private sealed class TmuxPane : IAsyncDisposable
+    {
+        public const string Session = "tty";
+
+        private TmuxPane(string tmux, string directory)
+        {
+            Tmux = tmux;
+            Directory = directory;
+            Socket = Path.Combine(directory, "tmux.sock");
+        }
+
+        public string Tmux { get; }
+
+        public string Socket { get; }
+
+        public string Directory { get; }
+
+        public int ShellPid { get; private set; }
+
+        // A server that did not come up is started again once, with what tmux said in the test's output.
+        public static async Task<TmuxPane> StartAsync()
+        {
+            var pane = new TmuxPane(Requires.Tool("tmux"), System.IO.Directory.CreateTempSubdirectory("containers-tty-").FullName);
+            for (var start = 1; ; start++)
+            {
+                await RunAsync(pane.Tmux, "-S", pane.Socket, "-f", "/dev/null", "new-session", "-d", "-s", Session, "-x", "80", "-y", "24", "sh");
+                await pane.TypeAsync($"PS1='host$ '; stty -g > {pane.Directory}/before; echo host-ready");
+                if (start == 2 || await pane.AppearsAsync("host-ready", attempts: 200))
+                {
+                    break;
+                }
+
+                TestContext.Current.TestOutputHelper?.WriteLine($"tmux shell not ready: {await RunAsync(pane.Tmux, "-S", pane.Socket, "list-sessions")}");
+                await RunAsync(pane.Tmux, "-S", pane.Socket, "kill-server");
+            }
+
+            await pane.ScreenAsync("host-ready");
+            pane.ShellPid = int.Parse((await RunAsync(pane.Tmux, "-S", pane.Socket, "list-panes", "-t", Session, "-F", "#{pane_pid}")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            return pane;
+        }
+
+        public Task TypeAsync(string line) => RunAsync(Tmux, "-S", Socket, "send-keys", "-t", Session, "-l", line + "\r");
+
+        public async Task ScreenAsync(string expected)
+        {
+            if (!await AppearsAsync(expected, attempts: 600))
+            {
+                Assert.Fail($"'{expected}' did not appear on the screen:\n{await RunAsync(Tmux, "-S", Socket, "capture-pane", "-p", "-t", Session)}");
+            }
+        }
+
+        public async Task<bool> AppearsAsync(string expected, int attempts)
+        {
+            for (var attempt = 0; attempt < attempts; attempt++)
+            {
+                var screen = await RunAsync(Tmux, "-S", Socket, "capture-pane", "-p", "-t", Session);
+                // Output lines, alone or after a prompt the shell printed first (never the typed command's echo).
+                if (screen.Split('\n').Any(l => l.TrimEnd() == expected || l.TrimEnd() == "# " + expected || l.TrimEnd() == "host$ " + expected))
+                {
+                    return true;
+                }
+
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+
+            return false;
+        }
+
+        /// <summary>Ends the server: the pane's pseudo-terminal closes, which hangs up whatever runs on it.</summary>
+        public Task KillServerAsync() => RunAsync(Tmux, "-S", Socket, "kill-server");
+
+        public async ValueTask DisposeAsync()
+        {
+            // What the pane started is killed before the server, so no test leaves a command behind.
+            if (ShellPid > 0)
+            {
+                foreach (var pid in Descendants(ShellPid))
+                {
+                    try
+                    {
+                        using var process = Process.GetProcessById(pid);
+                        process.Kill();
+                    }
+                    catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                    {
+                        // Gone already.
+                    }
+                }
+            }
+
+            await KillServerAsync();
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
     }
 
     private static async Task<string> RunAsync(string program, params string[] args)
