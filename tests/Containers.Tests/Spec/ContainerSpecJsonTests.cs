@@ -242,7 +242,18 @@ public class ContainerSpecJsonTests
     [Fact]
     public void The_state_directory_copy_is_the_serializers_compact_output_byte_for_byte()
     {
-        foreach (var spec in new[] { ContainerSpec.FromJson(EveryFieldConfig), ContainerSpec.For("/bin/true"), ContainerSpec.For("/bin/sh", "-c", "exit 3").WithHostname("h") })
+        var every = ContainerSpec.FromJson(EveryFieldConfig);
+        // The namespaces and seccomp rules are written by hand (SpecJsonContext.Writer.cs): a joined namespace's path,
+        // and a rule without an errno or a second value, besides what the sample sets.
+        var joined = every with
+        {
+            Linux = every.Linux! with
+            {
+                Namespaces = [new(NamespaceType.Network, "/proc/1/ns/net"), new(NamespaceType.Pid)],
+                Seccomp = every.Linux.Seccomp! with { DefaultErrnoRet = null, Syscalls = [new LinuxSyscall { Names = ["write"], Action = "SCMP_ACT_ALLOW", Args = [new LinuxSeccompArg { Index = 1, Value = 2, Op = "SCMP_CMP_NE" }] }] },
+            },
+        };
+        foreach (var spec in new[] { every, joined, ContainerSpec.For("/bin/true"), ContainerSpec.For("/bin/sh", "-c", "exit 3").WithHostname("h") })
         {
             var buffer = new System.Buffers.ArrayBufferWriter<byte>();
             using (var writer = new Utf8JsonWriter(buffer))
