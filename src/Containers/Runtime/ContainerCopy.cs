@@ -31,6 +31,7 @@ internal sealed unsafe partial class ContainerCopy
     private readonly ContainerUserNamespace? _sourceNamespace;
     private readonly ContainerUserNamespace? _destinationNamespace;
     private readonly List<(string Path, uint Uid, uint Gid, uint? Mode)> _pendingOwners = [];
+    private bool _ownersGiven;
 
     /// <param name="owner">
     /// The owner (host ids) given to each entry made, from its source's owner (uid, gid); null from it when the
@@ -59,7 +60,8 @@ internal sealed unsafe partial class ContainerCopy
     /// <summary>
     /// Copies <paramref name="sourcePath"/> of the tree under <paramref name="sourceRoot"/> (resolved in it, its
     /// last component not followed) to <paramref name="destinationPath"/> under <paramref name="destinationRoot"/>
-    /// (resolved in it, links followed inside it): into it when it is a directory, otherwise as it.
+    /// (resolved in it, links followed inside it): into it when it is a directory, otherwise as it. All or nothing:
+    /// when it fails or is canceled, what it made is removed and what it replaced is put back.
     /// </summary>
     public void Copy(SafeFileHandle sourceRoot, string sourcePath, SafeFileHandle destinationRoot, string destinationPath, CancellationToken cancellationToken)
     {
@@ -83,7 +85,7 @@ internal sealed unsafe partial class ContainerCopy
 
         using (into)
         {
-            CopyEntry(source, stat, into, name, display, cancellationToken);
+            AllOrNothing(destinationRoot, () => CopyEntry(source, stat, into, name, display, cancellationToken), cancellationToken);
         }
     }
 
@@ -91,12 +93,11 @@ internal sealed unsafe partial class ContainerCopy
     /// Gives the entries made, in the destination container's user namespace, the owners the caller could not give
     /// them itself (without root, <see cref="ContainerCopyOptions.KeepOwners"/> with ids other than its own).
     /// </summary>
-    /// <param name="destinationRoot">The container's root, which the paths are resolved beneath.</param>
-    /// <param name="cancellationToken">Stops between batches of entries.</param>
-    public void GiveOwners(SafeFileHandle destinationRoot, CancellationToken cancellationToken)
+    private void GiveOwners(SafeFileHandle destinationRoot, CancellationToken cancellationToken)
     {
         if (_pendingOwners.Count > 0)
         {
+            _ownersGiven = true;
             _destinationNamespace!.Chown(destinationRoot, _pendingOwners, cancellationToken);
             _pendingOwners.Clear();
         }
@@ -154,7 +155,7 @@ internal sealed unsafe partial class ContainerCopy
                 }
 
                 SetAttributes(target, uid, gid, mode, mtimeSeconds, mtimeNanoseconds, display);
-                Rename(directory, temporary, name, display);
+                PutInPlace(directory, temporary, name, display);
             }
             catch
             {
@@ -167,7 +168,7 @@ internal sealed unsafe partial class ContainerCopy
     private void CopyDirectory(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display, CancellationToken cancellationToken)
     {
         using var target = MakeDirectory(directory, name, display);
-        foreach (var child in ListNames(source, display))
+        foreach (var child in ListNames(source, display).Order(StringComparer.Ordinal))
         {
             using var opened = OpenChild(source, child, display + "/" + child, out var childStat);
             if (opened is null)
@@ -179,15 +180,17 @@ internal sealed unsafe partial class ContainerCopy
         }
 
         // Set last: a directory made read-only is still filled first.
-        SetAttributes(target, stat, display);
+        SetAttributes(target, stat.Uid, stat.Gid, stat.Mode & 0xfffu, stat.MtimeSeconds, stat.MtimeNanoseconds, display, directory: true);
     }
 
     /// <summary>Makes the directory <paramref name="name"/> in <paramref name="directory"/> (an existing one is used) and opens it; a link in its place is refused, not followed.</summary>
-    private static SafeFileHandle MakeDirectory(SafeFileHandle directory, string name, string display)
+    private SafeFileHandle MakeDirectory(SafeFileHandle directory, string name, string display)
     {
+        bool made;
         fixed (byte* p = Z(name))
         {
-            if (Mkdirat(directory, p, 0x1c0) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != Eexist)
+            made = Mkdirat(directory, p, 0x1c0) == 0;
+            if (!made && Marshal.GetLastPInvokeError() is var errno && errno != Eexist)
             {
                 throw Failed(errno, "create the directory", display);
             }
@@ -201,6 +204,19 @@ internal sealed unsafe partial class ContainerCopy
             throw IsLink(directory, name)
                 ? new ContainersIOException($"cannot copy into '{display}': it is a symbolic link, which a copy does not follow", display, null)
                 : Failed(errno, "open the directory", display);
+        }
+
+        if (made)
+        {
+            try
+            {
+                MadeDirectory(directory, name, target);
+            }
+            catch
+            {
+                target.Dispose();
+                throw;
+            }
         }
 
         return target;
@@ -245,7 +261,7 @@ internal sealed unsafe partial class ContainerCopy
 
         try
         {
-            Rename(directory, temporary, name, display);
+            PutInPlace(directory, temporary, name, display);
         }
         catch
         {
@@ -254,12 +270,9 @@ internal sealed unsafe partial class ContainerCopy
         }
     }
 
-    private void SetAttributes(SafeFileHandle target, StatxBuffer stat, string display) =>
-        SetAttributes(target, stat.Uid, stat.Gid, stat.Mode & 0xfffu, stat.MtimeSeconds, stat.MtimeNanoseconds, display);
-
-    private void SetAttributes(SafeFileHandle target, uint uid, uint gid, uint mode, long mtimeSeconds, uint mtimeNanoseconds, string display)
+    private void SetAttributes(SafeFileHandle target, uint uid, uint gid, uint mode, long mtimeSeconds, uint mtimeNanoseconds, string display, bool directory = false)
     {
-        if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, (mode & 0xc00) != 0 ? mode : null) && Fchown(target, owner.Uid, owner.Gid) != 0)
+        if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, (mode & 0xc00) != 0 ? mode : null, directory) && Fchown(target, owner.Uid, owner.Gid) != 0)
         {
             throw OwnerFailed(Marshal.GetLastPInvokeError(), display, owner);
         }
@@ -302,7 +315,7 @@ internal sealed unsafe partial class ContainerCopy
     }
 
     /// <summary>Whether giving <paramref name="owner"/> to the entry at <paramref name="display"/> is left to the container's user namespace (recorded for <see cref="GiveOwners"/>).</summary>
-    private bool Defer((uint Uid, uint Gid) owner, string display, uint? mode)
+    private bool Defer((uint Uid, uint Gid) owner, string display, uint? mode, bool directory = false)
     {
         if (owner == Caller || _destinationNamespace is null || Environment.IsPrivilegedProcess)
         {
@@ -310,6 +323,11 @@ internal sealed unsafe partial class ContainerCopy
         }
 
         _pendingOwners.Add((display, owner.Uid, owner.Gid, mode));
+        if (directory)
+        {
+            _deferredDirectories.Add(display);
+        }
+
         return true;
     }
 
@@ -431,17 +449,6 @@ internal sealed unsafe partial class ContainerCopy
         fixed (byte* p = Z(name))
         {
             return Openat(directory, p, flags, mode);
-        }
-    }
-
-    private static void Rename(SafeFileHandle directory, string from, string to, string display)
-    {
-        fixed (byte* f = Z(from), t = Z(to))
-        {
-            if (Renameat2(directory, f, directory, t, 0) != 0)
-            {
-                throw Failed(Marshal.GetLastPInvokeError(), "put in place", display);
-            }
         }
     }
 

@@ -322,6 +322,145 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
+    /// <summary>Every entry below <paramref name="path"/> in the container: name, owner, mode and a file's content, in name order.</summary>
+    private static async Task<List<(string Name, int Uid, int Gid, UnixFileMode Mode, string? Content)>> ListAsync(Container container, string path)
+    {
+        var tar = new MemoryStream();
+        await container.CopyArchiveFromAsync(path, tar, cancellationToken: Ct);
+        tar.Position = 0;
+        var entries = new List<(string Name, int Uid, int Gid, UnixFileMode Mode, string? Content)>();
+        await using (var reader = new System.Formats.Tar.TarReader(tar))
+        {
+            while (await reader.GetNextEntryAsync(cancellationToken: Ct) is { } entry)
+            {
+                entries.Add((entry.Name, entry.Uid, entry.Gid, entry.Mode, entry.DataStream is null ? null : await new StreamReader(entry.DataStream).ReadToEndAsync(Ct)));
+            }
+        }
+
+        return [.. entries.OrderBy(e => e.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>A tar stream of <paramref name="entries"/> (a name ending in '/' is a directory, a null content a link to <c>tool</c>).</summary>
+    private static async Task<MemoryStream> ArchiveAsync(params (string Name, int Uid, string? Content)[] entries)
+    {
+        var archive = new MemoryStream();
+        await using (var writer = new System.Formats.Tar.TarWriter(archive, leaveOpen: true))
+        {
+            foreach (var (name, uid, content) in entries)
+            {
+                var type = name.EndsWith('/') ? System.Formats.Tar.TarEntryType.Directory
+                    : content is null ? System.Formats.Tar.TarEntryType.SymbolicLink : System.Formats.Tar.TarEntryType.RegularFile;
+                var entry = new System.Formats.Tar.PaxTarEntry(type, name) { Uid = uid, Gid = uid, Mode = type == System.Formats.Tar.TarEntryType.Directory ? (UnixFileMode)0x1c0 : (UnixFileMode)0x1a4 };
+                if (type == System.Formats.Tar.TarEntryType.RegularFile)
+                {
+                    entry.DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content!));
+                }
+                else if (type == System.Formats.Tar.TarEntryType.SymbolicLink)
+                {
+                    entry.LinkName = "tool";
+                }
+
+                await writer.WriteEntryAsync(entry, Ct);
+            }
+        }
+
+        archive.Position = 0;
+        return archive;
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_tree_copy_that_fails_partway_removes_what_it_made_and_puts_back_what_it_replaced()
+    {
+        // Entries are copied in name order: a-file replaces an existing file, b-dir and c-file are new, then z-sub
+        // meets a link in the container and the copy fails.
+        var tree = _temp.Combine("tree");
+        Directory.CreateDirectory(Path.Combine(tree, "b-dir", "deep"));
+        Directory.CreateDirectory(Path.Combine(tree, "z-sub"));
+        await File.WriteAllTextAsync(Path.Combine(tree, "a-file"), "new\n", Ct);
+        await File.WriteAllTextAsync(Path.Combine(tree, "b-dir", "deep", "f"), "deep\n", Ct);
+        File.SetUnixFileMode(Path.Combine(tree, "b-dir", "deep"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        await File.WriteAllTextAsync(Path.Combine(tree, "c-file"), "c\n", Ct);
+        await File.WriteAllTextAsync(Path.Combine(tree, "z-sub", "f"), "z\n", Ct);
+        await using var container = await RunToEndAsync("busybox mkdir -p /dst/tree; echo old > /dst/tree/a-file; busybox ln -s / /dst/tree/z-sub");
+        var before = await ListAsync(container, "/dst");
+        var diffBefore = (await container.DiffAsync(Ct)).Select(c => c.ToString()).ToList();
+
+        var plain = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyToAsync(tree, "/dst", cancellationToken: Ct));
+        var afterPlain = await ListAsync(container, "/dst");
+        var kept = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyToAsync(tree, "/dst", new ContainerCopyOptions { KeepOwners = true }, Ct));
+        var afterKept = await ListAsync(container, "/dst");
+        var diffAfter = (await container.DiffAsync(Ct)).Select(c => c.ToString()).ToList();
+        File.SetUnixFileMode(Path.Combine(tree, "b-dir", "deep"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        Assert.Contains("symbolic link", plain.Message, StringComparison.Ordinal);
+        Assert.Contains("symbolic link", kept.Message, StringComparison.Ordinal);
+        Assert.Contains(before, e => e.Name == "dst/tree/a-file" && e.Content == "old\n");
+        Assert.Equal(before, afterPlain);
+        Assert.Equal(before, afterKept);
+        Assert.Equal(diffBefore, diffAfter);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task An_archive_that_fails_late_leaves_nothing_of_itself_with_or_without_owners_kept()
+    {
+        await using var container = await RunToEndAsync("busybox mkdir -p /dst; echo old > /dst/existing");
+        var before = await ListAsync(container, "/dst");
+        var keep = new ContainerCopyOptions { KeepOwners = true };
+        var climbing = await ArchiveAsync(("dst/in/", 1234, ""), ("dst/in/tool", 1234, "tool\n"), ("dst/in/link", 1234, null), ("dst/existing", 1234, "new\n"), ("dst/top", 1234, "top\n"), ("../climbed", 0, "x\n"));
+
+        var climbed = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyArchiveToAsync(climbing, "/", keep, Ct));
+        var afterClimbed = await ListAsync(container, "/dst");
+        climbing.Position = 0;
+        await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyArchiveToAsync(climbing, "/", cancellationToken: Ct));
+        var afterPlain = await ListAsync(container, "/dst");
+        var late = await Record.ExceptionAsync(async () => await container.CopyArchiveToAsync(
+            await ArchiveAsync(("dst/late/", 1234, ""), ("dst/late/tool", 1234, "tool\n"), ("dst/existing", 1234, "late\n"), ("dst/late/far", 70000, "far\n")), "/", keep, Ct));
+        var afterLate = await ListAsync(container, "/dst");
+
+        Assert.Contains("'..'", climbed.Message, StringComparison.Ordinal);
+        Assert.Equal(before, afterClimbed);
+        Assert.Equal(before, afterPlain);
+        if (Requires.IsRoot)
+        {
+            // Without a user namespace every id is the container's own: 70000 is kept and the archive lands whole.
+            Assert.Null(late);
+            Assert.Contains(("dst/late/far", 70000, 70000, (UnixFileMode)0x1a4, (string?)"far\n"), afterLate);
+            Assert.Contains(afterLate, e => e.Name == "dst/existing" && e.Content == "late\n");
+            return;
+        }
+
+        // The owner no mapping covers is found after three entries were made (owners given at the end, in the container's user namespace).
+        var refused = Assert.IsType<CopyOwnerException>(late);
+        Assert.Equal("/dst/late/far", refused.Path);
+        Assert.Equal(before, afterLate);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_canceled_archive_copy_removes_what_it_made()
+    {
+        await using var container = await RunToEndAsync("busybox mkdir -p /dst; echo old > /dst/existing");
+        var before = await ListAsync(container, "/dst");
+        var archive = new MemoryStream();
+        await using (var writer = new System.Formats.Tar.TarWriter(archive, leaveOpen: true))
+        {
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, "c/"), Ct);
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "existing") { DataStream = new MemoryStream("new\n"u8.ToArray()) }, Ct);
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "c/big") { DataStream = new MemoryStream(new byte[4 << 20]) }, Ct);
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "c/after") { DataStream = new MemoryStream("after\n"u8.ToArray()) }, Ct);
+        }
+
+        archive.Position = 0;
+        var input = new GatedStream(archive, openAfter: 1 << 20);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var copy = container.CopyArchiveToAsync(input, "/dst", cancellationToken: cancel.Token);
+        await input.Reached.WaitAsync(Ct);
+        await cancel.CancelAsync();
+        input.Open();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => copy);
+        Assert.Equal(before, await ListAsync(container, "/dst"));
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task A_stopped_container_without_a_root_of_its_own_cannot_be_copied_from_and_says_why()
     {
