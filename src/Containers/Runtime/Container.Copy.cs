@@ -184,7 +184,17 @@ public sealed partial class Container
         using var root = OpenRoot(process, operation);
         var state = State;
         using var userNamespace = Environment.IsPrivilegedProcess ? null : ContainerUserNamespace.Open(process, Id, operation, state.UidMappings, state.GidMappings);
-        return copy(root, userNamespace);
+        try
+        {
+            return copy(root, userNamespace);
+        }
+        finally
+        {
+            if (userNamespace is { Launches: > 0 })
+            {
+                RuntimeLog.CopyInUserNamespace(_logger, Id, userNamespace.Launches);
+            }
+        }
     }
 
     /// <summary>The root of this stopped container, mounted by a process that runs nothing (<see cref="StoppedRoot"/>).</summary>

@@ -69,13 +69,9 @@ internal sealed unsafe partial class ContainerCopy
                 break;
             default:
                 writer.WriteEntry(entry);
-                foreach (var child in ListNames(source, name))
+                foreach (var (child, opened, childStat) in Children(source, name, cancellationToken))
                 {
-                    using var opened = OpenChild(source, child, name + "/" + child, out var childStat);
-                    if (opened is not null)
-                    {
-                        WriteEntry(writer, opened, childStat, name + "/" + child, ids, cancellationToken);
-                    }
+                    WriteEntry(writer, opened, childStat, name + "/" + child, ids, cancellationToken);
                 }
 
                 break;

@@ -168,14 +168,8 @@ internal sealed unsafe partial class ContainerCopy
     private void CopyDirectory(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display, CancellationToken cancellationToken)
     {
         using var target = MakeDirectory(directory, name, display);
-        foreach (var child in ListNames(source, display).Order(StringComparer.Ordinal))
+        foreach (var (child, opened, childStat) in Children(source, display, cancellationToken))
         {
-            using var opened = OpenChild(source, child, display + "/" + child, out var childStat);
-            if (opened is null)
-            {
-                continue;
-            }
-
             CopyEntry(opened, childStat, target, child, display + "/" + child, cancellationToken);
         }
 
@@ -333,36 +327,112 @@ internal sealed unsafe partial class ContainerCopy
 
     /// <summary>
     /// Opens the entry at <paramref name="path"/> in <paramref name="root"/> for reading: a link itself, not its
-    /// target, unless the copy follows a source link (then the target, resolved in the root).
+    /// target, unless the copy follows a source link (then the target, resolved in the root one link at a time, so
+    /// a link or a target the caller may not reach is opened in the container's user namespace too).
     /// </summary>
     private SafeFileHandle OpenSource(SafeFileHandle root, string path, out StatxBuffer stat)
     {
-        var followLink = _followSourceLink;
-        var handle = TryOpenInRoot(root, path, ORdOnly | (followLink ? 0 : ONoFollow) | ONonBlock);
-        if (handle is null && !followLink && Marshal.GetLastPInvokeError() == Eloop)
+        const int MaxLinks = 40;
+        for (var links = 0; ; links++)
+        {
+            var handle = OpenNoFollow(root, path);
+            stat = Stat(handle, path);
+            if (!_followSourceLink || (stat.Mode & SIfMt) != SIfLnk)
+            {
+                return handle;
+            }
+
+            using (handle)
+            {
+                if (links == MaxLinks)
+                {
+                    throw Failed(Eloop, "follow the links of", path);
+                }
+
+                // As the kernel does: an absolute target starts again at the root, a relative one at the link's directory.
+                var target = ReadLink(handle, path);
+                path = target.StartsWith('/') ? target : ParentOf(path) + "/" + target;
+            }
+        }
+    }
+
+    /// <summary>The entry at <paramref name="path"/> in <paramref name="root"/>, its last component not followed: readable, or <c>O_PATH</c> for a link.</summary>
+    private SafeFileHandle OpenNoFollow(SafeFileHandle root, string path)
+    {
+        var handle = TryOpenInRoot(root, path, ORdOnly | ONoFollow | ONonBlock);
+        if (handle is null && Marshal.GetLastPInvokeError() == Eloop)
         {
             handle = TryOpenInRoot(root, path, OPath | ONoFollow);
         }
 
-        if (handle is null && Marshal.GetLastPInvokeError() == Errno.EACCES && !followLink && _sourceNamespace is not null)
+        if (handle is null && Marshal.GetLastPInvokeError() == Errno.EACCES && _sourceNamespace is not null)
         {
             var relative = path.Trim('/');
             handle = _sourceNamespace.Open(root, relative.Length == 0 ? "." : relative, path, CancellationToken.None);
         }
 
-        if (handle is null)
-        {
-            throw Failed(Marshal.GetLastPInvokeError(), "open", path);
-        }
-
-        stat = Stat(handle, path);
-        return handle;
+        return handle ?? throw Failed(Marshal.GetLastPInvokeError(), "open", path);
     }
 
-    /// <summary>Opens one entry of a directory by name, a link as itself; null when it vanished meanwhile.</summary>
-    private SafeFileHandle? OpenChild(SafeFileHandle directory, string name, string display, out StatxBuffer stat)
+    /// <summary>Entries of a directory the container's user namespace opens at once, when the caller may not open one itself.</summary>
+    private const int OpenBatch = 256;
+
+    /// <summary>
+    /// The entries of <paramref name="directory"/> in name order, each opened (a link as itself) and closed once the
+    /// next is asked for; vanished ones are left out. One the caller may not open is opened in the container's user
+    /// namespace together with the entries after it, in one child for up to <see cref="OpenBatch"/> of them.
+    /// </summary>
+    private IEnumerable<(string Name, SafeFileHandle Handle, StatxBuffer Stat)> Children(SafeFileHandle directory, string display, CancellationToken cancellationToken)
     {
-        stat = default;
+        var names = ListNames(directory, display).Order(StringComparer.Ordinal).ToList();
+        SafeFileHandle[] batch = [];
+        var batchFrom = 0;
+        try
+        {
+            for (var i = 0; i < names.Count; i++)
+            {
+                var childDisplay = display + "/" + names[i];
+                SafeFileHandle? handle;
+                if (i < batchFrom + batch.Length)
+                {
+                    handle = batch[i - batchFrom];
+                }
+                else if ((handle = OpenChild(directory, names[i], childDisplay, out var denied)) is null && denied)
+                {
+                    // A file of another of the container's users, or one of its directories this user may not search.
+                    var count = Math.Min(OpenBatch, names.Count - i);
+                    batch = _sourceNamespace!.Open(directory, [.. names.GetRange(i, count).Select(n => (n, display + "/" + n))], cancellationToken);
+                    batchFrom = i;
+                    handle = batch[0];
+                }
+
+                if (handle is null)
+                {
+                    continue;
+                }
+
+                using (handle)
+                {
+                    yield return (names[i], handle, Stat(handle, childDisplay));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var fd in batch)
+            {
+                fd.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens one entry of a directory by name, a link as itself; null when it vanished meanwhile, or when the caller
+    /// may not open it and the container's user namespace may (<paramref name="denied"/>).
+    /// </summary>
+    private SafeFileHandle? OpenChild(SafeFileHandle directory, string name, string display, out bool denied)
+    {
+        denied = false;
         var handle = OpenAt(directory, name, ORdOnly | ONoFollow | ONonBlock | OCloExec, 0);
         if (handle.IsInvalid && Marshal.GetLastPInvokeError() == Eloop)
         {
@@ -370,23 +440,15 @@ internal sealed unsafe partial class ContainerCopy
             handle = OpenAt(directory, name, OPath | ONoFollow | OCloExec, 0);
         }
 
-        if (handle.IsInvalid)
+        if (!handle.IsInvalid)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            handle.Dispose();
-            if (errno == Errno.EACCES && _sourceNamespace is not null)
-            {
-                // A file of another of the container's users, or one of its directories this user may not search.
-                handle = _sourceNamespace.Open(directory, name, display, CancellationToken.None);
-            }
-            else
-            {
-                return errno == Errno.ENOENT ? null : throw Failed(errno, "open", display);
-            }
+            return handle;
         }
 
-        stat = Stat(handle, display);
-        return handle;
+        var errno = Marshal.GetLastPInvokeError();
+        handle.Dispose();
+        denied = errno == Errno.EACCES && _sourceNamespace is not null;
+        return denied || errno == Errno.ENOENT ? null : throw Failed(errno, "open", display);
     }
 
     /// <summary>The names in a directory, read through its fd (one opened in a container's user namespace is listed too).</summary>

@@ -14,6 +14,7 @@ namespace Containers.IntegrationTests.Runtime.Images;
 public sealed class ContainerCopyTests : IAsyncLifetime
 {
     private readonly TempDirectory _temp = new();
+    private readonly CapturingLoggerFactory _loggers = new();
     private ImageStore _store = null!;
     private ContainerRuntime _runtime = null!;
 
@@ -25,7 +26,7 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         var state = _temp.Combine("state");
         Directory.CreateDirectory(state);
         _runtime = await ContainerRuntime.OpenAsync(
-            new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
+            new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store, LoggerFactory = _loggers }, Ct);
         var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
         await _store.ImportAsync(layout, "copy:1", progress: null, Ct);
     }
@@ -459,6 +460,53 @@ public sealed class ContainerCopyTests : IAsyncLifetime
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => copy);
         Assert.Equal(before, await ListAsync(container, "/dst"));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Follow_link_reaches_a_target_and_a_chain_of_links_only_the_containers_users_may_read()
+    {
+        await using var container = await RunToEndAsync(
+            "busybox mkdir /private; echo secret > /private/f; busybox ln -s f /private/l2; busybox ln -s /private/f /lnk; busybox ln -s private/l2 /lnk2;"
+            + " busybox chown -R 1234:5678 /private; busybox chmod 600 /private/f; busybox chmod 700 /private");
+        var follow = new ContainerCopyOptions { FollowLink = true };
+        var (first, second) = (_temp.Combine("first"), _temp.Combine("second"));
+
+        await container.CopyFromAsync("/lnk", first, follow, Ct);
+        await container.CopyFromAsync("/lnk2", second, follow, Ct);
+        var tar = new MemoryStream();
+        await container.CopyArchiveFromAsync("/lnk2", tar, follow, Ct);
+        tar.Position = 0;
+        var entry = await new System.Formats.Tar.TarReader(tar).GetNextEntryAsync(cancellationToken: Ct);
+
+        Assert.Equal("secret\n", await File.ReadAllTextAsync(first, Ct));
+        Assert.Equal("secret\n", await File.ReadAllTextAsync(second, Ct));
+        Assert.Equal(("lnk2", System.Formats.Tar.TarEntryType.RegularFile, "secret\n"), (entry!.Name, entry.EntryType, await new StreamReader(entry.DataStream!).ReadToEndAsync(Ct)));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Entries_only_the_containers_users_may_read_are_opened_in_batches_not_one_child_each()
+    {
+        await using var container = await RunToEndAsync(
+            "busybox mkdir /many; i=0; while [ $i -lt 300 ]; do echo $i > /many/f$i; i=$((i+1)); done;"
+            + " busybox chown -R 1234:5678 /many; busybox chmod 600 /many/*; busybox chmod 700 /many");
+        var back = _temp.Combine("many-back");
+        Directory.CreateDirectory(back);
+
+        await container.CopyFromAsync("/many", back, cancellationToken: Ct);
+
+        var files = Directory.GetFiles(Path.Combine(back, "many"));
+        Assert.Equal(300, files.Length);
+        Assert.All(files, f => Assert.Equal(Path.GetFileName(f)[1..] + "\n", File.ReadAllText(f)));
+        var launches = _loggers.Events.Where(e => e.Id.Id == 1072 && Equals(e.Fields["ContainerId"], container.Id)).Select(e => e.Fields["Count"]).ToList();
+        if (Requires.IsRoot)
+        {
+            Assert.Empty(launches);
+        }
+        else
+        {
+            // One child opens the directory itself (mode 0700 of another user), then one per 256 of its entries.
+            Assert.Equal([3], launches);
+        }
     }
 
     [Fact(Timeout = 60_000)]
