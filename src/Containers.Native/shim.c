@@ -785,27 +785,35 @@ static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct c
 /*
  * The capability sets, in the order the kernel allows: the bounding set is reduced while CAP_SETPCAP is still
  * effective (made so from the permitted set first, which PR_SET_KEEPCAPS kept across a change of uid), then the
- * three sets are set, then the ambient ones raised (each must be permitted and inheritable by then).
+ * three sets are set, then the ambient ones raised (each must be permitted and inheritable by then). The plan lists
+ * the capabilities to drop (no PR_CAPBSET_READ per capability); one read of the probe tells a clone from a launch
+ * thread that dropped them already. Without drops and without an inheritable set the effective set needs no raise
+ * (capset then checks only that the permitted set shrinks), and capset itself empties the ambient set (it keeps only
+ * what is both permitted and inheritable): each skipped call is a credential commit saved.
  */
 static long ct_capset(const struct ct_launch *l, const struct ct_op *op)
 {
     struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
-    long r = SYS2(SYS_capget, &header, data);
-    if (r < 0)
-        return r;
-    data[0].effective = data[0].permitted;
-    data[1].effective = data[1].permitted;
-    r = SYS2(SYS_capset, &header, data);
-    if (r < 0)
-        return r;
-    for (long cap = 0; cap < 64; cap++) {
-        if (op->n[3] & (1ULL << cap))
-            continue;
-        long present = SYS2(SYS_prctl, PR_CAPBSET_READ, cap);
-        if (present == -EINVAL)
-            break; /* past the kernel's last capability */
-        if (present > 0 && (r = SYS2(SYS_prctl, PR_CAPBSET_DROP, cap)) < 0)
+    uint32_t drops, count;
+    const uint32_t *drop = ct_list(l, op->s[1], &drops);
+    const uint32_t *ambient = ct_list(l, op->s[0], &count);
+    long r;
+    if (drops > 0 && op->n[3] != ~0ULL && SYS2(SYS_prctl, PR_CAPBSET_READ, op->n[3]) == 0)
+        drops = 0;
+    if (drops > 0 || op->n[2] != 0) {
+        r = SYS2(SYS_capget, &header, data);
+        if (r < 0)
+            return r;
+        data[0].effective = data[0].permitted;
+        data[1].effective = data[1].permitted;
+        r = SYS2(SYS_capset, &header, data);
+        if (r < 0)
+            return r;
+    }
+    for (uint32_t i = 0; i < drops; i++) {
+        r = SYS2(SYS_prctl, PR_CAPBSET_DROP, drop[i]);
+        if (r < 0)
             return r;
     }
     for (int i = 0; i < 2; i++) {
@@ -816,9 +824,8 @@ static long ct_capset(const struct ct_launch *l, const struct ct_op *op)
     r = SYS2(SYS_capset, &header, data);
     if (r < 0)
         return r;
-    r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    uint32_t count;
-    const uint32_t *ambient = ct_list(l, op->s[0], &count);
+    if (op->n[2] != 0)
+        r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     for (uint32_t i = 0; r >= 0 && i < count; i++)
         r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ambient[i], 0, 0);
     return r < 0 ? r : 0;
@@ -1122,7 +1129,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_FORK] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_MOUNT_SETATTR] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, 2},
-    [CT_OP_CAPSET] = {{A_U32_LIST, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_CAPSET] = {{A_U32_LIST, A_U32_LIST, A_NONE, A_NONE}, -1},
     [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_FSMOUNT] = {{A_STR, A_STR, A_STR_LIST, A_NONE}, -1},
     [CT_OP_CHOWN] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},

@@ -105,7 +105,7 @@ public sealed class SecurityOpTests : IDisposable
             .Prctl(8, 1) // PR_SET_KEEPCAPS
             .SetResGid(1000)
             .SetResUid(1000)
-            .CapSet(NetBindService, NetBindService | SetPcap, NetBindService, NetBindService | SetPcap, [10])
+            .CapSet(NetBindService, NetBindService | SetPcap, NetBindService, DropAllBut(NetBindService | SetPcap), null, [10])
             .Exec("/bin/sh", ["sh", "-c", "grep -E '^Cap(Eff|Bnd|Amb)' /proc/self/status | tr -s '\\t' ' '"], PlanFixtures.Env);
 
         await using var child = CapturedChild.Launch(plan.Build());
@@ -114,4 +114,44 @@ public sealed class SecurityOpTests : IDisposable
         Assert.True(status.ExitCode == 0, output);
         Assert.Equal("CapEff: 0000000000000400\nCapBnd: 0000000000000500\nCapAmb: 0000000000000400\n", output);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Capset_skips_its_drops_when_the_bounding_set_lacks_the_probe_and_drops_when_it_has_it()
+    {
+        Requires.Root();
+        const int NetAdmin = 12, SysModule = 16, SysAdmin = 21;
+        var host = CapabilityBoundingSet.Read();
+        Assert.True((host >> NetAdmin & host >> SysModule & host >> SysAdmin & 1) != 0, $"this host's bounding set {host:x} lacks a capability the test drops");
+        var outputs = new List<string>();
+
+        // The first CAPSET drops CAP_SYS_ADMIN, as a launch thread for a reduced set has before the clone; the second
+        // lists CAP_NET_ADMIN with a probe: CAP_SYS_ADMIN (absent: the drop is skipped) or CAP_SYS_MODULE (present).
+        foreach (var probe in new uint[] { SysAdmin, SysModule })
+        {
+            var permitted = ProcessPermitted();
+            var kept = permitted & ~(1UL << SysAdmin);
+            var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+            PlanFixtures.BusyboxRoot(plan, _dir)
+                .CapSet(permitted, permitted, 0, [SysAdmin], null, [])
+                .CapSet(kept, kept, 0, [NetAdmin], probe, [])
+                .Exec("/bin/sh", ["sh", "-c", "grep -E '^CapBnd' /proc/self/status | tr -s '\\t' ' '"], PlanFixtures.Env);
+
+            await using var child = CapturedChild.Launch(plan.Build());
+            var (status, output) = await child.RunAsync();
+            Assert.True(status.ExitCode == 0, output);
+            outputs.Add(output);
+        }
+
+        Assert.Equal(
+            [$"CapBnd: {host & ~(1UL << SysAdmin):x16}\n", $"CapBnd: {host & ~(1UL << SysAdmin) & ~(1UL << NetAdmin):x16}\n"],
+            outputs);
+    }
+
+    private static ulong ProcessPermitted() => ulong.Parse(
+        File.ReadLines("/proc/self/status").Single(l => l.StartsWith("CapPrm:", StringComparison.Ordinal))[7..].Trim(),
+        System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Every capability of this kernel outside <paramref name="keep"/>: what a new user namespace's or root's full bounding set must drop.</summary>
+    private static uint[] DropAllBut(ulong keep) =>
+        [.. Enumerable.Range(0, CapabilityBoundingSet.ReadLastCapability() + 1).Where(c => (keep & (1UL << c)) == 0).Select(c => (uint)c)];
 }
