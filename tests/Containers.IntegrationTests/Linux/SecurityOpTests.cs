@@ -147,6 +147,38 @@ public sealed class SecurityOpTests : IDisposable
             outputs);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_capset_with_a_probe_ends_with_its_set_whether_cloned_from_the_reduced_launch_thread_or_not()
+    {
+        Requires.Root();
+        var host = Containers.Runtime.Plan.HostView.Current.BoundingSet;
+        var wanted = Containers.Runtime.Plan.CapabilitiesStep.DefaultSet(host);
+        var drop = Enumerable.Range(0, 64).Where(c => (host & ~wanted & (1UL << c)) != 0).Select(c => (uint)c).ToArray();
+        Assert.NotEmpty(drop);
+        var outputs = new List<string>();
+
+        // As CapabilitiesStep emits it for the default set: the plan asks for the reduced thread, or (the fallback
+        // when there is none) is cloned from the thread that keeps the process's set and drops the list itself.
+        foreach (var reduced in new[] { true, false })
+        {
+            var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+            PlanFixtures.BusyboxRoot(plan, _dir)
+                .CapSet(wanted, wanted, 0, drop, drop[0], [])
+                .Exec("/bin/sh", ["sh", "-c", "grep -E '^CapBnd' /proc/self/status | tr -s '\\t' ' '"], PlanFixtures.Env);
+            if (reduced)
+            {
+                plan.LaunchWithBoundingSet(wanted);
+            }
+
+            await using var child = CapturedChild.Launch(plan.Build());
+            var (status, output) = await child.RunAsync();
+            Assert.True(status.ExitCode == 0, output);
+            outputs.Add(output);
+        }
+
+        Assert.Equal([$"CapBnd: {wanted:x16}\n", $"CapBnd: {wanted:x16}\n"], outputs);
+    }
+
     private static ulong ProcessPermitted() => ulong.Parse(
         File.ReadLines("/proc/self/status").Single(l => l.StartsWith("CapPrm:", StringComparison.Ordinal))[7..].Trim(),
         System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
