@@ -171,6 +171,7 @@ struct ct_launch {
     int error_fd;
     int root_fd;
     int parent_pid;
+    uint64_t ignored_signals; /* the child's: what its exec must reset (ct_ignored_signals) */
 };
 
 static const char *ct_str(const struct ct_launch *l, uint32_t off)
@@ -837,19 +838,53 @@ static long ct_seccomp(const struct ct_launch *l, const struct ct_op *op)
     return sent < 0 ? sent : 0;
 }
 
-static void ct_default_handlers(void)
+/* The signals this process ignores, as the SigIgn mask of /proc/self/status (bit sig - 1), or all of them when it
+ * cannot be read. Read by the child before its first op, while /proc is still the host's: an execve puts every
+ * caught signal back to its default by itself and keeps only ignored ones ignored, so only those need a call before
+ * it (one or two with .NET, which ignores SIGPIPE, instead of 62: each call is a few microseconds in a VM). */
+static uint64_t ct_ignored_signals(void)
+{
+    char buf[2048];
+    long fd = SYS4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return ~0ULL;
+    long n = SYS3(SYS_read, fd, buf, sizeof(buf) - 1);
+    SYS1(SYS_close, fd);
+    if (n <= 0)
+        return ~0ULL;
+    buf[n] = 0;
+    static const char key[] = "\nSigIgn:\t";
+    for (long i = 0; i + (long)sizeof(key) - 1 + 16 <= n; i++) {
+        long k = 0;
+        while (key[k] && buf[i + k] == key[k])
+            k++;
+        if (key[k])
+            continue;
+        uint64_t mask = 0;
+        for (const char *h = buf + i + k; h < buf + i + k + 16; h++) {
+            int v = *h >= '0' && *h <= '9' ? *h - '0' : *h >= 'a' && *h <= 'f' ? *h - 'a' + 10 : -1;
+            if (v < 0)
+                return ~0ULL;
+            mask = mask << 4 | (uint64_t)v;
+        }
+        return mask;
+    }
+    return ~0ULL;
+}
+
+static void ct_default_handlers(const struct ct_launch *l)
 {
     /* All-zero kernel sigaction is SIG_DFL with no flags and an empty mask on every architecture. */
     uint64_t action[4] = {0, 0, 0, 0};
     for (int sig = 1; sig <= 64; sig++) {
-        if (sig != SIGKILL && sig != SIGSTOP)
+        if (sig != SIGKILL && sig != SIGSTOP && (l->ignored_signals >> (sig - 1) & 1))
             SYS4(SYS_rt_sigaction, sig, action, 0, 8);
     }
 }
 
-static void ct_reset_signals(void)
+static void ct_reset_signals(const struct ct_launch *l)
 {
-    ct_default_handlers();
+    ct_default_handlers(l);
     uint64_t empty = 0;
     SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
 }
@@ -864,7 +899,7 @@ static long ct_exec(const struct ct_launch *l, uint32_t index, const struct ct_o
         uint32_t argc;
         ct_list(l, op->s[1], &argc);
         char **envp = argv + CT_INIT_ARGS + argc + 1;
-        ct_default_handlers();
+        ct_default_handlers(l);
         long r = SYS3(SYS_fcntl, l->error_fd, F_SETFD, 0);
         if (r == 0 && (op->flags & CT_F_KEEP))
             r = SYS3(SYS_fcntl, l->fds[CT_SLOT_STATUS], F_SETFD, 0);
@@ -875,7 +910,7 @@ static long ct_exec(const struct ct_launch *l, uint32_t index, const struct ct_o
     uint32_t argc;
     ct_list(l, op->s[1], &argc);
     char **envp = argv + argc + 1;
-    ct_reset_signals();
+    ct_reset_signals(l);
     return ct_execvpe(ct_str(l, op->s[0]), argv, envp, op->s[3] ? ct_str(l, op->s[3]) : NULL);
 }
 
@@ -1058,6 +1093,7 @@ static int ct_child(void *arg)
      * the parent until execve gives it its own. A fork-like child turns non-dumpable, but with a new user namespace
      * only after its first WAIT_FD: a non-dumpable child's /proc files belong to root, and an unprivileged parent
      * must write its uid_map meanwhile. */
+    l->ignored_signals = ct_ignored_signals();
     int dumpable = (l->header->flags & CT_PLAN_FORK_LIKE) != 0;
     if (dumpable && !(l->header->clone_flags & CLONE_NEWUSER)) {
         SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
