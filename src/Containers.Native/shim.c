@@ -172,6 +172,8 @@ struct ct_launch {
     int root_fd;
     int parent_pid;
     uint64_t ignored_signals; /* the child's: what its exec must reset (ct_ignored_signals) */
+    int parent_fd;            /* the child's: the directory the last make op made its entry in, or -1 */
+    char parent_path[128];    /* its path, as that op named it */
 };
 
 static const char *ct_str(const struct ct_launch *l, uint32_t off)
@@ -267,14 +269,64 @@ static long ct_open_parent(const struct ct_launch *l, const char *path, char *bu
 
 enum ct_make { CT_MAKE_DIR, CT_MAKE_NODE, CT_MAKE_LINK };
 
-static long ct_make(const struct ct_launch *l, enum ct_make kind, const char *path, uint64_t mode, uint64_t dev,
+/* Closes the parent directory ct_make keeps open for the next make op. */
+static void ct_forget_parent(struct ct_launch *l)
+{
+    if (l->parent_fd >= 0)
+        SYS1(SYS_close, l->parent_fd);
+    l->parent_fd = -1;
+}
+
+static int ct_streq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/*
+ * Makes a directory, device node or link. The parent directory stays open for the next make op: a default spec
+ * makes a dozen entries in /dev and several in /, each otherwise an openat2, the call and a close. The kept fd is
+ * closed before any other op (ct_child), so it never outlives a mount, a root change or the fds' closing; between
+ * make ops the parent cannot change, since a make op only adds an entry that did not exist.
+ */
+static long ct_make(struct ct_launch *l, enum ct_make kind, const char *path, uint64_t mode, uint64_t dev,
                     const char *link_target)
 {
     char buf[CT_PATH_MAX];
     const char *base;
-    long pfd = ct_open_parent(l, path, buf, &base);
-    if (pfd < 0)
-        return pfd;
+    long pfd;
+    size_t len = ct_strlen(path);
+    if (len == 0 || len >= CT_PATH_MAX)
+        return -ENAMETOOLONG;
+    size_t slash = len;
+    while (slash > 0 && path[slash - 1] != '/')
+        slash--;
+    /* The parent's path as ct_open_parent opens it ("/" for "/x", "." for "x"; none with a trailing slash). */
+    if (path[len - 1] != '/' && slash < sizeof(l->parent_path)) {
+        char parent[sizeof(l->parent_path)];
+        if (slash <= 1) {
+            parent[0] = slash ? '/' : '.';
+            parent[1] = 0;
+        } else {
+            ct_memcpy(parent, path, slash - 1);
+            parent[slash - 1] = 0;
+        }
+        base = path + slash;
+        if (l->parent_fd < 0 || !ct_streq(parent, l->parent_path)) {
+            ct_forget_parent(l);
+            pfd = ct_open_in_root(l, parent, O_PATH | O_DIRECTORY);
+            if (pfd < 0)
+                return pfd;
+            l->parent_fd = (int)pfd;
+            ct_memcpy(l->parent_path, parent, ct_strlen(parent) + 1);
+        }
+        pfd = l->parent_fd;
+    } else {
+        pfd = ct_open_parent(l, path, buf, &base);
+        if (pfd < 0)
+            return pfd;
+    }
     long r;
     if (kind == CT_MAKE_DIR)
         r = SYS3(SYS_mkdirat, pfd, base, mode);
@@ -282,11 +334,12 @@ static long ct_make(const struct ct_launch *l, enum ct_make kind, const char *pa
         r = SYS4(SYS_mknodat, pfd, base, mode, dev);
     else
         r = SYS3(SYS_symlinkat, link_target, pfd, base);
-    SYS1(SYS_close, pfd);
+    if (pfd != l->parent_fd)
+        SYS1(SYS_close, pfd);
     return r;
 }
 
-static long ct_mkdir_parents(const struct ct_launch *l, const char *path, uint64_t mode)
+static long ct_mkdir_parents(struct ct_launch *l, const char *path, uint64_t mode)
 {
     char buf[CT_PATH_MAX];
     size_t len = ct_strlen(path);
@@ -1099,7 +1152,11 @@ static int ct_child(void *arg)
         SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
         dumpable = 0;
     }
+    l->parent_fd = -1;
     for (uint32_t i = 0; i < l->header->op_count; i++) {
+        uint32_t code = l->ops[i].code;
+        if (code != CT_OP_MKDIR && code != CT_OP_MKNOD && code != CT_OP_SYMLINK)
+            ct_forget_parent(l);
         long r = ct_run_op(l, i);
         if (dumpable && l->ops[i].code == CT_OP_WAIT_FD) {
             SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
