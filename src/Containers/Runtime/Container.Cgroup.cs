@@ -178,6 +178,96 @@ public sealed partial class Container
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Starts recording an <c>oom</c> event for each OOM kill as it happens, until the container's process exits: the
+    /// owner's part, since it is the one process that lives as long as the container (a run's, a detached container's
+    /// monitor). Called once the start is recorded, so that no <c>oom</c> comes before it. The watch begins off the
+    /// start's path, from a count of none: the container's cgroup is its own from the start (never a reused one), so
+    /// a kill before the watch is in place is recorded all the same.
+    /// </summary>
+    internal void RecordOomKills()
+    {
+        if (!_owner || _cgroup is not { } cgroup)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_exitSeen || _oomEvents is not null)
+            {
+                return;
+            }
+
+            _oomStop = new CancellationTokenSource();
+            var stop = _oomStop.Token;
+            _oomEvents = Task.Run(() => RecordOomKillsAsync(cgroup, stop), CancellationToken.None);
+        }
+    }
+
+    private async Task RecordOomKillsAsync(ICgroup cgroup, CancellationToken stop)
+    {
+        IOomKillWatch watch;
+        try
+        {
+            // Without the memory controller no kill is counted, at the exit either.
+            if (stop.IsCancellationRequested || !cgroup.HasMemory)
+            {
+                return;
+            }
+
+            watch = cgroup.WatchOomKills();
+        }
+        catch (Exception e) when (e is CgroupException or IOException or UnauthorizedAccessException)
+        {
+            // Its files refused: the exit still records the kills of the container's life.
+            RuntimeLog.OomKillsNotWatched(_logger, e, Id);
+            return;
+        }
+
+        using (watch)
+        {
+            while (true)
+            {
+                long kills;
+                try
+                {
+                    kills = await watch.NextAsync(Volatile.Read(ref _oomRecorded), stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is ContainersException or IOException)
+                {
+                    RuntimeLog.OomKillsNotWatched(_logger, e, Id);
+                    return;
+                }
+
+                Volatile.Write(ref _oomRecorded, kills);
+                Record(Event(ContainerEventAction.Oom) with { OomKills = kills });
+            }
+        }
+    }
+
+    /// <summary>Ends the watch <see cref="RecordOomKills"/> started (or keeps one from starting) once the process has exited; returns when it has stopped.</summary>
+    private async Task StopRecordingOomKillsAsync()
+    {
+        Task? watch;
+        lock (_gate)
+        {
+            _exitSeen = true;
+            watch = _oomEvents;
+        }
+
+        if (watch is not null)
+        {
+            await _oomStop!.CancelAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(false);
+            _oomStop.Dispose();
+        }
+    }
+
     /// <summary>The container's cgroup and how a new process of it gets in.</summary>
     internal (ICgroup? Cgroup, Plan.CgroupPlacement Placement) CgroupPlacement => _cgroup is null || _driver is null
         ? (null, Plan.CgroupPlacement.None)
