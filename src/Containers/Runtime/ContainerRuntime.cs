@@ -516,8 +516,9 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// <remarks>
     /// An <c>oom</c> event is recorded for each OOM kill as it happens, by the process that owns the container (also
     /// kills that do not end it), carrying the kernel's count so far; a kill that ends it is recorded right before its
-    /// <c>die</c>. A container whose owner was killed (SIGKILL) leaves no <c>die</c>:
-    /// its <c>destroy</c> comes from the runtime that removes its leftovers. A <see cref="RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
+    /// <c>die</c>. For a container whose owner was killed (SIGKILL) before its process ended, the runtime that removes
+    /// its leftovers (an open, a <see cref="ListAsync"/>) records its <c>die</c>, with an unknown exit status
+    /// (<see cref="ContainerEvent.ExitStatusKnown"/>), and its <c>destroy</c>. A <see cref="RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
     /// writes its <c>create</c> and <c>start</c> together and its <c>die</c> (stamped with the exit's time) together
     /// with its <c>destroy</c>, once its output is collected: two appends per run (each about 35 µs on this machine's
     /// ext4 <c>/run</c> under load).
