@@ -12,14 +12,15 @@ public sealed partial class Container
     /// <paramref name="containerPath"/> when that is a directory, otherwise as it (its parent must exist). The path
     /// inside is resolved as the container would resolve it, beneath its root, and nothing is ever reached through a
     /// link out of it, also while the container swaps its directories for links (CVE-2018-15664). Modes and times
-    /// are kept; what is made belongs to the container's root. Devices, fifos and sockets are not copied (logged).
+    /// are kept; what is made belongs to the container's root. All or nothing: a copy that fails or is canceled
+    /// removes what it made and puts back what it replaced. Devices, fifos and sockets are not copied (logged).
     /// A stopped container's root (its image's layers and its writable layer, with its volumes) is mounted for the
     /// copy by a process that runs nothing of it, and unmounted after.
     /// </summary>
     /// <param name="hostPath">A host path; a link is copied as a link (its target with <see cref="ContainerCopyOptions.FollowLink"/>).</param>
     /// <param name="containerPath">A path inside the container.</param>
     /// <param name="options">Whether to follow a source link and keep owners; null for neither.</param>
-    /// <param name="cancellationToken">Stops the copy between entries; what was copied stays.</param>
+    /// <param name="cancellationToken">Stops the copy between entries; what it made is removed.</param>
     /// <exception cref="ContainerStatusException">The container is stopped and has no root of its own on disk (it was not made from an image or with a copy-on-write root).</exception>
     /// <exception cref="ContainersIOException">A path cannot be read or made; the message names it and the errno.</exception>
     /// <example>
@@ -36,9 +37,8 @@ public sealed partial class Container
         return WithRootAsync("copy into", (root, userNamespace) =>
         {
             using var host = DirectoryTree.OpenDirectory("/");
-            var copy = new ContainerCopy(OwnersIn(options), options.FollowLink, destinationNamespace: userNamespace);
+            using var copy = new ContainerCopy(OwnersIn(options), options.FollowLink, destinationNamespace: userNamespace);
             copy.Copy(host, hostPath, root, containerPath, cancellationToken);
-            copy.GiveOwners(root, cancellationToken);
             return (copy.Skipped, hostPath);
         }, cancellationToken);
     }
@@ -47,7 +47,8 @@ public sealed partial class Container
     /// Copies <paramref name="containerPath"/> (a file, a directory recursively, or a link as a link) out of the
     /// container to <paramref name="hostPath"/>: into it when it is a directory, otherwise as it. Resolved beneath
     /// the container's root as <see cref="CopyToAsync"/> does; a link inside the copied tree is copied, never
-    /// followed, on either side. Modes and times are kept; the copies belong to the calling user.
+    /// followed, on either side. Modes and times are kept; the copies belong to the calling user. All or nothing, as
+    /// a copy in.
     /// </summary>
     /// <param name="containerPath">A path inside the container.</param>
     /// <param name="hostPath">A host path.</param>
@@ -69,7 +70,7 @@ public sealed partial class Container
         return WithRootAsync("copy from", (root, userNamespace) =>
         {
             using var host = DirectoryTree.OpenDirectory("/");
-            var copy = new ContainerCopy(options.KeepOwners ? (uid, gid) => ToContainerIds(uid, gid) : null, options.FollowLink, sourceNamespace: userNamespace);
+            using var copy = new ContainerCopy(options.KeepOwners ? (uid, gid) => ToContainerIds(uid, gid) : null, options.FollowLink, sourceNamespace: userNamespace);
             copy.Copy(root, containerPath, host, hostPath, cancellationToken);
             return (copy.Skipped, containerPath);
         }, cancellationToken);
@@ -85,7 +86,7 @@ public sealed partial class Container
     /// <param name="archive">A tar stream (ustar, pax or GNU), read to its end.</param>
     /// <param name="containerPath">An existing directory inside the container.</param>
     /// <param name="options">Whether to keep the archive's owners; null for the container's root.</param>
-    /// <param name="cancellationToken">Stops the extraction between entries; what was extracted stays.</param>
+    /// <param name="cancellationToken">Stops the extraction between entries; what it made is removed.</param>
     /// <exception cref="ContainerStatusException">The container is stopped and has no root of its own on disk.</exception>
     /// <exception cref="ContainersIOException">An entry cannot be made, climbs out with <c>..</c>, or the destination is not a directory.</exception>
     /// <example>
@@ -101,9 +102,8 @@ public sealed partial class Container
         options ??= new ContainerCopyOptions();
         return WithRootAsync("copy into", (root, userNamespace) =>
         {
-            var copy = new ContainerCopy(OwnersIn(options), destinationNamespace: userNamespace);
+            using var copy = new ContainerCopy(OwnersIn(options), destinationNamespace: userNamespace);
             copy.ExtractArchive(archive, root, containerPath, cancellationToken);
-            copy.GiveOwners(root, cancellationToken);
             return (copy.Skipped, "the archive");
         }, cancellationToken);
     }
@@ -132,7 +132,7 @@ public sealed partial class Container
         options ??= new ContainerCopyOptions();
         return WithRootAsync("copy from", (root, userNamespace) =>
         {
-            var copy = new ContainerCopy(null, options.FollowLink, sourceNamespace: userNamespace);
+            using var copy = new ContainerCopy(null, options.FollowLink, sourceNamespace: userNamespace);
             copy.WriteArchive(root, containerPath, archive, ToContainerIds, cancellationToken);
             return (copy.Skipped, containerPath);
         }, cancellationToken);
@@ -184,7 +184,17 @@ public sealed partial class Container
         using var root = OpenRoot(process, operation);
         var state = State;
         using var userNamespace = Environment.IsPrivilegedProcess ? null : ContainerUserNamespace.Open(process, Id, operation, state.UidMappings, state.GidMappings);
-        return copy(root, userNamespace);
+        try
+        {
+            return copy(root, userNamespace);
+        }
+        finally
+        {
+            if (userNamespace is { Launches: > 0 })
+            {
+                RuntimeLog.CopyInUserNamespace(_logger, Id, userNamespace.Launches);
+            }
+        }
     }
 
     /// <summary>The root of this stopped container, mounted by a process that runs nothing (<see cref="StoppedRoot"/>).</summary>

@@ -69,13 +69,9 @@ internal sealed unsafe partial class ContainerCopy
                 break;
             default:
                 writer.WriteEntry(entry);
-                foreach (var child in ListNames(source, name))
+                foreach (var (child, opened, childStat) in Children(source, name, cancellationToken))
                 {
-                    using var opened = OpenChild(source, child, name + "/" + child, out var childStat);
-                    if (opened is not null)
-                    {
-                        WriteEntry(writer, opened, childStat, name + "/" + child, ids, cancellationToken);
-                    }
+                    WriteEntry(writer, opened, childStat, name + "/" + child, ids, cancellationToken);
                 }
 
                 break;
@@ -86,12 +82,17 @@ internal sealed unsafe partial class ContainerCopy
     /// Extracts the tar stream <paramref name="input"/> into the directory <paramref name="destinationPath"/> of
     /// <paramref name="destinationRoot"/> (resolved in it): files, directories, links and hard links, with their
     /// modes and times; owners as the copy's owner rule gives them from the archive's ids. Devices, fifos and
-    /// sockets are not made (<see cref="Skipped"/>).
+    /// sockets are not made (<see cref="Skipped"/>). All or nothing, as <see cref="Copy"/>.
     /// </summary>
     public void ExtractArchive(Stream input, SafeFileHandle destinationRoot, string destinationPath, CancellationToken cancellationToken)
     {
         using var destination = TryOpenInRoot(destinationRoot, destinationPath, ORdOnly | ODirectory)
             ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory", destinationPath);
+        AllOrNothing(destinationRoot, () => Extract(input, destination, destinationPath, cancellationToken), cancellationToken);
+    }
+
+    private void Extract(Stream input, SafeFileHandle destination, string destinationPath, CancellationToken cancellationToken)
+    {
         var directories = new List<(string Path, TarEntry Entry)>();
         using var reader = new TarReader(input, leaveOpen: true);
         while (reader.GetNextEntry() is { } entry)
@@ -145,12 +146,12 @@ internal sealed unsafe partial class ContainerCopy
             using var directory = TryOpenInRoot(destination, path, ORdOnly | ODirectory | ONoFollow)
                 ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory", destinationPath.TrimEnd('/') + "/" + path);
             var time = entry.ModificationTime;
-            SetAttributes(directory, (uint)entry.Uid, (uint)entry.Gid, (uint)entry.Mode & 0xfffu, time.ToUnixTimeSeconds(), (uint)(time.Ticks % TimeSpan.TicksPerSecond * 100), destinationPath.TrimEnd('/') + "/" + path);
+            SetAttributes(directory, (uint)entry.Uid, (uint)entry.Gid, (uint)entry.Mode & 0xfffu, time.ToUnixTimeSeconds(), (uint)(time.Ticks % TimeSpan.TicksPerSecond * 100), destinationPath.TrimEnd('/') + "/" + path, directory: true);
         }
     }
 
     /// <summary>A hard link to an entry the archive made before (resolved beneath the destination), through its fd: the link never leaves the destination.</summary>
-    private static void MakeHardLink(SafeFileHandle destination, string target, SafeFileHandle directory, string name, string display)
+    private void MakeHardLink(SafeFileHandle destination, string target, SafeFileHandle directory, string name, string display)
     {
         using var existing = TryOpenInRoot(destination, target, OPath | ONoFollow)
             ?? throw Failed(Marshal.GetLastPInvokeError(), $"find the target '{target}' of the hard link", display);
@@ -165,7 +166,7 @@ internal sealed unsafe partial class ContainerCopy
 
         try
         {
-            Rename(directory, temporary, name, display);
+            PutInPlace(directory, temporary, name, display);
         }
         catch
         {

@@ -31,6 +31,7 @@ internal sealed unsafe partial class ContainerCopy
     private readonly ContainerUserNamespace? _sourceNamespace;
     private readonly ContainerUserNamespace? _destinationNamespace;
     private readonly List<(string Path, uint Uid, uint Gid, uint? Mode)> _pendingOwners = [];
+    private bool _ownersGiven;
 
     /// <param name="owner">
     /// The owner (host ids) given to each entry made, from its source's owner (uid, gid); null from it when the
@@ -59,7 +60,8 @@ internal sealed unsafe partial class ContainerCopy
     /// <summary>
     /// Copies <paramref name="sourcePath"/> of the tree under <paramref name="sourceRoot"/> (resolved in it, its
     /// last component not followed) to <paramref name="destinationPath"/> under <paramref name="destinationRoot"/>
-    /// (resolved in it, links followed inside it): into it when it is a directory, otherwise as it.
+    /// (resolved in it, links followed inside it): into it when it is a directory, otherwise as it. All or nothing:
+    /// when it fails or is canceled, what it made is removed and what it replaced is put back.
     /// </summary>
     public void Copy(SafeFileHandle sourceRoot, string sourcePath, SafeFileHandle destinationRoot, string destinationPath, CancellationToken cancellationToken)
     {
@@ -83,7 +85,7 @@ internal sealed unsafe partial class ContainerCopy
 
         using (into)
         {
-            CopyEntry(source, stat, into, name, display, cancellationToken);
+            AllOrNothing(destinationRoot, () => CopyEntry(source, stat, into, name, display, cancellationToken), cancellationToken);
         }
     }
 
@@ -91,12 +93,11 @@ internal sealed unsafe partial class ContainerCopy
     /// Gives the entries made, in the destination container's user namespace, the owners the caller could not give
     /// them itself (without root, <see cref="ContainerCopyOptions.KeepOwners"/> with ids other than its own).
     /// </summary>
-    /// <param name="destinationRoot">The container's root, which the paths are resolved beneath.</param>
-    /// <param name="cancellationToken">Stops between batches of entries.</param>
-    public void GiveOwners(SafeFileHandle destinationRoot, CancellationToken cancellationToken)
+    private void GiveOwners(SafeFileHandle destinationRoot, CancellationToken cancellationToken)
     {
         if (_pendingOwners.Count > 0)
         {
+            _ownersGiven = true;
             _destinationNamespace!.Chown(destinationRoot, _pendingOwners, cancellationToken);
             _pendingOwners.Clear();
         }
@@ -154,7 +155,7 @@ internal sealed unsafe partial class ContainerCopy
                 }
 
                 SetAttributes(target, uid, gid, mode, mtimeSeconds, mtimeNanoseconds, display);
-                Rename(directory, temporary, name, display);
+                PutInPlace(directory, temporary, name, display);
             }
             catch
             {
@@ -167,27 +168,23 @@ internal sealed unsafe partial class ContainerCopy
     private void CopyDirectory(SafeFileHandle source, StatxBuffer stat, SafeFileHandle directory, string name, string display, CancellationToken cancellationToken)
     {
         using var target = MakeDirectory(directory, name, display);
-        foreach (var child in ListNames(source, display))
+        foreach (var (child, opened, childStat) in Children(source, display, cancellationToken))
         {
-            using var opened = OpenChild(source, child, display + "/" + child, out var childStat);
-            if (opened is null)
-            {
-                continue;
-            }
-
             CopyEntry(opened, childStat, target, child, display + "/" + child, cancellationToken);
         }
 
         // Set last: a directory made read-only is still filled first.
-        SetAttributes(target, stat, display);
+        SetAttributes(target, stat.Uid, stat.Gid, stat.Mode & 0xfffu, stat.MtimeSeconds, stat.MtimeNanoseconds, display, directory: true);
     }
 
     /// <summary>Makes the directory <paramref name="name"/> in <paramref name="directory"/> (an existing one is used) and opens it; a link in its place is refused, not followed.</summary>
-    private static SafeFileHandle MakeDirectory(SafeFileHandle directory, string name, string display)
+    private SafeFileHandle MakeDirectory(SafeFileHandle directory, string name, string display)
     {
+        bool made;
         fixed (byte* p = Z(name))
         {
-            if (Mkdirat(directory, p, 0x1c0) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != Eexist)
+            made = Mkdirat(directory, p, 0x1c0) == 0;
+            if (!made && Marshal.GetLastPInvokeError() is var errno && errno != Eexist)
             {
                 throw Failed(errno, "create the directory", display);
             }
@@ -201,6 +198,19 @@ internal sealed unsafe partial class ContainerCopy
             throw IsLink(directory, name)
                 ? new ContainersIOException($"cannot copy into '{display}': it is a symbolic link, which a copy does not follow", display, null)
                 : Failed(errno, "open the directory", display);
+        }
+
+        if (made)
+        {
+            try
+            {
+                MadeDirectory(directory, name, target);
+            }
+            catch
+            {
+                target.Dispose();
+                throw;
+            }
         }
 
         return target;
@@ -245,7 +255,7 @@ internal sealed unsafe partial class ContainerCopy
 
         try
         {
-            Rename(directory, temporary, name, display);
+            PutInPlace(directory, temporary, name, display);
         }
         catch
         {
@@ -254,12 +264,9 @@ internal sealed unsafe partial class ContainerCopy
         }
     }
 
-    private void SetAttributes(SafeFileHandle target, StatxBuffer stat, string display) =>
-        SetAttributes(target, stat.Uid, stat.Gid, stat.Mode & 0xfffu, stat.MtimeSeconds, stat.MtimeNanoseconds, display);
-
-    private void SetAttributes(SafeFileHandle target, uint uid, uint gid, uint mode, long mtimeSeconds, uint mtimeNanoseconds, string display)
+    private void SetAttributes(SafeFileHandle target, uint uid, uint gid, uint mode, long mtimeSeconds, uint mtimeNanoseconds, string display, bool directory = false)
     {
-        if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, (mode & 0xc00) != 0 ? mode : null) && Fchown(target, owner.Uid, owner.Gid) != 0)
+        if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, (mode & 0xc00) != 0 ? mode : null, directory) && Fchown(target, owner.Uid, owner.Gid) != 0)
         {
             throw OwnerFailed(Marshal.GetLastPInvokeError(), display, owner);
         }
@@ -302,7 +309,7 @@ internal sealed unsafe partial class ContainerCopy
     }
 
     /// <summary>Whether giving <paramref name="owner"/> to the entry at <paramref name="display"/> is left to the container's user namespace (recorded for <see cref="GiveOwners"/>).</summary>
-    private bool Defer((uint Uid, uint Gid) owner, string display, uint? mode)
+    private bool Defer((uint Uid, uint Gid) owner, string display, uint? mode, bool directory = false)
     {
         if (owner == Caller || _destinationNamespace is null || Environment.IsPrivilegedProcess)
         {
@@ -310,41 +317,122 @@ internal sealed unsafe partial class ContainerCopy
         }
 
         _pendingOwners.Add((display, owner.Uid, owner.Gid, mode));
+        if (directory)
+        {
+            _deferredDirectories.Add(display);
+        }
+
         return true;
     }
 
     /// <summary>
     /// Opens the entry at <paramref name="path"/> in <paramref name="root"/> for reading: a link itself, not its
-    /// target, unless the copy follows a source link (then the target, resolved in the root).
+    /// target, unless the copy follows a source link (then the target, resolved in the root one link at a time, so
+    /// a link or a target the caller may not reach is opened in the container's user namespace too).
     /// </summary>
     private SafeFileHandle OpenSource(SafeFileHandle root, string path, out StatxBuffer stat)
     {
-        var followLink = _followSourceLink;
-        var handle = TryOpenInRoot(root, path, ORdOnly | (followLink ? 0 : ONoFollow) | ONonBlock);
-        if (handle is null && !followLink && Marshal.GetLastPInvokeError() == Eloop)
+        const int MaxLinks = 40;
+        for (var links = 0; ; links++)
+        {
+            var handle = OpenNoFollow(root, path);
+            stat = Stat(handle, path);
+            if (!_followSourceLink || (stat.Mode & SIfMt) != SIfLnk)
+            {
+                return handle;
+            }
+
+            using (handle)
+            {
+                if (links == MaxLinks)
+                {
+                    throw Failed(Eloop, "follow the links of", path);
+                }
+
+                // As the kernel does: an absolute target starts again at the root, a relative one at the link's directory.
+                var target = ReadLink(handle, path);
+                path = target.StartsWith('/') ? target : ParentOf(path) + "/" + target;
+            }
+        }
+    }
+
+    /// <summary>The entry at <paramref name="path"/> in <paramref name="root"/>, its last component not followed: readable, or <c>O_PATH</c> for a link.</summary>
+    private SafeFileHandle OpenNoFollow(SafeFileHandle root, string path)
+    {
+        var handle = TryOpenInRoot(root, path, ORdOnly | ONoFollow | ONonBlock);
+        if (handle is null && Marshal.GetLastPInvokeError() == Eloop)
         {
             handle = TryOpenInRoot(root, path, OPath | ONoFollow);
         }
 
-        if (handle is null && Marshal.GetLastPInvokeError() == Errno.EACCES && !followLink && _sourceNamespace is not null)
+        if (handle is null && Marshal.GetLastPInvokeError() == Errno.EACCES && _sourceNamespace is not null)
         {
             var relative = path.Trim('/');
             handle = _sourceNamespace.Open(root, relative.Length == 0 ? "." : relative, path, CancellationToken.None);
         }
 
-        if (handle is null)
-        {
-            throw Failed(Marshal.GetLastPInvokeError(), "open", path);
-        }
-
-        stat = Stat(handle, path);
-        return handle;
+        return handle ?? throw Failed(Marshal.GetLastPInvokeError(), "open", path);
     }
 
-    /// <summary>Opens one entry of a directory by name, a link as itself; null when it vanished meanwhile.</summary>
-    private SafeFileHandle? OpenChild(SafeFileHandle directory, string name, string display, out StatxBuffer stat)
+    /// <summary>Entries of a directory the container's user namespace opens at once, when the caller may not open one itself.</summary>
+    private const int OpenBatch = 256;
+
+    /// <summary>
+    /// The entries of <paramref name="directory"/> in name order, each opened (a link as itself) and closed once the
+    /// next is asked for; vanished ones are left out. One the caller may not open is opened in the container's user
+    /// namespace together with the entries after it, in one child for up to <see cref="OpenBatch"/> of them.
+    /// </summary>
+    private IEnumerable<(string Name, SafeFileHandle Handle, StatxBuffer Stat)> Children(SafeFileHandle directory, string display, CancellationToken cancellationToken)
     {
-        stat = default;
+        var names = ListNames(directory, display).Order(StringComparer.Ordinal).ToList();
+        SafeFileHandle[] batch = [];
+        var batchFrom = 0;
+        try
+        {
+            for (var i = 0; i < names.Count; i++)
+            {
+                var childDisplay = display + "/" + names[i];
+                SafeFileHandle? handle;
+                if (i < batchFrom + batch.Length)
+                {
+                    handle = batch[i - batchFrom];
+                }
+                else if ((handle = OpenChild(directory, names[i], childDisplay, out var denied)) is null && denied)
+                {
+                    // A file of another of the container's users, or one of its directories this user may not search.
+                    var count = Math.Min(OpenBatch, names.Count - i);
+                    batch = _sourceNamespace!.Open(directory, [.. names.GetRange(i, count).Select(n => (n, display + "/" + n))], cancellationToken);
+                    batchFrom = i;
+                    handle = batch[0];
+                }
+
+                if (handle is null)
+                {
+                    continue;
+                }
+
+                using (handle)
+                {
+                    yield return (names[i], handle, Stat(handle, childDisplay));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var fd in batch)
+            {
+                fd.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens one entry of a directory by name, a link as itself; null when it vanished meanwhile, or when the caller
+    /// may not open it and the container's user namespace may (<paramref name="denied"/>).
+    /// </summary>
+    private SafeFileHandle? OpenChild(SafeFileHandle directory, string name, string display, out bool denied)
+    {
+        denied = false;
         var handle = OpenAt(directory, name, ORdOnly | ONoFollow | ONonBlock | OCloExec, 0);
         if (handle.IsInvalid && Marshal.GetLastPInvokeError() == Eloop)
         {
@@ -352,23 +440,15 @@ internal sealed unsafe partial class ContainerCopy
             handle = OpenAt(directory, name, OPath | ONoFollow | OCloExec, 0);
         }
 
-        if (handle.IsInvalid)
+        if (!handle.IsInvalid)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            handle.Dispose();
-            if (errno == Errno.EACCES && _sourceNamespace is not null)
-            {
-                // A file of another of the container's users, or one of its directories this user may not search.
-                handle = _sourceNamespace.Open(directory, name, display, CancellationToken.None);
-            }
-            else
-            {
-                return errno == Errno.ENOENT ? null : throw Failed(errno, "open", display);
-            }
+            return handle;
         }
 
-        stat = Stat(handle, display);
-        return handle;
+        var errno = Marshal.GetLastPInvokeError();
+        handle.Dispose();
+        denied = errno == Errno.EACCES && _sourceNamespace is not null;
+        return denied || errno == Errno.ENOENT ? null : throw Failed(errno, "open", display);
     }
 
     /// <summary>The names in a directory, read through its fd (one opened in a container's user namespace is listed too).</summary>
@@ -431,17 +511,6 @@ internal sealed unsafe partial class ContainerCopy
         fixed (byte* p = Z(name))
         {
             return Openat(directory, p, flags, mode);
-        }
-    }
-
-    private static void Rename(SafeFileHandle directory, string from, string to, string display)
-    {
-        fixed (byte* f = Z(from), t = Z(to))
-        {
-            if (Renameat2(directory, f, directory, t, 0) != 0)
-            {
-                throw Failed(Marshal.GetLastPInvokeError(), "put in place", display);
-            }
         }
     }
 

@@ -67,32 +67,50 @@ internal sealed class ContainerUserNamespace : IDisposable
     /// directory for reading, anything else as an <c>O_PATH</c> fd. The caller owns the fd.
     /// </summary>
     /// <exception cref="ContainersIOException">The namespace's root may not open it either (its owner is outside the container's mappings), or it vanished.</exception>
-    public SafeFileHandle Open(SafeFileHandle directory, string path, string display, CancellationToken cancellationToken)
+    public SafeFileHandle Open(SafeFileHandle directory, string path, string display, CancellationToken cancellationToken) =>
+        Open(directory, [(path, display)], cancellationToken)[0];
+
+    /// <summary>
+    /// Opens each of <paramref name="entries"/> (a path beneath <paramref name="directory"/>, and the name an error
+    /// gives it) in the namespace, in one child: as <see cref="Open(SafeFileHandle, string, string, CancellationToken)"/>,
+    /// in order. The caller owns the fds.
+    /// </summary>
+    /// <exception cref="ContainersIOException">One cannot be opened there either (the first such is named); no fd is left open.</exception>
+    public SafeFileHandle[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, CancellationToken cancellationToken)
     {
         var builder = Begin(directory, out var socketSlot);
-        builder.OpenAndSend(path, socketSlot!.Value, display);
+        foreach (var (path, display) in entries)
+        {
+            builder.OpenAndSend(path, socketSlot!.Value, display);
+        }
+
         var (parentEnd, childEnd) = LibC.SocketPair();
+        var received = new List<SafeFileHandle>(entries.Count);
         using (parentEnd)
         {
-            SafeFileHandle? received = null;
             try
             {
                 Run(builder.Build(), directory, childEnd, async (child, ct) =>
                 {
                     try
                     {
-                        received = await ChildProcess.ReceiveFdAsync(parentEnd, ct).ConfigureAwait(false);
+                        while (received.Count < entries.Count)
+                        {
+                            received.Add(await ChildProcess.ReceiveFdAsync(parentEnd, ct).ConfigureAwait(false));
+                        }
                     }
                     catch (ContainersException)
                     {
-                        // The child sent nothing: it failed the open, which its error pipe names.
+                        // The child stopped sending: it failed an open, which its error pipe names.
                     }
                 }, cancellationToken);
-                return received ?? throw new ContainersIOException($"cannot open '{display}' in container '{_containerId}': its user namespace sent no fd", display, null);
+                return received.Count == entries.Count
+                    ? [.. received]
+                    : throw new ContainersIOException($"cannot open '{entries[received.Count].Display}' in container '{_containerId}': its user namespace sent no fd", entries[received.Count].Display, null);
             }
             catch
             {
-                received?.Dispose();
+                received.ForEach(fd => fd.Dispose());
                 throw;
             }
         }

@@ -3,7 +3,8 @@ namespace Containers.Runtime;
 /// <summary>
 /// A copy that keeps owners (<see cref="ContainerCopyOptions.KeepOwners"/>, <c>cp -a</c>) cannot give an entry its
 /// owner: copied in, the source's ids are outside the container's id mappings; copied out to the host without root,
-/// the ids are not the caller's own. Raised before the entry is made; the message says what to do.
+/// the ids are not the caller's own. Raised before the entry is made, once what the copy had made before it is
+/// removed (a copy is all or nothing); the message says what to do.
 /// </summary>
 /// <example>
 /// <code>

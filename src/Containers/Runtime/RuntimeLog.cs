@@ -115,4 +115,7 @@ internal static partial class RuntimeLog
 
     [LoggerMessage(1071, LogLevel.Warning, "Copy for container {ContainerId} left out {Count} devices, fifos or sockets found in {Path}")]
     public static partial void CopySkipped(ILogger logger, string containerId, int count, string path);
+
+    [LoggerMessage(1072, LogLevel.Debug, "Copy for container {ContainerId} reached what this user may not in its user namespace, in {Count} child process(es)")]
+    public static partial void CopyInUserNamespace(ILogger logger, string containerId, int count);
 }

@@ -44,7 +44,7 @@ public sealed class RegistryAuthTests : IDisposable
         Assert.Null(await docker.GetAsync(registry.Host, Ct));
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 150_000)]
     public async Task A_wrong_password_is_a_clear_authentication_error_and_is_not_saved()
     {
         await using var registry = await RegistryServer.StartAsync(await RegistryServer.HtpasswdAuthAsync(_temp.Path));
@@ -61,7 +61,7 @@ public sealed class RegistryAuthTests : IDisposable
         Assert.False(File.Exists(docker.ConfigPath));
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 150_000)]
     public async Task Anonymous_access_to_a_registry_with_auth_says_to_log_in()
     {
         await using var registry = await RegistryServer.StartAsync(await RegistryServer.HtpasswdAuthAsync(_temp.Path));
@@ -120,7 +120,7 @@ public sealed class RegistryAuthTests : IDisposable
         Assert.Contains(tokens.Requests, r => r.Scopes.SequenceEqual(["repository:team/app:pull,push"]));
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 150_000)]
     public async Task A_wrong_identity_token_is_rejected_with_an_authentication_error()
     {
         await using var tokens = TokenServer.Start(_temp.Path);
@@ -134,7 +134,7 @@ public sealed class RegistryAuthTests : IDisposable
         Assert.Equal(0, tokens.RefreshRequests);
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 150_000)]
     public async Task With_token_auth_a_wrong_password_is_rejected_by_the_token_service()
     {
         await using var tokens = TokenServer.Start(_temp.Path);

@@ -50,7 +50,7 @@ public sealed class RegistryCliTests : IDisposable
         Assert.Contains($"containers login {registry.Host}", denied.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 150_000)]
     public async Task Login_without_password_stdin_says_how_to_give_the_password()
     {
         var result = await RunAsync(null, "login", "localhost:5000", "-u", "someone");

@@ -177,7 +177,7 @@ public sealed class RegistryFaultTests : IDisposable
         Assert.True(refusals > 2, "the refused requests were tried again");
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 150_000)]
     public async Task A_registry_that_keeps_failing_gives_up_with_the_status_and_errors_it_sent()
     {
         await using var registry = await RegistryServer.StartAsync();

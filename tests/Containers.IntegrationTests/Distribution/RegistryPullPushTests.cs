@@ -216,7 +216,7 @@ public sealed class RegistryPullPushTests : RegistryTestBase
         Assert.Single(proxy.Requests, r => r.Method == "GET" && r.Path.EndsWith($"/blobs/{layer.Digest}", StringComparison.Ordinal));
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 150_000)]
     public async Task A_missing_tag_is_a_not_found_error_and_nothing_is_tagged()
     {
         await using var store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = Temp.Combine("store") }, Ct);

@@ -72,7 +72,7 @@ public sealed class RegistryTlsTests : RegistryTestBase
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(store.Root, "snapshots"), "tmp-*"));
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 150_000)]
     public async Task Without_the_CA_an_untrusted_certificate_is_refused_and_plain_HTTP_is_not_tried()
     {
         using var client = new RegistryClient();
@@ -83,7 +83,7 @@ public sealed class RegistryTlsTests : RegistryTestBase
         Assert.Contains("CA certificate", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact(Timeout = 150_000)]
     public async Task A_registry_marked_insecure_is_reached_without_verifying_its_certificate()
     {
         using var client = new RegistryClient(new RegistryClientOptions { InsecureRegistries = new HashSet<string> { Registry.Host } });

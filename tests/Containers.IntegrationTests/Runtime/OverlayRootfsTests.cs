@@ -99,18 +99,30 @@ public sealed class OverlayRootfsTests : IDisposable
         await using var store = await LayeredStoreAsync();
         var rootfs = await OverlayRootfs.FromImageAsync(store, "layered:1", Ct);
         var before = await FingerprintAsync(StoreRoot, "./containers", "./leases");
-        // Each writes its own name where the image has a file, deletes one, and waits for the others to have started
-        // (the shared marker directory is a bind mount) before it reads its own back.
+        // Each writes its own name where the image has a file, deletes one, marks itself started (the shared
+        // directory is a bind mount) and blocks reading a line from a FIFO there before it reads its own file back.
+        // The lines are written once all have started, so all hundred run at once; they wait without using the CPU
+        // (polling for the others' markers made the last ones start ever slower on a loaded machine).
         var shared = Path.Combine(_temp.Path, "started");
         Directory.CreateDirectory(shared);
+        var go = Path.Combine(shared, "go");
+        await ImageFixtures.RunAsync("mkfifo", "-m", "0666", go);
+        // Read and write: opening does not wait for a reader, and the lines stay in the pipe for the late readers.
+        await using var release = new FileStream(go, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
         var spec = ContainerSpec.For("/bin/busybox", "sh", "-c",
-                "echo $NAME > /etc/hello; rm /data/b; touch /started/$NAME; " +
-                $"while [ $(ls /started | wc -l) -lt {Count} ]; do /bin/busybox sleep 0.1; done; cat /etc/hello; ls /data")
+                "echo $NAME > /etc/hello; rm /data/b; touch /started/$NAME; read line < /started/go; cat /etc/hello; ls /data")
             .WithBindMount(shared, "/started");
 
-        var results = await Task.WhenAll(Enumerable.Range(0, Count).Select(i => _runtime
+        var runs = Task.WhenAll(Enumerable.Range(0, Count).Select(i => _runtime
             .Prepare(spec.WithEnv("NAME", $"c{i}"), new ContainerCreateOptions { Overlay = rootfs })
             .RunAsync(new ContainerRunOptions { Timeout = TimeSpan.FromMinutes(3) }, Ct)));
+        while (Directory.GetFileSystemEntries(shared).Count(e => e != go) < Count && !runs.IsCompleted)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        await release.WriteAsync(System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("go\n", Count))), Ct);
+        var results = await runs;
 
         for (var i = 0; i < Count; i++)
         {

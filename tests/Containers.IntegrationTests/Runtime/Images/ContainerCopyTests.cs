@@ -14,6 +14,7 @@ namespace Containers.IntegrationTests.Runtime.Images;
 public sealed class ContainerCopyTests : IAsyncLifetime
 {
     private readonly TempDirectory _temp = new();
+    private readonly CapturingLoggerFactory _loggers = new();
     private ImageStore _store = null!;
     private ContainerRuntime _runtime = null!;
 
@@ -25,7 +26,7 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         var state = _temp.Combine("state");
         Directory.CreateDirectory(state);
         _runtime = await ContainerRuntime.OpenAsync(
-            new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
+            new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store, LoggerFactory = _loggers }, Ct);
         var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
         await _store.ImportAsync(layout, "copy:1", progress: null, Ct);
     }
@@ -320,6 +321,192 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>Every entry below <paramref name="path"/> in the container: name, owner, mode and a file's content, in name order.</summary>
+    private static async Task<List<(string Name, int Uid, int Gid, UnixFileMode Mode, string? Content)>> ListAsync(Container container, string path)
+    {
+        var tar = new MemoryStream();
+        await container.CopyArchiveFromAsync(path, tar, cancellationToken: Ct);
+        tar.Position = 0;
+        var entries = new List<(string Name, int Uid, int Gid, UnixFileMode Mode, string? Content)>();
+        await using (var reader = new System.Formats.Tar.TarReader(tar))
+        {
+            while (await reader.GetNextEntryAsync(cancellationToken: Ct) is { } entry)
+            {
+                entries.Add((entry.Name, entry.Uid, entry.Gid, entry.Mode, entry.DataStream is null ? null : await new StreamReader(entry.DataStream).ReadToEndAsync(Ct)));
+            }
+        }
+
+        return [.. entries.OrderBy(e => e.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>A tar stream of <paramref name="entries"/> (a name ending in '/' is a directory, a null content a link to <c>tool</c>).</summary>
+    private static async Task<MemoryStream> ArchiveAsync(params (string Name, int Uid, string? Content)[] entries)
+    {
+        var archive = new MemoryStream();
+        await using (var writer = new System.Formats.Tar.TarWriter(archive, leaveOpen: true))
+        {
+            foreach (var (name, uid, content) in entries)
+            {
+                var type = name.EndsWith('/') ? System.Formats.Tar.TarEntryType.Directory
+                    : content is null ? System.Formats.Tar.TarEntryType.SymbolicLink : System.Formats.Tar.TarEntryType.RegularFile;
+                var entry = new System.Formats.Tar.PaxTarEntry(type, name) { Uid = uid, Gid = uid, Mode = type == System.Formats.Tar.TarEntryType.Directory ? (UnixFileMode)0x1c0 : (UnixFileMode)0x1a4 };
+                if (type == System.Formats.Tar.TarEntryType.RegularFile)
+                {
+                    entry.DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content!));
+                }
+                else if (type == System.Formats.Tar.TarEntryType.SymbolicLink)
+                {
+                    entry.LinkName = "tool";
+                }
+
+                await writer.WriteEntryAsync(entry, Ct);
+            }
+        }
+
+        archive.Position = 0;
+        return archive;
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_tree_copy_that_fails_partway_removes_what_it_made_and_puts_back_what_it_replaced()
+    {
+        // Entries are copied in name order: a-file replaces an existing file, b-dir and c-file are new, then z-sub
+        // meets a link in the container and the copy fails.
+        var tree = _temp.Combine("tree");
+        Directory.CreateDirectory(Path.Combine(tree, "b-dir", "deep"));
+        Directory.CreateDirectory(Path.Combine(tree, "z-sub"));
+        await File.WriteAllTextAsync(Path.Combine(tree, "a-file"), "new\n", Ct);
+        await File.WriteAllTextAsync(Path.Combine(tree, "b-dir", "deep", "f"), "deep\n", Ct);
+        File.SetUnixFileMode(Path.Combine(tree, "b-dir", "deep"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        await File.WriteAllTextAsync(Path.Combine(tree, "c-file"), "c\n", Ct);
+        await File.WriteAllTextAsync(Path.Combine(tree, "z-sub", "f"), "z\n", Ct);
+        await using var container = await RunToEndAsync("busybox mkdir -p /dst/tree; echo old > /dst/tree/a-file; busybox ln -s / /dst/tree/z-sub");
+        var before = await ListAsync(container, "/dst");
+        var diffBefore = (await container.DiffAsync(Ct)).Select(c => c.ToString()).ToList();
+
+        var plain = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyToAsync(tree, "/dst", cancellationToken: Ct));
+        var afterPlain = await ListAsync(container, "/dst");
+        var kept = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyToAsync(tree, "/dst", new ContainerCopyOptions { KeepOwners = true }, Ct));
+        var afterKept = await ListAsync(container, "/dst");
+        var diffAfter = (await container.DiffAsync(Ct)).Select(c => c.ToString()).ToList();
+        File.SetUnixFileMode(Path.Combine(tree, "b-dir", "deep"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        Assert.Contains("symbolic link", plain.Message, StringComparison.Ordinal);
+        Assert.Contains("symbolic link", kept.Message, StringComparison.Ordinal);
+        Assert.Contains(before, e => e.Name == "dst/tree/a-file" && e.Content == "old\n");
+        Assert.Equal(before, afterPlain);
+        Assert.Equal(before, afterKept);
+        Assert.Equal(diffBefore, diffAfter);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task An_archive_that_fails_late_leaves_nothing_of_itself_with_or_without_owners_kept()
+    {
+        await using var container = await RunToEndAsync("busybox mkdir -p /dst; echo old > /dst/existing");
+        var before = await ListAsync(container, "/dst");
+        var keep = new ContainerCopyOptions { KeepOwners = true };
+        var climbing = await ArchiveAsync(("dst/in/", 1234, ""), ("dst/in/tool", 1234, "tool\n"), ("dst/in/link", 1234, null), ("dst/existing", 1234, "new\n"), ("dst/top", 1234, "top\n"), ("../climbed", 0, "x\n"));
+
+        var climbed = await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyArchiveToAsync(climbing, "/", keep, Ct));
+        var afterClimbed = await ListAsync(container, "/dst");
+        climbing.Position = 0;
+        await Assert.ThrowsAsync<ContainersIOException>(() => container.CopyArchiveToAsync(climbing, "/", cancellationToken: Ct));
+        var afterPlain = await ListAsync(container, "/dst");
+        var late = await Record.ExceptionAsync(async () => await container.CopyArchiveToAsync(
+            await ArchiveAsync(("dst/late/", 1234, ""), ("dst/late/tool", 1234, "tool\n"), ("dst/existing", 1234, "late\n"), ("dst/late/far", 70000, "far\n")), "/", keep, Ct));
+        var afterLate = await ListAsync(container, "/dst");
+
+        Assert.Contains("'..'", climbed.Message, StringComparison.Ordinal);
+        Assert.Equal(before, afterClimbed);
+        Assert.Equal(before, afterPlain);
+        if (Requires.IsRoot)
+        {
+            // Without a user namespace every id is the container's own: 70000 is kept and the archive lands whole.
+            Assert.Null(late);
+            Assert.Contains(("dst/late/far", 70000, 70000, (UnixFileMode)0x1a4, (string?)"far\n"), afterLate);
+            Assert.Contains(afterLate, e => e.Name == "dst/existing" && e.Content == "late\n");
+            return;
+        }
+
+        // The owner no mapping covers is found after three entries were made (owners given at the end, in the container's user namespace).
+        var refused = Assert.IsType<CopyOwnerException>(late);
+        Assert.Equal("/dst/late/far", refused.Path);
+        Assert.Equal(before, afterLate);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_canceled_archive_copy_removes_what_it_made()
+    {
+        await using var container = await RunToEndAsync("busybox mkdir -p /dst; echo old > /dst/existing");
+        var before = await ListAsync(container, "/dst");
+        var archive = new MemoryStream();
+        await using (var writer = new System.Formats.Tar.TarWriter(archive, leaveOpen: true))
+        {
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, "c/"), Ct);
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "existing") { DataStream = new MemoryStream("new\n"u8.ToArray()) }, Ct);
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "c/big") { DataStream = new MemoryStream(new byte[4 << 20]) }, Ct);
+            await writer.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "c/after") { DataStream = new MemoryStream("after\n"u8.ToArray()) }, Ct);
+        }
+
+        archive.Position = 0;
+        var input = new GatedStream(archive, openAfter: 1 << 20);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var copy = container.CopyArchiveToAsync(input, "/dst", cancellationToken: cancel.Token);
+        await input.Reached.WaitAsync(Ct);
+        await cancel.CancelAsync();
+        input.Open();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => copy);
+        Assert.Equal(before, await ListAsync(container, "/dst"));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Follow_link_reaches_a_target_and_a_chain_of_links_only_the_containers_users_may_read()
+    {
+        await using var container = await RunToEndAsync(
+            "busybox mkdir /private; echo secret > /private/f; busybox ln -s f /private/l2; busybox ln -s /private/f /lnk; busybox ln -s private/l2 /lnk2;"
+            + " busybox chown -R 1234:5678 /private; busybox chmod 600 /private/f; busybox chmod 700 /private");
+        var follow = new ContainerCopyOptions { FollowLink = true };
+        var (first, second) = (_temp.Combine("first"), _temp.Combine("second"));
+
+        await container.CopyFromAsync("/lnk", first, follow, Ct);
+        await container.CopyFromAsync("/lnk2", second, follow, Ct);
+        var tar = new MemoryStream();
+        await container.CopyArchiveFromAsync("/lnk2", tar, follow, Ct);
+        tar.Position = 0;
+        var entry = await new System.Formats.Tar.TarReader(tar).GetNextEntryAsync(cancellationToken: Ct);
+
+        Assert.Equal("secret\n", await File.ReadAllTextAsync(first, Ct));
+        Assert.Equal("secret\n", await File.ReadAllTextAsync(second, Ct));
+        Assert.Equal(("lnk2", System.Formats.Tar.TarEntryType.RegularFile, "secret\n"), (entry!.Name, entry.EntryType, await new StreamReader(entry.DataStream!).ReadToEndAsync(Ct)));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Entries_only_the_containers_users_may_read_are_opened_in_batches_not_one_child_each()
+    {
+        await using var container = await RunToEndAsync(
+            "busybox mkdir /many; i=0; while [ $i -lt 300 ]; do echo $i > /many/f$i; i=$((i+1)); done;"
+            + " busybox chown -R 1234:5678 /many; busybox chmod 600 /many/*; busybox chmod 700 /many");
+        var back = _temp.Combine("many-back");
+        Directory.CreateDirectory(back);
+
+        await container.CopyFromAsync("/many", back, cancellationToken: Ct);
+
+        var files = Directory.GetFiles(Path.Combine(back, "many"));
+        Assert.Equal(300, files.Length);
+        Assert.All(files, f => Assert.Equal(Path.GetFileName(f)[1..] + "\n", File.ReadAllText(f)));
+        var launches = _loggers.Events.Where(e => e.Id.Id == 1072 && Equals(e.Fields["ContainerId"], container.Id)).Select(e => e.Fields["Count"]).ToList();
+        if (Requires.IsRoot)
+        {
+            Assert.Empty(launches);
+        }
+        else
+        {
+            // One child opens the directory itself (mode 0700 of another user), then one per 256 of its entries.
+            Assert.Equal([3], launches);
+        }
     }
 
     [Fact(Timeout = 60_000)]
