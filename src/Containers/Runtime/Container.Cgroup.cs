@@ -194,14 +194,17 @@ public sealed partial class Container
 
         lock (_gate)
         {
-            if (_exitSeen || _oomEvents is not null)
+            if (_exitSeen || _oomStop is not null)
             {
                 return;
             }
 
+            // Not disposed: without a timer it holds nothing but memory, and the exit may cancel it at any time.
             _oomStop = new CancellationTokenSource();
             var stop = _oomStop.Token;
-            _oomEvents = Task.Run(() => RecordOomKillsAsync(cgroup, stop), CancellationToken.None);
+
+            // Ends by itself once stopped; every failure is caught and logged inside.
+            _ = Task.Run(() => RecordOomKillsAsync(cgroup, stop), CancellationToken.None);
         }
     }
 
@@ -240,32 +243,50 @@ public sealed partial class Container
                 }
                 catch (Exception e) when (e is ContainersException or IOException)
                 {
-                    RuntimeLog.OomKillsNotWatched(_logger, e, Id);
+                    // Once stopped, the cgroup may be going with the container: only a failure before is one.
+                    if (!stop.IsCancellationRequested)
+                    {
+                        RuntimeLog.OomKillsNotWatched(_logger, e, Id);
+                    }
+
                     return;
                 }
 
-                Volatile.Write(ref _oomRecorded, kills);
-                Record(Event(ContainerEventAction.Oom) with { OomKills = kills });
+                // Recorded under the gate, and only before the exit is seen: the exit records every kill not recorded
+                // by then (the count it read under the gate says which), so none is recorded twice or left out.
+                var oom = Event(ContainerEventAction.Oom) with { OomKills = kills };
+                lock (_gate)
+                {
+                    if (_exitSeen)
+                    {
+                        return;
+                    }
+
+                    _oomRecorded = kills;
+                    Record(oom);
+                }
             }
         }
     }
 
-    /// <summary>Ends the watch <see cref="RecordOomKills"/> started (or keeps one from starting) once the process has exited; returns when it has stopped.</summary>
-    private async Task StopRecordingOomKillsAsync()
+    /// <summary>
+    /// Ends the watch <see cref="RecordOomKills"/> started (or keeps one from starting) once the process has exited,
+    /// and returns the count of kills it recorded. The exit does not wait for the watch to wind down (a wake-up of
+    /// a pool thread, on every exit): from here on it records nothing.
+    /// </summary>
+    private long StopRecordingOomKills()
     {
-        Task? watch;
+        CancellationTokenSource? stop;
+        long recorded;
         lock (_gate)
         {
             _exitSeen = true;
-            watch = _oomEvents;
+            recorded = _oomRecorded;
+            stop = _oomStop;
         }
 
-        if (watch is not null)
-        {
-            await _oomStop!.CancelAsync().ConfigureAwait(false);
-            await watch.ConfigureAwait(false);
-            _oomStop.Dispose();
-        }
+        stop?.Cancel();
+        return recorded;
     }
 
     /// <summary>The container's cgroup and how a new process of it gets in.</summary>

@@ -65,11 +65,10 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>A run's die (and oom), recorded with its destroy in one write: a run ends with both at once.</summary>
     private ContainerEvent[]? _exitEvents;
 
-    /// <summary>The owner's watch that records OOM kills as they happen (<see cref="RecordOomKills"/>), and what ends it at the exit.</summary>
-    private Task? _oomEvents;
+    /// <summary>What ends the owner's watch that records OOM kills as they happen (<see cref="RecordOomKills"/>) at the exit.</summary>
     private CancellationTokenSource? _oomStop;
 
-    /// <summary>The OOM kill count the last recorded <c>oom</c> event carried.</summary>
+    /// <summary>The OOM kill count the last recorded <c>oom</c> event carried (under <see cref="_gate"/>).</summary>
     private long _oomRecorded;
 
     /// <summary>Whether the process's exit has been seen: no OOM watch starts after it.</summary>
@@ -531,7 +530,7 @@ public sealed partial class Container : IAsyncDisposable
         }
 
         var exit = await _process.Exited.ConfigureAwait(false);
-        await StopRecordingOomKillsAsync().ConfigureAwait(false);
+        var oomRecorded = StopRecordingOomKills();
         var kills = 0L;
         if (_cgroup is not null && _owner)
         {
@@ -558,7 +557,7 @@ public sealed partial class Container : IAsyncDisposable
             Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal }, persist: !_run);
             // Kills the watch has not recorded (the one that ended the container, or all of them when it exited
             // before the watch began) come before its die, as Docker's oom does.
-            var oom = kills > Volatile.Read(ref _oomRecorded) ? Event(ContainerEventAction.Oom) with { OomKills = kills } : null;
+            var oom = kills > oomRecorded ? Event(ContainerEventAction.Oom) with { OomKills = kills } : null;
             var die = Event(ContainerEventAction.Die) with { ExitCode = exit.ExitCode, Signal = exit.Signal };
             ContainerEvent[] events = oom is not null ? [oom, die] : [die];
             if (_run)
