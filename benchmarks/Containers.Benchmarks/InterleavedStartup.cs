@@ -11,6 +11,8 @@ namespace Containers.Benchmarks;
 /// </summary>
 internal static class InterleavedStartup
 {
+    private const int WarmupRounds = 40;
+
     public static async Task RunAsync(int rounds, string[]? only)
     {
         var benchmarks = new StartupBenchmarks();
@@ -40,7 +42,9 @@ internal static class InterleavedStartup
             var times = methods.Select(_ => new List<double>()).ToArray();
             var workItems = new long[methods.Length];
             var cpu = new double[methods.Length];
-            for (var round = -3; round < rounds; round++)
+            // Rounds not counted: the library's methods start as unoptimised code and are compiled again once called
+            // 30 times (tiered compilation); Process.Start's are precompiled. Steady state, as BenchmarkDotNet's warm-up.
+            for (var round = -WarmupRounds; round < rounds; round++)
             {
                 for (var i = 0; i < methods.Length; i++)
                 {

@@ -10,7 +10,7 @@ namespace Containers.Benchmarks;
 /// <summary>
 /// Start-to-exit cost of a container against Process.Start of the same program (/bin/true), through the public
 /// API first. <see cref="ContainerStart"/> is the minimal isolated start from a prepared container: new pid, mount,
-/// uts and ipc namespaces, a rootfs directory on tmpfs with the host's /usr bound read-only, /proc, pivot_root, the
+/// uts and ipc namespaces, a rootfs directory on tmpfs with the host's /usr bound read-only and its loader cache, /proc, pivot_root, the
 /// exec helper, state entry and wait. <see cref="RuntimeRun"/> is <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
 /// of the default spec (a new network namespace too, the default /dev, /sys and masked paths, output collected).
 /// The concurrent pair starts 64 at once. <see cref="PlanStart"/> is the inner reference: the same isolation as
@@ -46,6 +46,10 @@ public class StartupBenchmarks
         _rootfs = Path.Combine("/dev/shm", $"containers-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path.Combine(_rootfs, "usr"));
         Directory.CreateDirectory(Path.Combine(_rootfs, "proc"));
+        // The dynamic loader's cache, as every real root has it: without it /bin/true's loader probes a dozen library
+        // paths that Process.Start's run of the same program (with the host's cache) does not.
+        Directory.CreateDirectory(Path.Combine(_rootfs, "etc"));
+        File.Copy("/etc/ld.so.cache", Path.Combine(_rootfs, "etc", "ld.so.cache"));
         foreach (var link in new[] { "bin", "sbin", "lib", "lib64" })
         {
             if (Directory.Exists("/usr/" + link))

@@ -131,10 +131,14 @@ struct ct_op {
 #define CT_OP_SECCOMP 29       /* filter (struct sock_filter[n[0]])                        count, flags, socket  */
                                /* slot: with SECCOMP_FILTER_FLAG_NEW_LISTENER the listener fd is sent over it   */
                                /* (SCM_RIGHTS) and closed; the parent answers the notifications                 */
-#define CT_OP_CAPSET 30        /* ambient list                                            effective, permitted, inheritable, bounding */
-                               /* (drops every capability outside bounding from the bounding set, then capset, then */
+#define CT_OP_CAPSET 30        /* ambient list  drop list                                 effective, permitted, inheritable, probe */
+                               /* (drops each capability of the drop list from the bounding set, then capset, then */
                                /*  raises each ambient capability; run it after SETRESUID, with PR_SET_KEEPCAPS    */
-                               /*  set before, so a non-root user keeps what it is given)                         */
+                               /*  set before, so a non-root user keeps what it is given. The list is what the     */
+                               /*  child's bounding set holds beyond the one wanted, known to the plan, so nothing */
+                               /*  is read per capability. probe (~0: none): a capability the child has when it   */
+                               /*  must drop; its absence means it was cloned from a launch thread that dropped   */
+                               /*  the list already, and the drops are skipped)                                   */
 #define CT_OP_LOOPBACK_UP 31   /* (sets IFF_UP on "lo" of the current network namespace)                        */
 #define CT_OP_FSMOUNT 40       /* fstype        target(root)  list of params              n[0]: slot of a directory  */
                                /*  or ~0, n[1]: MOUNT_ATTR_* of the new mount. fsopen(fstype), then one fsconfig */

@@ -171,6 +171,9 @@ struct ct_launch {
     int error_fd;
     int root_fd;
     int parent_pid;
+    uint64_t ignored_signals; /* the child's: what its exec must reset (ct_ignored_signals) */
+    int parent_fd;            /* the child's: the directory the last make op made its entry in, or -1 */
+    char parent_path[128];    /* its path, as that op named it */
 };
 
 static const char *ct_str(const struct ct_launch *l, uint32_t off)
@@ -266,14 +269,64 @@ static long ct_open_parent(const struct ct_launch *l, const char *path, char *bu
 
 enum ct_make { CT_MAKE_DIR, CT_MAKE_NODE, CT_MAKE_LINK };
 
-static long ct_make(const struct ct_launch *l, enum ct_make kind, const char *path, uint64_t mode, uint64_t dev,
+/* Closes the parent directory ct_make keeps open for the next make op. */
+static void ct_forget_parent(struct ct_launch *l)
+{
+    if (l->parent_fd >= 0)
+        SYS1(SYS_close, l->parent_fd);
+    l->parent_fd = -1;
+}
+
+static int ct_streq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+/*
+ * Makes a directory, device node or link. The parent directory stays open for the next make op: a default spec
+ * makes a dozen entries in /dev and several in /, each otherwise an openat2, the call and a close. The kept fd is
+ * closed before any other op (ct_child), so it never outlives a mount, a root change or the fds' closing; between
+ * make ops the parent cannot change, since a make op only adds an entry that did not exist.
+ */
+static long ct_make(struct ct_launch *l, enum ct_make kind, const char *path, uint64_t mode, uint64_t dev,
                     const char *link_target)
 {
     char buf[CT_PATH_MAX];
     const char *base;
-    long pfd = ct_open_parent(l, path, buf, &base);
-    if (pfd < 0)
-        return pfd;
+    long pfd;
+    size_t len = ct_strlen(path);
+    if (len == 0 || len >= CT_PATH_MAX)
+        return -ENAMETOOLONG;
+    size_t slash = len;
+    while (slash > 0 && path[slash - 1] != '/')
+        slash--;
+    /* The parent's path as ct_open_parent opens it ("/" for "/x", "." for "x"; none with a trailing slash). */
+    if (path[len - 1] != '/' && slash < sizeof(l->parent_path)) {
+        char parent[sizeof(l->parent_path)];
+        if (slash <= 1) {
+            parent[0] = slash ? '/' : '.';
+            parent[1] = 0;
+        } else {
+            ct_memcpy(parent, path, slash - 1);
+            parent[slash - 1] = 0;
+        }
+        base = path + slash;
+        if (l->parent_fd < 0 || !ct_streq(parent, l->parent_path)) {
+            ct_forget_parent(l);
+            pfd = ct_open_in_root(l, parent, O_PATH | O_DIRECTORY);
+            if (pfd < 0)
+                return pfd;
+            l->parent_fd = (int)pfd;
+            ct_memcpy(l->parent_path, parent, ct_strlen(parent) + 1);
+        }
+        pfd = l->parent_fd;
+    } else {
+        pfd = ct_open_parent(l, path, buf, &base);
+        if (pfd < 0)
+            return pfd;
+    }
     long r;
     if (kind == CT_MAKE_DIR)
         r = SYS3(SYS_mkdirat, pfd, base, mode);
@@ -281,11 +334,12 @@ static long ct_make(const struct ct_launch *l, enum ct_make kind, const char *pa
         r = SYS4(SYS_mknodat, pfd, base, mode, dev);
     else
         r = SYS3(SYS_symlinkat, link_target, pfd, base);
-    SYS1(SYS_close, pfd);
+    if (pfd != l->parent_fd)
+        SYS1(SYS_close, pfd);
     return r;
 }
 
-static long ct_mkdir_parents(const struct ct_launch *l, const char *path, uint64_t mode)
+static long ct_mkdir_parents(struct ct_launch *l, const char *path, uint64_t mode)
 {
     char buf[CT_PATH_MAX];
     size_t len = ct_strlen(path);
@@ -785,27 +839,35 @@ static long ct_wait_fd(const struct ct_launch *l, uint32_t index, const struct c
 /*
  * The capability sets, in the order the kernel allows: the bounding set is reduced while CAP_SETPCAP is still
  * effective (made so from the permitted set first, which PR_SET_KEEPCAPS kept across a change of uid), then the
- * three sets are set, then the ambient ones raised (each must be permitted and inheritable by then).
+ * three sets are set, then the ambient ones raised (each must be permitted and inheritable by then). The plan lists
+ * the capabilities to drop (no PR_CAPBSET_READ per capability); one read of the probe tells a clone from a launch
+ * thread that dropped them already. Without drops and without an inheritable set the effective set needs no raise
+ * (capset then checks only that the permitted set shrinks), and capset itself empties the ambient set (it keeps only
+ * what is both permitted and inheritable): each skipped call is a credential commit saved.
  */
 static long ct_capset(const struct ct_launch *l, const struct ct_op *op)
 {
     struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
-    long r = SYS2(SYS_capget, &header, data);
-    if (r < 0)
-        return r;
-    data[0].effective = data[0].permitted;
-    data[1].effective = data[1].permitted;
-    r = SYS2(SYS_capset, &header, data);
-    if (r < 0)
-        return r;
-    for (long cap = 0; cap < 64; cap++) {
-        if (op->n[3] & (1ULL << cap))
-            continue;
-        long present = SYS2(SYS_prctl, PR_CAPBSET_READ, cap);
-        if (present == -EINVAL)
-            break; /* past the kernel's last capability */
-        if (present > 0 && (r = SYS2(SYS_prctl, PR_CAPBSET_DROP, cap)) < 0)
+    uint32_t drops, count;
+    const uint32_t *drop = ct_list(l, op->s[1], &drops);
+    const uint32_t *ambient = ct_list(l, op->s[0], &count);
+    long r;
+    if (drops > 0 && op->n[3] != ~0ULL && SYS2(SYS_prctl, PR_CAPBSET_READ, op->n[3]) == 0)
+        drops = 0;
+    if (drops > 0 || op->n[2] != 0) {
+        r = SYS2(SYS_capget, &header, data);
+        if (r < 0)
+            return r;
+        data[0].effective = data[0].permitted;
+        data[1].effective = data[1].permitted;
+        r = SYS2(SYS_capset, &header, data);
+        if (r < 0)
+            return r;
+    }
+    for (uint32_t i = 0; i < drops; i++) {
+        r = SYS2(SYS_prctl, PR_CAPBSET_DROP, drop[i]);
+        if (r < 0)
             return r;
     }
     for (int i = 0; i < 2; i++) {
@@ -816,9 +878,8 @@ static long ct_capset(const struct ct_launch *l, const struct ct_op *op)
     r = SYS2(SYS_capset, &header, data);
     if (r < 0)
         return r;
-    r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    uint32_t count;
-    const uint32_t *ambient = ct_list(l, op->s[0], &count);
+    if (op->n[2] != 0)
+        r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     for (uint32_t i = 0; r >= 0 && i < count; i++)
         r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ambient[i], 0, 0);
     return r < 0 ? r : 0;
@@ -837,19 +898,53 @@ static long ct_seccomp(const struct ct_launch *l, const struct ct_op *op)
     return sent < 0 ? sent : 0;
 }
 
-static void ct_default_handlers(void)
+/* The signals this process ignores, as the SigIgn mask of /proc/self/status (bit sig - 1), or all of them when it
+ * cannot be read. Read by the child before its first op, while /proc is still the host's: an execve puts every
+ * caught signal back to its default by itself and keeps only ignored ones ignored, so only those need a call before
+ * it (one or two with .NET, which ignores SIGPIPE, instead of 62: each call is a few microseconds in a VM). */
+static uint64_t ct_ignored_signals(void)
+{
+    char buf[2048];
+    long fd = SYS4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return ~0ULL;
+    long n = SYS3(SYS_read, fd, buf, sizeof(buf) - 1);
+    SYS1(SYS_close, fd);
+    if (n <= 0)
+        return ~0ULL;
+    buf[n] = 0;
+    static const char key[] = "\nSigIgn:\t";
+    for (long i = 0; i + (long)sizeof(key) - 1 + 16 <= n; i++) {
+        long k = 0;
+        while (key[k] && buf[i + k] == key[k])
+            k++;
+        if (key[k])
+            continue;
+        uint64_t mask = 0;
+        for (const char *h = buf + i + k; h < buf + i + k + 16; h++) {
+            int v = *h >= '0' && *h <= '9' ? *h - '0' : *h >= 'a' && *h <= 'f' ? *h - 'a' + 10 : -1;
+            if (v < 0)
+                return ~0ULL;
+            mask = mask << 4 | (uint64_t)v;
+        }
+        return mask;
+    }
+    return ~0ULL;
+}
+
+static void ct_default_handlers(const struct ct_launch *l)
 {
     /* All-zero kernel sigaction is SIG_DFL with no flags and an empty mask on every architecture. */
     uint64_t action[4] = {0, 0, 0, 0};
     for (int sig = 1; sig <= 64; sig++) {
-        if (sig != SIGKILL && sig != SIGSTOP)
+        if (sig != SIGKILL && sig != SIGSTOP && (l->ignored_signals >> (sig - 1) & 1))
             SYS4(SYS_rt_sigaction, sig, action, 0, 8);
     }
 }
 
-static void ct_reset_signals(void)
+static void ct_reset_signals(const struct ct_launch *l)
 {
-    ct_default_handlers();
+    ct_default_handlers(l);
     uint64_t empty = 0;
     SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
 }
@@ -864,7 +959,7 @@ static long ct_exec(const struct ct_launch *l, uint32_t index, const struct ct_o
         uint32_t argc;
         ct_list(l, op->s[1], &argc);
         char **envp = argv + CT_INIT_ARGS + argc + 1;
-        ct_default_handlers();
+        ct_default_handlers(l);
         long r = SYS3(SYS_fcntl, l->error_fd, F_SETFD, 0);
         if (r == 0 && (op->flags & CT_F_KEEP))
             r = SYS3(SYS_fcntl, l->fds[CT_SLOT_STATUS], F_SETFD, 0);
@@ -875,7 +970,7 @@ static long ct_exec(const struct ct_launch *l, uint32_t index, const struct ct_o
     uint32_t argc;
     ct_list(l, op->s[1], &argc);
     char **envp = argv + argc + 1;
-    ct_reset_signals();
+    ct_reset_signals(l);
     return ct_execvpe(ct_str(l, op->s[0]), argv, envp, op->s[3] ? ct_str(l, op->s[3]) : NULL);
 }
 
@@ -1058,12 +1153,17 @@ static int ct_child(void *arg)
      * the parent until execve gives it its own. A fork-like child turns non-dumpable, but with a new user namespace
      * only after its first WAIT_FD: a non-dumpable child's /proc files belong to root, and an unprivileged parent
      * must write its uid_map meanwhile. */
+    l->ignored_signals = ct_ignored_signals();
     int dumpable = (l->header->flags & CT_PLAN_FORK_LIKE) != 0;
     if (dumpable && !(l->header->clone_flags & CLONE_NEWUSER)) {
         SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
         dumpable = 0;
     }
+    l->parent_fd = -1;
     for (uint32_t i = 0; i < l->header->op_count; i++) {
+        uint32_t code = l->ops[i].code;
+        if (code != CT_OP_MKDIR && code != CT_OP_MKNOD && code != CT_OP_SYMLINK)
+            ct_forget_parent(l);
         long r = ct_run_op(l, i);
         if (dumpable && l->ops[i].code == CT_OP_WAIT_FD) {
             SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
@@ -1122,7 +1222,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_FORK] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_MOUNT_SETATTR] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_SECCOMP] = {{A_FILTER, A_NONE, A_NONE, A_NONE}, 2},
-    [CT_OP_CAPSET] = {{A_U32_LIST, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_CAPSET] = {{A_U32_LIST, A_U32_LIST, A_NONE, A_NONE}, -1},
     [CT_OP_LOOPBACK_UP] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_FSMOUNT] = {{A_STR, A_STR, A_STR_LIST, A_NONE}, -1},
     [CT_OP_CHOWN] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},

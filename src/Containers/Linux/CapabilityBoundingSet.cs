@@ -2,13 +2,25 @@ using System.Globalization;
 
 namespace Containers.Linux;
 
-/// <summary>This process's capability bounding set: the most any process it starts can ever hold.</summary>
+/// <summary>Capability bounding sets: the most any process started from a thread can ever hold.</summary>
 internal static class CapabilityBoundingSet
 {
-    /// <summary>The mask in <c>CapBnd</c> of <c>/proc/self/status</c> (bit n = capability n).</summary>
-    public static ulong Read()
+    /// <summary>This process's bounding set: the mask in <c>CapBnd</c> of <c>/proc/self/status</c> (bit n = capability n).</summary>
+    public static ulong Read() => ReadCapBnd("/proc/self/status");
+
+    /// <summary>
+    /// The calling thread's bounding set (<c>/proc/thread-self/status</c>). The set is per thread: a thread that
+    /// dropped part of it (a launch thread for a reduced set) differs from the process's first thread.
+    /// </summary>
+    public static ulong ReadThisThread() => ReadCapBnd("/proc/thread-self/status");
+
+    /// <summary>The kernel's highest capability number, from <c>/proc/sys/kernel/cap_last_cap</c>.</summary>
+    public static int ReadLastCapability() =>
+        int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
+
+    private static ulong ReadCapBnd(string status)
     {
-        foreach (var line in File.ReadLines("/proc/self/status"))
+        foreach (var line in File.ReadLines(status))
         {
             if (line.StartsWith("CapBnd:", StringComparison.Ordinal))
             {
@@ -16,6 +28,6 @@ internal static class CapabilityBoundingSet
             }
         }
 
-        throw new InvalidOperationException("/proc/self/status has no CapBnd line: /proc is not a procfs");
+        throw new InvalidOperationException($"{status} has no CapBnd line: /proc is not a procfs");
     }
 }

@@ -313,12 +313,14 @@ internal sealed class PlanBuilder
     }
 
     /// <summary>
-    /// The capability sets as 64-bit masks (bit n = capability n): drops everything outside <paramref name="bounding"/>
+    /// The capability sets as 64-bit masks (bit n = capability n): drops each capability of <paramref name="drop"/>
     /// from the bounding set, sets effective, permitted and inheritable, then raises <paramref name="ambient"/>. Run it
-    /// after the ids change, with <c>PR_SET_KEEPCAPS</c> set before them.
+    /// after the ids change, with <c>PR_SET_KEEPCAPS</c> set before them. <paramref name="drop"/> is what the child's
+    /// bounding set holds beyond the one wanted (nothing is read per capability); when the child's bounding set lacks
+    /// <paramref name="probe"/>, it was cloned from a launch thread that dropped them already and the drops are skipped.
     /// </summary>
-    public PlanBuilder CapSet(ulong effective, ulong permitted, ulong inheritable, ulong bounding, IEnumerable<uint> ambient, string? stage = null) =>
-        Add(PlanOpCode.CapSet, stage ?? "set capabilities", 0, [U32List(ambient)], [effective, permitted, inheritable, bounding]);
+    public PlanBuilder CapSet(ulong effective, ulong permitted, ulong inheritable, IEnumerable<uint> drop, uint? probe, IEnumerable<uint> ambient, string? stage = null) =>
+        Add(PlanOpCode.CapSet, stage ?? "set capabilities", 0, [U32List(ambient), U32List(drop)], [effective, permitted, inheritable, probe ?? ulong.MaxValue]);
 
     /// <summary>
     /// Asks the launcher to clone the child from a thread whose bounding set is already <paramref name="boundingSet"/>

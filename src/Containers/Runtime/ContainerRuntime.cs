@@ -44,6 +44,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     private readonly int _networkPoolSize;
     private readonly Lock _networkPoolGate = new();
     private NetworkNamespacePool? _networkPool;
+    private readonly RunPlans _runPlans;
     private int _disposed;
 
     private ContainerRuntime(StateDirectory states, ContainerStorage storage, ILoggerFactory loggers, int networkPoolSize, string? cgroupParent, int cgroupPoolSize)
@@ -55,6 +56,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         _loggers = loggers;
         _networkPoolSize = networkPoolSize;
         _logger = loggers.CreateLogger(RuntimeLogCategory);
+        _runPlans = new RunPlans((spec, reaps) => PrepareCore(spec, null, forRun: true, new PinnedReapingView(HostView.Current, reaps)));
     }
 
     /// <summary>The folder holding one sub-folder of state per container.</summary>
@@ -160,7 +162,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// a run's (the child goes on to exec by itself) or a create's (it waits, set up, for its start). The other is
     /// compiled on first use.
     /// </summary>
-    internal PreparedContainer PrepareCore(ContainerSpec spec, ContainerCreateOptions? options, bool forRun)
+    /// <param name="spec">The spec.</param>
+    /// <param name="options">Stdio and init; null for the default.</param>
+    /// <param name="forRun">Compile a run's plan now (true) or a create's.</param>
+    /// <param name="host">The host's facts; null for <see cref="HostView.Current"/>.</param>
+    internal PreparedContainer PrepareCore(ContainerSpec spec, ContainerCreateOptions? options, bool forRun, IHostView? host = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -182,20 +188,21 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             placement = Cgroups.ClonesIntoCgroup ? CgroupPlacement.CloneInto : CgroupPlacement.JoinWhileWaiting;
         }
 
-        var prepared = new PreparedContainer(this, spec, options, waitsForStart => Compile(spec, options, placement, waitsForStart));
+        host ??= HostView.Current;
+        var prepared = new PreparedContainer(this, spec, options, waitsForStart => Compile(spec, options, placement, waitsForStart, host));
         _ = prepared.PlanFor(run: forRun);
         return prepared;
     }
 
     /// <summary>Compiles a container's start plan, and starts the network namespace pool when a start can use it.</summary>
-    private ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, CgroupPlacement placement, bool waitsForStart)
+    private ContainerPlan Compile(ContainerSpec spec, ContainerCreateOptions options, CgroupPlacement placement, bool waitsForStart, IHostView host)
     {
         // The host rootfs's tmpfs goes on the state directory itself, in the child's mount namespace: a path every
         // start of this runtime shares, so the plan holds nothing per container.
         ContainerPlan plan;
         try
         {
-            plan = ContainerPlan.Compile(spec, options, _states.Root, HostView.Current, pooledNetwork: _networkPoolSize > 0, cgroup: placement, waitsForStart);
+            plan = ContainerPlan.Compile(spec, options, _states.Root, host, pooledNetwork: _networkPoolSize > 0, cgroup: placement, waitsForStart);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
@@ -539,6 +546,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// process is stopped (SIGTERM, then SIGKILL after <see cref="ContainerRunOptions.StopGracePeriod"/>) and the
     /// result says <see cref="ContainerResult.TimedOut"/>, with the output written until then.
     /// </summary>
+    /// <remarks>
+    /// The spec is validated and compiled on its first run; running the same spec object again reuses that work, as
+    /// <see cref="Prepare"/> does (specs are immutable), for as long as the caller holds the spec. A reused start that
+    /// fails compiles the spec again, so a program or rootfs removed since is reported as on a first run.
+    /// </remarks>
     /// <param name="spec">What to run and how to isolate it.</param>
     /// <param name="options">Input, timeout and output cap; null for <see cref="ContainerRunOptions.Default"/>.</param>
     /// <param name="cancellationToken">Kills the container at once and throws <see cref="ContainerRunCanceledException"/>, which carries the output until then.</param>
@@ -554,8 +566,20 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// </example>
     public async Task<ContainerResult> RunAsync(ContainerSpec spec, ContainerRunOptions? options = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(spec);
         options ??= ContainerRunOptions.Default;
-        return await RunPreparedAsync(PrepareCore(spec, null, forRun: true), options, cancellationToken).ConfigureAwait(false);
+        var prepared = _runPlans.Get(spec, out var reused);
+        try
+        {
+            return await RunPreparedAsync(prepared, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ContainerStartException) when (reused)
+        {
+            // The plan looked at the host's files for an earlier run; a failed start may be a change since. Compiled
+            // again, a spec the host no longer fits fails with a first run's error, and the next run gets a new plan.
+            _runPlans.Recheck(spec);
+            throw;
+        }
     }
 
     internal async Task<ContainerResult> RunPreparedAsync(PreparedContainer prepared, ContainerRunOptions options, CancellationToken cancellationToken)
@@ -567,6 +591,9 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             return await new ContainerRun(container, options, _logger).RunAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The prepared containers of the specs <see cref="RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/> ran.</summary>
+    internal RunPlans RunPlans => _runPlans;
 
     /// <summary>Runs <paramref name="spec"/> to completion with <see cref="ContainerRunOptions.Default"/>.</summary>
     /// <param name="spec">What to run and how to isolate it.</param>

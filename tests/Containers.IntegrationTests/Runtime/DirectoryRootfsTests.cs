@@ -64,6 +64,38 @@ public sealed class DirectoryRootfsTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_spec_run_again_reuses_its_plan_and_a_host_changed_since_gets_the_errors_of_a_first_run()
+    {
+        var rootfs = Rootfs();
+        using var fixture = new RuntimeFixture();
+        var ct = TestContext.Current.CancellationToken;
+        var spec = ContainerSpec.For("/bin/sh", "-c", "exit 7").WithRootfs(rootfs);
+        var equal = spec with { };
+
+        Assert.Equal(7, (await fixture.Runtime.RunAsync(spec, ct)).ExitCode);
+        var prepared = fixture.Runtime.RunPlans.Find(spec);
+        Assert.NotNull(prepared);
+        Assert.Equal(7, (await fixture.Runtime.RunAsync(spec, ct)).ExitCode);
+        Assert.Same(prepared, fixture.Runtime.RunPlans.Find(spec));
+        Assert.Null(fixture.Runtime.RunPlans.Find(equal));
+
+        // The program removed after its plan was made: the reused start fails in the child, and the spec compiled
+        // again says what a first run says.
+        File.Delete(Path.Combine(rootfs, "bin", "sh"));
+        var noProgram = await Assert.ThrowsAsync<ExecutableNotFoundException>(() => fixture.Runtime.RunAsync(spec, ct));
+        Assert.Equal("/bin/sh", noProgram.Executable);
+        Assert.Null(fixture.Runtime.RunPlans.Find(spec));
+
+        File.CreateSymbolicLink(Path.Combine(rootfs, "bin", "sh"), "busybox");
+        Assert.Equal(7, (await fixture.Runtime.RunAsync(spec, ct)).ExitCode);
+        Directory.Move(rootfs, rootfs + "-moved");
+        await Assert.ThrowsAsync<RootfsNotFoundException>(() => fixture.Runtime.RunAsync(spec, ct));
+        Directory.Move(rootfs + "-moved", rootfs);
+        Assert.Equal(7, (await fixture.Runtime.RunAsync(spec, ct)).ExitCode);
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_read_only_rootfs_refuses_writes()
     {
         var rootfs = Rootfs();

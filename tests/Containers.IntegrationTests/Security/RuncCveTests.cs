@@ -196,6 +196,41 @@ public sealed class RuncCveTests : IDisposable
     }
 
     /// <summary>
+    /// CVE-2025-31133: a rootfs whose <c>/dev/null</c> is a symlink to a file of <c>/proc</c>. A runtime that masks
+    /// paths by binding the container's <c>/dev/null</c> binds that file instead, writable, over every masked file,
+    /// past the read-only <c>/proc/sys</c> (aimed at <c>core_pattern</c>, a path to running code on the host). Here the
+    /// link names the container's own <c>/proc/sys/kernel/hostname</c>, a decoy that a landed write shows through the
+    /// container's UTS name. This runtime masks with the host's <c>/dev/null</c>, checked to be the null device: the
+    /// masked <c>/proc/keys</c> is that device, reads empty, and the write into it goes nowhere.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task CVE_2025_31133_a_dev_null_symlink_is_never_the_source_of_a_mask()
+    {
+        using var fixture = new RuntimeFixture();
+        var rootfs = Directory.CreateDirectory(Path.Combine(_dir, "rootfs")).FullName;
+        Directory.CreateDirectory(Path.Combine(rootfs, "dev"));
+        File.CreateSymbolicLink(Path.Combine(rootfs, "dev", "null"), "/proc/sys/kernel/hostname");
+        File.Copy(Path.Combine(EscapeProgram.HostDirectory, "escape"), Path.Combine(rootfs, "escape"));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path.Combine(rootfs, "escape"), (UnixFileMode)0x1ed);
+        }
+
+        // Without the default tmpfs on /dev, the rootfs's own /dev (and its link) is what the container sees.
+        var spec = ContainerSpec.For("/escape", "kind=/dev/null", "write=/proc/keys", "kind=/proc/keys", "keys", "uname")
+            .WithRootfs(rootfs).WithHostname("decoy");
+        spec = spec with { Mounts = [.. spec.Mounts.Where(m => m.Destination != "/dev")] };
+        Assert.Contains("/proc/keys", spec.Linux!.MaskedPaths);
+
+        var result = await fixture.Runtime.RunAsync(spec, TestContext.Current.CancellationToken);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["kind other", "write written", "kind chardev", "keys 0"], lines[..^1]);
+        Assert.StartsWith("uname decoy/", lines[^1], StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// CVE-2025-52881: a write the runtime makes is redirected, by a racing container that shares a mount with this
     /// one, onto a file of the container's <c>/proc</c>. The only content this runtime's child writes into a container
     /// is its secrets; the attack aims them at <c>/proc/sys/kernel</c>: while the child sets up the secrets' tmpfs on

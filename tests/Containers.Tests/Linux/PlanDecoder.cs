@@ -94,7 +94,8 @@ internal static class PlanDecoder
         PlanOpCode.Exec => [Str(plan, s[0]), $"[{string.Join(',', StrList(plan, s[1]))}]", $"[{string.Join(',', StrList(plan, s[2]))}]", Str(plan, s[3])],
         PlanOpCode.MountSetAttr => [Str(plan, s[0]), DecodedOp.FlagText((MountAttributes)n[0]), DecodedOp.FlagText((MountAttributes)n[1])],
         PlanOpCode.Seccomp => [$"{n[0]} instructions", Num(n[1])],
-        PlanOpCode.CapSet => [Hex(n[0]), Hex(n[1]), Hex(n[2]), Hex(n[3]), $"[{string.Join(',', U32List(plan, s[0]))}]"],
+        PlanOpCode.CapSet => [Hex(n[0]), Hex(n[1]), Hex(n[2]), Drops(U32List(plan, s[1])),
+            n[3] == ulong.MaxValue ? "-" : $"unless-{n[3]}", $"[{string.Join(',', U32List(plan, s[0]))}]"],
         PlanOpCode.CheckFs => [Str(plan, s[0]), Hex(n[0])],
         PlanOpCode.TmpfsFiles => [Str(plan, s[1]), $"[{string.Join(',', StrList(plan, s[0]))}]", Files(plan, s[2], s[3]), Octal(n[0]),
             n[1] == ulong.MaxValue ? "-" : $"{n[1]}:{n[2]}", DecodedOp.FlagText((MountAttributes)n[3])],
@@ -159,6 +160,14 @@ internal static class PlanDecoder
     private static string Num(ulong value) => value == ulong.MaxValue ? "inf" : value.ToString(CultureInfo.InvariantCulture);
 
     private static string Octal(ulong value) => value == 0 ? "0" : "0" + Convert.ToString((long)value, 8);
+
+    /// <summary>CAPSET's drop list as "drop MASK", with any capability past 63 after the mask ("drop 0x1+64,65").</summary>
+    private static string Drops(uint[] caps)
+    {
+        var mask = caps.Where(c => c < 64).Aggregate(0UL, (m, c) => m | (1UL << (int)c));
+        var high = caps.Where(c => c >= 64).ToList();
+        return "drop " + Hex(mask) + (high.Count == 0 ? "" : "+" + string.Join(',', high));
+    }
 
     private static string Hex(ulong value) => "0x" + value.ToString("x", CultureInfo.InvariantCulture);
 }

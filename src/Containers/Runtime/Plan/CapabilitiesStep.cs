@@ -20,8 +20,7 @@ internal static class CapabilitiesStep
             // Docker relies on its device cgroup to make CAP_MKNOD harmless; without device rules a node of the host's
             // disk could be made and opened, so the default leaves it out (a spec may still ask for it).
             var defaults = DefaultSet(host);
-            context.Plan.CapSet(defaults, defaults, 0, defaults, []);
-            LaunchFromBoundingSet(context, defaults);
+            SetCapabilities(context, defaults, defaults, 0, defaults, []);
             return;
         }
 
@@ -36,11 +35,7 @@ internal static class CapabilitiesStep
             throw new CapabilityUnavailableException([.. Numbers(missing).Select(CapabilityNames.Name)]);
         }
 
-        context.Plan.CapSet(effective, permitted, inheritable, bounding, Numbers(ambient).Select(n => (uint)n));
-        if (bounding == DefaultSet(host))
-        {
-            LaunchFromBoundingSet(context, bounding);
-        }
+        SetCapabilities(context, effective, permitted, inheritable, bounding, Numbers(ambient).Select(n => (uint)n));
     }
 
     /// <summary>Docker's default set less CAP_MKNOD, as far as the host's bounding set <paramref name="host"/> has it.</summary>
@@ -48,17 +43,31 @@ internal static class CapabilitiesStep
         CapabilityNames.Mask(LinuxCapabilities.Default.Bounding) & ~(1UL << CapabilityNames.Number("CAP_MKNOD")) & host;
 
     /// <summary>
-    /// The default bounding set is the one nearly every container has: it is cloned from a launch thread that holds
-    /// that set already, which spares the child one credential commit per dropped capability (27 here). Other sets
-    /// drop in the child (a thread per set would grow without bound). A user namespace gets a full bounding set from
-    /// the kernel whatever the clone had, so there the child drops anyway and the thread would not help.
+    /// The CAPSET op, with the capabilities the child must drop to reach <paramref name="bounding"/> listed, so the
+    /// child reads none: in a user namespace (made or joined) the kernel has set the bounding set to every
+    /// capability up to the host's last; otherwise the child has its launch thread's.
     /// </summary>
-    private static void LaunchFromBoundingSet(PlanContext context, ulong bounding)
+    /// <remarks>
+    /// The default set is the one nearly every container has: it is cloned from a launch thread that holds that set
+    /// already, which spares the child a credential commit per dropped capability (27 here). The op still lists the
+    /// drops, for a clone from <see cref="Linux.LaunchThread.Default"/> when no such thread could be made, and the
+    /// first of them is the probe that tells the two apart in one read: <see cref="IHostView.BoundingSet"/> is that
+    /// thread's own set, which nothing changes, so a child that lacks the probe came from the reduced thread, whose
+    /// set is the wanted one. Other sets drop in the child (a thread per set would grow without bound). A user
+    /// namespace gets a full bounding set from the kernel whatever the clone had, so there the thread would not help.
+    /// </remarks>
+    private static void SetCapabilities(PlanContext context, ulong effective, ulong permitted, ulong inheritable, ulong bounding, IEnumerable<uint> ambient)
     {
-        if (!context.InUserNamespace)
+        var held = context.InUserNamespace ? Enumerable.Range(0, context.Host.LastCapability + 1) : Numbers(context.Host.BoundingSet);
+        var drop = held.Where(n => n >= 64 || (bounding & (1UL << n)) == 0).Select(n => (uint)n).ToList();
+        uint? probe = null;
+        if (!context.InUserNamespace && drop.Count > 0 && bounding == DefaultSet(context.Host.BoundingSet))
         {
             context.Plan.LaunchWithBoundingSet(bounding);
+            probe = drop[0];
         }
+
+        context.Plan.CapSet(effective, permitted, inheritable, drop, probe, ambient);
     }
 
     private static IEnumerable<int> Numbers(ulong mask) => Enumerable.Range(0, 64).Where(n => (mask & (1UL << n)) != 0);

@@ -9,6 +9,8 @@ namespace Containers.Runtime.Plan;
 internal sealed class HostView : IHostView
 {
     private readonly Lazy<SubordinateIds?> _subordinateIds;
+    private readonly Lazy<ulong> _boundingSet = new(() => LaunchThread.Default.Run(CapabilityBoundingSet.ReadThisThread));
+    private readonly Lazy<int> _lastCapability = new(CapabilityBoundingSet.ReadLastCapability);
 
     private HostView()
     {
@@ -31,7 +33,10 @@ internal sealed class HostView : IHostView
     /// <summary>Read on every compile: the SIGCHLD disposition can change while the process runs.</summary>
     public bool ReapsEveryChild => HostReaping.ReapsEveryChild();
 
-    public ulong BoundingSet { get; } = CapabilityBoundingSet.Read();
+    /// <summary>Read on the launch thread itself: the bounding set is per thread, and a child inherits its launcher's.</summary>
+    public ulong BoundingSet => _boundingSet.Value;
+
+    public int LastCapability => _lastCapability.Value;
 
     public HostFile? Inspect(string path)
     {

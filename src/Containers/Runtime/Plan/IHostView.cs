@@ -31,6 +31,12 @@ internal interface IHostView
     /// <summary>What is at the host path <paramref name="path"/>, without following a symbolic link at its end (lstat), or null when nothing is (or it cannot be looked at).</summary>
     HostFile? Inspect(string path);
 
-    /// <summary>This process's capability bounding set as a mask (<c>CapBnd</c> in <c>/proc/self/status</c>): the most any container started from here can hold.</summary>
+    /// <summary>
+    /// The capability bounding set as a mask that a child cloned from <see cref="Linux.LaunchThread.Default"/> starts
+    /// with (that thread's <c>CapBnd</c>, which it never changes): the most any container started from here can hold.
+    /// </summary>
     ulong BoundingSet { get; }
+
+    /// <summary>The kernel's highest capability number (<c>/proc/sys/kernel/cap_last_cap</c>): a new user namespace's bounding set holds 0 to it.</summary>
+    int LastCapability { get; }
 }

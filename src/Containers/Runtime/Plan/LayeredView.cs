@@ -26,6 +26,8 @@ internal sealed class LayeredView(IHostView host, ImmutableArray<string> layers)
 
     public ulong BoundingSet => host.BoundingSet;
 
+    public int LastCapability => host.LastCapability;
+
     /// <summary>The host path of the topmost layer's entry at the container path <paramref name="path"/>, or null when no layer has one.</summary>
     public string? Locate(string path)
     {

@@ -11,12 +11,15 @@ public sealed class CapabilitiesStepTests
     // SETUID 7, SETPCAP 8, NET_BIND_SERVICE 10, NET_RAW 13, SYS_CHROOT 18, AUDIT_WRITE 29, SETFCAP 31.
     private const string DefaultMask = "0xa00425fb";
 
+    // Every capability up to 40 outside the default set; its lowest, CAP_DAC_READ_SEARCH (2), is the probe.
+    private const string DefaultDrops = "drop 0x1ff5ffbda04";
+
     [Fact]
     public void Without_capabilities_in_the_spec_the_process_gets_docker_s_default_set_less_mknod()
     {
         var plan = StepRunner.Run(StepRunner.Context(ContainerSpec.For("/bin/true"), FakeHost.Debian()), CapabilitiesStep.Apply);
 
-        Assert.Equal([$"CapSet {DefaultMask} {DefaultMask} 0x0 {DefaultMask} []"], plan.Lines);
+        Assert.Equal([$"CapSet {DefaultMask} {DefaultMask} 0x0 {DefaultDrops} unless-2 []"], plan.Lines);
     }
 
     [Fact]
@@ -41,13 +44,45 @@ public sealed class CapabilitiesStepTests
     }
 
     [Fact]
+    public void The_drops_are_what_the_launch_thread_holds_beyond_the_set_and_in_a_user_namespace_every_capability_the_kernel_has()
+    {
+        // Without CAP_SYS_RESOURCE (24), as this machine: the launch thread has nothing of it to drop. A user
+        // namespace's bounding set is full whatever the host's, up to the kernel's last capability, even past 63.
+        var host = new FakeHost { BoundingSet = ~(1UL << 24) & ((1UL << 41) - 1) };
+        var newer = new FakeHost { BoundingSet = ulong.MaxValue, LastCapability = 65 };
+        var spec = ContainerSpec.For("/bin/true");
+        var plain = StepRunner.Context(spec, host);
+        var inUserNamespace = StepRunner.Context(spec, host);
+        inUserNamespace.InUserNamespace = true;
+        var newerKernel = StepRunner.Context(spec.WithCapabilitiesDropped("ALL"), newer);
+        newerKernel.InUserNamespace = true;
+
+        Assert.Equal([$"CapSet {DefaultMask} {DefaultMask} 0x0 drop 0x1ff5efbda04 unless-2 []"], StepRunner.Run(plain, CapabilitiesStep.Apply).Lines);
+        Assert.Equal([$"CapSet {DefaultMask} {DefaultMask} 0x0 {DefaultDrops} - []"], StepRunner.Run(inUserNamespace, CapabilitiesStep.Apply).Lines);
+        Assert.Equal(["CapSet 0x0 0x0 0x0 drop 0xffffffffffffffff+64,65 - []"], StepRunner.Run(newerKernel, CapabilitiesStep.Apply).Lines);
+    }
+
+    [Fact]
+    public void A_privileged_process_keeps_the_host_s_whole_bounding_set_with_nothing_to_drop_or_probe()
+    {
+        var host = new FakeHost { BoundingSet = ~(1UL << 24) & ((1UL << 41) - 1) };
+        var context = StepRunner.Context(ContainerSpec.For("/bin/true").WithCapabilities(LinuxCapabilities.Of(
+            CapabilityNames.All.Where((_, n) => (host.BoundingSet & (1UL << n)) != 0))), host);
+
+        var plan = StepRunner.Run(context, CapabilitiesStep.Apply);
+
+        Assert.Equal(["CapSet 0x1fffeffffff 0x1fffeffffff 0x0 drop 0x0 - []"], plan.Lines);
+        Assert.Null(context.Plan.Build().LaunchBoundingSet);
+    }
+
+    [Fact]
     public void The_default_set_leaves_out_what_the_host_s_bounding_set_lacks()
     {
         var host = new FakeHost { BoundingSet = ~(1UL << 29) & ((1UL << 41) - 1) }; // no CAP_AUDIT_WRITE
 
         var plan = StepRunner.Run(StepRunner.Context(ContainerSpec.For("/bin/true"), host), CapabilitiesStep.Apply);
 
-        Assert.Equal(["CapSet 0x800425fb 0x800425fb 0x0 0x800425fb []"], plan.Lines);
+        Assert.Equal([$"CapSet 0x800425fb 0x800425fb 0x0 {DefaultDrops} unless-2 []"], plan.Lines);
     }
 
     [Fact]
@@ -64,7 +99,7 @@ public sealed class CapabilitiesStepTests
 
         var plan = StepRunner.Run(StepRunner.Context(spec, FakeHost.Debian()), CapabilitiesStep.Apply);
 
-        Assert.Equal(["CapSet 0x20 0x420 0x400 0x420 [10]"], plan.Lines);
+        Assert.Equal(["CapSet 0x20 0x420 0x400 drop 0x1fffffffbdf - [10]"], plan.Lines);
     }
 
     [Fact]
@@ -88,7 +123,7 @@ public sealed class CapabilitiesStepTests
 
         var lines = StepRunner.Run(context, ProcessStep.Apply, CapabilitiesStep.Apply).Lines.ToList();
 
-        Assert.Equal("CapSet 0x20 0x20 0x0 0x20 []", lines[^1]);
+        Assert.Equal("CapSet 0x20 0x20 0x0 drop 0x1ffffffffdf - []", lines[^1]);
         Assert.True(lines.IndexOf("Prctl 8 1 0 0") < lines.IndexOf("SetResUid 1000 1000 1000"));
     }
 

@@ -20,6 +20,9 @@ internal sealed class FakeHost : IHostView
     /// <summary>Every capability up to CAP_CHECKPOINT_RESTORE (40) unless a test says otherwise.</summary>
     public ulong BoundingSet { get; init; } = (1UL << 41) - 1;
 
+    /// <summary>CAP_CHECKPOINT_RESTORE (40) unless a test says otherwise.</summary>
+    public int LastCapability { get; init; } = 40;
+
     /// <summary>A Debian host with merged /usr: /bin, /sbin, /lib and /lib64 link into /usr; /bin/sh and /usr/bin/true exist.</summary>
     public static FakeHost Debian(uint uid = 0) => new FakeHost { Uid = uid, Gid = uid }
         .WithDirectory("/usr/bin").WithDirectory("/usr/sbin").WithDirectory("/usr/lib").WithDirectory("/usr/lib64")
