@@ -19,5 +19,7 @@ internal sealed class PinnedReapingView(IHostView host, bool reapsEveryChild) : 
 
     public ulong BoundingSet => host.BoundingSet;
 
+    public int LastCapability => host.LastCapability;
+
     public HostFile? Inspect(string path) => host.Inspect(path);
 }
