@@ -159,7 +159,14 @@ internal static class EventsCommand
             attributes["image"] = image;
         }
 
-        if (e.Action == ContainerEventAction.Die)
+        if (e.Action == ContainerEventAction.Die && !e.ExitStatusKnown)
+        {
+            // Its owner was killed before it saw the end: 255 as containerd reports an exit status it cannot know, and
+            // an attribute that says so.
+            attributes["exitCode"] = "255";
+            attributes["exitStatus"] = "unknown";
+        }
+        else if (e.Action == ContainerEventAction.Die)
         {
             attributes["exitCode"] = new ContainerExit(e.ExitCode, e.Signal).ShellStatus.ToString(CultureInfo.InvariantCulture);
         }

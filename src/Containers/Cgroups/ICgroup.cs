@@ -36,6 +36,9 @@ internal interface ICgroup : IDisposable
     /// <summary>How many processes of the cgroup the kernel's OOM killer has killed.</summary>
     long OomKills { get; }
 
+    /// <summary>Whether the cgroup has the memory controller, which counts its OOM kills.</summary>
+    bool HasMemory { get; }
+
     /// <summary>Starts watching the cgroup's OOM kills as they happen.</summary>
     IOomKillWatch WatchOomKills();
 

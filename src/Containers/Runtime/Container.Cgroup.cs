@@ -178,6 +178,117 @@ public sealed partial class Container
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Starts recording an <c>oom</c> event for each OOM kill as it happens, until the container's process exits: the
+    /// owner's part, since it is the one process that lives as long as the container (a run's, a detached container's
+    /// monitor). Called once the start is recorded, so that no <c>oom</c> comes before it. The watch begins off the
+    /// start's path, from a count of none: the container's cgroup is its own from the start (never a reused one), so
+    /// a kill before the watch is in place is recorded all the same.
+    /// </summary>
+    internal void RecordOomKills()
+    {
+        if (!_owner || _cgroup is not { } cgroup)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_exitSeen || _oomStop is not null)
+            {
+                return;
+            }
+
+            // Not disposed: without a timer it holds nothing but memory, and the exit may cancel it at any time.
+            _oomStop = new CancellationTokenSource();
+            var stop = _oomStop.Token;
+
+            // Ends by itself once stopped; every failure is caught and logged inside.
+            _ = Task.Run(() => RecordOomKillsAsync(cgroup, stop), CancellationToken.None);
+        }
+    }
+
+    private async Task RecordOomKillsAsync(ICgroup cgroup, CancellationToken stop)
+    {
+        IOomKillWatch watch;
+        try
+        {
+            // Without the memory controller no kill is counted, at the exit either.
+            if (stop.IsCancellationRequested || !cgroup.HasMemory)
+            {
+                return;
+            }
+
+            watch = cgroup.WatchOomKills();
+        }
+        catch (Exception e) when (e is CgroupException or IOException or UnauthorizedAccessException)
+        {
+            // Its files refused: the exit still records the kills of the container's life.
+            RuntimeLog.OomKillsNotWatched(_logger, e, Id);
+            return;
+        }
+
+        using (watch)
+        {
+            while (true)
+            {
+                long kills;
+                try
+                {
+                    kills = await watch.NextAsync(Volatile.Read(ref _oomRecorded), stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is ContainersException or IOException)
+                {
+                    // Once stopped, the cgroup may be going with the container: only a failure before is one.
+                    if (!stop.IsCancellationRequested)
+                    {
+                        RuntimeLog.OomKillsNotWatched(_logger, e, Id);
+                    }
+
+                    return;
+                }
+
+                // Recorded under the gate, and only before the exit is seen: the exit records every kill not recorded
+                // by then (the count it read under the gate says which), so none is recorded twice or left out.
+                var oom = Event(ContainerEventAction.Oom) with { OomKills = kills };
+                lock (_gate)
+                {
+                    if (_exitSeen)
+                    {
+                        return;
+                    }
+
+                    _oomRecorded = kills;
+                    Record(oom);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends the watch <see cref="RecordOomKills"/> started (or keeps one from starting) once the process has exited,
+    /// and returns the count of kills it recorded. The exit does not wait for the watch to wind down (a wake-up of
+    /// a pool thread, on every exit): from here on it records nothing.
+    /// </summary>
+    private long StopRecordingOomKills()
+    {
+        CancellationTokenSource? stop;
+        long recorded;
+        lock (_gate)
+        {
+            _exitSeen = true;
+            recorded = _oomRecorded;
+            stop = _oomStop;
+        }
+
+        stop?.Cancel();
+        return recorded;
+    }
+
     /// <summary>The container's cgroup and how a new process of it gets in.</summary>
     internal (ICgroup? Cgroup, Plan.CgroupPlacement Placement) CgroupPlacement => _cgroup is null || _driver is null
         ? (null, Plan.CgroupPlacement.None)

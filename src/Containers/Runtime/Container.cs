@@ -65,6 +65,15 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>A run's die (and oom), recorded with its destroy in one write: a run ends with both at once.</summary>
     private ContainerEvent[]? _exitEvents;
 
+    /// <summary>What ends the owner's watch that records OOM kills as they happen (<see cref="RecordOomKills"/>) at the exit.</summary>
+    private CancellationTokenSource? _oomStop;
+
+    /// <summary>The OOM kill count the last recorded <c>oom</c> event carried (under <see cref="_gate"/>).</summary>
+    private long _oomRecorded;
+
+    /// <summary>Whether the process's exit has been seen: no OOM watch starts after it.</summary>
+    private bool _exitSeen;
+
     // run: a run's container. Its process goes on to exec by itself (the state says running from the start), a setup
     // failure surfaces from ThrowIfStartFailedAsync, and its exit is not written to the state, which the run deletes next.
     internal Container(
@@ -225,6 +234,7 @@ public sealed partial class Container : IAsyncDisposable
 
             Update(s => s.Status == ContainerStatus.Created ? s with { Status = ContainerStatus.Running } : s);
             Record(Event(ContainerEventAction.Start));
+            RecordOomKills();
         }
         finally
         {
@@ -520,6 +530,7 @@ public sealed partial class Container : IAsyncDisposable
         }
 
         var exit = await _process.Exited.ConfigureAwait(false);
+        var oomRecorded = StopRecordingOomKills();
         var kills = 0L;
         if (_cgroup is not null && _owner)
         {
@@ -544,8 +555,9 @@ public sealed partial class Container : IAsyncDisposable
             // A run deletes the state right after: the exit status in it would be read by nobody. Meanwhile a
             // reader sees a running container whose process has gone, which ContainerRuntime reads as stopped.
             Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal }, persist: !_run);
-            // The OOM kills of its life, counted once it is over, come before its die (as Docker's oom does).
-            var oom = kills > 0 ? Event(ContainerEventAction.Oom) with { OomKills = kills } : null;
+            // Kills the watch has not recorded (the one that ended the container, or all of them when it exited
+            // before the watch began) come before its die, as Docker's oom does.
+            var oom = kills > oomRecorded ? Event(ContainerEventAction.Oom) with { OomKills = kills } : null;
             var die = Event(ContainerEventAction.Die) with { ExitCode = exit.ExitCode, Signal = exit.Signal };
             ContainerEvent[] events = oom is not null ? [oom, die] : [die];
             if (_run)

@@ -324,6 +324,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             if (run)
             {
                 container.Record(container.Event(ContainerEventAction.Create), container.Event(ContainerEventAction.Start));
+                container.RecordOomKills();
             }
             else
             {
@@ -527,10 +528,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// <param name="until">End with the events up to this time, once it has passed; null: until <paramref name="cancellationToken"/> is canceled.</param>
     /// <param name="cancellationToken">Ends the stream.</param>
     /// <remarks>
-    /// An <c>oom</c> event is recorded when the container's first process exits, with the kills of its whole life,
-    /// right before its <c>die</c>; kills that do not end the container are seen as they happen with
-    /// <see cref="Container.WatchOomKillsAsync"/>. A container whose owner was killed (SIGKILL) leaves no <c>die</c>:
-    /// its <c>destroy</c> comes from the runtime that removes its leftovers. A <see cref="RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
+    /// An <c>oom</c> event is recorded for each OOM kill as it happens, by the process that owns the container (also
+    /// kills that do not end it), carrying the kernel's count so far; a kill that ends it is recorded right before its
+    /// <c>die</c>. For a container whose owner was killed (SIGKILL) before its process ended, the runtime that removes
+    /// its leftovers (an open, a <see cref="ListAsync"/>) records its <c>die</c>, with an unknown exit status
+    /// (<see cref="ContainerEvent.ExitStatusKnown"/>), and its <c>destroy</c>. A <see cref="RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
     /// writes its <c>create</c> and <c>start</c> together and its <c>die</c> (stamped with the exit's time) together
     /// with its <c>destroy</c>, once its output is collected: two appends per run (each about 35 µs on this machine's
     /// ext4 <c>/run</c> under load).

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using Containers.Linux;
 using Microsoft.Win32.SafeHandles;
@@ -49,6 +48,7 @@ internal sealed class EventJournal
 
     /// <summary>Appends <paramref name="events"/> as one write (a run's create and start land together).</summary>
     /// <exception cref="IOException">The journal cannot be opened or written.</exception>
+    /// <exception cref="UnauthorizedAccessException">The journal may not be opened (<c>EACCES</c>, <c>EPERM</c>).</exception>
     public unsafe void Append(params ReadOnlySpan<ContainerEvent> events)
     {
         var line = new ArrayBufferWriter<byte>(256 * events.Length);
@@ -57,23 +57,10 @@ internal sealed class EventJournal
             Write(line, e);
         }
 
-        var path = Encoding.UTF8.GetBytes(Path + "\0");
-        using var cwd = new SafeFileHandle(AtFdCwd, ownsHandle: false);
         while (true)
         {
-            SafeFileHandle file;
-            fixed (byte* p = path)
+            using (var file = StateDirectory.OpenFile(Path, OWrOnly | OCreat | OAppend | OCloExec, 0b110_000_000))
             {
-                file = Openat(cwd, p, OWrOnly | OCreat | OAppend | OCloExec, 0x180);
-            }
-
-            using (file)
-            {
-                if (file.IsInvalid)
-                {
-                    throw new IOException($"opening {Path}: {Errno.Name(Marshal.GetLastPInvokeError())}");
-                }
-
                 Lock(file, LockSh);
 
                 // Rotated between the open and the lock: that file is complete; append to the one the path names now.
@@ -364,25 +351,8 @@ internal sealed class EventJournal
         public FileIdentity Identity { get; }
 
         /// <summary>Opens <paramref name="path"/> without a lock (a lock would hold off the writers' rotation); null when it does not exist.</summary>
-        public static unsafe JournalFile? Open(string path)
-        {
-            var name = Encoding.UTF8.GetBytes(path + "\0");
-            using var cwd = new SafeFileHandle(AtFdCwd, ownsHandle: false);
-            SafeFileHandle file;
-            fixed (byte* p = name)
-            {
-                file = Openat(cwd, p, ORdOnly | OCloExec, 0);
-            }
-
-            if (file.IsInvalid)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                file.Dispose();
-                return errno == Errno.ENOENT ? null : throw new IOException($"opening {path}: {Errno.Name(errno)}");
-            }
-
-            return new JournalFile(file);
-        }
+        public static JournalFile? Open(string path) =>
+            StateDirectory.TryOpenFile(path, ORdOnly | OCloExec) is { } file ? new JournalFile(file) : null;
 
         public void SkipToEnd() => _offset = RandomAccess.GetLength(_file);
 

@@ -98,6 +98,9 @@ internal static partial class RuntimeLog
     [LoggerMessage(1061, LogLevel.Warning, "Container {ContainerId} ran out of memory: the OOM killer killed {Kills} of its processes")]
     public static partial void ContainerOomKilled(ILogger logger, string containerId, long kills);
 
+    [LoggerMessage(1067, LogLevel.Warning, "OOM kills of container {ContainerId} are not recorded as they happen (its exit records those of its life)")]
+    public static partial void OomKillsNotWatched(ILogger logger, Exception error, string containerId);
+
     [LoggerMessage(1062, LogLevel.Debug, "Container {ContainerId} {Change}")]
     public static partial void ContainerCgroupChanged(ILogger logger, string containerId, string change);
 

@@ -15,24 +15,38 @@ internal sealed partial class StateDirectory
 {
     private static readonly SafeFileHandle Cwd = new(FileSystemCalls.AtFdCwd, ownsHandle: false);
 
-    /// <summary>Creates <paramref name="path"/> (which must not exist, mode 0600) holding <paramref name="content"/>.</summary>
-    private static unsafe void CreateFile(string path, ReadOnlySpan<byte> content)
+    /// <summary>Opens <paramref name="path"/> with <c>openat(2)</c>'s <paramref name="flags"/> and, when it creates the file, <paramref name="mode"/>.</summary>
+    /// <exception cref="IOException">The call failed; the subclass and message say why, as .NET's file APIs would.</exception>
+    public static SafeFileHandle OpenFile(string path, int flags, uint mode) => Open(path, flags, mode, missing: false)!;
+
+    /// <summary>As <see cref="OpenFile"/>, but null when <paramref name="path"/> does not exist.</summary>
+    public static SafeFileHandle? TryOpenFile(string path, int flags) => Open(path, flags, 0, missing: true);
+
+    private static unsafe SafeFileHandle? Open(string path, int flags, uint mode, bool missing)
     {
         SafeFileHandle fd;
         fixed (byte* p = DirectoryTree.NulTerminated(path))
         {
-            fd = FileSystemCalls.Openat(Cwd, p,
-                FileSystemCalls.OWrOnly | FileSystemCalls.OCreat | FileSystemCalls.OExcl | FileSystemCalls.OCloExec | FileSystemCalls.ONoFollow,
-                0b110_000_000);
+            fd = FileSystemCalls.Openat(Cwd, p, flags, mode);
         }
 
-        using (fd)
+        if (!fd.IsInvalid)
         {
-            if (fd.IsInvalid)
-            {
-                throw Error(Marshal.GetLastPInvokeError(), path);
-            }
+            return fd;
+        }
 
+        var errno = Marshal.GetLastPInvokeError();
+        fd.Dispose();
+        return missing && errno == Errno.ENOENT ? null : throw Error(errno, path);
+    }
+
+    /// <summary>Creates <paramref name="path"/> (which must not exist, mode 0600) holding <paramref name="content"/>.</summary>
+    private static unsafe void CreateFile(string path, ReadOnlySpan<byte> content)
+    {
+        using (var fd = OpenFile(path,
+            FileSystemCalls.OWrOnly | FileSystemCalls.OCreat | FileSystemCalls.OExcl | FileSystemCalls.OCloExec | FileSystemCalls.ONoFollow,
+            0b110_000_000))
+        {
             fixed (byte* c = content)
             {
                 var done = 0;

@@ -396,7 +396,20 @@ internal sealed partial class StateDirectory
         try
         {
             Remove(last.Id);
-            Record(logger, new ContainerEvent(DateTimeOffset.UtcNow, last.Id, ContainerEventAction.Destroy) { Image = last.Image?.Reference });
+            var now = DateTimeOffset.UtcNow;
+            var destroy = new ContainerEvent(now, last.Id, ContainerEventAction.Destroy) { Image = last.Image?.Reference };
+            if (last.Status.CanKill())
+            {
+                // Its owner died before it saw the process end (a stopped state is written by an owner that records
+                // the die with it): the die is this sweep's to record, and how the process ended is lost with the
+                // owner, its parent. Neither an exit code nor a signal says so.
+                Record(logger, destroy with { Action = ContainerEventAction.Die }, destroy);
+            }
+            else
+            {
+                Record(logger, destroy);
+            }
+
             return StaleEntry.Removed;
         }
         catch (ContainersIOException e)

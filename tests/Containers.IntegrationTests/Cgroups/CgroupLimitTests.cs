@@ -69,6 +69,56 @@ public abstract class CgroupLimitTests
     }
 
     [ScaledFact(60_000)]
+    public async Task OOM_kills_that_do_not_end_the_container_are_recorded_as_events_as_they_happen_and_never_twice()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        await using var follower = fixture.Runtime.WatchEventsAsync(cancellationToken: Token).GetAsyncEnumerator(Token);
+        // The first step opens the journal and waits: every later event is new to it.
+        ValueTask<bool>? first = follower.MoveNextAsync();
+        var spec = ContainerSpec.For("/bin/sh", "-c", "while :; do (echo 1000 > /proc/self/oom_score_adj; x=$(head -c 67108864 /dev/zero | tr '\\0' a)); sleep 1; done")
+            .WithResources(r => r with { Memory = new LinuxMemory { Limit = 16 * MiB, Swap = 16 * MiB } });
+        await using var container = await fixture.Runtime.CreateAsync("oom-lives", spec, null, Token);
+        await container.StartAsync(Token);
+
+        var seen = new List<ContainerEvent>();
+        async Task<ContainerEvent> NextAsync()
+        {
+            // No step is left pending at the end: the follower cannot be disposed while it waits.
+            var step = first ?? follower.MoveNextAsync();
+            first = null;
+            Assert.True(await step.AsTask().WaitAsync(TestTime.Scale(TimeSpan.FromSeconds(30)), Token), "the events ended");
+            seen.Add(follower.Current);
+            return follower.Current;
+        }
+
+        // Two kills recorded while the container runs: its owner records them, not its exit.
+        while (seen.Count(e => e.Action == ContainerEventAction.Oom) < 2)
+        {
+            var e = await NextAsync();
+            Assert.NotEqual(ContainerEventAction.Die, e.Action);
+            if (e.Action == ContainerEventAction.Oom)
+            {
+                Assert.Equal(ContainerStatus.Running, container.Status);
+            }
+        }
+
+        await container.KillAsync(Token);
+        while ((await NextAsync()).Action != ContainerEventAction.Die)
+        {
+            // Kills of the last round may still be recorded, and the kill itself.
+        }
+
+        var actions = string.Join(", ", seen.Select(e => $"{e.Action} {e.OomKills}"));
+        Assert.All(seen, e => Assert.Equal("oom-lives", e.Id));
+        Assert.True(seen[0].Action == ContainerEventAction.Create && seen[1].Action == ContainerEventAction.Start, actions);
+        var counts = seen.Where(e => e.Action == ContainerEventAction.Oom).Select(e => e.OomKills ?? 0).ToList();
+        // Each kill once: the counts rise from one event to the next, also across the exit's check for kills not yet recorded.
+        Assert.True(counts[0] >= 1 && counts.Zip(counts.Skip(1)).All(p => p.Second > p.First), actions);
+        Assert.True((await container.GetStatsAsync(Token)).Memory.OomKills >= counts[^1], actions);
+    }
+
+    [ScaledFact(60_000)]
     public async Task An_OOM_kill_that_stops_the_container_is_reported_before_the_watch_ends()
     {
         Require();

@@ -100,6 +100,42 @@ public sealed partial class EventsCliTests
         Assert.Equal("exitCode=137, name=" + name, events[3].Attributes);
     }
 
+    [ScaledFact(180_000)]
+    public async Task A_detached_containers_monitor_records_each_OOM_kill_that_leaves_the_container_running_as_it_happens()
+    {
+        Requires.Root();
+        Assert.SkipWhen(Containers.Cgroups.CgroupDriver.DetectLayout() is null, "needs cgroups (this host mounts none)");
+        var name = "cli-events-" + Guid.NewGuid().ToString("N")[..8];
+        var since = Since();
+        using var follower = Process.Start(CliRunner.StartInfo("events", "--since", since, "--filter", $"container={name}"))!;
+        try
+        {
+            // Each round a subshell that makes itself the OOM killer's first choice fills 64 MiB under a 16 MiB limit;
+            // the loop around it, the container's first process, lives on.
+            var run = await CliRunner.RunAsync("run", "--host-rootfs", "-d", "--name", name, "-m", "16m", "--memory-swap", "16m", "--",
+                "/bin/sh", "-c", "while :; do (echo 1000 > /proc/self/oom_score_adj; x=$(head -c 67108864 /dev/zero | tr '\\0' a)); sleep 1; done");
+            Assert.True(run.ExitCode == 0, run.Stderr);
+
+            var lines = await ReadUntilAsync(follower, name, "oom");
+            lines.AddRange(await ReadUntilAsync(follower, name, "oom"));
+            var ps = await CliRunner.RunAsync("ps", "--format", "json");
+
+            var events = lines.Select(l => Parse(l, name)).ToList();
+            Assert.Equal(["create", "start", "oom", "oom"], events.Select(e => e.Action));
+            // Counting up: each kill once (kills close together may come as one event).
+            var counts = events.Skip(2).Select(e => int.Parse(Regex.Match(e.Attributes, $"^name={name}, oomKills=([0-9]+)$").Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+            Assert.True(counts[0] >= 1 && counts[1] > counts[0], string.Join(" | ", lines));
+            Assert.True(ps.ExitCode == 0, ps.Stderr);
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.Contains($"\"Names\":\"{name}\"", StringComparison.Ordinal) && l.Contains("\"State\":\"running\"", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+            follower.Kill();
+            await follower.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
     [Theory(Timeout = 60_000)]
     [InlineData("--filter", "label=a=b", "--filter 'label=a=b' is not supported: use container=ID, event=ACTION, image=REF or type=container")]
     [InlineData("--filter", "type=image", "only container events are recorded")]

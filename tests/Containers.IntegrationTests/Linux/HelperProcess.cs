@@ -31,6 +31,7 @@ internal static class HelperProcess
         {
             "launch-and-hang" => LaunchAndHang(),
             "create-limited-and-hang" => CreateLimitedAndHang(),
+            "stop-one-start-one-and-hang" => StopOneStartOneAndHang(),
             _ => 2,
         };
         Environment.Exit(code);
@@ -76,6 +77,27 @@ internal static class HelperProcess
         var child = ChildProcess.Launch(plan);
         child.WaitForExecAsync(CancellationToken.None).GetAwaiter().GetResult();
         Console.Out.WriteLine(child.Pid);
+        Console.Out.Flush();
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+    }
+
+    /// <summary>
+    /// Runs container <c>stopped</c> to its end (its die recorded, its state kept) and starts container <c>running</c>,
+    /// prints the latter's pid and hangs.
+    /// </summary>
+    private static int StopOneStartOneAndHang()
+    {
+        var runtime = Containers.Runtime.ContainerRuntime.OpenAsync(new Containers.Runtime.ContainerRuntimeOptions
+        {
+            StateDirectory = Environment.GetEnvironmentVariable(StateVariable),
+        }).GetAwaiter().GetResult();
+        var stopped = runtime.CreateAsync("stopped", Containers.Spec.ContainerSpec.For("/bin/true"), null).GetAwaiter().GetResult();
+        stopped.StartAsync().GetAwaiter().GetResult();
+        stopped.WaitAsync().GetAwaiter().GetResult();
+        var running = runtime.CreateAsync("running", Containers.Spec.ContainerSpec.For("/bin/sleep", "1000"), null).GetAwaiter().GetResult();
+        running.StartAsync().GetAwaiter().GetResult();
+        Console.Out.WriteLine(running.Pid);
         Console.Out.Flush();
         Thread.Sleep(Timeout.Infinite);
         return 0;

@@ -24,6 +24,8 @@ internal sealed class V1Cgroup : ICgroup
 
     public long OomKills => Dir(V1Memory.Name) is { } dir ? V1Memory.OomKills(_files, dir) : 0;
 
+    public bool HasMemory => Dir(V1Memory.Name) is not null;
+
     public IOomKillWatch WatchOomKills() => Dir(V1Memory.Name) is { } dir ? new V1OomKillWatch(dir)
         : throw new CgroupException("linux.resources.memory", "this container's cgroup has no memory controller to watch for OOM kills");
 

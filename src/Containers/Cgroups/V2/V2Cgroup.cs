@@ -24,6 +24,8 @@ internal sealed class V2Cgroup : ICgroup
 
     public long OomKills => V2Memory.OomKills(_files, _dir);
 
+    public bool HasMemory => File.Exists(Path.Combine(_dir, "memory.events"));
+
     public IOomKillWatch WatchOomKills() => new V2OomKillWatch(_dir);
 
     public SafeFileHandle OpenDirectory() => LibC.OpenDirectory(_dir);
