@@ -89,21 +89,23 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         var storage = options.StorageDirectory
             ?? (options.Images is { } images ? Path.Combine(images.Root, "containers") : ContainerStorage.DefaultRoot());
         var runtime = new ContainerRuntime(states, new ContainerStorage(storage), loggers, options.NetworkNamespacePoolSize, options.CgroupParent, options.CgroupPoolSize) { _images = options.Images, _registry = options.Registry };
-        if (!options.SweepOnOpen)
-        {
-            RuntimeLog.RuntimeOpened(runtime._logger, states.Root, 0);
-            return Task.FromResult(runtime);
-        }
-
-        int removed;
+        var removed = 0;
         try
         {
-            removed = states.RemoveStale(runtime._logger);
+            // A container a killed commit left frozen is thawed by every open, also one without the sweeps: it is a
+            // container in the wrong state, not garbage, and a listing would show it paused.
             foreach (var frozen in states.CommitFrozen())
             {
                 runtime.ThawAbandonedCommit(frozen);
             }
 
+            if (!options.SweepOnOpen)
+            {
+                RuntimeLog.RuntimeOpened(runtime._logger, states.Root, 0);
+                return Task.FromResult(runtime);
+            }
+
+            removed = states.RemoveStale(runtime._logger);
             runtime.RemoveStaleCgroups();
             runtime._storage.RemoveOrphans(states, runtime._logger);
         }

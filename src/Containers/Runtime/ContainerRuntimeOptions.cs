@@ -78,8 +78,9 @@ public sealed record ContainerRuntimeOptions
 
     /// <summary>
     /// Whether <see cref="ContainerRuntime.OpenAsync"/> clears what processes that died without cleaning up left
-    /// behind: state entries whose owner and process are gone, containers a killed commit left frozen, cgroups and
-    /// container directories no container owns any more. Default true. False is for a short-lived reader that only
+    /// behind: state entries whose owner and process are gone, cgroups and container directories no container owns
+    /// any more. (A container a killed commit left frozen is thawed by every open.) Default true. False is for a
+    /// short-lived reader that only
     /// lists (a command-line <c>ps</c>): its open reads nothing, and <see cref="ContainerRuntime.ListAsync"/> still
     /// removes and leaves out each leftover entry it meets; the rest waits for the next runtime opened with the
     /// default, such as the next one that creates a container.
