@@ -242,18 +242,7 @@ public class ContainerSpecJsonTests
     [Fact]
     public void The_state_directory_copy_is_the_serializers_compact_output_byte_for_byte()
     {
-        var every = ContainerSpec.FromJson(EveryFieldConfig);
-        // The namespaces and seccomp rules are written by hand (SpecJsonContext.Writer.cs): a joined namespace's path,
-        // and a rule without an errno or a second value, besides what the sample sets.
-        var joined = every with
-        {
-            Linux = every.Linux! with
-            {
-                Namespaces = [new(NamespaceType.Network, "/proc/1/ns/net"), new(NamespaceType.Pid)],
-                Seccomp = every.Linux.Seccomp! with { DefaultErrnoRet = null, Syscalls = [new LinuxSyscall { Names = ["write"], Action = "SCMP_ACT_ALLOW", Args = [new LinuxSeccompArg { Index = 1, Value = 2, Op = "SCMP_CMP_NE" }] }] },
-            },
-        };
-        foreach (var spec in new[] { every, joined, ContainerSpec.For("/bin/true"), ContainerSpec.For("/bin/sh", "-c", "exit 3").WithHostname("h") })
+        foreach (var spec in HandWrittenSamples().Append(ContainerSpec.For("/bin/true")).Append(ContainerSpec.For("/bin/sh", "-c", "exit 3").WithHostname("h")))
         {
             var buffer = new System.Buffers.ArrayBufferWriter<byte>();
             using (var writer = new Utf8JsonWriter(buffer))
@@ -264,6 +253,62 @@ public class ContainerSpecJsonTests
             Assert.Equal(Encoding.UTF8.GetString(buffer.WrittenSpan), Encoding.UTF8.GetString(spec.ToJsonBytes()));
         }
     }
+
+    [Fact]
+    public void The_sample_that_holds_the_hand_written_writer_to_the_serializer_sets_every_field_it_writes()
+    {
+        // A field added to a type the writer handles by hand, but not to the samples, would be left out of config.json
+        // with no test failing: the samples must set each of them.
+        var specs = HandWrittenSamples();
+        var linux = specs.Select(s => s.Linux!).ToList();
+        var seccomp = linux.Select(l => l.Seccomp!).ToList();
+        AssertEverySet(specs);
+        AssertEverySet(linux);
+        AssertEverySet(linux.SelectMany(l => l.Namespaces));
+        AssertEverySet(seccomp);
+        AssertEverySet(seccomp.SelectMany(s => s.Syscalls));
+        AssertEverySet(seccomp.SelectMany(s => s.Syscalls).SelectMany(s => s.Args));
+    }
+
+    /// <summary>
+    /// The sample with every field, and a variant for what the writer handles by hand (SpecJsonContext.Writer.cs):
+    /// a joined namespace's path, and a seccomp rule without an errno or a second value.
+    /// </summary>
+    private static List<ContainerSpec> HandWrittenSamples()
+    {
+        var every = ContainerSpec.FromJson(EveryFieldConfig);
+        var joined = every with
+        {
+            Linux = every.Linux! with
+            {
+                Namespaces = [new(NamespaceType.Network, "/proc/1/ns/net"), new(NamespaceType.Pid)],
+                Seccomp = every.Linux.Seccomp! with { DefaultErrnoRet = null, Syscalls = [new LinuxSyscall { Names = ["write"], Action = "SCMP_ACT_ALLOW", Args = [new LinuxSeccompArg { Index = 1, Value = 2, Op = "SCMP_CMP_NE" }] }] },
+            },
+        };
+        return [every, joined];
+    }
+
+    private static void AssertEverySet<T>(IEnumerable<T> samples)
+    {
+        var list = samples.ToList();
+        Assert.NotEmpty(list);
+        foreach (var property in typeof(T).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            if (property.PropertyType.IsValueType && Nullable.GetUnderlyingType(property.PropertyType) is null && !property.PropertyType.IsGenericType)
+            {
+                continue; // a plain number or enum has no "unset"; 0 is written as any other value
+            }
+
+            Assert.True(list.Exists(sample => IsSet(property.GetValue(sample))), $"the sample sets no {typeof(T).Name}.{property.Name}");
+        }
+    }
+
+    private static bool IsSet(object? value) => value switch
+    {
+        null => false,
+        System.Collections.IEnumerable items and not string => items.Cast<object>().Any(),
+        _ => true,
+    };
 
     [Fact]
     public void Fields_the_oci_spec_does_not_define_are_ignored()
