@@ -189,7 +189,9 @@ public sealed class DockerConventionsTests
             // sleep is pid 1 of its pid namespace: SIGTERM without a handler does nothing to it.
             var stop = await CliRunner.RunAsync("stop", "-t", "1", name);
             Assert.True(stop.ExitCode == 0, stop.Stderr);
-            Assert.Equal((128 + 9).ToString(CultureInfo.InvariantCulture) + "\n", (await CliRunner.RunAsync("wait", name)).Stdout);
+            var wait = await CliRunner.RunAsync("wait", name);
+            Assert.True(wait.ExitCode == 0, $"wait exited {wait.ExitCode}: {wait.Stderr}");
+            Assert.Equal((128 + 9).ToString(CultureInfo.InvariantCulture) + "\n", wait.Stdout);
         }
         finally
         {
