@@ -84,7 +84,7 @@ public sealed class NetworkNamespacePoolTests
 
         Assert.Equal(before, NamespaceFds());
         Assert.Null(pool.TryTake());
-        Assert.DoesNotContain(Directory.GetDirectories("/proc/self/task"), task => File.ReadAllText(Path.Combine(task, "comm")).StartsWith("containers-netn", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.GetDirectories("/proc/self/task"), task => ThreadName(task).StartsWith("containers-netn", StringComparison.Ordinal));
     }
 
     [Fact(Timeout = 120_000)]
@@ -190,4 +190,17 @@ public sealed class NetworkNamespacePoolTests
 
     private static int NamespaceFds() =>
         Directory.GetFiles("/proc/self/fd").Count(fd => new FileInfo(fd).LinkTarget?.StartsWith("net:[", StringComparison.Ordinal) == true);
+
+    /// <summary>A thread's name, or empty when it ended between the listing and the read.</summary>
+    private static string ThreadName(string task)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(task, "comm"));
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
+        {
+            return string.Empty;
+        }
+    }
 }
