@@ -173,7 +173,8 @@ public sealed class StateDirectoryTests : IDisposable
         Assert.False((self with { StartTime = self.StartTime + 1 }).IsAlive);
     }
 
-    private static ContainerState NewState(string id, ProcessIdentity owner) => new()
+    /// <summary>A container's state as its owner writes it at creation (shared by the sweep tests).</summary>
+    internal static ContainerState NewState(string id, ProcessIdentity owner) => new()
     {
         Id = id,
         Status = ContainerStatus.Creating,
