@@ -65,7 +65,8 @@ done
 
 # The kernel and the initramfs, built once per kernel version and guest script.
 cache=$repo/artifacts/v2guest
-modules=(9p 9pnet_virtio virtio_pci overlay loop)
+# bfq: the I/O scheduler whose io.bfq.weight the block I/O weight test shares a loop device by.
+modules=(9p 9pnet_virtio virtio_pci overlay loop bfq)
 stamp=$({ cat "$repo/build/v2guest/init"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
 if [ ! -f "$cache/$stamp/ready" ]; then
   rm -rf "$cache"
@@ -103,6 +104,9 @@ if [ ! -f "$cache/$stamp/ready" ]; then
   }
   for module in "${modules[@]}"; do
     path=$(awk -F: -v m="$module" '{ n = $1; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n); if (n == m) { print $1; exit } }' "$dep")
+    if [ -z "$path" ] && grep -q "/$module\.ko" "$kernel/lib/modules/$version/modules.builtin" 2>/dev/null; then
+      continue # built into this kernel
+    fi
     [ -n "$path" ] || { echo "build/v2guest.sh: the kernel has no module $module" >&2; exit 1; }
     add_module "$path"
   done

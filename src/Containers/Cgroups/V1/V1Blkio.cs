@@ -10,11 +10,16 @@ internal static class V1Blkio
     public const string Name = "blkio";
     private const string Field = "linux.resources.blockIO";
 
+    /// <summary>The weight files of the two proportional schedulers: CFQ's (kernels before 5.0) and BFQ's.</summary>
+    private static readonly string[] WeightFiles = ["blkio.weight", "blkio.bfq.weight"];
+
     public static bool Needed(LinuxResources resources) => resources.BlockIO is not null;
 
     public static void Validate(string dir, LinuxBlockIO io)
     {
-        if (io.Weight is not null && !File.Exists(Path.Combine(dir, "blkio.weight")) && !File.Exists(Path.Combine(dir, "blkio.bfq.weight")))
+        // A hierarchy's root has no weight file whatever the schedulers (BFQ's is one of every cgroup but the root),
+        // and this process may be in the root: BFQ's counters, which the root has too, say its weight is offered.
+        if (io.Weight is not null && !WeightFiles.Any(file => File.Exists(Path.Combine(dir, file))) && !File.Exists(Path.Combine(dir, "blkio.bfq.io_service_bytes")))
         {
             throw new CgroupException($"{Field}.weight", "this host's blkio controller has no weight (blkio.weight needs the BFQ or CFQ I/O scheduler): leave weight unset");
         }
@@ -32,8 +37,14 @@ internal static class V1Blkio
     {
         if (io.Weight is { } weight)
         {
-            var file = File.Exists(Path.Combine(dir, "blkio.weight")) ? "blkio.weight" : "blkio.bfq.weight";
-            CgroupFile.Write(dir, file, weight, $"{Field}.weight");
+            // CFQ's file and BFQ's: each device's scheduler reads its own, so the weight goes to every one there is.
+            foreach (var file in WeightFiles)
+            {
+                if (File.Exists(Path.Combine(dir, file)))
+                {
+                    CgroupFile.Write(dir, file, weight, $"{Field}.weight");
+                }
+            }
         }
 
         Write(dir, "blkio.throttle.read_bps_device", io.ThrottleReadBpsDevice, $"{Field}.throttleReadBpsDevice");

@@ -3,15 +3,23 @@ using Containers.Spec;
 
 namespace Containers.Cgroups.V2;
 
-/// <summary>The v2 io controller: <c>io.weight</c> and per-device <c>io.max</c>; bytes and operations from <c>io.stat</c>.</summary>
+/// <summary>The v2 io controller: <c>io.weight</c> and <c>io.bfq.weight</c>, per-device <c>io.max</c>; bytes and operations from <c>io.stat</c>.</summary>
 internal static class V2Io
 {
     public const string Name = "io";
     private const string Field = "linux.resources.blockIO";
 
-    public static void Validate(string dir, LinuxBlockIO io)
+    /// <summary>The weight files of the two proportional schedulers: io.cost's and BFQ's.</summary>
+    private static readonly string[] WeightFiles = ["io.weight", "io.bfq.weight"];
+
+    /// <summary>Refuses what the host cannot apply; <paramref name="sysBlock"/> is where the block devices are listed.</summary>
+    public static void Validate(string dir, LinuxBlockIO io, string sysBlock = "/sys/block")
     {
-        if (io.Weight is not null && !File.Exists(Path.Combine(dir, "io.weight")) && !File.Exists(Path.Combine(dir, "io.bfq.weight")))
+        // The root has no weight file whatever the schedulers (both are files of every cgroup but the root), and the
+        // cgroup below which containers go may be the root: there io.cost shows in its root-only io.cost.qos, and
+        // BFQ in the schedulers the block devices offer.
+        if (io.Weight is not null && !WeightFiles.Any(file => File.Exists(Path.Combine(dir, file)))
+            && !File.Exists(Path.Combine(dir, "io.cost.qos")) && !BfqOffered(sysBlock))
         {
             throw new CgroupException($"{Field}.weight", "this host's io controller has no weight (io.weight needs the BFQ scheduler or io.cost): leave weight unset");
         }
@@ -25,12 +33,36 @@ internal static class V2Io
         }
     }
 
+    /// <summary>Whether a block device offers the BFQ scheduler: the kernel has it (built in, or its module loaded).</summary>
+    private static bool BfqOffered(string sysBlock)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories(sysBlock)
+                .Any(device => Linux.LibC.TryReadText(Path.Combine(device, "queue", "scheduler")) is { } list && list.Contains("bfq", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     public static void Apply(string dir, LinuxBlockIO io)
     {
         if (io.Weight is { } weight)
         {
-            var file = File.Exists(Path.Combine(dir, "io.weight")) ? "io.weight" : "io.bfq.weight";
-            CgroupFile.Write(dir, file, string.Create(CultureInfo.InvariantCulture, $"default {weight}"), $"{Field}.weight");
+            // Each device's scheduler reads its own file: io.weight is io.cost's (a device with io.cost enabled), and
+            // io.bfq.weight BFQ's. A kernel with both (Debian's, once BFQ is loaded) has both files whatever the
+            // devices use, so the weight goes to every one there is: written to io.weight alone, it would not reach
+            // a BFQ device. Both take 10-1000, the spec's range, as the spec's value (default 100 in each).
+            var value = string.Create(CultureInfo.InvariantCulture, $"default {weight}");
+            foreach (var file in WeightFiles)
+            {
+                if (File.Exists(Path.Combine(dir, file)))
+                {
+                    CgroupFile.Write(dir, file, value, $"{Field}.weight");
+                }
+            }
         }
 
         Write(dir, io.ThrottleReadBpsDevice, "rbps", $"{Field}.throttleReadBpsDevice");
