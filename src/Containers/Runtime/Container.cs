@@ -552,9 +552,6 @@ public sealed partial class Container : IAsyncDisposable
                 await _startRecorded.Task.ConfigureAwait(false);
             }
 
-            // A run deletes the state right after: the exit status in it would be read by nobody. Meanwhile a
-            // reader sees a running container whose process has gone, which ContainerRuntime reads as stopped.
-            Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal }, persist: !_run);
             // Kills the watch has not recorded (the one that ended the container, or all of them when it exited
             // before the watch began) come before its die, as Docker's oom does.
             var oom = kills > oomRecorded ? Event(ContainerEventAction.Oom) with { OomKills = kills } : null;
@@ -569,8 +566,16 @@ public sealed partial class Container : IAsyncDisposable
             }
             else
             {
+                // The die before the stopped state: an owner killed between the two leaves a state that still says
+                // running, whose die the sweep finds in the journal and does not record again. In the other order it
+                // would leave a stopped state without a die, which no sweep records (a stopped state's owner has
+                // recorded it, unless it died at that moment). Until the state is written a reader sees a running
+                // container whose process has gone, which ContainerRuntime reads as stopped.
                 Record(events);
             }
+
+            // A run deletes the state right after: the exit status in it would be read by nobody.
+            Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal }, persist: !_run);
 
             RuntimeLog.ContainerExited(_logger, Id, exit.ExitCode, exit.Signal);
             return exit;

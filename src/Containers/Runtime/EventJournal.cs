@@ -94,6 +94,26 @@ internal sealed class EventJournal
     }
 
     /// <summary>
+    /// Whether the recorded history holds an event of container <paramref name="id"/> with <paramref name="action"/>
+    /// at or after <paramref name="since"/>: what a sweep asks before recording a die that a dead owner may have
+    /// recorded already. Reads both files, the current one first, so a rotation meanwhile hides nothing (the rotated
+    /// name then holds the file just read, or a later one); history older than one rotation is not read.
+    /// </summary>
+    public bool Holds(string id, ContainerEventAction action, DateTimeOffset since)
+    {
+        foreach (var path in (string[])[Path, Rotated])
+        {
+            using var file = JournalFile.Open(path);
+            if (file is not null && file.ReadToEnd().Exists(e => e.Action == action && e.Id == id && e.Time >= since))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// The events from <paramref name="since"/> (the recorded history, when given; otherwise only events from now on)
     /// to <paramref name="until"/> (forever, when null): history first, then new events as they are appended.
     /// </summary>

@@ -384,6 +384,15 @@ internal sealed partial class StateDirectory
             return StaleEntry.Live;
         }
 
+        // One sweep at a time per entry (each open and listing sweeps): the one holding the folder's lock records the
+        // entry's die and destroy, and another finds the entry gone once it has the lock.
+        using var sweeping = Linux.DirectoryTree.OpenDirectory(FolderOf(last.Id));
+        if (sweeping.IsInvalid || Linux.FileSystemCalls.Flock(sweeping, Linux.FileSystemCalls.LockEx | Linux.FileSystemCalls.LockNb) != 0
+            || TryRead(last.Id) is null)
+        {
+            return StaleEntry.Left;
+        }
+
         // A copy from the stopped container, or another sweep removing it, holds its root lock: left to them.
         var (free, storage) = last.ContainerDirectory is { } directory ? ContainerStorage.TryLockForRemoval(directory) : (true, null);
         using var held = storage;
@@ -398,11 +407,13 @@ internal sealed partial class StateDirectory
             Remove(last.Id);
             var now = DateTimeOffset.UtcNow;
             var destroy = new ContainerEvent(now, last.Id, ContainerEventAction.Destroy) { Image = last.Image?.Reference };
-            if (last.Status.CanKill())
+            if (last.Status.CanKill() && !Events.Holds(last.Id, ContainerEventAction.Die, last.Created))
             {
-                // Its owner died before it saw the process end (a stopped state is written by an owner that records
-                // the die with it): the die is this sweep's to record, and how the process ended is lost with the
-                // owner, its parent. Neither an exit code nor a signal says so.
+                // Its owner died before it recorded the process's end: the die is this sweep's to record, and how the
+                // process ended is lost with the owner, its parent. Neither an exit code nor a signal says so. An
+                // owner records the die before it writes the stopped state, so a state still running may be one
+                // whose owner died between the two: the journal then has this container's die, since its creation,
+                // and it is not recorded twice. (A stopped state always has its die.)
                 Record(logger, destroy with { Action = ContainerEventAction.Die }, destroy);
             }
             else

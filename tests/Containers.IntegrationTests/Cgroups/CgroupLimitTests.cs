@@ -700,6 +700,11 @@ public abstract class CgroupLimitTests
         Assert.True(loop.TrySetScheduler("bfq"), $"{loop.Path} offers no BFQ scheduler ({loop.Schedulers}): build it in or load its module (bfq)");
         // Weight raising boosts queues BFQ takes for interactive ones, whatever their weight: off, so weights alone decide.
         loop.SetSchedulerTunable("low_latency", "0");
+        // BFQ idles for the queue in service (so that the other cannot take its turn) only while that queue's think time
+        // is shorter than slice_idle, 8 ms by default: on a loaded machine a reader's think time can pass that, and the
+        // two then got equal shares whatever the weights (1 run in 5 on the loaded v1 host). 100 ms is longer than
+        // any think time here.
+        loop.SetSchedulerTunable("slice_idle", "100");
         using var fixture = new RuntimeFixture();
         var device = HostDevices.Describe(loop.Path, "/dev/disk0");
         // Direct I/O: every block read is a request the scheduler sees, none comes from the page cache. Four readers
@@ -716,19 +721,22 @@ public abstract class CgroupLimitTests
 
         await using var heavy = await StartBusyLoopAsync(fixture, weighted(1000));
         await using var light = await StartBusyLoopAsync(fixture, weighted(100));
-        await WaitForAsync(heavy, s => s.Io.ReadBytes > 0, TimeSpan.FromSeconds(30));
-        await WaitForAsync(light, s => s.Io.ReadBytes > 0, TimeSpan.FromSeconds(30));
+        // Past the start, where the one started first has the device alone and BFQ has just met the other's queues
+        // (in the guest the first half second gave the light one as much as the heavy one).
+        await WaitForAsync(heavy, s => s.Io.ReadBytes >= 32 * MiB, TimeSpan.FromSeconds(60));
+        await WaitForAsync(light, s => s.Io.ReadBytes >= 32 * MiB, TimeSpan.FromSeconds(60));
 
-        // One window for both, from a first pair of snapshots until the two together have read 256 MiB more (several of BFQ's turns, each up to a budget or 125 ms of one queue): a span
+        // One window for both, from a first pair of snapshots until the two together have read 512 MiB more (many of
+        // BFQ's turns, each up to a budget or 125 ms of one queue): a span
         // set by bytes, not time, and the same for either outcome.
         var (heavy0, light0) = (await heavy.GetStatsAsync(Token), await light.GetStatsAsync(Token));
-        var deadline = DateTime.UtcNow + TestTime.Scale(TimeSpan.FromSeconds(60));
+        var deadline = DateTime.UtcNow + TestTime.Scale(TimeSpan.FromSeconds(120));
         long heavyRead, lightRead;
         while (true)
         {
             var (h, l) = (await heavy.GetStatsAsync(Token), await light.GetStatsAsync(Token));
             (heavyRead, lightRead) = (h.Io.ReadBytes - heavy0.Io.ReadBytes, l.Io.ReadBytes - light0.Io.ReadBytes);
-            if (heavyRead + lightRead >= 256 * MiB)
+            if (heavyRead + lightRead >= 512 * MiB)
             {
                 break;
             }
@@ -741,9 +749,10 @@ public abstract class CgroupLimitTests
         await light.KillAsync(Token);
         TestContext.Current.TestOutputHelper?.WriteLine($"weight 1000 read {heavyRead} B, weight 100 read {lightRead} B ({(double)heavyRead / Math.Max(1, lightRead):F1}:1)");
 
-        // Ten times the weight: the heavy reader gets far more of the device, though not exactly ten times as much
-        // (budgets, idling, a loaded machine). Twice is a generous floor that equal shares (1:1) cannot pass.
-        Assert.True(heavyRead > 2 * lightRead, $"weight 1000 read {heavyRead} bytes, weight 100 read {lightRead} in the same window");
+        // Ten times the weight: the heavy reader gets far more of the device, though not ten times as much (budgets,
+        // idling, a loaded machine; measured 7-10:1 on the v1 host, 3.7:1 in the TCG guest, where the loop device's
+        // work competes for two emulated CPUs). One and a half is a generous floor that equal shares cannot pass.
+        Assert.True(2 * heavyRead > 3 * lightRead, $"weight 1000 read {heavyRead} bytes, weight 100 read {lightRead} in the same window");
     }
 
     /// <summary>A /tmp where device nodes work (a default tmpfs is nodev, which refuses every node whatever the cgroup allows).</summary>
