@@ -22,7 +22,7 @@ internal static class RunCommand
         Options =
         [
             OptionSpec.Flag("detach", 'd', "Run in the background and print the container's id; see 'containers logs'"),
-            OptionSpec.Flag("interactive", 'i', "Attach stdin"),
+            OptionSpec.Flag("interactive", 'i', "Attach stdin (with -d: keep it open, so the program never reads its end)"),
             OptionSpec.Flag("rm", null, "Remove the container when it exits (a foreground container always is)"),
             .. ContainerRequest.Options,
         ],
@@ -39,9 +39,9 @@ internal static class RunCommand
                 throw new UsageException("--sandbox needs a foreground container: its timeout is kept by this command", run.Path);
             }
 
-            if (run.Has("interactive") || run.Has("tty"))
+            if (run.Has("tty"))
             {
-                throw new UsageException("-i and -t need a foreground container: a detached one has no terminal to attach (use 'containers logs')", run.Path);
+                throw new UsageException("-t needs a foreground container: a detached one has no terminal to attach (use 'containers logs')", run.Path);
             }
 
             await ContainerRequest.PullAsync(run, cancellationToken).ConfigureAwait(false);

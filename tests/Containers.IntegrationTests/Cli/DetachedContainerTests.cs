@@ -106,6 +106,35 @@ public sealed class DetachedContainerTests
         }
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Run_d_closes_the_containers_stdin_and_run_di_keeps_it_open()
+    {
+        var closed = "cli-stdin-closed-" + Guid.NewGuid().ToString("N")[..8];
+        var open = "cli-stdin-open-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            // cat ends at its input's end: at once without -i; with -i never, while the monitor holds its stdin.
+            var runClosed = await CliRunner.RunAsync("run", "-d", "--name", closed, "--host-rootfs", "--", "cat");
+            Assert.True(runClosed.ExitCode == 0, runClosed.Stderr);
+            var waitClosed = await CliRunner.RunAsync("wait", closed);
+            Assert.True(waitClosed.ExitCode == 0, waitClosed.Stderr);
+            Assert.Equal("0\n", waitClosed.Stdout);
+
+            var runOpen = await CliRunner.RunAsync("run", "-di", "--name", open, "--host-rootfs", "--", "cat");
+            Assert.True(runOpen.ExitCode == 0, runOpen.Stderr);
+            // A kill only succeeds on a container that still runs.
+            var kill = await CliRunner.RunAsync("kill", "-s", "KILL", open);
+            Assert.True(kill.ExitCode == 0, kill.Stderr);
+            var waitOpen = await CliRunner.RunAsync("wait", open);
+            Assert.True(waitOpen.ExitCode == 0, waitOpen.Stderr);
+            Assert.Equal("137\n", waitOpen.Stdout);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", closed, open);
+        }
+    }
+
     /// <summary>Runs <paramref name="command"/> again while <paramref name="tooEarly"/> says so (at most 100 times, 50 ms apart).</summary>
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RetryAsync(
         Func<Task<(int ExitCode, string Stdout, string Stderr)>> command, Func<(int ExitCode, string Stdout, string Stderr), bool> tooEarly)
