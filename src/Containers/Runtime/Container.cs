@@ -281,7 +281,12 @@ public sealed partial class Container : IAsyncDisposable
 
     /// <summary>Waits until the container's process has exited and returns how it ended.</summary>
     /// <param name="cancellationToken">Stops waiting (the container keeps running).</param>
-    /// <remarks>With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until all output is in the log.</remarks>
+    /// <remarks>
+    /// With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until all output is in the log. On a
+    /// handle from <see cref="ContainerRuntime.GetAsync"/> of a container another process owns, it waits until that
+    /// owner has recorded how the process ended (only the owner learns it); when the owner died first, the status is
+    /// unknown (both <see cref="ContainerExit.ExitCode"/> and <see cref="ContainerExit.Signal"/> null).
+    /// </remarks>
     public async Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default)
     {
         var exit = await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
