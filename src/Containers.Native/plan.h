@@ -154,6 +154,11 @@ struct ct_op {
                                /* (opened O_PATH without following its last component; a regular file or a      */
                                /*  directory is reopened O_RDONLY through /proc/self/fd/N, anything else is sent   */
                                /*  as the O_PATH fd; the fd goes over the socket with SCM_RIGHTS)                */
+#define CT_OP_RENAME 43        /* from(root)    to(root)                                  n[0]: renameat2 flags */
+                               /* (RENAME_NOREPLACE 1, RENAME_EXCHANGE 2: neither path's last component is      */
+                               /*  followed; each parent is resolved beneath the root)                            */
+#define CT_OP_UNLINK 44        /* path(root)                                              n[0]: unlinkat flags  */
+                               /* (AT_REMOVEDIR 0x200 for an empty directory; the last component not followed)   */
 #define CT_OP_CHECK_FS 50      /* path(root)                                              statfs f_type         */
                                /* (the path must be reached without any symlink and be on that filesystem type:     */
                                /*  ELOOP for a symlink, EXDEV for another filesystem)                               */

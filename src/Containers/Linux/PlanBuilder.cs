@@ -194,6 +194,17 @@ internal sealed class PlanBuilder
         Add(PlanOpCode.OpenSend, stage ?? $"open {path}", 0, [Str(path)], [(ulong)socket.Slot]);
 
     /// <summary>
+    /// renameat2 of <paramref name="from"/> to <paramref name="to"/> (both in root, their parents resolved there, their
+    /// last components never followed) with <paramref name="flags"/> (<c>RENAME_NOREPLACE</c> 1, <c>RENAME_EXCHANGE</c> 2).
+    /// </summary>
+    public PlanBuilder Rename(string from, string to, uint flags, string? stage = null) =>
+        Add(PlanOpCode.Rename, stage ?? $"rename {from} to {to}", 0, [Str(from), Str(to)], [flags]);
+
+    /// <summary>unlinkat of <paramref name="path"/> in root, its last component not followed; <paramref name="directory"/>: an empty directory (<c>AT_REMOVEDIR</c>).</summary>
+    public PlanBuilder Unlink(string path, bool directory = false, string? stage = null) =>
+        Add(PlanOpCode.Unlink, stage ?? $"remove {path}", 0, [Str(path)], [directory ? 0x200ul : 0]);
+
+    /// <summary>
     /// Opens <paramref name="ptmxPath"/> (in root, the container's devpts), unlocks it, sends the master over the
     /// socket <paramref name="socket"/> (receive it with <see cref="ChildProcess.ReceiveFdAsync"/>) and makes the slave
     /// fds 0-2. Follow with <see cref="SetSid"/> and <see cref="SetControllingTerminal"/>.

@@ -139,13 +139,15 @@ internal sealed unsafe partial class ContainerCopy
     private void MakeFile(Stream? content, uint uid, uint gid, uint mode, long mtimeSeconds, uint mtimeNanoseconds, SafeFileHandle directory, string name, string display)
     {
         var temporary = TemporaryName(name);
-        using (var target = OpenAt(directory, temporary, OWrOnlyCreateExclusive | ONoFollow | OCloExec, 0x180))
+        SafeFileHandle? made = null;
+        var madeIn = MakeNew(directory, display, "create", where =>
         {
-            if (target.IsInvalid)
-            {
-                throw Failed(Marshal.GetLastPInvokeError(), "create", display);
-            }
-
+            made?.Dispose();
+            made = OpenAt(where, temporary, OWrOnlyCreateExclusive | ONoFollow | OCloExec, 0x180);
+            return made.IsInvalid ? Marshal.GetLastPInvokeError() : 0;
+        });
+        using (var target = made!)
+        {
             try
             {
                 if (content is not null)
@@ -155,11 +157,11 @@ internal sealed unsafe partial class ContainerCopy
                 }
 
                 SetAttributes(target, uid, gid, mode, mtimeSeconds, mtimeNanoseconds, display);
-                PutInPlace(directory, temporary, name, display);
+                PutInPlace(directory, madeIn, temporary, name, display);
             }
             catch
             {
-                Unlink(directory, temporary, 0);
+                Unlink(madeIn, temporary, 0);
                 throw;
             }
         }
@@ -186,7 +188,15 @@ internal sealed unsafe partial class ContainerCopy
             made = Mkdirat(directory, p, 0x1c0) == 0;
             if (!made && Marshal.GetLastPInvokeError() is var errno && errno != Eexist)
             {
-                throw Failed(errno, "create the directory", display);
+                if (errno != Errno.EACCES || _destinationNamespace is null)
+                {
+                    throw Failed(errno, "create the directory", display);
+                }
+
+                if (MakeDirectoryFromStage(directory, name, display) is { } staged)
+                {
+                    return staged;
+                }
             }
         }
 
@@ -204,7 +214,7 @@ internal sealed unsafe partial class ContainerCopy
         {
             try
             {
-                MadeDirectory(directory, name, target);
+                MadeDirectory(directory, name, target, null);
             }
             catch
             {
@@ -238,28 +248,26 @@ internal sealed unsafe partial class ContainerCopy
     private void MakeLink(string target, uint uid, uint gid, SafeFileHandle directory, string name, string display)
     {
         var temporary = TemporaryName(name);
+        SafeFileHandle madeIn;
         fixed (byte* t = Z(target), p = Z(temporary))
         {
-            if (Symlinkat(t, directory, p) != 0)
-            {
-                throw Failed(Marshal.GetLastPInvokeError(), "create the link", display);
-            }
-
-            if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, mode: null) && Fchownat(directory, p, owner.Uid, owner.Gid, AtSymlinkNoFollow) != 0)
+            var (targetAddress, pathAddress) = ((nint)t, (nint)p);
+            madeIn = MakeNew(directory, display, "create the link", where => Symlinkat((byte*)targetAddress, where, (byte*)pathAddress) == 0 ? 0 : Marshal.GetLastPInvokeError());
+            if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, mode: null) && Fchownat(madeIn, p, owner.Uid, owner.Gid, AtSymlinkNoFollow) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                Unlink(directory, temporary, 0);
+                Unlink(madeIn, temporary, 0);
                 throw OwnerFailed(errno, display, owner);
             }
         }
 
         try
         {
-            PutInPlace(directory, temporary, name, display);
+            PutInPlace(directory, madeIn, temporary, name, display);
         }
         catch
         {
-            Unlink(directory, temporary, 0);
+            Unlink(madeIn, temporary, 0);
             throw;
         }
     }

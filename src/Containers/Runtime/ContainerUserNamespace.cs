@@ -76,9 +76,33 @@ internal sealed class ContainerUserNamespace : IDisposable
     /// in order. The caller owns the fds.
     /// </summary>
     /// <exception cref="ContainersIOException">One cannot be opened there either (the first such is named); no fd is left open.</exception>
-    public SafeFileHandle[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, CancellationToken cancellationToken)
+    public SafeFileHandle[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, CancellationToken cancellationToken) =>
+        Open(directory, entries, null, cancellationToken);
+
+    /// <summary>
+    /// Makes the directory <paramref name="name"/> (mode 0700, owned by the namespace's root: the caller) in
+    /// <paramref name="directory"/>, which only another of the container's users may write to, and opens it for the
+    /// caller, who may then make entries in it through the fd.
+    /// </summary>
+    /// <exception cref="ContainersIOException">It cannot be made or opened there either; the message names the errno.</exception>
+    public SafeFileHandle MakeDirectory(SafeFileHandle directory, string name, string display, CancellationToken cancellationToken) =>
+        Open(directory, [(name, display)], b => b.MakeDirectory(name, 0x1c0, stage: $"mkdir {display}"), cancellationToken)[0];
+
+    /// <summary>
+    /// renameat2 of <paramref name="from"/> to <paramref name="to"/> (paths beneath <paramref name="directory"/>,
+    /// neither last component followed) in the namespace; 0, or the errno it failed with.
+    /// </summary>
+    public int Rename(SafeFileHandle directory, string from, string to, uint flags, CancellationToken cancellationToken) =>
+        TryRun(directory, b => b.Rename(from, to, flags), cancellationToken);
+
+    /// <summary>unlinkat of <paramref name="path"/> beneath <paramref name="directory"/> in the namespace (an empty directory with <paramref name="isDirectory"/>); 0, or the errno.</summary>
+    public int Unlink(SafeFileHandle directory, string path, bool isDirectory, CancellationToken cancellationToken) =>
+        TryRun(directory, b => b.Unlink(path, isDirectory), cancellationToken);
+
+    private SafeFileHandle[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, Action<PlanBuilder>? before, CancellationToken cancellationToken)
     {
         var builder = Begin(directory, out var socketSlot);
+        before?.Invoke(builder);
         foreach (var (path, display) in entries)
         {
             builder.OpenAndSend(path, socketSlot!.Value, display);
@@ -137,6 +161,23 @@ internal sealed class ContainerUserNamespace : IDisposable
     }
 
     public void Dispose() => _namespace.Dispose();
+
+    /// <summary>Runs the ops <paramref name="ops"/> adds beneath <paramref name="directory"/>; 0, or the errno the first failing one reports.</summary>
+    /// <exception cref="ContainersIOException">The namespace cannot be joined.</exception>
+    private int TryRun(SafeFileHandle directory, Action<PlanBuilder> ops, CancellationToken cancellationToken)
+    {
+        var builder = Begin(directory, out _, withSocket: false);
+        ops(builder);
+        try
+        {
+            Run(builder.Build(), directory, null, null, cancellationToken);
+            return 0;
+        }
+        catch (ContainersIOException e) when (e.InnerException is ContainerStartException { Stage: var stage } failed && !stage.StartsWith("join", StringComparison.Ordinal))
+        {
+            return failed.Errno;
+        }
+    }
 
     private PlanBuilder Begin(SafeFileHandle directory, out PlanFd? socket, bool withSocket = true)
     {

@@ -401,6 +401,80 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         Assert.Equal(diffBefore, diffAfter);
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task A_directory_only_another_container_user_may_write_to_takes_copies_in_and_a_failed_one_leaves_it_as_it_was()
+    {
+        // Rootless, /home/u belongs to a subordinate id: the caller may read and search it but not write to it. The
+        // copies make their entries in a stage there and rename them into place in the container's user namespace.
+        await using var container = await RunToEndAsync(
+            "busybox mkdir -p /home/u; echo old > /home/u/existing; busybox chown -R 1000:1000 /home/u; busybox chmod 755 /home/u; busybox chmod 644 /home/u/existing");
+        var tree = _temp.Combine("tree");
+        Directory.CreateDirectory(Path.Combine(tree, "sub"));
+        await File.WriteAllTextAsync(Path.Combine(tree, "a"), "a\n", Ct);
+        await File.WriteAllTextAsync(Path.Combine(tree, "sub", "f"), "f\n", Ct);
+        File.CreateSymbolicLink(Path.Combine(tree, "lnk"), "a");
+        var replacement = _temp.Combine("replacement");
+        await File.WriteAllTextAsync(replacement, "new\n", Ct);
+        foreach (var file in new[] { Path.Combine(tree, "a"), Path.Combine(tree, "sub", "f"), replacement })
+        {
+            File.SetUnixFileMode(file, (UnixFileMode)0x1a4);
+        }
+
+        File.SetUnixFileMode(tree, (UnixFileMode)0x1ed);
+        var keep = new ContainerCopyOptions { KeepOwners = true };
+
+        await container.CopyToAsync(tree, "/home/u", cancellationToken: Ct);
+        await container.CopyToAsync(replacement, "/home/u/existing", cancellationToken: Ct);
+        await container.CopyArchiveToAsync(await OwnedArchiveAsync("in", 1000, 1000), "/home/u", keep, Ct);
+        var before = await ListAsync(container, "/home/u");
+        var late = await Record.ExceptionAsync(async () => await container.CopyArchiveToAsync(
+            await ArchiveAsync(("made", 1000, "made\n"), ("existing", 1000, "late\n"), ("made-dir/", 1000, ""), ("made-dir/f", 1000, "f\n"), ("far", 70000, "far\n")), "/home/u", keep, Ct));
+        var after = await ListAsync(container, "/home/u");
+
+        Assert.Contains(("u/tree/", 0, 0, (UnixFileMode)0x1ed, (string?)null), before);
+        Assert.Contains(("u/tree/a", 0, 0, (UnixFileMode)0x1a4, (string?)"a\n"), before);
+        Assert.Contains(("u/tree/sub/f", 0, 0, (UnixFileMode)0x1a4, (string?)"f\n"), before);
+        Assert.Contains(before, e => e.Name == "u/tree/lnk");
+        Assert.Contains(("u/existing", 0, 0, (UnixFileMode)0x1a4, (string?)"new\n"), before);
+        Assert.Contains(("u/in/tool", 1000, 1000, (UnixFileMode)0x9ed, (string?)"tool\n"), before);
+        Assert.Contains(("u/", 1000, 1000, (UnixFileMode)0x1ed, (string?)null), before);
+        Assert.DoesNotContain(before, e => e.Name.Contains(".cp-", StringComparison.Ordinal));
+        if (Requires.IsRoot)
+        {
+            // Without a user namespace every id is the container's own: 70000 is kept and the archive lands whole.
+            Assert.Null(late);
+            Assert.Contains(("u/far", 70000, 70000, (UnixFileMode)0x1a4, (string?)"far\n"), after);
+            return;
+        }
+
+        // Refused after a file, a replacement and a directory were put in place: all undone, the stage gone.
+        Assert.IsType<CopyOwnerException>(late);
+        Assert.Equal(before, after);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_running_container_takes_a_copy_into_a_directory_only_another_of_its_users_may_write_to()
+    {
+        await using var container = await StartAsync(
+            "busybox mkdir -p /srv/data; echo old > /srv/data/existing; busybox chown -R 1234:1234 /srv/data; busybox chmod 755 /srv/data;",
+            "exec sleep 60");
+        var source = _temp.Combine("config");
+        await File.WriteAllTextAsync(source, "config\n", Ct);
+        File.SetUnixFileMode(source, (UnixFileMode)0x1a4);
+
+        await container.CopyToAsync(source, "/srv/data", cancellationToken: Ct);
+        await container.CopyToAsync(source, "/srv/data/existing", cancellationToken: Ct);
+        var inside = await ExecAsync(container, "busybox ls -A /srv/data; busybox cat /srv/data/config /srv/data/existing; busybox stat -c '%u %a' /srv/data/config /srv/data");
+        var launches = _loggers.Events.Where(e => e.Id.Id == 1072 && Equals(e.Fields["ContainerId"], container.Id)).ToList();
+
+        Assert.Equal("config\nexisting\nconfig\nconfig\n0 644\n1234 755\n", inside);
+        if (!Requires.IsRoot)
+        {
+            // The stage and the renames into place ran in the container's user namespace.
+            Assert.NotEmpty(launches);
+        }
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task An_archive_that_fails_late_leaves_nothing_of_itself_with_or_without_owners_kept()
     {
