@@ -152,8 +152,7 @@ internal sealed unsafe partial class ContainerCopy
             {
                 if (content is not null)
                 {
-                    using var output = new FileStream(new SafeFileHandle(target.DangerousGetHandle(), ownsHandle: false), FileAccess.Write, bufferSize: 0);
-                    content.CopyTo(output, 1 << 16);
+                    WriteContent(content, target, display);
                 }
 
                 SetAttributes(target, uid, gid, mode, mtimeSeconds, mtimeNanoseconds, display);
@@ -164,6 +163,56 @@ internal sealed unsafe partial class ContainerCopy
                 Unlink(madeIn, temporary, 0);
                 throw;
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to the new file <paramref name="target"/>; a write the destination refuses
+    /// (full, over quota, a failing device) is a <see cref="CopyWriteException"/> naming the entry.
+    /// </summary>
+    private static void WriteContent(Stream content, SafeFileHandle target, string display)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            while (ReadContent(content, buffer, display) is var read and > 0)
+            {
+                fixed (byte* b = buffer)
+                {
+                    for (var written = 0; written < read;)
+                    {
+                        var n = Write(target, b + written, (nuint)(read - written));
+                        if (n < 0)
+                        {
+                            var errno = Marshal.GetLastPInvokeError();
+                            if (errno == Errno.EINTR)
+                            {
+                                continue;
+                            }
+
+                            throw CopyWriteException.Covers(errno) ? CopyWriteException.For(errno, display) : Failed(errno, "write", display);
+                        }
+
+                        written += (int)n;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int ReadContent(Stream content, byte[] buffer, string display)
+    {
+        try
+        {
+            return content.Read(buffer, 0, buffer.Length);
+        }
+        catch (IOException e)
+        {
+            throw new ContainersIOException($"cannot read what is copied to '{display}': {e.Message}", display, e);
         }
     }
 
@@ -558,6 +607,8 @@ internal sealed unsafe partial class ContainerCopy
             ? new($"cannot give '{path}' the owner {owner.Uid}:{owner.Gid}: EPERM (only root may give a file to another user): copy without keeping owners, or as root", path, null)
             : Failed(errno, "set the owner of", path);
 
+    /// <summary>The error for <paramref name="operation"/> on <paramref name="path"/>; a full filesystem or a spent quota (only writes meet them) is a <see cref="CopyWriteException"/>.</summary>
     private static ContainersIOException Failed(int errno, string operation, string path) =>
-        new($"cannot {operation} '{path}': {Errno.Name(errno)} ({Errno.Describe(errno)})", path, null);
+        errno is Errno.ENOSPC or Errno.EDQUOT ? CopyWriteException.For(errno, path)
+        : new ContainersIOException($"cannot {operation} '{path}': {Errno.Name(errno)} ({Errno.Describe(errno)})", path, null);
 }

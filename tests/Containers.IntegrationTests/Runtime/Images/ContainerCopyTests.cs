@@ -476,6 +476,51 @@ public sealed class ContainerCopyTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task A_copy_that_fills_its_destination_says_which_entry_and_what_to_fix_and_leaves_nothing()
+    {
+        var container = await _runtime.CreateFromImageAsync(null, "copy:1", new ImageContainerOptions
+        {
+            Command = ["-c", "echo kept > /small/kept; echo ready > /ready; exec sleep 60"],
+            Configure = spec => spec.WithTmpfs("/small", 256 << 10),
+            Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null },
+        }, Ct);
+        await using var running = container;
+        await container.StartAsync(Ct);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await container.CopyFromAsync("/ready", _temp.Combine("ready"), cancellationToken: Ct);
+                break;
+            }
+            catch (ContainersIOException) when (attempt < 200)
+            {
+                await Task.Delay(50, Ct);
+            }
+        }
+
+        var tree = _temp.Combine("tree");
+        Directory.CreateDirectory(tree);
+        await File.WriteAllTextAsync(Path.Combine(tree, "a-small"), "small\n", Ct);
+        await File.WriteAllBytesAsync(Path.Combine(tree, "big"), new byte[1 << 20], Ct);
+        var before = await ListAsync(container, "/small");
+
+        var copied = await Assert.ThrowsAsync<CopyWriteException>(() => container.CopyToAsync(tree, "/small", cancellationToken: Ct));
+        var afterCopy = await ListAsync(container, "/small");
+        var extracted = await Assert.ThrowsAsync<CopyWriteException>(async () => await container.CopyArchiveToAsync(
+            await ArchiveAsync(("kept", 0, "replaced\n"), ("new", 0, new string('x', 1 << 20))), "/small", cancellationToken: Ct));
+        var afterArchive = await ListAsync(container, "/small");
+
+        Assert.Equal(("/small/tree/big", "ENOSPC"), (copied.Path, copied.ErrnoName));
+        Assert.Contains("full", copied.Message, StringComparison.Ordinal);
+        Assert.Contains("size=", copied.Message, StringComparison.Ordinal);
+        Assert.Equal(("/small/new", "ENOSPC"), (extracted.Path, extracted.ErrnoName));
+        Assert.Contains(before, e => e.Name == "small/kept" && e.Content == "kept\n");
+        Assert.Equal(before, afterCopy);
+        Assert.Equal(before, afterArchive);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task An_archive_that_fails_late_leaves_nothing_of_itself_with_or_without_owners_kept()
     {
         await using var container = await RunToEndAsync("busybox mkdir -p /dst; echo old > /dst/existing");
