@@ -797,6 +797,15 @@ static long ct_send_fd(int sock, int fd)
     return SYS3(SYS_sendmsg, sock, &msg, MSG_NOSIGNAL);
 }
 
+/* Sends the one-byte message 'm' without an fd: the entry an OPEN_SEND with CT_F_MISSING_OK was asked for is gone. */
+static long ct_send_missing(int sock)
+{
+    char byte = 'm';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    return SYS3(SYS_sendmsg, sock, &msg, MSG_NOSIGNAL);
+}
+
 static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
 {
     long master = ct_open_in_root(l, ct_str(l, op->s[0]), O_RDWR | O_NOCTTY);
@@ -825,6 +834,8 @@ static long ct_open_send(const struct ct_launch *l, const struct ct_op *op)
     struct stat st;
     char path[32];
     long fd = ct_open_nofollow(l, ct_str(l, op->s[0]), &st, path);
+    if (fd == -ENOENT && (op->flags & CT_F_MISSING_OK))
+        return ct_send_missing(l->fds[op->n[0]]);
     if (fd < 0)
         return fd;
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
@@ -1583,7 +1594,8 @@ CT_EXPORT int ct_pidfd_open(int pid)
     return fd < 0 ? -errno : (int)fd;
 }
 
-/* Receives one fd sent with SCM_RIGHTS (OPEN_PTY sends the pty master this way). */
+/* Receives one fd sent with SCM_RIGHTS (OPEN_PTY sends the pty master this way); -ENOENT for OPEN_SEND's message
+   that the entry is gone (CT_F_MISSING_OK). */
 CT_EXPORT int ct_recv_fd(int sock)
 {
     union {
@@ -1601,6 +1613,8 @@ CT_EXPORT int ct_recv_fd(int sock)
     if (n < 0)
         return -errno;
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (n == 1 && cmsg == NULL && byte == 'm')
+        return -ENOENT;
     if (n == 0 || cmsg == NULL || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
         return -EBADMSG;
     int fd;

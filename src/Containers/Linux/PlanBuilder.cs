@@ -188,10 +188,12 @@ internal sealed class PlanBuilder
     /// Opens <paramref name="path"/> (in root, its last component not followed) and sends the fd over
     /// <paramref name="socket"/> (receive it with <see cref="ChildProcess.ReceiveFdAsync"/>): a regular file or a
     /// directory opened for reading, anything else as an <c>O_PATH</c> fd. The open is checked against the child's
-    /// credentials, so a child in a user namespace opens what the namespace's root may read.
+    /// credentials, so a child in a user namespace opens what the namespace's root may read. With
+    /// <paramref name="missingOk"/> a path that does not exist sends a message without an fd
+    /// (<see cref="ChildProcess.ReceiveFdOrMissingAsync"/> gives null) instead of failing the plan.
     /// </summary>
-    public PlanBuilder OpenAndSend(string path, PlanFd socket, string? stage = null) =>
-        Add(PlanOpCode.OpenSend, stage ?? $"open {path}", 0, [Str(path)], [(ulong)socket.Slot]);
+    public PlanBuilder OpenAndSend(string path, PlanFd socket, string? stage = null, bool missingOk = false) =>
+        Add(PlanOpCode.OpenSend, stage ?? $"open {path}", missingOk ? PlanOpFlags.MissingOk : 0, [Str(path)], [(ulong)socket.Slot]);
 
     /// <summary>
     /// renameat2 of <paramref name="from"/> to <paramref name="to"/> (both in root, their parents resolved there, their

@@ -436,13 +436,15 @@ internal sealed unsafe partial class ContainerCopy
 
     /// <summary>
     /// The entries of <paramref name="directory"/> in name order, each opened (a link as itself) and closed once the
-    /// next is asked for; vanished ones are left out. One the caller may not open is opened in the container's user
-    /// namespace together with the entries after it, in one child for up to <see cref="OpenBatch"/> of them.
+    /// next is asked for; ones removed since the directory was listed (by the running container) are left out, as
+    /// Docker's archive writer leaves out what it can no longer add. One the caller may not open is opened in the
+    /// container's user namespace together with the entries after it, in one child for up to
+    /// <see cref="OpenBatch"/> of them, which also leaves out those gone by then.
     /// </summary>
     private IEnumerable<(string Name, SafeFileHandle Handle, StatxBuffer Stat)> Children(SafeFileHandle directory, string display, CancellationToken cancellationToken)
     {
         var names = ListNames(directory, display).Order(StringComparer.Ordinal).ToList();
-        SafeFileHandle[] batch = [];
+        SafeFileHandle?[] batch = [];
         var batchFrom = 0;
         try
         {
@@ -458,7 +460,7 @@ internal sealed unsafe partial class ContainerCopy
                 {
                     // A file of another of the container's users, or one of its directories this user may not search.
                     var count = Math.Min(OpenBatch, names.Count - i);
-                    batch = _sourceNamespace!.Open(directory, [.. names.GetRange(i, count).Select(n => (n, display + "/" + n))], cancellationToken);
+                    batch = _sourceNamespace!.OpenEach(directory, [.. names.GetRange(i, count).Select(n => (n, display + "/" + n))], cancellationToken);
                     batchFrom = i;
                     handle = batch[0];
                 }
@@ -478,7 +480,7 @@ internal sealed unsafe partial class ContainerCopy
         {
             foreach (var fd in batch)
             {
-                fd.Dispose();
+                fd?.Dispose();
             }
         }
     }

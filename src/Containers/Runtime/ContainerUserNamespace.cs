@@ -68,16 +68,16 @@ internal sealed class ContainerUserNamespace : IDisposable
     /// </summary>
     /// <exception cref="ContainersIOException">The namespace's root may not open it either (its owner is outside the container's mappings), or it vanished.</exception>
     public SafeFileHandle Open(SafeFileHandle directory, string path, string display, CancellationToken cancellationToken) =>
-        Open(directory, [(path, display)], cancellationToken)[0];
+        Open(directory, [(path, display)], null, missingOk: false, cancellationToken)[0]!;
 
     /// <summary>
     /// Opens each of <paramref name="entries"/> (a path beneath <paramref name="directory"/>, and the name an error
     /// gives it) in the namespace, in one child: as <see cref="Open(SafeFileHandle, string, string, CancellationToken)"/>,
-    /// in order. The caller owns the fds.
+    /// in order; null for one that is gone by then (removed since the directory was listed). The caller owns the fds.
     /// </summary>
     /// <exception cref="ContainersIOException">One cannot be opened there either (the first such is named); no fd is left open.</exception>
-    public SafeFileHandle[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, CancellationToken cancellationToken) =>
-        Open(directory, entries, null, cancellationToken);
+    public SafeFileHandle?[] OpenEach(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, CancellationToken cancellationToken) =>
+        Open(directory, entries, null, missingOk: true, cancellationToken);
 
     /// <summary>
     /// Makes the directory <paramref name="name"/> (mode 0700, owned by the namespace's root: the caller) in
@@ -86,7 +86,7 @@ internal sealed class ContainerUserNamespace : IDisposable
     /// </summary>
     /// <exception cref="ContainersIOException">It cannot be made or opened there either; the message names the errno.</exception>
     public SafeFileHandle MakeDirectory(SafeFileHandle directory, string name, string display, CancellationToken cancellationToken) =>
-        Open(directory, [(name, display)], b => b.MakeDirectory(name, 0x1c0, stage: $"mkdir {display}"), cancellationToken)[0];
+        Open(directory, [(name, display)], b => b.MakeDirectory(name, 0x1c0, stage: $"mkdir {display}"), missingOk: false, cancellationToken)[0]!;
 
     /// <summary>
     /// renameat2 of <paramref name="from"/> to <paramref name="to"/> (paths beneath <paramref name="directory"/>,
@@ -99,17 +99,17 @@ internal sealed class ContainerUserNamespace : IDisposable
     public int Unlink(SafeFileHandle directory, string path, bool isDirectory, CancellationToken cancellationToken) =>
         TryRun(directory, b => b.Unlink(path, isDirectory), cancellationToken);
 
-    private SafeFileHandle[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, Action<PlanBuilder>? before, CancellationToken cancellationToken)
+    private SafeFileHandle?[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, Action<PlanBuilder>? before, bool missingOk, CancellationToken cancellationToken)
     {
         var builder = Begin(directory, out var socketSlot);
         before?.Invoke(builder);
         foreach (var (path, display) in entries)
         {
-            builder.OpenAndSend(path, socketSlot!.Value, display);
+            builder.OpenAndSend(path, socketSlot!.Value, display, missingOk);
         }
 
         var (parentEnd, childEnd) = LibC.SocketPair();
-        var received = new List<SafeFileHandle>(entries.Count);
+        var received = new List<SafeFileHandle?>(entries.Count);
         using (parentEnd)
         {
             try
@@ -120,7 +120,7 @@ internal sealed class ContainerUserNamespace : IDisposable
                     {
                         while (received.Count < entries.Count)
                         {
-                            received.Add(await ChildProcess.ReceiveFdAsync(parentEnd, ct).ConfigureAwait(false));
+                            received.Add(await ChildProcess.ReceiveFdOrMissingAsync(parentEnd, ct).ConfigureAwait(false));
                         }
                     }
                     catch (ContainersException)
@@ -134,7 +134,7 @@ internal sealed class ContainerUserNamespace : IDisposable
             }
             catch
             {
-                received.ForEach(fd => fd.Dispose());
+                received.ForEach(fd => fd?.Dispose());
                 throw;
             }
         }
