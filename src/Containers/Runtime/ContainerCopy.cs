@@ -140,12 +140,22 @@ internal sealed unsafe partial class ContainerCopy
     {
         var temporary = TemporaryName(name);
         SafeFileHandle? made = null;
-        var madeIn = MakeNew(directory, display, "create", where =>
+        SafeFileHandle madeIn;
+        try
+        {
+            madeIn = MakeNew(directory, display, "create", where =>
+            {
+                made?.Dispose();
+                made = OpenAt(where, temporary, OWrOnlyCreateExclusive | ONoFollow | OCloExec, 0x180);
+                return made.IsInvalid ? Marshal.GetLastPInvokeError() : 0;
+            });
+        }
+        catch
         {
             made?.Dispose();
-            made = OpenAt(where, temporary, OWrOnlyCreateExclusive | ONoFollow | OCloExec, 0x180);
-            return made.IsInvalid ? Marshal.GetLastPInvokeError() : 0;
-        });
+            throw;
+        }
+
         using (var target = made!)
         {
             try
