@@ -154,6 +154,11 @@ struct ct_op {
                                /* (opened O_PATH without following its last component; a regular file or a      */
                                /*  directory is reopened O_RDONLY through /proc/self/fd/N, anything else is sent   */
                                /*  as the O_PATH fd; the fd goes over the socket with SCM_RIGHTS)                */
+#define CT_OP_RENAME 43        /* from(root)    to(root)                                  n[0]: renameat2 flags */
+                               /* (RENAME_NOREPLACE 1, RENAME_EXCHANGE 2: neither path's last component is      */
+                               /*  followed; each parent is resolved beneath the root)                            */
+#define CT_OP_UNLINK 44        /* path(root)                                              n[0]: unlinkat flags  */
+                               /* (AT_REMOVEDIR 0x200 for an empty directory; the last component not followed)   */
 #define CT_OP_CHECK_FS 50      /* path(root)                                              statfs f_type         */
                                /* (the path must be reached without any symlink and be on that filesystem type:     */
                                /*  ELOOP for a symlink, EXDEV for another filesystem)                               */
@@ -179,7 +184,8 @@ struct ct_op {
 #define CT_F_VIA_INIT 0x80u      /* EXEC: exec containers-init (slot CT_SLOT_INIT), which execs the program */
 #define CT_F_KEEP 0x100u         /* EXEC with VIA_INIT: containers-init stays as the program's keeper */
 #define CT_F_INIT_STATUS 0x200u  /* EXEC with KEEP: report and exit as an init does (128 + signal) */
-#define CT_F_MISSING_OK 0x400u   /* MOUNT, BIND: a path that does not exist (ENOENT) needs nothing; other errors fail */
+#define CT_F_MISSING_OK 0x400u   /* MOUNT, BIND: a path that does not exist (ENOENT) needs nothing; other errors fail; */
+                                 /* OPEN_SEND: a missing path sends the byte 'm' without an fd instead               */
 #define CT_F_SET_MODE 0x800u     /* CHOWN: then set the mode n[2] (not on a link), which chown cleared the set-id bits of; */
                                  /* the entry is opened once (O_PATH, its last component not followed) for both      */
 #define CT_F_MASK 0x2000u        /* BIND: mask the target as it is in the root: a directory gets a read-only empty   */

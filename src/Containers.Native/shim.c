@@ -718,6 +718,35 @@ static long ct_chown(const struct ct_launch *l, const struct ct_op *op)
     return r;
 }
 
+/* renameat2 between two paths beneath the root (plan.h, CT_OP_RENAME): a rename never follows a last component. */
+static long ct_rename(const struct ct_launch *l, const struct ct_op *op)
+{
+    char from[CT_PATH_MAX], to[CT_PATH_MAX];
+    const char *from_base, *to_base;
+    long from_dir = ct_open_parent(l, ct_str(l, op->s[0]), from, &from_base);
+    if (from_dir < 0)
+        return from_dir;
+    long to_dir = ct_open_parent(l, ct_str(l, op->s[1]), to, &to_base);
+    long r = to_dir < 0 ? to_dir : SYS5(SYS_renameat2, from_dir, from_base, to_dir, to_base, op->n[0]);
+    if (to_dir >= 0)
+        SYS1(SYS_close, to_dir);
+    SYS1(SYS_close, from_dir);
+    return r;
+}
+
+/* unlinkat of a path beneath the root (plan.h, CT_OP_UNLINK). */
+static long ct_unlink(const struct ct_launch *l, const struct ct_op *op)
+{
+    char buf[CT_PATH_MAX];
+    const char *base;
+    long dir = ct_open_parent(l, ct_str(l, op->s[0]), buf, &base);
+    if (dir < 0)
+        return dir;
+    long r = SYS3(SYS_unlinkat, dir, base, op->n[0]);
+    SYS1(SYS_close, dir);
+    return r;
+}
+
 static long ct_dup2(const struct ct_launch *l, const struct ct_op *op)
 {
     int src = l->fds[op->n[0]];
@@ -768,6 +797,15 @@ static long ct_send_fd(int sock, int fd)
     return SYS3(SYS_sendmsg, sock, &msg, MSG_NOSIGNAL);
 }
 
+/* Sends the one-byte message 'm' without an fd: the entry an OPEN_SEND with CT_F_MISSING_OK was asked for is gone. */
+static long ct_send_missing(int sock)
+{
+    char byte = 'm';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    return SYS3(SYS_sendmsg, sock, &msg, MSG_NOSIGNAL);
+}
+
 static long ct_open_pty(const struct ct_launch *l, const struct ct_op *op)
 {
     long master = ct_open_in_root(l, ct_str(l, op->s[0]), O_RDWR | O_NOCTTY);
@@ -796,6 +834,8 @@ static long ct_open_send(const struct ct_launch *l, const struct ct_op *op)
     struct stat st;
     char path[32];
     long fd = ct_open_nofollow(l, ct_str(l, op->s[0]), &st, path);
+    if (fd == -ENOENT && (op->flags & CT_F_MISSING_OK))
+        return ct_send_missing(l->fds[op->n[0]]);
     if (fd < 0)
         return fd;
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
@@ -1067,6 +1107,10 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         return ct_chown(l, op);
     case CT_OP_OPEN_SEND:
         return ct_open_send(l, op);
+    case CT_OP_RENAME:
+        return ct_rename(l, op);
+    case CT_OP_UNLINK:
+        return ct_unlink(l, op);
     case CT_OP_DUP2:
         return ct_dup2(l, op);
     case CT_OP_CLOSE_RANGE:
@@ -1227,6 +1271,8 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_FSMOUNT] = {{A_STR, A_STR, A_STR_LIST, A_NONE}, -1},
     [CT_OP_CHOWN] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_OPEN_SEND] = {{A_STR, A_NONE, A_NONE, A_NONE}, 0},
+    [CT_OP_RENAME] = {{A_STR, A_STR, A_NONE, A_NONE}, -1},
+    [CT_OP_UNLINK] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_CHECK_FS] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_TMPFS_FILES] = {{A_STR_LIST, A_STR, A_STR_LIST, A_U32_LIST}, -1},
 };
@@ -1237,6 +1283,8 @@ static const uint8_t ct_known[CT_OP_MAX + 1] = {
     [CT_OP_FSMOUNT] = 1,
     [CT_OP_CHOWN] = 1,
     [CT_OP_OPEN_SEND] = 1,
+    [CT_OP_RENAME] = 1,
+    [CT_OP_UNLINK] = 1,
     [CT_OP_CHECK_FS] = 1,
     [CT_OP_TMPFS_FILES] = 1,
 };
@@ -1546,7 +1594,8 @@ CT_EXPORT int ct_pidfd_open(int pid)
     return fd < 0 ? -errno : (int)fd;
 }
 
-/* Receives one fd sent with SCM_RIGHTS (OPEN_PTY sends the pty master this way). */
+/* Receives one fd sent with SCM_RIGHTS (OPEN_PTY sends the pty master this way); -ENOENT for OPEN_SEND's message
+   that the entry is gone (CT_F_MISSING_OK). */
 CT_EXPORT int ct_recv_fd(int sock)
 {
     union {
@@ -1564,6 +1613,8 @@ CT_EXPORT int ct_recv_fd(int sock)
     if (n < 0)
         return -errno;
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (n == 1 && cmsg == NULL && byte == 'm')
+        return -ENOENT;
     if (n == 0 || cmsg == NULL || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
         return -EBADMSG;
     int fd;
@@ -1738,6 +1789,8 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.FSMOUNT", CT_OP_FSMOUNT},
         {"op.CHOWN", CT_OP_CHOWN},
         {"op.OPEN_SEND", CT_OP_OPEN_SEND},
+        {"op.RENAME", CT_OP_RENAME},
+        {"op.UNLINK", CT_OP_UNLINK},
         {"op.CHECK_FS", CT_OP_CHECK_FS},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {

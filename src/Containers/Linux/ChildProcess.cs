@@ -173,17 +173,19 @@ internal sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Receives an fd the child sent over <paramref name="socket"/> (the pty master of an OPEN_PTY op).</summary>
-    public static async Task<SafeFileHandle> ReceiveFdAsync(SafeFileHandle socket, CancellationToken cancellationToken)
+    public static async Task<SafeFileHandle> ReceiveFdAsync(SafeFileHandle socket, CancellationToken cancellationToken) =>
+        await ReceiveFdOrMissingAsync(socket, cancellationToken).ConfigureAwait(false)
+            ?? throw new ContainersException($"receiving an fd from the container failed: {Errno.Name(Errno.ENOENT)}");
+
+    /// <summary>As <see cref="ReceiveFdAsync"/>; null for the message an OPEN_SEND op with <c>missingOk</c> sends when its path is gone.</summary>
+    public static async Task<SafeFileHandle?> ReceiveFdOrMissingAsync(SafeFileHandle socket, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         await FdPoller.WaitReadableAsync(socket, cancellationToken).ConfigureAwait(false);
         var fd = Shim.ReceiveFd((int)socket.DangerousGetHandle());
-        if (fd < 0)
-        {
-            throw new ContainersException($"receiving an fd from the container failed: {Errno.Name(-fd)}");
-        }
-
-        return new SafeFileHandle(fd, ownsHandle: true);
+        return fd == -Errno.ENOENT ? null
+            : fd < 0 ? throw new ContainersException($"receiving an fd from the container failed: {Errno.Name(-fd)}")
+            : new SafeFileHandle(fd, ownsHandle: true);
     }
 
     /// <summary>Releases the next WAIT_FD op of the child (one byte on the sync pipe).</summary>

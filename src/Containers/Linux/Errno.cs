@@ -7,6 +7,7 @@ internal static class Errno
     public const int ENOENT = 2;
     public const int ESRCH = 3;
     public const int EINTR = 4;
+    public const int EIO = 5;
     public const int ECHILD = 10;
     public const int EAGAIN = 11;
     public const int EACCES = 13;
@@ -25,6 +26,7 @@ internal static class Errno
     public const int ELOOP = 40;
     public const int ENODATA = 61;
     public const int EOPNOTSUPP = 95;
+    public const int EDQUOT = 122;
     public const int ECANCELED = 125;
 
     private static readonly string[] Names =

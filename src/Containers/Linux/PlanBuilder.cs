@@ -188,10 +188,23 @@ internal sealed class PlanBuilder
     /// Opens <paramref name="path"/> (in root, its last component not followed) and sends the fd over
     /// <paramref name="socket"/> (receive it with <see cref="ChildProcess.ReceiveFdAsync"/>): a regular file or a
     /// directory opened for reading, anything else as an <c>O_PATH</c> fd. The open is checked against the child's
-    /// credentials, so a child in a user namespace opens what the namespace's root may read.
+    /// credentials, so a child in a user namespace opens what the namespace's root may read. With
+    /// <paramref name="missingOk"/> a path that does not exist sends a message without an fd
+    /// (<see cref="ChildProcess.ReceiveFdOrMissingAsync"/> gives null) instead of failing the plan.
     /// </summary>
-    public PlanBuilder OpenAndSend(string path, PlanFd socket, string? stage = null) =>
-        Add(PlanOpCode.OpenSend, stage ?? $"open {path}", 0, [Str(path)], [(ulong)socket.Slot]);
+    public PlanBuilder OpenAndSend(string path, PlanFd socket, string? stage = null, bool missingOk = false) =>
+        Add(PlanOpCode.OpenSend, stage ?? $"open {path}", missingOk ? PlanOpFlags.MissingOk : 0, [Str(path)], [(ulong)socket.Slot]);
+
+    /// <summary>
+    /// renameat2 of <paramref name="from"/> to <paramref name="to"/> (both in root, their parents resolved there, their
+    /// last components never followed) with <paramref name="flags"/> (<c>RENAME_NOREPLACE</c> 1, <c>RENAME_EXCHANGE</c> 2).
+    /// </summary>
+    public PlanBuilder Rename(string from, string to, uint flags, string? stage = null) =>
+        Add(PlanOpCode.Rename, stage ?? $"rename {from} to {to}", 0, [Str(from), Str(to)], [flags]);
+
+    /// <summary>unlinkat of <paramref name="path"/> in root, its last component not followed; <paramref name="directory"/>: an empty directory (<c>AT_REMOVEDIR</c>).</summary>
+    public PlanBuilder Unlink(string path, bool directory = false, string? stage = null) =>
+        Add(PlanOpCode.Unlink, stage ?? $"remove {path}", 0, [Str(path)], [directory ? 0x200ul : 0]);
 
     /// <summary>
     /// Opens <paramref name="ptmxPath"/> (in root, the container's devpts), unlocks it, sends the master over the

@@ -46,6 +46,12 @@ internal enum PlanOpCode : uint
     /// <summary>CT_OP_OPEN_SEND: opens a path in root for reading (a regular file or directory; anything else O_PATH) and sends the fd over a socket.</summary>
     OpenSend = 42,
 
+    /// <summary>CT_OP_RENAME: renameat2 between two paths in root (flags such as RENAME_NOREPLACE, RENAME_EXCHANGE), no last component followed.</summary>
+    Rename = 43,
+
+    /// <summary>CT_OP_UNLINK: unlinkat of a path in root (AT_REMOVEDIR for an empty directory), its last component not followed.</summary>
+    Unlink = 44,
+
     /// <summary>CT_OP_CHECK_FS: a path reached without any symlink must lie on a filesystem of the given statfs type.</summary>
     CheckFs = 50,
 

@@ -156,21 +156,21 @@ internal sealed unsafe partial class ContainerCopy
         using var existing = TryOpenInRoot(destination, target, OPath | ONoFollow)
             ?? throw Failed(Marshal.GetLastPInvokeError(), $"find the target '{target}' of the hard link", display);
         var temporary = TemporaryName(name);
+        SafeFileHandle madeIn;
         fixed (byte* from = Z($"/proc/self/fd/{existing.DangerousGetHandle().ToInt32()}"), to = Z(temporary))
         {
-            if (Linkat(new SafeFileHandle(AtFdCwd, ownsHandle: false), from, directory, to, AtSymlinkFollow) != 0)
-            {
-                throw Failed(Marshal.GetLastPInvokeError(), "create the hard link", display);
-            }
+            var (fromAddress, toAddress) = ((nint)from, (nint)to);
+            madeIn = MakeNew(directory, display, "create the hard link", where =>
+                Linkat(new SafeFileHandle(AtFdCwd, ownsHandle: false), (byte*)fromAddress, where, (byte*)toAddress, AtSymlinkFollow) == 0 ? 0 : Marshal.GetLastPInvokeError());
         }
 
         try
         {
-            PutInPlace(directory, temporary, name, display);
+            PutInPlace(directory, madeIn, temporary, name, display);
         }
         catch
         {
-            Unlink(directory, temporary, 0);
+            Unlink(madeIn, temporary, 0);
             throw;
         }
     }

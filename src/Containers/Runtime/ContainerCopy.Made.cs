@@ -24,19 +24,28 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
     /// <summary>The directories this copy made (device and inode): what is made in them is removed with them.</summary>
     private readonly HashSet<(uint Major, uint Minor, ulong Ino)> _madeDirectories = [];
 
-    private readonly List<(SafeFileHandle Directory, string Name)> _made = [];
-    private readonly List<(SafeFileHandle Directory, string Name, string Old)> _replaced = [];
+    /// <summary>Entries made where nothing was, with the stage of their directory when the caller may not write to it.</summary>
+    private readonly List<(SafeFileHandle Directory, string Name, Stage? Stage)> _made = [];
+
+    /// <summary>Entries replaced, kept under a temporary name in their directory or, with a stage, in that stage.</summary>
+    private readonly List<(SafeFileHandle Directory, string Name, string Old, Stage? Stage)> _replaced = [];
 
     /// <summary>Paths (beneath the destination root) of the directories made whose owners the user namespace gives.</summary>
     private readonly List<string> _deferredDirectories = [];
 
     public void Dispose()
     {
+        foreach (var stage in _stages.Values)
+        {
+            stage.Handle.Dispose();
+        }
+
         foreach (var directory in _directories.Values)
         {
             directory.Dispose();
         }
 
+        _stages.Clear();
         _directories.Clear();
     }
 
@@ -62,41 +71,53 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
             throw;
         }
 
-        foreach (var (directory, _, old) in _replaced)
+        foreach (var (directory, _, old, stage) in _replaced)
         {
             // The copy is complete: what it replaced goes. A failure leaves a hidden temporary name, never a half copy.
-            _ = DirectoryTree.Remove(directory, System.Text.Encoding.UTF8.GetBytes(old));
+            if (stage is null)
+            {
+                _ = DirectoryTree.Remove(directory, System.Text.Encoding.UTF8.GetBytes(old));
+            }
         }
+
+        _ = RemoveStages();
     }
 
-    /// <summary>Records that <paramref name="name"/> in <paramref name="directory"/> was made by this copy where nothing was.</summary>
-    private void Made(SafeFileHandle directory, string name)
+    /// <summary>Records that <paramref name="name"/> in <paramref name="directory"/> (put there from <paramref name="stage"/>, if any) was made by this copy where nothing was.</summary>
+    private void Made(SafeFileHandle directory, string name, Stage? stage)
     {
         var key = KeyOf(directory);
         if (!_madeDirectories.Contains(key))
         {
-            _made.Add((Hold(directory, key), name));
+            _made.Add((Hold(directory, key), name, stage));
         }
     }
 
     /// <summary>Records that <paramref name="made"/> (an fd of the directory <paramref name="name"/> in <paramref name="directory"/>) was made by this copy.</summary>
-    private void MadeDirectory(SafeFileHandle directory, string name, SafeFileHandle made)
+    private void MadeDirectory(SafeFileHandle directory, string name, SafeFileHandle made, Stage? stage)
     {
-        Made(directory, name);
+        Made(directory, name, stage);
         _madeDirectories.Add(KeyOf(made));
     }
 
     /// <summary>
-    /// Puts the entry made as <paramref name="temporary"/> in place as <paramref name="name"/>: a new name, or, in
-    /// place of an existing entry that is not a directory, exchanged with it (the old one kept as <paramref name="temporary"/>).
+    /// Puts the entry made as <paramref name="temporary"/> in <paramref name="madeIn"/> (<paramref name="directory"/>
+    /// or its stage) in place as <paramref name="name"/>: a new name, or, in place of an existing entry that is not a
+    /// directory, exchanged with it (the old one kept as <paramref name="temporary"/>).
     /// </summary>
-    private void PutInPlace(SafeFileHandle directory, string temporary, string name, string display)
+    private void PutInPlace(SafeFileHandle directory, SafeFileHandle madeIn, string temporary, string name, string display)
     {
+        if (!ReferenceEquals(madeIn, directory))
+        {
+            PutInPlaceFromStage(directory, temporary, name, display);
+            return;
+        }
+
         fixed (byte* f = Z(temporary), t = Z(name))
         {
             if (Renameat2(directory, f, directory, t, RenameNoReplace) == 0)
             {
-                Made(directory, name);
+                Made(directory, name, null);
                 return;
             }
 
@@ -119,15 +140,25 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
             }
         }
 
-        _replaced.Add((Hold(directory, KeyOf(directory)), name, temporary));
+        _replaced.Add((Hold(directory, KeyOf(directory)), name, temporary, null));
     }
 
     /// <summary>Removes what the copy made and puts back what it replaced, newest first; null, or what could not be undone.</summary>
     private string? Undo(SafeFileHandle destinationRoot)
     {
         var failures = new List<string>();
-        foreach (var (directory, name, old) in Enumerable.Reverse(_replaced))
+        foreach (var (directory, name, old, stage) in Enumerable.Reverse(_replaced))
         {
+            if (stage is not null)
+            {
+                if (_destinationNamespace!.Rename(stage.Parent, stage.Name + "/" + old, name, 0, CancellationToken.None) is var errno and not 0)
+                {
+                    failures.Add($"putting back '{name}': {Errno.Name(errno)}");
+                }
+
+                continue;
+            }
+
             fixed (byte* f = Z(old), t = Z(name))
             {
                 if (Renameat2(directory, f, directory, t, 0) != 0)
@@ -150,12 +181,21 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
             }
         }
 
-        foreach (var (directory, name) in Enumerable.Reverse(_made))
+        foreach (var (directory, name, stage) in Enumerable.Reverse(_made))
         {
-            if (DirectoryTree.Remove(directory, System.Text.Encoding.UTF8.GetBytes(name)) is var errno and not 0)
+            // Where the caller may not write, what was made goes back into the stage, which the caller empties.
+            var errno = stage is null
+                ? DirectoryTree.Remove(directory, System.Text.Encoding.UTF8.GetBytes(name))
+                : _destinationNamespace!.Rename(stage.Parent, name, stage.Name + "/" + TemporaryName(name), RenameNoReplace, CancellationToken.None);
+            if (errno != 0)
             {
                 failures.Add($"'{name}': {Errno.Name(errno)}");
             }
+        }
+
+        if (RemoveStages() is { } stages)
+        {
+            failures.Add(stages);
         }
 
         return failures.Count == 0 ? null : string.Join(", ", failures);

@@ -139,29 +139,90 @@ internal sealed unsafe partial class ContainerCopy
     private void MakeFile(Stream? content, uint uid, uint gid, uint mode, long mtimeSeconds, uint mtimeNanoseconds, SafeFileHandle directory, string name, string display)
     {
         var temporary = TemporaryName(name);
-        using (var target = OpenAt(directory, temporary, OWrOnlyCreateExclusive | ONoFollow | OCloExec, 0x180))
+        SafeFileHandle? made = null;
+        SafeFileHandle madeIn;
+        try
         {
-            if (target.IsInvalid)
+            madeIn = MakeNew(directory, display, "create", where =>
             {
-                throw Failed(Marshal.GetLastPInvokeError(), "create", display);
-            }
+                made?.Dispose();
+                made = OpenAt(where, temporary, OWrOnlyCreateExclusive | ONoFollow | OCloExec, 0x180);
+                return made.IsInvalid ? Marshal.GetLastPInvokeError() : 0;
+            });
+        }
+        catch
+        {
+            made?.Dispose();
+            throw;
+        }
 
+        using (var target = made!)
+        {
             try
             {
                 if (content is not null)
                 {
-                    using var output = new FileStream(new SafeFileHandle(target.DangerousGetHandle(), ownsHandle: false), FileAccess.Write, bufferSize: 0);
-                    content.CopyTo(output, 1 << 16);
+                    WriteContent(content, target, display);
                 }
 
                 SetAttributes(target, uid, gid, mode, mtimeSeconds, mtimeNanoseconds, display);
-                PutInPlace(directory, temporary, name, display);
+                PutInPlace(directory, madeIn, temporary, name, display);
             }
             catch
             {
-                Unlink(directory, temporary, 0);
+                Unlink(madeIn, temporary, 0);
                 throw;
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to the new file <paramref name="target"/>; a write the destination refuses
+    /// (full, over quota, a failing device) is a <see cref="CopyWriteException"/> naming the entry.
+    /// </summary>
+    private static void WriteContent(Stream content, SafeFileHandle target, string display)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            while (ReadContent(content, buffer, display) is var read and > 0)
+            {
+                fixed (byte* b = buffer)
+                {
+                    for (var written = 0; written < read;)
+                    {
+                        var n = Write(target, b + written, (nuint)(read - written));
+                        if (n < 0)
+                        {
+                            var errno = Marshal.GetLastPInvokeError();
+                            if (errno == Errno.EINTR)
+                            {
+                                continue;
+                            }
+
+                            throw CopyWriteException.Covers(errno) ? CopyWriteException.For(errno, display) : Failed(errno, "write", display);
+                        }
+
+                        written += (int)n;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int ReadContent(Stream content, byte[] buffer, string display)
+    {
+        try
+        {
+            return content.Read(buffer, 0, buffer.Length);
+        }
+        catch (IOException e)
+        {
+            throw new ContainersIOException($"cannot read what is copied to '{display}': {e.Message}", display, e);
         }
     }
 
@@ -186,7 +247,15 @@ internal sealed unsafe partial class ContainerCopy
             made = Mkdirat(directory, p, 0x1c0) == 0;
             if (!made && Marshal.GetLastPInvokeError() is var errno && errno != Eexist)
             {
-                throw Failed(errno, "create the directory", display);
+                if (errno != Errno.EACCES || _destinationNamespace is null)
+                {
+                    throw Failed(errno, "create the directory", display);
+                }
+
+                if (MakeDirectoryFromStage(directory, name, display) is { } staged)
+                {
+                    return staged;
+                }
             }
         }
 
@@ -204,7 +273,7 @@ internal sealed unsafe partial class ContainerCopy
         {
             try
             {
-                MadeDirectory(directory, name, target);
+                MadeDirectory(directory, name, target, null);
             }
             catch
             {
@@ -238,28 +307,26 @@ internal sealed unsafe partial class ContainerCopy
     private void MakeLink(string target, uint uid, uint gid, SafeFileHandle directory, string name, string display)
     {
         var temporary = TemporaryName(name);
+        SafeFileHandle madeIn;
         fixed (byte* t = Z(target), p = Z(temporary))
         {
-            if (Symlinkat(t, directory, p) != 0)
-            {
-                throw Failed(Marshal.GetLastPInvokeError(), "create the link", display);
-            }
-
-            if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, mode: null) && Fchownat(directory, p, owner.Uid, owner.Gid, AtSymlinkNoFollow) != 0)
+            var (targetAddress, pathAddress) = ((nint)t, (nint)p);
+            madeIn = MakeNew(directory, display, "create the link", where => Symlinkat((byte*)targetAddress, where, (byte*)pathAddress) == 0 ? 0 : Marshal.GetLastPInvokeError());
+            if (OwnerOf(uid, gid, display) is { } owner && !Defer(owner, display, mode: null) && Fchownat(madeIn, p, owner.Uid, owner.Gid, AtSymlinkNoFollow) != 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                Unlink(directory, temporary, 0);
+                Unlink(madeIn, temporary, 0);
                 throw OwnerFailed(errno, display, owner);
             }
         }
 
         try
         {
-            PutInPlace(directory, temporary, name, display);
+            PutInPlace(directory, madeIn, temporary, name, display);
         }
         catch
         {
-            Unlink(directory, temporary, 0);
+            Unlink(madeIn, temporary, 0);
             throw;
         }
     }
@@ -379,13 +446,15 @@ internal sealed unsafe partial class ContainerCopy
 
     /// <summary>
     /// The entries of <paramref name="directory"/> in name order, each opened (a link as itself) and closed once the
-    /// next is asked for; vanished ones are left out. One the caller may not open is opened in the container's user
-    /// namespace together with the entries after it, in one child for up to <see cref="OpenBatch"/> of them.
+    /// next is asked for; ones removed since the directory was listed (by the running container) are left out, as
+    /// Docker's archive writer leaves out what it can no longer add. One the caller may not open is opened in the
+    /// container's user namespace together with the entries after it, in one child for up to
+    /// <see cref="OpenBatch"/> of them, which also leaves out those gone by then.
     /// </summary>
     private IEnumerable<(string Name, SafeFileHandle Handle, StatxBuffer Stat)> Children(SafeFileHandle directory, string display, CancellationToken cancellationToken)
     {
         var names = ListNames(directory, display).Order(StringComparer.Ordinal).ToList();
-        SafeFileHandle[] batch = [];
+        SafeFileHandle?[] batch = [];
         var batchFrom = 0;
         try
         {
@@ -401,7 +470,7 @@ internal sealed unsafe partial class ContainerCopy
                 {
                     // A file of another of the container's users, or one of its directories this user may not search.
                     var count = Math.Min(OpenBatch, names.Count - i);
-                    batch = _sourceNamespace!.Open(directory, [.. names.GetRange(i, count).Select(n => (n, display + "/" + n))], cancellationToken);
+                    batch = _sourceNamespace!.OpenEach(directory, [.. names.GetRange(i, count).Select(n => (n, display + "/" + n))], cancellationToken);
                     batchFrom = i;
                     handle = batch[0];
                 }
@@ -421,7 +490,7 @@ internal sealed unsafe partial class ContainerCopy
         {
             foreach (var fd in batch)
             {
-                fd.Dispose();
+                fd?.Dispose();
             }
         }
     }
@@ -550,6 +619,8 @@ internal sealed unsafe partial class ContainerCopy
             ? new($"cannot give '{path}' the owner {owner.Uid}:{owner.Gid}: EPERM (only root may give a file to another user): copy without keeping owners, or as root", path, null)
             : Failed(errno, "set the owner of", path);
 
+    /// <summary>The error for <paramref name="operation"/> on <paramref name="path"/>; a full filesystem or a spent quota (only writes meet them) is a <see cref="CopyWriteException"/>.</summary>
     private static ContainersIOException Failed(int errno, string operation, string path) =>
-        new($"cannot {operation} '{path}': {Errno.Name(errno)} ({Errno.Describe(errno)})", path, null);
+        errno is Errno.ENOSPC or Errno.EDQUOT ? CopyWriteException.For(errno, path)
+        : new ContainersIOException($"cannot {operation} '{path}': {Errno.Name(errno)} ({Errno.Describe(errno)})", path, null);
 }

@@ -68,24 +68,48 @@ internal sealed class ContainerUserNamespace : IDisposable
     /// </summary>
     /// <exception cref="ContainersIOException">The namespace's root may not open it either (its owner is outside the container's mappings), or it vanished.</exception>
     public SafeFileHandle Open(SafeFileHandle directory, string path, string display, CancellationToken cancellationToken) =>
-        Open(directory, [(path, display)], cancellationToken)[0];
+        Open(directory, [(path, display)], null, missingOk: false, cancellationToken)[0]!;
 
     /// <summary>
     /// Opens each of <paramref name="entries"/> (a path beneath <paramref name="directory"/>, and the name an error
     /// gives it) in the namespace, in one child: as <see cref="Open(SafeFileHandle, string, string, CancellationToken)"/>,
-    /// in order. The caller owns the fds.
+    /// in order; null for one that is gone by then (removed since the directory was listed). The caller owns the fds.
     /// </summary>
     /// <exception cref="ContainersIOException">One cannot be opened there either (the first such is named); no fd is left open.</exception>
-    public SafeFileHandle[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, CancellationToken cancellationToken)
+    public SafeFileHandle?[] OpenEach(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, CancellationToken cancellationToken) =>
+        Open(directory, entries, null, missingOk: true, cancellationToken);
+
+    /// <summary>
+    /// Makes the directory <paramref name="name"/> (mode 0700, owned by the namespace's root: the caller) in
+    /// <paramref name="directory"/>, which only another of the container's users may write to, and opens it for the
+    /// caller, who may then make entries in it through the fd.
+    /// </summary>
+    /// <exception cref="ContainersIOException">It cannot be made or opened there either; the message names the errno.</exception>
+    public SafeFileHandle MakeDirectory(SafeFileHandle directory, string name, string display, CancellationToken cancellationToken) =>
+        Open(directory, [(name, display)], b => b.MakeDirectory(name, 0x1c0, stage: $"mkdir {display}"), missingOk: false, cancellationToken)[0]!;
+
+    /// <summary>
+    /// renameat2 of <paramref name="from"/> to <paramref name="to"/> (paths beneath <paramref name="directory"/>,
+    /// neither last component followed) in the namespace; 0, or the errno it failed with.
+    /// </summary>
+    public int Rename(SafeFileHandle directory, string from, string to, uint flags, CancellationToken cancellationToken) =>
+        TryRun(directory, b => b.Rename(from, to, flags), cancellationToken);
+
+    /// <summary>unlinkat of <paramref name="path"/> beneath <paramref name="directory"/> in the namespace (an empty directory with <paramref name="isDirectory"/>); 0, or the errno.</summary>
+    public int Unlink(SafeFileHandle directory, string path, bool isDirectory, CancellationToken cancellationToken) =>
+        TryRun(directory, b => b.Unlink(path, isDirectory), cancellationToken);
+
+    private SafeFileHandle?[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, Action<PlanBuilder>? before, bool missingOk, CancellationToken cancellationToken)
     {
         var builder = Begin(directory, out var socketSlot);
+        before?.Invoke(builder);
         foreach (var (path, display) in entries)
         {
-            builder.OpenAndSend(path, socketSlot!.Value, display);
+            builder.OpenAndSend(path, socketSlot!.Value, display, missingOk);
         }
 
         var (parentEnd, childEnd) = LibC.SocketPair();
-        var received = new List<SafeFileHandle>(entries.Count);
+        var received = new List<SafeFileHandle?>(entries.Count);
         using (parentEnd)
         {
             try
@@ -96,7 +120,7 @@ internal sealed class ContainerUserNamespace : IDisposable
                     {
                         while (received.Count < entries.Count)
                         {
-                            received.Add(await ChildProcess.ReceiveFdAsync(parentEnd, ct).ConfigureAwait(false));
+                            received.Add(await ChildProcess.ReceiveFdOrMissingAsync(parentEnd, ct).ConfigureAwait(false));
                         }
                     }
                     catch (ContainersException)
@@ -110,7 +134,7 @@ internal sealed class ContainerUserNamespace : IDisposable
             }
             catch
             {
-                received.ForEach(fd => fd.Dispose());
+                received.ForEach(fd => fd?.Dispose());
                 throw;
             }
         }
@@ -137,6 +161,23 @@ internal sealed class ContainerUserNamespace : IDisposable
     }
 
     public void Dispose() => _namespace.Dispose();
+
+    /// <summary>Runs the ops <paramref name="ops"/> adds beneath <paramref name="directory"/>; 0, or the errno the first failing one reports.</summary>
+    /// <exception cref="ContainersIOException">The namespace cannot be joined.</exception>
+    private int TryRun(SafeFileHandle directory, Action<PlanBuilder> ops, CancellationToken cancellationToken)
+    {
+        var builder = Begin(directory, out _, withSocket: false);
+        ops(builder);
+        try
+        {
+            Run(builder.Build(), directory, null, null, cancellationToken);
+            return 0;
+        }
+        catch (ContainersIOException e) when (e.InnerException is ContainerStartException { Stage: var stage } failed && !stage.StartsWith("join", StringComparison.Ordinal))
+        {
+            return failed.Errno;
+        }
+    }
 
     private PlanBuilder Begin(SafeFileHandle directory, out PlanFd? socket, bool withSocket = true)
     {

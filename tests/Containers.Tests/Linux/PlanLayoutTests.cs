@@ -85,7 +85,8 @@ public sealed class PlanLayoutTests
             [PlanOpCode.SetNs] = "SETNS", [PlanOpCode.Exec] = "EXEC", [PlanOpCode.Root] = "ROOT", [PlanOpCode.Fork] = "FORK",
             [PlanOpCode.MountSetAttr] = "MOUNT_SETATTR", [PlanOpCode.Seccomp] = "SECCOMP", [PlanOpCode.CapSet] = "CAPSET",
             [PlanOpCode.LoopbackUp] = "LOOPBACK_UP", [PlanOpCode.FsMount] = "FSMOUNT", [PlanOpCode.CheckFs] = "CHECK_FS",
-            [PlanOpCode.Chown] = "CHOWN", [PlanOpCode.OpenSend] = "OPEN_SEND", [PlanOpCode.TmpfsFiles] = "TMPFS_FILES",
+            [PlanOpCode.Chown] = "CHOWN", [PlanOpCode.OpenSend] = "OPEN_SEND", [PlanOpCode.Rename] = "RENAME", [PlanOpCode.Unlink] = "UNLINK",
+            [PlanOpCode.TmpfsFiles] = "TMPFS_FILES",
         };
 
         Assert.Equal(Enum.GetValues<PlanOpCode>().Length, names.Count);

@@ -401,6 +401,165 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         Assert.Equal(diffBefore, diffAfter);
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task A_directory_only_another_container_user_may_write_to_takes_copies_in_and_a_failed_one_leaves_it_as_it_was()
+    {
+        // Rootless, /home/u belongs to a subordinate id: the caller may read and search it but not write to it. The
+        // copies make their entries in a stage there and rename them into place in the container's user namespace.
+        await using var container = await RunToEndAsync(
+            "busybox mkdir -p /home/u; echo old > /home/u/existing; busybox chown -R 1000:1000 /home/u; busybox chmod 755 /home/u; busybox chmod 644 /home/u/existing");
+        var tree = _temp.Combine("tree");
+        Directory.CreateDirectory(Path.Combine(tree, "sub"));
+        await File.WriteAllTextAsync(Path.Combine(tree, "a"), "a\n", Ct);
+        await File.WriteAllTextAsync(Path.Combine(tree, "sub", "f"), "f\n", Ct);
+        File.CreateSymbolicLink(Path.Combine(tree, "lnk"), "a");
+        var replacement = _temp.Combine("replacement");
+        await File.WriteAllTextAsync(replacement, "new\n", Ct);
+        foreach (var file in new[] { Path.Combine(tree, "a"), Path.Combine(tree, "sub", "f"), replacement })
+        {
+            File.SetUnixFileMode(file, (UnixFileMode)0x1a4);
+        }
+
+        File.SetUnixFileMode(tree, (UnixFileMode)0x1ed);
+        var keep = new ContainerCopyOptions { KeepOwners = true };
+
+        await container.CopyToAsync(tree, "/home/u", cancellationToken: Ct);
+        await container.CopyToAsync(replacement, "/home/u/existing", cancellationToken: Ct);
+        await container.CopyArchiveToAsync(await OwnedArchiveAsync("in", 1000, 1000), "/home/u", keep, Ct);
+        var before = await ListAsync(container, "/home/u");
+        var late = await Record.ExceptionAsync(async () => await container.CopyArchiveToAsync(
+            await ArchiveAsync(("made", 1000, "made\n"), ("existing", 1000, "late\n"), ("made-dir/", 1000, ""), ("made-dir/f", 1000, "f\n"), ("far", 70000, "far\n")), "/home/u", keep, Ct));
+        var after = await ListAsync(container, "/home/u");
+
+        Assert.Contains(("u/tree/", 0, 0, (UnixFileMode)0x1ed, (string?)null), before);
+        Assert.Contains(("u/tree/a", 0, 0, (UnixFileMode)0x1a4, (string?)"a\n"), before);
+        Assert.Contains(("u/tree/sub/f", 0, 0, (UnixFileMode)0x1a4, (string?)"f\n"), before);
+        Assert.Contains(before, e => e.Name == "u/tree/lnk");
+        Assert.Contains(("u/existing", 0, 0, (UnixFileMode)0x1a4, (string?)"new\n"), before);
+        Assert.Contains(("u/in/tool", 1000, 1000, (UnixFileMode)0x9ed, (string?)"tool\n"), before);
+        Assert.Contains(("u/", 1000, 1000, (UnixFileMode)0x1ed, (string?)null), before);
+        Assert.DoesNotContain(before, e => e.Name.Contains(".cp-", StringComparison.Ordinal));
+        if (Requires.IsRoot)
+        {
+            // Without a user namespace every id is the container's own: 70000 is kept and the archive lands whole.
+            Assert.Null(late);
+            Assert.Contains(("u/far", 70000, 70000, (UnixFileMode)0x1a4, (string?)"far\n"), after);
+            return;
+        }
+
+        // Refused after a file, a replacement and a directory were put in place: all undone, the stage gone.
+        Assert.IsType<CopyOwnerException>(late);
+        Assert.Equal(before, after);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_running_container_takes_a_copy_into_a_directory_only_another_of_its_users_may_write_to()
+    {
+        await using var container = await StartAsync(
+            "busybox mkdir -p /srv/data; echo old > /srv/data/existing; busybox chown -R 1234:1234 /srv/data; busybox chmod 755 /srv/data;",
+            "exec sleep 60");
+        var source = _temp.Combine("config");
+        await File.WriteAllTextAsync(source, "config\n", Ct);
+        File.SetUnixFileMode(source, (UnixFileMode)0x1a4);
+
+        await container.CopyToAsync(source, "/srv/data", cancellationToken: Ct);
+        await container.CopyToAsync(source, "/srv/data/existing", cancellationToken: Ct);
+        var inside = await ExecAsync(container, "busybox ls -A /srv/data; busybox cat /srv/data/config /srv/data/existing; busybox stat -c '%u %a' /srv/data/config /srv/data");
+        var launches = _loggers.Events.Where(e => e.Id.Id == 1072 && Equals(e.Fields["ContainerId"], container.Id)).ToList();
+
+        Assert.Equal("config\nexisting\nconfig\nconfig\n0 644\n1234 755\n", inside);
+        if (!Requires.IsRoot)
+        {
+            // The stage and the renames into place ran in the container's user namespace.
+            Assert.NotEmpty(launches);
+        }
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_copy_that_fills_its_destination_says_which_entry_and_what_to_fix_and_leaves_nothing()
+    {
+        var container = await _runtime.CreateFromImageAsync(null, "copy:1", new ImageContainerOptions
+        {
+            Command = ["-c", "echo kept > /small/kept; echo ready > /ready; exec sleep 60"],
+            Configure = spec => spec.WithTmpfs("/small", 256 << 10),
+            Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null },
+        }, Ct);
+        await using var running = container;
+        await container.StartAsync(Ct);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await container.CopyFromAsync("/ready", _temp.Combine("ready"), cancellationToken: Ct);
+                break;
+            }
+            catch (ContainersIOException) when (attempt < 200)
+            {
+                await Task.Delay(50, Ct);
+            }
+        }
+
+        var tree = _temp.Combine("tree");
+        Directory.CreateDirectory(tree);
+        await File.WriteAllTextAsync(Path.Combine(tree, "a-small"), "small\n", Ct);
+        await File.WriteAllBytesAsync(Path.Combine(tree, "big"), new byte[1 << 20], Ct);
+        var before = await ListAsync(container, "/small");
+
+        var copied = await Assert.ThrowsAsync<CopyWriteException>(() => container.CopyToAsync(tree, "/small", cancellationToken: Ct));
+        var afterCopy = await ListAsync(container, "/small");
+        var extracted = await Assert.ThrowsAsync<CopyWriteException>(async () => await container.CopyArchiveToAsync(
+            await ArchiveAsync(("kept", 0, "replaced\n"), ("new", 0, new string('x', 1 << 20))), "/small", cancellationToken: Ct));
+        var afterArchive = await ListAsync(container, "/small");
+
+        Assert.Equal(("/small/tree/big", "ENOSPC"), (copied.Path, copied.ErrnoName));
+        Assert.Contains("full", copied.Message, StringComparison.Ordinal);
+        Assert.Contains("size=", copied.Message, StringComparison.Ordinal);
+        Assert.Equal(("/small/new", "ENOSPC"), (extracted.Path, extracted.ErrnoName));
+        Assert.Contains(before, e => e.Name == "small/kept" && e.Content == "kept\n");
+        Assert.Equal(before, afterCopy);
+        Assert.Equal(before, afterArchive);
+    }
+
+    [Fact(Timeout = 240_000)]
+    public async Task Entries_a_running_container_removes_while_it_is_copied_from_are_left_out_and_the_copy_succeeds()
+    {
+        // Rootless, /many (mode 0700 of another container user) is read through its user namespace in batches of
+        // opens; the container keeps making and removing t0..t99 meanwhile, so some listed entries are gone by the
+        // time they are opened. Docker's archive writer leaves out what it can no longer add; so does the copy.
+        await using var container = await StartAsync(
+            "busybox mkdir /many; i=0; while [ $i -lt 300 ]; do echo $i > /many/f$i; i=$((i+1)); done; busybox chown -R 1234:5678 /many; busybox chmod 600 /many/*; busybox chmod 700 /many;",
+            "while :; do i=0; while [ $i -lt 100 ]; do echo t > /many/t$i; i=$((i+1)); done; busybox rm -f /many/t*; done");
+        var (copies, partial) = (0, 0);
+        for (; copies < 200 && partial < 3; copies++)
+        {
+            var tar = new MemoryStream();
+            await container.CopyArchiveFromAsync("/many", tar, cancellationToken: Ct);
+            tar.Position = 0;
+            var (stable, churned) = (0, 0);
+            await using (var reader = new System.Formats.Tar.TarReader(tar))
+            {
+                while (await reader.GetNextEntryAsync(cancellationToken: Ct) is { } entry)
+                {
+                    var name = entry.Name["many/".Length..];
+                    if (name.StartsWith('f'))
+                    {
+                        Assert.Equal(name[1..] + "\n", await new StreamReader(entry.DataStream!).ReadToEndAsync(Ct));
+                        stable++;
+                    }
+                    else if (name.StartsWith('t'))
+                    {
+                        churned++;
+                    }
+                }
+            }
+
+            Assert.Equal(300, stable);
+            partial += churned is > 0 and < 100 ? 1 : 0;
+        }
+
+        Assert.True(partial >= 3, $"no copy met the container's removals: {copies} copies");
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task An_archive_that_fails_late_leaves_nothing_of_itself_with_or_without_owners_kept()
     {
