@@ -33,7 +33,7 @@ internal static class InspectCommand
                 var container = await runtime.GetAsync(id, cancellationToken).ConfigureAwait(false);
                 await using (container.ConfigureAwait(false))
                 {
-                    var row = await ContainerRow.OfAsync(container.Info, cancellationToken).ConfigureAwait(false)
+                    var row = ContainerRow.Of(container.Info)
                         ?? throw new ContainerNotFoundException(id, runtime.StateDirectory);
                     Write(json, row, container.Spec.ToJson());
                 }

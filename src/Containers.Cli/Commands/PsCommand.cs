@@ -37,7 +37,7 @@ internal static class PsCommand
         {
             if (ps.Has("all") || state.Status is ContainerStatus.Running or ContainerStatus.Paused)
             {
-                if (await ContainerRow.OfAsync(state, cancellationToken).ConfigureAwait(false) is { } row)
+                if (ContainerRow.Of(state) is { } row)
                 {
                     rows.Add(row);
                 }

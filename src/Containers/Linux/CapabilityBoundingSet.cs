@@ -18,13 +18,15 @@ internal static class CapabilityBoundingSet
     public static int ReadLastCapability() =>
         int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim(), NumberStyles.None, CultureInfo.InvariantCulture);
 
+    // Read whole with open and read (no stream and its buffers): a run reads it once, on the launch thread.
     private static ulong ReadCapBnd(string status)
     {
-        foreach (var line in File.ReadLines(status))
+        var text = LibC.TryReadText(status) ?? throw new FileNotFoundException($"{status} does not exist: /proc is not mounted", status);
+        foreach (var line in text.AsSpan().EnumerateLines())
         {
             if (line.StartsWith("CapBnd:", StringComparison.Ordinal))
             {
-                return ulong.Parse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                return ulong.Parse(line[7..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
             }
         }
 

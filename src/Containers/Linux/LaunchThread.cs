@@ -32,6 +32,9 @@ internal sealed class LaunchThread
     private static readonly Lazy<LaunchThread> DefaultThread = new(() => new LaunchThread(null), LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly ConcurrentDictionary<ulong, Lazy<LaunchThread?>> Reduced = new();
 
+    /// <summary>The sets asked for once so far, which have no thread yet (see <see cref="For"/>).</summary>
+    private static readonly ConcurrentDictionary<ulong, byte> AskedOnce = new();
+
     private readonly Queue<WorkItem> _pending = new();
     private readonly ulong? _boundingSet;
     private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -57,10 +60,16 @@ internal sealed class LaunchThread
 
     /// <summary>
     /// The thread to clone a child from whose plan sets the bounding set to <paramref name="boundingSet"/>: one whose
-    /// own bounding set is already that (created on first use), or <see cref="Default"/> when there is none (no set
-    /// asked for, this process lacks CAP_SETPCAP, or too many sets were asked for). Either is correct: the child drops
-    /// what its thread still has.
+    /// own bounding set is already that (created the second time the set is asked for), or <see cref="Default"/> when
+    /// there is none (no set asked for, the set's first start, this process lacks CAP_SETPCAP, or too many sets were
+    /// asked for). Either is correct: the child drops what its thread still has.
     /// </summary>
+    /// <remarks>
+    /// The first start with a set launches from <see cref="Default"/>: a thread made for it would drop the same
+    /// capabilities the child drops, one credential commit each, and cost a thread start and a hand-over besides, all
+    /// for nothing in a process that starts one container (the command line's <c>run</c>). From the second start on,
+    /// the thread saves each child its drops.
+    /// </remarks>
     public static LaunchThread For(ulong? boundingSet)
     {
         if (boundingSet is not { } set)
@@ -70,7 +79,7 @@ internal sealed class LaunchThread
 
         if (!Reduced.TryGetValue(set, out var entry))
         {
-            if (Reduced.Count >= MaxReducedThreads)
+            if (Reduced.Count >= MaxReducedThreads || (AskedOnce.Count < 64 && AskedOnce.TryAdd(set, 0)))
             {
                 return Default;
             }

@@ -217,13 +217,34 @@ internal static unsafe partial class LibC
     /// lock and no stream buffers, since stats poll many of them. Null when it does not exist.
     /// </summary>
     /// <exception cref="IOException">The kernel refused the open or the read (for example EOPNOTSUPP from a pressure file with PSI off).</exception>
-    public static string? TryReadText(string path)
+    public static string? TryReadText(string path) =>
+        TryReadAll(path, static bytes => System.Text.Encoding.ASCII.GetString(bytes), deniedIsUnauthorized: false);
+
+    /// <summary>
+    /// The bytes of a small file (a container's <c>state.json</c>), read as <see cref="TryReadText"/> reads: a
+    /// listing reads one per container, and a <c>FileStream</c> costs more than the read. Null when it, or a folder
+    /// of its path, does not exist.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">The open was refused (EACCES, EPERM), as <c>File.ReadAllBytes</c> says it.</exception>
+    /// <exception cref="IOException">Another error of the open or the read.</exception>
+    public static byte[]? TryReadBytes(string path) =>
+        TryReadAll(path, static bytes => bytes.ToArray(), deniedIsUnauthorized: true);
+
+    private static T? TryReadAll<T>(string path, Func<ReadOnlySpan<byte>, T> convert, bool deniedIsUnauthorized)
+        where T : class
     {
         var fd = open(path, O_CLOEXEC);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            return errno is Errno.ENOENT or Errno.ENOTDIR ? null : throw new IOException($"open {path}: {Errno.Name(errno)}");
+            if (errno is Errno.ENOENT or Errno.ENOTDIR)
+            {
+                return null;
+            }
+
+            throw deniedIsUnauthorized && errno is Errno.EACCES or Errno.EPERM
+                ? new UnauthorizedAccessException($"open {path}: {Errno.Name(errno)}")
+                : new IOException($"open {path}: {Errno.Name(errno)}");
         }
 
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
@@ -249,7 +270,7 @@ internal static unsafe partial class LibC
 
                 if (n == 0)
                 {
-                    return System.Text.Encoding.ASCII.GetString(buffer, 0, length);
+                    return convert(buffer.AsSpan(0, length));
                 }
 
                 if (n < 0)

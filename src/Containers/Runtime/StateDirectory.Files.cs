@@ -70,15 +70,34 @@ internal sealed partial class StateDirectory
         }
     }
 
-    /// <summary>Renames <paramref name="from"/> over <paramref name="to"/> (<c>rename(2)</c>: atomic for readers).</summary>
-    private static unsafe void Rename(string from, string to)
+    /// <summary>
+    /// Puts <paramref name="from"/> in the place of <paramref name="to"/>, atomically for readers: exchanged with it
+    /// (<c>RENAME_EXCHANGE</c>), then the old file, now under <paramref name="from"/>'s name, is removed; renamed over
+    /// it when there is none yet or the file system cannot exchange.
+    /// </summary>
+    /// <remarks>
+    /// Not a plain rename over the old file: ext4 (which holds <c>/run</c> where it is no tmpfs) takes a rename
+    /// that replaces a file for an editor's save and starts writing the new file's data to disk at once
+    /// (<c>auto_da_alloc</c>), which cost about 0.2 ms of CPU and 0.7 to 2 ms of waiting per write on the machine
+    /// these were measured on, three times per run; an exchange and an unlink took 0.05 ms. A state file needs no such
+    /// care (see <see cref="Replace(string, string, byte[])"/>).
+    /// </remarks>
+    private static unsafe void Replace(string from, string to)
     {
         fixed (byte* f = DirectoryTree.NulTerminated(from))
         fixed (byte* t = DirectoryTree.NulTerminated(to))
         {
-            if (FileSystemCalls.Renameat2(Cwd, f, Cwd, t, 0) != 0)
+            if (FileSystemCalls.Renameat2(Cwd, f, Cwd, t, FileSystemCalls.RenameExchange) == 0)
             {
-                throw Error(Marshal.GetLastPInvokeError(), to);
+                // The old content, under the temporary name. Should the unlink fail, the folder's removal takes it.
+                FileSystemCalls.Unlinkat(Cwd, f, 0);
+                return;
+            }
+
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is not (Errno.ENOENT or Errno.EINVAL) || FileSystemCalls.Renameat2(Cwd, f, Cwd, t, 0) != 0)
+            {
+                throw Error(errno is Errno.ENOENT or Errno.EINVAL ? Marshal.GetLastPInvokeError() : errno, to);
             }
         }
     }

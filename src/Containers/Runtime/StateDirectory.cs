@@ -114,7 +114,7 @@ internal sealed partial class StateDirectory
         try
         {
             CreateFile(temp, content);
-            Rename(temp, Path.Combine(folder, name));
+            Replace(temp, Path.Combine(folder, name));
         }
         catch
         {
@@ -135,7 +135,8 @@ internal sealed partial class StateDirectory
     {
         try
         {
-            return ContainerStateJson.Read(File.ReadAllBytes(Path.Combine(FolderOf(id), StateFile)));
+            // open and read only: a listing reads one per container, and a FileStream costs more than the read.
+            return Linux.LibC.TryReadBytes(Path.Combine(FolderOf(id), StateFile)) is { } json ? ContainerStateJson.Read(json) : null;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or JsonException)
         {

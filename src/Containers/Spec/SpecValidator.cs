@@ -212,7 +212,7 @@ internal static partial class SpecValidator
                 continue;
             }
 
-            if (!Enum.IsDefined(ns.Type))
+            if (!NamespaceTypeNames.IsDefined(ns.Type))
             {
                 errors.Add(new($"{path}.type", $"unknown namespace type {(int)ns.Type}: use one of {string.Join(", ", NamespaceTypeNames.All)}"));
             }

@@ -23,6 +23,28 @@ public sealed class StateDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void A_file_written_again_takes_the_place_of_the_old_one_which_a_reader_that_has_it_open_still_reads_whole()
+    {
+        var states = new StateDirectory(_root);
+        states.Claim(NewState("beta", ProcessIdentity.Current));
+        var folder = Path.Combine(_root, "beta");
+
+        // config.json is written once where there is none yet (a rename), then over the old one (an exchange).
+        states.WriteConfig("beta", "{\"first\":1}"u8.ToArray());
+        using (var old = File.OpenRead(Path.Combine(folder, StateDirectory.ConfigFile)))
+        {
+            states.WriteConfig("beta", "{\"second\":2}"u8.ToArray());
+
+            Assert.Equal("{\"first\":1}", new StreamReader(old).ReadToEnd());
+        }
+
+        Assert.Equal("{\"second\":2}", File.ReadAllText(Path.Combine(folder, StateDirectory.ConfigFile)));
+        states.Write(NewState("beta", ProcessIdentity.Current) with { Status = ContainerStatus.Stopped, ExitCode = 3 });
+        Assert.Equal(3, states.Read("beta").ExitCode);
+        Assert.Equal(["config.json", "state.json"], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Claiming_a_taken_id_fails_and_keeps_the_first_state()
     {
         var states = new StateDirectory(_root);

@@ -39,6 +39,7 @@ internal static unsafe partial class FileSystemCalls
     public const ulong ResolveInRoot = 0x10;
 
     public const uint RenameNoReplace = 1;
+    public const uint RenameExchange = 2;
 
     public const uint SIfMt = 0xF000;
     public const uint SIfIfo = 0x1000;

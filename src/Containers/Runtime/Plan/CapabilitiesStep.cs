@@ -48,9 +48,10 @@ internal static class CapabilitiesStep
     /// capability up to the host's last; otherwise the child has its launch thread's.
     /// </summary>
     /// <remarks>
-    /// The default set is the one nearly every container has: it is cloned from a launch thread that holds that set
-    /// already, which spares the child a credential commit per dropped capability (27 here). The op still lists the
-    /// drops, for a clone from <see cref="Linux.LaunchThread.Default"/> when no such thread could be made, and the
+    /// The default set is the one nearly every container has: from the process's second such start on, it is cloned
+    /// from a launch thread that holds that set already, which spares the child a credential commit per dropped
+    /// capability (27 here). The op still lists the drops, for a clone from <see cref="Linux.LaunchThread.Default"/>
+    /// (the first start, or when no such thread could be made), and the
     /// first of them is the probe that tells the two apart in one read: <see cref="IHostView.BoundingSet"/> is that
     /// thread's own set, which nothing changes, so a child that lacks the probe came from the reduced thread, whose
     /// set is the wanted one. Other sets drop in the child (a thread per set would grow without bound). A user
