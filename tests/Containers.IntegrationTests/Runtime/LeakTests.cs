@@ -34,7 +34,7 @@ public sealed class LeakTests
         GC.WaitForPendingFinalizers();
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        // A child's mount namespace is released on a pool thread after its exit is known (MountNamespaceHold): wait
+        // A child's mount namespace is released on a thread of its own after its exit is known (MountNamespaceHold): wait
         // for those releases, which are not leaks, before each count.
         await MountNamespaceHold.WhenReleasedAsync();
         var before = Count(fixture);
