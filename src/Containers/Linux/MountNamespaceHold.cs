@@ -20,6 +20,14 @@ namespace Containers.Linux;
 /// </remarks>
 internal static class MountNamespaceHold
 {
+    /// <summary>
+    /// The most releases queued for the releasing thread; beyond them the caller releases its namespace itself. That
+    /// thread tears namespaces down one after the other, while exits (and callers) tear theirs down in parallel and
+    /// concurrent expedited grace periods share one: with 64 runs at once all queued, <c>RuntimeRunConcurrent</c>
+    /// went from 1.11 and 1.03 to 1.21 and 1.21 (interleaved medians, load 16–30).
+    /// </summary>
+    internal const int MaxQueued = 2;
+
     private static readonly object Gate = new();
     private static readonly Queue<SafeFileHandle> Held = new();
     private static Thread? _releaser;
@@ -56,18 +64,26 @@ internal static class MountNamespaceHold
 
         lock (Gate)
         {
-            _pending++;
-            Held.Enqueue(mountNamespace);
-            if (_releaser is null)
+            if (Held.Count < MaxQueued)
             {
-                _releaser = new Thread(Run) { IsBackground = true, Name = "containers-mntns" };
-                _releaser.Start();
-            }
-            else
-            {
-                Monitor.Pulse(Gate);
+                _pending++;
+                Held.Enqueue(mountNamespace);
+                if (_releaser is null)
+                {
+                    _releaser = new Thread(Run) { IsBackground = true, Name = "containers-mntns" };
+                    _releaser.Start();
+                }
+                else
+                {
+                    Monitor.Pulse(Gate);
+                }
+
+                return;
             }
         }
+
+        // Outside the lock: a teardown here runs beside the releasing thread's and other callers'.
+        mountNamespace.Dispose();
     }
 
     /// <summary>Completes once no release is pending (for counts of the process's fds and mounts).</summary>
