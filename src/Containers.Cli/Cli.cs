@@ -32,6 +32,10 @@ internal static class Cli
         {
             return Fail(e.Message, NotFoundExitCode);
         }
+        catch (NotExecutableException e)
+        {
+            return Fail(e.Message, CannotExecuteExitCode);
+        }
         catch (ContainerStartException e) when (e.Stage.StartsWith("exec", StringComparison.Ordinal))
         {
             return Fail(e.Message, e.ErrnoName == "ENOENT" ? NotFoundExitCode : CannotExecuteExitCode);

@@ -21,6 +21,7 @@ internal static class CommitCommand
             OptionSpec.Value("message", 'm', "string", "Commit message"),
             OptionSpec.Flag("pause", 'p', "Freeze the container while it is committed (default: when it has a cgroup)"),
             OptionSpec.Value("compression", null, "string", "Layer compression: gzip (default) or zstd"),
+            ProgressDisplay.QuietOption,
             ImageStoreOption.Create(),
         ],
         Action = RunAsync,
@@ -42,7 +43,7 @@ internal static class CommitCommand
             bool? pause = commit.Value("pause") is null ? null : commit.Has("pause");
             var options = new CommitOptions { Author = commit.Value("author"), Message = commit.Value("message"), Compression = compression };
             var tag = commit.Arguments.Count > 1 ? commit.Arguments[1] : null;
-            var image = await ProgressDisplay.RunAsync(progress => container.CommitAsync(tag, options, pause, progress, cancellationToken)).ConfigureAwait(false);
+            var image = await ProgressDisplay.RunAsync(commit.Has("quiet"), progress => container.CommitAsync(tag, options, pause, progress, cancellationToken)).ConfigureAwait(false);
             Console.WriteLine(image.Digest.ToString());
         }
 

@@ -66,8 +66,13 @@ internal static class ExecCommand
             var running = await container.ExecAsync(process, ContainerStdio.Inherit, cancellationToken).ConfigureAwait(false);
             await using (running.ConfigureAwait(false))
             {
+                // The exec'd process outlives this command unless it is told: its terminal is the container's, which
+                // no hangup of this one reaches.
+                using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                using var hangup = HangupForwarding.Register(running.Signal, token => KillAsync(running, token), ended.Token);
                 using var attached = TerminalAttachment.Attach(running.Terminal, exec.Has("interactive"), cancellationToken);
                 var exit = await running.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await ended.CancelAsync().ConfigureAwait(false);
                 if (attached is not null)
                 {
                     await attached.DrainAsync(cancellationToken).ConfigureAwait(false);
@@ -76,5 +81,11 @@ internal static class ExecCommand
                 return exit.ShellStatus;
             }
         }
+    }
+
+    private static async Task KillAsync(ContainerExec running, CancellationToken cancellationToken)
+    {
+        running.Signal(9);
+        await running.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -13,6 +13,7 @@ internal static class ExportCommand
         Options =
         [
             OptionSpec.Value("format", 'f', "string", "oci, oci-archive (the default) or docker-archive"),
+            ProgressDisplay.QuietOption,
             ImageStoreOption.Create(),
         ],
         Action = async (export, ct) =>
@@ -25,7 +26,7 @@ internal static class ExportCommand
                 var other => throw new UsageException($"--format '{other}' is not supported: use oci, oci-archive or docker-archive", export.Path),
             };
             await using var store = await ImageStoreOption.OpenAsync(export, ct).ConfigureAwait(false);
-            await ProgressDisplay.RunAsync(async progress =>
+            await ProgressDisplay.RunAsync(export.Has("quiet"), async progress =>
             {
                 await store.ExportAsync(export.Arguments[0], export.Arguments[1], chosen, progress, ct).ConfigureAwait(false);
                 return 0;

@@ -14,6 +14,7 @@ internal static class ImportCommand
         Options =
         [
             OptionSpec.Value("platform", null, "string", "The platform to import from a multi-platform image, os/arch[/variant] (default: this host's)"),
+            ProgressDisplay.QuietOption,
             ImageStoreOption.Create(),
             OptionSpec.Value("tag", 't', "string", "Name the imported image NAME:TAG"),
         ],
@@ -25,7 +26,7 @@ internal static class ImportCommand
                 Platform = import.Value("platform") is { } chosen ? Platform.Parse(chosen) : null,
             };
             await using var store = await ImageStoreOption.OpenAsync(import, ct).ConfigureAwait(false);
-            var images = await ProgressDisplay.RunAsync(progress => store.ImportAsync(import.Arguments[0], options, progress, ct)).ConfigureAwait(false);
+            var images = await ProgressDisplay.RunAsync(import.Has("quiet"), progress => store.ImportAsync(import.Arguments[0], options, progress, ct)).ConfigureAwait(false);
             foreach (var image in images)
             {
                 Console.WriteLine(image.Digest);

@@ -105,7 +105,12 @@ internal static class MonitorCommand
             run = Parser.Parse(RunCommand.Create(), args).Invocation!;
             container = await ContainerRequest.CreateAsync(
                 run, new ContainerCreateOptions { KeepLog = true, Log = LogOptions.Parse(run), Init = run.Has("init") }, pull: false, cancellationToken).ConfigureAwait(false);
-            await container.Stdin.CompleteAsync().ConfigureAwait(false);
+            if (!run.Has("interactive"))
+            {
+                // Without -i stdin is closed at once, as Docker's; with it, held open for the container's life (a
+                // shell that reads it waits instead of ending).
+                await container.Stdin.CompleteAsync().ConfigureAwait(false);
+            }
             if (!monitor.Has("created"))
             {
                 await container.StartAsync(cancellationToken).ConfigureAwait(false);

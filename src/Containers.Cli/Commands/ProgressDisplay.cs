@@ -1,3 +1,4 @@
+using Containers.Cli.CommandLine;
 using Containers.Images;
 using Spectre.Console;
 
@@ -21,9 +22,12 @@ internal static class ProgressDisplay
     /// <summary>Whether reports become plain lines: stdout or stderr redirected, or a terminal without cursor control.</summary>
     public static bool Plain => Console.IsErrorRedirected || Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive;
 
-    /// <summary>Import and export of images.</summary>
-    public static Task<T> RunAsync<T>(Func<IProgress<ImageProgress>, Task<T>> work) =>
-        RunAsync(work, p => new ProgressStep(p.Phase.ToString().ToLowerInvariant(), p.Item, p.Completed, p.Total), transferSpeed: false);
+    /// <summary>Import, export and commit of images; with <paramref name="quiet"/> (<c>-q</c>) nothing is shown.</summary>
+    public static Task<T> RunAsync<T>(bool quiet, Func<IProgress<ImageProgress>?, Task<T>> work) =>
+        quiet ? work(null) : RunAsync(work, p => new ProgressStep(p.Phase.ToString().ToLowerInvariant(), p.Item, p.Completed, p.Total), transferSpeed: false);
+
+    /// <summary>The option that silences the progress of import, export and commit.</summary>
+    public static OptionSpec QuietOption => OptionSpec.Flag("quiet", 'q', "Show no progress");
 
     /// <summary>Runs <paramref name="work"/> with a progress sink that shows each report as <paramref name="step"/> describes it.</summary>
     public static async Task<T> RunAsync<TReport, T>(Func<IProgress<TReport>, Task<T>> work, Func<TReport, ProgressStep> step, bool transferSpeed)

@@ -22,7 +22,7 @@ internal static class RunCommand
         Options =
         [
             OptionSpec.Flag("detach", 'd', "Run in the background and print the container's id; see 'containers logs'"),
-            OptionSpec.Flag("interactive", 'i', "Attach stdin"),
+            OptionSpec.Flag("interactive", 'i', "Attach stdin (with -d: keep it open, so the program never reads its end)"),
             OptionSpec.Flag("rm", null, "Remove the container when it exits (a foreground container always is)"),
             .. ContainerRequest.Options,
         ],
@@ -39,9 +39,9 @@ internal static class RunCommand
                 throw new UsageException("--sandbox needs a foreground container: its timeout is kept by this command", run.Path);
             }
 
-            if (run.Has("interactive") || run.Has("tty"))
+            if (run.Has("tty"))
             {
-                throw new UsageException("-i and -t need a foreground container: a detached one has no terminal to attach (use 'containers logs')", run.Path);
+                throw new UsageException("-t needs a foreground container: a detached one has no terminal to attach (use 'containers logs')", run.Path);
             }
 
             await ContainerRequest.PullAsync(run, cancellationToken).ConfigureAwait(false);
@@ -71,7 +71,7 @@ internal static class RunCommand
             using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var interrupt = Forward(PosixSignal.SIGINT, 2, container);
             using var terminate = Forward(PosixSignal.SIGTERM, 15, container);
-            using var hangup = ForwardHangup(container, watching.Token);
+            using var hangup = HangupForwarding.Register(number => Signal(container, number), token => container.KillAsync(token), watching.Token);
             using var attached = TerminalAttachment.Attach(container.Terminal, run.Has("interactive"), cancellationToken);
             var oomKills = container.Spec.Linux?.Resources is null ? Task.CompletedTask : ReportOomKillsAsync(container, watching.Token);
             await container.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -135,48 +135,6 @@ internal static class RunCommand
             context.Cancel = true;
             Signal(container, number);
         });
-
-    /// <summary>
-    /// SIGHUP is forwarded as the others are; when it came because this command's terminal hung up (a closed terminal
-    /// window, a dropped ssh session), the container is killed if it has not exited <see cref="HangupGracePeriod"/>
-    /// later. This command owns the foreground container, and with its terminal gone nobody can end it any more: an
-    /// interactive shell as pid 1 ignores SIGHUP, and the command would wait for it for ever. A SIGHUP sent while the
-    /// terminal is still there (or to a command with none) is only forwarded, so a program that reloads on SIGHUP
-    /// keeps running.
-    /// </summary>
-    private static PosixSignalRegistration ForwardHangup(Container container, CancellationToken running)
-    {
-        var killing = 0;
-        return PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
-        {
-            context.Cancel = true;
-            Signal(container, 1);
-            if (HostTerminal.IsHungUp() && Interlocked.Exchange(ref killing, 1) == 0)
-            {
-                _ = KillAfterHangupAsync(container, running);
-            }
-        });
-    }
-
-    /// <summary>How long a container may take to exit after its command's terminal hung up, before it is killed.</summary>
-    internal static readonly TimeSpan HangupGracePeriod = TimeSpan.FromSeconds(10);
-
-    private static async Task KillAfterHangupAsync(Container container, CancellationToken running)
-    {
-        try
-        {
-            await Task.Delay(HangupGracePeriod, running).ConfigureAwait(false);
-            await container.KillAsync(running).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // The container exited by itself within the grace period: this command is ending.
-        }
-        catch (ContainersException)
-        {
-            // It exited between the check and the kill.
-        }
-    }
 
     private static void Signal(Container container, int number)
     {

@@ -74,13 +74,27 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>Whether the process's exit has been seen: no OOM watch starts after it.</summary>
     private bool _exitSeen;
 
+    /// <summary>
+    /// For a handle on a container another process (or another handle) owns, opened before the owner recorded its
+    /// exit: the exit status is the owner's to write, and <see cref="WaitAsync"/> waits for it.
+    /// </summary>
+    private readonly bool _exitPending;
+
+    /// <summary>
+    /// Ends a handle's wait for the owner's record of the exit (<see cref="OwnerRecordedExitAsync"/>) when the handle
+    /// is released. Not disposed: without a timer it holds nothing but memory, and the wait may still be using it.
+    /// </summary>
+    private readonly CancellationTokenSource _handleReleased = new();
+
     // run: a run's container. Its process goes on to exec by itself (the state says running from the start), a setup
     // failure surfaces from ThrowIfStartFailedAsync, and its exit is not written to the state, which the run deletes next.
+    // exitPending: another process owns it and its state did not say stopped when read (see _exitPending).
     internal Container(
         ContainerSpec spec, ContainerState state, ContainerProcess? process, StdioPipes? stdio, ContainerTerminal? terminal,
         bool owner, StateDirectory states, ILogger logger, ICgroup? cgroup = null, ICgroupDriver? driver = null, ContainerRuntime? runtime = null,
-        bool run = false)
+        bool run = false, bool exitPending = false)
     {
+        _exitPending = !owner && exitPending;
         _run = run;
         _started = run ? 1 : 0;
         _runtime = runtime;
@@ -267,7 +281,12 @@ public sealed partial class Container : IAsyncDisposable
 
     /// <summary>Waits until the container's process has exited and returns how it ended.</summary>
     /// <param name="cancellationToken">Stops waiting (the container keeps running).</param>
-    /// <remarks>With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until all output is in the log.</remarks>
+    /// <remarks>
+    /// With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until all output is in the log. On a
+    /// handle from <see cref="ContainerRuntime.GetAsync"/> of a container another process owns, it waits until that
+    /// owner has recorded how the process ended (only the owner learns it); when the owner died first, the status is
+    /// unknown (both <see cref="ContainerExit.ExitCode"/> and <see cref="ContainerExit.Signal"/> null).
+    /// </remarks>
     public async Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default)
     {
         var exit = await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -524,15 +543,25 @@ public sealed partial class Container : IAsyncDisposable
 
     private async Task<ContainerExit> TrackExitAsync()
     {
-        if (_process is null)
+        if (!_owner)
         {
-            return new ContainerExit(_state.ExitCode, _state.Signal);
+            if (!_exitPending)
+            {
+                return new ContainerExit(_state.ExitCode, _state.Signal);
+            }
+
+            if (_process is not null)
+            {
+                await _process.Exited.ConfigureAwait(false);
+            }
+
+            return await OwnerRecordedExitAsync(_handleReleased.Token).ConfigureAwait(false);
         }
 
-        var exit = await _process.Exited.ConfigureAwait(false);
+        var exit = await _process!.Exited.ConfigureAwait(false);
         var oomRecorded = StopRecordingOomKills();
         var kills = 0L;
-        if (_cgroup is not null && _owner)
+        if (_cgroup is not null)
         {
             kills = _cgroup.OomKills;
             if (kills > 0)
@@ -542,57 +571,116 @@ public sealed partial class Container : IAsyncDisposable
             }
         }
 
-        if (_owner)
+        // A started program's exit can be seen before StartAsync has recorded the start; a run records its
+        // events otherwise (create and start at once, die with destroy). Every process that exits after being
+        // released was released by a StartAsync that has set _started.
+        if (!_run && Volatile.Read(ref _started) == 1)
         {
-            // A started program's exit can be seen before StartAsync has recorded the start; a run records its
-            // events otherwise (create and start at once, die with destroy). Every process that exits after being
-            // released was released by a StartAsync that has set _started.
-            if (!_run && Volatile.Read(ref _started) == 1)
-            {
-                await _startRecorded.Task.ConfigureAwait(false);
-            }
-
-            // A run deletes the state right after: the exit status in it would be read by nobody. Meanwhile a
-            // reader sees a running container whose process has gone, which ContainerRuntime reads as stopped.
-            Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal }, persist: !_run);
-            // Kills the watch has not recorded (the one that ended the container, or all of them when it exited
-            // before the watch began) come before its die, as Docker's oom does.
-            var oom = kills > oomRecorded ? Event(ContainerEventAction.Oom) with { OomKills = kills } : null;
-            var die = Event(ContainerEventAction.Die) with { ExitCode = exit.ExitCode, Signal = exit.Signal };
-            ContainerEvent[] events = oom is not null ? [oom, die] : [die];
-            if (_run)
-            {
-                lock (_gate)
-                {
-                    _exitEvents = events;
-                }
-            }
-            else
-            {
-                Record(events);
-            }
-
-            RuntimeLog.ContainerExited(_logger, Id, exit.ExitCode, exit.Signal);
-            return exit;
+            await _startRecorded.Task.ConfigureAwait(false);
         }
 
-        // Another process owns it and records the exit status; give it a moment to write it.
-        for (var attempt = 0; attempt < 50; attempt++)
+        // A run deletes the state right after: the exit status in it would be read by nobody. Meanwhile a
+        // reader sees a running container whose process has gone, which ContainerRuntime reads as stopped.
+        Update(s => s with { Status = ContainerStatus.Stopped, ExitCode = exit.ExitCode, Signal = exit.Signal }, persist: !_run);
+        // Kills the watch has not recorded (the one that ended the container, or all of them when it exited
+        // before the watch began) come before its die, as Docker's oom does.
+        var oom = kills > oomRecorded ? Event(ContainerEventAction.Oom) with { OomKills = kills } : null;
+        var die = Event(ContainerEventAction.Die) with { ExitCode = exit.ExitCode, Signal = exit.Signal };
+        ContainerEvent[] events = oom is not null ? [oom, die] : [die];
+        if (_run)
         {
-            var state = _states.TryRead(Id);
-            if (state is null || state.Status == ContainerStatus.Stopped)
+            lock (_gate)
             {
-                lock (_gate)
-                {
-                    _state = state ?? _state with { Status = ContainerStatus.Stopped };
-                    return new ContainerExit(_state.ExitCode, _state.Signal);
-                }
+                _exitEvents = events;
             }
-
-            await Task.Delay(20).ConfigureAwait(false);
+        }
+        else
+        {
+            Record(events);
         }
 
+        RuntimeLog.ContainerExited(_logger, Id, exit.ExitCode, exit.Signal);
         return exit;
+    }
+
+    /// <summary>
+    /// For a handle whose container another process owns, once its process has gone: the exit status its owner
+    /// records. Only the owner, its parent, learns it (by reaping), and writes it to the state a little later; the
+    /// process's end alone says nothing of how it ended. So this waits, as long as the owner lives, for the state to
+    /// say stopped. A state removed meanwhile (the owner deleted the container right after recording its exit, as
+    /// <c>--rm</c> and a foreground run do) has the status in the die event the owner recorded; an owner that died
+    /// first took the status with it (unknown: both null).
+    /// </summary>
+    private async Task<ContainerExit> OwnerRecordedExitAsync(CancellationToken released)
+    {
+        var owner = new ProcessIdentity(_state.OwnerPid, _state.OwnerStartTime);
+        while (true)
+        {
+            // The owner's liveness first, then the state: an owner seen dead wrote its last state before that.
+            var ownerGone = !owner.IsAlive;
+            var state = _states.TryRead(Id);
+            if (state is null)
+            {
+                // A run's owner records the die with the destroy, just after removing the state: until the destroy
+                // is there, the die may still come.
+                var (die, destroyed) = await RecordedEndAsync(released).ConfigureAwait(false);
+                if (die is not null || destroyed || ownerGone || released.IsCancellationRequested)
+                {
+                    return Stopped(_state, die?.ExitCode, die?.Signal);
+                }
+            }
+            else if (state.Status == ContainerStatus.Stopped || ownerGone)
+            {
+                return Stopped(state, state.ExitCode, state.Signal);
+            }
+
+            try
+            {
+                await Task.Delay(10, released).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return Stopped(state ?? _state, null, null);
+            }
+        }
+    }
+
+    /// <summary>Takes <paramref name="state"/>, stopped with this exit status, as this handle's state.</summary>
+    private ContainerExit Stopped(ContainerState state, int? exitCode, int? signal)
+    {
+        lock (_gate)
+        {
+            _state = state with { Status = ContainerStatus.Stopped, ExitCode = exitCode, Signal = signal };
+            return new ContainerExit(exitCode, signal);
+        }
+    }
+
+    /// <summary>
+    /// The last die event with a known exit status recorded for this container since its creation (or null), and
+    /// whether its destroy is recorded. A journal that cannot be read counts as destroyed: without it the status is unknown.
+    /// </summary>
+    private async Task<(ContainerEvent? Die, bool Destroyed)> RecordedEndAsync(CancellationToken cancellationToken)
+    {
+        ContainerEvent? die = null;
+        var destroyed = false;
+        try
+        {
+            await foreach (var e in _states.Events.ReadAsync(_state.Created, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false))
+            {
+                if (e.Id == Id && e.Action == ContainerEventAction.Die && e.ExitStatusKnown)
+                {
+                    die = e;
+                }
+
+                destroyed |= e.Id == Id && e.Action == ContainerEventAction.Destroy;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException || ContainersIOException.IsIO(e))
+        {
+            destroyed = true;
+        }
+
+        return (die, destroyed);
     }
 
     private async ValueTask ReleaseAsync(CancellationToken cancellationToken = default)
@@ -659,6 +747,7 @@ public sealed partial class Container : IAsyncDisposable
             _released = true;
         }
 
+        await _handleReleased.CancelAsync().ConfigureAwait(false);
         OnReleased?.Invoke(this);
         _cgroup?.Dispose();
 

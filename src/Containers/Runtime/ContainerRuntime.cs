@@ -499,7 +499,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(id);
         Runtime.StateDirectory.ValidateId(id);
         cancellationToken.ThrowIfCancellationRequested();
-        var state = Observed(_states.Read(id));
+        var recorded = _states.Read(id);
+        var state = Observed(recorded);
         ContainerSpec spec;
         try
         {
@@ -517,7 +518,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
         var process = state.Status.CanKill() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
         var cgroup = state.Cgroup is { } paths ? Cgroups.Open(paths) : null;
-        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this);
+        return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this,
+            exitPending: recorded.Status.CanKill());
     }
 
     /// <summary>

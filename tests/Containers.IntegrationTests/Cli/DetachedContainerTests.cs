@@ -1,3 +1,8 @@
+using System.Diagnostics;
+using System.Globalization;
+using Containers.IntegrationTests.Support;
+using Containers.Runtime;
+
 namespace Containers.IntegrationTests.Cli;
 
 public sealed class DetachedContainerTests
@@ -55,6 +60,79 @@ public sealed class DetachedContainerTests
 
         var after = await CliRunner.RunAsync("ps");
         Assert.DoesNotContain(after.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Wait_prints_the_exit_status_the_monitor_records_also_when_the_process_ended_before_it_was_recorded()
+    {
+        var name = "cli-wait-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--host-rootfs", "--", "sleep", "600");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var state = new StateDirectory(StateDirectory.DefaultRoot()).Read(name);
+        var monitor = state.OwnerPid.ToString(CultureInfo.InvariantCulture);
+
+        // The monitor stopped: the container's process ends (a zombie nobody reaps), and its exit status, which only
+        // the monitor learns, is not recorded until it goes on.
+        await ImageFixtures.RunAsync("kill", "-STOP", monitor);
+        try
+        {
+            var kill = await CliRunner.RunAsync("kill", "-s", "KILL", name);
+            Assert.True(kill.ExitCode == 0, kill.Stderr);
+            while (new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
+            {
+                await Task.Delay(20, TestContext.Current.CancellationToken);
+            }
+
+            using var wait = Process.Start(CliRunner.StartInfo("wait", name))!;
+            var stdout = wait.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+            var stderr = wait.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+            var exited = wait.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+            // A wait that took the ended process for the whole answer returns now, with no status to print; one that
+            // waits for the record is still waiting when the monitor goes on. (Seen still waiting after this pause,
+            // it waited; a wait slower to start than the pause is let through either way.)
+            var early = await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken)) == exited;
+            await ImageFixtures.RunAsync("kill", "-CONT", monitor);
+            await exited;
+            Assert.False(early, $"wait returned before the monitor recorded the exit: exit {wait.ExitCode}, printed '{await stdout}' {await stderr}");
+            Assert.True(wait.ExitCode == 0, $"wait exited {wait.ExitCode}: {await stderr}");
+            Assert.Equal("137\n", await stdout);
+        }
+        finally
+        {
+            // Gone already once it has recorded the exit.
+            await ImageFixtures.RunUncheckedAsync("kill", "-CONT", monitor);
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Run_d_closes_the_containers_stdin_and_run_di_keeps_it_open()
+    {
+        var closed = "cli-stdin-closed-" + Guid.NewGuid().ToString("N")[..8];
+        var open = "cli-stdin-open-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            // cat ends at its input's end: at once without -i; with -i never, while the monitor holds its stdin.
+            var runClosed = await CliRunner.RunAsync("run", "-d", "--name", closed, "--host-rootfs", "--", "cat");
+            Assert.True(runClosed.ExitCode == 0, runClosed.Stderr);
+            var waitClosed = await CliRunner.RunAsync("wait", closed);
+            Assert.True(waitClosed.ExitCode == 0, waitClosed.Stderr);
+            Assert.Equal("0\n", waitClosed.Stdout);
+
+            var runOpen = await CliRunner.RunAsync("run", "-di", "--name", open, "--host-rootfs", "--", "cat");
+            Assert.True(runOpen.ExitCode == 0, runOpen.Stderr);
+            // A kill only succeeds on a container that still runs.
+            var kill = await CliRunner.RunAsync("kill", "-s", "KILL", open);
+            Assert.True(kill.ExitCode == 0, kill.Stderr);
+            var waitOpen = await CliRunner.RunAsync("wait", open);
+            Assert.True(waitOpen.ExitCode == 0, waitOpen.Stderr);
+            Assert.Equal("137\n", waitOpen.Stdout);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", closed, open);
+        }
     }
 
     /// <summary>Runs <paramref name="command"/> again while <paramref name="tooEarly"/> says so (at most 100 times, 50 ms apart).</summary>

@@ -94,6 +94,8 @@ public sealed class DockerConventionsTests
     [Theory(Timeout = 300_000)]
     [InlineData("/no/such/program", 127)]
     [InlineData("/etc/hostname", 126)]
+    [InlineData("/etc/passwd", 126)]
+    [InlineData("/etc", 126)]
     public async Task A_program_that_cannot_run_exits_as_Dockers(string program, int expected)
     {
         var (exitCode, _, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", "--", program);

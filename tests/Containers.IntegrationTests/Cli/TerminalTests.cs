@@ -121,6 +121,89 @@ public sealed class TerminalTests
         }
     }
 
+    /// <summary>
+    /// A SIGHUP sent to a foreground <c>run -it</c> while its terminal is still there (a reload, say): forwarded to the
+    /// container, whose pid 1 handles it and goes on, and nothing more. Seen running well after the grace period a
+    /// hung-up terminal gets, it was not killed; it ends when it is told to.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Run_it_only_forwards_a_sighup_sent_while_its_terminal_is_there()
+    {
+        await using var pane = await TmuxPane.StartAsync();
+        var name = "cli-hup-fwd-" + Guid.NewGuid().ToString("N")[..8];
+        var shared = Path.Combine(pane.Directory, "shared");
+        Directory.CreateDirectory(shared);
+        var mark = "hup-fwd-mark-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var script = $"trap 'echo hup >> /shared/got' HUP; echo ready > /shared/ready; while :; do sleep 1; done; : {mark}";
+            await pane.TypeAsync(CommandLine("run", "-it", "--name", name, "-v", shared + ":/shared", "--host-rootfs", "--", "sh", "-c", script));
+            await WaitForFileAsync(Path.Combine(shared, "ready"));
+            var container = ProcessesWith(mark);
+            Assert.NotEmpty(container);
+            var cli = Assert.Single(Descendants(pane.ShellPid), pid => CommandLineOf(pid).Contains(name, StringComparison.Ordinal));
+
+            await RunAsync("kill", "-HUP", cli.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await WaitForFileAsync(Path.Combine(shared, "got"));
+            await Task.Delay(HangupGrace + TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+            Assert.NotEmpty(ProcessesWith(mark));
+            Assert.Contains(name, CommandLineOf(cli), StringComparison.Ordinal);
+
+            var kill = await CliRunner.RunAsync("kill", "-s", "KILL", name);
+            Assert.True(kill.ExitCode == 0, kill.Stderr);
+            await WaitUntilGoneAsync([cli], name);
+            await pane.TypeAsync("echo run-exited-$?");
+            await pane.ScreenAsync("run-exited-137");
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    /// <summary>
+    /// The terminal of an <c>exec -it</c> hangs up. The exec'd process, whose terminal is the container's, gets the
+    /// SIGHUP from the command, ignores it (it records it and goes on), and is killed after the grace period; the
+    /// command ends, and the container it ran in goes on running.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Exec_it_whose_terminal_hangs_up_forwards_sighup_then_kills_the_process_that_stays()
+    {
+        var pane = await TmuxPane.StartAsync();
+        var name = "cli-exec-hup-" + Guid.NewGuid().ToString("N")[..8];
+        var shared = Path.Combine(pane.Directory, "shared");
+        Directory.CreateDirectory(shared);
+        var mark = "exec-hup-mark-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var detached = await CliRunner.RunAsync("run", "-d", "--name", name, "-v", shared + ":/shared", "--host-rootfs", "--", "sleep", "600");
+            Assert.True(detached.ExitCode == 0, detached.Stderr);
+            var script = $"trap 'echo hup >> /shared/got' HUP; echo ready > /shared/ready; while :; do sleep 1; done; : {mark}";
+            await pane.TypeAsync(CommandLine("exec", "-it", name, "sh", "-c", script));
+            await WaitForFileAsync(Path.Combine(shared, "ready"));
+            var exec = ProcessesWith(mark);
+            Assert.NotEmpty(exec);
+            var cli = Descendants(pane.ShellPid).Where(pid => CommandLineOf(pid).Contains(name, StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(cli);
+
+            await pane.KillServerAsync();
+
+            await WaitForFileAsync(Path.Combine(shared, "got"));
+            await WaitUntilGoneAsync(exec, mark);
+            await WaitUntilGoneAsync(cli, name);
+            var listed = await CliRunner.RunAsync("ps");
+            Assert.Contains(listed.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await pane.DisposeAsync();
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    /// <summary>How long the command line gives a process after its terminal hung up (HangupForwarding.GracePeriod).</summary>
+    private static readonly TimeSpan HangupGrace = TimeSpan.FromSeconds(10);
+
     /// <summary>The command line as a shell would be given it, single-quoted.</summary>
     private static string CommandLine(params string[] args)
     {

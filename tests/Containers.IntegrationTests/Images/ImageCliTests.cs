@@ -28,6 +28,8 @@ public sealed class ImageCliTests : IDisposable
         var inspect = await CliAsync("image", "inspect", "busybox:cli");
         var tag = await CliAsync("tag", digest[7..19], "example.com/bb:2");
         var export = await CliAsync("export", "example.com/bb:2", _temp.Combine("bb.tar"), "--format", "docker-archive");
+        var quietImport = await CliAsync("import", "-q", layout, "--tag", "busybox:quiet");
+        var quietExport = await CliAsync("export", "-q", "example.com/bb:2", _temp.Combine("bb-quiet.tar"));
         var rmi = await CliAsync("rmi", "busybox:cli");
         var afterRmi = await CliAsync("images");
 
@@ -39,6 +41,12 @@ public sealed class ImageCliTests : IDisposable
         Assert.Equal("sh", document.GetProperty("Config").GetProperty("config").GetProperty("Cmd")[0].GetString());
         Assert.Equal(0, tag.Exit);
         Assert.Equal(0, export.Exit);
+        // Progress goes to stderr as plain lines when it is not a terminal, and nowhere with -q.
+        Assert.NotEqual("", import.Stderr);
+        Assert.NotEqual("", export.Stderr);
+        Assert.Equal(digest + "\n", quietImport.Stdout);
+        Assert.Equal("", quietImport.Stderr);
+        Assert.Equal("", quietExport.Stderr);
         Assert.Contains("example.com/bb:2", await ImageFixtures.RunAsync("tar", "-xOf", _temp.Combine("bb.tar"), "manifest.json"), StringComparison.Ordinal);
         Assert.Equal("Untagged: busybox:cli", rmi.Stdout.Trim());
         Assert.DoesNotMatch(@"\nbusybox\s+cli\s", afterRmi.Stdout);
