@@ -174,6 +174,8 @@ struct ct_launch {
     uint64_t ignored_signals; /* the child's: what its exec must reset (ct_ignored_signals) */
     int parent_fd;            /* the child's: the directory the last make op made its entry in, or -1 */
     char parent_path[128];    /* its path, as that op named it */
+    int mask_fd;              /* the child's: the null device the last mask op checked (O_PATH), or -1 */
+    uint32_t mask_source;     /* the plan string it was opened by */
 };
 
 static const char *ct_str(const struct ct_launch *l, uint32_t off)
@@ -345,6 +347,11 @@ static long ct_mkdir_parents(struct ct_launch *l, const char *path, uint64_t mod
     size_t len = ct_strlen(path);
     if (len >= CT_PATH_MAX)
         return -ENAMETOOLONG;
+    /* Most mount points' parents exist (/dev/pts, /dev/shm): the directory itself first, the walk only without its
+     * parent, instead of opening every ancestor to find it there. */
+    long leaf = ct_make(l, CT_MAKE_DIR, path, mode, 0, NULL);
+    if (leaf != -ENOENT)
+        return leaf == -EEXIST ? 0 : leaf;
     ct_memcpy(buf, path, len + 1);
     for (size_t i = 1; i <= len; i++) {
         if (buf[i] != '/' && buf[i] != 0)
@@ -380,12 +387,20 @@ static long ct_mount(const struct ct_launch *l, const struct ct_op *op)
     return r;
 }
 
+/* Closes the null device the mask ops keep open for the next mask op. */
+static void ct_forget_mask(struct ct_launch *l)
+{
+    if (l->mask_fd >= 0)
+        SYS1(SYS_close, l->mask_fd);
+    l->mask_fd = -1;
+}
+
 /*
  * Masks a path as the container sees it: its type is read in the root, so a file the host has as a directory (or
  * the reverse) is still masked. A directory gets an empty read-only tmpfs; anything else a bind of the source,
  * which must be the null device itself: a symlink or another file there would expose what it points to.
  */
-static long ct_mask(const struct ct_launch *l, const struct ct_op *op)
+static long ct_mask(struct ct_launch *l, const struct ct_op *op)
 {
     struct stat st;
     char path[32];
@@ -398,21 +413,28 @@ static long ct_mask(const struct ct_launch *l, const struct ct_op *op)
         SYS1(SYS_close, target);
         return r;
     }
-    long source = SYS4(SYS_openat, AT_FDCWD, ct_str(l, op->s[0]), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (source >= 0) {
-        r = SYS4(SYS_newfstatat, source, "", &st, AT_EMPTY_PATH);
+    /* Consecutive masks share the source they checked (ct_forget_mask closes it before any other op). */
+    if (l->mask_fd < 0 || l->mask_source != op->s[0]) {
+        ct_forget_mask(l);
+        long source = SYS4(SYS_openat, AT_FDCWD, ct_str(l, op->s[0]), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+        r = source < 0 ? source : SYS4(SYS_newfstatat, source, "", &st, AT_EMPTY_PATH);
         if (r == 0 && (!S_ISCHR(st.st_mode) || st.st_rdev != ((1ULL << 8) | 3ULL)))
             r = -ENODEV;
-        long tree = r < 0 ? r : SYS3(SYS_open_tree, source, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-        SYS1(SYS_close, source);
-        if (tree >= 0) {
-            r = SYS5(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-            SYS1(SYS_close, tree);
-        } else {
-            r = tree;
+        if (r < 0) {
+            if (source >= 0)
+                SYS1(SYS_close, source);
+            SYS1(SYS_close, target);
+            return r;
         }
+        l->mask_fd = (int)source;
+        l->mask_source = op->s[0];
+    }
+    long tree = SYS3(SYS_open_tree, l->mask_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree >= 0) {
+        r = SYS5(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        SYS1(SYS_close, tree);
     } else {
-        r = source;
+        r = tree;
     }
     SYS1(SYS_close, target);
     return r;
@@ -444,6 +466,9 @@ static long ct_check_fs(const struct ct_launch *l, const struct ct_op *op)
 /* chdir beneath the root, never through a magic link (a leaked fd's /proc/self/fd/N would be a host directory). */
 static long ct_chdir(const struct ct_launch *l, const struct ct_op *op)
 {
+    /* The root itself is the fd the root op keeps. */
+    if (l->root_fd >= 0 && ct_streq(ct_str(l, op->s[0]), "/"))
+        return SYS1(SYS_fchdir, l->root_fd);
     long root = l->root_fd >= 0 ? l->root_fd : SYS4(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
     if (root < 0)
         return root;
@@ -461,31 +486,40 @@ static long ct_chdir(const struct ct_launch *l, const struct ct_op *op)
     return r;
 }
 
-static long ct_bind(const struct ct_launch *l, const struct ct_op *op)
+static long ct_bind(struct ct_launch *l, const struct ct_op *op)
 {
     if (op->flags & CT_F_MASK)
         return ct_mask(l, op);
     unsigned recursive = (op->flags & CT_F_RECURSIVE) ? AT_RECURSIVE : 0;
     long tree;
+    /* A path bound onto itself in the root (a read-only path) is opened once, as the source and as the target:
+     * nothing between the two uses changes what the name leads to. */
+    long same = -1;
     if ((op->flags & CT_F_SOURCE_IN_ROOT) && l->root_fd >= 0) {
         long sfd = ct_open_in_root(l, ct_str(l, op->s[0]), O_PATH);
         if (sfd < 0)
             return sfd;
         tree = SYS3(SYS_open_tree, sfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | recursive);
-        SYS1(SYS_close, sfd);
+        if (ct_streq(ct_str(l, op->s[0]), ct_str(l, op->s[1])))
+            same = sfd;
+        else
+            SYS1(SYS_close, sfd);
     } else {
         tree = SYS3(SYS_open_tree, AT_FDCWD, ct_str(l, op->s[0]), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | recursive);
     }
-    if (tree < 0)
-        return tree;
-    long r = 0;
-    if (op->n[0]) {
+    long r = tree < 0 ? tree : 0;
+    if (r == 0 && op->n[0]) {
         struct mount_attr attr = {.attr_set = op->n[0]};
         r = SYS5(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | recursive, &attr, sizeof(attr));
     }
-    if (r == 0)
+    if (r == 0 && same >= 0)
+        r = SYS5(SYS_move_mount, tree, "", same, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    else if (r == 0)
         r = ct_move_mount_to(l, tree, ct_str(l, op->s[1]));
-    SYS1(SYS_close, tree);
+    if (same >= 0)
+        SYS1(SYS_close, same);
+    if (tree >= 0)
+        SYS1(SYS_close, tree);
     return r;
 }
 
@@ -1204,10 +1238,13 @@ static int ct_child(void *arg)
         dumpable = 0;
     }
     l->parent_fd = -1;
+    l->mask_fd = -1;
     for (uint32_t i = 0; i < l->header->op_count; i++) {
         uint32_t code = l->ops[i].code;
         if (code != CT_OP_MKDIR && code != CT_OP_MKNOD && code != CT_OP_SYMLINK)
             ct_forget_parent(l);
+        if (code != CT_OP_BIND || !(l->ops[i].flags & CT_F_MASK))
+            ct_forget_mask(l);
         long r = ct_run_op(l, i);
         if (dumpable && l->ops[i].code == CT_OP_WAIT_FD) {
             SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
@@ -1592,6 +1629,13 @@ CT_EXPORT int ct_pidfd_open(int pid)
 {
     long fd = syscall(SYS_pidfd_open, pid, 0);
     return fd < 0 ? -errno : (int)fd;
+}
+
+/* The mount namespace of the process behind pidfd, as an fd (PIDFD_GET_MNT_NAMESPACE, Linux 6.11+). */
+CT_EXPORT int ct_pidfd_mount_namespace(int pidfd)
+{
+    int fd = ioctl(pidfd, _IO(0xFF, 3), 0);
+    return fd < 0 ? -errno : fd;
 }
 
 /* Receives one fd sent with SCM_RIGHTS (OPEN_PTY sends the pty master this way); -ENOENT for OPEN_SEND's message

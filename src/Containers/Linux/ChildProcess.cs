@@ -36,6 +36,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     private Task<ContainerStartException?>? _reports;
     private SafeFileHandle? _sync;
     private SafeFileHandle _pidfd;
+    private SafeFileHandle? _mountNamespace;
     private Task<ChildExitStatus>? _exit;
     private bool _disposed;
 
@@ -151,8 +152,12 @@ internal sealed class ChildProcess : IAsyncDisposable
                 throw StartFailure.Create(plan, null, "clone", -rc);
             }
 
-            return new ChildProcess(plan, result.Pid, new SafeFileHandle(result.PidFd, ownsHandle: true),
-                new SafeFileHandle(result.ErrorFd, ownsHandle: true), result.Handle, syncWrite, statusRead, exitGroup);
+            var pidfd = new SafeFileHandle(result.PidFd, ownsHandle: true);
+            return new ChildProcess(plan, result.Pid, pidfd, new SafeFileHandle(result.ErrorFd, ownsHandle: true), result.Handle, syncWrite, statusRead, exitGroup)
+            {
+                // A new mount namespace is torn down off the exit's path (MountNamespaceHold): its exit is known sooner.
+                _mountNamespace = plan.CloneFlags.HasFlag(CloneFlags.NewNs) ? MountNamespaceHold.Take(pidfd) : null,
+            };
         }
         catch
         {
@@ -376,6 +381,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     {
         await _pidResolved.Task.ConfigureAwait(false);
         await (_exitGroup is null ? FdPoller.WaitReadableAsync(_pidfd, CancellationToken.None) : FdPoller.WaitExitAsync(_pidfd, _exitGroup)).ConfigureAwait(false);
+        MountNamespaceHold.Release(Interlocked.Exchange(ref _mountNamespace, null));
         if (_statusPipe is null)
         {
             return Reap(_pidfd);

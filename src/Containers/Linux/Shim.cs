@@ -36,6 +36,9 @@ internal static unsafe partial class Shim
     [LibraryImport(Library, EntryPoint = "ct_pidfd_open")]
     public static partial int PidFdOpen(int pid);
 
+    [LibraryImport(Library, EntryPoint = "ct_pidfd_mount_namespace")]
+    public static partial int PidFdMountNamespace(int pidfd);
+
     [LibraryImport(Library, EntryPoint = "ct_recv_fd")]
     public static partial int ReceiveFd(int socket);
 

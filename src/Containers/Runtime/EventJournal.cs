@@ -64,7 +64,7 @@ internal sealed class EventJournal
                 Lock(file, LockSh);
 
                 // Rotated between the open and the lock: that file is complete; append to the one the path names now.
-                if (FileIdentity.OfPath(Path) != FileIdentity.Of(file))
+                if (FileIdentity.OfPath(Path) != FileIdentity.Of(file, out var sizeBefore))
                 {
                     continue;
                 }
@@ -77,7 +77,9 @@ internal sealed class EventJournal
                     }
                 }
 
-                if (RandomAccess.GetLength(file) > _rotateAt)
+                // The size before this line and the line: other writers' lines meanwhile only make it larger, so a
+                // file past the limit is noticed by this writer or the next, without asking its size again.
+                if (sizeBefore + line.WrittenCount > _rotateAt)
                 {
                     // Exclusive: every writer that opened this file has finished its line. A writer that rotated it
                     // meanwhile leaves the path naming another file.

@@ -43,6 +43,27 @@ public sealed class NamespaceTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_childs_new_mount_namespace_is_held_by_the_launcher_until_its_exit_is_known_and_then_released()
+    {
+        Requires.Root();
+        var ct = TestContext.Current.CancellationToken;
+        var plan = PlanFixtures.Output(new PlanBuilder(Isolated));
+        PlanFixtures.BusyboxRoot(plan, _dir).Exec("/bin/sh", ["sleep", "100"], PlanFixtures.Env);
+        await using var container = CapturedChild.Launch(plan.Build());
+        await container.Child.WaitForExecAsync(ct);
+        var mountNamespace = new FileInfo($"/proc/{container.Child.Pid}/ns/mnt").LinkTarget!;
+        Assert.NotEqual(new FileInfo("/proc/self/ns/mnt").LinkTarget, mountNamespace);
+
+        // Held here while it runs, so that its teardown is not part of the child's exit.
+        Assert.Contains(mountNamespace, MountNamespaceFds());
+
+        Assert.True(container.Child.Signal(9));
+        Assert.Equal(9, (await container.Child.WaitAsync(ct)).Signal);
+        await MountNamespaceHold.WhenReleasedAsync().WaitAsync(ct);
+        Assert.DoesNotContain(mountNamespace, MountNamespaceFds());
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_pty_from_the_containers_own_devpts_becomes_the_controlling_terminal()
     {
         Requires.Root();
@@ -164,4 +185,7 @@ public sealed class NamespaceTests : IDisposable
 
         return text.ToString();
     }
+
+    private static List<string> MountNamespaceFds() =>
+        [.. Directory.GetFiles("/proc/self/fd").Select(fd => new FileInfo(fd).LinkTarget).OfType<string>().Where(t => t.StartsWith("mnt:[", StringComparison.Ordinal))];
 }

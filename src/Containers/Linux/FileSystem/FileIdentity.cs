@@ -15,18 +15,24 @@ namespace Containers.Linux;
 internal readonly unsafe record struct FileIdentity(uint DevMajor, uint DevMinor, ulong Inode)
 {
     private const uint StatxIno = 0x100;
+    private const uint StatxSize = 0x200;
 
     /// <summary>The identity of an open file.</summary>
     /// <exception cref="IOException">statx failed.</exception>
-    public static FileIdentity Of(SafeFileHandle file)
+    public static FileIdentity Of(SafeFileHandle file) => Of(file, out _);
+
+    /// <summary>The identity of an open file, and its size, from one <c>statx</c>.</summary>
+    /// <exception cref="IOException">statx failed.</exception>
+    public static FileIdentity Of(SafeFileHandle file, out long size)
     {
         StatxBuffer stat;
         byte empty = 0;
-        if (Statx(file, &empty, AtEmptyPath, StatxIno, &stat) != 0)
+        if (Statx(file, &empty, AtEmptyPath, StatxIno | StatxSize, &stat) != 0)
         {
             throw new IOException($"statx of an open file: {Errno.Name(Marshal.GetLastPInvokeError())}");
         }
 
+        size = (long)stat.Size;
         return new FileIdentity(stat.DevMajor, stat.DevMinor, stat.Ino);
     }
 
