@@ -63,13 +63,29 @@ internal static class ExecCommand
                 Stdin.DetachFromContainer();
             }
 
-            var running = await container.ExecAsync(process, ContainerStdio.Inherit, cancellationToken).ConfigureAwait(false);
+            // The exec'd process outlives this command unless it is told: its terminal is the container's, which no
+            // hangup of this one reaches. The handler is in place before the process starts: a SIGHUP in between
+            // would otherwise end this command by default and never reach the process. It waits for the process.
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var started = new TaskCompletionSource<ContainerExec>(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var hangup = HangupForwarding.Register(
+                number => started.Task.ContinueWith(t => t.Result.Signal(number), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default),
+                async token => await KillAsync(await started.Task.WaitAsync(token).ConfigureAwait(false), token).ConfigureAwait(false),
+                ended.Token);
+            ContainerExec running;
+            try
+            {
+                running = await container.ExecAsync(process, ContainerStdio.Inherit, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                started.SetException(e);
+                throw;
+            }
+
+            started.SetResult(running);
             await using (running.ConfigureAwait(false))
             {
-                // The exec'd process outlives this command unless it is told: its terminal is the container's, which
-                // no hangup of this one reaches.
-                using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                using var hangup = HangupForwarding.Register(running.Signal, token => KillAsync(running, token), ended.Token);
                 using var attached = TerminalAttachment.Attach(running.Terminal, exec.Has("interactive"), cancellationToken);
                 var exit = await running.WaitAsync(cancellationToken).ConfigureAwait(false);
                 await ended.CancelAsync().ConfigureAwait(false);
