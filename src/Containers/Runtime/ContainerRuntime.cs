@@ -254,6 +254,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             Created = DateTimeOffset.UtcNow,
             OwnerPid = owner.Pid,
             OwnerStartTime = owner.StartTime,
+            OwnerPidNamespace = ProcessIdentity.CurrentPidNamespace,
             Command = [.. spec.Process!.Args],
             LogPath = options.KeepLog ? Path.Combine(folder, "container.log") : null,
             LogOptions = options.KeepLog ? options.Log : null,

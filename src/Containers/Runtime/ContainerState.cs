@@ -33,6 +33,12 @@ internal sealed record ContainerState
     /// <summary>The start time of <see cref="OwnerPid"/>, which tells a reused pid apart.</summary>
     public required ulong OwnerStartTime { get; init; }
 
+    /// <summary>
+    /// The pid namespace of <see cref="OwnerPid"/> (the inode of its <c>/proc/PID/ns/pid</c>; 0 when not known). A
+    /// process in another pid namespace sees other pids, or none: it cannot tell whether the owner lives.
+    /// </summary>
+    public ulong OwnerPidNamespace { get; init; }
+
     /// <summary>The command line of the container's process.</summary>
     public IReadOnlyList<string> Command { get; init; } = [];
 

@@ -31,6 +31,7 @@ internal static class ContainerStateJson
             writer.WriteString("created"u8, state.Created);
             writer.WriteNumber("ownerPid"u8, state.OwnerPid);
             writer.WriteNumber("ownerStartTime"u8, state.OwnerStartTime);
+            writer.WriteNumber("ownerPidNamespace"u8, state.OwnerPidNamespace);
             WriteList(writer, "command"u8, state.Command);
             WriteNumber(writer, "exitCode"u8, state.ExitCode);
             writer.WriteBoolean("init"u8, state.Init);
@@ -93,7 +94,7 @@ internal static class ContainerStateJson
         ContainerStatus status = default;
         DateTimeOffset created = default;
         int pid = 0, ownerPid = 0;
-        ulong pidStartTime = 0, ownerStartTime = 0;
+        ulong pidStartTime = 0, ownerStartTime = 0, ownerPidNamespace = 0;
         int? exitCode = null, signal = null, stopSignal = null;
         var init = false;
         string? logPath = null, containerDirectory = null, leaseFile = null;
@@ -116,6 +117,7 @@ internal static class ContainerStateJson
                 case "created": created = reader.GetDateTimeOffset(); required |= Required.Created; break;
                 case "ownerPid": ownerPid = reader.GetInt32(); required |= Required.OwnerPid; break;
                 case "ownerStartTime": ownerStartTime = reader.GetUInt64(); required |= Required.OwnerStartTime; break;
+                case "ownerPidNamespace": ownerPidNamespace = reader.GetUInt64(); break;
                 case "command": command = List(ref reader) ?? command; break;
                 case "exitCode": exitCode = NullableInt(ref reader); break;
                 case "init": init = reader.GetBoolean(); break;
@@ -151,6 +153,7 @@ internal static class ContainerStateJson
             Created = created,
             OwnerPid = ownerPid,
             OwnerStartTime = ownerStartTime,
+            OwnerPidNamespace = ownerPidNamespace,
             Command = command,
             ExitCode = exitCode,
             Init = init,

@@ -12,6 +12,12 @@ internal readonly record struct ProcessIdentity(int Pid, ulong StartTime)
     public static ProcessIdentity Current { get; } = Of(Environment.ProcessId)
         ?? throw new InvalidOperationException("/proc is not mounted: the runtime needs /proc/self/stat");
 
+    /// <summary>
+    /// The pid namespace this process is in: the inode in <c>/proc/self/ns/pid</c>'s link (<c>pid:[INODE]</c>), or 0
+    /// when it cannot be read. Pids, and the processes <c>/proc</c> shows, are those of this namespace.
+    /// </summary>
+    public static ulong CurrentPidNamespace { get; } = ReadPidNamespace();
+
     /// <summary>The identity of a live process, or null when no process has that pid.</summary>
     public static ProcessIdentity? Of(int pid)
     {
@@ -21,6 +27,26 @@ internal readonly record struct ProcessIdentity(int Pid, ulong StartTime)
 
     /// <summary>Whether this very process (not a later one with the same pid) still exists, including as a zombie.</summary>
     public bool IsAlive => Pid > 0 && ReadStartTime(Pid) == StartTime;
+
+    private static ulong ReadPidNamespace()
+    {
+        try
+        {
+            var link = new FileInfo("/proc/self/ns/pid").LinkTarget;
+            return link is not null && link.StartsWith("pid:[", StringComparison.Ordinal) && link.EndsWith(']')
+                && ulong.TryParse(link.AsSpan(5, link.Length - 6), NumberStyles.None, CultureInfo.InvariantCulture, out var inode)
+                ? inode
+                : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
 
     private static ulong? ReadStartTime(int pid)
     {

@@ -435,10 +435,13 @@ internal sealed partial class StateDirectory
 
     /// <summary>
     /// Whether a state is a leftover: its owner and its process have both gone, and it is not a stopped container
-    /// whose log is kept for <c>logs</c> and <c>rm</c>.
+    /// whose log is kept for <c>logs</c> and <c>rm</c>. Never one whose owner is in another pid namespace: from here
+    /// its pids name other processes or none, so a live owner would look dead (a runtime in a container, or in a
+    /// host that is pid 1 of its namespace, sharing this directory would remove the others' live containers).
     /// </summary>
     private static bool IsStale(ContainerState state) =>
         !(state.Status == ContainerStatus.Stopped && state.LogPath is not null)
+        && (state.OwnerPidNamespace == 0 || state.OwnerPidNamespace == ProcessIdentity.CurrentPidNamespace)
         && !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
         && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive);
 

@@ -106,6 +106,37 @@ public sealed class DetachedContainerTests
         }
     }
 
+    /// <summary>
+    /// A command in another pid namespace (here pid 1 of a new one, with its own <c>/proc</c>) opens the same state
+    /// directory: none of this namespace's pids is seen from there, so the container's owner and process look dead,
+    /// and its sweep must not take that for a leftover and remove a live container.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task A_command_in_another_pid_namespace_leaves_a_running_container_it_cannot_see_alone()
+    {
+        Requires.Root();
+        var unshare = Requires.Tool("unshare");
+        var name = "cli-pidns-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--host-rootfs", "--", "sleep", "600");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            // inspect opens the runtime with its sweeps; the container it names does not exist, so it fails after them.
+            var open = CliRunner.StartInfo("inspect", "cli-pidns-none");
+            var swept = await ImageFixtures.RunUncheckedAsync(unshare, ["--pid", "--fork", "--mount-proc", open.FileName, .. open.ArgumentList, ]);
+            Assert.True(swept.Stderr.Contains("no such container", StringComparison.Ordinal), $"the command in a new pid namespace did not run: {swept.Exit} {swept.Stderr}");
+
+            var kill = await CliRunner.RunAsync("kill", "-s", "KILL", name);
+            Assert.True(kill.ExitCode == 0, kill.Stderr);
+            var wait = await CliRunner.RunAsync("wait", name);
+            Assert.Equal((0, "137\n"), (wait.ExitCode, wait.Stdout));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Run_d_closes_the_containers_stdin_and_run_di_keeps_it_open()
     {

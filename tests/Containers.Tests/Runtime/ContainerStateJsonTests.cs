@@ -31,6 +31,7 @@ public sealed class ContainerStateJsonTests
         Created = Created.AddTicks(1234567),
         OwnerPid = 77,
         OwnerStartTime = 98765,
+        OwnerPidNamespace = 4026531836,
         Command = ["sh", "-c", "echo \"<é>\" & exit 3 'x'"],
         ExitCode = 3,
         Init = true,
