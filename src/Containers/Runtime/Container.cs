@@ -702,7 +702,7 @@ public sealed partial class Container : IAsyncDisposable
         // A copy from the stopped container (another process, perhaps) holds its directory's root lock while it has
         // the root mounted: the removal waits for it, and a copy after it finds the directory gone.
         using var storage = deleting && state.ContainerDirectory is { } directory
-            ? await ContainerStorage.LockForRemovalAsync(directory, cancellationToken).ConfigureAwait(false)
+            ? await ContainerStorage.LockAsync(directory, cancellationToken).ConfigureAwait(false)
             : null;
         try
         {

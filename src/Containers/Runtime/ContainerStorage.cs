@@ -69,41 +69,19 @@ internal sealed class ContainerStorage
     }
 
     /// <summary>
-    /// The lock file in a container's folder that a copy from the stopped container holds while its root is mounted
-    /// (<see cref="StoppedRoot"/>), and a removal while it removes the folder: a removal waits for a copy to end, and
-    /// a copy that comes after finds the folder gone.
+    /// Waits for and takes the lock of a container's folder, which a copy from the stopped container holds while its
+    /// root is mounted (<see cref="StoppedRoot"/>) and a removal while it removes the folder: a removal waits for a
+    /// copy to end, and a copy or removal that comes after finds the folder gone (null). The lock is on the folder
+    /// itself (<see cref="DirectoryLock"/>): a lock file inside would be re-created by a waiter in the folder being removed.
     /// </summary>
-    public const string RootLock = "root.lock";
-
-    /// <summary>Waits for and takes <paramref name="folder"/>'s <see cref="RootLock"/>; null when the folder is gone (nothing to remove).</summary>
-    public static async Task<FileLock?> LockForRemovalAsync(string folder, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await FileLock.AcquireAsync(Path.Combine(folder, RootLock), exclusive: true, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
-        {
-            return null;
-        }
-    }
+    public static Task<DirectoryLock?> LockAsync(string folder, CancellationToken cancellationToken) =>
+        DirectoryLock.AcquireAsync(folder, cancellationToken);
 
     /// <summary>
-    /// Takes <paramref name="folder"/>'s <see cref="RootLock"/> when no copy holds it: <c>Free</c> is false while one
-    /// does; <c>Lock</c> is null when the folder is gone.
+    /// Takes the lock of a container's folder (<see cref="LockAsync"/>) when nobody holds it: <c>Free</c> is false
+    /// while someone does; <c>Lock</c> is null when the folder is gone.
     /// </summary>
-    public static (bool Free, FileLock? Lock) TryLockForRemoval(string folder)
-    {
-        try
-        {
-            var held = FileLock.TryAcquire(Path.Combine(folder, RootLock), exclusive: true);
-            return (held is not null, held);
-        }
-        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
-        {
-            return (true, null);
-        }
-    }
+    public static (bool Free, DirectoryLock? Lock) TryLock(string folder) => DirectoryLock.TryAcquire(folder);
 
     /// <summary>
     /// Removes a container's folder and everything in it (its upper directory may hold read-only directories and,

@@ -395,7 +395,7 @@ internal sealed partial class StateDirectory
         }
 
         // A copy from the stopped container, or another sweep removing it, holds its root lock: left to them.
-        var (free, storage) = last.ContainerDirectory is { } directory ? ContainerStorage.TryLockForRemoval(directory) : (true, null);
+        var (free, storage) = last.ContainerDirectory is { } directory ? ContainerStorage.TryLock(directory) : (true, null);
         using var held = storage;
         if (!free)
         {

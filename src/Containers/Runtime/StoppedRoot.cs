@@ -1,4 +1,4 @@
-using Containers.Images.Store;
+using Containers.Linux;
 using Containers.Runtime.Plan;
 using Containers.Spec;
 
@@ -16,10 +16,10 @@ namespace Containers.Runtime;
 /// </summary>
 internal sealed class StoppedRoot : IAsyncDisposable
 {
-    private readonly FileLock _lock;
+    private readonly DirectoryLock _lock;
     private readonly ContainerProcess _holder;
 
-    private StoppedRoot(FileLock held, ContainerProcess holder)
+    private StoppedRoot(DirectoryLock held, ContainerProcess holder)
     {
         _lock = held;
         _holder = holder;
@@ -40,23 +40,9 @@ internal sealed class StoppedRoot : IAsyncDisposable
                 "its root is mounted only while its process runs, and it keeps no root of its own on disk (it was not made from an image or with a copy-on-write root)");
         }
 
-        FileLock held;
-        try
-        {
-            held = await FileLock.AcquireAsync(Path.Combine(directory, ContainerStorage.RootLock), exclusive: true, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
-        {
-            throw new ContainerStatusException(id, operation, ContainerStatus.Stopped, "its writable layer is gone: it is being removed");
-        }
-
-        // A removal holds the lock while it removes the folder: one that got it first has removed it by now, and
-        // the lock just taken is on a file already unlinked.
-        if (!Directory.Exists(directory))
-        {
-            held.Dispose();
-            throw new ContainerStatusException(id, operation, ContainerStatus.Stopped, "its writable layer is gone: it was removed");
-        }
+        // A removal holds the lock while it removes the folder: after one, the folder is gone (null).
+        var held = await ContainerStorage.LockAsync(directory, cancellationToken).ConfigureAwait(false)
+            ?? throw new ContainerStatusException(id, operation, ContainerStatus.Stopped, "its writable layer is gone: it was removed");
 
         try
         {

@@ -109,8 +109,10 @@ public sealed class StateDirectoryTests : IDisposable
             states.Claim(NewState("held", dead) with { ContainerDirectory = held });
 
             // A copy from the container (or another sweep removing it) holds the root lock of its directory.
-            using (var copy = Containers.Images.Store.FileLock.TryAcquire(Path.Combine(held, ContainerStorage.RootLock), exclusive: true))
+            var (free, copy) = ContainerStorage.TryLock(held);
+            using (copy)
             {
+                Assert.True(free);
                 Assert.NotNull(copy);
                 Assert.Equal(StateDirectory.StaleEntry.Live, states.TryRemoveStale(states.Read("live"), NullLogger.Instance));
                 Assert.Equal(StateDirectory.StaleEntry.Removed, states.TryRemoveStale(states.Read("stale"), NullLogger.Instance));
