@@ -159,6 +159,11 @@ struct ct_op {
                                /*  followed; each parent is resolved beneath the root)                            */
 #define CT_OP_UNLINK 44        /* path(root)                                              n[0]: unlinkat flags  */
                                /* (AT_REMOVEDIR 0x200 for an empty directory; the last component not followed)   */
+#define CT_OP_CGROUP_JOIN 45   /*                                                         n[0]: slot of a v1    */
+                               /*  hierarchy's "tasks" file, opened by the launcher: writes "0", which moves the    */
+                               /*  calling thread (this single-threaded child) into that cgroup. A thread moving    */
+                               /*  itself skips the global threadgroup lock that a write of another process's pid   */
+                               /*  takes, and with it an RCU grace period (5-20 ms on an idle host).                */
 #define CT_OP_CHECK_FS 50      /* path(root)                                              statfs f_type         */
                                /* (the path must be reached without any symlink and be on that filesystem type:     */
                                /*  ELOOP for a symlink, EXDEV for another filesystem)                               */

@@ -1186,6 +1186,10 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         return ct_loopback_up();
     case CT_OP_FSMOUNT:
         return ct_fsmount(l, op);
+    case CT_OP_CGROUP_JOIN: {
+        long r = SYS3(SYS_write, l->fds[op->n[0]], "0", 1);
+        return r < 0 ? r : 0;
+    }
     case CT_OP_CHECK_FS:
         return ct_check_fs(l, op);
     case CT_OP_TMPFS_FILES:
@@ -1310,6 +1314,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_OPEN_SEND] = {{A_STR, A_NONE, A_NONE, A_NONE}, 0},
     [CT_OP_RENAME] = {{A_STR, A_STR, A_NONE, A_NONE}, -1},
     [CT_OP_UNLINK] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
+    [CT_OP_CGROUP_JOIN] = {{A_NONE, A_NONE, A_NONE, A_NONE}, 0},
     [CT_OP_CHECK_FS] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_TMPFS_FILES] = {{A_STR_LIST, A_STR, A_STR_LIST, A_U32_LIST}, -1},
 };
@@ -1322,6 +1327,7 @@ static const uint8_t ct_known[CT_OP_MAX + 1] = {
     [CT_OP_OPEN_SEND] = 1,
     [CT_OP_RENAME] = 1,
     [CT_OP_UNLINK] = 1,
+    [CT_OP_CGROUP_JOIN] = 1,
     [CT_OP_CHECK_FS] = 1,
     [CT_OP_TMPFS_FILES] = 1,
 };
@@ -1835,6 +1841,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.OPEN_SEND", CT_OP_OPEN_SEND},
         {"op.RENAME", CT_OP_RENAME},
         {"op.UNLINK", CT_OP_UNLINK},
+        {"op.CGROUP_JOIN", CT_OP_CGROUP_JOIN},
         {"op.CHECK_FS", CT_OP_CHECK_FS},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {

@@ -20,6 +20,7 @@ internal sealed class CgroupFiles : IDisposable
 {
     private const int ENODEV = 19;
     private const int O_WRONLY = 1;
+    private const int F_DUPFD_CLOEXEC = 1030;
     private readonly Dictionary<(string Dir, string File), SafeFileHandle> _open = [];
     private readonly Dictionary<(string Dir, string File), SafeFileHandle> _writable = [];
     private bool _closed;
@@ -93,6 +94,36 @@ internal sealed class CgroupFiles : IDisposable
         {
             Handle(_open, dir, file, LibC.O_CLOEXEC, out _, quiet: true);
         }
+    }
+
+    /// <summary>
+    /// A handle of the caller's own on <paramref name="file"/>, open for writing: a duplicate of the one kept open
+    /// (<see cref="OpenAhead"/>), which costs no path lookup, or else opened now.
+    /// </summary>
+    /// <exception cref="CgroupException">The file cannot be opened.</exception>
+    public SafeFileHandle OpenForWriting(string dir, string file)
+    {
+        lock (_open)
+        {
+            if (!_closed && _writable.TryGetValue((dir, file), out var kept))
+            {
+                var copy = LibC.fcntl((int)kept.DangerousGetHandle(), F_DUPFD_CLOEXEC, 3);
+                if (copy >= 0)
+                {
+                    return new SafeFileHandle(copy, ownsHandle: true);
+                }
+            }
+        }
+
+        var path = Path.Combine(dir, file);
+        var fd = LibC.open(path, O_WRONLY | LibC.O_CLOEXEC);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new CgroupException(null, $"opening {path} failed: {Errno.Describe(errno)}", new IOException($"open {path}: {Errno.Name(errno)}", errno));
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
     }
 
     /// <summary>The file's text without its trailing newline, or null when it does not exist.</summary>

@@ -12,8 +12,12 @@ internal interface ICgroup : IDisposable
     /// <summary>Opens the cgroup's directory for <c>CLONE_INTO_CGROUP</c> (v2 only).</summary>
     SafeFileHandle OpenDirectory();
 
-    /// <summary>Moves <paramref name="pid"/> into the cgroup (v1: every controller's <c>cgroup.procs</c>).</summary>
-    void Join(int pid);
+    /// <summary>
+    /// v1 only: the <c>tasks</c> file of the cgroup in <paramref name="hierarchy"/> (a key of <see cref="Paths"/>),
+    /// open for writing, a handle the caller owns: a starting child writes <c>0</c> to it to move itself in.
+    /// </summary>
+    /// <exception cref="CgroupException">The file cannot be opened (the cgroup was removed).</exception>
+    SafeFileHandle OpenTasks(string hierarchy);
 
     /// <summary>Opens ahead the files a start writes and reads, so that it only writes and reads them (the pool's cgroups, on its thread).</summary>
     void OpenAhead();

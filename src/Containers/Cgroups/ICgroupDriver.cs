@@ -15,6 +15,9 @@ internal interface ICgroupDriver
     /// <summary>Whether a process is started inside its cgroup by <c>clone3(CLONE_INTO_CGROUP)</c> (v2) rather than moved in while it waits (v1).</summary>
     bool ClonesIntoCgroup { get; }
 
+    /// <summary>The v1 hierarchies a container's cgroup spans (the keys of its <see cref="ICgroup.Paths"/>), which its process joins itself; empty on v2.</summary>
+    IReadOnlyList<string> Hierarchies { get; }
+
     /// <summary>The parent cgroup of every container, relative to each hierarchy's root.</summary>
     string Parent { get; }
 

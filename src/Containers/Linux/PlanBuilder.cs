@@ -358,6 +358,13 @@ internal sealed class PlanBuilder
     public PlanBuilder CheckFileSystem(string path, ulong magic, string? stage = null) =>
         Add(PlanOpCode.CheckFs, stage ?? $"check that {path} is a real {path.TrimStart('/')}", PlanOpFlags.MissingOk, [Str(path)], [magic]);
 
+    /// <summary>
+    /// Moves the child into a cgroup v1 hierarchy by writing <c>0</c> to that hierarchy's <c>tasks</c> file, open in
+    /// <paramref name="tasks"/>: a thread moving itself skips the global lock (and RCU grace period) that a write of
+    /// another process's pid takes.
+    /// </summary>
+    public PlanBuilder JoinCgroup(PlanFd tasks, string stage) => Add(PlanOpCode.CgroupJoin, stage, 0, [], [(ulong)tasks.Slot]);
+
     /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
     public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);
 

@@ -52,6 +52,9 @@ internal enum PlanOpCode : uint
     /// <summary>CT_OP_UNLINK: unlinkat of a path in root (AT_REMOVEDIR for an empty directory), its last component not followed.</summary>
     Unlink = 44,
 
+    /// <summary>CT_OP_CGROUP_JOIN: writes "0" to a v1 hierarchy's <c>tasks</c> file in a slot, moving the child into that cgroup itself.</summary>
+    CgroupJoin = 45,
+
     /// <summary>CT_OP_CHECK_FS: a path reached without any symlink must lie on a filesystem of the given statfs type.</summary>
     CheckFs = 50,
 

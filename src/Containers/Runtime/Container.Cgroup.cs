@@ -292,7 +292,7 @@ public sealed partial class Container
     /// <summary>The container's cgroup and how a new process of it gets in.</summary>
     internal (ICgroup? Cgroup, Plan.CgroupPlacement Placement) CgroupPlacement => _cgroup is null || _driver is null
         ? (null, Plan.CgroupPlacement.None)
-        : (_cgroup, _driver.ClonesIntoCgroup ? Plan.CgroupPlacement.CloneInto : Plan.CgroupPlacement.JoinWhileWaiting);
+        : (_cgroup, _driver.ClonesIntoCgroup ? Plan.CgroupPlacement.CloneInto : Plan.CgroupPlacement.JoinsItself);
 
     private ICgroup Cgroup(string verb) => _cgroup
         ?? throw new ContainersException($"cannot {verb} container '{Id}': it has no cgroup. Give its spec linux.resources (even empty) to place it in one");

@@ -88,7 +88,8 @@ public sealed class ContainerExec : IAsyncDisposable
             // The program's own root: an init's is out of an unprivileged caller's reach (it never execs).
             // An exec'd process is held by the container's limits as its first process is.
             var (cgroup, placement) = container.CgroupPlacement;
-            var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current, placement);
+            var plan = ContainerPlan.CompileExec(container.Spec, process, stdio, programPid, HostView.Current, placement,
+                placement == CgroupPlacement.JoinsItself ? [.. cgroup!.Paths.Keys] : null);
             var (launched, pipes, terminal) = await ContainerProcess.LaunchAsync(
                 plan, program ?? target.PidFd, null, null, cancellationToken, cgroup, process.OomScoreAdj).ConfigureAwait(false);
             var exec = new ContainerExec(launched, pipes, terminal);

@@ -125,6 +125,10 @@ internal sealed class ContainerProcess : IAsyncDisposable
                         opened.Add((cgroup ?? throw new InvalidOperationException("the plan clones into a cgroup but none was given")).OpenDirectory());
                         fds.Add(opened[^1]);
                         break;
+                    case FdKind.CgroupTasks:
+                        opened.Add((cgroup ?? throw new InvalidOperationException("the plan joins a cgroup but none was given")).OpenTasks(source.Path!));
+                        fds.Add(opened[^1]);
+                        break;
                     case FdKind.ContainerDirectory:
                         opened.Add(OpenPath(containerDirectory ?? throw new InvalidOperationException("an overlay root needs the container's directory")));
                         fds.Add(opened[^1]);
@@ -153,7 +157,7 @@ internal sealed class ContainerProcess : IAsyncDisposable
 
             if (plan.WaitsToBePlaced)
             {
-                Place(child.Pid, plan, cgroup, oomScoreAdj);
+                Place(child.Pid, oomScoreAdj);
                 child.Continue();
             }
 
@@ -181,7 +185,7 @@ internal sealed class ContainerProcess : IAsyncDisposable
             {
                 // The created state means set up: a failed step surfaces here, before the container exists.
                 await child.WaitForSetupAsync(cancellationToken).ConfigureAwait(false);
-                Place(child.Pid, plan, cgroup, oomScoreAdj);
+                Place(child.Pid, oomScoreAdj);
             }
 
             var identity = ProcessIdentity.Of(child.Pid) ?? new ProcessIdentity(child.Pid, 0);
@@ -219,17 +223,12 @@ internal sealed class ContainerProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Puts the waiting child into its v1 cgroups and sets its OOM score adjustment, which the program and its
-    /// children inherit. The launcher does it, not the child: the child may already be an unprivileged user in a
-    /// user namespace, where cgroupfs and a lowered oom_score_adj are out of its reach.
+    /// Sets the waiting child's OOM score adjustment, which the program and its children inherit. The launcher does
+    /// it, not the child: the child may already be an unprivileged user in a user namespace, where a lowered
+    /// oom_score_adj is out of its reach.
     /// </summary>
-    private static void Place(int pid, ContainerPlan plan, ICgroup? cgroup, int? oomScoreAdj)
+    private static void Place(int pid, int? oomScoreAdj)
     {
-        if (plan.Cgroup == CgroupPlacement.JoinWhileWaiting)
-        {
-            cgroup!.Join(pid);
-        }
-
         if (oomScoreAdj is { } adj)
         {
             try

@@ -194,7 +194,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         if (spec.Linux?.Resources is { } resources)
         {
             Cgroups.Validate(resources);
-            placement = Cgroups.ClonesIntoCgroup ? CgroupPlacement.CloneInto : CgroupPlacement.JoinWhileWaiting;
+            placement = Cgroups.ClonesIntoCgroup ? CgroupPlacement.CloneInto : CgroupPlacement.JoinsItself;
         }
 
         host ??= HostView.Current;
@@ -211,7 +211,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         ContainerPlan plan;
         try
         {
-            plan = ContainerPlan.Compile(spec, options, _states.Root, host, pooledNetwork: _networkPoolSize > 0, cgroup: placement, waitsForStart);
+            plan = ContainerPlan.Compile(spec, options, _states.Root, host, pooledNetwork: _networkPoolSize > 0, cgroup: placement, waitsForStart,
+                placement == CgroupPlacement.JoinsItself ? Cgroups.Hierarchies : null);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {

@@ -29,19 +29,12 @@ internal sealed class V1Cgroup : ICgroup
     public IOomKillWatch WatchOomKills() => Dir(V1Memory.Name) is { } dir ? new V1OomKillWatch(dir)
         : throw new CgroupException("linux.resources.memory", "this container's cgroup has no memory controller to watch for OOM kills");
 
-    public SafeFileHandle OpenDirectory() => throw new NotSupportedException("cgroup v1 has no CLONE_INTO_CGROUP: the launcher joins the process while it waits");
+    public SafeFileHandle OpenDirectory() => throw new NotSupportedException("cgroup v1 has no CLONE_INTO_CGROUP: the child joins each hierarchy itself (OpenTasks)");
 
-    public void Join(int pid)
-    {
-        var text = pid.ToString(CultureInfo.InvariantCulture);
-        foreach (var dir in _paths.Values)
-        {
-            _files.Write(dir, "cgroup.procs", text, null);
-        }
-    }
+    public SafeFileHandle OpenTasks(string hierarchy) => _files.OpenForWriting(_paths[hierarchy], "tasks");
 
     /// <summary>
-    /// Opens ahead the files a start writes and reads (<c>cgroup.procs</c> of each hierarchy, the memory, CPU and task
+    /// Opens ahead the files a start writes and reads (<c>tasks</c> of each hierarchy, the memory, CPU and task
     /// limits, the OOM counter): a cgroup taken from the pool then costs its start a write per file, not a path lookup
     /// and a kernfs open too.
     /// </summary>
@@ -49,7 +42,7 @@ internal sealed class V1Cgroup : ICgroup
     {
         foreach (var (controller, dir) in _paths)
         {
-            _files.OpenAhead(dir, ["cgroup.procs"], []);
+            _files.OpenAhead(dir, ["tasks"], []);
             switch (controller)
             {
                 case V1Memory.Name:

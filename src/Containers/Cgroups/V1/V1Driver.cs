@@ -4,8 +4,8 @@ namespace Containers.Cgroups.V1;
 
 /// <summary>
 /// cgroup v1 (legacy and hybrid layouts): one hierarchy per controller. A container gets a cgroup in every
-/// hierarchy this runtime uses, so that stats, pause, kill and later updates work whatever its limits; its process is
-/// moved in by the launcher while it waits, stopped, before exec (v1 has no CLONE_INTO_CGROUP).
+/// hierarchy this runtime uses, so that stats, pause, kill and later updates work whatever its limits; its process
+/// moves itself in, first thing after the clone (v1 has no CLONE_INTO_CGROUP; see <see cref="Runtime.Plan.CgroupStep"/>).
 /// </summary>
 internal sealed class V1Driver : ICgroupDriver
 {
@@ -18,6 +18,7 @@ internal sealed class V1Driver : ICgroupDriver
     private readonly Lock _gate = new();
     private readonly bool _defaultParent;
     private readonly HashSet<string> _parentsMade = new(StringComparer.Ordinal);
+    private readonly string[] _hierarchies;
 
     public V1Driver(CgroupLayout layout, Dictionary<string, string> mounts, Dictionary<string, string> own, string? parent, string name)
     {
@@ -35,11 +36,15 @@ internal sealed class V1Driver : ICgroupDriver
                 _parents[controller] = mount + (parent is null ? CgroupDriver.Combine(ownPath, name) : CgroupDriver.Combine(parent, ""));
             }
         }
+
+        _hierarchies = [.. _parents.Keys];
     }
 
     public CgroupLayout Layout { get; }
 
     public bool ClonesIntoCgroup => false;
+
+    public IReadOnlyList<string> Hierarchies => _hierarchies;
 
     public string Parent { get; }
 

@@ -30,7 +30,7 @@ internal sealed class V2Cgroup : ICgroup
 
     public SafeFileHandle OpenDirectory() => LibC.OpenDirectory(_dir);
 
-    public void Join(int pid) => CgroupFile.Write(_dir, "cgroup.procs", pid.ToString(CultureInfo.InvariantCulture), null);
+    public SafeFileHandle OpenTasks(string hierarchy) => throw new NotSupportedException("cgroup v2 clones a process into its cgroup (CLONE_INTO_CGROUP)");
 
     /// <summary>
     /// The OOM counter read when the process exits. The process is cloned into the cgroup (no <c>cgroup.procs</c> to

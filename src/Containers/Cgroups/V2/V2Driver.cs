@@ -29,6 +29,8 @@ internal sealed class V2Driver : ICgroupDriver
 
     public bool ClonesIntoCgroup => true;
 
+    public IReadOnlyList<string> Hierarchies => [];
+
     public string Parent { get; }
 
     public void Validate(LinuxResources resources)

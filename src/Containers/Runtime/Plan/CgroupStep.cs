@@ -1,14 +1,14 @@
 namespace Containers.Runtime.Plan;
 
 /// <summary>
-/// The container's cgroup. On v2 the child is cloned into it (the cgroup's directory fd in the header), so not
-/// one instruction runs outside its limits. On v1 the launcher writes the child's pid to each hierarchy while the
-/// child waits: a container's first process waits anyway for its start byte (the created state), so that costs no
-/// extra round trip; a run that starts at once has no such wait and gets one, last before exec
-/// (<see cref="ExecStep"/>), so that the launcher's writes (about 40 µs per v1 hierarchy, most of what limits cost a
-/// v1 start) overlap the child's own setup instead of delaying it. No instruction of the program runs outside the
-/// cgroup; what the setup allocates before the join stays charged to the launcher's cgroups. An exec, or a child
-/// that joins a pid namespace, forks on the way, so it waits first, before the fork.
+/// The container's cgroup, first of all the child's steps, so its setup and every process it forks are charged there.
+/// On v2 the child is cloned into it (the cgroup's directory fd in the header), so not one instruction runs outside
+/// its limits. On v1 (no <c>CLONE_INTO_CGROUP</c>) the child moves itself into each hierarchy by writing <c>0</c> to
+/// its <c>tasks</c> file, which the launcher opened: the kernel takes its global threadgroup lock, whose write side
+/// waits for an RCU grace period (5–20 ms on an idle host, 20–250 µs right after another), when a process is moved by
+/// pid, but not when a thread moves itself (a few µs). An exec joins before it forks into the container's pid
+/// namespace, so the fork is born in the cgroup. What the child allocates before exec still shares the launcher's
+/// memory (a <c>CLONE_VM</c> child): that stays charged to the launcher's cgroups.
 /// </summary>
 internal static class CgroupStep
 {
@@ -20,13 +20,18 @@ internal static class CgroupStep
                 context.Fds.Add(new FdSource(FdKind.Cgroup));
                 context.Plan.IntoCgroup(context.Plan.ImportFd());
                 break;
-            case CgroupPlacement.JoinWhileWaiting when !context.Settings.WaitsForStart:
-                WaitToBePlaced(context);
-                return;
+            case CgroupPlacement.JoinsItself:
+                foreach (var hierarchy in context.Settings.CgroupHierarchies ?? [])
+                {
+                    context.Fds.Add(new FdSource(FdKind.CgroupTasks, hierarchy));
+                    context.Plan.JoinCgroup(context.Plan.ImportFd(), $"join the container's {hierarchy} cgroup");
+                }
+
+                break;
         }
 
-        // The launcher also writes a first process's oom_score_adj; a start that does not wait for a start byte
-        // waits for that before exec.
+        // The launcher writes a first process's oom_score_adj (a lowered one needs its privileges); a start that does
+        // not wait for a start byte waits for that before exec.
         if (!context.Settings.WaitsForStart && context.Settings.ContainerPid is null && context.Process.OomScoreAdj is not null)
         {
             WaitToBePlaced(context);
@@ -38,12 +43,11 @@ internal static class CgroupStep
         context.WaitsToBePlaced = true;
 
         // A child that joins a pid namespace forks (the join applies to children only), and the launcher knows only
-        // the child it cloned: that one is placed first, and its fork inherits the cgroups.
-        var forks = context.Settings.ContainerPid is not null
-            || context.Spec.Linux?.Namespaces.Any(n => n.Type == Spec.NamespaceType.Pid && n.Path is not null) == true;
+        // the child it cloned: that one is placed first, and its fork inherits the score.
+        var forks = context.Spec.Linux?.Namespaces.Any(n => n.Type == Spec.NamespaceType.Pid && n.Path is not null) == true;
         if (forks)
         {
-            context.Plan.WaitForParent("wait to be placed in the container's cgroups");
+            context.Plan.WaitForParent("wait for the launcher to set oom_score_adj");
         }
         else
         {

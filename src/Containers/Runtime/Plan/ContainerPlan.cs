@@ -16,7 +16,7 @@ internal sealed class ContainerPlan
     /// <summary>The steps of a container's first process, in the order their ops run.</summary>
     internal static readonly IReadOnlyList<PlanStep> CreateSteps =
     [
-        CgroupStep.Apply,      // into the container's cgroup: cloned into it (v2), or joined by the launcher (v1)
+        CgroupStep.Apply,      // into the container's cgroup: cloned into it (v2), or joined by the child itself (v1)
         NamespacesStep.Apply,  // clone flags, user namespace maps, joined namespaces, loopback, hostname
         RootfsStep.Apply,      // the root: the host rootfs on a tmpfs, a directory bound onto itself, or an overlay
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
@@ -67,8 +67,8 @@ internal sealed class ContainerPlan
     public bool WaitsForStart { get; }
 
     /// <summary>
-    /// Whether the child waits (last before exec, or first when it forks into a joined pid namespace) for the launcher to place it (<see cref="CgroupPlacement.JoinWhileWaiting"/>,
-    /// oom_score_adj) when it does not wait for a start.
+    /// Whether the child waits (last before exec, or first when it forks into a joined pid namespace) for the launcher
+    /// to set its oom_score_adj when it does not wait for a start.
     /// </summary>
     public bool WaitsToBePlaced { get; init; }
 
@@ -109,15 +109,17 @@ internal sealed class ContainerPlan
     /// for when the pool is empty.
     /// </param>
     /// <param name="cgroup">How the process gets into its cgroup.</param>
+    /// <param name="cgroupHierarchies">For <see cref="CgroupPlacement.JoinsItself"/>: the v1 hierarchies it joins.</param>
     /// <param name="waitsForStart">
     /// Whether the child waits, set up, for a start (the OCI created state). A run that starts at once does not:
     /// the child goes on to exec without a round trip to the launcher.
     /// </param>
     public static ContainerPlan Compile(
         ContainerSpec spec, ContainerCreateOptions options, string rootMountPoint, IHostView host, bool pooledNetwork = false, CgroupPlacement cgroup = CgroupPlacement.None,
-        bool waitsForStart = true)
+        bool waitsForStart = true, IReadOnlyList<string>? cgroupHierarchies = null)
     {
-        var settings = new PlanSettings(options.Stdio, options.Init, waitsForStart, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup, Secrets: options.Secrets);
+        var settings = new PlanSettings(options.Stdio, options.Init, waitsForStart, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup,
+            Secrets: options.Secrets, CgroupHierarchies: cgroupHierarchies);
         var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings with { PooledNetwork = pooledNetwork }));
         if (plan.UsesPooledNetwork)
         {
@@ -138,9 +140,10 @@ internal sealed class ContainerPlan
     /// <exception cref="ExecutableNotFoundException">The program is not in the container.</exception>
     /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
     public static ContainerPlan CompileExec(
-        ContainerSpec container, ProcessSpec process, ContainerStdio stdio, int containerPid, IHostView host, CgroupPlacement cgroup = CgroupPlacement.None) =>
+        ContainerSpec container, ProcessSpec process, ContainerStdio stdio, int containerPid, IHostView host, CgroupPlacement cgroup = CgroupPlacement.None,
+        IReadOnlyList<string>? cgroupHierarchies = null) =>
         Run(ExecSteps, new PlanContext(container, process, host,
-            new PlanSettings(stdio, Init: false, WaitsForStart: false, RootMountPoint: "", ContainerPid: containerPid, Cgroup: cgroup)));
+            new PlanSettings(stdio, Init: false, WaitsForStart: false, RootMountPoint: "", ContainerPid: containerPid, Cgroup: cgroup, CgroupHierarchies: cgroupHierarchies)));
 
     /// <summary>
     /// Compiles a child that sets up <paramref name="spec"/>'s root on <paramref name="overlay"/> and waits there,

@@ -2,7 +2,7 @@ namespace Containers.Runtime.Plan;
 
 /// <summary>What the launcher supplies in one imported fd slot of a container's plan.</summary>
 /// <param name="Kind">The kind of fd.</param>
-/// <param name="Path">For <see cref="FdKind.Namespace"/>: the namespace file to open.</param>
+/// <param name="Path">For <see cref="FdKind.Namespace"/>: the namespace file to open; for <see cref="FdKind.CgroupTasks"/>: the hierarchy.</param>
 internal readonly record struct FdSource(FdKind Kind, string? Path = null);
 
 /// <summary>The kinds of fds a container's plan imports.</summary>
@@ -31,6 +31,9 @@ internal enum FdKind
 
     /// <summary>The container's cgroup v2 directory, for <c>CLONE_INTO_CGROUP</c>.</summary>
     Cgroup,
+
+    /// <summary>The <c>tasks</c> file of the container's cgroup in one v1 hierarchy, open for writing, which the child joins itself.</summary>
+    CgroupTasks,
 
     /// <summary>The container's own directory (an <c>O_PATH</c> fd), holding an overlay root's upper and work directories.</summary>
     ContainerDirectory,

@@ -16,6 +16,7 @@ namespace Containers.Runtime.Plan;
 /// <param name="SeccompNotify">What answers the calls a seccomp rule with <c>SCMP_ACT_NOTIFY</c> stops, or null.</param>
 /// <param name="Overlay">A copy-on-write root of lower directories; its upper and work directories are in the container's directory, an imported fd.</param>
 /// <param name="Cgroup">How the process gets into the container's cgroup.</param>
+/// <param name="CgroupHierarchies">For <see cref="CgroupPlacement.JoinsItself"/>: the v1 hierarchies the child joins, in order.</param>
 /// <param name="Secrets">Files for <c>/run/secrets</c>, or null for none.</param>
 /// <param name="RootOnly">
 /// Whether the child only sets up the root and waits, never running a program (a stopped container's root mounted
@@ -23,7 +24,7 @@ namespace Containers.Runtime.Plan;
 /// </param>
 internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null, bool PooledNetwork = false,
     Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null, OverlayRootfs? Overlay = null, CgroupPlacement Cgroup = CgroupPlacement.None,
-    IReadOnlyList<ContainerSecret>? Secrets = null, bool RootOnly = false);
+    IReadOnlyList<ContainerSecret>? Secrets = null, bool RootOnly = false, IReadOnlyList<string>? CgroupHierarchies = null);
 
 /// <summary>How a started process gets into its container's cgroup.</summary>
 internal enum CgroupPlacement
@@ -34,6 +35,10 @@ internal enum CgroupPlacement
     /// <summary>cgroup v2: <c>clone3(CLONE_INTO_CGROUP)</c> with the cgroup's directory fd; it never runs outside.</summary>
     CloneInto,
 
-    /// <summary>cgroup v1: the launcher writes its pid to each hierarchy's <c>cgroup.procs</c> while it waits, before exec.</summary>
-    JoinWhileWaiting,
+    /// <summary>
+    /// cgroup v1: the child's first steps write <c>0</c> to each hierarchy's <c>tasks</c> file (fds the launcher
+    /// opened), moving itself in. Written by the launcher, the child's pid would take the kernel's global
+    /// threadgroup lock, whose RCU grace period cost a start 5–20 ms on an idle host; a thread moving itself skips it.
+    /// </summary>
+    JoinsItself,
 }

@@ -6,8 +6,10 @@ namespace Containers.Tests.Runtime.Plan;
 
 public sealed class CgroupStepTests
 {
-    private static PlanContext Context(ContainerSpec spec, bool waitsForStart, CgroupPlacement cgroup = CgroupPlacement.None, int? containerPid = null) =>
-        new(spec, spec.Process!, new FakeHost().WithFile("/srv/rootfs/bin/true"), new PlanSettings(ContainerStdio.Pipes, Init: false, waitsForStart, StepRunner.RootMountPoint, ContainerPid: containerPid, Cgroup: cgroup))
+    private static PlanContext Context(
+        ContainerSpec spec, bool waitsForStart, CgroupPlacement cgroup = CgroupPlacement.None, int? containerPid = null, IReadOnlyList<string>? hierarchies = null) =>
+        new(spec, spec.Process!, new FakeHost().WithFile("/srv/rootfs/bin/true"),
+            new PlanSettings(ContainerStdio.Pipes, Init: false, waitsForStart, StepRunner.RootMountPoint, ContainerPid: containerPid, Cgroup: cgroup, CgroupHierarchies: hierarchies))
         {
             Files = new ContainerFiles("/srv/rootfs", [], []),
         };
@@ -19,38 +21,41 @@ public sealed class CgroupStepTests
     }
 
     [Fact]
-    public void A_created_container_is_placed_during_its_wait_for_start_so_the_step_adds_no_wait()
+    public void A_v1_start_joins_each_hierarchy_itself_first_through_a_tasks_file_the_launcher_opens_and_never_waits_for_it()
     {
-        var context = Context(WithOomScoreAdj(500), waitsForStart: true, CgroupPlacement.JoinWhileWaiting);
-        var plan = StepRunner.Run(context, CgroupStep.Apply);
+        foreach (var waitsForStart in new[] { true, false })
+        {
+            var context = Context(ContainerSpec.For("/bin/true"), waitsForStart, CgroupPlacement.JoinsItself, hierarchies: ["memory", "pids", "cpu"]);
+            var plan = StepRunner.Run(context, CgroupStep.Apply);
 
-        Assert.Empty(plan.Lines);
-        Assert.False(context.WaitsToBePlaced);
+            Assert.Equal(["CgroupJoin slot3", "CgroupJoin slot4", "CgroupJoin slot5"], plan.Lines);
+            Assert.Equal(
+                [new FdSource(FdKind.CgroupTasks, "memory"), new FdSource(FdKind.CgroupTasks, "pids"), new FdSource(FdKind.CgroupTasks, "cpu")],
+                context.Fds);
+            Assert.False(context.WaitsToBePlaced);
+        }
     }
 
     [Fact]
-    public void A_run_that_starts_at_once_waits_last_before_exec_to_join_its_v1_cgroups_so_the_join_overlaps_its_setup()
+    public void An_exec_joins_the_containers_v1_cgroups_before_it_joins_its_namespaces_and_forks()
     {
-        var context = Context(ContainerSpec.For("/bin/true"), waitsForStart: false, CgroupPlacement.JoinWhileWaiting);
+        var exec = Context(ContainerSpec.For("/bin/true"), waitsForStart: false, CgroupPlacement.JoinsItself, containerPid: 42, hierarchies: ["memory"]);
 
-        Assert.Empty(StepRunner.Run(context, CgroupStep.Apply).Lines);
-        Assert.True(context.WaitsToBePlaced);
-        var plan = StepRunner.Run(context, ExecStep.Apply);
-        Assert.Equal(["CloseRange []", "WaitFd slot0"], plan.Lines.SkipLast(1));
-        Assert.StartsWith("Exec /bin/true ", plan.Lines[^1], StringComparison.Ordinal);
+        var plan = StepRunner.Run(exec, CgroupStep.Apply, JoinStep.Apply);
+
+        Assert.Equal(["CgroupJoin slot3", "SetNs slot4", "Fork"], plan.Lines.Select(l => string.Join(' ', l.Split(' ').Take(2))));
+        Assert.False(exec.WaitsToBePlaced);
     }
 
     [Fact]
-    public void An_exec_and_a_run_joining_a_pid_namespace_fork_so_they_wait_first_to_be_placed_before_the_fork()
+    public void A_run_joining_a_pid_namespace_forks_so_it_waits_first_for_its_oom_score_adj_before_the_fork()
     {
-        var exec = Context(ContainerSpec.For("/bin/true"), waitsForStart: false, CgroupPlacement.JoinWhileWaiting, containerPid: 42);
-        var joining = ContainerSpec.For("/bin/true").WithNamespacePath(NamespaceType.Pid, "/proc/42/ns/pid");
-        var run = Context(joining, waitsForStart: false, CgroupPlacement.JoinWhileWaiting);
+        var joining = WithOomScoreAdj(500).WithNamespacePath(NamespaceType.Pid, "/proc/42/ns/pid");
+        var run = Context(joining, waitsForStart: false);
 
-        Assert.Equal(["WaitFd slot0"], StepRunner.Run(exec, CgroupStep.Apply).Lines);
         Assert.Equal(["WaitFd slot0"], StepRunner.Run(run, CgroupStep.Apply).Lines);
-        Assert.True(exec.WaitsToBePlaced && run.WaitsToBePlaced);
-        Assert.False(exec.PlacementWaitsForExec || run.PlacementWaitsForExec);
+        Assert.True(run.WaitsToBePlaced);
+        Assert.False(run.PlacementWaitsForExec);
     }
 
     [Fact]
