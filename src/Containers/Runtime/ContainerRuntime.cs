@@ -415,7 +415,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// </remarks>
     internal bool ThawAbandonedCommit(string id)
     {
-        if (_states.ReadCommitFreeze(id) is not { } committer || committer.IsAlive)
+        // A commit in another pid namespace looks dead from here, live or not: it is left to that namespace's commands.
+        if (_states.ReadCommitFreeze(id) is not (var committer, var pidNamespace) || !ProcessIdentity.SeesPidsOf(pidNamespace) || committer.IsAlive)
         {
             return false;
         }
@@ -517,7 +518,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             throw ContainersIOException.From(e, $"reading the spec of container '{id}'", state.Bundle);
         }
 
-        var process = state.Status.CanKill() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
+        // A pidfd opened from another pid namespace's pid would name whatever process has that number here.
+        var process = state.Status.CanKill() && state.IsObservableHere() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
         var cgroup = state.Cgroup is { } paths ? Cgroups.Open(paths) : null;
         return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this,
             exitPending: recorded.Status.CanKill());
@@ -721,11 +723,14 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
     /// <summary>
     /// A state as the kernel shows it now: stopped once its process is gone, and paused or running as its cgroup's
-    /// freezer says (a pause by a process that does not own the container is not written to its state).
+    /// freezer says (a pause by a process that does not own the container is not written to its state). The process
+    /// of an owner in another pid namespace cannot be seen from here (<see cref="ContainerState.IsObservableHere()"/>):
+    /// its status stays what the owner recorded, never stopped for a pid that means nothing here. Its cgroup, a path,
+    /// is the same from every pid namespace.
     /// </summary>
     private static ContainerState Observed(ContainerState state)
     {
-        if (state.Status.CanKill() && !new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
+        if (state.Status.CanKill() && state.IsObservableHere() && !new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
         {
             return state with { Status = ContainerStatus.Stopped };
         }
