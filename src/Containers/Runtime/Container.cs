@@ -117,7 +117,7 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>The spec the container was created from.</summary>
     public ContainerSpec Spec { get; }
 
-    /// <summary>The host pid of the container's first process (pid 1 inside its pid namespace).</summary>
+    /// <summary>The host pid of the container's first process (pid 1 inside its pid namespace), in its owner's pid namespace.</summary>
     public int Pid => _state.Pid;
 
     /// <summary>The current lifecycle state.</summary>

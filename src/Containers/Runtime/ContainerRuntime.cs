@@ -493,6 +493,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// Finds a container by id, also one another process owns, to signal, kill, exec into or delete it. Disposing
     /// the returned handle only releases the handle.
     /// </summary>
+    /// <remarks>
+    /// When the owner is in another pid namespace than this process (<see cref="ContainerInfo.OwnerInOtherPidNamespace"/>),
+    /// the handle's status is what the owner last recorded, and what needs the process (signals, stop, kill, exec, a
+    /// copy into its running root) throws <see cref="ContainerPidNamespaceException"/>.
+    /// </remarks>
     /// <param name="id">The container's id.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     /// <exception cref="ContainerNotFoundException">No container has this id.</exception>
@@ -725,8 +730,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// A state as the kernel shows it now: stopped once its process is gone, and paused or running as its cgroup's
     /// freezer says (a pause by a process that does not own the container is not written to its state). The process
     /// of an owner in another pid namespace cannot be seen from here (<see cref="ContainerState.IsObservableHere()"/>):
-    /// its status stays what the owner recorded, never stopped for a pid that means nothing here. Its cgroup, a path,
-    /// is the same from every pid namespace.
+    /// its status stays what the owner recorded, never stopped for a pid that means nothing here. Its cgroup is named
+    /// by a path, not a pid: its freezer reads the same from any pid namespace.
     /// </summary>
     private static ContainerState Observed(ContainerState state)
     {
