@@ -27,6 +27,12 @@ internal static class TopCommand
         await using (container.ConfigureAwait(false))
         {
             var info = container.Info;
+            if (info.OwnerInOtherPidNamespace && info.Status.CanKill())
+            {
+                // Its pid is a number of the owner's namespace: the rows of this namespace's ps with it are others'.
+                throw new ContainerPidNamespaceException(info.Id, "list the processes of", info.OwnerPid, info.OwnerPidNamespace);
+            }
+
             if (info.Status != ContainerStatus.Running || info.Pid is not { } pid)
             {
                 throw new ContainerStatusException(info.Id, "list the processes of", info.Status, "start it first");

@@ -17,14 +17,15 @@ namespace Containers.Cgroups;
 /// cannot reset some of a cgroup's counters (v1 <c>oom_kill</c> and <c>cpu.stat</c>, every v2 counter), and a
 /// reused one would report a former container's OOM kills and CPU time, and keep its page cache charged. A
 /// deleted container's cgroup is removed by the pool's thread instead of on the delete's path.</para>
-/// <para>Pooled cgroups are named <c>.pool-PID-STARTTIME-N</c> after the process that made them (a name no container
-/// id can have): the container's state records its cgroup's directories, and a runtime that opens the state
-/// directory after this process died (even by SIGKILL) sweeps them with the other stale cgroups, while a live
-/// process's pool is left alone.</para>
+/// <para>Pooled cgroups are named <c>.pool-PID-STARTTIME-PIDNS-N</c> after the process that made them and its pid
+/// namespace (a name no container id can have): the container's state records its cgroup's directories, and a
+/// runtime that opens the state directory after this process died (even by SIGKILL) sweeps them with the other
+/// stale cgroups, while a live process's pool is left alone. Only a runtime in the same pid namespace can tell
+/// (<see cref="ProcessIdentity.SeesPidsOf"/>): from another, a pool is never taken for a dead process's.</para>
 /// </remarks>
 internal sealed class CgroupPool : IAsyncDisposable
 {
-    /// <summary>How pooled cgroups' names start; the maker's pid and start time follow.</summary>
+    /// <summary>How pooled cgroups' names start; the maker's pid, start time and pid namespace follow.</summary>
     public const string Prefix = ".pool-";
 
     private static readonly LinuxResources NoLimits = new();
@@ -65,14 +66,20 @@ internal sealed class CgroupPool : IAsyncDisposable
     /// <summary>Whether <paramref name="name"/> is a pooled cgroup's.</summary>
     public static bool IsPooled(string name) => name.StartsWith(Prefix, StringComparison.Ordinal);
 
-    /// <summary>Whether the process that made the pooled cgroup <paramref name="name"/> is alive (it may still hand it out, or a container of it uses it).</summary>
+    /// <summary>
+    /// Whether the process that made the pooled cgroup <paramref name="name"/> is alive (it may still hand it out, or a
+    /// container of it uses it), or may be: one in another pid namespace counts as alive. A name without the pid
+    /// namespace (<c>.pool-PID-STARTTIME-N</c>, made before it was recorded) is judged by its pid.
+    /// </summary>
     public static bool IsOwnerAlive(string name)
     {
         var parts = name[Prefix.Length..].Split('-');
-        return parts.Length == 3
+        var pidNamespace = 0UL;
+        return parts.Length is 3 or 4
             && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
             && ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var startTime)
-            && new ProcessIdentity(pid, startTime).IsAlive;
+            && (parts.Length == 3 || ulong.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out pidNamespace))
+            && (!ProcessIdentity.SeesPidsOf(pidNamespace) || new ProcessIdentity(pid, startTime).IsAlive);
     }
 
     /// <summary>
@@ -189,7 +196,7 @@ internal sealed class CgroupPool : IAsyncDisposable
     {
         var identity = ProcessIdentity.Current;
         var name = string.Create(CultureInfo.InvariantCulture,
-            $"{Prefix}{identity.Pid}-{identity.StartTime}-{Interlocked.Increment(ref s_sequence)}");
+            $"{Prefix}{identity.Pid}-{identity.StartTime}-{ProcessIdentity.CurrentPidNamespace}-{Interlocked.Increment(ref s_sequence)}");
         try
         {
             var cgroup = _driver.Create(name, NoLimits);

@@ -23,6 +23,7 @@ public sealed partial class Container
     /// <param name="cancellationToken">Stops the copy between entries; what it made is removed.</param>
     /// <exception cref="ContainerStatusException">The container is stopped and has no root of its own on disk (it was not made from an image or with a copy-on-write root).</exception>
     /// <exception cref="ContainersIOException">A path cannot be read or made; the message names it and the errno.</exception>
+    /// <exception cref="ContainerPidNamespaceException">The container runs and its owner is in another pid namespace.</exception>
     /// <example>
     /// <code>
     /// await container.CopyToAsync("./config", "/etc/app", ct);   // /etc/app/config when /etc/app is a directory
@@ -56,6 +57,7 @@ public sealed partial class Container
     /// <param name="cancellationToken">Stops the copy between entries.</param>
     /// <exception cref="ContainerStatusException">The container is stopped and has no root of its own on disk.</exception>
     /// <exception cref="ContainersIOException">A path cannot be read or made.</exception>
+    /// <exception cref="ContainerPidNamespaceException">The container runs and its owner is in another pid namespace.</exception>
     /// <example>
     /// <code>
     /// await container.CopyFromAsync("/var/log/app", "./logs", ct);
@@ -89,6 +91,7 @@ public sealed partial class Container
     /// <param name="cancellationToken">Stops the extraction between entries; what it made is removed.</param>
     /// <exception cref="ContainerStatusException">The container is stopped and has no root of its own on disk.</exception>
     /// <exception cref="ContainersIOException">An entry cannot be made, climbs out with <c>..</c>, or the destination is not a directory.</exception>
+    /// <exception cref="ContainerPidNamespaceException">The container runs and its owner is in another pid namespace.</exception>
     /// <example>
     /// <code>
     /// await using var tar = File.OpenRead("site.tar");
@@ -119,6 +122,7 @@ public sealed partial class Container
     /// <param name="cancellationToken">Stops the copy between entries.</param>
     /// <exception cref="ContainerStatusException">The container is stopped and has no root of its own on disk.</exception>
     /// <exception cref="ContainersIOException">A path cannot be read.</exception>
+    /// <exception cref="ContainerPidNamespaceException">The container runs and its owner is in another pid namespace.</exception>
     /// <example>
     /// <code>
     /// await using var tar = File.Create("logs.tar");
@@ -148,6 +152,7 @@ public sealed partial class Container
     {
         var state = State;
         (int Skipped, string Source) done;
+        ThrowIfUnobservable(Status, operation);
         if (Status.CanKill() && state.Pid > 0)
         {
             try

@@ -117,7 +117,7 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>The spec the container was created from.</summary>
     public ContainerSpec Spec { get; }
 
-    /// <summary>The host pid of the container's first process (pid 1 inside its pid namespace).</summary>
+    /// <summary>The host pid of the container's first process (pid 1 inside its pid namespace), in its owner's pid namespace.</summary>
     public int Pid => _state.Pid;
 
     /// <summary>The current lifecycle state.</summary>
@@ -285,7 +285,10 @@ public sealed partial class Container : IAsyncDisposable
     /// With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until all output is in the log. On a
     /// handle from <see cref="ContainerRuntime.GetAsync"/> of a container another process owns, it waits until that
     /// owner has recorded how the process ended (only the owner learns it); when the owner died first, the status is
-    /// unknown (both <see cref="ContainerExit.ExitCode"/> and <see cref="ContainerExit.Signal"/> null).
+    /// unknown (both <see cref="ContainerExit.ExitCode"/> and <see cref="ContainerExit.Signal"/> null). When that owner
+    /// is in another pid namespace (<see cref="ContainerInfo.OwnerInOtherPidNamespace"/>), neither it nor the process
+    /// can be seen from here: this waits for the owner's record alone, which an owner killed first never writes (a
+    /// runtime opened in the owner's namespace then removes the leftover, and this returns an unknown status).
     /// </remarks>
     public async Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default)
     {
@@ -298,10 +301,12 @@ public sealed partial class Container : IAsyncDisposable
     /// <param name="signal">The signal number.</param>
     /// <param name="cancellationToken">Not used beyond an early check; sending a signal does not block.</param>
     /// <exception cref="ContainerStatusException">The container has stopped.</exception>
+    /// <exception cref="ContainerPidNamespaceException">The container's owner is in another pid namespace.</exception>
     public Task SignalAsync(int signal, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var status = Status;
+        ThrowIfUnobservable(status, "signal");
         if (!status.CanKill() || _process is null)
         {
             throw new ContainerStatusException(Id, "signal", status, "its process has exited");
@@ -320,6 +325,7 @@ public sealed partial class Container : IAsyncDisposable
     /// </summary>
     /// <param name="gracePeriod">How long the process may take to exit after SIGTERM; null for <see cref="DefaultStopGracePeriod"/>.</param>
     /// <param name="cancellationToken">Stops waiting; a process not yet killed is left as it is (SIGTERM has been sent).</param>
+    /// <exception cref="ContainerPidNamespaceException">The container runs and its owner is in another pid namespace.</exception>
     /// <example>
     /// <code>
     /// var exit = await container.StopAsync(TimeSpan.FromSeconds(2));
@@ -331,6 +337,7 @@ public sealed partial class Container : IAsyncDisposable
         var grace = gracePeriod ?? DefaultStopGracePeriod;
         ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero, nameof(gracePeriod));
         var status = Status;
+        ThrowIfUnobservable(status, "stop");
         if (!status.CanKill() || _process is null)
         {
             return await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -361,8 +368,10 @@ public sealed partial class Container : IAsyncDisposable
 
     /// <summary>Kills the container's process with SIGKILL (a stopped container is left as it is) and waits for it to end.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="ContainerPidNamespaceException">The container runs and its owner is in another pid namespace.</exception>
     public async Task<ContainerExit> KillAsync(CancellationToken cancellationToken = default)
     {
+        ThrowIfUnobservable(Status, "kill");
         if (Status.CanKill() && _process is not null)
         {
             RuntimeLog.ContainerSignaled(_logger, Id, SigKill);
@@ -404,11 +413,13 @@ public sealed partial class Container : IAsyncDisposable
     /// <exception cref="InvalidSpecException"><paramref name="process"/> has a problem, or sets what the runtime does
     /// not apply yet, or capabilities other than the container's (an exec gets the container's sets); each error names its field.</exception>
     /// <exception cref="ContainerStatusException">The container is not running.</exception>
+    /// <exception cref="ContainerPidNamespaceException">The container's owner is in another pid namespace.</exception>
     public async Task<ContainerExec> ExecAsync(ProcessSpec process, ContainerStdio stdio = ContainerStdio.Pipes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(process);
         SpecValidator.ThrowIfInvalidForExec(process, Spec.Process);
         var status = Status;
+        ThrowIfUnobservable(status, "exec in");
         if (status != ContainerStatus.Running || _process is null)
         {
             throw new ContainerStatusException(Id, "exec in", status, "start it first; exec needs a running container");
@@ -620,10 +631,15 @@ public sealed partial class Container : IAsyncDisposable
     private async Task<ContainerExit> OwnerRecordedExitAsync(CancellationToken released)
     {
         var owner = new ProcessIdentity(_state.OwnerPid, _state.OwnerStartTime);
+
+        // An owner in another pid namespace is never seen gone (its pid means nothing here), and its container's
+        // process gives no pidfd to wait on first: the state is read for the container's whole life, so less often.
+        var observable = _state.IsObservableHere();
+        var poll = observable ? TimeSpan.FromMilliseconds(10) : TimeSpan.FromMilliseconds(100);
         while (true)
         {
             // The owner's liveness first, then the state: an owner seen dead wrote its last state before that.
-            var ownerGone = !owner.IsAlive;
+            var ownerGone = observable && !owner.IsAlive;
             var state = _states.TryRead(Id);
             if (state is null)
             {
@@ -642,12 +658,26 @@ public sealed partial class Container : IAsyncDisposable
 
             try
             {
-                await Task.Delay(10, released).ConfigureAwait(false);
+                await Task.Delay(poll, released).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return Stopped(state ?? _state, null, null);
             }
+        }
+    }
+
+    /// <summary>
+    /// Refuses an operation on the process of a container that may still run (<paramref name="status"/>, as this
+    /// handle knows it) when its owner is in another pid namespace: its pid names another process here, or none.
+    /// </summary>
+    /// <exception cref="ContainerPidNamespaceException">It is so.</exception>
+    private void ThrowIfUnobservable(ContainerStatus status, string operation)
+    {
+        var state = State;
+        if (status.CanKill() && !state.IsObservableHere())
+        {
+            throw new ContainerPidNamespaceException(Id, operation, state.OwnerPid, state.OwnerPidNamespace);
         }
     }
 

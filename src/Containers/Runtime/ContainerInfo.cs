@@ -16,10 +16,13 @@ public sealed record ContainerInfo
     /// <summary>The container's id, unique within its runtime's state directory.</summary>
     public required string Id { get; init; }
 
-    /// <summary>The lifecycle state; a container whose process has gone is <see cref="ContainerStatus.Stopped"/>.</summary>
+    /// <summary>
+    /// The lifecycle state; a container whose process has gone is <see cref="ContainerStatus.Stopped"/>. When
+    /// <see cref="OwnerInOtherPidNamespace"/>, it is what the owner last recorded: from here its process cannot be seen.
+    /// </summary>
     public required ContainerStatus Status { get; init; }
 
-    /// <summary>The host pid of the container's first process while it can run, otherwise null.</summary>
+    /// <summary>The host pid of the container's first process while it can run, otherwise null (a pid of the owner's pid namespace: see <see cref="OwnerInOtherPidNamespace"/>).</summary>
     public int? Pid { get; init; }
 
     /// <summary>The start time of <see cref="Pid"/>'s process in clock ticks after boot (<c>/proc/PID/stat</c> field 22), or 0 when it has none.</summary>
@@ -52,6 +55,18 @@ public sealed record ContainerInfo
     /// <summary>The host pid of the process that owns the container (holds its stdio; the container dies with it).</summary>
     public required int OwnerPid { get; init; }
 
+    /// <summary>
+    /// Whether the owner is in another pid namespace than this process (a runtime in a container, or run as pid 1 of
+    /// a new pid namespace, sharing the state directory): <see cref="Pid"/> and <see cref="OwnerPid"/> are then pids of
+    /// that namespace, which name other processes here or none. <see cref="Status"/> is what the owner last recorded,
+    /// and what needs the process (signals, stop, kill, exec, a copy into its running root) throws
+    /// <see cref="ContainerPidNamespaceException"/>: manage it from the owner's namespace.
+    /// </summary>
+    public bool OwnerInOtherPidNamespace { get; init; }
+
+    /// <summary>The owner's pid namespace: the inode of its <c>/proc/PID/ns/pid</c> (<c>pid:[INODE]</c>), or 0 when its state does not record it.</summary>
+    public ulong OwnerPidNamespace { get; init; }
+
     /// <summary>The image the container was made from (the reference as given, its digest, ports, labels), or null for a spec's own root.</summary>
     public ContainerImage? Image { get; init; }
 
@@ -76,6 +91,8 @@ public sealed record ContainerInfo
         Log = state.LogPath is null ? null : state.LogOptions ?? ContainerLogOptions.Default,
         Bundle = state.Bundle,
         OwnerPid = state.OwnerPid,
+        OwnerInOtherPidNamespace = !state.IsObservableHere(),
+        OwnerPidNamespace = state.OwnerPidNamespace,
         Image = state.Image,
         StopSignal = state.StopSignal ?? 15,
         Volumes = state.Volumes ?? [],

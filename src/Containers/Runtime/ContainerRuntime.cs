@@ -416,7 +416,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// </remarks>
     internal bool ThawAbandonedCommit(string id)
     {
-        if (_states.ReadCommitFreeze(id) is not { } committer || committer.IsAlive)
+        // A commit in another pid namespace looks dead from here, live or not: it is left to that namespace's commands.
+        if (_states.ReadCommitFreeze(id) is not (var committer, var pidNamespace) || !ProcessIdentity.SeesPidsOf(pidNamespace) || committer.IsAlive)
         {
             return false;
         }
@@ -493,6 +494,11 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// Finds a container by id, also one another process owns, to signal, kill, exec into or delete it. Disposing
     /// the returned handle only releases the handle.
     /// </summary>
+    /// <remarks>
+    /// When the owner is in another pid namespace than this process (<see cref="ContainerInfo.OwnerInOtherPidNamespace"/>),
+    /// the handle's status is what the owner last recorded, and what needs the process (signals, stop, kill, exec, a
+    /// copy into its running root) throws <see cref="ContainerPidNamespaceException"/>.
+    /// </remarks>
     /// <param name="id">The container's id.</param>
     /// <param name="cancellationToken">Cancels the lookup.</param>
     /// <exception cref="ContainerNotFoundException">No container has this id.</exception>
@@ -518,7 +524,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             throw ContainersIOException.From(e, $"reading the spec of container '{id}'", state.Bundle);
         }
 
-        var process = state.Status.CanKill() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
+        // A pidfd opened from another pid namespace's pid would name whatever process has that number here.
+        var process = state.Status.CanKill() && state.IsObservableHere() ? ContainerProcess.Attach(new ProcessIdentity(state.Pid, state.PidStartTime)) : null;
         var cgroup = state.Cgroup is { } paths ? Cgroups.Open(paths) : null;
         return new Container(spec, state, process, stdio: null, terminal: null, owner: false, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this,
             exitPending: recorded.Status.CanKill());
@@ -722,11 +729,14 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
     /// <summary>
     /// A state as the kernel shows it now: stopped once its process is gone, and paused or running as its cgroup's
-    /// freezer says (a pause by a process that does not own the container is not written to its state).
+    /// freezer says (a pause by a process that does not own the container is not written to its state). The process
+    /// of an owner in another pid namespace cannot be seen from here (<see cref="ContainerState.IsObservableHere()"/>):
+    /// its status stays what the owner recorded, never stopped for a pid that means nothing here. Its cgroup is named
+    /// by a path, not a pid: its freezer reads the same from any pid namespace.
     /// </summary>
     private static ContainerState Observed(ContainerState state)
     {
-        if (state.Status.CanKill() && !new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
+        if (state.Status.CanKill() && state.IsObservableHere() && !new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive)
         {
             return state with { Status = ContainerStatus.Stopped };
         }

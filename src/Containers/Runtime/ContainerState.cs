@@ -39,6 +39,13 @@ internal sealed record ContainerState
     /// </summary>
     public ulong OwnerPidNamespace { get; init; }
 
+    /// <summary>
+    /// Whether this process can observe the container's processes (<see cref="ProcessIdentity.SeesPidsOf"/>): its
+    /// <see cref="OwnerPid"/> and <see cref="Pid"/> are pids of the owner's namespace. When not, nothing here may judge
+    /// them alive or dead, and no signal, wait or join can reach them: the status is what the owner last recorded.
+    /// </summary>
+    public bool IsObservableHere() => ProcessIdentity.SeesPidsOf(OwnerPidNamespace);
+
     /// <summary>The command line of the container's process.</summary>
     public IReadOnlyList<string> Command { get; init; } = [];
 

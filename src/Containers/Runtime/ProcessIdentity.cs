@@ -18,6 +18,15 @@ internal readonly record struct ProcessIdentity(int Pid, ulong StartTime)
     /// </summary>
     public static ulong CurrentPidNamespace { get; } = ReadPidNamespace();
 
+    /// <summary>
+    /// Whether this process sees the pids of a process in pid namespace <paramref name="pidNamespace"/> (an inode as
+    /// <see cref="CurrentPidNamespace"/> reads it; 0 when not recorded, as in states written before it was): only when
+    /// that is its own. A pid is a number in one namespace: in another one the same number names another process, or
+    /// none, and <c>/proc</c>, <c>kill</c> and <c>pidfd_open</c> all take it in the caller's. So whether such a process
+    /// lives, and signalling or joining it, is for a process in its namespace; from here a live one would look dead.
+    /// </summary>
+    public static bool SeesPidsOf(ulong pidNamespace) => pidNamespace == 0 || pidNamespace == CurrentPidNamespace;
+
     /// <summary>The identity of a live process, or null when no process has that pid.</summary>
     public static ProcessIdentity? Of(int pid)
     {

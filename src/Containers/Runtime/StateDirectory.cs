@@ -253,15 +253,16 @@ internal sealed partial class StateDirectory
 
     /// <summary>
     /// Records, before a commit freezes container <paramref name="id"/>, which process froze it: a symbolic link
-    /// <c>commit-freeze</c> in its folder whose target is <c>PID:STARTTIME</c> (made atomically and only when none is
-    /// there). A commit killed while the container is frozen leaves it, and whoever finds it with that process gone
-    /// thaws the container (<see cref="ContainerRuntime.ThawAbandonedCommit"/>). False when a marker is already there.
+    /// <c>commit-freeze</c> in its folder whose target is <c>PID:STARTTIME:PIDNS</c>, with this process's pid namespace
+    /// (made atomically and only when none is there). A commit killed while the container is frozen leaves it, and
+    /// whoever finds it with that process gone thaws the container (<see cref="ContainerRuntime.ThawAbandonedCommit"/>):
+    /// only a process of that pid namespace can tell. False when a marker is already there.
     /// </summary>
     public bool TryMarkCommitFreeze(string id, ProcessIdentity committer)
     {
         try
         {
-            File.CreateSymbolicLink(CommitFreezePath(id), string.Create(CultureInfo.InvariantCulture, $"{committer.Pid}:{committer.StartTime}"));
+            File.CreateSymbolicLink(CommitFreezePath(id), string.Create(CultureInfo.InvariantCulture, $"{committer.Pid}:{committer.StartTime}:{ProcessIdentity.CurrentPidNamespace}"));
             return true;
         }
         catch (IOException) when (new FileInfo(CommitFreezePath(id)).LinkTarget is not null)
@@ -274,8 +275,11 @@ internal sealed partial class StateDirectory
         }
     }
 
-    /// <summary>The process whose commit froze container <paramref name="id"/>, or null when no commit marked it; a marker that cannot be parsed names no live process.</summary>
-    public ProcessIdentity? ReadCommitFreeze(string id)
+    /// <summary>
+    /// The process whose commit froze container <paramref name="id"/> and its pid namespace (0 in a marker without
+    /// it), or null when no commit marked it; a marker that cannot be parsed names no live process.
+    /// </summary>
+    public (ProcessIdentity Committer, ulong PidNamespace)? ReadCommitFreeze(string id)
     {
         string? target;
         try
@@ -293,11 +297,13 @@ internal sealed partial class StateDirectory
         }
 
         var parts = target.Split(':');
-        return parts.Length == 2
+        var pidNamespace = 0UL;
+        return parts.Length is 2 or 3
             && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
             && ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
-            ? new ProcessIdentity(pid, start)
-            : new ProcessIdentity(0, 0);
+            && (parts.Length == 2 || ulong.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out pidNamespace))
+            ? (new ProcessIdentity(pid, start), pidNamespace)
+            : (new ProcessIdentity(0, 0), 0);
     }
 
     /// <summary>Removes the marker <see cref="TryMarkCommitFreeze"/> made; none is fine.</summary>
@@ -441,7 +447,7 @@ internal sealed partial class StateDirectory
     /// </summary>
     private static bool IsStale(ContainerState state) =>
         !(state.Status == ContainerStatus.Stopped && state.LogPath is not null)
-        && (state.OwnerPidNamespace == 0 || state.OwnerPidNamespace == ProcessIdentity.CurrentPidNamespace)
+        && state.IsObservableHere()
         && !new ProcessIdentity(state.OwnerPid, state.OwnerStartTime).IsAlive
         && !(state.Pid > 0 && new ProcessIdentity(state.Pid, state.PidStartTime).IsAlive);
 

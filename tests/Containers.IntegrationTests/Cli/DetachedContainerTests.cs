@@ -137,6 +137,59 @@ public sealed class DetachedContainerTests
         }
     }
 
+    /// <summary>
+    /// From another pid namespace (pid 1 of a new one, with its own <c>/proc</c>) the container's owner and process have
+    /// no pid: ps and inspect show the status its owner recorded, not stopped; kill, exec and top, which need its
+    /// process, are refused with the reason, and it runs on; a wait from there ends with the exit its owner records.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task A_command_in_another_pid_namespace_sees_a_running_container_as_running_and_cannot_signal_it()
+    {
+        Requires.Root();
+        var unshare = Requires.Tool("unshare");
+        var name = "cli-pidns-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--host-rootfs", "--", "sleep", "600");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            Task<(int Exit, string Stdout, string Stderr)> InOtherNamespace(params string[] arguments)
+            {
+                var cli = CliRunner.StartInfo(arguments);
+                return ImageFixtures.RunUncheckedAsync(unshare, ["--pid", "--fork", "--mount-proc", cli.FileName, .. cli.ArgumentList]);
+            }
+
+            var ps = await InOtherNamespace("ps");
+            var inspect = await InOtherNamespace("inspect", name);
+            var kill = await InOtherNamespace("kill", name);
+            var exec = await InOtherNamespace("exec", name, "true");
+            var top = await InOtherNamespace("top", name);
+            var here = await CliRunner.RunAsync("inspect", name);
+
+            Assert.True(ps.Exit == 0, ps.Stderr);
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
+            Assert.True(inspect.Exit == 0, inspect.Stderr);
+            Assert.Contains("\"Status\": \"running\"", inspect.Stdout, StringComparison.Ordinal);
+            foreach (var refused in (ReadOnlySpan<(int Exit, string Stdout, string Stderr)>)[kill, exec, top])
+            {
+                Assert.NotEqual(0, refused.Exit);
+                Assert.Contains("another pid namespace", refused.Stderr, StringComparison.Ordinal);
+            }
+
+            Assert.True(here.ExitCode == 0, here.Stderr);
+            Assert.Contains("\"Status\": \"running\"", here.Stdout, StringComparison.Ordinal);
+
+            // Killed from here, waited for from there: the owner's record of the exit reaches the other namespace.
+            var wait = InOtherNamespace("wait", name);
+            var killHere = await CliRunner.RunAsync("kill", name);
+            Assert.True(killHere.ExitCode == 0, killHere.Stderr);
+            Assert.Equal((0, "137\n"), ((await wait).Exit, (await wait).Stdout));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Run_d_closes_the_containers_stdin_and_run_di_keeps_it_open()
     {
