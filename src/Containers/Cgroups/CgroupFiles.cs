@@ -9,7 +9,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Containers.Cgroups;
 
 /// <summary>
-/// The files of one cgroup, each opened once: limits and <c>cgroup.procs</c> written with one write call each, and
+/// The files of one cgroup, each opened once: limits written with one write call each (and <c>tasks</c> handed to a starting child), and
 /// counters read again with <c>pread</c> at offset 0 (cgroupfs regenerates
 /// a file's text on each read from its start): a stats snapshot then costs a read per file, not an open, a read
 /// and a close, which is most of a cgroupfs read's cost (a path lookup and a kernfs open per file). Numbers are

@@ -12,7 +12,7 @@ internal interface ICgroupDriver
     /// <summary>The host's layout this driver serves.</summary>
     CgroupLayout Layout { get; }
 
-    /// <summary>Whether a process is started inside its cgroup by <c>clone3(CLONE_INTO_CGROUP)</c> (v2) rather than moved in while it waits (v1).</summary>
+    /// <summary>Whether a process is started inside its cgroup by <c>clone3(CLONE_INTO_CGROUP)</c> (v2) rather than moving itself into each hierarchy (v1).</summary>
     bool ClonesIntoCgroup { get; }
 
     /// <summary>The v1 hierarchies a container's cgroup spans (the keys of its <see cref="ICgroup.Paths"/>), which its process joins itself; empty on v2.</summary>
