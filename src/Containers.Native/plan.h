@@ -164,6 +164,9 @@ struct ct_op {
                                /*  calling thread (this single-threaded child) into that cgroup. A thread moving    */
                                /*  itself skips the global threadgroup lock that a write of another process's pid   */
                                /*  takes, and with it an RCU grace period (5-20 ms on an idle host).                */
+#define CT_OP_UNSHARE 46       /*                                                         n[0]: CLONE_NEW* flags */
+                               /*  unshare(2): a namespace made after an earlier op (a cgroup namespace after the     */
+                               /*  child joined its v1 cgroups, so that its root is the container's cgroup).          */
 #define CT_OP_CHECK_FS 50      /* path(root)                                              statfs f_type         */
                                /* (the path must be reached without any symlink and be on that filesystem type:     */
                                /*  ELOOP for a symlink, EXDEV for another filesystem)                               */

@@ -1190,6 +1190,8 @@ static long ct_run_op(struct ct_launch *l, uint32_t index)
         long r = SYS3(SYS_write, l->fds[op->n[0]], "0", 1);
         return r < 0 ? r : 0;
     }
+    case CT_OP_UNSHARE:
+        return SYS1(SYS_unshare, op->n[0]);
     case CT_OP_CHECK_FS:
         return ct_check_fs(l, op);
     case CT_OP_TMPFS_FILES:
@@ -1315,6 +1317,7 @@ static const struct ct_shape ct_shapes[CT_OP_MAX + 1] = {
     [CT_OP_RENAME] = {{A_STR, A_STR, A_NONE, A_NONE}, -1},
     [CT_OP_UNLINK] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_CGROUP_JOIN] = {{A_NONE, A_NONE, A_NONE, A_NONE}, 0},
+    [CT_OP_UNSHARE] = {{A_NONE, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_CHECK_FS] = {{A_STR, A_NONE, A_NONE, A_NONE}, -1},
     [CT_OP_TMPFS_FILES] = {{A_STR_LIST, A_STR, A_STR_LIST, A_U32_LIST}, -1},
 };
@@ -1328,6 +1331,7 @@ static const uint8_t ct_known[CT_OP_MAX + 1] = {
     [CT_OP_RENAME] = 1,
     [CT_OP_UNLINK] = 1,
     [CT_OP_CGROUP_JOIN] = 1,
+    [CT_OP_UNSHARE] = 1,
     [CT_OP_CHECK_FS] = 1,
     [CT_OP_TMPFS_FILES] = 1,
 };
@@ -1842,6 +1846,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"op.RENAME", CT_OP_RENAME},
         {"op.UNLINK", CT_OP_UNLINK},
         {"op.CGROUP_JOIN", CT_OP_CGROUP_JOIN},
+        {"op.UNSHARE", CT_OP_UNSHARE},
         {"op.CHECK_FS", CT_OP_CHECK_FS},
     };
     for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {

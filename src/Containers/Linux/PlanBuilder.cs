@@ -365,6 +365,9 @@ internal sealed class PlanBuilder
     /// </summary>
     public PlanBuilder JoinCgroup(PlanFd tasks, string stage) => Add(PlanOpCode.CgroupJoin, stage, 0, [], [(ulong)tasks.Slot]);
 
+    /// <summary>unshare(2) of <paramref name="namespaces"/>: a namespace made after an earlier op rather than at the clone.</summary>
+    public PlanBuilder Unshare(CloneFlags namespaces, string stage) => Add(PlanOpCode.Unshare, stage, 0, [], [(ulong)namespaces]);
+
     /// <summary>Brings up the loopback interface (a new network namespace starts with it down).</summary>
     public PlanBuilder LoopbackUp(string? stage = null) => Add(PlanOpCode.LoopbackUp, stage ?? "bring up lo", 0, [], []);
 

@@ -55,6 +55,9 @@ internal enum PlanOpCode : uint
     /// <summary>CT_OP_CGROUP_JOIN: writes "0" to a v1 hierarchy's <c>tasks</c> file in a slot, moving the child into that cgroup itself.</summary>
     CgroupJoin = 45,
 
+    /// <summary>CT_OP_UNSHARE: unshare(2) of the given CLONE_NEW* flags, for a namespace made after an earlier op.</summary>
+    Unshare = 46,
+
     /// <summary>CT_OP_CHECK_FS: a path reached without any symlink must lie on a filesystem of the given statfs type.</summary>
     CheckFs = 50,
 

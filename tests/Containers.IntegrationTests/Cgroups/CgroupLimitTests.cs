@@ -37,6 +37,22 @@ public abstract class CgroupLimitTests
         Assert.DoesNotContain("allocated", result.Stdout, StringComparison.Ordinal);
     }
 
+    [ScaledFact(30_000)]
+    public async Task A_container_with_a_cgroup_namespace_of_its_own_sees_its_cgroup_as_the_root_of_every_hierarchy()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/cat", "/proc/self/cgroup").WithNamespace(NamespaceType.Cgroup)
+            .WithResources(r => r with { Pids = new LinuxPids(64) });
+
+        var result = await fixture.Runtime.RunAsync(spec, Token);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, line => Assert.EndsWith(":/", line, StringComparison.Ordinal));
+    }
+
     [ScaledFact(60_000)]
     public async Task OOM_kills_are_reported_as_they_happen_while_the_container_lives_on()
     {

@@ -90,6 +90,7 @@ internal static class PlanDecoder
         PlanOpCode.OpenPty => [Str(plan, s[0]), $"slot{n[0]}"],
         PlanOpCode.WaitFd or PlanOpCode.CgroupJoin => [$"slot{n[0]}"],
         PlanOpCode.SetNs => [$"slot{n[0]}", DecodedOp.FlagText((CloneFlags)n[1])],
+        PlanOpCode.Unshare => [DecodedOp.FlagText((CloneFlags)n[0])],
         PlanOpCode.Exec when n[0] != 0 => [Str(plan, s[0]), $"[{string.Join(',', StrList(plan, s[1]))}]", $"[{string.Join(',', StrList(plan, s[2]))}]", Str(plan, s[3]), Hex(n[0])],
         PlanOpCode.Exec => [Str(plan, s[0]), $"[{string.Join(',', StrList(plan, s[1]))}]", $"[{string.Join(',', StrList(plan, s[2]))}]", Str(plan, s[3])],
         PlanOpCode.MountSetAttr => [Str(plan, s[0]), DecodedOp.FlagText((MountAttributes)n[0]), DecodedOp.FlagText((MountAttributes)n[1])],

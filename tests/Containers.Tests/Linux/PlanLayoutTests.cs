@@ -86,7 +86,7 @@ public sealed class PlanLayoutTests
             [PlanOpCode.MountSetAttr] = "MOUNT_SETATTR", [PlanOpCode.Seccomp] = "SECCOMP", [PlanOpCode.CapSet] = "CAPSET",
             [PlanOpCode.LoopbackUp] = "LOOPBACK_UP", [PlanOpCode.FsMount] = "FSMOUNT", [PlanOpCode.CheckFs] = "CHECK_FS",
             [PlanOpCode.Chown] = "CHOWN", [PlanOpCode.OpenSend] = "OPEN_SEND", [PlanOpCode.Rename] = "RENAME", [PlanOpCode.Unlink] = "UNLINK",
-            [PlanOpCode.TmpfsFiles] = "TMPFS_FILES", [PlanOpCode.CgroupJoin] = "CGROUP_JOIN",
+            [PlanOpCode.TmpfsFiles] = "TMPFS_FILES", [PlanOpCode.CgroupJoin] = "CGROUP_JOIN", [PlanOpCode.Unshare] = "UNSHARE",
         };
 
         Assert.Equal(Enum.GetValues<PlanOpCode>().Length, names.Count);

@@ -1,3 +1,6 @@
+using Containers.Linux;
+using Containers.Spec;
+
 namespace Containers.Runtime.Plan;
 
 /// <summary>
@@ -27,6 +30,14 @@ internal static class CgroupStep
                     context.Plan.JoinCgroup(context.Plan.ImportFd(), $"join the container's {hierarchy} cgroup");
                 }
 
+                // A cgroup namespace is rooted where its maker is when it is made: made at the clone, it would be
+                // rooted at the launcher's cgroups, and the container would see its own as a path below them.
+                if (context.Settings.ContainerPid is null && context.Linux.Namespaces.Any(n => n.Type == NamespaceType.Cgroup && n.Path is null))
+                {
+                    context.Plan.Unshare(CloneFlags.NewCgroup, "make the cgroup namespace, rooted at the container's cgroups");
+                    context.CgroupNamespaceMade = true;
+                }
+
                 break;
         }
 
@@ -44,7 +55,7 @@ internal static class CgroupStep
 
         // A child that joins a pid namespace forks (the join applies to children only), and the launcher knows only
         // the child it cloned: that one is placed first, and its fork inherits the score.
-        var forks = context.Spec.Linux?.Namespaces.Any(n => n.Type == Spec.NamespaceType.Pid && n.Path is not null) == true;
+        var forks = context.Spec.Linux?.Namespaces.Any(n => n.Type == NamespaceType.Pid && n.Path is not null) == true;
         if (forks)
         {
             context.Plan.WaitForParent("wait for the launcher to set oom_score_adj");

@@ -43,7 +43,8 @@ internal static class NamespacesStep
         // (setns needs CAP_SYS_ADMIN over the namespace's owner); it comes with loopback up.
         var pooledNetwork = context.Settings.PooledNetwork && flags.HasFlag(CloneFlags.NewNet) && !context.InUserNamespace;
         context.UsesPooledNetwork = pooledNetwork;
-        plan.WithCloneFlags(pooledNetwork ? flags & ~CloneFlags.NewNet : flags);
+        var cloned = pooledNetwork ? flags & ~CloneFlags.NewNet : flags;
+        plan.WithCloneFlags(context.CgroupNamespaceMade ? cloned & ~CloneFlags.NewCgroup : cloned);
         if (pooledNetwork)
         {
             context.Fds.Add(new FdSource(FdKind.PooledNetwork));

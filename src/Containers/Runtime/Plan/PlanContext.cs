@@ -44,6 +44,9 @@ internal sealed class PlanContext
     /// <summary>The new namespaces the child is cloned into (set by the namespaces step).</summary>
     public CloneFlags NewNamespaces { get; set; }
 
+    /// <summary>Whether the cgroup step made the new cgroup namespace after joining the v1 cgroups, so the clone must not (set by the cgroup step).</summary>
+    public bool CgroupNamespaceMade { get; set; }
+
     /// <summary>Whether the new network namespace is one the launcher supplies from its pool (set by the namespaces step).</summary>
     public bool UsesPooledNetwork { get; set; }
 

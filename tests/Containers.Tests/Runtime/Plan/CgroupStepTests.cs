@@ -1,3 +1,4 @@
+using Containers.Linux;
 using Containers.Runtime;
 using Containers.Runtime.Plan;
 using Containers.Spec;
@@ -34,6 +35,23 @@ public sealed class CgroupStepTests
                 context.Fds);
             Assert.False(context.WaitsToBePlaced);
         }
+    }
+
+    [Fact]
+    public void A_v1_start_with_a_new_cgroup_namespace_makes_it_after_the_joins_and_not_at_the_clone()
+    {
+        var spec = ContainerSpec.For("/bin/true").WithNamespace(NamespaceType.Cgroup);
+        var v1 = Context(spec, waitsForStart: false, CgroupPlacement.JoinsItself, hierarchies: ["memory"]);
+        var v2 = Context(spec, waitsForStart: false, CgroupPlacement.CloneInto);
+
+        var joined = StepRunner.Run(v1, CgroupStep.Apply, NamespacesStep.Apply);
+        var cloned = StepRunner.Run(v2, CgroupStep.Apply, NamespacesStep.Apply);
+
+        Assert.Equal(["CgroupJoin slot3", "Unshare NewCgroup"], joined.Lines.Take(2));
+        Assert.False(joined.CloneFlags.HasFlag(CloneFlags.NewCgroup));
+        Assert.True(v1.NewNamespaces.HasFlag(CloneFlags.NewCgroup));
+        Assert.DoesNotContain(cloned.Lines, l => l.StartsWith("Unshare", StringComparison.Ordinal));
+        Assert.True(cloned.CloneFlags.HasFlag(CloneFlags.NewCgroup));
     }
 
     [Fact]
