@@ -98,7 +98,7 @@ public class StartupBenchmarks
 
     /// <summary>
     /// <see cref="ContainerStart"/> with memory, pids and CPU limits: a cgroup per start, created and limited before
-    /// the clone, cloned into (v2) or joined while the child waits (v1), removed after its exit.
+    /// the clone, cloned into (v2) or joined by the child itself first thing (v1), removed after its exit.
     /// </summary>
     [Benchmark]
     [BenchmarkCategory("One")]
