@@ -47,19 +47,21 @@ internal static class CliRunner
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
+        try
         {
-            try
+            if (stdin is not null)
             {
                 await process.StandardInput.WriteAsync(stdin);
             }
-            catch (IOException)
-            {
-                // The command did not read its input (without -i it must not): that is for the test to judge.
-            }
-        }
 
-        process.StandardInput.Close();
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The command did not read its input (without -i it must not) and has exited: the write, or the flush of
+            // what the failed write left buffered when the writer closes, finds the pipe broken. That is for the test
+            // to judge; the writer's handle is released when the process object is disposed.
+        }
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         return (process.ExitCode, await stdout, await stderr);
     }
