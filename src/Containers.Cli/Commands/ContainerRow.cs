@@ -78,6 +78,17 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
         _ => State.Status.ToOciString(),
     };
 
+    /// <summary>
+    /// Docker's name of the status (<c>State.Status</c> of inspect, <c>State</c> of ps): <c>exited</c> where OCI says
+    /// <c>stopped</c>, and <c>created</c> while the container is still being created (Docker has no such state).
+    /// </summary>
+    public string DockerStatus => State.Status switch
+    {
+        ContainerStatus.Stopped => "exited",
+        ContainerStatus.Creating => "created",
+        var other => other.ToOciString(),
+    };
+
     /// <summary>The exit code, or 128 + signal, of a stopped container (Docker's "Exited (137)").</summary>
     public int ExitStatus => State.ExitCode ?? (State.Signal is { } s ? 128 + s : 0);
 
