@@ -21,7 +21,7 @@ internal static class FormatOption
         // Docker's "table TEMPLATE" prints the template's columns under headers; only plain templates are supported.
         if (format.StartsWith("table ", StringComparison.Ordinal))
         {
-            throw new UsageException($"--format '{format}' is not supported: 'table TEMPLATE' is not, use table or a template without it", invocation.Path);
+            throw new UsageException($"--format '{format}' is not supported: a table of a template's columns is not; give table, or the template without 'table '", invocation.Path);
         }
 
         return GoTemplate.Parse(format);
