@@ -83,7 +83,7 @@ internal static class InspectCommand
         json.WriteEndArray();
         // Docker's State. OOMKilled and Error are left out: the state records neither, and a false or an empty
         // string would claim what nobody knows. Restarting and Dead are false by construction: there are no restart
-        // policies, and a container whose removal failed keeps its last status.
+        // policies and no dead state.
         json.WriteStartObject("State");
         json.WriteString("Status", row.DockerStatus);
         json.WriteBoolean("Running", state.Status is ContainerStatus.Running or ContainerStatus.Paused);
