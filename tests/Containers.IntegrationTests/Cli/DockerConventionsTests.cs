@@ -126,6 +126,8 @@ public sealed class DockerConventionsTests
         using var json = JsonDocument.Parse(stdout);
         Assert.Equal(CliRunner.NativeBinary is not null, json.RootElement.GetProperty("NativeAot").GetBoolean());
         Assert.Equal("linux", json.RootElement.GetProperty("Os").GetString());
+        var formatted = await CliRunner.RunAsync("version", "--format", "{{.Os}}/{{.Arch}} {{.NativeAot}}");
+        Assert.Equal($"linux/{json.RootElement.GetProperty("Arch").GetString()} {(CliRunner.NativeBinary is not null ? "true" : "false")}\n", formatted.Stdout);
     }
 
     [Fact(Timeout = 300_000)]
