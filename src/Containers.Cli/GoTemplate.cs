@@ -296,10 +296,10 @@ internal sealed class GoTemplate
                     AppendByte(value, Hex(source, open, ref i, 2), source, open);
                     break;
                 case 'u':
-                    AppendCodePoint(value, Hex(source, open, ref i, 4));
+                    AppendCodePoint(value, Hex(source, open, ref i, 4), source, open);
                     break;
                 case 'U':
-                    AppendCodePoint(value, Hex(source, open, ref i, 8));
+                    AppendCodePoint(value, Hex(source, open, ref i, 8), source, open);
                     break;
                 case >= '0' and <= '7' when i + 1 < source.Length && source[i] is >= '0' and <= '7' && source[i + 1] is >= '0' and <= '7':
                     AppendByte(value, ((escape - '0') * 64) + ((source[i] - '0') * 8) + (source[i + 1] - '0'), source, open);
@@ -323,11 +323,11 @@ internal sealed class GoTemplate
         return code;
     }
 
-    private static void AppendCodePoint(StringBuilder value, int code)
+    private static void AppendCodePoint(StringBuilder value, int code, string source, int open)
     {
         if (!Rune.IsValid(code))
         {
-            throw new GoTemplateException($"template: the escape for {code:X} is not a Unicode character");
+            throw Refuse(ActionText(source, open), $"the escape for {code:X} is not a Unicode character");
         }
 
         value.Append(new Rune(code).ToString());

@@ -147,6 +147,8 @@ public sealed class GoTemplateTests
     [InlineData("{{`open}}", "the raw string is not closed")]
     [InlineData("{{\"\\q\"}}", "the escape \\q is not one of Go's")]
     [InlineData("{{\"\\xe9\"}}", "a byte escape above \\x7f is not supported")]
+    [InlineData("{{\"\\uD800\"}}", "the escape for D800 is not a Unicode character")]
+    [InlineData("{{\"\\u12\"}}", "an escape needs 4 hexadecimal digits")]
     [InlineData("{{1.5}}", "the number 1.5 is not supported: only decimal integers are")]
     [InlineData("{{0x1F}}", "the number 0x1F is not supported")]
     [InlineData("x {{-.Id}}", "the number -.Id is not supported")]
