@@ -26,7 +26,6 @@ internal static class InspectCommand
         var template = FormatOption.Template(inspect, "json");
         var runtime = (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
         using var buffer = new MemoryStream();
-        var lines = new StringBuilder();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = template is null, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartArray();
@@ -50,7 +49,9 @@ internal static class InspectCommand
             return 0;
         }
 
+        // Every line is made before one is printed: a template that fails on one container prints nothing.
         using var document = JsonDocument.Parse(buffer.ToArray());
+        var lines = new StringBuilder();
         foreach (var container in document.RootElement.EnumerateArray())
         {
             lines.Append(template.Execute(container)).Append('\n');
