@@ -46,7 +46,7 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
             throw new InvalidSpecException([new SpecError("$", e.Message)], e);
         }
 
-        DateTimeOffset? started = state.ProcessStartTime > 0 ? BootTime.Value?.AddSeconds(state.ProcessStartTime / (double)ClockTicksPerSecond) : null;
+        DateTimeOffset? started = state.ProcessStartTime > 0 ? BootTime.Value + TimeSpan.FromTicks((long)state.ProcessStartTime * (TimeSpan.TicksPerSecond / ClockTicksPerSecond)) : null;
         DateTimeOffset? finished = null;
         if (state.Status == ContainerStatus.Stopped)
         {
@@ -78,23 +78,31 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
         _ => State.Status.ToOciString(),
     };
 
+    /// <summary>
+    /// Docker's name of the status (<c>State.Status</c> of inspect, <c>State</c> of ps): <c>exited</c> where OCI says
+    /// <c>stopped</c>, and <c>created</c> while the container is still being created (Docker has no such state).
+    /// </summary>
+    public string DockerStatus => State.Status switch
+    {
+        ContainerStatus.Stopped => "exited",
+        ContainerStatus.Creating => "created",
+        var other => other.ToOciString(),
+    };
+
     /// <summary>The exit code, or 128 + signal, of a stopped container (Docker's "Exited (137)").</summary>
     public int ExitStatus => State.ExitCode ?? (State.Signal is { } s ? 128 + s : 0);
 
     // USER_HZ: the unit of /proc/PID/stat times, fixed at 100 by the kernel's ABI on every architecture we build for.
     private const int ClockTicksPerSecond = 100;
 
+    // Boot time as now minus /proc/uptime (10 ms resolution), not /proc/stat's btime: btime is whole seconds, which put
+    // a start time up to a second early, before the container's own creation time.
     private static readonly Lazy<DateTimeOffset?> BootTime = new(() =>
     {
-        foreach (var line in File.ReadLines("/proc/stat"))
-        {
-            if (line.StartsWith("btime ", StringComparison.Ordinal)
-                && long.TryParse(line.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-            {
-                return DateTimeOffset.FromUnixTimeSeconds(seconds);
-            }
-        }
-
-        return null;
+        var uptime = File.ReadAllText("/proc/uptime");
+        var end = uptime.IndexOf(' ', StringComparison.Ordinal);
+        return end > 0 && decimal.TryParse(uptime.AsSpan(0, end), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.UtcNow - TimeSpan.FromTicks((long)(seconds * TimeSpan.TicksPerSecond))
+            : null;
     });
 }

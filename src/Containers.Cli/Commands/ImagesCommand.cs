@@ -7,7 +7,7 @@ using Containers.Images.Model;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers images [-q] [--format json]</c>: the store's images with Docker's columns, one row per name.</summary>
+/// <summary><c>containers images [-q] [--format json|TEMPLATE]</c>: the store's images with Docker's columns, one row per name.</summary>
 internal static class ImagesCommand
 {
     public static CommandSpec Create() => new("images", "[OPTIONS]", "List images")
@@ -15,7 +15,7 @@ internal static class ImagesCommand
         MaxArguments = 0,
         Options =
         [
-            OptionSpec.Value("format", null, "string", "table (the default) or json (one object per line)"),
+            OptionSpec.Value("format", null, "string", "table (the default), json (one object per line), or a Go template on each line's object: '{{.Repository}}:{{.Tag}}'"),
             OptionSpec.Flag("quiet", 'q', "Only show image IDs"),
             ImageStoreOption.Create(),
         ],
@@ -24,12 +24,8 @@ internal static class ImagesCommand
 
     private static async Task<int> RunAsync(Invocation images, CancellationToken ct)
     {
-        var json = images.Value("format") switch
-        {
-            null or "table" => false,
-            "json" => true,
-            var other => throw new UsageException($"--format '{other}' is not supported: use table or json", images.Path),
-        };
+        var template = FormatOption.Template(images, "table", "json");
+        var json = template is not null || images.Value("format") == "json";
         await using var store = await ImageStoreOption.OpenAsync(images, ct).ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
         var table = new TextTable("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
@@ -50,7 +46,8 @@ internal static class ImagesCommand
             {
                 if (json)
                 {
-                    Console.WriteLine(Json(repository, tag, image.Digest.ToString(), created, Size(image.Size)));
+                    var line = Json(repository, tag, image.Digest.ToString(), created, Size(image.Size));
+                    Console.WriteLine(template is null ? line : FormatOption.Execute(template, line));
                 }
                 else
                 {

@@ -5,7 +5,7 @@ using Containers.Runtime;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers ps [-a] [-q] [--format json]</c>: lists containers with Docker's columns, running (and paused) ones unless <c>-a</c>.</summary>
+/// <summary><c>containers ps [-a] [-q] [--format json|TEMPLATE]</c>: lists containers with Docker's columns, running (and paused) ones unless <c>-a</c>.</summary>
 internal static class PsCommand
 {
     public static CommandSpec Create() => new("ps", "[OPTIONS]", "List containers")
@@ -14,7 +14,7 @@ internal static class PsCommand
         Options =
         [
             OptionSpec.Flag("all", 'a', "Show all containers (default shows just running)"),
-            OptionSpec.Value("format", null, "string", "table (the default) or json (one object per line)"),
+            OptionSpec.Value("format", null, "string", "table (the default), json (one object per line), or a Go template on each line's object: '{{.Names}} {{.State}}'"),
             OptionSpec.Flag("quiet", 'q', "Only display container IDs"),
         ],
         Action = RunAsync,
@@ -22,12 +22,8 @@ internal static class PsCommand
 
     private static async Task<int> RunAsync(Invocation ps, CancellationToken cancellationToken)
     {
-        var json = ps.Value("format") switch
-        {
-            null or "table" => false,
-            "json" => true,
-            var other => throw new UsageException($"--format '{other}' is not supported: use table or json", ps.Path),
-        };
+        var template = FormatOption.Template(ps, "table", "json");
+        var json = ps.Value("format") == "json";
         var rows = new List<ContainerRow>();
         // A listing needs no sweep at open: ListAsync removes and leaves out each leftover of a dead host it meets,
         // and the cgroups and directories such hosts left are cleared by the next command that creates a container.
@@ -53,6 +49,13 @@ internal static class PsCommand
             foreach (var row in rows)
             {
                 output.WriteLine(row.ShortId);
+            }
+        }
+        else if (template is not null)
+        {
+            foreach (var row in rows)
+            {
+                output.WriteLine(FormatOption.Execute(template, Json(row, now)));
             }
         }
         else if (json)
@@ -92,7 +95,7 @@ internal static class PsCommand
             json.WriteString("Command", row.Command);
             json.WriteString("CreatedAt", row.State.Created);
             json.WriteString("RunningFor", HumanTime.Ago(row.State.Created, now));
-            json.WriteString("State", row.State.Status.ToOciString());
+            json.WriteString("State", row.DockerStatus);
             json.WriteString("Status", row.Status(now));
             json.WriteString("Names", row.State.Id);
             json.WriteEndObject();

@@ -7,13 +7,13 @@ using Containers.Cli.CommandLine;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers version [--format json]</c>: the version of containers, the .NET runtime and the platform.</summary>
+/// <summary><c>containers version [--format json|TEMPLATE]</c>: the version of containers, the .NET runtime and the platform.</summary>
 internal static class VersionCommand
 {
     public static CommandSpec Create() => new("version", "[OPTIONS]", "Show the containers version information")
     {
         MaxArguments = 0,
-        Options = [OptionSpec.Value("format", 'f', "string", "table (the default) or json")],
+        Options = [OptionSpec.Value("format", 'f', "string", "table (the default), json, or a Go template on the json object: '{{.Version}}'")],
         Action = (version, _) => Task.FromResult(Print(version)),
     };
 
@@ -29,31 +29,31 @@ internal static class VersionCommand
         };
         // Native AOT is the one build without a JIT.
         var native = RuntimeFeature.IsDynamicCodeSupported ? "no" : "yes";
-        switch (version.Value("format"))
+        var template = FormatOption.Template(version, "table", "json");
+        if (version.Value("format") is null or "table")
         {
-            case null or "table":
-                Console.Out.Write($"Version:     {number}\n.NET:        {runtime}\nNative AOT:  {native}\nOS/Arch:     {platform}\n");
-                return 0;
-            case "json":
-                using (var buffer = new MemoryStream())
-                {
-                    using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-                    {
-                        json.WriteStartObject();
-                        json.WriteString("Version", number);
-                        json.WriteString("Runtime", runtime);
-                        json.WriteBoolean("NativeAot", native == "yes");
-                        json.WriteString("Os", platform.Split('/')[0]);
-                        json.WriteString("Arch", platform.Split('/')[1]);
-                        json.WriteEndObject();
-                    }
-
-                    Console.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-                }
-
-                return 0;
-            default:
-                throw new UsageException($"--format '{version.Value("format")}' is not supported: use table or json", version.Path);
+            Console.Out.Write($"Version:     {number}\n.NET:        {runtime}\nNative AOT:  {native}\nOS/Arch:     {platform}\n");
+            return 0;
         }
+
+        string line;
+        using (var buffer = new MemoryStream())
+        {
+            using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            {
+                json.WriteStartObject();
+                json.WriteString("Version", number);
+                json.WriteString("Runtime", runtime);
+                json.WriteBoolean("NativeAot", native == "yes");
+                json.WriteString("Os", platform.Split('/')[0]);
+                json.WriteString("Arch", platform.Split('/')[1]);
+                json.WriteEndObject();
+            }
+
+            line = Encoding.UTF8.GetString(buffer.ToArray());
+        }
+
+        Console.WriteLine(template is null ? line : FormatOption.Execute(template, line));
+        return 0;
     }
 }

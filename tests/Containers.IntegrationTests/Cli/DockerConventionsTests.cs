@@ -126,6 +126,8 @@ public sealed class DockerConventionsTests
         using var json = JsonDocument.Parse(stdout);
         Assert.Equal(CliRunner.NativeBinary is not null, json.RootElement.GetProperty("NativeAot").GetBoolean());
         Assert.Equal("linux", json.RootElement.GetProperty("Os").GetString());
+        var formatted = await CliRunner.RunAsync("version", "--format", "{{.Os}}/{{.Arch}} {{.NativeAot}}");
+        Assert.Equal($"linux/{json.RootElement.GetProperty("Arch").GetString()} {(CliRunner.NativeBinary is not null ? "true" : "false")}\n", formatted.Stdout);
     }
 
     [Fact(Timeout = 300_000)]
@@ -170,9 +172,90 @@ public sealed class DockerConventionsTests
             using var document = JsonDocument.Parse(inspect.Stdout);
             var container = Assert.Single(document.RootElement.EnumerateArray().ToList());
             Assert.Equal(name, container.GetProperty("Id").GetString());
-            Assert.Equal("stopped", container.GetProperty("State").GetProperty("Status").GetString());
-            Assert.Equal(3, container.GetProperty("State").GetProperty("ExitCode").GetInt32());
+            var state = container.GetProperty("State");
+            Assert.Equal("exited", state.GetProperty("Status").GetString());
+            Assert.Equal(3, state.GetProperty("ExitCode").GetInt32());
+            Assert.False(state.GetProperty("Running").GetBoolean());
+            Assert.False(state.GetProperty("Paused").GetBoolean());
+            Assert.Equal(0, state.GetProperty("Pid").GetInt32());
+            Assert.Matches(Rfc3339, state.GetProperty("StartedAt").GetString());
+            Assert.Matches(Rfc3339, state.GetProperty("FinishedAt").GetString());
+            Assert.True(DateTimeOffset.Parse(state.GetProperty("FinishedAt").GetString()!, CultureInfo.InvariantCulture)
+                >= DateTimeOffset.Parse(state.GetProperty("StartedAt").GetString()!, CultureInfo.InvariantCulture));
             Assert.Equal("sh", container.GetProperty("Config").GetProperty("process").GetProperty("args")[0].GetString());
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    /// <summary>Go's RFC 3339 with nanoseconds, in UTC, as Docker writes times: no zero at the end of the fraction.</summary>
+    private const string Rfc3339 = @"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$";
+
+    [Fact(Timeout = 300_000)]
+    public async Task Inspect_format_prints_a_template_on_each_containers_object_one_line_each()
+    {
+        var running = "cli-format-" + Guid.NewGuid().ToString("N")[..8];
+        var exited = "cli-format-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(0, (await CliRunner.RunAsync("run", "-d", "--name", running, "--host-rootfs", "--", "sleep", "60")).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("run", "-d", "--name", exited, "--host-rootfs", "--", "sh", "-c", "exit 7")).ExitCode);
+        try
+        {
+            Assert.Equal("7\n", (await CliRunner.RunAsync("wait", exited)).Stdout);
+
+            var (exitCode, stdout, stderr) = await CliRunner.RunAsync("inspect", "--format", "{{.Id}} {{.State.Status}} {{.State.Running}} {{.State.ExitCode}} {{.Args}}", running, exited);
+
+            Assert.True(exitCode == 0, stderr);
+            Assert.Equal($"{running} running true 0 [60]\n{exited} exited false 7 [-c exit 7]\n", stdout);
+
+            var pid = (await CliRunner.RunAsync("inspect", "-f", "{{.State.Pid}}", running)).Stdout.TrimEnd('\n');
+            Assert.Equal("sleep", File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n'));
+
+            var state = await CliRunner.RunAsync("inspect", "-f", "{{json .State}}", exited);
+            using (var json = JsonDocument.Parse(state.Stdout))
+            {
+                Assert.Equal("exited", json.RootElement.GetProperty("Status").GetString());
+                Assert.Equal(7, json.RootElement.GetProperty("ExitCode").GetInt32());
+                Assert.Matches(Rfc3339, json.RootElement.GetProperty("FinishedAt").GetString());
+            }
+
+            var whole = await CliRunner.RunAsync("inspect", "-f", "{{json .}}", running);
+            using (var json = JsonDocument.Parse(whole.Stdout))
+            {
+                Assert.Equal("0001-01-01T00:00:00Z", json.RootElement.GetProperty("State").GetProperty("FinishedAt").GetString());
+                Assert.Equal("sleep", json.RootElement.GetProperty("Config").GetProperty("process").GetProperty("args")[0].GetString());
+            }
+
+            var first = await CliRunner.RunAsync("inspect", "-f", "{{index .Config.process.args 0}}:{{.Config.process.cwd}}", running);
+            Assert.Equal("sleep:/\n", first.Stdout);
+
+            var ps = await CliRunner.RunAsync("ps", "-a", "--format", "{{.Names}} {{.State}}");
+            Assert.Contains($"{exited} exited", ps.Stdout.Split('\n'));
+            Assert.Contains($"{running} running", ps.Stdout.Split('\n'));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", running, exited);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Inspect_format_refuses_what_it_cannot_print_and_prints_nothing()
+    {
+        var name = "cli-format-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(0, (await CliRunner.RunAsync("run", "-d", "--name", name, "--host-rootfs", "--", "true")).ExitCode);
+        try
+        {
+            var range = await CliRunner.RunAsync("inspect", "-f", "{{range .Args}}{{.}}{{end}}", name);
+            Assert.Equal(125, range.ExitCode);
+            Assert.Equal("", range.Stdout);
+            Assert.Contains("'range' is not supported", range.Stderr, StringComparison.Ordinal);
+
+            var missing = await CliRunner.RunAsync("inspect", "-f", "{{.State.OOMKilled}}", name);
+            Assert.Equal(125, missing.ExitCode);
+            Assert.Equal("", missing.Stdout);
+            Assert.Contains(".State has no field OOMKilled", missing.Stderr, StringComparison.Ordinal);
         }
         finally
         {
