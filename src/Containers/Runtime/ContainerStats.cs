@@ -41,7 +41,7 @@ public sealed record ContainerMemoryStats(long? Usage, long? Peak, long? Limit, 
     /// <summary>
     /// How many times usage went past <c>memory.high</c> and the kernel reclaimed and slowed the container's
     /// allocations (<c>high</c> of cgroup v2's <c>memory.events</c>; see <see cref="Spec.ContainerSpec.WithMemoryHigh"/>),
-    /// or null on cgroup v1, which has no such throttle.
+    /// or null where the kernel keeps no such count (cgroup v1, which has no such throttle, or no memory controller).
     /// </summary>
     public long? HighEvents { get; init; }
 }

@@ -240,7 +240,7 @@ public sealed partial record ContainerSpec
     [Pure]
     public ContainerSpec WithMemoryHigh(long bytes) => WithResources(r => r with
     {
-        Unified = r.Unified.SetItem(UnifiedResources.MemoryHigh, bytes == -1 ? "max" : bytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        Unified = r.Unified.SetItem(UnifiedResources.MemoryHigh, UnifiedResources.Format(bytes)),
     });
 
     /// <summary>Limits how many tasks (processes and threads) the container may hold (<c>linux.resources.pids.limit</c>); -1 is unlimited.</summary>

@@ -14,7 +14,7 @@ internal static class UnifiedResources
     public const string MemoryHigh = "memory.high";
 
     /// <summary>The keys written, as an error lists them.</summary>
-    public const string Supported = "memory.high";
+    public const string Supported = MemoryHigh;
 
     /// <summary>The JSON path of a key, as errors name it: <c>linux.resources.unified["memory.high"]</c>.</summary>
     public static string PathOf(string key) => $"linux.resources.unified[\"{key}\"]";
