@@ -13,6 +13,7 @@ internal static class ResourceOptions
         OptionSpec.Value("memory", 'm', "bytes", "Memory limit (for example 512m, 2g)"),
         OptionSpec.Value("memory-reservation", null, "bytes", "Memory soft limit"),
         OptionSpec.Value("memory-swap", null, "bytes", "Memory plus swap limit; -1 for unlimited swap (default: twice --memory)"),
+        OptionSpec.Value("memory-high", null, "bytes", "Memory throttle (cgroup v2 memory.high; not a Docker flag): reclaim and slow down past it, never OOM-kill; -1 for none"),
         OptionSpec.Value("cpus", null, "decimal", "Number of CPUs' worth of time (for example 1.5)"),
         OptionSpec.Value("cpu-shares", 'c', "int", "CPU weight against other containers (1024 is normal)"),
         OptionSpec.Value("cpuset-cpus", null, "string", "CPUs to run on (0-3, 0,1)"),
@@ -51,6 +52,12 @@ internal static class ResourceOptions
         if (invocation.Value("memory-reservation") is { } reservation)
         {
             memory = (memory ?? new LinuxMemory()) with { Reservation = Bytes(invocation, "memory-reservation", reservation) };
+        }
+
+        var unified = resources.Unified;
+        if (invocation.Value("memory-high") is { } high)
+        {
+            unified = unified.SetItem("memory.high", high == "-1" ? "max" : Bytes(invocation, "memory-high", high).ToString(CultureInfo.InvariantCulture));
         }
 
         var cpu = resources.Cpu;
@@ -117,7 +124,7 @@ internal static class ResourceOptions
             io = (io ?? new LinuxBlockIO()) with { ThrottleWriteIopsDevice = [.. writeIops] };
         }
 
-        return resources with { Memory = memory, Cpu = cpu, Pids = pids, BlockIO = io };
+        return resources with { Memory = memory, Cpu = cpu, Pids = pids, BlockIO = io, Unified = unified };
     }
 
     /// <summary>Docker's byte sizes: a number with an optional b, k, m or g (powers of 1024).</summary>

@@ -149,6 +149,7 @@ public sealed partial class Container
     /// <summary>
     /// Changes the limits of a created, running or paused container; the kernel applies them at once. Only the
     /// fields set in <paramref name="resources"/> change. They are checked as a spec's are, before anything is written.
+    /// On cgroup v2 <see cref="LinuxResources.Unified"/> may set <c>memory.high</c> (bytes, or <c>max</c> to lift it).
     /// </summary>
     /// <param name="resources">The limits to set.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -157,6 +158,7 @@ public sealed partial class Container
     /// <example>
     /// <code>
     /// await container.UpdateAsync(new LinuxResources { Memory = new LinuxMemory { Limit = 256L &lt;&lt; 20 } });
+    /// await container.UpdateAsync(new LinuxResources { Unified = ImmutableSortedDictionary&lt;string, string&gt;.Empty.Add("memory.high", "max") });
     /// </code>
     /// </example>
     public Task UpdateAsync(LinuxResources resources, CancellationToken cancellationToken = default)

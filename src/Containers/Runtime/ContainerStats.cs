@@ -36,7 +36,15 @@ public sealed record ContainerStats
 /// <param name="Peak">The highest usage seen, or null where the kernel does not keep it.</param>
 /// <param name="Limit">The hard limit, or null for unlimited.</param>
 /// <param name="OomKills">How many of its processes the OOM killer has killed.</param>
-public sealed record ContainerMemoryStats(long? Usage, long? Peak, long? Limit, long OomKills);
+public sealed record ContainerMemoryStats(long? Usage, long? Peak, long? Limit, long OomKills)
+{
+    /// <summary>
+    /// How many times usage went past <c>memory.high</c> and the kernel reclaimed and slowed the container's
+    /// allocations (<c>high</c> of cgroup v2's <c>memory.events</c>; see <see cref="Spec.ContainerSpec.WithMemoryHigh"/>),
+    /// or null where the kernel keeps no such count (cgroup v1, which has no such throttle, or no memory controller).
+    /// </summary>
+    public long? HighEvents { get; init; }
+}
 
 /// <summary>A container's CPU time and CFS throttling.</summary>
 /// <param name="Total">CPU time used by all its processes.</param>

@@ -224,6 +224,25 @@ public sealed partial record ContainerSpec
     [Pure]
     public ContainerSpec WithMemoryLimit(long bytes) => WithResources(r => r with { Memory = (r.Memory ?? new LinuxMemory()) with { Limit = bytes } });
 
+    /// <summary>
+    /// Throttles the container's memory at <paramref name="bytes"/> (cgroup v2's <c>memory.high</c>, which OCI sets
+    /// through <c>linux.resources.unified["memory.high"]</c>); -1 removes the throttle (<c>max</c>). Past it the kernel
+    /// reclaims the container's memory and slows its allocations, but never OOM-kills: a soft ceiling below a
+    /// <see cref="WithMemoryLimit"/>, if any (at most that limit). <see cref="Runtime.ContainerMemoryStats.HighEvents"/>
+    /// counts the times it acted. Needs a cgroup v2 host: on v1 the container is refused at create.
+    /// </summary>
+    /// <param name="bytes">At least one page (4096), or -1.</param>
+    /// <example>
+    /// <code>
+    /// var spec = ContainerSpec.For("/usr/bin/make", "-j4").WithMemoryHigh(512L &lt;&lt; 20).WithMemoryLimit(1L &lt;&lt; 30);
+    /// </code>
+    /// </example>
+    [Pure]
+    public ContainerSpec WithMemoryHigh(long bytes) => WithResources(r => r with
+    {
+        Unified = r.Unified.SetItem(UnifiedResources.MemoryHigh, UnifiedResources.Format(bytes)),
+    });
+
     /// <summary>Limits how many tasks (processes and threads) the container may hold (<c>linux.resources.pids.limit</c>); -1 is unlimited.</summary>
     /// <example><code>var spec = ContainerSpec.For("/bin/sh", "-c", "make -j").WithPidsLimit(64);</code></example>
     [Pure]

@@ -97,7 +97,15 @@ internal static partial class SpecValidator
         const string path = "linux.resources";
         Reject(resources.Network, $"{path}.network", "net_cls and net_prio are not configured by this runtime", errors);
         Reject(resources.Rdma, $"{path}.rdma", "RDMA limits are not applied by this runtime", errors);
-        Reject(resources.Unified, $"{path}.unified", "raw cgroup v2 files are not written by this runtime; use the typed fields", errors);
+        foreach (var key in resources.Unified.Keys)
+        {
+            if (key != UnifiedResources.MemoryHigh)
+            {
+                Reject(key, UnifiedResources.PathOf(key),
+                    $"this runtime writes only {UnifiedResources.Supported} of linux.resources.unified; other cgroup v2 files are not written, use the typed fields", errors);
+            }
+        }
+
         if (resources.Memory is { } memory)
         {
             Reject(memory.Kernel, $"{path}.memory.kernel", "kernel memory limits are gone from kernels since 5.4", errors);

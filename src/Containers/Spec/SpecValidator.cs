@@ -317,6 +317,8 @@ internal static partial class SpecValidator
             }
         }
 
+        ValidateMemoryHigh(resources, errors);
+
         if (resources.Cpu is { } cpu)
         {
             RequireLimit(cpu.Quota, $"{path}.cpu.quota", "microseconds", errors);
@@ -386,6 +388,35 @@ internal static partial class SpecValidator
     }
 
     private const long MinimumMemory = 4096;
+
+    // memory.high is the one key of linux.resources.unified this runtime writes (the others are refused in
+    // SpecValidator.Unsupported.cs). A high above memory.limit is refused as a reservation above it is: usage never
+    // passes the hard limit, so the throttle would never act, and a setting that cannot act is one dropped in silence.
+    // The kernel itself takes it (the two are independent files). An update that sets only one of the two is checked
+    // against nothing else, as with the reservation.
+    private static void ValidateMemoryHigh(LinuxResources resources, List<SpecError> errors)
+    {
+        if (!resources.Unified.TryGetValue(UnifiedResources.MemoryHigh, out var text))
+        {
+            return;
+        }
+
+        var path = UnifiedResources.PathOf(UnifiedResources.MemoryHigh);
+        if (!UnifiedResources.TryParseBytes(text, out var high))
+        {
+            errors.Add(new(path, long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var negative) && negative < 0
+                ? $"must not be negative, got {text}: give a number of bytes, or 'max' for no throttle"
+                : $"must be a number of bytes in decimal digits, or 'max', got '{text}'"));
+        }
+        else if (high is >= 0 and < MinimumMemory)
+        {
+            errors.Add(new(path, $"must be at least {MinimumMemory} bytes (one page, the kernel's unit of memory), or 'max', got {high}"));
+        }
+        else if (high > 0 && resources.Memory is { Limit: > 0 and var limit } && high > limit)
+        {
+            errors.Add(new(path, $"must not exceed memory.limit ({limit}): usage never passes the hard limit, so a throttle above it never acts, got {high}"));
+        }
+    }
 
     private static void ValidateThrottles(System.Collections.Immutable.ImmutableArray<LinuxThrottleDevice> devices, string path, List<SpecError> errors)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Runtime.Versioning;
 using Containers.Cgroups;
 using Containers.IntegrationTests.Linux;
@@ -774,6 +775,35 @@ public abstract class CgroupLimitTests
     /// <summary>A /tmp where device nodes work (a default tmpfs is nodev, which refuses every node whatever the cgroup allows).</summary>
     private static readonly MountSpec DeviceTmp = new() { Destination = "/tmp", Type = "tmpfs", Source = "tmpfs", Options = ["mode=1777"] };
 
+    /// <summary>
+    /// memory.high alone (no memory.max), 16 MiB: a shell that builds a 32 MiB string goes past it and is throttled,
+    /// not OOM-killed: it runs on, its usage past the mark, while the kernel's own count of the times it reclaimed and
+    /// throttled for it (<c>high</c> of <c>memory.events</c>) rises. Past a few percent over the mark the kernel delays
+    /// each allocating return to user space by up to 2 s, so the string is not finished under it: an update to
+    /// <c>max</c> lifts the throttle, and the shell then completes it (it exits 0 only with the whole string built).
+    /// 32 MiB is far within the v2 guest's memory.
+    /// </summary>
+    private protected static async Task AssertMemoryHighThrottlesWithoutKillingAsync()
+    {
+        using var fixture = new RuntimeFixture();
+        const long bytes = 32 * MiB;
+        var spec = ContainerSpec.For("/bin/sh", "-c", $"x=$(head -c {bytes} /dev/zero | tr '\\0' a); test ${{#x}} -eq {bytes}")
+            .WithMemoryHigh(16 * MiB);
+        await using var container = await StartBusyLoopAsync(fixture, spec);
+
+        var throttled = await WaitForAsync(container, s => s.Memory.HighEvents > 0 && (s.Memory.Peak ?? s.Memory.Usage) > 16 * MiB, TimeSpan.FromSeconds(60));
+        Assert.Equal(ContainerStatus.Running, container.Status);
+        Assert.Equal(0, throttled.Memory.OomKills);
+        Assert.Null(throttled.Memory.Limit);
+
+        await container.UpdateAsync(new LinuxResources { Unified = ImmutableSortedDictionary<string, string>.Empty.Add("memory.high", "max") }, Token);
+        var exit = await container.WaitAsync(Token);
+
+        var after = await container.GetStatsAsync(Token);
+        Assert.True(exit.ExitCode == 0 && !exit.OomKilled, $"{exit}, {after.Memory}");
+        Assert.True(after.Memory.HighEvents >= throttled.Memory.HighEvents, after.Memory.ToString());
+    }
+
     /// <summary>A shell that fills <paramref name="bytes"/> of memory (a string it builds), then says so.</summary>
     private static ContainerSpec Allocate(long bytes) =>
         ContainerSpec.For("/bin/sh", "-c", $"x=$(head -c {bytes} /dev/zero | tr '\\0' a); echo allocated ${{#x}}");
@@ -823,6 +853,35 @@ public sealed class CgroupV1Tests : CgroupLimitTests
         Assert.Contains("cgroup v2", error.Message, StringComparison.Ordinal);
         Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
     }
+
+    [ScaledFact(30_000)]
+    public async Task Memory_high_fails_naming_the_field_before_anything_is_created()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        var spec = ContainerSpec.For("/bin/true").WithMemoryHigh(64 * MiB);
+
+        var error = await Assert.ThrowsAsync<CgroupException>(() => fixture.Runtime.CreateAsync("high", spec, null, Token));
+
+        Assert.Equal("linux.resources.unified[\"memory.high\"]", error.Field);
+        Assert.Contains("cgroup v1 has no memory.high", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
+    }
+
+    [ScaledFact(30_000)]
+    public async Task Memory_high_is_refused_by_an_update_too_and_the_container_runs_on()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        await using var container = await StartBusyLoopAsync(fixture, ContainerSpec.For("/bin/sleep", "60").WithMemoryLimit(64 * MiB));
+        var update = new LinuxResources { Unified = ImmutableSortedDictionary<string, string>.Empty.Add("memory.high", "16777216") };
+
+        var error = await Assert.ThrowsAsync<CgroupException>(() => container.UpdateAsync(update, Token));
+
+        Assert.Equal("linux.resources.unified[\"memory.high\"]", error.Field);
+        Assert.Equal(ContainerStatus.Running, container.Status);
+        Assert.Equal(64 * MiB, (await container.GetStatsAsync(Token)).Memory.Limit);
+    }
 }
 
 /// <summary>The limits on cgroup v2; they run in the qemu guest, whose kernel mounts cgroup2 with every controller.</summary>
@@ -850,6 +909,33 @@ public sealed class CgroupV2Tests : CgroupLimitTests
         Assert.True(unlimited.Stdout == "within\nbeyond\n", $"the control: {unlimited.Stdout} {unlimited.Stderr}");
         Assert.True(limited.Stdout == "within\n", $"{limited.Stdout} {limited.Stderr}");
         Assert.Contains("No space left on device", limited.Stderr, StringComparison.Ordinal);
+    }
+
+    [ScaledFact(120_000)]
+    public Task Memory_past_memory_high_is_throttled_and_counted_but_not_OOM_killed_until_an_update_lifts_it()
+    {
+        Require();
+        return AssertMemoryHighThrottlesWithoutKillingAsync();
+    }
+
+    [ScaledFact(120_000)]
+    public async Task Memory_high_set_by_an_update_throttles_the_running_container_from_then_on()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        // A loop that builds a 32 MiB string each round, under a hard limit far above it (a guard, not the subject).
+        var spec = ContainerSpec.For("/bin/sh", "-c", "while :; do x=$(head -c 33554432 /dev/zero | tr '\\0' a); sleep 0.2; done")
+            .WithMemoryLimit(256 * MiB);
+        await using var container = await StartBusyLoopAsync(fixture, spec);
+        await WaitForAsync(container, s => s.Memory.Peak is null or > 32 * MiB, TimeSpan.FromSeconds(30));
+        Assert.Equal(0, (await container.GetStatsAsync(Token)).Memory.HighEvents);
+
+        await container.UpdateAsync(new LinuxResources { Unified = ImmutableSortedDictionary<string, string>.Empty.Add("memory.high", "16777216") }, Token);
+
+        var throttled = await WaitForAsync(container, s => s.Memory.HighEvents > 0, TimeSpan.FromSeconds(30));
+        Assert.Equal(ContainerStatus.Running, container.Status);
+        Assert.Equal(0, throttled.Memory.OomKills);
+        Assert.Equal(256 * MiB, throttled.Memory.Limit);
     }
 
     [ScaledFact(30_000)]
@@ -896,6 +982,13 @@ public sealed class CgroupV2Tests : CgroupLimitTests
 public sealed class CgroupV2RootlessTests : CgroupLimitTests
 {
     protected override void Require() => CgroupRequires.V2Rootless();
+
+    [ScaledFact(120_000)]
+    public Task Memory_past_memory_high_is_throttled_and_counted_but_not_OOM_killed_until_an_update_lifts_it()
+    {
+        Require();
+        return AssertMemoryHighThrottlesWithoutKillingAsync();
+    }
 
     [ScaledFact(30_000)]
     public async Task Limits_below_a_cgroup_not_delegated_to_the_user_fail_saying_what_to_configure_before_anything_is_created()

@@ -117,6 +117,41 @@ public sealed class CgroupCliTests
         }
     }
 
+    /// <summary>
+    /// <c>--memory-high</c> reaches the container's cgroup as bytes on v2 (its effect, the kernel's throttle, is proven
+    /// by the library's tests in the v2 guest), and a v1 host refuses it before anything runs, naming the field.
+    /// </summary>
+    [ScaledFact(60_000)]
+    public async Task Memory_high_becomes_the_containers_memory_high_on_cgroup_v2_and_a_clear_error_on_v1()
+    {
+        Requires.Root();
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", "--memory-high", "16m", "-v", "/sys/fs/cgroup:/cg:ro", "--",
+            "/bin/sh", "-c", "p=$(sed -n 's/^0:://p' /proc/self/cgroup); cat /cg$p/memory.high");
+
+        if (Requires.IsCgroupV2)
+        {
+            Assert.True(exitCode == 0, stderr);
+            Assert.Equal("16777216\n", stdout);
+        }
+        else
+        {
+            Assert.Equal(125, exitCode);
+            Assert.Contains("linux.resources.unified[\"memory.high\"]", stderr, StringComparison.Ordinal);
+            Assert.Contains("cgroup v1 has no memory.high", stderr, StringComparison.Ordinal);
+            Assert.Equal("", stdout);
+        }
+    }
+
+    [ScaledFact(60_000)]
+    public async Task Memory_high_that_is_no_size_is_a_usage_error()
+    {
+        var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", "--memory-high", "lots", "--", "/bin/true");
+
+        Assert.Equal(125, exitCode);
+        Assert.Contains("--memory-high 'lots'", stderr, StringComparison.Ordinal);
+        Assert.Equal("", stdout);
+    }
+
     [ScaledFact(90_000)]
     public async Task Stats_shows_a_running_containers_usage_and_its_pressure_where_the_kernel_keeps_it()
     {

@@ -68,6 +68,19 @@ public class ContainerSpecBuilderTests
     }
 
     [Fact]
+    public void WithMemoryHigh_sets_memory_high_in_unified_in_decimal_and_minus_one_as_max_beside_the_typed_limit()
+    {
+        var spec = ContainerSpec.For("/bin/true").WithMemoryLimit(1L << 30).WithMemoryHigh(512L << 20);
+        var unlimited = spec.WithMemoryHigh(-1);
+
+        Assert.Equal("536870912", spec.Linux!.Resources!.Unified["memory.high"]);
+        Assert.Equal(1L << 30, spec.Linux.Resources.Memory!.Limit);
+        Assert.Equal("max", Assert.Single(unlimited.Linux!.Resources!.Unified).Value);
+        Assert.Empty(spec.Validate());
+        Assert.Empty(unlimited.Validate());
+    }
+
+    [Fact]
     public void WithHostname_sets_the_hostname()
     {
         Assert.Equal("box", ContainerSpec.For("/bin/true").WithHostname("box").Hostname);

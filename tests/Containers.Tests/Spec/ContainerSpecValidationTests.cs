@@ -56,6 +56,13 @@ public class ContainerSpecValidationTests
         { "negative memory reservation", WithResources(new() { Memory = new() { Reservation = -2 } }), "linux.resources.memory.reservation", "or -1 for unlimited" },
         { "swap below memory limit", WithResources(new() { Memory = new() { Limit = 8192, Swap = 4096 } }), "linux.resources.memory.swap", "must be at least memory.limit (8192)" },
         { "memory limit below a page", WithResources(new() { Memory = new() { Limit = 100 } }), "linux.resources.memory.limit", "must be at least 4096 bytes" },
+        { "memory.high not a number", WithResources(new() { Unified = High("64M") }), "linux.resources.unified[\"memory.high\"]", "must be a number of bytes in decimal digits, or 'max', got '64M'" },
+        { "memory.high in hex", WithResources(new() { Unified = High("0x1000000") }), "linux.resources.unified[\"memory.high\"]", "decimal digits" },
+        { "memory.high negative", WithResources(new() { Unified = High("-1") }), "linux.resources.unified[\"memory.high\"]", "must not be negative, got -1" },
+        { "memory.high below a page", WithResources(new() { Unified = High("4095") }), "linux.resources.unified[\"memory.high\"]", "must be at least 4096 bytes" },
+        { "memory.high zero", WithResources(new() { Unified = High("0") }), "linux.resources.unified[\"memory.high\"]", "must be at least 4096 bytes" },
+        { "memory.high above memory.limit", WithResources(new() { Memory = new() { Limit = 1 << 20 }, Unified = High("1048577") }), "linux.resources.unified[\"memory.high\"]", "must not exceed memory.limit (1048576)" },
+        { "memory.high above memory.limit, from the builder", Valid.WithMemoryLimit(1 << 20).WithMemoryHigh(2 << 20), "linux.resources.unified[\"memory.high\"]", "never acts, got 2097152" },
         { "cpu quota below the kernel's minimum", WithResources(new() { Cpu = new() { Quota = 999 } }), "linux.resources.cpu.quota", "at least 1000 microseconds" },
         { "blkio weight out of range", WithResources(new() { BlockIO = new() { Weight = 5 } }), "linux.resources.blockIO.weight", "between 10 and 1000" },
         { "a device rule of an unknown type", WithResources(new() { Devices = [new() { Type = "x", Access = "r" }] }), "linux.resources.devices[0].type", "must be 'a', 'b' or 'c'" },
@@ -100,6 +107,11 @@ public class ContainerSpecValidationTests
         { "no mounts and no masks without a mount namespace", (Valid with { Mounts = [], Linux = Valid.Linux! with { MaskedPaths = [], ReadonlyPaths = [] } }).WithoutNamespace(NamespaceType.Mount) },
         { "unlimited resources", WithResources(new() { Memory = new() { Limit = -1, Reservation = -1, Swap = -1 }, Cpu = new() { Quota = -1 }, Pids = new(-1) }) },
         { "swap unlimited with a memory limit", WithResources(new() { Memory = new() { Limit = 1 << 20, Swap = -1 } }) },
+        { "memory.high in bytes", WithResources(new() { Unified = High("67108864") }) },
+        { "memory.high max", WithResources(new() { Unified = High("max") }) },
+        { "memory.high at memory.limit", WithResources(new() { Memory = new() { Limit = 1 << 20 }, Unified = High("1048576") }) },
+        { "memory.high max under a memory.limit", Valid.WithMemoryLimit(1 << 20).WithMemoryHigh(-1) },
+        { "memory.high under an unlimited memory.limit", WithResources(new() { Memory = new() { Limit = -1 }, Unified = High("1073741824") }) },
         { "cpu lists", WithResources(new() { Cpu = new() { Cpus = "0-3,5,7-8", Mems = "0", Shares = 2, Period = 1000 } }) },
         { "an empty resources section", WithResources(new()) },
         { "devices of every type, with mode and owner", WithDevices(
@@ -115,7 +127,8 @@ public class ContainerSpecValidationTests
     public static TheoryData<string, ContainerSpec, string> UnsupportedSpecs => new()
     {
         { "terminal with console size", Valid.WithTerminal() with { Process = Valid.WithTerminal().Process! with { ConsoleSize = new(24, 80) } }, "process.consoleSize" },
-        { "a raw cgroup v2 file", WithResources(new() { Unified = ImmutableSortedDictionary<string, string>.Empty.Add("memory.high", "1048576") }), "linux.resources.unified" },
+        { "a raw cgroup v2 file other than memory.high", WithResources(new() { Unified = ImmutableSortedDictionary<string, string>.Empty.Add("cpu.weight", "100") }), "linux.resources.unified[\"cpu.weight\"]" },
+        { "memory.max through unified", WithResources(new() { Unified = High("max").Add("memory.max", "max") }), "linux.resources.unified[\"memory.max\"]" },
         { "a kernel memory limit", WithResources(new() { Memory = new() { Kernel = 1 << 20 } }), "linux.resources.memory.kernel" },
         { "a sysctl", Valid with { Linux = Valid.Linux! with { Sysctl = ImmutableSortedDictionary<string, string>.Empty.Add("net.ipv4.ip_forward", "1") } }, "linux.sysctl" },
         { "a cgroups path", Valid with { Linux = Valid.Linux! with { CgroupsPath = "/box" } }, "linux.cgroupsPath" },
@@ -155,6 +168,17 @@ public class ContainerSpecValidationTests
         Assert.True(error.JsonPath == path, $"{rule}: expected path {path}, got {error}");
         Assert.StartsWith("is not supported yet (", error.Message, StringComparison.Ordinal);
         Assert.EndsWith("): remove it", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_unified_key_other_than_memory_high_is_refused_by_name_saying_what_is_written()
+    {
+        var spec = WithResources(new() { Unified = High("max").Add("cgroup.procs", "1").Add("cpu.max", "max") });
+
+        var errors = spec.Validate();
+
+        Assert.Equal(["linux.resources.unified[\"cgroup.procs\"]", "linux.resources.unified[\"cpu.max\"]"], errors.Select(e => e.JsonPath));
+        Assert.All(errors, e => Assert.Contains("this runtime writes only memory.high of linux.resources.unified", e.Message, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -247,6 +271,8 @@ public class ContainerSpecValidationTests
     private static ContainerSpec WithDevices(params LinuxDevice[] devices) => Valid with { Linux = Valid.Linux! with { Devices = [.. devices] } };
 
     private static ContainerSpec WithResources(LinuxResources resources) => Valid with { Linux = Valid.Linux! with { Resources = resources } };
+
+    private static ImmutableSortedDictionary<string, string> High(string value) => ImmutableSortedDictionary<string, string>.Empty.Add("memory.high", value);
 
     private static ContainerSpec WithNamespaces(ContainerSpec spec, params LinuxNamespace[] namespaces) =>
         spec with { Linux = spec.Linux! with { Namespaces = [.. namespaces] } };

@@ -46,6 +46,7 @@ public class SpecCoverageTests
         "linux.resources.cpu", "linux.resources.cpu.shares", "linux.resources.cpu.quota", "linux.resources.cpu.burst",
         "linux.resources.cpu.period", "linux.resources.cpu.cpus", "linux.resources.cpu.mems", "linux.resources.cpu.idle",
         "linux.resources.pids", "linux.resources.pids.limit",
+        "linux.resources.unified", // memory.high; every other key is refused by name (ContainerSpecValidationTests)
         "linux.resources.hugepageLimits", "linux.resources.hugepageLimits[].pageSize", "linux.resources.hugepageLimits[].limit",
         "linux.resources.blockIO", "linux.resources.blockIO.weight",
         "linux.resources.blockIO.throttleReadBpsDevice", "linux.resources.blockIO.throttleReadBpsDevice[].major",
@@ -81,7 +82,6 @@ public class SpecCoverageTests
         ["linux.sysctl"] = """{ "kernel.msgmax": "8192" }""",
         ["linux.resources.network"] = """{ "classID": 1 }""",
         ["linux.resources.rdma"] = """{ "mlx5_1": { "hcaHandles": 3 } }""",
-        ["linux.resources.unified"] = """{ "memory.high": "1048576" }""",
         ["linux.resources.memory.kernel"] = "1048576",
         ["linux.resources.memory.kernelTCP"] = "1048576",
         ["linux.resources.memory.useHierarchy"] = "true",

@@ -50,6 +50,14 @@ internal sealed class V1Driver : ICgroupDriver
 
     public void Validate(LinuxResources resources)
     {
+        // OCI: a runtime on a v1 host must fail on unified keys rather than drop them; first, since root would not help.
+        if (resources.Unified.Keys.FirstOrDefault() is { } key)
+        {
+            throw new CgroupException(UnifiedResources.PathOf(key), key == UnifiedResources.MemoryHigh
+                ? "cgroup v1 has no memory.high (a throttle without OOM kills is cgroup v2's), and this host's resource controllers are cgroup v1: run on a cgroup v2 host, or use linux.resources.memory.limit and reservation"
+                : "linux.resources.unified holds cgroup v2 files, and this host's resource controllers are cgroup v1: run on a cgroup v2 host, or remove the setting");
+        }
+
         if (!Environment.IsPrivilegedProcess)
         {
             throw new CgroupException("linux.resources",

@@ -79,4 +79,5 @@ internal static class V1Memory
 }
 
 /// <summary>Memory counters as a controller reads them.</summary>
-internal readonly record struct ContainerMemoryStatsParts(long? Usage, long? Peak, long? Limit, long OomKills);
+/// <remarks><see cref="HighEvents"/> is v2's alone: v1 has no <c>memory.high</c>.</remarks>
+internal readonly record struct ContainerMemoryStatsParts(long? Usage, long? Peak, long? Limit, long OomKills, long? HighEvents = null);

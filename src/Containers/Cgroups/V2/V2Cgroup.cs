@@ -53,6 +53,8 @@ internal sealed class V2Cgroup : ICgroup
             V2Memory.Apply(_dir, memory);
         }
 
+        V2Memory.ApplyHigh(_dir, resources);
+
         if (resources.Cpu is { } cpu)
         {
             V2Cpu.Apply(_dir, cpu);
@@ -116,7 +118,7 @@ internal sealed class V2Cgroup : ICgroup
         return new ContainerStats
         {
             Time = DateTimeOffset.UtcNow,
-            Memory = new(memory.Usage, memory.Peak, memory.Limit, memory.OomKills),
+            Memory = new(memory.Usage, memory.Peak, memory.Limit, memory.OomKills) { HighEvents = memory.HighEvents },
             Cpu = new(Us(cpu.Usage), Us(cpu.User), Us(cpu.System), cpu.Periods, cpu.Throttled, Us(cpu.ThrottledUs)),
             Pids = new(pids, pidsLimit),
             Io = new(io.ReadBytes, io.WriteBytes, io.ReadOps, io.WriteOps),

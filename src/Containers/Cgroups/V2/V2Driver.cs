@@ -44,6 +44,11 @@ internal sealed class V2Driver : ICgroupDriver
             V2Memory.Validate(memory);
         }
 
+        if (resources.Unified.ContainsKey(UnifiedResources.MemoryHigh))
+        {
+            Require(available, V2Memory.Name, UnifiedResources.PathOf(UnifiedResources.MemoryHigh));
+        }
+
         if (V2Cpu.Needed(resources))
         {
             Require(available, V2Cpu.Name, "linux.resources.cpu");

@@ -3,7 +3,10 @@ using Containers.Spec;
 
 namespace Containers.Cgroups.V2;
 
-/// <summary>The v2 memory controller: <c>memory.max</c>, <c>memory.low</c>, <c>memory.swap.max</c>; usage, peak and OOM kills from <c>memory.events</c>.</summary>
+/// <summary>
+/// The v2 memory controller: <c>memory.max</c>, <c>memory.low</c>, <c>memory.swap.max</c>, and <c>memory.high</c> from
+/// <c>linux.resources.unified</c>; usage, peak, and the OOM kills and throttle events of <c>memory.events</c>.
+/// </summary>
 internal static class V2Memory
 {
     public const string Name = "memory";
@@ -42,11 +45,24 @@ internal static class V2Memory
         }
     }
 
+    /// <summary>
+    /// Writes <c>memory.high</c> when <paramref name="resources"/> set it: past it the kernel reclaims the cgroup's
+    /// memory and slows its allocations, and counts each time in <c>memory.events</c> <c>high</c>, but never OOM-kills.
+    /// </summary>
+    public static void ApplyHigh(string dir, LinuxResources resources)
+    {
+        if (UnifiedResources.MemoryHighOf(resources) is { } high)
+        {
+            CgroupFile.Write(dir, UnifiedResources.MemoryHigh, UnifiedResources.Format(high), UnifiedResources.PathOf(UnifiedResources.MemoryHigh));
+        }
+    }
+
     public static ContainerMemoryStatsParts Read(CgroupFiles files, string dir) => new(
         files.TryReadNumber(dir, "memory.current"),
         files.TryReadNumber(dir, "memory.peak"),
         files.TryReadNumber(dir, "memory.max"),
-        OomKills(files, dir));
+        OomKills(files, dir),
+        files.TryReadKey(dir, "memory.events", "high"));
 
     /// <summary>The OOM killer's kills in the cgroup (<c>oom_kill</c> of <c>memory.events</c>).</summary>
     public static long OomKills(CgroupFiles files, string dir) => files.TryReadKey(dir, "memory.events", "oom_kill") ?? 0;
