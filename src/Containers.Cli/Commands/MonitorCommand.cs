@@ -9,7 +9,7 @@ namespace Containers.Cli.Commands;
 /// <summary>
 /// The hidden <c>containers __monitor [--created] ARGSFILE</c>: the owner of a detached container. ARGSFILE holds the
 /// options and arguments of a <c>run</c> (NUL-separated, deleted once read), which it parses as <c>run</c> does. It
-/// creates the container with its output kept in a JSON-lines log, starts it (or, with <c>--created</c>, waits until
+/// creates the container with its output (or, with <c>-t</c>, its terminal's) kept in a JSON-lines log, starts it (or, with <c>--created</c>, waits until
 /// <c>containers start</c> asks, through <see cref="StartRequest"/>), tells its starter on stdout, then waits for the
 /// container and records its exit status (or, with <c>--rm</c>, removes it). The container lives as long as this
 /// process.
@@ -105,10 +105,12 @@ internal static class MonitorCommand
             run = Parser.Parse(RunCommand.Create(), args).Invocation!;
             container = await ContainerRequest.CreateAsync(
                 run, new ContainerCreateOptions { KeepLog = true, Log = LogOptions.Parse(run), Init = run.Has("init") }, pull: false, cancellationToken).ConfigureAwait(false);
-            if (!run.Has("interactive"))
+            if (container.Terminal is null && !run.Has("interactive"))
             {
                 // Without -i stdin is closed at once, as Docker's; with it, held open for the container's life (a
-                // shell that reads it waits instead of ending).
+                // shell that reads it waits instead of ending). A terminal is the container's stdin either way: this
+                // process holds its master for the container's life, so a shell on it waits for input, with or
+                // without -i, as with Docker's 'run -dt'.
                 await container.Stdin.CompleteAsync().ConfigureAwait(false);
             }
             if (!monitor.Has("created"))
