@@ -12,7 +12,7 @@ namespace Containers.Cli.Commands;
 /// creates the container with its output (or, with <c>-t</c>, its terminal's) kept in a JSON-lines log, starts it (or, with <c>--created</c>, waits until
 /// <c>containers start</c> asks, through <see cref="StartRequest"/>), tells its starter on stdout, then waits for the
 /// container and records its exit status (or, with <c>--rm</c>, removes it). The container lives as long as this
-/// process.
+/// process. With a terminal it serves <c>containers attach</c> (<see cref="AttachSocket"/>).
 /// </summary>
 internal static class MonitorCommand
 {
@@ -130,6 +130,8 @@ internal static class MonitorCommand
         }
 
         using var request = monitor.Has("created") ? StartRequest.Listen(container) : null;
+        // Listening before the id is printed: 'containers attach' may follow at once.
+        using var attach = container.Terminal is { } terminal ? AttachSocket.Listen(container, terminal, run.Has("interactive")) : null;
         Console.WriteLine(Started + container.Id);
         Console.Out.Flush();
         Console.SetOut(TextWriter.Null);
@@ -143,6 +145,7 @@ internal static class MonitorCommand
         }
 
         var exit = await container.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        attach?.Dispose();
         if (run.Has("rm"))
         {
             await container.DisposeAsync().ConfigureAwait(false);
