@@ -106,6 +106,31 @@ public sealed class DetachedContainerTests
         }
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task Attach_to_a_container_without_a_terminal_or_not_running_is_refused_with_the_reason()
+    {
+        var name = "cli-attach-none-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--host-rootfs", "--", "sleep", "600");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            var attach = await CliRunner.RunAsync("attach", name);
+            Assert.Equal(125, attach.ExitCode);
+            Assert.Contains("has no terminal to attach to", attach.Stderr, StringComparison.Ordinal);
+
+            var kill = await CliRunner.RunAsync("kill", "-s", "KILL", name);
+            Assert.True(kill.ExitCode == 0, kill.Stderr);
+            await CliRunner.RunAsync("wait", name);
+            var stopped = await CliRunner.RunAsync("attach", name);
+            Assert.Equal(125, stopped.ExitCode);
+            Assert.Contains("is not running", stopped.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task Wait_prints_the_exit_status_the_monitor_records_also_when_the_process_ended_before_it_was_recorded()
     {

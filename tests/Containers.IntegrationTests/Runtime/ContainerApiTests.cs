@@ -154,6 +154,16 @@ public sealed class ContainerApiTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_kept_log_without_pipes_or_a_terminal_is_refused_before_anything_is_created()
+    {
+        using var fixture = new RuntimeFixture();
+        var error = await Assert.ThrowsAsync<ContainersException>(() => fixture.Runtime.CreateAsync(
+            "no-output", ContainerSpec.For("/bin/true"), new ContainerCreateOptions { KeepLog = true, Stdio = ContainerStdio.Inherit }, Ct));
+        Assert.Contains("process.terminal", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await fixture.Runtime.ListAsync(Ct));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Reading_the_log_of_a_container_that_keeps_none_says_how_to_keep_one()
     {
         using var fixture = new RuntimeFixture();
