@@ -73,9 +73,9 @@ internal static class AttachCommand
                 await stdout.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            // The monitor went away: the attach is over.
+            // The monitor went away, or this command detached: the attach is over.
         }
     }
 

@@ -70,6 +70,12 @@ internal sealed class AttachSocket : IDisposable
                 return;
             }
 
+            // An attach that just detached may not have been seen to close yet: it is given a moment to.
+            if (attached is { IsCompleted: false })
+            {
+                await Task.WhenAny(attached, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+            }
+
             if (attached is { IsCompleted: false })
             {
                 using (client)
@@ -114,9 +120,9 @@ internal sealed class AttachSocket : IDisposable
                     }
                 }
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or ContainersException)
             {
-                // The attach went away, or the terminal closed (the container ended): either ends this attach.
+                // The attach went away, or the terminal closed (the container ended; a resize then fails): either ends this attach.
             }
         }
     }
