@@ -13,7 +13,11 @@ namespace Containers.Cli.Commands;
 /// <list type="table">
 /// <item><term>monitor → attach, first</term><description>one line: <c>ok</c>, or why not (a second attach is refused)</description></item>
 /// <item><term>monitor → attach, then</term><description>the terminal's output, byte for byte, until the terminal closes (the container ended)</description></item>
-/// <item><term>attach → monitor</term><description>frames: a kind byte, a 2-byte big-endian length, the payload; <c>i</c> is input for the terminal (dropped when the container was run without <c>-i</c>, as Docker's), <c>w</c> a window size (columns, rows: 2 bytes each, big-endian)</description></item>
+/// <item><term>attach → monitor</term><description>
+/// frames: a kind byte, a 2-byte big-endian length, the payload; <c>i</c> is input for the terminal (dropped when
+/// the container was run without <c>-i</c>, as Docker's), <c>w</c> a window size (columns, rows: 2 bytes each,
+/// big-endian)
+/// </description></item>
 /// </list>
 /// The attach ends when either side closes; the container goes on running.
 /// </summary>

@@ -9,10 +9,11 @@ namespace Containers.Cli.Commands;
 /// <summary>
 /// The hidden <c>containers __monitor [--created] ARGSFILE</c>: the owner of a detached container. ARGSFILE holds the
 /// options and arguments of a <c>run</c> (NUL-separated, deleted once read), which it parses as <c>run</c> does. It
-/// creates the container with its output (or, with <c>-t</c>, its terminal's) kept in a JSON-lines log, starts it (or, with <c>--created</c>, waits until
-/// <c>containers start</c> asks, through <see cref="StartRequest"/>), tells its starter on stdout, then waits for the
-/// container and records its exit status (or, with <c>--rm</c>, removes it). The container lives as long as this
-/// process. With a terminal it serves <c>containers attach</c> (<see cref="AttachSocket"/>).
+/// creates the container with its output (with <c>-t</c>, its terminal's) kept in a JSON-lines log, starts it (or,
+/// with <c>--created</c>, waits until <c>containers start</c> asks, through <see cref="StartRequest"/>), tells its
+/// starter on stdout, then waits for the container and records its exit status (or, with <c>--rm</c>, removes it).
+/// The container lives as long as this process. With a terminal it serves <c>containers attach</c>
+/// (<see cref="AttachSocket"/>).
 /// </summary>
 internal static class MonitorCommand
 {
