@@ -9,10 +9,11 @@ namespace Containers.Cli.Commands;
 /// <summary>
 /// The hidden <c>containers __monitor [--created] ARGSFILE</c>: the owner of a detached container. ARGSFILE holds the
 /// options and arguments of a <c>run</c> (NUL-separated, deleted once read), which it parses as <c>run</c> does. It
-/// creates the container with its output kept in a JSON-lines log, starts it (or, with <c>--created</c>, waits until
-/// <c>containers start</c> asks, through <see cref="StartRequest"/>), tells its starter on stdout, then waits for the
-/// container and records its exit status (or, with <c>--rm</c>, removes it). The container lives as long as this
-/// process.
+/// creates the container with its output (with <c>-t</c>, its terminal's) kept in a JSON-lines log, starts it (or,
+/// with <c>--created</c>, waits until <c>containers start</c> asks, through <see cref="StartRequest"/>), tells its
+/// starter on stdout, then waits for the container and records its exit status (or, with <c>--rm</c>, removes it).
+/// The container lives as long as this process. With a terminal it serves <c>containers attach</c>
+/// (<see cref="AttachSocket"/>).
 /// </summary>
 internal static class MonitorCommand
 {
@@ -105,10 +106,12 @@ internal static class MonitorCommand
             run = Parser.Parse(RunCommand.Create(), args).Invocation!;
             container = await ContainerRequest.CreateAsync(
                 run, new ContainerCreateOptions { KeepLog = true, Log = LogOptions.Parse(run), Init = run.Has("init") }, pull: false, cancellationToken).ConfigureAwait(false);
-            if (!run.Has("interactive"))
+            if (container.Terminal is null && !run.Has("interactive"))
             {
                 // Without -i stdin is closed at once, as Docker's; with it, held open for the container's life (a
-                // shell that reads it waits instead of ending).
+                // shell that reads it waits instead of ending). A terminal is the container's stdin either way: this
+                // process holds its master for the container's life, so a shell on it waits for input, with or
+                // without -i, as with Docker's 'run -dt'.
                 await container.Stdin.CompleteAsync().ConfigureAwait(false);
             }
             if (!monitor.Has("created"))
@@ -128,6 +131,8 @@ internal static class MonitorCommand
         }
 
         using var request = monitor.Has("created") ? StartRequest.Listen(container) : null;
+        // Listening before the id is printed: 'containers attach' may follow at once.
+        using var attach = container.Terminal is { } terminal ? AttachSocket.Listen(container, terminal, run.Has("interactive")) : null;
         Console.WriteLine(Started + container.Id);
         Console.Out.Flush();
         Console.SetOut(TextWriter.Null);
@@ -141,6 +146,7 @@ internal static class MonitorCommand
         }
 
         var exit = await container.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        attach?.Dispose();
         if (run.Has("rm"))
         {
             await container.DisposeAsync().ConfigureAwait(false);

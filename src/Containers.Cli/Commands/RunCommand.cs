@@ -11,7 +11,7 @@ namespace Containers.Cli.Commands;
 /// <summary>
 /// <c>containers run [OPTIONS] IMAGE [COMMAND] [ARG...]</c> (or <c>--rootfs DIR</c> / <c>--host-rootfs</c> and
 /// <c>COMMAND [ARG...]</c>): runs a container, streams its output and exits with its exit code (128 + signal when
-/// killed); with <c>-d</c> a monitor process keeps it running and logs its output.
+/// killed); with <c>-d</c> a monitor process keeps it running and logs its output (with <c>-t</c>, its terminal's).
 /// </summary>
 internal static class RunCommand
 {
@@ -22,7 +22,7 @@ internal static class RunCommand
         Options =
         [
             OptionSpec.Flag("detach", 'd', "Run in the background and print the container's id; see 'containers logs'"),
-            OptionSpec.Flag("interactive", 'i', "Attach stdin (with -d: keep it open, so the program never reads its end)"),
+            OptionSpec.Flag("interactive", 'i', "Attach stdin (with -d: keep it open, so the program never reads its end; with -dt its terminal's input is open either way)"),
             OptionSpec.Flag("rm", null, "Remove the container when it exits (a foreground container always is)"),
             .. ContainerRequest.Options,
         ],
@@ -37,11 +37,6 @@ internal static class RunCommand
             if (run.Has("sandbox"))
             {
                 throw new UsageException("--sandbox needs a foreground container: its timeout is kept by this command", run.Path);
-            }
-
-            if (run.Has("tty"))
-            {
-                throw new UsageException("-t needs a foreground container: a detached one has no terminal to attach (use 'containers logs')", run.Path);
             }
 
             await ContainerRequest.PullAsync(run, cancellationToken).ConfigureAwait(false);

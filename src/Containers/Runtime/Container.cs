@@ -171,7 +171,10 @@ public sealed partial class Container : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The container was not created with <see cref="ContainerStdio.Pipes"/>.</exception>
     public PipeReader Stderr => _stdio?.Stderr ?? throw NoPipes();
 
-    /// <summary>The pseudo-terminal when the spec asks for one (<c>process.terminal</c>), otherwise null.</summary>
+    /// <summary>
+    /// The pseudo-terminal when the spec asks for one (<c>process.terminal</c>), otherwise null. With a kept log
+    /// (<see cref="ContainerCreateOptions.KeepLog"/>) its output goes to the log: write its input, leave its output.
+    /// </summary>
     public ContainerTerminal? Terminal { get; }
 
     /// <summary>
@@ -480,7 +483,11 @@ public sealed partial class Container : IAsyncDisposable
         }
     }
 
-    /// <summary>Copies stdout and stderr, line by line, into the JSON-lines log at <paramref name="path"/>, rotated by <paramref name="options"/>.</summary>
+    /// <summary>
+    /// Copies stdout and stderr, line by line, into the JSON-lines log at <paramref name="path"/>, rotated by
+    /// <paramref name="options"/>; with a terminal its output instead, logged as stdout (a terminal has one stream,
+    /// as Docker's json-file log records it).
+    /// </summary>
     internal void KeepLog(string path, ContainerLogOptions options)
     {
         var log = ContainerLogWriter.Open(path, options);
@@ -502,9 +509,11 @@ public sealed partial class Container : IAsyncDisposable
         {
             try
             {
-                await Task.WhenAll(
-                    OutputReader.ForEachLineAsync(Stdout, (text, newline) => Append(OutputStream.Stdout, text, newline), CancellationToken.None),
-                    OutputReader.ForEachLineAsync(Stderr, (text, newline) => Append(OutputStream.Stderr, text, newline), CancellationToken.None)).ConfigureAwait(false);
+                await (Terminal is { } terminal
+                    ? OutputReader.ForEachLineAsync(terminal.Output, (text, newline) => Append(OutputStream.Stdout, text, newline), CancellationToken.None)
+                    : Task.WhenAll(
+                        OutputReader.ForEachLineAsync(Stdout, (text, newline) => Append(OutputStream.Stdout, text, newline), CancellationToken.None),
+                        OutputReader.ForEachLineAsync(Stderr, (text, newline) => Append(OutputStream.Stderr, text, newline), CancellationToken.None))).ConfigureAwait(false);
             }
             catch (InvalidOperationException)
             {

@@ -14,8 +14,18 @@ public sealed record ContainerCreateOptions
     /// <summary>
     /// Whether the runtime writes the container's output to a JSON-lines log in its state folder
     /// (<see cref="ContainerState.LogPath"/>, read it with <see cref="ContainerLog.ReadAsync"/>) instead of exposing
-    /// the output pipes. The log stays until the container is deleted. Needs <see cref="ContainerStdio.Pipes"/>.
+    /// the output pipes. The log stays until the container is deleted. Needs <see cref="ContainerStdio.Pipes"/>, or a
+    /// terminal (<c>process.terminal</c>): its output is then logged as stdout, and read by the log (not by
+    /// <see cref="ContainerTerminal.Output"/>); its input and size stay the caller's.
     /// </summary>
+    /// <example>
+    /// <code>
+    /// // A shell on a terminal that keeps running with nothing attached; its output goes to the log.
+    /// await using var container = await runtime.CreateAsync(null, ContainerSpec.For("/bin/sh").WithTerminal(), new ContainerCreateOptions { KeepLog = true });
+    /// await container.StartAsync();
+    /// await container.Terminal!.Input.WriteAsync("echo hello\n"u8.ToArray());
+    /// </code>
+    /// </example>
     public bool KeepLog { get; init; }
 
     /// <summary>With <see cref="KeepLog"/>: how big the log may grow before it is rotated, and how many files it keeps (default 3 files of 10 MiB).</summary>

@@ -181,9 +181,9 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         options ??= ContainerCreateOptions.Default;
         spec.ThrowIfInvalid();
-        if (options.KeepLog && (options.Stdio != ContainerStdio.Pipes || spec.Process?.Terminal == true))
+        if (options.KeepLog && options.Stdio != ContainerStdio.Pipes && spec.Process?.Terminal != true)
         {
-            throw new ContainersException("a kept log needs pipes for stdio and no terminal: set ContainerCreateOptions.Stdio = Pipes and process.terminal = false");
+            throw new ContainersException("a kept log needs the container's output: set ContainerCreateOptions.Stdio = Pipes (or process.terminal = true)");
         }
 
         ArgumentNullException.ThrowIfNull(options.Log);

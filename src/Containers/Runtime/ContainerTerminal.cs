@@ -16,6 +16,7 @@ public sealed class ContainerTerminal : IAsyncDisposable
     private readonly FileStream _reader;
     private readonly Pipe _output = new();
     private readonly Task _pump;
+    private OutputCopy? _copy;
 
     internal ContainerTerminal(SafeFileHandle master)
     {
@@ -38,6 +39,33 @@ public sealed class ContainerTerminal : IAsyncDisposable
     public void Resize(ushort columns, ushort rows)
     {
         TerminalWindowSize.Set(_master, columns, rows);
+    }
+
+    /// <summary>
+    /// Also copies what the process writes to <paramref name="destination"/>, as it comes, until the returned handle
+    /// is disposed or a write to it fails; <see cref="Output"/> (or the kept log reading it) still gets everything.
+    /// One copy at a time. A destination that does not keep up holds the output back, as a reader of
+    /// <see cref="Output"/> that does not read does.
+    /// </summary>
+    /// <param name="destination">Where the copy goes (a socket's stream, say); this does not dispose it.</param>
+    /// <exception cref="InvalidOperationException">Another copy is in place.</exception>
+    /// <example>
+    /// <code>
+    /// // Shows a detached container's terminal (one with a kept log) on this console for a while.
+    /// using (container.Terminal!.CopyOutputTo(Console.OpenStandardOutput()))
+    ///     await Task.Delay(TimeSpan.FromSeconds(10));
+    /// </code>
+    /// </example>
+    public IDisposable CopyOutputTo(Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var copy = new OutputCopy(this, destination);
+        if (Interlocked.CompareExchange(ref _copy, copy, null) is not null)
+        {
+            throw new InvalidOperationException("the terminal's output is copied elsewhere already: one copy at a time");
+        }
+
+        return copy;
     }
 
     /// <summary>Closes the master: the process's terminal hangs up.</summary>
@@ -78,6 +106,19 @@ public sealed class ContainerTerminal : IAsyncDisposable
                     break;
                 }
 
+                if (Volatile.Read(ref _copy) is { } copy)
+                {
+                    try
+                    {
+                        await copy.Destination.WriteAsync(memory[..read]).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or ObjectDisposedException)
+                    {
+                        // The copy's reader went away: the output goes on without it.
+                        copy.Dispose();
+                    }
+                }
+
                 writer.Advance(read);
                 var flushed = await writer.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)
@@ -90,5 +131,12 @@ public sealed class ContainerTerminal : IAsyncDisposable
         {
             await writer.CompleteAsync().ConfigureAwait(false);
         }
+    }
+
+    private sealed class OutputCopy(ContainerTerminal terminal, Stream destination) : IDisposable
+    {
+        public Stream Destination { get; } = destination;
+
+        public void Dispose() => Interlocked.CompareExchange(ref terminal._copy, null, this);
     }
 }

@@ -62,6 +62,75 @@ public sealed class DetachedContainerTests
         Assert.DoesNotContain(after.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Docker's everyday <c>run -dit ... sh</c>, and <c>-dt</c> without <c>-i</c>: the shell gets a terminal the
+    /// monitor holds, so it waits for input instead of ending; what it prints is in the log as stdout (a terminal
+    /// has one stream, its line ends as the terminal made them); an exec runs beside it.
+    /// </summary>
+    [Theory(Timeout = 120_000)]
+    [InlineData("-dit")]
+    [InlineData("-td")]
+    [InlineData("-d -t -i")]
+    [InlineData("-d -t")]
+    public async Task A_detached_container_with_a_terminal_keeps_its_shell_running_logs_what_it_printed_and_can_be_exec_into(string flags)
+    {
+        var name = "cli-dit-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync(["run", .. flags.Split(' '), "--name", name, "--host-rootfs", "--", "sh", "-c", "echo hello-from-$$; exec sh"]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            Assert.Equal(name + "\n", run.Stdout);
+            var logs = await RetryAsync(() => CliRunner.RunAsync("logs", name), l => l.Stdout.Length == 0);
+            Assert.True(logs.ExitCode == 0, logs.Stderr);
+            Assert.Equal("hello-from-1\r\n", logs.Stdout);
+            Assert.Equal(string.Empty, logs.Stderr);
+
+            // The shell execs itself after the echo that is in the log: pid 1 is the waiting shell, on the terminal.
+            var exec = await RetryAsync(
+                () => CliRunner.RunAsync("exec", name, "--", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; readlink /proc/1/fd/0 /proc/1/fd/1 /proc/1/fd/2"),
+                e => e.Stdout.StartsWith("sh -c ", StringComparison.Ordinal));
+            Assert.True(exec.ExitCode == 0, exec.Stderr);
+            Assert.Equal("sh /dev/pts/0\n/dev/pts/0\n/dev/pts/0\n", exec.Stdout);
+
+            var ps = await CliRunner.RunAsync("ps");
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
+
+            var kill = await CliRunner.RunAsync("kill", "-s", "KILL", name);
+            Assert.True(kill.ExitCode == 0, kill.Stderr);
+            var wait = await CliRunner.RunAsync("wait", name);
+            Assert.Equal("137\n", wait.Stdout);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Attach_to_a_container_without_a_terminal_or_not_running_is_refused_with_the_reason()
+    {
+        var name = "cli-attach-none-" + Guid.NewGuid().ToString("N")[..8];
+        var run = await CliRunner.RunAsync("run", "-d", "--name", name, "--host-rootfs", "--", "sleep", "600");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        try
+        {
+            var attach = await CliRunner.RunAsync("attach", name);
+            Assert.Equal(125, attach.ExitCode);
+            Assert.Contains("has no terminal to attach to", attach.Stderr, StringComparison.Ordinal);
+
+            var kill = await CliRunner.RunAsync("kill", "-s", "KILL", name);
+            Assert.True(kill.ExitCode == 0, kill.Stderr);
+            await CliRunner.RunAsync("wait", name);
+            var stopped = await CliRunner.RunAsync("attach", name);
+            Assert.Equal(125, stopped.ExitCode);
+            Assert.Contains("is not running", stopped.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task Wait_prints_the_exit_status_the_monitor_records_also_when_the_process_ended_before_it_was_recorded()
     {

@@ -81,6 +81,108 @@ public sealed class TerminalTests
     }
 
     /// <summary>
+    /// <c>attach</c> to a <c>run -dit</c> shell: what is typed in the pane runs there, its output shows in the pane and
+    /// in the log; a second attach is refused while one is there; Ctrl-P Ctrl-Q detaches (exit 1, as Docker's) and
+    /// leaves it running; a later attach gets the window's size, and ends with the shell, with its exit code.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Attach_to_a_run_dit_shell_types_into_it_shows_its_output_detaches_with_ctrl_p_ctrl_q_and_ends_with_it()
+    {
+        await using var pane = await TmuxPane.StartAsync();
+        var (tmux, socket, session) = (pane.Tmux, pane.Socket, TmuxPane.Session);
+        var name = "cli-attach-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var run = await CliRunner.RunAsync("run", "-dit", "--name", name, "--host-rootfs", "--", "sh");
+            Assert.True(run.ExitCode == 0, run.Stderr);
+
+            await pane.TypeAsync(CommandLine("attach", name));
+            await pane.TypeAsync("echo attached-$((6*7))-in-$$");
+            await pane.ScreenAsync("attached-42-in-1");
+            var logs = await RetryAsync(() => CliRunner.RunAsync("logs", name), l => !l.Stdout.Contains("attached-42-in-1\r\n", StringComparison.Ordinal));
+            Assert.Contains("attached-42-in-1\r\n", logs.Stdout, StringComparison.Ordinal);
+
+            var second = await CliRunner.RunAsync("attach", name);
+            Assert.Equal(125, second.ExitCode);
+            Assert.Contains("attached already", second.Stderr, StringComparison.Ordinal);
+
+            await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-p", "C-q");
+            await pane.ScreenAsync("read escape sequence");
+            await pane.TypeAsync("echo detached-$?");
+            await pane.ScreenAsync("detached-1");
+            var ps = await CliRunner.RunAsync("ps");
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
+            var exec = await CliRunner.RunAsync("exec", name, "--", "sh", "-c", "echo exec-beside-$$");
+            Assert.True(exec.ExitCode == 0, exec.Stderr);
+
+            await RunAsync(tmux, "-S", socket, "resize-window", "-t", session, "-x", "100", "-y", "30");
+            await pane.TypeAsync(CommandLine("attach", name));
+            await pane.TypeAsync("stty size");
+            await pane.ScreenAsync("30 100");
+            await pane.TypeAsync("exit 3");
+            // Typed only once the command has exited: until then every key goes to the container.
+            await pane.ScreenAsync("host$");
+            await pane.TypeAsync("echo attach-exited-$?");
+            await pane.ScreenAsync("attach-exited-3");
+            var wait = await CliRunner.RunAsync("wait", name);
+            Assert.Equal("3\n", wait.Stdout);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    /// <summary><c>attach</c> to a <c>run -dt</c> container (no <c>-i</c>): its output shows; Ctrl-P Ctrl-Q detaches.</summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Attach_to_a_run_dt_container_shows_its_output_and_detaches_with_ctrl_p_ctrl_q()
+    {
+        await using var pane = await TmuxPane.StartAsync();
+        var name = "cli-attach-dt-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var run = await CliRunner.RunAsync("run", "-dt", "--name", name, "--host-rootfs", "--", "sh", "-c", "i=0; while :; do i=$((i+1)); echo tick-$i; sleep 1; done");
+            Assert.True(run.ExitCode == 0, run.Stderr);
+
+            await pane.TypeAsync(CommandLine("attach", name));
+            // Ticks printed after the attach began (the ones before are only in the log).
+            var screen = string.Empty;
+            for (var attempt = 0; attempt < 600 && !screen.Split('\n').Any(l => l.StartsWith("tick-", StringComparison.Ordinal)); attempt++)
+            {
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+                screen = await RunAsync(pane.Tmux, "-S", pane.Socket, "capture-pane", "-p", "-t", TmuxPane.Session);
+            }
+
+            Assert.Contains(screen.Split('\n'), l => l.StartsWith("tick-", StringComparison.Ordinal));
+
+            await RunAsync(pane.Tmux, "-S", pane.Socket, "send-keys", "-t", TmuxPane.Session, "C-p", "C-q");
+            await pane.ScreenAsync("read escape sequence");
+            var ps = await CliRunner.RunAsync("ps");
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    /// <summary>Runs <paramref name="command"/> until <paramref name="tooEarly"/> says its result is final (up to 100 times).</summary>
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RetryAsync(
+        Func<Task<(int ExitCode, string Stdout, string Stderr)>> command, Func<(int ExitCode, string Stdout, string Stderr), bool> tooEarly)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = await command();
+            if (!tooEarly(result) || attempt == 100)
+            {
+                return result;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>
     /// The terminal of a foreground <c>run -it</c> hangs up (tmux's server is killed: the pane's pseudo-terminal is
     /// closed). The container's pid 1 gets the SIGHUP, ignores it as an interactive shell would (it records it and goes
     /// on), and is killed after the grace period; the command ends and its foreground container is gone.

@@ -127,6 +127,43 @@ public sealed class ContainerApiTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_kept_log_of_a_terminal_holds_its_output_as_stdout_and_a_copy_of_the_output_gets_it_too()
+    {
+        using var fixture = new RuntimeFixture();
+        await using var container = await fixture.Runtime.CreateAsync(
+            null, ContainerSpec.For("/bin/sh", "-c", "read line; echo got-$line").WithTerminal(), new ContainerCreateOptions { KeepLog = true }, Ct);
+        var terminal = Assert.IsType<ContainerTerminal>(container.Terminal);
+        using var copied = new MemoryStream();
+        using (terminal.CopyOutputTo(copied))
+        {
+            Assert.Throws<InvalidOperationException>(() => terminal.CopyOutputTo(Stream.Null));
+            await container.StartAsync(Ct);
+            await terminal.Input.WriteAsync("hi\n"u8.ToArray(), Ct);
+            Assert.Equal(0, (await container.WaitAsync(Ct)).ExitCode);
+        }
+
+        var entries = new List<ContainerLogEntry>();
+        await foreach (var entry in container.ReadLogAsync(follow: true, Ct))
+        {
+            entries.Add(entry);
+        }
+
+        // The terminal echoes the input line, then the shell's; both end as a terminal ends lines.
+        Assert.Equal([(OutputStream.Stdout, "hi\r\n"), (OutputStream.Stdout, "got-hi\r\n")], entries.Select(e => (e.Stream, e.Text)));
+        Assert.Equal("hi\r\ngot-hi\r\n", System.Text.Encoding.UTF8.GetString(copied.ToArray()));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_kept_log_without_pipes_or_a_terminal_is_refused_before_anything_is_created()
+    {
+        using var fixture = new RuntimeFixture();
+        var error = await Assert.ThrowsAsync<ContainersException>(() => fixture.Runtime.CreateAsync(
+            "no-output", ContainerSpec.For("/bin/true"), new ContainerCreateOptions { KeepLog = true, Stdio = ContainerStdio.Inherit }, Ct));
+        Assert.Contains("process.terminal", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await fixture.Runtime.ListAsync(Ct));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Reading_the_log_of_a_container_that_keeps_none_says_how_to_keep_one()
     {
         using var fixture = new RuntimeFixture();

@@ -1,0 +1,167 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Containers.Cli.CommandLine;
+using Containers.Runtime;
+
+namespace Containers.Cli.Commands;
+
+/// <summary>
+/// <c>containers attach CONTAINER</c>: this command's terminal attached to the terminal of a detached container
+/// (<c>run -dt</c>, <c>run -dit</c>), through its monitor (<see cref="AttachSocket"/>): the container's output on
+/// stdout, keys to the container (with <c>-i</c>; the host terminal in raw mode), the window size forwarded now and
+/// on every SIGWINCH. Docker's Ctrl-P Ctrl-Q detaches (exit 1, as Docker's), leaving the container running;
+/// otherwise the command ends with the container and exits with its exit code. One attach at a time.
+/// </summary>
+internal static class AttachCommand
+{
+    private const byte CtrlP = 0x10;
+    private const byte CtrlQ = 0x11;
+
+    public static CommandSpec Create() => new("attach", "CONTAINER", "Attach this terminal to a running container's (detach with Ctrl-P Ctrl-Q)")
+    {
+        MinArguments = 1,
+        MaxArguments = 1,
+        Action = RunAsync,
+    };
+
+    private static async Task<int> RunAsync(Invocation attach, CancellationToken cancellationToken)
+    {
+        var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var container = await runtime.GetAsync(attach.Arguments[0], cancellationToken).ConfigureAwait(false);
+        await using (container.ConfigureAwait(false))
+        {
+            var info = container.Info;
+            if (info.Status != ContainerStatus.Running)
+            {
+                throw new ContainersException($"container '{info.Id}' is not running (it has {info.Status.ToOciString()}): only a running container can be attached");
+            }
+
+            using var socket = await AttachSocket.ConnectAsync(info, cancellationToken).ConfigureAwait(false);
+            using var gate = new SemaphoreSlim(1, 1);
+            using (var raw = HostTerminal.EnterRawMode())
+            {
+                using var resize = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, context => _ = SendSizeAsync(socket, gate)) : null;
+                await SendSizeAsync(socket, gate).ConfigureAwait(false);
+                var output = CopyOutputAsync(socket, cancellationToken);
+                var input = CopyInputAsync(socket, gate, cancellationToken);
+                if (await Task.WhenAny(output, input).ConfigureAwait(false) == input && await input.ConfigureAwait(false))
+                {
+                    raw?.Dispose();
+                    await Console.Error.WriteLineAsync("read escape sequence").ConfigureAwait(false);
+                    return 1;
+                }
+
+                // Input ended (stdin was not a terminal): the output goes on until the container ends.
+                await output.ConfigureAwait(false);
+            }
+
+            return (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
+        }
+    }
+
+    /// <summary>The terminal's output to stdout, until the monitor closes the socket (the container ended).</summary>
+    private static async Task CopyOutputAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        using var stdout = HostTerminal.Open(1, FileAccess.Write);
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await stdout.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The monitor went away, or this command detached: the attach is over.
+        }
+    }
+
+    /// <summary>Keys from stdin to the container until Ctrl-P Ctrl-Q (true) or the end of stdin (false).</summary>
+    private static async Task<bool> CopyInputAsync(Socket socket, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        using var stdin = HostTerminal.Open(0, FileAccess.Read);
+        var buffer = new byte[4096];
+        // A Ctrl-P is held back until the next key says whether it starts the detach sequence, as Docker's.
+        var heldCtrlP = false;
+        var keys = new List<byte>(buffer.Length + 1);
+        int read;
+        while ((read = await stdin.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            keys.Clear();
+            foreach (var key in buffer.AsSpan(0, read))
+            {
+                if (heldCtrlP)
+                {
+                    heldCtrlP = false;
+                    if (key == CtrlQ)
+                    {
+                        return true;
+                    }
+
+                    keys.Add(CtrlP);
+                }
+
+                if (key == CtrlP)
+                {
+                    heldCtrlP = true;
+                }
+                else
+                {
+                    keys.Add(key);
+                }
+            }
+
+            try
+            {
+                if (keys.Count > 0)
+                {
+                    await SendAsync(socket, gate, AttachSocket.Input, keys.ToArray(), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (SocketException)
+            {
+                // The monitor closed the attach (the container ended): the output's end says so.
+                return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task SendSizeAsync(Socket socket, SemaphoreSlim gate)
+    {
+        if (HostTerminal.WindowSize(1) is not { } size)
+        {
+            return;
+        }
+
+        var payload = new byte[4];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, size.Columns);
+        BinaryPrimitives.WriteUInt16BigEndian(payload.AsSpan(2), size.Rows);
+        try
+        {
+            await SendAsync(socket, gate, AttachSocket.WindowSize, payload, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The attach is ending.
+        }
+    }
+
+    /// <summary>One frame at a time: the keys and a SIGWINCH's size must not interleave.</summary>
+    private static async Task SendAsync(Socket socket, SemaphoreSlim gate, byte kind, byte[] payload, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await AttachSocket.SendAsync(socket, kind, payload, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}
