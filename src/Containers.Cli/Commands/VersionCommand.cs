@@ -43,7 +43,7 @@ internal static class VersionCommand
 
     /// <summary>
     /// The document of <c>--format</c>, shaped as Docker's (<c>{{.Client.Version}}</c>): Docker's fields where there
-    /// is a value (Version, Os, Arch), this build's own beside them under <c>Client</c>, and <c>Server</c> null as
+    /// is a value (Version, GitCommit, Os, Arch), this build's own beside them under <c>Client</c>, and <c>Server</c> null as
     /// Docker prints it with no daemon to ask, which is always so here.
     /// </summary>
     internal static string Json(string version, string runtime, bool nativeAot, string os, string arch)
@@ -53,7 +53,16 @@ internal static class VersionCommand
         {
             json.WriteStartObject();
             json.WriteStartObject("Client");
-            json.WriteString("Version", version);
+            // The SDK appends "+COMMIT" to the version when the build is made from a git checkout; Docker keeps the
+            // two apart, with the short commit as GitCommit.
+            var plus = version.IndexOf('+', StringComparison.Ordinal);
+            json.WriteString("Version", plus < 0 ? version : version[..plus]);
+            if (plus >= 0 && plus < version.Length - 1)
+            {
+                var commit = version[(plus + 1)..];
+                json.WriteString("GitCommit", commit.Length > 7 ? commit[..7] : commit);
+            }
+
             json.WriteString("Os", os);
             json.WriteString("Arch", arch);
             json.WriteString("Runtime", runtime);

@@ -27,6 +27,19 @@ public sealed class DockerDocumentTests
         Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("Server").ValueKind);
         Assert.Equal(["Client", "Server"], document.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.Equal("1.2.3", GoTemplate.Parse("{{.Client.Version}}").Execute(document.RootElement));
+        Assert.False(client.TryGetProperty("GitCommit", out _));
+    }
+
+    [Fact]
+    public void Version_keeps_the_commit_apart_as_Docker_does()
+    {
+        var text = VersionCommand.Json("0.1.0-preview.1+837f399f85b1643d29f56d69f6a2d6656570fc29", ".NET 10.0.0", nativeAot: false, "linux", "arm64");
+
+        using var document = JsonDocument.Parse(text);
+        var client = document.RootElement.GetProperty("Client");
+        Assert.Equal("0.1.0-preview.1", client.GetProperty("Version").GetString());
+        Assert.Equal("837f399", client.GetProperty("GitCommit").GetString());
+        Assert.Equal(["Version", "GitCommit", "Os", "Arch", "Runtime", "NativeAot"], client.EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]
