@@ -28,5 +28,40 @@ internal static class HumanTime
     /// <summary>How long ago <paramref name="time"/> was ("5 seconds ago").</summary>
     public static string Ago(DateTimeOffset time, DateTimeOffset now) => Duration(now - time) + " ago";
 
+    /// <summary>
+    /// A time as Go's <c>time.Time.String()</c> prints it, which Docker's <c>CreatedAt</c> is: whole seconds, layout
+    /// <c>2006-01-02 15:04:05 -0700 MST</c>. Always in UTC: .NET has no portable abbreviation for a local zone, and a
+    /// made-up one would parse as a different zone.
+    /// </summary>
+    public static string GoTime(DateTimeOffset time) =>
+        time.ToUniversalTime().ToString("yyyy'-'MM'-'dd' 'HH':'mm':'ss' +0000 UTC'", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A size in decimal units with three significant digits, as Docker prints sizes (<c>4.26MB</c>, <c>123kB</c>,
+    /// <c>1.5GB</c>, <c>0B</c>).
+    /// </summary>
+    public static string Size(long bytes)
+    {
+        string[] units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+        double size = bytes;
+        var unit = 0;
+        while (size >= 1000 && unit < units.Length - 1)
+        {
+            size /= 1000;
+            unit++;
+        }
+
+        // Where three digits round up to 1000 (999.9kB), say 1 of the next unit rather than Go's "1e+03kB".
+        if (Math.Round(size, 3 - Digits(size)) >= 1000 && unit < units.Length - 1)
+        {
+            size /= 1000;
+            unit++;
+        }
+
+        return size.ToString("G3", CultureInfo.InvariantCulture) + units[unit];
+    }
+
+    private static int Digits(double value) => value < 10 ? 1 : value < 100 ? 2 : 3;
+
     private static string Count(long n, string units) => n.ToString(CultureInfo.InvariantCulture) + " " + units;
 }

@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Containers.Cli.CommandLine;
+using Containers.Images;
 using Containers.Images.Model;
 
 namespace Containers.Cli.Commands;
@@ -46,7 +46,7 @@ internal static class ImagesCommand
             {
                 if (json)
                 {
-                    var line = Json(repository, tag, image.Digest.ToString(), created, Size(image.Size));
+                    var line = Json(repository, tag, image.Digest, image.Config.Created, image.Size, now);
                     Console.WriteLine(template is null ? line : FormatOption.Execute(template, line));
                 }
                 else
@@ -71,27 +71,36 @@ internal static class ImagesCommand
         return reference.Tag is { } tag ? name[..^(tag.Length + 1)] : name;
     }
 
-    private static string Json(string repository, string tag, string digest, string created, string size)
+    /// <summary>
+    /// The object of <c>--format json</c> and templates, with the fields and value formats of Docker's
+    /// <c>docker images --format '{{json .}}'</c>. The id is the manifest's digest cut to 12, as the table shows it
+    /// (Docker's containerd store names images the same way), and <c>Digest</c> is that digest in full. Docker prints
+    /// <c>N/A</c> for <c>Containers</c>, <c>SharedSize</c> and <c>UniqueSize</c> unless asked to count them, which is
+    /// what they are here too; <c>VirtualSize</c> is <c>Size</c>, as in Docker.
+    /// </summary>
+    internal static string Json(string repository, string tag, Digest digest, DateTimeOffset? created, long size, DateTimeOffset now)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
+            json.WriteString("Containers", "N/A");
+            json.WriteString("CreatedAt", created is { } at ? HumanTime.GoTime(at) : "N/A");
+            json.WriteString("CreatedSince", created is { } since ? HumanTime.Ago(since, now) : "N/A");
+            json.WriteString("Digest", digest.ToString());
+            json.WriteString("ID", digest.Hex[..12]);
             json.WriteString("Repository", repository);
+            json.WriteString("SharedSize", "N/A");
+            json.WriteString("Size", Size(size));
             json.WriteString("Tag", tag);
-            json.WriteString("ID", digest);
-            json.WriteString("CreatedSince", created);
-            json.WriteString("Size", size);
+            json.WriteString("UniqueSize", "N/A");
+            json.WriteString("VirtualSize", Size(size));
             json.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    /// <summary>A size in Docker's decimal units (<c>4.26MB</c>).</summary>
-    internal static string Size(long bytes) =>
-        bytes < 1000 ? $"{bytes}B"
-        : bytes < 1000 * 1000 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1000.0:0.#}kB")
-        : bytes < 1000L * 1000 * 1000 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.#}MB")
-        : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e9:0.##}GB");
+    /// <summary>A size in Docker's decimal units with three significant digits (<c>4.26MB</c>).</summary>
+    internal static string Size(long bytes) => HumanTime.Size(bytes);
 }

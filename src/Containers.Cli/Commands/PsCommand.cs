@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Containers.Cli.CommandLine;
@@ -70,7 +72,7 @@ internal static class PsCommand
             var table = new TextTable("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES");
             foreach (var row in rows)
             {
-                table.Add(row.ShortId, row.Image, Quote(row.Command), row.Created(now), row.Status(now), row.State.Id);
+                table.Add(row.ShortId, row.Image, GoQuote(Truncate(row.Command)), row.Created(now), row.Status(now), row.State.Id);
             }
 
             table.WriteTo(output);
@@ -81,26 +83,59 @@ internal static class PsCommand
 
     private static readonly ContainerRuntimeOptions ListingOnly = new() { SweepOnOpen = false, NetworkNamespacePoolSize = 0, CgroupPoolSize = 0 };
 
-    /// <summary>The command as Docker's table shows it: quoted, cut to 20 characters with an ellipsis.</summary>
-    private static string Quote(string command) => "\"" + (command.Length > 20 ? command[..19] + "…" : command) + "\"";
+    /// <summary>The command as Docker shows it, in the table and in json: cut to 20 characters with an ellipsis.</summary>
+    private static string Truncate(string command) => command.Length > 20 ? command[..19] + "…" : command;
 
-    private static string Json(ContainerRow row, DateTimeOffset now)
+    /// <summary>
+    /// The object of <c>--format json</c> and templates, with the fields and value formats of Docker's
+    /// <c>docker ps --format '{{json .}}'</c>. Fields this runtime has no truthful value for are left out rather than
+    /// given Docker's empty value, which would claim a fact: <c>Mounts</c> (bind mounts are not recorded apart from the
+    /// spec's own), <c>Networks</c> (no named networks) and <c>Size</c> (not measured). <c>Ports</c> is empty because
+    /// nothing publishes ports.
+    /// </summary>
+    internal static string Json(ContainerRow row, DateTimeOffset now)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
-            json.WriteString("ID", row.State.Id);
+            // Docker's formatter cuts the command and the id here as in its table (unless --no-trunc), and quotes the
+            // command as Go's strconv.Quote does.
+            json.WriteString("Command", GoQuote(Truncate(row.Command)));
+            json.WriteString("CreatedAt", HumanTime.GoTime(row.State.Created));
+            json.WriteString("ID", row.ShortId);
             json.WriteString("Image", row.Image);
-            json.WriteString("Command", row.Command);
-            json.WriteString("CreatedAt", row.State.Created);
+            json.WriteString("Labels", string.Join(',', (row.State.Image?.Labels ?? new Dictionary<string, string>()).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "=" + l.Value)));
+            json.WriteString("LocalVolumes", row.State.Volumes.Count.ToString(CultureInfo.InvariantCulture));
+            json.WriteString("Names", row.State.Id);
+            json.WriteString("Ports", string.Empty);
             json.WriteString("RunningFor", HumanTime.Ago(row.State.Created, now));
             json.WriteString("State", row.DockerStatus);
             json.WriteString("Status", row.Status(now));
-            json.WriteString("Names", row.State.Id);
             json.WriteEndObject();
         }
 
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>A string as a Go literal (strconv.Quote): quotes, backslashes and control characters escaped.</summary>
+    internal static string GoQuote(string value)
+    {
+        var quoted = new StringBuilder(value.Length + 2).Append('"');
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '"' => quoted.Append("\\\""),
+                '\\' => quoted.Append("\\\\"),
+                '\n' => quoted.Append("\\n"),
+                '\t' => quoted.Append("\\t"),
+                '\r' => quoted.Append("\\r"),
+                < ' ' or '\x7f' => quoted.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:x2}"),
+                _ => quoted.Append(c),
+            };
+        }
+
+        return quoted.Append('"').ToString();
     }
 }

@@ -124,10 +124,16 @@ public sealed class DockerConventionsTests
 
         Assert.True(exitCode == 0, stderr);
         using var json = JsonDocument.Parse(stdout);
-        Assert.Equal(CliRunner.NativeBinary is not null, json.RootElement.GetProperty("NativeAot").GetBoolean());
-        Assert.Equal("linux", json.RootElement.GetProperty("Os").GetString());
-        var formatted = await CliRunner.RunAsync("version", "--format", "{{.Os}}/{{.Arch}} {{.NativeAot}}");
-        Assert.Equal($"linux/{json.RootElement.GetProperty("Arch").GetString()} {(CliRunner.NativeBinary is not null ? "true" : "false")}\n", formatted.Stdout);
+        // Docker's shape: the client's fields under Client, and Server null where no daemon answers.
+        var client = json.RootElement.GetProperty("Client");
+        Assert.Equal(CliRunner.NativeBinary is not null, client.GetProperty("NativeAot").GetBoolean());
+        Assert.Equal("linux", client.GetProperty("Os").GetString());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("Server").ValueKind);
+        var table = await CliRunner.RunAsync("version");
+        Assert.Contains($"Version:     {client.GetProperty("Version").GetString()}", table.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("+", client.GetProperty("Version").GetString(), StringComparison.Ordinal);
+        var formatted = await CliRunner.RunAsync("version", "--format", "{{.Client.Version}} {{.Client.Os}}/{{.Client.Arch}} {{.Client.NativeAot}}");
+        Assert.Equal($"{client.GetProperty("Version").GetString()} linux/{client.GetProperty("Arch").GetString()} {(CliRunner.NativeBinary is not null ? "true" : "false")}\n", formatted.Stdout);
     }
 
     [Fact(Timeout = 300_000)]
@@ -145,6 +151,12 @@ public sealed class DockerConventionsTests
             {
                 Assert.Equal("running", json.RootElement.GetProperty("State").GetString());
                 Assert.StartsWith("Up ", json.RootElement.GetProperty("Status").GetString(), StringComparison.Ordinal);
+                // Docker's values: the short id, the command quoted and cut as in the table, Go's time layout.
+                Assert.Equal(name, json.RootElement.GetProperty("Names").GetString());
+                Assert.Equal(name[..12], json.RootElement.GetProperty("ID").GetString());
+                Assert.Equal("\"sh -c trap 'echo te…\"", json.RootElement.GetProperty("Command").GetString());
+                Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$", json.RootElement.GetProperty("CreatedAt").GetString());
+                Assert.EndsWith(" ago", json.RootElement.GetProperty("RunningFor").GetString(), StringComparison.Ordinal);
             }
 
             var table = await CliRunner.RunAsync("ps");

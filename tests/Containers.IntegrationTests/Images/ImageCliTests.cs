@@ -25,7 +25,8 @@ public sealed class ImageCliTests : IDisposable
         var import = await CliAsync("import", layout, "--tag", "busybox:cli");
         string digest = import.Stdout.Trim();
         var images = await CliAsync("images");
-        var formatted = await CliAsync("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}");
+        var formatted = await CliAsync("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}} {{.Digest}}");
+        var json = await CliAsync("images", "--format", "json");
         var inspect = await CliAsync("image", "inspect", "busybox:cli");
         var tag = await CliAsync("tag", digest[7..19], "example.com/bb:2");
         var export = await CliAsync("export", "example.com/bb:2", _temp.Combine("bb.tar"), "--format", "docker-archive");
@@ -37,7 +38,15 @@ public sealed class ImageCliTests : IDisposable
         Assert.True(Digest.TryParse(digest, out _), $"import prints the digest, got '{import.Stdout}'");
         Assert.Matches(@"^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE\n", images.Stdout);
         Assert.Matches($@"\nbusybox\s+cli\s+{digest[7..19]}\s+.+ago\s+1\.\d+MB\n", images.Stdout);
-        Assert.Equal($"busybox:cli {digest}\n", formatted.Stdout);
+        Assert.Equal($"busybox:cli {digest[7..19]} {digest}\n", formatted.Stdout);
+        using (var row = JsonDocument.Parse(json.Stdout))
+        {
+            Assert.Equal(digest[7..19], row.RootElement.GetProperty("ID").GetString());
+            Assert.Matches(@"^1\.\d+MB$", row.RootElement.GetProperty("Size").GetString());
+            Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC$", row.RootElement.GetProperty("CreatedAt").GetString());
+            Assert.Equal("N/A", row.RootElement.GetProperty("Containers").GetString());
+        }
+
         var document = JsonDocument.Parse(inspect.Stdout).RootElement;
         Assert.Equal(digest, document.GetProperty("Digest").GetString());
         Assert.Equal("sh", document.GetProperty("Config").GetProperty("config").GetProperty("Cmd")[0].GetString());
