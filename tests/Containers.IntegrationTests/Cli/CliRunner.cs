@@ -65,4 +65,20 @@ internal static class CliRunner
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         return (process.ExitCode, await stdout, await stderr);
     }
+
+    /// <summary>Runs <paramref name="command"/> again while <paramref name="tooEarly"/> says its result is not final yet (at most 100 times, 50 ms apart).</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RetryAsync(
+        Func<Task<(int ExitCode, string Stdout, string Stderr)>> command, Func<(int ExitCode, string Stdout, string Stderr), bool> tooEarly)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var result = await command();
+            if (!tooEarly(result) || attempt == 100)
+            {
+                return result;
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
 }

@@ -22,7 +22,7 @@ public sealed class DetachedContainerTests
             Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
 
             // 'run -d' returns once the shell runs; it execs sleep after its two echos, so an exec may still see the shell.
-            var exec = await RetryAsync(
+            var exec = await CliRunner.RetryAsync(
                 () => CliRunner.RunAsync("exec", name, "--", "/bin/sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; exit 4"),
                 e => e.Stdout != "sleep 600 " && e.Stdout.StartsWith("/bin/sh ", StringComparison.Ordinal));
             Assert.Equal(4, exec.ExitCode);
@@ -39,7 +39,7 @@ public sealed class DetachedContainerTests
             Assert.Contains("UID", topDefault.Stdout.Split('\n')[0], StringComparison.Ordinal);
             Assert.Single(topDefault.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1), l => l.EndsWith("sleep 600", StringComparison.Ordinal));
 
-            var logs = await RetryAsync(() => CliRunner.RunAsync("logs", name), l => l.Stdout.Length == 0 || l.Stderr.Length == 0);
+            var logs = await CliRunner.RetryAsync(() => CliRunner.RunAsync("logs", name), l => l.Stdout.Length == 0 || l.Stderr.Length == 0);
             Assert.Equal("to-out\n", logs.Stdout);
             Assert.Equal("to-err\n", logs.Stderr);
 
@@ -80,13 +80,13 @@ public sealed class DetachedContainerTests
         try
         {
             Assert.Equal(name + "\n", run.Stdout);
-            var logs = await RetryAsync(() => CliRunner.RunAsync("logs", name), l => l.Stdout.Length == 0);
+            var logs = await CliRunner.RetryAsync(() => CliRunner.RunAsync("logs", name), l => l.Stdout.Length == 0);
             Assert.True(logs.ExitCode == 0, logs.Stderr);
             Assert.Equal("hello-from-1\r\n", logs.Stdout);
             Assert.Equal(string.Empty, logs.Stderr);
 
             // The shell execs itself after the echo that is in the log: pid 1 is the waiting shell, on the terminal.
-            var exec = await RetryAsync(
+            var exec = await CliRunner.RetryAsync(
                 () => CliRunner.RunAsync("exec", name, "--", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '; readlink /proc/1/fd/0 /proc/1/fd/1 /proc/1/fd/2"),
                 e => e.Stdout.StartsWith("sh -c ", StringComparison.Ordinal));
             Assert.True(exec.ExitCode == 0, exec.Stderr);
@@ -285,22 +285,6 @@ public sealed class DetachedContainerTests
         finally
         {
             await CliRunner.RunAsync("rm", "-f", closed, open);
-        }
-    }
-
-    /// <summary>Runs <paramref name="command"/> again while <paramref name="tooEarly"/> says so (at most 100 times, 50 ms apart).</summary>
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RetryAsync(
-        Func<Task<(int ExitCode, string Stdout, string Stderr)>> command, Func<(int ExitCode, string Stdout, string Stderr), bool> tooEarly)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var result = await command();
-            if (!tooEarly(result) || attempt == 100)
-            {
-                return result;
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }
 }

@@ -99,7 +99,7 @@ public sealed class TerminalTests
             await pane.TypeAsync(CommandLine("attach", name));
             await pane.TypeAsync("echo attached-$((6*7))-in-$$");
             await pane.ScreenAsync("attached-42-in-1");
-            var logs = await RetryAsync(() => CliRunner.RunAsync("logs", name), l => !l.Stdout.Contains("attached-42-in-1\r\n", StringComparison.Ordinal));
+            var logs = await CliRunner.RetryAsync(() => CliRunner.RunAsync("logs", name), l => !l.Stdout.Contains("attached-42-in-1\r\n", StringComparison.Ordinal));
             Assert.Contains("attached-42-in-1\r\n", logs.Stdout, StringComparison.Ordinal);
 
             var second = await CliRunner.RunAsync("attach", name);
@@ -163,22 +163,6 @@ public sealed class TerminalTests
         finally
         {
             await CliRunner.RunAsync("rm", "-f", name);
-        }
-    }
-
-    /// <summary>Runs <paramref name="command"/> until <paramref name="tooEarly"/> says its result is final (up to 100 times).</summary>
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RetryAsync(
-        Func<Task<(int ExitCode, string Stdout, string Stderr)>> command, Func<(int ExitCode, string Stdout, string Stderr), bool> tooEarly)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var result = await command();
-            if (!tooEarly(result) || attempt == 100)
-            {
-                return result;
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }
 
