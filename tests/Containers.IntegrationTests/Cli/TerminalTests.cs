@@ -424,7 +424,8 @@ public sealed class TerminalTests
 
         public int ShellPid { get; private set; }
 
-        // A server that did not come up is started again once, with what tmux said in the test's output.
+        // A server that did not come up is started again (three starts in all), with what tmux said and showed in
+        // the test's output.
         public static async Task<TmuxPane> StartAsync()
         {
             var pane = new TmuxPane(Requires.Tool("tmux"), System.IO.Directory.CreateTempSubdirectory("containers-tty-").FullName);
@@ -432,12 +433,13 @@ public sealed class TerminalTests
             {
                 await RunAsync(pane.Tmux, "-S", pane.Socket, "-f", "/dev/null", "new-session", "-d", "-s", Session, "-x", "80", "-y", "24", "sh");
                 await pane.TypeAsync($"PS1='host$ '; stty -g > {pane.Directory}/before; echo host-ready");
-                if (start == 2 || await pane.AppearsAsync("host-ready", attempts: 200))
+                if (start == 3 || await pane.AppearsAsync("host-ready", attempts: 200))
                 {
                     break;
                 }
 
-                TestContext.Current.TestOutputHelper?.WriteLine($"tmux shell not ready: {await RunAsync(pane.Tmux, "-S", pane.Socket, "list-sessions")}");
+                TestContext.Current.TestOutputHelper?.WriteLine(
+                    $"tmux shell not ready (start {start}): {await RunAsync(pane.Tmux, "-S", pane.Socket, "list-sessions")}; screen:\n{await RunAsync(pane.Tmux, "-S", pane.Socket, "capture-pane", "-p", "-t", Session)}");
                 await RunAsync(pane.Tmux, "-S", pane.Socket, "kill-server");
             }
 
