@@ -7,7 +7,7 @@ using Containers.Runtime;
 
 namespace Containers.Cli.Commands;
 
-/// <summary><c>containers ps [-a] [-q] [--format json|TEMPLATE]</c>: lists containers with Docker's columns, running (and paused) ones unless <c>-a</c>.</summary>
+/// <summary><c>containers ps [-a] [-q] [--no-trunc] [--format json|TEMPLATE]</c>: lists containers with Docker's columns, running (and paused) ones unless <c>-a</c>.</summary>
 internal static class PsCommand
 {
     public static CommandSpec Create() => new("ps", "[OPTIONS]", "List containers")
@@ -17,6 +17,7 @@ internal static class PsCommand
         [
             OptionSpec.Flag("all", 'a', "Show all containers (default shows just running)"),
             OptionSpec.Value("format", null, "string", "table (the default), json (one object per line), or a Go template on each line's object: '{{.Names}} {{.State}}'"),
+            OptionSpec.Flag("no-trunc", null, "Don't truncate output (whole ids and commands)"),
             OptionSpec.Flag("quiet", 'q', "Only display container IDs"),
         ],
         Action = RunAsync,
@@ -26,6 +27,7 @@ internal static class PsCommand
     {
         var template = FormatOption.Template(ps, "table", "json");
         var json = ps.Value("format") == "json";
+        var whole = ps.Has("no-trunc");
         var rows = new List<ContainerRow>();
         // A listing needs no sweep at open: ListAsync removes and leaves out each leftover of a dead host it meets,
         // and the cgroups and directories such hosts left are cleared by the next command that creates a container.
@@ -50,21 +52,21 @@ internal static class PsCommand
         {
             foreach (var row in rows)
             {
-                output.WriteLine(row.ShortId);
+                output.WriteLine(whole ? row.State.Id : row.ShortId);
             }
         }
         else if (template is not null)
         {
             foreach (var row in rows)
             {
-                output.WriteLine(FormatOption.Execute(template, Json(row, now)));
+                output.WriteLine(FormatOption.Execute(template, Json(row, now, whole)));
             }
         }
         else if (json)
         {
             foreach (var row in rows)
             {
-                output.WriteLine(Json(row, now));
+                output.WriteLine(Json(row, now, whole));
             }
         }
         else
@@ -72,7 +74,7 @@ internal static class PsCommand
             var table = new TextTable("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES");
             foreach (var row in rows)
             {
-                table.Add(row.ShortId, row.Image, GoQuote(Truncate(row.Command)), row.Created(now), row.Status(now), row.State.Id);
+                table.Add(whole ? row.State.Id : row.ShortId, row.Image, GoQuote(whole ? row.Command : Truncate(row.Command)), row.Created(now), row.Status(now), row.State.Id);
             }
 
             table.WriteTo(output);
@@ -83,7 +85,7 @@ internal static class PsCommand
 
     private static readonly ContainerRuntimeOptions ListingOnly = new() { SweepOnOpen = false, NetworkNamespacePoolSize = 0, CgroupPoolSize = 0 };
 
-    /// <summary>The command as Docker shows it, in the table and in json: cut to 20 characters with an ellipsis.</summary>
+    /// <summary>The command as Docker shows it, in the table and in json without <c>--no-trunc</c>: cut to 20 characters with an ellipsis.</summary>
     private static string Truncate(string command) => command.Length > 20 ? command[..19] + "…" : command;
 
     /// <summary>
@@ -91,9 +93,9 @@ internal static class PsCommand
     /// <c>docker ps --format '{{json .}}'</c>. Fields this runtime has no truthful value for are left out rather than
     /// given Docker's empty value, which would claim a fact: <c>Mounts</c> (bind mounts are not recorded apart from the
     /// spec's own), <c>Networks</c> (no named networks) and <c>Size</c> (not measured). <c>Ports</c> is empty because
-    /// nothing publishes ports.
+    /// nothing publishes ports. <paramref name="whole"/> (<c>--no-trunc</c>): the whole id and command.
     /// </summary>
-    internal static string Json(ContainerRow row, DateTimeOffset now)
+    internal static string Json(ContainerRow row, DateTimeOffset now, bool whole = false)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -101,9 +103,9 @@ internal static class PsCommand
             json.WriteStartObject();
             // Docker's formatter cuts the command and the id here as in its table (unless --no-trunc), and quotes the
             // command as Go's strconv.Quote does.
-            json.WriteString("Command", GoQuote(Truncate(row.Command)));
+            json.WriteString("Command", GoQuote(whole ? row.Command : Truncate(row.Command)));
             json.WriteString("CreatedAt", HumanTime.GoTime(row.State.Created));
-            json.WriteString("ID", row.ShortId);
+            json.WriteString("ID", whole ? row.State.Id : row.ShortId);
             json.WriteString("Image", row.Image);
             json.WriteString("Labels", string.Join(',', (row.State.Image?.Labels ?? new Dictionary<string, string>()).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "=" + l.Value)));
             json.WriteString("LocalVolumes", row.State.Volumes.Count.ToString(CultureInfo.InvariantCulture));

@@ -159,6 +159,13 @@ public sealed class DockerConventionsTests
                 Assert.EndsWith(" ago", json.RootElement.GetProperty("RunningFor").GetString(), StringComparison.Ordinal);
             }
 
+            // --no-trunc: the whole id and command, in the table, -q and templates alike.
+            Assert.Contains(name, (await CliRunner.RunAsync("ps", "-q", "--no-trunc")).Stdout.Split('\n'));
+            Assert.Contains(
+                $"{name} \"sh -c trap 'echo term; exit 3' TERM; for i in 1 2 3 4 5; do echo line$i; done; while :; do sleep 0.1; done\"",
+                (await CliRunner.RunAsync("ps", "--no-trunc", "--format", "{{.ID}} {{.Command}}")).Stdout.Split('\n'));
+            Assert.Contains((await CliRunner.RunAsync("ps", "--no-trunc")).Stdout.Split('\n'), l => l.StartsWith(name + " ", StringComparison.Ordinal));
+
             var table = await CliRunner.RunAsync("ps");
             // Columns are as wide as their longest value, and other tests' containers may be listed beside this one.
             Assert.Matches(@"^CONTAINER ID {3,}IMAGE {3,}COMMAND {3,}CREATED {3,}STATUS {3,}NAMES *\n", table.Stdout);

@@ -75,6 +75,11 @@ public sealed class DockerDocumentTests
         Assert.Equal("About a minute ago", json.GetProperty("RunningFor").GetString());
         Assert.Equal("running", json.GetProperty("State").GetString());
         Assert.Equal("Up About a minute", json.GetProperty("Status").GetString());
+
+        // --no-trunc: the whole id and command, as Docker's.
+        using var whole = JsonDocument.Parse(PsCommand.Json(row, Now, whole: true));
+        Assert.Equal("0123456789abcdef0123", whole.RootElement.GetProperty("ID").GetString());
+        Assert.Equal("\"sh -c echo \\\"hi\\\" && sleep 1000\"", whole.RootElement.GetProperty("Command").GetString());
     }
 
     [Theory]
