@@ -37,27 +37,55 @@ internal static class AttachCommand
                 throw new ContainersException($"container '{info.Id}' is not running (it has {info.Status.ToOciString()}): only a running container can be attached");
             }
 
-            using var socket = await AttachSocket.ConnectAsync(info, cancellationToken).ConfigureAwait(false);
-            using var gate = new SemaphoreSlim(1, 1);
-            using (var raw = HostTerminal.EnterRawMode())
-            {
-                using var resize = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, context => _ = SendSizeAsync(socket, gate)) : null;
-                await SendSizeAsync(socket, gate).ConfigureAwait(false);
-                var output = CopyOutputAsync(socket, cancellationToken);
-                var input = CopyInputAsync(socket, gate, cancellationToken);
-                if (await Task.WhenAny(output, input).ConfigureAwait(false) == input && await input.ConfigureAwait(false))
-                {
-                    raw?.Dispose();
-                    await Console.Error.WriteLineAsync("read escape sequence").ConfigureAwait(false);
-                    return 1;
-                }
+            return await AttachAsync(container, start: null, input: true, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
-                // Input ended (stdin was not a terminal): the output goes on until the container ends.
-                await output.ConfigureAwait(false);
+    /// <summary>
+    /// Attaches this command's terminal to <paramref name="container"/>'s and relays until the container ends (its exit
+    /// code) or Ctrl-P Ctrl-Q detaches (1). <paramref name="start"/>, when given, runs once the attach is made and
+    /// before anything is relayed: <c>start -a</c> of a created container, whose first output then reaches this terminal.
+    /// Without <paramref name="input"/> (<c>start -a</c> without <c>-i</c>) only the output is relayed.
+    /// </summary>
+    internal static async Task<int> AttachAsync(Container container, Func<Task>? start, bool input, CancellationToken cancellationToken)
+    {
+        using var socket = await AttachSocket.ConnectAsync(container.Info, cancellationToken).ConfigureAwait(false);
+        using var gate = new SemaphoreSlim(1, 1);
+        if (!input)
+        {
+            await SendSizeAsync(socket, gate).ConfigureAwait(false);
+            if (start is not null)
+            {
+                await start().ConfigureAwait(false);
             }
 
+            await CopyOutputAsync(socket, cancellationToken).ConfigureAwait(false);
             return (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
         }
+
+        using (var raw = HostTerminal.EnterRawMode())
+        {
+            using var resize = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, context => _ = SendSizeAsync(socket, gate)) : null;
+            await SendSizeAsync(socket, gate).ConfigureAwait(false);
+            if (start is not null)
+            {
+                await start().ConfigureAwait(false);
+            }
+
+            var output = CopyOutputAsync(socket, cancellationToken);
+            var keys = CopyInputAsync(socket, gate, cancellationToken);
+            if (await Task.WhenAny(output, keys).ConfigureAwait(false) == keys && await keys.ConfigureAwait(false))
+            {
+                raw?.Dispose();
+                await Console.Error.WriteLineAsync("read escape sequence").ConfigureAwait(false);
+                return 1;
+            }
+
+            // Input ended (stdin was not a terminal): the output goes on until the container ends.
+            await output.ConfigureAwait(false);
+        }
+
+        return (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
     }
 
     /// <summary>The terminal's output to stdout, until the monitor closes the socket (the container ended).</summary>

@@ -162,7 +162,7 @@ internal sealed class AttachSocket : IDisposable
             catch (SocketException)
             {
                 throw new ContainersException(
-                    $"container '{info.Id}' has no terminal to attach to: only a running container of 'run -dt' (or -dit) has one (see 'containers logs')");
+                    $"container '{info.Id}' has no terminal to attach to: only a container of 'run -dt', 'run -dit' or 'create -t' has one (see 'containers logs')");
             }
 
             // The answer is read a byte at a time: what follows it is the terminal's output, for the caller.

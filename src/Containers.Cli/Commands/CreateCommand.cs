@@ -5,7 +5,8 @@ namespace Containers.Cli.Commands;
 /// <summary>
 /// <c>containers create [OPTIONS] IMAGE [COMMAND] [ARG...]</c>: creates a container as <c>run</c> would, without
 /// starting it, and prints its id; <c>containers start</c> runs it. A monitor process owns it (as for <c>run -d</c>),
-/// so its output goes to its log.
+/// so its output goes to its log; with <c>-t</c> the monitor holds its terminal, which <c>start -a</c> and
+/// <c>attach</c> attach to.
 /// </summary>
 internal static class CreateCommand
 {
@@ -13,14 +14,14 @@ internal static class CreateCommand
     {
         MinArguments = 1,
         OptionsEndAtFirstArgument = true,
-        Options = [OptionSpec.Flag("rm", null, "Remove the container when it exits"), .. ContainerRequest.Options],
+        Options =
+        [
+            OptionSpec.Flag("interactive", 'i', "Keep stdin open for the container's life; with -t, keys reach its terminal through 'start -a' or 'attach'"),
+            OptionSpec.Flag("rm", null, "Remove the container when it exits"),
+            .. ContainerRequest.Options,
+        ],
         Action = async (create, cancellationToken) =>
         {
-            if (create.Has("tty"))
-            {
-                throw new UsageException("-t is not supported by create: the container's output goes to its log (see 'containers logs')", create.Path);
-            }
-
             if (create.Has("sandbox"))
             {
                 throw new UsageException("--sandbox needs 'containers run' in the foreground: its timeout is kept by that command", create.Path);

@@ -5,14 +5,20 @@ namespace Containers.Cli.Commands;
 
 /// <summary>
 /// <c>containers start [-a] CONTAINER...</c>: starts containers made by <c>containers create</c>; with <c>-a</c>
-/// (one container) it prints the container's output as it comes and exits with its exit code, as Docker's.
+/// (one container) it prints the container's output as it comes and exits with its exit code, as Docker's. A container
+/// created with <c>-t</c> is attached to instead (<see cref="AttachCommand"/>); with <c>-i</c> too this terminal's
+/// keys go to it (when it was created with <c>-i</c>), and Ctrl-P Ctrl-Q detaches.
 /// </summary>
 internal static class StartCommand
 {
     public static CommandSpec Create() => new("start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more created containers")
     {
         MinArguments = 1,
-        Options = [OptionSpec.Flag("attach", 'a', "Print the container's output and exit with its exit code")],
+        Options =
+        [
+            OptionSpec.Flag("attach", 'a', "Print the container's output and exit with its exit code"),
+            OptionSpec.Flag("interactive", 'i', "With -a and a container created with -t: this terminal's keys go to the container's (Ctrl-P Ctrl-Q detaches)"),
+        ],
         Action = RunAsync,
     };
 
@@ -31,13 +37,23 @@ internal static class StartCommand
             await using (container.ConfigureAwait(false))
             {
                 var info = container.Info;
+                if (info.Status is not (ContainerStatus.Created or ContainerStatus.Running))
+                {
+                    throw new ContainersException($"container '{id}' has {info.Status.ToOciString()}: a container runs once; create another");
+                }
+
+                if (attach && container.Spec.Process?.Terminal == true)
+                {
+                    // A terminal's output is attached to, not read from the log: attached first, then started, so its
+                    // first output (a shell's prompt) reaches this terminal, as Docker's 'start -ai'.
+                    return await AttachCommand.AttachAsync(
+                        container, info.Status == ContainerStatus.Created ? () => StartRequest.SendAsync(info, cancellationToken) : null, start.Has("interactive"), cancellationToken)
+                        .ConfigureAwait(false);
+                }
+
                 if (info.Status == ContainerStatus.Created)
                 {
                     await StartRequest.SendAsync(info, cancellationToken).ConfigureAwait(false);
-                }
-                else if (info.Status != ContainerStatus.Running)
-                {
-                    throw new ContainersException($"container '{id}' has {info.Status.ToOciString()}: a container runs once; create another");
                 }
 
                 if (!attach)

@@ -107,6 +107,30 @@ public sealed class DetachedContainerTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task Start_a_of_a_container_created_with_t_relays_its_terminal_and_exits_with_its_code()
+    {
+        var name = "cli-create-t-" + Guid.NewGuid().ToString("N")[..8];
+        var create = await CliRunner.RunAsync("create", "-t", "--name", name, "--host-rootfs", "--", "sh", "-c", "echo hi-from-$(tty); exit 3");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        try
+        {
+            // Stdin is not a terminal here: nothing to type, the output is relayed until the container ends.
+            var start = await CliRunner.RunAsync(CliRunner.StartInfo("start", "-a", name), stdin: string.Empty);
+            var again = await CliRunner.RunAsync("start", "-a", name);
+
+            Assert.Equal(3, start.ExitCode);
+            Assert.Equal("hi-from-/dev/pts/0\r\n", start.Stdout);
+            Assert.Contains("hi-from-/dev/pts/0\r\n", (await CliRunner.RunAsync("logs", name)).Stdout, StringComparison.Ordinal);
+            Assert.Equal(125, again.ExitCode);
+            Assert.Contains("a container runs once", again.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task Attach_to_a_container_without_a_terminal_or_not_running_is_refused_with_the_reason()
     {
         var name = "cli-attach-none-" + Guid.NewGuid().ToString("N")[..8];

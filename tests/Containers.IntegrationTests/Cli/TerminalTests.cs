@@ -133,6 +133,36 @@ public sealed class TerminalTests
         }
     }
 
+    /// <summary>
+    /// <c>create -it</c>, then <c>start -ai</c> as Docker users do: the start attaches first, so the shell's first prompt
+    /// reaches this terminal; typed lines run in the container, and the command ends with the shell's exit code.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Start_ai_of_a_container_created_with_it_attaches_this_terminal_from_its_first_prompt()
+    {
+        await using var pane = await TmuxPane.StartAsync();
+        var name = "cli-start-ai-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var create = await CliRunner.RunAsync("create", "-it", "--name", name, "-e", "PS1=in-box$ ", "--host-rootfs", "--", "sh");
+            Assert.True(create.ExitCode == 0, create.Stderr);
+
+            await pane.TypeAsync(CommandLine("start", "-ai", name));
+            await pane.ScreenAsync("in-box$");
+            await pane.TypeAsync("echo started-$((6*7))-in-$$-on-$(tty)");
+            await pane.ScreenAsync("started-42-in-1-on-/dev/pts/0");
+            await pane.TypeAsync("exit 4");
+            await pane.ScreenAsync("host$");
+            await pane.TypeAsync("echo start-exited-$?");
+            await pane.ScreenAsync("start-exited-4");
+            Assert.Equal("4\n", (await CliRunner.RunAsync("wait", name)).Stdout);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
     /// <summary><c>attach</c> to a <c>run -dt</c> container (no <c>-i</c>): its output shows; Ctrl-P Ctrl-Q detaches.</summary>
     [Fact(Timeout = 300_000)]
     public async Task Attach_to_a_run_dt_container_shows_its_output_and_detaches_with_ctrl_p_ctrl_q()
