@@ -51,19 +51,7 @@ internal static class AttachCommand
     {
         using var socket = await AttachSocket.ConnectAsync(container.Info, cancellationToken).ConfigureAwait(false);
         using var gate = new SemaphoreSlim(1, 1);
-        if (!input)
-        {
-            await SendSizeAsync(socket, gate).ConfigureAwait(false);
-            if (start is not null)
-            {
-                await start().ConfigureAwait(false);
-            }
-
-            await CopyOutputAsync(socket, cancellationToken).ConfigureAwait(false);
-            return (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
-        }
-
-        using (var raw = HostTerminal.EnterRawMode())
+        using (var raw = input ? HostTerminal.EnterRawMode() : null)
         {
             using var resize = OperatingSystem.IsLinux() ? PosixSignalRegistration.Create(PosixSignal.SIGWINCH, context => _ = SendSizeAsync(socket, gate)) : null;
             await SendSizeAsync(socket, gate).ConfigureAwait(false);
@@ -73,15 +61,18 @@ internal static class AttachCommand
             }
 
             var output = CopyOutputAsync(socket, cancellationToken);
-            var keys = CopyInputAsync(socket, gate, cancellationToken);
-            if (await Task.WhenAny(output, keys).ConfigureAwait(false) == keys && await keys.ConfigureAwait(false))
+            if (input)
             {
-                raw?.Dispose();
-                await Console.Error.WriteLineAsync("read escape sequence").ConfigureAwait(false);
-                return 1;
+                var keys = CopyInputAsync(socket, gate, cancellationToken);
+                if (await Task.WhenAny(output, keys).ConfigureAwait(false) == keys && await keys.ConfigureAwait(false))
+                {
+                    raw?.Dispose();
+                    await Console.Error.WriteLineAsync("read escape sequence").ConfigureAwait(false);
+                    return 1;
+                }
             }
 
-            // Input ended (stdin was not a terminal): the output goes on until the container ends.
+            // The input ended (stdin was not a terminal), or is not relayed: the output goes on until the container ends.
             await output.ConfigureAwait(false);
         }
 
