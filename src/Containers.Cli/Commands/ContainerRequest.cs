@@ -53,27 +53,23 @@ internal static class ContainerRequest
 
     /// <summary>
     /// Creates the container <paramref name="invocation"/> describes on a runtime that lives as long as this process
-    /// (the container dies with it).
+    /// (the container dies with it); its image is in the store already (<see cref="PullAsync"/>). With
+    /// <paramref name="startAtOnce"/> it is started too where nothing needs to be in place before its program runs
+    /// (see its status).
     /// </summary>
     /// <param name="invocation">The <c>run</c> or <c>create</c> invocation.</param>
     /// <param name="options">Stdio, init and log of the container.</param>
-    /// <param name="pull">Whether to pull the image first as <c>--pull</c> says; false when <see cref="PullAsync"/> did already.</param>
-    /// <param name="cancellationToken">Cancels the pull and the creation.</param>
-    public static async Task<Container> CreateAsync(Invocation invocation, ContainerCreateOptions options, bool pull, CancellationToken cancellationToken)
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <param name="startAtOnce">Whether a container without a terminal and limits is created and started in one step.</param>
+    public static async Task<Container> CreateAsync(Invocation invocation, ContainerCreateOptions options, CancellationToken cancellationToken, bool startAtOnce = false)
     {
         var id = invocation.Value("name");
         options = options with { Secrets = Secrets(invocation) };
         if (IsImage(invocation))
         {
             var (image, overrides) = ImageRequest(invocation);
-            var policy = PullPolicyOf(invocation);
             var store = await ImageStoreOption.OpenAsync(invocation, cancellationToken).ConfigureAwait(false);
             var runtime = await ContainerRuntime.OpenAsync(OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
-            if (pull)
-            {
-                await PullFirstAsync(runtime, image, policy, overrides.Platform, cancellationToken).ConfigureAwait(false);
-            }
-
             return await runtime.CreateFromImageAsync(id, image, overrides with { Create = options }, cancellationToken).ConfigureAwait(false);
         }
 
@@ -84,12 +80,20 @@ internal static class ContainerRequest
         }
 
         var specRuntime = await ContainerRuntime.OpenAsync(OneStart, cancellationToken).ConfigureAwait(false);
-        return await specRuntime.CreateAsync(id, spec, options, cancellationToken).ConfigureAwait(false);
+        return startAtOnce && StartsAtOnce(spec)
+            ? await specRuntime.StartAsync(id, spec, options, cancellationToken).ConfigureAwait(false)
+            : await specRuntime.CreateAsync(id, spec, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Pulls the image of an image invocation as <c>--pull</c> says, before a monitor process creates the container
-    /// (<c>run -d</c>, <c>create</c>): the progress shows here, where the user is.
+    /// Whether a foreground run may create and start in one step: nothing needs to be in place before its program
+    /// runs. A terminal is attached first (its first prompt), and an OOM watch set up first sees every kill.
+    /// </summary>
+    private static bool StartsAtOnce(ContainerSpec spec) => spec.Process?.Terminal != true && spec.Linux?.Resources is null;
+
+    /// <summary>
+    /// Pulls the image of an image invocation as <c>--pull</c> says, before the container is created (before a monitor
+    /// process creates it for <c>run -d</c> and <c>create</c>: the progress shows here, where the user is).
     /// </summary>
     public static async Task PullAsync(Invocation invocation, CancellationToken cancellationToken)
     {

@@ -105,7 +105,7 @@ internal static class MonitorCommand
             File.Delete(path);
             run = Parser.Parse(RunCommand.Create(), args).Invocation!;
             container = await ContainerRequest.CreateAsync(
-                run, new ContainerCreateOptions { KeepLog = true, Log = LogOptions.Parse(run), Init = run.Has("init") }, pull: false, cancellationToken).ConfigureAwait(false);
+                run, new ContainerCreateOptions { KeepLog = true, Log = LogOptions.Parse(run), Init = run.Has("init") }, cancellationToken).ConfigureAwait(false);
             if (container.Terminal is null && !run.Has("interactive"))
             {
                 // Without -i stdin is closed at once, as Docker's; with it, held open for the container's life (a

@@ -58,18 +58,24 @@ internal static class RunCommand
             await Console.Error.WriteLineAsync(SecurityOptions.NoLimitsWarning).ConfigureAwait(false);
         }
 
-        var container = await ContainerRequest.CreateAsync(run, options with { Stdio = ContainerStdio.Inherit }, pull: true, cancellationToken).ConfigureAwait(false);
+        // Before the signals are taken: Ctrl-C ends a pull.
+        await ContainerRequest.PullAsync(run, cancellationToken).ConfigureAwait(false);
+        using var signals = new SignalProxy();
+        var container = await ContainerRequest.CreateAsync(
+            run, options with { Stdio = ContainerStdio.Inherit }, cancellationToken, startAtOnce: true).ConfigureAwait(false);
 
         await using (container.ConfigureAwait(false))
         {
             // As Docker's sig-proxy: the signals that would end this command go to the container instead.
+            signals.Attach(container);
             using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            using var interrupt = Forward(PosixSignal.SIGINT, 2, container);
-            using var terminate = Forward(PosixSignal.SIGTERM, 15, container);
-            using var hangup = HangupForwarding.Register(number => Signal(container, number), token => container.KillAsync(token), watching.Token);
             using var attached = TerminalAttachment.Attach(container.Terminal, run.Has("interactive"), cancellationToken);
             var oomKills = container.Spec.Linux?.Resources is null ? Task.CompletedTask : ReportOomKillsAsync(container, watching.Token);
-            await container.StartAsync(cancellationToken).ConfigureAwait(false);
+            if (container.Status == ContainerStatus.Created)
+            {
+                await container.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             using var deadline = run.Has("sandbox") ? new CancellationTokenSource(SandboxOptions.Default.Timeout) : null;
             using var expiry = deadline?.Token.Register(() =>
             {
@@ -92,6 +98,7 @@ internal static class RunCommand
             }
 
             await watching.CancelAsync().ConfigureAwait(false);
+            await signals.EndedAsync().ConfigureAwait(false);
             // The container's own process died of it (SIGKILL, or an init reporting 137); a kill of another of
             // its processes was said above, and the exit status is the program's.
             var killed = exit.OomKilled && (exit.Signal == 9 || exit.ExitCode == 137);
@@ -121,28 +128,6 @@ internal static class RunCommand
         catch (ContainersException e)
         {
             await Console.Error.WriteLineAsync($"containers: OOM kills are not reported as they happen: {e.Message}").ConfigureAwait(false);
-        }
-    }
-
-    private static PosixSignalRegistration Forward(PosixSignal signal, int number, Container container) =>
-        PosixSignalRegistration.Create(signal, context =>
-        {
-            context.Cancel = true;
-            Signal(container, number);
-        });
-
-    private static void Signal(Container container, int number)
-    {
-        try
-        {
-            if (container.Status.CanKill())
-            {
-                _ = container.SignalAsync(number);
-            }
-        }
-        catch (ContainerStatusException)
-        {
-            // It exited between the check and the signal.
         }
     }
 }

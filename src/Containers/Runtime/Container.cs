@@ -88,15 +88,21 @@ public sealed partial class Container : IAsyncDisposable
 
     // run: a run's container. Its process goes on to exec by itself (the state says running from the start), a setup
     // failure surfaces from ThrowIfStartFailedAsync, and its exit is not written to the state, which the run deletes next.
+    // started: its process went on to exec by itself too (ContainerRuntime.StartAsync), its start recorded at creation.
     // exitPending: another process owns it and its state did not say stopped when read (see _exitPending).
     internal Container(
         ContainerSpec spec, ContainerState state, ContainerProcess? process, StdioPipes? stdio, ContainerTerminal? terminal,
         bool owner, StateDirectory states, ILogger logger, ICgroup? cgroup = null, ICgroupDriver? driver = null, ContainerRuntime? runtime = null,
-        bool run = false, bool exitPending = false)
+        bool run = false, bool exitPending = false, bool started = false)
     {
         _exitPending = !owner && exitPending;
         _run = run;
-        _started = run ? 1 : 0;
+        _started = run || started ? 1 : 0;
+        if (started)
+        {
+            _startRecorded.TrySetResult();
+        }
+
         _runtime = runtime;
         _cgroup = cgroup;
         _driver = driver;
@@ -265,7 +271,8 @@ public sealed partial class Container : IAsyncDisposable
     internal bool IsRun => _run;
 
     /// <summary>
-    /// For a run: completes once its process has exec'd the program, or throws <see cref="ContainerStartException"/>
+    /// For a container started at creation (a run's, or one of <see cref="ContainerRuntime.StartAsync(string?, ContainerSpec, ContainerCreateOptions?, CancellationToken)"/>):
+    /// completes once its process has exec'd the program, or throws <see cref="ContainerStartException"/>
     /// with the failed setup step. A run waits for the exit first and asks this after: the error pipe's end of file
     /// is then already there, so the start costs no wake-up of its own.
     /// </summary>

@@ -146,6 +146,47 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     }
 
     /// <summary>
+    /// Creates and starts a container in one step (OCI <c>create</c> then <c>start</c>, as <c>docker run -d</c>): its
+    /// process runs the program as soon as it is set up instead of waiting, set up, for
+    /// <see cref="Container.StartAsync"/>, which saves the round trip between the two. Returns once the program runs.
+    /// The container is then as after <see cref="CreateAsync(string?, ContainerSpec, ContainerCreateOptions?, CancellationToken)"/>
+    /// and <see cref="Container.StartAsync"/>: wait for it, signal it, read its output, dispose it to delete it.
+    /// </summary>
+    /// <remarks>
+    /// Create and start separately when something must be in place before the program runs: a terminal attached to
+    /// <see cref="Container.Terminal"/> for its first prompt, or a watch of <see cref="Container.WatchOomKillsAsync"/>
+    /// that must see every kill.
+    /// </remarks>
+    /// <param name="id">The container's id (a name), or null for a random one.</param>
+    /// <param name="spec">What to run and how to isolate it.</param>
+    /// <param name="options">Stdio and init; null for <see cref="ContainerCreateOptions.Default"/>.</param>
+    /// <param name="cancellationToken">Cancels the start; nothing is left behind.</param>
+    /// <exception cref="InvalidSpecException">The spec has problems; all of them are listed.</exception>
+    /// <exception cref="RootfsNotFoundException">The root filesystem directory does not exist.</exception>
+    /// <exception cref="ExecutableNotFoundException">The program does not exist in the root filesystem.</exception>
+    /// <exception cref="NotExecutableException">The program is a directory or has no execute permission.</exception>
+    /// <exception cref="InvalidContainerIdException">The id is not a valid name.</exception>
+    /// <exception cref="ContainerAlreadyExistsException">A container with this id exists.</exception>
+    /// <exception cref="ContainerStartException">A setup step or the exec failed in the child; it names the step and errno.</exception>
+    /// <example>
+    /// <code>
+    /// await using var server = await runtime.StartAsync("web", ContainerSpec.For("/usr/bin/python3", "-m", "http.server"));
+    /// // ... use it ...
+    /// await server.StopAsync(TimeSpan.FromSeconds(5));
+    /// </code>
+    /// </example>
+    public async Task<Container> StartAsync(
+        string? id, ContainerSpec spec, ContainerCreateOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (id is not null)
+        {
+            Runtime.StateDirectory.ValidateId(id);
+        }
+
+        return await Prepare(spec, options).StartAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Compiles <paramref name="spec"/> once into a <see cref="PreparedContainer"/> that starts any number of
     /// identical containers: validation, the program's lookup and the start plan are done here, not per start.
     /// </summary>
@@ -232,17 +273,24 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the creation.</param>
     /// <param name="describe">Adds what the state keeps beyond the spec (the image a container was made from).</param>
     /// <param name="run">
-    /// Whether the container starts at once (a run): its child goes on to exec without waiting for a start byte,
-    /// and the state is first written as running, by <see cref="Container.StartAsync"/>.
+    /// Whether the container starts at once as a run's (<see cref="RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>):
+    /// its child goes on to exec without waiting for a start byte, the state is first written as running, whether the
+    /// exec succeeded is asked once it has ended, and its exit is not written to its state, which the run deletes next.
+    /// </param>
+    /// <param name="start">
+    /// Whether the container starts at once (<see cref="StartAsync(string?, ContainerSpec, ContainerCreateOptions?, CancellationToken)"/>):
+    /// as a run's, but returned once its process has exec'd the program, and its exit written to its state.
     /// </param>
     internal async Task<Container> CreatePreparedAsync(
-        string? id, PreparedContainer prepared, CancellationToken cancellationToken, Func<ContainerState, ContainerState>? describe = null, bool run = false)
+        string? id, PreparedContainer prepared, CancellationToken cancellationToken, Func<ContainerState, ContainerState>? describe = null, bool run = false, bool start = false)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         id ??= NewId();
         Runtime.StateDirectory.ValidateId(id);
         cancellationToken.ThrowIfCancellationRequested();
-        var (spec, options, plan) = (prepared.Spec, prepared.Options, prepared.PlanFor(run));
+        // Released at once: the child goes on to exec by itself instead of waiting for a start (no round trip).
+        var released = run || start;
+        var (spec, options, plan) = (prepared.Spec, prepared.Options, prepared.PlanFor(released));
         var folder = _states.FolderOf(id);
         RuntimeLog.ContainerCreating(_logger, id, spec.Process!.Args);
 
@@ -306,9 +354,10 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
                 plan.UsesPooledNetwork && netns is null ? plan.WithoutPooledNetwork : plan, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj,
                 outputToExit: run && !options.KeepLog).ConfigureAwait(false);
-            // A run's process goes on to exec by itself: running from here, in the one state write after the claim.
-            state = state with { Status = run ? ContainerStatus.Running : ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
-            var container = new Container(spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this, run);
+            // A released process goes on to exec by itself: running from here, in the one state write after the claim.
+            state = state with { Status = released ? ContainerStatus.Running : ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
+            var container = new Container(
+                spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this, run, started: start);
             try
             {
                 _states.Write(state);
@@ -325,7 +374,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             }
 
             Track(container);
-            if (run)
+            if (released)
             {
                 container.Record(container.Event(ContainerEventAction.Create), container.Event(ContainerEventAction.Start));
                 container.RecordOomKills();
@@ -336,7 +385,21 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             }
 
             RuntimeLog.ContainerCreated(_logger, id, process.Pid, netns is not null);
-            if (run)
+            if (start)
+            {
+                try
+                {
+                    await container.ThrowIfStartFailedAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // Its process has ended (a failed setup or exec) or is killed (cancelled): deleted as a whole.
+                    await container.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+
+            if (released)
             {
                 RuntimeLog.ContainerStarted(_logger, id, process.Pid);
             }

@@ -63,6 +63,15 @@ public sealed class PreparedContainer
     public Task<Container> CreateAsync(string? id = null, CancellationToken cancellationToken = default) =>
         _runtime.CreatePreparedAsync(id, this, cancellationToken);
 
+    /// <summary>Creates and starts a container in one step, as <see cref="ContainerRuntime.StartAsync(string?, ContainerSpec, ContainerCreateOptions?, CancellationToken)"/> does.</summary>
+    /// <param name="id">The container's id (a name), or null for a random one.</param>
+    /// <param name="cancellationToken">Cancels the start; nothing is left behind.</param>
+    /// <exception cref="InvalidContainerIdException">The id is not a valid name.</exception>
+    /// <exception cref="ContainerAlreadyExistsException">A container with this id exists.</exception>
+    /// <exception cref="ContainerStartException">A setup step or the exec failed in the child; it names the step and errno.</exception>
+    public Task<Container> StartAsync(string? id = null, CancellationToken cancellationToken = default) =>
+        _runtime.CreatePreparedAsync(id, this, cancellationToken, start: true);
+
     /// <summary>
     /// Runs a container to completion, as <see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>
     /// does: input, timeout and output cap from <paramref name="options"/>.

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Containers.IntegrationTests.Support;
 
 namespace Containers.IntegrationTests.Cli;
@@ -130,6 +131,29 @@ public sealed class RunCommandTests
         Assert.Equal("", stdout);
         Assert.Contains(flag, stderr, StringComparison.Ordinal);
     }
+
+    /// <summary>Docker's sig-proxy: SIGINT and SIGTERM sent to a foreground <c>run</c> reach the container's program.</summary>
+    [Theory(Timeout = 60_000)]
+    [InlineData("INT", 2, 11)]
+    [InlineData("TERM", 15, 12)]
+    public async Task A_signal_sent_to_a_foreground_run_reaches_the_program(string name, int number, int code)
+    {
+        using var cli = Process.Start(CliRunner.StartInfo(
+            "run", "--host-rootfs", "--", "/bin/sh", "-c", $"trap 'echo got {name}; exit {code}' {name}; echo ready; while :; do sleep 0.05; done"))!;
+        var stderr = cli.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        Assert.Equal("ready", await cli.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken));
+
+        // The shell's trap is set before it says ready: the signal cannot end it by its default action.
+        Assert.Equal(0, Kill(cli.Id, number));
+        var rest = await cli.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await cli.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(cli.ExitCode == code, await stderr);
+        Assert.Equal($"got {name}\n", rest);
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     [Fact(Timeout = 60_000)]
     public async Task The_container_dies_when_the_process_running_it_is_killed_with_SIGKILL()

@@ -1,0 +1,71 @@
+using System.Text;
+using Containers.IntegrationTests.Support;
+using Containers.Runtime;
+using Containers.Spec;
+
+namespace Containers.IntegrationTests.Runtime;
+
+/// <summary><see cref="ContainerRuntime.StartAsync"/> and <see cref="PreparedContainer.StartAsync"/>: create and start in one step.</summary>
+public sealed class StartAtOnceTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_container_started_in_one_step_runs_its_program_and_is_a_container_like_any_other()
+    {
+        using var fixture = new RuntimeFixture();
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await using var container = await fixture.Runtime.StartAsync(
+            "at-once", ContainerSpec.For("/bin/sh", "-c", "read x; echo \"got $x\"; exit 3"), null, Token);
+
+        // Running, recorded so, and blocked in read until this test writes: the program is the container's process.
+        Assert.Equal(ContainerStatus.Running, container.Status);
+        Assert.Equal(ContainerStatus.Running, Assert.Single(await fixture.Runtime.ListAsync(Token)).Status);
+        await Assert.ThrowsAsync<ContainerStatusException>(() => container.StartAsync(Token));
+
+        await container.Stdin.WriteAsync(Encoding.UTF8.GetBytes("one\n"), Token);
+        await container.Stdin.CompleteAsync();
+        var result = await container.CollectAsync(Token);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal("got one\n", result.Stdout);
+        Assert.Equal(ContainerStatus.Stopped, container.Status);
+        Assert.Equal(3, (await fixture.Runtime.GetAsync("at-once", Token)).State.ExitCode);
+        var actions = new List<ContainerEventAction>();
+        await foreach (var e in fixture.Runtime.WatchEventsAsync(since, DateTimeOffset.UtcNow, Token))
+        {
+            actions.Add(e.Action);
+        }
+
+        Assert.Equal([ContainerEventAction.Create, ContainerEventAction.Start, ContainerEventAction.Die], actions);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_failed_setup_of_a_one_step_start_throws_its_stage_and_leaves_nothing_behind()
+    {
+        using var fixture = new RuntimeFixture();
+        var missing = "/nonexistent-" + Guid.NewGuid().ToString("N");
+        var spec = ContainerSpec.For("/bin/true").WithMount(new MountSpec { Destination = "/data", Type = "bind", Source = missing, Options = ["rbind"] });
+
+        var error = await Assert.ThrowsAsync<ContainerStartException>(() => fixture.Runtime.StartAsync(null, spec, null, Token));
+
+        Assert.Contains(missing, error.Stage, StringComparison.Ordinal);
+        Assert.Equal("ENOENT", error.ErrnoName);
+        Assert.Empty(await fixture.Runtime.ListAsync(Token));
+        Assert.Empty(StateEntries.Of(fixture.StateDirectory));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_prepared_spec_starts_a_container_per_call()
+    {
+        using var fixture = new RuntimeFixture();
+        var prepared = fixture.Runtime.Prepare(ContainerSpec.For("/bin/sh", "-c", "exit 5"));
+
+        await using var first = await prepared.StartAsync(null, Token);
+        await using var second = await prepared.StartAsync(null, Token);
+
+        Assert.NotEqual(first.Id, second.Id);
+        Assert.Equal(5, (await first.WaitAsync(Token)).ExitCode);
+        Assert.Equal(5, (await second.WaitAsync(Token)).ExitCode);
+    }
+}
