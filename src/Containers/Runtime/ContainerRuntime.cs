@@ -334,7 +334,6 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
                 await CreateStorageAsync(state, overlay, cancellationToken).ConfigureAwait(false);
             }
 
-            _states.WriteConfig(id, prepared.ConfigJson);
             if (spec.Linux?.Resources is { } resources)
             {
                 // Created after the claim: from here on the state names the id, so no stale sweep takes the cgroup.
@@ -360,6 +359,9 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
                 spec, state, process, stdio, terminal, owner: true, _states, _loggers.CreateLogger(ContainerLogCategory), cgroup, cgroup is null ? null : Cgroups, this, run, started: start);
             try
             {
+                // The spec is written while the child sets itself up, not before its clone; the state that names
+                // the process comes after it, so a reader that sees the process sees its spec.
+                _states.WriteConfig(id, prepared.ConfigJson);
                 _states.Write(state);
 
                 if (state.LogPath is { } log)

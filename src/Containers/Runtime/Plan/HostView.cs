@@ -45,20 +45,18 @@ internal sealed class HostView : IHostView
             throw new PlatformNotSupportedException("containers run on Linux only");
         }
 
+        const uint S_IFMT = 0xf000, S_IFDIR = 0x4000, S_IFLNK = 0xa000;
         try
         {
-            var info = new FileInfo(path);
-            if (info.LinkTarget is { } target)
+            // One statx of the path itself per component a lookup walks (a PATH search walks dozens); the target
+            // is read only for a link.
+            return LibC.OwnerAndMode(path) switch
             {
-                return HostFile.Link(target);
-            }
-
-            if (Directory.Exists(path))
-            {
-                return HostFile.Directory;
-            }
-
-            return info.Exists ? HostFile.File(info.UnixFileMode) : null;
+                null => null,
+                { Mode: var mode } when (mode & S_IFMT) == S_IFLNK => new FileInfo(path).LinkTarget is { } target ? HostFile.Link(target) : null,
+                { Mode: var mode } when (mode & S_IFMT) == S_IFDIR => HostFile.Directory,
+                { Mode: var mode } => HostFile.File((UnixFileMode)(mode & 0xfff)),
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
