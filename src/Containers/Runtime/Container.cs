@@ -88,7 +88,8 @@ public sealed partial class Container : IAsyncDisposable
 
     // run: a run's container. Its process goes on to exec by itself (the state says running from the start), a setup
     // failure surfaces from ThrowIfStartFailedAsync, and its exit is not written to the state, which the run deletes next.
-    // started: its process went on to exec by itself too (ContainerRuntime.StartAsync), its start recorded at creation.
+    // started: its process went on to exec by itself too (ContainerRuntime.StartAsync); its creator records the
+    // create and start and then calls StartRecorded, so its die is never recorded before them.
     // exitPending: another process owns it and its state did not say stopped when read (see _exitPending).
     internal Container(
         ContainerSpec spec, ContainerState state, ContainerProcess? process, StdioPipes? stdio, ContainerTerminal? terminal,
@@ -98,10 +99,6 @@ public sealed partial class Container : IAsyncDisposable
         _exitPending = !owner && exitPending;
         _run = run;
         _started = run || started ? 1 : 0;
-        if (started)
-        {
-            _startRecorded.TrySetResult();
-        }
 
         _runtime = runtime;
         _cgroup = cgroup;
@@ -832,6 +829,11 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>An event of this container, now.</summary>
     internal ContainerEvent Event(ContainerEventAction action) =>
         new(DateTimeOffset.UtcNow, Id, action) { Image = State.Image?.Reference };
+
+    /// <summary>
+    /// For a container started at creation: its create and start are recorded (or will never be), so its die may be.
+    /// </summary>
+    internal void StartRecorded() => _startRecorded.TrySetResult();
 
     /// <summary>Records <paramref name="events"/> in the state directory's events (<see cref="ContainerRuntime.WatchEventsAsync"/>).</summary>
     internal void Record(params ReadOnlySpan<ContainerEvent> events) => _states.Record(_logger, events);

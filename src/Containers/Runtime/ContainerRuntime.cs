@@ -371,6 +371,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             }
             catch
             {
+                container.StartRecorded();
                 await container.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
@@ -378,7 +379,16 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             Track(container);
             if (released)
             {
-                container.Record(container.Event(ContainerEventAction.Create), container.Event(ContainerEventAction.Start));
+                try
+                {
+                    container.Record(container.Event(ContainerEventAction.Create), container.Event(ContainerEventAction.Start));
+                }
+                finally
+                {
+                    // A program that exits at once is seen exiting before this: its die waits for these.
+                    container.StartRecorded();
+                }
+
                 container.RecordOomKills();
             }
             else

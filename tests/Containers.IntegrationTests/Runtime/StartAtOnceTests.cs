@@ -68,4 +68,32 @@ public sealed class StartAtOnceTests
         Assert.Equal(5, (await first.WaitAsync(Token)).ExitCode);
         Assert.Equal(5, (await second.WaitAsync(Token)).ExitCode);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_program_that_exits_at_once_has_its_die_recorded_after_its_create_and_start()
+    {
+        using var fixture = new RuntimeFixture();
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var prepared = fixture.Runtime.Prepare(ContainerSpec.For("/bin/true"));
+
+        // /bin/true often exits before StartAsync returns, and with starts beside it (the thread pool busy) its
+        // exit can be seen while its start is still being recorded.
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
+        {
+            await using var container = await prepared.StartAsync("quick-" + i, Token);
+            await container.WaitAsync(Token);
+        }));
+
+        var actions = new Dictionary<string, List<ContainerEventAction>>();
+        await foreach (var e in fixture.Runtime.WatchEventsAsync(since, DateTimeOffset.UtcNow, Token))
+        {
+            if (e.Action is ContainerEventAction.Create or ContainerEventAction.Start or ContainerEventAction.Die)
+            {
+                (actions.TryGetValue(e.Id, out var list) ? list : actions[e.Id] = []).Add(e.Action);
+            }
+        }
+
+        Assert.Equal(40, actions.Count);
+        Assert.All(actions.Values, a => Assert.Equal([ContainerEventAction.Create, ContainerEventAction.Start, ContainerEventAction.Die], a));
+    }
 }
