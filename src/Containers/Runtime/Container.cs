@@ -264,9 +264,6 @@ public sealed partial class Container : IAsyncDisposable
         RuntimeLog.ContainerStarted(_logger, Id, Pid);
     }
 
-    /// <summary>Whether this is a run's container, created running (<see cref="ContainerRuntime.RunAsync(ContainerSpec, ContainerRunOptions?, CancellationToken)"/>).</summary>
-    internal bool IsRun => _run;
-
     /// <summary>
     /// For a container started at creation (a run's, or one of <see cref="ContainerRuntime.StartAsync(string?, ContainerSpec, ContainerCreateOptions?, CancellationToken)"/>):
     /// completes once its process has exec'd the program, or throws <see cref="ContainerStartException"/>

@@ -3,7 +3,8 @@ using Microsoft.Extensions.Logging;
 namespace Containers.Runtime;
 
 /// <summary>
-/// One <see cref="ContainerRuntime.RunAsync(Containers.Spec.ContainerSpec, ContainerRunOptions?, CancellationToken)"/> of a created container: feeds stdin, reads both outputs under the cap,
+/// One <see cref="ContainerRuntime.RunAsync(Containers.Spec.ContainerSpec, ContainerRunOptions?, CancellationToken)"/> (or
+/// <c>RunFromImageAsync</c>) of a container created running: feeds stdin, reads both outputs under the cap,
 /// enforces the timeout with a graceful stop, and turns a cancellation into a kill that still returns the output.
 /// </summary>
 internal sealed class ContainerRun
@@ -40,13 +41,7 @@ internal sealed class ContainerRun
         try
         {
             // A run's container was created running (its process goes on to exec by itself): whether it got there
-            // is asked once it has ended, when the answer is already in, which saves a wake-up per start. Others
-            // (a container of an image) start here and wait for their exec.
-            if (!_container.IsRun)
-            {
-                await _container.StartAsync(cancellationToken).ConfigureAwait(false);
-            }
-
+            // is asked once it has ended, when the answer is already in, which saves a wake-up per start.
             ContainerExit exit;
             var timedOut = false;
             try

@@ -37,12 +37,15 @@ public sealed partial class ContainerRuntime
     /// await using var pulled = await runtime.CreateFromImageAsync(null, "registry.example.com/team/app:1.0", new ImageContainerOptions { Pull = PullPolicy.Missing }, ct);
     /// </code>
     /// </example>
-    public async Task<Container> CreateFromImageAsync(string? id, string image, ImageContainerOptions? overrides, CancellationToken cancellationToken)
+    public Task<Container> CreateFromImageAsync(string? id, string image, ImageContainerOptions? overrides, CancellationToken cancellationToken) =>
+        CreateFromReferenceAsync(id, image, overrides, run: false, cancellationToken);
+
+    private async Task<Container> CreateFromReferenceAsync(string? id, string image, ImageContainerOptions? overrides, bool run, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(image);
         var store = await ImagesAsync(cancellationToken).ConfigureAwait(false);
         var resolved = await FindOrPullAsync(store, image, overrides?.Pull ?? PullPolicy.Never, overrides?.Platform, overrides?.PullProgress, cancellationToken).ConfigureAwait(false);
-        return await CreateFromImageAsync(id, store, resolved, image, overrides, cancellationToken).ConfigureAwait(false);
+        return await CreateFromImageAsync(id, store, resolved, image, overrides, run, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates a container from <paramref name="image"/>, found before in the runtime's store, as <see cref="CreateFromImageAsync(string?, string, ImageContainerOptions?, CancellationToken)"/> does.</summary>
@@ -56,11 +59,14 @@ public sealed partial class ContainerRuntime
     /// await using var box = await runtime.CreateFromImageAsync(null, image, new ImageContainerOptions { Command = ["sleep", "60"] }, ct);
     /// </code>
     /// </example>
-    public async Task<Container> CreateFromImageAsync(string? id, Image image, ImageContainerOptions? overrides, CancellationToken cancellationToken)
+    public Task<Container> CreateFromImageAsync(string? id, Image image, ImageContainerOptions? overrides, CancellationToken cancellationToken) =>
+        CreateFromStoredAsync(id, image, overrides, run: false, cancellationToken);
+
+    private async Task<Container> CreateFromStoredAsync(string? id, Image image, ImageContainerOptions? overrides, bool run, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         var store = await ImagesAsync(cancellationToken).ConfigureAwait(false);
-        return await CreateFromImageAsync(id, store, image, image.Digest.ToString(), overrides, cancellationToken).ConfigureAwait(false);
+        return await CreateFromImageAsync(id, store, image, image.Digest.ToString(), overrides, run, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -84,7 +90,8 @@ public sealed partial class ContainerRuntime
     {
         var options = overrides?.Run ?? ContainerRunOptions.Default;
         options.Validate();
-        var container = await CreateFromImageAsync(options.Id, image, overrides, cancellationToken).ConfigureAwait(false);
+        // Created as a run's: its process goes on to exec by itself, without waiting for a start.
+        var container = await CreateFromReferenceAsync(options.Id, image, overrides, run: true, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             return await new ContainerRun(container, options, _logger).RunAsync(cancellationToken).ConfigureAwait(false);
@@ -99,7 +106,7 @@ public sealed partial class ContainerRuntime
     {
         var options = overrides?.Run ?? ContainerRunOptions.Default;
         options.Validate();
-        var container = await CreateFromImageAsync(options.Id, image, overrides, cancellationToken).ConfigureAwait(false);
+        var container = await CreateFromStoredAsync(options.Id, image, overrides, run: true, cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {
             return await new ContainerRun(container, options, _logger).RunAsync(cancellationToken).ConfigureAwait(false);
@@ -107,7 +114,7 @@ public sealed partial class ContainerRuntime
     }
 
     private async Task<Container> CreateFromImageAsync(
-        string? id, ImageStore store, Image image, string reference, ImageContainerOptions? overrides, CancellationToken cancellationToken)
+        string? id, ImageStore store, Image image, string reference, ImageContainerOptions? overrides, bool run, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         overrides ??= ImageContainerOptions.Default;
@@ -135,7 +142,7 @@ public sealed partial class ContainerRuntime
         RuntimeLog.ContainerFromImage(_logger, id, reference, image.Digest.ToString(), root.LowerDirectories.Length);
         var keepOwners = Environment.IsPrivilegedProcess && !store.Rootless;
         return await ImageRoots.CreateAsync(
-            this, made, spec, root, files, facts, overrides, VolumesOf(store), keepOwners, id, overrides.Create, cancellationToken).ConfigureAwait(false);
+            this, made, spec, root, files, facts, overrides, VolumesOf(store), keepOwners, id, overrides.Create, run, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -25,6 +25,7 @@ internal static class ImageRoots
         bool keepOwners,
         string id,
         ContainerCreateOptions? options,
+        bool run,
         CancellationToken cancellationToken)
     {
         if (options?.Overlay is not null)
@@ -67,7 +68,7 @@ internal static class ImageRoots
 
             var prepared = runtime.Prepare(spec, (options ?? ContainerCreateOptions.Default) with { Overlay = root });
             return await runtime.CreatePreparedAsync(
-                id, prepared, cancellationToken, state => state with { Image = image, StopSignal = made.StopSignal, Volumes = used }).ConfigureAwait(false);
+                id, prepared, cancellationToken, state => state with { Image = image, StopSignal = made.StopSignal, Volumes = used }, run).ConfigureAwait(false);
         }
         catch
         {
