@@ -34,6 +34,16 @@ public sealed partial class ImageStore : IAsyncDisposable
     private readonly string _indexLockPath;
     private readonly string _ingestLockPath;
 
+    /// <summary>
+    /// The manifests and configs read and verified before, by the index entry that named them. Both are content
+    /// addressed, so a digest's documents never change: every lookup still reads the index (which says what names
+    /// what) and checks that both blobs are there, but an image run again is not read, hashed and parsed again.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Digest, long, string), (ImageManifest, ImageConfig)> _documents = new();
+
+    /// <summary>Images whose documents <see cref="_documents"/> keeps at most (a store with more starts over).</summary>
+    private const int MaxCachedDocuments = 256;
+
     private ImageStore(string root, bool rootless, ImageStoreOptions options)
     {
         Root = root;
@@ -372,6 +382,18 @@ public sealed partial class ImageStore : IAsyncDisposable
     {
         using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: false, cancellationToken).ConfigureAwait(false);
         var image = await ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
+        return await ApplyChainAsync(image, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="GetSnapshotChainAsync(string, CancellationToken)"/> for an image this store resolved just now.</summary>
+    internal async Task<IReadOnlyList<string>> GetSnapshotChainAsync(Image image, CancellationToken cancellationToken)
+    {
+        using var ingest = await FileLock.AcquireAsync(_ingestLockPath, exclusive: false, cancellationToken).ConfigureAwait(false);
+        return await ApplyChainAsync(image, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<string>> ApplyChainAsync(Image image, CancellationToken cancellationToken)
+    {
         var (chain, _) = await ApplyLayersAsync(image.Manifest, image.Config, _content.BlobPath, progress: null, cancellationToken).ConfigureAwait(false);
         return chain.AsEnumerable().Reverse().ToList();
     }
@@ -641,10 +663,23 @@ public sealed partial class ImageStore : IAsyncDisposable
 
     private async Task<Image> LoadAsync(StoreIndex index, Descriptor entry, CancellationToken cancellationToken)
     {
-        string what = $"manifest {entry.Digest}";
-        var manifest = ImageDocuments.ReadManifest(await _content.ReadDocumentAsync(entry.Digest, entry.Size, what, cancellationToken).ConfigureAwait(false), entry.MediaType, what);
-        what = $"config {manifest.Config.Digest}";
-        var config = ImageDocuments.ReadConfig(await _content.ReadDocumentAsync(manifest.Config.Digest, manifest.Config.Size, what, cancellationToken).ConfigureAwait(false), manifest, what);
+        var key = (entry.Digest, entry.Size, entry.MediaType);
+        // A blob removed since (a damaged store, or another process's prune) is read again, and fails as it would.
+        if (!_documents.TryGetValue(key, out var documents) || !_content.Exists(entry.Digest) || !_content.Exists(documents.Item1.Config.Digest))
+        {
+            string what = $"manifest {entry.Digest}";
+            var read = ImageDocuments.ReadManifest(await _content.ReadDocumentAsync(entry.Digest, entry.Size, what, cancellationToken).ConfigureAwait(false), entry.MediaType, what);
+            what = $"config {read.Config.Digest}";
+            documents = (read, ImageDocuments.ReadConfig(await _content.ReadDocumentAsync(read.Config.Digest, read.Config.Size, what, cancellationToken).ConfigureAwait(false), read, what));
+            if (_documents.Count >= MaxCachedDocuments)
+            {
+                _documents.Clear();
+            }
+
+            _documents[key] = documents;
+        }
+
+        var (manifest, config) = documents;
         var names = index.Manifests.Where(e => e.Digest == entry.Digest).Select(LayoutIndex.NameOf).OfType<ImageReference>().ToList();
         return new Image
         {

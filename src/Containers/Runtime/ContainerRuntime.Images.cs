@@ -66,7 +66,10 @@ public sealed partial class ContainerRuntime
     {
         ArgumentNullException.ThrowIfNull(image);
         var store = await ImagesAsync(cancellationToken).ConfigureAwait(false);
-        return await CreateFromImageAsync(id, store, image, image.Digest.ToString(), overrides, run, cancellationToken).ConfigureAwait(false);
+        // Found again by digest: the image must be in this store, and still be.
+        var digest = image.Digest.ToString();
+        var found = await store.ResolveAsync(digest, cancellationToken).ConfigureAwait(false);
+        return await CreateFromImageAsync(id, store, found, digest, overrides, run, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -122,7 +125,7 @@ public sealed partial class ContainerRuntime
         id ??= NewId();
         Runtime.StateDirectory.ValidateId(id);
         var made = ImageSpec.From(image.Config.Config, overrides);
-        var root = await OverlayRootfs.FromImageAsync(store, image.Digest.ToString(), cancellationToken).ConfigureAwait(false);
+        var root = await OverlayRootfs.FromImageAsync(store, image, reference, cancellationToken).ConfigureAwait(false);
         var files = new LayeredFiles(root.LowerDirectories, OpaqueXattr(store));
         var spec = made.Spec;
         if (made.User is { } user)

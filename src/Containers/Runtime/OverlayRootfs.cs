@@ -113,7 +113,13 @@ public sealed record OverlayRootfs
     {
         ArgumentNullException.ThrowIfNull(store);
         var image = await store.ResolveAsync(reference, cancellationToken).ConfigureAwait(false);
-        var chain = await store.GetSnapshotChainAsync(image.Digest.ToString(), cancellationToken).ConfigureAwait(false);
+        return await FromImageAsync(store, image, reference, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="FromImageAsync(ImageStore, string, CancellationToken)"/> for an image <paramref name="store"/> resolved just now.</summary>
+    internal static async Task<OverlayRootfs> FromImageAsync(ImageStore store, Image image, string reference, CancellationToken cancellationToken)
+    {
+        var chain = await store.GetSnapshotChainAsync(image, cancellationToken).ConfigureAwait(false);
         if (chain.Count == 0)
         {
             throw new ArgumentException($"the image {reference} has no layers: there is nothing to make a root filesystem of", nameof(reference));

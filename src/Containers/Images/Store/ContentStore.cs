@@ -94,16 +94,19 @@ internal sealed class ContentStore
     }
 
     /// <summary>Reads a JSON file that has no digest (index.json, manifest.json) with the document size bound.</summary>
-    public static async Task<byte[]> ReadBoundedAsync(string path, string what, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Completes synchronously: a document is at most <see cref="ImageDocuments.MaxDocumentSize"/> bytes of a regular
+    /// file (<see cref="OpenUntrusted"/> refuses FIFOs and devices), and an asynchronous read of a handle opened for
+    /// synchronous I/O would only hand the same read to a pool thread, a wake-up per document.
+    /// </remarks>
+    public static Task<byte[]> ReadBoundedAsync(string path, string what, CancellationToken cancellationToken)
     {
-        var stream = OpenUntrusted(path, what);
-        await using (stream.ConfigureAwait(false))
-        {
-            ImageDocuments.CheckSize(stream.Length, what);
-            var content = new byte[stream.Length];
-            await stream.ReadExactlyAsync(content, cancellationToken).ConfigureAwait(false);
-            return content;
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        using var stream = OpenUntrusted(path, what);
+        ImageDocuments.CheckSize(stream.Length, what);
+        var content = new byte[stream.Length];
+        stream.ReadExactly(content);
+        return Task.FromResult(content);
     }
 
     /// <summary>
