@@ -46,6 +46,9 @@ internal interface ICgroup : IDisposable
     /// <summary>Starts watching the cgroup's OOM kills as they happen.</summary>
     IOomKillWatch WatchOomKills();
 
+    /// <summary>The memory limit, reservation and throttle the cgroup holds now (none without the memory controller).</summary>
+    MemoryInForce ReadMemoryInForce();
+
     /// <summary>A snapshot of the cgroup's counters.</summary>
     Containers.Runtime.ContainerStats ReadStats();
 

@@ -153,7 +153,7 @@ public sealed partial class Container
     /// </summary>
     /// <param name="resources">The limits to set.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="InvalidSpecException">A limit is out of range.</exception>
+    /// <exception cref="InvalidSpecException">A limit is out of range, or would leave the reservation or <c>memory.high</c> in force above the memory limit.</exception>
     /// <exception cref="CgroupException">This host cannot enforce a limit, or the kernel refused it.</exception>
     /// <example>
     /// <code>
@@ -174,6 +174,11 @@ public sealed partial class Container
         var cgroup = Cgroup("update");
         (Spec with { Linux = (Spec.Linux ?? new LinuxSpec()) with { Resources = resources } }).ThrowIfInvalid();
         _driver?.Validate(resources);
+        if (cgroup.ReadMemoryInForce().Check(resources) is { Count: > 0 } errors)
+        {
+            throw new InvalidSpecException(errors);
+        }
+
         cgroup.Update(resources);
         Record(Event(ContainerEventAction.Update));
         RuntimeLog.ContainerCgroupChanged(_logger, Id, "limits updated");

@@ -393,7 +393,7 @@ internal static partial class SpecValidator
     // SpecValidator.Unsupported.cs). A high above memory.limit is refused as a reservation above it is: usage never
     // passes the hard limit, so the throttle would never act, and a setting that cannot act is one dropped in silence.
     // The kernel itself takes it (the two are independent files). An update that sets only one of the two is checked
-    // against nothing else, as with the reservation.
+    // against the other as the cgroup holds it (Cgroups/MemoryInForce.cs), as with the reservation.
     private static void ValidateMemoryHigh(LinuxResources resources, List<SpecError> errors)
     {
         if (!resources.Unified.TryGetValue(UnifiedResources.MemoryHigh, out var text))

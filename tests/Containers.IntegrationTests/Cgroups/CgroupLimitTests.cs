@@ -54,6 +54,29 @@ public abstract class CgroupLimitTests
         Assert.All(lines, line => Assert.EndsWith(":/", line, StringComparison.Ordinal));
     }
 
+    [ScaledFact(30_000)]
+    public async Task An_update_is_checked_against_the_limits_in_force_not_only_its_own()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        await using var container = await StartBusyLoopAsync(fixture, ContainerSpec.For("/bin/sleep", "60")
+            .WithResources(r => r with { Memory = new LinuxMemory { Limit = 64 * MiB, Reservation = 32 * MiB } }));
+
+        // Each alone is a valid update; against what the cgroup holds, the reservation would end above the limit.
+        var reservation = await Assert.ThrowsAsync<InvalidSpecException>(() =>
+            container.UpdateAsync(new LinuxResources { Memory = new LinuxMemory { Reservation = 128 * MiB } }, Token));
+        var limit = await Assert.ThrowsAsync<InvalidSpecException>(() =>
+            container.UpdateAsync(new LinuxResources { Memory = new LinuxMemory { Limit = 16 * MiB } }, Token));
+        Assert.Equal(64 * MiB, (await container.GetStatsAsync(Token)).Memory.Limit);
+        await container.UpdateAsync(new LinuxResources { Memory = new LinuxMemory { Limit = 16 * MiB, Reservation = 8 * MiB } }, Token);
+
+        Assert.Equal("linux.resources.memory.reservation", Assert.Single(reservation.Errors).JsonPath);
+        Assert.Contains("limit in force (67108864)", reservation.Message, StringComparison.Ordinal);
+        Assert.Equal("linux.resources.memory.limit", Assert.Single(limit.Errors).JsonPath);
+        Assert.Contains("reservation in force (33554432)", limit.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerStatus.Running, container.Status);
+    }
+
     [ScaledFact(60_000)]
     public async Task OOM_kills_are_reported_as_they_happen_while_the_container_lives_on()
     {
@@ -916,6 +939,27 @@ public sealed class CgroupV2Tests : CgroupLimitTests
     {
         Require();
         return AssertMemoryHighThrottlesWithoutKillingAsync();
+    }
+
+    [ScaledFact(30_000)]
+    public async Task A_memory_high_above_the_limit_in_force_is_refused_by_an_update_and_so_is_a_limit_below_the_high_in_force()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        await using var container = await StartBusyLoopAsync(fixture, ContainerSpec.For("/bin/sleep", "60").WithMemoryLimit(64 * MiB).WithMemoryHigh(32 * MiB));
+
+        var high = await Assert.ThrowsAsync<InvalidSpecException>(() =>
+            container.UpdateAsync(new LinuxResources { Unified = ImmutableSortedDictionary<string, string>.Empty.Add("memory.high", "134217728") }, Token));
+        var limit = await Assert.ThrowsAsync<InvalidSpecException>(() =>
+            container.UpdateAsync(new LinuxResources { Memory = new LinuxMemory { Limit = 16 * MiB } }, Token));
+        await container.UpdateAsync(new LinuxResources { Memory = new LinuxMemory { Limit = -1 } }, Token);
+        await container.UpdateAsync(new LinuxResources { Unified = ImmutableSortedDictionary<string, string>.Empty.Add("memory.high", "134217728") }, Token);
+
+        Assert.Equal("linux.resources.unified[\"memory.high\"]", Assert.Single(high.Errors).JsonPath);
+        Assert.Contains("limit in force (67108864)", high.Message, StringComparison.Ordinal);
+        Assert.Equal("linux.resources.memory.limit", Assert.Single(limit.Errors).JsonPath);
+        Assert.Contains("memory.high in force (33554432)", limit.Message, StringComparison.Ordinal);
+        Assert.Equal(ContainerStatus.Running, container.Status);
     }
 
     [ScaledFact(120_000)]

@@ -122,6 +122,10 @@ internal sealed class V1Cgroup : ICgroup
         }
     }
 
+    public MemoryInForce ReadMemoryInForce() => Dir(V1Memory.Name) is { } dir
+        ? new(MemoryInForce.Set(_files.TryReadNumber(dir, "memory.limit_in_bytes")), MemoryInForce.Set(_files.TryReadNumber(dir, "memory.soft_limit_in_bytes")), High: null)
+        : default;
+
     public ContainerStats ReadStats()
     {
         var memory = Dir(V1Memory.Name) is { } m ? V1Memory.Read(_files, m) : default;

@@ -109,6 +109,10 @@ internal sealed class V2Cgroup : ICgroup
         }
     }
 
+    public MemoryInForce ReadMemoryInForce() => HasMemory
+        ? new(MemoryInForce.Set(_files.TryReadNumber(_dir, "memory.max")), MemoryInForce.Set(_files.TryReadNumber(_dir, "memory.low")), MemoryInForce.Set(_files.TryReadNumber(_dir, UnifiedResources.MemoryHigh)))
+        : default;
+
     public ContainerStats ReadStats()
     {
         var memory = V2Memory.Read(_files, _dir);
