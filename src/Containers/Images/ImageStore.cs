@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Containers.Images.Archives;
 using Containers.Images.Model;
 using Containers.Images.Snapshots;
@@ -39,7 +40,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     /// addressed, so a digest's documents never change: every lookup still reads the index (which says what names
     /// what) and checks that both blobs are there, but an image run again is not read, hashed and parsed again.
     /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(Digest, long, string), (ImageManifest, ImageConfig)> _documents = new();
+    private readonly ConcurrentDictionary<(Digest Digest, long Size, string MediaType), (ImageManifest Manifest, ImageConfig Config)> _documents = new();
 
     /// <summary>Images whose documents <see cref="_documents"/> keeps at most (a store with more starts over).</summary>
     private const int MaxCachedDocuments = 256;
@@ -665,7 +666,7 @@ public sealed partial class ImageStore : IAsyncDisposable
     {
         var key = (entry.Digest, entry.Size, entry.MediaType);
         // A blob removed since (a damaged store, or another process's prune) is read again, and fails as it would.
-        if (!_documents.TryGetValue(key, out var documents) || !_content.Exists(entry.Digest) || !_content.Exists(documents.Item1.Config.Digest))
+        if (!_documents.TryGetValue(key, out var documents) || !_content.Exists(entry.Digest) || !_content.Exists(documents.Manifest.Config.Digest))
         {
             string what = $"manifest {entry.Digest}";
             var read = ImageDocuments.ReadManifest(await _content.ReadDocumentAsync(entry.Digest, entry.Size, what, cancellationToken).ConfigureAwait(false), entry.MediaType, what);
