@@ -86,14 +86,18 @@ internal static class PsCommand
     private static readonly ContainerRuntimeOptions ListingOnly = new() { SweepOnOpen = false, NetworkNamespacePoolSize = 0, CgroupPoolSize = 0 };
 
     /// <summary>The command as Docker shows it, in the table and in json without <c>--no-trunc</c>: cut to 20 characters with an ellipsis.</summary>
-    private static string Truncate(string command) => command.Length > 20 ? command[..19] + "…" : command;
+    private static string Truncate(string command) => Ellipsis(command, 20);
+
+    /// <summary>Docker's cut of a long value: its first <paramref name="width"/> - 1 characters and an ellipsis.</summary>
+    private static string Ellipsis(string value, int width) => value.Length > width ? value[..(width - 1)] + "…" : value;
 
     /// <summary>
     /// The object of <c>--format json</c> and templates, with the fields and value formats of Docker's
-    /// <c>docker ps --format '{{json .}}'</c>. Fields this runtime has no truthful value for are left out rather than
-    /// given Docker's empty value, which would claim a fact: <c>Mounts</c> (bind mounts are not recorded apart from the
-    /// spec's own), <c>Networks</c> (no named networks) and <c>Size</c> (not measured). <c>Ports</c> is empty because
-    /// nothing publishes ports. <paramref name="whole"/> (<c>--no-trunc</c>): the whole id and command.
+    /// <c>docker ps --format '{{json .}}'</c>. <c>Mounts</c>: the volumes' names and the bound host paths
+    /// (<see cref="ContainerRow.Describe"/>), each cut to 15 characters as Docker's. <c>Networks</c>: <c>none</c> or
+    /// <c>host</c>, left out when the spec joins a network namespace by path, whose network is not known, rather than
+    /// given a value that would claim a fact. <c>Ports</c> is empty because nothing publishes ports.
+    /// <paramref name="whole"/> (<c>--no-trunc</c>): the whole id, command and mounts.
     /// </summary>
     internal static string Json(ContainerRow row, DateTimeOffset now, bool whole = false)
     {
@@ -109,7 +113,13 @@ internal static class PsCommand
             json.WriteString("Image", row.Image);
             json.WriteString("Labels", string.Join(',', (row.State.Image?.Labels ?? new Dictionary<string, string>()).OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "=" + l.Value)));
             json.WriteString("LocalVolumes", row.State.Volumes.Count.ToString(CultureInfo.InvariantCulture));
+            json.WriteString("Mounts", string.Join(',', row.Mounts.Select(m => whole ? m : Ellipsis(m, 15))));
             json.WriteString("Names", row.State.Id);
+            if (row.Network is { } network)
+            {
+                json.WriteString("Networks", network);
+            }
+
             json.WriteString("Ports", string.Empty);
             json.WriteString("RunningFor", HumanTime.Ago(row.State.Created, now));
             json.WriteString("State", row.DockerStatus);
