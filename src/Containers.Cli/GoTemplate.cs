@@ -75,6 +75,10 @@ internal sealed class GoTemplate
         return new GoTemplate(nodes);
     }
 
+    /// <summary>Whether an action names <c>.<paramref name="field"/></c> (or a path below it), so a command can compute a costly field only when asked for it, as Docker does.</summary>
+    public bool Names(string field) =>
+        _nodes.OfType<ActionNode>().SelectMany(a => a.Arguments).OfType<FieldOperand>().Any(f => f.Path.Count > 0 && f.Path[0] == field);
+
     /// <summary>Whether the template is <c>{{json .}}</c> alone (with any spacing): the whole document as compact JSON.</summary>
     public bool IsJsonOfDot => _nodes is [ActionNode { Function: "json", Arguments: [FieldOperand { Path.Count: 0 }] }];
 

@@ -110,6 +110,12 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
     private static string? String(JsonElement item, string name) =>
         item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
+    /// <summary>
+    /// Docker's size, <c>0B (virtual 4.26MB)</c>: the writable layer's bytes and the whole root's; <c>N/A</c> for a
+    /// container whose root has no layer of its own or could not be counted; null when not asked for (<c>ps -s</c>).
+    /// </summary>
+    public string? Size { get; init; }
+
     /// <summary>The volumes (by name) and host paths bound into the container, in the spec's order (<see cref="Describe"/>).</summary>
     public IReadOnlyList<string> Mounts { get; init; } = [];
 
