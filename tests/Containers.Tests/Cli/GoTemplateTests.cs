@@ -230,4 +230,15 @@ public sealed class GoTemplateTests
     [InlineData("{{json .State}}", false)]
     [InlineData("{{.}}", false)]
     public void Json_of_dot_alone_is_recognised(string template, bool expected) => Assert.Equal(expected, GoTemplate.Parse(template).IsJsonOfDot);
+
+    [Theory]
+    [InlineData("{{.Size}}", true)]
+    [InlineData("{{.Names}} {{ .Size }}", true)]
+    [InlineData("{{json .Size}}", true)]
+    [InlineData("{{index .Size 0}}", true)]
+    [InlineData("{{.Names}}", false)]
+    [InlineData("{{.State.Size}}", false)]
+    [InlineData("Size {{\"Size\"}}", false)]
+    public void Names_tells_whether_an_action_names_a_top_level_field(string template, bool expected) =>
+        Assert.Equal(expected, GoTemplate.Parse(template).Names("Size"));
 }
