@@ -20,7 +20,7 @@ internal static class PsCommand
         [
             OptionSpec.Flag("all", 'a', "Show all containers (default shows just running)"),
             OptionSpec.Value("format", null, "string", "table (the default), json (one object per line), or a Go template on each line's object: '{{.Names}} {{.State}}'"),
-            OptionSpec.Flag("no-trunc", null, "Don't truncate output (whole ids and commands)"),
+            OptionSpec.Flag("no-trunc", null, "Don't truncate output (whole ids, commands and mounts)"),
             OptionSpec.Flag("quiet", 'q', "Only display container IDs"),
             OptionSpec.Flag("size", 's', "Display total file sizes: the writable layer's, then the whole root's (N/A for a root without a layer of its own)"),
         ],
