@@ -75,9 +75,22 @@ internal sealed class GoTemplate
         return new GoTemplate(nodes);
     }
 
-    /// <summary>The template's output for <paramref name="dot"/>; throws <see cref="GoTemplateException"/> where Go's would fail.</summary>
-    public string Execute(JsonElement dot)
+    /// <summary>Whether an action names <c>.<paramref name="field"/></c> (or a path below it), so a command can compute a costly field only when asked for it, as Docker does.</summary>
+    public bool Names(string field) =>
+        _nodes.OfType<ActionNode>().SelectMany(a => a.Arguments).OfType<FieldOperand>().Any(f => f.Path.Count > 0 && f.Path[0] == field);
+
+    /// <summary>Whether the template is <c>{{json .}}</c> alone (with any spacing): the whole document as compact JSON.</summary>
+    public bool IsJsonOfDot => _nodes is [ActionNode { Function: "json", Arguments: [FieldOperand { Path.Count: 0 }] }];
+
+    /// <summary>
+    /// The template's output for <paramref name="dot"/>; throws <see cref="GoTemplateException"/> where Go's would fail.
+    /// <paramref name="maps"/> names the objects (<c>.Actor.Attributes</c>) that are Go maps where Docker runs the template
+    /// on a typed value rather than on raw JSON: a field path ending in a key such a map lacks prints <c>&lt;no value&gt;</c>,
+    /// as Go's does, where any other missing field is an error.
+    /// </summary>
+    public string Execute(JsonElement dot, IReadOnlySet<string>? maps = null)
     {
+        maps ??= NoMaps;
         var output = new StringBuilder();
         foreach (var node in _nodes)
         {
@@ -87,7 +100,7 @@ internal sealed class GoTemplate
                     output.Append(text.Text);
                     break;
                 case ActionNode action:
-                    var value = action.Evaluate(dot);
+                    var value = action.Evaluate(dot, maps);
                     // Go prints an empty interface that holds nil, a JSON null, as a missing value.
                     if (!value.Present || value.Element.ValueKind == JsonValueKind.Null)
                     {
@@ -106,6 +119,8 @@ internal sealed class GoTemplate
     }
 
     private const string NoValue = "<no value>";
+
+    private static readonly HashSet<string> NoMaps = [];
 
     private static readonly string[] Keywords = ["if", "else", "end", "range", "with", "define", "template", "block", "break", "continue", "true", "false", "nil"];
 
@@ -481,11 +496,11 @@ internal sealed class GoTemplate
 
     private sealed record ActionNode(string Text, string? Function, IReadOnlyList<Operand> Arguments) : Node
     {
-        public Value Evaluate(JsonElement dot) => Function switch
+        public Value Evaluate(JsonElement dot, IReadOnlySet<string> maps) => Function switch
         {
-            null => Arguments[0].Evaluate(Text, dot),
-            "json" => new Value(Json(Arguments[0].Evaluate(Text, dot)), true),
-            _ => Index(dot),
+            null => Arguments[0].Evaluate(Text, dot, maps),
+            "json" => new Value(Json(Arguments[0].Evaluate(Text, dot, maps)), true),
+            _ => Index(dot, maps),
         };
 
         private static JsonElement Json(Value value)
@@ -506,12 +521,12 @@ internal sealed class GoTemplate
             return StringElement(Encoding.UTF8.GetString(buffer.ToArray()));
         }
 
-        private Value Index(JsonElement dot)
+        private Value Index(JsonElement dot, IReadOnlySet<string> maps)
         {
-            var item = Arguments[0].Evaluate(Text, dot);
+            var item = Arguments[0].Evaluate(Text, dot, maps);
             foreach (var argument in Arguments.Skip(1))
             {
-                var key = argument.Evaluate(Text, dot);
+                var key = argument.Evaluate(Text, dot, maps);
                 if (!item.Present || item.Element.ValueKind == JsonValueKind.Null)
                 {
                     throw Refuse(Text, "index of untyped nil");
@@ -578,26 +593,33 @@ internal sealed class GoTemplate
 
     private abstract record Operand : Token
     {
-        public abstract Value Evaluate(string action, JsonElement dot);
+        public abstract Value Evaluate(string action, JsonElement dot, IReadOnlySet<string> maps);
     }
 
     private sealed record LiteralOperand(JsonElement Literal) : Operand
     {
-        public override Value Evaluate(string action, JsonElement dot) => new(Literal, true);
+        public override Value Evaluate(string action, JsonElement dot, IReadOnlySet<string> maps) => new(Literal, true);
     }
 
     /// <summary><c>.</c> (an empty path) or <c>.A.B</c>.</summary>
     private sealed record FieldOperand(IReadOnlyList<string> Path) : Operand
     {
-        public override Value Evaluate(string action, JsonElement dot)
+        public override Value Evaluate(string action, JsonElement dot, IReadOnlySet<string> maps)
         {
             var current = dot;
             var walked = string.Empty;
-            foreach (var name in Path)
+            for (var step = 0; step < Path.Count; step++)
             {
+                var name = Path[step];
                 switch (current.ValueKind)
                 {
                     case JsonValueKind.Object:
+                        // A Go map's missing key is Go's missing value (printed <no value>) when the path ends there.
+                        if (step == Path.Count - 1 && maps.Contains(walked) && !current.TryGetProperty(name, out _))
+                        {
+                            return Value.Missing;
+                        }
+
                         // As Docker's raw fallback (missingkey=error): a field that is not there is an error, not a blank.
                         if (!current.TryGetProperty(name, out current))
                         {

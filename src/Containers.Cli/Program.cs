@@ -29,7 +29,7 @@ internal static class Program
             new("create", "Create a new container from an image without starting it", CreateCommand.Create),
             new("start", "Start one or more created containers", StartCommand.Create),
             new("exec", "Run a command in a running container", ExecCommand.Create),
-            new("attach", "Attach this terminal to a running container's (detach with Ctrl-P Ctrl-Q)", AttachCommand.Create),
+            new("attach", "Attach this terminal to a running container's (detach with Ctrl-P Ctrl-Q, or --detach-keys)", AttachCommand.Create),
             new("ps", "List containers", PsCommand.Create),
             new("logs", "Print a detached container's output", LogsCommand.Create),
             new("inspect", "Show details of one or more containers as JSON", InspectCommand.Create),

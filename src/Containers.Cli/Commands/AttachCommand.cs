@@ -10,23 +10,23 @@ namespace Containers.Cli.Commands;
 /// <c>containers attach CONTAINER</c>: this command's terminal attached to the terminal of a detached container
 /// (<c>run -dt</c>, <c>run -dit</c>), through its monitor (<see cref="AttachSocket"/>): the container's output on
 /// stdout, keys to the container (with <c>-i</c>; the host terminal in raw mode), the window size forwarded now and
-/// on every SIGWINCH. Docker's Ctrl-P Ctrl-Q detaches (exit 1, as Docker's), leaving the container running;
-/// otherwise the command ends with the container and exits with its exit code. One attach at a time.
+/// on every SIGWINCH. Docker's Ctrl-P Ctrl-Q (or the <c>--detach-keys</c> given) detaches (exit 1, as Docker's),
+/// leaving the container running; otherwise the command ends with the container and exits with its exit code. One
+/// attach at a time.
 /// </summary>
 internal static class AttachCommand
 {
-    private const byte CtrlP = 0x10;
-    private const byte CtrlQ = 0x11;
-
-    public static CommandSpec Create() => new("attach", "CONTAINER", "Attach this terminal to a running container's (detach with Ctrl-P Ctrl-Q)")
+    public static CommandSpec Create() => new("attach", "[OPTIONS] CONTAINER", "Attach this terminal to a running container's (detach with Ctrl-P Ctrl-Q, or --detach-keys)")
     {
         MinArguments = 1,
         MaxArguments = 1,
+        Options = [OptionSpec.Value(DetachKeys.Option, null, "string", "The keys that detach: " + DetachKeys.Forms)],
         Action = RunAsync,
     };
 
     private static async Task<int> RunAsync(Invocation attach, CancellationToken cancellationToken)
     {
+        var detachKeys = DetachKeys.From(attach);
         var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         var container = await runtime.GetAsync(attach.Arguments[0], cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
@@ -37,18 +37,20 @@ internal static class AttachCommand
                 throw new ContainersException($"container '{info.Id}' is not running (it has {info.Status.ToOciString()}): only a running container can be attached");
             }
 
-            return await AttachAsync(container, start: null, input: true, cancellationToken).ConfigureAwait(false);
+            return await AttachAsync(container, start: null, detachKeys, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// Attaches this command's terminal to <paramref name="container"/>'s and relays until the container ends (its exit
-    /// code) or Ctrl-P Ctrl-Q detaches (1). <paramref name="start"/>, when given, runs once the attach is made and
-    /// before anything is relayed: <c>start -a</c> of a created container, whose first output then reaches this terminal.
-    /// Without <paramref name="input"/> (<c>start -a</c> without <c>-i</c>) only the output is relayed.
+    /// code) or <paramref name="detachKeys"/> detach (1). <paramref name="start"/>, when given, runs once the attach is
+    /// made and before anything is relayed: <c>start -a</c> of a created container, whose first output then reaches this
+    /// terminal. Without <paramref name="detachKeys"/> (<c>start -a</c> without <c>-i</c>) no keys are read: only the
+    /// output is relayed.
     /// </summary>
-    internal static async Task<int> AttachAsync(Container container, Func<Task>? start, bool input, CancellationToken cancellationToken)
+    internal static async Task<int> AttachAsync(Container container, Func<Task>? start, DetachKeys? detachKeys, CancellationToken cancellationToken)
     {
+        var input = detachKeys is not null;
         using var socket = await AttachSocket.ConnectAsync(container.Info, cancellationToken).ConfigureAwait(false);
         using var gate = new SemaphoreSlim(1, 1);
         using (var raw = input ? HostTerminal.EnterRawMode() : null)
@@ -63,7 +65,7 @@ internal static class AttachCommand
             var output = CopyOutputAsync(socket, cancellationToken);
             if (input)
             {
-                var keys = CopyInputAsync(socket, gate, cancellationToken);
+                var keys = CopyInputAsync(socket, gate, detachKeys!.Match(), cancellationToken);
                 if (await Task.WhenAny(output, keys).ConfigureAwait(false) == keys && await keys.ConfigureAwait(false))
                 {
                     raw?.Dispose();
@@ -98,43 +100,29 @@ internal static class AttachCommand
         }
     }
 
-    /// <summary>Keys from stdin to the container until Ctrl-P Ctrl-Q (true) or the end of stdin (false).</summary>
-    private static async Task<bool> CopyInputAsync(Socket socket, SemaphoreSlim gate, CancellationToken cancellationToken)
+    /// <summary>Keys from stdin to the container until the detach keys (true) or the end of stdin (false).</summary>
+    private static async Task<bool> CopyInputAsync(Socket socket, SemaphoreSlim gate, DetachKeys.Matcher detach, CancellationToken cancellationToken)
     {
         using var stdin = HostTerminal.Open(0, FileAccess.Read);
         var buffer = new byte[4096];
-        // A Ctrl-P is held back until the next key says whether it starts the detach sequence, as Docker's.
-        var heldCtrlP = false;
-        var keys = new List<byte>(buffer.Length + 1);
-        int read;
-        while ((read = await stdin.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        var keys = new List<byte>(buffer.Length);
+        var detached = false;
+        while (!detached)
         {
+            var read = await stdin.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             keys.Clear();
-            foreach (var key in buffer.AsSpan(0, read))
+            if (read > 0)
             {
-                if (heldCtrlP)
-                {
-                    heldCtrlP = false;
-                    if (key == CtrlQ)
-                    {
-                        return true;
-                    }
-
-                    keys.Add(CtrlP);
-                }
-
-                if (key == CtrlP)
-                {
-                    heldCtrlP = true;
-                }
-                else
-                {
-                    keys.Add(key);
-                }
+                detached = detach.Feed(buffer.AsSpan(0, read), keys);
+            }
+            else
+            {
+                detach.Flush(keys);
             }
 
             try
             {
+                // The keys typed before the detach keys in the same read are the container's too.
                 if (keys.Count > 0)
                 {
                     await SendAsync(socket, gate, AttachSocket.Input, keys.ToArray(), cancellationToken).ConfigureAwait(false);
@@ -145,9 +133,14 @@ internal static class AttachCommand
                 // The monitor closed the attach (the container ended): the output's end says so.
                 return false;
             }
+
+            if (read == 0)
+            {
+                return false;
+            }
         }
 
-        return false;
+        return true;
     }
 
     private static async Task SendSizeAsync(Socket socket, SemaphoreSlim gate)

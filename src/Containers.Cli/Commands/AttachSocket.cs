@@ -84,7 +84,7 @@ internal sealed class AttachSocket : IDisposable
             {
                 using (client)
                 {
-                    await SendLineAsync(client, "the container's terminal is attached already: one attach at a time (detach the other with Ctrl-P Ctrl-Q)").ConfigureAwait(false);
+                    await SendLineAsync(client, "the container's terminal is attached already: one attach at a time (detach the other with its detach keys, Ctrl-P Ctrl-Q unless it gave --detach-keys)").ConfigureAwait(false);
                 }
 
                 continue;

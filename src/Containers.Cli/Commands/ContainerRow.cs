@@ -29,8 +29,10 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
             return null;
         }
 
-        // Only root.path is needed: JsonDocument reads it without building the serializer's metadata for the whole
-        // spec, which cost ps more CPU per row than everything else it does.
+        // Only root.path, the mounts and the namespaces are needed: JsonDocument reads them without building the
+        // serializer's metadata for the whole spec, which cost ps more CPU per row than everything else it does.
+        IReadOnlyList<string> mounts;
+        string? network;
         try
         {
             using var document = JsonDocument.Parse(config);
@@ -40,6 +42,8 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
             {
                 image = path.GetString() ?? image;
             }
+
+            (mounts, network) = Describe(document.RootElement, state.Volumes);
         }
         catch (JsonException e)
         {
@@ -54,8 +58,69 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
             finished = file.Exists ? file.LastWriteTimeUtc : null;
         }
 
-        return new ContainerRow(state, started, finished) { Image = image };
+        return new ContainerRow(state, started, finished) { Image = image, Mounts = mounts, Network = network };
     }
+
+    /// <summary>
+    /// Docker's <c>Mounts</c> and <c>Networks</c> of a container from its spec (<c>config.json</c>). Mounts: each bind
+    /// mount, in the spec's order, as the name of the volume it is when its source is the <c>_data</c> folder of a volume
+    /// the container's state lists, otherwise as its source (the runtime adds no bind mounts of its own to a spec, so
+    /// each one is the caller's: <c>-v /src:/dst</c>, a volume, a library user's). Other mounts (<c>/proc</c>,
+    /// <c>--tmpfs</c>) are left out, as Docker leaves them out. Network: there are no named networks, so it is what
+    /// Docker calls <c>none</c> (a network namespace of its own, made for it: only a loopback) or <c>host</c> (none in
+    /// the spec: the host's); a namespace joined by path may be anything's, and is null (not known).
+    /// </summary>
+    internal static (IReadOnlyList<string> Mounts, string? Network) Describe(JsonElement spec, IReadOnlyList<string> volumes)
+    {
+        var mounts = new List<string>();
+        if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("mounts", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var mount in list.EnumerateArray())
+            {
+                if (mount.ValueKind == JsonValueKind.Object && IsBind(mount) && String(mount, "source") is { } source)
+                {
+                    var parent = Path.GetFileName(Path.GetDirectoryName(source.TrimEnd('/')));
+                    mounts.Add(Path.GetFileName(source.TrimEnd('/')) == "_data" && parent is not null && volumes.Contains(parent, StringComparer.Ordinal) ? parent : source);
+                }
+            }
+        }
+
+        string? network = "host";
+        if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("linux", out var linux) && linux.ValueKind == JsonValueKind.Object
+            && linux.TryGetProperty("namespaces", out var namespaces) && namespaces.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var ns in namespaces.EnumerateArray())
+            {
+                if (ns.ValueKind == JsonValueKind.Object && String(ns, "type") == "network")
+                {
+                    network = String(ns, "path") is { Length: > 0 } ? null : "none";
+                }
+            }
+        }
+
+        return (mounts, network);
+    }
+
+    /// <summary>A bind mount as the runtime takes one: type <c>bind</c>, or a <c>bind</c>/<c>rbind</c> option.</summary>
+    private static bool IsBind(JsonElement mount) =>
+        String(mount, "type") == "bind"
+        || (mount.TryGetProperty("options", out var options) && options.ValueKind == JsonValueKind.Array
+            && options.EnumerateArray().Any(o => o.ValueKind == JsonValueKind.String && o.GetString() is "bind" or "rbind"));
+
+    private static string? String(JsonElement item, string name) =>
+        item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    /// <summary>
+    /// Docker's size, <c>0B (virtual 4.26MB)</c>: the writable layer's bytes and the whole root's; <c>N/A</c> for a
+    /// container whose root has no layer of its own or could not be counted; null when not asked for (<c>ps -s</c>).
+    /// </summary>
+    public string? Size { get; init; }
+
+    /// <summary>The volumes (by name) and host paths bound into the container, in the spec's order (<see cref="Describe"/>).</summary>
+    public IReadOnlyList<string> Mounts { get; init; } = [];
+
+    /// <summary>Docker's name for the container's network: <c>none</c> or <c>host</c>; null when the spec does not tell (<see cref="Describe"/>).</summary>
+    public string? Network { get; init; }
 
     /// <summary>The short id Docker shows (its first 12 characters).</summary>
     public string ShortId => State.Id.Length > 12 ? State.Id[..12] : State.Id;

@@ -7,8 +7,9 @@ using Containers.Runtime;
 namespace Containers.Cli.Commands;
 
 /// <summary>
-/// <c>containers events [--filter KEY=VALUE]... [--format json] [--since WHEN] [--until WHEN]</c>: the containers'
-/// events as they happen, as Docker's: one line each, <c>TIME container ACTION ID (attributes)</c>. They come from
+/// <c>containers events [--filter KEY=VALUE]... [--format json|TEMPLATE] [--since WHEN] [--until WHEN]</c>: the
+/// containers' events as they happen, as Docker's: one line each, <c>TIME container ACTION ID (attributes)</c>, Docker's
+/// JSON, or a Go template on Docker's event message (<c>{{.Action}} {{.Actor.Attributes.name}}</c>). They come from
 /// the state directory's journal that every process acting on a container writes
 /// (<see cref="ContainerRuntime.WatchEventsAsync"/>), so a container another command started or killed shows too.
 /// </summary>
@@ -22,7 +23,7 @@ internal static class EventsCommand
         Options =
         [
             OptionSpec.Value("filter", 'f', "filter", "Filter output: container=ID, event=ACTION, image=REF, type=container (repeatable)"),
-            OptionSpec.Value("format", null, "string", "The default line, or json (also '{{json .}}'): one object per line as Docker's"),
+            OptionSpec.Value("format", null, "string", "The default line, json (one object per line as Docker's), or a Go template on each event: '{{.Action}} {{.Actor.Attributes.name}}'"),
             OptionSpec.Value("since", null, "string", "Show recorded events since " + TimeOption.Forms),
             OptionSpec.Value("until", null, "string", "Stream events until " + TimeOption.Forms),
         ],
@@ -31,12 +32,7 @@ internal static class EventsCommand
 
     private static async Task<int> RunAsync(Invocation events, CancellationToken cancellationToken)
     {
-        var json = events.Value("format") switch
-        {
-            null => false,
-            "json" or "{{json .}}" => true,
-            var other => throw new UsageException($"--format '{other}' is not supported: use json (or '{{{{json .}}}}'), or leave it out for Docker's line", events.Path),
-        };
+        var (json, template) = ParseFormat(events);
         var filters = ParseFilters(events);
         var since = events.Value("since") is { } from ? TimeOption.Parse(from, "since", events.Path) : (DateTimeOffset?)null;
         var until = events.Value("until") is { } to ? TimeOption.Parse(to, "until", events.Path) : (DateTimeOffset?)null;
@@ -53,13 +49,41 @@ internal static class EventsCommand
             {
                 if (Matches(e, filters))
                 {
-                    await output.WriteLineAsync(json ? Json(e) : Line(e)).ConfigureAwait(false);
+                    await output.WriteLineAsync(json ? Json(e) : template is not null ? Execute(template, e) : Line(e)).ConfigureAwait(false);
                     await output.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// <c>--format</c>: <c>json</c> and a template that is <c>{{json .}}</c> alone print Docker's JSON; any other template
+    /// is checked on an event before anything is read, as Docker runs it on an empty message first, so a field no event
+    /// has (<c>{{.Foo}}</c>) is a usage error at once rather than at the first event.
+    /// </summary>
+    private static (bool Json, GoTemplate? Template) ParseFormat(Invocation events)
+    {
+        try
+        {
+            var template = FormatOption.Template(events, "json");
+            if (events.Value("format") == "json" || template?.IsJsonOfDot == true)
+            {
+                return (true, null);
+            }
+
+            if (template is not null)
+            {
+                Execute(template, new ContainerEvent(DateTimeOffset.UnixEpoch, "id", ContainerEventAction.Create));
+            }
+
+            return (false, template);
+        }
+        catch (GoTemplateException e)
+        {
+            throw new UsageException($"--format '{events.Value("format")}': {e.Message}", events.Path);
+        }
     }
 
     /// <summary>The filters by key; values of one key match any of them (Docker's OR), different keys all must (AND).</summary>
@@ -131,24 +155,61 @@ internal static class EventsCommand
 
             json.WriteString("Type", "container");
             json.WriteString("Action", Name(e.Action));
-            json.WriteStartObject("Actor");
-            json.WriteString("ID", e.Id);
-            json.WriteStartObject("Attributes");
-            foreach (var (key, value) in Attributes(e))
-            {
-                json.WriteString(key, value);
-            }
-
-            json.WriteEndObject();
-            json.WriteEndObject();
+            WriteActor(json, e);
             json.WriteString("scope", "local");
             json.WriteNumber("time", e.Time.ToUnixTimeSeconds());
-            json.WriteNumber("timeNano", (e.Time - DateTimeOffset.UnixEpoch).Ticks * 100);
+            json.WriteNumber("timeNano", TimeNano(e));
             json.WriteEndObject();
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    /// <summary>
+    /// A template's output for <paramref name="e"/>. Docker runs it on its typed event message, so the fields are the Go
+    /// struct's names, not the JSON's: <c>Status</c>, <c>ID</c>, <c>From</c> (empty without an image, as Go's zero
+    /// value), <c>Type</c>, <c>Action</c>, <c>Actor.ID</c>, <c>Actor.Attributes</c>, <c>Scope</c>, <c>Time</c>,
+    /// <c>TimeNano</c>. <c>Actor.Attributes</c> is a Go map: an attribute an event lacks prints &lt;no value&gt;.
+    /// </summary>
+    private static string Execute(GoTemplate template, ContainerEvent e)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("Status", Name(e.Action));
+            json.WriteString("ID", e.Id);
+            json.WriteString("From", e.Image ?? string.Empty);
+            json.WriteString("Type", "container");
+            json.WriteString("Action", Name(e.Action));
+            WriteActor(json, e);
+            json.WriteString("Scope", "local");
+            json.WriteNumber("Time", e.Time.ToUnixTimeSeconds());
+            json.WriteNumber("TimeNano", TimeNano(e));
+            json.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.ToArray());
+        return template.Execute(document.RootElement, AttributeMaps);
+    }
+
+    private static readonly HashSet<string> AttributeMaps = new(StringComparer.Ordinal) { ".Actor.Attributes" };
+
+    private static void WriteActor(Utf8JsonWriter json, ContainerEvent e)
+    {
+        json.WriteStartObject("Actor");
+        json.WriteString("ID", e.Id);
+        json.WriteStartObject("Attributes");
+        foreach (var (key, value) in Attributes(e))
+        {
+            json.WriteString(key, value);
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static long TimeNano(ContainerEvent e) => (e.Time - DateTimeOffset.UnixEpoch).Ticks * 100;
 
     /// <summary>The event's attributes in Docker's order (sorted by key); a die's exit code as a shell reports it (137 for SIGKILL).</summary>
     private static SortedDictionary<string, string> Attributes(ContainerEvent e)

@@ -18,12 +18,21 @@ internal static class ExecCommand
             OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
             OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
             OptionSpec.Value("workdir", 'w', "string", "Working directory inside the container"),
+            // Docker's, refused with the reason rather than as an unknown option.
+            new(DetachKeys.Option, null, "Refused: an exec cannot be detached from", "string", Hidden: true),
         ],
         Action = RunAsync,
     };
 
     private static async Task<int> RunAsync(Invocation exec, CancellationToken cancellationToken)
     {
+        if (exec.Value(DetachKeys.Option) is not null)
+        {
+            throw new UsageException(
+                $"--{DetachKeys.Option}: an exec cannot be detached from (its terminal is held by this command, and nothing could reach the process after a detach): run the shell in a 'run -dit' container and use 'containers attach --{DetachKeys.Option} …'",
+                exec.Path);
+        }
+
         var container = await (await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).GetAsync(exec.Arguments[0], cancellationToken).ConfigureAwait(false);
         await using (container.ConfigureAwait(false))
         {

@@ -24,6 +24,8 @@ internal static class RunCommand
             OptionSpec.Flag("detach", 'd', "Run in the background and print the container's id; see 'containers logs'"),
             OptionSpec.Flag("interactive", 'i', "Attach stdin (with -d: keep it open, so the program never reads its end; with -dt its terminal's input is open either way)"),
             OptionSpec.Flag("rm", null, "Remove the container when it exits (a foreground container always is)"),
+            // Docker's, refused with the reason rather than as an unknown option.
+            new(DetachKeys.Option, null, "Refused: nothing of a run can be detached from", "string", Hidden: true),
             .. ContainerRequest.Options,
         ],
         Action = RunAsync,
@@ -31,6 +33,15 @@ internal static class RunCommand
 
     private static async Task<int> RunAsync(Invocation run, CancellationToken cancellationToken)
     {
+        if (run.Value(DetachKeys.Option) is not null)
+        {
+            throw new UsageException(
+                run.Has("detach")
+                    ? $"--{DetachKeys.Option} is for the keys of an attached terminal, and run -d attaches none: give it to 'containers attach'"
+                    : $"--{DetachKeys.Option}: a foreground run cannot be detached from (its container belongs to this command and ends with it): run it with -dit, then 'containers attach --{DetachKeys.Option} …'",
+                run.Path);
+        }
+
         var options = new ContainerCreateOptions { Init = run.Has("init") };
         if (run.Has("detach"))
         {

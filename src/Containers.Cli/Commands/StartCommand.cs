@@ -7,7 +7,7 @@ namespace Containers.Cli.Commands;
 /// <c>containers start [-a] CONTAINER...</c>: starts containers made by <c>containers create</c>; with <c>-a</c>
 /// (one container) it prints the container's output as it comes and exits with its exit code, as Docker's. A container
 /// created with <c>-t</c> is attached to instead (<see cref="AttachCommand"/>); with <c>-i</c> too this terminal's
-/// keys go to it (when it was created with <c>-i</c>), and Ctrl-P Ctrl-Q detaches.
+/// keys go to it (when it was created with <c>-i</c>), and Ctrl-P Ctrl-Q (or the <c>--detach-keys</c> given) detaches.
 /// </summary>
 internal static class StartCommand
 {
@@ -17,6 +17,7 @@ internal static class StartCommand
         Options =
         [
             OptionSpec.Flag("attach", 'a', "Print the container's output and exit with its exit code"),
+            OptionSpec.Value(DetachKeys.Option, null, "string", "With -ai: the keys that detach: " + DetachKeys.Forms),
             OptionSpec.Flag("interactive", 'i', "With -a and a container created with -t: this terminal's keys go to the container's (Ctrl-P Ctrl-Q detaches)"),
         ],
         Action = RunAsync,
@@ -28,6 +29,14 @@ internal static class StartCommand
         if (attach && start.Arguments.Count > 1)
         {
             throw new UsageException("-a attaches to one container: name only one", start.Path);
+        }
+
+        // Keys are read only with -ai: anywhere else the keys would be taken and never looked for.
+        var interactive = attach && start.Has("interactive");
+        var detachKeys = interactive ? DetachKeys.From(start) : null;
+        if (!interactive && start.Value(DetachKeys.Option) is not null)
+        {
+            throw new UsageException($"--{DetachKeys.Option} is for the keys of an attached terminal: give it with -a -i", start.Path);
         }
 
         var runtime = await ContainerRuntime.OpenAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -42,12 +51,18 @@ internal static class StartCommand
                     throw new ContainersException($"container '{id}' has {info.Status.ToOciString()}: a container runs once; create another");
                 }
 
-                if (attach && container.Spec.Process?.Terminal == true)
+                var terminal = container.Spec.Process?.Terminal == true;
+                if (!terminal && start.Value(DetachKeys.Option) is not null)
+                {
+                    throw new ContainersException($"container '{id}' has no terminal (it was created without -t): there is nothing to detach from, its output is followed from its log; leave --{DetachKeys.Option} out");
+                }
+
+                if (attach && terminal)
                 {
                     // A terminal's output is attached to, not read from the log: attached first, then started, so its
                     // first output (a shell's prompt) reaches this terminal, as Docker's 'start -ai'.
                     return await AttachCommand.AttachAsync(
-                        container, info.Status == ContainerStatus.Created ? () => StartRequest.SendAsync(info, cancellationToken) : null, start.Has("interactive"), cancellationToken)
+                        container, info.Status == ContainerStatus.Created ? () => StartRequest.SendAsync(info, cancellationToken) : null, detachKeys, cancellationToken)
                         .ConfigureAwait(false);
                 }
 

@@ -19,6 +19,31 @@ public sealed class DockerConventionsTests
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task Detach_keys_that_are_no_keys_or_that_nothing_would_read_are_usage_errors_that_create_nothing()
+    {
+        var name = "cli-detach-keys-" + Guid.NewGuid().ToString("N")[..8];
+
+        // Parsed before the container is looked for: the error is the option's, not "no such container".
+        var attach = await CliRunner.RunAsync("attach", "--detach-keys", "ctrl-p,shift-q", name);
+        var start = await CliRunner.RunAsync("start", "--detach-keys", "ctrl-a,x", name);
+        var exec = await CliRunner.RunAsync("exec", "--detach-keys", "ctrl-a,x", name, "sh");
+        var run = await CliRunner.RunAsync("run", "-it", "--name", name, "--detach-keys", "ctrl-a,x", "--host-rootfs", "true");
+        var detached = await CliRunner.RunAsync("run", "-dit", "--name", name, "--detach-keys", "ctrl-a,x", "--host-rootfs", "sh");
+
+        Assert.Equal((125, ""), (attach.ExitCode, attach.Stdout));
+        Assert.Contains("--detach-keys 'ctrl-p,shift-q': 'shift-q' is not a key: give keys separated by commas", attach.Stderr, StringComparison.Ordinal);
+        Assert.Equal(125, start.ExitCode);
+        Assert.Contains("--detach-keys is for the keys of an attached terminal: give it with -a -i", start.Stderr, StringComparison.Ordinal);
+        Assert.Equal(125, exec.ExitCode);
+        Assert.Contains("--detach-keys: an exec cannot be detached from", exec.Stderr, StringComparison.Ordinal);
+        Assert.Equal(125, run.ExitCode);
+        Assert.Contains("--detach-keys: a foreground run cannot be detached from", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal((125, ""), (detached.ExitCode, detached.Stdout));
+        Assert.Contains("run -d attaches none: give it to 'containers attach'", detached.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain((await CliRunner.RunAsync("ps", "-a", "--format", "{{.Names}}")).Stdout.Split('\n'), l => l == name);
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task A_yes_no_flag_never_takes_the_next_word_as_its_value()
     {
         var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--rm", "--host-rootfs", "echo", "ran");

@@ -80,6 +80,42 @@ public sealed partial class EventsCliTests
     }
 
     [ScaledFact(120_000)]
+    public async Task Format_templates_run_on_Dockers_event_message_for_each_replayed_event()
+    {
+        var name = "cli-events-" + Guid.NewGuid().ToString("N")[..8];
+        var since = Since();
+        var run = await CliRunner.RunAsync("run", "--host-rootfs", "--name", name, "--", "/bin/sh", "-c", "exit 3");
+        Assert.Equal(3, run.ExitCode);
+        var until = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+
+        async Task<string[]> EventsAsync(string format)
+        {
+            var (exitCode, stdout, stderr) = await CliRunner.RunAsync("events", "--since", since, "--until", until, "--filter", $"container={name}", "--format", format);
+            Assert.True(exitCode == 0, stderr);
+            return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        }
+
+        var names = await EventsAsync("{{.Action}} {{.Actor.Attributes.name}}");
+        var types = await EventsAsync("{{.Type}}");
+        // Attributes is a Go map in Docker's message: an attribute an event lacks prints <no value>, as there.
+        var exits = await EventsAsync("{{.Action}}={{.Actor.Attributes.exitCode}}");
+        // The Go struct's other fields, by their Go names, as Docker's templates see them.
+        var fields = await EventsAsync("{{.Status}} {{.ID}} [{{.From}}] {{.Scope}} {{json .Actor}}");
+        var times = await EventsAsync("{{.Time}} {{.TimeNano}}");
+        var json = await EventsAsync("{{ json . }}");
+
+        Assert.Equal([$"create {name}", $"start {name}", $"die {name}", $"destroy {name}"], names);
+        Assert.Equal(["container", "container", "container", "container"], types);
+        Assert.Equal(["create=<no value>", "start=<no value>", "die=3", "destroy=<no value>"], exits);
+        Assert.Equal($"die {name} [] local {{\"ID\":\"{name}\",\"Attributes\":{{\"exitCode\":\"3\",\"name\":\"{name}\"}}}}", fields[2]);
+        var objects = json.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["create", "start", "die", "destroy"], objects.Select(o => o.GetProperty("status").GetString()));
+        Assert.Equal(
+            objects.Select(o => $"{o.GetProperty("time").GetInt64()} {o.GetProperty("timeNano").GetInt64()}"),
+            times);
+    }
+
+    [ScaledFact(120_000)]
     public async Task An_OOM_killed_run_records_oom_before_its_die_with_137()
     {
         Requires.Root();
@@ -141,7 +177,10 @@ public sealed partial class EventsCliTests
     [InlineData("--filter", "type=image", "only container events are recorded")]
     [InlineData("--filter", "event=explode", "no such event; containers record create, start, pause, unpause, kill, oom, die, destroy, update")]
     [InlineData("--filter", "container=", "give a value")]
-    [InlineData("--format", "{{.ID}}", "--format '{{.ID}}' is not supported")]
+    [InlineData("--format", "{{.Foo}}", "--format '{{.Foo}}': template: {{.Foo}}: the document has no field Foo")]
+    [InlineData("--format", "{{.time}}", "the document has no field time")]
+    [InlineData("--format", "{{.Action | upper}}", "pipelines ('|') are not supported")]
+    [InlineData("--format", "table {{.Action}}", "a table of a template's columns is not")]
     [InlineData("--since", "yesterday", "--since 'yesterday': use a time")]
     [InlineData("--until", "soon", "--until 'soon': use a time")]
     public async Task What_events_does_not_apply_is_refused_before_it_reads(string option, string value, string message)

@@ -79,6 +79,52 @@ public sealed class ImageRunTests : IDisposable
         Assert.Equal(0, rm.ExitCode);
     }
 
+    /// <summary>
+    /// <c>ps</c>'s <c>Mounts</c>, <c>Networks</c> and <c>Size</c> as Docker's: a volume by its name and a bind by its host
+    /// path (in the spec's order: the binds, then the volumes the image's container got; cut to 15 characters unless <c>--no-trunc</c>), <c>none</c> for a network namespace of its own and
+    /// <c>host</c> for the host's, and sizes only when asked for (<c>-s</c>, or a template naming <c>.Size</c>): the bytes
+    /// the container wrote and its whole root, <c>N/A</c> for a root without a layer of its own.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task Ps_shows_mounts_networks_and_when_asked_sizes_as_Dockers()
+    {
+        await ImportAsync();
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var (name, host, volume) = ("ps-image-" + id, "ps-host-" + id, "psvol-" + id);
+        var bound = _temp.Combine("a-bound-host-directory");
+        Directory.CreateDirectory(bound);
+        try
+        {
+            var create = await CliRunner.RunAsync("create", "--root", Store, "--name", name, "-u", "root", "-v", volume + ":/data", "-v", bound + ":/in:ro", "cli-image:1", "sh", "-c", "head -c 12000 /dev/zero > /big");
+            var start = await CliRunner.RunAsync("start", "-a", name);
+            var hosted = await CliRunner.RunAsync("create", "--name", host, "--network", "host", "--host-rootfs", "--", "true");
+            Assert.True(create.ExitCode == 0 && start.ExitCode == 0 && hosted.ExitCode == 0, create.Stderr + start.Stderr + hosted.Stderr);
+
+            var sized = await CliRunner.RunAsync("ps", "-a", "--no-trunc", "--format", "{{.Names}}|{{.Mounts}}|{{.Networks}}|{{.Size}}");
+            var cut = await CliRunner.RunAsync("ps", "-a", "--format", "{{.Names}}|{{.Mounts}}");
+            var json = await CliRunner.RunAsync("ps", "-a", "--format", "json");
+            var table = await CliRunner.RunAsync("ps", "-a", "-s");
+
+            Assert.True(sized.ExitCode == 0, sized.Stderr);
+            var lines = sized.Stdout.Split('\n');
+            var line = Assert.Single(lines, l => l.StartsWith(name + "|", StringComparison.Ordinal));
+            Assert.True(System.Text.RegularExpressions.Regex.IsMatch(line, $@"^{name}\|{bound},{volume}\|none\|12kB \(virtual [0-9.]+[kM]B\)$"), line);
+            Assert.Equal($"{host}||host|N/A", Assert.Single(lines, l => l.StartsWith(host + "|", StringComparison.Ordinal)));
+            Assert.Contains($"{name}|{bound[..14]}…,{volume}", cut.Stdout.Split('\n'));
+            var objects = json.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+                .Where(o => o.GetProperty("Names").GetString() is { } n && (n == name || n == host)).ToList();
+            Assert.Equal(2, objects.Count);
+            Assert.All(objects, o => Assert.False(o.TryGetProperty("Size", out _)));
+            Assert.Equal(["host", "none"], objects.Select(o => o.GetProperty("Networks").GetString()));
+            Assert.Equal("SIZE", table.Stdout.Split('\n')[0].Split("   ", StringSplitOptions.RemoveEmptyEntries)[^1].Trim());
+            Assert.Matches($@"{host}\s+N/A$", Assert.Single(table.Stdout.Split('\n'), l => l.Contains(" " + host + " ", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name, host);
+        }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Named_volumes_and_binds_are_mounted_and_the_volume_commands_manage_them()
     {

@@ -163,6 +163,93 @@ public sealed class TerminalTests
         }
     }
 
+    /// <summary>
+    /// <c>attach --detach-keys ctrl-a,x</c> to a <c>run -dit</c> line reader that prints each line's bytes in hex: a Ctrl-A
+    /// broken by another key reaches the container with that key, Ctrl-P is an ordinary key now, and Ctrl-A x detaches
+    /// (exit 1) and leaves the container running.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Attach_with_detach_keys_passes_a_broken_prefix_on_and_detaches_on_the_whole_sequence()
+    {
+        await using var pane = await TmuxPane.StartAsync();
+        var (tmux, socket, session) = (pane.Tmux, pane.Socket, TmuxPane.Session);
+        var name = "cli-detach-keys-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var run = await CliRunner.RunAsync(
+                "run", "-dit", "--name", name, "--host-rootfs", "--", "sh", "-c", "while read -r l; do echo \"got-$(printf %s \"$l\" | od -An -tx1 | tr -d ' ')\"; done");
+            Assert.True(run.ExitCode == 0, run.Stderr);
+
+            await pane.TypeAsync(CommandLine("attach", "--detach-keys", "ctrl-a,x", name));
+            await pane.TypeAsync("ready");
+            await pane.ScreenAsync("got-7265616479");
+
+            await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-a", "y", "Enter");
+            await pane.ScreenAsync("got-0179");
+            await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-p", "Enter");
+            await pane.ScreenAsync("got-10");
+
+            await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-a", "x");
+            await pane.ScreenAsync("read escape sequence");
+            await pane.TypeAsync("echo detached-$?");
+            await pane.ScreenAsync("detached-1");
+            var ps = await CliRunner.RunAsync("ps");
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
+
+            // Attached again with the default keys: an empty line shows that neither the Ctrl-A nor the x of the
+            // sequence reached the container; Ctrl-P Ctrl-Q detaches again. The screen is cleared first, so the second
+            // detach's line is not the first one's.
+            await pane.TypeAsync("printf '\\033[2J\\033[H'; echo cleared");
+            await pane.ScreenAsync("cleared");
+            await pane.TypeAsync(CommandLine("attach", name));
+            await pane.TypeAsync(string.Empty);
+            await pane.ScreenAsync("got-");
+            await RunAsync(tmux, "-S", socket, "send-keys", "-t", session, "C-p", "C-q");
+            await pane.ScreenAsync("read escape sequence");
+            await pane.TypeAsync("echo detached-again-$?");
+            await pane.ScreenAsync("detached-again-1");
+            var logs = await CliRunner.RetryAsync(() => CliRunner.RunAsync("logs", name), l => !l.Stdout.Contains("got-\r\n", StringComparison.Ordinal));
+            Assert.Equal(
+                ["got-7265616479", "got-0179", "got-10", "got-"],
+                logs.Stdout.Split("\r\n").Where(l => l.StartsWith("got-", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    /// <summary>
+    /// <c>start -ai --detach-keys ctrl-@</c> of a <c>create -it</c> shell: the one key detaches (exit 1), and the shell,
+    /// started by that command, goes on running.
+    /// </summary>
+    [Fact(Timeout = 300_000)]
+    public async Task Start_ai_with_a_one_key_detach_sequence_detaches_and_leaves_the_started_container_running()
+    {
+        await using var pane = await TmuxPane.StartAsync();
+        var name = "cli-start-detach-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            // The shell's prompt is "# ", after which the screen shows the detach's line.
+            var create = await CliRunner.RunAsync("create", "-it", "--name", name, "--host-rootfs", "--", "sh");
+            Assert.True(create.ExitCode == 0, create.Stderr);
+
+            await pane.TypeAsync(CommandLine("start", "-ai", "--detach-keys", "ctrl-@", name));
+            await pane.TypeAsync("echo started-$((6*7))-in-$$");
+            await pane.ScreenAsync("started-42-in-1");
+            await RunAsync(pane.Tmux, "-S", pane.Socket, "send-keys", "-t", TmuxPane.Session, "C-@");
+            await pane.ScreenAsync("read escape sequence");
+            await pane.TypeAsync("echo start-detached-$?");
+            await pane.ScreenAsync("start-detached-1");
+            var ps = await CliRunner.RunAsync("ps");
+            Assert.Contains(ps.Stdout.Split('\n'), l => l.EndsWith(" " + name, StringComparison.Ordinal) && l.Contains("Up ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
     /// <summary><c>attach</c> to a <c>run -dt</c> container (no <c>-i</c>): its output shows; Ctrl-P Ctrl-Q detaches.</summary>
     [Fact(Timeout = 300_000)]
     public async Task Attach_to_a_run_dt_container_shows_its_output_and_detaches_with_ctrl_p_ctrl_q()

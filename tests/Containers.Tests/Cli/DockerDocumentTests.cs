@@ -56,13 +56,18 @@ public sealed class DockerDocumentTests
             Volumes = ["data", "0f1e2d"],
             Image = new ContainerImage { Reference = "busybox:latest", Digest = "sha256:" + new string('a', 64), Labels = new Dictionary<string, string> { ["z"] = "1", ["a"] = "x=y" } },
         };
-        var row = new ContainerRow(state, Now.AddMinutes(-1), null) { Image = "busybox:latest" };
+        var row = new ContainerRow(state, Now.AddMinutes(-1), null)
+        {
+            Image = "busybox:latest",
+            Mounts = ["data", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "/srv/www/static/assets"],
+            Network = "none",
+        };
 
         using var document = JsonDocument.Parse(PsCommand.Json(row, Now));
         var json = document.RootElement;
 
         Assert.Equal(
-            ["Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Names", "Ports", "RunningFor", "State", "Status"],
+            ["Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names", "Networks", "Ports", "RunningFor", "State", "Status"],
             json.EnumerateObject().Select(p => p.Name));
         Assert.Equal("\"sh -c echo \\\"hi\\\" && …\"", json.GetProperty("Command").GetString());
         Assert.Equal("2026-01-02 03:03:05 +0000 UTC", json.GetProperty("CreatedAt").GetString());
@@ -70,7 +75,9 @@ public sealed class DockerDocumentTests
         Assert.Equal("busybox:latest", json.GetProperty("Image").GetString());
         Assert.Equal("a=x=y,z=1", json.GetProperty("Labels").GetString());
         Assert.Equal("2", json.GetProperty("LocalVolumes").GetString());
+        Assert.Equal("data,0f1e2d3c4b5a69…,/srv/www/stati…", json.GetProperty("Mounts").GetString());
         Assert.Equal("0123456789abcdef0123", json.GetProperty("Names").GetString());
+        Assert.Equal("none", json.GetProperty("Networks").GetString());
         Assert.Equal(string.Empty, json.GetProperty("Ports").GetString());
         Assert.Equal("About a minute ago", json.GetProperty("RunningFor").GetString());
         Assert.Equal("running", json.GetProperty("State").GetString());
@@ -80,6 +87,46 @@ public sealed class DockerDocumentTests
         using var whole = JsonDocument.Parse(PsCommand.Json(row, Now, whole: true));
         Assert.Equal("0123456789abcdef0123", whole.RootElement.GetProperty("ID").GetString());
         Assert.Equal("\"sh -c echo \\\"hi\\\" && sleep 1000\"", whole.RootElement.GetProperty("Command").GetString());
+        Assert.Equal("data,0f1e2d3c4b5a69788796a5b4c3d2e1f0,/srv/www/static/assets", whole.RootElement.GetProperty("Mounts").GetString());
+
+        // A network namespace joined by path: its network is not known, and the field is left out.
+        using var joined = JsonDocument.Parse(PsCommand.Json(row with { Network = null }, Now));
+        Assert.False(joined.RootElement.TryGetProperty("Networks", out _));
+    }
+
+    [Fact]
+    public void Ps_mounts_are_the_specs_bind_mounts_with_the_states_volumes_by_name_and_its_network_from_its_namespaces()
+    {
+        using var spec = JsonDocument.Parse("""
+            {
+              "mounts": [
+                {"destination": "/proc", "type": "proc", "source": "proc"},
+                {"destination": "/data", "type": "bind", "source": "/var/lib/containers-net/volumes/data/_data", "options": ["rbind", "rw"]},
+                {"destination": "/x", "type": "bind", "source": "/srv/x"},
+                {"destination": "/t", "type": "tmpfs", "source": "tmpfs"},
+                {"destination": "/y", "source": "/srv/y", "options": ["rbind", "ro"]},
+                {"destination": "/z", "type": "bind", "source": "/srv/other/_data"}
+              ],
+              "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "mount"}]}
+            }
+            """);
+
+        var (mounts, network) = ContainerRow.Describe(spec.RootElement, ["data"]);
+
+        Assert.Equal(["data", "/srv/x", "/srv/y", "/srv/other/_data"], mounts);
+        Assert.Equal("none", network);
+    }
+
+    [Theory]
+    [InlineData("""{"linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}}""", "host")]
+    [InlineData("""{}""", "host")]
+    [InlineData("""{"linux": {"namespaces": [{"type": "network", "path": "/proc/42/ns/net"}]}}""", null)]
+    [InlineData("""{"linux": {"namespaces": [{"type": "network"}]}}""", "none")]
+    public void Ps_networks_is_none_for_a_namespace_of_its_own_host_without_one_and_unknown_for_a_joined_one(string json, string? expected)
+    {
+        using var spec = JsonDocument.Parse(json);
+
+        Assert.Equal(expected, ContainerRow.Describe(spec.RootElement, []).Network);
     }
 
     [Theory]

@@ -199,4 +199,46 @@ public sealed class GoTemplateTests
         Assert.Equal("a=running", template.Execute(first.RootElement));
         Assert.Equal("b=exited", template.Execute(second.RootElement));
     }
+
+    [Theory]
+    [InlineData("{{.Config.annotations.missing}}", "<no value>")]
+    [InlineData("{{.Config.annotations.a}}", "1")]
+    [InlineData("{{json .Config.annotations.missing}}", "null")]
+    public void A_key_missing_from_an_object_named_as_a_Go_map_prints_no_value_as_Go_prints_a_maps(string template, string expected)
+    {
+        using var document = JsonDocument.Parse(Container);
+
+        Assert.Equal(expected, GoTemplate.Parse(template).Execute(document.RootElement, new HashSet<string> { ".Config.annotations" }));
+    }
+
+    [Theory]
+    [InlineData("{{.Config.annotations.missing.deeper}}", ".Config.annotations has no field missing")]
+    [InlineData("{{.Config.process.missing}}", ".Config.process has no field missing")]
+    public void Only_the_last_step_into_a_named_map_may_be_missing(string template, string problem)
+    {
+        using var document = JsonDocument.Parse(Container);
+
+        var failed = Assert.Throws<GoTemplateException>(() => GoTemplate.Parse(template).Execute(document.RootElement, new HashSet<string> { ".Config.annotations" }));
+
+        Assert.Contains(problem, failed.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{{json .}}", true)]
+    [InlineData("{{ json . }}", true)]
+    [InlineData("{{json .}} ", false)]
+    [InlineData("{{json .State}}", false)]
+    [InlineData("{{.}}", false)]
+    public void Json_of_dot_alone_is_recognised(string template, bool expected) => Assert.Equal(expected, GoTemplate.Parse(template).IsJsonOfDot);
+
+    [Theory]
+    [InlineData("{{.Size}}", true)]
+    [InlineData("{{.Names}} {{ .Size }}", true)]
+    [InlineData("{{json .Size}}", true)]
+    [InlineData("{{index .Size 0}}", true)]
+    [InlineData("{{.Names}}", false)]
+    [InlineData("{{.State.Size}}", false)]
+    [InlineData("Size {{\"Size\"}}", false)]
+    public void Names_tells_whether_an_action_names_a_top_level_field(string template, bool expected) =>
+        Assert.Equal(expected, GoTemplate.Parse(template).Names("Size"));
 }
