@@ -18,7 +18,7 @@ internal static class StartCommand
         [
             OptionSpec.Flag("attach", 'a', "Print the container's output and exit with its exit code"),
             OptionSpec.Value(DetachKeys.Option, null, "string", "With -ai: the keys that detach: " + DetachKeys.Forms),
-            OptionSpec.Flag("interactive", 'i', "With -a and a container created with -t: this terminal's keys go to the container's (Ctrl-P Ctrl-Q detaches)"),
+            OptionSpec.Flag("interactive", 'i', "With -a and a container created with -t: this terminal's keys go to the container's (Ctrl-P Ctrl-Q detaches); refused for a container without a terminal"),
         ],
         Action = RunAsync,
     };
@@ -55,6 +55,13 @@ internal static class StartCommand
                 if (!terminal && start.Value(DetachKeys.Option) is not null)
                 {
                     throw new ContainersException($"container '{id}' has no terminal (it was created without -t): there is nothing to detach from, its output is followed from its log; leave --{DetachKeys.Option} out");
+                }
+
+                if (!terminal && interactive)
+                {
+                    // Its output comes from its log, and nothing carries this command's input to its stdin: taken
+                    // and dropped, the keys typed would be lost while the program waits for them.
+                    throw new ContainersException($"container '{id}' has no terminal (it was created without -t): this runtime passes input only to a container's terminal; create it with -it, or leave -i out");
                 }
 
                 if (attach && terminal)

@@ -44,6 +44,26 @@ public sealed class DockerConventionsTests
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task Start_ai_of_a_container_without_a_terminal_is_refused_and_leaves_it_created()
+    {
+        var name = "cli-start-ai-" + Guid.NewGuid().ToString("N")[..8];
+        var create = await CliRunner.RunAsync("create", "-i", "--name", name, "--host-rootfs", "--", "/bin/cat");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        try
+        {
+            var start = await CliRunner.RunAsync("start", "-ai", name);
+
+            Assert.Equal((125, ""), (start.ExitCode, start.Stdout));
+            Assert.Contains($"container '{name}' has no terminal", start.Stderr, StringComparison.Ordinal);
+            Assert.Equal("created", (await CliRunner.RunAsync("inspect", "--format", "{{.State.Status}}", name)).Stdout.Trim());
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task A_yes_no_flag_never_takes_the_next_word_as_its_value()
     {
         var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--rm", "--host-rootfs", "echo", "ran");
