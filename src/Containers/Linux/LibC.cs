@@ -162,29 +162,6 @@ internal static unsafe partial class LibC
     }
 
     /// <summary>
-    /// What a disk usage count needs of <paramref name="path"/> itself, not following a final symlink: its mode (with
-    /// file type bits), size in bytes, hard link count and identity (device and inode); null when it does not exist.
-    /// </summary>
-    public static (uint Mode, long Size, uint Links, ulong Device, ulong Inode)? FileUsage(string path)
-    {
-        const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
-        const uint STATX_TYPE = 0x1, STATX_NLINK = 0x4, STATX_INO = 0x100, STATX_SIZE = 0x200;
-        var name = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        var buffer = stackalloc byte[256];
-        fixed (byte* p = name)
-        {
-            if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_NLINK | STATX_INO | STATX_SIZE, buffer) != 0)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                return errno == Errno.ENOENT ? null : throw new IOException($"statx {path}: {Errno.Name(errno)}");
-            }
-        }
-
-        // struct statx: stx_nlink at 16, stx_mode at 28, stx_ino at 32, stx_size at 40, stx_dev_major/minor at 136/140.
-        return (*(ushort*)(buffer + 28), *(long*)(buffer + 40), *(uint*)(buffer + 16), ((ulong)*(uint*)(buffer + 136) << 32) | *(uint*)(buffer + 140), *(ulong*)(buffer + 32));
-    }
-
-    /// <summary>
     /// The mode (with file type bits) and device numbers (<c>st_rdev</c>) of <paramref name="path"/>, links followed;
     /// null when it does not exist.
     /// </summary>

@@ -1,58 +1,116 @@
+using System.Runtime.InteropServices;
 using Containers.Linux;
+using Microsoft.Win32.SafeHandles;
+using static Containers.Linux.FileSystemCalls;
 
 namespace Containers.Runtime;
 
 /// <summary>
 /// The bytes a directory tree holds, counted as Docker counts a layer's size: the size of everything but
 /// directories (a symlink's is the length of its target), a file with several hard links once (busybox's applets are
-/// one file linked hundreds of times); nothing is followed out of the tree.
+/// one file linked hundreds of times).
 /// </summary>
-internal static class DiskUsage
+/// <remarks>
+/// The walk goes through directory fds: each entry is inspected relative to its directory's fd without following a
+/// link, and a subdirectory is opened from it with <c>O_NOFOLLOW</c>. A running container that swaps a directory for a
+/// symbolic link while it is counted makes that open fail (the entry is skipped), never leads the walk out of the tree.
+/// </remarks>
+internal static unsafe class DiskUsage
 {
     private const uint FileTypeMask = 0xf000; // S_IFMT
     private const uint DirectoryType = 0x4000; // S_IFDIR
+    private const uint StatxType = 0x1, StatxNlink = 0x4, StatxIno = 0x100, StatxSize = 0x200;
 
     /// <exception cref="IOException">An entry cannot be inspected (the errno's name says why).</exception>
     /// <exception cref="UnauthorizedAccessException">A directory cannot be read.</exception>
     public static long Of(string root, CancellationToken cancellationToken)
     {
-        var linked = new HashSet<(ulong Device, ulong Inode)>();
-        var pending = new Stack<string>();
-        pending.Push(root);
-        long total = 0;
-        while (pending.TryPop(out var directory))
+        var top = DirectoryTree.OpenDirectory(root);
+        if (top.IsInvalid)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            List<string> entries;
-            try
-            {
-                entries = [.. Directory.EnumerateFileSystemEntries(directory)];
-            }
-            catch (DirectoryNotFoundException)
-            {
-                // A running container removed it meanwhile.
-                continue;
-            }
+            var errno = Marshal.GetLastPInvokeError();
+            top.Dispose();
+            return errno == Errno.ENOENT ? 0 : throw Failed(root, errno);
+        }
 
-            foreach (var entry in entries)
+        var linked = new HashSet<(ulong Device, ulong Inode)>();
+        var pending = new Stack<(SafeFileHandle Directory, string Path)>();
+        pending.Push((top, root));
+        long total = 0;
+        try
+        {
+            while (pending.TryPop(out var current))
             {
-                // Null: a running container removed it meanwhile.
-                if (LibC.FileUsage(entry) is not { } usage)
+                using var directory = current.Directory;
+                cancellationToken.ThrowIfCancellationRequested();
+                var names = new List<byte[]>();
+                if (DirectoryTree.ListNames(directory, names) is var listed and not 0)
                 {
-                    continue;
+                    throw Failed(current.Path, listed);
                 }
 
-                if ((usage.Mode & FileTypeMask) == DirectoryType)
+                foreach (var name in names)
                 {
-                    pending.Push(entry);
+                    var entry = new byte[name.Length + 1];
+                    name.CopyTo(entry, 0);
+                    StatxBuffer stat;
+                    fixed (byte* p = entry)
+                    {
+                        if (Statx(directory, p, AtSymlinkNoFollow, StatxType | StatxNlink | StatxIno | StatxSize, &stat) != 0)
+                        {
+                            var errno = Marshal.GetLastPInvokeError();
+
+                            // A running container removed it meanwhile.
+                            if (errno == Errno.ENOENT)
+                            {
+                                continue;
+                            }
+
+                            throw Failed(Path.Combine(current.Path, System.Text.Encoding.UTF8.GetString(name)), errno);
+                        }
+
+                        if ((stat.Mode & FileTypeMask) != DirectoryType)
+                        {
+                            if (stat.Size > 0 && (stat.Nlink == 1 || linked.Add((((ulong)stat.DevMajor << 32) | stat.DevMinor, stat.Ino))))
+                            {
+                                total += (long)stat.Size;
+                            }
+
+                            continue;
+                        }
+
+                        var child = Openat(directory, p, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+                        if (child.IsInvalid)
+                        {
+                            var errno = Marshal.GetLastPInvokeError();
+                            child.Dispose();
+
+                            // Removed, or swapped for a link or a file, since it was inspected: not counted.
+                            if (errno is Errno.ENOENT or Errno.ELOOP or Errno.ENOTDIR)
+                            {
+                                continue;
+                            }
+
+                            throw Failed(Path.Combine(current.Path, System.Text.Encoding.UTF8.GetString(name)), errno);
+                        }
+
+                        pending.Push((child, Path.Combine(current.Path, System.Text.Encoding.UTF8.GetString(name))));
+                    }
                 }
-                else if (usage.Size > 0 && (usage.Links == 1 || linked.Add((usage.Device, usage.Inode))))
-                {
-                    total += usage.Size;
-                }
+            }
+        }
+        finally
+        {
+            while (pending.TryPop(out var left))
+            {
+                left.Directory.Dispose();
             }
         }
 
         return total;
     }
+
+    private static Exception Failed(string path, int errno) => errno is Errno.EACCES or Errno.EPERM
+        ? new UnauthorizedAccessException($"counting the bytes under {path}: {Errno.Name(errno)}")
+        : new IOException($"counting the bytes under {path}: {Errno.Name(errno)}");
 }
