@@ -43,6 +43,12 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
                 image = path.GetString() ?? image;
             }
 
+            // A directory used copy-on-write (--rootfs DIR --cow) is the overlay's one lower layer, not root.path.
+            if (state.Image is null && image is "" or "host" && state.LowerDirectories is [var directory])
+            {
+                image = directory;
+            }
+
             (mounts, network) = Describe(document.RootElement, state.Volumes);
         }
         catch (JsonException e)

@@ -76,6 +76,12 @@ public sealed record ContainerInfo
     /// <summary>The names of the volumes the container mounts (named and anonymous).</summary>
     public IReadOnlyList<string> Volumes { get; init; } = [];
 
+    /// <summary>
+    /// The read-only layers of a copy-on-write root, top first (<see cref="ContainerCreateOptions.Overlay"/>): an
+    /// image's snapshots, or the one directory used copy-on-write; empty for a root used in place or the host's.
+    /// </summary>
+    public IReadOnlyList<string> LowerDirectories { get; init; } = [];
+
     internal static ContainerInfo From(ContainerState state) => new()
     {
         Id = state.Id,
@@ -96,5 +102,6 @@ public sealed record ContainerInfo
         Image = state.Image,
         StopSignal = state.StopSignal ?? 15,
         Volumes = state.Volumes ?? [],
+        LowerDirectories = state.LowerDirectories ?? [],
     };
 }

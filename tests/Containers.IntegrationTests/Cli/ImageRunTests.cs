@@ -85,6 +85,31 @@ public sealed class ImageRunTests : IDisposable
     /// <c>host</c> for the host's, and sizes only when asked for (<c>-s</c>, or a template naming <c>.Size</c>): the bytes
     /// the container wrote and its whole root, <c>N/A</c> for a root without a layer of its own.
     /// </summary>
+    /// <summary><c>ps</c> names a directory used copy-on-write as the container's image, as it names one used in place.</summary>
+    [Fact(Timeout = 120_000)]
+    public async Task Ps_names_a_directory_used_copy_on_write_as_the_containers_image()
+    {
+        var root = _temp.Combine("cow-root");
+        Directory.CreateDirectory(Path.Combine(root, "bin"));
+        File.Copy("/bin/busybox", Path.Combine(root, "bin", "busybox"));
+        File.CreateSymbolicLink(Path.Combine(root, "bin", "true"), "busybox");
+        var name = "ps-cow-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            var create = await CliRunner.RunAsync("create", "--name", name, "--rootfs", root, "--cow", "--", "/bin/true");
+            Assert.True(create.ExitCode == 0, create.Stderr);
+
+            var ps = await CliRunner.RunAsync("ps", "-a", "--no-trunc", "--format", "{{.Names}}|{{.Image}}");
+
+            Assert.True(ps.ExitCode == 0, ps.Stderr);
+            Assert.Contains($"{name}|{root}", ps.Stdout.Split('\n'));
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Ps_shows_mounts_networks_and_when_asked_sizes_as_Dockers()
     {
