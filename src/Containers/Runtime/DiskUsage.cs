@@ -17,10 +17,6 @@ namespace Containers.Runtime;
 /// </remarks>
 internal static unsafe class DiskUsage
 {
-    private const uint FileTypeMask = 0xf000; // S_IFMT
-    private const uint DirectoryType = 0x4000; // S_IFDIR
-    private const uint StatxType = 0x1, StatxNlink = 0x4, StatxIno = 0x100, StatxSize = 0x200;
-
     /// <exception cref="IOException">An entry cannot be inspected (the errno's name says why).</exception>
     /// <exception cref="UnauthorizedAccessException">A directory cannot be read.</exception>
     public static long Of(string root, CancellationToken cancellationToken)
@@ -69,7 +65,7 @@ internal static unsafe class DiskUsage
                             throw Failed(Path.Combine(current.Path, System.Text.Encoding.UTF8.GetString(name)), errno);
                         }
 
-                        if ((stat.Mode & FileTypeMask) != DirectoryType)
+                        if ((stat.Mode & SIfMt) != SIfDir)
                         {
                             if (stat.Size > 0 && (stat.Nlink == 1 || linked.Add((((ulong)stat.DevMajor << 32) | stat.DevMinor, stat.Ino))))
                             {

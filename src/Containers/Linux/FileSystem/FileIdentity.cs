@@ -14,9 +14,6 @@ namespace Containers.Linux;
 /// <param name="Inode">The inode number.</param>
 internal readonly unsafe record struct FileIdentity(uint DevMajor, uint DevMinor, ulong Inode)
 {
-    private const uint StatxIno = 0x100;
-    private const uint StatxSize = 0x200;
-
     /// <summary>The identity of an open file.</summary>
     /// <exception cref="IOException">statx failed.</exception>
     public static FileIdentity Of(SafeFileHandle file) => Of(file, out _);

@@ -56,6 +56,9 @@ internal static unsafe partial class FileSystemCalls
 
     public const uint StatxType = 0x1;
     public const uint StatxMode = 0x2;
+    public const uint StatxNlink = 0x4;
+    public const uint StatxIno = 0x100;
+    public const uint StatxSize = 0x200;
 
     private const long SysOpenat2 = 437;
     private const long SysFchmodat2 = 452;

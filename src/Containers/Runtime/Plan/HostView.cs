@@ -45,7 +45,6 @@ internal sealed class HostView : IHostView
             throw new PlatformNotSupportedException("containers run on Linux only");
         }
 
-        const uint S_IFMT = 0xf000, S_IFDIR = 0x4000, S_IFLNK = 0xa000;
         try
         {
             // One statx of the path itself per component a lookup walks (a PATH search walks dozens); the target
@@ -53,8 +52,8 @@ internal sealed class HostView : IHostView
             return LibC.OwnerAndMode(path) switch
             {
                 null => null,
-                { Mode: var mode } when (mode & S_IFMT) == S_IFLNK => new FileInfo(path).LinkTarget is { } target ? HostFile.Link(target) : null,
-                { Mode: var mode } when (mode & S_IFMT) == S_IFDIR => HostFile.Directory,
+                { Mode: var mode } when (mode & FileSystemCalls.SIfMt) == FileSystemCalls.SIfLnk => new FileInfo(path).LinkTarget is { } target ? HostFile.Link(target) : null,
+                { Mode: var mode } when (mode & FileSystemCalls.SIfMt) == FileSystemCalls.SIfDir => HostFile.Directory,
                 { Mode: var mode } => HostFile.File((UnixFileMode)(mode & 0xfff)),
             };
         }
