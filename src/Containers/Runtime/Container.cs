@@ -592,10 +592,10 @@ public sealed partial class Container : IAsyncDisposable
             }
         }
 
-        // A started program's exit can be seen before StartAsync has recorded the start; a run records its
-        // events otherwise (create and start at once, die with destroy). Every process that exits after being
-        // released was released by a StartAsync that has set _started.
-        if (!_run && Volatile.Read(ref _started) == 1)
+        // A started program's exit can be seen before its start is recorded (by StartAsync, or by the creator of a
+        // container released at creation, a run's included). The die's time is taken after that, so the journal
+        // is in time order as well as in order. Every process that exits after being released has _started set.
+        if (Volatile.Read(ref _started) == 1)
         {
             await _startRecorded.Task.ConfigureAwait(false);
         }

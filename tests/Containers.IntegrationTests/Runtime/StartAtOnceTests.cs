@@ -69,31 +69,43 @@ public sealed class StartAtOnceTests
         Assert.Equal(5, (await second.WaitAsync(Token)).ExitCode);
     }
 
-    [Fact(Timeout = 60_000)]
-    public async Task A_program_that_exits_at_once_has_its_die_recorded_after_its_create_and_start()
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_program_that_exits_at_once_has_its_die_recorded_after_its_create_and_start_in_order_and_in_time(bool run)
     {
         using var fixture = new RuntimeFixture();
         var since = DateTimeOffset.UtcNow.AddSeconds(-1);
         var prepared = fixture.Runtime.Prepare(ContainerSpec.For("/bin/true"));
 
-        // /bin/true often exits before StartAsync returns, and with starts beside it (the thread pool busy) its
-        // exit can be seen while its start is still being recorded.
+        // /bin/true often exits before the start returns, and with starts beside it (the thread pool busy) its
+        // exit can be seen while its create and start are still being recorded.
         await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
         {
+            if (run)
+            {
+                await prepared.RunAsync(new ContainerRunOptions { Id = "quick-" + i }, Token);
+                return;
+            }
+
             await using var container = await prepared.StartAsync("quick-" + i, Token);
             await container.WaitAsync(Token);
         }));
 
-        var actions = new Dictionary<string, List<ContainerEventAction>>();
+        var events = new Dictionary<string, List<ContainerEvent>>();
         await foreach (var e in fixture.Runtime.WatchEventsAsync(since, DateTimeOffset.UtcNow, Token))
         {
             if (e.Action is ContainerEventAction.Create or ContainerEventAction.Start or ContainerEventAction.Die)
             {
-                (actions.TryGetValue(e.Id, out var list) ? list : actions[e.Id] = []).Add(e.Action);
+                (events.TryGetValue(e.Id, out var list) ? list : events[e.Id] = []).Add(e);
             }
         }
 
-        Assert.Equal(40, actions.Count);
-        Assert.All(actions.Values, a => Assert.Equal([ContainerEventAction.Create, ContainerEventAction.Start, ContainerEventAction.Die], a));
+        Assert.Equal(40, events.Count);
+        Assert.All(events.Values, list =>
+        {
+            Assert.Equal([ContainerEventAction.Create, ContainerEventAction.Start, ContainerEventAction.Die], list.Select(e => e.Action));
+            Assert.True(list[0].Time <= list[1].Time && list[1].Time <= list[2].Time, string.Join(", ", list.Select(e => $"{e.Action} {e.Time:O}")));
+        });
     }
 }
