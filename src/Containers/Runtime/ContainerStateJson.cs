@@ -19,7 +19,7 @@ internal static class ContainerStateJson
     public static byte[] Write(ContainerState state)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, JsonEscaping.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("ociVersion"u8, state.OciVersion);

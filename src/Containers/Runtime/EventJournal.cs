@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Containers.Linux;
+using Containers.Spec;
 using Microsoft.Win32.SafeHandles;
 using static Containers.Linux.FileSystemCalls;
 
@@ -235,7 +236,7 @@ internal sealed class EventJournal
 
     internal static void Write(IBufferWriter<byte> output, ContainerEvent e)
     {
-        using (var json = new Utf8JsonWriter(output))
+        using (var json = new Utf8JsonWriter(output, JsonEscaping.WriterOptions))
         {
             json.WriteStartObject();
             json.WriteString("time", e.Time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));

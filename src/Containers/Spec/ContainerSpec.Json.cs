@@ -89,7 +89,7 @@ public sealed partial record ContainerSpec
         // of the spec starts the reflection stack of a native binary. The result is compact and keeps empty lists;
         // every reader of config.json takes it.
         var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, JsonEscaping.WriterOptions))
         {
             SpecJsonContext.WriteFast(json, this);
         }

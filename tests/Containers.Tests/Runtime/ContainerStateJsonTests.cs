@@ -161,8 +161,11 @@ public sealed class ContainerStateJsonTests
         Assert.ThrowsAny<JsonException>(() => ContainerStateJson.Read(Encoding.UTF8.GetBytes(json)));
     }
 
+    // With the escaping state.json is written with (JsonEscaping): only what JSON requires.
+    private static readonly GeneratedStateJson Escaped = new(new JsonSerializerOptions(GeneratedStateJson.Default.Options) { Encoder = JsonEscaping.Instance });
+
     private static string Generated(ContainerState state) =>
-        JsonSerializer.Serialize(state, GeneratedStateJson.Default.ContainerState);
+        JsonSerializer.Serialize(state, Escaped.ContainerState);
 
     private static void AssertEverySet(object sample, string path)
     {

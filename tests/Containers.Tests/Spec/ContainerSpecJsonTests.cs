@@ -245,7 +245,7 @@ public class ContainerSpecJsonTests
         foreach (var spec in HandWrittenSamples().Append(ContainerSpec.For("/bin/true")).Append(ContainerSpec.For("/bin/sh", "-c", "exit 3").WithHostname("h")))
         {
             var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer))
+            using (var writer = new Utf8JsonWriter(buffer, JsonEscaping.WriterOptions))
             {
                 JsonSerializer.Serialize(writer, spec, SpecJsonContext.Default.ContainerSpec);
             }
