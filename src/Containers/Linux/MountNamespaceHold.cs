@@ -34,20 +34,35 @@ internal static class MountNamespaceHold
     private static int _pending;
     private static TaskCompletionSource? _idle;
 
-    /// <summary>Takes a reference to the mount namespace of the process behind <paramref name="pidfd"/>, or null.</summary>
+    /// <summary>
+    /// Takes a reference to the mount namespace of the process behind <paramref name="pidfd"/>, or null. The
+    /// releasing thread is started here, while the child sets itself up, rather than by the first release: there it
+    /// would be between the child's exit and whoever waits for it (a thread start, which waits for the new thread).
+    /// </summary>
     public static SafeFileHandle? Take(SafeFileHandle pidfd)
     {
         var added = false;
         pidfd.DangerousAddRef(ref added);
+        SafeFileHandle? taken;
         try
         {
             var fd = Shim.PidFdMountNamespace((int)pidfd.DangerousGetHandle());
-            return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+            taken = fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
         }
         finally
         {
             pidfd.DangerousRelease();
         }
+
+        if (taken is not null && Volatile.Read(ref _releaser) is null)
+        {
+            lock (Gate)
+            {
+                _releaser ??= StartReleaser();
+            }
+        }
+
+        return taken;
     }
 
     /// <summary>
@@ -68,16 +83,8 @@ internal static class MountNamespaceHold
             {
                 _pending++;
                 Held.Enqueue(mountNamespace);
-                if (_releaser is null)
-                {
-                    _releaser = new Thread(Run) { IsBackground = true, Name = "containers-mntns" };
-                    _releaser.Start();
-                }
-                else
-                {
-                    Monitor.Pulse(Gate);
-                }
-
+                _releaser ??= StartReleaser();
+                Monitor.Pulse(Gate);
                 return;
             }
         }
@@ -93,6 +100,13 @@ internal static class MountNamespaceHold
         {
             return _pending == 0 ? Task.CompletedTask : (_idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
+    }
+
+    private static Thread StartReleaser()
+    {
+        var thread = new Thread(Run) { IsBackground = true, Name = "containers-mntns" };
+        thread.Start();
+        return thread;
     }
 
     private static void Run()
