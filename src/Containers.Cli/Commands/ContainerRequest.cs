@@ -69,8 +69,9 @@ internal static class ContainerRequest
         {
             var (image, overrides) = ImageRequest(invocation);
             var store = await ImageStoreOption.OpenAsync(invocation, cancellationToken).ConfigureAwait(false);
-            var runtime = await ContainerRuntime.OpenAsync(OneStart with { Images = store }, cancellationToken).ConfigureAwait(false);
-            return await runtime.CreateFromImageAsync(id, image, overrides with { Create = options }, cancellationToken).ConfigureAwait(false);
+            var runtime = await ContainerRuntime.OpenAsync(OneStart with { Images = store, SweepOnOpen = false }, cancellationToken).ConfigureAwait(false);
+            return await CreateThenSweepAsync(
+                runtime, () => runtime.CreateFromImageAsync(id, image, overrides with { Create = options }, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
 
         var spec = SpecRequest(invocation);
@@ -79,10 +80,48 @@ internal static class ContainerRequest
             options = options with { Overlay = OverlayRootfs.FromDirectory(Path.GetFullPath(invocation.Value("rootfs")!)) };
         }
 
-        var specRuntime = await ContainerRuntime.OpenAsync(OneStart, cancellationToken).ConfigureAwait(false);
-        return startAtOnce && StartsAtOnce(spec)
-            ? await specRuntime.StartAsync(id, spec, options, cancellationToken).ConfigureAwait(false)
-            : await specRuntime.CreateAsync(id, spec, options, cancellationToken).ConfigureAwait(false);
+        var specRuntime = await ContainerRuntime.OpenAsync(OneStart with { SweepOnOpen = false }, cancellationToken).ConfigureAwait(false);
+        return await CreateThenSweepAsync(
+            specRuntime,
+            () => startAtOnce && StartsAtOnce(spec)
+                ? specRuntime.StartAsync(id, spec, options, cancellationToken)
+                : specRuntime.CreateAsync(id, spec, options, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates a container on a runtime opened without its sweep (<see cref="ContainerRuntime.SweepAsync"/>), and
+    /// sweeps once the container exists: what dead processes left behind is cleared while the container runs, not
+    /// before its start. A name taken by such a leftover is freed by sweeping first.
+    /// </summary>
+    private static async Task<Container> CreateThenSweepAsync(ContainerRuntime runtime, Func<Task<Container>> create, CancellationToken cancellationToken)
+    {
+        Container container;
+        try
+        {
+            container = await create().ConfigureAwait(false);
+        }
+        catch (ContainerAlreadyExistsException)
+        {
+            if (await runtime.SweepAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                throw;
+            }
+
+            return await create().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await runtime.SweepAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ContainersIOException e)
+        {
+            // The container is made and this command goes on with it; the leftovers wait for a later sweep.
+            await Console.Error.WriteLineAsync("containers: warning: " + e.Message.ReplaceLineEndings(" ")).ConfigureAwait(false);
+        }
+
+        return container;
     }
 
     /// <summary>

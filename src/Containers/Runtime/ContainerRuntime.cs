@@ -98,24 +98,58 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             {
                 runtime.ThawAbandonedCommit(frozen);
             }
-
-            if (!options.SweepOnOpen)
-            {
-                RuntimeLog.RuntimeOpened(runtime._logger, states.Root, 0);
-                return Task.FromResult(runtime);
-            }
-
-            removed = states.RemoveStale(runtime._logger);
-            runtime.RemoveStaleCgroups();
-            runtime._storage.RemoveOrphans(states, runtime._logger);
         }
         catch (Exception e) when (ContainersIOException.IsIO(e))
         {
-            throw ContainersIOException.From(e, $"removing stale containers from {states.Root}", states.Root);
+            throw ContainersIOException.From(e, $"thawing the containers of killed commits in {states.Root}", states.Root);
+        }
+
+        if (options.SweepOnOpen)
+        {
+            removed = runtime.Sweep();
         }
 
         RuntimeLog.RuntimeOpened(runtime._logger, states.Root, removed);
         return Task.FromResult(runtime);
+    }
+
+    /// <summary>
+    /// Clears what processes that died without cleaning up left behind: state entries whose owner and process are
+    /// gone, cgroups and container directories no container owns any more. <see cref="OpenAsync"/> does this unless
+    /// <see cref="ContainerRuntimeOptions.SweepOnOpen"/> is false; a process that opened without it and wants its
+    /// first container started sooner calls this afterwards (the command line's <c>run</c> does, while its
+    /// container runs). Containers of live owners are never touched.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the sweep before it begins.</param>
+    /// <returns>How many stale state entries were removed.</returns>
+    /// <exception cref="ContainersIOException">The state directory cannot be read or an entry removed (for example permission denied).</exception>
+    /// <example>
+    /// <code>
+    /// await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { SweepOnOpen = false });
+    /// await using var container = await runtime.StartAsync("job", ContainerSpec.For("/bin/sleep", "5"));
+    /// await runtime.SweepAsync();
+    /// </code>
+    /// </example>
+    public Task<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Sweep());
+    }
+
+    private int Sweep()
+    {
+        try
+        {
+            var removed = _states.RemoveStale(_logger);
+            RemoveStaleCgroups();
+            _storage.RemoveOrphans(_states, _logger);
+            return removed;
+        }
+        catch (Exception e) when (ContainersIOException.IsIO(e))
+        {
+            throw ContainersIOException.From(e, $"removing stale containers from {_states.Root}", _states.Root);
+        }
     }
 
     /// <summary>
@@ -183,7 +217,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             Runtime.StateDirectory.ValidateId(id);
         }
 
-        return await Prepare(spec, options).StartAsync(id, cancellationToken).ConfigureAwait(false);
+        // The plan of a container released at creation only: the created one's would be compiled for nothing.
+        return await PrepareCore(spec, options, forRun: true).StartAsync(id, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -196,20 +196,8 @@ public sealed class ContainerApiTests
     {
         using var fixture = new RuntimeFixture();
         await using var live = await fixture.Runtime.CreateAsync("live", ContainerSpec.For("/bin/true"), null, Ct);
-        // What a host that died without cleaning up leaves: its own and its process's pids are gone, no log is kept.
         var states = new StateDirectory(fixture.StateDirectory);
-        states.Claim(new ContainerState
-        {
-            Id = "leftover",
-            Status = ContainerStatus.Running,
-            Bundle = Path.Combine(fixture.StateDirectory, "leftover"),
-            Created = DateTimeOffset.UtcNow,
-            OwnerPid = int.MaxValue - 1,
-            OwnerStartTime = 1,
-            Pid = int.MaxValue - 2,
-            PidStartTime = 1,
-            Command = ["/bin/true"],
-        });
+        states.Claim(Leftover("leftover", fixture.StateDirectory));
 
         var listed = await fixture.Runtime.ListAsync(Ct);
 
@@ -217,6 +205,38 @@ public sealed class ContainerApiTests
         Assert.Null(states.TryRead("leftover"));
         Assert.False(Directory.Exists(Path.Combine(fixture.StateDirectory, "leftover")));
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_runtime_opened_without_its_sweep_keeps_a_leftover_until_SweepAsync_removes_it_and_only_it()
+    {
+        using var fixture = new RuntimeFixture();
+        var states = new StateDirectory(fixture.StateDirectory);
+        states.Claim(Leftover("leftover", fixture.StateDirectory));
+        await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, SweepOnOpen = false }, Ct);
+        await using var live = await runtime.CreateAsync("live", ContainerSpec.For("/bin/true"), null, Ct);
+
+        Assert.NotNull(states.TryRead("leftover"));
+        Assert.Equal(1, await runtime.SweepAsync(Ct));
+
+        Assert.Null(states.TryRead("leftover"));
+        Assert.False(Directory.Exists(Path.Combine(fixture.StateDirectory, "leftover")));
+        Assert.Equal(ContainerStatus.Created, states.TryRead("live")?.Status);
+        Assert.Equal(0, await runtime.SweepAsync(Ct));
+    }
+
+    /// <summary>What a host that died without cleaning up leaves: its own and its process's pids are gone, no log is kept.</summary>
+    internal static ContainerState Leftover(string id, string stateDirectory) => new()
+    {
+        Id = id,
+        Status = ContainerStatus.Running,
+        Bundle = Path.Combine(stateDirectory, id),
+        Created = DateTimeOffset.UtcNow,
+        OwnerPid = int.MaxValue - 1,
+        OwnerStartTime = 1,
+        Pid = int.MaxValue - 2,
+        PidStartTime = 1,
+        Command = ["/bin/true"],
+    };
 
     [Fact(Timeout = 60_000)]
     public async Task Disposing_the_runtime_kills_and_deletes_the_containers_it_created()

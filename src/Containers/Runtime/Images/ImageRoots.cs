@@ -66,7 +66,8 @@ internal static class ImageRoots
                 used.Add(volume.Name);
             }
 
-            var prepared = runtime.Prepare(spec, (options ?? ContainerCreateOptions.Default) with { Overlay = root });
+            // Compiled for the one use it gets: a run's plan or a create's, not both.
+            var prepared = runtime.PrepareCore(spec, (options ?? ContainerCreateOptions.Default) with { Overlay = root }, forRun: run);
             return await runtime.CreatePreparedAsync(
                 id, prepared, cancellationToken, state => state with { Image = image, StopSignal = made.StopSignal, Volumes = used }, run).ConfigureAwait(false);
         }
