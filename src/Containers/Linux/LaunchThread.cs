@@ -17,6 +17,12 @@ namespace Containers.Linux;
 /// nothing to drop. Only that thread's set is smaller: the other threads of the process keep theirs.
 /// </para>
 /// <para>
+/// The process's main thread is as long-lived: a clone asked for there (with the process's bounding set) happens on
+/// it, without a hand-over. A command line's one start then costs no thread start (whose caller waits for the new
+/// thread to run) and no two wake-ups across CPUs; the <see cref="Default"/> thread is made only when a start comes
+/// from another thread.
+/// </para>
+/// <para>
 /// Both sides block without spinning (Monitor.Wait): a launch takes a clone's time, far longer than a spin would
 /// wait, and spinning threads take the CPU the child and the other starts need.
 /// </para>
@@ -39,17 +45,26 @@ internal sealed class LaunchThread
     private readonly ulong? _boundingSet;
     private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The thread itself, started by the first hand-over (or at once for a reduced set, which it makes).</summary>
+    private readonly Lazy<Thread> _thread;
+
     private LaunchThread(ulong? boundingSet)
     {
         _boundingSet = boundingSet;
-        var thread = new Thread(Loop)
-        {
-            IsBackground = true,
+        _thread = new(
+            () =>
+            {
+                var thread = new Thread(Loop)
+                {
+                    IsBackground = true,
 
-            // comm holds 15 bytes: "containers-launch" and "containers-lbnd" (a reduced bounding set) tell them apart.
-            Name = boundingSet is null ? "containers-launch" : "containers-lbnd",
-        };
-        thread.Start();
+                    // comm holds 15 bytes: "containers-launch" and "containers-lbnd" (a reduced bounding set) tell them apart.
+                    Name = boundingSet is null ? "containers-launch" : "containers-lbnd",
+                };
+                thread.Start();
+                return thread;
+            },
+            LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The thread that keeps this process's bounding set.</summary>
@@ -90,9 +105,18 @@ internal sealed class LaunchThread
         return entry.Value ?? Default;
     }
 
-    /// <summary>Runs <paramref name="work"/> on this thread and returns its result.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> on this thread and returns its result; on the process's main thread instead when
+    /// called there and this thread keeps the process's bounding set (the main thread's own).
+    /// </summary>
     public T Run<T>(Func<T> work)
     {
+        if (_boundingSet is null && LibC.gettid() == Environment.ProcessId)
+        {
+            return work();
+        }
+
+        _ = _thread.Value;
         var item = new WorkItem(() => work());
         lock (_pending)
         {
@@ -120,6 +144,7 @@ internal sealed class LaunchThread
     private static LaunchThread? Create(ulong set)
     {
         var thread = new LaunchThread(set);
+        _ = thread._thread.Value;
         return thread._ready.Task.GetAwaiter().GetResult() ? thread : null;
     }
 

@@ -36,6 +36,10 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", SetLastError = true)]
     public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
+    /// <summary>gettid(2): the calling thread's id (the process id on its main thread).</summary>
+    [LibraryImport("libc")]
+    public static partial int gettid();
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
 
