@@ -71,6 +71,11 @@ internal static unsafe partial class FdPoller
 
         var thread = new Thread(() => Loop(epoll)) { IsBackground = true, Name = "containers-fd-poller" };
         thread.Start();
+
+        // Completions run on pool threads, and a process's pool has none until its first work item: the thread that
+        // queues it then starts one, waiting for it to run, and that one starts the next. Queued here, while the
+        // first wait is pending (a child setting itself up), not by the first completion (a command line's exit).
+        ThreadPool.UnsafeQueueUserWorkItem(static _ => { }, (object?)null, preferLocal: false);
         return epoll;
     }
 
