@@ -20,7 +20,7 @@ internal static partial class PrecompiledFilters
             return Filter(Default(native), DefaultFlags);
         }
 
-        return ReferenceEquals(profile, SeccompProfiles.Sandbox) ? Filter(Sandbox(native), SandboxFlags) : null;
+        return SeccompProfiles.IsSandbox(profile) ? Filter(Sandbox(native), SandboxFlags) : null;
     }
 
     private static SeccompFilter? Filter(ReadOnlySpan<byte> program, uint flags) =>

@@ -101,7 +101,17 @@ public static class SeccompProfiles
     /// <c>personality</c> only <c>PER_LINUX</c> (no <c>ADDR_NO_RANDOMIZE</c>); and <c>ioctl</c> without
     /// <c>TIOCSTI</c> and <c>TIOCLINUX</c>, which push input into a terminal.
     /// </summary>
-    public static LinuxSeccomp Sandbox { get; } = Build(sandbox: true);
+    public static LinuxSeccomp Sandbox => SandboxProfile.Value;
+
+    /// <summary>
+    /// Built on first use: most processes only ever use <see cref="Default"/>, which every spec gets, and building
+    /// this one too cost a command line's start a few tens of microseconds before its container's clone. One object,
+    /// whoever asks first (<see cref="PrecompiledFilters"/> knows it by reference).
+    /// </summary>
+    private static readonly Lazy<LinuxSeccomp> SandboxProfile = new(() => Build(sandbox: true), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Whether <paramref name="profile"/> is the <see cref="Sandbox"/> object itself (without building it).</summary>
+    internal static bool IsSandbox(LinuxSeccomp profile) => SandboxProfile.IsValueCreated && ReferenceEquals(profile, SandboxProfile.Value);
 
     private static LinuxSeccomp Build(bool sandbox)
     {
