@@ -83,7 +83,8 @@ public sealed record ContainerRuntimeOptions
     /// short-lived reader that only
     /// lists (a command-line <c>ps</c>): its open reads nothing, and <see cref="ContainerRuntime.ListAsync"/> still
     /// removes and leaves out each leftover entry it meets; the rest waits for the next runtime opened with the
-    /// default, such as the next one that creates a container.
+    /// default, or for <see cref="ContainerRuntime.SweepAsync"/> (which the command line's <c>run</c> and
+    /// <c>create</c> call once their container exists, so that the sweep does not delay its start).
     /// </summary>
     /// <example>
     /// <code>
