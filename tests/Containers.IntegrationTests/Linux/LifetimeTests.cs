@@ -15,6 +15,11 @@ public sealed class LifetimeTests
         Assert.True(fd >= 0, $"pidfd_open({pid}) failed: {Errno.Name(-fd)}");
         using var pidfd = new SafeFileHandle(fd, ownsHandle: true);
 
+        // The helper launched from its main thread, which cloned the child itself: no launch thread was made, and
+        // the child's parent thread is the one that ends only with the process.
+        var threads = Directory.GetDirectories($"/proc/{helper.Id}/task").Select(t => File.ReadAllText(Path.Combine(t, "comm")).Trim()).ToList();
+        Assert.DoesNotContain(threads, t => t.StartsWith("containers-laun", StringComparison.Ordinal));
+
         helper.Kill();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await FdPoller.WaitReadableAsync(pidfd, timeout.Token); // readable = the process has ended
