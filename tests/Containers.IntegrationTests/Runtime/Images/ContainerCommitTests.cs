@@ -17,25 +17,19 @@ public sealed class ContainerCommitTests : IAsyncLifetime
     private readonly TempDirectory _temp = new();
     private ImageStore _store = null!;
     private ContainerRuntime _runtime = null!;
+    private ImageRuntime _images = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
-        var state = _temp.Combine("state");
-        Directory.CreateDirectory(state);
-        _runtime = await ContainerRuntime.OpenAsync(
-            new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
+        _images = await ImageRuntime.OpenAsync(_temp, Ct);
+        (_store, _runtime) = (_images.Store, _images.Runtime);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _runtime.DisposeAsync();
-        await _store.DisposeAsync();
-
-        // A rootless store keeps a layer's mode 000 directories as they are: its owner opens them up to remove them.
-        await ImageFixtures.RunAsync("chmod", "-R", "u+rwx", _temp.Combine("store"));
+        await _images.DisposeAsync();
         _temp.Dispose();
     }
 

@@ -17,24 +17,21 @@ public sealed class ContainerCopyTests : IAsyncLifetime
     private readonly CapturingLoggerFactory _loggers = new();
     private ImageStore _store = null!;
     private ContainerRuntime _runtime = null!;
+    private ImageRuntime _images = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
-        var state = _temp.Combine("state");
-        Directory.CreateDirectory(state);
-        _runtime = await ContainerRuntime.OpenAsync(
-            new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store, LoggerFactory = _loggers }, Ct);
+        _images = await ImageRuntime.OpenAsync(_temp, Ct, _loggers);
+        (_store, _runtime) = (_images.Store, _images.Runtime);
         var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
         await _store.ImportAsync(layout, "copy:1", progress: null, Ct);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _runtime.DisposeAsync();
-        await _store.DisposeAsync();
+        await _images.DisposeAsync();
         _temp.Dispose();
     }
 

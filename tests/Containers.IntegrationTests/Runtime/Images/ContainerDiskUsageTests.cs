@@ -16,23 +16,19 @@ public sealed class ContainerDiskUsageTests : IAsyncLifetime
     private readonly TempDirectory _temp = new();
     private ImageStore _store = null!;
     private ContainerRuntime _runtime = null!;
+    private ImageRuntime _images = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
-        var state = _temp.Combine("state");
-        Directory.CreateDirectory(state);
-        _runtime = await ContainerRuntime.OpenAsync(
-            new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
+        _images = await ImageRuntime.OpenAsync(_temp, Ct);
+        (_store, _runtime) = (_images.Store, _images.Runtime);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _runtime.DisposeAsync();
-        await _store.DisposeAsync();
-        await ImageFixtures.RunAsync("chmod", "-R", "u+rwx", _temp.Combine("store"));
+        await _images.DisposeAsync();
         _temp.Dispose();
     }
 

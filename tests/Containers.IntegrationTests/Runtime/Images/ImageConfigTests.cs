@@ -11,23 +11,21 @@ public sealed class ImageConfigTests : IAsyncLifetime
     private readonly TempDirectory _temp = new();
     private ImageStore _store = null!;
     private ContainerRuntime _runtime = null!;
+    private ImageRuntime _images = null!;
     private string _state = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        _store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
-        _state = _temp.Combine("state");
-        Directory.CreateDirectory(_state);
-        _runtime = await ContainerRuntime.OpenAsync(
-            new ContainerRuntimeOptions { StateDirectory = _state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
+        _images = await ImageRuntime.OpenAsync(_temp, Ct);
+        (_store, _runtime) = (_images.Store, _images.Runtime);
+        _state = _images.StateDirectory;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _runtime.DisposeAsync();
-        await _store.DisposeAsync();
+        await _images.DisposeAsync();
         _temp.Dispose();
     }
 
