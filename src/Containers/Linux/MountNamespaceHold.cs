@@ -56,9 +56,22 @@ internal static class MountNamespaceHold
 
         if (taken is not null && Volatile.Read(ref _releaser) is null)
         {
-            lock (Gate)
+            try
             {
-                _releaser ??= StartReleaser();
+                lock (Gate)
+                {
+                    if (_releaser is null)
+                    {
+                        var thread = new Thread(Run) { IsBackground = true, Name = "containers-mntns" };
+                        thread.Start();
+                        _releaser = thread;
+                    }
+                }
+            }
+            catch
+            {
+                taken.Dispose();
+                throw;
             }
         }
 
@@ -83,7 +96,8 @@ internal static class MountNamespaceHold
             {
                 _pending++;
                 Held.Enqueue(mountNamespace);
-                _releaser ??= StartReleaser();
+
+                // Every namespace held came from Take, which started the releasing thread.
                 Monitor.Pulse(Gate);
                 return;
             }
@@ -100,13 +114,6 @@ internal static class MountNamespaceHold
         {
             return _pending == 0 ? Task.CompletedTask : (_idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
-    }
-
-    private static Thread StartReleaser()
-    {
-        var thread = new Thread(Run) { IsBackground = true, Name = "containers-mntns" };
-        thread.Start();
-        return thread;
     }
 
     private static void Run()
