@@ -70,6 +70,14 @@
 /* ct_plan_header.flags */
 #define CT_PLAN_FORK_LIKE 0x1u   /* clone without CLONE_VM (copy the address space) */
 #define CT_PLAN_NO_PDEATHSIG 0x2u /* do not tie the child's life to the cloning thread */
+/* The child announces its first PIVOT_ROOT op's end, so that ct_launch can return then instead of at once (its
+ * CT_LAUNCH_WAIT_PIVOT): while the launcher's thread and its caller sleep, their CPU stays free, and the grace
+ * period the old root's detach waits for ends sooner. CLONE_VM plans only, and no op before the pivot may wait
+ * for the parent (WAIT_FD, FORK). */
+#define CT_PLAN_WAIT_PIVOT 0x4u
+
+/* ct_launch's launch_flags */
+#define CT_LAUNCH_WAIT_PIVOT 0x1u /* return once a CT_PLAN_WAIT_PIVOT plan's child pivoted, exec'd or exited */
 
 struct ct_plan_header {
     uint32_t magic;       /* CT_PLAN_MAGIC */

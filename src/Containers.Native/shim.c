@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -31,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plan.h"
@@ -176,6 +178,9 @@ struct ct_launch {
     char parent_path[128];    /* its path, as that op named it */
     int mask_fd;              /* the child's: the null device the last mask op checked (O_PATH), or -1 */
     uint32_t mask_source;     /* the plan string it was opened by */
+    /* CT_PLAN_WAIT_PIVOT: 1 until the child's root is pivoted; the child clears it then, and the kernel at its
+     * exec or exit (CLONE_CHILD_CLEARTID), each with a futex wake. */
+    uint32_t pivot_pending;
 };
 
 static const char *ct_str(const struct ct_launch *l, uint32_t off)
@@ -1252,6 +1257,9 @@ static int ct_child(void *arg)
         if (code != CT_OP_BIND || !(l->ops[i].flags & CT_F_MASK))
             ct_forget_mask(l);
         long r = ct_run_op(l, i);
+        if (code == CT_OP_PIVOT_ROOT && r == 0 && (l->header->flags & CT_PLAN_WAIT_PIVOT) &&
+            __atomic_exchange_n(&l->pivot_pending, 0, __ATOMIC_RELEASE))
+            SYS3(SYS_futex, &l->pivot_pending, FUTEX_WAKE, 1);
         if (dumpable && l->ops[i].code == CT_OP_WAIT_FD) {
             SYS2(SYS_prctl, PR_SET_DUMPABLE, 0);
             dumpable = 0;
@@ -1387,6 +1395,21 @@ static int ct_check_exec(const struct ct_op *op, const int32_t *fds, uint32_t nf
     return keep || op->n[0] == 0;
 }
 
+/* A launcher that waits for the pivot needs a child that shares its memory and reaches the pivot without it. */
+static int ct_check_wait_pivot(const struct ct_plan_header *h)
+{
+    if (h->flags & CT_PLAN_FORK_LIKE)
+        return 0;
+    const struct ct_op *ops = (const void *)(h + 1);
+    for (uint32_t i = 0; i < h->op_count; i++) {
+        if (ops[i].code == CT_OP_PIVOT_ROOT)
+            return 1;
+        if (ops[i].code == CT_OP_WAIT_FD || ops[i].code == CT_OP_FORK)
+            return 0;
+    }
+    return 0;
+}
+
 /* Returns the op index that fails, -2 for a bad header, or -1 when the plan is valid. */
 static int ct_validate(const uint8_t *plan, uint32_t size, const int32_t *fds, uint32_t nfds, uint32_t *vector_count,
                        uint32_t *exec_count)
@@ -1395,7 +1418,8 @@ static int ct_validate(const uint8_t *plan, uint32_t size, const int32_t *fds, u
     if (size < sizeof(*h) || h->magic != CT_PLAN_MAGIC || h->version != CT_PLAN_VERSION || h->size != size ||
         h->header_size != sizeof(*h) || h->op_size != sizeof(struct ct_op) ||
         h->op_count > (size - sizeof(*h)) / sizeof(struct ct_op) ||
-        (h->cgroup_slot >= 0 && (uint32_t)h->cgroup_slot >= nfds))
+        (h->cgroup_slot >= 0 && (uint32_t)h->cgroup_slot >= nfds) ||
+        ((h->flags & CT_PLAN_WAIT_PIVOT) && !ct_check_wait_pivot(h)))
         return -2;
     uint32_t data_start = (uint32_t)(sizeof(*h) + h->op_count * sizeof(struct ct_op));
     const struct ct_op *ops = (const void *)(plan + sizeof(*h));
@@ -1468,14 +1492,38 @@ static int ct_validate(const uint8_t *plan, uint32_t size, const int32_t *fds, u
     return -1;
 }
 
+/* How long a launch waits for its child's pivot at most: a child stuck before it (a mount that hangs) must not hold
+ * the launching thread, which every other start needs, for longer. A setup reaches its pivot in well under 1 ms. */
+#define CT_PIVOT_WAIT_NS 100000000L
+
+/* Waits until the child pivoted (it clears the word), exec'd or exited (the kernel clears it: CLONE_CHILD_CLEARTID),
+ * or CT_PIVOT_WAIT_NS passed. The word is in the launch's memory, which stays until ct_launch_free. */
+static void ct_wait_pivot(struct ct_launch *l)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_nsec += CT_PIVOT_WAIT_NS;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec += 1;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    while (__atomic_load_n(&l->pivot_pending, __ATOMIC_ACQUIRE)) {
+        /* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time. */
+        if (syscall(SYS_futex, &l->pivot_pending, FUTEX_WAIT_BITSET, 1, &deadline, NULL, FUTEX_BITSET_MATCH_ANY) < 0 &&
+            errno == ETIMEDOUT)
+            return;
+    }
+}
+
 /* ---- exported API ---- */
 
 /*
  * Clones a child that runs the plan. fds is the slot table (plan.h). On success returns 0 and fills res; the
  * caller reads ct_report records from res->error_fd until EOF, then calls ct_launch_free(res->handle).
- * Returns -errno on failure; -EINVAL with res->failed_op set when the plan is malformed.
+ * Returns -errno on failure; -EINVAL with res->failed_op set when the plan is malformed. launch_flags:
+ * CT_LAUNCH_*.
  */
-CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uint32_t nfds,
+CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uint32_t nfds, uint32_t launch_flags,
                         struct ct_launch_result *res)
 {
     res->pid = -1;
@@ -1577,6 +1625,12 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)l->fds[l->header->cgroup_slot];
     }
+    int wait_pivot = (l->header->flags & CT_PLAN_WAIT_PIVOT) != 0;
+    l->pivot_pending = wait_pivot;
+    if (wait_pivot) {
+        args.flags |= CLONE_CHILD_CLEARTID;
+        args.child_tid = (uint64_t)(uintptr_t)&l->pivot_pending;
+    }
 
     sigset_t all, old;
     sigfillset(&all);
@@ -1584,12 +1638,14 @@ CT_EXPORT int ct_launch(const void *plan, uint32_t size, const int32_t *fds, uin
     long pid = ct_clone3_on_stack(&args, ct_child, l);
     if (pid == -ENOSYS && !(args.flags & (CLONE_INTO_CGROUP | CLONE_NEWTIME))) {
         /* Kernels before 5.3: clone(2) takes the exit signal in the low byte of the flags (0 here). */
-        pid = clone(ct_child, map + CT_STACK_SIZE, (int)(args.flags & ~0xffULL), l, &pidfd);
+        pid = clone(ct_child, map + CT_STACK_SIZE, (int)(args.flags & ~0xffULL), l, &pidfd, NULL, &l->pivot_pending);
         if (pid < 0)
             pid = -errno;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(pipefd[1]);
+    if (pid > 0 && wait_pivot && (launch_flags & CT_LAUNCH_WAIT_PIVOT))
+        ct_wait_pivot(l);
 
     if (pid < 0) {
         close(pipefd[0]);
@@ -1787,6 +1843,8 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"result.handle", offsetof(struct ct_launch_result, handle)},
         {"flag.fork_like", CT_PLAN_FORK_LIKE},
         {"flag.no_pdeathsig", CT_PLAN_NO_PDEATHSIG},
+        {"flag.wait_pivot", CT_PLAN_WAIT_PIVOT},
+        {"launch.wait_pivot", CT_LAUNCH_WAIT_PIVOT},
         {"f.recursive", CT_F_RECURSIVE},
         {"f.source_in_root", CT_F_SOURCE_IN_ROOT},
         {"f.parents", CT_F_PARENTS},

@@ -84,7 +84,9 @@ internal sealed class CgroupPool : IAsyncDisposable
 
     /// <summary>
     /// A ready cgroup with <paramref name="resources"/> written to it, or null when none is ready (the caller then
-    /// makes one). On a failure to write a limit the cgroup is removed and the error thrown.
+    /// makes one). On a failure to write a limit the cgroup is removed and the error thrown. Its replacement is
+    /// made once the caller says <see cref="Replenish"/>: after its launch, so that the making (a directory in every
+    /// hierarchy) does not compete with the child's setup for the CPUs.
     /// </summary>
     /// <exception cref="CgroupException">Writing a limit failed.</exception>
     public ICgroup? TryTake(LinuxResources resources)
@@ -95,7 +97,6 @@ internal sealed class CgroupPool : IAsyncDisposable
         }
 
         Interlocked.Decrement(ref _count);
-        Wake();
         try
         {
             // The standard device list is in place; the spec's rules, if any, replace it with itself plus them.
@@ -108,6 +109,9 @@ internal sealed class CgroupPool : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>Lets the pool's thread replace the cgroups taken (see <see cref="TryTake"/>).</summary>
+    public void Replenish() => Wake();
 
     /// <summary>
     /// Removes a container's cgroup on the pool's thread (killing what is left in it first). Once the pool is

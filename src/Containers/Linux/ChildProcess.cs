@@ -25,6 +25,9 @@ internal sealed class ChildProcess : IAsyncDisposable
     private const int CLD_EXITED = 1;
     private const int CLD_DUMPED = 3;
 
+    /// <summary>Children launched whose exit this process has not seen yet (see <see cref="Launch"/>).</summary>
+    private static int s_running;
+
     private readonly Plan _plan;
     private readonly SafeFileHandle _errorPipe;
     private readonly ulong _launchHandle;
@@ -86,13 +89,18 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <summary>
     /// Clones a child that runs <paramref name="plan"/>. <paramref name="fds"/> fills the plan's imported slots in
     /// order (see <see cref="PlanBuilder.ImportFd"/>); the child gets its own copies, the caller keeps its handles.
-    /// Returns once the child exists; setup failures surface from <see cref="WaitForExecAsync"/>.
+    /// Returns once the child exists (or has pivoted, see <paramref name="waitForPivot"/>); setup failures surface from
+    /// <see cref="WaitForExecAsync"/>.
     /// </summary>
     /// <param name="plan">The plan.</param>
     /// <param name="fds">The plan's imported fds.</param>
     /// <param name="exitGroup">The group whose held waits the child's exit completes (its output pipes'), or null.</param>
+    /// <param name="waitForPivot">
+    /// Whether to return only once the child of a plan built with <see cref="PlanBuilder.ReturnAfterPivot"/> pivoted
+    /// (or exec'd or exited); null: when no other child of this process runs (a burst of starts would only wait).
+    /// </param>
     /// <exception cref="ContainerStartException">The child could not be created (<c>Stage = "clone"</c>).</exception>
-    public static unsafe ChildProcess Launch(Plan plan, IReadOnlyList<SafeFileHandle>? fds = null, FdPoller.ExitGroup? exitGroup = null)
+    public static unsafe ChildProcess Launch(Plan plan, IReadOnlyList<SafeFileHandle>? fds = null, FdPoller.ExitGroup? exitGroup = null, bool? waitForPivot = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         fds ??= [];
@@ -128,11 +136,15 @@ internal sealed class ChildProcess : IAsyncDisposable
 
             var (rc, result) = LaunchThread.For(plan.LaunchBoundingSet).Run(() =>
             {
+                // Waiting for the child's pivot holds the launching thread and its caller back. Worth it where the
+                // wait leaves a CPU idle; with other children running (a burst of starts) it would only hold the
+                // next start's clone back.
+                var flags = (waitForPivot ?? Volatile.Read(ref s_running) == 0) ? Shim.LaunchFlags.WaitForPivot : Shim.LaunchFlags.None;
                 Shim.LaunchResult res;
                 fixed (byte* p = plan.Bytes.Span)
                 fixed (int* t = table)
                 {
-                    var r = Shim.Launch(p, (uint)plan.Bytes.Length, t, (uint)table.Length, &res);
+                    var r = Shim.Launch(p, (uint)plan.Bytes.Length, t, (uint)table.Length, flags, &res);
                     return (r, res);
                 }
             });
@@ -153,6 +165,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             }
 
             var pidfd = new SafeFileHandle(result.PidFd, ownsHandle: true);
+            Interlocked.Increment(ref s_running);
             return new ChildProcess(plan, result.Pid, pidfd, new SafeFileHandle(result.ErrorFd, ownsHandle: true), result.Handle, syncWrite, statusRead, exitGroup)
             {
                 // A new mount namespace is torn down off the exit's path (MountNamespaceHold): its exit is known sooner.
@@ -381,6 +394,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     {
         await _pidResolved.Task.ConfigureAwait(false);
         await (_exitGroup is null ? FdPoller.WaitReadableAsync(_pidfd, CancellationToken.None) : FdPoller.WaitExitAsync(_pidfd, _exitGroup)).ConfigureAwait(false);
+        Interlocked.Decrement(ref s_running);
         MountNamespaceHold.Release(Interlocked.Exchange(ref _mountNamespace, null));
         if (_statusPipe is null)
         {

@@ -31,6 +31,8 @@ namespace Containers.Linux;
 /// await using var pool = new NetworkNamespacePool(capacity: 4);
 /// pool.Start();
 /// using SafeFileHandle? netns = pool.TryTake();   // null: none ready, create one with CLONE_NEWNET
+/// // ... launch the child that joins it ...
+/// if (netns is not null) pool.Replenish();
 /// </code>
 /// </example>
 internal sealed class NetworkNamespacePool : IAsyncDisposable
@@ -85,8 +87,14 @@ internal sealed class NetworkNamespacePool : IAsyncDisposable
 
     /// <summary>
     /// Takes a ready namespace without waiting: the caller owns the returned fd. Null when none is ready (or the
-    /// filler has stopped): the start then makes its own namespace.
+    /// filler has stopped): the start then makes its own namespace. The filler makes its replacement once the
+    /// caller says <see cref="Replenish"/>, which it must do exactly once for each namespace it got here.
     /// </summary>
+    /// <remarks>
+    /// A start calls <see cref="Replenish"/> once its child no longer sets up its mounts: the kernel's namespace
+    /// setup keeps a CPU busy in the kernel, and the pivot's detach of the old root waits for every CPU to pass
+    /// through the scheduler. The pool's other namespaces serve the starts meanwhile.
+    /// </remarks>
     public SafeFileHandle? TryTake()
     {
         if (!_ready.Reader.TryRead(out var netns))
@@ -94,8 +102,18 @@ internal sealed class NetworkNamespacePool : IAsyncDisposable
             return null;
         }
 
-        Taken();
+        Interlocked.Decrement(ref _count);
         return netns;
+    }
+
+    /// <summary>Lets the filler replace a namespace taken with <see cref="TryTake"/>.</summary>
+    public void Replenish()
+    {
+        lock (_gate)
+        {
+            _free++;
+            Monitor.Pulse(_gate);
+        }
     }
 
     /// <summary>Takes a namespace, waiting for the filler to make one if none is ready.</summary>
@@ -105,7 +123,8 @@ internal sealed class NetworkNamespacePool : IAsyncDisposable
         try
         {
             var netns = await _ready.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            Taken();
+            Interlocked.Decrement(ref _count);
+            Replenish();
             return netns;
         }
         catch (ChannelClosedException e)
@@ -142,16 +161,6 @@ internal sealed class NetworkNamespacePool : IAsyncDisposable
         }
 
         _stop.Dispose();
-    }
-
-    private void Taken()
-    {
-        Interlocked.Decrement(ref _count);
-        lock (_gate)
-        {
-            _free++;
-            Monitor.Pulse(_gate);
-        }
     }
 
     private void Fill()

@@ -11,4 +11,7 @@ internal enum PlanFlags : uint
 
     /// <summary>The child does not get <c>PR_SET_PDEATHSIG(SIGKILL)</c>.</summary>
     NoParentDeathSignal = 0x2,
+
+    /// <summary>The launch returns once the child's pivot_root has run (see <see cref="PlanBuilder.ReturnAfterPivot"/>).</summary>
+    WaitForPivot = 0x4,
 }

@@ -22,7 +22,17 @@ internal static unsafe partial class Shim
     }
 
     [LibraryImport(Library, EntryPoint = "ct_launch")]
-    public static partial int Launch(byte* plan, uint size, int* fds, uint fdCount, LaunchResult* result);
+    public static partial int Launch(byte* plan, uint size, int* fds, uint fdCount, LaunchFlags flags, LaunchResult* result);
+
+    /// <summary>ct_launch's launch_flags (<c>CT_LAUNCH_*</c> in plan.h).</summary>
+    [Flags]
+    public enum LaunchFlags : uint
+    {
+        None = 0,
+
+        /// <summary>Return once the child of a <see cref="PlanFlags.WaitForPivot"/> plan pivoted (or exec'd or exited).</summary>
+        WaitForPivot = 0x1,
+    }
 
     [LibraryImport(Library, EntryPoint = "ct_launch_free")]
     public static partial void LaunchFree(ulong handle);

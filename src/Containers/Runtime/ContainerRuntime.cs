@@ -362,6 +362,8 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
         _states.Claim(state);
         ICgroup? cgroup = null;
+        ICgroup? pooledCgroup = null;
+        CgroupPool? cgroupPool = null;
         try
         {
             if (options.Overlay is { } overlay)
@@ -372,7 +374,9 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
             if (spec.Linux?.Resources is { } resources)
             {
                 // Created after the claim: from here on the state names the id, so no stale sweep takes the cgroup.
-                cgroup = CgroupPoolOrNull?.TryTake(resources) ?? Cgroups.Create(id, resources);
+                cgroupPool = CgroupPoolOrNull;
+                pooledCgroup = cgroupPool?.TryTake(resources);
+                cgroup = pooledCgroup ?? Cgroups.Create(id, resources);
 
                 // A process that makes one container with limits gains nothing from cgroups made ahead; from the
                 // second on, later starts take them.
@@ -385,9 +389,28 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
 
             // A network namespace made ahead when one is ready; otherwise the child clones its own.
             var netns = plan.UsesPooledNetwork ? _networkPool?.TryTake() : null;
-            var (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
-                plan.UsesPooledNetwork && netns is null ? plan.WithoutPooledNetwork : plan, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj,
-                outputToExit: run && !options.KeepLog).ConfigureAwait(false);
+            ContainerProcess process;
+            StdioPipes? stdio;
+            ContainerTerminal? terminal;
+            try
+            {
+                (process, stdio, terminal) = await ContainerProcess.LaunchAsync(
+                    plan.UsesPooledNetwork && netns is null ? plan.WithoutPooledNetwork : plan, null, netns, state.ContainerDirectory, cancellationToken, cgroup, spec.Process!.OomScoreAdj,
+                    outputToExit: run && !options.KeepLog).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Made after the launch, which returns once the child's mounts are done (the pools' docs say why).
+                if (netns is not null)
+                {
+                    _networkPool!.Replenish();
+                }
+
+                if (pooledCgroup is not null)
+                {
+                    cgroupPool!.Replenish();
+                }
+            }
             // A released process goes on to exec by itself: running from here, in the one state write after the claim.
             state = state with { Status = released ? ContainerStatus.Running : ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
             var container = new Container(

@@ -225,4 +225,70 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Equal("wait for uid_map", error.Stage);
         Assert.Equal("ECANCELED", error.ErrnoName);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_launch_that_waits_for_the_pivot_returns_with_the_child_in_its_new_root_only()
+    {
+        Requires.Root();
+        var fifo = Path.Combine(_dir, "fifo");
+        await ImageFixtures.RunAsync(Requires.Tool("mkfifo"), fifo);
+        var plan = new PlanBuilder(Isolated).MakePrivate()
+            .WriteFile(fifo, "opened before the pivot", stage: "write to a fifo");
+        PlanFixtures.BusyboxRoot(plan, _dir).ReturnAfterPivot()
+            .WaitForParent("hold after the pivot")
+            .Exec("/bin/sh", ["sh", "-c", "exit 0"], PlanFixtures.Env);
+
+        // The child blocks before its pivot until this reader opens the fifo, some milliseconds after the launch
+        // began: a launch that returned at the clone would find the child's mount table still the host's copy.
+        var reader = Task.Run(async () =>
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+            return await File.ReadAllTextAsync(fifo, TestContext.Current.CancellationToken);
+        });
+        await using var child = ChildProcess.Launch(plan.Build(), waitForPivot: true);
+
+        // The old root is already detached (none of the host's mounts), and "/" is the plan's tmpfs.
+        var mounts = File.ReadAllLines($"/proc/{child.Pid}/mountinfo")
+            .Select(line => line.Split(' '))
+            .Select(f => (Point: f[4], Type: f[Array.IndexOf(f, "-") + 1]))
+            .ToList();
+        child.Continue();
+        Assert.Equal("opened before the pivot", await reader);
+        Assert.Contains(("/", "tmpfs"), mounts);
+        Assert.All(mounts, m => Assert.Contains(m.Point, new[] { "/", "/bin/busybox", "/proc" }));
+        Assert.Equal(0, (await child.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_launch_that_waits_for_the_pivot_returns_for_a_child_that_fails_or_hangs_before_it()
+    {
+        Requires.Root();
+        var failing = new PlanBuilder(Isolated).MakePrivate()
+            .Bind(Path.Combine(_dir, "missing"), _dir, recursive: false, stage: "bind a missing source")
+            .PivotRoot()
+            .ReturnAfterPivot()
+            .Exec("/bin/true", ["true"], PlanFixtures.Env)
+            .Build();
+        var fifo = Path.Combine(_dir, "fifo");
+        await ImageFixtures.RunAsync(Requires.Tool("mkfifo"), fifo);
+        var hanging = new PlanBuilder(Isolated).MakePrivate()
+            .WriteFile(fifo, "never read", stage: "open a fifo nobody reads")
+            .PivotRoot()
+            .ReturnAfterPivot()
+            .Exec("/bin/true", ["true"], PlanFixtures.Env)
+            .Build();
+
+        // The failed child exits, which wakes the launch; the hanging one is waited for a bounded time only.
+        await using (var child = ChildProcess.Launch(failing, waitForPivot: true))
+        {
+            var error = await Assert.ThrowsAsync<ContainerStartException>(() => child.WaitForExecAsync(TestContext.Current.CancellationToken));
+            Assert.Equal("bind a missing source", error.Stage);
+        }
+
+        await using (var child = ChildProcess.Launch(hanging, waitForPivot: true))
+        {
+            Assert.True(child.Signal(9));
+            Assert.Equal(9, (await child.WaitAsync(TestContext.Current.CancellationToken)).Signal);
+        }
+    }
 }

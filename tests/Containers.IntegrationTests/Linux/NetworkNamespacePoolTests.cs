@@ -66,6 +66,23 @@ public sealed class NetworkNamespacePoolTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_namespace_taken_without_waiting_is_replaced_once_its_taker_replenishes()
+    {
+        Requires.Root();
+        await using var pool = new NetworkNamespacePool(capacity: 2);
+        pool.Start();
+        Assert.True(SpinWait.SpinUntil(() => pool.Count == pool.Capacity, TimeSpan.FromSeconds(30)), "the pool filled up");
+
+        using var netns = pool.TryTake();
+
+        Assert.NotNull(netns);
+        Assert.Equal(pool.Capacity - 1, pool.Count);
+        pool.Replenish();
+        Assert.True(SpinWait.SpinUntil(() => pool.Count == pool.Capacity, TimeSpan.FromSeconds(30)), "the pool made a replacement");
+        Assert.Null(pool.Failure);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Disposing_the_pool_closes_the_namespaces_nobody_took_and_ends_its_thread()
     {
         Requires.Root();

@@ -43,6 +43,8 @@ public sealed class PlanLayoutTests
             ["result.handle"] = PlanLayout.LaunchResultHandle,
             ["flag.fork_like"] = (ulong)PlanFlags.ForkLike,
             ["flag.no_pdeathsig"] = (ulong)PlanFlags.NoParentDeathSignal,
+            ["flag.wait_pivot"] = (ulong)PlanFlags.WaitForPivot,
+            ["launch.wait_pivot"] = (ulong)Shim.LaunchFlags.WaitForPivot,
             ["f.recursive"] = (ulong)PlanOpFlags.Recursive,
             ["f.source_in_root"] = (ulong)PlanOpFlags.SourceInRoot,
             ["f.parents"] = (ulong)PlanOpFlags.Parents,

@@ -33,6 +33,14 @@ public sealed class EnterRootStepTests
         Assert.Equal(["PivotRoot"], plan.Lines);
     }
 
+    [Fact]
+    public void The_launch_may_return_once_the_child_pivoted()
+    {
+        var plan = StepRunner.Run(Context(ContainerSpec.For("/bin/true"), FakeHost.Debian()), EnterRootStep.Apply);
+
+        Assert.Equal(PlanFlags.WaitForPivot, plan.Flags);
+    }
+
     [Theory]
     [InlineData("/srv/rootfs")]
     [InlineData(null)]
