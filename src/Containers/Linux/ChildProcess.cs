@@ -97,7 +97,8 @@ internal sealed class ChildProcess : IAsyncDisposable
     /// <param name="exitGroup">The group whose held waits the child's exit completes (its output pipes'), or null.</param>
     /// <param name="waitForPivot">
     /// Whether to return only once the child of a plan built with <see cref="PlanBuilder.ReturnAfterPivot"/> pivoted
-    /// (or exec'd or exited); null: when no other child of this process runs (a burst of starts would only wait).
+    /// (or exec'd or exited); null: when no other child of this process runs (a burst of starts would only wait) and
+    /// the launch is not on the process's main thread.
     /// </param>
     /// <exception cref="ContainerStartException">The child could not be created (<c>Stage = "clone"</c>).</exception>
     public static unsafe ChildProcess Launch(Plan plan, IReadOnlyList<SafeFileHandle>? fds = null, FdPoller.ExitGroup? exitGroup = null, bool? waitForPivot = null)
@@ -138,8 +139,10 @@ internal sealed class ChildProcess : IAsyncDisposable
             {
                 // Waiting for the child's pivot holds the launching thread and its caller back. Worth it where the
                 // wait leaves a CPU idle; with other children running (a burst of starts) it would only hold the
-                // next start's clone back.
-                var flags = (waitForPivot ?? Volatile.Read(ref s_running) == 0) ? Shim.LaunchFlags.WaitForPivot : Shim.LaunchFlags.None;
+                // next start's clone back. A start on the process's main thread (the command line's one container)
+                // has more work of its own to do beside the child's setup than the wait saves.
+                var wait = waitForPivot ?? (Volatile.Read(ref s_running) == 0 && LibC.gettid() != Environment.ProcessId);
+                var flags = wait ? Shim.LaunchFlags.WaitForPivot : Shim.LaunchFlags.None;
                 Shim.LaunchResult res;
                 fixed (byte* p = plan.Bytes.Span)
                 fixed (int* t = table)
