@@ -411,6 +411,7 @@ public sealed partial class ContainerRuntime : IAsyncDisposable
                     cgroupPool!.Replenish();
                 }
             }
+
             // A released process goes on to exec by itself: running from here, in the one state write after the claim.
             state = state with { Status = released ? ContainerStatus.Running : ContainerStatus.Created, Pid = process.Pid, PidStartTime = process.StartTime };
             var container = new Container(
