@@ -238,13 +238,26 @@ public sealed class ChildProcessTests : IDisposable
             .WaitForParent("hold after the pivot")
             .Exec("/bin/sh", ["sh", "-c", "exit 0"], PlanFixtures.Env);
 
-        // The child blocks before its pivot until this reader opens the fifo, some milliseconds after the launch
-        // began: a launch that returned at the clone would find the child's mount table still the host's copy.
-        var reader = Task.Run(async () =>
+        // The child blocks before its pivot until this reader opens the fifo. The reader does so once the child
+        // sits in openat and then either a thread of this process waits for a pivot (the launcher's shared futex
+        // wait) or this test has read the child's mounts: a launch that returned at the clone would find the
+        // child's mount table still the host's copy, and no timing decides which comes first.
+        using var mountsRead = new ManualResetEventSlim();
+        var reader = new TaskCompletionSource<string>();
+        var thread = new Thread(() =>
         {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-            return await File.ReadAllTextAsync(fifo, TestContext.Current.CancellationToken);
+            try
+            {
+                WaitUntil(() => AChildIsIn(OpenAt), "a child blocked in openat");
+                WaitUntil(() => mountsRead.IsSet || AThreadWaitsForAPivot(), "the launcher's wait for the pivot");
+                reader.SetResult(File.ReadAllText(fifo));
+            }
+            catch (Exception e)
+            {
+                reader.SetException(e);
+            }
         });
+        thread.Start();
         await using var child = ChildProcess.Launch(plan.Build(), waitForPivot: true);
 
         // The old root is already detached (none of the host's mounts), and "/" is the plan's tmpfs.
@@ -252,8 +265,9 @@ public sealed class ChildProcessTests : IDisposable
             .Select(line => line.Split(' '))
             .Select(f => (Point: f[4], Type: f[Array.IndexOf(f, "-") + 1]))
             .ToList();
+        mountsRead.Set();
         child.Continue();
-        Assert.Equal("opened before the pivot", await reader);
+        Assert.Equal("opened before the pivot", await reader.Task);
         Assert.Contains(("/", "tmpfs"), mounts);
         Assert.All(mounts, m => Assert.Contains(m.Point, new[] { "/", "/bin/busybox", "/proc" }));
         Assert.Equal(0, (await child.WaitAsync(TestContext.Current.CancellationToken)).ExitCode);
@@ -289,6 +303,56 @@ public sealed class ChildProcessTests : IDisposable
         {
             Assert.True(child.Signal(9));
             Assert.Equal(9, (await child.WaitAsync(TestContext.Current.CancellationToken)).Signal);
+        }
+    }
+
+    private static bool Arm64 => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64;
+
+    /// <summary>openat's system call number, as <c>/proc/PID/syscall</c> shows a process blocked in it.</summary>
+    private static int OpenAt => Arm64 ? 56 : 257;
+
+    /// <summary>Whether a child of one of this process's threads is blocked in system call <paramref name="number"/>.</summary>
+    private static bool AChildIsIn(int number) =>
+        Directory.GetDirectories("/proc/self/task")
+            .SelectMany(task => ReadOrEmpty(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Any(pid => ReadOrEmpty($"/proc/{pid}/syscall").StartsWith($"{number} ", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Whether a thread of this process waits in <c>futex(FUTEX_WAIT_BITSET)</c> without the private flag: the shim's
+    /// wait for a child's pivot on the launch's shared word. The runtime's own waits use private futexes.
+    /// </summary>
+    private static bool AThreadWaitsForAPivot()
+    {
+        var futex = Arm64 ? "98 " : "202 ";
+        return Directory.GetDirectories("/proc/self/task")
+            .Select(task => ReadOrEmpty(Path.Combine(task, "syscall")).Split(' '))
+            .Any(fields => fields.Length > 2 && fields[0] + " " == futex && fields[2] == "0x9");
+    }
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"waited 30 s for {what}");
+            }
+
+            Thread.Yield();
+        }
+    }
+
+    /// <summary>A /proc file's text, or empty when its thread or process ended meanwhile.</summary>
+    private static string ReadOrEmpty(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
         }
     }
 }
