@@ -141,7 +141,7 @@ internal sealed class ChildProcess : IAsyncDisposable
                 // wait leaves a CPU idle; with other children running (a burst of starts) it would only hold the
                 // next start's clone back. A start on the process's main thread (the command line's one container)
                 // has more work of its own to do beside the child's setup than the wait saves.
-                var wait = waitForPivot ?? (Volatile.Read(ref s_running) == 0 && LibC.gettid() != Environment.ProcessId);
+                var wait = waitForPivot ?? (Volatile.Read(ref s_running) == 0 && !LaunchThread.OnMainThread);
                 var flags = wait ? Shim.LaunchFlags.WaitForPivot : Shim.LaunchFlags.None;
                 Shim.LaunchResult res;
                 fixed (byte* p = plan.Bytes.Span)

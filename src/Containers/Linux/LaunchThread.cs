@@ -67,6 +67,9 @@ internal sealed class LaunchThread
             LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
+    /// <summary>Whether the calling thread is the process's main thread, where <see cref="Run"/> clones without a hand-over.</summary>
+    public static bool OnMainThread => LibC.gettid() == Environment.ProcessId;
+
     /// <summary>The thread that keeps this process's bounding set.</summary>
     public static LaunchThread Default => DefaultThread.Value;
 
@@ -111,7 +114,7 @@ internal sealed class LaunchThread
     /// </summary>
     public T Run<T>(Func<T> work)
     {
-        if (_boundingSet is null && LibC.gettid() == Environment.ProcessId)
+        if (_boundingSet is null && OnMainThread)
         {
             return work();
         }
