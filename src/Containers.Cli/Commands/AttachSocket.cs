@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using Containers.Runtime;
@@ -6,20 +7,23 @@ using Containers.Runtime;
 namespace Containers.Cli.Commands;
 
 /// <summary>
-/// How <c>containers attach</c> reaches the terminal of a detached container: its monitor, which holds the terminal's
-/// master, listens on a Unix socket in the container's state folder and relays bytes. The monitor keeps reading the
-/// master itself (its output goes to the log whether or not anyone is attached), so it cannot hand the master over:
-/// two readers of one master would each get part of the output.
+/// How <c>containers attach</c> reaches the terminal of a detached container, and <c>start -ai</c> the stdin of one
+/// created with <c>-i</c> but no terminal: its monitor, which holds the terminal's master or the stdin pipe, listens on
+/// a Unix socket in the container's state folder and relays bytes. The monitor keeps reading the master itself (its
+/// output goes to the log whether or not anyone is attached), so it cannot hand the master over: two readers of one
+/// master would each get part of the output.
 /// <list type="table">
 /// <item><term>monitor → attach, first</term><description>one line: <c>ok</c>, or why not (a second attach is refused)</description></item>
-/// <item><term>monitor → attach, then</term><description>the terminal's output, byte for byte, until the terminal closes (the container ended)</description></item>
+/// <item><term>monitor → attach, then</term><description>the terminal's output, byte for byte, until the terminal
+/// closes (the container ended); without a terminal nothing (the output is in the log)</description></item>
 /// <item><term>attach → monitor</term><description>
 /// frames: a kind byte, a 2-byte big-endian length, the payload; <c>i</c> is input for the terminal (dropped when
-/// the container was run without <c>-i</c>, as Docker's), <c>w</c> a window size (columns, rows: 2 bytes each,
-/// big-endian)
+/// the container was run without <c>-i</c>, as Docker's) or for stdin, <c>w</c> a window size (columns, rows: 2 bytes
+/// each, big-endian; terminals only), <c>e</c> the end of the input (stdin only: the container's stdin is closed)
 /// </description></item>
 /// </list>
-/// The attach ends when either side closes; the container goes on running.
+/// The attach ends when either side closes; the container goes on running. An attach to stdin closes the container's
+/// stdin when it ends, as Docker's <c>start -ai</c> does (its stdin is attached once), so later input is refused.
 /// </summary>
 internal sealed class AttachSocket : IDisposable
 {
@@ -27,6 +31,7 @@ internal sealed class AttachSocket : IDisposable
     public const string Ok = "ok";
     public const byte Input = (byte)'i';
     public const byte WindowSize = (byte)'w';
+    public const byte EndOfInput = (byte)'e';
 
     private readonly Socket _listener;
     private readonly string _path;
@@ -38,8 +43,11 @@ internal sealed class AttachSocket : IDisposable
         _path = path;
     }
 
-    /// <summary>Serves attaches to the terminal of <paramref name="container"/> until it ends (then the socket is removed).</summary>
-    public static AttachSocket Listen(Container container, ContainerTerminal terminal, bool interactive)
+    /// <summary>
+    /// Serves attaches to the terminal of <paramref name="container"/>, or without one (<paramref name="terminal"/>
+    /// null) to its stdin, until it ends (then the socket is removed).
+    /// </summary>
+    public static AttachSocket Listen(Container container, ContainerTerminal? terminal, bool interactive)
     {
         var path = Path.Combine(container.Info.Bundle, SocketName);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -55,12 +63,13 @@ internal sealed class AttachSocket : IDisposable
         }
 
         var socket = new AttachSocket(listener, path);
-        _ = Task.Run(() => socket.ServeAsync(terminal, interactive));
+        _ = Task.Run(() => socket.ServeAsync(container, terminal, interactive));
         return socket;
     }
 
-    private async Task ServeAsync(ContainerTerminal terminal, bool interactive)
+    private async Task ServeAsync(Container container, ContainerTerminal? terminal, bool interactive)
     {
+        var stdinClosed = false;
         Task? attached = null;
         while (true)
         {
@@ -80,18 +89,67 @@ internal sealed class AttachSocket : IDisposable
                 await Task.WhenAny(attached, Task.Delay(TimeSpan.FromSeconds(1))).ConfigureAwait(false);
             }
 
-            if (attached is { IsCompleted: false })
+            var refusal = attached is { IsCompleted: false }
+                ? terminal is null
+                    ? "the container's stdin is attached already: one attach at a time"
+                    : "the container's terminal is attached already: one attach at a time (detach the other with its detach keys, Ctrl-P Ctrl-Q unless it gave --detach-keys)"
+                : stdinClosed ? "the container's stdin was attached once and is closed" : null;
+            if (refusal is not null)
             {
                 using (client)
                 {
-                    await SendLineAsync(client, "the container's terminal is attached already: one attach at a time (detach the other with its detach keys, Ctrl-P Ctrl-Q unless it gave --detach-keys)").ConfigureAwait(false);
+                    await SendLineAsync(client, refusal).ConfigureAwait(false);
                 }
 
                 continue;
             }
 
             _attached = client;
-            attached = RelayAsync(client, terminal, interactive);
+            if (terminal is null)
+            {
+                stdinClosed = true;
+                attached = RelayStdinAsync(client, container.Stdin);
+            }
+            else
+            {
+                attached = RelayAsync(client, terminal, interactive);
+            }
+        }
+    }
+
+    private static async Task RelayStdinAsync(Socket client, PipeWriter stdin)
+    {
+        using (client)
+        {
+            await using var stream = new NetworkStream(client, ownsSocket: false);
+            try
+            {
+                await SendLineAsync(client, Ok).ConfigureAwait(false);
+                var header = new byte[3];
+                var payload = new byte[ushort.MaxValue];
+                while (await ReadExactlyAsync(stream, header).ConfigureAwait(false) && header[0] != EndOfInput)
+                {
+                    var length = BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(1));
+                    if (!await ReadExactlyAsync(stream, payload.AsMemory(0, length)).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    if (header[0] == Input && (await stdin.WriteAsync(payload.AsMemory(0, length)).ConfigureAwait(false)).IsCompleted)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The attach went away, or the container ended (its stdin then takes no more).
+            }
+            finally
+            {
+                // The end of the input, or of the attach: the program reads the end of its stdin.
+                await stdin.CompleteAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -148,9 +206,12 @@ internal sealed class AttachSocket : IDisposable
     private static async Task SendLineAsync(Socket client, string line) =>
         await client.SendAsync(Encoding.UTF8.GetBytes(line.ReplaceLineEndings(" ") + "\n")).ConfigureAwait(false);
 
-    /// <summary>Connects to the monitor of the container at <paramref name="info"/>; the socket is attached once this returns.</summary>
-    /// <exception cref="ContainersException">It has no terminal to attach to, or its monitor refused.</exception>
-    public static async Task<Socket> ConnectAsync(ContainerInfo info, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to the monitor of the container at <paramref name="info"/>; the socket is attached once this returns.
+    /// <paramref name="absent"/> is the error when the container has no monitor socket (no terminal, by default).
+    /// </summary>
+    /// <exception cref="ContainersException">It has no terminal (or stdin) to attach to, or its monitor refused.</exception>
+    public static async Task<Socket> ConnectAsync(ContainerInfo info, CancellationToken cancellationToken, string? absent = null)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -161,7 +222,7 @@ internal sealed class AttachSocket : IDisposable
             }
             catch (SocketException)
             {
-                throw new ContainersException(
+                throw new ContainersException(absent ??
                     $"container '{info.Id}' has no terminal to attach to: only a container of 'run -dt', 'run -dit' or 'create -t' has one (see 'containers logs')");
             }
 

@@ -16,7 +16,7 @@ internal static class CreateCommand
         OptionsEndAtFirstArgument = true,
         Options =
         [
-            OptionSpec.Flag("interactive", 'i', "Keep stdin open for the container's life; with -t, keys reach its terminal through 'start -a' or 'attach'"),
+            OptionSpec.Flag("interactive", 'i', "Keep stdin open: 'start -ai' gives it its input (keys to its terminal with -t, also through 'attach')"),
             OptionSpec.Flag("rm", null, "Remove the container when it exits"),
             .. ContainerRequest.Options,
         ],

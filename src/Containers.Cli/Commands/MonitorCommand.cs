@@ -132,7 +132,10 @@ internal static class MonitorCommand
 
         using var request = monitor.Has("created") ? StartRequest.Listen(container) : null;
         // Listening before the id is printed: 'containers attach' may follow at once.
-        using var attach = container.Terminal is { } terminal ? AttachSocket.Listen(container, terminal, run.Has("interactive")) : null;
+        // Without a terminal, a created container's stdin (-i) is served for 'start -ai'.
+        using var attach = container.Terminal is not null || (run.Has("interactive") && monitor.Has("created"))
+            ? AttachSocket.Listen(container, container.Terminal, run.Has("interactive"))
+            : null;
         Console.WriteLine(Started + container.Id);
         Console.Out.Flush();
         Console.SetOut(TextWriter.Null);

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Containers.Cli.CommandLine;
 using Containers.Runtime;
 
@@ -8,6 +9,8 @@ namespace Containers.Cli.Commands;
 /// (one container) it prints the container's output as it comes and exits with its exit code, as Docker's. A container
 /// created with <c>-t</c> is attached to instead (<see cref="AttachCommand"/>); with <c>-i</c> too this terminal's
 /// keys go to it (when it was created with <c>-i</c>), and Ctrl-P Ctrl-Q (or the <c>--detach-keys</c> given) detaches.
+/// A container created with <c>-i</c> and no terminal gets this command's stdin with <c>-ai</c>, until its end (then
+/// the container's stdin closes, as Docker's), through its monitor (<see cref="AttachSocket"/>).
 /// </summary>
 internal static class StartCommand
 {
@@ -18,7 +21,7 @@ internal static class StartCommand
         [
             OptionSpec.Flag("attach", 'a', "Print the container's output and exit with its exit code"),
             OptionSpec.Value(DetachKeys.Option, null, "string", "With -ai: the keys that detach: " + DetachKeys.Forms),
-            OptionSpec.Flag("interactive", 'i', "With -a and a container created with -t: this terminal's keys go to the container's (Ctrl-P Ctrl-Q detaches); refused for a container without a terminal"),
+            OptionSpec.Flag("interactive", 'i', "With -a and a container created with -i: this command's input goes to it (to its terminal with -t, where Ctrl-P Ctrl-Q detaches; otherwise to its stdin, closed at the input's end)"),
         ],
         Action = RunAsync,
     };
@@ -57,12 +60,11 @@ internal static class StartCommand
                     throw new ContainersException($"container '{id}' has no terminal (it was created without -t): there is nothing to detach from, its output is followed from its log; leave --{DetachKeys.Option} out");
                 }
 
-                if (!terminal && interactive)
-                {
-                    // Its output comes from its log, and nothing carries this command's input to its stdin: taken
-                    // and dropped, the keys typed would be lost while the program waits for them.
-                    throw new ContainersException($"container '{id}' has no terminal (it was created without -t): this runtime passes input only to a container's terminal; create it with -it, or leave -i out");
-                }
+                // Its stdin, held by its monitor, is attached before it starts, so no input is lost; its output comes from its log.
+                using var stdin = !terminal && interactive
+                    ? await AttachSocket.ConnectAsync(info, cancellationToken,
+                        $"container '{id}' was created without -i: its stdin is closed, so there is nothing to give this command's input to; create it with -i, or leave -i out").ConfigureAwait(false)
+                    : null;
 
                 if (attach && terminal)
                 {
@@ -84,16 +86,48 @@ internal static class StartCommand
                     continue;
                 }
 
+                using var inputEnd = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                if (stdin is not null)
+                {
+                    // Not awaited: it ends with the input, or never (a terminal nobody types into); it throws nothing.
+                    _ = CopyInputAsync(stdin, inputEnd.Token);
+                }
+
                 await foreach (var record in container.ReadLogAsync(follow: true, cancellationToken).ConfigureAwait(false))
                 {
                     await (record.Stream == OutputStream.Stderr ? Console.Error : Console.Out).WriteAsync(record.Text).ConfigureAwait(false);
                 }
 
                 await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-                return (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
+                var status = (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
+
+                // The container ended before this command's input did: what is left of it has nowhere to go.
+                await inputEnd.CancelAsync().ConfigureAwait(false);
+                return status;
             }
         }
 
         return 0;
+    }
+
+    /// <summary>This command's stdin to the container's, then the end of it; until the monitor closes the attach (the container ended).</summary>
+    private static async Task CopyInputAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        await using var stdin = Console.OpenStandardInput();
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await stdin.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await AttachSocket.SendAsync(socket, AttachSocket.Input, buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+
+            await AttachSocket.SendAsync(socket, AttachSocket.EndOfInput, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The container ended (its monitor closed the attach), or this command is ending.
+        }
     }
 }

@@ -44,17 +44,41 @@ public sealed class DockerConventionsTests
     }
 
     [Fact(Timeout = 300_000)]
-    public async Task Start_ai_of_a_container_without_a_terminal_is_refused_and_leaves_it_created()
+    public async Task Start_ai_of_a_container_created_with_i_and_no_terminal_gives_it_this_commands_input_then_closes_its_stdin()
     {
         var name = "cli-start-ai-" + Guid.NewGuid().ToString("N")[..8];
-        var create = await CliRunner.RunAsync("create", "-i", "--name", name, "--host-rootfs", "--", "/bin/cat");
+        var create = await CliRunner.RunAsync("create", "-i", "--name", name, "--host-rootfs", "--", "sh", "-c", "while read l; do echo \"got $l\"; done; echo end >&2; exit 4");
         Assert.True(create.ExitCode == 0, create.Stderr);
         try
         {
-            var start = await CliRunner.RunAsync("start", "-ai", name);
+            // The loop ends only at the end of its stdin: the container's stdin closes when this command's input ends.
+            var start = await CliRunner.RunAsync(CliRunner.StartInfo("start", "-ai", name), stdin: "a\nb\n");
+            var again = await CliRunner.RunAsync(CliRunner.StartInfo("start", "-ai", name), stdin: "c\n");
+
+            Assert.True(start.ExitCode == 4, start.Stderr);
+            Assert.Equal("got a\ngot b\n", start.Stdout);
+            Assert.Equal("end\n", start.Stderr);
+            Assert.Equal(125, again.ExitCode);
+            Assert.Contains("a container runs once", again.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Start_ai_of_a_container_created_without_i_is_refused_and_leaves_it_created()
+    {
+        var name = "cli-start-ai-" + Guid.NewGuid().ToString("N")[..8];
+        var create = await CliRunner.RunAsync("create", "--name", name, "--host-rootfs", "--", "/bin/cat");
+        Assert.True(create.ExitCode == 0, create.Stderr);
+        try
+        {
+            var start = await CliRunner.RunAsync(CliRunner.StartInfo("start", "-ai", name), stdin: "x\n");
 
             Assert.Equal((125, ""), (start.ExitCode, start.Stdout));
-            Assert.Contains($"container '{name}' has no terminal", start.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"container '{name}' was created without -i: its stdin is closed", start.Stderr, StringComparison.Ordinal);
             Assert.Equal("created", (await CliRunner.RunAsync("inspect", "--format", "{{.State.Status}}", name)).Stdout.Trim());
         }
         finally
