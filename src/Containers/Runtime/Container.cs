@@ -37,6 +37,9 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>The grace period <see cref="StopAsync"/> gives a process after SIGTERM when none is given: 10 seconds, as Docker's.</summary>
     public static readonly TimeSpan DefaultStopGracePeriod = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long an exit waits for the output still in the pipes to reach the kept log.</summary>
+    private static readonly TimeSpan LogDrainTimeout = TimeSpan.FromSeconds(2);
+
     private readonly StateDirectory _states;
     private readonly ILogger _logger;
     private readonly ContainerProcess? _process;
@@ -210,7 +213,9 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>
     /// Reads the output log of a container created with <see cref="ContainerCreateOptions.KeepLog"/> (a detached
     /// one, also when another process owns it). With <paramref name="follow"/> it keeps reading new output until the
-    /// container has stopped and all of its output has been read.
+    /// container has stopped and all of its output has been read: its owner records the exit once the output still in
+    /// the pipes has reached the log (waiting up to 2 seconds, since a process the container left running may hold
+    /// them open).
     /// </summary>
     /// <param name="follow">Whether to wait for output written after the current end.</param>
     /// <param name="cancellationToken">Stops reading.</param>
@@ -598,6 +603,14 @@ public sealed partial class Container : IAsyncDisposable
         if (Volatile.Read(ref _started) == 1)
         {
             await _startRecorded.Task.ConfigureAwait(false);
+        }
+
+        // A kept log is complete before the die and the stopped state say the container ended: a reader in another
+        // process follows the log until it sees them (Docker's daemon waits for its log copiers too). Bounded, since
+        // a process the container left running may hold its output open.
+        if (!_logged.IsCompleted)
+        {
+            await Task.WhenAny(_logged, Task.Delay(LogDrainTimeout)).ConfigureAwait(false);
         }
 
         // Kills the watch has not recorded (the one that ended the container, or all of them when it exited

@@ -127,6 +127,29 @@ public sealed class ContainerApiTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_follower_in_another_handle_reads_output_that_reached_the_log_after_the_program_exited()
+    {
+        using var fixture = new RuntimeFixture();
+
+        // Without a pid namespace the background writer outlives the program and holds its stdout, so "late" reaches
+        // the log half a second after the exit. The follower stops once the owner records the container stopped.
+        await using var container = await fixture.Runtime.CreateAsync(
+            null, ContainerSpec.For("/bin/sh", "-c", "(sleep 0.5; echo late) & echo early").WithoutNamespace(NamespaceType.Pid),
+            new ContainerCreateOptions { KeepLog = true }, Ct);
+        var entries = new List<string>();
+        await using (var other = await fixture.Runtime.GetAsync(container.Id, Ct))
+        {
+            await container.StartAsync(Ct);
+            await foreach (var entry in other.ReadLogAsync(follow: true, Ct))
+            {
+                entries.Add(entry.Text);
+            }
+        }
+
+        Assert.Equal(["early\n", "late\n"], entries);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_kept_log_of_a_terminal_holds_its_output_as_stdout_and_a_copy_of_the_output_gets_it_too()
     {
         using var fixture = new RuntimeFixture();
