@@ -291,7 +291,9 @@ public sealed partial class Container : IAsyncDisposable
     /// <summary>Waits until the container's process has exited and returns how it ended.</summary>
     /// <param name="cancellationToken">Stops waiting (the container keeps running).</param>
     /// <remarks>
-    /// With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until all output is in the log. On a
+    /// With a kept log (<see cref="ContainerCreateOptions.KeepLog"/>) it also waits until the output still in the pipes
+    /// when the process ended is in the log, for at most 2 seconds (a process the container left running may hold the
+    /// pipes open; what it writes later still reaches the log). On a
     /// handle from <see cref="ContainerRuntime.GetAsync"/> of a container another process owns, it waits until that
     /// owner has recorded how the process ended (only the owner learns it); when the owner died first, the status is
     /// unknown (both <see cref="ContainerExit.ExitCode"/> and <see cref="ContainerExit.Signal"/> null). When that owner
@@ -301,9 +303,8 @@ public sealed partial class Container : IAsyncDisposable
     /// </remarks>
     public async Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default)
     {
-        var exit = await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await _logged.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return exit;
+        // The exit is known once the kept log has what was in the pipes (TrackExitAsync).
+        return await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sends <paramref name="signal"/> (a signal number, e.g. 15 for SIGTERM) to the container's first process.</summary>

@@ -150,6 +150,46 @@ public sealed class ContainerApiTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task The_owners_wait_returns_while_a_process_the_container_left_holds_its_output_and_the_log_gets_it_later()
+    {
+        using var fixture = new RuntimeFixture();
+
+        // Without a pid namespace the background reader outlives the program, holding its stdout until the test
+        // writes a line to the container's stdin (fd 3: a background job's own stdin would be /dev/null).
+        await using var container = await fixture.Runtime.CreateAsync(
+            null, ContainerSpec.For("/bin/sh", "-c", "exec 3<&0; (read line <&3; echo late-$line) & echo early").WithoutNamespace(NamespaceType.Pid),
+            new ContainerCreateOptions { KeepLog = true }, Ct);
+        await container.StartAsync(Ct);
+
+        // Without a bound this waits for the writer, which waits for the test: the test's timeout would end it.
+        var exit = await container.WaitAsync(Ct);
+        var before = await ReadLogAsync(container);
+        await container.Stdin.WriteAsync("go\n"u8.ToArray(), Ct);
+        await container.Stdin.CompleteAsync();
+        var after = before;
+        for (var i = 0; i < 200 && after.Count < 2; i++)
+        {
+            await Task.Delay(50, Ct);
+            after = await ReadLogAsync(container);
+        }
+
+        Assert.Equal(0, exit.ExitCode);
+        Assert.Equal(["early\n"], before);
+        Assert.Equal(["early\n", "late-go\n"], after);
+
+        static async Task<List<string>> ReadLogAsync(Container container)
+        {
+            var texts = new List<string>();
+            await foreach (var entry in container.ReadLogAsync(follow: false, Ct))
+            {
+                texts.Add(entry.Text);
+            }
+
+            return texts;
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_kept_log_of_a_terminal_holds_its_output_as_stdout_and_a_copy_of_the_output_gets_it_too()
     {
         using var fixture = new RuntimeFixture();
