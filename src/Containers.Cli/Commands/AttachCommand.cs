@@ -40,8 +40,7 @@ internal static class AttachCommand
             // A container created with -i but no terminal has a socket too, for its stdin: 'start -ai' attaches that, once.
             if (container.Spec.Process?.Terminal != true)
             {
-                throw new ContainersException(
-                    $"container '{info.Id}' has no terminal to attach to: only a container of 'run -dt', 'run -dit' or 'create -t' has one (see 'containers logs')");
+                throw new ContainersException(AttachSocket.NoTerminal(info));
             }
 
             return await AttachAsync(container, start: null, detachKeys, cancellationToken).ConfigureAwait(false);

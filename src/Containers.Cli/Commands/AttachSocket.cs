@@ -69,7 +69,6 @@ internal sealed class AttachSocket : IDisposable
 
     private async Task ServeAsync(Container container, ContainerTerminal? terminal, bool interactive)
     {
-        var stdinClosed = false;
         Task? attached = null;
         while (true)
         {
@@ -93,7 +92,7 @@ internal sealed class AttachSocket : IDisposable
                 ? terminal is null
                     ? "the container's stdin is attached already: one attach at a time"
                     : "the container's terminal is attached already: one attach at a time (detach the other with its detach keys, Ctrl-P Ctrl-Q unless it gave --detach-keys)"
-                : stdinClosed ? "the container's stdin was attached once and is closed" : null;
+                : terminal is null && attached is not null ? "the container's stdin was attached once and is closed" : null;
             if (refusal is not null)
             {
                 using (client)
@@ -105,15 +104,7 @@ internal sealed class AttachSocket : IDisposable
             }
 
             _attached = client;
-            if (terminal is null)
-            {
-                stdinClosed = true;
-                attached = RelayStdinAsync(client, container.Stdin);
-            }
-            else
-            {
-                attached = RelayAsync(client, terminal, interactive);
-            }
+            attached = terminal is null ? RelayStdinAsync(client, container.Stdin) : RelayAsync(client, terminal, interactive);
         }
     }
 
@@ -127,15 +118,9 @@ internal sealed class AttachSocket : IDisposable
                 await SendLineAsync(client, Ok).ConfigureAwait(false);
                 var header = new byte[3];
                 var payload = new byte[ushort.MaxValue];
-                while (await ReadExactlyAsync(stream, header).ConfigureAwait(false) && header[0] != EndOfInput)
+                while (await ReadFrameAsync(stream, header, payload).ConfigureAwait(false) is { } frame && frame.Kind != EndOfInput)
                 {
-                    var length = BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(1));
-                    if (!await ReadExactlyAsync(stream, payload.AsMemory(0, length)).ConfigureAwait(false))
-                    {
-                        break;
-                    }
-
-                    if (header[0] == Input && (await stdin.WriteAsync(payload.AsMemory(0, length)).ConfigureAwait(false)).IsCompleted)
+                    if (frame.Kind == Input && (await stdin.WriteAsync(payload.AsMemory(0, frame.Length)).ConfigureAwait(false)).IsCompleted)
                     {
                         break;
                     }
@@ -164,19 +149,13 @@ internal sealed class AttachSocket : IDisposable
                 using var copy = terminal.CopyOutputTo(stream);
                 var header = new byte[3];
                 var payload = new byte[ushort.MaxValue];
-                while (await ReadExactlyAsync(stream, header).ConfigureAwait(false))
+                while (await ReadFrameAsync(stream, header, payload).ConfigureAwait(false) is { } frame)
                 {
-                    var length = BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(1));
-                    if (!await ReadExactlyAsync(stream, payload.AsMemory(0, length)).ConfigureAwait(false))
+                    if (frame.Kind == Input && interactive)
                     {
-                        break;
+                        await terminal.Input.WriteAsync(payload.AsMemory(0, frame.Length)).ConfigureAwait(false);
                     }
-
-                    if (header[0] == Input && interactive)
-                    {
-                        await terminal.Input.WriteAsync(payload.AsMemory(0, length)).ConfigureAwait(false);
-                    }
-                    else if (header[0] == WindowSize && length == 4)
+                    else if (frame.Kind == WindowSize && frame.Length == 4)
                     {
                         terminal.Resize(BinaryPrimitives.ReadUInt16BigEndian(payload), BinaryPrimitives.ReadUInt16BigEndian(payload.AsSpan(2)));
                     }
@@ -187,6 +166,18 @@ internal sealed class AttachSocket : IDisposable
                 // The attach went away, or the terminal closed (the container ended; a resize then fails): either ends this attach.
             }
         }
+    }
+
+    /// <summary>The next frame of an attach (its payload read into <paramref name="payload"/>); null once the attach has ended.</summary>
+    private static async Task<(byte Kind, int Length)?> ReadFrameAsync(Stream stream, byte[] header, byte[] payload)
+    {
+        if (!await ReadExactlyAsync(stream, header).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var length = BinaryPrimitives.ReadUInt16BigEndian(header.AsSpan(1));
+        return await ReadExactlyAsync(stream, payload.AsMemory(0, length)).ConfigureAwait(false) ? (header[0], length) : null;
     }
 
     /// <summary>Fills <paramref name="buffer"/>; false at end of file.</summary>
@@ -222,8 +213,7 @@ internal sealed class AttachSocket : IDisposable
             }
             catch (SocketException)
             {
-                throw new ContainersException(absent ??
-                    $"container '{info.Id}' has no terminal to attach to: only a container of 'run -dt', 'run -dit' or 'create -t' has one (see 'containers logs')");
+                throw new ContainersException(absent ?? NoTerminal(info));
             }
 
             // The answer is read a byte at a time: what follows it is the terminal's output, for the caller.
@@ -248,6 +238,10 @@ internal sealed class AttachSocket : IDisposable
             throw;
         }
     }
+
+    /// <summary>Why <c>attach</c> cannot reach the container at <paramref name="info"/>: it has no terminal.</summary>
+    public static string NoTerminal(ContainerInfo info) =>
+        $"container '{info.Id}' has no terminal to attach to: only a container of 'run -dt', 'run -dit' or 'create -t' has one (see 'containers logs')";
 
     /// <summary>Sends one frame to the monitor.</summary>
     public static async Task SendAsync(Socket socket, byte kind, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)

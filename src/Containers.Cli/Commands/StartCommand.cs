@@ -86,11 +86,11 @@ internal static class StartCommand
                     continue;
                 }
 
-                using var inputEnd = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 if (stdin is not null)
                 {
-                    // Not awaited: it ends with the input, or never (a terminal nobody types into); it throws nothing.
-                    _ = CopyInputAsync(stdin, inputEnd.Token);
+                    // Not awaited: it ends with the input, with the attach (the container ended), or with this
+                    // command (a terminal nobody types into); it throws nothing.
+                    _ = CopyInputAsync(stdin, cancellationToken);
                 }
 
                 await foreach (var record in container.ReadLogAsync(follow: true, cancellationToken).ConfigureAwait(false))
@@ -99,11 +99,7 @@ internal static class StartCommand
                 }
 
                 await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
-                var status = (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
-
-                // The container ended before this command's input did: what is left of it has nowhere to go.
-                await inputEnd.CancelAsync().ConfigureAwait(false);
-                return status;
+                return (await container.WaitAsync(cancellationToken).ConfigureAwait(false)).ShellStatus;
             }
         }
 

@@ -301,11 +301,8 @@ public sealed partial class Container : IAsyncDisposable
     /// can be seen from here: this waits for the owner's record alone, which an owner killed first never writes (a
     /// runtime opened in the owner's namespace then removes the leftover, and this returns an unknown status).
     /// </remarks>
-    public async Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default)
-    {
-        // The exit is known once the kept log has what was in the pipes (TrackExitAsync).
-        return await _exit.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    // The exit is known once the kept log has what was in the pipes (TrackExitAsync).
+    public Task<ContainerExit> WaitAsync(CancellationToken cancellationToken = default) => _exit.WaitAsync(cancellationToken);
 
     /// <summary>Sends <paramref name="signal"/> (a signal number, e.g. 15 for SIGTERM) to the container's first process.</summary>
     /// <param name="signal">The signal number.</param>
