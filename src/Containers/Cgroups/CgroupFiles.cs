@@ -20,7 +20,6 @@ internal sealed class CgroupFiles : IDisposable
 {
     private const int ENODEV = 19;
     private const int O_WRONLY = 1;
-    private const int F_DUPFD_CLOEXEC = 1030;
     private readonly Dictionary<(string Dir, string File), SafeFileHandle> _open = [];
     private readonly Dictionary<(string Dir, string File), SafeFileHandle> _writable = [];
     private bool _closed;
@@ -107,7 +106,7 @@ internal sealed class CgroupFiles : IDisposable
         {
             if (!_closed && _writable.TryGetValue((dir, file), out var kept))
             {
-                var copy = LibC.fcntl((int)kept.DangerousGetHandle(), F_DUPFD_CLOEXEC, 3);
+                var copy = LibC.fcntl((int)kept.DangerousGetHandle(), LibC.F_DUPFD_CLOEXEC, 3);
                 if (copy >= 0)
                 {
                     return new SafeFileHandle(copy, ownsHandle: true);

@@ -28,7 +28,10 @@ internal static unsafe partial class LibC
     public const int F_GETFL = 3;
     public const int F_SETFL = 4;
 
-    /// <summary>fcntl(2) with an int argument (F_GETFL, F_SETFL).</summary>
+    /// <summary>fcntl(2): a duplicate of the fd, close-on-exec, numbered at least the argument.</summary>
+    public const int F_DUPFD_CLOEXEC = 1030;
+
+    /// <summary>fcntl(2) with an int argument (F_GETFL, F_SETFL, F_DUPFD_CLOEXEC).</summary>
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fcntl(int fd, int cmd, int arg);
 

@@ -86,7 +86,7 @@ internal sealed unsafe partial class ContainerCopy
     /// </summary>
     public void ExtractArchive(Stream input, SafeFileHandle destinationRoot, string destinationPath, CancellationToken cancellationToken)
     {
-        using var destination = TryOpenInRoot(destinationRoot, destinationPath, ORdOnly | ODirectory)
+        using var destination = OpenDirectory(destinationRoot, destinationPath, destinationPath)
             ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory", destinationPath);
         AllOrNothing(destinationRoot, () => Extract(input, destination, destinationPath, cancellationToken), cancellationToken);
     }
@@ -106,7 +106,7 @@ internal sealed unsafe partial class ContainerCopy
             var display = destinationPath.TrimEnd('/') + "/" + relative;
             var slash = relative.LastIndexOf('/');
             var name = relative[(slash + 1)..];
-            using var parent = TryOpenInRoot(destination, slash < 0 ? "." : relative[..slash], ORdOnly | ODirectory)
+            using var parent = OpenDirectory(destination, slash < 0 ? "." : relative[..slash], display)
                 ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory of", display);
             var (uid, gid, mode) = ((uint)entry.Uid, (uint)entry.Gid, (uint)entry.Mode & 0xfffu);
             var time = entry.ModificationTime;
@@ -143,7 +143,7 @@ internal sealed unsafe partial class ContainerCopy
         // Last, deepest first: a directory made read-only is still filled first.
         foreach (var (path, entry) in Enumerable.Reverse(directories))
         {
-            using var directory = TryOpenInRoot(destination, path, ORdOnly | ODirectory | ONoFollow)
+            using var directory = OpenDirectory(destination, path, destinationPath.TrimEnd('/') + "/" + path, follow: false)
                 ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory", destinationPath.TrimEnd('/') + "/" + path);
             var time = entry.ModificationTime;
             SetAttributes(directory, (uint)entry.Uid, (uint)entry.Gid, (uint)entry.Mode & 0xfffu, time.ToUnixTimeSeconds(), (uint)(time.Ticks % TimeSpan.TicksPerSecond * 100), destinationPath.TrimEnd('/') + "/" + path, directory: true);

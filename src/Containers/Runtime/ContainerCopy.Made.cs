@@ -206,7 +206,9 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
     {
         if (!_directories.TryGetValue(key, out var held))
         {
-            held = OpenAt(directory, ".", OPath | ODirectory | OCloExec, 0);
+            // A duplicate, not an open of ".": that would need the right to search the directory, which the caller
+            // may lack where it makes entries through a stage.
+            held = new SafeFileHandle(LibC.fcntl((int)directory.DangerousGetHandle(), LibC.F_DUPFD_CLOEXEC, 3), ownsHandle: true);
             if (held.IsInvalid)
             {
                 var errno = Marshal.GetLastPInvokeError();

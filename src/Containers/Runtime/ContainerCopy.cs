@@ -67,7 +67,7 @@ internal sealed unsafe partial class ContainerCopy
     {
         var sourceName = LastName(sourcePath);
         using var source = OpenSource(sourceRoot, sourcePath, out var stat);
-        var into = sourceName is null ? null : TryOpenInRoot(destinationRoot, destinationPath, ORdOnly | ODirectory);
+        var into = sourceName is null ? null : OpenDirectory(destinationRoot, destinationPath, destinationPath);
         string name;
         string display;
         if (into is not null)
@@ -79,7 +79,7 @@ internal sealed unsafe partial class ContainerCopy
         {
             name = LastName(destinationPath) ?? throw new ContainersIOException($"cannot copy onto '{destinationPath}': name a directory or a new path", destinationPath, null);
             display = destinationPath;
-            into = TryOpenInRoot(destinationRoot, ParentOf(destinationPath), ORdOnly | ODirectory)
+            into = OpenDirectory(destinationRoot, ParentOf(destinationPath), destinationPath)
                 ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory of", destinationPath);
         }
 
@@ -260,6 +260,13 @@ internal sealed unsafe partial class ContainerCopy
         }
 
         var target = OpenAt(directory, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        if (target.IsInvalid && Marshal.GetLastPInvokeError() == Errno.EACCES && _destinationNamespace is not null)
+        {
+            // An existing directory in one the caller may not search.
+            target.Dispose();
+            return OpenDirectory(directory, name, display, follow: false) ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory", display);
+        }
+
         if (target.IsInvalid)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -421,6 +428,42 @@ internal sealed unsafe partial class ContainerCopy
                 path = target.StartsWith('/') ? target : ParentOf(path) + "/" + target;
             }
         }
+    }
+
+    /// <summary>
+    /// The directory at <paramref name="path"/> in <paramref name="root"/> to make entries in, its last component
+    /// followed inside the root unless <paramref name="follow"/> is false; null (errno set) when it is missing or not
+    /// a directory. Without root, one the caller may not reach (a directory of another of the container's users,
+    /// mode 0700, on the way or at the end) is opened in the container's user namespace: the caller holds its fd but
+    /// still may not search it, so every entry goes in through the directory's stage (see <see cref="MakeNew"/>).
+    /// There the last component is never followed, and a link is refused.
+    /// </summary>
+    /// <exception cref="ContainersIOException">It is a link the caller could only follow as the container's root.</exception>
+    private SafeFileHandle? OpenDirectory(SafeFileHandle root, string path, string display, bool follow = true)
+    {
+        var handle = TryOpenInRoot(root, path, ORdOnly | ODirectory | (follow ? 0 : ONoFollow));
+        if (handle is not null || Marshal.GetLastPInvokeError() != Errno.EACCES || _destinationNamespace is null)
+        {
+            return handle;
+        }
+
+        var relative = path.Trim('/');
+        handle = _destinationNamespace.OpenEach(root, [(relative.Length == 0 ? "." : relative, display)], CancellationToken.None)[0];
+        var type = handle is null ? 0 : Stat(handle, display).Mode & SIfMt;
+        if (type == SIfDir)
+        {
+            return handle;
+        }
+
+        handle?.Dispose();
+        if (type == SIfLnk)
+        {
+            throw new ContainersIOException(
+                $"cannot copy into '{display}': it is a symbolic link in a directory this user may not search, which a copy does not follow (name its target, or copy as root)", display, null);
+        }
+
+        Marshal.SetLastPInvokeError(handle is null ? Errno.ENOENT : Errno.ENOTDIR);
+        return null;
     }
 
     /// <summary>The entry at <paramref name="path"/> in <paramref name="root"/>, its last component not followed: readable, or <c>O_PATH</c> for a link.</summary>

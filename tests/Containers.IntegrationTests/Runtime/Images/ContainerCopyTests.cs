@@ -454,6 +454,59 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         Assert.Equal(before, after);
     }
 
+    [Fact(Timeout = 240_000)]
+    public async Task A_directory_only_another_container_user_may_search_takes_copies_in_and_a_failed_one_leaves_it_as_it_was()
+    {
+        // Rootless, /home/u and /home/u/deep (mode 0700 of uid 1000, a subordinate id) cannot even be searched by
+        // the caller: they are opened in the container's user namespace, and entries go in through stages.
+        await using var container = await RunToEndAsync(
+            "busybox mkdir -p /home/u/deep; echo old > /home/u/existing; busybox chown -R 1000:1000 /home/u; busybox chmod 700 /home/u /home/u/deep; busybox chmod 600 /home/u/existing");
+        var tree = _temp.Combine("tree");
+        Directory.CreateDirectory(Path.Combine(tree, "sub"));
+        await File.WriteAllTextAsync(Path.Combine(tree, "a"), "a\n", Ct);
+        await File.WriteAllTextAsync(Path.Combine(tree, "sub", "f"), "f\n", Ct);
+        File.CreateSymbolicLink(Path.Combine(tree, "lnk"), "a");
+        var replacement = _temp.Combine("replacement");
+        await File.WriteAllTextAsync(replacement, "new\n", Ct);
+        foreach (var file in new[] { Path.Combine(tree, "a"), Path.Combine(tree, "sub", "f"), replacement })
+        {
+            File.SetUnixFileMode(file, (UnixFileMode)0x1a4);
+        }
+
+        File.SetUnixFileMode(tree, (UnixFileMode)0x1ed);
+        var keep = new ContainerCopyOptions { KeepOwners = true };
+
+        await container.CopyToAsync(tree, "/home/u", cancellationToken: Ct);
+        await container.CopyToAsync(tree, "/home/u/deep/renamed", cancellationToken: Ct);
+        await container.CopyToAsync(replacement, "/home/u/existing", cancellationToken: Ct);
+        await container.CopyArchiveToAsync(await OwnedArchiveAsync("in", 1000, 1000), "/home/u/deep", keep, Ct);
+        var before = await ListAsync(container, "/home/u");
+        var late = await Record.ExceptionAsync(async () => await container.CopyArchiveToAsync(
+            await ArchiveAsync(("made", 1000, "made\n"), ("existing", 1000, "late\n"), ("made-dir/", 1000, ""), ("made-dir/f", 1000, "f\n"), ("deep/in/tool", 1000, "late\n"), ("far", 70000, "far\n")), "/home/u", keep, Ct));
+        var after = await ListAsync(container, "/home/u");
+
+        Assert.Contains(("u/tree/", 0, 0, (UnixFileMode)0x1ed, (string?)null), before);
+        Assert.Contains(("u/tree/a", 0, 0, (UnixFileMode)0x1a4, (string?)"a\n"), before);
+        Assert.Contains(("u/tree/sub/f", 0, 0, (UnixFileMode)0x1a4, (string?)"f\n"), before);
+        Assert.Contains(before, e => e.Name == "u/tree/lnk");
+        Assert.Contains(("u/deep/renamed/sub/f", 0, 0, (UnixFileMode)0x1a4, (string?)"f\n"), before);
+        Assert.Contains(("u/existing", 0, 0, (UnixFileMode)0x1a4, (string?)"new\n"), before);
+        Assert.Contains(("u/deep/in/tool", 1000, 1000, (UnixFileMode)0x9ed, (string?)"tool\n"), before);
+        Assert.Contains(("u/", 1000, 1000, (UnixFileMode)0x1c0, (string?)null), before);
+        Assert.Contains(("u/deep/", 1000, 1000, (UnixFileMode)0x1c0, (string?)null), before);
+        Assert.DoesNotContain(before, e => e.Name.Contains(".cp-", StringComparison.Ordinal));
+        if (Requires.IsRoot)
+        {
+            Assert.Null(late);
+            Assert.Contains(("u/deep/in/tool", 1000, 1000, (UnixFileMode)0x1a4, (string?)"late\n"), after);
+            return;
+        }
+
+        // Refused at its last entry, after entries were made and replaced in both directories: all undone.
+        Assert.IsType<CopyOwnerException>(late);
+        Assert.Equal(before, after);
+    }
+
     [Fact(Timeout = 180_000)]
     public async Task A_running_container_takes_a_copy_into_a_directory_only_another_of_its_users_may_write_to()
     {
