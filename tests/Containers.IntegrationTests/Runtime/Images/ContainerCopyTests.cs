@@ -460,7 +460,7 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         // Rootless, /home/u and /home/u/deep (mode 0700 of uid 1000, a subordinate id) cannot even be searched by
         // the caller: they are opened in the container's user namespace, and entries go in through stages.
         await using var container = await RunToEndAsync(
-            "busybox mkdir -p /home/u/deep; echo old > /home/u/existing; busybox chown -R 1000:1000 /home/u; busybox chmod 700 /home/u /home/u/deep; busybox chmod 600 /home/u/existing");
+            "busybox mkdir -p /home/u/deep; echo old > /home/u/existing; busybox ln -s deep /home/u/ln; busybox chown -hR 1000:1000 /home/u; busybox chmod 700 /home/u /home/u/deep; busybox chmod 600 /home/u/existing");
         var tree = _temp.Combine("tree");
         Directory.CreateDirectory(Path.Combine(tree, "sub"));
         await File.WriteAllTextAsync(Path.Combine(tree, "a"), "a\n", Ct);
@@ -480,6 +480,7 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         await container.CopyToAsync(tree, "/home/u/deep/renamed", cancellationToken: Ct);
         await container.CopyToAsync(replacement, "/home/u/existing", cancellationToken: Ct);
         await container.CopyArchiveToAsync(await OwnedArchiveAsync("in", 1000, 1000), "/home/u/deep", keep, Ct);
+        var throughLink = await Record.ExceptionAsync(async () => await container.CopyToAsync(replacement, "/home/u/ln", cancellationToken: Ct));
         var before = await ListAsync(container, "/home/u");
         var late = await Record.ExceptionAsync(async () => await container.CopyArchiveToAsync(
             await ArchiveAsync(("made", 1000, "made\n"), ("existing", 1000, "late\n"), ("made-dir/", 1000, ""), ("made-dir/f", 1000, "f\n"), ("deep/in/tool", 1000, "late\n"), ("far", 70000, "far\n")), "/home/u", keep, Ct));
@@ -497,10 +498,17 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         Assert.DoesNotContain(before, e => e.Name.Contains(".cp-", StringComparison.Ordinal));
         if (Requires.IsRoot)
         {
+            Assert.Null(throughLink);
+            Assert.Contains(("u/deep/replacement", 0, 0, (UnixFileMode)0x1a4, (string?)"new\n"), before);
             Assert.Null(late);
             Assert.Contains(("u/deep/in/tool", 1000, 1000, (UnixFileMode)0x1a4, (string?)"late\n"), after);
             return;
         }
+
+        // A link there would be followed only as the container's root: refused, not replaced.
+        Assert.Contains("symbolic link", Assert.IsType<ContainersIOException>(throughLink).Message, StringComparison.Ordinal);
+        Assert.Contains(before, e => e.Name == "u/ln");
+        Assert.DoesNotContain(before, e => e.Name == "u/deep/replacement");
 
         // Refused at its last entry, after entries were made and replaced in both directories: all undone.
         Assert.IsType<CopyOwnerException>(late);
