@@ -14,6 +14,8 @@ public sealed partial class Container
     /// link out of it, also while the container swaps its directories for links (CVE-2018-15664). Modes and times
     /// are kept; what is made belongs to the container's root. All or nothing: a copy that fails or is canceled
     /// removes what it made and puts back what it replaced. Devices, fifos and sockets are not copied (logged).
+    /// A directory named with a last component <c>.</c> (<c>./site/.</c>) has its contents copied into
+    /// <paramref name="containerPath"/> (made when missing), not itself, as <c>docker cp</c> does.
     /// A stopped container's root (its image's layers and its writable layer, with its volumes) is mounted for the
     /// copy by a process that runs nothing of it, and unmounted after.
     /// </summary>
@@ -26,7 +28,8 @@ public sealed partial class Container
     /// <exception cref="ContainerPidNamespaceException">The container runs and its owner is in another pid namespace.</exception>
     /// <example>
     /// <code>
-    /// await container.CopyToAsync("./config", "/etc/app", ct);   // /etc/app/config when /etc/app is a directory
+    /// await container.CopyToAsync("./config", "/etc/app", cancellationToken: ct); // /etc/app/config when /etc/app is a directory
+    /// await container.CopyToAsync("./site/.", "/srv/www", cancellationToken: ct); // the files of ./site in /srv/www
     /// </code>
     /// </example>
     public Task CopyToAsync(string hostPath, string containerPath, ContainerCopyOptions? options = null, CancellationToken cancellationToken = default)
@@ -34,7 +37,11 @@ public sealed partial class Container
         ArgumentException.ThrowIfNullOrEmpty(hostPath);
         ArgumentException.ThrowIfNullOrEmpty(containerPath);
         options ??= new ContainerCopyOptions();
+
+        // A last '.' asks for the directory's contents; GetFullPath would drop it.
+        var contents = hostPath == "." || hostPath.EndsWith("/.", StringComparison.Ordinal);
         hostPath = Path.GetFullPath(hostPath);
+        hostPath = contents ? hostPath.TrimEnd('/') + "/." : hostPath;
         return WithRootAsync("copy into", (root, userNamespace) =>
         {
             using var host = DirectoryTree.OpenDirectory("/");
@@ -60,7 +67,7 @@ public sealed partial class Container
     /// <exception cref="ContainerPidNamespaceException">The container runs and its owner is in another pid namespace.</exception>
     /// <example>
     /// <code>
-    /// await container.CopyFromAsync("/var/log/app", "./logs", ct);
+    /// await container.CopyFromAsync("/var/log/app", "./logs", cancellationToken: ct);
     /// </code>
     /// </example>
     public Task CopyFromAsync(string containerPath, string hostPath, ContainerCopyOptions? options = null, CancellationToken cancellationToken = default)

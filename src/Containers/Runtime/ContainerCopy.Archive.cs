@@ -106,8 +106,15 @@ internal sealed unsafe partial class ContainerCopy
             var display = destinationPath.TrimEnd('/') + "/" + relative;
             var slash = relative.LastIndexOf('/');
             var name = relative[(slash + 1)..];
-            using var parent = OpenDirectory(destination, slash < 0 ? "." : relative[..slash], display)
+            if (slash >= 0)
+            {
+                // Its parent may be an entry still waiting in a stage.
+                FlushPuts();
+            }
+
+            using var opened = slash < 0 ? null : OpenDirectory(destination, relative[..slash], display)
                 ?? throw Failed(Marshal.GetLastPInvokeError(), "open the directory of", display);
+            var parent = opened ?? destination;
             var (uid, gid, mode) = ((uint)entry.Uid, (uint)entry.Gid, (uint)entry.Mode & 0xfffu);
             var time = entry.ModificationTime;
             if (entry.EntryType is TarEntryType.Directory or TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile or TarEntryType.SymbolicLink)
@@ -141,6 +148,7 @@ internal sealed unsafe partial class ContainerCopy
         }
 
         // Last, deepest first: a directory made read-only is still filled first.
+        FlushPuts();
         foreach (var (path, entry) in Enumerable.Reverse(directories))
         {
             using var directory = OpenDirectory(destination, path, destinationPath.TrimEnd('/') + "/" + path, follow: false)
@@ -153,6 +161,7 @@ internal sealed unsafe partial class ContainerCopy
     /// <summary>A hard link to an entry the archive made before (resolved beneath the destination), through its fd: the link never leaves the destination.</summary>
     private void MakeHardLink(SafeFileHandle destination, string target, SafeFileHandle directory, string name, string display)
     {
+        FlushPuts();
         using var existing = TryOpenInRoot(destination, target, OPath | ONoFollow)
             ?? throw Failed(Marshal.GetLastPInvokeError(), $"find the target '{target}' of the hard link", display);
         var temporary = TemporaryName(name);

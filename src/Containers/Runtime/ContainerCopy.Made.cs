@@ -58,6 +58,7 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
         try
         {
             copy();
+            FlushPuts();
             GiveOwners(destinationRoot, cancellationToken);
         }
         catch (Exception cause)
@@ -146,12 +147,15 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
     /// <summary>Removes what the copy made and puts back what it replaced, newest first; null, or what could not be undone.</summary>
     private string? Undo(SafeFileHandle destinationRoot)
     {
+        // What waits in a stage was never put in place: removing the stage removes it.
+        _puts.Clear();
         var failures = new List<string>();
         foreach (var (directory, name, old, stage) in Enumerable.Reverse(_replaced))
         {
             if (stage is not null)
             {
-                if (_destinationNamespace!.Rename(stage.Parent, stage.Name + "/" + old, name, 0, CancellationToken.None) is var errno and not 0)
+                // Exchanged back: the entry put in place goes into the stage, which is emptied, whatever its type.
+                if (_destinationNamespace!.Rename(stage.Parent, stage.Name + "/" + old, name, RenameExchange, CancellationToken.None) is var errno and not 0)
                 {
                     failures.Add($"putting back '{name}': {Errno.Name(errno)}");
                 }

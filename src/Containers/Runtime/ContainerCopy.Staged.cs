@@ -18,8 +18,14 @@ namespace Containers.Runtime;
 /// </summary>
 internal sealed unsafe partial class ContainerCopy
 {
+    /// <summary>Renames from a stage into place one child does at most.</summary>
+    private const int PutBatch = 256;
+
     /// <summary>Stages of the directories the caller may not write to, by the directory's device and inode.</summary>
     private readonly Dictionary<(uint Major, uint Minor, ulong Ino), Stage> _stages = [];
+
+    /// <summary>Entries made in one stage that wait to be renamed into place, in order (see <see cref="FlushPuts"/>).</summary>
+    private readonly List<Put> _puts = [];
 
     /// <summary>
     /// Makes a new entry in <paramref name="directory"/> with <paramref name="make"/> (0 or an errno); when the
@@ -57,41 +63,116 @@ internal sealed unsafe partial class ContainerCopy
     }
 
     /// <summary>
-    /// Renames <paramref name="temporary"/> from the stage of <paramref name="directory"/> to <paramref name="name"/>
-    /// there, in the container's user namespace: as a new name, or exchanged with an existing entry that is not a
-    /// directory (the old one left in the stage under <paramref name="temporary"/> until the copy ends).
+    /// Puts <paramref name="temporary"/> from the stage of <paramref name="directory"/> in place as
+    /// <paramref name="name"/> there: as a new name, or exchanged with an existing entry that is not a directory (the
+    /// old one left in the stage under <paramref name="temporary"/> until the copy ends). The rename waits with the
+    /// next ones for that stage, up to <see cref="PutBatch"/>, and one child renames them all (see <see cref="FlushPuts"/>).
     /// </summary>
     private void PutInPlaceFromStage(SafeFileHandle directory, string temporary, string name, string display)
     {
         var stage = _stages[KeyOf(directory)];
-        var from = stage.Name + "/" + temporary;
-        var exists = Exists(directory, name);
-        var errno = _destinationNamespace!.Rename(stage.Parent, from, name, exists ? RenameExchange : RenameNoReplace, CancellationToken.None);
-        if (!exists && errno == Eexist)
+        if (_puts.Count > 0 && (_puts[0].Stage != stage || _puts.Exists(p => p.Name == name)))
         {
-            exists = true;
-            errno = _destinationNamespace.Rename(stage.Parent, from, name, RenameExchange, CancellationToken.None);
+            // One child renames beneath one directory; and a second entry of one name replaces the first, once it is there.
+            FlushPuts();
         }
 
-        if (errno != 0)
+        _puts.Add(new Put(stage, temporary, name, display));
+        if (_puts.Count == PutBatch)
         {
-            throw Failed(errno, "put in place", display);
+            FlushPuts();
+        }
+    }
+
+    /// <summary>
+    /// Renames the entries waiting in a stage into place, in one child of the shim in the container's user
+    /// namespace: <c>RENAME_NOREPLACE</c> for a name that is free, <c>RENAME_EXCHANGE</c> for one taken by a file or
+    /// link (looked up by the caller, or, in a directory the caller may not search, opened in the namespace). The
+    /// child stops at the first rename that fails; one that met a name the container made or removed meanwhile is
+    /// retried the other way once, in the next child.
+    /// </summary>
+    /// <exception cref="ContainersIOException">An entry cannot be put in place, or would replace a directory (EISDIR).</exception>
+    private void FlushPuts()
+    {
+        var retried = new HashSet<string>(StringComparer.Ordinal);
+        while (_puts.Count > 0)
+        {
+            var stage = _puts[0].Stage;
+            var types = TypesOf(stage, _puts);
+            for (var i = 0; i < _puts.Count; i++)
+            {
+                if (types[i] == SIfDir)
+                {
+                    throw Failed(Errno.EISDIR, "put in place", _puts[i].Display);
+                }
+            }
+
+            var (count, errno) = _destinationNamespace!.RenameEach(
+                stage.Parent, [.. _puts.Select((p, i) => (stage.Name + "/" + p.Temporary, p.Name, types[i] == 0 ? RenameNoReplace : RenameExchange))], CancellationToken.None);
+            var done = _puts[..count];
+            _puts.RemoveRange(0, count);
+            for (var i = 0; i < done.Count; i++)
+            {
+                if (types[i] == 0)
+                {
+                    Made(stage.Parent, done[i].Name, stage);
+                }
+                else
+                {
+                    _replaced.Add((stage.Parent, done[i].Name, done[i].Temporary, stage));
+                }
+            }
+
+            if (done.FindIndex(p => IsDirectory(stage.Handle, p.Temporary)) is var replacedDirectory and >= 0)
+            {
+                // Made a directory since it was looked up: a file does not take its place (rename(2) refuses it too);
+                // undoing the copy exchanges it back.
+                throw Failed(Errno.EISDIR, "put in place", done[replacedDirectory].Display);
+            }
+
+            if (errno != 0 && (errno is not (Eexist or Errno.ENOENT) || !retried.Add(_puts[0].Temporary)))
+            {
+                throw Failed(errno, "put in place", _puts[0].Display);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The type (<c>S_IFMT</c> bits, 0 for none) of the entry each put would take the place of, in one directory:
+    /// looked up by the caller, or where it may not search that directory, opened in the container's user namespace
+    /// (one child for all of them).
+    /// </summary>
+    private uint[] TypesOf(Stage stage, List<Put> puts)
+    {
+        var types = new uint[puts.Count];
+        var denied = new List<int>();
+        for (var i = 0; i < puts.Count; i++)
+        {
+            StatxBuffer stat;
+            fixed (byte* p = Z(puts[i].Name))
+            {
+                if (Statx(stage.Parent, p, AtSymlinkNoFollow, StatxType, &stat) == 0)
+                {
+                    types[i] = stat.Mode & SIfMt;
+                }
+                else if (Marshal.GetLastPInvokeError() == Errno.EACCES)
+                {
+                    denied.Add(i);
+                }
+            }
         }
 
-        if (!exists)
+        if (denied.Count > 0)
         {
-            Made(directory, name, stage);
-            return;
+            var opened = _destinationNamespace!.OpenEach(stage.Parent, [.. denied.Select(i => (puts[i].Name, puts[i].Display))], CancellationToken.None);
+            for (var j = 0; j < denied.Count; j++)
+            {
+                using var handle = opened[j];
+                types[denied[j]] = handle is null ? 0 : Stat(handle, puts[denied[j]].Display).Mode & SIfMt;
+            }
         }
 
-        if (IsDirectory(stage.Handle, temporary))
-        {
-            // A file does not take a directory's place (rename(2) refuses it too): the directory goes back.
-            _ = _destinationNamespace.Rename(stage.Parent, from, name, RenameExchange, CancellationToken.None);
-            throw Failed(Errno.EISDIR, "put in place", display);
-        }
-
-        _replaced.Add((stage.Parent, name, temporary, stage));
+        return types;
     }
 
     /// <summary>
@@ -101,6 +182,11 @@ internal sealed unsafe partial class ContainerCopy
     /// </summary>
     private SafeFileHandle? MakeDirectoryFromStage(SafeFileHandle directory, string name, string display)
     {
+        if (_puts.Exists(p => p.Name == name))
+        {
+            FlushPuts();
+        }
+
         var stage = StageOf(directory, display);
         var temporary = TemporaryName(name);
         fixed (byte* p = Z(temporary))
@@ -157,18 +243,12 @@ internal sealed unsafe partial class ContainerCopy
         return failures.Count == 0 ? null : string.Join(", ", failures);
     }
 
-    private static bool Exists(SafeFileHandle directory, string name)
-    {
-        StatxBuffer stat;
-        fixed (byte* p = Encoding.UTF8.GetBytes(name + "\0"))
-        {
-            return Statx(directory, p, AtSymlinkNoFollow, StatxType, &stat) == 0;
-        }
-    }
-
     /// <summary>
     /// A directory the caller may not write to (<paramref name="Parent"/>, an <c>O_PATH</c> fd this copy holds), and
     /// the directory named <paramref name="Name"/> in it that the copy made there and fills (<paramref name="Handle"/>).
     /// </summary>
     private sealed record Stage(SafeFileHandle Parent, string Name, SafeFileHandle Handle);
+
+    /// <summary>An entry made as <paramref name="Temporary"/> in <paramref name="Stage"/>, to be renamed into place as <paramref name="Name"/>.</summary>
+    private sealed record Put(Stage Stage, string Temporary, string Name, string Display);
 }

@@ -234,7 +234,13 @@ internal sealed unsafe partial class ContainerCopy
             CopyEntry(opened, childStat, target, child, display + "/" + child, cancellationToken);
         }
 
-        // Set last: a directory made read-only is still filled first.
+        // Set last: a directory made read-only is still filled first. Without root, an existing directory of another
+        // of the container's users keeps its own: only its owner may change them.
+        if (_destinationNamespace is not null && !_madeDirectories.Contains(KeyOf(target)) && Stat(target, display).Uid != Caller.Uid)
+        {
+            return;
+        }
+
         SetAttributes(target, stat.Uid, stat.Gid, stat.Mode & 0xfffu, stat.MtimeSeconds, stat.MtimeNanoseconds, display, directory: true);
     }
 

@@ -95,6 +95,30 @@ internal sealed class ContainerUserNamespace : IDisposable
     public int Rename(SafeFileHandle directory, string from, string to, uint flags, CancellationToken cancellationToken) =>
         TryRun(directory, b => b.Rename(from, to, flags), cancellationToken);
 
+    /// <summary>
+    /// renameat2 of each of <paramref name="renames"/> (as <see cref="Rename"/>) in order, in one child, which stops at
+    /// the first that fails: how many were done, and the errno of the one that failed (0 when all were done).
+    /// </summary>
+    public (int Done, int Errno) RenameEach(SafeFileHandle directory, IReadOnlyList<(string From, string To, uint Flags)> renames, CancellationToken cancellationToken)
+    {
+        const string Stage = "rename #";
+        var builder = Begin(directory, out _, withSocket: false);
+        for (var i = 0; i < renames.Count; i++)
+        {
+            builder.Rename(renames[i].From, renames[i].To, renames[i].Flags, stage: Stage + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        try
+        {
+            Run(builder.Build(), directory, null, null, cancellationToken);
+            return (renames.Count, 0);
+        }
+        catch (ContainersIOException e) when (e.InnerException is ContainerStartException { Stage: var stage } failed && stage.StartsWith(Stage, StringComparison.Ordinal))
+        {
+            return (int.Parse(stage.AsSpan(Stage.Length), System.Globalization.CultureInfo.InvariantCulture), failed.Errno);
+        }
+    }
+
     /// <summary>unlinkat of <paramref name="path"/> beneath <paramref name="directory"/> in the namespace (an empty directory with <paramref name="isDirectory"/>); 0, or the errno.</summary>
     public int Unlink(SafeFileHandle directory, string path, bool isDirectory, CancellationToken cancellationToken) =>
         TryRun(directory, b => b.Unlink(path, isDirectory), cancellationToken);

@@ -731,6 +731,37 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         }
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task Entries_put_into_a_directory_only_another_container_user_may_write_to_are_renamed_in_batches_not_one_child_each()
+    {
+        // Rootless, each of the 300 entries is made in the stage of /home/u; one child renames up to 256 into place.
+        await using var container = await RunToEndAsync(
+            "busybox mkdir -p /home/u; for i in 0 1 2 3 4; do echo old > /home/u/f$i; done; busybox chown -R 1000:1000 /home/u; busybox chmod 755 /home/u");
+        var tree = _temp.Combine("many");
+        Directory.CreateDirectory(tree);
+        for (var i = 0; i < 300; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(tree, $"f{i}"), $"{i}\n", Ct);
+        }
+
+        await container.CopyToAsync(tree + "/.", "/home/u", cancellationToken: Ct);
+
+        var inside = await ListAsync(container, "/home/u");
+        Assert.Equal([], inside.Select(e => e.Name).Where(n => !System.Text.RegularExpressions.Regex.IsMatch(n, "^u/(f[0-9]+)?$")));
+        Assert.Equal(301, inside.Count);
+        Assert.All(inside.Where(e => e.Name != "u/"), e => Assert.Equal(e.Name[3..] + "\n", e.Content));
+        var launches = _loggers.Events.Where(e => e.Id.Id == 1072 && Equals(e.Fields["ContainerId"], container.Id)).Select(e => e.Fields["Count"]).ToList();
+        if (Requires.IsRoot)
+        {
+            Assert.Empty(launches);
+        }
+        else
+        {
+            // The stage made, 256 renames, 44 renames, the stage removed; then the listing opens the 5 files of uid 1000 (mode 0644: readable, no child).
+            Assert.Equal([4], launches);
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task A_stopped_container_without_a_root_of_its_own_cannot_be_copied_from_and_says_why()
     {
