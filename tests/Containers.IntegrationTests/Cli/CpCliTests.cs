@@ -73,6 +73,8 @@ public sealed class CpCliTests : IDisposable
             var tarIn = await RunBinaryAsync(archive, null, "cp", "--root", Store, "-", $"{name}:/dst");
             var outTar = _temp.Combine("out.tar");
             var tarOut = await RunBinaryAsync(null, outTar, "cp", "--root", Store, $"{name}:/dst", "-");
+            var contentsIn = await CliRunner.RunAsync("cp", "--root", Store, tree + "/.", $"{name}:/etc");
+            var contentsOut = await CliRunner.RunAsync("cp", "--root", Store, $"{name}:/dst/.", _temp.Combine("out-contents"));
             var diff = await CliRunner.RunAsync("diff", "--root", Store, name);
             var both = await CliRunner.RunAsync("cp", "--root", Store, "-", "-");
 
@@ -87,6 +89,13 @@ public sealed class CpCliTests : IDisposable
             Assert.Equal(["dst/", "dst/in-tar"], (await ImageFixtures.RunAsync(tar, "-tf", outTar)).Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.Contains("A /etc/payload\n", diff.Stdout, StringComparison.Ordinal);
             Assert.Contains("A /dst/in-tar\n", diff.Stdout, StringComparison.Ordinal);
+
+            // A last '.' copies a directory's contents, not the directory itself, as docker cp does.
+            Assert.Equal((0, ""), (contentsIn.ExitCode, contentsIn.Stderr));
+            Assert.Equal((0, ""), (contentsOut.ExitCode, contentsOut.Stderr));
+            Assert.Contains("A /etc/in-tar\n", diff.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("/etc/tree", diff.Stdout, StringComparison.Ordinal);
+            Assert.Equal(["in-tar"], Directory.GetFileSystemEntries(_temp.Combine("out-contents")).Select(Path.GetFileName));
             Assert.Equal(125, both.ExitCode);
         }
         finally
