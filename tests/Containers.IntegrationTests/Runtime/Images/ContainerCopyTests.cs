@@ -403,13 +403,9 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         Assert.Equal(diffBefore, diffAfter);
     }
 
-    [Fact(Timeout = 240_000)]
-    public async Task A_directory_only_another_container_user_may_write_to_takes_copies_in_and_a_failed_one_leaves_it_as_it_was()
+    /// <summary>A host tree <c>tree</c> (mode 0755: <c>a</c>, <c>sub/f</c>, mode 0644, and <c>lnk</c> to <c>a</c>) and a file <c>replacement</c> ("new").</summary>
+    private async Task<(string Tree, string Replacement)> TreeAndReplacementAsync()
     {
-        // Rootless, /home/u belongs to a subordinate id: the caller may read and search it but not write to it. The
-        // copies make their entries in a stage there and rename them into place in the container's user namespace.
-        await using var container = await RunToEndAsync(
-            "busybox mkdir -p /home/u; echo old > /home/u/existing; busybox chown -R 1000:1000 /home/u; busybox chmod 755 /home/u; busybox chmod 644 /home/u/existing");
         var tree = _temp.Combine("tree");
         Directory.CreateDirectory(Path.Combine(tree, "sub"));
         await File.WriteAllTextAsync(Path.Combine(tree, "a"), "a\n", Ct);
@@ -423,6 +419,17 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         }
 
         File.SetUnixFileMode(tree, (UnixFileMode)0x1ed);
+        return (tree, replacement);
+    }
+
+    [Fact(Timeout = 240_000)]
+    public async Task A_directory_only_another_container_user_may_write_to_takes_copies_in_and_a_failed_one_leaves_it_as_it_was()
+    {
+        // Rootless, /home/u belongs to a subordinate id: the caller may read and search it but not write to it. The
+        // copies make their entries in a stage there and rename them into place in the container's user namespace.
+        await using var container = await RunToEndAsync(
+            "busybox mkdir -p /home/u; echo old > /home/u/existing; busybox chown -R 1000:1000 /home/u; busybox chmod 755 /home/u; busybox chmod 644 /home/u/existing");
+        var (tree, replacement) = await TreeAndReplacementAsync();
         var keep = new ContainerCopyOptions { KeepOwners = true };
 
         await container.CopyToAsync(tree, "/home/u", cancellationToken: Ct);
@@ -461,19 +468,7 @@ public sealed class ContainerCopyTests : IAsyncLifetime
         // the caller: they are opened in the container's user namespace, and entries go in through stages.
         await using var container = await RunToEndAsync(
             "busybox mkdir -p /home/u/deep; echo old > /home/u/existing; busybox ln -s deep /home/u/ln; busybox chown -hR 1000:1000 /home/u; busybox chmod 700 /home/u /home/u/deep; busybox chmod 600 /home/u/existing");
-        var tree = _temp.Combine("tree");
-        Directory.CreateDirectory(Path.Combine(tree, "sub"));
-        await File.WriteAllTextAsync(Path.Combine(tree, "a"), "a\n", Ct);
-        await File.WriteAllTextAsync(Path.Combine(tree, "sub", "f"), "f\n", Ct);
-        File.CreateSymbolicLink(Path.Combine(tree, "lnk"), "a");
-        var replacement = _temp.Combine("replacement");
-        await File.WriteAllTextAsync(replacement, "new\n", Ct);
-        foreach (var file in new[] { Path.Combine(tree, "a"), Path.Combine(tree, "sub", "f"), replacement })
-        {
-            File.SetUnixFileMode(file, (UnixFileMode)0x1a4);
-        }
-
-        File.SetUnixFileMode(tree, (UnixFileMode)0x1ed);
+        var (tree, replacement) = await TreeAndReplacementAsync();
         var keep = new ContainerCopyOptions { KeepOwners = true };
 
         await container.CopyToAsync(tree, "/home/u", cancellationToken: Ct);
