@@ -9,7 +9,7 @@ namespace Containers.Runtime;
 /// A copy is all or nothing: what it made is removed when it fails or is canceled, and what it replaced is put
 /// back. Every entry is made under a temporary name and renamed into place; one that takes the place of an existing
 /// entry is exchanged with it (<c>RENAME_EXCHANGE</c>), so the old entry waits under the temporary name until the
-/// copy ends. The topmost entries made (those in a directory the copy did not make) are held by an <c>O_PATH</c> fd
+/// copy ends. The topmost entries made (those in a directory the copy did not make) are held by a duplicate of the fd
 /// of their directory and their name, so undoing them never resolves a path the container could have swapped for a
 /// link meanwhile. Without root, the directories whose owners the container's user namespace was asked to give are
 /// given back to the caller there first (another user's directory cannot be emptied by the caller).
@@ -18,7 +18,7 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
 {
     private const uint RenameExchange = 2;
 
-    /// <summary><c>O_PATH</c> fds of the directories entries were made or replaced in, by device and inode.</summary>
+    /// <summary>Duplicated fds of the directories entries were made or replaced in, by device and inode.</summary>
     private readonly Dictionary<(uint Major, uint Minor, ulong Ino), SafeFileHandle> _directories = [];
 
     /// <summary>The directories this copy made (device and inode): what is made in them is removed with them.</summary>
@@ -205,7 +205,7 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
         return failures.Count == 0 ? null : string.Join(", ", failures);
     }
 
-    /// <summary>An <c>O_PATH</c> fd of <paramref name="directory"/> this copy keeps until it is disposed (one per directory).</summary>
+    /// <summary>A duplicate of the fd <paramref name="directory"/> this copy keeps until it is disposed (one per directory).</summary>
     private SafeFileHandle Hold(SafeFileHandle directory, (uint, uint, ulong) key)
     {
         if (!_directories.TryGetValue(key, out var held))

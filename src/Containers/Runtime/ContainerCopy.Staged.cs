@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 using Containers.Linux;
 using Microsoft.Win32.SafeHandles;
 using static Containers.Linux.FileSystemCalls;
@@ -244,7 +243,7 @@ internal sealed unsafe partial class ContainerCopy
     }
 
     /// <summary>
-    /// A directory the caller may not write to (<paramref name="Parent"/>, an <c>O_PATH</c> fd this copy holds), and
+    /// A directory the caller may not write to (<paramref name="Parent"/>, an fd of it this copy holds), and
     /// the directory named <paramref name="Name"/> in it that the copy made there and fills (<paramref name="Handle"/>).
     /// </summary>
     private sealed record Stage(SafeFileHandle Parent, string Name, SafeFileHandle Handle);
