@@ -249,7 +249,11 @@ internal sealed unsafe class UpperDirectoryReader
 
     private UpperEntry MakeEntry(byte[] path, UpperEntryKind kind, in StatxBuffer stat, List<KeyValuePair<string, byte[]>> xattrs, OverlayMarkers markers, SafeFileHandle? content, byte[] linkTarget)
     {
-        var (uid, gid) = markers.RootlessOwner ?? (ToContainer(stat.Uid, _uidMappings), ToContainer(stat.Gid, _gidMappings));
+        // A rootless snapshot's recorded owner comes up with a file that overlay copied up, and stands for the file's
+        // owner while the file still has the one the snapshot gave it (the container's root); a chown inside made
+        // the real owner the container's choice.
+        var (uid, gid) = (ToContainer(stat.Uid, _uidMappings), ToContainer(stat.Gid, _gidMappings));
+        (uid, gid) = (uid, gid) == (0, 0) && markers.RootlessOwner is { } recorded ? recorded : (uid, gid);
         return new UpperEntry
         {
             Path = path,

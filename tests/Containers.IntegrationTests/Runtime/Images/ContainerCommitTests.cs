@@ -200,6 +200,28 @@ public sealed class ContainerCommitTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task An_owner_the_container_gives_a_file_of_its_image_is_what_a_commit_records_also_without_root()
+    {
+        await ImportAsync();
+
+        // The first commit's layer gives /srv/owned to 1000. Without root the snapshot records that owner in
+        // user.rootlesscontainers, which overlay copies up with the file: the second container's chown must win.
+        await using (var first = await RunToEndAsync("echo x > /srv/owned; busybox chown 1000:1000 /srv/owned"))
+        {
+            await first.CommitAsync("owned:1", cancellationToken: Ct);
+        }
+
+        await using var second = await _runtime.CreateFromImageAsync(
+            null, "owned:1", new ImageContainerOptions { Command = ["-c", "busybox chown 33:33 /srv/owned; echo y >> /srv/owned"], Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null } }, Ct);
+        await second.StartAsync(Ct);
+        Assert.Equal(0, (await second.WaitAsync(Ct)).ExitCode);
+        var committed = await second.CommitAsync("owned:2", cancellationToken: Ct);
+
+        string blob = Path.Combine(_store.Root, "blobs", "sha256", committed.Manifest.Layers[^1].Digest.Hex);
+        Assert.Matches(@"(?m)^-rw-r--r-- 33/33 .* srv/owned$", await ImageFixtures.RunAsync("tar", "--numeric-owner", "-tvzf", blob));
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task A_zstd_commit_is_an_oci_zstd_layer_that_zstd_skopeo_and_a_new_container_read()
     {
         string zstd = Requires.Tool("zstd");
