@@ -111,6 +111,9 @@ internal static class InspectCommand
             json.WriteString("LogPath", Path.Combine(state.Bundle, "container.log"));
         }
 
+        // A container's name is its id ('ps' shows it as Names); Docker writes it with a leading slash.
+        json.WriteString("Name", "/" + state.Id);
+
         if (state.Log is { } log)
         {
             // Docker's shape: the driver and its options as strings.

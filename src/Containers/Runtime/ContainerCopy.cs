@@ -77,6 +77,12 @@ internal sealed unsafe partial class ContainerCopy
         }
         else
         {
+            if (destinationPath.EndsWith('/') && (stat.Mode & SIfMt) != SIfDir)
+            {
+                // As docker cp: a path ending in '/' names a directory, which a file is copied into, so it must exist.
+                throw new ContainersIOException($"cannot copy to '{destinationPath}': no such directory (a path ending in '/' names a directory, which must exist)", destinationPath, null);
+            }
+
             name = LastName(destinationPath) ?? throw new ContainersIOException($"cannot copy onto '{destinationPath}': name a directory or a new path", destinationPath, null);
             display = destinationPath;
             into = OpenDirectory(destinationRoot, ParentOf(destinationPath), destinationPath)

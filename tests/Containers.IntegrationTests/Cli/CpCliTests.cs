@@ -75,6 +75,7 @@ public sealed class CpCliTests : IDisposable
             var tarOut = await RunBinaryAsync(null, outTar, "cp", "--root", Store, $"{name}:/dst", "-");
             var contentsIn = await CliRunner.RunAsync("cp", "--root", Store, tree + "/.", $"{name}:/etc");
             var contentsOut = await CliRunner.RunAsync("cp", "--root", Store, $"{name}:/dst/.", _temp.Combine("out-contents"));
+            var intoMissing = await CliRunner.RunAsync("cp", "--root", Store, $"{name}:/hello", _temp.Combine("missing") + "/");
             var diff = await CliRunner.RunAsync("diff", "--root", Store, name);
             var both = await CliRunner.RunAsync("cp", "--root", Store, "-", "-");
 
@@ -89,6 +90,11 @@ public sealed class CpCliTests : IDisposable
             Assert.Equal(["dst/", "dst/in-tar"], (await ImageFixtures.RunAsync(tar, "-tf", outTar)).Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.Contains("A /etc/payload\n", diff.Stdout, StringComparison.Ordinal);
             Assert.Contains("A /dst/in-tar\n", diff.Stdout, StringComparison.Ordinal);
+
+            // A file is copied into a path ending in '/' only when that directory exists.
+            Assert.Equal(125, intoMissing.ExitCode);
+            Assert.Contains("no such directory", intoMissing.Stderr, StringComparison.Ordinal);
+            Assert.False(Path.Exists(_temp.Combine("missing")));
 
             // A last '.' copies a directory's contents, not the directory itself, as docker cp does.
             Assert.Equal((0, ""), (contentsIn.ExitCode, contentsIn.Stderr));

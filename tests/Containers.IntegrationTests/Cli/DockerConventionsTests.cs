@@ -292,10 +292,10 @@ public sealed class DockerConventionsTests
         {
             Assert.Equal("7\n", (await CliRunner.RunAsync("wait", exited)).Stdout);
 
-            var (exitCode, stdout, stderr) = await CliRunner.RunAsync("inspect", "--format", "{{.Id}} {{.State.Status}} {{.State.Running}} {{.State.ExitCode}} {{.Args}}", running, exited);
+            var (exitCode, stdout, stderr) = await CliRunner.RunAsync("inspect", "--format", "{{.Id}} {{.Name}} {{.State.Status}} {{.State.Running}} {{.State.ExitCode}} {{.Args}}", running, exited);
 
             Assert.True(exitCode == 0, stderr);
-            Assert.Equal($"{running} running true 0 [60]\n{exited} exited false 7 [-c exit 7]\n", stdout);
+            Assert.Equal($"{running} /{running} running true 0 [60]\n{exited} /{exited} exited false 7 [-c exit 7]\n", stdout);
 
             var pid = (await CliRunner.RunAsync("inspect", "-f", "{{.State.Pid}}", running)).Stdout.TrimEnd('\n');
             Assert.Equal("sleep", File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n'));
