@@ -279,7 +279,7 @@ internal static class ContainerRequest
         var spec = invocation.Has("sandbox") ? SandboxProfile.For(SecurityOptions.Sandbox(invocation), [.. invocation.Arguments]).Spec : ContainerSpec.For([.. invocation.Arguments]);
         if (invocation.Has("cow"))
         {
-            // The overlay replaces the root; root.readonly then means no writable layer at all.
+            // The overlay replaces the root; root.readonly then makes it read-only once its mount points are made.
             spec = spec.WithHostRootfs(invocation.Has("read-only"));
         }
         else if (invocation.Value("rootfs") is { } directory)

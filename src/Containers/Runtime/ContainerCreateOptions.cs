@@ -70,7 +70,7 @@ public sealed record ContainerCreateOptions
     /// <summary>
     /// A copy-on-write root filesystem (an image's layers, or a directory used copy-on-write) instead of the spec's
     /// <c>root.path</c> or the host rootfs; null for none. The spec's <c>root.path</c> must then be empty, and its
-    /// <c>root.readonly</c> makes the overlay read-only (no upper directory).
+    /// <c>root.readonly</c> makes the overlay read-only to the program (the runtime's mount points go to the upper directory first).
     /// </summary>
     /// <example>
     /// <code>

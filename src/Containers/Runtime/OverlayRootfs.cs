@@ -7,7 +7,8 @@ namespace Containers.Runtime;
 /// A copy-on-write root filesystem: an overlay of read-only lower directories (an image's snapshot chain, or one
 /// directory of your own) with an upper and a work directory of the container's own, so the lower directories
 /// are never changed. Set it as <see cref="ContainerCreateOptions.Overlay"/>; the spec's <c>root.path</c> stays
-/// empty and <c>root.readonly</c> makes the root read-only (then there is no upper directory at all).
+/// empty and <c>root.readonly</c> makes the root read-only to the program (its upper directory then holds only the
+/// mount points the runtime made).
 /// </summary>
 /// <remarks>
 /// <para>

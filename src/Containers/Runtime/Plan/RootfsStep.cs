@@ -78,7 +78,9 @@ internal static class RootfsStep
     /// <summary>
     /// Mounts the overlay on the root mount point, each lower directory with its own <c>lowerdir+</c> so any number
     /// fit; the upper and work directories are in the container's directory (an imported fd), so one plan serves
-    /// every container. Read-only (<c>root.readonly</c>): no upper directory at all.
+    /// every container. A read-only root (<c>root.readonly</c>) has its upper directory too, for the mount points
+    /// and working directory an image may lack (the role of Docker's init layer); the root is made read-only once
+    /// they are made, after the pivot (<see cref="EnterRootStep"/>), before the program runs.
     /// </summary>
     private static void Overlay(PlanContext context, OverlayRootfs overlay)
     {
@@ -89,28 +91,12 @@ internal static class RootfsStep
 
         var plan = context.Plan;
         var mountPoint = context.Settings.RootMountPoint;
-        var readOnly = context.Spec.Root?.Readonly == true;
-        if (readOnly && overlay.LowerDirectories.Length == 1)
-        {
-            // overlayfs stacks at least two lower directories without an upper one; one alone is a read-only bind.
-            var lower = overlay.LowerDirectories[0];
-            plan.Bind(lower, mountPoint, recursive: true, readOnly: true, stage: $"bind the root filesystem {lower} read-only");
-            plan.Root(mountPoint);
-            context.Files = ContainerFiles.Overlay(overlay.LowerDirectories);
-            return;
-        }
-
         var parameters = new List<string>(overlay.LowerDirectories.Length + 4);
         parameters.AddRange(overlay.LowerDirectories.Select(d => "lowerdir+=" + d));
-        PlanFd? directory = null;
-        if (!readOnly)
-        {
-            context.Fds.Add(new FdSource(FdKind.ContainerDirectory));
-            directory = plan.ImportFd();
-            parameters.Add("upperdir=" + UpperDirectory);
-            parameters.Add("workdir=" + WorkDirectory);
-        }
-
+        context.Fds.Add(new FdSource(FdKind.ContainerDirectory));
+        var directory = plan.ImportFd();
+        parameters.Add("upperdir=" + UpperDirectory);
+        parameters.Add("workdir=" + WorkDirectory);
         if (context.InUserNamespace || overlay.Store is { Rootless: true })
         {
             // In a user namespace overlay may only keep its metadata in user.* xattrs (Linux 5.11+), where a store
@@ -118,8 +104,8 @@ internal static class RootfsStep
             parameters.Add("userxattr");
         }
 
-        plan.FsMount("overlay", mountPoint, parameters, directory, readOnly ? MountAttributes.ReadOnly : MountAttributes.None,
-            $"mount the overlay root ({overlay.LowerDirectories.Length} lower directories{(readOnly ? ", read-only" : "")})");
+        plan.FsMount("overlay", mountPoint, parameters, directory, MountAttributes.None,
+            $"mount the overlay root ({overlay.LowerDirectories.Length} lower directories)");
         plan.Root(mountPoint);
         context.Files = ContainerFiles.Overlay(overlay.LowerDirectories);
     }
