@@ -25,7 +25,8 @@ internal static class ContainerRequest
         OptionSpec.Flag("cow", null, "With --rootfs: use the directory copy-on-write (the container's changes go to its own layer, the directory stays as it is)"),
         DeviceOption.Option,
         OptionSpec.Value("entrypoint", null, "string", "Overwrite the image's entrypoint (its Cmd is then not used)"),
-        OptionSpec.Value("env", 'e', "list", "Set an environment variable (NAME=VALUE, or NAME to pass the host's value)"),
+        EnvironmentOptions.Env,
+        EnvironmentOptions.EnvFile,
         OptionSpec.Value("hostname", 'h', "string", "The container's hostname"),
         OptionSpec.Flag("host-rootfs", null, "No image: run COMMAND with the host's /usr, /bin, /lib* and /etc read-only"),
         OptionSpec.Flag("init", null, "Run an init as pid 1 that reaps zombies and forwards signals"),
@@ -242,7 +243,7 @@ internal static class ContainerRequest
         {
             Command = invocation.Arguments.Count > 1 ? [.. invocation.Arguments.Skip(1)] : null,
             Entrypoint = invocation.Value("entrypoint") is { } entrypoint ? (entrypoint.Length == 0 ? [] : [entrypoint]) : null,
-            Env = Environment(invocation),
+            Env = EnvironmentOptions.Read(invocation),
             WorkingDirectory = workdir,
             User = invocation.Value("user"),
             Labels = labels,
@@ -291,7 +292,7 @@ internal static class ContainerRequest
             spec = spec.WithHostRootfs(readOnly: true);
         }
 
-        foreach (var variable in Environment(invocation))
+        foreach (var variable in EnvironmentOptions.Read(invocation))
         {
             var eq = variable.IndexOf('=', StringComparison.Ordinal);
             spec = spec.WithEnv(variable[..eq], variable[(eq + 1)..]);
@@ -310,31 +311,6 @@ internal static class ContainerRequest
         }
 
         return Host(invocation, spec);
-    }
-
-    /// <summary>The <c>-e</c> variables as <c>NAME=VALUE</c>; a bare <c>NAME</c> takes the host's value and is dropped when the host has none, as Docker does.</summary>
-    private static List<string> Environment(Invocation invocation)
-    {
-        var env = new List<string>();
-        foreach (var variable in invocation.Values("env"))
-        {
-            var eq = variable.IndexOf('=', StringComparison.Ordinal);
-            if (eq == 0)
-            {
-                throw new UsageException($"-e '{variable}': use NAME=VALUE, or NAME to pass the host's value", invocation.Path);
-            }
-
-            if (eq > 0)
-            {
-                env.Add(variable);
-            }
-            else if (System.Environment.GetEnvironmentVariable(variable) is { } value)
-            {
-                env.Add(variable + "=" + value);
-            }
-        }
-
-        return env;
     }
 
     /// <summary>What the host gives the container whatever its root: hostname, network, binds, tmpfs mounts, resource limits, devices, rlimits, a terminal.</summary>

@@ -13,7 +13,8 @@ internal static class ExecCommand
         OptionsEndAtFirstArgument = true,
         Options =
         [
-            OptionSpec.Value("env", 'e', "list", "Set an environment variable (NAME=VALUE, or NAME to pass the host's value)"),
+            EnvironmentOptions.Env,
+            EnvironmentOptions.EnvFile,
             OptionSpec.Flag("interactive", 'i', "Attach stdin"),
             OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
             OptionSpec.Value("user", 'u', "string", "Run as NAME|UID[:GROUP|GID], names from the container's /etc/passwd and /etc/group"),
@@ -39,23 +40,7 @@ internal static class ExecCommand
             var main = container.Spec.Process ?? new ProcessSpec();
             var process = main with { Args = [.. exec.Arguments.Skip(1)], Terminal = exec.Has("tty"), ConsoleSize = null };
             var env = new List<string>(process.Env);
-            foreach (var variable in exec.Values("env"))
-            {
-                var eq = variable.IndexOf('=', StringComparison.Ordinal);
-                var name = eq < 0 ? variable : variable[..eq];
-                if (name.Length == 0)
-                {
-                    throw new UsageException($"-e '{variable}': use NAME=VALUE, or NAME to pass the host's value", exec.Path);
-                }
-
-                var value = eq < 0 ? Environment.GetEnvironmentVariable(name) : variable[(eq + 1)..];
-                env.RemoveAll(e => e.StartsWith(name + "=", StringComparison.Ordinal));
-                if (value is not null)
-                {
-                    env.Add(name + "=" + value);
-                }
-            }
-
+            EnvironmentOptions.Apply(env, EnvironmentOptions.Read(exec));
             process = process with { Env = [.. env] };
             if (exec.Value("user") is { } user)
             {

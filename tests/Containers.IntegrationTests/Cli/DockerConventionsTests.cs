@@ -143,6 +143,42 @@ public sealed class DockerConventionsTests
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task Env_file_variables_come_before_dash_e_and_exec_takes_them_too()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "env-" + Guid.NewGuid().ToString("N"));
+        var bad = file + "-bad";
+        var name = "cli-envfile-" + Guid.NewGuid().ToString("N")[..8];
+        File.WriteAllText(file, "\uFEFF# a comment\n\n  A=from file \nB=file\r\nCLI_FROM_HOST\nCLI_UNSET_ON_HOST\nEMPTY=\n");
+        File.WriteAllText(bad, "NAME WITH SPACE=1\n");
+        try
+        {
+            var start = CliRunner.StartInfo("run", "--env-file", file, "-e", "B=dash-e", "--host-rootfs", "sh", "-c", "echo \"[$A] [$B] [$CLI_FROM_HOST] [${CLI_UNSET_ON_HOST-unset}] [${EMPTY-unset}]\"");
+            start.Environment["CLI_FROM_HOST"] = "host-value";
+            start.Environment.Remove("CLI_UNSET_ON_HOST");
+            var run = await CliRunner.RunAsync(start, null);
+            Assert.Equal(0, (await CliRunner.RunAsync("run", "-d", "--name", name, "-e", "A=container", "--host-rootfs", "sleep", "60")).ExitCode);
+            var exec = await CliRunner.RunAsync("exec", "--env-file", file, name, "sh", "-c", "echo \"[$A] [$B]\"");
+            var refused = await CliRunner.RunAsync("run", "--env-file", bad, "--host-rootfs", "true");
+            var missing = await CliRunner.RunAsync("run", "--env-file", file + "-missing", "--host-rootfs", "true");
+
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Equal("[from file ] [dash-e] [host-value] [unset] []\n", run.Stdout);
+            Assert.True(exec.ExitCode == 0, exec.Stderr);
+            Assert.Equal("[from file ] [file]\n", exec.Stdout);
+            Assert.Equal(125, refused.ExitCode);
+            Assert.Contains("line 1", refused.Stderr, StringComparison.Ordinal);
+            Assert.Equal(125, missing.ExitCode);
+            Assert.Contains("--env-file", missing.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+            File.Delete(bad);
+            await CliRunner.RunAsync("rm", "-f", name);
+        }
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task Dash_u_takes_names_from_the_containers_passwd_and_numbers_as_they_are()
     {
         var nobody = File.ReadLines("/etc/passwd").Select(l => l.Split(':')).FirstOrDefault(f => f[0] == "nobody");
