@@ -33,6 +33,7 @@ internal static class ContainerRequest
         OptionSpec.Value("label", 'l', "list", "Set a label (KEY=VALUE), after the image's"),
         LogOptions.Option,
         .. ResourceOptions.Options,
+        MountOption.Option,
         OptionSpec.Value("name", null, "string", "The container's name"),
         OptionSpec.Value("network", null, "string", "none (loopback only, the default) or host"),
         OptionSpec.Value("oom-score-adj", null, "int", "Tune the OOM killer's preference for the container's processes (-1000 to 1000)"),
@@ -376,6 +377,11 @@ internal static class ContainerRequest
             spec = spec.WithTmpfs(parts[0], size);
         }
 
+        foreach (var mount in MountOption.Read(invocation, IsVolumeName).Where(m => m.Type == "tmpfs"))
+        {
+            spec = spec.WithTmpfs(mount.Target, mount.Size);
+        }
+
         spec = SecurityOptions.Apply(invocation, spec);
         spec = DeviceOption.Apply(invocation, spec);
         spec = UlimitOption.Apply(invocation, spec);
@@ -400,7 +406,7 @@ internal static class ContainerRequest
         return secrets;
     }
 
-    /// <summary>The <c>-v SRC:DST[:ro|rw]</c> values.</summary>
+    /// <summary>The <c>-v SRC:DST[:ro|rw]</c> values, then the binds and volumes of <c>--mount</c>.</summary>
     private static IEnumerable<(string Source, string Destination, bool ReadOnly)> VolumeOptions(Invocation invocation)
     {
         foreach (var volume in invocation.Values("volume"))
@@ -413,12 +419,18 @@ internal static class ContainerRequest
 
             yield return (parts[0], parts[1], parts.Length == 3 && parts[2] == "ro");
         }
+
+        foreach (var mount in MountOption.Read(invocation, IsVolumeName).Where(m => m.Type != "tmpfs"))
+        {
+            yield return (mount.Source!, mount.Target, mount.ReadOnly);
+        }
     }
 
     /// <summary>As Docker: a source that is not a path (no '/', not '.' or '~') names a volume.</summary>
     private static bool IsVolumeName(string source) => !source.Contains('/', StringComparison.Ordinal) && source is not ("." or ".." or "~");
 
-    private static long? ParseSize(string text)
+    /// <summary>A size in bytes, or with k, m or g; null when it is not one.</summary>
+    internal static long? ParseSize(string text)
     {
         var multiplier = char.ToLowerInvariant(text.Length > 0 ? text[^1] : ' ') switch
         {

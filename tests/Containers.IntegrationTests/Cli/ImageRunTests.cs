@@ -160,7 +160,7 @@ public sealed class ImageRunTests : IDisposable
 
         var create = await CliRunner.RunAsync("volume", "create", "--root", Store, "clivol");
         var write = await CliRunner.RunAsync("run", "--root", Store, "-u", "root", "-v", "clivol:/data", "-v", host + ":/in:ro", "cli-image:1", "sh", "-c", "cat /in/in.txt; echo kept > /data/f");
-        var read = await CliRunner.RunAsync("run", "--root", Store, "-v", "clivol:/data:ro", "cli-image:1", "cat", "/data/f");
+        var read = await CliRunner.RunAsync("run", "--root", Store, "--mount", "type=volume,source=clivol,target=/data,readonly", "cli-image:1", "sh", "-c", "cat /data/f; touch /data/g 2>/dev/null || echo ro");
         var ls = await CliRunner.RunAsync("volume", "ls", "--root", Store);
         var inspect = await CliRunner.RunAsync("volume", "inspect", "--root", Store, "clivol");
         var rm = await CliRunner.RunAsync("volume", "rm", "--root", Store, "clivol");
@@ -169,7 +169,7 @@ public sealed class ImageRunTests : IDisposable
 
         Assert.Equal((0, "clivol\n", ""), create);
         Assert.Equal((0, "from host\n", ""), write);
-        Assert.Equal((0, "kept\n", ""), read);
+        Assert.Equal((0, "kept\nro\n", ""), read);
         Assert.Matches(@"^DRIVER\s+VOLUME NAME\nlocal\s+clivol\n$", ls.Stdout);
         Assert.Contains("\"Mountpoint\": \"" + Path.Combine(Store, "volumes", "clivol", "_data") + "\"", inspect.Stdout, StringComparison.Ordinal);
         Assert.Equal((0, "clivol\n"), (rm.ExitCode, rm.Stdout));

@@ -69,6 +69,38 @@ public sealed class RunCommandTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Run_mount_gives_the_binds_and_tmpfs_of_v_and_tmpfs_and_refuses_what_it_does_not_support()
+    {
+        var dir = Directory.CreateTempSubdirectory("containers-cli-mount-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(dir, "file"), "from-host", TestContext.Current.CancellationToken);
+            var (exitCode, stdout, stderr) = await CliRunner.RunAsync(
+                "run", "--host-rootfs", "--mount", $"type=bind,source={dir},target=/data,readonly", "--mount", "type=tmpfs,dst=/scratch,tmpfs-size=1m",
+                "--mount", $"type=bind,src={dir},dst=/rw", "--", "/bin/sh", "-c",
+                "cat /data/file; echo; touch /data/no 2>/dev/null || echo data-ro; touch /rw/yes && echo rw-ok; df -k /scratch | tail -1 | awk '{print $2}'");
+            var unknown = await CliRunner.RunAsync("run", "--host-rootfs", "--mount", $"type=bind,source={dir},target=/d,bind-propagation=shared", "true");
+            var missing = await CliRunner.RunAsync("run", "--host-rootfs", "--mount", $"type=bind,source={dir}/nope,target=/d", "true");
+            var noTarget = await CliRunner.RunAsync("run", "--host-rootfs", "--mount", "type=tmpfs", "true");
+
+            Assert.True(exitCode == 0, stderr);
+            Assert.Equal("from-host\ndata-ro\nrw-ok\n1024\n", stdout);
+            Assert.True(File.Exists(Path.Combine(dir, "yes")));
+            Assert.Equal(125, unknown.ExitCode);
+            Assert.Contains("'bind-propagation' is not supported", unknown.Stderr, StringComparison.Ordinal);
+            Assert.Equal(125, missing.ExitCode);
+            Assert.Contains("does not exist", missing.Stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(dir, "nope")));
+            Assert.Equal(125, noTarget.ExitCode);
+            Assert.Contains("target=DST", noTarget.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_missing_program_prints_one_error_line_and_exits_127()
     {
         var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", "--", "/no/such/program");
