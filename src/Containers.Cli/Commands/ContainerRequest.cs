@@ -43,6 +43,7 @@ internal static class ContainerRequest
         ImageStoreOption.Create(),
         OptionSpec.Value("rootfs", null, "string", "No image: run COMMAND with this directory as the root filesystem"),
         OptionSpec.Value("secret", null, "list", "Give the container a file at /run/secrets/NAME, read-only, mode 0400 (NAME=FILE)"),
+        OptionSpec.Value("shm-size", null, "bytes", "Size of /dev/shm (N in bytes, or with k, m, g; default 64m)"),
         OptionSpec.Value("stop-signal", null, "string", "Signal that stops the container (default: the image's, else TERM)"),
         OptionSpec.Value("tmpfs", null, "list", "Mount a tmpfs at DST[:size=N]"),
         OptionSpec.Flag("tty", 't', "Give the process a pseudo-terminal"),
@@ -332,6 +333,14 @@ internal static class ContainerRequest
                         : throw new UsageException($"--oom-score-adj '{adj}': give a whole number from -1000 to 1000", invocation.Path),
                 },
             };
+        }
+
+        if (invocation.Value("shm-size") is { } shm)
+        {
+            var size = ParseSize(shm) ?? throw new UsageException($"--shm-size '{shm}': give a size in bytes, or with k, m, g", invocation.Path);
+            spec = spec.Mounts.Any(m => m is { Destination: "/dev/shm", Type: "tmpfs" })
+                ? spec.WithShmSize(size)
+                : throw new UsageException($"--shm-size: this container has no /dev/shm tmpfs to size (the sandbox preset has none)", invocation.Path);
         }
 
         if (invocation.Value("hostname") is { } host)

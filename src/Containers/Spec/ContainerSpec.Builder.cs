@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics.Contracts;
+using System.Globalization;
 using Containers.Security.Seccomp;
 
 namespace Containers.Spec;
@@ -170,6 +171,27 @@ public sealed partial record ContainerSpec
     /// <summary>Mounts a fresh tmpfs at <paramref name="destination"/>, limited to <paramref name="sizeBytes"/> if given.</summary>
     [Pure]
     public ContainerSpec WithTmpfs(string destination, long? sizeBytes = null) => WithMount(MountSpec.Tmpfs(destination, sizeBytes));
+
+    /// <summary>
+    /// Sizes the <c>/dev/shm</c> tmpfs (POSIX shared memory, 64 MiB by default, as Docker's <c>--shm-size</c>):
+    /// its <c>size=</c> option becomes <paramref name="sizeBytes"/>, its other options stay.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sizeBytes"/> is not positive.</exception>
+    /// <exception cref="InvalidOperationException">The spec mounts no tmpfs at <c>/dev/shm</c>.</exception>
+    /// <example>
+    /// <code>
+    /// var spec = ContainerSpec.For("chromium", "--headless").WithShmSize(1L &lt;&lt; 30);
+    /// </code>
+    /// </example>
+    [Pure]
+    public ContainerSpec WithShmSize(long sizeBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sizeBytes);
+        var shm = Mounts.FirstOrDefault(m => m is { Destination: "/dev/shm", Type: "tmpfs" })
+            ?? throw new InvalidOperationException("the spec mounts no tmpfs at /dev/shm: add one (WithTmpfs(\"/dev/shm\", size)) instead");
+        var size = "size=" + sizeBytes.ToString(CultureInfo.InvariantCulture);
+        return WithMount(shm with { Options = [.. shm.Options.Where(o => !o.StartsWith("size=", StringComparison.Ordinal)), size] });
+    }
 
     /// <summary>Gives the container a new namespace of <paramref name="type"/> (replacing a joined one).</summary>
     [Pure]

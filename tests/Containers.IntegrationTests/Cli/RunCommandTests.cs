@@ -101,6 +101,19 @@ public sealed class RunCommandTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task Shm_size_sizes_dev_shm_and_a_size_that_is_not_one_is_refused()
+    {
+        var sized = await CliRunner.RunAsync("run", "--host-rootfs", "--shm-size", "2m", "--", "/bin/sh", "-c", "df -k /dev/shm | tail -1 | awk '{print $2}'");
+        var standard = await CliRunner.RunAsync("run", "--host-rootfs", "--", "/bin/sh", "-c", "df -k /dev/shm | tail -1 | awk '{print $2}'");
+        var refused = await CliRunner.RunAsync("run", "--host-rootfs", "--shm-size", "0", "true");
+
+        Assert.Equal((0, "2048\n"), (sized.ExitCode, sized.Stdout));
+        Assert.Equal((0, "65536\n"), (standard.ExitCode, standard.Stdout));
+        Assert.Equal(125, refused.ExitCode);
+        Assert.Contains("--shm-size '0'", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task A_missing_program_prints_one_error_line_and_exits_127()
     {
         var (exitCode, stdout, stderr) = await CliRunner.RunAsync("run", "--host-rootfs", "--", "/no/such/program");

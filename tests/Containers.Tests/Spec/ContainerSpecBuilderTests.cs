@@ -169,6 +169,18 @@ public class ContainerSpecBuilderTests
     }
 
     [Fact]
+    public void WithShmSize_replaces_the_size_of_dev_shm_and_keeps_its_other_options_and_place()
+    {
+        var standard = ContainerSpec.For("/bin/true");
+        var sized = standard.WithShmSize(1L << 30);
+
+        Assert.Equal(standard.Mounts.Select(m => m.Destination), sized.Mounts.Select(m => m.Destination));
+        Assert.Equal(["nosuid", "noexec", "nodev", "mode=1777", "size=1073741824"], sized.Mounts[3].Options);
+        Assert.Throws<ArgumentOutOfRangeException>(() => standard.WithShmSize(0));
+        Assert.Throws<InvalidOperationException>(() => (standard with { Mounts = [] }).WithShmSize(1024));
+    }
+
+    [Fact]
     public void WithTmpfs_without_a_size_leaves_the_kernel_default()
     {
         var mount = ContainerSpec.For("/bin/true").WithTmpfs("/tmp").Mounts[^1];

@@ -37,15 +37,17 @@ public sealed class OverlayRootfsStepTests
     }
 
     [Fact]
-    public void A_read_only_overlay_has_no_upper_directory_and_a_single_read_only_lower_is_a_read_only_bind()
+    public void A_read_only_overlay_keeps_an_upper_directory_for_the_mount_points_and_is_made_read_only_after_the_pivot()
     {
         var spec = ContainerSpec.For("/bin/true").WithHostRootfs(readOnly: true);
 
         var layered = StepRunner.Run(Context(spec, TwoLayers), RootfsStep.Apply);
         var single = StepRunner.Run(Context(spec, OverlayRootfs.FromDirectory("/usr")), RootfsStep.Apply);
+        var entered = StepRunner.Run(Context(spec, TwoLayers), EnterRootStep.Apply);
 
-        Assert.Equal($"FsMount overlay {StepRunner.RootMountPoint} [lowerdir+=/usr,lowerdir+=/etc] - ReadOnly", layered.Lines[1]);
-        Assert.Equal($"Bind /usr {StepRunner.RootMountPoint} ReadOnly [Recursive]", single.Lines[1]);
+        Assert.Equal($"FsMount overlay {StepRunner.RootMountPoint} [lowerdir+=/usr,lowerdir+=/etc,upperdir=upper,workdir=work] slot3 None", layered.Lines[1]);
+        Assert.Equal($"FsMount overlay {StepRunner.RootMountPoint} [lowerdir+=/usr,upperdir=upper,workdir=work] slot3 None", single.Lines[1]);
+        Assert.Equal(["PivotRoot", "MountSetAttr / ReadOnly None"], entered.Lines);
     }
 
     [Fact]
