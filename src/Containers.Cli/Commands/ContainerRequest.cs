@@ -27,6 +27,7 @@ internal static class ContainerRequest
         OptionSpec.Value("entrypoint", null, "string", "Overwrite the image's entrypoint (its Cmd is then not used)"),
         EnvironmentOptions.Env,
         EnvironmentOptions.EnvFile,
+        OptionSpec.Value("group-add", null, "list", "Add a supplementary group (a name from the container's /etc/group, or a GID)"),
         OptionSpec.Value("hostname", 'h', "string", "The container's hostname"),
         OptionSpec.Flag("host-rootfs", null, "No image: run COMMAND with the host's /usr, /bin, /lib* and /etc read-only"),
         OptionSpec.Flag("init", null, "Run an init as pid 1 that reaps zombies and forwards signals"),
@@ -248,6 +249,7 @@ internal static class ContainerRequest
             Env = EnvironmentOptions.Read(invocation),
             WorkingDirectory = workdir,
             User = invocation.Value("user"),
+            GroupAdd = invocation.Values("group-add"),
             Labels = labels,
             StopSignal = invocation.Value("stop-signal"),
             Platform = PlatformOf(invocation),
@@ -300,11 +302,16 @@ internal static class ContainerRequest
             spec = spec.WithEnv(variable[..eq], variable[(eq + 1)..]);
         }
 
+        // Names come from the container's own /etc/passwd and /etc/group: its rootfs, or the host's /etc that it sees.
+        var root = invocation.Value("rootfs") is { } rootfs ? Path.GetFullPath(rootfs) : "/";
         if (invocation.Value("user") is { } user)
         {
-            // Names come from the container's own /etc/passwd: its rootfs, or the host's /etc that it sees.
-            var root = invocation.Value("rootfs") is { } rootfs ? Path.GetFullPath(rootfs) : "/";
             spec = spec with { Process = spec.Process! with { User = ContainerUser.Resolve(root, user) } };
+        }
+
+        if (invocation.Values("group-add") is { Count: > 0 } groups)
+        {
+            spec = spec with { Process = spec.Process! with { User = ContainerUser.AddGroups(root, spec.Process.User, groups) } };
         }
 
         if (invocation.Value("workdir") is { } cwd)

@@ -133,6 +133,11 @@ public sealed partial class ContainerRuntime
             spec = spec with { Process = spec.Process! with { User = ResolveUser(files, user) } };
         }
 
+        if (overrides.GroupAdd.Count > 0)
+        {
+            spec = spec with { Process = spec.Process! with { User = AddGroups(files, spec.Process.User, overrides.GroupAdd) } };
+        }
+
         var facts = new ContainerImage
         {
             Reference = reference,
@@ -172,17 +177,31 @@ public sealed partial class ContainerRuntime
     {
         try
         {
-            return ContainerUser.Resolve(
-                path => files.ReadFile("/" + path, ContainerUser.MaxFileBytes) is { } bytes
-                    ? System.Text.Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                    : [],
-                user);
+            return ContainerUser.Resolve(LinesOf(files), user);
         }
         catch (ContainersException e)
         {
             throw new InvalidImageConfigException("User", e.Message);
         }
     }
+
+    private static Spec.UserSpec AddGroups(LayeredFiles files, Spec.UserSpec user, IReadOnlyList<string> groups)
+    {
+        try
+        {
+            return ContainerUser.AddGroups(LinesOf(files), user, groups);
+        }
+        catch (ContainersException e)
+        {
+            throw new InvalidImageConfigException("GroupAdd", e.Message);
+        }
+    }
+
+    /// <summary>Reads the lines of a file of the image (<c>etc/passwd</c>, <c>etc/group</c>) through its layers; none when it is missing.</summary>
+    private static Func<string, string[]> LinesOf(LayeredFiles files) =>
+        path => files.ReadFile("/" + path, ContainerUser.MaxFileBytes) is { } bytes
+            ? System.Text.Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            : [];
 
     /// <summary>The runtime's image store: <see cref="ContainerRuntimeOptions.Images"/>, or the default store opened on first use.</summary>
     internal async ValueTask<ImageStore> ImagesAsync(CancellationToken cancellationToken)

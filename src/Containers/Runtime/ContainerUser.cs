@@ -88,6 +88,43 @@ public static class ContainerUser
         return new UserSpec { Uid = uid, Gid = gid, AdditionalGids = [.. additional] };
     }
 
+    /// <summary>
+    /// <paramref name="user"/> with <paramref name="groups"/> (names or gids, as Docker's <c>--group-add</c>) added to
+    /// its supplementary groups; names are looked up in the <c>/etc/group</c> of the root filesystem at
+    /// <paramref name="rootfs"/>, as <see cref="Resolve(string, string)"/> does.
+    /// </summary>
+    /// <exception cref="ContainersException">A group name is not in the container's /etc/group, or the file cannot be read.</exception>
+    /// <example>
+    /// <code>
+    /// var user = ContainerUser.AddGroups("/", spec.Process!.User, ["video", "44"]);
+    /// </code>
+    /// </example>
+    public static UserSpec AddGroups(string rootfs, UserSpec user, IEnumerable<string> groups)
+    {
+        ArgumentNullException.ThrowIfNull(rootfs);
+        return AddGroups(path => ReadLines(rootfs, path), user, groups);
+    }
+
+    /// <summary>As <see cref="AddGroups(string, UserSpec, IEnumerable{string})"/> with the lines <paramref name="readLines"/> reads.</summary>
+    internal static UserSpec AddGroups(Func<string, string[]> readLines, UserSpec user, IEnumerable<string> groups)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(groups);
+        var gids = new List<uint>(user.AdditionalGids);
+        foreach (var group in groups)
+        {
+            var gid = TryParseId(group, out var numeric) ? numeric
+                : Find(readLines("etc/group"), group) is { } entry ? ParseField(entry, 2, "/etc/group", group)
+                : throw new ContainersException($"group '{group}' is not in the container's /etc/group: use a name it lists or a numeric gid");
+            if (!gids.Contains(gid))
+            {
+                gids.Add(gid);
+            }
+        }
+
+        return user with { AdditionalGids = [.. gids] };
+    }
+
     private static bool TryParseId(string text, out uint id) => uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id);
 
     private static string[]? Find(IEnumerable<string> lines, string name)

@@ -49,6 +49,12 @@ public sealed record ImageContainerOptions
     /// </summary>
     public string? User { get; init; }
 
+    /// <summary>
+    /// Supplementary groups the process gets besides its user's (Docker's <c>--group-add</c>): names, looked up in the
+    /// image's own <c>/etc/group</c>, or gids, used as they are.
+    /// </summary>
+    public IReadOnlyList<string> GroupAdd { get; init; } = [];
+
     /// <summary>Labels kept with the container, after the image's (the same key gets this value).</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 

@@ -35,10 +35,17 @@ public sealed class ImageRunTests : IDisposable
         var plain = await CliRunner.RunAsync("run", "--root", Store, "cli-image:1");
         var changed = await CliRunner.RunAsync("run", "--root", Store, "-u", "root", "-w", "/tmp/new", "-e", "GREETING=bye", "cli-image:1", "sh", "-c", "echo $(id -u) $(pwd) $GREETING; exit 3");
         var entrypoint = await CliRunner.RunAsync("run", "--root", Store, "--entrypoint", "echo", "cli-image:1", "only", "args");
+        var groups = await CliRunner.RunAsync("run", "--root", Store, "--group-add", "staff", "--group-add", "4000", "cli-image:1", "sh", "-c", "id -G");
+        var unknownGroup = await CliRunner.RunAsync("run", "--root", Store, "--group-add", "no-such-group", "cli-image:1", "true");
 
         Assert.Equal((0, "image-cmd app /srv hi\n", ""), plain);
         Assert.Equal((3, "0 /tmp/new bye\n", ""), changed);
         Assert.Equal((0, "only args\n", ""), entrypoint);
+
+        // The image's user app (1234:2000) with staff (50, from the image's /etc/group, which already lists app) and 4000.
+        Assert.Equal((0, "2000 50 4000\n", ""), groups);
+        Assert.Equal(125, unknownGroup.ExitCode);
+        Assert.Contains("'no-such-group' is not in the container's /etc/group", unknownGroup.Stderr, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 120_000)]

@@ -32,6 +32,19 @@ public sealed class ContainerUserTests : IDisposable
     }
 
     [Fact]
+    public void Added_groups_join_the_users_own_once_each_names_from_the_containers_group_file()
+    {
+        var rootfs = Rootfs("app:x:1234:2000::/home/app:/bin/sh\n", "app:x:2000:\nvideo:x:44:app\naudio:x:29:\n");
+        var user = ContainerUser.Resolve(rootfs, "app");
+
+        var added = ContainerUser.AddGroups(rootfs, user, ["audio", "44", "5000"]);
+
+        Assert.Equal([44u, 29u, 5000u], added.AdditionalGids);
+        Assert.Equal((1234u, 2000u), (added.Uid, added.Gid));
+        Assert.Contains("'nosuch' is not in the container's /etc/group", Assert.Throws<ContainersException>(() => ContainerUser.AddGroups(rootfs, user, ["nosuch"])).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Numeric_ids_are_never_looked_up()
     {
         var rootfs = Rootfs("daemon:x:1:1::/:/bin/sh\n", "daemon:x:1:\n");
