@@ -347,7 +347,7 @@ internal static class ContainerRequest
             var size = ParseSize(shm) ?? throw new UsageException($"--shm-size '{shm}': give a size in bytes, or with k, m, g", invocation.Path);
             spec = spec.Mounts.Any(m => m is { Destination: "/dev/shm", Type: "tmpfs" })
                 ? spec.WithShmSize(size)
-                : throw new UsageException($"--shm-size: this container has no /dev/shm tmpfs to size (the sandbox preset has none)", invocation.Path);
+                : throw new UsageException("--shm-size: this container has no /dev/shm tmpfs to size", invocation.Path);
         }
 
         if (invocation.Value("hostname") is { } host)
