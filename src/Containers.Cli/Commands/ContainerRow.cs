@@ -70,27 +70,15 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
     /// <summary>
     /// Docker's <c>Mounts</c> and <c>Networks</c> of a container from its spec (<c>config.json</c>). Mounts: each bind
     /// mount, in the spec's order, as the name of the volume it is when its source is the <c>_data</c> folder of a volume
-    /// the container's state lists, otherwise as its source (the runtime adds no bind mounts of its own to a spec, so
-    /// each one is the caller's: <c>-v /src:/dst</c>, a volume, a library user's). Other mounts (<c>/proc</c>,
-    /// <c>--tmpfs</c>) are left out, as Docker leaves them out. Network: there are no named networks, so it is what
+    /// the container's state lists, otherwise as its source (<c>-v /src:/dst</c>, a volume, a library user's). Other
+    /// mounts (<c>/proc</c>, <c>--tmpfs</c>) are left out, as Docker leaves them out, and so are the only binds the
+    /// runtime adds itself: the host's <c>/etc/resolv.conf</c> and <c>/etc/hosts</c>, read-only at those paths in a
+    /// container of an image on the host's network, as Docker leaves out its own. Network: there are no named networks, so it is what
     /// Docker calls <c>none</c> (a network namespace of its own, made for it: only a loopback) or <c>host</c> (none in
     /// the spec: the host's); a namespace joined by path may be anything's, and is null (not known).
     /// </summary>
     internal static (IReadOnlyList<string> Mounts, string? Network) Describe(JsonElement spec, IReadOnlyList<string> volumes)
     {
-        var mounts = new List<string>();
-        if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("mounts", out var list) && list.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var mount in list.EnumerateArray())
-            {
-                if (mount.ValueKind == JsonValueKind.Object && IsBind(mount) && String(mount, "source") is { } source)
-                {
-                    var parent = Path.GetFileName(Path.GetDirectoryName(source.TrimEnd('/')));
-                    mounts.Add(Path.GetFileName(source.TrimEnd('/')) == "_data" && parent is not null && volumes.Contains(parent, StringComparer.Ordinal) ? parent : source);
-                }
-            }
-        }
-
         string? network = "host";
         if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("linux", out var linux) && linux.ValueKind == JsonValueKind.Object
             && linux.TryGetProperty("namespaces", out var namespaces) && namespaces.ValueKind == JsonValueKind.Array)
@@ -104,14 +92,30 @@ internal sealed record ContainerRow(ContainerInfo State, DateTimeOffset? Started
             }
         }
 
+        var mounts = new List<string>();
+        if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("mounts", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var mount in list.EnumerateArray())
+            {
+                if (mount.ValueKind == JsonValueKind.Object && IsBind(mount) && String(mount, "source") is { } source
+                    && !(network == "host" && String(mount, "destination") is "/etc/resolv.conf" or "/etc/hosts" && HasOption(mount, "ro")))
+                {
+                    var parent = Path.GetFileName(Path.GetDirectoryName(source.TrimEnd('/')));
+                    mounts.Add(Path.GetFileName(source.TrimEnd('/')) == "_data" && parent is not null && volumes.Contains(parent, StringComparer.Ordinal) ? parent : source);
+                }
+            }
+        }
+
         return (mounts, network);
     }
 
+    private static bool HasOption(JsonElement mount, string option) =>
+        mount.TryGetProperty("options", out var options) && options.ValueKind == JsonValueKind.Array
+        && options.EnumerateArray().Any(o => o.ValueKind == JsonValueKind.String && o.GetString() == option);
+
     /// <summary>A bind mount as the runtime takes one: type <c>bind</c>, or a <c>bind</c>/<c>rbind</c> option.</summary>
     private static bool IsBind(JsonElement mount) =>
-        String(mount, "type") == "bind"
-        || (mount.TryGetProperty("options", out var options) && options.ValueKind == JsonValueKind.Array
-            && options.EnumerateArray().Any(o => o.ValueKind == JsonValueKind.String && o.GetString() is "bind" or "rbind"));
+        String(mount, "type") == "bind" || HasOption(mount, "bind") || HasOption(mount, "rbind");
 
     private static string? String(JsonElement item, string name) =>
         item.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

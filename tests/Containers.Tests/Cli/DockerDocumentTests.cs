@@ -118,6 +118,25 @@ public sealed class DockerDocumentTests
     }
 
     [Theory]
+    [InlineData("host", "")]
+    [InlineData("none", "/etc/resolv.conf,/etc/hosts")]
+    public void Ps_mounts_leave_out_the_hosts_resolv_conf_and_hosts_the_runtime_binds_on_the_hosts_network(string network, string expected)
+    {
+        var namespaces = network == "host" ? "" : """{"type": "network"}""";
+        using var spec = JsonDocument.Parse($$"""
+            {
+              "mounts": [
+                {"destination": "/etc/resolv.conf", "type": "bind", "source": "/etc/resolv.conf", "options": ["rbind", "ro"]},
+                {"destination": "/etc/hosts", "type": "bind", "source": "/etc/hosts", "options": ["rbind", "ro"]}
+              ],
+              "linux": {"namespaces": [{{namespaces}}]}
+            }
+            """);
+
+        Assert.Equal(expected, string.Join(',', ContainerRow.Describe(spec.RootElement, []).Mounts));
+    }
+
+    [Theory]
     [InlineData("""{"linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}}""", "host")]
     [InlineData("""{}""", "host")]
     [InlineData("""{"linux": {"namespaces": [{"type": "network", "path": "/proc/42/ns/net"}]}}""", null)]

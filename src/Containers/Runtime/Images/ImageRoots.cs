@@ -34,6 +34,7 @@ internal static class ImageRoots
         }
 
         spec = overrides.Configure?.Invoke(spec) ?? spec;
+        spec = HostNetworkFiles.Add(spec, files);
         var named = overrides.Volumes.Select(v => (Mount: v, Destination: ImageSpec.VolumePath(v.Destination))).ToList();
         foreach (var mount in named)
         {

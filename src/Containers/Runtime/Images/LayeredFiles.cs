@@ -67,6 +67,37 @@ internal sealed class LayeredFiles
     }
 
     /// <summary>
+    /// Whether the image has a regular file at <paramref name="path"/> (absolute), or nothing: its directory is
+    /// found following links inside the image, its last component is not followed (a link there is neither).
+    /// </summary>
+    /// <exception cref="ContainersException">Links loop, or a layer cannot be read.</exception>
+    public bool IsFileOrMissing(string path)
+    {
+        var name = Path.GetFileName(path.TrimEnd('/'));
+        if (Locate(Path.GetDirectoryName(path.TrimEnd('/')) ?? "/") is not { } parent)
+        {
+            return true;
+        }
+
+        if (!parent.Directory)
+        {
+            return false;
+        }
+
+        var relative = parent.Relative.Length == 0 ? name : parent.Relative + "/" + name;
+        foreach (var layer in parent.Layers)
+        {
+            var entry = Inspect(layer, relative);
+            if (entry.Kind != EntryKind.Missing)
+            {
+                return entry.Kind is EntryKind.File or EntryKind.Whiteout;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Copies the directory at <paramref name="path"/> (links followed inside the image) into the empty host
     /// directory <paramref name="target"/>, as the container would see it: files, directories and symbolic links
     /// (copied as links, never followed) with their modes and, when <paramref name="keepOwners"/>, their owners.

@@ -98,6 +98,36 @@ public sealed class ImageConfigTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task On_the_hosts_network_a_container_resolves_names_with_the_hosts_files_read_only_and_its_commit_leaves_them_out()
+    {
+        Assert.SkipUnless(File.Exists("/etc/resolv.conf") && File.Exists("/etc/hosts"), "needs the host's /etc/resolv.conf and /etc/hosts");
+
+        // plain: neither file; linked: /etc/hosts is a link, left as it is (never followed for a bind).
+        await ImportAsync("plain", ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
+        await ImportAsync("linked", ["--config.entrypoint=sh", "--config.env=PATH=/bin"], rootfs => File.CreateSymbolicLink(Path.Combine(rootfs, "etc", "hosts"), "/nowhere"));
+        var script = "cat /etc/resolv.conf; echo ---; cat /etc/hosts; echo ---; echo x >> /etc/resolv.conf 2>/dev/null || echo read-only";
+        ImageContainerOptions Host(string command) => new()
+        {
+            Command = ["-c", command],
+            Configure = spec => spec.WithNetwork(Containers.Spec.NetworkMode.Host),
+            Create = new ContainerCreateOptions { Stdio = ContainerStdio.Pipes },
+        };
+
+        var hosts = await _runtime.RunFromImageAsync("plain:1", Host(script), Ct);
+        var own = await _runtime.RunFromImageAsync("plain:1", new ImageContainerOptions { Command = ["-c", "test -e /etc/resolv.conf || test -e /etc/hosts || echo none"] }, Ct);
+        var linked = await _runtime.RunFromImageAsync("linked:1", Host("busybox readlink /etc/hosts; test -e /etc/resolv.conf && echo resolv"), Ct);
+        await using var committed = await _runtime.CreateFromImageAsync(null, "plain:1", Host("echo made > /made"), Ct);
+        await committed.StartAsync(Ct);
+        Assert.Equal(0, (await committed.WaitAsync(Ct)).ExitCode);
+        var changes = (await committed.DiffAsync(Ct)).Select(c => c.ToString()).ToList();
+
+        Assert.Equal((0, $"{File.ReadAllText("/etc/resolv.conf")}---\n{File.ReadAllText("/etc/hosts")}---\nread-only\n"), (hosts.ExitCode, hosts.Stdout));
+        Assert.Equal("none\n", own.Stdout);
+        Assert.Equal("/nowhere\nresolv\n", linked.Stdout);
+        Assert.Equal(["A /made"], changes);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task A_passwd_that_links_to_a_host_path_is_read_inside_the_image()
     {
         // The host file names a user the image does not have: a lookup that followed the link out would find it.
