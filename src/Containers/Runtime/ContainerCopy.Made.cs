@@ -235,12 +235,5 @@ internal sealed unsafe partial class ContainerCopy : IDisposable
             : throw Failed(Marshal.GetLastPInvokeError(), "read the metadata of", "a directory of the copy");
     }
 
-    private static bool IsDirectory(SafeFileHandle directory, string name)
-    {
-        StatxBuffer stat;
-        fixed (byte* p = Z(name))
-        {
-            return Statx(directory, p, AtSymlinkNoFollow, StatxType, &stat) == 0 && (stat.Mode & SIfMt) == SIfDir;
-        }
-    }
+    private static bool IsDirectory(SafeFileHandle directory, string name) => TypeOf(directory, name) == SIfDir;
 }

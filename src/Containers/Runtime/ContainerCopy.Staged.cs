@@ -147,17 +147,13 @@ internal sealed unsafe partial class ContainerCopy
         var denied = new List<int>();
         for (var i = 0; i < puts.Count; i++)
         {
-            StatxBuffer stat;
-            fixed (byte* p = Z(puts[i].Name))
+            if (TypeOf(stage.Parent, puts[i].Name) is { } type)
             {
-                if (Statx(stage.Parent, p, AtSymlinkNoFollow, StatxType, &stat) == 0)
-                {
-                    types[i] = stat.Mode & SIfMt;
-                }
-                else if (Marshal.GetLastPInvokeError() == Errno.EACCES)
-                {
-                    denied.Add(i);
-                }
+                types[i] = type;
+            }
+            else if (Marshal.GetLastPInvokeError() == Errno.EACCES)
+            {
+                denied.Add(i);
             }
         }
 

@@ -621,12 +621,15 @@ internal sealed unsafe partial class ContainerCopy
         }
     }
 
-    private static bool IsLink(SafeFileHandle directory, string name)
+    private static bool IsLink(SafeFileHandle directory, string name) => TypeOf(directory, name) == SIfLnk;
+
+    /// <summary>The type (<c>S_IFMT</c> bits) of the entry <paramref name="name"/> in <paramref name="directory"/>, not followed; null (errno set) when it cannot be looked up.</summary>
+    private static uint? TypeOf(SafeFileHandle directory, string name)
     {
         StatxBuffer stat;
         fixed (byte* p = Z(name))
         {
-            return Statx(directory, p, AtSymlinkNoFollow, StatxType, &stat) == 0 && (stat.Mode & SIfMt) == SIfLnk;
+            return Statx(directory, p, AtSymlinkNoFollow, StatxType, &stat) == 0 ? stat.Mode & SIfMt : null;
         }
     }
 

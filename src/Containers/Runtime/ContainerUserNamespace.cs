@@ -93,7 +93,7 @@ internal sealed class ContainerUserNamespace : IDisposable
     /// neither last component followed) in the namespace; 0, or the errno it failed with.
     /// </summary>
     public int Rename(SafeFileHandle directory, string from, string to, uint flags, CancellationToken cancellationToken) =>
-        TryRun(directory, b => b.Rename(from, to, flags), cancellationToken);
+        TryRun(directory, b => b.Rename(from, to, flags), cancellationToken).Errno;
 
     /// <summary>
     /// renameat2 of each of <paramref name="renames"/> (as <see cref="Rename"/>) in order, in one child, which stops at
@@ -102,26 +102,23 @@ internal sealed class ContainerUserNamespace : IDisposable
     public (int Done, int Errno) RenameEach(SafeFileHandle directory, IReadOnlyList<(string From, string To, uint Flags)> renames, CancellationToken cancellationToken)
     {
         const string Stage = "rename #";
-        var builder = Begin(directory, out _, withSocket: false);
-        for (var i = 0; i < renames.Count; i++)
+        var (errno, stage) = TryRun(directory, b =>
         {
-            builder.Rename(renames[i].From, renames[i].To, renames[i].Flags, stage: Stage + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
+            for (var i = 0; i < renames.Count; i++)
+            {
+                b.Rename(renames[i].From, renames[i].To, renames[i].Flags, stage: Stage + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }, cancellationToken);
 
-        try
-        {
-            Run(builder.Build(), directory, null, null, cancellationToken);
-            return (renames.Count, 0);
-        }
-        catch (ContainersIOException e) when (e.InnerException is ContainerStartException { Stage: var stage } failed && stage.StartsWith(Stage, StringComparison.Ordinal))
-        {
-            return (int.Parse(stage.AsSpan(Stage.Length), System.Globalization.CultureInfo.InvariantCulture), failed.Errno);
-        }
+        // A failure before the first rename (the directory could not be opened there) did none of them.
+        return errno == 0 ? (renames.Count, 0)
+            : stage!.StartsWith(Stage, StringComparison.Ordinal) ? (int.Parse(stage.AsSpan(Stage.Length), System.Globalization.CultureInfo.InvariantCulture), errno)
+            : (0, errno);
     }
 
     /// <summary>unlinkat of <paramref name="path"/> beneath <paramref name="directory"/> in the namespace (an empty directory with <paramref name="isDirectory"/>); 0, or the errno.</summary>
     public int Unlink(SafeFileHandle directory, string path, bool isDirectory, CancellationToken cancellationToken) =>
-        TryRun(directory, b => b.Unlink(path, isDirectory), cancellationToken);
+        TryRun(directory, b => b.Unlink(path, isDirectory), cancellationToken).Errno;
 
     private SafeFileHandle?[] Open(SafeFileHandle directory, IReadOnlyList<(string Path, string Display)> entries, Action<PlanBuilder>? before, bool missingOk, CancellationToken cancellationToken)
     {
@@ -186,20 +183,20 @@ internal sealed class ContainerUserNamespace : IDisposable
 
     public void Dispose() => _namespace.Dispose();
 
-    /// <summary>Runs the ops <paramref name="ops"/> adds beneath <paramref name="directory"/>; 0, or the errno the first failing one reports.</summary>
+    /// <summary>Runs the ops <paramref name="ops"/> adds beneath <paramref name="directory"/>; 0, or the errno the first failing one reports and its stage.</summary>
     /// <exception cref="ContainersIOException">The namespace cannot be joined.</exception>
-    private int TryRun(SafeFileHandle directory, Action<PlanBuilder> ops, CancellationToken cancellationToken)
+    private (int Errno, string? Stage) TryRun(SafeFileHandle directory, Action<PlanBuilder> ops, CancellationToken cancellationToken)
     {
         var builder = Begin(directory, out _, withSocket: false);
         ops(builder);
         try
         {
             Run(builder.Build(), directory, null, null, cancellationToken);
-            return 0;
+            return (0, null);
         }
         catch (ContainersIOException e) when (e.InnerException is ContainerStartException { Stage: var stage } failed && !stage.StartsWith("join", StringComparison.Ordinal))
         {
-            return failed.Errno;
+            return (failed.Errno, stage);
         }
     }
 
