@@ -580,8 +580,10 @@ public sealed class TerminalTests
             for (var attempt = 0; attempt < attempts; attempt++)
             {
                 var screen = await RunAsync(Tmux, "-S", Socket, "capture-pane", "-p", "-t", Session);
-                // Output lines, alone or after a prompt the shell printed first (never the typed command's echo).
-                if (screen.Split('\n').Any(l => l.TrimEnd() == expected || l.TrimEnd() == "# " + expected || l.TrimEnd() == "host$ " + expected))
+                // Output lines, alone or after a prompt the shell printed first (never the typed command's echo):
+                // keys typed before the shell's first prompt are echoed by the terminal, then the prompt ("# " as root,
+                // "$ " otherwise) and the command's output share a line.
+                if (screen.Split('\n').Any(l => l.TrimEnd() == expected || l.TrimEnd() == "# " + expected || l.TrimEnd() == "$ " + expected || l.TrimEnd() == "host$ " + expected))
                 {
                     return true;
                 }
