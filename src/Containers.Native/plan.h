@@ -201,7 +201,8 @@ struct ct_op {
 #define CT_F_KEEP 0x100u         /* EXEC with VIA_INIT: containers-init stays as the program's keeper */
 #define CT_F_INIT_STATUS 0x200u  /* EXEC with KEEP: report and exit as an init does (128 + signal) */
 #define CT_F_MISSING_OK 0x400u   /* MOUNT, BIND: a path that does not exist (ENOENT) needs nothing; other errors fail; */
-                                 /* OPEN_SEND: a missing path sends the byte 'm' without an fd instead               */
+                                 /* OPEN_SEND: a missing path (ENOENT, or ENOTDIR on the way) sends the byte 'm'     */
+                                 /* without an fd instead                                                            */
 #define CT_F_SET_MODE 0x800u     /* CHOWN: then set the mode n[2] (not on a link), which chown cleared the set-id bits of; */
                                  /* the entry is opened once (O_PATH, its last component not followed) for both      */
 #define CT_F_MASK 0x2000u        /* BIND: mask the target as it is in the root: a directory gets a read-only empty   */

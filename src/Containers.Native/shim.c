@@ -873,7 +873,8 @@ static long ct_open_send(const struct ct_launch *l, const struct ct_op *op)
     struct stat st;
     char path[32];
     long fd = ct_open_nofollow(l, ct_str(l, op->s[0]), &st, path);
-    if (fd == -ENOENT && (op->flags & CT_F_MISSING_OK))
+    /* ENOTDIR: a component on the way is not a directory, so the entry is not there either. */
+    if ((fd == -ENOENT || fd == -ENOTDIR) && (op->flags & CT_F_MISSING_OK))
         return ct_send_missing(l->fds[op->n[0]]);
     if (fd < 0)
         return fd;

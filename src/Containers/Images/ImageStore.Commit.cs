@@ -133,7 +133,7 @@ public sealed partial class ImageStore
         string baseImage, string upperDirectory, IReadOnlySet<string>? excluded, IReadOnlyList<Spec.LinuxIdMapping>? uidMappings, IReadOnlyList<Spec.LinuxIdMapping>? gidMappings, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(upperDirectory);
-        var lowers = new LowerLayers(await GetSnapshotChainAsync(baseImage, cancellationToken).ConfigureAwait(false));
+        var lowers = new LowerLayers(await GetSnapshotChainAsync(baseImage, cancellationToken).ConfigureAwait(false), cancellationToken);
         return await Task.Run(
             () =>
             {

@@ -204,7 +204,7 @@ internal sealed class PlanBuilder
     /// <paramref name="socket"/> (receive it with <see cref="ChildProcess.ReceiveFdAsync"/>): a regular file or a
     /// directory opened for reading, anything else as an <c>O_PATH</c> fd. The open is checked against the child's
     /// credentials, so a child in a user namespace opens what the namespace's root may read. With
-    /// <paramref name="missingOk"/> a path that does not exist sends a message without an fd
+    /// <paramref name="missingOk"/> a path that does not exist (also under a component that is not a directory) sends a message without an fd
     /// (<see cref="ChildProcess.ReceiveFdOrMissingAsync"/> gives null) instead of failing the plan.
     /// </summary>
     public PlanBuilder OpenAndSend(string path, PlanFd socket, string? stage = null, bool missingOk = false) =>

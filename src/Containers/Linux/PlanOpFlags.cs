@@ -36,7 +36,10 @@ internal enum PlanOpFlags : uint
     /// <summary>EXEC with <see cref="Keep"/>: report and exit as an init does (exit code, or 128 + signal).</summary>
     InitStatus = 0x200,
 
-    /// <summary>MOUNT, BIND: a path that does not exist (ENOENT) is skipped; any other failure still fails the op.</summary>
+    /// <summary>
+    /// MOUNT, BIND: a path that does not exist (ENOENT) is skipped; any other failure still fails the op. OPEN_SEND: a
+    /// path that does not exist (ENOENT, or ENOTDIR from a component on the way) sends a message without an fd.
+    /// </summary>
     MissingOk = 0x400,
 
     /// <summary>CHOWN: then set the mode n[2] (not on a link), since the change of owner cleared its set-id bits.</summary>

@@ -19,9 +19,6 @@ internal sealed class ContainerStorage
     private const UnixFileMode Traversable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
         | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
-    /// <summary>Levels of foreign directories nested in foreign directories a removal gives back before it gives up.</summary>
-    private const int MaxForeignLevels = 64;
-
     private const UnixFileMode UpperMode = Traversable | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
     public ContainerStorage(string root)
@@ -92,16 +89,7 @@ internal sealed class ContainerStorage
     /// <exception cref="ContainersIOException">Something in it could not be removed.</exception>
     public static void Remove(string folder)
     {
-        var errno = DirectoryTree.Remove(folder);
-        for (var level = 0; errno is Errno.EACCES or Errno.EPERM && level < MaxForeignLevels && !Environment.IsPrivilegedProcess; level++)
-        {
-            if (ForeignOwners.GiveBack(folder, CancellationToken.None) == 0)
-            {
-                break;
-            }
-
-            errno = DirectoryTree.Remove(folder);
-        }
+        var errno = ForeignOwners.Remove(folder);
 
         // ENOENT: another remover (a concurrent delete or stale sweep) got there first, which is what was wanted.
         if (errno != 0 && errno != Errno.ENOENT)

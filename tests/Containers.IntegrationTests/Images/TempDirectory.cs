@@ -1,6 +1,6 @@
 namespace Containers.IntegrationTests.Images;
 
-/// <summary>A fresh directory (under the system temp dir by default), deleted with everything in it on dispose.</summary>
+/// <summary>A fresh directory (under the system temp dir by default), removed with everything in it on dispose.</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
@@ -18,11 +18,16 @@ internal sealed class TempDirectory : IDisposable
 
     public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
 
+    /// <summary>
+    /// Removes the directory as the library removes its own: without root, what a rootless store gave other owners
+    /// under subordinate ids is given back first.
+    /// </summary>
     public void Dispose()
     {
-        if (Directory.Exists(Path))
+        var errno = Containers.Linux.ForeignOwners.Remove(Path);
+        if (errno != 0 && errno != Containers.Linux.Errno.ENOENT)
         {
-            Directory.Delete(Path, recursive: true);
+            throw new IOException($"removing {Path} failed: {Containers.Linux.Errno.Name(errno)}");
         }
     }
 }

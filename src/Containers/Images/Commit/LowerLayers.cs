@@ -9,7 +9,10 @@ namespace Containers.Images.Commit;
 /// <summary>
 /// Answers "does this path exist in the image?" from its snapshots (overlay lower directories, top first) the way
 /// overlayfs merges them: a whiteout hides the path in every layer below, an opaque directory hides everything
-/// below it in lower layers, and a non-directory hides whatever lower layers hold beneath its name.
+/// below it in lower layers, and a non-directory hides whatever lower layers hold beneath its name. Without root, a
+/// path below a directory the layer gave another owner under the caller's subordinate ids (a 0700 home), which the
+/// caller may not search, is looked up in the image as a user namespace with those ids sees it
+/// (<see cref="UserNamespaceOpener.ForLayers"/>).
 /// </summary>
 internal sealed unsafe class LowerLayers
 {
@@ -17,14 +20,23 @@ internal sealed unsafe class LowerLayers
     private static readonly byte[][] OpaqueXattrs = [DirectoryTree.NulTerminated("trusted.overlay.opaque"), DirectoryTree.NulTerminated("user.overlay.opaque")];
 
     private readonly IReadOnlyList<string> _topFirst;
+    private readonly CancellationToken _cancellationToken;
+    private UserNamespaceOpener? _opener;
 
-    public LowerLayers(IReadOnlyList<string> topFirst) => _topFirst = topFirst;
+    /// <param name="topFirst">The image's snapshots, top first.</param>
+    /// <param name="cancellationToken">Cancels a lookup in a user namespace.</param>
+    public LowerLayers(IReadOnlyList<string> topFirst, CancellationToken cancellationToken = default)
+    {
+        _topFirst = topFirst;
+        _cancellationToken = cancellationToken;
+    }
 
     private enum Lookup
     {
         Found,
         NotHere,
         Hidden,
+        Denied,
     }
 
     /// <summary>Whether <paramref name="path"/> (relative, '/'-separated) is visible in the merged image.</summary>
@@ -38,6 +50,8 @@ internal sealed unsafe class LowerLayers
                     return true;
                 case Lookup.Hidden:
                     return false;
+                case Lookup.Denied:
+                    return ContainsForeign(path);
             }
         }
 
@@ -51,16 +65,106 @@ internal sealed unsafe class LowerLayers
         foreach (var layer in _topFirst)
         {
             string directory = Path.Combine(layer, path);
-            if (Directory.Exists(directory))
+            using var dir = DirectoryTree.OpenDirectory(directory);
+            int errno = dir.IsInvalid ? Marshal.GetLastPInvokeError() : 0;
+            var listed = new List<byte[]>();
+            if (errno == 0)
             {
-                foreach (var entry in Directory.EnumerateFileSystemEntries(directory))
-                {
-                    names.Add(Path.GetFileName(entry));
-                }
+                errno = DirectoryTree.ListNames(dir, listed);
             }
+
+            if (errno == Errno.EACCES && SubordinateIds.Current is not null)
+            {
+                return ListForeignNames(path);
+            }
+
+            if (errno is not (0 or Errno.ENOENT or Errno.ENOTDIR))
+            {
+                throw new ImageCommitException($"cannot list /{path} in the snapshot {layer}: {Errno.Name(errno)}");
+            }
+
+            names.UnionWith(listed.Select(n => Encoding.UTF8.GetString(n)));
         }
 
         return names.Where(n => Contains(Encoding.UTF8.GetBytes(path + "/" + n)));
+    }
+
+    /// <summary>
+    /// <see cref="Contains"/> for a path the caller may not look up: every directory on the way and the path itself
+    /// are opened in the image's merged view, without following their last component, so a link or a non-directory on
+    /// the way hides the path as it does here (the view has no whiteouts: overlay hides what they hide).
+    /// </summary>
+    private bool ContainsForeign(ReadOnlySpan<byte> path)
+    {
+        var prefixes = new List<byte[]>();
+        for (int i = 0; i <= path.Length; i++)
+        {
+            if (i == path.Length || path[i] == '/')
+            {
+                prefixes.Add(path[..i].ToArray());
+            }
+        }
+
+        var fds = Opener.OpenOrMissing(prefixes, _cancellationToken);
+        try
+        {
+            for (int i = 0; i < fds.Length; i++)
+            {
+                if (fds[i] is not { } fd)
+                {
+                    return false;
+                }
+
+                if (i < fds.Length - 1 && TypeOf(fd) != SIfDir)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            Array.ForEach(fds, f => f?.Dispose());
+        }
+    }
+
+    /// <summary><see cref="ListNames"/> of a directory the caller may not read: listed in the image's merged view, which shows only visible names.</summary>
+    private List<string> ListForeignNames(string path)
+    {
+        if (!ContainsForeign(Encoding.UTF8.GetBytes(path)))
+        {
+            return [];
+        }
+
+        using var dir = Opener.OpenOrMissing([Encoding.UTF8.GetBytes(path)], _cancellationToken)[0];
+        var names = new List<byte[]>();
+        if (dir is null || TypeOf(dir) != SIfDir)
+        {
+            return [];
+        }
+
+        int errno = DirectoryTree.ListNames(dir, names);
+        if (errno != 0)
+        {
+            throw new ImageCommitException($"cannot list /{path} in the image's layers: {Errno.Name(errno)}");
+        }
+
+        return [.. names.Select(n => Encoding.UTF8.GetString(n)).Order(StringComparer.Ordinal)];
+    }
+
+    private UserNamespaceOpener Opener => _opener ??= UserNamespaceOpener.ForLayers(_topFirst, SubordinateIds.Current!);
+
+    private static uint TypeOf(SafeFileHandle fd)
+    {
+        byte empty = 0;
+        StatxBuffer stat;
+        if (Statx(fd, &empty, AtEmptyPath, StatxBuffer.BasicStats, &stat) != 0)
+        {
+            throw new ImageCommitException($"cannot stat an entry of the image's layers: {Errno.Name(Marshal.GetLastPInvokeError())}");
+        }
+
+        return stat.Mode & SIfMt;
     }
 
     private static Lookup Find(string layer, ReadOnlySpan<byte> path)
@@ -87,6 +191,11 @@ internal sealed unsafe class LowerLayers
             if (result != 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
+                if (errno == Errno.EACCES && SubordinateIds.Current is not null)
+                {
+                    return Lookup.Denied;
+                }
+
                 if (errno is not (Errno.ENOENT or Errno.ENOTDIR))
                 {
                     throw new ImageCommitException($"cannot look up /{Encoding.UTF8.GetString(path)} in the snapshot {layer}: {Errno.Name(errno)}");
@@ -111,14 +220,23 @@ internal sealed unsafe class LowerLayers
                 return Lookup.Hidden;
             }
 
-            belowOpaque |= IsOpaque(full);
+            switch (IsOpaque(full))
+            {
+                case null:
+                    return Lookup.Denied;
+                case true:
+                    belowOpaque = true;
+                    break;
+            }
+
             full[i] = (byte)'/';
         }
 
         return Lookup.Found;
     }
 
-    private static bool IsOpaque(byte[] nulTerminatedPath)
+    /// <summary>Whether the directory is opaque; null when the caller may not read its xattrs and the ranges could (a directory of another owner).</summary>
+    private static bool? IsOpaque(byte[] nulTerminatedPath)
     {
         byte value = 0;
         foreach (var name in OpaqueXattrs)
@@ -126,9 +244,15 @@ internal sealed unsafe class LowerLayers
             fixed (byte* p = nulTerminatedPath)
             fixed (byte* n = name)
             {
-                if (Lgetxattr(p, n, &value, 1) == 1 && value == (byte)'y')
+                var length = Lgetxattr(p, n, &value, 1);
+                if (length == 1 && value == (byte)'y')
                 {
                     return true;
+                }
+
+                if (length < 0 && Marshal.GetLastPInvokeError() == Errno.EACCES && SubordinateIds.Current is not null)
+                {
+                    return null;
                 }
             }
         }

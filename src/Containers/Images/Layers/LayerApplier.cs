@@ -21,6 +21,8 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
     private const string WhiteoutPrefix = ".wh.";
     private const uint ImplicitDirectoryMode = 0x1ED; // 0755
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static readonly ulong Resolve = ResolveBeneath | ResolveNoSymlinks | ResolveNoMagicLinks | ResolveNoXdev;
 
     private readonly SafeFileHandle _root;
@@ -30,10 +32,12 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
     private readonly uint _egid = LibC.getegid();
     private readonly uint _umask = ProcessUmask();
     private readonly Dictionary<string, DirectoryMetadata> _directories = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FileOwner> _owners = new(StringComparer.Ordinal);
     private readonly byte[] _scratch = new byte[4097];
     private readonly byte[] _opaqueName;
     private SafeFileHandle? _file;
     private TarEntry? _entry;
+    private string _entryKey = string.Empty;
     private int _skippedXattrs;
 
     public LayerApplier(SafeFileHandle root, LayerApplyOptions options, ILogger logger)
@@ -47,9 +51,17 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
     /// <summary>Entries applied so far.</summary>
     public long EntryCount { get; private set; }
 
+    /// <summary>
+    /// The owners a rootless apply with subordinate ids left for <see cref="ForeignOwners.GiveAsync"/> instead of
+    /// recording them in <c>user.rootlesscontainers</c>: entries of the layer not owned by 0:0 whose ids the ranges
+    /// hold and whose names are UTF-8. The snapshot's root stays the caller's.
+    /// </summary>
+    public IReadOnlyCollection<FileOwner> Owners => _owners.Values;
+
     public void BeginEntry(TarEntry entry)
     {
         _entry = entry;
+        _entryKey = string.Empty;
         EntryCount++;
         var normalized = EntryPath.Normalize(entry.Name, out string? reason)
             ?? throw Invalid(reason!);
@@ -71,6 +83,10 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             ApplyWhiteout(path);
             return;
         }
+
+        // A later entry of the same name replaces the earlier one, and with it the owner left to give.
+        _entryKey = Encoding.Latin1.GetString(path.Path);
+        _owners.Remove(_entryKey);
 
         using var parent = OpenParent(path, create: true);
         fixed (byte* p = path.Bytes)
@@ -318,7 +334,11 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             }
         }
 
-        if (!_options.Rootless && (entry.Uid != _euid || entry.Gid != _egid))
+        if (_options.Rootless)
+        {
+            LeaveOwner(entry, link: true);
+        }
+        else if (entry.Uid != _euid || entry.Gid != _egid)
         {
             Check(Fchownat(parent, name, (uint)entry.Uid, (uint)entry.Gid, AtSymlinkNoFollow), "chown");
         }
@@ -429,7 +449,11 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
 
         byte empty = 0;
         bool chowned = false;
-        if (!_options.Rootless && (entry.Uid != _euid || entry.Gid != _egid))
+        if (_options.Rootless)
+        {
+            LeaveOwner(entry, link: false);
+        }
+        else if (entry.Uid != _euid || entry.Gid != _egid)
         {
             Check(Fchownat(node, &empty, (uint)entry.Uid, (uint)entry.Gid, AtEmptyPath), "chown");
             chowned = true;
@@ -515,7 +539,8 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
     {
         if (_options.Rootless)
         {
-            if (RootlessOwnership.Encode((uint)entry.Uid, (uint)entry.Gid) is byte[] value)
+            bool given = LeaveOwner(entry, link: false);
+            if (!given && RootlessOwnership.Encode((uint)entry.Uid, (uint)entry.Gid) is byte[] value)
             {
                 SetXattr(fd, RootlessOwnership.XattrName, value);
             }
@@ -533,6 +558,39 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
         }
 
         Check(Fchown(fd, (uint)entry.Uid, (uint)entry.Gid), "chown");
+        return true;
+    }
+
+    /// <summary>
+    /// Leaves the current entry's owner for <see cref="Owners"/> when the subordinate ranges hold its ids (id N is the
+    /// Nth subordinate id, 0 the caller) and its name is UTF-8; returns whether it did. An owner of 0:0 is already
+    /// the caller and needs nothing.
+    /// </summary>
+    private bool LeaveOwner(TarEntry entry, bool link)
+    {
+        // The snapshot's root (key "") stays the caller's: the store renames and removes it.
+        if (_options.SubordinateIds is not { } ids || _entryKey.Length == 0 || entry.Uid < 0 || entry.Gid < 0 || entry.Uid > ids.UidCount || entry.Gid > ids.GidCount)
+        {
+            return false;
+        }
+
+        if (entry.Uid == 0 && entry.Gid == 0)
+        {
+            return true;
+        }
+
+        byte[] name = Encoding.Latin1.GetBytes(_entryKey);
+        string path;
+        try
+        {
+            path = StrictUtf8.GetString(name);
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+
+        _owners[_entryKey] = new FileOwner(path, (uint)entry.Uid, (uint)entry.Gid, link ? null : entry.Mode & 0xFFF);
         return true;
     }
 
@@ -662,6 +720,12 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             if (result != 0)
             {
                 throw Failed("remove directory", result);
+            }
+
+            string below = _entryKey + "/";
+            foreach (var key in _owners.Keys.Where(k => k.StartsWith(below, StringComparison.Ordinal)).ToList())
+            {
+                _owners.Remove(key);
             }
 
             return ExistingEntry.Directory;

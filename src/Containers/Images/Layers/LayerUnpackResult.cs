@@ -5,4 +5,5 @@ namespace Containers.Images.Layers;
 /// <param name="UncompressedSize">Bytes of the uncompressed tar stream.</param>
 /// <param name="CompressedSize">Bytes read from the blob.</param>
 /// <param name="Entries">Tar entries applied.</param>
-internal sealed record LayerUnpackResult(Digest DiffId, long UncompressedSize, long CompressedSize, long Entries);
+/// <param name="Owners">The owners left to give (<see cref="LayerApplier.Owners"/>).</param>
+internal sealed record LayerUnpackResult(Digest DiffId, long UncompressedSize, long CompressedSize, long Entries, IReadOnlyCollection<Linux.FileOwner> Owners);

@@ -77,7 +77,7 @@ internal static class LayerUnpacker
                 cancellationToken.ThrowIfCancellationRequested();
                 applier.Complete();
                 counting.ReportFinal();
-                return new LayerUnpackResult(diffId, uncompressed, counting.BytesRead, applier.EntryCount);
+                return new LayerUnpackResult(diffId, uncompressed, counting.BytesRead, applier.EntryCount, applier.Owners);
             }
             finally
             {

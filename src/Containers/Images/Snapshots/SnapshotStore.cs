@@ -168,7 +168,7 @@ internal sealed class SnapshotStore
                         tmp,
                         blob,
                         compression,
-                        new LayerApplyOptions(_options.Rootless),
+                        new LayerApplyOptions(_options.Rootless, _options.Rootless ? _options.SubordinateIds : null),
                         _options,
                         progress,
                         _logger,
@@ -180,6 +180,11 @@ internal sealed class SnapshotStore
                     throw new InvalidLayerException(
                         null,
                         $"diff id mismatch: the uncompressed layer is {result.DiffId}, the image expects {diffId}");
+                }
+
+                if (result.Owners.Count > 0)
+                {
+                    await GiveOwnersAsync(name, result.Owners, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (proven is not null)
@@ -205,12 +210,26 @@ internal sealed class SnapshotStore
             {
                 if (!published)
                 {
-                    RemoveQuietly(rootDir, name);
+                    RemoveQuietly(name);
                 }
             }
         }
 
         return (target, true);
+    }
+
+    private async Task GiveOwnersAsync(string temporary, IReadOnlyCollection<FileOwner> owners, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ForeignOwners.GiveAsync(Path.Combine(Root, temporary), owners, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ContainersIOException e)
+        {
+            throw new SnapshotException($"snapshot store: {e.Message}", e);
+        }
+
+        _logger.LogDebug("Gave {Count} entries their owners under this user's subordinate ids", owners.Count);
     }
 
     /// <summary>Removes the snapshot of <paramref name="chainId"/>; a missing snapshot is not an error.</summary>
@@ -246,7 +265,7 @@ internal sealed class SnapshotStore
             }
         }
 
-        int removed = DirectoryTree.Remove(rootDir, Encoding.UTF8.GetBytes(name));
+        int removed = RemoveTree(name);
         if (removed != 0)
         {
             _logger.LogWarning(
@@ -277,7 +296,7 @@ internal sealed class SnapshotStore
                 }
             }
 
-            int result = DirectoryTree.Remove(rootDir, Encoding.UTF8.GetBytes(name));
+            int result = RemoveTree(name);
             if (result != 0)
             {
                 _logger.LogWarning("Removing the incomplete snapshot {Path} failed with {Errno}", path, Errno.Name(result));
@@ -309,7 +328,7 @@ internal sealed class SnapshotStore
         {
             int errno = Marshal.GetLastPInvokeError();
             handle.Dispose();
-            RemoveQuietly(rootDir, name);
+            RemoveQuietly(name);
             throw Failed($"open '{name}'", errno);
         }
 
@@ -390,12 +409,29 @@ internal sealed class SnapshotStore
         return handle;
     }
 
-    private void RemoveQuietly(SafeFileHandle rootDir, string name)
+    private void RemoveQuietly(string name)
     {
-        int result = DirectoryTree.Remove(rootDir, Encoding.UTF8.GetBytes(name));
+        int result = RemoveTree(name);
         if (result != 0)
         {
             _logger.LogWarning("Removing {Name} in {Root} failed with {Errno}; the next store open retries", name, Root, Errno.Name(result));
+        }
+    }
+
+    /// <summary>
+    /// Removes the directory <paramref name="name"/> of the root; returns 0 or an errno. Without root, a snapshot's
+    /// directories may belong to other owners under subordinate ids: they are given back first (<see cref="ForeignOwners"/>).
+    /// </summary>
+    private int RemoveTree(string name)
+    {
+        try
+        {
+            return ForeignOwners.Remove(Path.Combine(Root, name));
+        }
+        catch (ContainersIOException e)
+        {
+            _logger.LogWarning(e, "Giving the directories of {Name} in {Root} back to this user failed", name, Root);
+            return Errno.EACCES;
         }
     }
 

@@ -11,6 +11,14 @@ internal sealed record SnapshotStoreOptions
     /// </summary>
     public bool Rootless { get; init; } = Linux.LibC.geteuid() != 0;
 
+    /// <summary>
+    /// Rootless only: the caller's subordinate ranges (default: <see cref="Linux.SubordinateIds.Current"/>). Owners
+    /// they hold become the files' real owners under those ids, given in a user namespace that maps them as a rootless
+    /// container does, so files inside show the layer's owners; the xattr records only the others. Null keeps every
+    /// owner in the xattr.
+    /// </summary>
+    public Linux.SubordinateIds? SubordinateIds { get; init; } = Linux.SubordinateIds.Current;
+
     /// <summary>The largest uncompressed layer accepted, in bytes (default 64 GiB).</summary>
     public long MaxLayerSize { get; init; } = 64L << 30;
 

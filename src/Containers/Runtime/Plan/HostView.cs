@@ -16,7 +16,7 @@ internal sealed class HostView : IHostView
     {
         Uid = LibC.geteuid();
         Gid = LibC.getegid();
-        _subordinateIds = new(() => ReadSubordinateIds(Environment.UserName, Uid));
+        _subordinateIds = new(() => Linux.SubordinateIds.Read(Environment.UserName, Uid));
     }
 
     /// <summary>The host this process runs on.</summary>
@@ -62,18 +62,5 @@ internal sealed class HostView : IHostView
             // What this process may not look at, it cannot tell apart from nothing.
             return null;
         }
-    }
-
-    private static SubordinateIds? ReadSubordinateIds(string user, uint uid)
-    {
-        if (!File.Exists("/usr/bin/newuidmap") || !File.Exists("/usr/bin/newgidmap"))
-        {
-            return null;
-        }
-
-        return UserNamespaceMaps.FindSubordinateRange("/etc/subuid", user, uid) is { } u
-            && UserNamespaceMaps.FindSubordinateRange("/etc/subgid", user, uid) is { } g
-            ? new SubordinateIds(u.Start, u.Count, g.Start, g.Count)
-            : null;
     }
 }

@@ -1,3 +1,5 @@
+using Containers.Linux;
+
 namespace Containers.Runtime.Plan;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Containers.Linux;
 
 namespace Containers.Runtime.Plan;
 

@@ -40,7 +40,12 @@ internal sealed class ImageRuntime : IAsyncDisposable
         await Runtime.DisposeAsync();
         await Store.DisposeAsync();
 
-        // A rootless store keeps a layer's mode 000 directories as they are: its owner opens them up to remove them.
-        await ImageFixtures.RunAsync("chmod", "-R", "u+rwx", Store.Root);
+        // A rootless store keeps a layer's mode 000 directories as they are and gives files other owners under
+        // subordinate ids: it is removed as the library removes its own.
+        var errno = Containers.Linux.ForeignOwners.Remove(Store.Root);
+        if (errno != 0 && errno != Containers.Linux.Errno.ENOENT)
+        {
+            throw new IOException($"removing the store {Store.Root} failed: {Containers.Linux.Errno.Name(errno)}");
+        }
     }
 }

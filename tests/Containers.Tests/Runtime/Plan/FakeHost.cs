@@ -1,3 +1,4 @@
+using Containers.Linux;
 using Containers.Runtime.Plan;
 
 namespace Containers.Tests.Runtime.Plan;

@@ -1,3 +1,4 @@
+using Containers.Linux;
 using Containers.Runtime;
 using Containers.Runtime.Plan;
 using Containers.Spec;

@@ -1,0 +1,155 @@
+using System.Formats.Tar;
+using System.Runtime.Versioning;
+using Containers.Images;
+using Containers.IntegrationTests.Images;
+using Containers.IntegrationTests.Support;
+using Containers.Linux;
+using Containers.Runtime;
+
+namespace Containers.IntegrationTests.Runtime.Images;
+
+/// <summary>
+/// The owners a layer gives its files are what a container sees and what the kernel enforces, root and rootless.
+/// Without root the store gives them for real under the caller's subordinate ids (id N is the Nth subordinate id, as
+/// in a rootless container's user namespace); an id the ranges do not hold, or a user without ranges, leaves the file
+/// the container root's. The store removes such snapshots itself.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class LayerOwnerTests : IAsyncLifetime
+{
+    private readonly TempDirectory _temp = new();
+    private ImageStore _store = null!;
+    private ContainerRuntime _runtime = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
+        var state = _temp.Combine("state");
+        Directory.CreateDirectory(state);
+        _runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var image in await _store.ListAsync(CancellationToken.None))
+        {
+            await _store.RemoveAsync(image.Digest.ToString(), CancellationToken.None);
+        }
+
+        await _runtime.DisposeAsync();
+        await _store.DisposeAsync();
+        _temp.Dispose();
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Files_of_a_layer_keep_their_owners_inside_the_container_and_the_store_removes_them()
+    {
+        var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
+        var layer = _temp.Combine("owners.tar");
+        await using (var file = File.Create(layer))
+        await using (var writer = new TarWriter(file, TarEntryFormat.Pax))
+        {
+            TarEntry[] entries =
+            [
+                new PaxTarEntry(TarEntryType.Directory, "srv/") { Mode = (UnixFileMode)0x1ed, Uid = 33, Gid = 33 },
+                new PaxTarEntry(TarEntryType.RegularFile, "srv/index") { Mode = (UnixFileMode)0x1a0, Uid = 33, Gid = 33, DataStream = new MemoryStream("index\n"u8.ToArray()) },
+                new PaxTarEntry(TarEntryType.SymbolicLink, "srv/link") { LinkName = "index", Uid = 33, Gid = 34 },
+                new PaxTarEntry(TarEntryType.Fifo, "srv/fifo") { Mode = (UnixFileMode)0x1a4, Uid = 5, Gid = 5 },
+                new PaxTarEntry(TarEntryType.Directory, "home/") { Mode = (UnixFileMode)0x1ed },
+                new PaxTarEntry(TarEntryType.Directory, "home/app/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
+                new PaxTarEntry(TarEntryType.RegularFile, "home/app/secret") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000, DataStream = new MemoryStream("secret\n"u8.ToArray()) },
+                new PaxTarEntry(TarEntryType.RegularFile, "bin/setgid") { Mode = (UnixFileMode)0x5ed, Gid = 50, DataStream = new MemoryStream("x"u8.ToArray()) },
+                new PaxTarEntry(TarEntryType.RegularFile, "far") { Mode = (UnixFileMode)0x1a4, Uid = 70000, Gid = 70000 },
+            ];
+            foreach (var entry in entries)
+            {
+                await writer.WriteEntryAsync(entry, Ct);
+            }
+        }
+
+        await ImageFixtures.RunAsync("umoci", "raw", "add-layer", "--image", $"{layout}:{ImageFixtures.Tag}", layer);
+        await _store.ImportAsync(layout, "owners:1", progress: null, Ct);
+
+        var listing = await RunAsync(null, "busybox stat -c '%u:%g %a %n' /srv /srv/index /srv/link /srv/fifo /home/app /home/app/secret /bin/setgid /far");
+        var asApp = await RunAsync("app", "busybox cat /home/app/secret");
+        var asOther = await RunAsync("33", "busybox cat /home/app/secret 2>&1; busybox cat /srv/index");
+
+        // Root gives every owner; without root the subordinate ranges (65536 ids by default) hold all but 70000.
+        var root = Environment.IsPrivilegedProcess;
+        var ranges = SubordinateIds.Current;
+        string Owner(uint uid, uint gid) => root || (ranges is not null && uid <= ranges.UidCount && gid <= ranges.GidCount) ? $"{uid}:{gid}" : "0:0";
+        Assert.Equal(
+            $"""
+            {Owner(33, 33)} 755 /srv
+            {Owner(33, 33)} 640 /srv/index
+            {Owner(33, 34)} 777 /srv/link
+            {Owner(5, 5)} 644 /srv/fifo
+            {Owner(1234, 2000)} 700 /home/app
+            {Owner(1234, 2000)} 600 /home/app/secret
+            {Owner(0, 50)} 2755 /bin/setgid
+            {Owner(70000, 70000)} 644 /far
+
+            """,
+            listing.Stdout);
+        if (root || ranges is not null)
+        {
+            Assert.Equal((0, "secret\n"), (asApp.ExitCode, asApp.Stdout));
+            Assert.Equal((0, "cat: can't open '/home/app/secret': Permission denied\nindex\n"), (asOther.ExitCode, asOther.Stdout));
+        }
+
+        // The store removes what it gave away (the caller may neither list /home/app nor unlink in /srv).
+        var snapshots = await _store.GetSnapshotChainAsync("owners:1", Ct);
+        await _store.RemoveAsync("owners:1", Ct);
+        Assert.All(snapshots, s => Assert.False(Directory.Exists(s), $"{s} is left"));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task The_diff_of_a_container_whose_user_changed_its_private_home_lists_each_change()
+    {
+        var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
+        var layer = _temp.Combine("home.tar");
+        await using (var file = File.Create(layer))
+        await using (var writer = new TarWriter(file, TarEntryFormat.Pax))
+        {
+            TarEntry[] entries =
+            [
+                new PaxTarEntry(TarEntryType.Directory, "home/") { Mode = (UnixFileMode)0x1ed },
+                new PaxTarEntry(TarEntryType.Directory, "home/app/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
+                new PaxTarEntry(TarEntryType.RegularFile, "home/app/secret") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000, DataStream = new MemoryStream("secret\n"u8.ToArray()) },
+                new PaxTarEntry(TarEntryType.Directory, "home/app/sub/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
+                new PaxTarEntry(TarEntryType.RegularFile, "home/app/sub/old") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000 },
+            ];
+            foreach (var entry in entries)
+            {
+                await writer.WriteEntryAsync(entry, Ct);
+            }
+        }
+
+        await ImageFixtures.RunAsync("umoci", "raw", "add-layer", "--image", $"{layout}:{ImageFixtures.Tag}", layer);
+        await _store.ImportAsync(layout, "home:1", progress: null, Ct);
+        await using var container = await _runtime.CreateFromImageAsync(
+            null,
+            "home:1",
+            new ImageContainerOptions
+            {
+                User = "app",
+                Command = ["-c", "echo more >> /home/app/secret; echo new > /home/app/new; busybox rm -r /home/app/sub; busybox mkdir /home/app/sub; echo n > /home/app/sub/new"],
+                Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null },
+            },
+            Ct);
+        await container.StartAsync(Ct);
+        Assert.Equal(0, (await container.WaitAsync(Ct)).ExitCode);
+
+        // Without root the lookups below /home/app (0700, another owner's) are made in the image as the ranges see it.
+        var changes = await container.DiffAsync(Ct);
+
+        Assert.Equal(
+            ["C /home", "C /home/app", "A /home/app/new", "C /home/app/secret", "C /home/app/sub", "A /home/app/sub/new", "D /home/app/sub/old"],
+            changes.Select(c => c.ToString()));
+    }
+
+    private async Task<ContainerResult> RunAsync(string? user, string script) =>
+        await _runtime.RunFromImageAsync("owners:1", new ImageContainerOptions { User = user, Command = ["-c", script] }, Ct);
+}
