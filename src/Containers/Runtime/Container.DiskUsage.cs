@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Containers.Images.Commit;
+using Containers.Linux;
 
 namespace Containers.Runtime;
 
@@ -42,12 +44,17 @@ public sealed partial class Container
             return null;
         }
 
-        var writable = DiskUsage.Of(upper, cancellationToken);
+        // Without root, what the container's users or the image's layers gave other owners is opened in a user
+        // namespace that maps them: the container's own mappings for its layer, the store's ranges for a snapshot.
+        var rootless = !Environment.IsPrivilegedProcess;
+        var writable = DiskUsage.Of(upper, rootless ? new UserNamespaceOpener(upper, state.UidMappings, state.GidMappings) : null, cancellationToken);
         var root = writable;
         foreach (var layer in lower)
         {
             // Only an image's lower directories are its snapshots; a directory used copy-on-write may change.
-            root += state.Image is null ? DiskUsage.Of(layer, cancellationToken) : SnapshotSizes.GetOrAdd(layer, l => DiskUsage.Of(l, cancellationToken));
+            root += state.Image is null
+                ? DiskUsage.Of(layer, null, cancellationToken)
+                : SnapshotSizes.GetOrAdd(layer, l => DiskUsage.Of(l, rootless && SubordinateIds.Current is { } ids ? UserNamespaceOpener.ForLayers([l], ids) : null, cancellationToken));
         }
 
         return new ContainerDiskUsage(writable, root);

@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using System.Text;
+using Containers.Images.Commit;
 using Containers.Linux;
 using Microsoft.Win32.SafeHandles;
 using static Containers.Linux.FileSystemCalls;
@@ -14,12 +16,18 @@ namespace Containers.Runtime;
 /// The walk goes through directory fds: each entry is inspected relative to its directory's fd without following a
 /// link, and a subdirectory is opened from it with <c>O_NOFOLLOW</c>. A running container that swaps a directory for a
 /// symbolic link while it is counted makes that open fail (the entry is skipped), never leads the walk out of the tree.
+/// Without root, a directory the caller may not open or search (one a rootless container's user or a rootless store's
+/// layer gave another owner under subordinate ids) is opened with its entries by a child in a user namespace that
+/// maps those ids (<see cref="UserNamespaceOpener"/>), one child per such directory; the counting stays here.
 /// </remarks>
 internal static unsafe class DiskUsage
 {
+    /// <param name="root">The tree to count.</param>
+    /// <param name="opener">Opens what the caller may not, relative to <paramref name="root"/>; null: nothing is opened in a namespace.</param>
+    /// <param name="cancellationToken">Stops the walk.</param>
     /// <exception cref="IOException">An entry cannot be inspected (the errno's name says why).</exception>
     /// <exception cref="UnauthorizedAccessException">A directory cannot be read.</exception>
-    public static long Of(string root, CancellationToken cancellationToken)
+    public static long Of(string root, UserNamespaceOpener? opener, CancellationToken cancellationToken)
     {
         var top = DirectoryTree.OpenDirectory(root);
         if (top.IsInvalid)
@@ -30,8 +38,8 @@ internal static unsafe class DiskUsage
         }
 
         var linked = new HashSet<(ulong Device, ulong Inode)>();
-        var pending = new Stack<(SafeFileHandle Directory, string Path)>();
-        pending.Push((top, root));
+        var pending = new Stack<(SafeFileHandle Directory, string Relative)>();
+        pending.Push((top, ""));
         long total = 0;
         try
         {
@@ -42,17 +50,19 @@ internal static unsafe class DiskUsage
                 var names = new List<byte[]>();
                 if (DirectoryTree.ListNames(directory, names) is var listed and not 0)
                 {
-                    throw Failed(current.Path, listed);
+                    throw Failed(Path.Combine(root, current.Relative), listed);
                 }
 
+                var foreign = new List<byte[]>();
                 foreach (var name in names)
                 {
+                    var relative = current.Relative.Length == 0 ? name : [.. Encoding.UTF8.GetBytes(current.Relative), (byte)'/', .. name];
                     var entry = new byte[name.Length + 1];
                     name.CopyTo(entry, 0);
                     StatxBuffer stat;
                     fixed (byte* p = entry)
                     {
-                        if (Statx(directory, p, AtSymlinkNoFollow, StatxType | StatxNlink | StatxIno | StatxSize, &stat) != 0)
+                        if (Statx(directory, p, AtSymlinkNoFollow, Wanted, &stat) != 0)
                         {
                             var errno = Marshal.GetLastPInvokeError();
 
@@ -62,16 +72,19 @@ internal static unsafe class DiskUsage
                                 continue;
                             }
 
-                            throw Failed(Path.Combine(current.Path, System.Text.Encoding.UTF8.GetString(name)), errno);
+                            // The directory may be listed (its fd came from the namespace) but not searched.
+                            if (errno == Errno.EACCES && opener is not null)
+                            {
+                                foreign.Add(relative);
+                                continue;
+                            }
+
+                            throw Failed(Path.Combine(root, Encoding.UTF8.GetString(relative)), errno);
                         }
 
                         if ((stat.Mode & SIfMt) != SIfDir)
                         {
-                            if (stat.Size > 0 && (stat.Nlink == 1 || linked.Add((((ulong)stat.DevMajor << 32) | stat.DevMinor, stat.Ino))))
-                            {
-                                total += (long)stat.Size;
-                            }
-
+                            total += Counted(stat, linked);
                             continue;
                         }
 
@@ -87,11 +100,22 @@ internal static unsafe class DiskUsage
                                 continue;
                             }
 
-                            throw Failed(Path.Combine(current.Path, System.Text.Encoding.UTF8.GetString(name)), errno);
+                            if (errno == Errno.EACCES && opener is not null)
+                            {
+                                foreign.Add(relative);
+                                continue;
+                            }
+
+                            throw Failed(Path.Combine(root, Encoding.UTF8.GetString(relative)), errno);
                         }
 
-                        pending.Push((child, Path.Combine(current.Path, System.Text.Encoding.UTF8.GetString(name))));
+                        pending.Push((child, Encoding.UTF8.GetString(relative)));
                     }
+                }
+
+                if (foreign.Count > 0)
+                {
+                    total += CountForeign(opener!, root, foreign, linked, pending, cancellationToken);
                 }
             }
         }
@@ -105,6 +129,61 @@ internal static unsafe class DiskUsage
 
         return total;
     }
+
+    private const uint Wanted = StatxType | StatxNlink | StatxIno | StatxSize;
+
+    /// <summary>Opens <paramref name="entries"/> in the namespace (one child), counts what is not a directory and queues the directories.</summary>
+    private static long CountForeign(
+        UserNamespaceOpener opener, string root, List<byte[]> entries, HashSet<(ulong, ulong)> linked, Stack<(SafeFileHandle, string)> pending, CancellationToken cancellationToken)
+    {
+        var fds = new List<SafeFileHandle?>(entries.Count);
+        try
+        {
+            // As the commit reads such a directory: 256 entries per child.
+            foreach (var batch in entries.Chunk(256))
+            {
+                fds.AddRange(opener.OpenOrMissing(batch, cancellationToken));
+            }
+        }
+        catch (ContainersException e)
+        {
+            fds.ForEach(f => f?.Dispose());
+            throw new IOException($"counting the bytes under {root}: {e.Message}", e);
+        }
+
+        long total = 0;
+        for (int i = 0; i < fds.Count; i++)
+        {
+            if (fds[i] is not { } fd)
+            {
+                continue;
+            }
+
+            StatxBuffer stat;
+            byte empty = 0;
+            if (Statx(fd, &empty, AtEmptyPath, Wanted, &stat) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                fds[i..].ForEach(f => f?.Dispose());
+                throw Failed(Path.Combine(root, Encoding.UTF8.GetString(entries[i])), errno);
+            }
+
+            if ((stat.Mode & SIfMt) == SIfDir)
+            {
+                pending.Push((fd, Encoding.UTF8.GetString(entries[i])));
+                continue;
+            }
+
+            total += Counted(stat, linked);
+            fd.Dispose();
+        }
+
+        return total;
+    }
+
+    /// <summary>A non-directory's bytes, 0 for a further link to an inode already counted.</summary>
+    private static long Counted(StatxBuffer stat, HashSet<(ulong, ulong)> linked) =>
+        stat.Size > 0 && (stat.Nlink == 1 || linked.Add((((ulong)stat.DevMajor << 32) | stat.DevMinor, stat.Ino))) ? (long)stat.Size : 0;
 
     private static Exception Failed(string path, int errno) => errno is Errno.EACCES or Errno.EPERM
         ? new UnauthorizedAccessException($"counting the bytes under {path}: {Errno.Name(errno)}")

@@ -32,7 +32,7 @@ public sealed class DiskUsageTests : IDisposable
         File.WriteAllBytes(Path.Combine(_outside, "big"), new byte[1 << 20]);
         File.CreateSymbolicLink(Path.Combine(_root, "a", "out"), _outside);
 
-        var total = DiskUsage.Of(_root, CancellationToken.None);
+        var total = DiskUsage.Of(_root, null, CancellationToken.None);
 
         Assert.Equal(1000 + 234 + _outside.Length, total);
     }
@@ -40,6 +40,6 @@ public sealed class DiskUsageTests : IDisposable
     [Fact]
     public void A_missing_root_holds_nothing()
     {
-        Assert.Equal(0, DiskUsage.Of(Path.Combine(_root, "gone"), CancellationToken.None));
+        Assert.Equal(0, DiskUsage.Of(Path.Combine(_root, "gone"), null, CancellationToken.None));
     }
 }

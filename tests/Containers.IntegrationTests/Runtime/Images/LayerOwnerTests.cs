@@ -106,7 +106,7 @@ public sealed class LayerOwnerTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 180_000)]
-    public async Task The_diff_of_a_container_whose_user_changed_its_private_home_lists_each_change()
+    public async Task The_diff_and_disk_usage_of_a_container_whose_user_changed_its_private_home_count_everything()
     {
         var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
         var layer = _temp.Combine("home.tar");
@@ -117,7 +117,7 @@ public sealed class LayerOwnerTests : IAsyncLifetime
             [
                 new PaxTarEntry(TarEntryType.Directory, "home/") { Mode = (UnixFileMode)0x1ed },
                 new PaxTarEntry(TarEntryType.Directory, "home/app/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
-                new PaxTarEntry(TarEntryType.RegularFile, "home/app/secret") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000, DataStream = new MemoryStream("secret\n"u8.ToArray()) },
+                new PaxTarEntry(TarEntryType.RegularFile, "home/app/secret") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000, DataStream = new MemoryStream(new byte[100_000]) },
                 new PaxTarEntry(TarEntryType.Directory, "home/app/sub/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
                 new PaxTarEntry(TarEntryType.RegularFile, "home/app/sub/old") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000 },
             ];
@@ -135,19 +135,24 @@ public sealed class LayerOwnerTests : IAsyncLifetime
             new ImageContainerOptions
             {
                 User = "app",
-                Command = ["-c", "echo more >> /home/app/secret; echo new > /home/app/new; busybox rm -r /home/app/sub; busybox mkdir /home/app/sub; echo n > /home/app/sub/new"],
+                Command = ["-c", "echo more >> /home/app/secret; echo new > /home/app/new; busybox rm -r /home/app/sub; busybox mkdir /home/app/sub; busybox head -c 50000 /dev/zero > /home/app/sub/new"],
                 Create = new ContainerCreateOptions { Stdio = ContainerStdio.Null },
             },
             Ct);
         await container.StartAsync(Ct);
         Assert.Equal(0, (await container.WaitAsync(Ct)).ExitCode);
 
-        // Without root the lookups below /home/app (0700, another owner's) are made in the image as the ranges see it.
+        // Without root the lookups below /home/app (0700, another owner's) are made in the image as the ranges see it,
+        // and what is below it is counted from fds opened there.
         var changes = await container.DiffAsync(Ct);
+        var usage = container.MeasureDiskUsage(Ct);
 
         Assert.Equal(
             ["C /home", "C /home/app", "A /home/app/new", "C /home/app/secret", "C /home/app/sub", "A /home/app/sub/new", "D /home/app/sub/old"],
             changes.Select(c => c.ToString()));
+        Assert.NotNull(usage);
+        Assert.Equal(100_005 + 4 + 50_000, usage.WritableLayer);
+        Assert.InRange(usage.RootFilesystem - usage.WritableLayer, 100_000 + new FileInfo("/bin/busybox").Length, long.MaxValue);
     }
 
     private async Task<ContainerResult> RunAsync(string? user, string script) =>
