@@ -1,4 +1,5 @@
 using Containers.Images;
+using Containers.Linux;
 using Containers.Runtime.Volumes;
 using Containers.Spec;
 
@@ -48,7 +49,7 @@ internal static class ImageRoots
         {
             foreach (var (mount, destination) in named)
             {
-                var volume = Populate(volumes, volumes.GetOrCreate(mount.Name), files, destination, keepOwners);
+                var volume = await PopulateAsync(volumes, volumes.GetOrCreate(mount.Name), files, destination, keepOwners, cancellationToken).ConfigureAwait(false);
                 spec = spec.WithBindMount(volume.Mountpoint, destination, mount.ReadOnly);
                 used.Add(volume.Name);
             }
@@ -62,7 +63,7 @@ internal static class ImageRoots
 
                 var volume = volumes.CreateAnonymous();
                 anonymous.Add(volume);
-                volume = Populate(volumes, volume, files, destination, keepOwners);
+                volume = await PopulateAsync(volumes, volume, files, destination, keepOwners, cancellationToken).ConfigureAwait(false);
                 spec = spec.WithBindMount(volume.Mountpoint, destination);
                 used.Add(volume.Name);
             }
@@ -83,15 +84,25 @@ internal static class ImageRoots
         }
     }
 
-    /// <summary>Docker's rule: a volume that is empty and was never filled gets the image's content at its path.</summary>
-    private static Volume Populate(VolumeStore volumes, Volume volume, LayeredFiles files, string destination, bool keepOwners)
+    /// <summary>
+    /// Docker's rule: a volume that is empty and was never filled gets the image's content at its path. Without root,
+    /// what a rootless store gave other owners under the caller's subordinate ids gets those owners in the volume too.
+    /// </summary>
+    private static async Task<Volume> PopulateAsync(VolumeStore volumes, Volume volume, LayeredFiles files, string destination, bool keepOwners, CancellationToken cancellationToken)
     {
         if (volume.Populated || Directory.EnumerateFileSystemEntries(volume.Mountpoint).Any())
         {
             return volume;
         }
 
-        files.CopyDirectory(destination, volume.Mountpoint, keepOwners);
+        var ranges = keepOwners ? null : SubordinateIds.Current;
+        var foreign = new List<FileOwner>();
+        files.CopyDirectory(destination, volume.Mountpoint, keepOwners, ranges, foreign);
+        if (foreign.Count > 0)
+        {
+            await ForeignOwners.GiveAsync(volume.Mountpoint, foreign, cancellationToken).ConfigureAwait(false);
+        }
+
         return volumes.MarkPopulated(volume);
     }
 }

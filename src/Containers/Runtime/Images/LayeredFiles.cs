@@ -102,19 +102,46 @@ internal sealed class LayeredFiles
     /// directory <paramref name="target"/>, as the container would see it: files, directories and symbolic links
     /// (copied as links, never followed) with their modes and, when <paramref name="keepOwners"/>, their owners.
     /// Whiteouts hide, devices, fifos and sockets are left out. Returns whether the image has a directory there.
+    /// Without <paramref name="keepOwners"/>, <paramref name="foreign"/> (when given) receives the owners of entries a
+    /// rootless store gave other owners under <paramref name="ranges"/>, as a container sees them, for
+    /// <see cref="ForeignOwners.GiveAsync"/>: the copies are the caller's.
     /// </summary>
-    public bool CopyDirectory(string path, string target, bool keepOwners)
+    public bool CopyDirectory(string path, string target, bool keepOwners, SubordinateIds? ranges = null, List<FileOwner>? foreign = null)
     {
         if (Locate(path) is not { Directory: true } found)
         {
             return false;
         }
 
-        CopyEntries(found.Relative, found.Layers, target, keepOwners);
+        CopyEntries(found.Relative, found.Layers, target, keepOwners, new Foreign(target, ranges, foreign));
         return true;
     }
 
-    private unsafe void CopyEntries(string relative, IReadOnlyList<int> layers, string target, bool keepOwners)
+    /// <summary>Where <see cref="CopyEntries"/> leaves owners to give: none when <c>Owners</c> or <c>Ranges</c> is null.</summary>
+    private sealed record Foreign(string Target, SubordinateIds? Ranges, List<FileOwner>? Owners)
+    {
+        private readonly uint _uid = LibC.geteuid();
+        private readonly uint _gid = LibC.getegid();
+
+        public void Add(string destination, Entry entry, bool link)
+        {
+            if (Owners is null || Ranges is not { } ranges
+                || Inside(entry.Uid, _uid, ranges.UidStart, ranges.UidCount) is not { } uid
+                || Inside(entry.Gid, _gid, ranges.GidStart, ranges.GidCount) is not { } gid
+                || (uid == 0 && gid == 0))
+            {
+                return;
+            }
+
+            Owners.Add(new FileOwner(Path.GetRelativePath(Target, destination), uid, gid, link ? null : entry.Mode & 0xfff));
+        }
+
+        /// <summary>The id a rootless container sees for host id <paramref name="host"/>: the caller is 0, the Nth subordinate id N.</summary>
+        private static uint? Inside(uint host, uint own, uint start, uint count) =>
+            host == own ? 0 : host >= start && host - start < count ? host - start + 1 : null;
+    }
+
+    private unsafe void CopyEntries(string relative, IReadOnlyList<int> layers, string target, bool keepOwners, Foreign foreign)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var layer in layers)
@@ -155,8 +182,9 @@ internal sealed class LayeredFiles
                 {
                     case { Kind: EntryKind.Directory } directory:
                         Directory.CreateDirectory(destination);
-                        CopyEntries(child, below, destination, keepOwners);
+                        CopyEntries(child, below, destination, keepOwners, foreign);
                         SetAttributes(destination, directory, keepOwners);
+                        foreign.Add(destination, directory, link: false);
                         break;
                     case { Kind: EntryKind.File } file:
                         using (var root = OpenRoot(_layers[file.Layer]))
@@ -173,6 +201,7 @@ internal sealed class LayeredFiles
                         }
 
                         SetAttributes(destination, file, keepOwners);
+                        foreign.Add(destination, file, link: false);
                         break;
                     case { Kind: EntryKind.SymbolicLink, Target: var linkTarget } link:
                         File.CreateSymbolicLink(destination, linkTarget!);
@@ -183,6 +212,8 @@ internal sealed class LayeredFiles
                                 Fchownat(new SafeFileHandle(AtFdCwd, ownsHandle: false), p, link.Uid, link.Gid, AtSymlinkNoFollow);
                             }
                         }
+
+                        foreign.Add(destination, link, link: true);
 
                         break;
                 }

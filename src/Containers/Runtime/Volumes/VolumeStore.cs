@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Containers.Images.Store;
+using Containers.Linux;
 
 namespace Containers.Runtime.Volumes;
 
@@ -97,11 +98,21 @@ internal sealed partial class VolumeStore
         return populated;
     }
 
-    /// <summary>Removes the volume and its files. Hold the lock, and check first that no container uses it.</summary>
+    /// <summary>
+    /// Removes the volume and its files. Hold the lock, and check first that no container uses it. Without root,
+    /// directories a rootless container's users own under subordinate ids are given back first (<see cref="ForeignOwners"/>).
+    /// </summary>
+    /// <exception cref="ContainersIOException">Something in it could not be removed.</exception>
     public void Remove(string name)
     {
         Get(name);
-        Directory.Delete(Path.Combine(Root, name), recursive: true);
+        var folder = Path.Combine(Root, name);
+        var errno = ForeignOwners.Remove(folder);
+        if (errno != 0 && errno != Errno.ENOENT)
+        {
+            throw new ContainersIOException(
+                $"removing the volume '{name}' failed: {Errno.Name(errno)} ({Errno.Describe(errno)}): remove {folder} by hand, as the user that owns it", folder, null);
+        }
     }
 
     private void Save(Volume volume)

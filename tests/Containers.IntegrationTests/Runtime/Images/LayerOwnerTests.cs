@@ -5,6 +5,7 @@ using Containers.IntegrationTests.Images;
 using Containers.IntegrationTests.Support;
 using Containers.Linux;
 using Containers.Runtime;
+using Containers.Runtime.Volumes;
 
 namespace Containers.IntegrationTests.Runtime.Images;
 
@@ -153,6 +154,58 @@ public sealed class LayerOwnerTests : IAsyncLifetime
         Assert.NotNull(usage);
         Assert.Equal(100_005 + 4 + 50_000, usage.WritableLayer);
         Assert.InRange(usage.RootFilesystem - usage.WritableLayer, 100_000 + new FileInfo("/bin/busybox").Length, long.MaxValue);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_volume_filled_from_the_image_keeps_the_owners_and_is_removed_with_them()
+    {
+        var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
+        var layer = _temp.Combine("data.tar");
+        await using (var file = File.Create(layer))
+        await using (var writer = new TarWriter(file, TarEntryFormat.Pax))
+        {
+            TarEntry[] entries =
+            [
+                new PaxTarEntry(TarEntryType.Directory, "data/") { Mode = (UnixFileMode)0x1ed },
+                new PaxTarEntry(TarEntryType.Directory, "data/cache/") { Mode = (UnixFileMode)0x1ed, Uid = 1234, Gid = 2000 },
+                new PaxTarEntry(TarEntryType.RegularFile, "data/cache/f") { Mode = (UnixFileMode)0x1a4, Uid = 1234, Gid = 2000, DataStream = new MemoryStream("f\n"u8.ToArray()) },
+                new PaxTarEntry(TarEntryType.SymbolicLink, "data/link") { LinkName = "cache/f", Uid = 33, Gid = 33 },
+                new PaxTarEntry(TarEntryType.RegularFile, "data/setgid") { Mode = (UnixFileMode)0x5ed, Gid = 50 },
+            ];
+            foreach (var entry in entries)
+            {
+                await writer.WriteEntryAsync(entry, Ct);
+            }
+        }
+
+        await ImageFixtures.RunAsync("umoci", "raw", "add-layer", "--image", $"{layout}:{ImageFixtures.Tag}", layer);
+        await _store.ImportAsync(layout, "data:1", progress: null, Ct);
+        Assert.SkipWhen(!Environment.IsPrivilegedProcess && SubordinateIds.Current is null, "runs as a user other than root: needs root or subordinate ranges (/etc/subuid, newuidmap)");
+
+        // The user writes into the directory the image gave it: in the volume it is still that user's.
+        var result = await _runtime.RunFromImageAsync(
+            "data:1",
+            new ImageContainerOptions
+            {
+                Volumes = [new VolumeMount("data", "/data")],
+                User = "app",
+                Command = ["-c", "echo new > /data/cache/new && busybox stat -c '%u:%g %a %n' /data/cache /data/cache/f /data/cache/new /data/link /data/setgid"],
+            },
+            Ct);
+        await _runtime.RemoveVolumeAsync("data", Ct);
+
+        Assert.Equal(
+            (0,
+             """
+             1234:2000 755 /data/cache
+             1234:2000 644 /data/cache/f
+             1234:2000 644 /data/cache/new
+             33:33 777 /data/link
+             0:50 2755 /data/setgid
+
+             """),
+            (result.ExitCode, result.Stdout));
+        Assert.Empty(await _runtime.ListVolumesAsync(Ct));
     }
 
     private async Task<ContainerResult> RunAsync(string? user, string script) =>
