@@ -107,7 +107,7 @@ public sealed class LayerOwnerTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 180_000)]
-    public async Task The_diff_and_disk_usage_of_a_container_whose_user_changed_its_private_home_count_everything()
+    public async Task The_diff_disk_usage_and_commit_of_a_container_whose_user_changed_its_private_home_see_everything_with_its_owner()
     {
         var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
         var layer = _temp.Combine("home.tar");
@@ -151,6 +151,13 @@ public sealed class LayerOwnerTests : IAsyncLifetime
         Assert.Equal(
             ["C /home", "C /home/app", "A /home/app/new", "C /home/app/secret", "C /home/app/sub", "A /home/app/sub/new", "D /home/app/sub/old"],
             changes.Select(c => c.ToString()));
+        var committed = await container.CommitAsync("home:2", cancellationToken: Ct);
+        var listing = await ImageFixtures.RunAsync(
+            "tar", "--numeric-owner", "-tvzf", Path.Combine(_store.Root, "blobs", "sha256", committed.Manifest.Layers[^1].Digest.Hex));
+
+        Assert.Matches(@"(?m)^drwx------ 1234/2000 .* home/app/$", listing);
+        Assert.Matches(@"(?m)^-rw------- 1234/2000 .* home/app/secret$", listing);
+        Assert.Matches(@"(?m)^-rw-r--r-- 1234/2000 .* home/app/sub/new$", listing);
         Assert.NotNull(usage);
         Assert.Equal(100_005 + 4 + 50_000, usage.WritableLayer);
         Assert.InRange(usage.RootFilesystem - usage.WritableLayer, 100_000 + new FileInfo("/bin/busybox").Length, long.MaxValue);
