@@ -107,7 +107,7 @@ public sealed class LayerOwnerTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 180_000)]
-    public async Task The_diff_disk_usage_and_commit_of_a_container_whose_user_changed_its_private_home_see_everything_with_its_owner()
+    public async Task The_diff_disk_usage_copy_and_commit_of_a_stopped_container_whose_user_changed_its_private_home_see_all_of_it()
     {
         var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
         var layer = _temp.Combine("home.tar");
@@ -151,6 +151,11 @@ public sealed class LayerOwnerTests : IAsyncLifetime
         Assert.Equal(
             ["C /home", "C /home/app", "A /home/app/new", "C /home/app/secret", "C /home/app/sub", "A /home/app/sub/new", "D /home/app/sub/old"],
             changes.Select(c => c.ToString()));
+        var copied = _temp.Combine("copied");
+        await container.CopyFromAsync("/home/app", copied, cancellationToken: Ct);
+        Assert.Equal(100_005, new FileInfo(Path.Combine(copied, "secret")).Length);
+        Assert.Equal(50_000, new FileInfo(Path.Combine(copied, "sub", "new")).Length);
+
         var committed = await container.CommitAsync("home:2", cancellationToken: Ct);
         var listing = await ImageFixtures.RunAsync(
             "tar", "--numeric-owner", "-tvzf", Path.Combine(_store.Root, "blobs", "sha256", committed.Manifest.Layers[^1].Digest.Hex));
