@@ -19,51 +19,31 @@ namespace Containers.IntegrationTests.Runtime.Images;
 public sealed class LayerOwnerTests : IAsyncLifetime
 {
     private readonly TempDirectory _temp = new();
-    private ImageStore _store = null!;
-    private ContainerRuntime _runtime = null!;
+    private ImageRuntime _images = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        _store = await ImageStore.OpenAsync(new ImageStoreOptions { Root = _temp.Combine("store") }, Ct);
-        var state = _temp.Combine("state");
-        Directory.CreateDirectory(state);
-        _runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = state, StorageDirectory = _temp.Combine("containers"), Images = _store }, Ct);
-    }
+    private ImageStore Store => _images.Store;
+
+    private ContainerRuntime Runtime => _images.Runtime;
+
+    public async ValueTask InitializeAsync() => _images = await ImageRuntime.OpenAsync(_temp, Ct);
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var image in await _store.ListAsync(CancellationToken.None))
-        {
-            await _store.RemoveAsync(image.Digest.ToString(), CancellationToken.None);
-        }
-
-        await _runtime.DisposeAsync();
-        await _store.DisposeAsync();
+        await _images.DisposeAsync();
         _temp.Dispose();
     }
 
-    [Fact(Timeout = 180_000)]
-    public async Task Files_of_a_layer_keep_their_owners_inside_the_container_and_the_store_removes_them()
+    /// <summary>Imports as <paramref name="reference"/> an image of busybox (<see cref="ConfiguredImage"/>) plus a layer of <paramref name="entries"/>.</summary>
+    private async Task ImportAsync(string reference, params TarEntry[] entries)
     {
-        var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
-        var layer = _temp.Combine("owners.tar");
+        var name = reference.Replace(':', '-');
+        var layout = await ConfiguredImage.BuildAsync(_temp.Combine(name), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
+        var layer = _temp.Combine(name + ".tar");
         await using (var file = File.Create(layer))
         await using (var writer = new TarWriter(file, TarEntryFormat.Pax))
         {
-            TarEntry[] entries =
-            [
-                new PaxTarEntry(TarEntryType.Directory, "srv/") { Mode = (UnixFileMode)0x1ed, Uid = 33, Gid = 33 },
-                new PaxTarEntry(TarEntryType.RegularFile, "srv/index") { Mode = (UnixFileMode)0x1a0, Uid = 33, Gid = 33, DataStream = new MemoryStream("index\n"u8.ToArray()) },
-                new PaxTarEntry(TarEntryType.SymbolicLink, "srv/link") { LinkName = "index", Uid = 33, Gid = 34 },
-                new PaxTarEntry(TarEntryType.Fifo, "srv/fifo") { Mode = (UnixFileMode)0x1a4, Uid = 5, Gid = 5 },
-                new PaxTarEntry(TarEntryType.Directory, "home/") { Mode = (UnixFileMode)0x1ed },
-                new PaxTarEntry(TarEntryType.Directory, "home/app/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
-                new PaxTarEntry(TarEntryType.RegularFile, "home/app/secret") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000, DataStream = new MemoryStream("secret\n"u8.ToArray()) },
-                new PaxTarEntry(TarEntryType.RegularFile, "bin/setgid") { Mode = (UnixFileMode)0x5ed, Gid = 50, DataStream = new MemoryStream("x"u8.ToArray()) },
-                new PaxTarEntry(TarEntryType.RegularFile, "far") { Mode = (UnixFileMode)0x1a4, Uid = 70000, Gid = 70000 },
-            ];
             foreach (var entry in entries)
             {
                 await writer.WriteEntryAsync(entry, Ct);
@@ -71,7 +51,23 @@ public sealed class LayerOwnerTests : IAsyncLifetime
         }
 
         await ImageFixtures.RunAsync("umoci", "raw", "add-layer", "--image", $"{layout}:{ImageFixtures.Tag}", layer);
-        await _store.ImportAsync(layout, "owners:1", progress: null, Ct);
+        await Store.ImportAsync(layout, reference, progress: null, Ct);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Files_of_a_layer_keep_their_owners_inside_the_container_and_the_store_removes_them()
+    {
+        await ImportAsync(
+            "owners:1",
+            new PaxTarEntry(TarEntryType.Directory, "srv/") { Mode = (UnixFileMode)0x1ed, Uid = 33, Gid = 33 },
+            new PaxTarEntry(TarEntryType.RegularFile, "srv/index") { Mode = (UnixFileMode)0x1a0, Uid = 33, Gid = 33, DataStream = new MemoryStream("index\n"u8.ToArray()) },
+            new PaxTarEntry(TarEntryType.SymbolicLink, "srv/link") { LinkName = "index", Uid = 33, Gid = 34 },
+            new PaxTarEntry(TarEntryType.Fifo, "srv/fifo") { Mode = (UnixFileMode)0x1a4, Uid = 5, Gid = 5 },
+            new PaxTarEntry(TarEntryType.Directory, "home/") { Mode = (UnixFileMode)0x1ed },
+            new PaxTarEntry(TarEntryType.Directory, "home/app/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
+            new PaxTarEntry(TarEntryType.RegularFile, "home/app/secret") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000, DataStream = new MemoryStream("secret\n"u8.ToArray()) },
+            new PaxTarEntry(TarEntryType.RegularFile, "bin/setgid") { Mode = (UnixFileMode)0x5ed, Gid = 50, DataStream = new MemoryStream("x"u8.ToArray()) },
+            new PaxTarEntry(TarEntryType.RegularFile, "far") { Mode = (UnixFileMode)0x1a4, Uid = 70000, Gid = 70000 });
 
         var listing = await RunAsync(null, "busybox stat -c '%u:%g %a %n' /srv /srv/index /srv/link /srv/fifo /home/app /home/app/secret /bin/setgid /far");
         var asApp = await RunAsync("app", "busybox cat /home/app/secret");
@@ -101,36 +97,22 @@ public sealed class LayerOwnerTests : IAsyncLifetime
         }
 
         // The store removes what it gave away (the caller may neither list /home/app nor unlink in /srv).
-        var snapshots = await _store.GetSnapshotChainAsync("owners:1", Ct);
-        await _store.RemoveAsync("owners:1", Ct);
+        var snapshots = await Store.GetSnapshotChainAsync("owners:1", Ct);
+        await Store.RemoveAsync("owners:1", Ct);
         Assert.All(snapshots, s => Assert.False(Directory.Exists(s), $"{s} is left"));
     }
 
     [Fact(Timeout = 180_000)]
     public async Task The_diff_disk_usage_copy_and_commit_of_a_stopped_container_whose_user_changed_its_private_home_see_all_of_it()
     {
-        var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
-        var layer = _temp.Combine("home.tar");
-        await using (var file = File.Create(layer))
-        await using (var writer = new TarWriter(file, TarEntryFormat.Pax))
-        {
-            TarEntry[] entries =
-            [
-                new PaxTarEntry(TarEntryType.Directory, "home/") { Mode = (UnixFileMode)0x1ed },
-                new PaxTarEntry(TarEntryType.Directory, "home/app/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
-                new PaxTarEntry(TarEntryType.RegularFile, "home/app/secret") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000, DataStream = new MemoryStream(new byte[100_000]) },
-                new PaxTarEntry(TarEntryType.Directory, "home/app/sub/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
-                new PaxTarEntry(TarEntryType.RegularFile, "home/app/sub/old") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000 },
-            ];
-            foreach (var entry in entries)
-            {
-                await writer.WriteEntryAsync(entry, Ct);
-            }
-        }
-
-        await ImageFixtures.RunAsync("umoci", "raw", "add-layer", "--image", $"{layout}:{ImageFixtures.Tag}", layer);
-        await _store.ImportAsync(layout, "home:1", progress: null, Ct);
-        await using var container = await _runtime.CreateFromImageAsync(
+        await ImportAsync(
+            "home:1",
+            new PaxTarEntry(TarEntryType.Directory, "home/") { Mode = (UnixFileMode)0x1ed },
+            new PaxTarEntry(TarEntryType.Directory, "home/app/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
+            new PaxTarEntry(TarEntryType.RegularFile, "home/app/secret") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000, DataStream = new MemoryStream(new byte[100_000]) },
+            new PaxTarEntry(TarEntryType.Directory, "home/app/sub/") { Mode = (UnixFileMode)0x1c0, Uid = 1234, Gid = 2000 },
+            new PaxTarEntry(TarEntryType.RegularFile, "home/app/sub/old") { Mode = (UnixFileMode)0x180, Uid = 1234, Gid = 2000 });
+        await using var container = await Runtime.CreateFromImageAsync(
             null,
             "home:1",
             new ImageContainerOptions
@@ -158,7 +140,7 @@ public sealed class LayerOwnerTests : IAsyncLifetime
 
         var committed = await container.CommitAsync("home:2", cancellationToken: Ct);
         var listing = await ImageFixtures.RunAsync(
-            "tar", "--numeric-owner", "-tvzf", Path.Combine(_store.Root, "blobs", "sha256", committed.Manifest.Layers[^1].Digest.Hex));
+            "tar", "--numeric-owner", "-tvzf", Path.Combine(Store.Root, "blobs", "sha256", committed.Manifest.Layers[^1].Digest.Hex));
 
         Assert.Matches(@"(?m)^drwx------ 1234/2000 .* home/app/$", listing);
         Assert.Matches(@"(?m)^-rw------- 1234/2000 .* home/app/secret$", listing);
@@ -171,31 +153,17 @@ public sealed class LayerOwnerTests : IAsyncLifetime
     [Fact(Timeout = 180_000)]
     public async Task A_volume_filled_from_the_image_keeps_the_owners_and_is_removed_with_them()
     {
-        var layout = await ConfiguredImage.BuildAsync(_temp.Combine("image"), ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
-        var layer = _temp.Combine("data.tar");
-        await using (var file = File.Create(layer))
-        await using (var writer = new TarWriter(file, TarEntryFormat.Pax))
-        {
-            TarEntry[] entries =
-            [
-                new PaxTarEntry(TarEntryType.Directory, "data/") { Mode = (UnixFileMode)0x1ed },
-                new PaxTarEntry(TarEntryType.Directory, "data/cache/") { Mode = (UnixFileMode)0x1ed, Uid = 1234, Gid = 2000 },
-                new PaxTarEntry(TarEntryType.RegularFile, "data/cache/f") { Mode = (UnixFileMode)0x1a4, Uid = 1234, Gid = 2000, DataStream = new MemoryStream("f\n"u8.ToArray()) },
-                new PaxTarEntry(TarEntryType.SymbolicLink, "data/link") { LinkName = "cache/f", Uid = 33, Gid = 33 },
-                new PaxTarEntry(TarEntryType.RegularFile, "data/setgid") { Mode = (UnixFileMode)0x5ed, Gid = 50 },
-            ];
-            foreach (var entry in entries)
-            {
-                await writer.WriteEntryAsync(entry, Ct);
-            }
-        }
-
-        await ImageFixtures.RunAsync("umoci", "raw", "add-layer", "--image", $"{layout}:{ImageFixtures.Tag}", layer);
-        await _store.ImportAsync(layout, "data:1", progress: null, Ct);
+        await ImportAsync(
+            "data:1",
+            new PaxTarEntry(TarEntryType.Directory, "data/") { Mode = (UnixFileMode)0x1ed },
+            new PaxTarEntry(TarEntryType.Directory, "data/cache/") { Mode = (UnixFileMode)0x1ed, Uid = 1234, Gid = 2000 },
+            new PaxTarEntry(TarEntryType.RegularFile, "data/cache/f") { Mode = (UnixFileMode)0x1a4, Uid = 1234, Gid = 2000, DataStream = new MemoryStream("f\n"u8.ToArray()) },
+            new PaxTarEntry(TarEntryType.SymbolicLink, "data/link") { LinkName = "cache/f", Uid = 33, Gid = 33 },
+            new PaxTarEntry(TarEntryType.RegularFile, "data/setgid") { Mode = (UnixFileMode)0x5ed, Gid = 50 });
         Assert.SkipWhen(!Environment.IsPrivilegedProcess && SubordinateIds.Current is null, "runs as a user other than root: needs root or subordinate ranges (/etc/subuid, newuidmap)");
 
         // The user writes into the directory the image gave it: in the volume it is still that user's.
-        var result = await _runtime.RunFromImageAsync(
+        var result = await Runtime.RunFromImageAsync(
             "data:1",
             new ImageContainerOptions
             {
@@ -204,7 +172,7 @@ public sealed class LayerOwnerTests : IAsyncLifetime
                 Command = ["-c", "echo new > /data/cache/new && busybox stat -c '%u:%g %a %n' /data/cache /data/cache/f /data/cache/new /data/link /data/setgid"],
             },
             Ct);
-        await _runtime.RemoveVolumeAsync("data", Ct);
+        await Runtime.RemoveVolumeAsync("data", Ct);
 
         Assert.Equal(
             (0,
@@ -217,9 +185,9 @@ public sealed class LayerOwnerTests : IAsyncLifetime
 
              """),
             (result.ExitCode, result.Stdout));
-        Assert.Empty(await _runtime.ListVolumesAsync(Ct));
+        Assert.Empty(await Runtime.ListVolumesAsync(Ct));
     }
 
     private async Task<ContainerResult> RunAsync(string? user, string script) =>
-        await _runtime.RunFromImageAsync("owners:1", new ImageContainerOptions { User = user, Command = ["-c", script] }, Ct);
+        await Runtime.RunFromImageAsync("owners:1", new ImageContainerOptions { User = user, Command = ["-c", script] }, Ct);
 }
