@@ -21,15 +21,13 @@ internal static class ForeignOwners
 
     /// <summary>
     /// Gives each entry of <paramref name="owners"/> (relative to <paramref name="folder"/>, which the caller owns)
-    /// its owner as the container sees it: id 0 is the caller, id N the caller's Nth subordinate id. Links are not
-    /// followed; a given mode is set again after the chown, which clears setuid and setgid bits.
+    /// its owner as the container sees it: id 0 is the caller, id N the Nth id of <paramref name="subordinate"/>, the
+    /// caller's ranges (<see cref="SubordinateIds.Current"/>). Links are not followed; a given mode is set again after
+    /// the chown, which clears setuid and setgid bits.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The caller has no subordinate ranges (<see cref="SubordinateIds.Current"/>).</exception>
     /// <exception cref="ContainersIOException">The user namespace cannot be made, or an entry cannot be given its owner (named).</exception>
-    public static async Task GiveAsync(string folder, IReadOnlyCollection<FileOwner> owners, CancellationToken cancellationToken)
+    public static async Task GiveAsync(string folder, IReadOnlyCollection<FileOwner> owners, SubordinateIds subordinate, CancellationToken cancellationToken)
     {
-        var subordinate = SubordinateIds.Current
-            ?? throw new InvalidOperationException("only a user with subordinate ranges can give files other owners");
         foreach (var batch in owners.Chunk(Batch))
         {
             var builder = new PlanBuilder(CloneFlags.NewUser)
@@ -122,7 +120,7 @@ internal static class ForeignOwners
             catch (ContainerStartException e)
             {
                 throw new ContainersIOException(
-                    $"cannot {string.Format(System.Globalization.CultureInfo.InvariantCulture, what, e.Stage)} in a user namespace with its subordinate ids: {e.ErrnoName}", e.Stage, e);
+                    $"cannot {string.Format(System.Globalization.CultureInfo.InvariantCulture, what, e.Stage)} in a user namespace with this user's subordinate ids: {e.ErrnoName}", e.Stage, e);
             }
 
             await child.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -89,55 +89,17 @@ internal sealed unsafe class LowerLayers
         return names.Where(n => Contains(Encoding.UTF8.GetBytes(path + "/" + n)));
     }
 
-    /// <summary>
-    /// <see cref="Contains"/> for a path the caller may not look up: every directory on the way and the path itself
-    /// are opened in the image's merged view, without following their last component, so a link or a non-directory on
-    /// the way hides the path as it does here (the view has no whiteouts: overlay hides what they hide).
-    /// </summary>
+    /// <summary><see cref="Contains"/> for a path the caller may not look up.</summary>
     private bool ContainsForeign(ReadOnlySpan<byte> path)
     {
-        var prefixes = new List<byte[]>();
-        for (int i = 0; i <= path.Length; i++)
-        {
-            if (i == path.Length || path[i] == '/')
-            {
-                prefixes.Add(path[..i].ToArray());
-            }
-        }
-
-        var fds = Opener.OpenOrMissing(prefixes, _cancellationToken);
-        try
-        {
-            for (int i = 0; i < fds.Length; i++)
-            {
-                if (fds[i] is not { } fd)
-                {
-                    return false;
-                }
-
-                if (i < fds.Length - 1 && TypeOf(fd) != SIfDir)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-        finally
-        {
-            Array.ForEach(fds, f => f?.Dispose());
-        }
+        using var fd = OpenForeign(path);
+        return fd is not null;
     }
 
     /// <summary><see cref="ListNames"/> of a directory the caller may not read: listed in the image's merged view, which shows only visible names.</summary>
     private List<string> ListForeignNames(string path)
     {
-        if (!ContainsForeign(Encoding.UTF8.GetBytes(path)))
-        {
-            return [];
-        }
-
-        using var dir = Opener.OpenOrMissing([Encoding.UTF8.GetBytes(path)], _cancellationToken)[0];
+        using var dir = OpenForeign(Encoding.UTF8.GetBytes(path));
         var names = new List<byte[]>();
         if (dir is null || TypeOf(dir) != SIfDir)
         {
@@ -151,6 +113,44 @@ internal sealed unsafe class LowerLayers
         }
 
         return [.. names.Select(n => Encoding.UTF8.GetString(n)).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> in the image's merged view from one child, or null when it is not visible there:
+    /// every directory on the way and the path itself are opened without following their last component, so a link or
+    /// a non-directory on the way hides the path as it does in <see cref="Find"/> (the view has no whiteouts: overlay
+    /// hides what they hide).
+    /// </summary>
+    private SafeFileHandle? OpenForeign(ReadOnlySpan<byte> path)
+    {
+        var prefixes = new List<byte[]>();
+        for (int i = 0; i <= path.Length; i++)
+        {
+            if (i == path.Length || path[i] == '/')
+            {
+                prefixes.Add(path[..i].ToArray());
+            }
+        }
+
+        var fds = Opener.OpenOrMissing(prefixes, _cancellationToken);
+        try
+        {
+            for (int i = 0; i < fds.Length - 1; i++)
+            {
+                if (fds[i] is not { } fd || TypeOf(fd) != SIfDir)
+                {
+                    return null;
+                }
+            }
+
+            var found = fds[^1];
+            fds[^1] = null;
+            return found;
+        }
+        finally
+        {
+            Array.ForEach(fds, f => f?.Dispose());
+        }
     }
 
     private UserNamespaceOpener Opener => _opener ??= UserNamespaceOpener.ForLayers(_topFirst, SubordinateIds.Current!);

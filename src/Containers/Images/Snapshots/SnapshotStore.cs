@@ -184,7 +184,7 @@ internal sealed class SnapshotStore
 
                 if (result.Owners.Count > 0)
                 {
-                    await GiveOwnersAsync(name, result.Owners, cancellationToken).ConfigureAwait(false);
+                    await GiveOwnersAsync(name, result.Owners, _options.SubordinateIds!, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (proven is not null)
@@ -218,11 +218,11 @@ internal sealed class SnapshotStore
         return (target, true);
     }
 
-    private async Task GiveOwnersAsync(string temporary, IReadOnlyCollection<FileOwner> owners, CancellationToken cancellationToken)
+    private async Task GiveOwnersAsync(string temporary, IReadOnlyCollection<FileOwner> owners, SubordinateIds subordinate, CancellationToken cancellationToken)
     {
         try
         {
-            await ForeignOwners.GiveAsync(Path.Combine(Root, temporary), owners, cancellationToken).ConfigureAwait(false);
+            await ForeignOwners.GiveAsync(Path.Combine(Root, temporary), owners, subordinate, cancellationToken).ConfigureAwait(false);
         }
         catch (ContainersIOException e)
         {

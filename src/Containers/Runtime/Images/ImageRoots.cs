@@ -98,9 +98,9 @@ internal static class ImageRoots
         var ranges = keepOwners ? null : SubordinateIds.Current;
         var foreign = new List<FileOwner>();
         files.CopyDirectory(destination, volume.Mountpoint, keepOwners, ranges, foreign);
-        if (foreign.Count > 0)
+        if (ranges is not null && foreign.Count > 0)
         {
-            await ForeignOwners.GiveAsync(volume.Mountpoint, foreign, cancellationToken).ConfigureAwait(false);
+            await ForeignOwners.GiveAsync(volume.Mountpoint, foreign, ranges, cancellationToken).ConfigureAwait(false);
         }
 
         return volumes.MarkPopulated(volume);
