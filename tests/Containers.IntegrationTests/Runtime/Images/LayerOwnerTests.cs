@@ -137,6 +137,11 @@ public sealed class LayerOwnerTests : IAsyncLifetime
         await container.CopyFromAsync("/home/app", copied, cancellationToken: Ct);
         Assert.Equal(100_005, new FileInfo(Path.Combine(copied, "secret")).Length);
         Assert.Equal(50_000, new FileInfo(Path.Combine(copied, "sub", "new")).Length);
+        var put = _temp.Combine("put");
+        await File.WriteAllTextAsync(put, "put\n", Ct);
+        await container.CopyToAsync(put, "/home/app/sub/put", cancellationToken: Ct);
+        await container.CopyFromAsync("/home/app/sub/put", _temp.Combine("put-back"), cancellationToken: Ct);
+        Assert.Equal("put\n", await File.ReadAllTextAsync(_temp.Combine("put-back"), Ct));
 
         var committed = await container.CommitAsync("home:2", cancellationToken: Ct);
         var listing = await ImageFixtures.RunAsync(
