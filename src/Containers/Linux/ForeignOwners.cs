@@ -14,7 +14,7 @@ namespace Containers.Linux;
 internal static class ForeignOwners
 {
     /// <summary>Entries one child handles; a plan holds one op per entry.</summary>
-    private const int Batch = 512;
+    private const int Batch = 4096;
 
     /// <summary>Levels of foreign directories nested in foreign directories a removal gives back before it gives up.</summary>
     private const int MaxForeignLevels = 64;

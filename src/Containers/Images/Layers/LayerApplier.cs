@@ -590,7 +590,7 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             return false;
         }
 
-        _owners[_entryKey] = new FileOwner(path, (uint)entry.Uid, (uint)entry.Gid, link ? null : entry.Mode & 0xFFF);
+        _owners[_entryKey] = new FileOwner(path, (uint)entry.Uid, (uint)entry.Gid, FileOwner.ModeToRestore(entry.Mode, link));
         return true;
     }
 

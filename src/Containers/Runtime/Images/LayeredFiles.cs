@@ -133,7 +133,7 @@ internal sealed class LayeredFiles
                 return;
             }
 
-            Owners.Add(new FileOwner(Path.GetRelativePath(Target, destination), uid, gid, link ? null : entry.Mode & 0xfff));
+            Owners.Add(new FileOwner(Path.GetRelativePath(Target, destination), uid, gid, FileOwner.ModeToRestore(entry.Mode, link)));
         }
 
         /// <summary>The id a rootless container sees for host id <paramref name="host"/>: the caller is 0, the Nth subordinate id N.</summary>
