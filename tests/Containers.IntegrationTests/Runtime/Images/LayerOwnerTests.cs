@@ -193,6 +193,38 @@ public sealed class LayerOwnerTests : IAsyncLifetime
         Assert.Empty(await Runtime.ListVolumesAsync(Ct));
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task A_later_entry_of_a_layer_decides_the_owner_of_its_name_and_what_it_replaced_is_not_given_one()
+    {
+        await ImportAsync(
+            "later:1",
+            new PaxTarEntry(TarEntryType.Directory, "x/") { Mode = (UnixFileMode)0x1ed, Uid = 33, Gid = 33 },
+            new PaxTarEntry(TarEntryType.RegularFile, "x/f") { Mode = (UnixFileMode)0x1a4, Uid = 33, Gid = 33 },
+            new PaxTarEntry(TarEntryType.RegularFile, "x") { Mode = (UnixFileMode)0x1a4 },
+            new PaxTarEntry(TarEntryType.Directory, "y/") { Mode = (UnixFileMode)0x1ed, Uid = 33, Gid = 33 },
+            new PaxTarEntry(TarEntryType.Directory, "y/") { Mode = (UnixFileMode)0x1ed },
+            new PaxTarEntry(TarEntryType.RegularFile, "y/f") { Mode = (UnixFileMode)0x1a4, Uid = 5, Gid = 5 },
+            new PaxTarEntry(TarEntryType.HardLink, "y/h") { LinkName = "y/f" },
+            new PaxTarEntry(TarEntryType.RegularFile, "z") { Mode = (UnixFileMode)0x1a4, Uid = 33, Gid = 33 },
+            new PaxTarEntry(TarEntryType.SymbolicLink, "z") { LinkName = "y/f" });
+
+        var result = await Runtime.RunFromImageAsync(
+            "later:1", new ImageContainerOptions { Command = ["-c", "busybox stat -c '%u:%g %F %n' /x /y /y/f /y/h /z"] }, Ct);
+
+        string Owner(uint uid, uint gid) => Environment.IsPrivilegedProcess || SubordinateIds.Current is not null ? $"{uid}:{gid}" : "0:0";
+        Assert.Equal(
+            (0,
+             $"""
+             0:0 regular empty file /x
+             0:0 directory /y
+             {Owner(5, 5)} regular empty file /y/f
+             {Owner(5, 5)} regular empty file /y/h
+             0:0 symbolic link /z
+
+             """),
+            (result.ExitCode, result.Stdout));
+    }
+
     private async Task<ContainerResult> RunAsync(string? user, string script) =>
         await Runtime.RunFromImageAsync("owners:1", new ImageContainerOptions { User = user, Command = ["-c", script] }, Ct);
 }
