@@ -106,12 +106,9 @@ internal static class ForeignOwners
 
     private static async Task RunAsync(ChildProcess child, SubordinateIds subordinate, string what, CancellationToken cancellationToken)
     {
-        uint uid = LibC.geteuid(), gid = LibC.getegid();
-        IdMapRange[] uids = [new(0, uid, 1), new(1, subordinate.UidStart, subordinate.UidCount)];
-        IdMapRange[] gids = [new(0, gid, 1), new(1, subordinate.GidStart, subordinate.GidCount)];
         await using (child.ConfigureAwait(false))
         {
-            await UserNamespaceMaps.WriteAsync(child.Pid, uids, gids, cancellationToken).ConfigureAwait(false);
+            await UserNamespaceMaps.WriteAsync(child.Pid, subordinate.UidMap(LibC.geteuid()), subordinate.GidMap(LibC.getegid()), cancellationToken).ConfigureAwait(false);
             child.Continue();
             try
             {

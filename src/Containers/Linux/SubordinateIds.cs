@@ -10,6 +10,24 @@ internal sealed record SubordinateIds(uint UidStart, uint UidCount, uint GidStar
     private static readonly Lazy<SubordinateIds?> OfThisUser = new(() => Read(Environment.UserName, LibC.geteuid()));
 
     /// <summary>
+    /// The uid map of a rootless container's user namespace: <paramref name="uid"/> (the caller) as 0, then the
+    /// range from 1, so container uid N is the Nth subordinate uid.
+    /// </summary>
+    public IdMapRange[] UidMap(uint uid) => [new(0, uid, 1), new(1, UidStart, UidCount)];
+
+    /// <summary>The gid map that goes with <see cref="UidMap"/>.</summary>
+    public IdMapRange[] GidMap(uint gid) => [new(0, gid, 1), new(1, GidStart, GidCount)];
+
+    /// <summary>The uid a container with <see cref="UidMap"/> sees for host uid <paramref name="host"/>; null when the map does not cover it.</summary>
+    public uint? ContainerUid(uint host, uint caller) => Inside(host, caller, UidStart, UidCount);
+
+    /// <summary>The gid a container with <see cref="GidMap"/> sees for host gid <paramref name="host"/>; null when the map does not cover it.</summary>
+    public uint? ContainerGid(uint host, uint caller) => Inside(host, caller, GidStart, GidCount);
+
+    private static uint? Inside(uint host, uint caller, uint start, uint count) =>
+        host == caller ? 0 : host >= start && host - start < count ? host - start + 1 : null;
+
+    /// <summary>
     /// The ranges of the user this process runs as, when <c>newuidmap</c> and <c>newgidmap</c> can map them; null
     /// for root (it maps any id itself) and for a user without ranges or helpers. Read once per process.
     /// </summary>

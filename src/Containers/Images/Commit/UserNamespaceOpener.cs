@@ -49,9 +49,7 @@ internal sealed class UserNamespaceOpener
     /// path resolves as in the image, whiteouts and opaque directories included.
     /// </summary>
     public static UserNamespaceOpener ForLayers(IReadOnlyList<string> topFirst, SubordinateIds subordinate) =>
-        new(topFirst[0], topFirst.Count > 1 ? topFirst : null, "the image's layers",
-            [new(0, LibC.geteuid(), 1), new(1, subordinate.UidStart, subordinate.UidCount)],
-            [new(0, LibC.getegid(), 1), new(1, subordinate.GidStart, subordinate.GidCount)]);
+        new(topFirst[0], topFirst.Count > 1 ? topFirst : null, "the image's layers", subordinate.UidMap(LibC.geteuid()), subordinate.GidMap(LibC.getegid()));
 
     /// <summary>Opens <paramref name="paths"/> (relative to the root), in order; the caller owns the fds.</summary>
     /// <exception cref="ImageCommitException">A path cannot be opened in the namespace either (named), or the namespace cannot be made.</exception>

@@ -84,9 +84,13 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
             return;
         }
 
-        // A later entry of the same name replaces the earlier one, and with it the owner left to give.
-        _entryKey = Encoding.Latin1.GetString(path.Path);
-        _owners.Remove(_entryKey);
+        // A later entry of the same name replaces the earlier one, and with it the owner left to give. Only an apply
+        // that gives owners needs the name as a key.
+        if (_options.SubordinateIds is not null)
+        {
+            _entryKey = Encoding.Latin1.GetString(path.Path);
+            _owners.Remove(_entryKey);
+        }
 
         using var parent = OpenParent(path, create: true);
         fixed (byte* p = path.Bytes)
@@ -722,10 +726,13 @@ internal sealed unsafe class LayerApplier : ITarEntryHandler, IDisposable
                 throw Failed("remove directory", result);
             }
 
-            string below = _entryKey + "/";
-            foreach (var key in _owners.Keys.Where(k => k.StartsWith(below, StringComparison.Ordinal)).ToList())
+            if (_owners.Count > 0)
             {
-                _owners.Remove(key);
+                string below = _entryKey + "/";
+                foreach (var key in _owners.Keys.Where(k => k.StartsWith(below, StringComparison.Ordinal)).ToList())
+                {
+                    _owners.Remove(key);
+                }
             }
 
             return ExistingEntry.Directory;

@@ -126,8 +126,8 @@ internal sealed class LayeredFiles
         public void Add(string destination, Entry entry, bool link)
         {
             if (Owners is null || Ranges is not { } ranges
-                || Inside(entry.Uid, _uid, ranges.UidStart, ranges.UidCount) is not { } uid
-                || Inside(entry.Gid, _gid, ranges.GidStart, ranges.GidCount) is not { } gid
+                || ranges.ContainerUid(entry.Uid, _uid) is not { } uid
+                || ranges.ContainerGid(entry.Gid, _gid) is not { } gid
                 || (uid == 0 && gid == 0))
             {
                 return;
@@ -135,10 +135,6 @@ internal sealed class LayeredFiles
 
             Owners.Add(new FileOwner(Path.GetRelativePath(Target, destination), uid, gid, FileOwner.ModeToRestore(entry.Mode, link)));
         }
-
-        /// <summary>The id a rootless container sees for host id <paramref name="host"/>: the caller is 0, the Nth subordinate id N.</summary>
-        private static uint? Inside(uint host, uint own, uint start, uint count) =>
-            host == own ? 0 : host >= start && host - start < count ? host - start + 1 : null;
     }
 
     private unsafe void CopyEntries(string relative, IReadOnlyList<int> layers, string target, bool keepOwners, Foreign foreign)

@@ -34,15 +34,14 @@ internal sealed record UserNamespaceMapping(IReadOnlyList<LinuxIdMapping> Uids, 
             return new([new(0, host.Uid, 1)], [new(0, host.Gid, 1)], SetGroupsAllowed: false);
         }
 
-        return new(
-            [new(0, host.Uid, 1), new(1, sub.UidStart, sub.UidCount)],
-            [new(0, host.Gid, 1), new(1, sub.GidStart, sub.GidCount)],
-            SetGroupsAllowed: true);
+        return new([.. sub.UidMap(host.Uid).Select(ToSpec)], [.. sub.GidMap(host.Gid).Select(ToSpec)], SetGroupsAllowed: true);
     }
 
     /// <summary>Writes the maps of the user namespace of <paramref name="pid"/>, which waits for them.</summary>
     public Task ApplyAsync(int pid, CancellationToken cancellationToken) =>
         UserNamespaceMaps.WriteAsync(pid, Ranges(Uids), Ranges(Gids), cancellationToken);
+
+    private static LinuxIdMapping ToSpec(IdMapRange range) => new(range.ContainerId, range.HostId, range.Size);
 
     private static IdMapRange[] Ranges(IReadOnlyList<LinuxIdMapping> mappings) =>
         [.. mappings.Select(m => new IdMapRange(m.ContainerId, m.HostId, m.Size))];
