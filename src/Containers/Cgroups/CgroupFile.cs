@@ -33,6 +33,25 @@ internal static class CgroupFile
     public static long? TryReadNumber(string dir, string file) =>
         TryRead(dir, file) is { } text && long.TryParse(text.AsSpan().Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
+    /// <summary>Whether <paramref name="file"/> exists and every number in it is 0 (a counter file such as <c>cpu.stat</c> or <c>blkio.throttle.io_serviced</c>).</summary>
+    public static bool IsZero(string dir, string file)
+    {
+        if (TryRead(dir, file) is not { } text)
+        {
+            return false;
+        }
+
+        foreach (var word in text.Split([' ', '\n'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (long.TryParse(word, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n != 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The value of <paramref name="key"/> in a flat keyed file such as <c>memory.events</c> or <c>cpu.stat</c> (<c>key value</c> lines).</summary>
     public static long? TryReadKey(string dir, string file, string key) => TryRead(dir, file) is { } text ? Key(text, key) : null;
 

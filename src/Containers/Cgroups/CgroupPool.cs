@@ -9,14 +9,17 @@ namespace Containers.Cgroups;
 /// A few empty cgroups made ahead of time, with the standard device list already in place, so that a start with
 /// limits only writes its limits: making a cgroup (a directory in each v1 hierarchy, or a v2 directory and its
 /// device program) and removing it are the largest part of what limits cost a start. One long-lived thread makes
-/// them in the background and removes the cgroups of deleted containers.
+/// them in the background and takes back the cgroups of deleted containers.
 /// </summary>
 /// <remarks>
 /// <para>Every container's cgroup spans the same controllers (all of the driver's hierarchies on v1, one directory on
-/// v2), so one pool serves every set of limits. A pooled cgroup is handed out once and never reused: the kernel
-/// cannot reset some of a cgroup's counters (v1 <c>oom_kill</c> and <c>cpu.stat</c>, every v2 counter), and a
-/// reused one would report a former container's OOM kills and CPU time, and keep its page cache charged. A
-/// deleted container's cgroup is removed by the pool's thread instead of on the delete's path.</para>
+/// v2), so one pool serves every set of limits. A deleted container's cgroup goes to the pool's thread, not removed
+/// on the delete's path. On v1 the thread recycles it (<see cref="ICgroupDriver.Recycle"/>): under a new name, with
+/// the directories that read as new ones' renamed and the others made again. The memory and cpuacct directories
+/// are always new, since the kernel cannot zero their counters (<c>oom_kill</c>, <c>memory.stat</c>,
+/// <c>cpuacct.stat</c>) nor uncharge all of a former container's page cache. So no container sees another's OOM
+/// kills, CPU time, throttling, limits or device rules, and a former container's paths reach nothing. On v2, where
+/// no counter can be zeroed, it is removed.</para>
 /// <para>Pooled cgroups are named <c>.pool-PID-STARTTIME-PIDNS-N</c> after the process that made them and its pid
 /// namespace (a name no container id can have): the container's state records its cgroup's directories, and a
 /// runtime that opens the state directory after this process died (even by SIGKILL) sweeps them with the other
@@ -188,10 +191,11 @@ internal sealed class CgroupPool : IAsyncDisposable
                     _signalled = false;
                 }
 
-                // Removals first: they free what a start may need (a pids or memory budget in the parent).
+                // Released cgroups first: made ready again, or removed, they free what a start may need (a pids or
+                // memory budget in the parent).
                 while (_released.TryDequeue(out var released))
                 {
-                    RemoveAsync(released).GetAwaiter().GetResult();
+                    Recycle(released, stop);
                 }
 
                 while (Failure is null && Volatile.Read(ref _count) < _capacity && !stop.IsCancellationRequested)
@@ -206,11 +210,45 @@ internal sealed class CgroupPool : IAsyncDisposable
         }
     }
 
-    private void Make()
+    /// <summary>
+    /// Makes a released cgroup a ready one under a new name where the driver can renew it (v1: see
+    /// <see cref="ICgroupDriver.Recycle"/>), while fewer than twice <see cref="_capacity"/> are ready, so that starts back
+    /// to back take the cgroups the last ones released and the making stops; otherwise removes it.
+    /// </summary>
+    private void Recycle(ICgroup released, CancellationToken stop)
+    {
+        if (Failure is null && Volatile.Read(ref _count) < 2 * _capacity && !stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (_driver.Recycle(released, NextName()) is { } renewed)
+                {
+                    renewed.OpenAhead();
+                    _ready.Enqueue(renewed);
+                    Interlocked.Increment(ref _count);
+                    return;
+                }
+            }
+            catch (CgroupException e)
+            {
+                // What is left of it is removed below; the next release is tried again.
+                _report(e);
+            }
+        }
+
+        RemoveAsync(released).GetAwaiter().GetResult();
+    }
+
+    private static string NextName()
     {
         var identity = ProcessIdentity.Current;
-        var name = string.Create(CultureInfo.InvariantCulture,
+        return string.Create(CultureInfo.InvariantCulture,
             $"{Prefix}{identity.Pid}-{identity.StartTime}-{ProcessIdentity.CurrentPidNamespace}-{Interlocked.Increment(ref s_sequence)}");
+    }
+
+    private void Make()
+    {
+        var name = NextName();
         try
         {
             var cgroup = _driver.Create(name, NoLimits);

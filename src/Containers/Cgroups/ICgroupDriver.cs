@@ -35,6 +35,14 @@ internal interface ICgroupDriver
     /// <summary>Opens a container's existing cgroup from the directories its state recorded.</summary>
     ICgroup Open(IReadOnlyDictionary<string, string> paths);
 
+    /// <summary>
+    /// Readies a released container's cgroup for another container, under the new name <paramref name="name"/>, so that
+    /// it reads as a new cgroup does (v1 renames the directories that can be renewed and makes the others again); null
+    /// when it cannot be (v2, whose counters cannot be zeroed, or processes left): the caller removes it.
+    /// </summary>
+    /// <exception cref="CgroupException">Renaming or making a directory failed; what was made is removed.</exception>
+    ICgroup? Recycle(ICgroup used, string name);
+
     /// <summary>Removes the empty cgroups below <see cref="Parent"/> whose container <paramref name="isLive"/> does not know; returns how many.</summary>
     int RemoveStale(Func<string, bool> isLive);
 

@@ -111,6 +111,20 @@ internal static unsafe partial class LibC
         };
     }
 
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rename(string oldPath, string newPath);
+
+    /// <summary>rename(2), without <see cref="Directory.Move(string, string)"/>'s checks (a cgroup v1 directory renames only within its parent).</summary>
+    /// <exception cref="IOException">The kernel refused it.</exception>
+    public static void Rename(string from, string to)
+    {
+        if (rename(from, to) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"rename {from} to {to}: {Errno.Describe(errno)}", errno);
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int statfs(string path, byte* buffer);
 

@@ -863,6 +863,90 @@ public sealed class CgroupV1Tests : CgroupLimitTests
 {
     protected override void Require() => CgroupRequires.V1Root();
 
+    [ScaledFact(90_000)]
+    public async Task A_deleted_container_s_cgroup_is_recycled_only_where_it_reads_as_new_and_the_next_container_sees_nothing_of_it()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 1 }, Token);
+        var writeNull = ContainerSpec.For("/bin/sh", "-c", ": > /dev/null").WithResources(r => r);
+        for (var i = 0; i < 2; i++)
+        {
+            // The pool starts with the runtime's second container with limits.
+            Assert.Equal(0, (await runtime.RunAsync(writeNull, cancellationToken: Token)).ExitCode);
+        }
+
+        // The first container meets its CPU quota, has a task limit, and may not write /dev/null.
+        var first = await runtime.CreateAsync(null, ContainerSpec.For("/bin/sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; (: > /dev/null) || exit 3")
+            .WithResources(r => r with
+            {
+                Cpu = new LinuxCpu { Quota = 10_000, Period = 100_000 },
+                Pids = new LinuxPids(16),
+                Devices = [new LinuxDeviceCgroup { Allow = false, Type = "c", Major = 1, Minor = 3, Access = "w" }],
+            }), null, Token);
+        var firstDirs = first.State.Cgroup!;
+        var firstInodes = Inodes(firstDirs);
+        await first.StartAsync(Token);
+        Assert.Equal(3, (await first.WaitAsync(Token)).ExitCode);
+        var firstStats = await first.GetStatsAsync(Token);
+        Assert.True(firstStats.Cpu.ThrottledPeriods > 0 && firstStats.Pids.Limit == 16, $"{firstStats}");
+
+        // Another process's view of it reads its counters through files it keeps open.
+        await using var elsewhere = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 0 }, Token);
+        var stale = await elsewhere.GetAsync(first.Id, Token);
+        Assert.Equal(firstStats.Cpu.Total, (await stale.GetStatsAsync(Token)).Cpu.Total);
+
+        await first.DeleteAsync(Token);
+        await first.DisposeAsync();
+        Assert.Empty(await CgroupRequires.RemainingAfterRemovalAsync(firstDirs.Values, Token));
+
+        // Its freezer directory, renamed, is among the pool's; the next containers take the pool's in turn.
+        var deadline = DateTime.UtcNow + TestTime.Scale(TimeSpan.FromSeconds(20));
+        while (!CgroupRequires.PooledBeside([firstDirs["freezer"]], Environment.ProcessId).Any(d => Inode(d) == firstInodes["freezer"]))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the first container's cgroup was not recycled");
+            await Task.Delay(20, Token);
+        }
+
+        var forks = ContainerSpec.For("/bin/sh", "-c", "i=0; while [ $i -lt 24 ]; do sleep 2 & i=$((i+1)); done; (: > /dev/null) || exit 3; wait").WithResources(r => r);
+        var taken = new List<Container>();
+        try
+        {
+            Container next;
+            do
+            {
+                next = await runtime.CreateAsync(null, forks, null, Token);
+                taken.Add(next);
+            }
+            while (Inode(next.State.Cgroup!["freezer"]) != firstInodes["freezer"] && taken.Count < 4);
+
+            var nextInodes = Inodes(next.State.Cgroup!);
+            Assert.All(new[] { "freezer", "pids", "cpuset" }, h => Assert.True(firstInodes[h] == nextInodes[h], $"{h}: made again, not renamed"));
+            Assert.All(new[] { "memory", "cpuacct", "cpu", "devices" }, h => Assert.True(firstInodes[h] != nextInodes[h], $"{h}: renamed, not made again"));
+            var fresh = await next.GetStatsAsync(Token);
+            // Created, its process waits to exec: it has spent about a millisecond, the first one's loop far more.
+            Assert.True(fresh.Cpu.Total < firstStats.Cpu.Total / 4 && fresh.Cpu.Periods == 0 && fresh.Cpu.ThrottledPeriods == 0 && fresh.Pids.Limit is null && fresh.Memory.OomKills == 0, $"{fresh}");
+
+            // No task limit, and /dev/null is writable: the first container's rules went with it.
+            await next.StartAsync(Token);
+            var running = await WaitForAsync(next, s => s.Pids.Current > 16, TimeSpan.FromSeconds(10));
+            var staleNow = await stale.GetStatsAsync(Token);
+            Assert.True(staleNow.Pids.Current is null && staleNow.Cpu.Total == TimeSpan.Zero, $"the former container's view reads the next one's counters: {staleNow}");
+            Assert.Equal(0, (await next.WaitAsync(Token)).ExitCode);
+        }
+        finally
+        {
+            foreach (var container in taken)
+            {
+                await container.DisposeAsync();
+            }
+        }
+    }
+
+    private static Dictionary<string, ulong> Inodes(IReadOnlyDictionary<string, string> dirs) => dirs.ToDictionary(d => d.Key, d => Inode(d.Value));
+
+    private static ulong Inode(string dir) => Containers.Linux.FileIdentity.OfPath(dir)?.Inode ?? 0;
+
     [ScaledFact(30_000)]
     public async Task A_hugetlb_limit_fails_naming_the_field_before_anything_is_created()
     {

@@ -13,6 +13,14 @@ internal static class V1Blkio
     /// <summary>The weight files of the two proportional schedulers: CFQ's (kernels before 5.0) and BFQ's.</summary>
     private static readonly string[] WeightFiles = ["blkio.weight", "blkio.bfq.weight"];
 
+    /// <summary>The per-device throttles, empty in a new cgroup.</summary>
+    private static readonly string[] ThrottleFiles =
+        ["blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device", "blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"];
+
+    /// <summary>The counters of the throttle layer and BFQ's, which <c>blkio.reset_stats</c> zeroes.</summary>
+    private static readonly string[] CounterFiles =
+        ["blkio.throttle.io_service_bytes", "blkio.throttle.io_serviced", "blkio.bfq.io_service_bytes", "blkio.bfq.io_serviced"];
+
     public static bool Needed(LinuxResources resources) => resources.BlockIO is not null;
 
     public static void Validate(string dir, LinuxBlockIO io)
@@ -31,6 +39,24 @@ internal static class V1Blkio
                 RequireBlockDevice(list[i], $"{Field}.{name}[{i}]");
             }
         }
+    }
+
+    /// <summary>
+    /// Zeroes a released cgroup's counters (<c>blkio.reset_stats</c>) and says whether it then reads as a new one's
+    /// (<see cref="V1Driver.Recycle"/>): no throttle, BFQ's default weight of 100, every counter 0. Not on a kernel
+    /// with CFQ's <c>blkio.weight</c> (before 5.0), whose default this does not check.
+    /// </summary>
+    public static bool Renew(string dir)
+    {
+        if (File.Exists(Path.Combine(dir, "blkio.weight"))
+            || ThrottleFiles.Any(file => CgroupFile.TryRead(dir, file) is not "")
+            || (File.Exists(Path.Combine(dir, "blkio.bfq.weight")) && (CgroupFile.TryRead(dir, "blkio.bfq.weight") != "100" || CgroupFile.TryRead(dir, "blkio.bfq.weight_device") != "default 100")))
+        {
+            return false;
+        }
+
+        CgroupFile.Write(dir, "blkio.reset_stats", "1", null);
+        return CounterFiles.All(file => !File.Exists(Path.Combine(dir, file)) || CgroupFile.IsZero(dir, file));
     }
 
     public static void Apply(string dir, LinuxBlockIO io)

@@ -133,6 +133,20 @@ internal sealed class V1Cgroup : ICgroup
         var (periods, throttled, throttledNs) = Dir(V1Cpu.Name) is { } c ? V1Cpu.Read(_files, c) : default;
         var (pids, pidsLimit) = Dir(V1Pids.Name) is { } p ? V1Pids.Read(_files, p) : default;
         var io = Dir(V1Blkio.Name) is { } b ? V1Blkio.Read(_files, b) : default;
+
+        // Renamed for another container since (V1Driver.Recycle renames the freezer first), files kept open read its
+        // counters now: read as a removed cgroup's, which is what this container's cgroup is.
+        if (Dir(V1Freezer.Name) is { } freezer && !Directory.Exists(freezer))
+        {
+            return new ContainerStats
+            {
+                Time = DateTimeOffset.UtcNow,
+                Memory = new(null, null, null, 0),
+                Cpu = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0, 0, TimeSpan.Zero),
+                Pids = new(null, null),
+                Io = new(0, 0, 0, 0),
+            };
+        }
         return new ContainerStats
         {
             Time = DateTimeOffset.UtcNow,

@@ -7,6 +7,13 @@ internal static class V1Devices
 {
     public const string Name = "devices";
 
+    /// <summary>
+    /// Whether a released cgroup's device list is the standard one a new cgroup gets (<see cref="V1Driver.Recycle"/>):
+    /// not when the spec's rules, or a later update's, changed it.
+    /// </summary>
+    public static bool Renew(string dir) =>
+        CgroupFile.TryRead(dir, "devices.list") is { } list && list.Split('\n').SequenceEqual(DeviceRules.Allowed);
+
     public static void Apply(string dir, LinuxResources resources, bool reset)
     {
         if (reset)

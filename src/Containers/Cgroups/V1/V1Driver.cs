@@ -13,6 +13,7 @@ internal sealed class V1Driver : ICgroupDriver
     private static readonly string[] Controllers =
         [V1Freezer.Name, V1Devices.Name, V1Memory.Name, V1Pids.Name, V1Cpu.Name, V1CpuAcct.Name, V1Cpuset.Name, V1Blkio.Name];
 
+    private static readonly LinuxResources NoLimits = new();
     private readonly Dictionary<string, string> _parents = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _own = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -132,6 +133,74 @@ internal sealed class V1Driver : ICgroupDriver
     }
 
     public ICgroup Open(IReadOnlyDictionary<string, string> paths) => new V1Cgroup(paths);
+
+    /// <summary>
+    /// Makes a released container's empty cgroup the new cgroup <paramref name="name"/>. A hierarchy's directory that
+    /// reads as a new one's once its limits are lifted and its counters zeroed is renamed (each controller's
+    /// <c>Renew</c> says which); any other is removed and made again. The memory and cpuacct directories are always
+    /// made again: <c>memory.stat</c>'s event counters, the page cache and kernel objects charged to the cgroup, and
+    /// <c>cpuacct.stat</c> cannot be zeroed. Renaming keeps a former container's path from reaching the new one.
+    /// </summary>
+    /// <returns>The cgroup, or null when <paramref name="used"/> still holds processes or is not below this driver's parents (the caller removes it).</returns>
+    /// <exception cref="CgroupException">A rename, removal or mkdir failed; what was made is removed, and what is left of <paramref name="used"/> is the caller's to remove.</exception>
+    public ICgroup? Recycle(ICgroup used, string name)
+    {
+        var old = used.Paths;
+        if (old.Count != _parents.Count
+            || _parents.Any(p => !old.TryGetValue(p.Key, out var dir) || Path.GetDirectoryName(dir) != p.Value)
+            || old.Values.Any(dir => CgroupFile.ReadProcs(dir).Count > 0))
+        {
+            return null;
+        }
+
+        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            // The freezer first: a reader holding the former container's files open checks, after reading, that its
+            // freezer directory is still there (V1Cgroup.ReadStats), so it never takes the next container's counters.
+            foreach (var (controller, parent) in _parents.OrderBy(p => p.Key != V1Freezer.Name))
+            {
+                var from = old[controller];
+                var to = Path.Combine(parent, name);
+                if (Renew(controller, from))
+                {
+                    Linux.LibC.Rename(from, to);
+                    paths[controller] = to;
+                    continue;
+                }
+
+                Directory.Delete(from);
+                MakeBelowParent(controller, parent, to);
+                paths[controller] = to;
+                if (controller == V1Cpuset.Name)
+                {
+                    V1Cpuset.Inherit(to);
+                }
+                else if (controller == V1Devices.Name)
+                {
+                    V1Devices.Apply(to, NoLimits, reset: true);
+                }
+            }
+
+            return new V1Cgroup(paths);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException)
+        {
+            Remove(paths.Values);
+            throw new CgroupException(null, $"recycling the cgroup '{name}' failed: {e.Message}", e);
+        }
+    }
+
+    private static bool Renew(string controller, string dir) => controller switch
+    {
+        V1Freezer.Name => V1Freezer.Renew(dir),
+        V1Devices.Name => V1Devices.Renew(dir),
+        V1Pids.Name => V1Pids.Renew(dir),
+        V1Cpu.Name => V1Cpu.Renew(dir),
+        V1Cpuset.Name => V1Cpuset.Renew(dir),
+        V1Blkio.Name => V1Blkio.Renew(dir),
+        _ => false,
+    };
 
     public int RemoveStale(Func<string, bool> isLive)
     {

@@ -15,6 +15,20 @@ internal static class V1Pids
     public static void Apply(CgroupFiles files, string dir, LinuxPids pids) =>
         files.Write(dir, "pids.max", pids.Limit == -1 ? "max" : pids.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture), "linux.resources.pids.limit");
 
+    /// <summary>
+    /// Lifts a released cgroup's task limit and says whether it then reads as a new one's (<see cref="V1Driver.Recycle"/>):
+    /// not once a fork met the limit, which <c>pids.events</c> counts for good.
+    /// </summary>
+    public static bool Renew(string dir)
+    {
+        if (CgroupFile.TryRead(dir, "pids.max") != "max")
+        {
+            CgroupFile.Write(dir, "pids.max", "max", null);
+        }
+
+        return CgroupFile.TryRead(dir, "pids.events") == "max 0" && CgroupFile.TryRead(dir, "pids.current") == "0";
+    }
+
     public static (long? Current, long? Limit) Read(CgroupFiles files, string dir) =>
         (files.TryReadNumber(dir, "pids.current"), files.TryReadNumber(dir, "pids.max"));
 }

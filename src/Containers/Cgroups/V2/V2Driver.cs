@@ -149,6 +149,9 @@ internal sealed class V2Driver : ICgroupDriver
 
     public ICgroup Open(IReadOnlyDictionary<string, string> paths) => new V2Cgroup(paths[""]);
 
+    /// <summary>Never: v2 cannot zero a cgroup's counters (<c>cpu.stat</c>, <c>memory.events</c>, <c>memory.stat</c>, <c>io.stat</c>).</summary>
+    public ICgroup? Recycle(ICgroup used, string name) => null;
+
     public int RemoveStale(Func<string, bool> isLive)
     {
         var removed = 0;
