@@ -33,10 +33,10 @@ internal static class CgroupFile
     public static long? TryReadNumber(string dir, string file) =>
         TryRead(dir, file) is { } text && long.TryParse(text.AsSpan().Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 
-    /// <summary>Whether <paramref name="file"/> exists and every number in it is 0 (a counter file such as <c>cpu.stat</c> or <c>blkio.throttle.io_serviced</c>).</summary>
-    public static bool IsZero(string dir, string file)
+    /// <summary>Whether a counter file's text (<c>cpu.stat</c>, <c>blkio.throttle.io_serviced</c>) was read and every number in it is 0.</summary>
+    public static bool IsZero(string? text)
     {
-        if (TryRead(dir, file) is not { } text)
+        if (text is null)
         {
             return false;
         }

@@ -183,6 +183,36 @@ internal sealed class CgroupFiles : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// Hands the files of <paramref name="fromDir"/> kept open here to <paramref name="target"/>, under
+    /// <paramref name="toDir"/>, the directory's new name (a cgroup v1 directory renamed keeps its files): the target
+    /// reads and writes them with no open, and this reads them no more (a read here opens by path, and finds nothing).
+    /// </summary>
+    public void MoveTo(CgroupFiles target, string fromDir, string toDir)
+    {
+        lock (_open)
+        {
+            lock (target._open)
+            {
+                Move(_open, target._open);
+                Move(_writable, target._writable);
+            }
+        }
+
+        void Move(Dictionary<(string Dir, string File), SafeFileHandle> from, Dictionary<(string Dir, string File), SafeFileHandle> to)
+        {
+            foreach (var key in from.Keys.Where(k => k.Dir == fromDir).ToList())
+            {
+                if (target._closed || !to.TryAdd((toDir, key.File), from[key]))
+                {
+                    from[key].Dispose();
+                }
+
+                from.Remove(key);
+            }
+        }
+    }
+
     /// <summary>Closes the files.</summary>
     public void Dispose()
     {

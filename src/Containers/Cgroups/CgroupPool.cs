@@ -121,8 +121,9 @@ internal sealed class CgroupPool : IAsyncDisposable
     public void Replenish() => Wake();
 
     /// <summary>
-    /// Removes a container's cgroup on the pool's thread (killing what is left in it first). Once the pool is
-    /// disposed this returns false and the caller removes it.
+    /// Takes a container's cgroup to the pool's thread, which recycles it or removes it (killing what is left in it
+    /// first) and disposes it: the caller no longer uses it. Once the pool is disposed this returns false and the
+    /// caller removes it.
     /// </summary>
     public bool Release(ICgroup cgroup)
     {
@@ -223,9 +224,11 @@ internal sealed class CgroupPool : IAsyncDisposable
             {
                 if (_driver.Recycle(released, NextName()) is { } renewed)
                 {
+                    // Files of renamed directories came along open; those of the ones made again are opened here.
                     renewed.OpenAhead();
                     _ready.Enqueue(renewed);
                     Interlocked.Increment(ref _count);
+                    released.Dispose();
                     return;
                 }
             }
@@ -274,6 +277,10 @@ internal sealed class CgroupPool : IAsyncDisposable
         {
             // Left in place: its name says whose it is, and the first runtime opened after this process ends sweeps it.
             _report(e);
+        }
+        finally
+        {
+            cgroup.Dispose();
         }
     }
 }

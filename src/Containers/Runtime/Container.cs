@@ -47,6 +47,7 @@ public sealed partial class Container : IAsyncDisposable
     private readonly bool _owner;
     private readonly Task<ContainerExit> _exit;
     private readonly ICgroup? _cgroup;
+    private volatile bool _cgroupPooled;
     private readonly ICgroupDriver? _driver;
     private readonly ContainerRuntime? _runtime;
     private Task _logged = Task.CompletedTask;
@@ -764,7 +765,8 @@ public sealed partial class Container : IAsyncDisposable
                     // The owner hands it to its runtime's pool thread (a pooled cgroup's name says whose it is, and an
                     // id-named one is stale once the state goes: either way the next open's sweep finds a leftover);
                     // otherwise it goes before the state, so a cgroup that cannot be removed stays findable.
-                    if (!_owner || _runtime?.CgroupPoolOrNull?.Release(_cgroup) != true)
+                    _cgroupPooled = _owner && _runtime?.CgroupPoolOrNull?.Release(_cgroup) == true;
+                    if (!_cgroupPooled)
                     {
                         await _cgroup.DeleteAsync(CancellationToken.None).ConfigureAwait(false);
                     }
@@ -806,7 +808,11 @@ public sealed partial class Container : IAsyncDisposable
 
         await _handleReleased.CancelAsync().ConfigureAwait(false);
         OnReleased?.Invoke(this);
-        _cgroup?.Dispose();
+        if (!_cgroupPooled)
+        {
+            // A cgroup handed to the pool is the pool's to dispose, with the files it keeps open for the next container.
+            _cgroup?.Dispose();
+        }
 
         if (_stdio is not null)
         {

@@ -64,8 +64,9 @@ public sealed record ContainerRuntimeOptions
 
     /// <summary>
     /// How many empty cgroups (the standard device list already in place) a runtime keeps made ahead for containers
-    /// with <c>linux.resources</c>, so that such a start only writes its limits, and a delete leaves the removal to
-    /// a background thread: making and removing a cgroup is most of what limits cost a start. The pool is filled
+    /// with <c>linux.resources</c>, so that such a start only writes its limits, and a delete leaves its cgroup to a
+    /// background thread, which recycles it on cgroup v1 (the directories that read as new ones' are renamed, up to
+    /// twice this many ready) or removes it: making and removing a cgroup is most of what limits cost a start. The pool is filled
     /// once a second container with limits is created (a process that makes one gains nothing from it). 0 turns it off (a command-line tool that starts
     /// one container gains nothing from it). Default 4.
     /// </summary>

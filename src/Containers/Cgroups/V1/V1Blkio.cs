@@ -21,6 +21,9 @@ internal static class V1Blkio
     private static readonly string[] CounterFiles =
         ["blkio.throttle.io_service_bytes", "blkio.throttle.io_serviced", "blkio.bfq.io_service_bytes", "blkio.bfq.io_serviced"];
 
+    /// <summary>Whether the kernel has CFQ's <c>blkio.weight</c> (before 5.0), looked up once.</summary>
+    private static bool? s_hasCfqWeight;
+
     public static bool Needed(LinuxResources resources) => resources.BlockIO is not null;
 
     public static void Validate(string dir, LinuxBlockIO io)
@@ -46,17 +49,18 @@ internal static class V1Blkio
     /// (<see cref="V1Driver.Recycle"/>): no throttle, BFQ's default weight of 100, every counter 0. Not on a kernel
     /// with CFQ's <c>blkio.weight</c> (before 5.0), whose default this does not check.
     /// </summary>
-    public static bool Renew(string dir)
+    public static bool Renew(CgroupFiles files, string dir)
     {
-        if (File.Exists(Path.Combine(dir, "blkio.weight"))
-            || ThrottleFiles.Any(file => CgroupFile.TryRead(dir, file) is not "")
-            || (File.Exists(Path.Combine(dir, "blkio.bfq.weight")) && (CgroupFile.TryRead(dir, "blkio.bfq.weight") != "100" || CgroupFile.TryRead(dir, "blkio.bfq.weight_device") != "default 100")))
+        if ((s_hasCfqWeight ??= File.Exists(Path.Combine(dir, "blkio.weight")))
+            || ThrottleFiles.Any(file => files.TryRead(dir, file) is not "")
+            || files.TryRead(dir, "blkio.bfq.weight") is not (null or "100")
+            || files.TryRead(dir, "blkio.bfq.weight_device") is not (null or "default 100"))
         {
             return false;
         }
 
-        CgroupFile.Write(dir, "blkio.reset_stats", "1", null);
-        return CounterFiles.All(file => !File.Exists(Path.Combine(dir, file)) || CgroupFile.IsZero(dir, file));
+        files.Write(dir, "blkio.reset_stats", "1", null);
+        return CounterFiles.All(file => files.TryRead(dir, file) is not { } text || CgroupFile.IsZero(text));
     }
 
     public static void Apply(string dir, LinuxBlockIO io)

@@ -11,14 +11,24 @@ internal sealed class V1Cgroup : ICgroup
 {
     private const int SigKill = 9;
     private readonly IReadOnlyDictionary<string, string> _paths;
-    private readonly CgroupFiles _files = new();
+    private readonly CgroupFiles _files;
 
     public V1Cgroup(IReadOnlyDictionary<string, string> paths)
+        : this(paths, new CgroupFiles())
+    {
+    }
+
+    /// <summary>A cgroup with files already open (a recycled one's; <see cref="V1Driver.Recycle"/>).</summary>
+    public V1Cgroup(IReadOnlyDictionary<string, string> paths, CgroupFiles files)
     {
         _paths = paths;
+        _files = files;
     }
 
     public IReadOnlyDictionary<string, string> Paths => _paths;
+
+    /// <summary>The files kept open (<see cref="V1Driver.Recycle"/> hands those of renamed directories on).</summary>
+    internal CgroupFiles Files => _files;
 
     public bool IsFrozen => Dir(V1Freezer.Name) is { } dir && V1Freezer.IsFrozen(dir);
 
@@ -26,7 +36,7 @@ internal sealed class V1Cgroup : ICgroup
 
     public bool HasMemory => Dir(V1Memory.Name) is not null;
 
-    public IOomKillWatch WatchOomKills() => Dir(V1Memory.Name) is { } dir ? new V1OomKillWatch(dir)
+    public IOomKillWatch WatchOomKills() => Dir(V1Memory.Name) is { } dir ? new V1OomKillWatch(_files, dir)
         : throw new CgroupException("linux.resources.memory", "this container's cgroup has no memory controller to watch for OOM kills");
 
     public SafeFileHandle OpenDirectory() => throw new NotSupportedException("cgroup v1 has no CLONE_INTO_CGROUP: the child joins each hierarchy itself (OpenTasks)");

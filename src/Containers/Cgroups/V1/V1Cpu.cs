@@ -61,14 +61,14 @@ internal static class V1Cpu
     /// idle) and its throttling counters, which cannot be zeroed, are still 0 (<see cref="V1Driver.Recycle"/>): not
     /// once a quota was in force.
     /// </summary>
-    public static bool Renew(string dir) =>
-        CgroupFile.TryRead(dir, "cpu.shares") == "1024"
-        && CgroupFile.TryRead(dir, "cpu.cfs_quota_us") == "-1"
-        && CgroupFile.TryRead(dir, "cpu.cfs_period_us") == "100000"
-        && CgroupFile.TryRead(dir, "cpu.cfs_burst_us") is null or "0"
-        && CgroupFile.TryRead(dir, "cpu.idle") is null or "0"
-        && CgroupFile.IsZero(dir, "cpu.stat")
-        && (!File.Exists(Path.Combine(dir, "cpu.stat.local")) || CgroupFile.IsZero(dir, "cpu.stat.local"));
+    public static bool Renew(CgroupFiles files, string dir) =>
+        files.TryRead(dir, "cpu.cfs_quota_us") == "-1"
+        && files.TryRead(dir, "cpu.shares") == "1024"
+        && files.TryRead(dir, "cpu.cfs_period_us") == "100000"
+        && files.TryRead(dir, "cpu.cfs_burst_us") is null or "0"
+        && files.TryRead(dir, "cpu.idle") is null or "0"
+        && CgroupFile.IsZero(files.TryRead(dir, "cpu.stat"))
+        && (files.TryRead(dir, "cpu.stat.local") is not { } local || CgroupFile.IsZero(local));
 
     /// <summary>Periods, throttled periods and throttled nanoseconds from <c>cpu.stat</c>.</summary>
     public static (long Periods, long Throttled, long ThrottledNs) Read(CgroupFiles files, string dir)

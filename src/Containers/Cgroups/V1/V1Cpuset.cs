@@ -38,11 +38,11 @@ internal static class V1Cpuset
     }
 
     /// <summary>Whether a released cgroup's CPUs and nodes are still its parent's, as a new one's are (<see cref="V1Driver.Recycle"/>).</summary>
-    public static bool Renew(string dir)
+    public static bool Renew(CgroupFiles files, string dir)
     {
         var parent = Path.GetDirectoryName(dir)!;
-        return CgroupFile.TryRead(dir, "cpuset.cpus") is { } cpus && cpus == CgroupFile.TryRead(parent, "cpuset.cpus")
-            && CgroupFile.TryRead(dir, "cpuset.mems") is { } mems && mems == CgroupFile.TryRead(parent, "cpuset.mems");
+        return files.TryRead(dir, "cpuset.cpus") is { } cpus && cpus == files.TryRead(parent, "cpuset.cpus")
+            && files.TryRead(dir, "cpuset.mems") is { } mems && mems == files.TryRead(parent, "cpuset.mems");
     }
 
     public static void Apply(string dir, LinuxCpu cpu)

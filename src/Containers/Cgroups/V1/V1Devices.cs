@@ -11,8 +11,8 @@ internal static class V1Devices
     /// Whether a released cgroup's device list is the standard one a new cgroup gets (<see cref="V1Driver.Recycle"/>):
     /// not when the spec's rules, or a later update's, changed it.
     /// </summary>
-    public static bool Renew(string dir) =>
-        CgroupFile.TryRead(dir, "devices.list") is { } list && list.Split('\n').SequenceEqual(DeviceRules.Allowed);
+    public static bool Renew(CgroupFiles files, string dir) =>
+        files.TryRead(dir, "devices.list") is { } list && list.Split('\n').SequenceEqual(DeviceRules.Allowed);
 
     public static void Apply(string dir, LinuxResources resources, bool reset)
     {

@@ -136,39 +136,56 @@ internal sealed class V1Driver : ICgroupDriver
 
     /// <summary>
     /// Makes a released container's empty cgroup the new cgroup <paramref name="name"/>. A hierarchy's directory that
-    /// reads as a new one's once its limits are lifted and its counters zeroed is renamed (each controller's
-    /// <c>Renew</c> says which); any other is removed and made again. The memory and cpuacct directories are always
-    /// made again: <c>memory.stat</c>'s event counters, the page cache and kernel objects charged to the cgroup, and
-    /// <c>cpuacct.stat</c> cannot be zeroed. Renaming keeps a former container's path from reaching the new one.
+    /// reads as a new one's once its limits are lifted and its counters zeroed is renamed, with the files the former
+    /// cgroup kept open (each controller's <c>Renew</c> says which reads as new, through those files: a pread each);
+    /// any other is removed and made again. The memory and cpuacct directories are always made again:
+    /// <c>memory.stat</c>'s event counters, the page cache and kernel objects charged to the cgroup, and
+    /// <c>cpuacct.stat</c> cannot be zeroed. Renaming keeps a former container's paths from reaching the new one.
     /// </summary>
-    /// <returns>The cgroup, or null when <paramref name="used"/> still holds processes or is not below this driver's parents (the caller removes it).</returns>
-    /// <exception cref="CgroupException">A rename, removal or mkdir failed; what was made is removed, and what is left of <paramref name="used"/> is the caller's to remove.</exception>
+    /// <returns>The cgroup, or null when <paramref name="used"/> is not this driver's, or its freezer still holds a process (the caller removes it).</returns>
+    /// <exception cref="CgroupException">A rename, removal or mkdir failed (a directory made again still held a process); what was made is removed, and what is left of <paramref name="used"/> is the caller's to remove.</exception>
     public ICgroup? Recycle(ICgroup used, string name)
     {
-        var old = used.Paths;
-        if (old.Count != _parents.Count
-            || _parents.Any(p => !old.TryGetValue(p.Key, out var dir) || Path.GetDirectoryName(dir) != p.Value)
-            || old.Values.Any(dir => CgroupFile.ReadProcs(dir).Count > 0))
+        if (used is not V1Cgroup { Files: var files } || used.Paths is not { } old
+            || old.Count != _parents.Count
+            || _parents.Any(p => !old.TryGetValue(p.Key, out var dir) || Path.GetDirectoryName(dir) != p.Value))
         {
             return null;
         }
 
+        var nextFiles = new CgroupFiles();
         var paths = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            // The freezer first: a reader holding the former container's files open checks, after reading, that its
-            // freezer directory is still there (V1Cgroup.ReadStats), so it never takes the next container's counters.
+            // The freezer first: the container's processes are in every hierarchy, and a view that kept the former
+            // cgroup's files open checks, after reading, that its freezer directory is still there (V1Cgroup.ReadStats).
             foreach (var (controller, parent) in _parents.OrderBy(p => p.Key != V1Freezer.Name))
             {
                 var from = old[controller];
                 var to = Path.Combine(parent, name);
-                if (Renew(controller, from))
+                if (files.TryRead(from, "cgroup.procs") is not "")
+                {
+                    if (controller == V1Freezer.Name)
+                    {
+                        nextFiles.Dispose();
+                        return null;
+                    }
+                }
+                else if (Renew(files, controller, from))
                 {
                     Linux.LibC.Rename(from, to);
                     paths[controller] = to;
+                    files.MoveTo(nextFiles, from, to);
+                    if (controller == V1Cpuset.Name)
+                    {
+                        // The parent's CPUs and nodes, which the next renewal compares with, stay open too.
+                        files.MoveTo(nextFiles, parent, parent);
+                    }
+
                     continue;
                 }
 
+                // A directory that still holds a process is busy: the removal fails, and so does the recycling.
                 Directory.Delete(from);
                 MakeBelowParent(controller, parent, to);
                 paths[controller] = to;
@@ -182,25 +199,27 @@ internal sealed class V1Driver : ICgroupDriver
                 }
             }
 
-            return new V1Cgroup(paths);
+            return new V1Cgroup(paths, nextFiles);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException)
         {
+            nextFiles.Dispose();
             Remove(paths.Values);
             throw new CgroupException(null, $"recycling the cgroup '{name}' failed: {e.Message}", e);
         }
     }
 
-    private static bool Renew(string controller, string dir) => controller switch
+    private static bool Renew(CgroupFiles files, string controller, string dir) => controller switch
     {
-        V1Freezer.Name => V1Freezer.Renew(dir),
-        V1Devices.Name => V1Devices.Renew(dir),
-        V1Pids.Name => V1Pids.Renew(dir),
-        V1Cpu.Name => V1Cpu.Renew(dir),
-        V1Cpuset.Name => V1Cpuset.Renew(dir),
-        V1Blkio.Name => V1Blkio.Renew(dir),
+        V1Freezer.Name => V1Freezer.Renew(files, dir),
+        V1Devices.Name => V1Devices.Renew(files, dir),
+        V1Pids.Name => V1Pids.Renew(files, dir),
+        V1Cpu.Name => V1Cpu.Renew(files, dir),
+        V1Cpuset.Name => V1Cpuset.Renew(files, dir),
+        V1Blkio.Name => V1Blkio.Renew(files, dir),
         _ => false,
     };
+
 
     public int RemoveStale(Func<string, bool> isLive)
     {

@@ -24,7 +24,7 @@ internal static class V1Freezer
     public static void Thaw(string dir) => CgroupFile.Write(dir, "freezer.state", "THAWED", null);
 
     /// <summary>Whether a released cgroup's freezer reads as a new one's, thawed (<see cref="V1Driver.Recycle"/>).</summary>
-    public static bool Renew(string dir) => CgroupFile.TryRead(dir, "freezer.state") == "THAWED";
+    public static bool Renew(CgroupFiles files, string dir) => files.TryRead(dir, "freezer.state") == "THAWED";
 
     public static bool IsFrozen(string dir) => CgroupFile.TryRead(dir, "freezer.state") is "FROZEN" or "FREEZING";
 }

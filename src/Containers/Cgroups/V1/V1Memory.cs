@@ -18,8 +18,8 @@ internal static class V1Memory
         }
     }
 
-    /// <summary>The files a start with memory limits writes (<see cref="CgroupFiles.OpenAhead"/>).</summary>
-    public static readonly string[] WrittenFiles = ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"];
+    /// <summary>The files a start with memory limits writes (<see cref="CgroupFiles.OpenAhead"/>), the OOM watch's registration last.</summary>
+    public static readonly string[] WrittenFiles = ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "cgroup.event_control"];
 
     /// <summary>The files a start reads: the swap limit in force, and the OOM kills once the process exits.</summary>
     public static readonly string[] ReadFiles = ["memory.memsw.limit_in_bytes", "memory.oom_control"];
@@ -73,9 +73,6 @@ internal static class V1Memory
 
     /// <summary>The OOM killer's kills in the cgroup (<c>oom_kill</c> of <c>memory.oom_control</c>).</summary>
     public static long OomKills(CgroupFiles files, string dir) => files.TryReadKey(dir, "memory.oom_control", "oom_kill") ?? 0;
-
-    /// <summary>The same, read with an open, a read and a close.</summary>
-    public static long OomKills(string dir) => CgroupFile.TryReadKey(dir, "memory.oom_control", "oom_kill") ?? 0;
 }
 
 /// <summary>Memory counters as a controller reads them.</summary>

@@ -12,23 +12,26 @@ namespace Containers.Cgroups.V1;
 internal sealed class V1OomKillWatch : IOomKillWatch
 {
     private static readonly TimeSpan KillerGrace = TimeSpan.FromSeconds(2);
+    private readonly CgroupFiles _files;
     private readonly string _dir;
     private readonly SafeFileHandle _eventFd;
-    private readonly SafeFileHandle _control;
 
-    public V1OomKillWatch(string dir)
+    /// <param name="files">The cgroup's files: the counter is read and the registration written through those it keeps open.</param>
+    /// <param name="dir">The memory cgroup's directory.</param>
+    public V1OomKillWatch(CgroupFiles files, string dir)
     {
+        _files = files;
         _dir = dir;
         _eventFd = LibC.EventFd();
         try
         {
-            _control = LibC.OpenReadOnly(Path.Combine(dir, "memory.oom_control"));
-            CgroupFile.Write(dir, "cgroup.event_control",
-                string.Create(CultureInfo.InvariantCulture, $"{_eventFd.DangerousGetHandle()} {_control.DangerousGetHandle()}"), null);
+            // The kernel uses the control file's fd only while it registers the event: closed right after.
+            using var control = LibC.OpenReadOnly(Path.Combine(dir, "memory.oom_control"));
+            files.Write(dir, "cgroup.event_control",
+                string.Create(CultureInfo.InvariantCulture, $"{_eventFd.DangerousGetHandle()} {control.DangerousGetHandle()}"), null);
         }
         catch
         {
-            _control?.Dispose();
             _eventFd.Dispose();
             throw;
         }
@@ -38,7 +41,7 @@ internal sealed class V1OomKillWatch : IOomKillWatch
     {
         while (true)
         {
-            var kills = V1Memory.OomKills(_dir);
+            var kills = V1Memory.OomKills(_files, _dir);
             if (kills > seen)
             {
                 return kills;
@@ -47,7 +50,7 @@ internal sealed class V1OomKillWatch : IOomKillWatch
             await FdPoller.WaitReadableAsync(_eventFd, cancellationToken).ConfigureAwait(false);
             LibC.ReadEventFd(_eventFd);
             var deadline = DateTime.UtcNow + KillerGrace;
-            while (V1Memory.OomKills(_dir) <= seen && DateTime.UtcNow < deadline)
+            while (V1Memory.OomKills(_files, _dir) <= seen && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(10, cancellationToken).ConfigureAwait(false);
             }
@@ -58,6 +61,5 @@ internal sealed class V1OomKillWatch : IOomKillWatch
     {
         // Closing the eventfd unregisters it: the kernel drops the event when it sees the fd's file released.
         _eventFd.Dispose();
-        _control.Dispose();
     }
 }

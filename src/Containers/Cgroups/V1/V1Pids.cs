@@ -19,14 +19,14 @@ internal static class V1Pids
     /// Lifts a released cgroup's task limit and says whether it then reads as a new one's (<see cref="V1Driver.Recycle"/>):
     /// not once a fork met the limit, which <c>pids.events</c> counts for good.
     /// </summary>
-    public static bool Renew(string dir)
+    public static bool Renew(CgroupFiles files, string dir)
     {
-        if (CgroupFile.TryRead(dir, "pids.max") != "max")
+        if (files.TryRead(dir, "pids.max") != "max")
         {
-            CgroupFile.Write(dir, "pids.max", "max", null);
+            files.Write(dir, "pids.max", "max", null);
         }
 
-        return CgroupFile.TryRead(dir, "pids.events") == "max 0" && CgroupFile.TryRead(dir, "pids.current") == "0";
+        return files.TryRead(dir, "pids.events") == "max 0" && files.TryRead(dir, "pids.current") == "0";
     }
 
     public static (long? Current, long? Limit) Read(CgroupFiles files, string dir) =>
