@@ -943,6 +943,36 @@ public sealed class CgroupV1Tests : CgroupLimitTests
         }
     }
 
+    [ScaledFact(60_000)]
+    public async Task A_deleted_container_s_cgroup_that_still_holds_a_process_is_not_recycled_its_process_is_killed_and_it_is_removed()
+    {
+        Require();
+        using var fixture = new RuntimeFixture();
+        await using var runtime = await ContainerRuntime.OpenAsync(new ContainerRuntimeOptions { StateDirectory = fixture.StateDirectory, CgroupPoolSize = 1 }, Token);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(0, (await runtime.RunAsync(ContainerSpec.For("/bin/true").WithResources(r => r), cancellationToken: Token)).ExitCode);
+        }
+
+        // In the host's pid namespace, the shell's background child outlives it, in the container's cgroup.
+        var container = await runtime.CreateAsync(null, ContainerSpec.For("/bin/sh", "-c", "sleep 60 & exit 0")
+            .WithoutNamespace(NamespaceType.Pid).WithResources(r => r), null, Token);
+        var dirs = container.State.Cgroup!;
+        var freezer = Inode(dirs["freezer"]);
+        await container.StartAsync(Token);
+        Assert.Equal(0, (await container.WaitAsync(Token)).ExitCode);
+        var left = Assert.Single(CgroupFile.ReadProcs(dirs["freezer"]));
+
+        await container.DeleteAsync(Token);
+        await container.DisposeAsync();
+
+        Assert.Empty(await CgroupRequires.RemainingAfterRemovalAsync(dirs.Values, Token));
+        // Killed: gone, or a zombie its new parent has not reaped yet.
+        var stat = Containers.Linux.LibC.TryReadText($"/proc/{left}/stat");
+        Assert.True(stat is null || stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z'), $"the process left in the cgroup is still running: {stat}");
+        Assert.DoesNotContain(CgroupRequires.PooledBeside([dirs["freezer"]], Environment.ProcessId), d => Inode(d) == freezer);
+    }
+
     private static Dictionary<string, ulong> Inodes(IReadOnlyDictionary<string, string> dirs) => dirs.ToDictionary(d => d.Key, d => Inode(d.Value));
 
     private static ulong Inode(string dir) => Containers.Linux.FileIdentity.OfPath(dir)?.Inode ?? 0;

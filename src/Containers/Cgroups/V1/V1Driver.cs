@@ -163,7 +163,9 @@ internal sealed class V1Driver : ICgroupDriver
             {
                 var from = old[controller];
                 var to = Path.Combine(parent, name);
-                if (files.TryRead(from, "cgroup.procs") is not "")
+                // Read afresh: a v1 cgroup.procs kept open answers from the pid list it built first, for as long as it
+                // is read again within a second.
+                if (CgroupFile.ReadProcs(from).Count > 0)
                 {
                     if (controller == V1Freezer.Name)
                     {
@@ -219,7 +221,6 @@ internal sealed class V1Driver : ICgroupDriver
         V1Blkio.Name => V1Blkio.Renew(files, dir),
         _ => false,
     };
-
 
     public int RemoveStale(Func<string, bool> isLive)
     {
