@@ -14,6 +14,8 @@
 #   --user NAME        run the command as this user (of this machine's /etc/passwd), with its cgroup delegated to
 #                      it as systemd's Delegate=yes does (the cgroup and its cgroup.procs, cgroup.subtree_control and
 #                      cgroup.threads owned by the user)
+#   --systemd          with --user: boot systemd instead, and run the command in a service of the user's own
+#                      manager (user@UID.service), in the cgroup systemd delegates to it (build/v2guest/systemd.sh)
 # The command's environment has CONTAINERS_TEST_TIME_FACTOR=5 unless this shell exports another value: the test
 # suite stretches its timeouts by that much, as TCG runs code many times slower than the host (docs/testing.md).
 # Exits with the command's status, or 124 when the guest timed out, 125 when it did not run the command.
@@ -22,13 +24,14 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-out= timeout=900 memory=2G user=root
+out= timeout=900 memory=2G user=root systemd=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
     --user) user=$2; shift 2 ;;
+    --systemd) systemd=1; shift ;;
     --) shift; break ;;
     *) echo "build/v2guest.sh: unknown option '$1' (usage: build/v2guest.sh [--out DIR] [--timeout SECONDS] -- COMMAND...)" >&2
        exit 2 ;;
@@ -137,7 +140,7 @@ started=$EPOCHREALTIME
 set +e
 timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -m "$memory" -smp 2 -nographic -nic none -no-reboot \
   -kernel "$cache/$stamp/vmlinuz" -initrd "$cache/$stamp/initramfs.cpio.gz" \
-  -append "console=ttyS0 psi=1 hugepages=8 ${V2GUEST_KERNEL_ARGS:-quiet} panic=-1 v2guest.out=$out v2guest.user=$user v2guest.stage2=$repo/build/v2guest/stage2.sh" \
+  -append "console=ttyS0 psi=1 hugepages=8 ${V2GUEST_KERNEL_ARGS:-quiet} panic=-1 v2guest.out=$out v2guest.user=$user v2guest.systemd=$systemd v2guest.stage2=$repo/build/v2guest/stage2.sh" \
   -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
   -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
   -fsdev local,id=out,path="$out",security_model=none,multidevs=remap \

@@ -4,6 +4,9 @@
 arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 out=$(arg v2guest.out)
 user=$(arg v2guest.user)
+if [ "$(arg v2guest.systemd)" = 1 ]; then
+  exec /bin/busybox sh "$(dirname "$0")/systemd.sh"
+fi
 hostname v2guest
 ip link set lo up 2>/dev/null
 # As under systemd, the command runs in a cgroup of its own below the root (PID 1 stays in the root): what it

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Runtime.Versioning;
 using Containers.Cgroups;
 using Containers.IntegrationTests.Linux;
@@ -1174,5 +1175,31 @@ public sealed class CgroupV2RootlessTests : CgroupLimitTests
         {
             Directory.Delete(state, recursive: true);
         }
+    }
+
+    [ScaledFact(30_000)]
+    public async Task A_limit_on_a_controller_the_delegation_lacks_is_refused_naming_the_field_before_anything_is_created()
+    {
+        Require();
+        // Debian's user@.service delegates pids, memory and cpu only: the guest's systemd pass (build/test.sh).
+        var own = File.ReadAllText("/proc/self/cgroup").Trim().Split("::")[1];
+        var offered = File.ReadAllText($"/sys/fs/cgroup{own}/cgroup.controllers").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.SkipWhen(offered.Contains("io"), $"needs a delegation without the io controller, as systemd's user@.service gives (this cgroup has {string.Join(' ', offered)})");
+        using var fixture = new RuntimeFixture();
+        // Any block device the kernel has (the guest's are loop devices): only the controller is missing.
+        var device = File.ReadAllText(Path.Combine(Directory.GetDirectories("/sys/block").Order().First(), "dev")).Trim().Split(':');
+        var spec = ContainerSpec.For("/bin/true").WithResources(r => r with
+        {
+            BlockIO = new LinuxBlockIO { ThrottleReadBpsDevice = [new LinuxThrottleDevice { Major = long.Parse(device[0], CultureInfo.InvariantCulture), Minor = long.Parse(device[1], CultureInfo.InvariantCulture), Rate = 1 << 20 }] },
+        });
+
+        var error = await Assert.ThrowsAsync<CgroupException>(() => fixture.Runtime.CreateAsync("io", spec, null, Token));
+
+        Assert.Equal("linux.resources.blockIO", error.Field);
+        Assert.Contains("'io' controller is not available", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(fixture.StateDirectory));
+
+        // The delegated ones apply.
+        Assert.True((await fixture.Runtime.RunAsync(ContainerSpec.For("/bin/true").WithMemoryLimit(64 * MiB).WithPidsLimit(16), Token)).ExitCode == 0);
     }
 }

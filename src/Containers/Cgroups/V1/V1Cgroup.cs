@@ -157,6 +157,7 @@ internal sealed class V1Cgroup : ICgroup
                 Io = new(0, 0, 0, 0),
             };
         }
+
         return new ContainerStats
         {
             Time = DateTimeOffset.UtcNow,

@@ -195,7 +195,10 @@ internal sealed class V2Driver : ICgroupDriver
         }
     }
 
-    /// <summary>Creates the parent and hands it every controller the host offers, through each ancestor below the root that lacks it.</summary>
+    /// <summary>
+    /// Creates the parent and hands it every controller the host offers, through each ancestor that lacks it and this
+    /// process may write (unprivileged, only the cgroups delegated to it).
+    /// </summary>
     private void EnsureParent()
     {
         lock (_gate)
@@ -237,6 +240,12 @@ internal sealed class V2Driver : ICgroupDriver
         {
             // This process (and its children) held the cgroup: now in a leaf below it, the cgroup may delegate.
             CgroupFile.Write(dir, "cgroup.subtree_control", string.Join(' ', missing.Select(c => "+" + c)), null);
+        }
+        catch (CgroupException e) when (e.InnerException is UnauthorizedAccessException && !Environment.IsPrivilegedProcess)
+        {
+            // Not this user's to delegate: an ancestor of the cgroup systemd delegated (a user service's
+            // /user.slice, or the root, where systemd enables only the controllers some unit needs). What it lacks is
+            // not offered below, and a limit that needs it is refused as not delegated, before anything is made.
         }
         catch (CgroupException e) when (e.InnerException is IOException && !CgroupParents.IsGone(e))
         {
