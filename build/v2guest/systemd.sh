@@ -9,6 +9,7 @@ user=$(arg v2guest.user)
 uid=$(id -u "$user")
 here=$(dirname "$0")
 mkdir -p "$out/.v2guest-user"
+rm -f "$out/.v2guest-user/status" "$out/.v2guest-user/output"
 chown "$user" "$out/.v2guest-user"
 hostname v2guest
 
@@ -40,12 +41,12 @@ cat >"$system/v2guest.service" <<UNIT
 [Unit]
 Description=v2guest: start the user's manager, wait for the command, power off
 DefaultDependencies=no
-Requires=user@$uid.service
+Wants=user@$uid.service
 After=user@$uid.service
 
 [Service]
 Type=oneshot
-ExecStart=/bin/busybox sh $here/systemd-wait.sh $out
+ExecStart=/bin/busybox sh $here/systemd-wait.sh $out $uid
 StandardOutput=tty
 StandardError=tty
 TTYPath=/dev/console
