@@ -107,13 +107,7 @@ internal sealed class V1Driver : ICgroupDriver
         {
             foreach (var (controller, parent) in _parents)
             {
-                var dir = Path.Combine(parent, name);
-                MakeBelowParent(controller, parent, dir);
-                paths[controller] = dir;
-                if (controller == V1Cpuset.Name)
-                {
-                    V1Cpuset.Inherit(dir);
-                }
+                MakeDirectory(controller, parent, Path.Combine(parent, name), paths);
             }
 
             var cgroup = new V1Cgroup(paths);
@@ -146,7 +140,8 @@ internal sealed class V1Driver : ICgroupDriver
     /// <exception cref="CgroupException">A rename, removal or mkdir failed (a directory made again still held a process); what was made is removed, and what is left of <paramref name="used"/> is the caller's to remove.</exception>
     public ICgroup? Recycle(ICgroup used, string name)
     {
-        if (used is not V1Cgroup { Files: var files } || used.Paths is not { } old
+        var old = used.Paths;
+        if (used is not V1Cgroup { Files: var files }
             || old.Count != _parents.Count
             || _parents.Any(p => !old.TryGetValue(p.Key, out var dir) || Path.GetDirectoryName(dir) != p.Value))
         {
@@ -189,13 +184,8 @@ internal sealed class V1Driver : ICgroupDriver
 
                 // A directory that still holds a process is busy: the removal fails, and so does the recycling.
                 Directory.Delete(from);
-                MakeBelowParent(controller, parent, to);
-                paths[controller] = to;
-                if (controller == V1Cpuset.Name)
-                {
-                    V1Cpuset.Inherit(to);
-                }
-                else if (controller == V1Devices.Name)
+                MakeDirectory(controller, parent, to, paths);
+                if (controller == V1Devices.Name)
                 {
                     V1Devices.Apply(to, NoLimits, reset: true);
                 }
@@ -273,6 +263,21 @@ internal sealed class V1Driver : ICgroupDriver
         }
 
         return dir;
+    }
+
+    /// <summary>
+    /// Makes a cgroup's directory in one hierarchy and records it in <paramref name="paths"/> at once, so that a
+    /// failure after it removes it too; a new v1 cpuset then gets its parent's CPUs and nodes, without which no task
+    /// can join it.
+    /// </summary>
+    private void MakeDirectory(string controller, string parent, string dir, Dictionary<string, string> paths)
+    {
+        MakeBelowParent(controller, parent, dir);
+        paths[controller] = dir;
+        if (controller == V1Cpuset.Name)
+        {
+            V1Cpuset.Inherit(dir);
+        }
     }
 
     /// <summary>
