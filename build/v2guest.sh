@@ -136,16 +136,36 @@ rm -f "$out/.v2guest/status"
 chmod 755 "$out/.v2guest"
 chmod 644 "$out/.v2guest/command.sh"
 
+# A TCG guest now and then hangs in early boot (RCU stalls, the timer interrupt never comes): stage2 marks the boot
+# in the output share, and a guest without that mark after $boot_wait seconds is killed and booted again, twice at most.
+boot_wait=${V2GUEST_BOOT_WAIT:-180}
 started=$EPOCHREALTIME
 set +e
-timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -m "$memory" -smp 2 -nographic -nic none -no-reboot \
-  -kernel "$cache/$stamp/vmlinuz" -initrd "$cache/$stamp/initramfs.cpio.gz" \
-  -append "console=ttyS0 psi=1 hugepages=8 ${V2GUEST_KERNEL_ARGS:-quiet} panic=-1 v2guest.out=$out v2guest.user=$user v2guest.systemd=$systemd v2guest.stage2=$repo/build/v2guest/stage2.sh" \
-  -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
-  -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
-  -fsdev local,id=out,path="$out",security_model=none,multidevs=remap \
-  -device virtio-9p-pci,fsdev=out,mount_tag=out </dev/null
-qemu=$?
+for attempt in 1 2 3; do
+  rm -f "$out/.v2guest/booted"
+  timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg -m "$memory" -smp 2 -nographic -nic none -no-reboot \
+    -kernel "$cache/$stamp/vmlinuz" -initrd "$cache/$stamp/initramfs.cpio.gz" \
+    -append "console=ttyS0 psi=1 hugepages=8 ${V2GUEST_KERNEL_ARGS:-quiet} panic=-1 v2guest.out=$out v2guest.user=$user v2guest.systemd=$systemd v2guest.stage2=$repo/build/v2guest/stage2.sh" \
+    -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+    -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+    -fsdev local,id=out,path="$out",security_model=none,multidevs=remap \
+    -device virtio-9p-pci,fsdev=out,mount_tag=out </dev/null &
+  guest=$!
+  waited=0
+  while [ ! -f "$out/.v2guest/booted" ] && [ "$waited" -lt "$boot_wait" ] && kill -0 "$guest" 2>/dev/null; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  if [ ! -f "$out/.v2guest/booted" ] && [ "$attempt" -lt 3 ] && kill -0 "$guest" 2>/dev/null; then
+    echo "v2guest: the guest has not booted after ${boot_wait}s; killing it and booting again" >&2
+    kill "$guest"
+    wait "$guest"
+    continue
+  fi
+  wait "$guest"
+  qemu=$?
+  break
+done
 set -e
 elapsed=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 if [ "$qemu" -eq 124 ] || [ "$qemu" -eq 137 ]; then
