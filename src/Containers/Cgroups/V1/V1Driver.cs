@@ -158,17 +158,13 @@ internal sealed class V1Driver : ICgroupDriver
             {
                 var from = old[controller];
                 var to = Path.Combine(parent, name);
-                // Read afresh: a v1 cgroup.procs kept open answers from the pid list it built first, for as long as it
-                // is read again within a second.
-                if (CgroupFile.ReadProcs(from).Count > 0)
+                if (controller == V1Freezer.Name && !IsEmpty(controller, from))
                 {
-                    if (controller == V1Freezer.Name)
-                    {
-                        nextFiles.Dispose();
-                        return null;
-                    }
+                    nextFiles.Dispose();
+                    return null;
                 }
-                else if (Renew(files, controller, from))
+
+                if (Renew(files, controller, from) && (controller == V1Freezer.Name || IsEmpty(controller, from)))
                 {
                     Linux.LibC.Rename(from, to);
                     paths[controller] = to;
@@ -182,7 +178,8 @@ internal sealed class V1Driver : ICgroupDriver
                     continue;
                 }
 
-                // A directory that still holds a process is busy: the removal fails, and so does the recycling.
+                // A directory that still holds a process is busy: the removal fails, and so does the recycling. So
+                // one that is not renamed needs no look at its processes first.
                 Directory.Delete(from);
                 MakeDirectory(controller, parent, to, paths);
                 if (controller == V1Devices.Name)
@@ -200,6 +197,14 @@ internal sealed class V1Driver : ICgroupDriver
             throw new CgroupException(null, $"recycling the cgroup '{name}' failed: {e.Message}", e);
         }
     }
+
+    /// <summary>
+    /// Whether a directory to be renamed holds no process. pids' renewal already asks that its count of tasks be 0 (a
+    /// stricter test: a zombie leaves <c>cgroup.procs</c> at its exit and the count when it is reaped). Any other's
+    /// <c>cgroup.procs</c> is read afresh: one kept open answers from the pid list it built first, for as long as it
+    /// is read again within a second.
+    /// </summary>
+    private static bool IsEmpty(string controller, string dir) => controller == V1Pids.Name || CgroupFile.ReadProcs(dir).Count == 0;
 
     private static bool Renew(CgroupFiles files, string controller, string dir) => controller switch
     {
