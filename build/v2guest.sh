@@ -9,7 +9,7 @@
 # Usage: build/v2guest.sh [--out DIR] [--timeout SECONDS] [--memory SIZE] [--user NAME] -- COMMAND [ARGUMENT...]
 #   --out DIR          a directory the guest can write (created; default: a new one under /tmp, owned by --user). The
 #                      command runs in the current directory with this shell's exported environment.
-#   --timeout SECONDS  hard limit on the whole guest run (default 900); the guest is killed past it
+#   --timeout SECONDS  hard limit on each boot of the guest (default 900); the guest is killed past it
 #   --memory SIZE      the guest's memory (qemu -m; default 2G)
 #   --user NAME        run the command as this user (of this machine's /etc/passwd), with its cgroup delegated to
 #                      it as systemd's Delegate=yes does (the cgroup and its cgroup.procs, cgroup.subtree_control and
