@@ -13,7 +13,8 @@ namespace Containers.Benchmarks;
 /// </summary>
 internal static class InterleavedStartup
 {
-    private const int WarmupRounds = 40;
+    /// <summary>Calls of each method not counted, in as many rounds as the batch allows (at least one).</summary>
+    private const int WarmupCalls = 400;
 
     public static async Task RunAsync(int rounds, string[]? only, int batch)
     {
@@ -46,7 +47,7 @@ internal static class InterleavedStartup
             var cpu = new double[methods.Length];
             // Rounds not counted: the library's methods start as unoptimised code and are compiled again once called
             // 30 times (tiered compilation); Process.Start's are precompiled. Steady state, as BenchmarkDotNet's warm-up.
-            for (var round = -WarmupRounds; round < rounds; round++)
+            for (var round = -Math.Max(1, WarmupCalls / batch); round < rounds; round++)
             {
                 for (var i = 0; i < methods.Length; i++)
                 {

@@ -13,15 +13,17 @@ namespace Containers.Cgroups;
 /// counters read again with <c>pread</c> at offset 0 (cgroupfs regenerates
 /// a file's text on each read from its start): a stats snapshot then costs a read per file, not an open, a read
 /// and a close, which is most of a cgroupfs read's cost (a path lookup and a kernfs open per file). Numbers are
-/// parsed from the bytes, without a string. Closed with <see cref="Dispose"/>; a read after that, or of a cgroup
-/// removed meanwhile, falls back to opening the file (or reads nothing).
+/// parsed from the bytes, without a string. Each directory is held by an <c>O_PATH</c> handle, and its files are
+/// opened from it (<c>openat</c>): one lookup of a name, not of the whole path below <c>/sys/fs/cgroup</c>; and a
+/// directory renamed (<see cref="MoveTo"/>) keeps its handles. Closed with <see cref="Dispose"/>; a read after that,
+/// or of a cgroup removed meanwhile, falls back to opening the file (or reads nothing).
 /// </summary>
 internal sealed class CgroupFiles : IDisposable
 {
     private const int ENODEV = 19;
     private const int O_WRONLY = 1;
-    private readonly Dictionary<(string Dir, string File), SafeFileHandle> _open = [];
-    private readonly Dictionary<(string Dir, string File), SafeFileHandle> _writable = [];
+    private readonly Dictionary<string, OpenDirectory> _dirs = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
     private bool _closed;
 
     /// <summary>
@@ -33,7 +35,7 @@ internal sealed class CgroupFiles : IDisposable
     /// <exception cref="CgroupException">The kernel refused it; the message names the file, the value and <paramref name="field"/>.</exception>
     public unsafe void Write(string dir, string file, string value, string? field)
     {
-        var handle = Handle(_writable, dir, file, O_WRONLY | LibC.O_CLOEXEC, out _, quiet: true);
+        var handle = Handle(dir, file, writable: true, out _, quiet: true);
         if (handle is null)
         {
             CgroupFile.Write(dir, file, value, field);
@@ -86,25 +88,25 @@ internal sealed class CgroupFiles : IDisposable
     {
         foreach (var file in written)
         {
-            Handle(_writable, dir, file, O_WRONLY | LibC.O_CLOEXEC, out _, quiet: true);
+            Handle(dir, file, writable: true, out _, quiet: true);
         }
 
         foreach (var file in read)
         {
-            Handle(_open, dir, file, LibC.O_CLOEXEC, out _, quiet: true);
+            Handle(dir, file, writable: false, out _, quiet: true);
         }
     }
 
     /// <summary>
-    /// A handle of the caller's own on <paramref name="file"/>, open for writing: a duplicate of the one kept open
-    /// (<see cref="OpenAhead"/>), which costs no path lookup, or else opened now.
+    /// A handle of the caller's own on <paramref name="file"/>, open for writing (<paramref name="writable"/>) or
+    /// reading: a duplicate of the one kept open, opened now if it is not yet.
     /// </summary>
     /// <exception cref="CgroupException">The file cannot be opened.</exception>
-    public SafeFileHandle OpenForWriting(string dir, string file)
+    public SafeFileHandle Open(string dir, string file, bool writable)
     {
-        lock (_open)
+        lock (_gate)
         {
-            if (!_closed && _writable.TryGetValue((dir, file), out var kept))
+            if (Handle(dir, file, writable, out _, quiet: true) is { } kept)
             {
                 var copy = LibC.fcntl((int)kept.DangerousGetHandle(), LibC.F_DUPFD_CLOEXEC, 3);
                 if (copy >= 0)
@@ -114,8 +116,9 @@ internal sealed class CgroupFiles : IDisposable
             }
         }
 
+        // Closed, or the kept directory is gone: by path, which says why it cannot be opened.
         var path = Path.Combine(dir, file);
-        var fd = LibC.open(path, O_WRONLY | LibC.O_CLOEXEC);
+        var fd = LibC.open(path, (writable ? O_WRONLY : LibC.O_RDONLY) | LibC.O_CLOEXEC);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -123,6 +126,43 @@ internal sealed class CgroupFiles : IDisposable
         }
 
         return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// Whether <c>cgroup.procs</c> of <paramref name="dir"/> lists a process, read afresh (opened for this read): one
+    /// kept open answers from the pid list it built first, for as long as it is read again within a second. False
+    /// when the directory is gone.
+    /// </summary>
+    /// <exception cref="IOException">The kernel refused the open or the read.</exception>
+    public unsafe bool HasProcesses(string dir)
+    {
+        int fd;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                fd = LibC.open(Path.Combine(dir, "cgroup.procs"), LibC.O_CLOEXEC);
+            }
+            else if (Directory(dir, quiet: false) is { } entry)
+            {
+                fd = LibC.openat((int)entry.Fd.DangerousGetHandle(), "cgroup.procs", LibC.O_CLOEXEC);
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            return errno is Errno.ENOENT or Errno.ENOTDIR ? false : throw new IOException($"open {Path.Combine(dir, "cgroup.procs")}: {Errno.Name(errno)}");
+        }
+
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        byte* buffer = stackalloc byte[16];
+        var n = LibC.read(fd, buffer, 16);
+        return n >= 0 ? n > 0 : throw new IOException($"read {Path.Combine(dir, "cgroup.procs")}: {Errno.Name(Marshal.GetLastPInvokeError())}");
     }
 
     /// <summary>The file's text without its trailing newline, or null when it does not exist.</summary>
@@ -184,31 +224,21 @@ internal sealed class CgroupFiles : IDisposable
     }
 
     /// <summary>
-    /// Hands the files of <paramref name="fromDir"/> kept open here to <paramref name="target"/>, under
-    /// <paramref name="toDir"/>, the directory's new name (a cgroup v1 directory renamed keeps its files): the target
-    /// reads and writes them with no open, and this reads them no more (a read here opens by path, and finds nothing).
+    /// Hands the directory <paramref name="fromDir"/> and its files kept open here to <paramref name="target"/>, under
+    /// <paramref name="toDir"/>, the directory's new name (a cgroup v1 directory renamed keeps its files, and the
+    /// directory's handle follows it): the target reads and writes them with no open, and this reads them no more (a
+    /// read here opens by path, and finds nothing).
     /// </summary>
     public void MoveTo(CgroupFiles target, string fromDir, string toDir)
     {
-        lock (_open)
+        lock (_gate)
         {
-            lock (target._open)
+            lock (target._gate)
             {
-                Move(_open, target._open);
-                Move(_writable, target._writable);
-            }
-        }
-
-        void Move(Dictionary<(string Dir, string File), SafeFileHandle> from, Dictionary<(string Dir, string File), SafeFileHandle> to)
-        {
-            foreach (var key in from.Keys.Where(k => k.Dir == fromDir).ToList())
-            {
-                if (target._closed || !to.TryAdd((toDir, key.File), from[key]))
+                if (_dirs.Remove(fromDir, out var entry) && (target._closed || !target._dirs.TryAdd(toDir, entry)))
                 {
-                    from[key].Dispose();
+                    entry.Dispose();
                 }
-
-                from.Remove(key);
             }
         }
     }
@@ -216,23 +246,22 @@ internal sealed class CgroupFiles : IDisposable
     /// <summary>Closes the files.</summary>
     public void Dispose()
     {
-        lock (_open)
+        lock (_gate)
         {
             _closed = true;
-            foreach (var handle in _open.Values.Concat(_writable.Values))
+            foreach (var entry in _dirs.Values)
             {
-                handle.Dispose();
+                entry.Dispose();
             }
 
-            _open.Clear();
-            _writable.Clear();
+            _dirs.Clear();
         }
     }
 
     /// <summary>Reads the file from its start into <paramref name="buffer"/>; the length read, or -1 when the file (or its cgroup) is gone.</summary>
     private unsafe int Read(string dir, string file, Span<byte> buffer)
     {
-        var handle = Handle(_open, dir, file, LibC.O_CLOEXEC, out var closed, quiet: false);
+        var handle = Handle(dir, file, writable: false, out var closed, quiet: false);
         if (handle is null)
         {
             return closed ? Fallback(dir, file, buffer) : -1;
@@ -270,23 +299,27 @@ internal sealed class CgroupFiles : IDisposable
         }
     }
 
-    /// <summary>The open handle of the file in <paramref name="handles"/>, opened with <paramref name="flags"/> on first use; null when it is missing (or, <paramref name="quiet"/>, cannot be opened) or the files are closed.</summary>
-    private SafeFileHandle? Handle(Dictionary<(string Dir, string File), SafeFileHandle> handles, string dir, string file, int flags, out bool closed, bool quiet)
+    /// <summary>
+    /// The open handle of the file, for writing or reading, opened from its directory's handle on first use; null
+    /// when it or its directory is missing (or, <paramref name="quiet"/>, cannot be opened) or the files are closed.
+    /// </summary>
+    private SafeFileHandle? Handle(string dir, string file, bool writable, out bool closed, bool quiet)
     {
-        lock (_open)
+        lock (_gate)
         {
             closed = _closed;
-            if (_closed)
+            if (_closed || Directory(dir, quiet) is not { } entry)
             {
                 return null;
             }
 
-            if (handles.TryGetValue((dir, file), out var handle))
+            var handles = writable ? entry.Written : entry.Read;
+            if (handles.TryGetValue(file, out var handle))
             {
                 return handle;
             }
 
-            var fd = LibC.open(Path.Combine(dir, file), flags);
+            var fd = LibC.openat((int)entry.Fd.DangerousGetHandle(), file, (writable ? O_WRONLY : LibC.O_RDONLY) | LibC.O_CLOEXEC);
             if (fd < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
@@ -294,14 +327,54 @@ internal sealed class CgroupFiles : IDisposable
             }
 
             handle = new SafeFileHandle(fd, ownsHandle: true);
-            handles.Add((dir, file), handle);
+            handles.Add(file, handle);
             return handle;
         }
+    }
+
+    /// <summary>The kept directory <paramref name="dir"/>, opened (<c>O_PATH</c>) on first use; null when it is missing (or, <paramref name="quiet"/>, cannot be opened). Called holding the lock.</summary>
+    private OpenDirectory? Directory(string dir, bool quiet)
+    {
+        if (_dirs.TryGetValue(dir, out var entry))
+        {
+            return entry;
+        }
+
+        var fd = LibC.open(dir, FileSystemCalls.OPath | FileSystemCalls.ODirectory | LibC.O_CLOEXEC);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            return quiet || errno is Errno.ENOENT or Errno.ENOTDIR ? null : throw new IOException($"open {dir}: {Errno.Name(errno)}");
+        }
+
+        entry = new OpenDirectory(new SafeFileHandle(fd, ownsHandle: true));
+        _dirs.Add(dir, entry);
+        return entry;
     }
 
     private static int Fallback(string dir, string file, Span<byte> buffer)
     {
         var text = LibC.TryReadText(Path.Combine(dir, file));
         return text is null ? -1 : Encoding.ASCII.GetBytes(text.AsSpan(0, Math.Min(text.Length, buffer.Length)), buffer);
+    }
+
+    /// <summary>A directory's handle and the handles of its files opened from it, for writing and for reading.</summary>
+    private sealed class OpenDirectory(SafeFileHandle fd) : IDisposable
+    {
+        public SafeFileHandle Fd { get; } = fd;
+
+        public Dictionary<string, SafeFileHandle> Written { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, SafeFileHandle> Read { get; } = new(StringComparer.Ordinal);
+
+        public void Dispose()
+        {
+            foreach (var handle in Written.Values.Concat(Read.Values))
+            {
+                handle.Dispose();
+            }
+
+            Fd.Dispose();
+        }
     }
 }

@@ -87,6 +87,10 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);
 
+    /// <summary>openat(2): <paramref name="path"/> looked up from the directory <paramref name="dirFd"/>, not from the root (one component, for a file of a kept directory).</summary>
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int openat(int dirFd, string path, int flags);
+
     [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int mkdir(string path, uint mode);
 
@@ -129,7 +133,6 @@ internal static unsafe partial class LibC
     private static partial int statfs(string path, byte* buffer);
 
     public const int O_RDONLY = 0;
-    public const int O_DIRECTORY = 0x10000;
 
     /// <summary>The filesystem type magic (<c>f_type</c> of statfs(2)) of the filesystem holding <paramref name="path"/>, or null when it cannot be read.</summary>
     public static long? FileSystemType(string path)
@@ -142,7 +145,7 @@ internal static unsafe partial class LibC
     /// <summary>Opens a directory (for example a cgroup's, for CLONE_INTO_CGROUP) read-only and close-on-exec.</summary>
     public static SafeFileHandle OpenDirectory(string path)
     {
-        var fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        var fd = open(path, O_RDONLY | FileSystemCalls.ODirectory | O_CLOEXEC);
         if (fd < 0)
         {
             throw new ContainersException($"opening {path} failed: {Errno.Name(Marshal.GetLastPInvokeError())}");

@@ -41,7 +41,7 @@ internal sealed class V1Cgroup : ICgroup
 
     public SafeFileHandle OpenDirectory() => throw new NotSupportedException("cgroup v1 has no CLONE_INTO_CGROUP: the child joins each hierarchy itself (OpenTasks)");
 
-    public SafeFileHandle OpenTasks(string hierarchy) => _files.OpenForWriting(_paths[hierarchy], "tasks");
+    public SafeFileHandle OpenTasks(string hierarchy) => _files.Open(_paths[hierarchy], "tasks", writable: true);
 
     /// <summary>
     /// Opens ahead the files a start writes and reads (<c>tasks</c> of each hierarchy, the memory, CPU and task

@@ -158,13 +158,13 @@ internal sealed class V1Driver : ICgroupDriver
             {
                 var from = old[controller];
                 var to = Path.Combine(parent, name);
-                if (controller == V1Freezer.Name && !IsEmpty(controller, from))
+                if (controller == V1Freezer.Name && !IsEmpty(files, controller, from))
                 {
                     nextFiles.Dispose();
                     return null;
                 }
 
-                if (Renew(files, controller, from) && (controller == V1Freezer.Name || IsEmpty(controller, from)))
+                if (Renew(files, controller, from) && (controller == V1Freezer.Name || IsEmpty(files, controller, from)))
                 {
                     Linux.LibC.Rename(from, to);
                     paths[controller] = to;
@@ -201,10 +201,9 @@ internal sealed class V1Driver : ICgroupDriver
     /// <summary>
     /// Whether a directory to be renamed holds no process. pids' renewal already asks that its count of tasks be 0 (a
     /// stricter test: a zombie leaves <c>cgroup.procs</c> at its exit and the count when it is reaped). Any other's
-    /// <c>cgroup.procs</c> is read afresh: one kept open answers from the pid list it built first, for as long as it
-    /// is read again within a second.
+    /// <c>cgroup.procs</c> is read afresh (<see cref="CgroupFiles.HasProcesses"/>).
     /// </summary>
-    private static bool IsEmpty(string controller, string dir) => controller == V1Pids.Name || CgroupFile.ReadProcs(dir).Count == 0;
+    private static bool IsEmpty(CgroupFiles files, string controller, string dir) => controller == V1Pids.Name || !files.HasProcesses(dir);
 
     private static bool Renew(CgroupFiles files, string controller, string dir) => controller switch
     {

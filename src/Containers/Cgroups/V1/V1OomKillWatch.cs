@@ -25,8 +25,9 @@ internal sealed class V1OomKillWatch : IOomKillWatch
         _eventFd = LibC.EventFd();
         try
         {
-            // The kernel uses the control file's fd only while it registers the event: closed right after.
-            using var control = LibC.OpenReadOnly(Path.Combine(dir, "memory.oom_control"));
+            // The kernel uses the control file's fd only while it registers the event: a duplicate of the one kept
+            // open for the counter, closed right after.
+            using var control = files.Open(dir, "memory.oom_control", writable: false);
             files.Write(dir, "cgroup.event_control",
                 string.Create(CultureInfo.InvariantCulture, $"{_eventFd.DangerousGetHandle()} {control.DangerousGetHandle()}"), null);
         }
