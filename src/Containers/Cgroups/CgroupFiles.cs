@@ -143,7 +143,7 @@ internal sealed class CgroupFiles : IDisposable
             {
                 fd = LibC.open(Path.Combine(dir, "cgroup.procs"), LibC.O_CLOEXEC);
             }
-            else if (Directory(dir, quiet: false) is { } entry)
+            else if (KeptDirectory(dir, quiet: false) is { } entry)
             {
                 fd = LibC.openat((int)entry.Fd.DangerousGetHandle(), "cgroup.procs", LibC.O_CLOEXEC);
             }
@@ -308,7 +308,7 @@ internal sealed class CgroupFiles : IDisposable
         lock (_gate)
         {
             closed = _closed;
-            if (_closed || Directory(dir, quiet) is not { } entry)
+            if (_closed || KeptDirectory(dir, quiet) is not { } entry)
             {
                 return null;
             }
@@ -333,7 +333,7 @@ internal sealed class CgroupFiles : IDisposable
     }
 
     /// <summary>The kept directory <paramref name="dir"/>, opened (<c>O_PATH</c>) on first use; null when it is missing (or, <paramref name="quiet"/>, cannot be opened). Called holding the lock.</summary>
-    private OpenDirectory? Directory(string dir, bool quiet)
+    private OpenDirectory? KeptDirectory(string dir, bool quiet)
     {
         if (_dirs.TryGetValue(dir, out var entry))
         {
