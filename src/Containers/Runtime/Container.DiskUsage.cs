@@ -14,6 +14,8 @@ public sealed partial class Container
     /// <summary>
     /// Counts the bytes in the container's root filesystem as Docker counts them for <c>docker ps -s</c>: the sizes of
     /// everything but directories (a file with several hard links once), in its writable layer and in all of its root.
+    /// The <c>/etc/hosts</c> and <c>/etc/hostname</c> the runtime wrote into an image's container are left out, as
+    /// a commit leaves them out.
     /// It reads every file's metadata, so it takes time in proportion to the number of files; a running container's
     /// files are counted as they are met.
     /// </summary>
@@ -48,6 +50,13 @@ public sealed partial class Container
         // namespace that maps them: the container's own mappings for its layer, the store's ranges for a snapshot.
         var rootless = !Environment.IsPrivilegedProcess;
         var writable = DiskUsage.Of(upper, rootless ? new UserNamespaceOpener(upper, state.UidMappings, state.GidMappings) : null, cancellationToken);
+        if (state.Image is not null)
+        {
+            // The /etc/hosts and /etc/hostname the runtime wrote are not the container's, as Docker's are in no layer.
+            var made = RuntimeMade(upper);
+            writable -= MountPoints.Bytes(upper, Images.OwnNetworkFiles.Paths(Spec).Where(made.Contains));
+        }
+
         var root = writable;
         foreach (var layer in lower)
         {

@@ -12,8 +12,8 @@ public sealed partial class Container
     /// made with (<see cref="ContainerImage.Config"/>: entrypoint, command, environment, working directory, user,
     /// labels) changed by <see cref="CommitOptions.Config"/>, and a history entry. The container's image is not
     /// changed. Mount points the runtime made (<c>/proc</c>, <c>/dev</c>, volume targets, <c>/run/secrets</c>) are
-    /// left out when nothing else changed inside them, and what volumes, tmpfs mounts and secrets hold is never in
-    /// the writable layer. Owners are recorded as the container sees them (through its user namespace's maps).
+    /// left out when nothing else changed inside them, so are the <c>/etc/hosts</c> and <c>/etc/hostname</c> it wrote
+    /// (as Docker leaves them out), and what volumes, tmpfs mounts and secrets hold is never in the writable layer. Owners are recorded as the container sees them (through its user namespace's maps).
     /// </summary>
     /// <param name="tag">The new image's name (<c>name:tag</c>); null for an untagged image (or <see cref="CommitOptions.Tag"/>).</param>
     /// <param name="options">Author, message and config changes; null for none.</param>
@@ -48,7 +48,7 @@ public sealed partial class Container
             UidMappings = options.UidMappings ?? state.UidMappings,
             GidMappings = options.GidMappings ?? state.GidMappings,
             CreatedBy = options.CreatedBy ?? $"containers commit {Id}",
-            Excluded = MountPoints.Find(upper, MountDestinations()),
+            Excluded = RuntimeMade(upper),
         };
 
         var frozen = await FreezeForCommitAsync(pause, cancellationToken).ConfigureAwait(false);
@@ -72,7 +72,7 @@ public sealed partial class Container
     /// <summary>
     /// Lists how the container's root differs from its image, as <c>docker diff</c> does: <c>A</c> for an added
     /// path, <c>C</c> for a changed one (a directory when something inside it changed), <c>D</c> for a deleted one.
-    /// Mount points the runtime made are left out, as <see cref="CommitAsync"/> leaves them out.
+    /// Mount points and the files the runtime made (<c>/etc/hosts</c>) are left out, as <see cref="CommitAsync"/> leaves them out.
     /// </summary>
     /// <param name="cancellationToken">Cancels the listing.</param>
     /// <returns>The changes, sorted by path.</returns>
@@ -86,7 +86,7 @@ public sealed partial class Container
     {
         var (store, image, upper) = await WritableLayerAsync("diff", cancellationToken).ConfigureAwait(false);
         var state = State;
-        return await store.DiffAsync(image.Digest, upper, MountPoints.Find(upper, MountDestinations()), state.UidMappings, state.GidMappings, cancellationToken).ConfigureAwait(false);
+        return await store.DiffAsync(image.Digest, upper, RuntimeMade(upper), state.UidMappings, state.GidMappings, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The store, image and upper directory of a container made from an image, checked to belong together.</summary>
@@ -116,7 +116,9 @@ public sealed partial class Container
     }
 
     /// <summary>Where the runtime mounts something in the container: the spec's mounts and the secrets' tmpfs.</summary>
-    private IEnumerable<string> MountDestinations() => Spec.Mounts.Select(m => m.Destination).Append(Plan.SecretsStep.Directory);
+    /// <summary>What the runtime, not the program, put in the upper directory: mount points, and the files it wrote (<c>/etc/hosts</c>).</summary>
+    private IReadOnlySet<string> RuntimeMade(string upper) =>
+        MountPoints.Find(upper, Spec.Mounts.Select(m => m.Destination).Append(Plan.SecretsStep.Directory), Images.OwnNetworkFiles.Paths(Spec));
 
     /// <summary>Freezes a running container for a commit as <paramref name="pause"/> asks; returns whether it did.</summary>
     private async Task<bool> FreezeForCommitAsync(bool? pause, CancellationToken cancellationToken)

@@ -85,4 +85,7 @@ public sealed record ContainerCreateOptions
     /// nor host path). Needs a mount namespace of the container's own. Read when the start plan is compiled.
     /// </summary>
     public IReadOnlyList<ContainerSecret> Secrets { get; init; } = [];
+
+    /// <summary>Files the runtime writes into the root before the program runs (an image's container's <c>/etc/hosts</c>).</summary>
+    internal IReadOnlyList<Plan.RootFile> RootFiles { get; init; } = [];
 }

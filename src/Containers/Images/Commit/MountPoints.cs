@@ -17,15 +17,17 @@ internal static unsafe class MountPoints
 
     /// <summary>
     /// The paths (<c>/run/secrets</c>) of <paramref name="upperDirectory"/> to leave out, given the mount
-    /// destinations of the container. A path is left out only when it is a mount destination or a parent of one,
-    /// reached without symbolic links, is a directory (not opaque) or an empty regular file, and every entry inside it
-    /// is left out too.
+    /// destinations of the container and the files the runtime wrote into it (<paramref name="written"/>:
+    /// <c>/etc/hosts</c>). A path is left out only when it is one of those or a parent of one, reached without
+    /// symbolic links, and is a directory (not opaque) with every entry inside it left out too, an empty regular file
+    /// at a mount destination, or a regular file the runtime wrote (whatever it holds now).
     /// </summary>
-    public static IReadOnlySet<string> Find(string upperDirectory, IEnumerable<string> destinations)
+    public static IReadOnlySet<string> Find(string upperDirectory, IEnumerable<string> destinations, IEnumerable<string>? written = null)
     {
         var candidates = new HashSet<string>(StringComparer.Ordinal);
         var targets = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var destination in destinations)
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (destination, isWritten) in destinations.Select(d => (d, false)).Concat((written ?? []).Select(w => (w, true))))
         {
             var parts = destination.Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length == 0 || parts.Any(p => p is "." or ".."))
@@ -33,7 +35,7 @@ internal static unsafe class MountPoints
                 continue;
             }
 
-            targets.Add("/" + string.Join('/', parts));
+            (isWritten ? files : targets).Add("/" + string.Join('/', parts));
             for (var i = 1; i <= parts.Length; i++)
             {
                 candidates.Add("/" + string.Join('/', parts[..i]));
@@ -50,7 +52,7 @@ internal static unsafe class MountPoints
         // Deepest first, so a parent is judged after its children.
         foreach (var path in candidates.OrderByDescending(p => p.Count(c => c == '/')).ThenBy(p => p, StringComparer.Ordinal))
         {
-            if (IsOnlyMountPoint(root, path, targets.Contains(path), excluded))
+            if (IsOnlyMountPoint(root, path, targets.Contains(path), files.Contains(path), excluded))
             {
                 excluded.Add(path);
             }
@@ -59,7 +61,35 @@ internal static unsafe class MountPoints
         return excluded;
     }
 
-    private static bool IsOnlyMountPoint(SafeFileHandle root, string path, bool target, HashSet<string> excluded)
+    /// <summary>
+    /// The bytes of the files of <paramref name="paths"/> (those <see cref="Find"/> leaves out, such as the
+    /// <c>/etc/hosts</c> the runtime wrote) in <paramref name="upperDirectory"/>, reached without links: what a disk
+    /// usage leaves out with them. A file with another hard link is counted where that link is, so it stays.
+    /// </summary>
+    public static long Bytes(string upperDirectory, IEnumerable<string> paths)
+    {
+        using var root = DirectoryTree.OpenDirectory(upperDirectory);
+        if (root.IsInvalid)
+        {
+            return 0;
+        }
+
+        long bytes = 0;
+        foreach (var path in paths)
+        {
+            using var file = Open(root, path.TrimStart('/'), OPath | ONoFollow | OCloExec);
+            StatxBuffer stat;
+            byte empty = 0;
+            if (!file.IsInvalid && Statx(file, &empty, AtEmptyPath, StatxBuffer.BasicStats, &stat) == 0 && (stat.Mode & SIfMt) == SIfReg && stat.Nlink == 1)
+            {
+                bytes += (long)stat.Size;
+            }
+        }
+
+        return bytes;
+    }
+
+    private static bool IsOnlyMountPoint(SafeFileHandle root, string path, bool target, bool written, HashSet<string> excluded)
     {
         using var file = Open(root, path[1..], OPath | ONoFollow | OCloExec);
         if (file.IsInvalid)
@@ -77,7 +107,7 @@ internal static unsafe class MountPoints
         var type = stat.Mode & SIfMt;
         if (type == SIfReg)
         {
-            return target && stat.Size == 0;
+            return written || (target && stat.Size == 0);
         }
 
         if (type != SIfDir)

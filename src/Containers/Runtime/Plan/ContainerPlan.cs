@@ -22,6 +22,7 @@ internal sealed class ContainerPlan
         MountsStep.Apply,      // the spec's mounts, /dev's nodes, masked and read-only paths
         DevicesStep.Apply,     // the spec's device nodes (linux.devices)
         SecretsStep.Apply,     // the secrets' read-only tmpfs at /run/secrets
+        RootFilesStep.Apply,   // files the runtime writes into the root (an image's container's /etc/hosts)
         EnterRootStep.Apply,   // the working directory, pivot_root, a read-only root
         ProcessStep.Apply,     // rlimits, stdio, ids, working directory, no_new_privs
         CapabilitiesStep.Apply, // the capability sets (the container's, or Docker's default set)
@@ -119,7 +120,7 @@ internal sealed class ContainerPlan
         bool waitsForStart = true, IReadOnlyList<string>? cgroupHierarchies = null)
     {
         var settings = new PlanSettings(options.Stdio, options.Init, waitsForStart, rootMountPoint, SeccompNotify: options.SeccompNotify, Overlay: options.Overlay, Cgroup: cgroup,
-            Secrets: options.Secrets, CgroupHierarchies: cgroupHierarchies);
+            Secrets: options.Secrets, CgroupHierarchies: cgroupHierarchies, RootFiles: options.RootFiles);
         var plan = Run(CreateSteps, new PlanContext(spec, spec.Process!, host, settings with { PooledNetwork = pooledNetwork }));
         if (plan.UsesPooledNetwork)
         {

@@ -18,13 +18,15 @@ namespace Containers.Runtime.Plan;
 /// <param name="Cgroup">How the process gets into the container's cgroup.</param>
 /// <param name="CgroupHierarchies">For <see cref="CgroupPlacement.JoinsItself"/>: the v1 hierarchies the child joins, in order.</param>
 /// <param name="Secrets">Files for <c>/run/secrets</c>, or null for none.</param>
+/// <param name="RootFiles">Files written into the root before <c>pivot_root</c> (<see cref="RootFilesStep"/>), or null for none.</param>
 /// <param name="RootOnly">
 /// Whether the child only sets up the root and waits, never running a program (a stopped container's root mounted
 /// for a copy): no lookup, no exec; the wait ends only when the launcher lets it go or kills it.
 /// </param>
 internal sealed record PlanSettings(ContainerStdio Stdio, bool Init, bool WaitsForStart, string RootMountPoint, int? ContainerPid = null, bool PooledNetwork = false,
     Containers.Security.Seccomp.SeccompNotifyHandler? SeccompNotify = null, OverlayRootfs? Overlay = null, CgroupPlacement Cgroup = CgroupPlacement.None,
-    IReadOnlyList<ContainerSecret>? Secrets = null, bool RootOnly = false, IReadOnlyList<string>? CgroupHierarchies = null);
+    IReadOnlyList<ContainerSecret>? Secrets = null, bool RootOnly = false, IReadOnlyList<string>? CgroupHierarchies = null,
+    IReadOnlyList<RootFile>? RootFiles = null);
 
 /// <summary>How a started process gets into its container's cgroup.</summary>
 internal enum CgroupPlacement

@@ -114,7 +114,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
         };
 
         var hosts = await _runtime.RunFromImageAsync("plain:1", Host(script), Ct);
-        var own = await _runtime.RunFromImageAsync("plain:1", new ImageContainerOptions { Command = ["-c", "test -e /etc/resolv.conf || test -e /etc/hosts || echo none"] }, Ct);
+        var own = await _runtime.RunFromImageAsync("plain:1", new ImageContainerOptions { Command = ["-c", "test -e /etc/resolv.conf || echo none"] }, Ct);
         var linked = await _runtime.RunFromImageAsync("linked:1", Host("busybox readlink /etc/hosts; test -e /etc/resolv.conf && echo resolv"), Ct);
         await using var committed = await _runtime.CreateFromImageAsync(null, "plain:1", Host("echo made > /made"), Ct);
         await committed.StartAsync(Ct);
@@ -125,6 +125,56 @@ public sealed class ImageConfigTests : IAsyncLifetime
         Assert.Equal("none\n", own.Stdout);
         Assert.Equal("/nowhere\nresolv\n", linked.Stdout);
         Assert.Equal(["A /made"], changes);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task In_a_network_of_its_own_a_container_resolves_localhost_and_its_hostname_and_a_diff_leaves_the_files_out()
+    {
+        // plain: neither file; own: the image's own, which the container's hide; bare: no /etc at all; linked: a
+        // link at /etc/hosts, left as it is.
+        await ImportAsync("plain", ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
+        await ImportAsync("own", ["--config.entrypoint=sh", "--config.env=PATH=/bin"], rootfs =>
+        {
+            File.WriteAllText(Path.Combine(rootfs, "etc", "hosts"), "10.9.9.9\tlocalhost\n");
+            File.WriteAllText(Path.Combine(rootfs, "etc", "hostname"), "image\n");
+        });
+        await ImportAsync("bare", ["--config.entrypoint=/bin/sh"], rootfs => Directory.Delete(Path.Combine(rootfs, "etc"), recursive: true));
+        await ImportAsync("linked", ["--config.entrypoint=sh", "--config.env=PATH=/bin"], rootfs => File.CreateSymbolicLink(Path.Combine(rootfs, "etc", "hosts"), "/nowhere"));
+        var hostFile = _temp.Combine("callers-hosts");
+        await File.WriteAllTextAsync(hostFile, "10.1.1.1\tcaller\n", Ct);
+
+        // busybox's resolver reads /etc/hosts only: a connection refused names the address a name resolved to.
+        const string Script = "cat /etc/hosts; echo ---; cat /etc/hostname; echo ---; busybox wget -q -O- http://localhost:9/ 2>&1; busybox wget -q -O- http://box:9/ 2>&1; echo done";
+        ImageContainerOptions Box(string command, Func<Containers.Spec.ContainerSpec, Containers.Spec.ContainerSpec>? configure = null) => new()
+        {
+            Command = ["-c", command],
+            Configure = spec => (configure ?? (s => s))(spec.WithHostname("box")),
+        };
+
+        var plain = await _runtime.RunFromImageAsync("plain:1", Box(Script), Ct);
+        var own = await _runtime.RunFromImageAsync("own:1", Box("cat /etc/hosts /etc/hostname"), Ct);
+        var inherited = await _runtime.RunFromImageAsync("plain:1", new ImageContainerOptions { Command = ["-c", "cat /etc/hostname"] }, Ct);
+        var linked = await _runtime.RunFromImageAsync("linked:1", Box("busybox readlink /etc/hosts; cat /etc/hostname"), Ct);
+        var callers = await _runtime.RunFromImageAsync("plain:1", Box("cat /etc/hosts", spec => spec.WithBindMount(hostFile, "/etc/hosts", readOnly: true)), Ct);
+        var diffs = new List<string>();
+        foreach (var image in new[] { "plain:1", "own:1", "bare:1" })
+        {
+            await using var changed = await _runtime.CreateFromImageAsync(null, image, Box("echo edited >> /etc/hosts && echo made > /made"), Ct);
+            await changed.StartAsync(Ct);
+            Assert.Equal(0, (await changed.WaitAsync(Ct)).ExitCode);
+            diffs.Add(string.Join(" ", (await changed.DiffAsync(Ct)).Select(c => c.ToString())));
+        }
+
+        var loopback = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+        Assert.Equal(0, plain.ExitCode);
+        Assert.StartsWith($"{loopback}127.0.1.1\tbox\n---\nbox\n---\n", plain.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(127.0.0.1)", plain.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(127.0.1.1)", plain.Stdout, StringComparison.Ordinal);
+        Assert.Equal($"{loopback}127.0.1.1\tbox\nbox\n", own.Stdout);
+        Assert.Equal(File.ReadAllText("/proc/sys/kernel/hostname"), inherited.Stdout);
+        Assert.Equal("/nowhere\nbox\n", linked.Stdout);
+        Assert.Equal("10.1.1.1\tcaller\n", callers.Stdout);
+        Assert.Equal(["A /made", "A /made", "A /made"], diffs);
     }
 
     [Fact(Timeout = 120_000)]
