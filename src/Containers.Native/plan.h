@@ -205,6 +205,9 @@ struct ct_op {
                                  /* without an fd instead                                                            */
 #define CT_F_SET_MODE 0x800u     /* CHOWN: then set the mode n[2] (not on a link), which chown cleared the set-id bits of; */
                                  /* the entry is opened once (O_PATH, its last component not followed) for both      */
+#define CT_F_FILE_OR_MISSING 0x1000u /* WRITE_FILE: only where the path holds a regular file or nothing, its   */
+                                    /* parent a directory; anything else there (a link, a directory, a fifo) */
+                                    /* or on the way to it is left as it is and the op succeeds              */
 #define CT_F_MASK 0x2000u        /* BIND: mask the target as it is in the root: a directory gets a read-only empty   */
                                  /* tmpfs, anything else the source, which must be the character device 1:3 itself  */
                                  /* (/dev/null, never through a symlink: ENODEV otherwise)                           */

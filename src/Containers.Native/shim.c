@@ -716,9 +716,18 @@ static long ct_write_file(const struct ct_launch *l, const struct ct_op *op)
 {
     char buf[CT_PATH_MAX];
     const char *base;
+    int file_or_missing = (op->flags & CT_F_FILE_OR_MISSING) != 0;
     long pfd = ct_open_parent(l, ct_str(l, op->s[0]), buf, &base);
     if (pfd < 0)
-        return pfd;
+        return file_or_missing && (pfd == -ENOENT || pfd == -ENOTDIR || pfd == -ELOOP) ? 0 : pfd;
+    if (file_or_missing) {
+        struct stat st;
+        long r = SYS4(SYS_newfstatat, pfd, base, &st, AT_SYMLINK_NOFOLLOW);
+        if (r == 0 ? !S_ISREG(st.st_mode) : r != -ENOENT) {
+            SYS1(SYS_close, pfd);
+            return r == 0 ? 0 : r;
+        }
+    }
     long fd = SYS4(SYS_openat, pfd, base, op->n[1] | O_CLOEXEC | O_NOFOLLOW, op->n[2]);
     SYS1(SYS_close, pfd);
     if (fd < 0)
@@ -1856,6 +1865,7 @@ CT_EXPORT int ct_plan_layout(char *buf, int len)
         {"f.missing_ok", CT_F_MISSING_OK},
         {"f.set_mode", CT_F_SET_MODE},
         {"f.mask", CT_F_MASK},
+        {"f.file_or_missing", CT_F_FILE_OR_MISSING},
         {"report.error", CT_REPORT_ERROR},
         {"report.pid", CT_REPORT_PID},
         {"report.ready", CT_REPORT_READY},

@@ -168,10 +168,11 @@ internal sealed class PlanBuilder
     /// <summary>
     /// Writes <paramref name="content"/> to a file in root (created or truncated; no link followed at the end). Without
     /// content the file is only created where missing: an existing file (a mount point, or wherever a raced path led)
-    /// is not truncated.
+    /// is not truncated. With <paramref name="fileOrMissing"/>, a path that holds anything but a regular file, or whose
+    /// parent is not a directory, is left as it is (<see cref="PlanOpFlags.FileOrMissing"/>).
     /// </summary>
-    public PlanBuilder WriteFile(string path, ReadOnlySpan<byte> content, uint mode = 0x1a4, string? stage = null) =>
-        Add(PlanOpCode.WriteFile, stage ?? $"write {path}", 0, [Str(path), content.Length == 0 ? -1 : Bytes(content)],
+    public PlanBuilder WriteFile(string path, ReadOnlySpan<byte> content, uint mode = 0x1a4, string? stage = null, bool fileOrMissing = false) =>
+        Add(PlanOpCode.WriteFile, stage ?? $"write {path}", fileOrMissing ? PlanOpFlags.FileOrMissing : 0, [Str(path), content.Length == 0 ? -1 : Bytes(content)],
             [(ulong)content.Length, (ulong)(content.Length == 0 ? O_WRONLY | O_CREAT : O_WRONLY | O_CREAT | O_TRUNC), mode]);
 
     /// <summary>

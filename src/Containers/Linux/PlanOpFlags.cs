@@ -45,6 +45,12 @@ internal enum PlanOpFlags : uint
     /// <summary>CHOWN: then set the mode n[2] (not on a link), since the change of owner cleared its set-id bits.</summary>
     SetMode = 0x800,
 
+    /// <summary>
+    /// WRITE_FILE: written only where the path holds a regular file or nothing and its parent is a directory; anything
+    /// else there or on the way (a link, a directory, a fifo) is left as it is, and the op succeeds.
+    /// </summary>
+    FileOrMissing = 0x1000,
+
     /// <summary>BIND: masks the target as the container has it (a directory: a read-only tmpfs; else the null device, checked).</summary>
     Mask = 0x2000,
 }

@@ -58,6 +58,7 @@ public sealed class PlanLayoutTests
             ["f.missing_ok"] = (ulong)PlanOpFlags.MissingOk,
             ["f.set_mode"] = (ulong)PlanOpFlags.SetMode,
             ["f.mask"] = (ulong)PlanOpFlags.Mask,
+            ["f.file_or_missing"] = (ulong)PlanOpFlags.FileOrMissing,
         };
 
         foreach (var (name, value) in expected)

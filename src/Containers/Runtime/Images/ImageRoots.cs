@@ -69,7 +69,7 @@ internal static class ImageRoots
             }
 
             // Compiled for the one use it gets: a run's plan or a create's, not both.
-            var written = OwnNetworkFiles.For(spec, files);
+            var written = OwnNetworkFiles.For(spec);
             var prepared = runtime.PrepareCore(spec, (options ?? ContainerCreateOptions.Default) with { Overlay = root, RootFiles = written }, forRun: run);
             return await runtime.CreatePreparedAsync(
                 id, prepared, cancellationToken, state => state with { Image = image, StopSignal = made.StopSignal, Volumes = used }, run).ConfigureAwait(false);

@@ -25,10 +25,10 @@ internal static class OwnNetworkFiles
         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
 
     /// <summary>
-    /// The files to write for <paramref name="spec"/> (its mounts final) over the image's <paramref name="files"/>.
-    /// The hostname is the spec's, or else the one the container inherits: this process's.
+    /// The files to write for <paramref name="spec"/> (its mounts final). The hostname is the spec's, or else the one
+    /// the container inherits: this process's. Where the image has a link or a directory, the child leaves it.
     /// </summary>
-    public static IReadOnlyList<RootFile> For(ContainerSpec spec, LayeredFiles files)
+    public static IReadOnlyList<RootFile> For(ContainerSpec spec)
     {
         if (!HasOwnNetwork(spec))
         {
@@ -37,14 +37,14 @@ internal static class OwnNetworkFiles
 
         var name = spec.Hostname ?? ReadHostname();
         var written = new List<RootFile>(2);
-        if (IsFree(spec, files, Hosts))
+        if (IsFree(spec, Hosts))
         {
             // A name that is not a host name (spaces, a newline) would make other lines of it: only the loopback ones then.
             var own = IsHostName(name) && name != "localhost" ? $"127.0.1.1\t{name}\n" : "";
             written.Add(new RootFile(Hosts, Encoding.UTF8.GetBytes(Loopback + own)));
         }
 
-        if (IsHostName(name) && IsFree(spec, files, Hostname))
+        if (IsHostName(name) && IsFree(spec, Hostname))
         {
             written.Add(new RootFile(Hostname, Encoding.UTF8.GetBytes(name + "\n")));
         }
@@ -61,15 +61,19 @@ internal static class OwnNetworkFiles
 
     private static bool HasOwnNetwork(ContainerSpec spec) => spec.Linux?.FindNamespace(NamespaceType.Network) is { Path: null or "" };
 
-    private static bool IsFree(ContainerSpec spec, LayeredFiles files, string path) =>
-        !spec.Mounts.Any(m => m.Destination.TrimEnd('/') is var destination && (destination.Length == 0 || path == destination || path.StartsWith(destination + "/", StringComparison.Ordinal)))
-        && files.IsFileOrMissing(path);
+    /// <summary>Whether the caller mounts nothing at <paramref name="path"/> or at a parent of it.</summary>
+    private static bool IsFree(ContainerSpec spec, string path) =>
+        !spec.Mounts.Any(m => m.Destination.TrimEnd('/') is var destination && (destination.Length == 0 || path == destination || path.StartsWith(destination + "/", StringComparison.Ordinal)));
 
+    /// <summary>This process's hostname (at most 64 bytes, HOST_NAME_MAX), read without a stream's buffers.</summary>
     private static string ReadHostname()
     {
         try
         {
-            return File.ReadAllText("/proc/sys/kernel/hostname").TrimEnd('\n');
+            using var file = File.OpenHandle("/proc/sys/kernel/hostname");
+            Span<byte> buffer = stackalloc byte[128];
+            var length = RandomAccess.Read(file, buffer, 0);
+            return Encoding.UTF8.GetString(buffer[..length]).TrimEnd('\n');
         }
         catch (IOException)
         {

@@ -131,7 +131,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
     public async Task In_a_network_of_its_own_a_container_resolves_localhost_and_its_hostname_and_a_diff_leaves_the_files_out()
     {
         // plain: neither file; own: the image's own, which the container's hide; bare: no /etc at all; linked: a
-        // link at /etc/hosts, left as it is.
+        // link at /etc/hosts and a directory at /etc/hostname, both left as they are.
         await ImportAsync("plain", ["--config.entrypoint=sh", "--config.env=PATH=/bin"]);
         await ImportAsync("own", ["--config.entrypoint=sh", "--config.env=PATH=/bin"], rootfs =>
         {
@@ -139,7 +139,11 @@ public sealed class ImageConfigTests : IAsyncLifetime
             File.WriteAllText(Path.Combine(rootfs, "etc", "hostname"), "image\n");
         });
         await ImportAsync("bare", ["--config.entrypoint=/bin/sh"], rootfs => Directory.Delete(Path.Combine(rootfs, "etc"), recursive: true));
-        await ImportAsync("linked", ["--config.entrypoint=sh", "--config.env=PATH=/bin"], rootfs => File.CreateSymbolicLink(Path.Combine(rootfs, "etc", "hosts"), "/nowhere"));
+        await ImportAsync("linked", ["--config.entrypoint=sh", "--config.env=PATH=/bin"], rootfs =>
+        {
+            File.CreateSymbolicLink(Path.Combine(rootfs, "etc", "hosts"), "/nowhere");
+            Directory.CreateDirectory(Path.Combine(rootfs, "etc", "hostname"));
+        });
         var hostFile = _temp.Combine("callers-hosts");
         await File.WriteAllTextAsync(hostFile, "10.1.1.1\tcaller\n", Ct);
 
@@ -154,7 +158,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
         var plain = await _runtime.RunFromImageAsync("plain:1", Box(Script), Ct);
         var own = await _runtime.RunFromImageAsync("own:1", Box("cat /etc/hosts /etc/hostname"), Ct);
         var inherited = await _runtime.RunFromImageAsync("plain:1", new ImageContainerOptions { Command = ["-c", "cat /etc/hostname"] }, Ct);
-        var linked = await _runtime.RunFromImageAsync("linked:1", Box("busybox readlink /etc/hosts; cat /etc/hostname"), Ct);
+        var linked = await _runtime.RunFromImageAsync("linked:1", Box("busybox readlink /etc/hosts; test -d /etc/hostname && echo directory"), Ct);
         var callers = await _runtime.RunFromImageAsync("plain:1", Box("cat /etc/hosts", spec => spec.WithBindMount(hostFile, "/etc/hosts", readOnly: true)), Ct);
         var diffs = new List<string>();
         foreach (var image in new[] { "plain:1", "own:1", "bare:1" })
@@ -172,7 +176,7 @@ public sealed class ImageConfigTests : IAsyncLifetime
         Assert.Contains("(127.0.1.1)", plain.Stdout, StringComparison.Ordinal);
         Assert.Equal($"{loopback}127.0.1.1\tbox\nbox\n", own.Stdout);
         Assert.Equal(File.ReadAllText("/proc/sys/kernel/hostname"), inherited.Stdout);
-        Assert.Equal("/nowhere\nbox\n", linked.Stdout);
+        Assert.Equal("/nowhere\ndirectory\n", linked.Stdout);
         Assert.Equal("10.1.1.1\tcaller\n", callers.Stdout);
         Assert.Equal(["A /made", "A /made", "A /made"], diffs);
     }

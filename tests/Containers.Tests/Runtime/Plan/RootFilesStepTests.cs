@@ -16,15 +16,15 @@ public sealed class RootFilesStepTests
     }
 
     [Fact]
-    public void Each_file_is_written_in_root_after_its_parent_is_made_once_where_missing()
+    public void Each_file_is_written_in_root_where_it_is_a_file_or_missing_after_its_parent_is_made_once()
     {
         var plan = StepRunner.Run(Context([new RootFile("/etc/hosts", "127.0.0.1\tlocalhost\n"u8.ToArray()), new RootFile("/etc/hostname", "box\n"u8.ToArray())]), RootFilesStep.Apply);
 
         Assert.Equal(
         [
             "MakeDirectory /etc 0755 [Parents|ExistOk]",
-            "WriteFile /etc/hosts 20 bytes 0644",
-            "WriteFile /etc/hostname 4 bytes 0644",
+            "WriteFile /etc/hosts 20 bytes 0644 [FileOrMissing]",
+            "WriteFile /etc/hostname 4 bytes 0644 [FileOrMissing]",
         ],
             plan.Lines);
     }
