@@ -13,7 +13,8 @@ public sealed partial class Container
     /// labels) changed by <see cref="CommitOptions.Config"/>, and a history entry. The container's image is not
     /// changed. Mount points the runtime made (<c>/proc</c>, <c>/dev</c>, volume targets, <c>/run/secrets</c>) are
     /// left out when nothing else changed inside them, so are the <c>/etc/hosts</c> and <c>/etc/hostname</c> it wrote
-    /// (as Docker leaves them out), and what volumes, tmpfs mounts and secrets hold is never in the writable layer. Owners are recorded as the container sees them (through its user namespace's maps).
+    /// (as Docker leaves them out), and what volumes, tmpfs mounts and secrets hold is never in the writable layer.
+    /// Owners are recorded as the container sees them (through its user namespace's maps).
     /// </summary>
     /// <param name="tag">The new image's name (<c>name:tag</c>); null for an untagged image (or <see cref="CommitOptions.Tag"/>).</param>
     /// <param name="options">Author, message and config changes; null for none.</param>
@@ -115,8 +116,10 @@ public sealed partial class Container
         return (store, image, upper);
     }
 
-    /// <summary>Where the runtime mounts something in the container: the spec's mounts and the secrets' tmpfs.</summary>
-    /// <summary>What the runtime, not the program, put in the upper directory: mount points, and the files it wrote (<c>/etc/hosts</c>).</summary>
+    /// <summary>
+    /// What the runtime, not the program, put in the upper directory: the mount points of the spec's mounts and the
+    /// secrets' tmpfs, and the files it wrote (<c>/etc/hosts</c>).
+    /// </summary>
     private IReadOnlySet<string> RuntimeMade(string upper) =>
         MountPoints.Find(upper, Spec.Mounts.Select(m => m.Destination).Append(Plan.SecretsStep.Directory), Images.OwnNetworkFiles.Paths(Spec));
 
