@@ -9,7 +9,7 @@ namespace Containers.Runtime.Images;
 /// copies the files; a read-only bind keeps the container from changing the host's. A path the caller mounts
 /// something at is the caller's; a host without the file, or an image with a link or a directory there, gets
 /// nothing. A container in a network namespace of its own (or another container's) has nothing to resolve with
-/// the host's, so it gets nothing either.
+/// the host's files: one of its own gets an <c>/etc/hosts</c> of its own instead (<see cref="OwnNetworkFiles"/>).
 /// </summary>
 internal static class HostNetworkFiles
 {
