@@ -53,8 +53,7 @@ public sealed partial class Container
         if (state.Image is not null)
         {
             // The /etc/hosts and /etc/hostname the runtime wrote are not the container's, as Docker's are in no layer.
-            var made = RuntimeMade(upper);
-            writable -= MountPoints.Bytes(upper, Images.OwnNetworkFiles.Paths(Spec).Where(made.Contains));
+            writable -= MountPoints.Bytes(upper, Images.OwnNetworkFiles.Paths(Spec));
         }
 
         var root = writable;

@@ -62,9 +62,10 @@ internal static unsafe class MountPoints
     }
 
     /// <summary>
-    /// The bytes of the files of <paramref name="paths"/> (those <see cref="Find"/> leaves out, such as the
-    /// <c>/etc/hosts</c> the runtime wrote) in <paramref name="upperDirectory"/>, reached without links: what a disk
-    /// usage leaves out with them. A file with another hard link is counted where that link is, so it stays.
+    /// The bytes of the files the runtime wrote (<paramref name="paths"/>: <c>/etc/hosts</c>) in
+    /// <paramref name="upperDirectory"/>: each regular file there reached without links, which is what
+    /// <see cref="Find"/> leaves out of a commit for them, and what a disk usage leaves out too. A file with another
+    /// hard link is counted where that link is, so it stays.
     /// </summary>
     public static long Bytes(string upperDirectory, IEnumerable<string> paths)
     {
